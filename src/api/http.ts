@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LambdataError } from '../shared/errors.js';
+
+/** Reads a request body into memory, refusing more than `limit` bytes (413 RequestTooLargeException). */
+export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      throw new LambdataError(
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the operation`,
+        413,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body; malformed JSON is a 400 InvalidRequestContentException. */
+export async function readJson<T = unknown>(req: IncomingMessage, limit?: number): Promise<T> {
+  const body = await readBody(req, limit);
+  if (body.length === 0) return {} as T;
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (err) {
+    throw new LambdataError('InvalidRequestContentException', 'Could not parse request body into json', 400, {
+      cause: err,
+    });
+  }
+}
+
+/** Sends a JSON document. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** The native API's error shape: `{ error: { code, message } }` with the error's status. */
+export function sendNativeError(res: ServerResponse, err: unknown): void {
+  const { status, code, message } = describeError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { error: { code, message } });
+}
+
+/** Status, code and message of any thrown value (non-LambdataErrors are 500 ServiceException). */
+export function describeError(err: unknown): { status: number; code: string; message: string } {
+  if (err instanceof LambdataError) return { status: err.status, code: err.code, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { status: 500, code: 'ServiceException', message };
+}

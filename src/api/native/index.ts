@@ -1,0 +1,19 @@
+import type { Route } from '../router.js';
+import { routes as functionRoutes } from './functions.js';
+import { routes as jobRoutes } from './jobs.js';
+import { routes as objectRoutes } from './objects.js';
+import { routes as queueRoutes } from './queues.js';
+import { routes as streamRoutes } from './streams.js';
+import { routes as systemRoutes } from './system.js';
+import { routes as tableRoutes } from './tables.js';
+
+/** Every native API route, under /_lambdata. Each part's routes live in its own module. */
+export const nativeRoutes: Route[] = [
+  ...systemRoutes,
+  ...functionRoutes,
+  ...objectRoutes,
+  ...jobRoutes,
+  ...streamRoutes,
+  ...tableRoutes,
+  ...queueRoutes,
+];

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../engine.js';
+
+/** What a route handler receives. */
+export interface RouteContext {
+  engine: Engine;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  requestId: string;
+}
+
+/** A native API route: `path` is relative to /_lambdata and may hold `:name` segments. */
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  handler: (ctx: RouteContext) => Promise<void> | void;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+/** Matches method + path against a fixed route table. */
+export class Router {
+  #routes: CompiledRoute[];
+
+  constructor(routes: Route[]) {
+    this.#routes = routes.map(compile);
+  }
+
+  /** The matching route and its decoded params; `allowed` lists methods when only the path matched. */
+  match(method: string, path: string): { route?: Route; params: Record<string, string>; allowed: string[] } {
+    const allowed: string[] = [];
+    for (const route of this.#routes) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(m[i + 1] ?? '');
+      });
+      return { route, params, allowed };
+    }
+    return { params: {}, allowed };
+  }
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      if (segment.startsWith(':')) {
+        // `:key*` captures the rest of the path (object keys with slashes).
+        const rest = segment.endsWith('*');
+        names.push(segment.slice(1, rest ? -1 : undefined));
+        return rest ? '(.*)' : '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+}

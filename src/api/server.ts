@@ -1,0 +1,166 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import type { Engine } from '../engine.js';
+import { newRequestId } from '../shared/ids.js';
+import { createLogger } from '../shared/log.js';
+import { distPath } from '../shared/paths.js';
+import { pickAwsHandler } from './aws/index.js';
+import { describeError, sendJson, sendNativeError } from './http.js';
+import { nativeRoutes } from './native/index.js';
+import { Router } from './router.js';
+
+/** Options of `startServer`. */
+export interface ServerOptions {
+  /** Default 127.0.0.1. Binding beyond loopback requires `token`. */
+  host?: string;
+  /** Default 4566; 0 picks a free port. */
+  port?: number;
+  /** Bearer token required on the native API and dashboard (mandatory off loopback). */
+  token?: string;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const NATIVE_PREFIX = '/_lambdata';
+const UI_PREFIX = '/_lambdata/ui';
+const log = createLogger('server');
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.map': 'application/json',
+};
+
+/**
+ * Serves the native API, the dashboard and the AWS wire APIs on one port, and points the engine's
+ * functions back at it (AWS_ENDPOINT_URL).
+ * @throws when asked to bind beyond loopback without a token.
+ */
+export async function startServer(engine: Engine, options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !options.token) {
+    throw new Error(`Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`);
+  }
+  const router = new Router(nativeRoutes);
+  const server = createServer((req, res) => {
+    handle(engine, router, options, req, res).catch((err) => {
+      log.error('request failed', { err, url: req.url });
+      if (!res.headersSent) sendNativeError(res, err);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0; // long polls, SSE and large uploads
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4566, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  engine.setEndpoint(isLoopback(host) ? url : `http://127.0.0.1:${port}`);
+  return {
+    url,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  engine: Engine,
+  router: Router,
+  options: ServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const requestId = newRequestId();
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (path === NATIVE_PREFIX || path.startsWith(`${NATIVE_PREFIX}/`)) {
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return serveUi(req, res, path.slice(UI_PREFIX.length));
+    if (options.token && !hasToken(req, url, options.token)) {
+      sendJson(res, 401, { error: { code: 'Unauthorized', message: 'A valid token is required' } });
+      return;
+    }
+    const sub = path.slice(NATIVE_PREFIX.length) || '/';
+    const { route, params, allowed } = router.match(req.method ?? 'GET', sub);
+    if (!route) {
+      if (allowed.length)
+        sendJson(
+          res,
+          405,
+          { error: { code: 'MethodNotAllowed', message: `Use ${allowed.join(', ')}` } },
+          { allow: allowed.join(', ') },
+        );
+      else sendJson(res, 404, { error: { code: 'NotFound', message: `No route ${req.method} ${path}` } });
+      return;
+    }
+    try {
+      await route.handler({ engine, req, res, url, params, requestId });
+    } catch (err) {
+      const { status } = describeError(err);
+      if (status >= 500) log.error('native route failed', { err, path });
+      sendNativeError(res, err);
+    }
+    return;
+  }
+  await pickAwsHandler(req, url)({ engine, req, res, url, requestId });
+}
+
+function serveUi(req: IncomingMessage, res: ServerResponse, rest: string): void {
+  if (rest === '') {
+    res.writeHead(301, { location: `${UI_PREFIX}/` });
+    res.end();
+    return;
+  }
+  const root = distPath('web');
+  const relative = normalize(decodeURIComponent(rest === '/' ? '/index.html' : rest));
+  if (relative.includes('..')) {
+    sendJson(res, 400, { error: { code: 'BadPath', message: 'Invalid path' } });
+    return;
+  }
+  let file = join(root, relative);
+  let stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile()) {
+    // Client-side routes fall back to the app shell.
+    file = join(root, 'index.html');
+    stat = statSync(file, { throwIfNoEntry: false });
+  }
+  if (!stat?.isFile()) {
+    sendJson(res, 404, { error: { code: 'NotFound', message: 'Dashboard not built: run npm run build' } });
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+    'content-length': stat.size,
+    'cache-control': 'no-cache',
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+}
+
+function hasToken(req: IncomingMessage, url: URL, token: string): boolean {
+  const header = req.headers.authorization;
+  if (header === `Bearer ${token}`) return true;
+  // EventSource cannot set headers: SSE streams may carry the token as a query parameter.
+  return url.searchParams.get('token') === token;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

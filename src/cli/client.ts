@@ -1,0 +1,141 @@
+/** An error answered by the server, with its code (e.g. ResourceNotFoundException) and status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** A small client of the native JSON API under /_lambdata. */
+export class ApiClient {
+  constructor(
+    readonly endpoint: string,
+    readonly token?: string,
+  ) {}
+
+  /** Full URL of a native API path (`/functions/x`). */
+  url(path: string): string {
+    return `${this.endpoint.replace(/\/$/, '')}/_lambdata${path}`;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  /**
+   * Sends a request; JSON bodies are encoded, Buffers and streams are sent raw.
+   * @throws ApiError with the server's code, or code `ConnectionRefused` when no server answers.
+   */
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.fetch(method, path, body, headers);
+    const text = await res.text();
+    const parsed = text ? safeJson(text) : undefined;
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? (text || res.statusText), res.status);
+    }
+    return parsed as T;
+  }
+
+  /** The raw fetch, for streamed bodies and SSE. */
+  async fetch(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const init: RequestInit & { duplex?: 'half' } = { method, headers: { ...headers } };
+    if (this.token) (init.headers as Record<string, string>).authorization = `Bearer ${this.token}`;
+    if (body !== undefined) {
+      if (
+        body instanceof Uint8Array ||
+        typeof (body as { pipe?: unknown }).pipe === 'function' ||
+        body instanceof ReadableStream
+      ) {
+        init.body = body as BodyInit;
+        init.duplex = 'half';
+      } else {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+    }
+    try {
+      return await fetch(this.url(path), init);
+    } catch (err) {
+      throw new ApiError(
+        'ConnectionRefused',
+        `Cannot reach lambdata at ${this.endpoint} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}). Start it with: lambdata serve`,
+        0,
+      );
+    }
+  }
+
+  /** Reads a Server-Sent Events stream, calling `onEvent` for each event until it ends or `signal` aborts. */
+  async stream(
+    path: string,
+    onEvent: (event: string, data: unknown) => void | boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), { headers, signal });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw new ApiError(
+        'ConnectionRefused',
+        `Cannot reach lambdata at ${this.endpoint}: ${(err as Error).message}`,
+        0,
+      );
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      const error = (safeJson(text) as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? text, res.status);
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length === 0) continue;
+          if (onEvent(event, safeJson(data.join('\n'))) === false) return;
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

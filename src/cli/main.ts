@@ -1,0 +1,83 @@
+import { ApiClient, ApiError } from './client.js';
+import { type CliContext, type Command, UsageError } from './command.js';
+import { commands as functionCommands } from './functions.js';
+import { commands as jobCommands } from './jobs.js';
+import { commands as mappingCommands } from './mappings.js';
+import { commands as queueCommands } from './queues.js';
+import { commands as s3Commands } from './s3.js';
+import { commands as serveCommands } from './serve.js';
+import { commands as streamCommands } from './streams.js';
+import { commands as tableCommands } from './tables.js';
+
+const COMMANDS: Record<string, Command> = {
+  ...serveCommands,
+  ...functionCommands,
+  ...s3Commands,
+  ...jobCommands,
+  ...streamCommands,
+  ...tableCommands,
+  ...queueCommands,
+  ...mappingCommands,
+};
+
+/**
+ * Entry point of the `lambdata` binary. Global options come before the command:
+ * `--endpoint URL` (LAMBDATA_ENDPOINT, default http://127.0.0.1:4566) and `--token T` (LAMBDATA_TOKEN).
+ */
+export async function main(argv: string[]): Promise<number> {
+  let endpoint = process.env.LAMBDATA_ENDPOINT ?? 'http://127.0.0.1:4566';
+  let token = process.env.LAMBDATA_TOKEN;
+  const args = [...argv];
+  while (args[0]?.startsWith('--')) {
+    const flag = args.shift() as string;
+    const [name, inline] = flag.split('=', 2);
+    const value = inline ?? args.shift();
+    if (name === '--endpoint' && value) endpoint = value;
+    else if (name === '--token' && value) token = value;
+    else if (name === '--help') return help();
+    else {
+      process.stderr.write(`lambdata: unknown option ${flag}\n`);
+      return 2;
+    }
+  }
+  const name = args.shift();
+  if (!name || name === 'help' || name === '-h') return help();
+  if (name === '--version' || name === 'version') {
+    process.stdout.write('lambdata 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`lambdata: unknown command '${name}'. Run 'lambdata help'.\n`);
+    return 2;
+  }
+  const ctx: CliContext = {
+    client: new ApiClient(endpoint, token),
+    endpoint,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+  try {
+    return await command.run(args, ctx);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`lambdata ${name}: ${(err as Error).message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (err instanceof ApiError) {
+      process.stderr.write(`lambdata ${name}: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`lambdata ${name}: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
+}
+
+function help(): number {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  process.stdout.write(
+    `lambdata — serverless data processing on one machine\n\nusage: lambdata [--endpoint URL] [--token T] <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'lambdata <command> --help' for a command's options.\n`,
+  );
+  return 0;
+}

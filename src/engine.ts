@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import { EventSourceMappings, ObjectNotifications, Schedules } from './events/index.js';
+import { Billing, FunctionRegistry, InvocationService, LogStore, type PriceTable } from './invoke/index.js';
+import { JobService } from './jobs/index.js';
+import { EnvironmentPool, type PoolOptions } from './runtime/index.js';
+import type { Credentials, EngineContext } from './shared/context.js';
+import { DEFAULT_REGION } from './shared/ids.js';
+import { createLogger } from './shared/log.js';
+import { openDb } from './state/index.js';
+import { ObjectStore } from './storage/objects/index.js';
+import { QueueStore } from './storage/queues/index.js';
+import { StreamStore } from './storage/streams/index.js';
+import { TableStore } from './storage/tables/index.js';
+
+/** Options of `createEngine`; every one has a default fit for one machine. */
+export interface EngineOptions {
+  /** Where all state lives. Default `./.lambdata` (or LAMBDATA_DATA_DIR). */
+  dataDir?: string;
+  region?: string;
+  /** URL functions use to reach the engine (AWS_ENDPOINT_URL); the server sets it when it listens. */
+  endpoint?: string;
+  /** Account-wide concurrent executions (default 1000). */
+  accountConcurrency?: number;
+  prices?: Partial<PriceTable>;
+  credentials?: Credentials;
+  runtime?: PoolOptions;
+  /** Start background workers (async queue, pollers, schedules). Default true. */
+  background?: boolean;
+}
+
+/** The engine: one object owning every service and their lifetimes (DESIGN.md). */
+export interface Engine {
+  readonly dataDir: string;
+  readonly context: EngineContext;
+  readonly runtime: EnvironmentPool;
+  readonly functions: FunctionRegistry;
+  readonly invocations: InvocationService;
+  readonly logs: LogStore;
+  readonly billing: Billing;
+  readonly objects: ObjectStore;
+  readonly notifications: ObjectNotifications;
+  readonly streams: StreamStore;
+  readonly tables: TableStore;
+  readonly queues: QueueStore;
+  readonly mappings: EventSourceMappings;
+  readonly schedules: Schedules;
+  readonly jobs: JobService;
+  /** Sets the URL functions use to call back (the server calls this once it listens). */
+  setEndpoint(url: string): void;
+  /** Stops cleanly: in-flight work drains or stays durably queued; environments are reaped. */
+  close(): Promise<void>;
+}
+
+/** Creates the engine over a data dir, resuming whatever was durably queued there. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const dataDir = resolve(options.dataDir ?? process.env.LAMBDATA_DATA_DIR ?? '.lambdata');
+  let endpoint = options.endpoint ?? 'http://127.0.0.1:4566';
+  const db = openDb(dataDir);
+  const context: EngineContext = {
+    db,
+    dataDir,
+    region: options.region ?? DEFAULT_REGION,
+    credentials: options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: () => endpoint,
+    log: createLogger('engine'),
+  };
+
+  const runtime = new EnvironmentPool(context, options.runtime);
+  const functions = new FunctionRegistry(context, { onChange: (name) => runtime.retire(name) });
+  const logs = new LogStore(context);
+  const billing = new Billing(context, options.prices);
+  const queues = new QueueStore(context);
+  const invocations = new InvocationService(context, {
+    functions,
+    runtime,
+    logs,
+    billing,
+    queues,
+    accountConcurrency: options.accountConcurrency ?? 1000,
+  });
+  const objects = new ObjectStore(context);
+  const notifications = new ObjectNotifications(context, { objects, invoker: invocations });
+  const streams = new StreamStore(context);
+  const tables = new TableStore(context);
+  const mappings = new EventSourceMappings(context, { invoker: invocations, functions, streams, tables, queues });
+  const schedules = new Schedules(context, { invoker: invocations });
+  const jobs = new JobService(context, { invoker: invocations, objects, functions, billing });
+
+  const background = [invocations, notifications, mappings, schedules, jobs, queues, streams];
+  if (options.background !== false) for (const service of background) await service.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    dataDir,
+    context,
+    runtime,
+    functions,
+    invocations,
+    logs,
+    billing,
+    objects,
+    notifications,
+    streams,
+    tables,
+    queues,
+    mappings,
+    schedules,
+    jobs,
+    setEndpoint(url) {
+      endpoint = url;
+    },
+    close() {
+      closing ??= (async () => {
+        for (const service of [...background].reverse()) await service.stop();
+        await runtime.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import type { EngineContext } from '../shared/context.js';
+
+/** SHELL — per-function log store. */
+export class LogStore {
+  constructor(_context: EngineContext) {}
+}

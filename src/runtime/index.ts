@@ -1,0 +1,2 @@
+export { EnvironmentPool, type PoolOptions } from './pool.js';
+export type * from './types.js';

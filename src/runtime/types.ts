@@ -1,0 +1,50 @@
+import type { FunctionVersion } from '../invoke/types.js';
+
+/** An error as it crosses the process boundary (AWS shape). */
+export interface FunctionErrorShape {
+  errorType: string;
+  errorMessage: string;
+  stackTrace?: string[];
+}
+
+/** How an invocation ended inside its environment. */
+export type RunOutcome = 'success' | 'handled' | 'unhandled' | 'timeout' | 'oom';
+
+/** One invocation handed to the runtime. */
+export interface RunRequest {
+  fn: FunctionVersion;
+  requestId: string;
+  payload: Buffer; // JSON text of the event
+  invokedFunctionArn: string;
+  clientContext?: string;
+  /** Called with each line the function writes (already tagged `<iso>\t<requestId>\tINFO\t…`), as it happens. */
+  onLog?: (line: string) => void;
+}
+
+/** What the runtime reports back; the invoker turns it into START/END/REPORT, billing and a record. */
+export interface RunResult {
+  outcome: RunOutcome;
+  payload?: Buffer; // JSON text of the result on success
+  error?: FunctionErrorShape; // on handled/unhandled/timeout/oom
+  durationMs: number; // handler time, fractional
+  initDurationMs: number | null; // on a cold start
+  maxMemoryUsedMb: number; // real peak RSS of the environment
+  coldStart: boolean;
+}
+
+/** Counts for the dashboard and benchmarks. */
+export interface RuntimeStats {
+  environments: number;
+  busy: number;
+  idle: number;
+  prestarted: number;
+}
+
+/** Runs invocations in execution environments. */
+export interface Runtime {
+  run(request: RunRequest): Promise<RunResult>;
+  /** Drops environments of a function (code or config changed, function deleted). */
+  retire(functionName: string): void;
+  stats(): RuntimeStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,6 @@
+export type * from './context.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './ids.js';
+export * from './log.js';
+export * from './paths.js';

@@ -1,0 +1,1 @@
+export { type Db, migrate, openDb } from './db.js';

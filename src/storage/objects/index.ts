@@ -1,0 +1,1 @@
+export { ObjectStore } from './object-store.js';

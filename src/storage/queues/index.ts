@@ -1,0 +1,1 @@
+export { QueueStore } from './queue-store.js';

@@ -1,0 +1,1 @@
+export { StreamStore } from './stream-store.js';

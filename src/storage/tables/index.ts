@@ -1,0 +1,1 @@
+export { TableStore } from './table-store.js';
