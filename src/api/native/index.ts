@@ -1,6 +1,8 @@
 import type { Route } from '../router.js';
 import { routes as functionRoutes } from './functions.js';
+import { routes as functionUrlRoutes } from './function-urls.js';
 import { routes as jobRoutes } from './jobs.js';
+import { routes as mappingRoutes } from './mappings.js';
 import { routes as objectRoutes } from './objects.js';
 import { routes as queueRoutes } from './queues.js';
 import { routes as streamRoutes } from './streams.js';
@@ -16,4 +18,6 @@ export const nativeRoutes: Route[] = [
   ...streamRoutes,
   ...tableRoutes,
   ...queueRoutes,
+  ...mappingRoutes,
+  ...functionUrlRoutes,
 ];

@@ -1,0 +1,4 @@
+import type { Route } from '../router.js';
+
+/** SHELL — native routes of this part. */
+export const routes: Route[] = [];
