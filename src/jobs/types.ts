@@ -1,0 +1,156 @@
+/**
+ * Jobs: map-reduce and scatter-gather runs over objects. These types are the contract between the
+ * coordinator, the native API (`/_lambdata/jobs`), the CLI progress bar and the dashboard.
+ */
+
+/** How a job's input objects are read. `auto`: `.gz` with a sibling `.bgzi` index → bgzip, `.gz` → gzip, else text. */
+export const RECORD_FORMATS = { auto: 'auto', text: 'text', gzip: 'gzip', bgzip: 'bgzip' } as const;
+export type RecordFormat = (typeof RECORD_FORMATS)[keyof typeof RECORD_FORMATS];
+
+/** `aggregate` combines every object into one result; `scatter` yields one result per object. */
+export const JOB_MODES = { aggregate: 'aggregate', scatter: 'scatter' } as const;
+export type JobMode = (typeof JOB_MODES)[keyof typeof JOB_MODES];
+
+export const JOB_STATUSES = {
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const;
+export type JobStatus = (typeof JOB_STATUSES)[keyof typeof JOB_STATUSES];
+
+/** Price of the provisioned cluster the cost report compares with (default 3 × m5.xlarge at $0.192/h). */
+export interface ClusterPrice {
+  instances: number;
+  instanceType: string;
+  pricePerHour: number;
+  /** Billing is per second with this minimum (EC2/EMR: 60 s). */
+  minimumSeconds: number;
+}
+
+/** What a user submits (`engine.jobs.submit`, `POST /_lambdata/jobs`, `lambdata run`). */
+export interface JobSpec {
+  /** Mapper: a built-in ('wordcount' | 'wordfreq' | 'grep') or any deployed function name. */
+  mapper: string;
+  input: { bucket: string; prefix?: string; keys?: string[] };
+  format?: RecordFormat; // default auto
+  /** Bytes per split (default 64 MiB). */
+  splitSize?: number;
+  /** Mapper invocations each cascade fans out to (default 10). */
+  fanout?: number;
+  mode?: JobMode; // default aggregate
+  /** Reducer function for a shuffle (wordfreq: 'reducer'); absent means the coordinator merges results. */
+  reducer?: string;
+  /** Reduce partitions R of the shuffle (default 4). */
+  partitions?: number;
+  /** Where shuffle intermediates and final outputs go (default: input bucket, `_jobs/<id>/`). */
+  output?: { bucket: string; prefix: string };
+  /** Passed to every mapper as `event.params` (grep: `{ pattern, flags? }`). */
+  params?: Record<string, unknown>;
+  /** Attempts per task before the job fails (default 4). */
+  maxAttempts?: number;
+  /** Cap on concurrent invocations the job may use (cascades ≤ cap/(fanout+1)); default 64. */
+  concurrency?: number;
+  /** Mapper function timeout in seconds when the coordinator deploys built-ins (default 60). */
+  mapperTimeoutS?: number;
+  /** Testing aid: mappers throw on attempts ≤ this number. */
+  failAttempts?: number;
+  cluster?: Partial<ClusterPrice>;
+}
+
+/** Counters carried by every event, enough for live counters in the CLI and dashboard. */
+export interface JobCounters {
+  keysDone: number;
+  keysTotal: number | null;
+  bytesTotal: number | null;
+  tasksDispatched: number;
+  tasksDone: number;
+  tasksRetried: number;
+  words: number;
+  lines: number;
+  bytes: number;
+  invocations: number;
+  billedMs: number;
+  costUsd: number;
+}
+
+/** Word, line and byte counts (wordcount; also reported by every built-in mapper). */
+export interface TextCounts {
+  words: number;
+  lines: number;
+  bytes: number;
+}
+
+/** One grep match with its object key and 1-based line number. */
+export interface GrepMatch {
+  key: string;
+  line: number;
+  text: string;
+}
+
+/** A job's final result; which fields are set depends on the mapper and mode. */
+export interface JobResult {
+  totals: TextCounts;
+  objects: number;
+  /** wordcount: per-object counts (aggregate and scatter). */
+  perObject?: Record<string, TextCounts>;
+  /** wordfreq: distinct words, the top 20, and where the sorted `word\tcount` partitions and summary live. */
+  distinctWords?: number;
+  top?: Array<[string, number]>;
+  output?: { bucket: string; keys: string[]; summaryKey: string };
+  /** grep: matches in key then line order. */
+  matches?: GrepMatch[];
+  /** Any other mapper: the merged (summed) JSON results. */
+  custom?: unknown;
+}
+
+/** Cost report: what the job cost on Lambda and what a provisioned cluster would cost for the same wall time. */
+export interface CostReport {
+  invocations: number;
+  billedMs: number;
+  gbSeconds: number;
+  lambdaUsd: number;
+  wallMs: number;
+  cluster: ClusterPrice & { billedSeconds: number; usd: number };
+}
+
+/** A job as stored and returned by `GET /_lambdata/jobs/:id`. */
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  spec: JobSpec;
+  createdAt: number;
+  finishedAt: number | null;
+  counters: JobCounters;
+  result: JobResult | null;
+  cost: CostReport | null;
+  /** Set when failed; code 'JobInterrupted' when the engine stopped mid-run (resume with `lambdata run --resume`). */
+  error: { code: string; message: string } | null;
+  /** Stages run so far: 'map', 'reduce'. A resumed job reruns only what is not committed. */
+  stages: Array<{ name: string; status: JobStatus; tasks: number }>;
+}
+
+interface EventBase {
+  jobId: string;
+  /** 1, 2, 3 … per job: SSE ids, replay order. */
+  seq: number;
+  at: number;
+  counters: JobCounters;
+}
+
+/** The progress stream (SSE event name = `type`). Every event carries the running counters. */
+export type JobEvent =
+  | (EventBase & { type: 'job.started'; spec: JobSpec; resumed: boolean })
+  | (EventBase & { type: 'keys.listed'; keys: number; bytes: number; splits: number; tasks: number })
+  | (EventBase & { type: 'stage.started'; stage: string; tasks: number })
+  | (EventBase & { type: 'task.dispatched'; taskId: string; attempt: number; splits: number; bytes: number; backup: boolean })
+  | (EventBase & { type: 'task.done'; taskId: string; attempt: number; durationMs: number; bytes: number; partial: boolean })
+  | (EventBase & { type: 'task.retried'; taskId: string; attempt: number; reason: string })
+  | (EventBase & { type: 'progress'; bytesPerSecond: number })
+  | (EventBase & { type: 'object.result'; key: string; counts: TextCounts })
+  | (EventBase & { type: 'warning'; message: string })
+  | (EventBase & { type: 'log'; functionName: string; requestId: string; message: string })
+  | (EventBase & { type: 'cost'; cost: CostReport })
+  | (EventBase & { type: 'job.completed'; result: JobResult; cost: CostReport })
+  | (EventBase & { type: 'job.failed'; error: { code: string; message: string } });
+
+export type JobEventType = JobEvent['type'];
