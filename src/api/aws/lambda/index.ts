@@ -1,14 +1,89 @@
-import { sendJson } from '../../http.js';
+import { type Route, Router } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
+import { sendLambdaError, UnknownOperation } from './errors.js';
+import { handle as handleEventSourceMappings } from './event-source-mappings.js';
+import { handle as handleFunctionUrls } from './function-urls.js';
+import {
+  createFunction,
+  deleteFunction,
+  getFunction,
+  getFunctionConfiguration,
+  listFunctions,
+  listVersionsByFunction,
+  publishVersion,
+  updateFunctionCode,
+  updateFunctionConfiguration,
+} from './functions.js';
+import { invoke, invokeAsync } from './invoke.js';
+import {
+  deleteEventInvokeConfig,
+  deleteFunctionConcurrency,
+  getAccountSettings,
+  getEventInvokeConfig,
+  getFunctionConcurrency,
+  listEventInvokeConfigs,
+  listTags,
+  putEventInvokeConfig,
+  putFunctionConcurrency,
+  tagResource,
+  untagResource,
+} from './settings.js';
+
+const FN = '/2015-03-31/functions/:name';
+const EVENT_CONFIG = '/2019-09-25/functions/:name/event-invoke-config';
+
+/** The Lambda REST API operations lambdata serves, by method and path. */
+const routes: Route[] = [
+  { method: 'POST', path: '/2015-03-31/functions', handler: createFunction },
+  { method: 'GET', path: '/2015-03-31/functions', handler: listFunctions },
+  { method: 'GET', path: FN, handler: getFunction },
+  { method: 'DELETE', path: FN, handler: deleteFunction },
+  { method: 'GET', path: `${FN}/configuration`, handler: getFunctionConfiguration },
+  { method: 'PUT', path: `${FN}/configuration`, handler: updateFunctionConfiguration },
+  { method: 'PUT', path: `${FN}/code`, handler: updateFunctionCode },
+  { method: 'POST', path: `${FN}/versions`, handler: publishVersion },
+  { method: 'GET', path: `${FN}/versions`, handler: listVersionsByFunction },
+  { method: 'POST', path: `${FN}/invocations`, handler: invoke },
+  { method: 'POST', path: '/2014-11-13/functions/:name/invoke-async', handler: invokeAsync },
+  { method: 'PUT', path: '/2017-10-31/functions/:name/concurrency', handler: putFunctionConcurrency },
+  { method: 'DELETE', path: '/2017-10-31/functions/:name/concurrency', handler: deleteFunctionConcurrency },
+  { method: 'GET', path: '/2019-09-30/functions/:name/concurrency', handler: getFunctionConcurrency },
+  { method: 'GET', path: `${EVENT_CONFIG}/list`, handler: listEventInvokeConfigs },
+  { method: 'PUT', path: EVENT_CONFIG, handler: putEventInvokeConfig },
+  { method: 'POST', path: EVENT_CONFIG, handler: putEventInvokeConfig },
+  { method: 'GET', path: EVENT_CONFIG, handler: getEventInvokeConfig },
+  { method: 'DELETE', path: EVENT_CONFIG, handler: deleteEventInvokeConfig },
+  { method: 'GET', path: '/2016-08-19/account-settings', handler: getAccountSettings },
+  { method: 'GET', path: '/2017-03-31/tags/:arn', handler: listTags },
+  { method: 'POST', path: '/2017-03-31/tags/:arn', handler: tagResource },
+  { method: 'DELETE', path: '/2017-03-31/tags/:arn', handler: untagResource },
+];
+
+const router = new Router(routes);
+const ESM_PATH = /^\/2015-03-31\/event-source-mappings(\/|$)/;
+const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/url(\/|$)/;
 
 /** True for the Lambda REST API's paths (/2015-03-31/functions…, event-source-mappings, …). */
 export function isLambdaPath(path: string): boolean {
-  return /^\/(2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31)\//.test(
+  return /^\/(2014-11-13|2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31)\//.test(
     path,
   );
 }
 
-/** SHELL — Lambda wire adapter. */
-export async function handleLambda({ res }: AwsRequestContext): Promise<void> {
-  sendJson(res, 501, { Type: 'User', message: 'Lambda API not implemented yet' });
+/**
+ * Lambda wire adapter: routes a REST request to its operation and answers errors in the Lambda
+ * error shape. Event source mappings and function URLs are served by their own modules.
+ */
+export async function handleLambda(ctx: AwsRequestContext): Promise<void> {
+  const path = ctx.url.pathname;
+  if (ESM_PATH.test(path)) return handleEventSourceMappings(ctx);
+  if (URL_PATH.test(path)) return handleFunctionUrls(ctx);
+  const method = ctx.req.method ?? 'GET';
+  try {
+    const { route, params } = router.match(method, path);
+    if (!route) throw new UnknownOperation(method, path);
+    await route.handler({ ...ctx, params });
+  } catch (err) {
+    sendLambdaError(ctx.res, err, ctx.requestId);
+  }
 }
