@@ -1,8 +1,497 @@
+import type { Statement } from 'better-sqlite3';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
+import { ResourceNotFound } from '../../shared/errors.js';
+import { Topic } from '../../shared/events.js';
+import { ACCOUNT_ID } from '../../shared/ids.js';
+import { migrate } from '../../state/db.js';
+import { InvalidStreamArgument, StreamInUse } from './errors.js';
+import { formatSequence, HASH_SPACE, hashKeyOf, parseSequence, shardIdOf, splitRange } from './shard-math.js';
+import type {
+  PutRecordInput,
+  ShardDescription,
+  ShardPosition,
+  ShardRead,
+  StreamDescription,
+  StreamRecordRef,
+} from './types.js';
 
-/** SHELL — to be replaced by the streams implementation. */
+/** Options of a StreamStore; tests pass a clock to age records without waiting. */
+export interface StreamStoreOptions {
+  /** Epoch-ms clock (default Date.now). */
+  now?: () => number;
+  /** How often expired records are deleted (default 60 s). */
+  trimIntervalMs?: number;
+}
+
+interface ShardMeta {
+  key: number;
+  shardId: string;
+  parents: string[];
+  hashStart: bigint;
+  hashEnd: bigint;
+  startSeq: number;
+  endSeq?: number;
+}
+
+interface StreamMeta {
+  id: number;
+  name: string;
+  retentionHours: number;
+  createdAt: number;
+  nextShardIndex: number;
+  shards: ShardMeta[];
+}
+
+interface RecordRow {
+  seq: number;
+  partition_key: string;
+  data: Buffer;
+  arrived: number;
+}
+
+const MAX_STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const MAX_SHARDS = 1024;
+const MAX_RECORD_BYTES = 1024 * 1024;
+const MAX_READ_BYTES = 10 * 1024 * 1024;
+const HOUR_MS = 3_600_000;
+const MIN_RETENTION_HOURS = 24;
+const MAX_RETENTION_HOURS = 8760;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kinesis_streams (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  retention_hours INTEGER NOT NULL,
+  next_shard_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kinesis_shards (
+  id INTEGER PRIMARY KEY,
+  stream_id INTEGER NOT NULL REFERENCES kinesis_streams(id) ON DELETE CASCADE,
+  shard_id TEXT NOT NULL,
+  parents TEXT NOT NULL,
+  hash_start TEXT NOT NULL,
+  hash_end TEXT NOT NULL,
+  start_seq INTEGER NOT NULL,
+  end_seq INTEGER
+);
+CREATE TABLE IF NOT EXISTS kinesis_records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  shard INTEGER NOT NULL,
+  partition_key TEXT NOT NULL,
+  data BLOB NOT NULL,
+  arrived INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kinesis_records_by_shard ON kinesis_records (shard, seq);
+`;
+
+/**
+ * Kinesis-like streams: shards over the 128-bit hash key space, per-shard ordered records with
+ * increasing sequence numbers, retention and re-sharding. Records are committed to SQLite before a
+ * put returns, so acknowledged records survive `kill -9`. Every method is synchronous.
+ */
 export class StreamStore implements BackgroundService {
-  constructor(_context: EngineContext) {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  /** Fires after each durable append, once per shard written, so pollers wake at once. */
+  readonly appended = new Topic<{ streamName: string; shardId: string }>();
+
+  #context: EngineContext;
+  #now: () => number;
+  #trimIntervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #streams = new Map<string, StreamMeta>();
+  #insert: Statement;
+  #nextSeq: Statement;
+  #lastInShard: Statement;
+
+  constructor(context: EngineContext, options: StreamStoreOptions = {}) {
+    this.#context = context;
+    this.#now = options.now ?? Date.now;
+    this.#trimIntervalMs = options.trimIntervalMs ?? 60_000;
+    migrate(context.db, SCHEMA);
+    const db = context.db;
+    this.#insert = db.prepare('INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES (?, ?, ?, ?)');
+    this.#nextSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kinesis_records'").pluck();
+    this.#lastInShard = db.prepare('SELECT seq, arrived FROM kinesis_records WHERE shard = ? ORDER BY seq DESC LIMIT 1');
+    this.#load();
+  }
+
+  async start(): Promise<void> {
+    this.#timer = setInterval(() => {
+      try {
+        this.trim();
+      } catch (err) {
+        this.#context.log.error('stream trim failed', { err });
+      }
+    }, this.#trimIntervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The stream's ARN (arn:aws:kinesis:<region>:000000000000:stream/<name>). */
+  streamArn(name: string): string {
+    return `arn:aws:kinesis:${this.#context.region}:${ACCOUNT_ID}:stream/${name}`;
+  }
+
+  /**
+   * Creates a stream whose shards split the hash key space evenly.
+   * @throws StreamInUse when it exists; InvalidStreamArgument for a bad name or shard count.
+   */
+  createStream(name: string, { shardCount = 1 }: { shardCount?: number } = {}): void {
+    if (!MAX_STREAM_NAME.test(name)) throw new InvalidStreamArgument(`Invalid stream name: ${JSON.stringify(name)}`);
+    checkShardCount(shardCount);
+    if (this.#streams.has(name)) throw new StreamInUse(`Stream ${name} under account ${ACCOUNT_ID} already exists.`);
+    const db = this.#context.db;
+    db.transaction(() => {
+      const createdAt = this.#now();
+      const id = Number(
+        db
+          .prepare('INSERT INTO kinesis_streams (name, created_at, retention_hours, next_shard_index) VALUES (?, ?, ?, 0)')
+          .run(name, createdAt, MIN_RETENTION_HOURS).lastInsertRowid,
+      );
+      const stream: StreamMeta = { id, name, retentionHours: MIN_RETENTION_HOURS, createdAt, nextShardIndex: 0, shards: [] };
+      for (const range of splitRange(shardCount)) this.#addShard(stream, range, []);
+      this.#streams.set(name, stream);
+    })();
+  }
+
+  /** Deletes a stream and its records. @throws ResourceNotFound */
+  deleteStream(name: string): void {
+    const stream = this.#stream(name);
+    const db = this.#context.db;
+    db.transaction(() => {
+      const del = db.prepare('DELETE FROM kinesis_records WHERE shard = ?');
+      for (const shard of stream.shards) del.run(shard.key);
+      db.prepare('DELETE FROM kinesis_streams WHERE id = ?').run(stream.id);
+    })();
+    this.#streams.delete(name);
+  }
+
+  /** Names of all streams, sorted. */
+  listStreams(): string[] {
+    return [...this.#streams.keys()].sort();
+  }
+
+  /** True when the stream exists. */
+  hasStream(name: string): boolean {
+    return this.#streams.has(name);
+  }
+
+  /** The stream with its shards. @throws ResourceNotFound */
+  describeStream(name: string): StreamDescription {
+    const stream = this.#stream(name);
+    return {
+      streamName: name,
+      streamArn: this.streamArn(name),
+      status: 'ACTIVE',
+      retentionPeriodHours: stream.retentionHours,
+      createdAt: stream.createdAt,
+      shards: this.listShards(name),
+      openShardCount: stream.shards.filter((s) => s.endSeq === undefined).length,
+    };
+  }
+
+  /** Every shard of the stream, open and closed, in creation order. @throws ResourceNotFound */
+  listShards(name: string): ShardDescription[] {
+    return this.#stream(name).shards.map((shard) => ({
+      shardId: shard.shardId,
+      ...(shard.parents[0] ? { parentShardId: shard.parents[0] } : {}),
+      ...(shard.parents[1] ? { adjacentParentShardId: shard.parents[1] } : {}),
+      parentShardIds: [...shard.parents],
+      hashKeyRange: { start: shard.hashStart.toString(), end: shard.hashEnd.toString() },
+      sequenceNumberRange: {
+        start: formatSequence(shard.startSeq),
+        ...(shard.endSeq !== undefined ? { end: formatSequence(shard.endSeq) } : {}),
+      },
+    }));
+  }
+
+  /** Appends one record. @throws ResourceNotFound, InvalidStreamArgument */
+  putRecord(name: string, record: PutRecordInput): { shardId: string; sequenceNumber: string } {
+    const [result] = this.putRecords(name, [record]).records;
+    return result as { shardId: string; sequenceNumber: string };
+  }
+
+  /**
+   * Appends records in one transaction, each routed to the open shard owning its hash key.
+   * Validation errors reject the whole batch; accepted batches never fail per record here.
+   * @throws ResourceNotFound, InvalidStreamArgument
+   */
+  putRecords(
+    name: string,
+    records: PutRecordInput[],
+  ): {
+    failedRecordCount: number;
+    records: Array<{ shardId: string; sequenceNumber: string } | { errorCode: string; errorMessage: string }>;
+  } {
+    const stream = this.#stream(name);
+    const open = stream.shards.filter((s) => s.endSeq === undefined);
+    const targets = records.map((record) => routeRecord(open, record));
+    const arrived = this.#now();
+    const results: Array<{ shardId: string; sequenceNumber: string }> = [];
+    const insert = this.#insert;
+    this.#context.db.transaction(() => {
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as PutRecordInput;
+        const shard = targets[i] as ShardMeta;
+        const seq = insert.run(shard.key, record.partitionKey, record.data, arrived).lastInsertRowid;
+        results.push({ shardId: shard.shardId, sequenceNumber: formatSequence(seq) });
+      }
+    })();
+    for (const shardId of new Set(results.map((r) => r.shardId))) this.appended.publish({ streamName: name, shardId });
+    return { failedRecordCount: 0, records: results };
+  }
+
+  /**
+   * Reads up to `limit` records of one shard in sequence order, from `from` (see ShardPosition),
+   * hiding records older than the retention period.
+   * @throws ResourceNotFound for an unknown stream or shard; InvalidStreamArgument for a bad position.
+   */
+  readShard(name: string, shardId: string, from: ShardPosition, limit: number): ShardRead {
+    const stream = this.#stream(name);
+    const shard = this.#shard(stream, shardId);
+    const now = this.#now();
+    const cutoff = now - stream.retentionHours * HOUR_MS;
+    const tip = this.#lastInShard.get(shard.key) as { seq: number; arrived: number } | undefined;
+    const tipSeq = tip && tip.arrived >= cutoff ? tip.seq : undefined;
+    if (from.latest) {
+      const after = formatSequence(tipSeq ?? shard.startSeq - 1);
+      return { records: [], millisBehindLatest: 0, shardClosed: shard.endSeq !== undefined, next: { after } };
+    }
+    const max = Math.min(Math.max(1, Math.floor(limit)), 10_000);
+    const db = this.#context.db;
+    let rows: RecordRow[];
+    if (from.atTimestamp !== undefined) {
+      rows = db
+        .prepare(
+          'SELECT seq, partition_key, data, arrived FROM kinesis_records WHERE shard = ? AND arrived >= ? ORDER BY seq LIMIT ?',
+        )
+        .all(shard.key, Math.max(from.atTimestamp, cutoff), max) as RecordRow[];
+    } else {
+      const start = positionStart(from);
+      rows = db
+        .prepare(
+          'SELECT seq, partition_key, data, arrived FROM kinesis_records WHERE shard = ? AND seq >= ? AND arrived >= ? ORDER BY seq LIMIT ?',
+        )
+        .all(shard.key, start, cutoff, max) as RecordRow[];
+    }
+    let bytes = 0;
+    let kept = 0;
+    while (kept < rows.length && (kept === 0 || bytes + (rows[kept] as RecordRow).data.length <= MAX_READ_BYTES)) {
+      bytes += (rows[kept] as RecordRow).data.length;
+      kept++;
+    }
+    rows = rows.slice(0, kept);
+    const last = rows.at(-1);
+    // No retained record at or after the position means the reader is at the tip.
+    const caughtUp = !last || tipSeq === undefined || last.seq >= tipSeq;
+    const records = rows.map(
+      (row): StreamRecordRef => ({
+        streamName: name,
+        shardId,
+        sequenceNumber: formatSequence(row.seq),
+        partitionKey: row.partition_key,
+        data: row.data,
+        approximateArrivalTimestamp: row.arrived,
+      }),
+    );
+    return {
+      records,
+      millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrived),
+      shardClosed: shard.endSeq !== undefined && caughtUp,
+      next: last ? { after: formatSequence(last.seq) } : { ...from },
+    };
+  }
+
+  /** Changes the retention period (hours, 24..8760). @throws ResourceNotFound, InvalidStreamArgument */
+  setRetention(name: string, hours: number, direction: 'increase' | 'decrease' | 'any' = 'any'): void {
+    const stream = this.#stream(name);
+    if (!Number.isInteger(hours) || hours < MIN_RETENTION_HOURS || hours > MAX_RETENTION_HOURS) {
+      throw new InvalidStreamArgument(
+        `Retention period hours ${hours} must be between ${MIN_RETENTION_HOURS} and ${MAX_RETENTION_HOURS}`,
+      );
+    }
+    if (direction === 'increase' && hours < stream.retentionHours) {
+      throw new InvalidStreamArgument(
+        `Requested retention period (${hours} hours) for stream ${name} can not be shorter than existing retention period (${stream.retentionHours} hours). Use DecreaseRetentionPeriod API.`,
+      );
+    }
+    if (direction === 'decrease' && hours > stream.retentionHours) {
+      throw new InvalidStreamArgument(
+        `Requested retention period (${hours} hours) for stream ${name} can not be longer than existing retention period (${stream.retentionHours} hours). Use IncreaseRetentionPeriod API.`,
+      );
+    }
+    this.#context.db.prepare('UPDATE kinesis_streams SET retention_hours = ? WHERE id = ?').run(hours, stream.id);
+    stream.retentionHours = hours;
+  }
+
+  /**
+   * Re-shards uniformly: closes every open shard and opens `target` children over the whole hash
+   * space. Each child names the old shards its range overlaps as parents (the first two as
+   * ParentShardId / AdjacentParentShardId); readers drain parents before children.
+   * @throws ResourceNotFound, InvalidStreamArgument
+   */
+  updateShardCount(name: string, target: number): { currentShardCount: number; targetShardCount: number } {
+    checkShardCount(target);
+    const stream = this.#stream(name);
+    const open = stream.shards.filter((s) => s.endSeq === undefined);
+    const db = this.#context.db;
+    db.transaction(() => {
+      const lastSeq = this.#currentSeq();
+      const close = db.prepare('UPDATE kinesis_shards SET end_seq = ? WHERE id = ?');
+      for (const shard of open) {
+        shard.endSeq = lastSeq;
+        close.run(lastSeq, shard.key);
+      }
+      for (const range of splitRange(target)) {
+        const parents = open.filter((p) => p.hashStart <= range.end && p.hashEnd >= range.start).map((p) => p.shardId);
+        this.#addShard(stream, range, parents);
+      }
+    })();
+    return { currentShardCount: open.length, targetShardCount: target };
+  }
+
+  /** Deletes records older than their stream's retention period; returns how many went. */
+  trim(): number {
+    const db = this.#context.db;
+    const now = this.#now();
+    const page = db.prepare('SELECT seq, arrived FROM kinesis_records WHERE shard = ? AND seq > ? ORDER BY seq LIMIT 1000');
+    const del = db.prepare('DELETE FROM kinesis_records WHERE shard = ? AND seq <= ?');
+    let deleted = 0;
+    for (const stream of this.#streams.values()) {
+      const cutoff = now - stream.retentionHours * HOUR_MS;
+      for (const shard of stream.shards) {
+        let upTo = -1;
+        for (;;) {
+          const rows = page.all(shard.key, upTo) as Array<{ seq: number; arrived: number }>;
+          const fresh = rows.findIndex((row) => row.arrived >= cutoff);
+          const expired = fresh === -1 ? rows : rows.slice(0, fresh);
+          if (expired.length) upTo = (expired.at(-1) as { seq: number }).seq;
+          if (fresh !== -1 || rows.length < 1000) break;
+        }
+        if (upTo >= 0) deleted += del.run(shard.key, upTo).changes;
+      }
+    }
+    return deleted;
+  }
+
+  #stream(name: string): StreamMeta {
+    const stream = this.#streams.get(name);
+    if (!stream) throw new ResourceNotFound(`Stream ${name} under account ${ACCOUNT_ID} not found.`);
+    return stream;
+  }
+
+  #shard(stream: StreamMeta, shardId: string): ShardMeta {
+    const shard = stream.shards.find((s) => s.shardId === shardId);
+    if (!shard) {
+      throw new ResourceNotFound(`Shard ${shardId} in stream ${stream.name} under account ${ACCOUNT_ID} does not exist`);
+    }
+    return shard;
+  }
+
+  #currentSeq(): number {
+    return Number(this.#nextSeq.get() ?? 0);
+  }
+
+  #addShard(stream: StreamMeta, range: { start: bigint; end: bigint }, parents: string[]): void {
+    const shardId = shardIdOf(stream.nextShardIndex++);
+    const startSeq = this.#currentSeq() + 1;
+    const key = Number(
+      this.#context.db
+        .prepare(
+          'INSERT INTO kinesis_shards (stream_id, shard_id, parents, hash_start, hash_end, start_seq) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(stream.id, shardId, JSON.stringify(parents), range.start.toString(), range.end.toString(), startSeq)
+        .lastInsertRowid,
+    );
+    this.#context.db
+      .prepare('UPDATE kinesis_streams SET next_shard_index = ? WHERE id = ?')
+      .run(stream.nextShardIndex, stream.id);
+    stream.shards.push({ key, shardId, parents, hashStart: range.start, hashEnd: range.end, startSeq });
+  }
+
+  #load(): void {
+    const db = this.#context.db;
+    const streams = db.prepare('SELECT * FROM kinesis_streams').all() as Array<{
+      id: number;
+      name: string;
+      created_at: number;
+      retention_hours: number;
+      next_shard_index: number;
+    }>;
+    const shards = db.prepare('SELECT * FROM kinesis_shards WHERE stream_id = ? ORDER BY id');
+    for (const row of streams) {
+      this.#streams.set(row.name, {
+        id: row.id,
+        name: row.name,
+        createdAt: row.created_at,
+        retentionHours: row.retention_hours,
+        nextShardIndex: row.next_shard_index,
+        shards: (
+          shards.all(row.id) as Array<{
+            id: number;
+            shard_id: string;
+            parents: string;
+            hash_start: string;
+            hash_end: string;
+            start_seq: number;
+            end_seq: number | null;
+          }>
+        ).map((s) => ({
+          key: s.id,
+          shardId: s.shard_id,
+          parents: JSON.parse(s.parents) as string[],
+          hashStart: BigInt(s.hash_start),
+          hashEnd: BigInt(s.hash_end),
+          startSeq: s.start_seq,
+          ...(s.end_seq !== null ? { endSeq: s.end_seq } : {}),
+        })),
+      });
+    }
+  }
+}
+
+function checkShardCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
+    throw new InvalidStreamArgument(`ShardCount must be an integer between 1 and ${MAX_SHARDS}, got ${count}`);
+  }
+}
+
+function routeRecord(open: ShardMeta[], record: PutRecordInput): ShardMeta {
+  const { partitionKey, data, explicitHashKey } = record;
+  if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > 256) {
+    throw new InvalidStreamArgument('PartitionKey must be a string of 1 to 256 characters');
+  }
+  if (!Buffer.isBuffer(data)) throw new InvalidStreamArgument('Data must be bytes');
+  if (data.length + Buffer.byteLength(partitionKey) > MAX_RECORD_BYTES) {
+    throw new InvalidStreamArgument(`Record of ${data.length} bytes is over the 1 MiB limit`);
+  }
+  let hash: bigint;
+  if (explicitHashKey !== undefined) {
+    if (!/^\d{1,39}$/.test(explicitHashKey) || BigInt(explicitHashKey) >= HASH_SPACE) {
+      throw new InvalidStreamArgument(`ExplicitHashKey ${explicitHashKey} is not a decimal in [0, 2^128)`);
+    }
+    hash = BigInt(explicitHashKey);
+  } else {
+    hash = hashKeyOf(partitionKey);
+  }
+  const shard = open.find((s) => s.hashStart <= hash && hash <= s.hashEnd);
+  if (!shard) throw new InvalidStreamArgument(`No open shard owns hash key ${hash}`);
+  return shard;
+}
+
+/** The smallest internal sequence counter a position includes. */
+function positionStart(from: ShardPosition): number {
+  if (from.after !== undefined) return sequenceOrThrow(from.after) + 1;
+  if (from.at !== undefined) return sequenceOrThrow(from.at);
+  return 0;
+}
+
+function sequenceOrThrow(text: string): number {
+  const seq = parseSequence(text);
+  if (seq === undefined) throw new InvalidStreamArgument(`Invalid StartingSequenceNumber: ${text}`);
+  return seq;
 }
