@@ -1,4 +1,8 @@
 import type { Command } from './command.js';
+import { functions, versions } from './functions-admin.js';
+import { billing, dlq } from './functions-billing.js';
+import { deploy } from './functions-deploy.js';
+import { invoke, logs } from './functions-invoke.js';
 
-/** SHELL — CLI commands of this part. */
-export const commands: Record<string, Command> = {};
+/** Function commands: deploy, invoke, logs, functions, versions, billing, dlq. */
+export const commands: Record<string, Command> = { deploy, invoke, logs, functions, versions, billing, dlq };

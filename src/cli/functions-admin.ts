@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { type CliContext, type Command, UsageError } from './command.js';
+import { formatBytes, keyValues, table } from './functions-format.js';
+
+/** A function as the native API lists it (the fields the CLI shows). */
+interface FunctionRow {
+  name: string;
+  version: string;
+  runtime: string;
+  handler: string;
+  memoryMb: number;
+  timeoutS: number;
+  codeSize: number;
+  lastModified: string;
+  reservedConcurrency: number | null;
+  description?: string;
+}
+
+const FUNCTIONS_USAGE = 'lambdata functions ls [--json] | show <name> [--json] | rm <name>';
+const VERSIONS_USAGE = 'lambdata versions <name> [--publish] [--description …] [--json]';
+
+/** `lambdata functions ls|show|rm`. */
+export const functions: Command = {
+  summary: 'List, show or remove functions',
+  usage: FUNCTIONS_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${FUNCTIONS_USAGE}\n`);
+      return 0;
+    }
+    const [sub = 'ls', name, ...extra] = positionals;
+    if (extra.length) throw new UsageError('too many arguments');
+    if (sub === 'ls' || sub === 'list') {
+      if (name) throw new UsageError('ls takes no name');
+      const { functions: rows } = await ctx.client.get<{ functions: FunctionRow[] }>('/functions');
+      if (values.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) ctx.err('no functions\n');
+      else ctx.out(functionTable(rows));
+      return 0;
+    }
+    if (!name) throw new UsageError(`${sub} needs a function name`);
+    const path = `/functions/${encodeURIComponent(name)}`;
+    if (sub === 'show') {
+      const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[] }>(path);
+      if (values.json) {
+        ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+        return 0;
+      }
+      const { versions, ...config } = fn;
+      ctx.out(keyValues(config));
+      ctx.out(`\nversions\n${functionTable(versions)}`);
+      return 0;
+    }
+    if (sub === 'rm' || sub === 'delete') {
+      await ctx.client.delete(path);
+      ctx.err(`deleted ${name}\n`);
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand '${sub}'`);
+  },
+};
+
+/** `lambdata versions <name> [--publish]`. */
+export const versions: Command = {
+  summary: "List a function's versions, or publish one",
+  usage: VERSIONS_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        publish: { type: 'boolean' },
+        description: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${VERSIONS_USAGE}\n`);
+      return 0;
+    }
+    const [name, ...extra] = positionals;
+    if (!name || extra.length) throw new UsageError('expected <name>');
+    const path = `/functions/${encodeURIComponent(name)}`;
+    if (values.publish) {
+      const fn = await ctx.client.post<FunctionRow>(
+        `${path}/versions`,
+        values.description ? { description: values.description } : {},
+      );
+      if (values.json) ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+      else ctx.out(`published ${name} version ${fn.version}\n`);
+      return 0;
+    }
+    const fn = await ctx.client.get<{ versions: FunctionRow[] }>(path);
+    if (values.json) ctx.out(`${JSON.stringify(fn.versions, null, 2)}\n`);
+    else ctx.out(functionTable(fn.versions));
+    return 0;
+  },
+};
+
+function functionTable(rows: FunctionRow[]): string {
+  return table(
+    ['NAME', 'VERSION', 'RUNTIME', 'HANDLER', 'MEMORY', 'TIMEOUT', 'RESERVED', 'CODE', 'LAST MODIFIED'],
+    rows.map((fn) => [
+      fn.name,
+      fn.version,
+      fn.runtime,
+      fn.handler,
+      `${fn.memoryMb} MB`,
+      `${fn.timeoutS} s`,
+      fn.reservedConcurrency ?? '-',
+      formatBytes(fn.codeSize),
+      fn.lastModified,
+    ]),
+  );
+}

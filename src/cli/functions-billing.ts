@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import { type CliContext, type Command, UsageError } from './command.js';
+import { parseSince, query, table } from './functions-format.js';
+
+/** Billing totals as GET /billing answers them. */
+interface BillingResponse {
+  invocations: number;
+  billedMs: number;
+  gbSeconds: number;
+  totalCostUsd: number;
+  byFunction: Array<{ functionName: string; invocations: number; billedMs: number; gbSeconds: number; totalCostUsd: number }>;
+}
+
+/** A dead letter as GET /dlq lists it (the fields the CLI shows). */
+interface DeadLetterRow {
+  id: string;
+  functionName: string;
+  condition: string;
+  attempts: number;
+  errorType?: string;
+  errorMessage?: string;
+  failedAt: number;
+}
+
+const BILLING_USAGE = 'lambdata billing [--function f] [--since 1h|ISO] [--json]';
+const DLQ_USAGE = 'lambdata dlq ls [--function f] [--json] | replay <id> | replay --all [--function f] | rm <id>';
+
+/** `lambdata billing`: invocations, billed ms, GB-seconds and cost, per function and in total. */
+export const billing: Command = {
+  summary: 'Show billed duration, GB-seconds and cost per function',
+  usage: BILLING_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        function: { type: 'string' },
+        since: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${BILLING_USAGE}\n`);
+      return 0;
+    }
+    if (positionals.length) throw new UsageError('billing takes no positional arguments');
+    const summary = await ctx.client.get<BillingResponse>(
+      `/billing${query({ function: values.function, since: values.since ? parseSince(values.since) : undefined })}`,
+    );
+    if (values.json) {
+      ctx.out(`${JSON.stringify(summary, null, 2)}\n`);
+      return 0;
+    }
+    const row = (name: string, s: Omit<BillingResponse['byFunction'][number], 'functionName'>) => [
+      name,
+      s.invocations,
+      s.billedMs,
+      s.gbSeconds.toFixed(6),
+      `$${s.totalCostUsd.toFixed(8)}`,
+    ];
+    ctx.out(
+      table(
+        ['FUNCTION', 'INVOCATIONS', 'BILLED MS', 'GB-S', 'COST'],
+        [...summary.byFunction.map((f) => row(f.functionName, f)), row('TOTAL', summary)],
+      ),
+    );
+    return 0;
+  },
+};
+
+/** `lambdata dlq ls|replay|rm`: failed async events kept for replay. */
+export const dlq: Command = {
+  summary: 'List, replay or remove failed async events (dead letters)',
+  usage: DLQ_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        function: { type: 'string' },
+        all: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${DLQ_USAGE}\n`);
+      return 0;
+    }
+    const [sub = 'ls', id, ...extra] = positionals;
+    if (extra.length) throw new UsageError('too many arguments');
+    if (sub === 'ls' || sub === 'list') {
+      const { deadLetters } = await ctx.client.get<{ deadLetters: DeadLetterRow[] }>(
+        `/dlq${query({ function: values.function })}`,
+      );
+      if (values.json) ctx.out(`${JSON.stringify(deadLetters, null, 2)}\n`);
+      else if (deadLetters.length === 0) ctx.err('no dead letters\n');
+      else
+        ctx.out(
+          table(
+            ['ID', 'FUNCTION', 'CONDITION', 'ATTEMPTS', 'FAILED AT', 'ERROR'],
+            deadLetters.map((d) => [
+              d.id,
+              d.functionName,
+              d.condition,
+              d.attempts,
+              new Date(d.failedAt).toISOString(),
+              d.errorType ? `${d.errorType}: ${d.errorMessage ?? ''}` : '-',
+            ]),
+          ),
+        );
+      return 0;
+    }
+    if (sub === 'replay') {
+      if (values.all === (id !== undefined)) throw new UsageError('replay needs an <id> or --all');
+      const path = values.all ? `/dlq/replay${query({ function: values.function })}` : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
+      const { replayed } = await ctx.client.post<{ replayed: number }>(path);
+      ctx.out(`replayed ${replayed}\n`);
+      return 0;
+    }
+    if (sub === 'rm' || sub === 'delete') {
+      if (!id) throw new UsageError('rm needs an <id>');
+      await ctx.client.delete(`/dlq/${encodeURIComponent(id)}`);
+      ctx.err(`deleted ${id}\n`);
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand '${sub}'`);
+  },
+};

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { zipSync, type Zippable } from 'fflate';
+import { type CliContext, type Command, UsageError } from './command.js';
+import { keyValues, parseEnv, parsePositiveInt } from './functions-format.js';
+
+/** Largest package the deploy command uploads (AWS's direct-upload limit). */
+export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
+
+const USAGE =
+  'lambdata deploy <name> <dir|file.zip> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
+
+/** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
+export const deploy: Command = {
+  summary: 'Create or update a function from a directory or .zip',
+  usage: USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        handler: { type: 'string' },
+        runtime: { type: 'string' },
+        memory: { type: 'string' },
+        timeout: { type: 'string' },
+        storage: { type: 'string' },
+        env: { type: 'string', multiple: true },
+        publish: { type: 'boolean' },
+        description: { type: 'string' },
+        concurrency: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${USAGE}\n`);
+      return 0;
+    }
+    const [name, source] = positionals;
+    if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
+    const zip = packageSource(source);
+    if (zip.length > MAX_ZIP_BYTES) {
+      ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}\n`);
+      return 1;
+    }
+    const body: Record<string, unknown> = { code: { zipBase64: Buffer.from(zip).toString('base64') } };
+    if (values.handler) body.handler = values.handler;
+    if (values.runtime) body.runtime = values.runtime;
+    if (values.memory) body.memoryMb = parsePositiveInt(values.memory, '--memory');
+    if (values.timeout) body.timeoutS = parsePositiveInt(values.timeout, '--timeout');
+    if (values.storage) body.ephemeralStorageMb = parsePositiveInt(values.storage, '--storage');
+    if (values.env) body.environment = parseEnv(values.env);
+    if (values.description !== undefined) body.description = values.description;
+    if (values.publish) body.publish = true;
+    if (values.concurrency !== undefined) {
+      body.reservedConcurrency = parsePositiveInt(values.concurrency, '--concurrency', { allowZero: true });
+    }
+    const fn = await ctx.client.put<Record<string, unknown> & { versions?: Array<{ version: string }> }>(
+      `/functions/${encodeURIComponent(name)}`,
+      body,
+    );
+    if (values.json) {
+      ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+      return 0;
+    }
+    const { versions, eventInvokeConfig: _ignored, ...config } = fn;
+    const latest = versions?.at(-1)?.version;
+    ctx.out(keyValues({ ...config, ...(latest && latest !== '$LATEST' ? { latestPublished: latest } : {}) }));
+    return 0;
+  },
+};
+
+/** The zip bytes of a .zip file, or of a directory zipped here (skipping .git and node_modules/.bin). */
+export function packageSource(source: string): Uint8Array {
+  const stat = statSync(source, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`no such file or directory: ${source}`);
+  if (stat.isFile()) {
+    if (!source.endsWith('.zip')) throw new UsageError(`${source} is not a directory or a .zip file`);
+    return readFileSync(source);
+  }
+  const files: Zippable = {};
+  for (const file of walk(source, source)) {
+    // Unix permissions travel in the high 16 bits of the external attributes (keeps `bootstrap` executable).
+    const attrs = ((statSync(file).mode & 0o777) | 0o100000) * 0x10000;
+    files[relative(source, file).split('\\').join('/')] = [readFileSync(file), { os: 3, attrs }];
+  }
+  if (Object.keys(files).length === 0) throw new UsageError(`${source} is empty`);
+  return zipSync(files, { level: 6 });
+}
+
+function* walk(root: string, dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const rel = relative(root, path).split('\\').join('/');
+    if (entry.name === '.git' || rel === 'node_modules/.bin' || rel.endsWith('/node_modules/.bin')) continue;
+    if (entry.isDirectory()) yield* walk(root, path);
+    else if (entry.isFile()) yield path;
+  }
+}
