@@ -1,4 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
+import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { Environment } from './environment.js';
+import { blankEnvironment, functionEnvironment } from './environment-vars.js';
+import type { InitMessage } from './protocol.js';
 import type { RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
 
 /** Options of the environment pool. */
@@ -9,15 +18,209 @@ export interface PoolOptions {
   idleMs?: number;
 }
 
-/** SHELL — to be replaced by the runtime implementation. */
+const DEFAULT_PRESTART = 2;
+const DEFAULT_IDLE_MS = 5 * 60_000;
+/** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
+const SAMPLE_MS = 10;
+
+/**
+ * Execution environments of every function: warm ones reused per function version (most recently
+ * used first), cold starts served from blank pre-started runtimes, idle ones reaped after `idleMs`.
+ * The invoke layer enforces concurrency; the pool creates one environment per concurrent run.
+ */
 export class EnvironmentPool implements Runtime {
-  constructor(_context: EngineContext, _options: PoolOptions = {}) {}
-  async run(_request: RunRequest): Promise<RunResult> {
-    throw new Error('runtime not implemented yet');
+  #context: EngineContext;
+  #log: Logger;
+  #prestart: number;
+  #idleMs: number;
+  #tmpRoot: string;
+  #blank: Environment[] = [];
+  #idle = new Map<string, Environment[]>();
+  #busy = new Set<Environment>();
+  #all = new Set<Environment>();
+  #sweeper: NodeJS.Timeout;
+  #sampler: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  /** Throws InvalidParameterValue for a negative or non-integer option. */
+  constructor(context: EngineContext, options: PoolOptions = {}) {
+    this.#context = context;
+    this.#log = context.log.child({ component: 'runtime' });
+    this.#prestart = checkCount('prestart', options.prestart ?? DEFAULT_PRESTART);
+    this.#idleMs = checkCount('idleMs', options.idleMs ?? DEFAULT_IDLE_MS);
+    this.#tmpRoot = join(context.dataDir, 'tmp');
+    rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
+    mkdirSync(this.#tmpRoot, { recursive: true });
+    const sweepEvery = Math.max(10, Math.min(this.#idleMs / 2, 30_000));
+    this.#sweeper = setInterval(() => this.#reapIdle(), sweepEvery).unref();
+    this.#refill();
   }
-  retire(_functionName: string): void {}
+
+  /** Runs one invocation in a warm environment of `fn`, or a new one (a cold start). Never rejects for function failures. */
+  async run(request: RunRequest): Promise<RunResult> {
+    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
+    const key = keyOf(request.fn);
+    const warm = this.#idle.get(key)?.pop();
+    if (warm) return this.#invoke(warm, request, null);
+    return this.#coldRun(key, request);
+  }
+
+  /** Drops idle environments of `functionName` now and busy ones when their invocation ends. */
+  retire(functionName: string): void {
+    for (const [key, list] of this.#idle) {
+      if (list[0]?.fn?.name !== functionName) continue;
+      this.#idle.delete(key);
+      for (const environment of list) environment.kill();
+    }
+    for (const environment of this.#busy) if (environment.fn?.name === functionName) environment.retiring = true;
+  }
+
   stats(): RuntimeStats {
-    return { environments: 0, busy: 0, idle: 0, prestarted: 0 };
+    let idle = 0;
+    for (const list of this.#idle.values()) idle += list.length;
+    return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted: this.#blank.length };
   }
-  async close(): Promise<void> {}
+
+  /** Kills every environment and pre-started runtime, clears timers and removes tmp dirs. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    clearInterval(this.#sampler);
+    const all = [...this.#all];
+    for (const environment of all) environment.kill();
+    await Promise.all(all.map((environment) => environment.exited));
+    this.#blank = [];
+    this.#idle.clear();
+    rmSync(this.#tmpRoot, { recursive: true, force: true });
+  }
+
+  async #coldRun(key: string, request: RunRequest): Promise<RunResult> {
+    const fn = request.fn;
+    const id = randomBytes(16).toString('hex');
+    const tmpDir = join(this.#tmpRoot, id);
+    mkdirSync(tmpDir);
+    const env = functionEnvironment(fn, this.#context, id, tmpDir);
+    // NODE_OPTIONS only take effect at process start, so such a function gets its own process.
+    const environment = env.NODE_OPTIONS ? this.#spawnFor(fn, id, env) : this.#takeBlank();
+    this.#busy.add(environment);
+    const message: InitMessage = {
+      t: 'init',
+      codeDir: fn.codeDir,
+      handler: fn.handler,
+      env,
+      tmpDir,
+      tmpLimitBytes: fn.ephemeralStorageMb * 1024 * 1024,
+      functionName: fn.name,
+      functionVersion: fn.version,
+      memoryMb: fn.memoryMb,
+    };
+    try {
+      const init = await environment.init(fn, key, message, request);
+      if (!init.error) return await this.#invoke(environment, request, init.ms);
+      this.#busy.delete(environment);
+      environment.kill();
+      return {
+        outcome: init.outcome ?? 'unhandled',
+        error: init.error,
+        durationMs: 0,
+        initDurationMs: init.ms,
+        maxMemoryUsedMb: 0,
+        coldStart: true,
+      };
+    } finally {
+      this.#refill();
+    }
+  }
+
+  async #invoke(environment: Environment, request: RunRequest, initMs: number | null): Promise<RunResult> {
+    this.#busy.add(environment);
+    this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
+    const result = await environment.run(request, initMs);
+    this.#busy.delete(environment);
+    if (environment.alive && !environment.retiring && !this.#closed) {
+      environment.lastUsed = performance.now();
+      const list = this.#idle.get(environment.key);
+      if (list) list.push(environment);
+      else this.#idle.set(environment.key, [environment]);
+    } else {
+      environment.kill();
+    }
+    return result;
+  }
+
+  #takeBlank(): Environment {
+    const blank = this.#blank.shift();
+    if (blank?.alive) return blank;
+    return this.#spawn(randomBytes(16).toString('hex'), blankEnvironment(), '/', []);
+  }
+
+  #spawnFor(fn: FunctionVersion, id: string, env: Record<string, string>): Environment {
+    const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
+    return this.#spawn(id, { ...env, LAMBDATA_FROM_START: '1' }, fn.codeDir, execArgv);
+  }
+
+  #spawn(id: string, env: Record<string, string>, cwd: string, execArgv: string[]): Environment {
+    const environment = new Environment({
+      id,
+      env,
+      cwd,
+      execArgv,
+      log: this.#log,
+      onDeath: (gone) => this.#forget(gone),
+    });
+    this.#all.add(environment);
+    return environment;
+  }
+
+  #refill(): void {
+    while (!this.#closed && this.#blank.length < this.#prestart) {
+      this.#blank.push(this.#spawn(randomBytes(16).toString('hex'), blankEnvironment(), '/', []));
+    }
+  }
+
+  #forget(environment: Environment): void {
+    this.#all.delete(environment);
+    this.#busy.delete(environment);
+    const blankAt = this.#blank.indexOf(environment);
+    if (blankAt >= 0) this.#blank.splice(blankAt, 1);
+    const list = this.#idle.get(environment.key);
+    const at = list?.indexOf(environment) ?? -1;
+    if (list && at >= 0) {
+      list.splice(at, 1);
+      if (list.length === 0) this.#idle.delete(environment.key);
+    }
+  }
+
+  #reapIdle(): void {
+    const cutoff = performance.now() - this.#idleMs;
+    for (const [key, list] of this.#idle) {
+      const stale = list.filter((environment) => environment.lastUsed <= cutoff);
+      if (stale.length === 0) continue;
+      const fresh = list.filter((environment) => environment.lastUsed > cutoff);
+      if (fresh.length > 0) this.#idle.set(key, fresh);
+      else this.#idle.delete(key);
+      for (const environment of stale) environment.kill();
+    }
+  }
+
+  #sample(): void {
+    if (this.#busy.size === 0) {
+      clearInterval(this.#sampler);
+      this.#sampler = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
+  }
+}
+
+function keyOf(fn: FunctionVersion): string {
+  return `${fn.name}\0${fn.version}\0${fn.revisionId}\0${fn.codeSha256}`;
+}
+
+function checkCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidParameterValue(`runtime option ${name} must be a non-negative integer, got ${value}`);
+  }
+  return value;
 }

@@ -1,0 +1,124 @@
+/**
+ * Entry point of a Node execution environment (runs in the child process, compiled to
+ * dist/runtime/bootstrap.js). Started blank and handed a function by an `init` message, or started
+ * for one function when it needs its own Node options. Then serves `invoke` messages one at a time.
+ */
+import { Module } from 'node:module';
+import { captureLogs } from './bootstrap-logs.js';
+import { callHandler, type Handler, InitError, type LambdaContext, loadHandler, toErrorShape } from './bootstrap-handler.js';
+import { isolateTmp } from './bootstrap-tmp.js';
+import type { ChildMessage, InitMessage, InvokeMessage, ParentMessage } from './protocol.js';
+import type { FunctionErrorShape } from './types.js';
+
+const MAX_RESPONSE_BYTES = 6_291_556;
+
+const send = (message: ChildMessage, callback?: () => void) => {
+  if (process.connected) process.send?.(message, undefined, undefined, callback);
+};
+const logs = captureLogs((line) => send({ t: 'log', l: line }));
+
+let handler: Handler | undefined;
+let fn: InitMessage | undefined;
+let logStreamName = '';
+
+process.on('message', (message: ParentMessage) => {
+  if (message.t === 'invoke') invoke(message);
+  else if (message.t === 'init') void init(message);
+});
+process.on('disconnect', () => process.exit(0));
+process.on('uncaughtException', (err) => die(toErrorShape(err), 'Uncaught Exception'));
+process.on('unhandledRejection', (reason) => {
+  const shape = toErrorShape(reason);
+  die({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${shape.errorType}: ${shape.errorMessage}`, stackTrace: shape.stackTrace }, 'Unhandled Promise Rejection');
+});
+send({ t: 'ready' });
+
+async function init(message: InitMessage): Promise<void> {
+  const started = message.env.LAMBDATA_FROM_START === '1' ? 0 : performance.now();
+  fn = message;
+  logStreamName = message.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, message.env);
+  delete process.env.LAMBDATA_FROM_START;
+  (Module as unknown as { _initPaths(): void })._initPaths(); // NODE_PATH changed
+  process.chdir(message.codeDir);
+  isolateTmp(message.tmpDir, message.tmpLimitBytes);
+  let error: FunctionErrorShape | undefined;
+  try {
+    handler = await loadHandler(message.codeDir, message.handler);
+  } catch (err) {
+    error = err instanceof InitError ? err.shape : toErrorShape(err);
+    logs.emit('ERROR', `Uncaught Exception \t${JSON.stringify(error)}`);
+  }
+  logs.flush();
+  send({ t: 'inited', ms: performance.now() - started, error });
+}
+
+function invoke(message: InvokeMessage): void {
+  const started = performance.now();
+  logs.requestId = message.id;
+  const target = fn as InitMessage;
+  const context: LambdaContext = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: target.functionName,
+    functionVersion: target.functionVersion,
+    invokedFunctionArn: message.arn,
+    memoryLimitInMB: String(target.memoryMb),
+    awsRequestId: message.id,
+    logGroupName: `/aws/lambda/${target.functionName}`,
+    logStreamName,
+    clientContext: message.cc ? parseClientContext(message.cc) : undefined,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+  let event: unknown;
+  try {
+    event = JSON.parse(message.p);
+  } catch (err) {
+    finish(started, { errorType: 'Runtime.InvalidEventPayload', errorMessage: (err as Error).message }, 'unhandled');
+    return;
+  }
+  callHandler(handler as Handler, event, context, (err, result) => {
+    if (err !== null && err !== undefined) {
+      const shape = toErrorShape(err);
+      logs.emit('ERROR', `Invoke Error \t${JSON.stringify(shape)}`);
+      finish(started, shape, 'handled');
+      return;
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(result);
+    } catch (cause) {
+      finish(started, { errorType: 'Runtime.MalformedHandlerResponse', errorMessage: `Unable to stringify response body: ${(cause as Error).message}` }, 'unhandled');
+      return;
+    }
+    json ??= 'null';
+    if (json.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(json) > MAX_RESPONSE_BYTES) {
+      const size = Buffer.byteLength(json);
+      finish(started, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` }, 'unhandled');
+      return;
+    }
+    logs.flush();
+    send({ t: 'result', p: json, ms: performance.now() - started, rss: process.resourceUsage().maxRSS });
+  });
+}
+
+function finish(started: number, error: FunctionErrorShape, kind: 'handled' | 'unhandled'): void {
+  logs.flush();
+  send({ t: 'result', e: error, k: kind, ms: performance.now() - started, rss: process.resourceUsage().maxRSS });
+}
+
+function die(error: FunctionErrorShape, label: string): void {
+  logs.emit('ERROR', `${label} \t${JSON.stringify(error)}`);
+  logs.flush();
+  send({ t: 'fatal', e: error }, () => process.exit(129));
+  setTimeout(() => process.exit(129), 1000).unref();
+}
+
+function parseClientContext(base64: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(base64, 'base64').toString('utf8'));
+  } catch (err) {
+    logs.emit('WARN', `ignoring malformed client context: ${(err as Error).message}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,51 @@
+import { dirname } from 'node:path';
+import type { FunctionVersion } from '../invoke/types.js';
+import type { EngineContext } from '../shared/context.js';
+import { distPath, packagePath } from '../shared/paths.js';
+
+/** The only variables a blank pre-started runtime gets before it is handed a function. */
+export function blankEnvironment(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'en_US.UTF-8', TZ: ':UTC' };
+}
+
+/**
+ * The complete environment of one function's execution environment: its own variables plus the
+ * standard AWS_* / LAMBDA_* ones pointing back at the engine — never the engine's process.env.
+ * Reserved names win over the function's own, as AWS does not let a function set them.
+ */
+export function functionEnvironment(
+  fn: FunctionVersion,
+  context: EngineContext,
+  envId: string,
+  tmpDir: string,
+): Record<string, string> {
+  const runtimeName = fn.runtime.startsWith('nodejs') && fn.runtime !== 'nodejs' ? fn.runtime : 'nodejs20.x';
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    NODE_PATH: packagePath('node_modules'),
+    ...fn.environment,
+    TZ: ':UTC',
+    TMPDIR: tmpDir,
+    AWS_REGION: context.region,
+    AWS_DEFAULT_REGION: context.region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: fn.version,
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(fn.version, envId),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${runtimeName}`,
+    LAMBDA_TASK_ROOT: fn.codeDir,
+    LAMBDA_RUNTIME_DIR: dirname(distPath('runtime/bootstrap.js')),
+    AWS_ENDPOINT_URL: context.endpoint(),
+    AWS_ACCESS_KEY_ID: context.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: context.credentials.secretAccessKey,
+  };
+}
+
+/** `2026/11/24/[$LATEST]<envId>`, the stream name AWS gives an environment. */
+export function logStreamName(version: string, envId: string): string {
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  return `${day}/[${version}]${envId}`;
+}

@@ -1,0 +1,318 @@
+/**
+ * One execution environment: a child process running the Node bootstrap, serving one function
+ * version, one invocation at a time, over a private IPC channel. It enforces the timeout, turns a
+ * crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import type { FunctionVersion } from '../invoke/types.js';
+import type { Logger } from '../shared/log.js';
+import { distPath } from '../shared/paths.js';
+import type { ChildMessage, InitMessage } from './protocol.js';
+import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
+
+/** How to start the process. */
+export interface SpawnOptions {
+  id: string;
+  env: Record<string, string>;
+  cwd: string;
+  execArgv: string[];
+  log: Logger;
+  /** Called once when the process is gone (after its tmp dir is removed). */
+  onDeath: (environment: Environment) => void;
+}
+
+/** What init reported: Init Duration, and the AWS error when the handler could not be loaded. */
+export interface InitResult {
+  ms: number;
+  error?: FunctionErrorShape;
+  outcome?: RunOutcome;
+}
+
+interface Pending {
+  resolve: (result: RunResult) => void;
+  requestId: string;
+  started: number;
+  initMs: number | null;
+  timer: NodeJS.Timeout;
+  fatal?: FunctionErrorShape;
+}
+
+type KillReason = 'timeout' | 'oom' | 'reap';
+
+const MAX_BACKLOG = 1000;
+const HEAP_OOM = /heap out of memory|Reached heap limit/;
+
+/** A process serving one function version; see the module comment. */
+export class Environment {
+  readonly id: string;
+  fn: FunctionVersion | undefined;
+  key = '';
+  tmpDir = '';
+  lastUsed = 0;
+  /** When the running invocation started (performance.now()), for the memory sampler. */
+  busySince = 0;
+  /** Drop this environment when its invocation finishes (the function changed). */
+  retiring = false;
+  readonly exited: Promise<void>;
+  #child: ChildProcess;
+  #log: Logger;
+  #dead = false;
+  #killReason: KillReason | undefined;
+  #current: Pending | undefined;
+  #init: ((result: InitResult) => void) | undefined;
+  #onLog: ((line: string) => void) | undefined;
+  #requestId = 'undefined';
+  #backlog: string[] = [];
+  #stderrTail = '';
+
+  constructor(options: SpawnOptions) {
+    this.id = options.id;
+    this.#log = options.log;
+    this.#child = spawn(process.execPath, [...options.execArgv, distPath('runtime/bootstrap.js')], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.#child.on('message', (message: ChildMessage) => this.#onMessage(message));
+    this.#pipeLines(this.#child.stdout, 'INFO', false);
+    this.#pipeLines(this.#child.stderr, 'ERROR', true);
+    this.exited = new Promise((resolve) => {
+      this.#child.on('error', (err) => {
+        this.#log.error('environment process failed', { environment: this.id, err });
+        if (this.#child.exitCode === null && this.#child.signalCode === null && this.#child.pid === undefined) {
+          this.#onGone(null, null, options, resolve);
+        }
+      });
+      this.#child.on('close', (code, signal) => this.#onGone(code, signal, options, resolve));
+    });
+  }
+
+  /** True while the process runs. */
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Turns the (blank or freshly spawned) runtime into `fn`'s environment; resolves when the handler loaded. */
+  init(fn: FunctionVersion, key: string, message: InitMessage, request: RunRequest): Promise<InitResult> {
+    this.fn = fn;
+    this.key = key;
+    this.tmpDir = message.tmpDir;
+    this.#onLog = request.onLog;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.kill('timeout');
+        resolve({ ms: fn.timeoutS * 1000, outcome: 'timeout', error: timedOut(fn.timeoutS) });
+      }, Math.max(fn.timeoutS, 10) * 1000);
+      this.#init = (result) => {
+        clearTimeout(timer);
+        this.#init = undefined;
+        resolve(result);
+      };
+      this.#child.send(message);
+    });
+  }
+
+  /** Runs one invocation; never rejects — every failure is a RunResult. */
+  run(request: RunRequest, initMs: number | null): Promise<RunResult> {
+    const fn = this.fn as FunctionVersion;
+    this.#onLog = request.onLog;
+    this.#requestId = request.requestId;
+    if (this.#backlog.length > 0) this.#flushBacklog();
+    return new Promise((resolve) => {
+      const timeoutMs = fn.timeoutS * 1000;
+      this.busySince = performance.now();
+      this.#current = {
+        resolve,
+        requestId: request.requestId,
+        started: this.busySince,
+        initMs,
+        timer: setTimeout(() => this.#expire(), timeoutMs),
+      };
+      this.#child.send({
+        t: 'invoke',
+        id: request.requestId,
+        p: request.payload.length === 0 ? '{}' : request.payload.toString('utf8'),
+        arn: request.invokedFunctionArn,
+        deadline: Date.now() + timeoutMs,
+        cc: request.clientContext,
+      });
+    });
+  }
+
+  /** Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory. */
+  checkMemory(now: number, minRunningMs: number): void {
+    if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
+    const rssKb = readStatus(this.#child.pid, 'VmRSS');
+    if (rssKb > (this.fn as FunctionVersion).memoryMb * 1024) this.#failCurrent('oom');
+  }
+
+  /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */
+  kill(reason: KillReason = 'reap'): void {
+    if (this.#dead) return;
+    this.#killReason ??= reason;
+    this.#child.kill('SIGKILL');
+  }
+
+  #onMessage(message: ChildMessage): void {
+    switch (message.t) {
+      case 'result': {
+        const pending = this.#current;
+        if (!pending) return;
+        this.#current = undefined;
+        clearTimeout(pending.timer);
+        const fn = this.fn as FunctionVersion;
+        const maxMemoryUsedMb = Math.ceil(message.rss / 1024);
+        if (maxMemoryUsedMb > fn.memoryMb) {
+          this.kill('oom');
+          pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), maxMemoryUsedMb));
+          return;
+        }
+        pending.resolve({
+          outcome: message.e ? (message.k ?? 'handled') : 'success',
+          payload: message.p === undefined ? undefined : Buffer.from(message.p),
+          error: message.e,
+          durationMs: message.ms,
+          initDurationMs: pending.initMs,
+          maxMemoryUsedMb,
+          coldStart: pending.initMs !== null,
+        });
+        return;
+      }
+      case 'log':
+        this.#deliver(message.l);
+        return;
+      case 'inited':
+        this.#init?.({ ms: message.ms, error: message.error, outcome: message.error ? 'unhandled' : undefined });
+        return;
+      case 'fatal':
+        if (this.#current) this.#current.fatal = message.e;
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  #expire(): void {
+    this.#failCurrent('timeout');
+  }
+
+  /** Ends the running invocation now with a timeout or OOM, and kills the process. */
+  #failCurrent(reason: 'timeout' | 'oom'): void {
+    const pending = this.#current;
+    if (!pending) return;
+    this.#current = undefined;
+    clearTimeout(pending.timer);
+    const fn = this.fn as FunctionVersion;
+    const peakMb = Math.ceil(readStatus(this.#child.pid, 'VmHWM') / 1024);
+    this.kill(reason);
+    const error = reason === 'timeout' ? timedOut(fn.timeoutS) : outOfMemory(pending.requestId);
+    pending.resolve(this.#resultOf(pending, reason, error, reason === 'oom' ? Math.max(peakMb, fn.memoryMb) : peakMb));
+  }
+
+  #resultOf(pending: Pending, outcome: RunOutcome, error: FunctionErrorShape, maxMemoryUsedMb: number): RunResult {
+    const elapsed = performance.now() - pending.started;
+    const fn = this.fn as FunctionVersion;
+    return {
+      outcome,
+      error,
+      durationMs: outcome === 'timeout' ? Math.max(elapsed, fn.timeoutS * 1000) : elapsed,
+      initDurationMs: pending.initMs,
+      maxMemoryUsedMb,
+      coldStart: pending.initMs !== null,
+    };
+  }
+
+  #onGone(code: number | null, signal: NodeJS.Signals | null, options: SpawnOptions, resolve: () => void): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    const heapOom = HEAP_OOM.test(this.#stderrTail);
+    const pending = this.#current;
+    this.#current = undefined;
+    if (pending) {
+      clearTimeout(pending.timer);
+      const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
+      const fn = this.fn as FunctionVersion;
+      if (reason === 'timeout') pending.resolve(this.#resultOf(pending, 'timeout', timedOut(fn.timeoutS), 0));
+      else if (reason === 'oom' || heapOom) pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), fn.memoryMb));
+      else pending.resolve(this.#resultOf(pending, 'unhandled', pending.fatal ?? exitError(pending.requestId, code, signal), 0));
+    }
+    this.#init?.({
+      ms: 0,
+      outcome: heapOom ? 'oom' : 'unhandled',
+      error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
+    });
+    if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
+    options.onDeath(this);
+    resolve();
+  }
+
+  #pipeLines(stream: NodeJS.ReadableStream | null, level: string, keepTail: boolean): void {
+    if (!stream) return;
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      if (keepTail) this.#stderrTail = (this.#stderrTail + chunk).slice(-4096);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.#deliver(`${new Date().toISOString()}\t${this.#requestId}\t${level}\t${line}`);
+    });
+    stream.on('end', () => {
+      if (partial) this.#deliver(`${new Date().toISOString()}\t${this.#requestId}\t${level}\t${partial}`);
+    });
+  }
+
+  /** Lines written while no invocation runs (after an early response) go to the next invocation. */
+  #deliver(line: string): void {
+    if ((this.#current || this.#init) && this.#onLog) {
+      this.#onLog(line);
+      return;
+    }
+    if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(line);
+  }
+
+  #flushBacklog(): void {
+    const lines = this.#backlog;
+    this.#backlog = [];
+    for (const line of lines) this.#onLog?.(line);
+  }
+}
+
+/** AWS's message for a timeout: `Task timed out after 3.00 seconds`. */
+export function timedOut(timeoutS: number): FunctionErrorShape {
+  return { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeoutS.toFixed(2)} seconds` };
+}
+
+function outOfMemory(requestId: string): FunctionErrorShape {
+  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+}
+
+function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): FunctionErrorShape {
+  const how = signal ? `signal: ${SIGNAL_WORDS[signal] ?? signal}` : `exit status ${code ?? 0}`;
+  return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` };
+}
+
+const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: 'killed',
+  SIGSEGV: 'segmentation fault',
+  SIGABRT: 'aborted',
+  SIGTERM: 'terminated',
+};
+
+/** A kB field of /proc/<pid>/status (VmRSS, VmHWM); 0 when the process is gone. */
+function readStatus(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const match = new RegExp(`${field}:\\s+(\\d+)`).exec(status);
+    return match ? Number(match[1]) : 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return 0;
+    throw err;
+  }
+}
