@@ -1,1 +1,7 @@
+export { BGZIP_INDEX_SUFFIX, type BgzipIndex, encodeBgzip, parseBgzipIndex } from './bgzip.js';
+export { BUILTIN_FUNCTIONS, FUNCTIONS_DIR } from './builtins.js';
+export { DEFAULT_CLUSTER, costReport } from './cost.js';
 export { JobService } from './job-service.js';
+export { planRanges, ownedRangeInMemory } from './splits.js';
+export type * from './types.js';
+export { JOB_MODES, JOB_STATUSES, RECORD_FORMATS } from './types.js';

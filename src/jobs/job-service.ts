@@ -1,6 +1,15 @@
-import type { Billing, FunctionRegistry, Invoker } from '../invoke/index.js';
+import type { Billing, FunctionRegistry, InvocationRecord, Invoker } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
+import { InvalidParameterValue, LambdataError, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { Topic } from '../shared/events.js';
+import { newId } from '../shared/ids.js';
+import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
+import { Builtins, type DeployTarget } from './builtins.js';
+import { type EventBody, normalizeSpec, runJob } from './job-run.js';
+import { JobStore } from './job-store.js';
+import type { ObjectSource } from './planner.js';
+import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
 export interface JobServiceOptions {
   invoker: Invoker;
@@ -9,9 +18,208 @@ export interface JobServiceOptions {
   billing: Billing;
 }
 
-/** SHELL — map-reduce and scatter-gather jobs. */
+const RECORD_TTL_MS = 10 * 60_000;
+
+/**
+ * Map-reduce and scatter-gather jobs: submit, follow, read results, resume. Jobs persist in
+ * SQLite; a job the engine was running when it stopped is marked failed with code
+ * `JobInterrupted` at the next start, and `resume(id)` reruns only its uncommitted tasks.
+ */
 export class JobService implements BackgroundService {
-  constructor(_context: EngineContext, _options: JobServiceOptions) {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  /** Every job event, as published (the SSE endpoint filters by job). */
+  readonly events = new Topic<JobEvent>();
+  #store: JobStore;
+  #invoker: Invoker;
+  #objects: ObjectSource;
+  #builtins: Builtins;
+  #log: Logger;
+  #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController }>();
+  #seq = new Map<string, number>();
+  #records = new Map<string, InvocationRecord & { seenAt: number }>();
+  #unsubscribe?: () => void;
+
+  constructor(context: EngineContext, options: JobServiceOptions) {
+    this.#store = new JobStore(context.db);
+    this.#invoker = options.invoker;
+    this.#objects = options.objects as unknown as ObjectSource;
+    this.#builtins = new Builtins(context.db, options.functions as unknown as DeployTarget);
+    this.#log = context.log.child({ component: 'jobs' });
+  }
+
+  async start(): Promise<void> {
+    for (const id of this.#store.running()) {
+      const record = this.#store.get(id);
+      if (record) this.#fail(record, { code: 'JobInterrupted', message: 'the engine stopped while the job ran; resume it with `lambdata run --resume <id>`' });
+    }
+    const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
+    this.#unsubscribe = records?.subscribe((record) => {
+      if (this.#running.size === 0) return;
+      this.#records.set(record.requestId, { ...record, seenAt: Date.now() });
+      if (this.#records.size > 10_000) this.#prune();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    for (const run of this.#running.values()) run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+
+  /**
+   * Starts a job and answers at once with its record; follow it with `subscribe` or `wait`.
+   * @throws InvalidParameterValue for a malformed spec.
+   */
+  submit(spec: JobSpec): JobRecord {
+    validateSpec(spec);
+    const record = this.#store.create(newId('j-'), normalizeSpec(spec), Date.now());
+    this.#launch(record, false);
+    return record;
+  }
+
+  /**
+   * Reruns a failed job: committed tasks are kept, only the rest runs.
+   * @throws ResourceNotFound for an unknown id; ResourceConflict when it is running or succeeded.
+   */
+  resume(id: string): JobRecord {
+    const record = this.get(id);
+    if (record.status !== 'failed') throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
+    record.status = 'running';
+    record.error = null;
+    record.finishedAt = null;
+    record.stages = [];
+    record.counters = { ...record.counters, tasksDispatched: 0, tasksDone: 0, tasksRetried: 0, words: 0, lines: 0, bytes: 0 };
+    this.#store.update(record);
+    this.#launch(record, true);
+    return record;
+  }
+
+  /** The job's record. @throws ResourceNotFound. */
+  get(id: string): JobRecord {
+    const record = this.#store.get(id);
+    if (!record) throw new ResourceNotFound(`Job not found: ${id}`);
+    return record;
+  }
+
+  /** Jobs, newest first. */
+  list(limit?: number): JobRecord[] {
+    return this.#store.list(limit);
+  }
+
+  /** Events so far (after `afterSeq`), for replay to late subscribers. */
+  history(id: string, afterSeq = 0): JobEvent[] {
+    this.get(id);
+    return this.#store.events(id, afterSeq);
+  }
+
+  /**
+   * Replays a job's events, then follows live ones until the job completes or fails (then calls
+   * `onEnd`). Returns the function that stops following. @throws ResourceNotFound.
+   */
+  follow(id: string, onEvent: (event: JobEvent) => void, onEnd: () => void): () => void {
+    this.get(id);
+    const buffered: JobEvent[] = [];
+    let replaying = true;
+    let last = 0;
+    let ended = false;
+    const deliver = (event: JobEvent) => {
+      if (ended || event.seq <= last) return;
+      last = event.seq;
+      onEvent(event);
+      if (event.type === 'job.completed' || event.type === 'job.failed') {
+        ended = true;
+        unsubscribe();
+        onEnd();
+      }
+    };
+    const unsubscribe = this.events.subscribe((event) => {
+      if (event.jobId !== id) return;
+      if (replaying) buffered.push(event);
+      else deliver(event);
+    });
+    for (const event of this.#store.events(id)) deliver(event);
+    replaying = false;
+    for (const event of buffered) deliver(event);
+    if (!ended && !this.#running.has(id)) {
+      // Not running and no terminal event: nothing more will come.
+      const record = this.get(id);
+      if (record.status !== 'running') {
+        ended = true;
+        unsubscribe();
+        onEnd();
+      }
+    }
+    return () => {
+      ended = true;
+      unsubscribe();
+    };
+  }
+
+  /** Resolves with the final record once the job completes or fails. @throws ResourceNotFound. */
+  async wait(id: string): Promise<JobRecord> {
+    const run = this.#running.get(id);
+    if (run) return run.done;
+    return this.get(id);
+  }
+
+  #launch(record: JobRecord, resumed: boolean): void {
+    const abort = new AbortController();
+    const done = runJob(
+      record,
+      {
+        store: this.#store,
+        invoker: this.#invoker,
+        objects: this.#objects,
+        log: this.#log,
+        emit: (r, body) => this.#emit(r, body),
+        childRecord: (requestId) => this.#records.get(requestId),
+        ensureFunctions: (names) => this.#builtins.ensure(names),
+        signal: abort.signal,
+      },
+      resumed,
+    ).then(
+      () => record,
+      (err: unknown) => {
+        const code = abort.signal.aborted ? 'JobInterrupted' : ((err as { code?: string }).code ?? 'JobFailed');
+        this.#log.warn('job failed', { jobId: record.id, code, err });
+        this.#fail(record, { code, message: (err as Error).message ?? String(err) });
+        return record;
+      },
+    );
+    const entry = { done: done.finally(() => this.#running.delete(record.id)), abort };
+    this.#running.set(record.id, entry);
+  }
+
+  #fail(record: JobRecord, error: { code: string; message: string }): void {
+    record.status = 'failed';
+    record.error = error;
+    record.finishedAt = Date.now();
+    this.#emit(record, { type: 'job.failed', error });
+    this.#store.update(record);
+  }
+
+  #emit(record: JobRecord, body: EventBody): void {
+    const seq = (this.#seq.get(record.id) ?? this.#store.lastSeq(record.id)) + 1;
+    this.#seq.set(record.id, seq);
+    const event = { ...body, jobId: record.id, seq, at: Date.now(), counters: { ...record.counters } } as JobEvent;
+    this.#store.appendEvent(event);
+    this.events.publish(event);
+  }
+
+  #prune(): void {
+    const cutoff = Date.now() - RECORD_TTL_MS;
+    for (const [id, record] of this.#records) if (record.seenAt < cutoff) this.#records.delete(id);
+  }
+}
+
+function validateSpec(spec: JobSpec): void {
+  if (!spec || typeof spec !== 'object') throw new InvalidParameterValue('a job spec object is required');
+  if (typeof spec.mapper !== 'string' || !spec.mapper) throw new InvalidParameterValue('mapper must name a function');
+  if (!spec.input || typeof spec.input.bucket !== 'string' || !spec.input.bucket) throw new InvalidParameterValue('input.bucket is required');
+  if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys)) throw new InvalidParameterValue('input.keys must be a list of keys');
+  for (const name of ['splitSize', 'fanout', 'partitions', 'maxAttempts', 'concurrency'] as const) {
+    const value = spec[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new InvalidParameterValue(`${name} must be a positive integer`);
+  }
+  if (spec.mode !== undefined && spec.mode !== 'aggregate' && spec.mode !== 'scatter') throw new InvalidParameterValue("mode must be 'aggregate' or 'scatter'");
+  if (spec.mapper === 'grep' && typeof spec.params?.pattern !== 'string') throw new InvalidParameterValue('grep needs params.pattern');
 }

@@ -54,6 +54,8 @@ export interface JobSpec {
   mapperTimeoutS?: number;
   /** Testing aid: mappers throw on attempts ≤ this number. */
   failAttempts?: number;
+  /** Testing aid: mappers read `chunkBytes` at a time and pause `delayMs` after each (to provoke timeouts). */
+  pace?: { chunkBytes: number; delayMs: number };
   cluster?: Partial<ClusterPrice>;
 }
 

@@ -1,0 +1,53 @@
+/**
+ * cascade: the fan-out multiplier. Invokes `functionName` once per task, `parallelism` at a time,
+ * through the Lambda Invoke API (throttles retried with backoff), and answers every child's
+ * outcome in task order, so the coordinator commits each task on its own.
+ */
+import { invoke } from '../lib/lambda-client.js';
+import type { CascadeEvent, CascadeOutcome, CascadeResult } from '../lib/protocol.js';
+
+/** Lambda handler. */
+export async function handler(event: CascadeEvent): Promise<CascadeResult> {
+  const outcomes: CascadeOutcome[] = new Array(event.tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < event.tasks.length) {
+      const index = next++;
+      const task = event.tasks[index] as CascadeEvent['tasks'][number];
+      const started = Date.now();
+      try {
+        const answer = await invoke(event.functionName, task.payload);
+        const parsed = parse(answer.payload);
+        outcomes[index] = answer.functionError
+          ? { taskId: task.taskId, ok: false, error: asError(parsed), durationMs: Date.now() - started, requestId: answer.requestId }
+          : { taskId: task.taskId, ok: true, result: parsed, durationMs: Date.now() - started, requestId: answer.requestId };
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        outcomes[index] = {
+          taskId: task.taskId,
+          ok: false,
+          error: { errorType: e.code ?? e.name, errorMessage: e.message },
+          durationMs: Date.now() - started,
+        };
+      }
+    }
+  };
+  const width = Math.max(1, Math.min(event.parallelism ?? event.tasks.length, event.tasks.length));
+  await Promise.all(Array.from({ length: width }, worker));
+  return { outcomes };
+}
+
+function parse(payload: Buffer): unknown {
+  const text = payload.toString('utf8');
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function asError(value: unknown): { errorType: string; errorMessage: string } {
+  const v = (value ?? {}) as { errorType?: string; errorMessage?: string };
+  return { errorType: v.errorType ?? 'Error', errorMessage: v.errorMessage ?? JSON.stringify(value) };
+}

@@ -1,0 +1,165 @@
+/**
+ * The driver every built-in mapper shares: it reads each split's owned lines (range reads for
+ * text, streaming gunzip for gzip objects and bgzip members), hands whole lines to a sink, and
+ * stops before the function's deadline, returning what is left so the coordinator can schedule it.
+ */
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { readRange } from './object-io.js';
+import type { MapEvent, MapPiece, SplitSpec } from './protocol.js';
+import { lastNewline, ownedRange } from './splits.js';
+
+/** Counts a sink reports for a chunk of whole lines. */
+export interface ChunkCounts {
+  words: number;
+  lines: number;
+  bytes: number;
+}
+
+/** Consumes whole lines bytes[from, to) of `piece`; returns their counts. */
+export type LineSink = (bytes: Uint8Array, from: number, to: number, piece: MapPiece) => ChunkCounts;
+
+/** The part of the Lambda context the driver needs. */
+export interface DeadlineContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** What the driver returns: finished pieces and the splits (or split tails) still to do. */
+export interface MapRun {
+  pieces: MapPiece[];
+  remaining: SplitSpec[];
+}
+
+const READ_BYTES = 8 * 1024 * 1024;
+const MIN_MARGIN_MS = 300;
+
+/**
+ * Runs `sink` over every split of the event until done or the deadline draws near.
+ * @throws Error('Injected failure …') on attempts ≤ event.failAttempts (a testing aid).
+ */
+export async function runMap(event: MapEvent, context: DeadlineContext, sink: LineSink): Promise<MapRun> {
+  if (event.failAttempts && event.attempt <= event.failAttempts) {
+    throw new Error(`Injected failure on attempt ${event.attempt} of task ${event.taskId}`);
+  }
+  const pace = event.pace;
+  const clock = new Deadline(context);
+  const pieces: MapPiece[] = [];
+  for (let i = 0; i < event.splits.length; i++) {
+    const split = event.splits[i] as SplitSpec;
+    if (pieces.length > 0 && clock.low()) return { pieces, remaining: event.splits.slice(i) };
+    const piece: MapPiece = { key: split.key, offset: split.offset ?? 0, start: split.start, end: split.start, words: 0, lines: 0, bytes: 0 };
+    pieces.push(piece);
+    const feed = (bytes: Uint8Array, from: number, to: number) => {
+      const counts = sink(bytes, from, to, piece);
+      piece.words += counts.words;
+      piece.lines += counts.lines;
+      piece.bytes += counts.bytes;
+      piece.end += to - from;
+    };
+    const stoppedAt =
+      split.format === 'text'
+        ? await mapText(split, piece, feed, clock, pace)
+        : await mapCompressed(split, feed, clock, pace);
+    if (stoppedAt !== null) {
+      return { pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] };
+    }
+  }
+  return { pieces, remaining: [] };
+}
+
+type Feed = (bytes: Uint8Array, from: number, to: number) => void;
+type Pace = MapEvent['pace'];
+
+/** Maps one text split; returns the line start it stopped at, or null when the split is done. */
+async function mapText(split: SplitSpec, piece: MapPiece, feed: Feed, clock: Deadline, pace: Pace): Promise<number | null> {
+  const read = (a: number, b: number) => readRange(split.bucket, split.key, a, b);
+  const owned = await ownedRange(read, split.size, { start: split.start, end: split.end ?? split.size });
+  piece.start = owned.start;
+  piece.end = owned.start;
+  const step = pace?.chunkBytes ?? READ_BYTES;
+  let carry: Uint8Array | undefined;
+  for (let pos = owned.start; pos < owned.end; ) {
+    const started = Date.now();
+    const next = Math.min(owned.end, pos + step);
+    const chunk = join(carry, await read(pos, next));
+    pos = next;
+    const cut = pos === owned.end ? chunk.length : lastNewline(chunk) + 1;
+    carry = cut < chunk.length ? chunk.subarray(cut) : undefined;
+    if (cut > 0) feed(chunk, 0, cut);
+    if (pace?.delayMs) await sleep(pace.delayMs);
+    clock.record(Date.now() - started);
+    if (cut > 0 && pos < owned.end && clock.low()) return piece.end;
+  }
+  return null;
+}
+
+/** Maps a gzip object or bgzip member from decompressed byte `split.start`; same contract as mapText. */
+async function mapCompressed(split: SplitSpec, feed: Feed, clock: Deadline, pace: Pace): Promise<number | null> {
+  const offset = split.offset ?? 0;
+  const length = split.length ?? split.size;
+  const step = READ_BYTES;
+  async function* compressed() {
+    for (let p = offset; p < offset + length; p += step) {
+      yield await readRange(split.bucket, split.key, p, Math.min(offset + length, p + step));
+    }
+  }
+  const gunzip = createGunzip({ chunkSize: pace?.chunkBytes ?? 1024 * 1024 });
+  pipeline(Readable.from(compressed()), gunzip, (err) => {
+    if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') gunzip.destroy(err);
+  });
+  let position = 0; // decompressed bytes seen before `carry`
+  let carry: Uint8Array | undefined;
+  let started = Date.now();
+  for await (const raw of gunzip as AsyncIterable<Buffer>) {
+    let chunk: Uint8Array = raw;
+    if (position + chunk.length <= split.start) {
+      position += chunk.length;
+      continue;
+    }
+    if (position < split.start) {
+      chunk = chunk.subarray(split.start - position);
+      position = split.start;
+    }
+    const whole = join(carry, chunk);
+    const cut = lastNewline(whole) + 1;
+    carry = cut < whole.length ? whole.subarray(cut) : undefined;
+    if (cut > 0) feed(whole, 0, cut);
+    position += cut;
+    if (pace?.delayMs) await sleep(pace.delayMs);
+    clock.record(Date.now() - started);
+    started = Date.now();
+    if (cut > 0 && clock.low()) {
+      gunzip.destroy();
+      return position;
+    }
+  }
+  if (carry && carry.length > 0) feed(carry, 0, carry.length);
+  return null;
+}
+
+/** Tracks the remaining time and the slowest chunk, so a mapper stops with room to answer. */
+class Deadline {
+  #context: DeadlineContext;
+  #slowest = 0;
+
+  constructor(context: DeadlineContext) {
+    this.#context = context;
+  }
+
+  record(ms: number): void {
+    if (ms > this.#slowest) this.#slowest = ms;
+  }
+
+  low(): boolean {
+    return this.#context.getRemainingTimeInMillis() < Math.max(MIN_MARGIN_MS, 3 * this.#slowest + 100);
+  }
+}
+
+function join(head: Uint8Array | undefined, tail: Uint8Array): Uint8Array {
+  if (!head || head.length === 0) return tail;
+  return Buffer.concat([head, tail]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,35 @@
+/**
+ * wordfreq mapper: counts lowercased `[A-Za-z][A-Za-z0-9]*` words of its splits (map-side
+ * combining in one Map), then writes them as sorted `word\tcount` lines into R partition objects,
+ * chosen by FNV-1a 32 of the word's UTF-8 bytes, for the reducers.
+ */
+import { runMap } from '../lib/mapper.js';
+import { writeObject } from '../lib/object-io.js';
+import type { MapEvent, MapResult } from '../lib/protocol.js';
+import { countWords, partitionOf } from '../lib/text.js';
+
+/** Lambda handler. */
+export async function handler(event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> {
+  const freq = new Map<string, number>();
+  const run = await runMap(event, context, (bytes, from, to) => ({
+    words: countWords(bytes, freq, from, to),
+    lines: countLines(bytes, from, to),
+    bytes: to - from,
+  }));
+  const shuffle = event.shuffle;
+  if (!shuffle) {
+    // Without a shuffle the counts travel back in the answer (small inputs only).
+    return { taskId: event.taskId, ...run, custom: Object.fromEntries(freq) };
+  }
+  const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
+  for (const word of [...freq.keys()].sort()) parts[partitionOf(word, shuffle.partitions)]?.push(`${word}\t${freq.get(word)}\n`);
+  const keys = parts.map((_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`);
+  await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
+  return { taskId: event.taskId, ...run, partitions: keys };
+}
+
+function countLines(bytes: Uint8Array, from: number, to: number): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a, from); at >= 0 && at < to; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  return to > from && bytes[to - 1] !== 0x0a ? lines + 1 : lines;
+}

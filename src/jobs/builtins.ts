@@ -1,0 +1,108 @@
+/**
+ * Auto-deploy of the built-in functions (functions/<name>/index.ts of this package) when a job
+ * needs them: deployed if missing, redeployed when the source on disk changed (a content hash of
+ * the function's folder and functions/lib, remembered in SQLite).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Db, migrate } from '../state/index.js';
+
+/** Names of the built-in functions shipped in functions/. */
+export const BUILTIN_FUNCTIONS = ['wordcount', 'wordfreq', 'grep', 'cascade', 'reducer'] as const;
+export type BuiltinName = (typeof BUILTIN_FUNCTIONS)[number];
+
+/** The package's functions/ folder (from src/jobs or dist/jobs alike). */
+export const FUNCTIONS_DIR = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/** The part of the function registry auto-deploy uses. */
+export interface DeployTarget {
+  has(name: string): boolean;
+  create(spec: {
+    name: string;
+    handler: string;
+    memoryMb?: number;
+    timeoutS?: number;
+    environment?: Record<string, string>;
+    code: { dir: string };
+  }): Promise<unknown>;
+  updateCode(name: string, code: { dir: string }): Promise<unknown>;
+}
+
+const SETTINGS: Record<BuiltinName, { memoryMb: number; timeoutS: number }> = {
+  wordcount: { memoryMb: 1024, timeoutS: 60 },
+  wordfreq: { memoryMb: 1024, timeoutS: 60 },
+  grep: { memoryMb: 1024, timeoutS: 60 },
+  cascade: { memoryMb: 256, timeoutS: 900 },
+  reducer: { memoryMb: 1024, timeoutS: 300 },
+};
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS job_builtins (name TEXT PRIMARY KEY, hash TEXT NOT NULL, deployed_at INTEGER NOT NULL);`;
+
+/** True for the names of built-in functions. */
+export function isBuiltin(name: string): name is BuiltinName {
+  return (BUILTIN_FUNCTIONS as readonly string[]).includes(name);
+}
+
+/** Deploys built-ins on demand, once per content hash. */
+export class Builtins {
+  #db: Db;
+  #target: DeployTarget;
+  #pending = new Map<string, Promise<void>>();
+
+  constructor(db: Db, target: DeployTarget) {
+    this.#db = db;
+    this.#target = target;
+    migrate(db, SCHEMA);
+  }
+
+  /** Makes sure each named built-in is deployed and current; other names are left alone. */
+  async ensure(names: string[]): Promise<void> {
+    await Promise.all(names.filter(isBuiltin).map((name) => this.#ensureOne(name)));
+  }
+
+  #ensureOne(name: BuiltinName): Promise<void> {
+    let pending = this.#pending.get(name);
+    if (!pending) {
+      pending = this.#deploy(name).finally(() => this.#pending.delete(name));
+      this.#pending.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #deploy(name: BuiltinName): Promise<void> {
+    const dir = join(FUNCTIONS_DIR, name);
+    const hash = sourceHash(dir);
+    const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(name) as { hash: string } | undefined;
+    const exists = this.#target.has(name);
+    if (exists && row?.hash === hash) return;
+    if (exists) await this.#target.updateCode(name, { dir });
+    else await this.#target.create({ name, handler: 'index.handler', ...SETTINGS[name], code: { dir } });
+    this.#db.prepare('INSERT OR REPLACE INTO job_builtins (name, hash, deployed_at) VALUES (?, ?, ?)').run(name, hash, Date.now());
+  }
+}
+
+/** Hash of a built-in's folder, functions/lib and the shared job modules it bundles. */
+function sourceHash(dir: string): string {
+  const hash = createHash('sha256');
+  const shared = fileURLToPath(new URL('../../src/jobs/', import.meta.url));
+  for (const root of [dir, join(FUNCTIONS_DIR, 'lib'), shared]) {
+    if (!existsSync(root)) continue;
+    for (const file of listFiles(root)) {
+      if (file.endsWith('.test.ts')) continue;
+      hash.update(file).update(readFileSync(file));
+    }
+  }
+  return hash.digest('hex');
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(root).sort()) {
+    const path = join(root, entry);
+    if (statSync(path).isDirectory()) out.push(...listFiles(path));
+    else out.push(path);
+  }
+  return out;
+}

@@ -1,0 +1,133 @@
+/**
+ * From a job's input to tasks: a key lister that pages through the object store, the choice of
+ * record format per object, splits (byte ranges, whole gzip objects, bgzip members) and packing
+ * of splits into tasks sized well above the cost of one invocation.
+ */
+import type { Readable } from 'node:stream';
+import { InvalidParameterValue } from '../shared/errors.js';
+import { BGZIP_INDEX_SUFFIX, parseBgzipIndex } from './bgzip.js';
+import type { SplitSpec } from './protocol.js';
+import { planRanges } from './splits.js';
+import type { JobSpec } from './types.js';
+
+/** The part of the object store jobs use. */
+export interface ObjectSource {
+  listObjects(
+    bucket: string,
+    options: { prefix?: string; startAfter?: string; maxKeys?: number },
+  ): Promise<{ objects: Array<{ key: string; size: number }>; isTruncated: boolean; nextStartAfter?: string }>;
+  headObject(bucket: string, key: string): Promise<{ size: number }>;
+  getObject(bucket: string, key: string, options?: { range?: string }): Promise<{ body: Readable }>;
+  putObject(bucket: string, key: string, body: Buffer | string | Readable): Promise<unknown>;
+}
+
+/** A listed input object. */
+export interface InputObject {
+  key: string;
+  size: number;
+}
+
+/** A unit of map work: one invocation of the mapper over some splits. */
+export interface PlannedTask {
+  taskId: string;
+  splits: SplitSpec[];
+  bytes: number;
+}
+
+/** The map plan of a job. */
+export interface MapPlan {
+  objects: InputObject[];
+  bytes: number;
+  splits: number;
+  tasks: PlannedTask[];
+  /** Splits per key, to know when an object is done. */
+  splitsPerKey: Map<string, number>;
+}
+
+export const DEFAULT_SPLIT_SIZE = 64 * 1024 * 1024;
+const PAGE = 1000;
+const MIN_TASK_BYTES = 4 * 1024 * 1024;
+const MAX_SPLITS_PER_TASK = 2000;
+
+/** Streams the keys of the input (paginated), or heads the listed keys. Index objects are left out. */
+export async function* listInput(objects: ObjectSource, input: JobSpec['input']): AsyncGenerator<InputObject> {
+  if (input.keys) {
+    for (const key of input.keys) yield { key, size: (await objects.headObject(input.bucket, key)).size };
+    return;
+  }
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await objects.listObjects(input.bucket, { prefix: input.prefix ?? '', startAfter, maxKeys: PAGE });
+    for (const object of page.objects) yield { key: object.key, size: object.size };
+    if (!page.isTruncated || page.objects.length === 0) return;
+    startAfter = page.nextStartAfter ?? page.objects[page.objects.length - 1]?.key;
+  }
+}
+
+/**
+ * Lists the input and cuts it into splits and tasks.
+ * @throws InvalidParameterValue for a bad split size or a bgzip object without a readable index.
+ */
+export async function planMap(objects: ObjectSource, spec: JobSpec, slots: number): Promise<MapPlan> {
+  const splitSize = spec.splitSize ?? DEFAULT_SPLIT_SIZE;
+  if (!Number.isInteger(splitSize) || splitSize < 1) throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
+  const listed: InputObject[] = [];
+  for await (const object of listInput(objects, spec.input)) listed.push(object);
+  const indexed = new Set(listed.filter((o) => o.key.endsWith(BGZIP_INDEX_SUFFIX)).map((o) => o.key.slice(0, -BGZIP_INDEX_SUFFIX.length)));
+  const inputs = listed.filter((o) => !o.key.endsWith(BGZIP_INDEX_SUFFIX));
+  const format = spec.format ?? 'auto';
+  const splits: SplitSpec[] = [];
+  const splitsPerKey = new Map<string, number>();
+  let bytes = 0;
+  for (const object of inputs) {
+    bytes += object.size;
+    const kind = format !== 'auto' ? format : indexed.has(object.key) ? 'bgzip' : object.key.endsWith('.gz') ? 'gzip' : 'text';
+    const base = { bucket: spec.input.bucket, key: object.key, size: object.size };
+    let made: SplitSpec[];
+    if (kind === 'text') {
+      made = planRanges(object.size, splitSize).map((r) => ({ ...base, format: 'text' as const, start: r.start, end: r.end }));
+    } else if (kind === 'gzip') {
+      made = object.size === 0 ? [] : [{ ...base, format: 'gzip', start: 0, end: null, offset: 0, length: object.size }];
+    } else {
+      const index = parseBgzipIndex(await readText(objects, spec.input.bucket, object.key + BGZIP_INDEX_SUFFIX));
+      made = index.members.map((m) => ({ ...base, format: 'member' as const, start: 0, end: null, offset: m.offset, length: m.length }));
+    }
+    splitsPerKey.set(object.key, made.length);
+    splits.push(...made);
+  }
+  const taskBytes = Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
+  return { objects: inputs, bytes, splits: splits.length, tasks: packTasks(splits, taskBytes), splitsPerKey };
+}
+
+/** Packs splits in order into tasks of about `taskBytes` (a split is never cut further here). */
+export function packTasks(splits: SplitSpec[], taskBytes: number): PlannedTask[] {
+  const tasks: PlannedTask[] = [];
+  let current: PlannedTask | undefined;
+  for (const split of splits) {
+    const size = splitBytes(split);
+    if (!current || (current.splits.length > 0 && (current.bytes + size > taskBytes || current.splits.length >= MAX_SPLITS_PER_TASK))) {
+      current = { taskId: `m${tasks.length}`, splits: [], bytes: 0 };
+      tasks.push(current);
+    }
+    current.splits.push(split);
+    current.bytes += size;
+  }
+  return tasks;
+}
+
+/** Input bytes a split covers (compressed bytes for gzip and members). */
+export function splitBytes(split: SplitSpec): number {
+  if (split.format === 'text') return (split.end ?? split.size) - split.start;
+  return split.length ?? split.size;
+}
+
+async function readText(objects: ObjectSource, bucket: string, key: string): Promise<string> {
+  try {
+    const { body } = await objects.getObject(bucket, key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    throw new InvalidParameterValue(`cannot read the bgzip index ${key}: ${(err as Error).message}`, { cause: err });
+  }
+}

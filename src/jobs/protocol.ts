@@ -1,0 +1,110 @@
+/**
+ * The JSON events and results exchanged between the coordinator and the built-in functions
+ * (mapper, cascade, reducer). functions/lib/protocol.ts re-exports these types.
+ */
+
+/** How a split's bytes are stored: plain text, a whole gzip object, or one member of a bgzip object. */
+export type SplitFormat = 'text' | 'gzip' | 'member';
+
+/**
+ * One unit of map input. For `text`, [start, end) is a byte range of the object (size = object size).
+ * For `gzip`/`member`, the compressed bytes [offset, offset+length) are decompressed and the split owns
+ * every line from decompressed byte `start` on (`end` is null); a resumed split has `start` > 0.
+ */
+export interface SplitSpec {
+  bucket: string;
+  key: string;
+  format: SplitFormat;
+  size: number;
+  start: number;
+  end: number | null;
+  offset?: number;
+  length?: number;
+}
+
+/** The event every mapper receives. */
+export interface MapEvent {
+  jobId: string;
+  taskId: string;
+  attempt: number;
+  splits: SplitSpec[];
+  params?: Record<string, unknown>;
+  /** Testing aid: throw on attempts ≤ failAttempts. */
+  failAttempts?: number;
+  /** Testing aid: read `chunkBytes` at a time and pause `delayMs` after each, so deadlines hit. */
+  pace?: { chunkBytes: number; delayMs: number };
+  /** Where to write shuffle partitions (wordfreq). */
+  shuffle?: { bucket: string; prefix: string; partitions: number };
+}
+
+/** What a mapper did with (part of) one split: the owned bytes [start, end) in the split's stream. */
+export interface MapPiece {
+  key: string;
+  /** Orders a bgzip object's members: the member's compressed offset (0 for text and gzip). */
+  offset: number;
+  start: number;
+  end: number;
+  words: number;
+  lines: number;
+  bytes: number;
+  /** grep: matching lines as [line index within this piece (0-based), text]. */
+  matches?: Array<[number, string]>;
+}
+
+/** A mapper's answer: what it finished, what is left (when it stopped before its deadline), and shuffle outputs. */
+export interface MapResult {
+  taskId: string;
+  pieces: MapPiece[];
+  remaining: SplitSpec[];
+  /** wordfreq: one intermediate object key per partition (index = partition). */
+  partitions?: string[];
+  /** User mappers: any JSON result, merged by the coordinator by summing numbers key by key. */
+  custom?: unknown;
+}
+
+/** One task for the cascade to invoke. */
+export interface CascadeTask {
+  taskId: string;
+  payload: unknown;
+}
+
+/** The cascade's event: invoke `functionName` once per task, `parallelism` at a time. */
+export interface CascadeEvent {
+  functionName: string;
+  tasks: CascadeTask[];
+  parallelism?: number;
+}
+
+/** One child's outcome, in task order. */
+export interface CascadeOutcome {
+  taskId: string;
+  ok: boolean;
+  result?: unknown;
+  error?: { errorType: string; errorMessage: string };
+  durationMs: number;
+  /** The child invocation's request id (the coordinator bills it to the job). */
+  requestId?: string;
+}
+
+/** The cascade's answer. */
+export interface CascadeResult {
+  outcomes: CascadeOutcome[];
+}
+
+/** The reducer's event: merge `word\tcount` inputs of one partition into sorted output. */
+export interface ReduceEvent {
+  jobId: string;
+  partition: number;
+  bucket: string;
+  inputs: string[];
+  outputKey: string;
+}
+
+/** The reducer's answer. */
+export interface ReduceResult {
+  partition: number;
+  distinct: number;
+  words: number;
+  top: Array<[string, number]>;
+  outputKey: string;
+}
