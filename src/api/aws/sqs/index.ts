@@ -1,15 +1,84 @@
-import type { IncomingMessage } from 'node:http';
-import { sendJson } from '../../http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LambdataError } from '../../../shared/errors.js';
+import { QueueError } from '../../../storage/queues/index.js';
+import { readBody, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { OPERATIONS, type SqsInput } from './operations.js';
+import { errorToXml, queryToInput, resultToXml } from './query.js';
 
-/** SHELL — SQS wire adapter. */
-export async function handleSqs({ res }: AwsRequestContext): Promise<void> {
-  sendJson(res, 501, { __type: 'NotImplemented', message: 'SQS API not implemented yet' });
+const JSON_TYPE = 'application/x-amz-json-1.0';
+
+/**
+ * SQS wire adapter: the JSON protocol (X-Amz-Target `AmazonSQS.<Action>`, SDK v3 and CLI v2) and
+ * the query protocol (form-encoded `Action=…`, XML answers, CLI v1 and older SDKs).
+ */
+export async function handleSqs({ engine, req, res, url, requestId }: AwsRequestContext): Promise<void> {
+  const target = req.headers['x-amz-target'];
+  const json = typeof target === 'string';
+  let action = '';
+  try {
+    let input: SqsInput;
+    const body = await readBody(req);
+    if (json) {
+      action = target.slice(target.indexOf('.') + 1);
+      input = parseJson(body);
+    } else {
+      const params = new URLSearchParams(body.toString('utf8'));
+      for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
+      ({ action, input } = queryToInput(params));
+      if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) input.QueueUrl = url.pathname;
+    }
+    const operation = OPERATIONS[action];
+    if (!operation) throw new QueueError(json ? 'UnsupportedOperation' : 'InvalidAction', `The action ${action} is not valid for this endpoint.`, 'InvalidAction');
+    const result = await operation(engine, input, req.headers.host);
+    if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
+    else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
+  } catch (err) {
+    sendError(res, err, json, requestId);
+  }
 }
 
 /** True for the SQS query protocol (form-encoded `Action=` POSTs to `/` or a queue URL). */
-export function isSqsQueryRequest(req: IncomingMessage, _url: URL): boolean {
+export function isSqsQueryRequest(req: IncomingMessage, url: URL): boolean {
+  if (req.method === 'GET' && url.searchParams.has('Action') && /^\/(\d{12}\/[^/]+\/?)?$/.test(url.pathname)) return true;
   return (
     req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
   );
+}
+
+function parseJson(body: Buffer): SqsInput {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as SqsInput;
+  } catch (err) {
+    throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, { cause: err });
+  }
+}
+
+function sendXml(res: ServerResponse, status: number, xml: string, requestId: string): void {
+  const text = `<?xml version="1.0"?>${xml}`;
+  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown, json: boolean, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const known = err instanceof LambdataError;
+  const status = known ? err.status : 500;
+  const code = known ? err.code : 'InternalError';
+  const queryCode = err instanceof QueueError ? err.queryCode : code;
+  const message = err instanceof Error ? err.message : String(err);
+  const type = status >= 500 ? 'Receiver' : 'Sender';
+  if (json) {
+    sendJson(res, status, { __type: `com.amazonaws.sqs#${code}`, message }, {
+      'content-type': JSON_TYPE,
+      'x-amzn-query-error': `${queryCode};${type}`,
+      'x-amzn-requestid': requestId,
+    });
+  } else {
+    sendXml(res, status, errorToXml(type, queryCode, message, requestId), requestId);
+  }
 }
