@@ -84,6 +84,11 @@ export async function handleLambda(ctx: AwsRequestContext): Promise<void> {
     if (!route) throw new UnknownOperation(method, path);
     await route.handler({ ...ctx, params });
   } catch (err) {
+    if (!ctx.req.complete && !ctx.req.destroyed) {
+      // An unread body (refused as too large, or not needed): drain it and close the connection.
+      ctx.res.setHeader('connection', 'close');
+      ctx.req.resume();
+    }
     sendLambdaError(ctx.res, err, ctx.requestId);
   }
 }

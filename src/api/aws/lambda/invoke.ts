@@ -64,6 +64,10 @@ export async function invokeAsync({ engine, req, res, params }: RouteContext): P
 
 async function readPayload(req: RouteContext['req'], invocationType: string): Promise<Buffer> {
   const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+  // Refuse a declared oversize body before reading it; the adapter drains what is left.
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    throw new RequestTooLarge(`Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+  }
   try {
     return await readBody(req, limit);
   } catch (err) {

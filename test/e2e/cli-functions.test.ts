@@ -1,0 +1,157 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+import { lambdaFixture } from './lambda-helpers.js';
+
+const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
+let dataDir: string;
+let engine: Engine;
+let server: RunningServer;
+
+/** Runs the lambdata binary against the test server. */
+function lambdata(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--endpoint', server.url, ...args],
+      { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-cli-functions-'));
+  engine = await createEngine({ dataDir });
+  server = await startServer(engine, { port: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('lambdata function commands', () => {
+  it('deploys a directory, zipped client-side, and prints the configuration', async () => {
+    const out = await lambdata(
+      'deploy', 'echo', lambdaFixture('echo'),
+      '--handler', 'index.handler', '--memory', '256', '--timeout', '5', '--env', 'GREETING=cli',
+    );
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^name\s+echo$/m);
+    expect(out.stdout).toMatch(/^memoryMb\s+256$/m);
+    expect(engine.functions.get('echo').environment).toEqual({ GREETING: 'cli' });
+  });
+
+  it('redeploys new code as an update and publishes a version', async () => {
+    const out = await lambdata('deploy', 'echo', lambdaFixture('echo-v2'), '--publish', '--json');
+    expect(out.code).toBe(0);
+    const fn = JSON.parse(out.stdout);
+    expect(fn.versions.map((v: { version: string }) => v.version)).toEqual(['$LATEST', '1']);
+    expect(fn.memoryMb).toBe(256);
+  });
+
+  it('exits 2 on usage errors and 1 when the server refuses', async () => {
+    expect((await lambdata('deploy', 'only-name')).code).toBe(2);
+    expect((await lambdata('invoke', 'echo', '{not json')).code).toBe(2);
+    const noHandler = await lambdata('deploy', 'nohandler', lambdaFixture('echo'));
+    expect(noHandler.code).toBe(1);
+    expect(noHandler.stderr).toContain('InvalidParameterValueException');
+    const help = await lambdata('deploy', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: lambdata deploy');
+  });
+
+  it('invokes, printing the payload to stdout and the log tail to stderr', async () => {
+    const out = await lambdata('invoke', 'echo', '{"k":"v"}', '--tail');
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ event: { k: 'v' }, release: 2 });
+    expect(out.stderr).toContain('START RequestId:');
+    expect(out.stderr).toContain('REPORT RequestId:');
+
+    const v1 = await lambdata('invoke', 'echo', '--qualifier', '1');
+    expect(JSON.parse(v1.stdout)).toMatchObject({ version: '1' });
+  });
+
+  it('exits 1 on a function error, naming the error type and message', async () => {
+    await lambdata('deploy', 'failing', lambdaFixture('echo'), '--handler', 'index.handler');
+    const out = await lambdata('invoke', 'failing', '{"fail":"kaput"}');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('TypeError: kaput');
+    const missing = await lambdata('invoke', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('prints log lines of a function', async () => {
+    const out = await lambdata('logs', 'echo', '--since', '10m');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('echo v2 got {"k":"v"}');
+    expect(out.stdout).toMatch(/^REPORT RequestId: /m);
+  });
+
+  it('lists functions as a table or JSON, and lists versions', async () => {
+    const table = await lambdata('functions', 'ls');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+VERSION\s+RUNTIME/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['echo', 'failing']);
+    const json = JSON.parse((await lambdata('functions', 'ls', '--json')).stdout);
+    expect(json.map((f: { name: string }) => f.name)).toEqual(['echo', 'failing']);
+
+    const published = await lambdata('versions', 'echo', '--publish');
+    expect(published.stdout).toBe('published echo version 2\n');
+    const versions = await lambdata('versions', 'echo', '--json');
+    expect(JSON.parse(versions.stdout).map((v: { version: string }) => v.version)).toEqual(['$LATEST', '1', '2']);
+  });
+
+  it('summarises billing per function', async () => {
+    const json = JSON.parse((await lambdata('billing', '--json')).stdout);
+    expect(json.invocations).toBeGreaterThanOrEqual(3);
+    expect(json.byFunction.map((f: { functionName: string }) => f.functionName)).toContain('echo');
+    const table = await lambdata('billing', '--function', 'echo');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^FUNCTION\s+INVOCATIONS\s+BILLED MS\s+GB-S\s+COST/);
+    expect(table.stdout).toMatch(/^TOTAL\s+2\s/m);
+  });
+
+  it('lists, replays and removes dead letters of failed async events', async () => {
+    engine.functions.putEventInvokeConfig('failing', { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
+    const queued = await lambdata('invoke', 'failing', '{"fail":"later"}', '--async');
+    expect(queued.code).toBe(0);
+    const deadline = Date.now() + 15_000;
+    while (engine.invocations.deadLetters.list({ functionName: 'failing' }).length === 0) {
+      if (Date.now() > deadline) throw new Error('no dead letter arrived');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ls = await lambdata('dlq', 'ls', '--function', 'failing', '--json');
+    const [letter] = JSON.parse(ls.stdout);
+    expect(letter).toMatchObject({ functionName: 'failing', errorType: 'TypeError' });
+    const table = await lambdata('dlq', 'ls');
+    expect(table.stdout).toContain(letter.id);
+    const rm = await lambdata('dlq', 'rm', letter.id);
+    expect(rm.code).toBe(0);
+    expect(engine.invocations.deadLetters.list({ functionName: 'failing' })).toEqual([]);
+    expect((await lambdata('dlq', 'replay')).code).toBe(2);
+  });
+
+  it('shows and removes a function', async () => {
+    const show = await lambdata('functions', 'show', 'failing');
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/^handler\s+index\.handler$/m);
+    expect((await lambdata('functions', 'rm', 'failing')).code).toBe(0);
+    const gone = await lambdata('functions', 'show', 'failing');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('ResourceNotFoundException');
+  });
+});
