@@ -44,6 +44,13 @@ export function encodeBgzip(text: Uint8Array, blockSize = 4 * 1024 * 1024): { da
     offset += member.length;
     start = end;
   }
+  if (parts.length === 0) {
+    // An empty input is still a valid gzip file: one empty member.
+    const member = gzipSync(Buffer.alloc(0));
+    parts.push(member);
+    members.push({ offset: 0, length: member.length, rawOffset: 0, rawLength: 0 });
+    offset = member.length;
+  }
   return { data: Buffer.concat(parts), index: { format: 'lambdata-bgzip/1', size: offset, rawSize: text.length, members } };
 }
 
