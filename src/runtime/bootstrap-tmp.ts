@@ -26,9 +26,14 @@ const PATH_BOTH = ['rename', 'copyFile', 'link', 'symlink', 'cp'];
 const WRITE_BY_PATH = new Set(['appendFile', 'writeFile']);
 
 /** Remaps `/tmp` paths in `fs` to `tmpDir` and caps what is written there at `limitBytes`. */
-export function isolateTmp(tmpDir: string, limitBytes: number): void {
+export function isolateTmp(tmpDir: string, limitBytes: number, codeDir: string): void {
+  // Real directories that may themselves lie under /tmp (a data dir or package in a temp dir) keep their paths.
+  const keep = [tmpDir, codeDir].filter((dir) => dir.startsWith('/tmp/')).map((dir) => `${dir}/`);
   const remap = (p: unknown): unknown => {
-    if (typeof p === 'string') return p === '/tmp' || p.startsWith('/tmp/') ? tmpDir + p.slice(4) : p;
+    if (typeof p === 'string') {
+      if (p !== '/tmp' && !p.startsWith('/tmp/')) return p;
+      return keep.some((dir) => p.startsWith(dir) || `${p}/` === dir) ? p : tmpDir + p.slice(4);
+    }
     if (p instanceof URL && p.protocol === 'file:') return remap(fileURLToPath(p));
     return p;
   };

@@ -42,7 +42,7 @@ async function init(message: InitMessage): Promise<void> {
   delete process.env.LAMBDATA_FROM_START;
   (Module as unknown as { _initPaths(): void })._initPaths(); // NODE_PATH changed
   process.chdir(message.codeDir);
-  isolateTmp(message.tmpDir, message.tmpLimitBytes);
+  isolateTmp(message.tmpDir, message.tmpLimitBytes, message.codeDir);
   let error: FunctionErrorShape | undefined;
   try {
     handler = await loadHandler(message.codeDir, message.handler);

@@ -89,9 +89,9 @@ export class Environment {
     });
   }
 
-  /** True while the process runs. */
+  /** True while the process runs and has not been told to die. */
   get alive(): boolean {
-    return !this.#dead;
+    return !this.#dead && this.#killReason === undefined;
   }
 
   get pid(): number | undefined {
