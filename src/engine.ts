@@ -86,7 +86,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const schedules = new Schedules(context, { invoker: invocations });
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing });
 
-  const background = [invocations, notifications, mappings, schedules, jobs, queues, streams];
+  const background = [objects, invocations, notifications, mappings, schedules, jobs, queues, streams];
   if (options.background !== false) for (const service of background) await service.start();
 
   let closing: Promise<void> | undefined;

@@ -1,0 +1,101 @@
+import type { Db } from '../../state/db.js';
+import { InvalidArgument } from './errors.js';
+import { prefixUpperBound } from './names.js';
+import { type ObjectRow, toObjectInfo } from './schema.js';
+import type { ListOptions, ListResult } from './types.js';
+
+const MAX_KEYS = 1000;
+
+type Entry = { kind: 'object'; row: ObjectRow } | { kind: 'prefix'; name: Buffer };
+
+/**
+ * Lists a bucket page by page in UTF-8 byte order, as S3 does. Every read is an index range seek on
+ * (bucket, key): a prefix bounds the scan, and with a delimiter each common prefix is skipped with a new
+ * seek past it, so the cost follows the page size, not the number of keys. The page is read in one
+ * SQLite read transaction, so concurrent writes never tear it.
+ */
+export class ObjectListing {
+  #db: Db;
+  #scan;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#scan = db.prepare<[string, Buffer, Buffer, number], ObjectRow>(
+      `SELECT * FROM s3_objects WHERE bucket = ? AND object_key >= ? AND object_key < ?
+       ORDER BY object_key LIMIT ?`,
+    );
+  }
+
+  /** One page; throws InvalidArgument for max-keys out of range. */
+  list(bucket: string, options: ListOptions = {}): ListResult {
+    const maxKeys = options.maxKeys ?? MAX_KEYS;
+    if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new InvalidArgument('max-keys must be a non-negative integer');
+    const limit = Math.min(maxKeys, MAX_KEYS);
+    return this.#db.transaction(() => {
+      const result: ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
+      let last: Buffer | undefined;
+      for (const entry of this.#entries(bucket, options, limit + 1)) {
+        if (result.objects.length + result.commonPrefixes.length === limit) {
+          result.isTruncated = true;
+          if (last) result.nextStartAfter = last.toString('utf8');
+          break;
+        }
+        if (entry.kind === 'object') {
+          result.objects.push(toObjectInfo(entry.row));
+          last = entry.row.object_key;
+        } else {
+          result.commonPrefixes.push(entry.name.toString('utf8'));
+          last = entry.name;
+        }
+      }
+      return result;
+    })();
+  }
+
+  /** Entries in order: objects, and common prefixes rolled up at the first delimiter after the prefix. */
+  *#entries(bucket: string, options: ListOptions, wanted: number): Generator<Entry> {
+    const prefix = Buffer.from(options.prefix ?? '', 'utf8');
+    const delimiter = options.delimiter ? Buffer.from(options.delimiter, 'utf8') : undefined;
+    const startAfter = options.startAfter ? Buffer.from(options.startAfter, 'utf8') : undefined;
+    // Upper bound: one past every key with the prefix; 0xFF… stands in for "no bound" (keys are ≤ 1024 bytes).
+    const end = prefixUpperBound(prefix) ?? Buffer.alloc(1025, 0xff);
+    let from: Buffer = prefix;
+    if (startAfter && Buffer.compare(startAfter, prefix) >= 0) from = successor(startAfter);
+    let yielded = 0;
+    while (yielded < wanted && Buffer.compare(from, end) < 0) {
+      const batch = Math.min(wanted - yielded, MAX_KEYS) + 1;
+      const rows = this.#scan.all(bucket, from, end, batch);
+      if (rows.length === 0) return;
+      let seekTo: Buffer | undefined;
+      for (const row of rows) {
+        const rolled = delimiter ? commonPrefix(row.object_key, prefix.length, delimiter) : undefined;
+        if (rolled) {
+          // A common prefix at or before start-after was already returned on an earlier page.
+          if (!startAfter || Buffer.compare(rolled, startAfter) > 0) {
+            yield { kind: 'prefix', name: rolled };
+            yielded++;
+          }
+          seekTo = prefixUpperBound(rolled);
+          if (!seekTo) return;
+          break;
+        }
+        yield { kind: 'object', row };
+        yielded++;
+        if (yielded >= wanted) return;
+      }
+      if (!seekTo && rows.length < batch) return;
+      from = seekTo ?? successor((rows.at(-1) as ObjectRow).object_key);
+    }
+  }
+}
+
+/** The key up to and including the first delimiter after the prefix, if there is one. */
+function commonPrefix(key: Buffer, prefixLength: number, delimiter: Buffer): Buffer | undefined {
+  const at = key.indexOf(delimiter, prefixLength);
+  return at < 0 ? undefined : key.subarray(0, at + delimiter.length);
+}
+
+/** The smallest byte string strictly greater than `value`. */
+function successor(value: Buffer): Buffer {
+  return Buffer.concat([value, Buffer.from([0])]);
+}
