@@ -1,7 +1,117 @@
 import type { EngineContext } from '../shared/context.js';
-import type { PriceTable } from './types.js';
+import { InvalidParameterValue } from '../shared/errors.js';
+import type { Db } from '../state/db.js';
+import { migrate } from '../state/db.js';
+import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
 
-/** SHELL — billing ledger. */
+export type { BillingSummary } from './types.js';
+
+/** Which invocations a summary covers. */
+export interface BillingFilter {
+  functionName?: string;
+  /** Epoch ms; only invocations started at or after it. */
+  since?: number;
+  trigger?: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS invoke_billing (
+  request_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  function_name TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  billed_ms INTEGER NOT NULL,
+  gb_seconds REAL NOT NULL,
+  cost_usd REAL NOT NULL,
+  PRIMARY KEY (request_id, attempt)
+);
+CREATE INDEX IF NOT EXISTS invoke_billing_time ON invoke_billing (started_at);`;
+
+/**
+ * The billing ledger, with AWS's model: each invocation costs one request charge plus
+ * memory (GB) × billed seconds × the GB-second price; duration rounds up to the granularity.
+ */
 export class Billing {
-  constructor(_context: EngineContext, _prices?: Partial<PriceTable>) {}
+  readonly prices: PriceTable;
+  #db: Db;
+
+  /** Throws InvalidParameterValueException naming a bad price. */
+  constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
+    this.prices = { ...DEFAULT_PRICES, ...prices };
+    for (const [key, value] of Object.entries(this.prices)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new InvalidParameterValue(`prices.${key}: ${value} must be a number >= 0`);
+      }
+    }
+    if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
+    this.#db = context.db;
+    migrate(this.#db, SCHEMA);
+  }
+
+  /** Duration rounded up to the billing granularity (at least one unit). */
+  billedDuration(durationMs: number): number {
+    const unit = this.prices.granularityMs;
+    return Math.max(unit, Math.ceil(durationMs / unit) * unit);
+  }
+
+  /** GB-seconds of one invocation and its cost: compute plus one request charge. */
+  cost(memoryMb: number, billedMs: number): { gbSeconds: number; costUsd: number } {
+    const gbSeconds = (memoryMb / 1024) * (billedMs / 1000);
+    return { gbSeconds, costUsd: gbSeconds * this.prices.perGbSecond + this.prices.perMillionRequests / 1e6 };
+  }
+
+  /** Books one invocation; throttled invocations are free and not booked. */
+  record(rec: InvocationRecord): void {
+    if (rec.outcome === OUTCOMES.throttled) return;
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(rec.requestId, rec.attempt, rec.functionName, rec.trigger, rec.startedAt, rec.billedDurationMs, rec.gbSeconds, rec.costUsd);
+  }
+
+  /** Totals over the booked invocations matching the filter, with a per-function breakdown. */
+  summary(filter: BillingFilter = {}): BillingSummary {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (filter.functionName !== undefined) {
+      where.push('function_name = ?');
+      args.push(filter.functionName);
+    }
+    if (filter.since !== undefined) {
+      where.push('started_at >= ?');
+      args.push(filter.since);
+    }
+    if (filter.trigger !== undefined) {
+      where.push('trigger = ?');
+      args.push(filter.trigger);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.#db
+      .prepare(
+        `SELECT function_name AS functionName, COUNT(*) AS invocations, SUM(billed_ms) AS billedMs,
+                SUM(gb_seconds) AS gbSeconds, SUM(cost_usd) AS totalCostUsd
+         FROM invoke_billing ${clause} GROUP BY function_name ORDER BY function_name`,
+      )
+      .all(...args) as BillingSummary['byFunction'];
+    const invocations = sum(rows, 'invocations');
+    const gbSeconds = sum(rows, 'gbSeconds');
+    const requestCostUsd = (invocations * this.prices.perMillionRequests) / 1e6;
+    const computeCostUsd = gbSeconds * this.prices.perGbSecond;
+    return {
+      invocations,
+      billedMs: sum(rows, 'billedMs'),
+      gbSeconds,
+      requestCostUsd,
+      computeCostUsd,
+      totalCostUsd: requestCostUsd + computeCostUsd,
+      byFunction: rows,
+    };
+  }
+}
+
+function sum<T extends Record<K, number>, K extends keyof T>(rows: T[], key: K): number {
+  return rows.reduce((total, row) => total + row[key], 0);
 }

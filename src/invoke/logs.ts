@@ -1,6 +1,75 @@
 import type { EngineContext } from '../shared/context.js';
+import { Topic } from '../shared/events.js';
+import type { Db } from '../state/db.js';
+import { migrate } from '../state/db.js';
+import type { LogLine } from './types.js';
 
-/** SHELL — per-function log store. */
+export type { LogLine } from './types.js';
+
+/** Which lines `tail` returns: the newest `limit` (default 1000) of one function, oldest first. */
+export interface LogFilter {
+  functionName: string;
+  /** Only lines at or after this epoch ms. */
+  since?: number;
+  limit?: number;
+  requestId?: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS invoke_log_lines (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  function_name TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invoke_log_lines_fn ON invoke_log_lines (function_name, id);
+CREATE INDEX IF NOT EXISTS invoke_log_lines_req ON invoke_log_lines (request_id);`;
+
+/**
+ * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
+ * published live on `lines` so `logs --follow` and the dashboard see them as they happen.
+ */
 export class LogStore {
-  constructor(_context: EngineContext) {}
+  /** Every appended line, as it is appended. */
+  readonly lines = new Topic<LogLine>();
+  #db: Db;
+  #insert;
+
+  constructor(context: EngineContext) {
+    this.#db = context.db;
+    migrate(this.#db, SCHEMA);
+    this.#insert = this.#db.prepare('INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES (?, ?, ?, ?)');
+  }
+
+  /** Appends lines of one invocation and publishes each. */
+  append(functionName: string, requestId: string, lines: string[]): void {
+    const time = Date.now();
+    const write = this.#db.transaction(() => {
+      for (const line of lines) this.#insert.run(functionName, requestId, time, line);
+    });
+    write();
+    for (const line of lines) this.lines.publish({ functionName, requestId, time, line });
+  }
+
+  /** The newest lines matching the filter, oldest first. */
+  tail(filter: LogFilter): LogLine[] {
+    const where = ['function_name = ?'];
+    const args: Array<string | number> = [filter.functionName];
+    if (filter.since !== undefined) {
+      where.push('time >= ?');
+      args.push(filter.since);
+    }
+    if (filter.requestId !== undefined) {
+      where.push('request_id = ?');
+      args.push(filter.requestId);
+    }
+    const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
+    const rows = this.#db
+      .prepare(
+        `SELECT function_name, request_id, time, line FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
+      )
+      .all(...args) as Array<{ function_name: string; request_id: string; time: number; line: string }>;
+    return rows.reverse().map((r) => ({ functionName: r.function_name, requestId: r.request_id, time: r.time, line: r.line }));
+  }
 }

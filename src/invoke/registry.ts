@@ -1,6 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
+import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { functionArn } from '../shared/ids.js';
+import { migrate } from '../state/db.js';
+import { type FunctionCode, storePackage } from './package.js';
+import type { EventInvokeConfig, FunctionSettings, FunctionVersion } from './types.js';
+import { DEFAULTS, validateConfig, validateEventInvokeConfig, validateName } from './validation.js';
 
-/** SHELL — function registry (create/update/get/list/delete/publish). */
+export type { FunctionCode } from './package.js';
+
+/** What `create` needs: code plus configuration (defaults as AWS). */
+export interface CreateFunctionInput {
+  name: string;
+  handler: string;
+  runtime?: string;
+  memoryMb?: number;
+  timeoutS?: number;
+  ephemeralStorageMb?: number;
+  environment?: Record<string, string>;
+  description?: string;
+  code: FunctionCode;
+  publish?: boolean;
+  reservedConcurrency?: number | null;
+}
+
+/** Configuration that `updateConfig` may change. */
+export type FunctionConfigPatch = Partial<Omit<CreateFunctionInput, 'name' | 'code' | 'publish'>>;
+
+export interface FunctionRegistryOptions {
+  /** Called after code or configuration changed or the function was deleted, so environments are retired. */
+  onChange: (functionName: string) => void;
+}
+
+/** A version as stored: everything but the paths and ARN, which follow from the data dir and region. */
+type StoredVersion = Omit<FunctionVersion, 'arn' | 'codeDir'> & { codeKey: string };
+
+const LATEST = '$LATEST';
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS invoke_functions (
+  name TEXT PRIMARY KEY,
+  reserved_concurrency INTEGER,
+  event_invoke_config TEXT,
+  next_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS invoke_function_versions (
+  name TEXT NOT NULL REFERENCES invoke_functions(name) ON DELETE CASCADE,
+  version TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+);`;
+
+/**
+ * The functions deployed on this engine: code under `<dataDir>/functions/<name>/<key>/`, configuration
+ * and numbered versions in SQLite. Names, ARNs and partial ARNs are accepted wherever a function is looked up.
+ */
 export class FunctionRegistry {
-  constructor(_context: EngineContext, _options: { onChange: (functionName: string) => void }) {}
+  #context: EngineContext;
+  #onChange: (functionName: string) => void;
+
+  constructor(context: EngineContext, options: FunctionRegistryOptions) {
+    this.#context = context;
+    this.#onChange = options.onChange;
+    migrate(context.db, SCHEMA);
+  }
+
+  /** Deploys a new function. Throws ResourceConflictException if it exists, InvalidParameterValueException for bad input. */
+  async create(input: CreateFunctionInput): Promise<FunctionVersion> {
+    validateName(input.name);
+    if (input.handler === undefined) throw new InvalidParameterValue('Handler: is required');
+    validateConfig(input);
+    if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
+    const stored = await storePackage(this.#root(input.name), input.code, input.handler).catch((err: unknown) => {
+      if (!this.has(input.name)) rmSync(this.#root(input.name), { recursive: true, force: true });
+      throw err;
+    });
+    const version: StoredVersion = {
+      name: input.name,
+      version: LATEST,
+      handler: input.handler,
+      runtime: input.runtime ?? DEFAULTS.runtime,
+      memoryMb: input.memoryMb ?? DEFAULTS.memoryMb,
+      timeoutS: input.timeoutS ?? DEFAULTS.timeoutS,
+      ephemeralStorageMb: input.ephemeralStorageMb ?? DEFAULTS.ephemeralStorageMb,
+      environment: { ...(input.environment ?? {}) },
+      description: input.description ?? '',
+      codeSha256: stored.codeSha256,
+      codeSize: stored.codeSize,
+      codeKey: stored.key,
+      lastModified: awsTimestamp(),
+      revisionId: randomUUID(),
+    };
+    const db = this.#context.db;
+    db.transaction(() => {
+      if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
+      db.prepare('INSERT INTO invoke_functions (name, reserved_concurrency) VALUES (?, ?)').run(
+        input.name,
+        input.reservedConcurrency ?? null,
+      );
+      this.#write(version, 0);
+    })();
+    return input.publish ? this.publish(input.name) : this.#expand(version);
+  }
+
+  /** Replaces the code of $LATEST (optionally publishing a version). Throws ResourceNotFoundException. */
+  async updateCode(name: string, code: FunctionCode, opts: { publish?: boolean } = {}): Promise<FunctionVersion> {
+    const latest = this.#read(this.#resolveName(name), LATEST);
+    const stored = await storePackage(this.#root(latest.name), code, latest.handler);
+    const next: StoredVersion = {
+      ...this.#read(latest.name, LATEST),
+      codeSha256: stored.codeSha256,
+      codeSize: stored.codeSize,
+      codeKey: stored.key,
+      lastModified: awsTimestamp(),
+      revisionId: randomUUID(),
+    };
+    this.#write(next, 0);
+    this.#onChange(latest.name);
+    return opts.publish ? this.publish(latest.name) : this.#expand(next);
+  }
+
+  /** Changes configuration of $LATEST; `environment` replaces the whole map. Throws InvalidParameterValueException. */
+  updateConfig(name: string, patch: FunctionConfigPatch): FunctionVersion {
+    const fnName = this.#resolveName(name);
+    validateConfig(patch);
+    const current = this.#read(fnName, LATEST);
+    const next: StoredVersion = { ...current, lastModified: awsTimestamp(), revisionId: randomUUID() };
+    for (const key of ['handler', 'runtime', 'memoryMb', 'timeoutS', 'ephemeralStorageMb', 'description'] as const) {
+      if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
+    }
+    if (patch.environment !== undefined) next.environment = { ...patch.environment };
+    this.#write(next, 0);
+    if (patch.reservedConcurrency !== undefined) this.putConcurrency(fnName, patch.reservedConcurrency);
+    this.#onChange(fnName);
+    return this.#expand(next);
+  }
+
+  /** One version of a function (qualifier from the argument or the ARN; default $LATEST). Throws ResourceNotFoundException. */
+  get(nameOrArn: string, qualifier?: string): FunctionVersion {
+    const parsed = parseFunctionRef(nameOrArn);
+    return this.#expand(this.#read(parsed.name, qualifier ?? parsed.qualifier ?? LATEST));
+  }
+
+  has(name: string): boolean {
+    const parsed = parseFunctionRef(name);
+    return this.#context.db.prepare('SELECT 1 FROM invoke_functions WHERE name = ?').get(parsed.name) !== undefined;
+  }
+
+  /** $LATEST of every function, by name. */
+  list(): FunctionVersion[] {
+    const rows = this.#context.db
+      .prepare('SELECT config FROM invoke_function_versions WHERE version = ? ORDER BY name')
+      .all(LATEST) as Array<{ config: string }>;
+    return rows.map((row) => this.#expand(JSON.parse(row.config) as StoredVersion));
+  }
+
+  /** $LATEST then the published versions in order. Throws ResourceNotFoundException. */
+  listVersions(name: string): FunctionVersion[] {
+    const fnName = this.#resolveName(name);
+    const rows = this.#context.db
+      .prepare('SELECT config FROM invoke_function_versions WHERE name = ? ORDER BY ordinal')
+      .all(fnName) as Array<{ config: string }>;
+    return rows.map((row) => this.#expand(JSON.parse(row.config) as StoredVersion));
+  }
+
+  /** Snapshots $LATEST as the next numbered version, or returns the last one if nothing changed since. */
+  publish(name: string, description?: string): FunctionVersion {
+    const fnName = this.#resolveName(name);
+    const db = this.#context.db;
+    return db.transaction(() => {
+      const latest = this.#read(fnName, LATEST);
+      const last = db
+        .prepare('SELECT config FROM invoke_function_versions WHERE name = ? AND ordinal > 0 ORDER BY ordinal DESC LIMIT 1')
+        .get(fnName) as { config: string } | undefined;
+      if (last) {
+        const previous = JSON.parse(last.config) as StoredVersion;
+        if (sameSnapshot(previous, latest)) return this.#expand(previous);
+      }
+      const { next_version: ordinal } = db
+        .prepare('SELECT next_version FROM invoke_functions WHERE name = ?')
+        .get(fnName) as { next_version: number };
+      const version: StoredVersion = {
+        ...latest,
+        version: String(ordinal),
+        description: description ?? latest.description,
+        lastModified: awsTimestamp(),
+        revisionId: randomUUID(),
+      };
+      this.#write(version, ordinal);
+      db.prepare('UPDATE invoke_functions SET next_version = ? WHERE name = ?').run(ordinal + 1, fnName);
+      return this.#expand(version);
+    })();
+  }
+
+  /** Deletes a function (all versions, settings and code) or one published version. Throws ResourceNotFoundException. */
+  delete(name: string, qualifier?: string): void {
+    const parsed = parseFunctionRef(name);
+    const fnName = this.#resolveName(parsed.name);
+    const version = qualifier ?? parsed.qualifier;
+    const db = this.#context.db;
+    if (version !== undefined) {
+      if (version === LATEST) throw new InvalidParameterValue('Qualifier: $LATEST version cannot be deleted without deleting the function');
+      this.#read(fnName, version);
+      db.prepare('DELETE FROM invoke_function_versions WHERE name = ? AND version = ?').run(fnName, version);
+      this.#collectCode(fnName);
+    } else {
+      db.prepare('DELETE FROM invoke_functions WHERE name = ?').run(fnName);
+      rmSync(this.#root(fnName), { recursive: true, force: true });
+    }
+    this.#onChange(fnName);
+  }
+
+  /** Settings that are not part of a version. Throws ResourceNotFoundException. */
+  settings(name: string): FunctionSettings {
+    const row = this.#settingsRow(name);
+    const config = row.event_invoke_config ? (JSON.parse(row.event_invoke_config) as EventInvokeConfig) : undefined;
+    return {
+      reservedConcurrency: row.reserved_concurrency,
+      eventInvokeConfig: config ?? validateEventInvokeConfig({}),
+    };
+  }
+
+  /** Sets (or with null removes) reserved concurrency. Throws InvalidParameterValueException, ResourceNotFoundException. */
+  putConcurrency(name: string, reserved: number | null): void {
+    validateConfig({ reservedConcurrency: reserved });
+    const row = this.#settingsRow(name);
+    this.#context.db.prepare('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?').run(reserved, row.name);
+  }
+
+  /** Sum of reserved concurrency over all functions (capacity unreserved functions cannot use). */
+  reservedTotal(): number {
+    const row = this.#context.db.prepare('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions').get() as {
+      total: number;
+    };
+    return row.total;
+  }
+
+  /** Replaces the async retry/destination config (missing fields take defaults). Throws InvalidParameterValueException. */
+  putEventInvokeConfig(name: string, config: Partial<EventInvokeConfig>): EventInvokeConfig {
+    const row = this.#settingsRow(name);
+    const valid = validateEventInvokeConfig(config);
+    this.#context.db.prepare('UPDATE invoke_functions SET event_invoke_config = ? WHERE name = ?').run(JSON.stringify(valid), row.name);
+    return valid;
+  }
+
+  /** The async config if one was ever put; undefined otherwise. Throws ResourceNotFoundException. */
+  getEventInvokeConfig(name: string): EventInvokeConfig | undefined {
+    const row = this.#settingsRow(name);
+    return row.event_invoke_config ? (JSON.parse(row.event_invoke_config) as EventInvokeConfig) : undefined;
+  }
+
+  deleteEventInvokeConfig(name: string): void {
+    const row = this.#settingsRow(name);
+    this.#context.db.prepare('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
+  }
+
+  #settingsRow(name: string): { name: string; reserved_concurrency: number | null; event_invoke_config: string | null } {
+    const fnName = parseFunctionRef(name).name;
+    const row = this.#context.db
+      .prepare('SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?')
+      .get(fnName) as { name: string; reserved_concurrency: number | null; event_invoke_config: string | null } | undefined;
+    if (!row) throw this.#notFound(fnName);
+    return row;
+  }
+
+  #resolveName(name: string): string {
+    const fnName = parseFunctionRef(name).name;
+    if (!this.has(fnName)) throw this.#notFound(fnName);
+    return fnName;
+  }
+
+  #read(name: string, version: string): StoredVersion {
+    const row = this.#context.db
+      .prepare('SELECT config FROM invoke_function_versions WHERE name = ? AND version = ?')
+      .get(name, version) as { config: string } | undefined;
+    if (!row) throw this.#notFound(name, version === LATEST ? undefined : version);
+    return JSON.parse(row.config) as StoredVersion;
+  }
+
+  #write(version: StoredVersion, ordinal: number): void {
+    this.#context.db
+      .prepare('INSERT OR REPLACE INTO invoke_function_versions (name, version, ordinal, config) VALUES (?, ?, ?, ?)')
+      .run(version.name, version.version, ordinal, JSON.stringify(version));
+  }
+
+  #expand(stored: StoredVersion): FunctionVersion {
+    const { codeKey, ...version } = stored;
+    return {
+      ...version,
+      arn: functionArn(this.#context.region, stored.name, stored.version === LATEST ? undefined : stored.version),
+      codeDir: join(this.#root(stored.name), codeKey),
+    };
+  }
+
+  #root(name: string): string {
+    return join(this.#context.dataDir, 'functions', name);
+  }
+
+  /** Removes code directories no remaining version refers to. */
+  #collectCode(name: string): void {
+    const rows = this.#context.db.prepare('SELECT config FROM invoke_function_versions WHERE name = ?').all(name) as Array<{ config: string }>;
+    const used = new Set(rows.map((row) => (JSON.parse(row.config) as StoredVersion).codeKey));
+    for (const entry of readdirSync(this.#root(name))) {
+      if (!used.has(entry) && !entry.startsWith('.tmp-')) rmSync(join(this.#root(name), entry), { recursive: true, force: true });
+    }
+  }
+
+  #notFound(name: string, version?: string): ResourceNotFound {
+    return new ResourceNotFound(`Function not found: ${functionArn(this.#context.region, name, version)}`);
+  }
+}
+
+/** Splits a function name, ARN or partial ARN (`123456789012:function:name`) into name and qualifier. */
+export function parseFunctionRef(ref: string): { name: string; qualifier?: string } {
+  const parts = String(ref).split(':');
+  let rest: string[];
+  if (parts[0] === 'arn' && parts.length >= 7 && parts[5] === 'function') rest = parts.slice(6);
+  else if (parts.length >= 3 && parts[1] === 'function') rest = parts.slice(2);
+  else rest = parts;
+  const [name = '', qualifier] = rest;
+  return qualifier === undefined ? { name } : { name, qualifier };
+}
+
+function sameSnapshot(a: StoredVersion, b: StoredVersion): boolean {
+  const fields = ['codeSha256', 'codeKey', 'handler', 'runtime', 'memoryMb', 'timeoutS', 'ephemeralStorageMb'] as const;
+  return fields.every((f) => a[f] === b[f]) && JSON.stringify(a.environment) === JSON.stringify(b.environment);
+}
+
+/** AWS's LastModified format: 2024-01-02T03:04:05.678+0000. */
+function awsTimestamp(): string {
+  return new Date().toISOString().replace('Z', '+0000');
 }

@@ -108,3 +108,41 @@ export const DEFAULT_PRICES: PriceTable = {
 export interface Invoker {
   invoke(request: InvokeRequest): Promise<InvokeResult>;
 }
+
+/** Why an async event ended without success, as AWS names it in destination records. */
+export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
+
+/** An async event that failed for good and had no on-failure destination; it can be replayed. */
+export interface DeadLetter {
+  id: string;
+  requestId: string;
+  functionName: string;
+  qualifier: string;
+  trigger: string;
+  payload: string; // the event, JSON text
+  condition: FailureCondition;
+  attempts: number;
+  errorType?: string;
+  errorMessage?: string;
+  enqueuedAt: number; // epoch ms of the original event
+  failedAt: number; // epoch ms
+}
+
+/** One line of a function's log stream. */
+export interface LogLine {
+  functionName: string;
+  requestId: string;
+  time: number; // epoch ms
+  line: string;
+}
+
+/** Billing totals over a set of invocations. */
+export interface BillingSummary {
+  invocations: number;
+  billedMs: number;
+  gbSeconds: number;
+  requestCostUsd: number;
+  computeCostUsd: number;
+  totalCostUsd: number;
+  byFunction: Array<{ functionName: string; invocations: number; billedMs: number; gbSeconds: number; totalCostUsd: number }>;
+}

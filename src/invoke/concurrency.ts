@@ -1,0 +1,69 @@
+import { TooManyRequests } from '../shared/errors.js';
+
+/** A granted slot; call `release` exactly once when the invocation ends. */
+export interface Slot {
+  release(): void;
+}
+
+export interface ConcurrencyOptions {
+  /** Account-wide concurrent executions. */
+  limit: number;
+  /** Reserved concurrency of a function, or null when it shares the unreserved pool. */
+  reservedOf(functionName: string): number | null;
+  /** Sum of all reservations (subtracted from the unreserved pool). */
+  reservedTotal(): number;
+  /** Called after a slot is released (capacity freed). */
+  onRelease?: () => void;
+}
+
+/**
+ * Counts concurrent executions as Lambda does: a function with reserved concurrency uses only its
+ * reservation; all other functions share what the account limit leaves after every reservation.
+ */
+export class ConcurrencyLimiter {
+  readonly limit: number;
+  #options: ConcurrencyOptions;
+  #byFunction = new Map<string, number>();
+  #unreservedInUse = 0;
+  #inUse = 0;
+
+  constructor(options: ConcurrencyOptions) {
+    this.limit = options.limit;
+    this.#options = options;
+  }
+
+  /** Takes a slot for one execution. Throws TooManyRequestsException with the AWS reason when none is free. */
+  acquire(functionName: string): Slot {
+    const reserved = this.#options.reservedOf(functionName);
+    const current = this.#byFunction.get(functionName) ?? 0;
+    if (reserved !== null) {
+      if (current >= reserved) {
+        throw new TooManyRequests('Rate Exceeded.', 'ReservedFunctionConcurrentInvocationLimitExceeded');
+      }
+    } else if (this.#unreservedInUse >= this.limit - this.#options.reservedTotal()) {
+      throw new TooManyRequests('Rate Exceeded.', 'ConcurrentInvocationLimitExceeded');
+    }
+    const shared = reserved === null;
+    this.#byFunction.set(functionName, current + 1);
+    this.#inUse += 1;
+    if (shared) this.#unreservedInUse += 1;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.#byFunction.get(functionName) ?? 1) - 1;
+        if (left > 0) this.#byFunction.set(functionName, left);
+        else this.#byFunction.delete(functionName);
+        this.#inUse -= 1;
+        if (shared) this.#unreservedInUse -= 1;
+        this.#options.onRelease?.();
+      },
+    };
+  }
+
+  /** Executions in flight, in total and per function. */
+  snapshot(): { inUse: number; limit: number; byFunction: Record<string, number> } {
+    return { inUse: this.#inUse, limit: this.limit, byFunction: Object.fromEntries(this.#byFunction) };
+  }
+}

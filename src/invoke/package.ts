@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, copyFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
+import { Unzip, UnzipInflate } from 'fflate';
+import { InvalidParameterValue, RequestTooLarge } from '../shared/errors.js';
+
+/** Code of a function: a .zip package or a directory on this machine. */
+export type FunctionCode = { zip: Buffer } | { dir: string };
+
+/** A package unpacked (and bundled, for TypeScript handlers) under the data dir. */
+export interface StoredPackage {
+  codeSha256: string; // base64 sha256, as AWS reports it
+  codeSize: number;
+  /** Directory name under `<dataDir>/functions/<name>/`. */
+  key: string;
+  codeDir: string;
+}
+
+export const PACKAGE_LIMITS = {
+  zippedBytes: 50 * 1024 * 1024,
+  unzippedBytes: 250 * 1024 * 1024,
+} as const;
+
+const CHUNK = 64 * 1024;
+const SOURCE_EXTENSIONS = ['.js', '.mjs', '.cjs'];
+const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
+
+/**
+ * Unpacks a package into `<root>/<key>` (written to a temp dir, then renamed), bundling a TypeScript
+ * handler with esbuild. Throws RequestTooLargeException over 50 MB zipped, InvalidParameterValueException
+ * over 250 MB unpacked, for entries escaping the package, or when the zip or TypeScript is broken.
+ */
+export async function storePackage(root: string, code: FunctionCode, handler: string, limits = PACKAGE_LIMITS): Promise<StoredPackage> {
+  mkdirSync(root, { recursive: true });
+  const tmp = join(root, `.tmp-${randomBytes(6).toString('hex')}`);
+  mkdirSync(tmp);
+  try {
+    let codeSha256: string;
+    let codeSize: number;
+    if ('zip' in code) {
+      if (code.zip.length > limits.zippedBytes) {
+        throw new RequestTooLarge(`ZipFile: ${code.zip.length} bytes exceeds the ${limits.zippedBytes}-byte limit`);
+      }
+      unzipInto(code.zip, tmp, limits.unzippedBytes);
+      codeSha256 = createHash('sha256').update(code.zip).digest('base64');
+      codeSize = code.zip.length;
+    } else {
+      ({ codeSha256, codeSize } = copyDirInto(code.dir, tmp, limits.unzippedBytes));
+    }
+    const bundled = await bundleTypeScript(tmp, handler);
+    const hex = Buffer.from(codeSha256, 'base64').toString('hex');
+    const key = bundled ? `${hex}-${shortHash(handler)}` : hex;
+    const codeDir = join(root, key);
+    if (existsSync(codeDir)) rmSync(tmp, { recursive: true, force: true });
+    else renameSync(tmp, codeDir);
+    return { codeSha256, codeSize, key, codeDir };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Unzips into `target`, counting real decompressed bytes so a zip bomb stops at the limit. */
+function unzipInto(zip: Buffer, target: string, maxBytes: number): void {
+  let total = 0;
+  let failure: Error | undefined;
+  const unzip = new Unzip((file) => {
+    if (failure) return;
+    const path = safeEntryPath(target, file.name);
+    if (file.name.endsWith('/')) {
+      mkdirSync(path, { recursive: true });
+      return;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, 'w');
+    let open = true;
+    file.ondata = (err, chunk, final) => {
+      if (failure) return;
+      if (err) {
+        failure = new InvalidParameterValue(`ZipFile: could not unzip '${file.name}': ${err.message}`, { cause: err });
+      } else {
+        total += chunk.length;
+        if (total > maxBytes) {
+          failure = new InvalidParameterValue(`ZipFile: unzipped size must be smaller than ${maxBytes} bytes`);
+        } else {
+          writeSync(fd, chunk);
+        }
+      }
+      if ((final || failure) && open) {
+        open = false;
+        closeSync(fd);
+      }
+      if (failure) file.terminate();
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  try {
+    for (let offset = 0; offset < zip.length && !failure; offset += CHUNK) {
+      unzip.push(zip.subarray(offset, offset + CHUNK), offset + CHUNK >= zip.length);
+    }
+  } catch (err) {
+    if (err instanceof InvalidParameterValue) throw err;
+    throw new InvalidParameterValue(`ZipFile: could not unzip the package: ${(err as Error).message}`, { cause: err });
+  }
+  if (failure) throw failure;
+}
+
+/** Resolves an entry name inside `target`; refuses absolute paths and `..` escapes. */
+function safeEntryPath(target: string, name: string): string {
+  const normal = name.replace(/\\/g, '/');
+  if (normal.startsWith('/') || /^[a-zA-Z]:/.test(normal) || normal.split('/').includes('..')) {
+    throw new InvalidParameterValue(`ZipFile: entry '${name}' escapes the package directory`);
+  }
+  const path = resolve(target, normal);
+  if (path !== target && !path.startsWith(target + sep)) {
+    throw new InvalidParameterValue(`ZipFile: entry '${name}' escapes the package directory`);
+  }
+  return path;
+}
+
+/** Copies a directory's regular files; the sha is over sorted relative paths and contents. */
+function copyDirInto(source: string, target: string, maxBytes: number): { codeSha256: string; codeSize: number } {
+  const root = resolve(source);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new InvalidParameterValue(`Code: '${source}' is not a directory`);
+  }
+  const files = listFiles(root).sort();
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const file of files) {
+    size += statSync(join(root, file)).size;
+    if (size > maxBytes) throw new InvalidParameterValue(`Code: unzipped size must be smaller than ${maxBytes} bytes`);
+  }
+  for (const file of files) {
+    const from = join(root, file);
+    const to = join(target, file);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+    hash.update(file.split(sep).join('/')).update('\0').update(readFileSync(from)).update('\0');
+  }
+  return { codeSha256: hash.digest('base64'), codeSize: size };
+}
+
+function listFiles(root: string, dir = root): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(root, path));
+    else if (entry.isFile()) out.push(relative(root, path));
+  }
+  return out;
+}
+
+/**
+ * When the handler's module exists only as TypeScript, bundles it with esbuild into `<module>.mjs`
+ * beside it (ESM, node20, with a source map). Returns whether it bundled.
+ */
+async function bundleTypeScript(dir: string, handler: string): Promise<boolean> {
+  const modulePath = handler.slice(0, handler.lastIndexOf('.'));
+  if (SOURCE_EXTENSIONS.some((ext) => existsSync(join(dir, modulePath + ext)))) return false;
+  const entry = TS_EXTENSIONS.map((ext) => join(dir, modulePath + ext)).find((path) => existsSync(path));
+  if (!entry) return false;
+  try {
+    await build({
+      entryPoints: [entry],
+      outfile: join(dir, `${modulePath}.mjs`),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: true,
+      logLevel: 'silent',
+      // Bundled CommonJS dependencies may call require(); give ESM output one.
+      banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Array<{ text: string }> }).errors ?? [];
+    const detail = errors.map((e) => e.text).join('; ') || (err as Error).message;
+    throw new InvalidParameterValue(`Handler: could not bundle ${modulePath}${entry.slice(entry.lastIndexOf('.'))}: ${detail}`, { cause: err });
+  }
+  return true;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}

@@ -1,0 +1,142 @@
+import { InvalidParameterValue } from '../shared/errors.js';
+import type { EventInvokeConfig } from './types.js';
+
+/** Fields of a function's configuration that can be validated on their own. */
+export interface ConfigFields {
+  handler?: string;
+  runtime?: string;
+  memoryMb?: number;
+  timeoutS?: number;
+  ephemeralStorageMb?: number;
+  environment?: Record<string, string>;
+  description?: string;
+  reservedConcurrency?: number | null;
+}
+
+export const RUNTIMES = ['nodejs', 'nodejs18.x', 'nodejs20.x', 'nodejs22.x'] as const;
+
+export const DEFAULTS = {
+  runtime: 'nodejs20.x',
+  memoryMb: 128,
+  timeoutS: 3,
+  ephemeralStorageMb: 512,
+  maximumRetryAttempts: 2,
+  maximumEventAgeInSeconds: 21600,
+} as const;
+
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+// `path/file.export`: a module path (no whitespace, no `..` segment) and an export name after the last dot.
+const HANDLER = /^[^\s]+\.[A-Za-z_$][\w$]*$/;
+const ENV_KEY = /^[a-zA-Z][a-zA-Z0-9_]*$/;
+const ENV_MAX_BYTES = 4096;
+/** Keys the Lambda service sets itself and refuses from users. */
+const RESERVED_ENV = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+const FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|\d+))?$/;
+const QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$/;
+
+/** Checks a function name as AWS does. Throws InvalidParameterValueException naming FunctionName. */
+export function validateName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new InvalidParameterValue(
+      `FunctionName: '${String(name)}' must be 1-64 letters, digits, hyphens or underscores`,
+    );
+  }
+}
+
+/** Checks each given configuration field. Throws InvalidParameterValueException naming the first bad field. */
+export function validateConfig(fields: ConfigFields): void {
+  const { handler, runtime, memoryMb, timeoutS, ephemeralStorageMb, environment, description } = fields;
+  if (handler !== undefined) {
+    if (typeof handler !== 'string' || handler.length > 128 || !HANDLER.test(handler) || handler.split('/').includes('..')) {
+      throw new InvalidParameterValue(`Handler: '${String(handler)}' must look like 'path/file.export'`);
+    }
+  }
+  if (runtime !== undefined && !(RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new InvalidParameterValue(`Runtime: '${runtime}' is not supported; use one of ${RUNTIMES.join(', ')}`);
+  }
+  checkRange('MemorySize', memoryMb, 128, 10240);
+  checkRange('Timeout', timeoutS, 1, 900);
+  checkRange('EphemeralStorage', ephemeralStorageMb, 512, 10240);
+  if (environment !== undefined) validateEnvironment(environment);
+  if (description !== undefined && (typeof description !== 'string' || description.length > 256)) {
+    throw new InvalidParameterValue('Description: must be a string of at most 256 characters');
+  }
+  const reserved = fields.reservedConcurrency;
+  if (reserved !== undefined && reserved !== null) {
+    if (!Number.isInteger(reserved) || reserved < 0) {
+      throw new InvalidParameterValue(`ReservedConcurrentExecutions: ${reserved} must be a whole number >= 0`);
+    }
+  }
+}
+
+/** Checks an event invoke config and fills defaults. Throws InvalidParameterValueException naming the bad field. */
+export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): EventInvokeConfig {
+  const result: EventInvokeConfig = {
+    maximumRetryAttempts: config.maximumRetryAttempts ?? DEFAULTS.maximumRetryAttempts,
+    maximumEventAgeInSeconds: config.maximumEventAgeInSeconds ?? DEFAULTS.maximumEventAgeInSeconds,
+  };
+  checkRange('MaximumRetryAttempts', result.maximumRetryAttempts, 0, 2);
+  checkRange('MaximumEventAgeInSeconds', result.maximumEventAgeInSeconds, 60, 21600);
+  for (const key of ['onSuccess', 'onFailure'] as const) {
+    const arn = config[key];
+    if (arn === undefined || arn === null || arn === '') continue;
+    if (typeof arn !== 'string' || !(FUNCTION_ARN.test(arn) || QUEUE_ARN.test(arn))) {
+      throw new InvalidParameterValue(
+        `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination: '${String(arn)}' must be a function or queue ARN`,
+      );
+    }
+    result[key] = arn;
+  }
+  return result;
+}
+
+/** True when an ARN names a Lambda function (rather than a queue). */
+export function isFunctionArn(arn: string): boolean {
+  return arn.startsWith('arn:aws:lambda:');
+}
+
+function validateEnvironment(environment: Record<string, string>): void {
+  if (typeof environment !== 'object' || environment === null || Array.isArray(environment)) {
+    throw new InvalidParameterValue('Environment.Variables: must be an object of strings');
+  }
+  for (const [key, value] of Object.entries(environment)) {
+    if (!ENV_KEY.test(key)) {
+      throw new InvalidParameterValue(`Environment.Variables: key '${key}' must match [a-zA-Z][a-zA-Z0-9_]*`);
+    }
+    if (RESERVED_ENV.has(key)) {
+      throw new InvalidParameterValue(`Environment.Variables: key '${key}' is reserved by the runtime`);
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidParameterValue(`Environment.Variables: value of '${key}' must be a string`);
+    }
+  }
+  const size = Buffer.byteLength(JSON.stringify(environment));
+  if (size > ENV_MAX_BYTES) {
+    throw new InvalidParameterValue(`Environment.Variables: ${size} bytes exceeds the 4 KB limit`);
+  }
+}
+
+function checkRange(field: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidParameterValue(`${field}: ${value} must be a whole number from ${min} to ${max}`);
+  }
+}
