@@ -129,6 +129,13 @@ describe('runtime: handler styles, context, errors', () => {
     expect(early.lines).toEqual([]);
   });
 
+  it('fails an invocation whose promise rejection goes unhandled, as Runtime.UnhandledPromiseRejection', async () => {
+    const result = await invoke(harness.pool, fn('index.unhandledRejection'));
+    expect(result.outcome).toBe('unhandled');
+    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: lost promise' });
+    expect(result.lines.some((line) => line.includes('\tERROR\tUnhandled Promise Rejection \t'))).toBe(true);
+  });
+
   it('reports an exception thrown after the handler returned as unhandled and replaces the environment', async () => {
     const version = fn('index.lateCrash');
     const first = await invoke(harness.pool, version);
