@@ -1,4 +1,214 @@
-import type { Command } from './command.js';
+import { parseArgs } from 'node:util';
+import type { JobEvent, JobRecord, JobSpec } from '../jobs/index.js';
+import type { CliContext, Command } from './command.js';
+import { UsageError } from './command.js';
 
-/** SHELL — CLI commands of this part. */
-export const commands: Record<string, Command> = {};
+/**
+ * `lambdata run` submits a job and follows it (progress bar on a TTY's stderr, summary table at
+ * the end, or the final record as one JSON document with --json); `lambdata jobs` lists, shows,
+ * follows and converts inputs to the splittable bgzip format.
+ */
+export const commands: Record<string, Command> = {
+  run: {
+    summary: 'Run a map-reduce or scatter job over objects (wordcount, wordfreq, grep, or any function)',
+    usage:
+      'lambdata run <wordcount|wordfreq|grep|function> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
+    run: runCommand,
+  },
+  jobs: {
+    summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
+    usage: 'lambdata jobs [list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+    run: jobsCommand,
+  },
+};
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** Parses `64MB`, `512K`, `1GB`, `1000` (binary units: 1 MB = 1 MiB). @throws UsageError. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim());
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toUpperCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new UsageError(`not a size: ${text} (try 64MB)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses `s3://bucket/prefix` into bucket and key/prefix. @throws UsageError. */
+export function parseS3Url(text: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
+  if (!m) throw new UsageError(`not an s3:// URL: ${text}`);
+  return { bucket: m[1] as string, key: m[2] ?? '' };
+}
+
+async function runCommand(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      split: { type: 'string' },
+      fanout: { type: 'string' },
+      scatter: { type: 'boolean' },
+      partitions: { type: 'string' },
+      pattern: { type: 'string' },
+      format: { type: 'string' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
+      'no-wait': { type: 'boolean' },
+      resume: { type: 'string' },
+      output: { type: 'string' },
+    },
+  });
+  let job: JobRecord;
+  if (values.resume) {
+    job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.resume)}/resume`);
+  } else {
+    const [mapper, ...inputs] = positionals;
+    if (!mapper || inputs.length === 0) throw new UsageError('a mapper and at least one s3:// input are required');
+    const spec = buildSpec(mapper, inputs, values);
+    job = await ctx.client.post<JobRecord>('/jobs', spec);
+  }
+  if (values['no-wait']) {
+    ctx.out(values.json ? `${JSON.stringify(job)}\n` : `${job.id}\n`);
+    return 0;
+  }
+  const final = await followJob(job.id, ctx, !values.json);
+  if (values.json) ctx.out(`${JSON.stringify(final)}\n`);
+  else ctx.out(summary(final));
+  return final.status === 'succeeded' ? 0 : 1;
+}
+
+function buildSpec(mapper: string, inputs: string[], values: Record<string, string | boolean | undefined>): JobSpec {
+  const urls = inputs.map(parseS3Url);
+  const bucket = (urls[0] as { bucket: string }).bucket;
+  if (urls.some((u) => u.bucket !== bucket)) throw new UsageError('all inputs must be in one bucket');
+  const single = urls.length === 1 && (urls[0]?.key === '' || urls[0]?.key.endsWith('/'));
+  const spec: JobSpec = {
+    mapper,
+    input: single || urls.length === 1 ? { bucket, prefix: urls[0]?.key ?? '' } : { bucket, keys: urls.map((u) => u.key) },
+  };
+  if (typeof values.split === 'string') spec.splitSize = parseSize(values.split);
+  if (typeof values.fanout === 'string') spec.fanout = positive('--fanout', values.fanout);
+  if (typeof values.partitions === 'string') spec.partitions = positive('--partitions', values.partitions);
+  if (typeof values.concurrency === 'string') spec.concurrency = positive('--concurrency', values.concurrency);
+  if (values.scatter) spec.mode = 'scatter';
+  if (typeof values.format === 'string') spec.format = values.format as JobSpec['format'];
+  if (typeof values.pattern === 'string') spec.params = { pattern: values.pattern };
+  if (typeof values.output === 'string') {
+    const out = parseS3Url(values.output);
+    spec.output = { bucket: out.bucket, prefix: out.key && !out.key.endsWith('/') ? `${out.key}/` : out.key };
+  }
+  return spec;
+}
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer`);
+  return n;
+}
+
+/** Follows a job's events to its end (drawing a progress bar on a TTY) and returns the final record. */
+async function followJob(id: string, ctx: CliContext, showProgress: boolean): Promise<JobRecord> {
+  const tty = showProgress && process.stderr.isTTY === true;
+  const started = Date.now();
+  await ctx.client.stream(`/jobs/${encodeURIComponent(id)}/events`, (_type, data) => {
+    const event = data as JobEvent;
+    if (tty) ctx.err(`\r${progressLine(event, started)}`);
+    if (showProgress && event.type === 'warning') ctx.err(`\nwarning: ${event.message}\n`);
+    if (event.type === 'job.completed' || event.type === 'job.failed') {
+      if (tty) ctx.err('\n');
+      return false;
+    }
+    return true;
+  });
+  return ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);
+}
+
+function progressLine(event: JobEvent, started: number): string {
+  const c = event.counters;
+  const fraction = c.bytesTotal ? Math.min(1, c.bytes / c.bytesTotal) : c.keysTotal ? c.keysDone / Math.max(1, c.keysTotal) : 0;
+  const width = 24;
+  const filled = Math.round(fraction * width);
+  const seconds = (Date.now() - started) / 1000;
+  const rate = seconds > 0 ? c.bytes / seconds / 1024 ** 2 : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  keys ${c.keysDone}/${c.keysTotal ?? '?'}  tasks ${c.tasksDone}/${c.tasksDispatched}  ${mb(c.bytes)}  ${rate.toFixed(1)} MB/s  $${c.costUsd.toFixed(6)}   `;
+}
+
+/** The final summary table. */
+function summary(job: JobRecord): string {
+  const rows: Array<[string, string]> = [
+    ['job', job.id],
+    ['status', job.status + (job.error ? ` (${job.error.code}: ${job.error.message})` : '')],
+  ];
+  const r = job.result;
+  if (r) {
+    rows.push(['objects', String(r.objects)], ['words', String(r.totals.words)], ['lines', String(r.totals.lines)], ['bytes', `${r.totals.bytes} (${mb(r.totals.bytes)})`]);
+    if (r.distinctWords !== undefined) rows.push(['distinct words', String(r.distinctWords)]);
+    if (r.top) rows.push(['top words', r.top.slice(0, 10).map(([w, n]) => `${w} ${n}`).join(', ')]);
+    if (r.output) rows.push(['output', `s3://${r.output.bucket}/${r.output.summaryKey}`]);
+    if (r.matches) rows.push(['matches', String(r.matches.length)]);
+  }
+  const cost = job.cost;
+  if (cost) {
+    rows.push(
+      ['wall time', `${(cost.wallMs / 1000).toFixed(2)} s`],
+      ['throughput', `${(job.counters.bytes / Math.max(0.001, cost.wallMs / 1000) / 1024 ** 2).toFixed(1)} MB/s`],
+      ['invocations', String(cost.invocations)],
+      ['billed', `${cost.billedMs} ms, ${cost.gbSeconds} GB-s`],
+      ['lambda cost', `$${cost.lambdaUsd.toFixed(6)}`],
+      [
+        'cluster cost',
+        `$${cost.cluster.usd.toFixed(6)} (${cost.cluster.instances} × ${cost.cluster.instanceType} at $${cost.cluster.pricePerHour}/h, ${cost.cluster.billedSeconds} s billed, ${cost.cluster.minimumSeconds} s minimum)`,
+      ],
+    );
+  }
+  let text = rows.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n');
+  if (r?.matches) text += `\n${r.matches.slice(0, 50).map((m) => `${m.key}:${m.line}: ${m.text}`).join('\n')}`;
+  return `${text}\n`;
+}
+
+async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
+  const [sub = 'list', ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } },
+  });
+  switch (sub) {
+    case 'list': {
+      const { jobs } = await ctx.client.get<{ jobs: JobRecord[] }>('/jobs');
+      if (values.json) ctx.out(`${JSON.stringify(jobs)}\n`);
+      else for (const j of jobs) ctx.out(`${j.id}  ${j.status.padEnd(9)}  ${j.spec.mapper.padEnd(10)}  s3://${j.spec.input.bucket}/${j.spec.input.prefix ?? ''}  ${new Date(j.createdAt).toISOString()}\n`);
+      return 0;
+    }
+    case 'show': {
+      const id = positionals[0];
+      if (!id) throw new UsageError('a job id is required');
+      const job = await ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);
+      ctx.out(values.json ? `${JSON.stringify(job)}\n` : summary(job));
+      return 0;
+    }
+    case 'follow': {
+      const id = positionals[0];
+      if (!id) throw new UsageError('a job id is required');
+      const job = await followJob(id, ctx, true);
+      ctx.out(summary(job));
+      return job.status === 'succeeded' ? 0 : 1;
+    }
+    case 'bgzip': {
+      const url = positionals[0];
+      if (!url) throw new UsageError('an s3://bucket/key is required');
+      const { bucket, key } = parseS3Url(url);
+      const body: Record<string, unknown> = { bucket, key };
+      if (values.block) body.blockSize = parseSize(values.block);
+      if (values.to) body.target = values.to;
+      const out = await ctx.client.post<{ key: string; indexKey: string; members: number }>('/jobs/bgzip', body);
+      ctx.out(`s3://${bucket}/${out.key} (${out.members} members, index s3://${bucket}/${out.indexKey})\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown subcommand: ${sub}`);
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}

@@ -41,7 +41,7 @@ export class JobService implements BackgroundService {
   constructor(context: EngineContext, options: JobServiceOptions) {
     this.#store = new JobStore(context.db);
     this.#invoker = options.invoker;
-    this.#objects = options.objects as unknown as ObjectSource;
+    this.#objects = options.objects;
     this.#builtins = new Builtins(context.db, options.functions as unknown as DeployTarget);
     this.#log = context.log.child({ component: 'jobs' });
   }

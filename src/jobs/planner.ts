@@ -10,15 +10,17 @@ import type { SplitSpec } from './protocol.js';
 import { planRanges } from './splits.js';
 import type { JobSpec } from './types.js';
 
-/** The part of the object store jobs use. */
+type MaybePromise<T> = T | Promise<T>;
+
+/** The part of the object store jobs use (the local ObjectStore, or an S3-backed one). */
 export interface ObjectSource {
   listObjects(
     bucket: string,
     options: { prefix?: string; startAfter?: string; maxKeys?: number },
-  ): Promise<{ objects: Array<{ key: string; size: number }>; isTruncated: boolean; nextStartAfter?: string }>;
-  headObject(bucket: string, key: string): Promise<{ size: number }>;
+  ): MaybePromise<{ objects: Array<{ key: string; size: number }>; isTruncated: boolean; nextStartAfter?: string }>;
+  headObject(bucket: string, key: string): MaybePromise<{ size: number }>;
   getObject(bucket: string, key: string, options?: { range?: string }): Promise<{ body: Readable }>;
-  putObject(bucket: string, key: string, body: Buffer | string | Readable): Promise<unknown>;
+  putObject(bucket: string, key: string, body: Buffer | string): Promise<unknown>;
 }
 
 /** A listed input object. */

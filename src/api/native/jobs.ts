@@ -1,4 +1,72 @@
-import type { Route } from '../router.js';
+import { BGZIP_INDEX_SUFFIX, encodeBgzip, type JobRecord, type JobSpec } from '../../jobs/index.js';
+import { InvalidParameterValue } from '../../shared/errors.js';
+import { readJson, sendJson } from '../http.js';
+import type { Route, RouteContext } from '../router.js';
+import { openSse } from '../sse.js';
 
-/** SHELL — native routes of this part. */
-export const routes: Route[] = [];
+/**
+ * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow live (GET …/events, SSE:
+ * the events so far, then live ones, ending with `job.completed` or `job.failed`), resume a
+ * failed job (POST …/resume), and write a text object as splittable bgzip (POST /jobs/bgzip).
+ */
+export const routes: Route[] = [
+  { method: 'POST', path: '/jobs', handler: submitJob },
+  { method: 'GET', path: '/jobs', handler: listJobs },
+  { method: 'POST', path: '/jobs/bgzip', handler: writeBgzip },
+  { method: 'GET', path: '/jobs/:id', handler: getJob },
+  { method: 'GET', path: '/jobs/:id/events', handler: followJob },
+  { method: 'POST', path: '/jobs/:id/resume', handler: resumeJob },
+];
+
+async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
+  const spec = await readJson<JobSpec>(req);
+  sendJson(res, 201, engine.jobs.submit(spec));
+}
+
+function listJobs({ engine, res, url }: RouteContext): void {
+  const limit = Number(url.searchParams.get('limit') ?? 100);
+  sendJson(res, 200, { jobs: engine.jobs.list(Number.isFinite(limit) && limit > 0 ? limit : 100).map(brief) });
+}
+
+function getJob({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, engine.jobs.get(params.id ?? ''));
+}
+
+function resumeJob({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, engine.jobs.resume(params.id ?? ''));
+}
+
+function followJob({ engine, req, res, params }: RouteContext): void {
+  const id = params.id ?? '';
+  engine.jobs.get(id); // 404 before the stream opens
+  const sse = openSse(req, res);
+  const stop = engine.jobs.follow(
+    id,
+    (event) => sse.send(event.type, event, event.seq),
+    () => sse.close(),
+  );
+  sse.onClose(stop);
+}
+
+async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
+  const body = await readJson<{ bucket?: string; key?: string; target?: string; blockSize?: number }>(req);
+  if (!body.bucket || !body.key) throw new InvalidParameterValue('bucket and key are required');
+  const blockSize = body.blockSize ?? 4 * 1024 * 1024;
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new InvalidParameterValue('blockSize must be a positive integer');
+  const target = body.target ?? `${body.key.replace(/\.gz$/, '')}.gz`;
+  const objects = engine.objects;
+  const { body: stream } = await objects.getObject(body.bucket, body.key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const { data, index } = encodeBgzip(Buffer.concat(chunks), blockSize);
+  await objects.putObject(body.bucket, target, data);
+  await objects.putObject(body.bucket, target + BGZIP_INDEX_SUFFIX, JSON.stringify(index));
+  sendJson(res, 201, { bucket: body.bucket, key: target, indexKey: target + BGZIP_INDEX_SUFFIX, members: index.members.length, size: index.size, rawSize: index.rawSize });
+}
+
+/** A job without its bulky per-object results, for listings. */
+function brief(job: JobRecord): JobRecord {
+  if (!job.result) return job;
+  const { perObject: _p, matches: _m, ...rest } = job.result;
+  return { ...job, result: rest };
+}
