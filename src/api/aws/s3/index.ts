@@ -1,7 +1,131 @@
-import { sendJson } from '../../http.js';
+/**
+ * The S3 REST API: resolves bucket and key (path or virtual-hosted style), verifies SigV4, and
+ * dispatches on method, key and sub-resource to one operation. Errors answer as S3 XML.
+ */
 import type { AwsRequestContext } from '../index.js';
+import { verifySigV4 } from '../sigv4.js';
+import * as buckets from './buckets.js';
+import { S3Error, sendS3Error } from './errors.js';
+import { listObjectsV1, listObjectsV2 } from './listing.js';
+import * as multipart from './multipart.js';
+import { getNotificationConfiguration, putNotificationConfiguration } from './notifications.js';
+import * as objects from './objects.js';
+import { payloadHashOf } from './payload.js';
+import type { S3Request } from './request.js';
+import { locate } from './routing.js';
 
-/** SHELL — S3 wire adapter. */
-export async function handleS3({ res }: AwsRequestContext): Promise<void> {
-  sendJson(res, 501, { __type: 'NotImplemented', message: 'S3 API not implemented yet' });
+export { bucketOfHost } from './routing.js';
+
+type Operation = (s3: S3Request) => Promise<void>;
+
+/** Options of the S3 adapter. */
+export interface S3Options {
+  /** Accept unsigned requests (default false: they are AccessDenied). */
+  anonymous?: boolean;
+}
+
+/** Handles one S3 REST request. Never throws: failures answer as S3 error documents. */
+export async function handleS3(ctx: AwsRequestContext, options: S3Options = {}): Promise<void> {
+  const { engine, req, res, url, requestId } = ctx;
+  const method = req.method ?? 'GET';
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', requestId);
+  let resource = '/';
+  try {
+    const target = locate(req);
+    resource = target.resource;
+    const scope = await verifySigV4(req, url, payloadHashOf(req), engine.context.credentials, {
+      anonymous: options.anonymous ?? process.env.LAMBDATA_S3_ANONYMOUS === '1',
+    });
+    if (!target.bucket) {
+      if (method !== 'GET') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
+      await buckets.listBuckets({ engine, res });
+      return;
+    }
+    const s3: S3Request = {
+      engine,
+      req,
+      res,
+      query: url.searchParams,
+      requestId,
+      bucket: target.bucket,
+      key: target.key,
+      scope,
+    };
+    await (target.key ? objectOperation(s3) : bucketOperation(s3))(s3);
+  } catch (err) {
+    req.resume();
+    sendS3Error(res, err, resource, requestId, method);
+  }
+}
+
+function bucketOperation({ req, query }: S3Request): Operation {
+  const has = (name: string) => query.has(name);
+  switch (req.method) {
+    case 'GET':
+      if (has('location')) return buckets.getBucketLocation;
+      if (has('notification')) return getNotificationConfiguration;
+      if (has('versioning')) return buckets.getBucketVersioning;
+      if (has('acl')) return buckets.getAcl;
+      if (has('uploads')) return multipart.listMultipartUploads;
+      if (has('cors')) return (s3) => buckets.notConfigured(s3, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist');
+      if (has('tagging')) return (s3) => buckets.notConfigured(s3, 'NoSuchTagSet', 'The TagSet does not exist');
+      if (has('policy')) return (s3) => buckets.notConfigured(s3, 'NoSuchBucketPolicy', 'The bucket policy does not exist');
+      if (has('lifecycle')) {
+        return (s3) => buckets.notConfigured(s3, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
+      }
+      if (has('website')) return (s3) => buckets.notConfigured(s3, 'NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration');
+      if (query.get('list-type') === '2') return listObjectsV2;
+      return listObjectsV1;
+    case 'PUT':
+      if (has('notification')) return putNotificationConfiguration;
+      if ([...query.keys()].length > 0) return notImplemented;
+      return buckets.createBucket;
+    case 'HEAD':
+      return buckets.headBucket;
+    case 'DELETE':
+      if ([...query.keys()].length > 0) return notImplemented;
+      return buckets.deleteBucket;
+    case 'POST':
+      if (has('delete')) return objects.deleteObjects;
+      return notImplemented;
+    default:
+      return methodNotAllowed;
+  }
+}
+
+function objectOperation({ req, query }: S3Request): Operation {
+  const has = (name: string) => query.has(name);
+  switch (req.method) {
+    case 'GET':
+      if (has('uploadId')) return multipart.listParts;
+      if (has('acl')) return buckets.getAcl;
+      if (has('tagging')) return notImplemented;
+      return objects.getObject;
+    case 'HEAD':
+      return objects.headObject;
+    case 'PUT':
+      if (has('partNumber') && has('uploadId')) {
+        return req.headers['x-amz-copy-source'] ? multipart.uploadPartCopy : multipart.uploadPart;
+      }
+      if (has('acl') || has('tagging')) return notImplemented;
+      return req.headers['x-amz-copy-source'] ? objects.copyObject : objects.putObject;
+    case 'DELETE':
+      if (has('uploadId')) return multipart.abortMultipartUpload;
+      return objects.deleteObject;
+    case 'POST':
+      if (has('uploads')) return multipart.createMultipartUpload;
+      if (has('uploadId')) return multipart.completeMultipartUpload;
+      return notImplemented;
+    default:
+      return methodNotAllowed;
+  }
+}
+
+async function notImplemented(): Promise<void> {
+  throw new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented', 501);
+}
+
+async function methodNotAllowed(): Promise<void> {
+  throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
 }

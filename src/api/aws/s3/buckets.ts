@@ -1,0 +1,80 @@
+/** Bucket operations: list, create, head, delete, location, and the minimal configuration answers the AWS CLI asks for. */
+import { assertBucketName } from '../../../storage/objects/index.js';
+import { S3Error } from './errors.js';
+import { readSmallBody } from './objects.js';
+import { sendEmpty, type S3Request } from './request.js';
+import { parseXml, sendXml } from './xml.js';
+
+const OWNER = { ID: 'lambdata', DisplayName: 'lambdata' } as const;
+
+/** ListBuckets (GET /). */
+export async function listBuckets({ engine, res }: Pick<S3Request, 'engine' | 'res'>): Promise<void> {
+  const buckets = engine.objects.listBuckets();
+  sendXml(res, {
+    ListAllMyBucketsResult: {
+      Owner: OWNER,
+      Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.createdAt.toISOString() })) },
+    },
+  });
+}
+
+/** CreateBucket (PUT /bucket, with or without a CreateBucketConfiguration body). @throws InvalidBucketName, BucketAlreadyOwnedByYou */
+export async function createBucket({ engine, req, res, bucket }: S3Request): Promise<void> {
+  assertBucketName(bucket);
+  const body = await readSmallBody(req);
+  if (body.trim()) {
+    const doc = parseXml(body);
+    if (!('CreateBucketConfiguration' in doc)) {
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    }
+  }
+  engine.objects.createBucket(bucket);
+  sendEmpty(res, 200, { location: `/${bucket}` });
+}
+
+/** HeadBucket. @throws NoSuchBucket (404, no body) */
+export async function headBucket({ engine, res, bucket }: S3Request): Promise<void> {
+  engine.objects.headBucket(bucket);
+  sendEmpty(res, 200, { 'x-amz-bucket-region': engine.context.region });
+}
+
+/** DeleteBucket. @throws NoSuchBucket, BucketNotEmpty */
+export async function deleteBucket({ engine, res, bucket }: S3Request): Promise<void> {
+  engine.objects.deleteBucket(bucket);
+  sendEmpty(res, 204);
+}
+
+/** GetBucketLocation: us-east-1 answers an empty constraint, as S3 does. */
+export async function getBucketLocation({ engine, res, bucket }: S3Request): Promise<void> {
+  engine.objects.headBucket(bucket);
+  const region = engine.context.region;
+  sendXml(res, { LocationConstraint: region === 'us-east-1' ? '' : region });
+}
+
+/** GetBucketVersioning: versioning is never enabled. */
+export async function getBucketVersioning({ engine, res, bucket }: S3Request): Promise<void> {
+  engine.objects.headBucket(bucket);
+  sendXml(res, { VersioningConfiguration: '' });
+}
+
+/** GetBucketAcl / GetObjectAcl: the owner has full control. */
+export async function getAcl({ engine, res, bucket }: S3Request): Promise<void> {
+  engine.objects.headBucket(bucket);
+  sendXml(res, {
+    AccessControlPolicy: {
+      Owner: OWNER,
+      AccessControlList: {
+        Grant: {
+          Grantee: { '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...OWNER },
+          Permission: 'FULL_CONTROL',
+        },
+      },
+    },
+  });
+}
+
+/** Bucket sub-resources lambdata does not keep: answered with S3's "not configured" error. */
+export async function notConfigured(s3: S3Request, code: string, message: string): Promise<void> {
+  s3.engine.objects.headBucket(s3.bucket);
+  throw new S3Error(code, message, 404);
+}

@@ -1,0 +1,236 @@
+/**
+ * AWS Signature Version 4 verification for the wire adapters: Authorization headers and presigned
+ * URLs. The expected signature is computed by @smithy/signature-v4 (the SDK's own signer) over the
+ * request as received, and compared in constant time.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Credentials } from '../../shared/context.js';
+import { LambdataError } from '../../shared/errors.js';
+
+/** The signing scope of a verified request: what chunk and trailer signatures chain from. */
+export interface SigningScope {
+  accessKeyId: string;
+  /** `20240101T000000Z` */
+  longDate: string;
+  region: string;
+  service: string;
+  /** The request's signature (the seed of aws-chunked chunk signatures). */
+  signature: string;
+  signer: SignatureV4;
+  signingDate: Date;
+}
+
+/** Options of `verifySigV4`. */
+export interface VerifyOptions {
+  /** Accept requests that carry no signature at all (default false: they are AccessDenied). */
+  anonymous?: boolean;
+  /** Clock used for presigned URL expiry (tests). */
+  now?: Date;
+}
+
+/** The x-amz-content-sha256 value meaning "payload not signed". */
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const MAX_SKEW_MS = 15 * 60 * 1000;
+
+/** S3/AWS authentication failures (403), with the AWS error code. */
+export class SignatureError extends LambdataError {
+  constructor(code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed', message: string) {
+    super(code, message, code === 'AuthorizationHeaderMalformed' ? 400 : 403);
+  }
+}
+
+/**
+ * Verifies the SigV4 signature of `req` (Authorization header or presigned query) against
+ * `credentials`. `payloadHash` is the signed payload hash: the x-amz-content-sha256 value for S3,
+ * the hex SHA-256 of the body for JSON services, or UNSIGNED-PAYLOAD.
+ * Returns the signing scope, or undefined for an allowed anonymous request.
+ * @throws SignatureError: AccessDenied (no signature, expired URL), InvalidAccessKeyId, SignatureDoesNotMatch.
+ */
+export async function verifySigV4(
+  req: IncomingMessage,
+  url: URL,
+  payloadHash: string,
+  credentials: Credentials,
+  options: VerifyOptions = {},
+): Promise<SigningScope | undefined> {
+  const presigned = url.searchParams.has('X-Amz-Signature');
+  const auth = presigned ? presignedAuth(url, options.now ?? new Date()) : headerAuth(req);
+  if (!auth) {
+    if (options.anonymous) return undefined;
+    throw new SignatureError('AccessDenied', 'Access Denied: the request carries no AWS Signature Version 4');
+  }
+  if (auth.accessKeyId !== credentials.accessKeyId) {
+    throw new SignatureError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  }
+  const signingDate = parseAmzDate(auth.longDate);
+  if (!presigned && Math.abs((options.now ?? new Date()).getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
+    throw new SignatureError('AccessDenied', 'The difference between the request time and the current time is too large.');
+  }
+  const signer = new SignatureV4({
+    service: auth.service,
+    region: auth.region,
+    sha256: Sha256,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    // S3 signs the path as sent; every other service signs it encoded once more.
+    uriEscapePath: auth.service !== 's3',
+    applyChecksum: false,
+  });
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = req.headers[name];
+    if (value === undefined) {
+      throw new SignatureError('SignatureDoesNotMatch', `Signed header ${name} is missing from the request`);
+    }
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const unsignable = new Set<string>();
+  if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
+  if (!('x-amz-date' in headers)) unsignable.add('x-amz-date');
+  headers['x-amz-content-sha256'] = presigned ? UNSIGNED_PAYLOAD : payloadHash;
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of rawQuery(req.url ?? '/')) {
+    if (presigned && name === 'X-Amz-Signature') continue;
+    const previous = query[name];
+    query[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  const signed = await signer.sign(
+    { method: req.method ?? 'GET', protocol: 'http:', hostname: 'localhost', path: rawPath(req.url ?? '/'), query, headers },
+    {
+      signingDate,
+      signingRegion: auth.region,
+      signingService: auth.service,
+      signableHeaders: new Set(auth.signedHeaders),
+      unsignableHeaders: unsignable,
+    },
+  );
+  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1] ?? '';
+  if (!sameHex(expected, auth.signature)) {
+    throw new SignatureError(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
+  }
+  return { ...auth, signer, signingDate };
+}
+
+/** The region, service and date in a request's credential scope, without verifying anything. */
+export function credentialScopeOf(req: IncomingMessage, url: URL): { region: string; service: string } | undefined {
+  const credential =
+    url.searchParams.get('X-Amz-Credential') ?? /Credential=([^,\s]+)/.exec(String(req.headers.authorization ?? ''))?.[1];
+  const parts = credential?.split('/');
+  return parts && parts.length === 5 ? { region: parts[2]!, service: parts[3]! } : undefined;
+}
+
+interface ParsedAuth {
+  accessKeyId: string;
+  longDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  if (!header.startsWith(`${ALGORITHM} `)) {
+    throw new SignatureError('AccessDenied', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported');
+  }
+  const fields = new Map<string, string>();
+  for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const longDate = String(req.headers['x-amz-date'] ?? '');
+  return parseParts(fields.get('Credential'), fields.get('SignedHeaders'), fields.get('Signature'), longDate);
+}
+
+function presignedAuth(url: URL, now: Date): ParsedAuth {
+  const params = url.searchParams;
+  if (params.get('X-Amz-Algorithm') !== ALGORITHM) {
+    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Algorithm must be AWS4-HMAC-SHA256');
+  }
+  const longDate = params.get('X-Amz-Date') ?? '';
+  const expires = Number(params.get('X-Amz-Expires') ?? '');
+  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) {
+    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Expires must be between 1 and 604800 seconds');
+  }
+  const auth = parseParts(
+    params.get('X-Amz-Credential') ?? undefined,
+    params.get('X-Amz-SignedHeaders') ?? undefined,
+    params.get('X-Amz-Signature') ?? undefined,
+    longDate,
+  );
+  if (parseAmzDate(longDate).getTime() + expires * 1000 < now.getTime()) {
+    throw new SignatureError('AccessDenied', 'Request has expired');
+  }
+  return auth;
+}
+
+function parseParts(
+  credential: string | undefined,
+  signedHeaders: string | undefined,
+  signature: string | undefined,
+  longDate: string,
+): ParsedAuth {
+  const scope = credential?.split('/');
+  if (!scope || scope.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders || !signature) {
+    throw new SignatureError('AuthorizationHeaderMalformed', 'The authorization header is malformed');
+  }
+  if (!/^\d{8}T\d{6}Z$/.test(longDate) || !longDate.startsWith(scope[1]!)) {
+    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Date is missing or does not match the credential scope');
+  }
+  return {
+    accessKeyId: scope[0]!,
+    region: scope[2]!,
+    service: scope[3]!,
+    signedHeaders: signedHeaders.split(';').map((name) => name.toLowerCase()),
+    signature: signature.toLowerCase(),
+    longDate,
+  };
+}
+
+function parseAmzDate(longDate: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(longDate);
+  if (!m) throw new SignatureError('AuthorizationHeaderMalformed', `Invalid X-Amz-Date ${longDate}`);
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
+
+function rawPath(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
+
+/** Query pairs decoded once, in order (the signer re-encodes them canonically). */
+function rawQuery(target: string): Array<[string, string]> {
+  const q = target.indexOf('?');
+  if (q < 0) return [];
+  const pairs: Array<[string, string]> = [];
+  for (const part of target.slice(q + 1).split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    pairs.push([decodeComponent(name), decodeComponent(value)]);
+  }
+  return pairs;
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (err) {
+    throw new LambdataError('InvalidURI', `Couldn't parse the specified URI: ${text}`, 400, { cause: err });
+  }
+}
+
+function sameHex(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
