@@ -20,7 +20,8 @@ export function functionEnvironment(
   tmpDir: string,
 ): Record<string, string> {
   const runtimeName = fn.runtime.startsWith('nodejs') && fn.runtime !== 'nodejs' ? fn.runtime : 'nodejs20.x';
-  return {
+  const custom = isCustomRuntime(fn.runtime);
+  const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     NODE_PATH: packagePath('node_modules'),
@@ -35,13 +36,20 @@ export function functionEnvironment(
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(fn.version, envId),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_EXECUTION_ENV: `AWS_Lambda_${runtimeName}`,
+    _HANDLER: fn.handler,
     LAMBDA_TASK_ROOT: fn.codeDir,
     LAMBDA_RUNTIME_DIR: dirname(distPath('runtime/bootstrap.js')),
     AWS_ENDPOINT_URL: context.endpoint(),
     AWS_ACCESS_KEY_ID: context.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: context.credentials.secretAccessKey,
   };
+  if (!custom) env.AWS_EXECUTION_ENV = `AWS_Lambda_${runtimeName}`;
+  return env;
+}
+
+/** True for runtimes served over the Runtime API by an executable `bootstrap` (provided, provided.al2023). */
+export function isCustomRuntime(runtime: string): boolean {
+  return runtime.startsWith('provided');
 }
 
 /** `2026/11/24/[$LATEST]<envId>`, the stream name AWS gives an environment. */

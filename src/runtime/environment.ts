@@ -7,16 +7,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { Logger } from '../shared/log.js';
-import { distPath } from '../shared/paths.js';
-import type { ChildMessage, InitMessage } from './protocol.js';
+import type { ChildMessage, InitMessage, ParentMessage } from './protocol.js';
+import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
 
 /** How to start the process. */
 export interface SpawnOptions {
   id: string;
+  command: string;
+  args: string[];
   env: Record<string, string>;
   cwd: string;
-  execArgv: string[];
+  /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
+  api?: RuntimeApi;
   log: Logger;
   /** Called once when the process is gone (after its tmp dir is removed). */
   onDeath: (environment: Environment) => void;
@@ -56,6 +59,7 @@ export class Environment {
   retiring = false;
   readonly exited: Promise<void>;
   #child: ChildProcess;
+  #api: RuntimeApi | undefined;
   #log: Logger;
   #dead = false;
   #killReason: KillReason | undefined;
@@ -69,13 +73,15 @@ export class Environment {
   constructor(options: SpawnOptions) {
     this.id = options.id;
     this.#log = options.log;
-    this.#child = spawn(process.execPath, [...options.execArgv, distPath('runtime/bootstrap.js')], {
+    this.#api = options.api;
+    this.#child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    this.#child.on('message', (message: ChildMessage) => this.#onMessage(message));
+    if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
+    else this.#child.on('message', (message: ChildMessage) => this.#onMessage(message));
     this.#pipeLines(this.#child.stdout, 'INFO', false);
     this.#pipeLines(this.#child.stderr, 'ERROR', true);
     this.exited = new Promise((resolve) => {
@@ -114,7 +120,7 @@ export class Environment {
         this.#init = undefined;
         resolve(result);
       };
-      this.#child.send(message);
+      this.#send(message);
     });
   }
 
@@ -134,7 +140,7 @@ export class Environment {
         initMs,
         timer: setTimeout(() => this.#expire(), timeoutMs),
       };
-      this.#child.send({
+      this.#send({
         t: 'invoke',
         id: request.requestId,
         p: request.payload.length === 0 ? '{}' : request.payload.toString('utf8'),
@@ -167,7 +173,8 @@ export class Environment {
         this.#current = undefined;
         clearTimeout(pending.timer);
         const fn = this.fn as FunctionVersion;
-        const maxMemoryUsedMb = Math.ceil(message.rss / 1024);
+        const peakKb = message.rss >= 0 ? message.rss : readStatus(this.#child.pid, 'VmHWM');
+        const maxMemoryUsedMb = Math.ceil(peakKb / 1024);
         if (maxMemoryUsedMb > fn.memoryMb) {
           this.kill('oom');
           pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), maxMemoryUsedMb));
@@ -196,6 +203,11 @@ export class Environment {
       case 'ready':
         return;
     }
+  }
+
+  #send(message: ParentMessage): void {
+    if (this.#api) this.#api.send(message);
+    else this.#child.send(message);
   }
 
   #expire(): void {
@@ -247,6 +259,7 @@ export class Environment {
       outcome: heapOom ? 'oom' : 'unhandled',
       error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
     });
+    this.#api?.close();
     if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
     options.onDeath(this);
     resolve();

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { Environment } from './environment.js';
-import { blankEnvironment, functionEnvironment } from './environment-vars.js';
+import { distPath } from '../shared/paths.js';
+import { Environment, type SpawnOptions } from './environment.js';
+import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
+import { RuntimeApi } from './runtime-api.js';
 import type { InitMessage } from './protocol.js';
-import type { RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
+import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
 
 /** Options of the environment pool. */
 export interface PoolOptions {
@@ -100,8 +102,22 @@ export class EnvironmentPool implements Runtime {
     const tmpDir = join(this.#tmpRoot, id);
     mkdirSync(tmpDir);
     const env = functionEnvironment(fn, this.#context, id, tmpDir);
-    // NODE_OPTIONS only take effect at process start, so such a function gets its own process.
-    const environment = env.NODE_OPTIONS ? this.#spawnFor(fn, id, env) : this.#takeBlank();
+    let environment: Environment;
+    if (isCustomRuntime(fn.runtime)) {
+      const bootstrap = join(fn.codeDir, 'bootstrap');
+      if (!existsSync(bootstrap)) {
+        rmSync(tmpDir, { recursive: true, force: true });
+        return initFailure({ errorType: 'Runtime.InvalidEntrypoint', errorMessage: `Couldn't find valid bootstrap(s): [${bootstrap}]` });
+      }
+      const api = await RuntimeApi.listen();
+      env.AWS_LAMBDA_RUNTIME_API = api.address;
+      environment = this.#spawn({ id, command: bootstrap, args: [], env, cwd: fn.codeDir, api });
+    } else if (env.NODE_OPTIONS) {
+      // NODE_OPTIONS only take effect at process start, so such a function gets its own process.
+      environment = this.#spawnFor(fn, id, env);
+    } else {
+      environment = this.#takeBlank();
+    }
     this.#busy.add(environment);
     const message: InitMessage = {
       t: 'init',
@@ -119,14 +135,7 @@ export class EnvironmentPool implements Runtime {
       if (!init.error) return await this.#invoke(environment, request, init.ms);
       this.#busy.delete(environment);
       environment.kill();
-      return {
-        outcome: init.outcome ?? 'unhandled',
-        error: init.error,
-        durationMs: 0,
-        initDurationMs: init.ms,
-        maxMemoryUsedMb: 0,
-        coldStart: true,
-      };
+      return initFailure(init.error, init.ms, init.outcome);
     } finally {
       this.#refill();
     }
@@ -151,30 +160,27 @@ export class EnvironmentPool implements Runtime {
   #takeBlank(): Environment {
     const blank = this.#blank.shift();
     if (blank?.alive) return blank;
-    return this.#spawn(randomBytes(16).toString('hex'), blankEnvironment(), '/', []);
+    return this.#spawnNode(randomBytes(16).toString('hex'), blankEnvironment(), '/', []);
   }
 
   #spawnFor(fn: FunctionVersion, id: string, env: Record<string, string>): Environment {
     const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
-    return this.#spawn(id, { ...env, LAMBDATA_FROM_START: '1' }, fn.codeDir, execArgv);
+    return this.#spawnNode(id, { ...env, LAMBDATA_FROM_START: '1' }, fn.codeDir, execArgv);
   }
 
-  #spawn(id: string, env: Record<string, string>, cwd: string, execArgv: string[]): Environment {
-    const environment = new Environment({
-      id,
-      env,
-      cwd,
-      execArgv,
-      log: this.#log,
-      onDeath: (gone) => this.#forget(gone),
-    });
+  #spawnNode(id: string, env: Record<string, string>, cwd: string, execArgv: string[]): Environment {
+    return this.#spawn({ id, command: process.execPath, args: [...execArgv, distPath('runtime/bootstrap.js')], env, cwd });
+  }
+
+  #spawn(options: Omit<SpawnOptions, 'log' | 'onDeath'>): Environment {
+    const environment = new Environment({ ...options, log: this.#log, onDeath: (gone) => this.#forget(gone) });
     this.#all.add(environment);
     return environment;
   }
 
   #refill(): void {
     while (!this.#closed && this.#blank.length < this.#prestart) {
-      this.#blank.push(this.#spawn(randomBytes(16).toString('hex'), blankEnvironment(), '/', []));
+      this.#blank.push(this.#spawnNode(randomBytes(16).toString('hex'), blankEnvironment(), '/', []));
     }
   }
 
@@ -212,6 +218,10 @@ export class EnvironmentPool implements Runtime {
     const now = performance.now();
     for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
   }
+}
+
+function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: RunOutcome = 'unhandled'): RunResult {
+  return { outcome, error, durationMs: 0, initDurationMs, maxMemoryUsedMb: 0, coldStart: true };
 }
 
 function keyOf(fn: FunctionVersion): string {

@@ -1,0 +1,162 @@
+/**
+ * The AWS Lambda Runtime API (2018-06-01) for one execution environment of a custom runtime
+ * (`provided`, `provided.al2023`): a loopback HTTP server whose address the process gets as
+ * AWS_LAMBDA_RUNTIME_API. It speaks the same messages as the Node bootstrap's IPC channel, so an
+ * Environment drives either one the same way.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ChildMessage, InvokeMessage, ParentMessage } from './protocol.js';
+import type { FunctionErrorShape } from './types.js';
+
+const PREFIX = '/2018-06-01/runtime';
+const MAX_RESPONSE_BYTES = 6_291_556;
+
+/** One environment's Runtime API server; see the module comment. */
+export class RuntimeApi {
+  #server: Server;
+  #listener: (message: ChildMessage) => void = () => {};
+  #started = performance.now();
+  #initSent = false;
+  #ready = false;
+  #waiting: ServerResponse | undefined;
+  #queued: InvokeMessage | undefined;
+  #current: { id: string; sentAt: number } | undefined;
+
+  private constructor(server: Server) {
+    this.#server = server;
+    server.on('request', (req, res) => this.#route(req, res));
+  }
+
+  /** Starts a server on an ephemeral loopback port. */
+  static async listen(): Promise<RuntimeApi> {
+    const server = createServer({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    return new RuntimeApi(server);
+  }
+
+  /** host:port, the value of AWS_LAMBDA_RUNTIME_API. */
+  get address(): string {
+    const address = this.#server.address();
+    return typeof address === 'object' && address ? `127.0.0.1:${address.port}` : '';
+  }
+
+  /** Receives what the runtime reports (inited, result) in the IPC message shapes. */
+  onMessage(listener: (message: ChildMessage) => void): void {
+    this.#listener = listener;
+  }
+
+  /** `init` completes at the first /next (or /init/error); `invoke` answers the pending /next. */
+  send(message: ParentMessage): void {
+    if (message.t === 'init') {
+      this.#initSent = true;
+      if (this.#ready) this.#listener({ t: 'inited', ms: performance.now() - this.#started });
+      return;
+    }
+    this.#queued = message;
+    this.#dispatch();
+  }
+
+  close(): void {
+    this.#waiting?.destroy();
+    this.#server.closeAllConnections();
+    this.#server.close();
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '';
+    if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
+      this.#waiting = res;
+      if (!this.#ready) {
+        this.#ready = true;
+        if (this.#initSent) this.#listener({ t: 'inited', ms: performance.now() - this.#started });
+      }
+      this.#dispatch();
+      return;
+    }
+    const match = /^\/2018-06-01\/runtime\/(?:invocation\/([^/]+)\/(response|error)|init\/error)$/.exec(url);
+    if (req.method !== 'POST' || !match) {
+      reply(res, 404, { errorType: 'NotFound', errorMessage: `unknown Runtime API path ${req.method} ${url}` });
+      return;
+    }
+    readBody(req, (body, tooLarge) => {
+      const [, id, kind] = match;
+      if (id === undefined) {
+        this.#ready = true;
+        this.#listener({ t: 'inited', ms: performance.now() - this.#started, error: parseError(body, req) });
+        reply(res, 202, { status: 'OK' });
+        return;
+      }
+      const current = this.#current;
+      if (!current || current.id !== decodeURIComponent(id)) {
+        reply(res, 400, { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
+        return;
+      }
+      this.#current = undefined;
+      const ms = performance.now() - current.sentAt;
+      if (kind === 'error') {
+        this.#listener({ t: 'result', e: parseError(body, req), k: 'unhandled', ms, rss: -1 });
+        reply(res, 202, { status: 'OK' });
+      } else if (tooLarge) {
+        const e = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` };
+        this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
+        reply(res, 413, { errorType: 'RequestEntityTooLarge', errorMessage: e.errorMessage });
+      } else {
+        this.#listener({ t: 'result', p: body.length === 0 ? 'null' : body.toString('utf8'), ms, rss: -1 });
+        reply(res, 202, { status: 'OK' });
+      }
+    });
+  }
+
+  #dispatch(): void {
+    const message = this.#queued;
+    const res = this.#waiting;
+    if (!message || !res) return;
+    this.#queued = undefined;
+    this.#waiting = undefined;
+    this.#current = { id: message.id, sentAt: performance.now() };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'lambda-runtime-aws-request-id': message.id,
+      'lambda-runtime-deadline-ms': String(message.deadline),
+      'lambda-runtime-invoked-function-arn': message.arn,
+      'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${message.id.replace(/-/g, '').slice(0, 24).padEnd(24, '0')};Sampled=0`,
+    };
+    if (message.cc) headers['lambda-runtime-client-context'] = Buffer.from(message.cc, 'base64').toString('utf8');
+    res.writeHead(200, headers);
+    res.end(message.p);
+  }
+}
+
+function readBody(req: IncomingMessage, done: (body: Buffer, tooLarge: boolean) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+  });
+  req.on('end', () => done(Buffer.concat(chunks), size > MAX_RESPONSE_BYTES));
+}
+
+function parseError(body: Buffer, req: IncomingMessage): FunctionErrorShape {
+  const headerType = req.headers['lambda-runtime-function-error-type'];
+  let parsed: Partial<FunctionErrorShape> = {};
+  try {
+    parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+  } catch (err) {
+    parsed = { errorMessage: `${body.toString('utf8')} (${(err as Error).message})` };
+  }
+  const shape: FunctionErrorShape = {
+    errorType: typeof parsed.errorType === 'string' ? parsed.errorType : typeof headerType === 'string' ? headerType : 'Runtime.Unknown',
+    errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
+  };
+  if (Array.isArray(parsed.stackTrace)) shape.stackTrace = parsed.stackTrace.map(String);
+  return shape;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
