@@ -1,5 +1,6 @@
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
 import { pipeline } from 'node:stream/promises';
+import { createLogger } from '../../../shared/log.js';
 import { S3Error } from './errors.js';
 import { header, objectHeaders, putHeadersOf, type ObjectMeta } from './headers.js';
 import { openPayload } from './payload.js';
@@ -7,6 +8,7 @@ import { sendEmpty, type S3Request } from './request.js';
 import { parseXml, sendXml } from './xml.js';
 
 const MAX_DELETE_KEYS = 1000;
+const log = createLogger('s3');
 
 /** PutObject: streams the decoded body into the store; answers ETag and checksum headers. */
 export async function putObject(s3: S3Request): Promise<void> {
@@ -39,7 +41,13 @@ export async function getObject(s3: S3Request): Promise<void> {
     headers['content-length'] = String(object.info.size);
     res.writeHead(200, headers);
   }
-  await pipeline(object.body, res);
+  try {
+    await pipeline(object.body, res);
+  } catch (err) {
+    // A client that hangs up mid-body is not a server failure.
+    if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    log.debug('client closed during GetObject', { bucket, key });
+  }
 }
 
 /** HeadObject: the object's headers without a body (errors too have no body). */
