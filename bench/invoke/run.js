@@ -156,5 +156,7 @@ function percentiles(values) {
 }
 
 function line(label, value, floor, floorLabel) {
-  console.log(`${label.padEnd(22)} ${value.toFixed(3).padStart(8)}   vs ${floorLabel} ${floor.toFixed(3)}   ratio ${(value / floor).toFixed(2)}x`);
+  console.log(
+    `${label.padEnd(22)} ${value.toFixed(3).padStart(8)}   vs ${floorLabel} ${floor.toFixed(3)}   ratio ${(value / floor).toFixed(2)}x`,
+  );
 }

@@ -45,16 +45,27 @@ export async function loadHandler(codeDir: string, handler: string): Promise<Han
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     if (err instanceof SyntaxError) {
-      throw new InitError({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: `${err.name}: ${err.message}`, stackTrace: stackOf(err) });
+      throw new InitError({
+        errorType: 'Runtime.UserCodeSyntaxError',
+        errorMessage: `${err.name}: ${err.message}`,
+        stackTrace: stackOf(err),
+      });
     }
     if (isCode(err, 'ERR_MODULE_NOT_FOUND') || isCode(err, 'MODULE_NOT_FOUND')) {
-      throw new InitError({ errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${(err as Error).message}`, stackTrace: stackOf(err) });
+      throw new InitError({
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: `Error: ${(err as Error).message}`,
+        stackTrace: stackOf(err),
+      });
     }
     throw new InitError(toErrorShape(err));
   }
   const fn = mod[exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[exportName];
   if (typeof fn !== 'function') {
-    throw new InitError({ errorType: 'Runtime.HandlerNotFound', errorMessage: `${modulePath}.${exportName} is undefined or not exported` });
+    throw new InitError({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: `${modulePath}.${exportName} is undefined or not exported`,
+    });
   }
   return fn as Handler;
 }
@@ -99,7 +110,8 @@ export function callHandler(handler: Handler, event: unknown, context: LambdaCon
   context.done = (err?: unknown, result?: unknown) => finish(err ?? null, result, false);
   context.succeed = (result?: unknown) => finish(null, result, false);
   context.fail = (err?: unknown) => finish(failWith(err), undefined, false);
-  const callback = (err?: unknown, result?: unknown) => finish(err ?? null, result, context.callbackWaitsForEmptyEventLoop);
+  const callback = (err?: unknown, result?: unknown) =>
+    finish(err ?? null, result, context.callbackWaitsForEmptyEventLoop);
   let returned: unknown;
   try {
     returned = handler(event, context, callback);
@@ -107,7 +119,11 @@ export function callHandler(handler: Handler, event: unknown, context: LambdaCon
     finish(failWith(err), undefined, false);
     return;
   }
-  if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
+  if (
+    returned !== null &&
+    typeof returned === 'object' &&
+    typeof (returned as PromiseLike<unknown>).then === 'function'
+  ) {
     (returned as PromiseLike<unknown>).then(
       (result) => finish(null, result, false),
       (err) => finish(failWith(err), undefined, false),

@@ -44,7 +44,9 @@ function rawWriter(stream: NodeJS.WriteStream, level: string, capture: LogCaptur
     const text =
       typeof chunk === 'string'
         ? chunk
-        : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+        : Buffer.from(chunk as Uint8Array).toString(
+            typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+          );
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) capture.emit(level, line);

@@ -17,9 +17,30 @@ import { fileURLToPath } from 'node:url';
 type AnyFn = (...args: unknown[]) => unknown;
 
 const PATH_FIRST = [
-  'access', 'appendFile', 'chmod', 'chown', 'lchown', 'lutimes', 'lstat', 'mkdir', 'mkdtemp', 'open',
-  'opendir', 'readdir', 'readFile', 'readlink', 'realpath', 'rm', 'rmdir', 'stat', 'statfs', 'truncate',
-  'unlink', 'utimes', 'writeFile', 'watch',
+  'access',
+  'appendFile',
+  'chmod',
+  'chown',
+  'lchown',
+  'lutimes',
+  'lstat',
+  'mkdir',
+  'mkdtemp',
+  'open',
+  'opendir',
+  'readdir',
+  'readFile',
+  'readlink',
+  'realpath',
+  'rm',
+  'rmdir',
+  'stat',
+  'statfs',
+  'truncate',
+  'unlink',
+  'utimes',
+  'writeFile',
+  'watch',
 ];
 const PATH_FIRST_CB_ONLY = ['exists', 'watchFile', 'unwatchFile', 'createReadStream', 'createWriteStream'];
 const PATH_BOTH = ['rename', 'copyFile', 'link', 'symlink', 'cp'];
@@ -53,7 +74,12 @@ export function isolateTmp(tmpDir: string, limitBytes: number, codeDir: string):
 
   const fsObj = fs as unknown as Record<string, AnyFn>;
   const promises = fs.promises as unknown as Record<string, AnyFn>;
-  const wrapPaths = (target: Record<string, AnyFn>, name: string, both: boolean, checkWrite: 'sync' | 'cb' | 'promise' | null) => {
+  const wrapPaths = (
+    target: Record<string, AnyFn>,
+    name: string,
+    both: boolean,
+    checkWrite: 'sync' | 'cb' | 'promise' | null,
+  ) => {
     const original = target[name];
     if (typeof original !== 'function') return;
     const wrapped = function (this: unknown, ...args: unknown[]) {
@@ -103,7 +129,12 @@ export function isolateTmp(tmpDir: string, limitBytes: number, codeDir: string):
       return original.apply(this, args);
     };
   }
-  for (const [name, mode] of [['write', 'cb'], ['writeSync', 'sync'], ['writev', 'cb'], ['writevSync', 'sync']] as const) {
+  for (const [name, mode] of [
+    ['write', 'cb'],
+    ['writeSync', 'sync'],
+    ['writev', 'cb'],
+    ['writevSync', 'sync'],
+  ] as const) {
     const original = fsObj[name];
     if (typeof original !== 'function') continue;
     fsObj[name] = function (...args: unknown[]) {

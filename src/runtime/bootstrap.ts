@@ -4,8 +4,15 @@
  * for one function when it needs its own Node options. Then serves `invoke` messages one at a time.
  */
 import { Module } from 'node:module';
+import {
+  callHandler,
+  type Handler,
+  InitError,
+  type LambdaContext,
+  loadHandler,
+  toErrorShape,
+} from './bootstrap-handler.js';
 import { captureLogs } from './bootstrap-logs.js';
-import { callHandler, type Handler, InitError, type LambdaContext, loadHandler, toErrorShape } from './bootstrap-handler.js';
 import { isolateTmp } from './bootstrap-tmp.js';
 import type { ChildMessage, InitMessage, InvokeMessage, ParentMessage } from './protocol.js';
 import type { FunctionErrorShape } from './types.js';
@@ -29,7 +36,14 @@ process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (err) => die(toErrorShape(err), 'Uncaught Exception'));
 process.on('unhandledRejection', (reason) => {
   const shape = toErrorShape(reason);
-  die({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${shape.errorType}: ${shape.errorMessage}`, stackTrace: shape.stackTrace }, 'Unhandled Promise Rejection');
+  die(
+    {
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: `${shape.errorType}: ${shape.errorMessage}`,
+      stackTrace: shape.stackTrace,
+    },
+    'Unhandled Promise Rejection',
+  );
 });
 send({ t: 'ready' });
 
@@ -88,13 +102,27 @@ function invoke(message: InvokeMessage): void {
     try {
       json = JSON.stringify(result);
     } catch (cause) {
-      finish(started, { errorType: 'Runtime.MalformedHandlerResponse', errorMessage: `Unable to stringify response body: ${(cause as Error).message}` }, 'unhandled');
+      finish(
+        started,
+        {
+          errorType: 'Runtime.MalformedHandlerResponse',
+          errorMessage: `Unable to stringify response body: ${(cause as Error).message}`,
+        },
+        'unhandled',
+      );
       return;
     }
     json ??= 'null';
     if (json.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(json) > MAX_RESPONSE_BYTES) {
       const size = Buffer.byteLength(json);
-      finish(started, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` }, 'unhandled');
+      finish(
+        started,
+        {
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        },
+        'unhandled',
+      );
       return;
     }
     logs.flush();

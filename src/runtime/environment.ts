@@ -251,8 +251,12 @@ export class Environment {
       const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
       const fn = this.fn as FunctionVersion;
       if (reason === 'timeout') pending.resolve(this.#resultOf(pending, 'timeout', timedOut(fn.timeoutS), 0));
-      else if (reason === 'oom' || heapOom) pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), fn.memoryMb));
-      else pending.resolve(this.#resultOf(pending, 'unhandled', pending.fatal ?? exitError(pending.requestId, code, signal), 0));
+      else if (reason === 'oom' || heapOom)
+        pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), fn.memoryMb));
+      else
+        pending.resolve(
+          this.#resultOf(pending, 'unhandled', pending.fatal ?? exitError(pending.requestId, code, signal), 0),
+        );
     }
     this.#init?.({
       ms: 0,
@@ -302,12 +306,18 @@ export function timedOut(timeoutS: number): FunctionErrorShape {
 }
 
 function outOfMemory(requestId: string): FunctionErrorShape {
-  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+  return {
+    errorType: 'Runtime.OutOfMemory',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+  };
 }
 
 function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): FunctionErrorShape {
   const how = signal ? `signal: ${SIGNAL_WORDS[signal] ?? signal}` : `exit status ${code ?? 0}`;
-  return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` };
+  return {
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}`,
+  };
 }
 
 const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {

@@ -8,8 +8,8 @@ import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import { Environment, type SpawnOptions } from './environment.js';
 import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
-import { RuntimeApi } from './runtime-api.js';
 import type { InitMessage } from './protocol.js';
+import { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
 
 /** Options of the environment pool. */
@@ -107,7 +107,10 @@ export class EnvironmentPool implements Runtime {
       const bootstrap = join(fn.codeDir, 'bootstrap');
       if (!existsSync(bootstrap)) {
         rmSync(tmpDir, { recursive: true, force: true });
-        return initFailure({ errorType: 'Runtime.InvalidEntrypoint', errorMessage: `Couldn't find valid bootstrap(s): [${bootstrap}]` });
+        return initFailure({
+          errorType: 'Runtime.InvalidEntrypoint',
+          errorMessage: `Couldn't find valid bootstrap(s): [${bootstrap}]`,
+        });
       }
       const api = await RuntimeApi.listen();
       env.AWS_LAMBDA_RUNTIME_API = api.address;
@@ -169,7 +172,13 @@ export class EnvironmentPool implements Runtime {
   }
 
   #spawnNode(id: string, env: Record<string, string>, cwd: string, execArgv: string[]): Environment {
-    return this.#spawn({ id, command: process.execPath, args: [...execArgv, distPath('runtime/bootstrap.js')], env, cwd });
+    return this.#spawn({
+      id,
+      command: process.execPath,
+      args: [...execArgv, distPath('runtime/bootstrap.js')],
+      env,
+      cwd,
+    });
   }
 
   #spawn(options: Omit<SpawnOptions, 'log' | 'onDeath'>): Environment {

@@ -100,7 +100,10 @@ export class RuntimeApi {
         this.#listener({ t: 'result', e: parseError(body, req), k: 'unhandled', ms, rss: -1 });
         reply(res, 202, { status: 'OK' });
       } else if (tooLarge) {
-        const e = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` };
+        const e = {
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        };
         this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
         reply(res, 413, { errorType: 'RequestEntityTooLarge', errorMessage: e.errorMessage });
       } else {
@@ -149,7 +152,12 @@ function parseError(body: Buffer, req: IncomingMessage): FunctionErrorShape {
     parsed = { errorMessage: `${body.toString('utf8')} (${(err as Error).message})` };
   }
   const shape: FunctionErrorShape = {
-    errorType: typeof parsed.errorType === 'string' ? parsed.errorType : typeof headerType === 'string' ? headerType : 'Runtime.Unknown',
+    errorType:
+      typeof parsed.errorType === 'string'
+        ? parsed.errorType
+        : typeof headerType === 'string'
+          ? headerType
+          : 'Runtime.Unknown',
     errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
   };
   if (Array.isArray(parsed.stackTrace)) shape.stackTrace = parsed.stackTrace.map(String);

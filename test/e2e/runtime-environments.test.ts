@@ -63,11 +63,21 @@ describe('runtime: environments, limits and isolation', () => {
   it('gives each environment a private /tmp with the ephemeral storage limit, removed when it goes', async () => {
     const a = fn('index.tmp', { ephemeralStorageMb: 1 });
     const b = fn('index.tmp', { ephemeralStorageMb: 1 });
-    const first = await invoke(harness.pool, a, { name: 'a.txt', content: 'from a', other: 'b.txt', bigBytes: 512 * 1024 });
+    const first = await invoke(harness.pool, a, {
+      name: 'a.txt',
+      content: 'from a',
+      other: 'b.txt',
+      bigBytes: 512 * 1024,
+    });
     expect(first.body).toMatchObject({ sawOther: false, readBack: 'from a', big: 'written' });
     expect(first.body.tmpdir.startsWith(join(harness.dataDir, 'tmp'))).toBe(true);
     expect(existsSync(join(first.body.tmpdir, 'a.txt'))).toBe(true);
-    const second = await invoke(harness.pool, b, { name: 'b.txt', content: 'from b', other: 'a.txt', bigBytes: 2 * 1024 * 1024 });
+    const second = await invoke(harness.pool, b, {
+      name: 'b.txt',
+      content: 'from b',
+      other: 'a.txt',
+      bigBytes: 2 * 1024 * 1024,
+    });
     expect(second.body).toMatchObject({ sawOther: false, readBack: 'from b', big: 'ENOSPC' });
     expect(second.body.tmpdir).not.toBe(first.body.tmpdir);
     harness.pool.retire(a.name);

@@ -57,7 +57,9 @@ describe('runtime: handler styles, context, errors', () => {
     expect(thrown.outcome).toBe('handled');
     expect(thrown.error).toMatchObject({ errorType: 'ValidationError', errorMessage: 'bad input' });
     expect(thrown.error?.stackTrace?.[0]).toBe('ValidationError: bad input');
-    expect(thrown.lines.some((line) => line.includes('\tERROR\tInvoke Error \t{"errorType":"ValidationError"'))).toBe(true);
+    expect(thrown.lines.some((line) => line.includes('\tERROR\tInvoke Error \t{"errorType":"ValidationError"'))).toBe(
+      true,
+    );
     const rejected = await invoke(harness.pool, fn('index.rejects'));
     expect(rejected.outcome).toBe('handled');
     expect(rejected.error).toMatchObject({ errorType: 'TypeError', errorMessage: 'nope' });
@@ -69,7 +71,10 @@ describe('runtime: handler styles, context, errors', () => {
     const missingExport = await invoke(harness.pool, fn('ok.handler', { codeDir: BROKEN }));
     expect(missingExport).toMatchObject({ outcome: 'unhandled', error: { errorType: 'Runtime.HandlerNotFound' } });
     const initThrows = await invoke(harness.pool, fn('throws.handler', { codeDir: BROKEN }));
-    expect(initThrows).toMatchObject({ outcome: 'unhandled', error: { errorType: 'Error', errorMessage: 'init exploded' } });
+    expect(initThrows).toMatchObject({
+      outcome: 'unhandled',
+      error: { errorType: 'Error', errorMessage: 'init exploded' },
+    });
     expect(initThrows.initDurationMs).toBeGreaterThan(0);
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(join(harness.dataDir, 'code-'));
@@ -132,7 +137,10 @@ describe('runtime: handler styles, context, errors', () => {
   it('fails an invocation whose promise rejection goes unhandled, as Runtime.UnhandledPromiseRejection', async () => {
     const result = await invoke(harness.pool, fn('index.unhandledRejection'));
     expect(result.outcome).toBe('unhandled');
-    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: lost promise' });
+    expect(result.error).toMatchObject({
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: 'Error: lost promise',
+    });
     expect(result.lines.some((line) => line.includes('\tERROR\tUnhandled Promise Rejection \t'))).toBe(true);
   });
 
