@@ -148,8 +148,11 @@ describe('runtime: handler styles, context, errors', () => {
     const version = fn('index.lateCrash');
     const first = await invoke(harness.pool, version);
     expect(first.outcome).toBe('success');
-    // Give the timer time to fire; the environment dies and the next run is a cold start.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const idle = harness.pool.stats().idle;
+    // The timer throws 5 ms after the response; the environment dies and leaves the pool.
+    const deadline = Date.now() + 5000;
+    while (harness.pool.stats().idle === idle && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(harness.pool.stats().idle).toBe(idle - 1);
     const second = await invoke(harness.pool, { ...version, handler: 'index.noop' });
     expect(second.outcome).toBe('success');
     expect(second.coldStart).toBe(true);
