@@ -23,6 +23,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
@@ -335,6 +337,50 @@ describe('authentication', () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('<Code>AccessDenied</Code>');
     expect(res.headers.get('x-amz-request-id')).toBeTruthy();
+  });
+
+  it('serves presigned GET URLs until they expire', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'presign' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'presign', Key: 'a b/c.txt', Body: 'presigned body' }));
+    const signer = new SignatureV4({
+      service: 's3',
+      region: 'us-east-1',
+      sha256: Sha256,
+      uriEscapePath: false,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const target = new URL(server.url);
+    const presign = (signingDate: Date, key = 'test') =>
+      new SignatureV4({
+        service: 's3',
+        region: 'us-east-1',
+        sha256: Sha256,
+        uriEscapePath: false,
+        credentials: { accessKeyId: 'test', secretAccessKey: key },
+      }).presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: target.hostname,
+          port: Number(target.port),
+          path: '/presign/a%20b/c.txt',
+          query: {},
+          // As @aws-sdk/s3-request-presigner does: S3 presigned URLs never sign the payload.
+          headers: { host: target.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        { expiresIn: 60, signingDate },
+      );
+    const toUrl = (req: Awaited<ReturnType<typeof signer.presign>>) =>
+      `${server.url}${req.path}?${new URLSearchParams(req.query as Record<string, string>).toString()}`;
+    const fresh = await fetch(toUrl(await presign(new Date())));
+    expect(fresh.status).toBe(200);
+    expect(await fresh.text()).toBe('presigned body');
+    const expired = await fetch(toUrl(await presign(new Date(Date.now() - 120_000))));
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('<Code>AccessDenied</Code>');
+    const forged = await fetch(toUrl(await presign(new Date(), 'wrong')));
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
   });
 
   it('accepts virtual-hosted requests by Host header', async () => {
