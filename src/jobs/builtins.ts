@@ -4,9 +4,10 @@
  * the function's folder and functions/lib, remembered in SQLite).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { type Db, migrate } from '../state/index.js';
 
 /** Names of the built-in functions shipped in functions/. */
@@ -48,11 +49,13 @@ export function isBuiltin(name: string): name is BuiltinName {
 /** Deploys built-ins on demand, once per content hash. */
 export class Builtins {
   #db: Db;
+  #dataDir: string;
   #target: DeployTarget;
   #pending = new Map<string, Promise<void>>();
 
-  constructor(db: Db, target: DeployTarget) {
+  constructor(db: Db, dataDir: string, target: DeployTarget) {
     this.#db = db;
+    this.#dataDir = dataDir;
     this.#target = target;
     migrate(db, SCHEMA);
   }
@@ -71,16 +74,43 @@ export class Builtins {
     return pending;
   }
 
+  #bundle(name: BuiltinName, dir: string, hash: string): Promise<string> {
+    return bundleBuiltin(this.#dataDir, name, dir, hash);
+  }
+
   async #deploy(name: BuiltinName): Promise<void> {
     const dir = join(FUNCTIONS_DIR, name);
     const hash = sourceHash(dir);
     const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(name) as { hash: string } | undefined;
     const exists = this.#target.has(name);
     if (exists && row?.hash === hash) return;
-    if (exists) await this.#target.updateCode(name, { dir });
-    else await this.#target.create({ name, handler: 'index.handler', ...SETTINGS[name], code: { dir } });
+    const bundle = await this.#bundle(name, dir, hash);
+    if (exists) await this.#target.updateCode(name, { dir: bundle });
+    else await this.#target.create({ name, handler: 'index.handler', ...SETTINGS[name], code: { dir: bundle } });
     this.#db.prepare('INSERT OR REPLACE INTO job_builtins (name, hash, deployed_at) VALUES (?, ?, ?)').run(name, hash, Date.now());
   }
+}
+
+/** Bundles the function and what it imports (functions/lib, src/jobs, SDK pieces) into one index.mjs. */
+async function bundleBuiltin(dataDir: string, name: string, dir: string, hash: string): Promise<string> {
+  const out = join(dataDir, 'jobs', 'builtins', `${name}-${hash.slice(0, 16)}`);
+  if (existsSync(join(out, 'index.mjs'))) return out;
+  const tmp = `${out}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await build({
+    entryPoints: [join(dir, 'index.ts')],
+    outfile: join(tmp, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+    banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
+  });
+  rmSync(out, { recursive: true, force: true });
+  renameSync(tmp, out);
+  return out;
 }
 
 /** Hash of a built-in's folder, functions/lib and the shared job modules it bundles. */

@@ -5,3 +5,4 @@ export { JobService } from './job-service.js';
 export { planRanges, ownedRangeInMemory } from './splits.js';
 export type * from './types.js';
 export { JOB_MODES, JOB_STATUSES, RECORD_FORMATS } from './types.js';
+export { generateChunks, generateText, seededRandom } from './corpus.js';

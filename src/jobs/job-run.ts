@@ -74,6 +74,7 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   counters.keysTotal = plan.objects.length;
   counters.bytesTotal = plan.bytes;
   counters.keysDone = 0;
+  for (const object of plan.objects) accumulator.addObject(object.key);
   const outstandingSplits = new Map(plan.splitsPerKey);
   for (const [key, n] of outstandingSplits) if (n === 0) finishKey(key);
   deps.emit(record, { type: 'keys.listed', keys: plan.objects.length, bytes: plan.bytes, splits: plan.splits, tasks: plan.tasks.length });

@@ -5,7 +5,7 @@ import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
-import { Builtins, type DeployTarget } from './builtins.js';
+import { Builtins } from './builtins.js';
 import { type EventBody, normalizeSpec, runJob } from './job-run.js';
 import { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
@@ -42,7 +42,7 @@ export class JobService implements BackgroundService {
     this.#store = new JobStore(context.db);
     this.#invoker = options.invoker;
     this.#objects = options.objects;
-    this.#builtins = new Builtins(context.db, options.functions as unknown as DeployTarget);
+    this.#builtins = new Builtins(context.db, context.dataDir, options.functions);
     this.#log = context.log.child({ component: 'jobs' });
   }
 

@@ -23,6 +23,11 @@ export class ResultAccumulator {
     this.#lineNumbers = lineNumbers;
   }
 
+  /** Registers an input object, so objects without lines still appear with zero counts. */
+  addObject(key: string): void {
+    if (!this.perObject.has(key)) this.perObject.set(key, { words: 0, lines: 0, bytes: 0 });
+  }
+
   /** Adds one committed map output. */
   applyMap(result: MapResult): TextCounts {
     const delta = { words: 0, lines: 0, bytes: 0 };
