@@ -46,6 +46,8 @@ export interface DeadLetters {
   replayAll(functionName?: string): Promise<number>;
   /** Throws ResourceNotFoundException. */
   delete(id: string): void;
+  /** Every event that lands in the store. */
+  readonly added: Topic<DeadLetter>;
 }
 
 export const PAYLOAD_LIMITS = { syncBytes: 6 * 1024 * 1024, asyncBytes: 1024 * 1024 } as const;
@@ -105,6 +107,7 @@ export class InvocationService implements Invoker, BackgroundService {
       delete: (id) => {
         if (!this.#letters.delete(id)) throw new ResourceNotFound(`Dead letter not found: ${id}`);
       },
+      added: new Topic<DeadLetter>(),
     };
   }
 
@@ -383,10 +386,10 @@ export class InvocationService implements Invoker, BackgroundService {
   /** Final failure: the on-failure destination, or the dead-letter store when there is none or it fails. */
   async #fail(event: QueuedEvent, fn: FunctionVersion, config: EventInvokeConfig, condition: FailureCondition, response?: AttemptResponse): Promise<void> {
     const delivered = config.onFailure ? await this.#send(config.onFailure, event, fn, condition, event.attempts, response) : false;
-    const db = this.#context.db;
-    db.transaction(() => {
+    let letter: DeadLetter | undefined;
+    this.#context.db.transaction(() => {
       if (!delivered) {
-        const letter: DeadLetter = {
+        letter = {
           id: newId('dl-'),
           requestId: event.id,
           functionName: event.functionName,
@@ -405,6 +408,7 @@ export class InvocationService implements Invoker, BackgroundService {
       }
       this.#queue.remove(event.id);
     })();
+    if (letter) this.deadLetters.added.publish(letter);
     this.#log.info('async event failed', { requestId: event.id, functionName: event.functionName, condition, attempts: event.attempts, delivered });
   }
 

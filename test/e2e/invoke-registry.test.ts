@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
+import type { CreateFunctionInput } from '../../src/invoke/index.js';
 import { LambdataError } from '../../src/shared/errors.js';
 import { invokeFixture, tempDir, zipDir } from '../fixtures/invoke/helpers.js';
 
@@ -63,7 +64,7 @@ describe('invoke: function registry', () => {
 
   it('refuses bad configuration with InvalidParameterValueException and stores nothing', async () => {
     const code = { dir: invokeFixture('echo') };
-    const cases = [
+    const cases: Array<Omit<CreateFunctionInput, 'code'>> = [
       { name: 'bad name!', handler: 'index.handler' },
       { name: 'x'.repeat(65), handler: 'index.handler' },
       { name: 'mem-100', handler: 'index.handler', memoryMb: 100 },
