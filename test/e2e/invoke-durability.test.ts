@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine.js';
+import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+
+const SERVE = invokeFixture('serve.mjs');
+
+/** Starts an engine + server in a child process on `dataDir`; resolves with its URL. */
+function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [SERVE, dataDir], {
+    env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'warn', LAMBDATA_RETRY_BASE_MS: '50' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+    lines.once('line', (url) => resolve({ child, url: url.trim() }));
+    child.once('exit', (code) => reject(new Error(`engine process exited early (${code})`)));
+  });
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+const client = (endpoint: string) =>
+  new LambdaClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+describe('invoke: async events survive kill -9', () => {
+  const dir = tempDir();
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of children) await killHard(child);
+    dir.remove();
+  });
+
+  it('runs every event accepted with 202 exactly once after a crash and restart', async () => {
+    const dataDir = join(dir.path, 'data');
+    const ran = join(dir.path, 'ran.log');
+    // Deploy with reserved concurrency 0, so every accepted event is still queued when the engine dies.
+    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0 } });
+    await setup.functions.create({ name: 'durable', handler: 'index.handler', code: { dir: invokeFixture('durable') }, reservedConcurrency: 0 });
+    await setup.close();
+
+    const first = await serve(dataDir);
+    children.push(first.child);
+    const lambda1 = client(first.url);
+    const ids = Array.from({ length: 8 }, (_, i) => `event-${i}`);
+    for (const id of ids) {
+      const accepted = await lambda1.send(
+        new InvokeCommand({ FunctionName: 'durable', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ id, file: ran })) }),
+      );
+      expect(accepted.StatusCode).toBe(202);
+    }
+    lambda1.destroy();
+    await killHard(first.child);
+    expect(existsSync(ran)).toBe(false);
+
+    const second = await serve(dataDir);
+    children.push(second.child);
+    const lambda2 = client(second.url);
+    try {
+      await lambda2.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'durable' }));
+      const deadline = Date.now() + 20_000;
+      let state = { queueDepth: -1, inUse: -1 };
+      // Another process: poll its concurrency endpoint until the queue is drained and nothing runs.
+      while (Date.now() < deadline) {
+        state = (await (await fetch(`${second.url}/_lambdata/concurrency?function=durable`)).json()) as typeof state;
+        if (state.queueDepth === 0 && state.inUse === 0 && existsSync(ran)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(state).toMatchObject({ queueDepth: 0, inUse: 0 });
+      const lines = readFileSync(ran, 'utf8').trim().split('\n');
+      expect(lines.sort()).toEqual([...ids].sort());
+      const recent = (await (await fetch(`${second.url}/_lambdata/invocations?function=durable`)).json()) as {
+        invocations: Array<{ outcome: string; attempt: number }>;
+      };
+      expect(recent.invocations.map((r) => [r.outcome, r.attempt])).toEqual(ids.map(() => ['success', 1]));
+    } finally {
+      lambda2.destroy();
+      await killHard(second.child);
+    }
+  });
+});
