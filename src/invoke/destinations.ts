@@ -1,5 +1,4 @@
 import type { QueueStore } from '../storage/queues/index.js';
-import { InvalidParameterValue } from '../shared/errors.js';
 import type { FailureCondition, InvokeRequest, InvokeResult } from './types.js';
 import { isFunctionArn } from './validation.js';
 
@@ -49,17 +48,14 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
 export async function deliver(
   arn: string,
   record: Record<string, unknown>,
-  deps: { invoke(req: InvokeRequest): Promise<InvokeResult>; queues: QueueStore },
+  deps: { invoke(req: InvokeRequest): Promise<InvokeResult>; queues: Pick<QueueStore, 'sendByArn'> },
 ): Promise<void> {
   const body = JSON.stringify(record);
   if (isFunctionArn(arn)) {
     await deps.invoke({ functionName: arn, payload: body, invocationType: 'Event', trigger: 'destination' });
     return;
   }
-  // QueueStore.sendByArn is added by the queues part; until it exists, a queue destination cannot deliver.
-  const send = (deps.queues as unknown as { sendByArn?: (arn: string, body: string) => unknown }).sendByArn;
-  if (typeof send !== 'function') throw new InvalidParameterValue(`Destination: queue ${arn} cannot receive messages yet`);
-  await send.call(deps.queues, arn, body);
+  await deps.queues.sendByArn(arn, body);
 }
 
 function parseOrText(text: string): unknown {

@@ -135,4 +135,24 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     expect(lines(file).sort()).toEqual(['ok g1', 'ok g2']);
     expect(engine.invocations.queueDepth('gated')).toBe(0);
   });
+
+  it('sends the failure record to an on-failure queue', async () => {
+    engine.queues.createQueue('failures');
+    await engine.functions.create({ name: 'breaks-to-queue', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
+    engine.functions.putEventInvokeConfig('breaks-to-queue', { maximumRetryAttempts: 0, onFailure: engine.queues.queueArn('failures') });
+    const file = join(dir.path, 'queue-dest.log');
+    const failed = await engine.invocations.invoke({
+      functionName: 'breaks-to-queue',
+      invocationType: 'Event',
+      payload: JSON.stringify({ id: 'q1', file }),
+    });
+    const [message] = await engine.queues.receive('failures', { waitSeconds: 10 });
+    const record = JSON.parse(message?.body ?? '{}');
+    expect(record).toMatchObject({
+      requestContext: { requestId: failed.requestId, condition: 'RetriesExhausted', approximateInvokeCount: 1 },
+      requestPayload: { id: 'q1' },
+      responsePayload: { errorMessage: 'cannot handle q1' },
+    });
+    expect(engine.invocations.deadLetters.list({ functionName: 'breaks-to-queue' })).toEqual([]);
+  });
 });
