@@ -4,9 +4,10 @@
  * crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { Logger } from '../shared/log.js';
+import { peakKb, ResidentMeter } from './memory.js';
 import type { ChildMessage, InitMessage, ParentMessage } from './protocol.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
@@ -60,6 +61,7 @@ export class Environment {
   readonly exited: Promise<void>;
   #child: ChildProcess;
   #api: RuntimeApi | undefined;
+  #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
   #killReason: KillReason | undefined;
@@ -80,6 +82,7 @@ export class Environment {
       stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
+    this.#meter = new ResidentMeter(this.#child.pid);
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
     else this.#child.on('message', (message: ChildMessage) => this.#onMessage(message));
     this.#pipeLines(this.#child.stdout, 'INFO', false);
@@ -154,7 +157,7 @@ export class Environment {
   /** Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory. */
   checkMemory(now: number, minRunningMs: number): void {
     if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
-    const rssKb = readStatus(this.#child.pid, 'VmRSS');
+    const rssKb = this.#meter.kb();
     if (rssKb > (this.fn as FunctionVersion).memoryMb * 1024) this.#failCurrent('oom');
   }
 
@@ -173,8 +176,8 @@ export class Environment {
         this.#current = undefined;
         clearTimeout(pending.timer);
         const fn = this.fn as FunctionVersion;
-        const peakKb = message.rss >= 0 ? message.rss : readStatus(this.#child.pid, 'VmHWM');
-        const maxMemoryUsedMb = Math.ceil(peakKb / 1024);
+        const peak = message.rss >= 0 ? message.rss : peakKb(this.#child.pid);
+        const maxMemoryUsedMb = Math.ceil(peak / 1024);
         if (maxMemoryUsedMb > fn.memoryMb) {
           this.kill('oom');
           pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), maxMemoryUsedMb));
@@ -221,7 +224,7 @@ export class Environment {
     this.#current = undefined;
     clearTimeout(pending.timer);
     const fn = this.fn as FunctionVersion;
-    const peakMb = Math.ceil(readStatus(this.#child.pid, 'VmHWM') / 1024);
+    const peakMb = Math.ceil(peakKb(this.#child.pid) / 1024);
     this.kill(reason);
     const error = reason === 'timeout' ? timedOut(fn.timeoutS) : outOfMemory(pending.requestId);
     pending.resolve(this.#resultOf(pending, reason, error, reason === 'oom' ? Math.max(peakMb, fn.memoryMb) : peakMb));
@@ -264,6 +267,7 @@ export class Environment {
       error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
     });
     this.#api?.close();
+    this.#meter.close();
     if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
     options.onDeath(this);
     resolve();
@@ -326,16 +330,3 @@ const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
   SIGABRT: 'aborted',
   SIGTERM: 'terminated',
 };
-
-/** A kB field of /proc/<pid>/status (VmRSS, VmHWM); 0 when the process is gone. */
-function readStatus(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
-  if (pid === undefined) return 0;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-    const match = new RegExp(`${field}:\\s+(\\d+)`).exec(status);
-    return match ? Number(match[1]) : 0;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return 0;
-    throw err;
-  }
-}

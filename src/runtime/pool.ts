@@ -23,7 +23,7 @@ export interface PoolOptions {
 const DEFAULT_PRESTART = 2;
 const DEFAULT_IDLE_MS = 5 * 60_000;
 /** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
-const SAMPLE_MS = 10;
+const SAMPLE_MS = 15;
 
 /**
  * Execution environments of every function: warm ones reused per function version (most recently
