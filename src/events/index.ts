@@ -1,3 +1,8 @@
 export { EventSourceMappings } from './event-source-mappings.js';
-export { ObjectNotifications } from './object-notifications.js';
+export {
+  type LambdaFunctionConfiguration,
+  type NotificationConfiguration,
+  type NotificationFilter,
+  ObjectNotifications,
+} from './object-notifications.js';
 export { Schedules } from './schedules.js';
