@@ -113,7 +113,7 @@ export const dlq: Command = {
       return 0;
     }
     if (sub === 'replay') {
-      if (values.all === (id !== undefined)) throw new UsageError('replay needs an <id> or --all');
+      if (Boolean(values.all) === (id !== undefined)) throw new UsageError('replay needs an <id> or --all');
       const path = values.all ? `/dlq/replay${query({ function: values.function })}` : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
       const { replayed } = await ctx.client.post<{ replayed: number }>(path);
       ctx.out(`replayed ${replayed}\n`);

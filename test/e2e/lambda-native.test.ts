@@ -31,8 +31,7 @@ afterAll(async () => {
  * `done` collects events until `until` says stop.
  */
 async function listen(path: string, until: (event: string, data: unknown) => boolean) {
-  const abort = new AbortController();
-  const res = await fetch(api.url(path), { signal: abort.signal });
+  const res = await fetch(api.url(path));
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const done = (async () => {
     const events: Array<{ event: string; data: unknown }> = [];
@@ -47,10 +46,8 @@ async function listen(path: string, until: (event: string, data: unknown) => boo
         const data = /^data: (.*)$/m.exec(block)?.[1];
         if (!event || data === undefined) continue;
         events.push({ event, data: JSON.parse(data) });
-        if (until(event, JSON.parse(data))) {
-          abort.abort();
-          return events;
-        }
+        // Returning from the loop cancels the body, which closes the stream.
+        if (until(event, JSON.parse(data))) return events;
       }
     }
     return events;
