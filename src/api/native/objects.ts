@@ -1,4 +1,126 @@
-import type { Route } from '../router.js';
+import { pipeline } from 'node:stream/promises';
+import type { NotificationConfiguration } from '../../events/index.js';
+import { InvalidArgument, type ObjectInfo } from '../../storage/objects/index.js';
+import { readJson, sendJson } from '../http.js';
+import type { Route, RouteContext } from '../router.js';
 
-/** SHELL — native routes of this part. */
-export const routes: Route[] = [];
+/** Buckets, objects (streamed, with ranges) and notification configuration, under /_lambdata. */
+export const routes: Route[] = [
+  { method: 'GET', path: '/buckets', handler: listBuckets },
+  { method: 'PUT', path: '/buckets/:bucket', handler: createBucket },
+  { method: 'DELETE', path: '/buckets/:bucket', handler: deleteBucket },
+  { method: 'GET', path: '/buckets/:bucket/objects', handler: listObjects },
+  { method: 'GET', path: '/buckets/:bucket/notifications', handler: getNotifications },
+  { method: 'PUT', path: '/buckets/:bucket/notifications', handler: putNotifications },
+  { method: 'GET', path: '/buckets/:bucket/object-info/:key*', handler: objectInfo },
+  { method: 'PUT', path: '/buckets/:bucket/objects/:key*', handler: putObject },
+  { method: 'GET', path: '/buckets/:bucket/objects/:key*', handler: getObject },
+  { method: 'DELETE', path: '/buckets/:bucket/objects/:key*', handler: deleteObject },
+];
+
+/** An object's info as JSON (dates as ISO strings). */
+export function objectJson(info: ObjectInfo): Record<string, unknown> {
+  return { ...info, lastModified: info.lastModified.toISOString() };
+}
+
+function listBuckets({ engine, res }: RouteContext): void {
+  const buckets = engine.objects.listBuckets().map((b) => ({ name: b.name, createdAt: b.createdAt.toISOString() }));
+  sendJson(res, 200, { buckets });
+}
+
+function createBucket({ engine, res, params }: RouteContext): void {
+  engine.objects.createBucket(params.bucket ?? '');
+  sendJson(res, 200, { name: params.bucket });
+}
+
+function deleteBucket({ engine, res, params }: RouteContext): void {
+  engine.objects.deleteBucket(params.bucket ?? '');
+  res.writeHead(204).end();
+}
+
+function listObjects({ engine, res, params, url }: RouteContext): void {
+  const q = url.searchParams;
+  const maxKeys = q.get('maxKeys');
+  if (maxKeys !== null && !/^\d+$/.test(maxKeys)) throw new InvalidArgument('maxKeys must be a non-negative integer');
+  const page = engine.objects.listObjects(params.bucket ?? '', {
+    ...(q.get('prefix') ? { prefix: q.get('prefix') as string } : {}),
+    ...(q.get('delimiter') ? { delimiter: q.get('delimiter') as string } : {}),
+    ...(q.get('startAfter') ? { startAfter: q.get('startAfter') as string } : {}),
+    ...(maxKeys !== null ? { maxKeys: Number(maxKeys) } : {}),
+  });
+  sendJson(res, 200, {
+    objects: page.objects.map((o) => ({
+      key: o.key,
+      size: o.size,
+      etag: o.etag,
+      lastModified: o.lastModified.toISOString(),
+      contentType: o.contentType,
+    })),
+    commonPrefixes: page.commonPrefixes,
+    isTruncated: page.isTruncated,
+    ...(page.nextStartAfter !== undefined ? { nextStartAfter: page.nextStartAfter } : {}),
+  });
+}
+
+function objectInfo({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, objectJson(engine.objects.headObject(params.bucket ?? '', params.key ?? '')));
+}
+
+async function putObject({ engine, req, res, params }: RouteContext): Promise<void> {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
+  }
+  const options = {
+    contentType: header('content-type'),
+    contentMd5: header('content-md5'),
+    contentEncoding: header('content-encoding'),
+    contentDisposition: header('content-disposition'),
+    cacheControl: header('cache-control'),
+    metadata,
+  };
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const info = await engine.objects.putObject(params.bucket ?? '', params.key ?? '', req, defined);
+  sendJson(res, 200, objectJson(info));
+}
+
+async function getObject({ engine, req, res, params, url }: RouteContext): Promise<void> {
+  const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+  const read = await engine.objects.getObject(params.bucket ?? '', params.key ?? '', range ? { range } : {});
+  const { info, body } = read;
+  const headers: Record<string, string | number> = {
+    'content-type': info.contentType,
+    etag: info.etag,
+    'last-modified': info.lastModified.toUTCString(),
+    'accept-ranges': 'bytes',
+    'content-length': read.range ? read.range.end - read.range.start + 1 : info.size,
+  };
+  if (read.range) headers['content-range'] = `bytes ${read.range.start}-${read.range.end}/${info.size}`;
+  if (info.contentEncoding) headers['content-encoding'] = info.contentEncoding;
+  if (info.cacheControl) headers['cache-control'] = info.cacheControl;
+  if (url.searchParams.get('download') === '1') {
+    const name = info.key.split('/').pop() || 'object';
+    headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
+  } else if (info.contentDisposition) headers['content-disposition'] = info.contentDisposition;
+  for (const [name, value] of Object.entries(info.metadata)) headers[`x-amz-meta-${name}`] = value;
+  res.writeHead(read.range ? 206 : 200, headers);
+  await pipeline(body, res);
+}
+
+function deleteObject({ engine, res, params }: RouteContext): void {
+  engine.objects.deleteObject(params.bucket ?? '', params.key ?? '');
+  res.writeHead(204).end();
+}
+
+function getNotifications({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, engine.notifications.getConfiguration(params.bucket ?? ''));
+}
+
+async function putNotifications({ engine, req, res, params }: RouteContext): Promise<void> {
+  const body = await readJson<NotificationConfiguration>(req);
+  sendJson(res, 200, engine.notifications.putConfiguration(params.bucket ?? '', body));
+}
