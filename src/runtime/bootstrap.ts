@@ -48,12 +48,12 @@ process.on('unhandledRejection', (reason) => {
 send({ t: 'ready' });
 
 async function init(message: InitMessage): Promise<void> {
-  const started = message.env.LAMBDATA_FROM_START === '1' ? 0 : performance.now();
+  // A process started for this function counts its whole start as init; a pre-started one only the handoff.
+  const started = process.argv.includes('--from-start') ? 0 : performance.now();
   fn = message;
   logStreamName = message.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, message.env);
-  delete process.env.LAMBDATA_FROM_START;
   (Module as unknown as { _initPaths(): void })._initPaths(); // NODE_PATH changed
   process.chdir(message.codeDir);
   isolateTmp(message.tmpDir, message.tmpLimitBytes, message.codeDir);

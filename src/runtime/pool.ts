@@ -168,17 +168,18 @@ export class EnvironmentPool implements Runtime {
 
   #spawnFor(fn: FunctionVersion, id: string, env: Record<string, string>): Environment {
     const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
-    return this.#spawnNode(id, { ...env, LAMBDATA_FROM_START: '1' }, fn.codeDir, execArgv);
+    return this.#spawnNode(id, env, fn.codeDir, execArgv, ['--from-start']);
   }
 
-  #spawnNode(id: string, env: Record<string, string>, cwd: string, execArgv: string[]): Environment {
-    return this.#spawn({
-      id,
-      command: process.execPath,
-      args: [...execArgv, distPath('runtime/bootstrap.js')],
-      env,
-      cwd,
-    });
+  #spawnNode(
+    id: string,
+    env: Record<string, string>,
+    cwd: string,
+    execArgv: string[],
+    args: string[] = [],
+  ): Environment {
+    const bootstrap = distPath('runtime/bootstrap.js');
+    return this.#spawn({ id, command: process.execPath, args: [...execArgv, bootstrap, ...args], env, cwd });
   }
 
   #spawn(options: Omit<SpawnOptions, 'log' | 'onDeath'>): Environment {
