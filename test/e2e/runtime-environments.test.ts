@@ -69,7 +69,7 @@ describe('runtime: environments, limits and isolation', () => {
       other: 'b.txt',
       bigBytes: 512 * 1024,
     });
-    expect(first.body).toMatchObject({ sawOther: false, readBack: 'from a', big: 'written' });
+    expect(first.body).toMatchObject({ sawOther: false, readBack: 'from a', big: 'written', stream: 'ENOSPC' });
     expect(first.body.tmpdir.startsWith(join(harness.dataDir, 'tmp'))).toBe(true);
     expect(existsSync(join(first.body.tmpdir, 'a.txt'))).toBe(true);
     const second = await invoke(harness.pool, b, {
@@ -78,7 +78,7 @@ describe('runtime: environments, limits and isolation', () => {
       other: 'a.txt',
       bigBytes: 2 * 1024 * 1024,
     });
-    expect(second.body).toMatchObject({ sawOther: false, readBack: 'from b', big: 'ENOSPC' });
+    expect(second.body).toMatchObject({ sawOther: false, readBack: 'from b', big: 'ENOSPC', stream: 'ENOSPC' });
     expect(second.body.tmpdir).not.toBe(first.body.tmpdir);
     harness.pool.retire(a.name);
     await waitFor(() => !existsSync(first.body.tmpdir));
