@@ -32,6 +32,8 @@ export interface MapRun {
 
 const READ_BYTES = 8 * 1024 * 1024;
 const MIN_MARGIN_MS = 300;
+const PREFETCH_DEPTH = 16;
+const SMALL_OBJECT_BYTES = 1024 * 1024;
 
 /**
  * Runs `sink` over every split of the event until done or the deadline draws near.
@@ -44,8 +46,10 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
   const pace = event.pace;
   const clock = new Deadline(context);
   const pieces: MapPiece[] = [];
+  const prefetch = new Prefetch(event.splits);
   for (let i = 0; i < event.splits.length; i++) {
     const split = event.splits[i] as SplitSpec;
+    const whole = split.inline !== undefined ? Promise.resolve(Buffer.from(split.inline, 'base64')) : pace ? undefined : prefetch.take(i);
     if (pieces.length > 0 && clock.low()) return { pieces, remaining: event.splits.slice(i) };
     const piece: MapPiece = { key: split.key, offset: split.offset ?? 0, start: split.start, end: split.start, words: 0, lines: 0, bytes: 0 };
     pieces.push(piece);
@@ -57,7 +61,9 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.end += to - from;
     };
     const stoppedAt =
-      split.format === 'text'
+      whole
+        ? mapWhole(await whole, piece, feed)
+        : split.format === 'text'
         ? await mapText(split, piece, feed, clock, pace)
         : await mapCompressed(split, feed, clock, pace);
     if (stoppedAt !== null) {
@@ -69,6 +75,45 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
 
 type Feed = (bytes: Uint8Array, from: number, to: number) => void;
 type Pace = MapEvent['pace'];
+
+/** Maps a small object read whole (its split is the whole object). */
+function mapWhole(bytes: Uint8Array, piece: MapPiece, feed: Feed): null {
+  piece.start = 0;
+  piece.end = 0;
+  if (bytes.length > 0) feed(bytes, 0, bytes.length);
+  return null;
+}
+
+/**
+ * Reads small whole-object text splits ahead, a few at a time, so a task over many tiny objects
+ * is not a chain of sequential round trips.
+ */
+class Prefetch {
+  #splits: SplitSpec[];
+  #reads = new Map<number, Promise<Uint8Array>>();
+  #next = 0;
+
+  constructor(splits: SplitSpec[]) {
+    this.#splits = splits;
+  }
+
+  /** The whole body of split `i` when it is a small whole object, else undefined. */
+  take(i: number): Promise<Uint8Array> | undefined {
+    this.#next = Math.max(this.#next, i);
+    while (this.#next < this.#splits.length && this.#next < i + PREFETCH_DEPTH) {
+      const split = this.#splits[this.#next] as SplitSpec;
+      if (isSmallWhole(split) && split.inline === undefined) this.#reads.set(this.#next, readRange(split.bucket, split.key, 0, split.size));
+      this.#next++;
+    }
+    const read = this.#reads.get(i);
+    this.#reads.delete(i);
+    return read;
+  }
+}
+
+function isSmallWhole(split: SplitSpec): boolean {
+  return split.format === 'text' && split.start === 0 && (split.end ?? split.size) === split.size && split.size <= SMALL_OBJECT_BYTES;
+}
 
 /** Maps one text split; returns the line start it stopped at, or null when the split is done. */
 async function mapText(split: SplitSpec, piece: MapPiece, feed: Feed, clock: Deadline, pace: Pace): Promise<number | null> {

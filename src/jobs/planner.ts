@@ -49,7 +49,10 @@ export interface MapPlan {
 export const DEFAULT_SPLIT_SIZE = 64 * 1024 * 1024;
 const PAGE = 1000;
 const MIN_TASK_BYTES = 4 * 1024 * 1024;
-const MAX_SPLITS_PER_TASK = 2000;
+const MAX_SPLITS_PER_TASK = 250;
+/** Text objects up to this size travel inside the task event, up to INLINE_BUDGET bytes per task. */
+const INLINE_MAX = 16 * 1024;
+const INLINE_BUDGET = 256 * 1024;
 
 /** Streams the keys of the input (paginated), or heads the listed keys. Index objects are left out. */
 export async function* listInput(objects: ObjectSource, input: JobSpec['input']): AsyncGenerator<InputObject> {
@@ -98,7 +101,32 @@ export async function planMap(objects: ObjectSource, spec: JobSpec, slots: numbe
     splits.push(...made);
   }
   const taskBytes = Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
-  return { objects: inputs, bytes, splits: splits.length, tasks: packTasks(splits, taskBytes), splitsPerKey };
+  const tasks = packTasks(splits, taskBytes);
+  await inlineSmallObjects(objects, tasks);
+  return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey };
+}
+
+/**
+ * Packs the bodies of small whole text objects into their task events (a few at a time), so a
+ * task over many tiny objects costs no read round trips; bounded per task to keep events small.
+ */
+async function inlineSmallObjects(objects: ObjectSource, tasks: PlannedTask[]): Promise<void> {
+  const jobs: Array<() => Promise<void>> = [];
+  for (const task of tasks) {
+    let budget = INLINE_BUDGET;
+    for (const split of task.splits) {
+      if (split.format !== 'text' || split.start !== 0 || split.end !== split.size || split.size > INLINE_MAX || split.size > budget) continue;
+      budget -= split.size;
+      jobs.push(async () => {
+        split.inline = (await readBody(objects, split.bucket, split.key)).toString('base64');
+      });
+    }
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await (jobs[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** Packs splits in order into tasks of about `taskBytes` (a split is never cut further here). */
@@ -123,12 +151,16 @@ export function splitBytes(split: SplitSpec): number {
   return split.length ?? split.size;
 }
 
+async function readBody(objects: ObjectSource, bucket: string, key: string): Promise<Buffer> {
+  const { body } = await objects.getObject(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function readText(objects: ObjectSource, bucket: string, key: string): Promise<string> {
   try {
-    const { body } = await objects.getObject(bucket, key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return (await readBody(objects, bucket, key)).toString('utf8');
   } catch (err) {
     throw new InvalidParameterValue(`cannot read the bgzip index ${key}: ${(err as Error).message}`, { cause: err });
   }

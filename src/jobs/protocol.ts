@@ -20,6 +20,8 @@ export interface SplitSpec {
   end: number | null;
   offset?: number;
   length?: number;
+  /** A small whole text object's body, base64, packed into the event by the coordinator (no read needed). */
+  inline?: string;
 }
 
 /** The event every mapper receives. */

@@ -50,8 +50,6 @@ export interface JobSpec {
   maxAttempts?: number;
   /** Cap on concurrent invocations the job may use (cascades ≤ cap/(fanout+1)); default 64. */
   concurrency?: number;
-  /** Mapper function timeout in seconds when the coordinator deploys built-ins (default 60). */
-  mapperTimeoutS?: number;
   /** Testing aid: mappers throw on attempts ≤ this number. */
   failAttempts?: number;
   /** Testing aid: mappers read `chunkBytes` at a time and pause `delayMs` after each (to provoke timeouts). */

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+import { generateText, type JobRecord } from '../../src/jobs/index.js';
+import { refCounts } from '../fixtures/jobs/reference.js';
+
+const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
+let dataDir: string;
+let engine: Engine;
+let server: RunningServer;
+const BUCKET = 'resilience';
+const texts = new Map<string, Buffer>();
+
+function total(keys: Iterable<string>) {
+  const sum = { words: 0, lines: 0, bytes: 0 };
+  for (const key of keys) {
+    const c = refCounts(texts.get(key) as Buffer);
+    sum.words += c.words;
+    sum.lines += c.lines;
+    sum.bytes += c.bytes;
+  }
+  return sum;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-res-'));
+  engine = await createEngine({ dataDir });
+  server = await startServer(engine, { port: 0 });
+  engine.objects.createBucket(BUCKET);
+  for (let i = 0; i < 4; i++) {
+    const body = generateText({ seed: 40 + i, bytes: 30_000 });
+    texts.set(`slow/${i}.txt`, body);
+    await engine.objects.putObject(BUCKET, `slow/${i}.txt`, body);
+  }
+  for (let i = 0; i < 1000; i++) {
+    const body = Buffer.from(`tiny object ${i}\nwith two lines${i % 3 === 0 ? '' : '\n'}`);
+    texts.set(`tiny/${String(i).padStart(4, '0')}`, body);
+    await engine.objects.putObject(BUCKET, `tiny/${String(i).padStart(4, '0')}`, body);
+  }
+});
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('jobs under timeouts, failures and many objects', () => {
+  it('stays exact when mappers time out again and again and fail their first attempts', async () => {
+    // A copy of the wordcount mapper with a 1 s timeout, reading slowly so every attempt runs out of time.
+    const warm = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'slow/0' } }).id);
+    expect(warm.status).toBe('succeeded');
+    await engine.functions.create({ name: 'wc-short', handler: 'index.handler', timeoutS: 1, code: { dir: engine.functions.get('wordcount').codeDir } });
+    const job = engine.jobs.submit({
+      mapper: 'wc-short',
+      input: { bucket: BUCKET, prefix: 'slow/' },
+      splitSize: 15_000,
+      pace: { chunkBytes: 2_000, delayMs: 60 },
+      failAttempts: 1,
+      maxAttempts: 3,
+    });
+    const done = await engine.jobs.wait(job.id);
+    expect(done.error).toBeNull();
+    expect(done.result?.totals).toEqual(total([...texts.keys()].filter((k) => k.startsWith('slow/'))));
+    const events = engine.jobs.history(job.id);
+    const partials = events.filter((e) => e.type === 'task.done' && e.partial).length;
+    expect(partials).toBeGreaterThan(4); // mappers stopped before their deadline, repeatedly
+    expect(events.filter((e) => e.type === 'task.retried').length).toBeGreaterThanOrEqual(8); // every task failed once
+    expect(done.counters.tasksRetried).toBeGreaterThanOrEqual(8);
+  });
+
+  it('counts 1,000 tiny objects exactly', async () => {
+    const started = Date.now();
+    const done = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'tiny/' } }).id);
+    const ms = Date.now() - started;
+    expect(done.error).toBeNull();
+    expect(done.result?.objects).toBe(1000);
+    expect(done.result?.totals).toEqual(total([...texts.keys()].filter((k) => k.startsWith('tiny/'))));
+    expect(ms).toBeLessThan(15_000);
+  });
+
+  it('lambdata run … --json prints the final record through the binary', async () => {
+    const { code, stdout, stderr } = await run('run', 'wordcount', `s3://${BUCKET}/slow/`, '--split', '8KB', '--fanout', '2', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const job = JSON.parse(stdout) as JobRecord;
+    expect(job.status).toBe('succeeded');
+    expect(job.result?.totals).toEqual(total([...texts.keys()].filter((k) => k.startsWith('slow/'))));
+    const table = await run('jobs', 'show', job.id);
+    expect(table.stdout).toMatch(/words\s+\d+/);
+    expect(table.stdout).toMatch(/cluster cost/);
+  });
+});
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, '--endpoint', server.url, ...args], { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
