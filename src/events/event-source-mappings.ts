@@ -1,8 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
+import { InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
 import type { QueueStore } from '../storage/queues/index.js';
 import type { StreamStore } from '../storage/streams/index.js';
 import type { TableStore } from '../storage/tables/index.js';
+import { dynamodbEvent, kinesisEvent } from './event-shapes.js';
+import { MappingStore } from './mapping-store.js';
+import type { MappingConfig, MappingInput, MappingPatch, MappingStatus, MappingView, SourceType } from './mapping-types.js';
+import { validateMapping } from './mapping-validation.js';
+import { QueuePoller } from './queue-poller.js';
+import { streamSource, tableSource } from './shard-sources.js';
+import { StreamPoller } from './stream-poller.js';
 
 export interface EventSourceMappingsOptions {
   invoker: Invoker;
@@ -12,9 +21,203 @@ export interface EventSourceMappingsOptions {
   queues: QueueStore;
 }
 
-/** SHELL — pollers feeding functions from streams, table streams and queues. */
+interface Poller {
+  start(): void;
+  stop(): Promise<void>;
+  status(): MappingStatus;
+}
+
+const IDLE_STATUS: MappingStatus = { lag: 0, invocations: 0, failures: 0 };
+
+/**
+ * Event source mappings: pollers feeding functions from streams, table change streams and
+ * queues. Mappings and checkpoints are durable; create/update/enable/disable/delete take effect
+ * at once.
+ */
 export class EventSourceMappings implements BackgroundService {
-  constructor(_context: EngineContext, _options: EventSourceMappingsOptions) {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  #context: EngineContext;
+  #options: EventSourceMappingsOptions;
+  #store: MappingStore;
+  #pollers = new Map<string, Poller>();
+  #started = false;
+
+  constructor(context: EngineContext, options: EventSourceMappingsOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.#store = new MappingStore(context);
+  }
+
+  async start(): Promise<void> {
+    this.#started = true;
+    for (const mapping of this.#store.all()) if (mapping.enabled) this.#startPoller(mapping);
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    const pollers = [...this.#pollers.values()];
+    this.#pollers.clear();
+    await Promise.all(pollers.map((p) => p.stop()));
+  }
+
+  /** The event source ARN of a stream, table (its change stream) or queue by name. @throws ResourceNotFound */
+  sourceArn(type: 'stream' | 'table' | 'queue', name: string): string {
+    if (type === 'stream') return this.#options.streams.streamArn(name);
+    if (type === 'queue') return this.#options.queues.queueArn(name);
+    const arn = this.#options.tables.streamArn(name);
+    if (!arn) throw new InvalidParameterValue(`Table ${name} has no stream enabled`);
+    return arn;
+  }
+
+  /**
+   * Creates a mapping and starts polling at once (when enabled).
+   * @throws ResourceNotFoundException (function), InvalidParameterValueException (source or options)
+   */
+  create(input: MappingInput): MappingView {
+    const fn = this.#options.functions.get(input.functionName);
+    const { sourceType, sourceName } = this.#parseSource(input.eventSourceArn);
+    const config = validateMapping({
+      ...input,
+      uuid: randomUUID(),
+      functionName: fn.name,
+      functionArn: fn.arn,
+      sourceType,
+      sourceName,
+      enabled: input.enabled ?? true,
+      lastModified: Date.now(),
+      lastProcessingResult: 'No records processed',
+      stateTransitionReason: 'USER_INITIATED',
+    });
+    this.#store.put(config);
+    if (config.enabled) this.#startPoller(config);
+    return { ...this.view(config.uuid), state: config.enabled ? 'Creating' : 'Disabled' };
+  }
+
+  /** One mapping with its state and lag. @throws ResourceNotFound */
+  view(uuid: string): MappingView {
+    const config = this.#require(uuid);
+    const poller = this.#pollers.get(uuid);
+    return { ...config, state: config.enabled ? 'Enabled' : 'Disabled', status: poller?.status() ?? IDLE_STATUS };
+  }
+
+  /** Mappings, optionally only those of a function and/or an event source ARN. */
+  list(filter: { functionName?: string; eventSourceArn?: string } = {}): MappingView[] {
+    let fnName: string | undefined;
+    if (filter.functionName) fnName = this.#options.functions.get(filter.functionName).name;
+    return this.#store
+      .all()
+      .filter((m) => (fnName === undefined || m.functionName === fnName) && (!filter.eventSourceArn || m.eventSourceArn === filter.eventSourceArn))
+      .map((m) => this.view(m.uuid));
+  }
+
+  /** Changes a mapping (including enabling or disabling it); the poller restarts from its checkpoints. @throws ResourceNotFound, InvalidParameterValue */
+  async update(uuid: string, patch: MappingPatch): Promise<MappingView> {
+    const current = this.#require(uuid);
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as MappingPatch;
+    const next: MappingConfig = validateMapping({ ...current, ...defined, lastModified: Date.now(), stateTransitionReason: 'USER_INITIATED' });
+    if (defined.functionName) {
+      const fn = this.#options.functions.get(defined.functionName);
+      next.functionName = fn.name;
+      next.functionArn = fn.arn;
+    }
+    this.#store.put(next);
+    await this.#stopPoller(uuid);
+    if (next.enabled) this.#startPoller(next);
+    const state = current.enabled === next.enabled ? 'Updating' : next.enabled ? 'Enabling' : 'Disabling';
+    return { ...this.view(uuid), state };
+  }
+
+  /** Deletes a mapping and its checkpoints after its poller stops. @throws ResourceNotFound */
+  async delete(uuid: string): Promise<MappingView> {
+    const view = this.view(uuid);
+    await this.#stopPoller(uuid);
+    this.#store.delete(uuid);
+    return { ...view, state: 'Deleting' };
+  }
+
+  #require(uuid: string): MappingConfig {
+    const config = this.#store.get(uuid);
+    if (!config) throw new ResourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);
+    return config;
+  }
+
+  #parseSource(arn: string): { sourceType: SourceType; sourceName: string } {
+    const kinesis = /^arn:aws[\w-]*:kinesis:[^:]*:\d{12}:stream\/([^/]+)$/.exec(arn);
+    if (kinesis) {
+      const name = kinesis[1] as string;
+      if (!this.#options.streams.hasStream(name)) throw new InvalidParameterValue(`Stream not found: ${arn}`);
+      return { sourceType: 'kinesis', sourceName: name };
+    }
+    const table = /^arn:aws[\w-]*:dynamodb:[^:]*:\d{12}:table\/([^/]+)\/stream\/.+$/.exec(arn);
+    if (table) {
+      const name = table[1] as string;
+      let streamArn: string | undefined;
+      try {
+        streamArn = this.#options.tables.streamArn(name);
+      } catch (err) {
+        throw new InvalidParameterValue(`Stream not found: ${arn}`, { cause: err });
+      }
+      if (!streamArn) throw new InvalidParameterValue(`Stream not found: ${arn}`);
+      return { sourceType: 'dynamodb', sourceName: name };
+    }
+    const queue = /^arn:aws[\w-]*:sqs:[^:]*:\d{12}:([^:/]+)$/.exec(arn);
+    if (queue) {
+      const name = queue[1] as string;
+      if (!this.#options.queues.hasQueue(name)) throw new InvalidParameterValue(`Queue not found: ${arn}`);
+      return { sourceType: 'sqs', sourceName: name };
+    }
+    throw new InvalidParameterValue(`Unsupported event source ARN: ${arn}`);
+  }
+
+  #startPoller(config: MappingConfig): void {
+    if (!this.#started || this.#pollers.has(config.uuid)) return;
+    const { invoker, queues, streams, tables } = this.#options;
+    const log = this.#context.log.child({ component: 'mappings', uuid: config.uuid });
+    const onResult = (ok: boolean) => this.#recordResult(config.uuid, ok);
+    const source = { eventSourceArn: config.eventSourceArn, region: this.#context.region, functionArn: config.functionArn };
+    let poller: Poller;
+    if (config.sourceType === 'sqs') {
+      poller = new QueuePoller(config, { queues, invoker, log, region: this.#context.region, onResult });
+    } else if (config.sourceType === 'kinesis') {
+      const p = new StreamPoller(config, {
+        source: streamSource(streams, config),
+        event: (records) => kinesisEvent(records, source),
+        invoker,
+        queues,
+        store: this.#store,
+        log,
+        trigger: 'kinesis',
+        onResult,
+      });
+      p.initialize();
+      poller = p;
+    } else {
+      const p = new StreamPoller(config, {
+        source: tableSource(tables, config),
+        event: (records) => dynamodbEvent(records, tables.streamViewType(config.sourceName) ?? 'NEW_AND_OLD_IMAGES', source),
+        invoker,
+        queues,
+        store: this.#store,
+        log,
+        trigger: 'dynamodb',
+        onResult,
+      });
+      p.initialize();
+      poller = p;
+    }
+    this.#pollers.set(config.uuid, poller);
+    poller.start();
+  }
+
+  async #stopPoller(uuid: string): Promise<void> {
+    const poller = this.#pollers.get(uuid);
+    this.#pollers.delete(uuid);
+    await poller?.stop();
+  }
+
+  #recordResult(uuid: string, ok: boolean): void {
+    const config = this.#store.get(uuid);
+    const result = ok ? 'OK' : 'PROBLEM: Function call failed';
+    if (!config || config.lastProcessingResult === result) return;
+    this.#store.put({ ...config, lastProcessingResult: result });
+  }
 }

@@ -6,3 +6,5 @@ export {
   ObjectNotifications,
 } from './object-notifications.js';
 export { Schedules } from './schedules.js';
+export { parseScheduleExpression, type ScheduleExpression } from './cron.js';
+export type { MappingConfig, MappingInput, MappingPatch, MappingStatus, MappingView } from './mapping-types.js';
