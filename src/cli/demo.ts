@@ -1,9 +1,58 @@
 import type { Engine } from '../engine.js';
+import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText } from '../jobs/index.js';
+
+/** The demo bucket and its corpus: 40 deterministic text objects of 50–150 KB, and one bgzip object. */
+const BUCKET = 'demo';
+const OBJECTS = 40;
 
 /**
- * Seeds the demo for `npm start`: deploys the built-in functions and a demo bucket with a
- * generated corpus, and prints what to try. Filled in by the core engine and jobs work.
+ * Seeds the demo for `npm start`: deploys the built-in functions and fills the `demo` bucket with
+ * a generated corpus (the same bytes every time; objects already present are left alone, so
+ * restarts are cheap), then prints what to try.
  */
-export async function seedDemo(_engine: Engine, url: string, out: (text: string) => void): Promise<void> {
-  out(`\nTry: curl ${url}/_lambdata/health\n`);
+export async function seedDemo(engine: Engine, url: string, out: (text: string) => void): Promise<void> {
+  if (!engine.objects.listBuckets().some((b) => b.name === BUCKET)) engine.objects.createBucket(BUCKET);
+  let written = 0;
+  for (let i = 0; i < OBJECTS; i++) {
+    const key = `corpus/part-${String(i).padStart(3, '0')}.txt`;
+    if (exists(engine, key)) continue;
+    await engine.objects.putObject(BUCKET, key, generateText({ seed: 1000 + i, bytes: 50_000 + ((i * 7919) % 100_000) }), { contentType: 'text/plain' });
+    written++;
+  }
+  const blocked = 'compressed/large.txt.gz';
+  if (!exists(engine, blocked + BGZIP_INDEX_SUFFIX)) {
+    const { data, index } = encodeBgzip(generateText({ seed: 2000, bytes: 2_000_000 }), 256 * 1024);
+    await engine.objects.putObject(BUCKET, blocked, data);
+    await engine.objects.putObject(BUCKET, blocked + BGZIP_INDEX_SUFFIX, JSON.stringify(index));
+    written++;
+  }
+  await engine.jobs.deployBuiltins();
+  const endpoint = url === 'http://127.0.0.1:4566' ? '' : ` --endpoint ${url}`;
+  out(
+    [
+      '',
+      `Demo ready: bucket s3://${BUCKET} (${OBJECTS} text objects under corpus/, one bgzip object under compressed/${written ? `; wrote ${written}` : ''}).`,
+      'Built-in functions deployed: wordcount, wordfreq, grep, cascade, reducer.',
+      '',
+      'Try:',
+      `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/corpus/`,
+      `  npx lambdata${endpoint} run wordfreq s3://${BUCKET}/corpus/ --partitions 4`,
+      `  npx lambdata${endpoint} run grep s3://${BUCKET}/corpus/ --pattern 'Kalo'`,
+      `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/corpus/ --scatter --json`,
+      `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/compressed/ --split 256KB`,
+      `  curl ${url}/_lambdata/jobs`,
+      `  dashboard: ${url}/_lambdata/ui/`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function exists(engine: Engine, key: string): boolean {
+  try {
+    engine.objects.headObject(BUCKET, key);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'NoSuchKey') return false;
+    throw err;
+  }
 }

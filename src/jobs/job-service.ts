@@ -5,7 +5,7 @@ import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
-import { Builtins } from './builtins.js';
+import { BUILTIN_FUNCTIONS, Builtins } from './builtins.js';
 import { type EventBody, normalizeSpec, runJob } from './job-run.js';
 import { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
@@ -63,6 +63,11 @@ export class JobService implements BackgroundService {
     this.#unsubscribe?.();
     for (const run of this.#running.values()) run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+
+  /** Deploys the built-in functions (or those named) now, instead of when a job first needs them. */
+  async deployBuiltins(names: string[] = [...BUILTIN_FUNCTIONS]): Promise<void> {
+    await this.#builtins.ensure(names);
   }
 
   /**

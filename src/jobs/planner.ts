@@ -48,7 +48,7 @@ export interface MapPlan {
 
 export const DEFAULT_SPLIT_SIZE = 64 * 1024 * 1024;
 const PAGE = 1000;
-const MIN_TASK_BYTES = 4 * 1024 * 1024;
+const MIN_TASK_BYTES = 1024 * 1024;
 const MAX_SPLITS_PER_TASK = 250;
 /** Text objects up to this size travel inside the task event, up to INLINE_BUDGET bytes per task. */
 const INLINE_MAX = 16 * 1024;
