@@ -1,7 +1,42 @@
-import { sendJson } from '../../http.js';
+import { describeError, readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { operations } from './operations.js';
+import { streamOperations } from './streams.js';
 
-/** SHELL — DynamoDb wire adapter. */
-export async function handleDynamoDb({ res }: AwsRequestContext): Promise<void> {
-  sendJson(res, 501, { __type: 'NotImplemented', message: 'DynamoDb API not implemented yet' });
+const CONTENT_TYPE = 'application/x-amz-json-1.0';
+const NAMESPACE = 'com.amazonaws.dynamodb.v20120810';
+
+/**
+ * The DynamoDB wire adapter (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<Action>`), also answering
+ * DynamoDB Streams (`DynamoDBStreams_20120810.<Action>`). Errors are
+ * `{"__type": "com.amazonaws.dynamodb.v20120810#<code>", "message"}` with status 400.
+ */
+export async function handleDynamoDb({ engine, req, res, requestId }: AwsRequestContext): Promise<void> {
+  const headers = { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId };
+  const [service = '', action = ''] = String(req.headers['x-amz-target']).split('.');
+  const streams = service.startsWith('DynamoDBStreams');
+  let input: Record<string, unknown> = {};
+  try {
+    const operation = streams ? streamOperations[action] : operations[action];
+    if (!operation) {
+      sendJson(res, 400, { __type: `${NAMESPACE}#UnknownOperationException`, message: `Unknown operation ${action}` }, headers);
+      return;
+    }
+    input = await readJson<Record<string, unknown>>(req);
+    sendJson(res, 200, operation(engine, input, Date.now()), headers);
+  } catch (err) {
+    const { status, code, message } = describeError(err);
+    if (status >= 500) engine.context.log.error('dynamodb request failed', { err, action });
+    const item = (err as { item?: unknown }).item;
+    sendJson(
+      res,
+      status >= 500 ? 500 : 400,
+      {
+        __type: `${NAMESPACE}#${code}`,
+        message,
+        ...(item && input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: item } : {}),
+      },
+      headers,
+    );
+  }
 }

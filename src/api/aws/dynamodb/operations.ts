@@ -1,0 +1,144 @@
+import type { Engine } from '../../../engine.js';
+import { ValidationError } from '../../../storage/tables/index.js';
+import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
+import { expressionInput, type Input, tableDefinition, wireTable } from './wire.js';
+
+/** A DynamoDB operation: JSON request in, JSON response out. */
+export type DynamoDbOperation = (engine: Engine, input: Input) => unknown;
+
+const LEGACY = ['Expected', 'AttributeUpdates', 'KeyConditions', 'QueryFilter', 'ScanFilter', 'AttributesToGet'];
+
+/** The DynamoDB operations lambdata answers, by X-Amz-Target action name. */
+export const operations: Record<string, DynamoDbOperation> = {
+  CreateTable(engine, input) {
+    return { TableDescription: wireTable(engine.tables.createTable(tableDefinition(input))) };
+  },
+  DescribeTable(engine, input) {
+    return { Table: wireTable(engine.tables.describeTable(tableName(input))) };
+  },
+  DeleteTable(engine, input) {
+    return { TableDescription: { ...wireTable(engine.tables.deleteTable(tableName(input))), TableStatus: 'DELETING' } };
+  },
+  ListTables(engine, input) {
+    const limit = input.Limit === undefined ? 100 : Number(input.Limit);
+    const start = input.ExclusiveStartTableName as string | undefined;
+    const all = engine.tables.listTables().filter((name) => start === undefined || name > start);
+    const names = all.slice(0, limit);
+    return { TableNames: names, ...(all.length > names.length ? { LastEvaluatedTableName: names.at(-1) } : {}) };
+  },
+  PutItem(engine, input) {
+    rejectLegacy(input);
+    const out = engine.tables.putItem(tableName(input), item(input, 'Item'), writeOptions(input));
+    return out.attributes ? { Attributes: out.attributes } : {};
+  },
+  GetItem(engine, input) {
+    rejectLegacy(input);
+    const found = engine.tables.getItem(tableName(input), item(input, 'Key'), {
+      ...expressionInput(input),
+      ...(input.ProjectionExpression ? { projectionExpression: input.ProjectionExpression as string } : {}),
+    });
+    return found ? { Item: found } : {};
+  },
+  UpdateItem(engine, input) {
+    rejectLegacy(input);
+    const out = engine.tables.updateItem(tableName(input), item(input, 'Key'), {
+      ...writeOptions(input),
+      ...(input.UpdateExpression ? { updateExpression: input.UpdateExpression as string } : {}),
+    });
+    return out.attributes ? { Attributes: out.attributes } : {};
+  },
+  DeleteItem(engine, input) {
+    rejectLegacy(input);
+    const out = engine.tables.deleteItem(tableName(input), item(input, 'Key'), writeOptions(input));
+    return out.attributes ? { Attributes: out.attributes } : {};
+  },
+  Query(engine, input) {
+    rejectLegacy(input);
+    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
+    return wirePage(engine.tables.query(tableName(input), readOptions(input)), input);
+  },
+  Scan(engine, input) {
+    rejectLegacy(input);
+    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
+    if (input.Segment !== undefined && Number(input.Segment) !== 0) return { Items: [], Count: 0, ScannedCount: 0 };
+    return wirePage(engine.tables.scan(tableName(input), readOptions(input)), input);
+  },
+  BatchWriteItem(engine, input) {
+    const requests = (input.RequestItems ?? {}) as Record<string, Array<Record<string, { Item?: AttributeMap; Key?: AttributeMap }>>>;
+    const total = Object.values(requests).reduce((n, list) => n + list.length, 0);
+    if (total < 1 || total > 25) throw new ValidationError('Too many items requested for the BatchWriteItem call');
+    for (const [table, list] of Object.entries(requests)) {
+      for (const request of list) {
+        if (request.PutRequest?.Item) engine.tables.putItem(table, request.PutRequest.Item);
+        else if (request.DeleteRequest?.Key) engine.tables.deleteItem(table, request.DeleteRequest.Key);
+        else throw new ValidationError('Each request must hold a PutRequest or a DeleteRequest');
+      }
+    }
+    return { UnprocessedItems: {} };
+  },
+  BatchGetItem(engine, input) {
+    const requests = (input.RequestItems ?? {}) as Record<string, Input & { Keys: AttributeMap[] }>;
+    const responses: Record<string, AttributeMap[]> = {};
+    for (const [table, request] of Object.entries(requests)) {
+      if (request.Keys.length > 100) throw new ValidationError('Too many items requested for the BatchGetItem call');
+      responses[table] = request.Keys.map((key) =>
+        engine.tables.getItem(table, key, {
+          ...expressionInput(request),
+          ...(request.ProjectionExpression ? { projectionExpression: request.ProjectionExpression as string } : {}),
+        }),
+      ).filter((found): found is AttributeMap => found !== undefined);
+    }
+    return { Responses: responses, UnprocessedKeys: {} };
+  },
+  DescribeTimeToLive(engine, input) {
+    engine.tables.describeTable(tableName(input));
+    return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+  },
+};
+
+function tableName(input: Input): string {
+  if (typeof input.TableName !== 'string' || input.TableName === '') throw new ValidationError('TableName is required');
+  const arn = /^arn:aws:dynamodb:[^:]*:\d+:table\/([^/]+)$/.exec(input.TableName);
+  return arn?.[1] ?? input.TableName;
+}
+
+function item(input: Input, key: string): AttributeMap {
+  const value = input[key];
+  if (!value || typeof value !== 'object') throw new ValidationError(`${key} is required`);
+  return value as AttributeMap;
+}
+
+function writeOptions(input: Input): WriteOptions {
+  return {
+    ...expressionInput(input),
+    ...(input.ConditionExpression ? { conditionExpression: input.ConditionExpression as string } : {}),
+    ...(input.ReturnValues ? { returnValues: input.ReturnValues as ReturnValues } : {}),
+  };
+}
+
+function readOptions(input: Input): ReadOptions {
+  return {
+    ...expressionInput(input),
+    ...(input.KeyConditionExpression ? { keyConditionExpression: input.KeyConditionExpression as string } : {}),
+    ...(input.FilterExpression ? { filterExpression: input.FilterExpression as string } : {}),
+    ...(input.ProjectionExpression ? { projectionExpression: input.ProjectionExpression as string } : {}),
+    ...(input.ScanIndexForward === false ? { scanIndexForward: false } : {}),
+    ...(input.Limit !== undefined ? { limit: Number(input.Limit) } : {}),
+    ...(input.ExclusiveStartKey ? { exclusiveStartKey: input.ExclusiveStartKey as AttributeMap } : {}),
+    ...(input.Select ? { select: input.Select as ReadOptions['select'] } : {}),
+  };
+}
+
+function wirePage(page: ReturnType<Engine['tables']['scan']>, input: Input): Record<string, unknown> {
+  return {
+    ...(input.Select === 'COUNT' ? {} : { Items: page.items }),
+    Count: page.count,
+    ScannedCount: page.scannedCount,
+    ...(page.lastEvaluatedKey ? { LastEvaluatedKey: page.lastEvaluatedKey } : {}),
+  };
+}
+
+function rejectLegacy(input: Input): void {
+  const legacy = LEGACY.find((name) => input[name] !== undefined);
+  if (legacy) throw new ValidationError(`Legacy parameter ${legacy} is not supported; use expressions instead`);
+}

@@ -1,0 +1,85 @@
+/** A DynamoDB attribute value in DynamoDB JSON (binary values are base64 strings). */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { B: string }
+  | { BOOL: boolean }
+  | { NULL: true }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: string[] }
+  | { L: AttributeValue[] }
+  | { M: AttributeMap };
+
+/** An item or key: attribute name → value. */
+export type AttributeMap = Record<string, AttributeValue>;
+
+export type KeyType = 'HASH' | 'RANGE';
+export type ScalarType = 'S' | 'N' | 'B';
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+export type ReturnValues = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
+
+/** What `createTable` takes. */
+export interface TableDefinition {
+  tableName: string;
+  keySchema: Array<{ attributeName: string; keyType: KeyType }>;
+  attributeDefinitions: Array<{ attributeName: string; attributeType: ScalarType }>;
+  streamSpecification?: { streamEnabled: boolean; streamViewType?: StreamViewType };
+}
+
+/** What `describeTable` returns. */
+export interface TableDescription extends TableDefinition {
+  tableArn: string;
+  tableStatus: 'ACTIVE';
+  /** Epoch milliseconds. */
+  creationDateTime: number;
+  itemCount: number;
+  tableSizeBytes: number;
+  latestStreamArn?: string;
+  latestStreamLabel?: string;
+}
+
+/** Placeholders of an expression (`#name` → attribute name, `:value` → value). */
+export interface ExpressionInput {
+  expressionAttributeNames?: Record<string, string>;
+  expressionAttributeValues?: AttributeMap;
+}
+
+/** Options of a conditional write. */
+export interface WriteOptions extends ExpressionInput {
+  conditionExpression?: string;
+  returnValues?: ReturnValues;
+}
+
+/** Options of `query` and `scan`. */
+export interface ReadOptions extends ExpressionInput {
+  keyConditionExpression?: string;
+  filterExpression?: string;
+  projectionExpression?: string;
+  scanIndexForward?: boolean;
+  limit?: number;
+  exclusiveStartKey?: AttributeMap;
+  select?: 'ALL_ATTRIBUTES' | 'COUNT' | 'SPECIFIC_ATTRIBUTES';
+}
+
+/** A page of `query` or `scan`. */
+export interface ReadPage {
+  items: AttributeMap[];
+  count: number;
+  scannedCount: number;
+  lastEvaluatedKey?: AttributeMap;
+}
+
+/** One change of a table's stream. */
+export interface TableChange {
+  tableName: string;
+  /** Fixed-length decimal string: string order is numeric order. */
+  sequenceNumber: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  keys: AttributeMap;
+  newImage?: AttributeMap;
+  oldImage?: AttributeMap;
+  /** Epoch milliseconds. */
+  approximateCreationDateTime: number;
+  sizeBytes: number;
+}
