@@ -27,10 +27,13 @@ const logs = captureLogs((line) => send({ t: 'log', l: line }));
 let handler: Handler | undefined;
 let fn: InitMessage | undefined;
 let logStreamName = '';
+/** Resolves true once the handler loaded; the first invoke arrives right behind init and waits here. */
+let initialized: Promise<boolean> | undefined;
 
 process.on('message', (message: ParentMessage) => {
-  if (message.t === 'invoke') invoke(message);
-  else if (message.t === 'init') void init(message);
+  if (message.t === 'init') initialized = init(message);
+  else if (handler) invoke(message);
+  else void initialized?.then((ok) => ok && invoke(message));
 });
 process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (err) => die(toErrorShape(err), 'Uncaught Exception'));
@@ -47,7 +50,7 @@ process.on('unhandledRejection', (reason) => {
 });
 send({ t: 'ready' });
 
-async function init(message: InitMessage): Promise<void> {
+async function init(message: InitMessage): Promise<boolean> {
   // A process started for this function counts its whole start as init; a pre-started one only the handoff.
   const started = process.argv.includes('--from-start') ? 0 : performance.now();
   fn = message;
@@ -66,10 +69,12 @@ async function init(message: InitMessage): Promise<void> {
   }
   logs.flush();
   send({ t: 'inited', ms: performance.now() - started, error });
+  return error === undefined;
 }
 
 function invoke(message: InvokeMessage): void {
   const started = performance.now();
+  const deadline = Date.now() + message.ms;
   logs.requestId = message.id;
   const target = fn as InitMessage;
   const context: LambdaContext = {
@@ -82,7 +87,7 @@ function invoke(message: InvokeMessage): void {
     logGroupName: `/aws/lambda/${target.functionName}`,
     logStreamName,
     clientContext: message.cc ? parseClientContext(message.cc) : undefined,
-    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   let event: unknown;
   try {

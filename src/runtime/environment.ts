@@ -27,7 +27,7 @@ export interface SpawnOptions {
 }
 
 /** What init reported: Init Duration, and the AWS error when the handler could not be loaded. */
-export interface InitResult {
+interface InitResult {
   ms: number;
   error?: FunctionErrorShape;
   outcome?: RunOutcome;
@@ -38,13 +38,15 @@ interface Pending {
   requestId: string;
   started: number;
   initMs: number | null;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   fatal?: FunctionErrorShape;
 }
 
 type KillReason = 'timeout' | 'oom' | 'reap';
 
 const MAX_BACKLOG = 1000;
+/** AWS gives init 10 s, or the function timeout when that is longer. */
+const INIT_LIMIT_S = 10;
 const HEAP_OOM = /heap out of memory|Reached heap limit/;
 
 /** A process serving one function version; see the module comment. */
@@ -107,51 +109,49 @@ export class Environment {
     return this.#child.pid;
   }
 
-  /** Turns the (blank or freshly spawned) runtime into `fn`'s environment; resolves when the handler loaded. */
-  init(fn: FunctionVersion, key: string, message: InitMessage, request: RunRequest): Promise<InitResult> {
+  /**
+   * Turns the (blank or freshly spawned) runtime into `fn`'s environment and runs the first
+   * invocation. Init and invoke go down together, so a cold start costs one round trip; the
+   * invocation's timeout starts when init is done (init has its own limit, as on AWS).
+   */
+  start(fn: FunctionVersion, key: string, message: InitMessage, request: RunRequest): Promise<RunResult> {
     this.fn = fn;
     this.key = key;
     this.tmpDir = message.tmpDir;
-    this.#onLog = request.onLog;
+    this.#send(message);
     return new Promise((resolve) => {
+      const initLimitS = Math.max(fn.timeoutS, INIT_LIMIT_S);
       const timer = setTimeout(() => {
-        this.kill('timeout');
-        resolve({ ms: fn.timeoutS * 1000, outcome: 'timeout', error: timedOut(fn.timeoutS) });
-      }, Math.max(fn.timeoutS, 10) * 1000);
+        this.#init?.({ ms: initLimitS * 1000, outcome: 'timeout', error: timedOut(initLimitS) });
+      }, initLimitS * 1000);
       this.#init = (result) => {
         clearTimeout(timer);
         this.#init = undefined;
-        resolve(result);
+        const pending = this.#current;
+        if (!pending) return;
+        if (!result.error) {
+          pending.initMs = result.ms;
+          this.#arm(pending);
+          return;
+        }
+        this.#current = undefined;
+        this.kill(result.outcome === 'timeout' ? 'timeout' : 'reap');
+        resolve({
+          outcome: result.outcome ?? 'unhandled',
+          error: result.error,
+          durationMs: 0,
+          initDurationMs: result.ms,
+          maxMemoryUsedMb: Math.ceil(peakKb(this.#child.pid) / 1024),
+          coldStart: true,
+        });
       };
-      this.#send(message);
+      this.#begin(request, resolve, false);
     });
   }
 
-  /** Runs one invocation; never rejects — every failure is a RunResult. */
-  run(request: RunRequest, initMs: number | null): Promise<RunResult> {
-    const fn = this.fn as FunctionVersion;
-    this.#onLog = request.onLog;
-    this.#requestId = request.requestId;
-    if (this.#backlog.length > 0) this.#flushBacklog();
-    return new Promise((resolve) => {
-      const timeoutMs = fn.timeoutS * 1000;
-      this.busySince = performance.now();
-      this.#current = {
-        resolve,
-        requestId: request.requestId,
-        started: this.busySince,
-        initMs,
-        timer: setTimeout(() => this.#expire(), timeoutMs),
-      };
-      this.#send({
-        t: 'invoke',
-        id: request.requestId,
-        p: request.payload.length === 0 ? '{}' : request.payload.toString('utf8'),
-        arn: request.invokedFunctionArn,
-        deadline: Date.now() + timeoutMs,
-        cc: request.clientContext,
-      });
-    });
+  /** Runs one invocation in this warm environment; never rejects — every failure is a RunResult. */
+  run(request: RunRequest): Promise<RunResult> {
+    return new Promise((resolve) => this.#begin(request, resolve, true));
   }
 
   /** Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory. */
@@ -166,6 +166,38 @@ export class Environment {
     if (this.#dead) return;
     this.#killReason ??= reason;
     this.#child.kill('SIGKILL');
+  }
+
+  #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
+    const fn = this.fn as FunctionVersion;
+    this.#onLog = request.onLog;
+    this.#requestId = request.requestId;
+    if (this.#backlog.length > 0) this.#flushBacklog();
+    this.busySince = performance.now();
+    const pending: Pending = {
+      resolve,
+      requestId: request.requestId,
+      started: this.busySince,
+      initMs: null,
+      timer: undefined,
+    };
+    this.#current = pending;
+    if (armNow) this.#arm(pending);
+    this.#send({
+      t: 'invoke',
+      id: request.requestId,
+      p: request.payload.length === 0 ? '{}' : request.payload.toString('utf8'),
+      arn: request.invokedFunctionArn,
+      ms: fn.timeoutS * 1000,
+      cc: request.clientContext,
+    });
+  }
+
+  /** Starts the invocation's clock and timeout. */
+  #arm(pending: Pending): void {
+    pending.started = performance.now();
+    this.busySince = pending.started;
+    pending.timer = setTimeout(() => this.#expire(), (this.fn as FunctionVersion).timeoutS * 1000);
   }
 
   #onMessage(message: ChildMessage): void {
@@ -247,6 +279,11 @@ export class Environment {
     if (this.#dead) return;
     this.#dead = true;
     const heapOom = HEAP_OOM.test(this.#stderrTail);
+    this.#init?.({
+      ms: 0,
+      outcome: heapOom ? 'oom' : 'unhandled',
+      error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
+    });
     const pending = this.#current;
     this.#current = undefined;
     if (pending) {
@@ -261,11 +298,6 @@ export class Environment {
           this.#resultOf(pending, 'unhandled', pending.fatal ?? exitError(pending.requestId, code, signal), 0),
         );
     }
-    this.#init?.({
-      ms: 0,
-      outcome: heapOom ? 'oom' : 'unhandled',
-      error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
-    });
     this.#api?.close();
     this.#meter.close();
     if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });

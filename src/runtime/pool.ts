@@ -63,7 +63,7 @@ export class EnvironmentPool implements Runtime {
     if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
     const key = keyOf(request.fn);
     const warm = this.#idle.get(key)?.pop();
-    if (warm) return this.#invoke(warm, request, null);
+    if (warm) return this.#serve(warm, () => warm.run(request));
     return this.#coldRun(key, request);
   }
 
@@ -121,7 +121,6 @@ export class EnvironmentPool implements Runtime {
     } else {
       environment = this.#takeBlank();
     }
-    this.#busy.add(environment);
     const message: InitMessage = {
       t: 'init',
       codeDir: fn.codeDir,
@@ -134,20 +133,17 @@ export class EnvironmentPool implements Runtime {
       memoryMb: fn.memoryMb,
     };
     try {
-      const init = await environment.init(fn, key, message, request);
-      if (!init.error) return await this.#invoke(environment, request, init.ms);
-      this.#busy.delete(environment);
-      environment.kill();
-      return initFailure(init.error, init.ms, init.outcome);
+      return await this.#serve(environment, () => environment.start(fn, key, message, request));
     } finally {
-      this.#refill();
+      // After the caller has its result: spawning costs milliseconds of this thread.
+      setImmediate(() => this.#refill());
     }
   }
 
-  async #invoke(environment: Environment, request: RunRequest, initMs: number | null): Promise<RunResult> {
+  async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
     this.#busy.add(environment);
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
-    const result = await environment.run(request, initMs);
+    const result = await run();
     this.#busy.delete(environment);
     if (environment.alive && !environment.retiring && !this.#closed) {
       environment.lastUsed = performance.now();

@@ -24,7 +24,7 @@ export interface InvokeMessage {
   id: string;
   p: string;
   arn: string;
-  deadline: number; // epoch ms
+  ms: number; // timeout; the deadline starts when the invocation does
   cc?: string; // client context, base64 JSON
 }
 

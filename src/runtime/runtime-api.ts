@@ -123,7 +123,7 @@ export class RuntimeApi {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'lambda-runtime-aws-request-id': message.id,
-      'lambda-runtime-deadline-ms': String(message.deadline),
+      'lambda-runtime-deadline-ms': String(Date.now() + message.ms),
       'lambda-runtime-invoked-function-arn': message.arn,
       'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${message.id.replace(/-/g, '').slice(0, 24).padEnd(24, '0')};Sampled=0`,
     };
