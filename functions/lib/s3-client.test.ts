@@ -28,14 +28,19 @@ afterAll(async () => {
 
 describe('s3-client against the engine', () => {
   it('puts, heads, reads ranges, streams and deletes', async () => {
-    const { etag } = await client.putObject('fnb', 'in/data.txt', 'line one\nline two\n', { contentType: 'text/plain' });
+    const { etag } = await client.putObject('fnb', 'in/data.txt', 'line one\nline two\n', {
+      contentType: 'text/plain',
+    });
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
     const head = await client.headObject('fnb', 'in/data.txt');
     expect(head).toMatchObject({ size: 18, etag, contentType: 'text/plain' });
     expect(Buffer.from(await client.getObject('fnb', 'in/data.txt', { start: 5, end: 7 })).toString()).toBe('one');
     expect(Buffer.from(await client.getObject('fnb', 'in/data.txt', { start: 9 })).toString()).toBe('line two\n');
     const chunks: Buffer[] = [];
-    for await (const chunk of (await client.getObjectStream('fnb', 'in/data.txt')) as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of (await client.getObjectStream(
+      'fnb',
+      'in/data.txt',
+    )) as unknown as AsyncIterable<Uint8Array>) {
       chunks.push(Buffer.from(chunk));
     }
     expect(Buffer.concat(chunks).toString()).toBe('line one\nline two\n');
@@ -58,7 +63,11 @@ describe('s3-client against the engine', () => {
     const first = await client.listObjects('fnb', { prefix: 'list/', maxKeys: 3 });
     expect(first.keys.map((k) => k.key)).toEqual(keys.slice(0, 3));
     expect(first.nextContinuationToken).toBeTruthy();
-    const second = await client.listObjects('fnb', { prefix: 'list/', maxKeys: 3, continuationToken: first.nextContinuationToken });
+    const second = await client.listObjects('fnb', {
+      prefix: 'list/',
+      maxKeys: 3,
+      continuationToken: first.nextContinuationToken,
+    });
     expect(second.keys.map((k) => k.key)).toEqual(keys.slice(3, 6));
     const all: string[] = [];
     for await (const item of client.listAll('fnb', 'list/')) all.push(item.key);
@@ -68,8 +77,16 @@ describe('s3-client against the engine', () => {
 
   it('reports S3 error codes', async () => {
     await expect(client.listObjects('nope-bucket')).rejects.toMatchObject({ code: 'NoSuchBucket' });
-    const wrong = new S3Client({ endpoint: server.url, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'bad' });
-    await expect(wrong.putObject('fnb', 'x', 'x')).rejects.toMatchObject({ code: 'SignatureDoesNotMatch', status: 403 });
+    const wrong = new S3Client({
+      endpoint: server.url,
+      region: 'us-east-1',
+      accessKeyId: 'test',
+      secretAccessKey: 'bad',
+    });
+    await expect(wrong.putObject('fnb', 'x', 'x')).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      status: 403,
+    });
   });
 
   it('encodes keys per RFC 3986, keeping slashes', () => {

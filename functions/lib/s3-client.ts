@@ -116,7 +116,12 @@ export class S3Client {
   }
 
   /** Writes a whole object; returns its ETag. @throws S3Error (NoSuchBucket …) */
-  async putObject(bucket: string, key: string, body: ObjectBody, options: PutObjectOptions = {}): Promise<{ etag: string }> {
+  async putObject(
+    bucket: string,
+    key: string,
+    body: ObjectBody,
+    options: PutObjectOptions = {},
+  ): Promise<{ etag: string }> {
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     let payload: BodyInit;
     if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -278,10 +283,7 @@ export function listAll(bucket: string, prefix?: string): AsyncGenerator<ListedK
 
 /** RFC 3986 encoding of each path segment, as S3 signs keys (slashes kept). */
 export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map(rfc3986)
-    .join('/');
+  return key.split('/').map(rfc3986).join('/');
 }
 
 function rfc3986(text: string): string {

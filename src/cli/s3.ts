@@ -85,8 +85,11 @@ const s3: Command = {
         if (rest.length > 1) throw new UsageError('ls takes at most one s3:// location');
         return list(ctx, rest[0], recursive);
       case 'cp': {
-        if (rest.length !== 2) throw new UsageError('cp needs a source and a destination');
-        return copy(ctx, parseLocation(rest[0]!), parseLocation(rest[1]!), recursive);
+        const [from, to, ...extra] = rest;
+        if (from === undefined || to === undefined || extra.length) {
+          throw new UsageError('cp needs a source and a destination');
+        }
+        return copy(ctx, parseLocation(from), parseLocation(to), recursive);
       }
       case 'rm': {
         const target = s3Location(one(rest, 'rm needs s3://bucket/key'));
@@ -142,7 +145,10 @@ const notify: Command = {
       const rows = config.lambdaFunctionConfigurations ?? [];
       if (rows.length === 0) ctx.err(`no notifications on ${bucket}\n`);
       for (const row of rows) {
-        const filter = [row.filter?.prefix && `prefix=${row.filter.prefix}`, row.filter?.suffix && `suffix=${row.filter.suffix}`]
+        const filter = [
+          row.filter?.prefix && `prefix=${row.filter.prefix}`,
+          row.filter?.suffix && `suffix=${row.filter.suffix}`,
+        ]
           .filter(Boolean)
           .join(' ');
         ctx.out(`${row.id ?? '-'}\t${row.functionArn}\t${row.events.join(',')}${filter ? `\t${filter}` : ''}\n`);
@@ -159,9 +165,10 @@ const notify: Command = {
     const filter: FunctionConfiguration['filter'] = {};
     if (values.prefix !== undefined) filter.prefix = values.prefix;
     if (values.suffix !== undefined) filter.suffix = values.suffix;
+    const functionName = values.function ?? '';
     const added: FunctionConfiguration = {
-      id: `${values.function}-${existing.length + 1}`,
-      functionArn: values.function!,
+      id: `${functionName}-${existing.length + 1}`,
+      functionArn: functionName,
       events: (values.events ?? ['s3:ObjectCreated:*']).flatMap((e) => e.split(',')).filter(Boolean),
       ...(Object.keys(filter).length ? { filter } : {}),
     };
@@ -176,9 +183,9 @@ export const commands: Record<string, Command> = { s3, notify };
 
 async function list(ctx: CliContext, where: string | undefined, recursive: boolean): Promise<number> {
   if (!where) {
-    const answer = await ctx.client.get<{ buckets: Array<{ name: string; createdAt: string }> } | Array<{ name: string; createdAt: string }>>(
-      '/buckets',
-    );
+    const answer = await ctx.client.get<
+      { buckets: Array<{ name: string; createdAt: string }> } | Array<{ name: string; createdAt: string }>
+    >('/buckets');
     for (const b of Array.isArray(answer) ? answer : answer.buckets) ctx.out(`${formatDate(b.createdAt)} ${b.name}\n`);
     return 0;
   }
@@ -207,7 +214,11 @@ async function copy(ctx: CliContext, src: Location, dst: Location, recursive: bo
     const prefix = src.key && !src.key.endsWith('/') ? `${src.key}/` : src.key;
     for await (const page of pages(ctx, src.bucket, prefix)) {
       for (const o of page.objects) {
-        jobs.push({ from: { kind: 's3', bucket: src.bucket, key: o.key }, to: under(dst, o.key.slice(prefix.length)), size: o.size });
+        jobs.push({
+          from: { kind: 's3', bucket: src.bucket, key: o.key },
+          to: under(dst, o.key.slice(prefix.length)),
+          size: o.size,
+        });
       }
     }
   }
@@ -251,7 +262,12 @@ async function download(ctx: CliContext, bucket: string, key: string): Promise<R
 }
 
 /** Deletes every object under a prefix, page by page. */
-async function removeAll(ctx: CliContext, bucket: string, prefix: string, onDelete?: (key: string) => void): Promise<void> {
+async function removeAll(
+  ctx: CliContext,
+  bucket: string,
+  prefix: string,
+  onDelete?: (key: string) => void,
+): Promise<void> {
   for await (const page of pages(ctx, bucket, prefix)) {
     for (const o of page.objects) {
       await ctx.client.delete(objectPath(bucket, o.key));
@@ -337,9 +353,9 @@ function parseLocation(text: string): Location {
 }
 
 function s3Location(text: string): { kind: 's3'; bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
-  if (!m) throw new UsageError(`expected s3://bucket[/key], got ${text}`);
-  return { kind: 's3', bucket: m[1]!, key: m[2]! };
+  const [, bucket, key = ''] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text) ?? [];
+  if (!bucket) throw new UsageError(`expected s3://bucket[/key], got ${text}`);
+  return { kind: 's3', bucket, key };
 }
 
 function bucketOnly(text: string): { bucket: string } {
@@ -349,8 +365,9 @@ function bucketOnly(text: string): { bucket: string } {
 }
 
 function one(values: string[], message: string): string {
-  if (values.length !== 1) throw new UsageError(message);
-  return values[0]!;
+  const [value, ...extra] = values;
+  if (value === undefined || extra.length) throw new UsageError(message);
+  return value;
 }
 
 function objectPath(bucket: string, key: string): string {

@@ -109,8 +109,8 @@ describe('aws s3api (low-level commands)', () => {
       CommonPrefixes: { Prefix: string }[];
     };
     expect(v1.CommonPrefixes).toEqual([{ Prefix: 'k/' }]);
-    await expect(aws('s3api', 'get-object', '--bucket', 'api-bucket', '--key', 'missing', join(dir, 'o'))).rejects.toThrow(
-      /NoSuchKey/,
-    );
+    await expect(
+      aws('s3api', 'get-object', '--bucket', 'api-bucket', '--key', 'missing', join(dir, 'o')),
+    ).rejects.toThrow(/NoSuchKey/);
   });
 });

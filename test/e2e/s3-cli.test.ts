@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/api/index.js';
+import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 
 const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
@@ -58,11 +58,12 @@ describe('lambdata s3', () => {
     expect(top.stdout).toMatch(/PRE blobs\//);
     expect(top.stdout).toMatch(/PRE tree\//);
     const all = await lambdata('s3', 'ls', 's3://cli-b', '--recursive');
-    expect(all.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(3).join(' '))).toEqual([
-      'blobs/big.bin',
-      'tree/one.txt',
-      'tree/sub/two words.txt',
-    ]);
+    expect(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(3).join(' ')),
+    ).toEqual(['blobs/big.bin', 'tree/one.txt', 'tree/sub/two words.txt']);
     expect((await lambdata('s3', 'ls')).stdout).toMatch(/ cli-b$/m);
 
     const cat = await lambdata('s3', 'cat', 's3://cli-b/tree/sub/two words.txt');
@@ -81,7 +82,9 @@ describe('lambdata s3', () => {
     const notEmpty = await lambdata('s3', 'rb', 's3://cli-b');
     expect(notEmpty.code).toBe(1);
     expect(notEmpty.stderr).toContain('BucketNotEmpty');
-    expect((await lambdata('s3', 'rm', 's3://cli-b/tree', '--recursive')).stdout).toContain('delete: s3://cli-b/tree/one.txt');
+    expect((await lambdata('s3', 'rm', 's3://cli-b/tree', '--recursive')).stdout).toContain(
+      'delete: s3://cli-b/tree/one.txt',
+    );
     expect(engine.objects.listObjects('cli-b', { prefix: 'tree/' }).objects).toEqual([]);
     expect((await lambdata('s3', 'rb', 's3://cli-b', '--force')).code).toBe(0);
     expect(engine.objects.listBuckets().map((b) => b.name)).not.toContain('cli-b');
@@ -100,7 +103,16 @@ describe('lambdata s3', () => {
 describe('lambdata notify', () => {
   it('adds, shows and clears a bucket notification', async () => {
     engine.objects.createBucket('notify-b');
-    const add = await lambdata('notify', 's3://notify-b', '--function', 'thumbs', '--prefix', 'in/', '--suffix', '.jpg');
+    const add = await lambdata(
+      'notify',
+      's3://notify-b',
+      '--function',
+      'thumbs',
+      '--prefix',
+      'in/',
+      '--suffix',
+      '.jpg',
+    );
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     const config = engine.notifications.getConfiguration('notify-b');

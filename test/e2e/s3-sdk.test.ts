@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -23,7 +24,6 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
@@ -151,7 +151,9 @@ describe('objects', () => {
       'InvalidRange',
     );
     const { ETag } = await s3.send(new HeadObjectCommand({ Bucket: 'obj', Key: 'digits' }));
-    const notModified = await s3.send(new GetObjectCommand({ Bucket: 'obj', Key: 'digits', IfNoneMatch: ETag })).catch((e) => e);
+    const notModified = await s3
+      .send(new GetObjectCommand({ Bucket: 'obj', Key: 'digits', IfNoneMatch: ETag }))
+      .catch((e) => e);
     expect(notModified.$metadata?.httpStatusCode).toBe(304);
     expect(await errorCode(s3.send(new GetObjectCommand({ Bucket: 'obj', Key: 'digits', IfMatch: '"nope"' })))).toBe(
       'PreconditionFailed',
@@ -165,9 +167,17 @@ describe('objects', () => {
 
   it('copies with COPY and REPLACE metadata directives', async () => {
     await s3.send(
-      new PutObjectCommand({ Bucket: 'obj', Key: 'src key+1', Body: 'copy me', Metadata: { a: '1' }, ContentType: 'text/x' }),
+      new PutObjectCommand({
+        Bucket: 'obj',
+        Key: 'src key+1',
+        Body: 'copy me',
+        Metadata: { a: '1' },
+        ContentType: 'text/x',
+      }),
     );
-    const copied = await s3.send(new CopyObjectCommand({ Bucket: 'obj', Key: 'dst1', CopySource: 'obj/src%20key%2B1' }));
+    const copied = await s3.send(
+      new CopyObjectCommand({ Bucket: 'obj', Key: 'dst1', CopySource: 'obj/src%20key%2B1' }),
+    );
     expect(copied.CopyObjectResult?.ETag).toMatch(/^"[0-9a-f]{32}"$/);
     const same = await s3.send(new HeadObjectCommand({ Bucket: 'obj', Key: 'dst1' }));
     expect(same.Metadata).toEqual({ a: '1' });
@@ -190,16 +200,29 @@ describe('objects', () => {
   it('deletes in batches, reporting every key (and only errors when quiet)', async () => {
     for (const key of ['b1', 'b2', 'b3']) await s3.send(new PutObjectCommand({ Bucket: 'obj', Key: key, Body: key }));
     const loud = await s3.send(
-      new DeleteObjectsCommand({ Bucket: 'obj', Delete: { Objects: [{ Key: 'b1' }, { Key: 'b2' }, { Key: 'never' }] } }),
+      new DeleteObjectsCommand({
+        Bucket: 'obj',
+        Delete: { Objects: [{ Key: 'b1' }, { Key: 'b2' }, { Key: 'never' }] },
+      }),
     );
     expect(loud.Deleted?.map((d) => d.Key).sort()).toEqual(['b1', 'b2', 'never']);
-    const quiet = await s3.send(new DeleteObjectsCommand({ Bucket: 'obj', Delete: { Objects: [{ Key: 'b3' }], Quiet: true } }));
+    const quiet = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'obj', Delete: { Objects: [{ Key: 'b3' }], Quiet: true } }),
+    );
     expect(quiet.Deleted ?? []).toEqual([]);
     expect(await errorCode(s3.send(new HeadObjectCommand({ Bucket: 'obj', Key: 'b3' })))).toBe('NotFound');
   });
 
   it('keeps hostile keys exactly as sent', async () => {
-    const keys = ['../x', 'a/../b', 'with%2Fescaped', 'ünïcødé/日本語 🎉', 'sp ace+plus?&=#', 'k'.repeat(1024), 'trail/'];
+    const keys = [
+      '../x',
+      'a/../b',
+      'with%2Fescaped',
+      'ünïcødé/日本語 🎉',
+      'sp ace+plus?&=#',
+      'k'.repeat(1024),
+      'trail/',
+    ];
     for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'obj', Key: key, Body: key }));
     for (const key of keys) {
       const got = await s3.send(new GetObjectCommand({ Bucket: 'obj', Key: key }));
@@ -246,7 +269,10 @@ describe('listing', () => {
       const page = await s3.send(
         new ListObjectsV2Command({ Bucket: 'list', Delimiter: '/', MaxKeys: 2, ContinuationToken: token }),
       );
-      all.push(...(page.CommonPrefixes ?? []).map((p) => `P:${p.Prefix}`), ...(page.Contents ?? []).map((c) => c.Key ?? ''));
+      all.push(
+        ...(page.CommonPrefixes ?? []).map((p) => `P:${p.Prefix}`),
+        ...(page.Contents ?? []).map((c) => c.Key ?? ''),
+      );
       token = page.NextContinuationToken;
     } while (token);
     expect(all.sort()).toEqual(['P:a/', 'P:b/', 'P:d/', 'c', 'e']);
@@ -277,11 +303,17 @@ describe('listing', () => {
 describe('multipart', () => {
   it('uploads parts, lists them, completes, and aborts another upload', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'mpu' }));
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'big', ContentType: 'x/y' }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'big', ContentType: 'x/y' }),
+    );
     const first = Buffer.alloc(5 * 1024 * 1024, 'a');
     const second = Buffer.from('tail');
-    const p1 = await s3.send(new UploadPartCommand({ Bucket: 'mpu', Key: 'big', UploadId, PartNumber: 1, Body: first }));
-    const p2 = await s3.send(new UploadPartCommand({ Bucket: 'mpu', Key: 'big', UploadId, PartNumber: 2, Body: second }));
+    const p1 = await s3.send(
+      new UploadPartCommand({ Bucket: 'mpu', Key: 'big', UploadId, PartNumber: 1, Body: first }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCommand({ Bucket: 'mpu', Key: 'big', UploadId, PartNumber: 2, Body: second }),
+    );
     const listed = await s3.send(new ListPartsCommand({ Bucket: 'mpu', Key: 'big', UploadId }));
     expect(listed.Parts?.map((p) => [p.PartNumber, p.Size])).toEqual([
       [1, first.length],
@@ -389,7 +421,7 @@ describe('authentication', () => {
     const signer = client('test', { forcePathStyle: false, endpoint: `http://localhost:${server.port}` });
     // bucket.localhost may not resolve here: send the signed request ourselves with the virtual Host.
     signer.middlewareStack.add(
-      (next) => async (args) => {
+      () => async (args) => {
         const req = (
           args as {
             request: { hostname: string; path: string; query: Record<string, string>; headers: Record<string, string> };
@@ -398,7 +430,12 @@ describe('authentication', () => {
         const search = new URLSearchParams(req.query).toString();
         const body = await new Promise<string>((resolve, reject) => {
           const r = request(
-            { host: '127.0.0.1', port: server.port, path: `${req.path}${search ? `?${search}` : ''}`, headers: req.headers },
+            {
+              host: '127.0.0.1',
+              port: server.port,
+              path: `${req.path}${search ? `?${search}` : ''}`,
+              headers: req.headers,
+            },
             (res) => {
               let text = '';
               res.on('data', (c) => (text += c));
@@ -412,7 +449,9 @@ describe('authentication', () => {
       },
       { step: 'finalizeRequest', priority: 'low' },
     );
-    const message = await signer.send(new GetObjectCommand({ Bucket: 'vhost', Key: 'v/k' })).catch((err: Error) => err.message);
+    const message = await signer
+      .send(new GetObjectCommand({ Bucket: 'vhost', Key: 'v/k' }))
+      .catch((err: Error) => err.message);
     expect(message).toBe('VHOST vhost.localhost 200 virtual');
     signer.destroy();
   });

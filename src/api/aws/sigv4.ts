@@ -39,7 +39,10 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
 
 /** S3/AWS authentication failures (403), with the AWS error code. */
 export class SignatureError extends LambdataError {
-  constructor(code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed', message: string) {
+  constructor(
+    code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed',
+    message: string,
+  ) {
     super(code, message, code === 'AuthorizationHeaderMalformed' ? 400 : 403);
   }
 }
@@ -69,7 +72,10 @@ export async function verifySigV4(
   }
   const signingDate = parseAmzDate(auth.longDate);
   if (!presigned && Math.abs((options.now ?? new Date()).getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
-    throw new SignatureError('AccessDenied', 'The difference between the request time and the current time is too large.');
+    throw new SignatureError(
+      'AccessDenied',
+      'The difference between the request time and the current time is too large.',
+    );
   }
   const signer = new SignatureV4({
     service: auth.service,
@@ -99,7 +105,14 @@ export async function verifySigV4(
     query[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
   }
   const signed = await signer.sign(
-    { method: req.method ?? 'GET', protocol: 'http:', hostname: 'localhost', path: rawPath(req.url ?? '/'), query, headers },
+    {
+      method: req.method ?? 'GET',
+      protocol: 'http:',
+      hostname: 'localhost',
+      path: rawPath(req.url ?? '/'),
+      query,
+      headers,
+    },
     {
       signingDate,
       signingRegion: auth.region,
@@ -121,9 +134,10 @@ export async function verifySigV4(
 /** The region, service and date in a request's credential scope, without verifying anything. */
 export function credentialScopeOf(req: IncomingMessage, url: URL): { region: string; service: string } | undefined {
   const credential =
-    url.searchParams.get('X-Amz-Credential') ?? /Credential=([^,\s]+)/.exec(String(req.headers.authorization ?? ''))?.[1];
-  const parts = credential?.split('/');
-  return parts && parts.length === 5 ? { region: parts[2]!, service: parts[3]! } : undefined;
+    url.searchParams.get('X-Amz-Credential') ??
+    /Credential=([^,\s]+)/.exec(String(req.headers.authorization ?? ''))?.[1];
+  const [, , region, service, terminator] = credential?.split('/') ?? [];
+  return region && service && terminator === 'aws4_request' ? { region, service } : undefined;
 }
 
 interface ParsedAuth {
@@ -178,17 +192,20 @@ function parseParts(
   signature: string | undefined,
   longDate: string,
 ): ParsedAuth {
-  const scope = credential?.split('/');
-  if (!scope || scope.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders || !signature) {
+  const [accessKeyId = '', day = '', region = '', service = '', terminator, ...extra] = credential?.split('/') ?? [];
+  if (terminator !== 'aws4_request' || extra.length > 0 || !signedHeaders || !signature) {
     throw new SignatureError('AuthorizationHeaderMalformed', 'The authorization header is malformed');
   }
-  if (!/^\d{8}T\d{6}Z$/.test(longDate) || !longDate.startsWith(scope[1]!)) {
-    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Date is missing or does not match the credential scope');
+  if (!/^\d{8}T\d{6}Z$/.test(longDate) || !longDate.startsWith(day)) {
+    throw new SignatureError(
+      'AuthorizationHeaderMalformed',
+      'X-Amz-Date is missing or does not match the credential scope',
+    );
   }
   return {
-    accessKeyId: scope[0]!,
-    region: scope[2]!,
-    service: scope[3]!,
+    accessKeyId,
+    region,
+    service,
     signedHeaders: signedHeaders.split(';').map((name) => name.toLowerCase()),
     signature: signature.toLowerCase(),
     longDate,
@@ -198,7 +215,15 @@ function parseParts(
 function parseAmzDate(longDate: string): Date {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(longDate);
   if (!m) throw new SignatureError('AuthorizationHeaderMalformed', `Invalid X-Amz-Date ${longDate}`);
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
 function rawPath(target: string): string {

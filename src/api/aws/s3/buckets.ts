@@ -2,7 +2,7 @@
 import { assertBucketName } from '../../../storage/objects/index.js';
 import { S3Error } from './errors.js';
 import { readSmallBody } from './objects.js';
-import { sendEmpty, type S3Request } from './request.js';
+import { type S3Request, sendEmpty } from './request.js';
 import { parseXml, sendXml } from './xml.js';
 
 const OWNER = { ID: 'lambdata', DisplayName: 'lambdata' } as const;
@@ -25,7 +25,10 @@ export async function createBucket({ engine, req, res, bucket }: S3Request): Pro
   if (body.trim()) {
     const doc = parseXml(body);
     if (!('CreateBucketConfiguration' in doc)) {
-      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+      throw new S3Error(
+        'MalformedXML',
+        'The XML you provided was not well-formed or did not validate against our published schema',
+      );
     }
   }
   engine.objects.createBucket(bucket);
@@ -65,7 +68,11 @@ export async function getAcl({ engine, res, bucket }: S3Request): Promise<void> 
       Owner: OWNER,
       AccessControlList: {
         Grant: {
-          Grantee: { '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...OWNER },
+          Grantee: {
+            '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+            '@_xsi:type': 'CanonicalUser',
+            ...OWNER,
+          },
           Permission: 'FULL_CONTROL',
         },
       },

@@ -87,6 +87,10 @@ export function declaredChecksum(
 /** @throws S3Error BadDigest when `actual` differs from `expected`. */
 export function assertChecksum(algorithm: ChecksumAlgorithm, expected: string, actual: string): void {
   if (expected !== actual) {
-    throw new S3Error('BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`, 400);
+    throw new S3Error(
+      'BadDigest',
+      `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
+      400,
+    );
   }
 }

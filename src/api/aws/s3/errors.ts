@@ -23,7 +23,13 @@ const CODE_MAP = {
 } as const;
 
 /** Sends any thrown value as an S3 error document (HEAD answers carry no body). */
-export function sendS3Error(res: ServerResponse, err: unknown, resource: string, requestId: string, method: string): void {
+export function sendS3Error(
+  res: ServerResponse,
+  err: unknown,
+  resource: string,
+  requestId: string,
+  method: string,
+): void {
   const { status, code, message } = s3ErrorOf(err);
   if (status >= 500) log.error('s3 request failed', { err, resource });
   if (res.headersSent) {

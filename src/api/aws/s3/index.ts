@@ -38,7 +38,8 @@ export async function handleS3(ctx: AwsRequestContext, options: S3Options = {}):
       anonymous: options.anonymous ?? process.env.LAMBDATA_S3_ANONYMOUS === '1',
     });
     if (!target.bucket) {
-      if (method !== 'GET') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
+      if (method !== 'GET')
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
       await buckets.listBuckets({ engine, res });
       return;
     }
@@ -68,13 +69,22 @@ function bucketOperation({ req, query }: S3Request): Operation {
       if (has('versioning')) return buckets.getBucketVersioning;
       if (has('acl')) return buckets.getAcl;
       if (has('uploads')) return multipart.listMultipartUploads;
-      if (has('cors')) return (s3) => buckets.notConfigured(s3, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist');
+      if (has('cors'))
+        return (s3) => buckets.notConfigured(s3, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist');
       if (has('tagging')) return (s3) => buckets.notConfigured(s3, 'NoSuchTagSet', 'The TagSet does not exist');
-      if (has('policy')) return (s3) => buckets.notConfigured(s3, 'NoSuchBucketPolicy', 'The bucket policy does not exist');
+      if (has('policy'))
+        return (s3) => buckets.notConfigured(s3, 'NoSuchBucketPolicy', 'The bucket policy does not exist');
       if (has('lifecycle')) {
-        return (s3) => buckets.notConfigured(s3, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
+        return (s3) =>
+          buckets.notConfigured(s3, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
       }
-      if (has('website')) return (s3) => buckets.notConfigured(s3, 'NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration');
+      if (has('website'))
+        return (s3) =>
+          buckets.notConfigured(
+            s3,
+            'NoSuchWebsiteConfiguration',
+            'The specified bucket does not have a website configuration',
+          );
       if (query.get('list-type') === '2') return listObjectsV2;
       return listObjectsV1;
     case 'PUT':
@@ -123,7 +133,11 @@ function objectOperation({ req, query }: S3Request): Operation {
 }
 
 async function notImplemented(): Promise<void> {
-  throw new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented', 501);
+  throw new S3Error(
+    'NotImplemented',
+    'A header or query you provided implies functionality that is not implemented',
+    501,
+  );
 }
 
 async function methodNotAllowed(): Promise<void> {

@@ -71,7 +71,10 @@ function list(s3: S3Request, startAfter: string | undefined) {
   return { ...result, prefix, delimiter, maxKeys };
 }
 
-function contentOf(o: { key: string; lastModified: Date; etag: string; size: number }, encode: (text: string) => string) {
+function contentOf(
+  o: { key: string; lastModified: Date; etag: string; size: number },
+  encode: (text: string) => string,
+) {
   return {
     Key: encode(o.key),
     LastModified: o.lastModified.toISOString(),
@@ -84,7 +87,8 @@ function contentOf(o: { key: string; lastModified: Date; etag: string; size: num
 function maxKeysOf(value: string | null): number {
   if (value === null) return DEFAULT_MAX_KEYS;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  if (!Number.isInteger(n) || n < 0)
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
   return Math.min(n, DEFAULT_MAX_KEYS);
 }
 

@@ -3,7 +3,7 @@ import { S3Error } from './errors.js';
 import { header, putHeadersOf } from './headers.js';
 import { checkConditions, copySourceOf, readSmallBody } from './objects.js';
 import { openPayload } from './payload.js';
-import { sendEmpty, type S3Request } from './request.js';
+import { type S3Request, sendEmpty } from './request.js';
 import { parseXml, sendXml } from './xml.js';
 
 const MAX_PART_NUMBER = 10_000;
@@ -20,7 +20,14 @@ export async function uploadPart(s3: S3Request): Promise<void> {
   const { uploadId, partNumber } = partOf(s3);
   const payload = openPayload(req, s3.scope);
   const contentMd5 = header(req, 'content-md5');
-  const part = await engine.objects.uploadPart(bucket, key, uploadId, partNumber, payload.body, contentMd5 ? { contentMd5 } : undefined);
+  const part = await engine.objects.uploadPart(
+    bucket,
+    key,
+    uploadId,
+    partNumber,
+    payload.body,
+    contentMd5 ? { contentMd5 } : undefined,
+  );
   sendEmpty(res, 200, { etag: part.etag, ...payload.checksums });
 }
 
@@ -46,7 +53,11 @@ export async function completeMultipartUpload(s3: S3Request): Promise<void> {
     | { Part?: Array<{ PartNumber?: string; ETag?: string }> }
     | undefined;
   const parts = (doc?.Part ?? []).map((p) => ({ partNumber: Number(p.PartNumber), etag: String(p.ETag ?? '') }));
-  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  if (parts.length === 0)
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
   const info = await engine.objects.completeMultipartUpload(bucket, key, uploadId, parts);
   const host = header(req, 'host') ?? 'localhost';
   sendXml(res, {
@@ -132,6 +143,7 @@ function partOf({ query }: S3Request): { uploadId: string; partNumber: number } 
 function optionalInt(value: string | null): number | undefined {
   if (value === null) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new S3Error('InvalidArgument', `Expected a non-negative integer, got ${value}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new S3Error('InvalidArgument', `Expected a non-negative integer, got ${value}`);
   return n;
 }

@@ -1,7 +1,7 @@
 /** Get/PutBucketNotificationConfiguration: Lambda function configurations with prefix/suffix filters. */
 import { S3Error } from './errors.js';
 import { readSmallBody } from './objects.js';
-import { sendEmpty, type S3Request } from './request.js';
+import { type S3Request, sendEmpty } from './request.js';
 import { parseXml, sendXml } from './xml.js';
 
 interface FilterRuleXml {
@@ -32,13 +32,15 @@ export async function putNotificationConfiguration({ engine, req, res, bucket }:
   ];
   const lambdaFunctionConfigurations = entries.map((entry) => {
     const functionArn = entry.CloudFunction ?? entry.LambdaFunctionArn;
-    if (!functionArn) throw new S3Error('InvalidArgument', 'A function configuration needs CloudFunction (the function ARN)');
+    if (!functionArn)
+      throw new S3Error('InvalidArgument', 'A function configuration needs CloudFunction (the function ARN)');
     const events = entry.Event ?? [];
     if (events.length === 0) throw new S3Error('InvalidArgument', 'A function configuration needs at least one Event');
     const filter: { prefix?: string; suffix?: string } = {};
     for (const rule of entry.Filter?.S3Key?.FilterRule ?? []) {
       const name = String(rule.Name ?? '').toLowerCase();
-      if (name !== 'prefix' && name !== 'suffix') throw new S3Error('InvalidArgument', `Filter rule name must be prefix or suffix, not ${rule.Name}`);
+      if (name !== 'prefix' && name !== 'suffix')
+        throw new S3Error('InvalidArgument', `Filter rule name must be prefix or suffix, not ${rule.Name}`);
       filter[name] = String(rule.Value ?? '');
     }
     return {

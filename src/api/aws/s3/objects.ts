@@ -2,9 +2,9 @@
 import { pipeline } from 'node:stream/promises';
 import { createLogger } from '../../../shared/log.js';
 import { S3Error } from './errors.js';
-import { header, objectHeaders, putHeadersOf, type ObjectMeta } from './headers.js';
+import { header, type ObjectMeta, objectHeaders, putHeadersOf } from './headers.js';
 import { openPayload } from './payload.js';
-import { sendEmpty, type S3Request } from './request.js';
+import { type S3Request, sendEmpty } from './request.js';
 import { parseXml, sendXml } from './xml.js';
 
 const MAX_DELETE_KEYS = 1000;
@@ -76,18 +76,22 @@ export async function deleteObjects(s3: S3Request): Promise<void> {
   engine.objects.headBucket(bucket);
   const text = await readSmallBody(req);
   const doc = parseXml(text).Delete as { Object?: Array<{ Key?: unknown }>; Quiet?: string } | undefined;
-  if (!doc) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  if (!doc)
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
   const keys = (doc.Object ?? []).map((o) => String(o.Key ?? ''));
   if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) {
     throw new S3Error('MalformedXML', `A batch delete names 1 to ${MAX_DELETE_KEYS} keys`);
   }
   const quiet = doc.Quiet === 'true';
   const results = engine.objects.deleteObjects(bucket, keys);
-  const Deleted = results.filter((r) => !r.error && !quiet).map((r) => ({ Key: r.key }));
-  const Error = results
+  const deleted = results.filter((r) => !r.error && !quiet).map((r) => ({ Key: r.key }));
+  const failed = results
     .filter((r) => r.error)
     .map((r) => ({ Key: r.key, Code: r.error?.code, Message: r.error?.message }));
-  sendXml(res, { DeleteResult: { Deleted, Error } });
+  sendXml(res, { DeleteResult: { Deleted: deleted, Error: failed } });
 }
 
 /** CopyObject (PUT with x-amz-copy-source): COPY keeps the source metadata, REPLACE takes the request's. */
@@ -105,7 +109,7 @@ export async function copyObject(s3: S3Request): Promise<void> {
   if (source.bucket === bucket && source.key === key && directive === 'COPY') {
     throw new S3Error(
       'InvalidRequest',
-      'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata",
     );
   }
   const options = directive === 'REPLACE' ? putHeadersOf(req) : {};
@@ -138,7 +142,8 @@ export function checkConditions(s3: S3Request, info: ObjectMeta, prefix = ''): '
   const ifModifiedSince = header(s3.req, `${prefix}if-modified-since`);
   const ifUnmodifiedSince = header(s3.req, `${prefix}if-unmodified-since`);
   const modified = Math.floor(info.lastModified.getTime() / 1000) * 1000;
-  const failed = () => new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+  const failed = () =>
+    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
   if (ifMatch !== undefined) {
     if (!etagMatches(ifMatch, info.etag)) throw failed();
   } else if (ifUnmodifiedSince !== undefined && modified > Date.parse(ifUnmodifiedSince)) {

@@ -5,7 +5,10 @@ import { verifySigV4 } from '../sigv4.js';
 import { openPayload } from './payload.js';
 
 // The worked example of AWS's "Signature Calculations … in Multiple Chunks" page.
-const CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const CREDENTIALS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 const SEED = '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9';
 const CHUNK_SIGNATURES = [
   'ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648',
@@ -60,7 +63,13 @@ describe('aws-chunked payloads', () => {
 
   it('verifies the AWS example: seed signature, chunk signatures and decoded length', async () => {
     const req = exampleRequest();
-    const scope = await verifySigV4(req, new URL('http://s3.amazonaws.com/examplebucket/chunkObject.txt'), 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', CREDENTIALS, { now });
+    const scope = await verifySigV4(
+      req,
+      new URL('http://s3.amazonaws.com/examplebucket/chunkObject.txt'),
+      'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      CREDENTIALS,
+      { now },
+    );
     const decoded = await drain(openPayload(req, scope).body);
     expect(decoded.equals(Buffer.alloc(66560, 'a'))).toBe(true);
   });
@@ -69,7 +78,13 @@ describe('aws-chunked payloads', () => {
     const bad = [...CHUNK_SIGNATURES];
     bad[1] = bad[1]!.replace(/^0/, '1');
     const req = exampleRequest(exampleBody(bad));
-    const scope = await verifySigV4(req, new URL('http://s3.amazonaws.com/x'), 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', CREDENTIALS, { now });
+    const scope = await verifySigV4(
+      req,
+      new URL('http://s3.amazonaws.com/x'),
+      'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      CREDENTIALS,
+      { now },
+    );
     await expect(drain(openPayload(req, scope).body)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
   });
 
@@ -86,7 +101,10 @@ describe('aws-chunked payloads', () => {
     expect(ok.checksums).toEqual({ 'x-amz-checksum-crc32': 'DUoRhQ==' });
     const bad = openPayload(request(framed('AAAAAA=='), headers, '/b/k'), undefined);
     await expect(drain(bad.body)).rejects.toMatchObject({ code: 'BadDigest' });
-    const short = openPayload(request(framed('DUoRhQ=='), { ...headers, 'x-amz-decoded-content-length': '12' }, '/b/k'), undefined);
+    const short = openPayload(
+      request(framed('DUoRhQ=='), { ...headers, 'x-amz-decoded-content-length': '12' }, '/b/k'),
+      undefined,
+    );
     await expect(drain(short.body)).rejects.toMatchObject({ code: 'IncompleteBody' });
   });
 });

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
+import { createLogger } from '../../../shared/log.js';
 import type { SigningScope } from '../sigv4.js';
 import { UNSIGNED_PAYLOAD } from '../sigv4.js';
 import {
@@ -17,7 +18,6 @@ import {
   startChecksum,
 } from './checksums.js';
 import { S3Error } from './errors.js';
-import { createLogger } from '../../../shared/log.js';
 
 /** A decoded request body and, once it has ended, the checksum headers to answer with. */
 export interface Payload {
@@ -91,7 +91,8 @@ class PlainVerifier extends Transform {
   constructor(options: { sha256?: string; checksum?: DeclaredChecksum; checksums: Record<string, string> }) {
     super();
     if (options.sha256) this.#sha256 = { expected: options.sha256, hash: createHash('sha256') };
-    if (options.checksum) this.#checksum = { declared: options.checksum, running: startChecksum(options.checksum.algorithm) };
+    if (options.checksum)
+      this.#checksum = { declared: options.checksum, running: startChecksum(options.checksum.algorithm) };
     this.#out = options.checksums;
   }
 
@@ -104,7 +105,11 @@ class PlainVerifier extends Transform {
   override _flush(callback: TransformCallback): void {
     void (async () => {
       if (this.#sha256 && this.#sha256.hash.digest('hex') !== this.#sha256.expected) {
-        throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
+        throw new S3Error(
+          'XAmzContentSHA256Mismatch',
+          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          400,
+        );
       }
       if (this.#checksum) {
         const { declared, running } = this.#checksum;
@@ -248,21 +253,27 @@ class AwsChunkedDecoder extends Transform {
         .filter(([name]) => name !== 'x-amz-trailer-signature')
         .map(([name, value]) => `${name}:${value}\n`)
         .join('');
-      const expected = await this.#signPayload('AWS4-HMAC-SHA256-TRAILER', [createHash('sha256').update(canonical).digest('hex')]);
-      if (!trailerSignature || !sameHex(expected, trailerSignature)) throw signatureMismatch('trailer signature does not match');
+      const expected = await this.#signPayload('AWS4-HMAC-SHA256-TRAILER', [
+        createHash('sha256').update(canonical).digest('hex'),
+      ]);
+      if (!trailerSignature || !sameHex(expected, trailerSignature))
+        throw signatureMismatch('trailer signature does not match');
     }
     if (!this.#running || !this.#declared) return;
     const actual = await this.#running.digest();
     const header = `x-amz-checksum-${this.#declared.algorithm}`;
     const sent =
-      this.#declared.value ?? [...this.#trailers].find(([name]) => algorithmOfHeader(name) === this.#declared?.algorithm)?.[1];
-    if (sent === undefined) throw new S3Error('InvalidRequest', `The trailer ${header} was announced but not sent`, 400);
+      this.#declared.value ??
+      [...this.#trailers].find(([name]) => algorithmOfHeader(name) === this.#declared?.algorithm)?.[1];
+    if (sent === undefined)
+      throw new S3Error('InvalidRequest', `The trailer ${header} was announced but not sent`, 400);
     assertChecksum(this.#declared.algorithm, sent, actual);
     this.#out[header] = actual;
   }
 
   async #signPayload(algorithm: string, hashes: string[]): Promise<string> {
-    const scope = this.#scope!;
+    const scope = this.#scope;
+    if (!scope) throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request', 403);
     const credentialScope = `${scope.longDate.slice(0, 8)}/${scope.region}/${scope.service}/aws4_request`;
     const stringToSign = [algorithm, scope.longDate, credentialScope, this.#previousSignature, ...hashes].join('\n');
     return scope.signer.sign(stringToSign, {

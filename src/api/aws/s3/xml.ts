@@ -12,7 +12,10 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: true,
-  isArray: (name) => ['Object', 'Part', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration', 'FilterRule', 'Event'].includes(name),
+  isArray: (name) =>
+    ['Object', 'Part', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration', 'FilterRule', 'Event'].includes(
+      name,
+    ),
 });
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
@@ -29,9 +32,14 @@ export function parseXml(text: string): Record<string, unknown> {
     const parsed = parser.parse(text, true) as Record<string, unknown>;
     return parsed;
   } catch (err) {
-    throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400, {
-      cause: err,
-    });
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+      400,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
