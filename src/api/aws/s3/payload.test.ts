@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { verifySigV4 } from '../sigv4.js';
 import { openPayload } from './payload.js';
@@ -106,5 +109,81 @@ describe('aws-chunked payloads', () => {
       undefined,
     );
     await expect(drain(short.body)).rejects.toMatchObject({ code: 'IncompleteBody' });
+  });
+});
+
+describe('signed aws-chunked payloads with a trailer', () => {
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const longDate = '20240102T030405Z';
+  const scope = '20240102/us-east-1/s3/aws4_request';
+  const now = new Date('2024-01-02T03:04:05Z');
+  const signer = new SignatureV4({
+    service: 's3',
+    region: 'us-east-1',
+    sha256: Sha256,
+    uriEscapePath: false,
+    credentials,
+  });
+  const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+  const signString = (text: string) => signer.sign(text, { signingDate: now });
+
+  async function signedRequest(trailerValue: string, tamperTrailer = false): Promise<IncomingMessage> {
+    const headers: Record<string, string> = {
+      host: 'localhost',
+      'x-amz-date': longDate,
+      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+      'x-amz-decoded-content-length': '11',
+      'content-encoding': 'aws-chunked',
+    };
+    const signed = await signer.sign(
+      { method: 'PUT', protocol: 'http:', hostname: 'localhost', path: '/b/k', query: {}, headers },
+      { signingDate: now },
+    );
+    const seed = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1] ?? '';
+    let previous = seed;
+    const frames: Buffer[] = [];
+    for (const data of [Buffer.from('hello'), Buffer.from(' world'), Buffer.alloc(0)]) {
+      const signature = await signString(
+        ['AWS4-HMAC-SHA256-PAYLOAD', longDate, scope, previous, sha(''), sha(data)].join('\n'),
+      );
+      frames.push(Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`), data);
+      if (data.length) frames.push(Buffer.from('\r\n'));
+      previous = signature;
+    }
+    const trailer = `x-amz-checksum-crc32:${trailerValue}\n`;
+    const trailerSignature = await signString(
+      ['AWS4-HMAC-SHA256-TRAILER', longDate, scope, previous, sha(tamperTrailer ? 'x' : trailer)].join('\n'),
+    );
+    frames.push(
+      Buffer.from(`x-amz-checksum-crc32:${trailerValue}\r\nx-amz-trailer-signature:${trailerSignature}\r\n\r\n`),
+    );
+    return request(Buffer.concat(frames), { ...headers, authorization: String(signed.headers.authorization) }, '/b/k');
+  }
+
+  it('verifies chunk and trailer signatures and the trailing CRC32', async () => {
+    const req = await signedRequest('DUoRhQ==');
+    const verified = await verifySigV4(
+      req,
+      new URL('http://localhost/b/k'),
+      'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+      credentials,
+      { now },
+    );
+    const payload = openPayload(req, verified);
+    expect((await drain(payload.body)).toString()).toBe('hello world');
+    expect(payload.checksums).toEqual({ 'x-amz-checksum-crc32': 'DUoRhQ==' });
+  });
+
+  it('rejects a forged trailer signature', async () => {
+    const req = await signedRequest('DUoRhQ==', true);
+    const verified = await verifySigV4(
+      req,
+      new URL('http://localhost/b/k'),
+      'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+      credentials,
+      { now },
+    );
+    await expect(drain(openPayload(req, verified).body)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
   });
 });

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { describe, expect, it } from 'vitest';
+import { bucketOfHost } from './s3/routing.js';
+import { verifySigV4 } from './sigv4.js';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+async function signedJsonRequest(body: string, secret = 'test'): Promise<IncomingMessage> {
+  const signer = new SignatureV4({
+    service: 'lambda',
+    region: 'eu-west-1',
+    sha256: Sha256,
+    credentials: { accessKeyId: 'test', secretAccessKey: secret },
+  });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 4566,
+    path: '/2015-03-31/functions/my%3Afn/invocations',
+    query: { Qualifier: 'a b' },
+    headers: { host: '127.0.0.1:4566', 'content-type': 'application/json', 'x-amz-user-agent': 'x' },
+    body,
+  });
+  return {
+    method: 'POST',
+    url: '/2015-03-31/functions/my%3Afn/invocations?Qualifier=a%20b',
+    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+  } as unknown as IncomingMessage;
+}
+
+describe('verifySigV4 for JSON services', () => {
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('accepts a body-hash signature from the SDK signer (path encoded twice, query re-encoded)', async () => {
+    const req = await signedJsonRequest('{"a":1}');
+    const scope = await verifySigV4(req, new URL(`http://x${req.url}`), hash('{"a":1}'), credentials);
+    expect(scope).toMatchObject({ region: 'eu-west-1', service: 'lambda', accessKeyId: 'test' });
+  });
+
+  it('rejects a different body, a wrong secret, and no signature unless anonymous', async () => {
+    const req = await signedJsonRequest('{"a":1}');
+    await expect(verifySigV4(req, new URL(`http://x${req.url}`), hash('{"a":2}'), credentials)).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      status: 403,
+    });
+    const forged = await signedJsonRequest('{}', 'other');
+    await expect(verifySigV4(forged, new URL(`http://x${forged.url}`), hash('{}'), credentials)).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    });
+    const bare = { method: 'GET', url: '/', headers: {} } as unknown as IncomingMessage;
+    await expect(verifySigV4(bare, new URL('http://x/'), hash(''), credentials)).rejects.toMatchObject({
+      code: 'AccessDenied',
+    });
+    expect(await verifySigV4(bare, new URL('http://x/'), hash(''), credentials, { anonymous: true })).toBeUndefined();
+  });
+
+  it('rejects requests signed too long ago', async () => {
+    const req = await signedJsonRequest('{}');
+    const later = new Date(Date.now() + 20 * 60 * 1000);
+    await expect(
+      verifySigV4(req, new URL(`http://x${req.url}`), hash('{}'), credentials, { now: later }),
+    ).rejects.toMatchObject({
+      code: 'AccessDenied',
+    });
+  });
+});
+
+describe('virtual-hosted bucket names', () => {
+  it('reads the bucket from localhost and AWS-style hosts only', () => {
+    expect(bucketOfHost('photos.localhost:4566')).toBe('photos');
+    expect(bucketOfHost('my.dotted.bucket.s3.localhost')).toBe('my.dotted.bucket');
+    expect(bucketOfHost('logs.s3.us-east-1.amazonaws.com')).toBe('logs');
+    expect(bucketOfHost('s3.localhost:4566')).toBeUndefined();
+    expect(bucketOfHost('s3.us-east-1.amazonaws.com')).toBeUndefined();
+    expect(bucketOfHost('localhost:4566')).toBeUndefined();
+    expect(bucketOfHost('127.0.0.1:4566')).toBeUndefined();
+  });
+});
