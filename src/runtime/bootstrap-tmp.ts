@@ -46,19 +46,25 @@ const PATH_FIRST_CB_ONLY = ['exists', 'watchFile', 'unwatchFile', 'createReadStr
 const PATH_BOTH = ['rename', 'copyFile', 'link', 'symlink', 'cp'];
 const WRITE_BY_PATH = new Set(['appendFile', 'writeFile']);
 
-/** Remaps `/tmp` paths in `fs` to `tmpDir` and caps what is written there at `limitBytes`. */
-export function isolateTmp(tmpDir: string, limitBytes: number, codeDir: string): void {
+/**
+ * Installs the `fs` wrappers (in a blank runtime, before any function is known) and returns the
+ * function that points them at one environment's directory: `/tmp` paths remap to `tmpDir`, and
+ * writes there are capped at `limitBytes`. Until then the wrappers pass everything through.
+ */
+export function isolateTmp(): (tmpDir: string, limitBytes: number, codeDir: string) => void {
+  let tmpDir = '';
+  let limitBytes = Number.POSITIVE_INFINITY;
   // Real directories that may themselves lie under /tmp (a data dir or package in a temp dir) keep their paths.
-  const keep = [tmpDir, codeDir].filter((dir) => dir.startsWith('/tmp/')).map((dir) => `${dir}/`);
+  let keep: string[] = [];
   const remap = (p: unknown): unknown => {
     if (typeof p === 'string') {
-      if (p !== '/tmp' && !p.startsWith('/tmp/')) return p;
+      if (tmpDir === '' || (p !== '/tmp' && !p.startsWith('/tmp/'))) return p;
       return keep.some((dir) => p.startsWith(dir) || `${p}/` === dir) ? p : tmpDir + p.slice(4);
     }
     if (p instanceof URL && p.protocol === 'file:') return remap(fileURLToPath(p));
     return p;
   };
-  const inTmp = (p: unknown) => typeof p === 'string' && (p === tmpDir || p.startsWith(`${tmpDir}/`));
+  const inTmp = (p: unknown) => tmpDir !== '' && typeof p === 'string' && (p === tmpDir || p.startsWith(`${tmpDir}/`));
   const lstatSync = fs.lstatSync;
   const readdirSync = fs.readdirSync;
   const usage = (dir: string): number => {
@@ -143,6 +149,11 @@ export function isolateTmp(tmpDir: string, limitBytes: number, codeDir: string):
     };
   }
   syncBuiltinESMExports();
+  return (dir, limit, codeDir) => {
+    tmpDir = dir;
+    limitBytes = limit;
+    keep = [dir, codeDir].filter((path) => path.startsWith('/tmp/')).map((path) => `${path}/`);
+  };
 }
 
 function sizeOf(data: unknown): number {

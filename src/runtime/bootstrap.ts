@@ -24,6 +24,7 @@ const send = (message: ChildMessage, callback?: () => void) => {
 };
 const logs = captureLogs((line) => send({ t: 'log', l: line }));
 
+const pointTmpAt = isolateTmp();
 let handler: Handler | undefined;
 let fn: InitMessage | undefined;
 let logStreamName = '';
@@ -59,7 +60,7 @@ async function init(message: InitMessage): Promise<boolean> {
   Object.assign(process.env, message.env);
   (Module as unknown as { _initPaths(): void })._initPaths(); // NODE_PATH changed
   process.chdir(message.codeDir);
-  isolateTmp(message.tmpDir, message.tmpLimitBytes, message.codeDir);
+  pointTmpAt(message.tmpDir, message.tmpLimitBytes, message.codeDir);
   let error: FunctionErrorShape | undefined;
   try {
     handler = await loadHandler(message.codeDir, message.handler);
