@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,33 +62,39 @@ describe('lambdata function commands', () => {
   });
 
   it('exits 2 on usage errors and 1 when the server refuses', async () => {
-    expect((await lambdata('deploy', 'only-name')).code).toBe(2);
-    expect((await lambdata('invoke', 'echo', '{not json')).code).toBe(2);
-    const noHandler = await lambdata('deploy', 'nohandler', lambdaFixture('echo'));
+    const [onlyName, badJson, noHandler, help] = await Promise.all([
+      lambdata('deploy', 'only-name'),
+      lambdata('invoke', 'echo', '{not json'),
+      lambdata('deploy', 'nohandler', lambdaFixture('echo')),
+      lambdata('deploy', '--help'),
+    ]);
+    expect(onlyName.code).toBe(2);
+    expect(badJson.code).toBe(2);
     expect(noHandler.code).toBe(1);
     expect(noHandler.stderr).toContain('InvalidParameterValueException');
-    const help = await lambdata('deploy', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: lambdata deploy');
   });
 
   it('invokes, printing the payload to stdout and the log tail to stderr', async () => {
-    const out = await lambdata('invoke', 'echo', '{"k":"v"}', '--tail');
+    const [out, v1] = await Promise.all([
+      lambdata('invoke', 'echo', '{"k":"v"}', '--tail'),
+      lambdata('invoke', 'echo', '--qualifier', '1'),
+    ]);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ event: { k: 'v' }, release: 2 });
     expect(out.stderr).toContain('START RequestId:');
     expect(out.stderr).toContain('REPORT RequestId:');
-
-    const v1 = await lambdata('invoke', 'echo', '--qualifier', '1');
     expect(JSON.parse(v1.stdout)).toMatchObject({ version: '1' });
   });
 
   it('exits 1 on a function error, naming the error type and message', async () => {
-    await lambdata('deploy', 'failing', lambdaFixture('echo'), '--handler', 'index.handler');
-    const out = await lambdata('invoke', 'failing', '{"fail":"kaput"}');
+    const deployed = await lambdata('deploy', 'failing', lambdaFixture('echo'), '--handler', 'index.handler');
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    const [out, missing] = await Promise.all([lambdata('invoke', 'failing', '{"fail":"kaput"}'), lambdata('invoke', 'nope')]);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('TypeError: kaput');
-    const missing = await lambdata('invoke', 'nope');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('ResourceNotFoundException');
   });
@@ -100,13 +106,45 @@ describe('lambdata function commands', () => {
     expect(out.stdout).toMatch(/^REPORT RequestId: /m);
   });
 
+  it('follows log lines live until interrupted', async () => {
+    const child = spawn(process.execPath, [BIN, '--endpoint', server.url, 'logs', 'echo', '--follow', '--limit', '1'], {
+      env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' },
+    });
+    let stdout = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!stdout.includes(text)) return;
+          child.stdout.off('data', onData);
+          resolve();
+        };
+        const onData = (chunk: Buffer) => {
+          stdout += chunk.toString();
+          check();
+        };
+        child.stdout.on('data', onData);
+        check();
+      });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const orExit = (wait: Promise<void>) =>
+      Promise.race([wait, exited.then((code) => Promise.reject(new Error(`logs --follow exited early (${code})`)))]);
+    try {
+      await orExit(seen('REPORT RequestId:')); // the replayed last line
+      await engine.invocations.invoke({ functionName: 'echo', payload: '{"live":true}' });
+      await orExit(seen('echo v2 got {"live":true}'));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('lists functions as a table or JSON, and lists versions', async () => {
-    const table = await lambdata('functions', 'ls');
+    const [table, jsonOut] = await Promise.all([lambdata('functions', 'ls'), lambdata('functions', 'ls', '--json')]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+VERSION\s+RUNTIME/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['echo', 'failing']);
-    const json = JSON.parse((await lambdata('functions', 'ls', '--json')).stdout);
+    const json = JSON.parse(jsonOut.stdout);
     expect(json.map((f: { name: string }) => f.name)).toEqual(['echo', 'failing']);
 
     // Nothing changed since version 1, so publishing again returns it, as AWS does.
@@ -118,13 +156,15 @@ describe('lambdata function commands', () => {
   });
 
   it('summarises billing per function', async () => {
-    const json = JSON.parse((await lambdata('billing', '--json')).stdout);
+    const [jsonOut, table] = await Promise.all([lambdata('billing', '--json'), lambdata('billing', '--function', 'echo')]);
+    const json = JSON.parse(jsonOut.stdout);
     expect(json.invocations).toBeGreaterThanOrEqual(3);
     expect(json.byFunction.map((f: { functionName: string }) => f.functionName)).toContain('echo');
-    const table = await lambdata('billing', '--function', 'echo');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^FUNCTION\s+INVOCATIONS\s+BILLED MS\s+GB-S\s+COST/);
-    expect(table.stdout).toMatch(/^TOTAL\s+2\s/m);
+    // echo ran three times: --tail, --qualifier 1, and the live one while following logs.
+    expect(table.stdout).toMatch(/^TOTAL\s+3\s/m);
+    expect(table.stdout).toMatch(/^echo\s+3\s/m);
   });
 
   it('lists, replays and removes dead letters of failed async events', async () => {
@@ -136,15 +176,18 @@ describe('lambdata function commands', () => {
       if (Date.now() > deadline) throw new Error('no dead letter arrived');
       await new Promise((r) => setTimeout(r, 50));
     }
-    const ls = await lambdata('dlq', 'ls', '--function', 'failing', '--json');
+    const [ls, table, usage] = await Promise.all([
+      lambdata('dlq', 'ls', '--function', 'failing', '--json'),
+      lambdata('dlq', 'ls'),
+      lambdata('dlq', 'replay'),
+    ]);
     const [letter] = JSON.parse(ls.stdout);
     expect(letter).toMatchObject({ functionName: 'failing', errorType: 'TypeError' });
-    const table = await lambdata('dlq', 'ls');
+    expect(usage.code).toBe(2);
     expect(table.stdout).toContain(letter.id);
     const rm = await lambdata('dlq', 'rm', letter.id);
     expect(rm.code).toBe(0);
     expect(engine.invocations.deadLetters.list({ functionName: 'failing' })).toEqual([]);
-    expect((await lambdata('dlq', 'replay')).code).toBe(2);
   });
 
   it('shows and removes a function', async () => {

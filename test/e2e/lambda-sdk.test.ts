@@ -12,6 +12,7 @@ import {
   GetFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
+  InvokeAsyncCommand,
   InvokeCommand,
   LambdaClient,
   ListFunctionsCommand,
@@ -149,6 +150,14 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     expect(queued.StatusCode).toBe(202);
     const dry = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' }));
     expect(dry.StatusCode).toBe(204);
+    const legacy = await lambda.send(new InvokeAsyncCommand({ FunctionName: 'echo', InvokeArgs: Buffer.from('{}') }));
+    expect(legacy.Status).toBe(202);
+  });
+
+  it('passes X-Amz-Client-Context to the handler', async () => {
+    const clientContext = Buffer.from(JSON.stringify({ custom: { app: 'tests' } })).toString('base64');
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', ClientContext: clientContext }));
+    expect(decode(out.Payload).clientContext).toMatchObject({ custom: { app: 'tests' } });
   });
 
   it('updates code and configuration, publishes versions and invokes a version by qualifier', async () => {
