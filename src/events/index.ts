@@ -8,3 +8,5 @@ export {
 export { Schedules } from './schedules.js';
 export { parseScheduleExpression, type ScheduleExpression } from './cron.js';
 export type { MappingConfig, MappingInput, MappingPatch, MappingStatus, MappingView } from './mapping-types.js';
+export type { Schedule, ScheduleInput } from './schedules.js';
+export { type FunctionUrlConfig, FunctionUrlConfigs, type UrlRequest, type UrlResponse, urlEvent, urlResponse } from './function-urls.js';

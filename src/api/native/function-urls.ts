@@ -1,4 +1,56 @@
-import type { Route } from '../router.js';
+import { randomBytes } from 'node:crypto';
+import type { Engine } from '../../engine.js';
+import { urlEvent, urlResponse } from '../../events/index.js';
+import { describeError, readBody } from '../http.js';
+import type { Route, RouteContext } from '../router.js';
 
-/** SHELL — native routes of this part. */
-export const routes: Route[] = [];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const apiIds = new WeakMap<Engine, string>();
+
+/**
+ * Function URLs: every request to `/_lambdata/url/:function/<path>` invokes the function
+ * synchronously with the function URL (payload 2.0) event and answers with its mapped response.
+ */
+export const routes: Route[] = METHODS.flatMap((method) => [
+  { method, path: '/url/:function', handler: serveUrl },
+  { method, path: '/url/:function/:path*', handler: serveUrl },
+]);
+
+async function serveUrl({ engine, req, res, url, params, requestId }: RouteContext): Promise<void> {
+  let apiId = apiIds.get(engine);
+  if (!apiId) apiIds.set(engine, (apiId = randomBytes(16).toString('hex').slice(0, 32)));
+  try {
+    const body = await readBody(req, 6 * 1024 * 1024);
+    const event = urlEvent({
+      method: req.method ?? 'GET',
+      rawPath: `/${params.path ?? ''}`,
+      rawQueryString: url.search.slice(1),
+      headers: req.headers,
+      body,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      requestId,
+      domainName: req.headers.host ?? '127.0.0.1',
+      apiId,
+      protocol: `HTTP/${req.httpVersion}`,
+    });
+    const result = await engine.invocations.invoke({
+      functionName: params.function as string,
+      payload: JSON.stringify(event),
+      invocationType: 'RequestResponse',
+      trigger: 'url',
+    });
+    const response = urlResponse(result.payload, result.functionError);
+    res.writeHead(response.statusCode, { ...response.headers, 'content-length': response.body.length, 'x-amzn-requestid': requestId });
+    res.end(response.body);
+  } catch (err) {
+    const { status, code, message } = describeError(err);
+    const mapped = status === 404 || status === 429 || status === 413 ? status : 502;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const text = JSON.stringify({ Message: mapped === 502 ? 'Internal Server Error' : message, Code: code });
+    res.writeHead(mapped, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+    res.end(text);
+  }
+}

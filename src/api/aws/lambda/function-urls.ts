@@ -1,7 +1,62 @@
-import { sendJson } from '../../http.js';
+import type { Engine } from '../../../engine.js';
+import { type FunctionUrlConfig, FunctionUrlConfigs } from '../../../events/index.js';
+import { readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { sendLambdaError, UnknownOperation } from './errors.js';
 
-/** SHELL — handles this part of the Lambda REST API; the Lambda adapter delegates to it. */
-export async function handle({ res }: AwsRequestContext): Promise<void> {
-  sendJson(res, 501, { Type: 'User', message: 'Not implemented yet' });
+const configs = new WeakMap<Engine, FunctionUrlConfigs>();
+
+/**
+ * The function URL part of the Lambda REST API: `/2021-10-31/functions/{name}/url`
+ * (POST create, GET, PUT update, DELETE). The URL points at `/_lambdata/url/{name}/`.
+ */
+export async function handle({ engine, req, res, url, requestId }: AwsRequestContext): Promise<void> {
+  const method = req.method ?? 'GET';
+  const headers = { 'x-amzn-RequestId': requestId };
+  try {
+    const m = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(url.pathname);
+    if (!m) throw new UnknownOperation(method, url.pathname);
+    let store = configs.get(engine);
+    if (!store) configs.set(engine, (store = new FunctionUrlConfigs(engine.context)));
+    const fn = engine.functions.get(decodeURIComponent(m[1] as string));
+    const base = `http://${req.headers.host ?? new URL(engine.context.endpoint()).host}`;
+    const wire = (c: FunctionUrlConfig) => toWire(c, fn.arn, base);
+    if (method === 'POST') {
+      const body = await readJson<Record<string, unknown>>(req);
+      sendJson(res, 201, wire(store.create(fn.name, inputOf(body))), headers);
+    } else if (method === 'GET') {
+      sendJson(res, 200, wire(store.get(fn.name)), headers);
+    } else if (method === 'PUT') {
+      const body = await readJson<Record<string, unknown>>(req);
+      sendJson(res, 200, wire(store.update(fn.name, inputOf(body))), headers);
+    } else if (method === 'DELETE') {
+      store.delete(fn.name);
+      res.writeHead(204, headers);
+      res.end();
+    } else {
+      throw new UnknownOperation(method, url.pathname);
+    }
+  } catch (err) {
+    sendLambdaError(res, err, requestId);
+  }
+}
+
+function inputOf(body: Record<string, unknown>) {
+  return {
+    authType: body.AuthType as string | undefined,
+    cors: body.Cors as Record<string, unknown> | undefined,
+    invokeMode: body.InvokeMode as string | undefined,
+  };
+}
+
+function toWire(c: FunctionUrlConfig, functionArn: string, base: string): Record<string, unknown> {
+  return {
+    FunctionUrl: `${base}/_lambdata/url/${c.functionName}/`,
+    FunctionArn: functionArn,
+    AuthType: c.authType,
+    ...(c.cors ? { Cors: c.cors } : {}),
+    CreationTime: new Date(c.createdAt).toISOString(),
+    LastModifiedTime: new Date(c.modifiedAt).toISOString(),
+    InvokeMode: c.invokeMode,
+  };
 }
