@@ -144,6 +144,13 @@ describe('runtime: handler styles, context, errors', () => {
     expect(result.lines.some((line) => line.includes('\tERROR\tUnhandled Promise Rejection \t'))).toBe(true);
   });
 
+  it('answers null for a synchronous handler that never calls back, once its event loop is empty', async () => {
+    const result = await invoke(harness.pool, fn('index.syncNoCallback', { codeDir: CJS }));
+    expect(result.outcome).toBe('success');
+    expect(result.payload?.toString()).toBe('null');
+    expect(result.lines.map((line) => line.split('\t').slice(2).join('\t'))).toEqual(['INFO\tlater']);
+  });
+
   it('reports an exception thrown after the handler returned as unhandled and replaces the environment', async () => {
     const version = fn('index.lateCrash');
     const first = await invoke(harness.pool, version);
