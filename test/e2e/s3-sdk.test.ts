@@ -12,6 +12,10 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketCorsCommand,
+  GetBucketLocationCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -20,9 +24,11 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -341,11 +347,93 @@ describe('multipart', () => {
     const end = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'big', Range: `bytes=${first.length - 1}-` }));
     expect(await end.Body?.transformToString()).toBe('atail');
 
+    const copy = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied' }));
+    const copied = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: 'mpu',
+        Key: 'copied',
+        UploadId: copy.UploadId,
+        PartNumber: 1,
+        CopySource: 'mpu/big',
+        CopySourceRange: `bytes=${first.length - 2}-${first.length + 3}`,
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'mpu',
+        Key: 'copied',
+        UploadId: copy.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult?.ETag }] },
+      }),
+    );
+    const copiedBody = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'copied' }));
+    expect(await copiedBody.Body?.transformToString()).toBe('aatail');
+
     const other = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'gone' }));
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'mpu', Key: 'gone', UploadId: other.UploadId }));
     expect(
       await errorCode(s3.send(new ListPartsCommand({ Bucket: 'mpu', Key: 'gone', UploadId: other.UploadId }))),
     ).toBe('NoSuchUpload');
+  });
+});
+
+describe('configuration', () => {
+  it('round-trips Lambda notification configurations with key filters', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'notes' }));
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:thumbs';
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: 'notes',
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Id: 'images',
+              LambdaFunctionArn: arn,
+              Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:Delete'],
+              Filter: {
+                Key: {
+                  FilterRules: [
+                    { Name: 'prefix', Value: 'in/' },
+                    { Name: 'suffix', Value: '.jpg' },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+    expect(engine.notifications.getConfiguration('notes').lambdaFunctionConfigurations).toMatchObject([
+      { id: 'images', functionArn: arn, filter: { prefix: 'in/', suffix: '.jpg' } },
+    ]);
+    const got = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'notes' }));
+    expect(got.LambdaFunctionConfigurations).toEqual([
+      {
+        Id: 'images',
+        LambdaFunctionArn: arn,
+        Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:Delete'],
+        Filter: {
+          Key: {
+            FilterRules: [
+              { Name: 'Prefix', Value: 'in/' },
+              { Name: 'Suffix', Value: '.jpg' },
+            ],
+          },
+        },
+      },
+    ]);
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'notes', NotificationConfiguration: {} }));
+    const cleared = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'notes' }));
+    expect(cleared.LambdaFunctionConfigurations ?? []).toEqual([]);
+  });
+
+  it('answers location, versioning and "not configured" sub-resources', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'conf' }));
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: 'conf' }));
+    expect(location.LocationConstraint ?? '').toBe('');
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: 'conf' }));
+    expect(versioning.Status).toBeUndefined();
+    expect(await errorCode(s3.send(new GetBucketCorsCommand({ Bucket: 'conf' })))).toBe('NoSuchCORSConfiguration');
   });
 });
 
