@@ -1,7 +1,8 @@
 /**
- * One execution environment: a child process running the Node bootstrap, serving one function
- * version, one invocation at a time, over a private IPC channel. It enforces the timeout, turns a
- * crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
+ * One execution environment: a child process serving one function version, one invocation at a
+ * time — the Node bootstrap over a private IPC channel, or a custom runtime's `bootstrap` over the
+ * Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns a crash, an exit or
+ * a kill into AWS's error shapes, and routes the function's log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ interface Pending {
   requestId: string;
   started: number;
   initMs: number | null;
+  cold: boolean;
   timer: NodeJS.Timeout | undefined;
   fatal?: FunctionErrorShape;
 }
@@ -179,6 +181,7 @@ export class Environment {
       requestId: request.requestId,
       started: this.busySince,
       initMs: null,
+      cold: !armNow,
       timer: undefined,
     };
     this.#current = pending;
@@ -222,7 +225,7 @@ export class Environment {
           durationMs: message.ms,
           initDurationMs: pending.initMs,
           maxMemoryUsedMb,
-          coldStart: pending.initMs !== null,
+          coldStart: pending.cold,
         });
         return;
       }
@@ -271,7 +274,7 @@ export class Environment {
       durationMs: outcome === 'timeout' ? Math.max(elapsed, fn.timeoutS * 1000) : elapsed,
       initDurationMs: pending.initMs,
       maxMemoryUsedMb,
-      coldStart: pending.initMs !== null,
+      coldStart: pending.cold,
     };
   }
 
