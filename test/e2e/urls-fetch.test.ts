@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateFunctionUrlConfigCommand, DeleteFunctionUrlConfigCommand, GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+
+const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+
+describe('function URLs', () => {
+  let dataDir: string;
+  let engine: Engine;
+  let server: RunningServer;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'lambdata-urls-'));
+    engine = await createEngine({ dataDir });
+    server = await startServer(engine, { port: 0 });
+    await engine.functions.create({
+      name: 'web',
+      handler: 'index.handler',
+      code: { dir: fileURLToPath(new URL('../fixtures/events/web', import.meta.url)) },
+    });
+    const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    try {
+      const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' }));
+      base = created.FunctionUrl as string;
+      expect(base).toBe(`${server.url}/_lambdata/url/web/`);
+      expect((await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).AuthType).toBe('NONE');
+      await expect(lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' }))).rejects.toMatchObject({
+        name: 'ResourceConflictException',
+      });
+    } finally {
+      lambda.destroy();
+    }
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await engine?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('passes a GET with query and cookies as the payload 2.0 event and maps status, headers and cookies', async () => {
+    const res = await fetch(`${base}items/42?color=red&color=blue&size=L`, { headers: { cookie: 'a=1; b=2', 'X-Trace': 't1', 'user-agent': 'tester' } });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-custom')).toBe('yes');
+    expect(res.headers.getSetCookie()).toEqual(['session=abc; Path=/', 'theme=dark']);
+    const event = await res.json();
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/items/42',
+      rawQueryString: 'color=red&color=blue&size=L',
+      cookies: ['a=1', 'b=2'],
+      queryStringParameters: { color: 'red,blue', size: 'L' },
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: 'anonymous',
+        http: { method: 'GET', path: '/items/42', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'tester' },
+        routeKey: '$default',
+        stage: '$default',
+        timeEpoch: expect.any(Number),
+        time: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+      },
+    });
+    expect(event.headers['x-trace']).toBe('t1');
+    expect(event.headers.cookie).toBeUndefined();
+    expect(event.body).toBeUndefined();
+  });
+
+  it('passes a POST body, base64-encoding binary bodies', async () => {
+    const text = await (await fetch(`${base}submit`, { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } })).json();
+    expect(text).toMatchObject({ body: '{"n":1}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } });
+    const bytes = Buffer.from([0, 200, 255]);
+    const binary = await (await fetch(`${base}upload`, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } })).json();
+    expect(binary).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+  });
+
+  it('maps bare results to 200 JSON, base64 bodies to bytes, and function errors to 502', async () => {
+    const plain = await fetch(`${base}plain`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect(await plain.json()).toEqual({ hello: 'world' });
+    const binary = await fetch(`${base}binary`);
+    expect(Buffer.from(await binary.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 255]));
+    const failed = await fetch(`${base}fail`);
+    expect(failed.status).toBe(502);
+  });
+
+  it('deletes the URL configuration', async () => {
+    const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    try {
+      await lambda.send(new DeleteFunctionUrlConfigCommand({ FunctionName: 'web' }));
+      await expect(lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      lambda.destroy();
+    }
+  });
+});
