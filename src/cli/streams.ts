@@ -1,4 +1,124 @@
-import type { Command } from './command.js';
+/** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
+import { parseArgs } from 'node:util';
+import { type CliContext, type Command, UsageError } from './command.js';
 
-/** SHELL — CLI commands of this part. */
-export const commands: Record<string, Command> = {};
+const USAGE = `lambdata streams <subcommand>
+  create <name> [--shards N]            create a stream (default 1 shard)
+  ls                                    list streams
+  describe <name>                       shards, record counts and age of the newest record
+  rm <name>                             delete a stream and its records
+  put <name> <data> [--key pk]          append one record (data as UTF-8 text)
+  tail <name> [--from trim|latest]      print records as they arrive (Ctrl-C to stop)`;
+
+interface StreamSummary {
+  name: string;
+  openShards: number;
+  retentionHours: number;
+}
+
+interface TailedRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  text: string;
+}
+
+/** `lambdata streams …` */
+const streams: Command = {
+  summary: 'Kinesis-like streams: create, ls, describe, rm, put, tail',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        shards: { type: 'string' },
+        key: { type: 'string', short: 'k' },
+        from: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [sub, name, data] = positionals;
+    if (values.help || !sub) {
+      ctx.out(`usage: ${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    const path = (suffix = '') => `/streams/${encodeURIComponent(need(name, `${sub} needs a stream name`))}${suffix}`;
+    switch (sub) {
+      case 'create': {
+        const shards = values.shards === undefined ? 1 : Number(values.shards);
+        if (!Number.isInteger(shards) || shards < 1) throw new UsageError('--shards must be a positive integer');
+        await ctx.client.post('/streams', { name: need(name, 'create needs a stream name'), shards });
+        ctx.out(`created stream ${name} with ${shards} shard${shards === 1 ? '' : 's'}\n`);
+        return 0;
+      }
+      case 'ls': {
+        const { streams: list } = await ctx.client.get<{ streams: StreamSummary[] }>('/streams');
+        if (values.json) ctx.out(`${JSON.stringify(list, null, 2)}\n`);
+        else for (const s of list) ctx.out(`${s.name}\t${s.openShards} shards\t${s.retentionHours}h retention\n`);
+        return 0;
+      }
+      case 'describe': {
+        ctx.out(`${JSON.stringify(await ctx.client.get(path()), null, 2)}\n`);
+        return 0;
+      }
+      case 'rm': {
+        await ctx.client.delete(path());
+        ctx.out(`deleted stream ${name}\n`);
+        return 0;
+      }
+      case 'put': {
+        if (data === undefined) throw new UsageError('put needs <name> <data>');
+        const out = await ctx.client.post<{ shardId: string; sequenceNumber: string }>(path('/records'), {
+          data,
+          ...(values.key ? { partitionKey: values.key } : {}),
+        });
+        ctx.out(`${out.shardId}\t${out.sequenceNumber}\n`);
+        return 0;
+      }
+      case 'tail':
+        return tail(ctx, path(`/tail?from=${tailFrom(values.from)}`), values.json ?? false);
+      default:
+        throw new UsageError(`unknown subcommand '${sub}'`);
+    }
+  },
+};
+
+/** Every command of this module. */
+export const commands: Record<string, Command> = { streams };
+
+async function tail(ctx: CliContext, path: string, json: boolean): Promise<number> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await ctx.client.stream(
+      path,
+      (event, data) => {
+        if (event === 'end') return false;
+        if (event !== 'record') return true;
+        const r = data as TailedRecord;
+        ctx.out(json ? `${JSON.stringify(r)}\n` : `${r.shardId}\t${r.sequenceNumber}\t${r.partitionKey}\t${r.text}\n`);
+        return true;
+      },
+      abort.signal,
+    );
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}
+
+function tailFrom(from: string | undefined): string {
+  if (from === undefined || from === 'latest') return 'latest';
+  if (from === 'trim' || from === 'trim-horizon') return 'trim';
+  throw new UsageError('--from must be trim or latest');
+}
+
+function need(value: string | undefined, message: string): string {
+  if (!value) throw new UsageError(message);
+  return value;
+}

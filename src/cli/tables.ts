@@ -1,4 +1,127 @@
-import type { Command } from './command.js';
+/** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
+import { parseArgs } from 'node:util';
+import { ApiError } from './client.js';
+import { type Command, UsageError } from './command.js';
 
-/** SHELL — CLI commands of this part. */
-export const commands: Record<string, Command> = {};
+const USAGE = `lambdata tables <subcommand>
+  create <name> --pk id[:S|N] [--sk sort[:S|N]] [--stream NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY]
+  ls                                    list tables
+  describe <name>                       key schema, item count, stream ARN
+  rm <name>                             delete a table and its items
+  put <name> '<json item>'              write an item (plain JSON)
+  get <name> '<json key>'               print one item (exit 1 when absent)
+  scan <name> [--limit N]               print items, one JSON line each`;
+
+const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
+
+interface TableSummary {
+  name: string;
+  itemCount: number;
+  streamArn?: string;
+}
+
+/** `lambdata tables …` */
+const tables: Command = {
+  summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        pk: { type: 'string' },
+        sk: { type: 'string' },
+        stream: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [sub, name, body] = positionals;
+    if (values.help || !sub) {
+      ctx.out(`usage: ${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    const path = (suffix = '') => `/tables/${encodeURIComponent(need(name, `${sub} needs a table name`))}${suffix}`;
+    switch (sub) {
+      case 'create': {
+        if (!values.pk) throw new UsageError('create needs --pk name[:S|N]');
+        if (values.stream && !VIEW_TYPES.includes(values.stream)) throw new UsageError(`--stream must be one of ${VIEW_TYPES.join(', ')}`);
+        await ctx.client.post('/tables', {
+          name: need(name, 'create needs a table name'),
+          partitionKey: values.pk,
+          ...(values.sk ? { sortKey: values.sk } : {}),
+          ...(values.stream ? { stream: values.stream } : {}),
+        });
+        ctx.out(`created table ${name}\n`);
+        return 0;
+      }
+      case 'ls': {
+        const { tables: list } = await ctx.client.get<{ tables: TableSummary[] }>('/tables');
+        if (values.json) ctx.out(`${JSON.stringify(list, null, 2)}\n`);
+        else for (const t of list) ctx.out(`${t.name}\t${t.itemCount} items${t.streamArn ? '\tstream' : ''}\n`);
+        return 0;
+      }
+      case 'describe':
+        ctx.out(`${JSON.stringify(await ctx.client.get(path()), null, 2)}\n`);
+        return 0;
+      case 'rm':
+        await ctx.client.delete(path());
+        ctx.out(`deleted table ${name}\n`);
+        return 0;
+      case 'put':
+        await ctx.client.put(path('/items'), jsonArg(body, 'put needs <name> <json item>'));
+        return 0;
+      case 'get': {
+        try {
+          const { item } = await ctx.client.post<{ item: unknown }>(path('/get'), jsonArg(body, 'get needs <name> <json key>'));
+          ctx.out(`${JSON.stringify(item)}\n`);
+          return 0;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'ItemNotFound') {
+            ctx.err(`lambdata tables: no item with key ${body}\n`);
+            return 1;
+          }
+          throw err;
+        }
+      }
+      case 'scan': {
+        const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
+        if (!(limit > 0)) throw new UsageError('--limit must be a positive number');
+        let printed = 0;
+        let start: unknown;
+        do {
+          const pageSize = Math.min(1000, limit - printed);
+          const query = `?limit=${pageSize}${start ? `&start=${encodeURIComponent(JSON.stringify(start))}` : ''}`;
+          const page = await ctx.client.get<{ items: unknown[]; lastEvaluatedKey?: unknown }>(path(`/items${query}`));
+          for (const item of page.items) ctx.out(`${JSON.stringify(item)}\n`);
+          printed += page.items.length;
+          start = page.lastEvaluatedKey;
+        } while (start && printed < limit);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown subcommand '${sub}'`);
+    }
+  },
+};
+
+/** Every command of this module. */
+export const commands: Record<string, Command> = { tables };
+
+function jsonArg(text: string | undefined, message: string): Record<string, unknown> {
+  if (text === undefined) throw new UsageError(message);
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('expected a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`not valid JSON: ${text}`);
+  }
+}
+
+function need(value: string | undefined, message: string): string {
+  if (!value) throw new UsageError(message);
+  return value;
+}

@@ -306,6 +306,21 @@ export class StreamStore implements BackgroundService {
     };
   }
 
+  /** Per-shard record counts and the newest record (for dashboards and `lambdata streams`). @throws ResourceNotFound */
+  shardStats(name: string): Array<{ shardId: string; open: boolean; records: number; lastSequenceNumber?: string; lastArrivalTimestamp?: number }> {
+    const stream = this.#stream(name);
+    const count = this.#context.db.prepare('SELECT COUNT(*) FROM kinesis_records WHERE shard = ?').pluck();
+    return stream.shards.map((shard) => {
+      const tip = this.#lastInShard.get(shard.key) as { seq: number; arrived: number } | undefined;
+      return {
+        shardId: shard.shardId,
+        open: shard.endSeq === undefined,
+        records: Number(count.get(shard.key)),
+        ...(tip ? { lastSequenceNumber: formatSequence(tip.seq), lastArrivalTimestamp: tip.arrived } : {}),
+      };
+    });
+  }
+
   /** Changes the retention period (hours, 24..8760). @throws ResourceNotFound, InvalidStreamArgument */
   setRetention(name: string, hours: number, direction: 'increase' | 'decrease' | 'any' = 'any'): void {
     const stream = this.#stream(name);

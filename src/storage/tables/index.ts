@@ -13,3 +13,4 @@
 export { ConditionalCheckFailed, TableInUse, ValidationError } from './errors.js';
 export { formatChangeSequence, TableStore } from './table-store.js';
 export type * from './types.js';
+export { fromPlain, toPlain } from './plain-json.js';
