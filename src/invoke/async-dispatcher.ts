@@ -1,9 +1,9 @@
-import type { QueueStore } from '../storage/queues/index.js';
 import { LambdataError } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { functionArn, newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { Db } from '../state/db.js';
+import type { QueueStore } from '../storage/queues/index.js';
 import type { ConcurrencyLimiter, Slot } from './concurrency.js';
 import type { DeadLetterStore } from './dead-letters.js';
 import { type AttemptResponse, deliver, destinationRecord } from './destinations.js';
@@ -136,11 +136,14 @@ export class AsyncDispatcher {
     if (this.#timer && this.#timerAt <= next) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = next;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#pump();
-    }, Math.max(0, next - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#pump();
+      },
+      Math.max(0, next - Date.now()),
+    );
     this.#timer.unref?.();
   }
 
@@ -152,7 +155,10 @@ export class AsyncDispatcher {
       config = this.#deps.functions.settings(event.functionName).eventInvokeConfig;
     } catch (err) {
       if (err instanceof LambdataError && err.code === 'ResourceNotFoundException') {
-        this.#deps.log.warn('dropping async event of a deleted function', { requestId: event.id, functionName: event.functionName });
+        this.#deps.log.warn('dropping async event of a deleted function', {
+          requestId: event.id,
+          functionName: event.functionName,
+        });
         this.#deps.queue.remove(event.id);
         return;
       }
@@ -190,7 +196,15 @@ export class AsyncDispatcher {
     const attempt = event.attempts + 1;
     let execution: Execution;
     try {
-      execution = await this.#deps.run(fn, event.id, Buffer.from(event.payload), event.trigger, 'Event', attempt, event.clientContext);
+      execution = await this.#deps.run(
+        fn,
+        event.id,
+        Buffer.from(event.payload),
+        event.trigger,
+        'Event',
+        attempt,
+        event.clientContext,
+      );
     } finally {
       slot.release();
     }
@@ -214,8 +228,16 @@ export class AsyncDispatcher {
   }
 
   /** Final failure: the on-failure destination, or the dead-letter store when there is none or it fails. */
-  async #fail(event: QueuedEvent, fn: FunctionVersion, config: EventInvokeConfig, condition: FailureCondition, response?: AttemptResponse): Promise<void> {
-    const delivered = config.onFailure ? await this.#send(config.onFailure, event, fn, condition, event.attempts, response) : false;
+  async #fail(
+    event: QueuedEvent,
+    fn: FunctionVersion,
+    config: EventInvokeConfig,
+    condition: FailureCondition,
+    response?: AttemptResponse,
+  ): Promise<void> {
+    const delivered = config.onFailure
+      ? await this.#send(config.onFailure, event, fn, condition, event.attempts, response)
+      : false;
     let letter: DeadLetter | undefined;
     this.#deps.db.transaction(() => {
       if (!delivered) {
@@ -239,7 +261,13 @@ export class AsyncDispatcher {
       this.#deps.queue.remove(event.id);
     })();
     if (letter) this.deadLetterAdded.publish(letter);
-    this.#deps.log.info('async event failed', { requestId: event.id, functionName: event.functionName, condition, attempts: event.attempts, delivered });
+    this.#deps.log.info('async event failed', {
+      requestId: event.id,
+      functionName: event.functionName,
+      condition,
+      attempts: event.attempts,
+      delivered,
+    });
   }
 
   /** Sends a destination record; returns whether it was delivered. */

@@ -15,7 +15,14 @@ function context(): EngineContext {
   dirs.push(dataDir);
   const db = openDb(dataDir);
   dbs.push(db);
-  return { db, dataDir, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' }, endpoint: () => '', log: createLogger('test') };
+  return {
+    db,
+    dataDir,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    endpoint: () => '',
+    log: createLogger('test'),
+  };
 }
 
 function record(over: Partial<InvocationRecord>): InvocationRecord {

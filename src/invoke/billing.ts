@@ -69,7 +69,16 @@ export class Billing {
         `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(rec.requestId, rec.attempt, rec.functionName, rec.trigger, rec.startedAt, rec.billedDurationMs, rec.gbSeconds, rec.costUsd);
+      .run(
+        rec.requestId,
+        rec.attempt,
+        rec.functionName,
+        rec.trigger,
+        rec.startedAt,
+        rec.billedDurationMs,
+        rec.gbSeconds,
+        rec.costUsd,
+      );
   }
 
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */

@@ -27,7 +27,9 @@ export class DeadLetterStore {
   }
 
   get(id: string): DeadLetter | undefined {
-    const row = this.#db.prepare('SELECT letter FROM invoke_dead_letters WHERE id = ?').get(id) as { letter: string } | undefined;
+    const row = this.#db.prepare('SELECT letter FROM invoke_dead_letters WHERE id = ?').get(id) as
+      | { letter: string }
+      | undefined;
     return row ? (JSON.parse(row.letter) as DeadLetter) : undefined;
   }
 
@@ -36,7 +38,9 @@ export class DeadLetterStore {
     const rows = (
       filter.functionName === undefined
         ? this.#db.prepare('SELECT letter FROM invoke_dead_letters ORDER BY failed_at, id').all()
-        : this.#db.prepare('SELECT letter FROM invoke_dead_letters WHERE function_name = ? ORDER BY failed_at, id').all(filter.functionName)
+        : this.#db
+            .prepare('SELECT letter FROM invoke_dead_letters WHERE function_name = ? ORDER BY failed_at, id')
+            .all(filter.functionName)
     ) as Array<{ letter: string }>;
     return rows.map((row) => JSON.parse(row.letter) as DeadLetter);
   }

@@ -33,10 +33,15 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
     requestPayload: parseOrText(input.requestPayload),
   };
   if (input.response) {
-    const responseContext: Record<string, unknown> = { statusCode: 200, executedVersion: input.response.executedVersion };
+    const responseContext: Record<string, unknown> = {
+      statusCode: 200,
+      executedVersion: input.response.executedVersion,
+    };
     if (input.response.functionError) responseContext.functionError = input.response.functionError;
     record.responseContext = responseContext;
-    record.responsePayload = input.response.payload.length ? parseOrText(input.response.payload.toString('utf8')) : null;
+    record.responsePayload = input.response.payload.length
+      ? parseOrText(input.response.payload.toString('utf8'))
+      : null;
   }
   return record;
 }

@@ -60,20 +60,33 @@ export class EventQueue {
         `INSERT INTO invoke_async_events (id, function_name, qualifier, payload, trigger, client_context, enqueued_at, next_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(event.id, event.functionName, event.qualifier, event.payload, event.trigger, event.clientContext ?? null, event.enqueuedAt, event.enqueuedAt);
+      .run(
+        event.id,
+        event.functionName,
+        event.qualifier,
+        event.payload,
+        event.trigger,
+        event.clientContext ?? null,
+        event.enqueuedAt,
+        event.enqueuedAt,
+      );
   }
 
   /** Pending events due by `now`, oldest due first. */
   due(now: number, limit: number): QueuedEvent[] {
     const rows = this.#db
-      .prepare(`SELECT * FROM invoke_async_events WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, enqueued_at LIMIT ?`)
+      .prepare(
+        `SELECT * FROM invoke_async_events WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, enqueued_at LIMIT ?`,
+      )
       .all(now, limit) as Row[];
     return rows.map(fromRow);
   }
 
   /** When the next pending event falls due, if any. */
   nextDueAt(): number | undefined {
-    const row = this.#db.prepare(`SELECT MIN(next_at) AS at FROM invoke_async_events WHERE state = 'pending'`).get() as { at: number | null };
+    const row = this.#db
+      .prepare(`SELECT MIN(next_at) AS at FROM invoke_async_events WHERE state = 'pending'`)
+      .get() as { at: number | null };
     return row.at ?? undefined;
   }
 
@@ -83,17 +96,23 @@ export class EventQueue {
 
   /** Puts an event back to wait for capacity; throttles are not attempts. */
   throttle(id: string, nextAt: number): void {
-    this.#db.prepare(`UPDATE invoke_async_events SET state = 'pending', throttled = 1, next_at = ? WHERE id = ?`).run(nextAt, id);
+    this.#db
+      .prepare(`UPDATE invoke_async_events SET state = 'pending', throttled = 1, next_at = ? WHERE id = ?`)
+      .run(nextAt, id);
   }
 
   /** Makes throttled events due now (capacity was freed); returns how many. */
   wakeThrottled(now: number): number {
-    return this.#db.prepare(`UPDATE invoke_async_events SET next_at = ?, throttled = 0 WHERE state = 'pending' AND throttled = 1`).run(now).changes;
+    return this.#db
+      .prepare(`UPDATE invoke_async_events SET next_at = ?, throttled = 0 WHERE state = 'pending' AND throttled = 1`)
+      .run(now).changes;
   }
 
   /** Schedules another attempt after a failed one. */
   retry(id: string, attempts: number, nextAt: number): void {
-    this.#db.prepare(`UPDATE invoke_async_events SET state = 'pending', attempts = ?, next_at = ? WHERE id = ?`).run(attempts, nextAt, id);
+    this.#db
+      .prepare(`UPDATE invoke_async_events SET state = 'pending', attempts = ?, next_at = ? WHERE id = ?`)
+      .run(attempts, nextAt, id);
   }
 
   /** Returns a running event to pending without counting an attempt (the engine is stopping). */
@@ -115,7 +134,9 @@ export class EventQueue {
     const row = (
       functionName === undefined
         ? this.#db.prepare(`SELECT COUNT(*) AS n FROM invoke_async_events WHERE state = 'pending'`).get()
-        : this.#db.prepare(`SELECT COUNT(*) AS n FROM invoke_async_events WHERE state = 'pending' AND function_name = ?`).get(functionName)
+        : this.#db
+            .prepare(`SELECT COUNT(*) AS n FROM invoke_async_events WHERE state = 'pending' AND function_name = ?`)
+            .get(functionName)
     ) as { n: number };
     return row.n;
   }

@@ -1,4 +1,4 @@
-import type { Runtime, RunResult } from '../runtime/types.js';
+import type { RunResult, Runtime } from '../runtime/types.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
 import type { LogStore } from './logs.js';
@@ -98,7 +98,12 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
   return execution;
 }
 
-async function runSafely(deps: ExecutionDeps, req: ExecutionRequest, onLog: (line: string) => void, startedAt: number): Promise<RunResult> {
+async function runSafely(
+  deps: ExecutionDeps,
+  req: ExecutionRequest,
+  onLog: (line: string) => void,
+  startedAt: number,
+): Promise<RunResult> {
   try {
     const runRequest: Parameters<Runtime['run']>[0] = {
       fn: req.fn,

@@ -1,7 +1,12 @@
 export { Billing, type BillingFilter } from './billing.js';
 export { ConcurrencyLimiter } from './concurrency.js';
 export { destinationRecord } from './destinations.js';
-export { type DeadLetters, InvocationService, type InvocationServiceOptions, PAYLOAD_LIMITS } from './invocation-service.js';
+export {
+  type DeadLetters,
+  InvocationService,
+  type InvocationServiceOptions,
+  PAYLOAD_LIMITS,
+} from './invocation-service.js';
 export { type LogFilter, LogStore } from './logs.js';
 export { PACKAGE_LIMITS } from './package.js';
 export type { RecordFilter } from './records.js';

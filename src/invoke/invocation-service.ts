@@ -1,6 +1,12 @@
 import type { Runtime } from '../runtime/types.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, InvalidRequestContent, LambdataError, RequestTooLarge, ResourceNotFound } from '../shared/errors.js';
+import {
+  InvalidParameterValue,
+  InvalidRequestContent,
+  LambdataError,
+  RequestTooLarge,
+  ResourceNotFound,
+} from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { newRequestId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
@@ -120,13 +126,19 @@ export class InvocationService implements Invoker, BackgroundService {
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
     const invocationType = request.invocationType ?? 'RequestResponse';
     if (!INVOCATION_TYPES.includes(invocationType)) {
-      throw new InvalidParameterValue(`InvocationType: '${String(invocationType)}' must be RequestResponse, Event or DryRun`);
+      throw new InvalidParameterValue(
+        `InvocationType: '${String(invocationType)}' must be RequestResponse, Event or DryRun`,
+      );
     }
     const fn = this.#options.functions.get(request.functionName, request.qualifier || undefined);
-    const payload = checkPayload(request.payload, invocationType === 'Event' ? PAYLOAD_LIMITS.asyncBytes : PAYLOAD_LIMITS.syncBytes);
+    const payload = checkPayload(
+      request.payload,
+      invocationType === 'Event' ? PAYLOAD_LIMITS.asyncBytes : PAYLOAD_LIMITS.syncBytes,
+    );
     const requestId = newRequestId();
     const trigger = request.trigger ?? 'api';
-    if (invocationType === 'DryRun') return { statusCode: 204, requestId, executedVersion: fn.version, payload: Buffer.alloc(0) };
+    if (invocationType === 'DryRun')
+      return { statusCode: 204, requestId, executedVersion: fn.version, payload: Buffer.alloc(0) };
     if (invocationType === 'Event') {
       const event: Omit<QueuedEvent, 'attempts' | 'nextAt'> = {
         id: requestId,
@@ -276,7 +288,9 @@ function checkPayload(payload: Buffer | string | undefined, maxBytes: number): B
   try {
     JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new InvalidRequestContent('Could not parse request body into json: the payload is not valid JSON', { cause: err });
+    throw new InvalidRequestContent('Could not parse request body into json: the payload is not valid JSON', {
+      cause: err,
+    });
   }
   return bytes;
 }

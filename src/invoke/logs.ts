@@ -39,7 +39,9 @@ export class LogStore {
   constructor(context: EngineContext) {
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
-    this.#insert = this.#db.prepare('INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES (?, ?, ?, ?)');
+    this.#insert = this.#db.prepare(
+      'INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES (?, ?, ?, ?)',
+    );
   }
 
   /** Appends lines of one invocation and publishes each. */
@@ -70,6 +72,8 @@ export class LogStore {
         `SELECT function_name, request_id, time, line FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
       )
       .all(...args) as Array<{ function_name: string; request_id: string; time: number; line: string }>;
-    return rows.reverse().map((r) => ({ functionName: r.function_name, requestId: r.request_id, time: r.time, line: r.line }));
+    return rows
+      .reverse()
+      .map((r) => ({ functionName: r.function_name, requestId: r.request_id, time: r.time, line: r.line }));
   }
 }

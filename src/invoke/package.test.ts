@@ -20,7 +20,9 @@ describe('storePackage', () => {
 
   it('stops unpacking a zip bomb at the unpacked limit and leaves nothing behind', async () => {
     const dir = root();
-    const bomb = Buffer.from(zipSync({ 'a.bin': new Uint8Array(600 * 1024), 'b.bin': new Uint8Array(600 * 1024) }, { level: 9 }));
+    const bomb = Buffer.from(
+      zipSync({ 'a.bin': new Uint8Array(600 * 1024), 'b.bin': new Uint8Array(600 * 1024) }, { level: 9 }),
+    );
     expect(bomb.length).toBeLessThan(10 * 1024);
     const err = await storePackage(dir, { zip: bomb }, 'index.handler', LIMITS).catch((e) => e);
     expect(err.code).toBe('InvalidParameterValueException');
@@ -29,7 +31,12 @@ describe('storePackage', () => {
   });
 
   it('refuses a zip over the zipped limit with RequestTooLargeException', async () => {
-    const err = await storePackage(root(), { zip: Buffer.alloc(LIMITS.zippedBytes + 1) }, 'index.handler', LIMITS).catch((e) => e);
+    const err = await storePackage(
+      root(),
+      { zip: Buffer.alloc(LIMITS.zippedBytes + 1) },
+      'index.handler',
+      LIMITS,
+    ).catch((e) => e);
     expect(err.code).toBe('RequestTooLargeException');
   });
 

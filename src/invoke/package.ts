@@ -1,5 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, copyFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 import { Unzip, UnzipInflate } from 'fflate';
@@ -31,7 +43,12 @@ const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
  * handler with esbuild. Throws RequestTooLargeException over 50 MB zipped, InvalidParameterValueException
  * over 250 MB unpacked, for entries escaping the package, or when the zip or TypeScript is broken.
  */
-export async function storePackage(root: string, code: FunctionCode, handler: string, limits = PACKAGE_LIMITS): Promise<StoredPackage> {
+export async function storePackage(
+  root: string,
+  code: FunctionCode,
+  handler: string,
+  limits = PACKAGE_LIMITS,
+): Promise<StoredPackage> {
   mkdirSync(root, { recursive: true });
   const tmp = join(root, `.tmp-${randomBytes(6).toString('hex')}`);
   mkdirSync(tmp);
@@ -173,12 +190,17 @@ async function bundleTypeScript(dir: string, handler: string): Promise<boolean> 
       sourcemap: true,
       logLevel: 'silent',
       // Bundled CommonJS dependencies may call require(); give ESM output one.
-      banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);",
+      },
     });
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string }> }).errors ?? [];
     const detail = errors.map((e) => e.text).join('; ') || (err as Error).message;
-    throw new InvalidParameterValue(`Handler: could not bundle ${modulePath}${entry.slice(entry.lastIndexOf('.'))}: ${detail}`, { cause: err });
+    throw new InvalidParameterValue(
+      `Handler: could not bundle ${modulePath}${entry.slice(entry.lastIndexOf('.'))}: ${detail}`,
+      { cause: err },
+    );
   }
   return true;
 }

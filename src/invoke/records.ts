@@ -58,7 +58,9 @@ export class RecordStore {
     }
     const limit = Math.max(1, Math.min(filter.limit ?? 100, 10_000));
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.#db.prepare(`SELECT record FROM invoke_records ${clause} ORDER BY seq DESC LIMIT ${limit}`).all(...args) as Array<{
+    const rows = this.#db
+      .prepare(`SELECT record FROM invoke_records ${clause} ORDER BY seq DESC LIMIT ${limit}`)
+      .all(...args) as Array<{
       record: string;
     }>;
     return rows.map((row) => JSON.parse(row.record) as InvocationRecord);

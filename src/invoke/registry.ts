@@ -173,7 +173,9 @@ export class FunctionRegistry {
     return db.transaction(() => {
       const latest = this.#read(fnName, LATEST);
       const last = db
-        .prepare('SELECT config FROM invoke_function_versions WHERE name = ? AND ordinal > 0 ORDER BY ordinal DESC LIMIT 1')
+        .prepare(
+          'SELECT config FROM invoke_function_versions WHERE name = ? AND ordinal > 0 ORDER BY ordinal DESC LIMIT 1',
+        )
         .get(fnName) as { config: string } | undefined;
       if (last) {
         const previous = JSON.parse(last.config) as StoredVersion;
@@ -202,7 +204,8 @@ export class FunctionRegistry {
     const version = qualifier ?? parsed.qualifier;
     const db = this.#context.db;
     if (version !== undefined) {
-      if (version === LATEST) throw new InvalidParameterValue('Qualifier: $LATEST version cannot be deleted without deleting the function');
+      if (version === LATEST)
+        throw new InvalidParameterValue('Qualifier: $LATEST version cannot be deleted without deleting the function');
       this.#read(fnName, version);
       db.prepare('DELETE FROM invoke_function_versions WHERE name = ? AND version = ?').run(fnName, version);
       this.#collectCode(fnName);
@@ -227,12 +230,16 @@ export class FunctionRegistry {
   putConcurrency(name: string, reserved: number | null): void {
     validateConfig({ reservedConcurrency: reserved });
     const row = this.#settingsRow(name);
-    this.#context.db.prepare('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?').run(reserved, row.name);
+    this.#context.db
+      .prepare('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?')
+      .run(reserved, row.name);
   }
 
   /** Sum of reserved concurrency over all functions (capacity unreserved functions cannot use). */
   reservedTotal(): number {
-    const row = this.#context.db.prepare('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions').get() as {
+    const row = this.#context.db
+      .prepare('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions')
+      .get() as {
       total: number;
     };
     return row.total;
@@ -242,7 +249,9 @@ export class FunctionRegistry {
   putEventInvokeConfig(name: string, config: Partial<EventInvokeConfig>): EventInvokeConfig {
     const row = this.#settingsRow(name);
     const valid = validateEventInvokeConfig(config);
-    this.#context.db.prepare('UPDATE invoke_functions SET event_invoke_config = ? WHERE name = ?').run(JSON.stringify(valid), row.name);
+    this.#context.db
+      .prepare('UPDATE invoke_functions SET event_invoke_config = ? WHERE name = ?')
+      .run(JSON.stringify(valid), row.name);
     return valid;
   }
 
@@ -257,11 +266,17 @@ export class FunctionRegistry {
     this.#context.db.prepare('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
   }
 
-  #settingsRow(name: string): { name: string; reserved_concurrency: number | null; event_invoke_config: string | null } {
+  #settingsRow(name: string): {
+    name: string;
+    reserved_concurrency: number | null;
+    event_invoke_config: string | null;
+  } {
     const fnName = parseFunctionRef(name).name;
     const row = this.#context.db
       .prepare('SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?')
-      .get(fnName) as { name: string; reserved_concurrency: number | null; event_invoke_config: string | null } | undefined;
+      .get(fnName) as
+      | { name: string; reserved_concurrency: number | null; event_invoke_config: string | null }
+      | undefined;
     if (!row) throw this.#notFound(fnName);
     return row;
   }
@@ -301,10 +316,13 @@ export class FunctionRegistry {
 
   /** Removes code directories no remaining version refers to. */
   #collectCode(name: string): void {
-    const rows = this.#context.db.prepare('SELECT config FROM invoke_function_versions WHERE name = ?').all(name) as Array<{ config: string }>;
+    const rows = this.#context.db
+      .prepare('SELECT config FROM invoke_function_versions WHERE name = ?')
+      .all(name) as Array<{ config: string }>;
     const used = new Set(rows.map((row) => (JSON.parse(row.config) as StoredVersion).codeKey));
     for (const entry of readdirSync(this.#root(name))) {
-      if (!used.has(entry) && !entry.startsWith('.tmp-')) rmSync(join(this.#root(name), entry), { recursive: true, force: true });
+      if (!used.has(entry) && !entry.startsWith('.tmp-'))
+        rmSync(join(this.#root(name), entry), { recursive: true, force: true });
     }
   }
 

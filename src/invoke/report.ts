@@ -23,7 +23,8 @@ export function reportLine(requestId: string, fn: FunctionVersion, run: RunResul
     `Memory Size: ${fn.memoryMb} MB`,
     `Max Memory Used: ${Math.round(run.maxMemoryUsedMb)} MB`,
   ];
-  if (run.initDurationMs !== null && run.initDurationMs !== undefined) parts.push(`Init Duration: ${run.initDurationMs.toFixed(2)} ms`);
+  if (run.initDurationMs !== null && run.initDurationMs !== undefined)
+    parts.push(`Init Duration: ${run.initDurationMs.toFixed(2)} ms`);
   return parts.join('\t');
 }
 
@@ -33,7 +34,11 @@ export function timeoutLine(requestId: string, timeoutS: number): string {
 }
 
 /** The error body a caller gets for a failed invocation (AWS Node shape: errorType, errorMessage, trace). */
-export function errorPayload(requestId: string, fn: FunctionVersion, run: RunResult): { error: FunctionErrorShape; body: Buffer } {
+export function errorPayload(
+  requestId: string,
+  fn: FunctionVersion,
+  run: RunResult,
+): { error: FunctionErrorShape; body: Buffer } {
   const error = run.error ?? defaultError(requestId, fn, run);
   const body: Record<string, unknown> = { errorType: error.errorType, errorMessage: error.errorMessage };
   if (error.stackTrace && error.stackTrace.length > 0) body.trace = error.stackTrace;
@@ -49,10 +54,19 @@ export function tailOf(lines: string[]): string {
 function defaultError(requestId: string, fn: FunctionVersion, run: RunResult): FunctionErrorShape {
   switch (run.outcome) {
     case 'timeout':
-      return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutS.toFixed(2)} seconds` };
+      return {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutS.toFixed(2)} seconds`,
+      };
     case 'oom':
-      return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+      return {
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+      };
     default:
-      return { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: the function failed without an error` };
+      return {
+        errorType: 'Runtime.Unknown',
+        errorMessage: `RequestId: ${requestId} Error: the function failed without an error`,
+      };
   }
 }

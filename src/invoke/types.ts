@@ -144,5 +144,11 @@ export interface BillingSummary {
   requestCostUsd: number;
   computeCostUsd: number;
   totalCostUsd: number;
-  byFunction: Array<{ functionName: string; invocations: number; billedMs: number; gbSeconds: number; totalCostUsd: number }>;
+  byFunction: Array<{
+    functionName: string;
+    invocations: number;
+    billedMs: number;
+    gbSeconds: number;
+    totalCostUsd: number;
+  }>;
 }

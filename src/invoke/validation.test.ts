@@ -27,7 +27,9 @@ describe('function validation', () => {
   it('fills event invoke defaults and checks ranges and destinations', () => {
     expect(validateEventInvokeConfig({})).toEqual({ maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 });
     expect(messageOf(() => validateEventInvokeConfig({ maximumRetryAttempts: 3 }))).toMatch(/MaximumRetryAttempts/);
-    expect(messageOf(() => validateEventInvokeConfig({ maximumEventAgeInSeconds: 59 }))).toMatch(/MaximumEventAgeInSeconds/);
+    expect(messageOf(() => validateEventInvokeConfig({ maximumEventAgeInSeconds: 59 }))).toMatch(
+      /MaximumEventAgeInSeconds/,
+    );
     expect(messageOf(() => validateEventInvokeConfig({ onFailure: 'nope' }))).toMatch(/OnFailure/);
     expect(validateEventInvokeConfig({ onSuccess: 'arn:aws:sqs:us-east-1:000000000000:done' }).onSuccess).toBe(
       'arn:aws:sqs:us-east-1:000000000000:done',

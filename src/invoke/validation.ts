@@ -65,7 +65,12 @@ export function validateName(name: unknown): asserts name is string {
 export function validateConfig(fields: ConfigFields): void {
   const { handler, runtime, memoryMb, timeoutS, ephemeralStorageMb, environment, description } = fields;
   if (handler !== undefined) {
-    if (typeof handler !== 'string' || handler.length > 128 || !HANDLER.test(handler) || handler.split('/').includes('..')) {
+    if (
+      typeof handler !== 'string' ||
+      handler.length > 128 ||
+      !HANDLER.test(handler) ||
+      handler.split('/').includes('..')
+    ) {
       throw new InvalidParameterValue(`Handler: '${String(handler)}' must look like 'path/file.export'`);
     }
   }

@@ -31,9 +31,16 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
         resolve(letter);
       });
     });
-    const attempts = collectRecords(engine.invocations.records, (seen) => seen.filter((r) => r.functionName === 'flaky').length === 3);
+    const attempts = collectRecords(
+      engine.invocations.records,
+      (seen) => seen.filter((r) => r.functionName === 'flaky').length === 3,
+    );
 
-    const accepted = await engine.invocations.invoke({ functionName: 'flaky', invocationType: 'Event', payload: JSON.stringify({ id: 'e1', file }) });
+    const accepted = await engine.invocations.invoke({
+      functionName: 'flaky',
+      invocationType: 'Event',
+      payload: JSON.stringify({ id: 'e1', file }),
+    });
     expect(accepted.statusCode).toBe(202);
 
     const letter = await dead;
@@ -60,7 +67,9 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     expect(engine.invocations.queueDepth('flaky')).toBe(0);
 
     await engine.functions.updateCode('flaky', { dir: invokeFixture('ok') });
-    const fixed = collectRecords(engine.invocations.records, (seen) => seen.some((r) => r.functionName === 'flaky' && r.outcome === 'success'));
+    const fixed = collectRecords(engine.invocations.records, (seen) =>
+      seen.some((r) => r.functionName === 'flaky' && r.outcome === 'success'),
+    );
     await engine.invocations.deadLetters.replay(letter.id);
     expect(engine.invocations.deadLetters.list({ functionName: 'flaky' })).toEqual([]);
     const replayed = (await fixed).filter((r) => r.functionName === 'flaky');
@@ -80,11 +89,22 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     await engine.functions.create({ name: 'works', handler: 'index.handler', code: { dir: invokeFixture('ok') } });
     engine.functions.putEventInvokeConfig('breaks', { maximumRetryAttempts: 0, onFailure: collector.arn });
     engine.functions.putEventInvokeConfig('works', { onSuccess: collector.arn });
-    const delivered = collectRecords(engine.invocations.records, (seen) => seen.filter((r) => r.functionName === 'collector').length === 2);
+    const delivered = collectRecords(
+      engine.invocations.records,
+      (seen) => seen.filter((r) => r.functionName === 'collector').length === 2,
+    );
 
     const work = join(dir.path, 'work.log');
-    const failed = await engine.invocations.invoke({ functionName: 'breaks', invocationType: 'Event', payload: JSON.stringify({ id: 'b1', file: work }) });
-    const succeeded = await engine.invocations.invoke({ functionName: 'works', invocationType: 'Event', payload: JSON.stringify({ id: 'w1', file: work }) });
+    const failed = await engine.invocations.invoke({
+      functionName: 'breaks',
+      invocationType: 'Event',
+      payload: JSON.stringify({ id: 'b1', file: work }),
+    });
+    const succeeded = await engine.invocations.invoke({
+      functionName: 'works',
+      invocationType: 'Event',
+      payload: JSON.stringify({ id: 'w1', file: work }),
+    });
     const records = (await delivered).filter((r) => r.functionName === 'collector');
     expect(records.map((r) => [r.trigger, r.outcome])).toEqual([
       ['destination', 'success'],
@@ -101,7 +121,11 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
         approximateInvokeCount: 1,
       },
       requestPayload: { id: 'b1', file: work },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: expect.stringMatching(/^(Handled|Unhandled)$/) },
+      responseContext: {
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        functionError: expect.stringMatching(/^(Handled|Unhandled)$/),
+      },
       responsePayload: { errorType: 'Error', errorMessage: 'cannot handle b1' },
     });
     expect(Date.parse(onFailure.timestamp)).not.toBeNaN();
@@ -117,14 +141,30 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
   });
 
   it('keeps throttled async events queued without counting attempts until capacity frees', async () => {
-    await engine.functions.create({ name: 'gated', handler: 'index.handler', code: { dir: invokeFixture('ok') }, reservedConcurrency: 0 });
+    await engine.functions.create({
+      name: 'gated',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('ok') },
+      reservedConcurrency: 0,
+    });
     const file = join(dir.path, 'gated.log');
     const ids: string[] = [];
     for (const id of ['g1', 'g2']) {
-      ids.push((await engine.invocations.invoke({ functionName: 'gated', invocationType: 'Event', payload: JSON.stringify({ id, file }) })).requestId);
+      ids.push(
+        (
+          await engine.invocations.invoke({
+            functionName: 'gated',
+            invocationType: 'Event',
+            payload: JSON.stringify({ id, file }),
+          })
+        ).requestId,
+      );
     }
     expect(engine.invocations.queueDepth('gated')).toBe(2);
-    const ran = collectRecords(engine.invocations.records, (seen) => seen.filter((r) => r.functionName === 'gated').length === 2);
+    const ran = collectRecords(
+      engine.invocations.records,
+      (seen) => seen.filter((r) => r.functionName === 'gated').length === 2,
+    );
     engine.functions.putConcurrency('gated', 1);
     const records = (await ran).filter((r) => r.functionName === 'gated');
     expect(records.map((r) => [r.outcome, r.attempt])).toEqual([
@@ -138,8 +178,15 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
 
   it('sends the failure record to an on-failure queue', async () => {
     engine.queues.createQueue('failures');
-    await engine.functions.create({ name: 'breaks-to-queue', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
-    engine.functions.putEventInvokeConfig('breaks-to-queue', { maximumRetryAttempts: 0, onFailure: engine.queues.queueArn('failures') });
+    await engine.functions.create({
+      name: 'breaks-to-queue',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('fail') },
+    });
+    engine.functions.putEventInvokeConfig('breaks-to-queue', {
+      maximumRetryAttempts: 0,
+      onFailure: engine.queues.queueArn('failures'),
+    });
     const file = join(dir.path, 'queue-dest.log');
     const failed = await engine.invocations.invoke({
       functionName: 'breaks-to-queue',

@@ -31,7 +31,12 @@ function killHard(child: ChildProcess): Promise<void> {
 }
 
 const client = (endpoint: string) =>
-  new LambdaClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  new LambdaClient({
+    endpoint,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 
 describe('invoke: async events survive kill -9', () => {
   const dir = tempDir();
@@ -46,7 +51,12 @@ describe('invoke: async events survive kill -9', () => {
     const ran = join(dir.path, 'ran.log');
     // Deploy with reserved concurrency 0, so every accepted event is still queued when the engine dies.
     const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0 } });
-    await setup.functions.create({ name: 'durable', handler: 'index.handler', code: { dir: invokeFixture('durable') }, reservedConcurrency: 0 });
+    await setup.functions.create({
+      name: 'durable',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('durable') },
+      reservedConcurrency: 0,
+    });
     await setup.close();
 
     const first = await serve(dataDir);
@@ -55,7 +65,11 @@ describe('invoke: async events survive kill -9', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `event-${i}`);
     for (const id of ids) {
       const accepted = await lambda1.send(
-        new InvokeCommand({ FunctionName: 'durable', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ id, file: ran })) }),
+        new InvokeCommand({
+          FunctionName: 'durable',
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify({ id, file: ran })),
+        }),
       );
       expect(accepted.StatusCode).toBe(202);
     }

@@ -32,8 +32,18 @@ describe('invoke: function registry', () => {
   });
 
   it('deploys from a directory and from a zip, and both run', async () => {
-    const fromDir = await engine.functions.create({ name: 'echo-dir', handler: 'index.handler', code: { dir: invokeFixture('echo') } });
-    expect(fromDir).toMatchObject({ version: '$LATEST', memoryMb: 128, timeoutS: 3, ephemeralStorageMb: 512, runtime: 'nodejs20.x' });
+    const fromDir = await engine.functions.create({
+      name: 'echo-dir',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('echo') },
+    });
+    expect(fromDir).toMatchObject({
+      version: '$LATEST',
+      memoryMb: 128,
+      timeoutS: 3,
+      ephemeralStorageMb: 512,
+      runtime: 'nodejs20.x',
+    });
     expect(fromDir.arn).toBe('arn:aws:lambda:us-east-1:000000000000:function:echo-dir');
     expect(existsSync(join(fromDir.codeDir, 'index.mjs'))).toBe(true);
     expect(fromDir.codeDir.startsWith(join(dir.path, 'functions', 'echo-dir'))).toBe(true);
@@ -54,7 +64,11 @@ describe('invoke: function registry', () => {
   });
 
   it('bundles a TypeScript handler with its imports at deploy time', async () => {
-    const fn = await engine.functions.create({ name: 'greeter-ts', handler: 'app.handler', code: { dir: invokeFixture('ts') } });
+    const fn = await engine.functions.create({
+      name: 'greeter-ts',
+      handler: 'app.handler',
+      code: { dir: invokeFixture('ts') },
+    });
     expect(existsSync(join(fn.codeDir, 'app.mjs'))).toBe(true);
     expect(existsSync(join(fn.codeDir, 'app.mjs.map'))).toBe(true);
     const result = await engine.invocations.invoke({ functionName: 'greeter-ts', payload: '{"name":"ada"}' });
@@ -81,38 +95,56 @@ describe('invoke: function registry', () => {
       expect((err as LambdataError).status).toBe(400);
       expect(engine.functions.has(input.name.slice(0, 64))).toBe(false);
     }
-    expect((await engine.functions.create({ name: 'mem-100', handler: 'index.handler', memoryMb: 100, code }).catch((e) => e)).message).toMatch(
-      /MemorySize/,
-    );
+    expect(
+      (
+        await engine.functions
+          .create({ name: 'mem-100', handler: 'index.handler', memoryMb: 100, code })
+          .catch((e) => e)
+      ).message,
+    ).toMatch(/MemorySize/);
     const stored = readdirSync(join(dir.path, 'functions'));
     for (const input of cases) expect(stored).not.toContain(input.name);
   });
 
   it('refuses zip entries that escape the package and uploads over 50 MB', async () => {
-    const slip = Buffer.from(zipSync({ 'index.mjs': Buffer.from('export const handler = () => 1;'), '../evil.js': Buffer.from('x') }));
-    expect(await codeOf(engine.functions.create({ name: 'zip-slip', handler: 'index.handler', code: { zip: slip } }))).toBe(
-      'InvalidParameterValueException',
+    const slip = Buffer.from(
+      zipSync({ 'index.mjs': Buffer.from('export const handler = () => 1;'), '../evil.js': Buffer.from('x') }),
     );
+    expect(
+      await codeOf(engine.functions.create({ name: 'zip-slip', handler: 'index.handler', code: { zip: slip } })),
+    ).toBe('InvalidParameterValueException');
     expect(existsSync(join(dir.path, 'functions', 'evil.js'))).toBe(false);
     const absolute = Buffer.from(zipSync({ '/tmp/abs.js': Buffer.from('x') }));
-    expect(await codeOf(engine.functions.create({ name: 'zip-abs', handler: 'index.handler', code: { zip: absolute } }))).toBe(
-      'InvalidParameterValueException',
-    );
-    expect(await codeOf(engine.functions.create({ name: 'zip-big', handler: 'index.handler', code: { zip: Buffer.alloc(51 * 1024 * 1024) } }))).toBe(
-      'RequestTooLargeException',
-    );
+    expect(
+      await codeOf(engine.functions.create({ name: 'zip-abs', handler: 'index.handler', code: { zip: absolute } })),
+    ).toBe('InvalidParameterValueException');
+    expect(
+      await codeOf(
+        engine.functions.create({
+          name: 'zip-big',
+          handler: 'index.handler',
+          code: { zip: Buffer.alloc(51 * 1024 * 1024) },
+        }),
+      ),
+    ).toBe('RequestTooLargeException');
   });
 
   it('refuses a duplicate name and reports unknown functions', async () => {
-    expect(await codeOf(engine.functions.create({ name: 'echo-dir', handler: 'index.handler', code: { dir: invokeFixture('echo') } }))).toBe(
-      'ResourceConflictException',
-    );
+    expect(
+      await codeOf(
+        engine.functions.create({ name: 'echo-dir', handler: 'index.handler', code: { dir: invokeFixture('echo') } }),
+      ),
+    ).toBe('ResourceConflictException');
     expect(await codeOf(() => engine.functions.get('nope'))).toBe('ResourceNotFoundException');
     expect(await codeOf(engine.invocations.invoke({ functionName: 'nope' }))).toBe('ResourceNotFoundException');
   });
 
   it('reports a missing handler file at invoke time as Runtime.ImportModuleError', async () => {
-    await engine.functions.create({ name: 'no-file', handler: 'missing.handler', code: { dir: invokeFixture('echo') } });
+    await engine.functions.create({
+      name: 'no-file',
+      handler: 'missing.handler',
+      code: { dir: invokeFixture('echo') },
+    });
     const result = await engine.invocations.invoke({ functionName: 'no-file' });
     expect(result.statusCode).toBe(200);
     expect(result.functionError).toBe('Unhandled');
@@ -120,14 +152,27 @@ describe('invoke: function registry', () => {
   });
 
   it('publishes immutable numbered versions', async () => {
-    await engine.functions.create({ name: 'versioned', handler: 'index.handler', code: { dir: invokeFixture('echo') }, environment: { V: 'one' } });
+    await engine.functions.create({
+      name: 'versioned',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('echo') },
+      environment: { V: 'one' },
+    });
     const v1 = engine.functions.publish('versioned', 'first');
-    expect(v1).toMatchObject({ version: '1', description: 'first', arn: 'arn:aws:lambda:us-east-1:000000000000:function:versioned:1' });
+    expect(v1).toMatchObject({
+      version: '1',
+      description: 'first',
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:versioned:1',
+    });
     expect(engine.functions.publish('versioned').version).toBe('1'); // nothing changed since
     engine.functions.updateConfig('versioned', { environment: { V: 'two' }, memoryMb: 256 });
     const v2 = await engine.functions.updateCode('versioned', { dir: invokeFixture('ok') }, { publish: true });
     expect(v2.version).toBe('2');
-    expect(engine.functions.get('versioned', '1')).toMatchObject({ memoryMb: 128, environment: { V: 'one' }, codeSha256: v1.codeSha256 });
+    expect(engine.functions.get('versioned', '1')).toMatchObject({
+      memoryMb: 128,
+      environment: { V: 'one' },
+      codeSha256: v1.codeSha256,
+    });
     expect(engine.functions.get('versioned:2')).toMatchObject({ memoryMb: 256, environment: { V: 'two' } });
     expect(engine.functions.listVersions('versioned').map((v) => v.version)).toEqual(['$LATEST', '1', '2']);
     const old = await engine.invocations.invoke({ functionName: 'versioned', qualifier: '1', payload: '{"a":1}' });
@@ -161,7 +206,10 @@ describe('invoke: registry survives a restart', () => {
       try {
         expect(second.functions.list().map((f) => f.name)).toEqual(['persistent']);
         expect(second.functions.listVersions('persistent').map((v) => v.version)).toEqual(['$LATEST', '1']);
-        expect(second.functions.settings('persistent')).toMatchObject({ reservedConcurrency: 5, eventInvokeConfig: { maximumRetryAttempts: 1 } });
+        expect(second.functions.settings('persistent')).toMatchObject({
+          reservedConcurrency: 5,
+          eventInvokeConfig: { maximumRetryAttempts: 1 },
+        });
         const result = await second.invocations.invoke({ functionName: 'persistent:1', payload: '{"name":"bo"}' });
         expect(json(result.payload)).toEqual({ text: 'hello, bo', length: 9 });
         second.functions.delete('persistent');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { InvokeResult } from '../../src/invoke/index.js';
-import { LambdataError, TooManyRequests } from '../../src/shared/errors.js';
+import { LambdataError, type TooManyRequests } from '../../src/shared/errors.js';
 import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
 
 const json = (buf: Buffer) => JSON.parse(buf.toString('utf8'));
@@ -27,7 +27,12 @@ describe('invoke: synchronous invocations', () => {
 
   beforeAll(async () => {
     engine = await createEngine({ dataDir: dir.path, runtime: { prestart: 0 } });
-    await engine.functions.create({ name: 'echo', handler: 'index.handler', code: { dir: invokeFixture('echo') }, memoryMb: 256 });
+    await engine.functions.create({
+      name: 'echo',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('echo') },
+      memoryMb: 256,
+    });
   });
   afterAll(async () => {
     await engine.close();
@@ -60,7 +65,11 @@ describe('invoke: synchronous invocations', () => {
     expect(text.startsWith(`START RequestId: ${small.requestId}`)).toBe(true);
     expect(text).toMatch(/\nREPORT RequestId: [^\n]+\n$/);
 
-    const big = await engine.invocations.invoke({ functionName: 'echo', payload: JSON.stringify({ pad: 'p'.repeat(10_000) }), logType: 'Tail' });
+    const big = await engine.invocations.invoke({
+      functionName: 'echo',
+      payload: JSON.stringify({ pad: 'p'.repeat(10_000) }),
+      logType: 'Tail',
+    });
     const tail = Buffer.from(big.logResult ?? '', 'base64');
     expect(tail.length).toBe(4096);
     expect(tail.toString('utf8')).toContain(`END RequestId: ${big.requestId}`);
@@ -70,7 +79,8 @@ describe('invoke: synchronous invocations', () => {
 
   it('bills duration rounded up to 1 ms and GB-seconds from memory, and the summary adds up', async () => {
     const results: InvokeResult[] = [];
-    for (let i = 0; i < 3; i++) results.push(await engine.invocations.invoke({ functionName: 'echo', payload: `{"i":${i}}` }));
+    for (let i = 0; i < 3; i++)
+      results.push(await engine.invocations.invoke({ functionName: 'echo', payload: `{"i":${i}}` }));
     for (const { record } of results) {
       if (!record) throw new Error('no record');
       expect(record.billedDurationMs).toBe(Math.max(1, Math.ceil(record.durationMs)));
@@ -98,20 +108,37 @@ describe('invoke: synchronous invocations', () => {
   });
 
   it('times out as Unhandled and appends the Task timed out line after REPORT', async () => {
-    await engine.functions.create({ name: 'sleepy', handler: 'index.handler', code: { dir: invokeFixture('echo') }, timeoutS: 1 });
+    await engine.functions.create({
+      name: 'sleepy',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('echo') },
+      timeoutS: 1,
+    });
     const result = await engine.invocations.invoke({ functionName: 'sleepy', payload: '{"sleepMs":3000}' });
     expect(result.functionError).toBe('Unhandled');
     expect(result.record?.outcome).toBe('timeout');
     const lines = engine.logs.tail({ functionName: 'sleepy', requestId: result.requestId }).map((l) => l.line);
     expect(lines.at(-2)).toMatch(REPORT);
-    expect(lines.at(-1)).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z ${result.requestId} Task timed out after 1\\.00 seconds$`));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z ${result.requestId} Task timed out after 1\\.00 seconds$`),
+    );
   });
 
   it('checks payloads: JSON only, 6 MB sync, 1 MB async; DryRun validates only', async () => {
-    expect((await errorOf(engine.invocations.invoke({ functionName: 'echo', payload: '{not json' }))).code).toBe('InvalidRequestContentException');
-    const tooBig = await errorOf(engine.invocations.invoke({ functionName: 'echo', payload: `"${'a'.repeat(6 * 1024 * 1024)}"` }));
+    expect((await errorOf(engine.invocations.invoke({ functionName: 'echo', payload: '{not json' }))).code).toBe(
+      'InvalidRequestContentException',
+    );
+    const tooBig = await errorOf(
+      engine.invocations.invoke({ functionName: 'echo', payload: `"${'a'.repeat(6 * 1024 * 1024)}"` }),
+    );
     expect([tooBig.code, tooBig.status]).toEqual(['RequestTooLargeException', 413]);
-    const asyncBig = await errorOf(engine.invocations.invoke({ functionName: 'echo', invocationType: 'Event', payload: `"${'a'.repeat(1024 * 1024)}"` }));
+    const asyncBig = await errorOf(
+      engine.invocations.invoke({
+        functionName: 'echo',
+        invocationType: 'Event',
+        payload: `"${'a'.repeat(1024 * 1024)}"`,
+      }),
+    );
     expect(asyncBig.code).toBe('RequestTooLargeException');
     expect(engine.invocations.queueDepth('echo')).toBe(0);
     const before = engine.invocations.recent({ functionName: 'echo', limit: 1000 }).length;
@@ -121,7 +148,12 @@ describe('invoke: synchronous invocations', () => {
   });
 
   it('throttles a function with reserved concurrency 0, records it, and does not bill it', async () => {
-    await engine.functions.create({ name: 'reserved-zero', handler: 'index.handler', code: { dir: invokeFixture('echo') }, reservedConcurrency: 0 });
+    await engine.functions.create({
+      name: 'reserved-zero',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('echo') },
+      reservedConcurrency: 0,
+    });
     const err = await errorOf(engine.invocations.invoke({ functionName: 'reserved-zero' }));
     expect(err.code).toBe('TooManyRequestsException');
     expect(err.status).toBe(429);
@@ -136,7 +168,12 @@ describe('invoke: account concurrency limit', () => {
     const dir = tempDir();
     const engine = await createEngine({ dataDir: dir.path, accountConcurrency: 2, runtime: { prestart: 0 } });
     const server = await startServer(engine, { port: 0 });
-    const lambda = new LambdaClient({ maxAttempts: 1, endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const lambda = new LambdaClient({
+      maxAttempts: 1,
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
       await engine.functions.create({ name: 'slow', handler: 'index.handler', code: { dir: invokeFixture('slow') } });
       const calls = [0, 1, 2].map(() =>
@@ -146,7 +183,9 @@ describe('invoke: account concurrency limit', () => {
         ),
       );
       // While two run, a call over the wire is throttled too.
-      const wire = await lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: Buffer.from('{"ms":1}') })).catch((e: unknown) => e);
+      const wire = await lambda
+        .send(new InvokeCommand({ FunctionName: 'slow', Payload: Buffer.from('{"ms":1}') }))
+        .catch((e: unknown) => e);
       expect(wire).toBeInstanceOf(TooManyRequestsException);
       expect((wire as TooManyRequestsException).Reason).toBe('ConcurrentInvocationLimitExceeded');
       const settled = await Promise.all(calls);
@@ -158,7 +197,9 @@ describe('invoke: account concurrency limit', () => {
       ]);
       expect(engine.invocations.concurrency()).toMatchObject({ inUse: 0, limit: 2 });
       // Capacity is back once they finish.
-      const after = await lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: Buffer.from('{"ms":1}'), LogType: 'Tail' }));
+      const after = await lambda.send(
+        new InvokeCommand({ FunctionName: 'slow', Payload: Buffer.from('{"ms":1}'), LogType: 'Tail' }),
+      );
       expect(JSON.parse(Buffer.from(after.Payload ?? []).toString())).toEqual({ slept: 1 });
       expect(Buffer.from(after.LogResult ?? '', 'base64').toString()).toMatch(/^START RequestId: /);
     } finally {
