@@ -1,4 +1,154 @@
-import type { Command } from './command.js';
+import { parseArgs } from 'node:util';
+import type { MappingView, Schedule } from '../events/index.js';
+import { type CliContext, type Command, UsageError } from './command.js';
+import { keyValues, parsePositiveInt, table } from './functions-format.js';
 
-/** SHELL — CLI commands of this part. */
-export const commands: Record<string, Command> = {};
+const MAPPINGS_USAGE = [
+  'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
+  '         [--starting-position TRIM_HORIZON|LATEST] [--parallelization N] [--bisect] [--report-failures] [--max-retries N]',
+  '       lambdata mappings ls [--function f] [--json] | show <uuid> [--json] | enable <uuid> | disable <uuid> | rm <uuid>',
+].join('\n');
+const SCHEDULE_USAGE = "lambdata schedule add <name> '<rate(…)|cron(…)>' --function f [--input json] | ls [--json] | rm <name>";
+
+/** `lambdata mappings …`: event source mappings from streams, tables and queues. */
+const mappings: Command = {
+  summary: 'Create, list, show, enable, disable or remove event source mappings',
+  usage: MAPPINGS_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        function: { type: 'string' },
+        stream: { type: 'string' },
+        table: { type: 'string' },
+        queue: { type: 'string' },
+        'batch-size': { type: 'string' },
+        window: { type: 'string' },
+        'starting-position': { type: 'string' },
+        parallelization: { type: 'string' },
+        bisect: { type: 'boolean' },
+        'report-failures': { type: 'boolean' },
+        'max-retries': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${MAPPINGS_USAGE}\n`);
+      return 0;
+    }
+    const [sub = 'ls', uuid, ...extra] = positionals;
+    if (extra.length) throw new UsageError('too many arguments');
+    if (sub === 'create') {
+      if (!values.function) throw new UsageError('create needs --function');
+      const sources = (['stream', 'table', 'queue'] as const).filter((k) => values[k]);
+      if (sources.length !== 1) throw new UsageError('create needs exactly one of --stream, --table, --queue');
+      const type = sources[0] as 'stream' | 'table' | 'queue';
+      const stream = type !== 'queue';
+      const body: Record<string, unknown> = { functionName: values.function, source: { type, name: values[type] } };
+      if (values['batch-size']) body.batchSize = parsePositiveInt(values['batch-size'], '--batch-size');
+      if (values.window) body.maximumBatchingWindowInSeconds = parsePositiveInt(values.window, '--window', { allowZero: true });
+      if (stream) body.startingPosition = values['starting-position'] ?? 'TRIM_HORIZON';
+      if (values.parallelization) body.parallelizationFactor = parsePositiveInt(values.parallelization, '--parallelization');
+      if (values.bisect) body.bisectBatchOnFunctionError = true;
+      if (values['report-failures']) body.reportBatchItemFailures = true;
+      if (values['max-retries'] !== undefined) body.maximumRetryAttempts = Number(values['max-retries']);
+      const view = await ctx.client.post<MappingView>('/mappings', body);
+      ctx.out(values.json ? `${JSON.stringify(view, null, 2)}\n` : `${view.uuid}\n`);
+      return 0;
+    }
+    if (sub === 'ls' || sub === 'list') {
+      const query = values.function ? `?function=${encodeURIComponent(values.function)}` : '';
+      const { mappings: rows } = await ctx.client.get<{ mappings: MappingView[] }>(`/mappings${query}`);
+      if (values.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) ctx.err('no mappings\n');
+      else {
+        ctx.out(
+          table(
+            ['UUID', 'FUNCTION', 'SOURCE', 'STATE', 'BATCH', 'LAG', 'LAST RESULT'],
+            rows.map((m) => [m.uuid, m.functionName, `${m.sourceType}:${m.sourceName}`, m.state, m.batchSize, lagOf(m), m.lastProcessingResult]),
+          ),
+        );
+      }
+      return 0;
+    }
+    if (!uuid) throw new UsageError(`${sub} needs a mapping UUID`);
+    const path = `/mappings/${encodeURIComponent(uuid)}`;
+    if (sub === 'show') {
+      const view = await ctx.client.get<MappingView>(path);
+      if (values.json) ctx.out(`${JSON.stringify(view, null, 2)}\n`);
+      else {
+        const { status, ...config } = view;
+        ctx.out(keyValues({ ...config, lag: lagOf(view), invocations: status.invocations, failures: status.failures }));
+      }
+      return 0;
+    }
+    if (sub === 'enable' || sub === 'disable') {
+      const view = await ctx.client.request<MappingView>('PATCH', path, { enabled: sub === 'enable' });
+      ctx.out(`${view.uuid} ${view.state}\n`);
+      return 0;
+    }
+    if (sub === 'rm' || sub === 'delete') {
+      await ctx.client.delete(path);
+      ctx.out(`deleted mapping ${uuid}\n`);
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand: ${sub}`);
+  },
+};
+
+/** `lambdata schedule add|ls|rm`: rate()/cron() schedules invoking a function. */
+const schedule: Command = {
+  summary: 'Add, list or remove rate()/cron() schedules that invoke a function',
+  usage: SCHEDULE_USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { function: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      ctx.out(`usage: ${SCHEDULE_USAGE}\n`);
+      return 0;
+    }
+    const [sub = 'ls', name, expression, ...extra] = positionals;
+    if (extra.length) throw new UsageError('too many arguments');
+    if (sub === 'ls' || sub === 'list') {
+      const { schedules } = await ctx.client.get<{ schedules: Schedule[] }>('/schedules');
+      if (values.json) ctx.out(`${JSON.stringify(schedules, null, 2)}\n`);
+      else if (schedules.length === 0) ctx.err('no schedules\n');
+      else {
+        ctx.out(
+          table(
+            ['NAME', 'EXPRESSION', 'FUNCTION', 'NEXT FIRE (UTC)'],
+            schedules.map((s) => [s.name, s.expression, s.functionName, s.nextFire ? new Date(s.nextFire).toISOString() : 'never']),
+          ),
+        );
+      }
+      return 0;
+    }
+    if (!name) throw new UsageError(`${sub} needs a schedule name`);
+    if (sub === 'add') {
+      if (!expression) throw new UsageError("add needs an expression, e.g. 'rate(5 minutes)'");
+      if (!values.function) throw new UsageError('add needs --function');
+      const added = await ctx.client.post<Schedule>('/schedules', { name, expression, functionName: values.function, input: values.input });
+      ctx.out(`${added.name} next fire ${added.nextFire ? new Date(added.nextFire).toISOString() : 'never'}\n`);
+      return 0;
+    }
+    if (sub === 'rm' || sub === 'delete') {
+      await ctx.client.delete(`/schedules/${encodeURIComponent(name)}`);
+      ctx.out(`deleted schedule ${name}\n`);
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand: ${sub}`);
+  },
+};
+
+function lagOf(m: MappingView): string {
+  if (m.sourceType === 'sqs') return `${m.status.lag} msgs`;
+  return `${m.status.lag} ms`;
+}
+
+/** Mapping and schedule commands. */
+export const commands: Record<string, Command> = { mappings, schedule };
