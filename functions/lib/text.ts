@@ -1,3 +1,5 @@
+import { WordTable } from './word-table.js';
+
 /**
  * The hot loops of the built-in mappers, over bytes already in memory. Every function takes whole
  * lines (a chunk cut after a '\n', or the final unterminated line), so nothing crosses a call.
@@ -23,15 +25,15 @@ export interface Counts {
 /** Counts wc-style words, lines (newlines, plus a final unterminated line) and bytes of whole lines. */
 export function countText(bytes: Uint8Array, from = 0, to = bytes.length): Counts {
   let words = 0;
-  let newlines = 0;
   let prevSpace = 1;
   for (let i = from; i < to; i++) {
-    const c = bytes[i] as number;
-    const space = SPACE[c] as number;
-    words += prevSpace & (space ^ 1);
+    const space = SPACE[bytes[i] as number] as number;
+    words += prevSpace & ~space;
     prevSpace = space;
-    if (c === 0x0a) newlines++;
   }
+  // Newlines by the native search: faster than testing each byte in the loop above.
+  let newlines = 0;
+  for (let at = bytes.indexOf(0x0a, from); at >= 0 && at < to; at = bytes.indexOf(0x0a, at + 1)) newlines++;
   const unterminated = to > from && bytes[to - 1] !== 0x0a ? 1 : 0;
   return { words, lines: newlines + unterminated, bytes: to - from };
 }
@@ -44,29 +46,31 @@ export function addCounts(a: Counts, b: Counts): Counts {
   return a;
 }
 
-/** Adds the lowercased `[A-Za-z][A-Za-z0-9]*` words of whole lines to `freq`; returns how many it saw. */
-export function countWords(bytes: Uint8Array, freq: Map<string, number>, from = 0, to = bytes.length): number {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Adds the lowercased `[A-Za-z][A-Za-z0-9]*` words of whole lines to `table` (or to a Map);
+ * returns how many it saw. Each word is hashed with FNV-1a 32 over its lowercased bytes as it is scanned.
+ */
+export function countWords(bytes: Uint8Array, table: WordTable | Map<string, number>, from = 0, to = bytes.length): number {
+  const words = table instanceof Map ? new WordTable() : table;
   let seen = 0;
   let i = from;
   while (i < to) {
     // Words are the matches of /[A-Za-z][A-Za-z0-9]*/g: digits before a letter are skipped like any separator.
-    let c = WORD_CLASS[buffer[i] as number] as number;
-    if (c !== 1) {
+    if (WORD_CLASS[bytes[i] as number] !== 1) {
       i++;
       continue;
     }
     const start = i;
-    let upper = false;
-    while (i < to && (c = WORD_CLASS[buffer[i] as number] as number) !== 0) {
-      if ((buffer[i] as number) < 0x5b && c === 1) upper = true;
+    let hash = 0x811c9dc5;
+    let c = 0;
+    while (i < to && WORD_CLASS[(c = bytes[i] as number)] !== 0) {
+      hash = Math.imul(hash ^ (c | 0x20), 0x01000193);
       i++;
     }
-    let word = buffer.toString('latin1', start, i);
-    if (upper) word = word.toLowerCase();
-    freq.set(word, (freq.get(word) ?? 0) + 1);
+    words.add(bytes, start, i, hash);
     seen++;
   }
+  if (table instanceof Map) for (const [word, count] of words.entries()) table.set(word, (table.get(word) ?? 0) + count);
   return seen;
 }
 
@@ -81,7 +85,7 @@ export function fnv1a32(word: string): number {
   return hash >>> 0;
 }
 
-/** The reduce partition of a word among `partitions`. */
-export function partitionOf(word: string, partitions: number): number {
-  return fnv1a32(word) % partitions;
+/** The reduce partition of a word among `partitions` (from the word, or from its FNV-1a 32 hash). */
+export function partitionOf(word: string | number, partitions: number): number {
+  return (typeof word === 'number' ? word >>> 0 : fnv1a32(word)) % partitions;
 }

@@ -7,10 +7,11 @@ import { runMap } from '../lib/mapper.js';
 import { writeObject } from '../lib/object-io.js';
 import type { MapEvent, MapResult } from '../lib/protocol.js';
 import { countWords, partitionOf } from '../lib/text.js';
+import { WordTable } from '../lib/word-table.js';
 
 /** Lambda handler. */
 export async function handler(event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> {
-  const freq = new Map<string, number>();
+  const freq = new WordTable();
   const run = await runMap(event, context, (bytes, from, to) => ({
     words: countWords(bytes, freq, from, to),
     lines: countLines(bytes, from, to),
@@ -19,12 +20,17 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
   const shuffle = event.shuffle;
   if (!shuffle) {
     // Without a shuffle the counts travel back in the answer (small inputs only).
-    return { taskId: event.taskId, ...run, custom: Object.fromEntries(freq) };
+    return { taskId: event.taskId, ...run, custom: Object.fromEntries([...freq.entries()].map(([w, n]) => [w, n])) };
   }
-  const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-  for (const word of [...freq.keys()].sort()) parts[partitionOf(word, shuffle.partitions)]?.push(`${word}\t${freq.get(word)}\n`);
+  const parts: Array<Array<[string, number]>> = Array.from({ length: shuffle.partitions }, () => []);
+  for (const [word, count, hash] of freq.entries()) parts[partitionOf(hash, shuffle.partitions)]?.push([word, count]);
   const keys = parts.map((_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`);
-  await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
+  const text = (entries: Array<[string, number]>) =>
+    entries
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([w, n]) => `${w}\t${n}\n`)
+      .join('');
+  await Promise.all(parts.map((entries, r) => writeObject(shuffle.bucket, keys[r] as string, text(entries))));
   return { taskId: event.taskId, ...run, partitions: keys };
 }
 

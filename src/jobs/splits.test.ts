@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addCounts, countText, countWords } from '../../functions/lib/text.js';
+import { addCounts, countText, countWords, fnv1a32 } from '../../functions/lib/text.js';
+import { WordTable } from '../../functions/lib/word-table.js';
 import { encodeBgzip, parseBgzipIndex } from './bgzip.js';
 import { lineStartAtOrAfter, ownedRange, ownedRangeInMemory, planRanges } from './splits.js';
 import { gunzipSync } from 'node:zlib';
@@ -77,6 +78,17 @@ describe('counting', () => {
         expect(freq).toEqual(expected);
       }),
     );
+  });
+
+  it('the word table hashes each word with FNV-1a 32 of its lowercased UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(text, (bytes) => {
+        const table = new WordTable();
+        countWords(bytes, table);
+        for (const [word, , hash] of table.entries()) expect(hash).toBe(fnv1a32(word));
+      }),
+    );
+    expect(fnv1a32('a')).toBe(0xe40c292c); // the published FNV-1a 32 test vector
   });
 });
 
