@@ -8,7 +8,13 @@ interface BillingResponse {
   billedMs: number;
   gbSeconds: number;
   totalCostUsd: number;
-  byFunction: Array<{ functionName: string; invocations: number; billedMs: number; gbSeconds: number; totalCostUsd: number }>;
+  byFunction: Array<{
+    functionName: string;
+    invocations: number;
+    billedMs: number;
+    gbSeconds: number;
+    totalCostUsd: number;
+  }>;
 }
 
 /** A dead letter as GET /dlq lists it (the fields the CLI shows). */
@@ -114,7 +120,9 @@ export const dlq: Command = {
     }
     if (sub === 'replay') {
       if (Boolean(values.all) === (id !== undefined)) throw new UsageError('replay needs an <id> or --all');
-      const path = values.all ? `/dlq/replay${query({ function: values.function })}` : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
+      const path = values.all
+        ? `/dlq/replay${query({ function: values.function })}`
+        : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
       const { replayed } = await ctx.client.post<{ replayed: number }>(path);
       ctx.out(`replayed ${replayed}\n`);
       return 0;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { zipSync, type Zippable } from 'fflate';
+import { type Zippable, zipSync } from 'fflate';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt } from './functions-format.js';
 

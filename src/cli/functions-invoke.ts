@@ -13,7 +13,8 @@ interface InvokeResponse {
   logs?: string;
 }
 
-const INVOKE_USAGE = 'lambdata invoke <name> [payload-json | --file f | -] [--async] [--tail] [--qualifier v] [--dry-run]';
+const INVOKE_USAGE =
+  'lambdata invoke <name> [payload-json | --file f | -] [--async] [--tail] [--qualifier v] [--dry-run]';
 const LOGS_USAGE = 'lambdata logs <name> [--follow] [--since 10m|ISO] [--limit N] [--json]';
 
 /** `lambdata invoke`: prints the result payload; exit 1 when the function failed. */
@@ -61,7 +62,9 @@ export const invoke: Command = {
     }
     if (res.functionError) {
       const error = (res.payload ?? {}) as { errorType?: string; errorMessage?: string };
-      ctx.err(`${name} failed (${res.functionError}): ${error.errorType ?? 'Error'}: ${error.errorMessage ?? JSON.stringify(res.payload)}\n`);
+      ctx.err(
+        `${name} failed (${res.functionError}): ${error.errorType ?? 'Error'}: ${error.errorMessage ?? JSON.stringify(res.payload)}\n`,
+      );
       return 1;
     }
     ctx.out(`${typeof res.payload === 'string' ? res.payload : JSON.stringify(res.payload)}\n`);

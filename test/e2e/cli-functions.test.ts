@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/api/index.js';
+import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { lambdaFixture } from './lambda-helpers.js';
 
@@ -43,8 +43,17 @@ afterAll(async () => {
 describe('lambdata function commands', () => {
   it('deploys a directory, zipped client-side, and prints the configuration', async () => {
     const out = await lambdata(
-      'deploy', 'echo', lambdaFixture('echo'),
-      '--handler', 'index.handler', '--memory', '256', '--timeout', '5', '--env', 'GREETING=cli',
+      'deploy',
+      'echo',
+      lambdaFixture('echo'),
+      '--handler',
+      'index.handler',
+      '--memory',
+      '256',
+      '--timeout',
+      '5',
+      '--env',
+      'GREETING=cli',
     );
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
@@ -92,7 +101,10 @@ describe('lambdata function commands', () => {
     const deployed = await lambdata('deploy', 'failing', lambdaFixture('echo'), '--handler', 'index.handler');
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
-    const [out, missing] = await Promise.all([lambdata('invoke', 'failing', '{"fail":"kaput"}'), lambdata('invoke', 'nope')]);
+    const [out, missing] = await Promise.all([
+      lambdata('invoke', 'failing', '{"fail":"kaput"}'),
+      lambdata('invoke', 'nope'),
+    ]);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('TypeError: kaput');
     expect(missing.code).toBe(1);
@@ -156,7 +168,10 @@ describe('lambdata function commands', () => {
   });
 
   it('summarises billing per function', async () => {
-    const [jsonOut, table] = await Promise.all([lambdata('billing', '--json'), lambdata('billing', '--function', 'echo')]);
+    const [jsonOut, table] = await Promise.all([
+      lambdata('billing', '--json'),
+      lambdata('billing', '--function', 'echo'),
+    ]);
     const json = JSON.parse(jsonOut.stdout);
     expect(json.invocations).toBeGreaterThanOrEqual(3);
     expect(json.byFunction.map((f: { functionName: string }) => f.functionName)).toContain('echo');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/api/index.js';
+import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { zipFixture } from './lambda-helpers.js';
 
@@ -46,23 +46,40 @@ describe('Lambda API with the aws CLI', () => {
     writeFileSync(zipPath, zipFixture('echo'));
     const created = await aws(
       'create-function',
-      '--function-name', 'cli-echo',
-      '--runtime', 'nodejs20.x',
-      '--role', 'arn:aws:iam::000000000000:role/any',
-      '--handler', 'index.handler',
-      '--zip-file', `fileb://${zipPath}`,
-      '--environment', 'Variables={GREETING=hi}',
+      '--function-name',
+      'cli-echo',
+      '--runtime',
+      'nodejs20.x',
+      '--role',
+      'arn:aws:iam::000000000000:role/any',
+      '--handler',
+      'index.handler',
+      '--zip-file',
+      `fileb://${zipPath}`,
+      '--environment',
+      'Variables={GREETING=hi}',
     );
     expect(created).toMatchObject({ FunctionName: 'cli-echo', State: 'Active', Version: '$LATEST' });
 
     const listed = await aws('list-functions');
-    expect((listed?.Functions as Array<{ FunctionName: string }>).map((f) => f.FunctionName)).toEqual(['cli-echo']);
+    expect((listed?.Functions as Array<{ FunctionName: string }> | undefined)?.map((f) => f.FunctionName)).toEqual([
+      'cli-echo',
+    ]);
 
     const got = await aws('get-function', '--function-name', 'cli-echo');
     expect(got).toMatchObject({ Configuration: { FunctionName: 'cli-echo', Handler: 'index.handler' } });
 
     const outFile = join(dataDir, 'out.json');
-    const invoked = await aws('invoke', '--function-name', 'cli-echo', '--payload', '{"from":"cli"}', '--log-type', 'Tail', outFile);
+    const invoked = await aws(
+      'invoke',
+      '--function-name',
+      'cli-echo',
+      '--payload',
+      '{"from":"cli"}',
+      '--log-type',
+      'Tail',
+      outFile,
+    );
     expect(invoked).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
     expect(Buffer.from(String(invoked?.LogResult), 'base64').toString()).toContain('REPORT RequestId:');
     expect(JSON.parse(readFileSync(outFile, 'utf8'))).toMatchObject({ event: { from: 'cli' }, greeting: 'hi' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/api/index.js';
+import { type RunningServer, startServer } from '../../src/api/index.js';
 import { ApiClient } from '../../src/cli/client.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { lambdaFixture, zipFixture } from './lambda-helpers.js';
@@ -63,10 +63,14 @@ describe('native functions API', () => {
       memoryMb: 192,
     });
     expect(created).toMatchObject({ name: 'native-echo', memoryMb: 192, reservedConcurrency: null });
-    const patched = await api.request<{ timeoutS: number; reservedConcurrency: number }>('PATCH', '/functions/native-echo', {
-      timeoutS: 7,
-      reservedConcurrency: 5,
-    });
+    const patched = await api.request<{ timeoutS: number; reservedConcurrency: number }>(
+      'PATCH',
+      '/functions/native-echo',
+      {
+        timeoutS: 7,
+        reservedConcurrency: 5,
+      },
+    );
     expect(patched).toMatchObject({ timeoutS: 7, reservedConcurrency: 5 });
     const res = await api.fetch('GET', '/functions/native-echo/code');
     expect(res.headers.get('content-type')).toBe('application/zip');
@@ -102,7 +106,9 @@ describe('native functions API', () => {
       publish: true,
     });
     expect(updated.versions.map((v) => v.version)).toEqual(['$LATEST', '1']);
-    const billing = await api.get<{ invocations: number; prices: { perGbSecond: number } }>('/billing?function=native-echo');
+    const billing = await api.get<{ invocations: number; prices: { perGbSecond: number } }>(
+      '/billing?function=native-echo',
+    );
     expect(billing.invocations).toBe(1);
     expect(billing.prices.perGbSecond).toBeGreaterThan(0);
     const concurrency = await api.get<Record<string, unknown>>('/concurrency');
@@ -110,11 +116,16 @@ describe('native functions API', () => {
   });
 
   it('answers unknown functions and bad bodies with error codes', async () => {
-    await expect(api.get('/functions/missing')).rejects.toMatchObject({ code: 'ResourceNotFoundException', status: 404 });
+    await expect(api.get('/functions/missing')).rejects.toMatchObject({
+      code: 'ResourceNotFoundException',
+      status: 404,
+    });
     const bad = await api.fetch('PUT', '/functions/x', Buffer.from('{oops'), { 'content-type': 'application/json' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'InvalidRequestContentException' } });
-    await expect(api.request('POST', '/functions/native-echo/invoke?type=Sometimes', Buffer.from('{}'))).rejects.toMatchObject({
+    await expect(
+      api.request('POST', '/functions/native-echo/invoke?type=Sometimes', Buffer.from('{}')),
+    ).rejects.toMatchObject({
       code: 'InvalidParameterValueException',
     });
   });

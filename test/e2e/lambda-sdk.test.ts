@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/api/index.js';
+import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { AWS_TEST_CONFIG, zipFixture } from './lambda-helpers.js';
 
@@ -176,7 +176,9 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo' }));
     expect(versions.Versions?.map((v) => v.Version)).toEqual(['$LATEST', '1', '2']);
 
-    const old = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Qualifier: '1', Payload: Buffer.from('{}') }));
+    const old = await lambda.send(
+      new InvokeCommand({ FunctionName: 'echo', Qualifier: '1', Payload: Buffer.from('{}') }),
+    );
     expect(old.ExecutedVersion).toBe('1');
     expect(decode(old.Payload)).toMatchObject({ version: '1', greeting: 'hello' });
     const latest = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
@@ -184,7 +186,9 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
   });
 
   it('throttles with TooManyRequestsException when reserved concurrency is 0', async () => {
-    const put = await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'alpha', ReservedConcurrentExecutions: 0 }));
+    const put = await lambda.send(
+      new PutFunctionConcurrencyCommand({ FunctionName: 'alpha', ReservedConcurrentExecutions: 0 }),
+    );
     expect(put.ReservedConcurrentExecutions).toBe(0);
     const got = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'alpha' }));
     expect(got.ReservedConcurrentExecutions).toBe(0);
@@ -209,7 +213,9 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     );
     expect(put).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 600 });
     expect(put.LastModified).toBeInstanceOf(Date);
-    const updated = await lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'beta', MaximumRetryAttempts: 0 }));
+    const updated = await lambda.send(
+      new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'beta', MaximumRetryAttempts: 0 }),
+    );
     expect(updated).toMatchObject({
       MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: 600,
@@ -227,6 +233,8 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     const settings = await lambda.send(new GetAccountSettingsCommand({}));
     expect(settings.AccountLimit?.CodeSizeZipped).toBe(50 * 1024 * 1024);
     expect(settings.AccountUsage?.FunctionCount).toBe(3);
+    expect(settings.AccountLimit?.ConcurrentExecutions).toBe(1000);
+    expect(settings.AccountUsage?.TotalCodeSize).toBeGreaterThan(0);
   });
 
   it('deletes a function; later calls get ResourceNotFoundException', async () => {
@@ -249,7 +257,12 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
     await expect(
       lambda.send(
-        new CreateFunctionCommand({ FunctionName: 's3code', Handler: 'index.handler', Role: 'r', Code: { S3Bucket: 'b', S3Key: 'k' } }),
+        new CreateFunctionCommand({
+          FunctionName: 's3code',
+          Handler: 'index.handler',
+          Role: 'r',
+          Code: { S3Bucket: 'b', S3Key: 'k' },
+        }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
 

@@ -116,7 +116,8 @@ async function patchFunction({ engine, req, res, params }: RouteContext): Promis
   const body = await readJson<Body>(req, 1024 * 1024);
   const config = configFields(body);
   if (Object.keys(config).length) engine.functions.updateConfig(name, config);
-  if (body.reservedConcurrency !== undefined) engine.functions.putConcurrency(name, readReserved(body.reservedConcurrency));
+  if (body.reservedConcurrency !== undefined)
+    engine.functions.putConcurrency(name, readReserved(body.reservedConcurrency));
   if (body.eventInvokeConfig && typeof body.eventInvokeConfig === 'object') {
     const current = engine.functions.settings(name).eventInvokeConfig;
     engine.functions.putEventInvokeConfig(name, { ...current, ...(body.eventInvokeConfig as object) });
@@ -329,7 +330,8 @@ function readCode(code: unknown): { zip: Buffer } | { dir: string } | undefined 
   const { zipBase64, dir } = code as { zipBase64?: unknown; dir?: unknown };
   if (typeof zipBase64 === 'string') {
     const zip = Buffer.from(zipBase64, 'base64');
-    if (zip.length > MAX_ZIP_BYTES) throw new RequestTooLarge(`The zip is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}`);
+    if (zip.length > MAX_ZIP_BYTES)
+      throw new RequestTooLarge(`The zip is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}`);
     return { zip };
   }
   if (typeof dir === 'string') return { dir };

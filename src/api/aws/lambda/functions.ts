@@ -43,7 +43,10 @@ export function getFunction({ engine, req, res, url, params }: RouteContext): vo
   const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
   const fn = engine.functions.get(name, qualifier);
   const meta = metadataOf(engine);
-  const location = new URL(`/_lambdata/functions/${encodeURIComponent(name)}/code`, `http://${req.headers.host ?? 'localhost'}`);
+  const location = new URL(
+    `/_lambdata/functions/${encodeURIComponent(name)}/code`,
+    `http://${req.headers.host ?? 'localhost'}`,
+  );
   if (fn.version !== '$LATEST') location.searchParams.set('qualifier', fn.version);
   const reserved = engine.functions.settings(name).reservedConcurrency;
   sendJson(res, 200, {
@@ -124,7 +127,9 @@ export async function publishVersion({ engine, req, res, params }: RouteContext)
   checkRevision(latest, body);
   const sha = optionalString(body, 'CodeSha256');
   if (sha && sha !== latest.codeSha256) {
-    throw new InvalidParameterValue(`CodeSha256 (${sha}) is different from current CodeSha256 in $LATEST (${latest.codeSha256})`);
+    throw new InvalidParameterValue(
+      `CodeSha256 (${sha}) is different from current CodeSha256 in $LATEST (${latest.codeSha256})`,
+    );
   }
   const fn = engine.functions.publish(name, optionalString(body, 'Description'));
   sendJson(res, 201, toFunctionConfiguration(fn, metadataOf(engine).role(name)));
@@ -160,7 +165,9 @@ function readZip(code: Body | undefined): Buffer {
   if (!code || typeof code !== 'object') throw new InvalidParameterValue('Code is required');
   if (typeof code.ZipFile !== 'string' || code.ZipFile === '') {
     if (code.S3Bucket || code.S3Key) {
-      throw new InvalidParameterValue('Code.S3Bucket/S3Key are not supported by lambdata: upload the package as ZipFile');
+      throw new InvalidParameterValue(
+        'Code.S3Bucket/S3Key are not supported by lambdata: upload the package as ZipFile',
+      );
     }
     throw new InvalidParameterValue('Code.ZipFile is required');
   }
@@ -190,5 +197,7 @@ function paginate<T>(items: T[], url: URL): { items: T[]; nextMarker?: string } 
     throw new InvalidParameterValue('MaxItems must be between 1 and 10000');
   }
   const end = start + maxItems;
-  return end < items.length ? { items: items.slice(start, end), nextMarker: String(end) } : { items: items.slice(start) };
+  return end < items.length
+    ? { items: items.slice(start, end), nextMarker: String(end) }
+    : { items: items.slice(start) };
 }

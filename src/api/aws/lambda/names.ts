@@ -13,7 +13,9 @@ export function parseFunctionName(raw: string, qualifier?: string | null): { nam
   if (!m?.[1]) throw new InvalidParameterValue(`Invalid function name or ARN: ${raw}`);
   const inline = m[2];
   if (inline && qualifier && inline !== qualifier) {
-    throw new InvalidParameterValue('The derived qualifier from the function name does not match the specified qualifier.');
+    throw new InvalidParameterValue(
+      'The derived qualifier from the function name does not match the specified qualifier.',
+    );
   }
   const q = inline ?? (qualifier || undefined);
   return q ? { name: m[1], qualifier: q } : { name: m[1] };

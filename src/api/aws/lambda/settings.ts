@@ -14,7 +14,6 @@ const ACCOUNT_LIMIT = {
   CodeSizeUnzipped: 250 * 1024 * 1024,
   CodeSizeZipped: 50 * 1024 * 1024,
 } as const;
-const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 
 /** PutFunctionConcurrency: reserves N concurrent executions (0 throttles every invocation). */
 export async function putFunctionConcurrency({ engine, req, res, params }: RouteContext): Promise<void> {
@@ -82,7 +81,7 @@ export function deleteEventInvokeConfig({ engine, res, params }: RouteContext): 
   res.end();
 }
 
-/** GetAccountSettings: AWS's default limits, and usage summed over every version's package. */
+/** GetAccountSettings: AWS's default code limits, the engine's concurrency limit, and usage summed over every version's package. */
 export function getAccountSettings({ engine, res }: RouteContext): void {
   const functions = engine.functions.list();
   let totalCodeSize = 0;
@@ -91,11 +90,12 @@ export function getAccountSettings({ engine, res }: RouteContext): void {
     for (const version of engine.functions.listVersions(fn.name)) totalCodeSize += version.codeSize;
     reserved += engine.functions.settings(fn.name).reservedConcurrency ?? 0;
   }
+  const { limit } = engine.invocations.concurrency();
   sendJson(res, 200, {
     AccountLimit: {
       ...ACCOUNT_LIMIT,
-      ConcurrentExecutions: DEFAULT_ACCOUNT_CONCURRENCY,
-      UnreservedConcurrentExecutions: DEFAULT_ACCOUNT_CONCURRENCY - reserved,
+      ConcurrentExecutions: limit,
+      UnreservedConcurrentExecutions: limit - reserved,
     },
     AccountUsage: { TotalCodeSize: totalCodeSize, FunctionCount: functions.length },
   });

@@ -83,7 +83,10 @@ export function toEventInvokeConfig(functionArn: string, cfg: EventInvokeConfig,
 
 /** Reads an AWS event-invoke-config request body into the engine's shape, keeping unset fields from `current`. */
 export function fromEventInvokeConfig(body: Record<string, unknown>, current?: EventInvokeConfig): EventInvokeConfig {
-  const dest = (body.DestinationConfig ?? {}) as { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } };
+  const dest = (body.DestinationConfig ?? {}) as {
+    OnSuccess?: { Destination?: string };
+    OnFailure?: { Destination?: string };
+  };
   const cfg: EventInvokeConfig = {
     maximumRetryAttempts: optionalNumber(body, 'MaximumRetryAttempts') ?? current?.maximumRetryAttempts ?? 2,
     maximumEventAgeInSeconds:
