@@ -1,0 +1,135 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '../../bin/lambdata.js');
+let dir: string;
+let engine: Engine;
+let server: RunningServer;
+
+async function lambdata(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, '--endpoint', server.url, ...args], {
+      env: { PATH: process.env.PATH },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+async function aws(...args: string[]): Promise<Record<string, any>> {
+  const { stdout } = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+    },
+  });
+  return stdout.trim() ? JSON.parse(stdout) : {};
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lambdata-streams-cli-'));
+  engine = await createEngine({ dataDir: join(dir, 'data'), background: false });
+  server = await startServer(engine, { port: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('lambdata streams / tables CLI', () => {
+  it('creates, lists, puts to, tails and removes streams', async () => {
+    expect((await lambdata('streams', 'create', 'clicks', '--shards', '2')).code).toBe(0);
+    expect((await lambdata('streams', 'ls')).stdout).toMatch(/^clicks\t2 shards/m);
+    const put = await lambdata('streams', 'put', 'clicks', 'hello world', '--key', 'u1');
+    expect(put.stdout).toMatch(/^shardId-\d{12}\t\d+\n$/);
+
+    const tail = spawn(process.execPath, [BIN, '--endpoint', server.url, 'streams', 'tail', 'clicks', '--from', 'trim'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const lines = createInterface({ input: tail.stdout });
+      const seen: string[] = [];
+      const gotBoth = new Promise<void>((resolve) =>
+        lines.on('line', (line) => {
+          seen.push(line);
+          if (seen.length === 1) void lambdata('streams', 'put', 'clicks', 'live one', '--key', 'u2');
+          if (seen.length === 2) resolve();
+        }),
+      );
+      await gotBoth;
+      expect(seen[0]).toMatch(/\tu1\thello world$/);
+      expect(seen[1]).toMatch(/\tu2\tlive one$/);
+    } finally {
+      tail.kill('SIGINT');
+    }
+    const missing = await lambdata('streams', 'rm', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ResourceNotFoundException');
+    expect((await lambdata('streams', 'rm', 'clicks')).code).toBe(0);
+    expect(engine.streams.listStreams()).not.toContain('clicks');
+  });
+
+  it('creates tables and puts, gets and scans plain JSON items', async () => {
+    expect((await lambdata('tables', 'create', 'users', '--pk', 'id:N', '--sk', 'name', '--stream', 'NEW_IMAGE')).code).toBe(0);
+    expect((await lambdata('tables', 'put', 'users', '{"id": 2, "name": "bo", "tags": ["a"], "ok": true}')).code).toBe(0);
+    expect((await lambdata('tables', 'put', 'users', '{"id": 10, "name": "al"}')).code).toBe(0);
+    const got = await lambdata('tables', 'get', 'users', '{"id": 2, "name": "bo"}');
+    expect(JSON.parse(got.stdout)).toEqual({ id: 2, name: 'bo', tags: ['a'], ok: true });
+    expect((await lambdata('tables', 'get', 'users', '{"id": 3, "name": "x"}')).code).toBe(1);
+    const scan = await lambdata('tables', 'scan', 'users');
+    expect(scan.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([2, 10]);
+    expect((await lambdata('tables', 'put', 'users', 'not json')).code).toBe(2);
+    expect(engine.tables.readChanges('users', undefined, 10).map((c) => c.eventName)).toEqual(['INSERT', 'INSERT']);
+    expect((await lambdata('tables', 'rm', 'users')).code).toBe(0);
+  });
+});
+
+describe('AWS CLI', () => {
+  it('drives kinesis', async () => {
+    await aws('kinesis', 'create-stream', '--stream-name', 'awscli', '--shard-count', '2');
+    const put = await aws('kinesis', 'put-record', '--stream-name', 'awscli', '--partition-key', 'p', '--data', 'hello');
+    expect(put.ShardId).toMatch(/^shardId-/);
+    const it = await aws('kinesis', 'get-shard-iterator', '--stream-name', 'awscli', '--shard-id', put.ShardId, '--shard-iterator-type', 'TRIM_HORIZON');
+    const records = await aws('kinesis', 'get-records', '--shard-iterator', it.ShardIterator);
+    expect(records.Records.map((r: { Data: string }) => Buffer.from(r.Data, 'base64').toString())).toEqual(['hello']);
+    const summary = await aws('kinesis', 'describe-stream-summary', '--stream-name', 'awscli');
+    expect(summary.StreamDescriptionSummary.OpenShardCount).toBe(2);
+    await aws('kinesis', 'increase-stream-retention-period', '--stream-name', 'awscli', '--retention-period-hours', '48');
+    expect((await aws('kinesis', 'describe-stream', '--stream-name', 'awscli')).StreamDescription.RetentionPeriodHours).toBe(48);
+  });
+
+  it('drives dynamodb', async () => {
+    await aws(
+      'dynamodb', 'create-table', '--table-name', 'awsclitable',
+      '--attribute-definitions', 'AttributeName=id,AttributeType=S',
+      '--key-schema', 'AttributeName=id,KeyType=HASH', '--billing-mode', 'PAY_PER_REQUEST',
+    );
+    await aws('dynamodb', 'put-item', '--table-name', 'awsclitable', '--item', '{"id":{"S":"a"},"n":{"N":"1"}}');
+    await aws(
+      'dynamodb', 'update-item', '--table-name', 'awsclitable', '--key', '{"id":{"S":"a"}}',
+      '--update-expression', 'ADD n :d', '--expression-attribute-values', '{":d":{"N":"41"}}',
+    );
+    const got = await aws('dynamodb', 'get-item', '--table-name', 'awsclitable', '--key', '{"id":{"S":"a"}}');
+    expect(got.Item).toEqual({ id: { S: 'a' }, n: { N: '42' } });
+    const scan = await aws('dynamodb', 'scan', '--table-name', 'awsclitable');
+    expect(scan.Count).toBe(1);
+  });
+});
