@@ -55,7 +55,7 @@ export class EnvironmentPool implements Runtime {
     mkdirSync(this.#tmpRoot, { recursive: true });
     const sweepEvery = Math.max(10, Math.min(this.#idleMs / 2, 30_000));
     this.#sweeper = setInterval(() => this.#reapIdle(), sweepEvery).unref();
-    this.#refill();
+    setImmediate(() => this.#refill()); // not inside createEngine's own tick, and not at all if closed at once
   }
 
   /** Runs one invocation in a warm environment of `fn`, or a new one (a cold start). Never rejects for function failures. */

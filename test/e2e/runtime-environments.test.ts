@@ -27,6 +27,7 @@ describe('runtime: environments, limits and isolation', () => {
     expect(second.initDurationMs).toBeNull();
     expect(third.maxMemoryUsedMb).toBeGreaterThan(10);
     expect(third.maxMemoryUsedMb).toBeLessThan(128);
+    await waitFor(() => harness.pool.stats().prestarted === 2); // the runtime handed out is replaced
   });
 
   it('runs simultaneous invocations of one function in separate environments', async () => {
