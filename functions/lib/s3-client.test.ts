@@ -55,6 +55,8 @@ describe('s3-client against the engine', () => {
     }
     await client.putObject('fnb', 'streamed', parts());
     expect((await client.headObject('fnb', 'streamed')).size).toBe(500_000);
+    await client.putObject('fnb', 'streamed-sized', parts(), { contentLength: 500_000 });
+    expect((await client.headObject('fnb', 'streamed-sized')).size).toBe(500_000);
   });
 
   it('lists page by page and all at once, with awkward keys', async () => {
