@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineContext } from '../../shared/context.js';
+import { hasCode } from '../../shared/errors.js';
+import { createLogger } from '../../shared/log.js';
+import { openDb } from '../../state/db.js';
+import { hashKeyOf } from './shard-math.js';
+import { StreamStore } from './stream-store.js';
+
+const HOUR = 3_600_000;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-streams-unit-'));
+  dirs.push(dataDir);
+  const clock = { now: 1_700_000_000_000 };
+  const context: EngineContext = {
+    db: openDb(dataDir),
+    dataDir,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: () => 'http://127.0.0.1:0',
+    log: createLogger('test'),
+  };
+  return { store: new StreamStore(context, { now: () => clock.now }), clock, context };
+}
+
+const put = (store: StreamStore, text: string, key = 'k') => store.putRecord('s', { data: Buffer.from(text), partitionKey: key });
+const texts = (store: StreamStore, shard = 'shardId-000000000000') =>
+  store.readShard('s', shard, {}, 100).records.map((r) => r.data.toString());
+
+describe('StreamStore', () => {
+  it('hides and trims records past the retention period', () => {
+    const { store, clock } = setup();
+    store.createStream('s');
+    put(store, 'old');
+    clock.now += 23 * HOUR;
+    put(store, 'new');
+    expect(texts(store)).toEqual(['old', 'new']);
+    clock.now += 2 * HOUR;
+    expect(texts(store)).toEqual(['new']);
+    expect(store.trim()).toBe(1);
+    expect(store.shardStats('s')[0]?.records).toBe(1);
+    store.setRetention('s', 48, 'increase');
+    clock.now += 30 * HOUR;
+    expect(texts(store)).toEqual(['new']);
+    expect(() => store.setRetention('s', 72, 'decrease')).toThrowError(/IncreaseRetentionPeriod/);
+    expect(() => store.setRetention('s', 12, 'decrease')).toThrowError(/between 24 and 8760/);
+  });
+
+  it('routes by MD5 of the partition key and honours explicit hash keys', () => {
+    const { store } = setup();
+    store.createStream('s', { shardCount: 4 });
+    const shards = store.listShards('s');
+    for (const key of ['a', 'b', 'c', 'user-17', 'zzz']) {
+      const hash = hashKeyOf(key);
+      const owner = shards.find((s) => BigInt(s.hashKeyRange.start) <= hash && hash <= BigInt(s.hashKeyRange.end));
+      expect(put(store, 'x', key).shardId).toBe(owner?.shardId);
+    }
+    const top = ((1n << 128n) - 1n).toString();
+    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: top }).shardId).toBe('shardId-000000000003');
+    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: '0' }).shardId).toBe('shardId-000000000000');
+  });
+
+  it('survives reopening and merges four parents into one child with all parents listed', () => {
+    const { store, context } = setup();
+    store.createStream('s', { shardCount: 4 });
+    put(store, 'one');
+    store.updateShardCount('s', 1);
+    const reopened = new StreamStore(context);
+    const shards = reopened.listShards('s');
+    expect(shards).toHaveLength(5);
+    const child = shards[4];
+    expect(child?.parentShardIds).toHaveLength(4);
+    expect(child?.parentShardId).toBe('shardId-000000000000');
+    expect(child?.adjacentParentShardId).toBe('shardId-000000000001');
+    expect(shards.slice(0, 4).every((s) => s.sequenceNumberRange.end !== undefined)).toBe(true);
+    const next = reopened.putRecord('s', { data: Buffer.from('two'), partitionKey: 'k' });
+    expect(next.shardId).toBe('shardId-000000000004');
+    expect(next.sequenceNumber >= (child?.sequenceNumberRange.start ?? 'z')).toBe(true);
+  });
+
+  it('signals appends and rejects bad input with Kinesis codes', () => {
+    const { store } = setup();
+    store.createStream('s');
+    const seen: string[] = [];
+    store.appended.subscribe((e) => seen.push(e.shardId));
+    put(store, 'x');
+    expect(seen).toEqual(['shardId-000000000000']);
+    const codes = [
+      () => store.createStream('s'),
+      () => store.putRecord('s', { data: Buffer.from('x'), partitionKey: '' }),
+      () => store.readShard('s', 'shardId-000000000009', {}, 1),
+      () => store.readShard('s', 'shardId-000000000000', { after: 'abc' }, 1),
+      () => store.describeStream('nope'),
+    ].map((f) => {
+      try {
+        f();
+        return 'no error';
+      } catch (err) {
+        return hasCode(err, (err as { code: string }).code) ? (err as { code: string }).code : String(err);
+      }
+    });
+    expect(codes).toEqual([
+      'ResourceInUseException',
+      'InvalidArgumentException',
+      'ResourceNotFoundException',
+      'InvalidArgumentException',
+      'ResourceNotFoundException',
+    ]);
+  });
+});
