@@ -221,7 +221,7 @@ function validateSpec(spec: JobSpec): void {
   if (typeof spec.mapper !== 'string' || !spec.mapper) throw new InvalidParameterValue('mapper must name a function');
   if (!spec.input || typeof spec.input.bucket !== 'string' || !spec.input.bucket) throw new InvalidParameterValue('input.bucket is required');
   if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys)) throw new InvalidParameterValue('input.keys must be a list of keys');
-  for (const name of ['splitSize', 'fanout', 'partitions', 'maxAttempts', 'concurrency'] as const) {
+  for (const name of ['splitSize', 'taskSize', 'fanout', 'partitions', 'maxAttempts', 'concurrency'] as const) {
     const value = spec[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new InvalidParameterValue(`${name} must be a positive integer`);
   }

@@ -100,7 +100,7 @@ export async function planMap(objects: ObjectSource, spec: JobSpec, slots: numbe
     splitsPerKey.set(object.key, made.length);
     splits.push(...made);
   }
-  const taskBytes = Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
+  const taskBytes = spec.taskSize ?? Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
   const tasks = packTasks(splits, taskBytes);
   await inlineSmallObjects(objects, tasks);
   return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey };

@@ -118,6 +118,7 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
       })
       .then(
         (result) => {
+          if (options.signal.aborted) return;
           if (result.record) hooks.billed(result.record);
           if (result.functionError) {
             const reason = `cascade ${result.functionError}: ${result.payload.toString('utf8').slice(0, 300)}`;
@@ -145,6 +146,7 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
           });
         },
         (err: unknown) => {
+          if (options.signal.aborted) return;
           if (hasCode(err, 'TooManyRequestsException')) {
             // Throttled before running: not the task's fault, so no attempt is spent.
             for (const { task } of numbered) attempts.set(task.taskId, (attempts.get(task.taskId) ?? 1) - 1);

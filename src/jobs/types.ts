@@ -35,6 +35,8 @@ export interface JobSpec {
   format?: RecordFormat; // default auto
   /** Bytes per split (default 64 MiB). */
   splitSize?: number;
+  /** Input bytes per mapper invocation (default: input ÷ parallel slots, between 1 MiB and splitSize). */
+  taskSize?: number;
   /** Mapper invocations each cascade fans out to (default 10). */
   fanout?: number;
   mode?: JobMode; // default aggregate
