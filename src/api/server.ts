@@ -19,6 +19,8 @@ export interface ServerOptions {
   port?: number;
   /** Bearer token required on the native API and dashboard (mandatory off loopback). */
   token?: string;
+  /** Accept unsigned S3 requests (default false: every AWS request needs a valid SigV4 signature). */
+  anonymous?: boolean;
 }
 
 /** A listening server. */
@@ -119,7 +121,7 @@ async function handle(
     }
     return;
   }
-  await pickAwsHandler(req, url)({ engine, req, res, url, requestId });
+  await pickAwsHandler(req, url)({ engine, req, res, url, requestId, anonymous: options.anonymous ?? false });
 }
 
 function serveUi(req: IncomingMessage, res: ServerResponse, rest: string): void {

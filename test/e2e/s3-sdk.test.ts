@@ -459,6 +459,23 @@ describe('authentication', () => {
     expect(res.headers.get('x-amz-request-id')).toBeTruthy();
   });
 
+  it('accepts unsigned requests only when the server allows anonymous access', async () => {
+    const open = await startServer(engine, { port: 0, anonymous: true });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'public' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'public', Key: 'hello', Body: 'hi there' }));
+      const res = await fetch(`${open.url}/public/hello`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('hi there');
+      const wrong = client('wrong', { endpoint: open.url });
+      expect(await errorCode(wrong.send(new ListBucketsCommand({})))).toBe('SignatureDoesNotMatch');
+      wrong.destroy();
+    } finally {
+      await open.close();
+      engine.setEndpoint(server.url);
+    }
+  });
+
   it('serves presigned GET URLs until they expire', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'presign' }));
     await s3.send(new PutObjectCommand({ Bucket: 'presign', Key: 'a b/c.txt', Body: 'presigned body' }));

@@ -13,6 +13,8 @@ export interface AwsRequestContext {
   res: ServerResponse;
   url: URL;
   requestId: string;
+  /** The server allows unsigned requests (ServerOptions.anonymous). */
+  anonymous?: boolean;
 }
 
 export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;

@@ -18,14 +18,8 @@ export { bucketOfHost } from './routing.js';
 
 type Operation = (s3: S3Request) => Promise<void>;
 
-/** Options of the S3 adapter. */
-export interface S3Options {
-  /** Accept unsigned requests (default false: they are AccessDenied). */
-  anonymous?: boolean;
-}
-
 /** Handles one S3 REST request. Never throws: failures answer as S3 error documents. */
-export async function handleS3(ctx: AwsRequestContext, options: S3Options = {}): Promise<void> {
+export async function handleS3(ctx: AwsRequestContext): Promise<void> {
   const { engine, req, res, url, requestId } = ctx;
   const method = req.method ?? 'GET';
   res.setHeader('x-amz-request-id', requestId);
@@ -35,7 +29,7 @@ export async function handleS3(ctx: AwsRequestContext, options: S3Options = {}):
     const target = locate(req);
     resource = target.resource;
     const scope = await verifySigV4(req, url, payloadHashOf(req), engine.context.credentials, {
-      anonymous: options.anonymous ?? process.env.LAMBDATA_S3_ANONYMOUS === '1',
+      anonymous: ctx.anonymous ?? false,
     });
     if (!target.bucket) {
       if (method !== 'GET')
