@@ -6,7 +6,7 @@ import { EntityTooLarge } from './errors.js';
 import type { BodyInput } from './types.js';
 
 /** Bytes gathered before one `writev`, so small network chunks do not each cost a syscall round trip. */
-const WRITE_BATCH = 1 << 20;
+const WRITE_BATCH = 4 << 20;
 
 /** A body written to a temp file: where, how big, and its MD5. */
 export interface WrittenBody {
@@ -64,6 +64,8 @@ export class BodyFiles {
     const handle = await open(tempPath, 'wx');
     const hash = createHash('md5');
     let size = 0;
+    // One write in flight while the next batch is read and hashed, so disk and CPU work overlap.
+    let writing: Promise<void> = Promise.resolve();
     try {
       let batch: Buffer[] = [];
       let batchBytes = 0;
@@ -74,14 +76,17 @@ export class BodyFiles {
         batch.push(chunk);
         batchBytes += chunk.length;
         if (batchBytes >= WRITE_BATCH) {
-          await writeAll(handle, batch);
+          await writing;
+          writing = writeAll(handle, batch);
           batch = [];
           batchBytes = 0;
         }
       }
+      await writing;
       if (batch.length > 0) await writeAll(handle, batch);
       await handle.sync();
     } catch (err) {
+      await writing.catch(() => undefined);
       await handle.close();
       await rm(tempPath, { force: true });
       throw err;

@@ -64,10 +64,13 @@ export class ObjectListing {
     let yielded = 0;
     while (yielded < wanted && Buffer.compare(from, end) < 0) {
       const batch = Math.min(wanted - yielded, MAX_KEYS) + 1;
-      const rows = this.#scan.all(bucket, from, end, batch);
-      if (rows.length === 0) return;
+      // Lazily iterated: breaking out at a common prefix reads no further rows.
       let seekTo: Buffer | undefined;
-      for (const row of rows) {
+      let count = 0;
+      let last: ObjectRow | undefined;
+      for (const row of this.#scan.iterate(bucket, from, end, batch)) {
+        count++;
+        last = row;
         const rolled = delimiter ? commonPrefix(row.object_key, prefix.length, delimiter) : undefined;
         if (rolled) {
           // A common prefix at or before start-after was already returned on an earlier page.
@@ -83,8 +86,8 @@ export class ObjectListing {
         yielded++;
         if (yielded >= wanted) return;
       }
-      if (!seekTo && rows.length < batch) return;
-      from = seekTo ?? successor((rows.at(-1) as ObjectRow).object_key);
+      if (!last || (!seekTo && count < batch)) return;
+      from = seekTo ?? successor(last.object_key);
     }
   }
 }

@@ -38,7 +38,9 @@ import {
 /** S3's largest object: 5 TiB. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-const READ_CHUNK = 1 << 20;
+/** Read chunk bounds: big chunks make large reads several times faster; small objects get small buffers. */
+const READ_CHUNK_MIN = 64 * 1024;
+const READ_CHUNK_MAX = 4 * 1024 * 1024;
 
 /** What a commit writes: the new body and its metadata. Used by puts, copies and multipart completion. */
 export interface ObjectCommit {
@@ -205,9 +207,10 @@ export class ObjectStore implements BackgroundService {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
         throw err;
       }
+      const length = range ? range.end - range.start + 1 : row.size;
       const body = createReadStream('', {
         fd,
-        highWaterMark: READ_CHUNK,
+        highWaterMark: Math.min(Math.max(length, READ_CHUNK_MIN), READ_CHUNK_MAX),
         ...(range ? { start: range.start, end: range.end } : {}),
       });
       return range ? { info: toObjectInfo(row), body, range } : { info: toObjectInfo(row), body };
