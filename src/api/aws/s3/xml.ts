@@ -22,8 +22,13 @@ const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 /** Builds a document; the root element gets the S3 namespace unless `namespaced` is false. */
 export function buildXml(doc: Record<string, unknown>, namespaced = true): string {
   const [root] = Object.keys(doc);
-  const body = namespaced && root ? { [root]: { '@_xmlns': S3_NAMESPACE, ...(doc[root] as object) } } : doc;
-  return DECLARATION + builder.build(body);
+  if (!namespaced || !root) return DECLARATION + builder.build(doc);
+  const content = doc[root];
+  const element =
+    typeof content === 'object' && content !== null
+      ? { '@_xmlns': S3_NAMESPACE, ...content }
+      : { '@_xmlns': S3_NAMESPACE, '#text': content ?? '' };
+  return DECLARATION + builder.build({ [root]: element });
 }
 
 /** Parses a request document. @throws S3Error MalformedXML */
