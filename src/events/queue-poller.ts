@@ -84,6 +84,8 @@ export class QueuePoller {
       }
       if (batch.length === 0) {
         if (this.#workers.size > 1) return;
+        // An empty answer before the long poll ended (the queue store is stopping): do not spin.
+        await sleep(100, undefined, { signal }).catch(() => undefined);
         continue;
       }
       // Messages still waiting: add a concurrent batch, up to the cap.
