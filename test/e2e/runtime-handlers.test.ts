@@ -68,6 +68,12 @@ describe('runtime: handler styles, context, errors', () => {
   it('reports a missing file, a missing export, a syntax error and a throwing init as unhandled', async () => {
     const missingFile = await invoke(harness.pool, fn('nothere.handler', { codeDir: BROKEN }));
     expect(missingFile).toMatchObject({ outcome: 'unhandled', error: { errorType: 'Runtime.ImportModuleError' } });
+    const missingDependency = await invoke(harness.pool, fn('missingdep.handler', { codeDir: BROKEN }));
+    expect(missingDependency).toMatchObject({
+      outcome: 'unhandled',
+      error: { errorType: 'Runtime.ImportModuleError' },
+    });
+    expect(missingDependency.error?.errorMessage).toContain('lambdata-no-such-package');
     const missingExport = await invoke(harness.pool, fn('ok.handler', { codeDir: BROKEN }));
     expect(missingExport).toMatchObject({ outcome: 'unhandled', error: { errorType: 'Runtime.HandlerNotFound' } });
     const initThrows = await invoke(harness.pool, fn('throws.handler', { codeDir: BROKEN }));
@@ -119,6 +125,11 @@ describe('runtime: handler styles, context, errors', () => {
       'INFO\traw out',
       'ERROR\traw err',
     ]);
+  });
+
+  it('captures writes straight to file descriptor 2 as log lines instead of the engine stderr', async () => {
+    const result = await invoke(harness.pool, fn('index.nativeStderr'), {}, 'req-fd2');
+    expect(result.lines).toContainEqual(expect.stringMatching(/^\S+Z\treq-fd2\tERROR\tstraight to fd 2$/));
   });
 
   it('waits for the event loop with callbackWaitsForEmptyEventLoop, and replies at once without it', async () => {
