@@ -192,6 +192,36 @@ describe('event source mappings from streams and tables', () => {
     expect(view.state).toBe('Enabled');
   });
 
+  it('keeps per-key order with ParallelizationFactor and drains parent shards before their children', async () => {
+    const dir = await fnDir('fanout');
+    await deployRecorder(engine, 'fanout', dir);
+    engine.streams.createStream('fanout', { shardCount: 1 });
+    await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'fanout',
+        EventSourceArn: engine.streams.streamArn('fanout'),
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 2,
+        ParallelizationFactor: 3,
+      }),
+    );
+    const keyOf = (i: number) => `user${i % 5}`;
+    const before = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    put('fanout', before, keyOf);
+    engine.streams.updateShardCount('fanout', 2);
+    const after = Array.from({ length: 20 }, (_, i) => `y${i}`);
+    put('fanout', after, keyOf);
+    await eventually(() => delivered(dir).length >= 40);
+    const all = delivered(dir);
+    expect([...all].sort()).toEqual([...before, ...after].sort());
+    const sent = [...before, ...after];
+    for (let k = 0; k < 5; k++) {
+      const expected = sent.filter((_, i) => i % 20 % 5 === k);
+      expect(all.filter((p) => expected.includes(p))).toEqual(expected);
+    }
+    expect(recorded(dir).every((r) => r.event.Records.length <= 2)).toBe(true);
+  });
+
   it('delivers table changes in the DynamoDB stream record shape', async () => {
     const dir = await fnDir('table');
     await deployRecorder(engine, 'table', dir);
