@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { createLogger } from '../../../shared/log.js';
 import { S3Error } from './errors.js';
 
 /** Algorithms by their header name suffix. */
@@ -13,6 +13,13 @@ export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha
 
 /** One of CHECKSUM_ALGORITHMS. */
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+// CRC32C and CRC64NVME come from the SDK's own checksum package (a dependency of @aws-sdk/client-s3);
+// without it those two algorithms answer NotImplemented instead of breaking the whole adapter.
+const sdkCrc = await import('@aws-sdk/checksums/crc').catch((err: unknown) => {
+  createLogger('s3').warn('CRC32C/CRC64NVME checksums unavailable', { err });
+  return undefined;
+});
 
 /** An incremental checksum whose digest is base64, as in the x-amz-checksum-* headers. */
 export interface RunningChecksum {
@@ -40,7 +47,8 @@ export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
     }
     case 'crc32c':
     case 'crc64nvme': {
-      const hash = algorithm === 'crc32c' ? new Crc32c() : new Crc64Nvme();
+      if (!sdkCrc) throw new S3Error('NotImplemented', `${algorithm} checksums are not available on this server`, 501);
+      const hash = algorithm === 'crc32c' ? new sdkCrc.Crc32c() : new sdkCrc.Crc64Nvme();
       return {
         algorithm,
         update: (chunk) => hash.update(chunk),

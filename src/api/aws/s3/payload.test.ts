@@ -187,3 +187,18 @@ describe('signed aws-chunked payloads with a trailer', () => {
     await expect(drain(openPayload(req, verified).body)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
   });
 });
+
+describe('flexible checksums on plain bodies', () => {
+  it.each([
+    ['crc32c', 'yZRlqg=='],
+    ['crc64nvme', 'jSnVw/bqjr4='],
+    ['sha1', 'Kq5sNclPz7QV2+lfQIuc6R7oRu0='],
+  ])('verifies and echoes %s', async (algorithm, value) => {
+    const payload = openPayload(
+      request(Buffer.from('hello world'), { [`x-amz-checksum-${algorithm}`]: value }, '/b/k'),
+      undefined,
+    );
+    expect((await drain(payload.body)).toString()).toBe('hello world');
+    expect(payload.checksums).toEqual({ [`x-amz-checksum-${algorithm}`]: value });
+  });
+});
