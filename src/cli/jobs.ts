@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { JobEvent, JobRecord, JobSpec } from '../jobs/index.js';
+import { type JobEvent, type JobRecord, type JobSpec, packageUserJob } from '../jobs/index.js';
 import type { CliContext, Command } from './command.js';
 import { UsageError } from './command.js';
 
@@ -12,7 +13,7 @@ export const commands: Record<string, Command> = {
   run: {
     summary: 'Run a map-reduce or scatter job over objects (wordcount, wordfreq, grep, or any function)',
     usage:
-      'lambdata run <wordcount|wordfreq|grep|function> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
+      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
     run: runCommand,
   },
   jobs: {
@@ -64,6 +65,7 @@ async function runCommand(args: string[], ctx: CliContext): Promise<number> {
     const [mapper, ...inputs] = positionals;
     if (!mapper || inputs.length === 0) throw new UsageError('a mapper and at least one s3:// input are required');
     const spec = buildSpec(mapper, inputs, values);
+    if (isModulePath(mapper)) Object.assign(spec, await deployUserJob(mapper, ctx));
     job = await ctx.client.post<JobRecord>('/jobs', spec);
   }
   if (values['no-wait']) {
@@ -74,6 +76,27 @@ async function runCommand(args: string[], ctx: CliContext): Promise<number> {
   if (values.json) ctx.out(`${JSON.stringify(final)}\n`);
   else ctx.out(summary(final));
   return final.status === 'succeeded' ? 0 : 1;
+}
+
+function isModulePath(text: string): boolean {
+  return /\.[cm]?[jt]s$/.test(text) && existsSync(text);
+}
+
+/** Bundles a user job module and deploys its mapper and reducer; returns the spec fields that run them. */
+async function deployUserJob(path: string, ctx: CliContext): Promise<Pick<JobSpec, 'mapper' | 'reducer'>> {
+  const pkg = await packageUserJob(path);
+  for (const [name, zip] of [
+    [pkg.mapperName, pkg.mapperZip],
+    [pkg.reducerName, pkg.reducerZip],
+  ] as const) {
+    await ctx.client.put(`/functions/${encodeURIComponent(name)}`, {
+      handler: 'index.handler',
+      memoryMb: 1024,
+      timeoutS: 60,
+      code: { zipBase64: zip.toString('base64') },
+    });
+  }
+  return { mapper: pkg.mapperName, reducer: pkg.reducerName };
 }
 
 function buildSpec(mapper: string, inputs: string[], values: Record<string, string | boolean | undefined>): JobSpec {

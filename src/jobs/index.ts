@@ -6,3 +6,4 @@ export { planRanges, ownedRangeInMemory } from './splits.js';
 export type * from './types.js';
 export { JOB_MODES, JOB_STATUSES, RECORD_FORMATS } from './types.js';
 export { generateChunks, generateText, seededRandom } from './corpus.js';
+export { packageUserJob, type UserJobPackages } from './user-job-package.js';

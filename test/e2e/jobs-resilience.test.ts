@@ -95,6 +95,37 @@ describe('jobs under timeouts, failures and many objects', () => {
     expect(table.stdout).toMatch(/words\s+\d+/);
     expect(table.stdout).toMatch(/cluster cost/);
   });
+
+  it('lambdata run ./myjob.ts deploys a user module as mapper and reducer and runs it with a shuffle', async () => {
+    const module = fileURLToPath(new URL('../fixtures/jobs/first-letter.ts', import.meta.url));
+    const { code, stdout, stderr } = await run('run', module, `s3://${BUCKET}/slow/`, '--partitions', '2', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const job = JSON.parse(stdout) as JobRecord;
+    expect(job.spec.reducer).toBe('job-first-letter-reduce');
+    const expected = new Map<string, unknown>();
+    for (const [key, body] of texts) {
+      if (!key.startsWith('slow/')) continue;
+      for (const word of body.toString('utf8').toLowerCase().match(/[a-z]+/g) ?? []) {
+        const c = `count:${word[0]}`;
+        expected.set(c, ((expected.get(c) as number) ?? 0) + 1);
+        const l = `longest:${word[0]}`;
+        const best = expected.get(l) as string | undefined;
+        if (!best || word.length > best.length || (word.length === best.length && word < best)) expected.set(l, word);
+      }
+    }
+    const seen = new Map<string, unknown>();
+    for (const key of job.result?.output?.keys ?? []) {
+      const { body } = await engine.objects.getObject(BUCKET, key);
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      for (const line of Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean)) {
+        const [k, v] = JSON.parse(line) as [string, unknown];
+        seen.set(k, v);
+      }
+    }
+    expect(seen).toEqual(expected);
+  });
 });
 
 function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

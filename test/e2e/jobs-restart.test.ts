@@ -14,7 +14,7 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
   const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 70 + i, bytes: 20_000 }));
   const expected = bodies.map(refCounts).reduce((a, b) => ({ words: a.words + b.words, lines: a.lines + b.lines, bytes: a.bytes + b.bytes }));
   let jobId: string;
-  let committedBefore: number;
+  let committedBefore = 0;
   {
     const engine = await createEngine({ dataDir });
     const server = await startServer(engine, { port: 0 });
