@@ -47,6 +47,7 @@ interface Pending {
 type KillReason = 'timeout' | 'oom' | 'reap';
 
 const MAX_BACKLOG = 1000;
+const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
 const INIT_LIMIT_S = 10;
 const HEAP_OOM = /heap out of memory|Reached heap limit/;
@@ -84,6 +85,7 @@ export class Environment {
       cwd: options.cwd,
       env: options.env,
       stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true, // its own process group, so a kill takes the function's own children too
       serialization: 'advanced',
     });
     this.#meter = new ResidentMeter(this.#child.pid);
@@ -99,6 +101,13 @@ export class Environment {
         }
       });
       this.#child.on('close', (code, signal) => this.#onGone(code, signal, options, resolve));
+      // A grandchild that inherited stdout/stderr would hold 'close' back forever; stop reading soon after exit.
+      this.#child.on('exit', () => {
+        setTimeout(() => {
+          this.#child.stdout?.destroy();
+          this.#child.stderr?.destroy();
+        }, EXIT_DRAIN_MS).unref();
+      });
     });
   }
 
@@ -167,7 +176,13 @@ export class Environment {
   kill(reason: KillReason = 'reap'): void {
     if (this.#dead) return;
     this.#killReason ??= reason;
-    this.#child.kill('SIGKILL');
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // already gone
+    }
   }
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {

@@ -149,6 +149,14 @@ describe('runtime: environments, limits and isolation', () => {
     }
   });
 
+  it('kills the processes a function started along with its environment', async () => {
+    const version = fn('index.spawnsChild');
+    const { body: pid } = await invoke(harness.pool, version);
+    expect(isRunning(pid)).toBe(true);
+    harness.pool.retire(version.name);
+    await waitFor(() => !isRunning(pid));
+  });
+
   it('drops a retired function: idle environments at once, busy ones after their run', async () => {
     const version = fn('index.sleep');
     const running = invoke(harness.pool, version, { ms: 100 });
@@ -165,5 +173,15 @@ async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
   }
 }
