@@ -117,14 +117,17 @@ export class AsyncDispatcher {
       this.#deps.log.error('could not read the async queue', { err });
       return;
     }
-    for (const event of due) {
-      if (this.#inflight.has(event.id)) continue;
-      try {
-        this.#dispatch(event, now);
-      } catch (err) {
-        this.#deps.log.error('could not dispatch async event', { requestId: event.id, err });
+    // One transaction for the whole batch: marking events running is a commit each otherwise.
+    this.#deps.db.transaction(() => {
+      for (const event of due) {
+        if (this.#inflight.has(event.id)) continue;
+        try {
+          this.#dispatch(event, now);
+        } catch (err) {
+          this.#deps.log.error('could not dispatch async event', { requestId: event.id, err });
+        }
       }
-    }
+    })();
     if (due.length === DISPATCH_BATCH) this.wake();
     this.#arm();
   }

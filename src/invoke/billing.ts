@@ -2,6 +2,7 @@ import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
+import { statementCache } from './statements.js';
 import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
 
 export type { BillingSummary } from './types.js';
@@ -35,6 +36,7 @@ CREATE INDEX IF NOT EXISTS invoke_billing_time ON invoke_billing (started_at);`;
 export class Billing {
   readonly prices: PriceTable;
   #db: Db;
+  #sql: ReturnType<typeof statementCache>;
 
   /** Throws InvalidParameterValueException naming a bad price. */
   constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
@@ -47,6 +49,7 @@ export class Billing {
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
+    this.#sql = statementCache(this.#db);
   }
 
   /** Duration rounded up to the billing granularity (at least one unit). */
@@ -64,21 +67,19 @@ export class Billing {
   /** Books one invocation; throttled invocations are free and not booked. */
   record(rec: InvocationRecord): void {
     if (rec.outcome === OUTCOMES.throttled) return;
-    this.#db
-      .prepare(
-        `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
+    this.#sql(
+      `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        rec.requestId,
-        rec.attempt,
-        rec.functionName,
-        rec.trigger,
-        rec.startedAt,
-        rec.billedDurationMs,
-        rec.gbSeconds,
-        rec.costUsd,
-      );
+    ).run(
+      rec.requestId,
+      rec.attempt,
+      rec.functionName,
+      rec.trigger,
+      rec.startedAt,
+      rec.billedDurationMs,
+      rec.gbSeconds,
+      rec.costUsd,
+    );
   }
 
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */

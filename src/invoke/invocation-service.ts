@@ -72,6 +72,7 @@ export class InvocationService implements Invoker, BackgroundService {
   #queue: EventQueue;
   #letters: DeadLetterStore;
   #store: RecordStore;
+  #db: EngineContext['db'];
   #dispatcher: AsyncDispatcher;
 
   constructor(context: EngineContext, options: InvocationServiceOptions) {
@@ -89,6 +90,7 @@ export class InvocationService implements Invoker, BackgroundService {
     this.#queue = new EventQueue(context.db);
     this.#letters = new DeadLetterStore(context.db);
     this.#store = new RecordStore(context.db);
+    this.#db = context.db;
     this.#dispatcher = new AsyncDispatcher({
       db: context.db,
       region: context.region,
@@ -216,8 +218,10 @@ export class InvocationService implements Invoker, BackgroundService {
 
   #publish(record: InvocationRecord): void {
     try {
-      this.#store.add(record);
-      this.#options.billing.record(record);
+      this.#db.transaction(() => {
+        this.#store.add(record);
+        this.#options.billing.record(record);
+      })();
     } catch (err) {
       this.#log.error('could not store invocation record', { requestId: record.requestId, err });
     }

@@ -35,6 +35,8 @@ export class LogStore {
   readonly lines = new Topic<LogLine>();
   #db: Db;
   #insert;
+  #pending: LogLine[] = [];
+  #flushQueued = false;
 
   constructor(context: EngineContext) {
     this.#db = context.db;
@@ -44,18 +46,45 @@ export class LogStore {
     );
   }
 
-  /** Appends lines of one invocation and publishes each. */
+  /**
+   * Appends lines of one invocation and publishes each at once. Rows are written in batches (one
+   * transaction per tick, or at `flush`), since a commit per line would cap invocation throughput.
+   */
   append(functionName: string, requestId: string, lines: string[]): void {
     const time = Date.now();
-    const write = this.#db.transaction(() => {
-      for (const line of lines) this.#insert.run(functionName, requestId, time, line);
-    });
-    write();
-    for (const line of lines) this.lines.publish({ functionName, requestId, time, line });
+    for (const line of lines) {
+      const entry = { functionName, requestId, time, line };
+      this.#pending.push(entry);
+      this.lines.publish(entry);
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes buffered lines now (`tail` does this first, so it always sees every appended line). */
+  flush(): void {
+    this.#flushQueued = false;
+    if (this.#pending.length === 0) return;
+    if (!this.#db.open) {
+      this.#pending = [];
+      return;
+    }
+    const rows = this.#pending;
+    this.#pending = [];
+    this.#writeAll(rows);
+  }
+
+  #writeAll(rows: LogLine[]): void {
+    this.#db.transaction(() => {
+      for (const r of rows) this.#insert.run(r.functionName, r.requestId, r.time, r.line);
+    })();
   }
 
   /** The newest lines matching the filter, oldest first. */
   tail(filter: LogFilter): LogLine[] {
+    this.flush();
     const where = ['function_name = ?'];
     const args: Array<string | number> = [filter.functionName];
     if (filter.since !== undefined) {

@@ -6,6 +6,7 @@ import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../sh
 import { functionArn } from '../shared/ids.js';
 import { migrate } from '../state/db.js';
 import { type FunctionCode, storePackage } from './package.js';
+import { statementCache } from './statements.js';
 import type { EventInvokeConfig, FunctionSettings, FunctionVersion } from './types.js';
 import { DEFAULTS, validateConfig, validateEventInvokeConfig, validateName } from './validation.js';
 
@@ -60,11 +61,13 @@ CREATE TABLE IF NOT EXISTS invoke_function_versions (
 export class FunctionRegistry {
   #context: EngineContext;
   #onChange: (functionName: string) => void;
+  #sql: ReturnType<typeof statementCache>;
 
   constructor(context: EngineContext, options: FunctionRegistryOptions) {
     this.#context = context;
     this.#onChange = options.onChange;
     migrate(context.db, SCHEMA);
+    this.#sql = statementCache(context.db);
   }
 
   /** Deploys a new function. Throws ResourceConflictException if it exists, InvalidParameterValueException for bad input. */
@@ -96,7 +99,7 @@ export class FunctionRegistry {
     const db = this.#context.db;
     db.transaction(() => {
       if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
-      db.prepare('INSERT INTO invoke_functions (name, reserved_concurrency) VALUES (?, ?)').run(
+      this.#sql('INSERT INTO invoke_functions (name, reserved_concurrency) VALUES (?, ?)').run(
         input.name,
         input.reservedConcurrency ?? null,
       );
@@ -146,23 +149,23 @@ export class FunctionRegistry {
 
   has(name: string): boolean {
     const parsed = parseFunctionRef(name);
-    return this.#context.db.prepare('SELECT 1 FROM invoke_functions WHERE name = ?').get(parsed.name) !== undefined;
+    return this.#sql('SELECT 1 FROM invoke_functions WHERE name = ?').get(parsed.name) !== undefined;
   }
 
   /** $LATEST of every function, by name. */
   list(): FunctionVersion[] {
-    const rows = this.#context.db
-      .prepare('SELECT config FROM invoke_function_versions WHERE version = ? ORDER BY name')
-      .all(LATEST) as Array<{ config: string }>;
+    const rows = this.#sql('SELECT config FROM invoke_function_versions WHERE version = ? ORDER BY name').all(
+      LATEST,
+    ) as Array<{ config: string }>;
     return rows.map((row) => this.#expand(JSON.parse(row.config) as StoredVersion));
   }
 
   /** $LATEST then the published versions in order. Throws ResourceNotFoundException. */
   listVersions(name: string): FunctionVersion[] {
     const fnName = this.#resolveName(name);
-    const rows = this.#context.db
-      .prepare('SELECT config FROM invoke_function_versions WHERE name = ? ORDER BY ordinal')
-      .all(fnName) as Array<{ config: string }>;
+    const rows = this.#sql('SELECT config FROM invoke_function_versions WHERE name = ? ORDER BY ordinal').all(
+      fnName,
+    ) as Array<{ config: string }>;
     return rows.map((row) => this.#expand(JSON.parse(row.config) as StoredVersion));
   }
 
@@ -172,18 +175,16 @@ export class FunctionRegistry {
     const db = this.#context.db;
     return db.transaction(() => {
       const latest = this.#read(fnName, LATEST);
-      const last = db
-        .prepare(
-          'SELECT config FROM invoke_function_versions WHERE name = ? AND ordinal > 0 ORDER BY ordinal DESC LIMIT 1',
-        )
-        .get(fnName) as { config: string } | undefined;
+      const last = this.#sql(
+        'SELECT config FROM invoke_function_versions WHERE name = ? AND ordinal > 0 ORDER BY ordinal DESC LIMIT 1',
+      ).get(fnName) as { config: string } | undefined;
       if (last) {
         const previous = JSON.parse(last.config) as StoredVersion;
         if (sameSnapshot(previous, latest)) return this.#expand(previous);
       }
-      const { next_version: ordinal } = db
-        .prepare('SELECT next_version FROM invoke_functions WHERE name = ?')
-        .get(fnName) as { next_version: number };
+      const { next_version: ordinal } = this.#sql('SELECT next_version FROM invoke_functions WHERE name = ?').get(
+        fnName,
+      ) as { next_version: number };
       const version: StoredVersion = {
         ...latest,
         version: String(ordinal),
@@ -192,7 +193,7 @@ export class FunctionRegistry {
         revisionId: randomUUID(),
       };
       this.#write(version, ordinal);
-      db.prepare('UPDATE invoke_functions SET next_version = ? WHERE name = ?').run(ordinal + 1, fnName);
+      this.#sql('UPDATE invoke_functions SET next_version = ? WHERE name = ?').run(ordinal + 1, fnName);
       return this.#expand(version);
     })();
   }
@@ -202,15 +203,14 @@ export class FunctionRegistry {
     const parsed = parseFunctionRef(name);
     const fnName = this.#resolveName(parsed.name);
     const version = qualifier ?? parsed.qualifier;
-    const db = this.#context.db;
     if (version !== undefined) {
       if (version === LATEST)
         throw new InvalidParameterValue('Qualifier: $LATEST version cannot be deleted without deleting the function');
       this.#read(fnName, version);
-      db.prepare('DELETE FROM invoke_function_versions WHERE name = ? AND version = ?').run(fnName, version);
+      this.#sql('DELETE FROM invoke_function_versions WHERE name = ? AND version = ?').run(fnName, version);
       this.#collectCode(fnName);
     } else {
-      db.prepare('DELETE FROM invoke_functions WHERE name = ?').run(fnName);
+      this.#sql('DELETE FROM invoke_functions WHERE name = ?').run(fnName);
       rmSync(this.#root(fnName), { recursive: true, force: true });
     }
     this.#onChange(fnName);
@@ -230,16 +230,12 @@ export class FunctionRegistry {
   putConcurrency(name: string, reserved: number | null): void {
     validateConfig({ reservedConcurrency: reserved });
     const row = this.#settingsRow(name);
-    this.#context.db
-      .prepare('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?')
-      .run(reserved, row.name);
+    this.#sql('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?').run(reserved, row.name);
   }
 
   /** Sum of reserved concurrency over all functions (capacity unreserved functions cannot use). */
   reservedTotal(): number {
-    const row = this.#context.db
-      .prepare('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions')
-      .get() as {
+    const row = this.#sql('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions').get() as {
       total: number;
     };
     return row.total;
@@ -249,9 +245,10 @@ export class FunctionRegistry {
   putEventInvokeConfig(name: string, config: Partial<EventInvokeConfig>): EventInvokeConfig {
     const row = this.#settingsRow(name);
     const valid = validateEventInvokeConfig(config);
-    this.#context.db
-      .prepare('UPDATE invoke_functions SET event_invoke_config = ? WHERE name = ?')
-      .run(JSON.stringify(valid), row.name);
+    this.#sql('UPDATE invoke_functions SET event_invoke_config = ? WHERE name = ?').run(
+      JSON.stringify(valid),
+      row.name,
+    );
     return valid;
   }
 
@@ -263,7 +260,7 @@ export class FunctionRegistry {
 
   deleteEventInvokeConfig(name: string): void {
     const row = this.#settingsRow(name);
-    this.#context.db.prepare('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
+    this.#sql('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
   }
 
   #settingsRow(name: string): {
@@ -272,9 +269,9 @@ export class FunctionRegistry {
     event_invoke_config: string | null;
   } {
     const fnName = parseFunctionRef(name).name;
-    const row = this.#context.db
-      .prepare('SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?')
-      .get(fnName) as
+    const row = this.#sql(
+      'SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?',
+    ).get(fnName) as
       | { name: string; reserved_concurrency: number | null; event_invoke_config: string | null }
       | undefined;
     if (!row) throw this.#notFound(fnName);
@@ -288,17 +285,18 @@ export class FunctionRegistry {
   }
 
   #read(name: string, version: string): StoredVersion {
-    const row = this.#context.db
-      .prepare('SELECT config FROM invoke_function_versions WHERE name = ? AND version = ?')
-      .get(name, version) as { config: string } | undefined;
+    const row = this.#sql('SELECT config FROM invoke_function_versions WHERE name = ? AND version = ?').get(
+      name,
+      version,
+    ) as { config: string } | undefined;
     if (!row) throw this.#notFound(name, version === LATEST ? undefined : version);
     return JSON.parse(row.config) as StoredVersion;
   }
 
   #write(version: StoredVersion, ordinal: number): void {
-    this.#context.db
-      .prepare('INSERT OR REPLACE INTO invoke_function_versions (name, version, ordinal, config) VALUES (?, ?, ?, ?)')
-      .run(version.name, version.version, ordinal, JSON.stringify(version));
+    this.#sql(
+      'INSERT OR REPLACE INTO invoke_function_versions (name, version, ordinal, config) VALUES (?, ?, ?, ?)',
+    ).run(version.name, version.version, ordinal, JSON.stringify(version));
   }
 
   #expand(stored: StoredVersion): FunctionVersion {
@@ -316,9 +314,9 @@ export class FunctionRegistry {
 
   /** Removes code directories no remaining version refers to. */
   #collectCode(name: string): void {
-    const rows = this.#context.db
-      .prepare('SELECT config FROM invoke_function_versions WHERE name = ?')
-      .all(name) as Array<{ config: string }>;
+    const rows = this.#sql('SELECT config FROM invoke_function_versions WHERE name = ?').all(name) as Array<{
+      config: string;
+    }>;
     const used = new Set(rows.map((row) => (JSON.parse(row.config) as StoredVersion).codeKey));
     for (const entry of readdirSync(this.#root(name))) {
       if (!used.has(entry) && !entry.startsWith('.tmp-'))
