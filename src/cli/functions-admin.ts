@@ -46,12 +46,12 @@ export const functions: Command = {
     if (!name) throw new UsageError(`${sub} needs a function name`);
     const path = `/functions/${encodeURIComponent(name)}`;
     if (sub === 'show') {
-      const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[] }>(path);
+      const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[]; settings?: unknown }>(path);
       if (values.json) {
         ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
         return 0;
       }
-      const { versions, ...config } = fn;
+      const { versions, settings: _settings, ...config } = fn;
       ctx.out(keyValues(config));
       ctx.out(`\nversions\n${functionTable(versions)}`);
       return 0;

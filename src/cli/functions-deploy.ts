@@ -64,7 +64,7 @@ export const deploy: Command = {
       ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
       return 0;
     }
-    const { versions, eventInvokeConfig: _ignored, ...config } = fn;
+    const { versions, eventInvokeConfig: _config, settings: _settings, ...config } = fn;
     const latest = versions?.at(-1)?.version;
     ctx.out(keyValues({ ...config, ...(latest && latest !== '$LATEST' ? { latestPublished: latest } : {}) }));
     return 0;

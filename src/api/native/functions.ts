@@ -291,6 +291,7 @@ function describe(engine: RouteContext['engine'], name: string, qualifier?: stri
       .listVersions(fn.name)
       .map((version) => toNativeFunction(version, settings.reservedConcurrency)),
     eventInvokeConfig: settings.eventInvokeConfig,
+    settings,
   };
 }
 
