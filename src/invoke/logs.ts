@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS invoke_log_lines (
 CREATE INDEX IF NOT EXISTS invoke_log_lines_fn ON invoke_log_lines (function_name, id);
 CREATE INDEX IF NOT EXISTS invoke_log_lines_req ON invoke_log_lines (request_id);`;
 
+/** Lines kept across all functions; older ones are pruned. */
+const KEEP_LINES = 1_000_000;
+const PRUNE_EVERY = 10_000;
+
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
  * published live on `lines` so `logs --follow` and the dashboard see them as they happen.
@@ -36,6 +40,7 @@ export class LogStore {
   #db: Db;
   #insert;
   #pending: LogLine[] = [];
+  #sincePrune = 0;
   #flushQueued = false;
 
   constructor(context: EngineContext) {
@@ -80,6 +85,13 @@ export class LogStore {
     this.#db.transaction(() => {
       for (const r of rows) this.#insert.run(r.functionName, r.requestId, r.time, r.line);
     })();
+    this.#sincePrune += rows.length;
+    if (this.#sincePrune >= PRUNE_EVERY) {
+      this.#sincePrune = 0;
+      this.#db
+        .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
+        .run(KEEP_LINES);
+    }
   }
 
   /** The newest lines matching the filter, oldest first. */

@@ -203,3 +203,31 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     expect(engine.invocations.deadLetters.list({ functionName: 'breaks-to-queue' })).toEqual([]);
   });
 });
+
+describe('invoke: event age', () => {
+  it('dead-letters an event older than MaximumEventAgeInSeconds without running it', async () => {
+    const dir = tempDir();
+    const engine = await createEngine({ dataDir: dir.path, background: false, runtime: { prestart: 0 } });
+    try {
+      await engine.functions.create({ name: 'aged', handler: 'index.handler', code: { dir: invokeFixture('ok') } });
+      engine.functions.putEventInvokeConfig('aged', { maximumEventAgeInSeconds: 60 });
+      const file = join(dir.path, 'aged.log');
+      const accepted = await engine.invocations.invoke({
+        functionName: 'aged',
+        invocationType: 'Event',
+        payload: JSON.stringify({ id: 'old', file }),
+      });
+      // The event waited 61 s in the queue (the engine was not dispatching).
+      engine.context.db.prepare('UPDATE invoke_async_events SET enqueued_at = enqueued_at - 61000').run();
+      const dead = new Promise<DeadLetter>((resolve) => engine.invocations.deadLetters.added.subscribe(resolve));
+      await engine.invocations.start();
+      expect(await dead).toMatchObject({ requestId: accepted.requestId, condition: 'EventAgeExceeded', attempts: 0 });
+      expect(engine.invocations.recent({ functionName: 'aged' })).toEqual([]);
+      expect(engine.invocations.queueDepth('aged')).toBe(0);
+    } finally {
+      await engine.invocations.stop();
+      await engine.close();
+      dir.remove();
+    }
+  });
+});
