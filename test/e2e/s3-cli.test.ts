@@ -8,6 +8,7 @@ import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 
 const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
+const NOOP_FUNCTION = fileURLToPath(new URL('../fixtures/s3/noop', import.meta.url));
 let dir: string;
 let engine: Engine;
 let server: RunningServer;
@@ -102,6 +103,7 @@ describe('lambdata s3', () => {
 describe('lambdata notify', () => {
   it('adds, shows and clears a bucket notification', async () => {
     engine.objects.createBucket('notify-b');
+    await engine.functions.create({ name: 'thumbs', handler: 'index.handler', code: { dir: NOOP_FUNCTION } });
     const add = await lambdata(
       'notify',
       's3://notify-b',

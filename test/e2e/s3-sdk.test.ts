@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   AbortMultipartUploadCommand,
@@ -36,6 +37,7 @@ import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 
+const NOOP_FUNCTION = fileURLToPath(new URL('../fixtures/s3/noop', import.meta.url));
 let dataDir: string;
 let engine: Engine;
 let server: RunningServer;
@@ -380,6 +382,7 @@ describe('multipart', () => {
 describe('configuration', () => {
   it('round-trips Lambda notification configurations with key filters', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'notes' }));
+    await engine.functions.create({ name: 'thumbs', handler: 'index.handler', code: { dir: NOOP_FUNCTION } });
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:thumbs';
     await s3.send(
       new PutBucketNotificationConfigurationCommand({
