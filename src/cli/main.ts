@@ -5,12 +5,18 @@ import { commands as jobCommands } from './jobs.js';
 import { commands as mappingCommands } from './mappings.js';
 import { commands as queueCommands } from './queues.js';
 import { commands as s3Commands } from './s3.js';
-import { commands as serveCommands } from './serve.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
 
+// `serve` loads the whole engine: import it only when it runs, so client commands start fast.
+const serve: Command = {
+  summary: 'run the engine and its server (AWS APIs, native API, dashboard)',
+  usage: 'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] [--concurrency 1000] [--demo]',
+  run: async (args, ctx) => (await import('./serve.js')).commands.serve.run(args, ctx),
+};
+
 const COMMANDS: Record<string, Command> = {
-  ...serveCommands,
+  serve,
   ...functionCommands,
   ...s3Commands,
   ...jobCommands,
