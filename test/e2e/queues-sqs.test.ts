@@ -99,7 +99,7 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
       }),
     );
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, AttributeNames: ['ApproximateReceiveCount'] }));
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
     expect(first.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
     // Invisible now: an immediate receive finds nothing.
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();

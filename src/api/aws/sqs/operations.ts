@@ -3,6 +3,7 @@ import { LambdataError } from '../../../shared/errors.js';
 import {
   InvalidQueueParameter,
   MissingQueueParameter,
+  md5OfMessageAttributes,
   QueueError,
   type MessageAttributeValue,
   type ReceivedMessage,
@@ -197,7 +198,8 @@ function toWireMessage(m: ReceivedMessage, systemNames: string[], attributeNames
     attributeNames.some((p) => p === 'All' || p === '.*' || p === k || (p.endsWith('.*') && k.startsWith(p.slice(0, -1)))),
   );
   if (selected.length) {
-    out.MD5OfMessageAttributes = m.md5OfMessageAttributes;
+    // AWS digests the attributes it returns, not all the message has.
+    out.MD5OfMessageAttributes = md5OfMessageAttributes(Object.fromEntries(selected));
     out.MessageAttributes = Object.fromEntries(
       selected.map(([k, v]) => [
         k,
