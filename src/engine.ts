@@ -79,7 +79,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     accountConcurrency: options.accountConcurrency ?? 1000,
   });
   const objects = new ObjectStore(context);
-  const notifications = new ObjectNotifications(context, { objects, invoker: invocations });
+  const notifications = new ObjectNotifications(context, { objects, invoker: invocations, functions });
   const streams = new StreamStore(context);
   const tables = new TableStore(context);
   const mappings = new EventSourceMappings(context, { invoker: invocations, functions, streams, tables, queues });

@@ -47,6 +47,14 @@ const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const DRAIN_BATCH = 100;
 
+/** What notifications need: the store they watch, the invoker, and (to validate destinations) the functions. */
+export interface ObjectNotificationsOptions {
+  objects: ObjectStore;
+  invoker: Invoker;
+  /** When given, configurations naming a function that does not exist are refused, as AWS does. */
+  functions?: { get(nameOrArn: string): unknown };
+}
+
 interface OutboxRow {
   id: number;
   function_name: string;
@@ -65,6 +73,7 @@ export class ObjectNotifications implements BackgroundService {
   #region: string;
   #objects: ObjectStore;
   #invoker: Invoker;
+  #functions: ObjectNotificationsOptions['functions'];
   #configs = new Map<string, NotificationConfiguration | undefined>();
   #running = false;
   #draining?: Promise<void>;
@@ -73,12 +82,13 @@ export class ObjectNotifications implements BackgroundService {
   #unsubscribe: Array<() => void> = [];
   #sql;
 
-  constructor(context: EngineContext, options: { objects: ObjectStore; invoker: Invoker }) {
+  constructor(context: EngineContext, options: ObjectNotificationsOptions) {
     this.#db = context.db;
     this.#log = context.log.child({ component: 'object-notifications' });
     this.#region = context.region;
     this.#objects = options.objects;
     this.#invoker = options.invoker;
+    this.#functions = options.functions;
     migrate(
       this.#db,
       `CREATE TABLE IF NOT EXISTS s3_notification_configs (bucket TEXT PRIMARY KEY, config TEXT NOT NULL);
@@ -126,11 +136,12 @@ export class ObjectNotifications implements BackgroundService {
 
   /**
    * Replaces a bucket's notification configuration (an empty list removes it). Throws NoSuchBucket, or
-   * InvalidArgument for unknown event types, malformed function references or repeated ids.
+   * InvalidArgument for unknown event types, malformed or missing functions, or repeated ids.
    */
   putConfiguration(bucket: string, configuration: NotificationConfiguration): NotificationConfiguration {
     this.#objects.headBucket(bucket);
     const normalized = normalize(configuration);
+    for (const destination of normalized.lambdaFunctionConfigurations) this.#assertDestination(destination.functionArn);
     if (normalized.lambdaFunctionConfigurations.length === 0) this.#sql.deleteConfig.run(bucket);
     else this.#sql.putConfig.run(bucket, JSON.stringify(normalized));
     this.#configs.set(bucket, normalized.lambdaFunctionConfigurations.length > 0 ? normalized : undefined);
@@ -146,6 +157,20 @@ export class ObjectNotifications implements BackgroundService {
   /** How many deliveries wait in the outbox (not yet accepted by the invoker). */
   pendingDeliveries(): number {
     return this.#sql.count.get()?.n ?? 0;
+  }
+
+  #assertDestination(functionArn: string): void {
+    if (!this.#functions) return;
+    try {
+      this.#functions.get(functionArn);
+    } catch (err) {
+      if (hasCode(err, 'ResourceNotFoundException')) {
+        throw new InvalidArgument(`Unable to validate the following destination configurations: ${functionArn}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
   }
 
   #config(bucket: string): NotificationConfiguration | undefined {

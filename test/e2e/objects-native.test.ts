@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
@@ -135,6 +136,11 @@ describe('native objects API', () => {
   });
 
   it('reads and writes notification configuration', async () => {
+    await engine.functions.create({
+      name: 'some-fn',
+      handler: 'index.handler',
+      code: { dir: fileURLToPath(new URL('../fixtures/objects/recorder', import.meta.url)) },
+    });
     const cfg = { lambdaFunctionConfigurations: [{ id: 'n1', functionArn: 'some-fn', events: ['s3:ObjectCreated:*'] }] };
     const put = await fetch(`${api}/buckets/native/notifications`, { method: 'PUT', body: JSON.stringify(cfg) });
     expect(put.status).toBe(200);
@@ -144,5 +150,12 @@ describe('native objects API', () => {
       body: JSON.stringify({ lambdaFunctionConfigurations: [{ functionArn: 'f', events: ['s3:Bogus'] }] }),
     });
     expect(bad.status).toBe(400);
+    const missing = await fetch(`${api}/buckets/native/notifications`, {
+      method: 'PUT',
+      body: JSON.stringify({ lambdaFunctionConfigurations: [{ functionArn: 'ghost', events: ['s3:ObjectCreated:*'] }] }),
+    });
+    expect(missing.status).toBe(400);
+    expect(await (await fetch(`${api}/buckets/native/notifications`)).json()).toEqual(cfg);
+    await engine.functions.delete('some-fn');
   });
 });

@@ -59,6 +59,9 @@ describe('object notifications', () => {
     expect(put({ lambdaFunctionConfigurations: [{ functionArn: 'not a name!', events: ['s3:ObjectCreated:*'] }] })).toThrow(
       expect.objectContaining({ code: 'InvalidArgument' }),
     );
+    expect(put({ lambdaFunctionConfigurations: [{ functionArn: 'no-such-function', events: ['s3:ObjectCreated:*'] }] })).toThrow(
+      expect.objectContaining({ code: 'InvalidArgument' }),
+    );
     expect(() => engine.notifications.getConfiguration('missing-bucket')).toThrow(
       expect.objectContaining({ code: 'NoSuchBucket' }),
     );

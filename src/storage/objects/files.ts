@@ -105,6 +105,8 @@ export class BodyFiles {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       mkdirSync(dir, { recursive: true });
       await rename(tempPath, target);
+      // A new shard directory must itself be durable in its parent.
+      await syncDir(join(dir, '..'));
     }
     await syncDir(dir);
   }
@@ -112,6 +114,14 @@ export class BodyFiles {
   /** Removes a relative body path; a missing file is fine. */
   async remove(file: string): Promise<void> {
     await rm(this.absolute(file), { force: true, recursive: true });
+  }
+
+  /** Removes data areas of buckets that no longer exist (a crash between a bucket's delete and its rm). */
+  async removeStrayBuckets(buckets: string[]): Promise<number> {
+    const known = new Set(buckets);
+    const stray = (await readdir(this.root)).filter((name) => !known.has(name));
+    for (const name of stray) await rm(join(this.root, name), { recursive: true, force: true });
+    return stray.length;
   }
 
   /** Removes every temp file left by writes that never finished (at start). */

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -141,5 +143,28 @@ describe('objects', () => {
     });
     await expect(store.putObject('data', 'r', 'x')).rejects.toThrow('outbox full');
     expect(() => store.headObject('data', 'r')).toThrow(expect.objectContaining({ code: 'NoSuchKey' }));
+  });
+});
+
+describe('recovery at start', () => {
+  it('removes temp files, uncommitted bodies and data of deleted buckets, keeping committed objects', async () => {
+    await store.putObject('data', 'keep', 'kept');
+    const root = join(ctx.dataDir, 'objects');
+    writeFileSync(join(root, 'data', 'tmp', 'half-written'), 'partial');
+    mkdirSync(join(root, 'ghost', 'data'), { recursive: true });
+    writeFileSync(join(root, 'ghost', 'data', 'x'), 'left by a crash during deleteBucket');
+    // A body placed but never committed, as journalled just before its rename.
+    ctx.db.prepare('INSERT INTO s3_orphan_files (file) VALUES (?)').run('data/data/00/uncommitted');
+    mkdirSync(join(root, 'data', 'data', '00'), { recursive: true });
+    writeFileSync(join(root, 'data', 'data', '00', 'uncommitted'), 'never committed');
+    await store.stop();
+
+    const reopened = new ObjectStore(ctx);
+    await reopened.start();
+    expect(readdirSync(join(root, 'data', 'tmp'))).toEqual([]);
+    expect(existsSync(join(root, 'ghost'))).toBe(false);
+    expect(existsSync(join(root, 'data', 'data', '00', 'uncommitted'))).toBe(false);
+    expect(await text((await reopened.getObject('data', 'keep')).body)).toBe('kept');
+    await reopened.stop();
   });
 });

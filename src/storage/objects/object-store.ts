@@ -115,10 +115,14 @@ export class ObjectStore implements BackgroundService {
   /** Removes what a crash left behind: temp files and bodies written but never committed, or replaced. */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      const temps = await this.#files.clearTemp(this.listBuckets().map((b) => b.name));
+      const buckets = this.listBuckets().map((b) => b.name);
+      const strayBuckets = await this.#files.removeStrayBuckets(buckets);
+      const tempFiles = await this.#files.clearTemp(buckets);
       const orphans = this.#sql.orphans.all().map((row) => row.file);
       await this.#release(orphans);
-      if (temps + orphans.length > 0) this.#log.info('recovered', { tempFiles: temps, orphanFiles: orphans.length });
+      if (strayBuckets + tempFiles + orphans.length > 0) {
+        this.#log.info('recovered', { strayBuckets, tempFiles, orphanFiles: orphans.length });
+      }
     })();
     return this.#started;
   }
