@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectStore } from './object-store.js';
 import { testContext } from './test-context.js';
@@ -135,6 +135,17 @@ describe('objects', () => {
     const seqs = seen.map((e) => e.sequencer);
     expect([...seqs].sort()).toEqual(seqs);
     expect(new Set(seqs).size).toBe(3);
+  });
+
+  it('fails a put with NoSuchBucket when its bucket is deleted mid-upload', async () => {
+    store.createBucket('short-lived');
+    const body = new PassThrough();
+    const put = store.putObject('short-lived', 'k', body);
+    body.write('first half');
+    await new Promise((resolve) => setImmediate(resolve));
+    store.deleteBucket('short-lived');
+    body.end('second half');
+    await expect(put).rejects.toMatchObject({ code: 'NoSuchBucket' });
   });
 
   it('rolls the write back when a commit listener throws', async () => {

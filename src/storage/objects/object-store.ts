@@ -177,13 +177,20 @@ export class ObjectStore implements BackgroundService {
     const keyBuf = keyBytes(key);
     this.#assertBucket(bucket);
     const expectedMd5 = options.contentMd5 === undefined ? undefined : decodeMd5(options.contentMd5);
-    const written = await this.#files.writeTemp(bucket, body, MAX_OBJECT_SIZE);
-    if (expectedMd5 && !expectedMd5.equals(written.md5)) {
-      await this.#files.remove(written.tempPath);
-      throw new BadDigest();
-    }
     const file = this.#files.newBodyFile(bucket);
-    await this.placeBody(written.tempPath, file);
+    let written: Awaited<ReturnType<BodyFiles['writeTemp']>>;
+    try {
+      written = await this.#files.writeTemp(bucket, body, MAX_OBJECT_SIZE);
+      if (expectedMd5 && !expectedMd5.equals(written.md5)) {
+        await this.#files.remove(written.tempPath);
+        throw new BadDigest();
+      }
+      await this.placeBody(written.tempPath, file);
+    } catch (err) {
+      // The bucket was deleted (and its data area removed) while the body was being written.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#assertBucket(bucket);
+      throw err;
+    }
     return this.commitObject({
       bucket,
       key: keyBuf,
