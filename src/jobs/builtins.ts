@@ -4,8 +4,9 @@
  * the function's folder and functions/lib, remembered in SQLite).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Db, migrate } from '../state/index.js';
@@ -98,6 +99,14 @@ async function bundleBuiltin(dataDir: string, name: string, dir: string, hash: s
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  // Bundles are content-addressed, so data dirs on one machine share them through a cache.
+  const cached = join(tmpdir(), 'lambdata-builtins', `${name}-${hash.slice(0, 16)}.mjs`);
+  if (existsSync(cached)) {
+    copyFileSync(cached, join(tmp, 'index.mjs'));
+    rmSync(out, { recursive: true, force: true });
+    renameSync(tmp, out);
+    return out;
+  }
   await build({
     entryPoints: [join(dir, 'index.ts')],
     outfile: join(tmp, 'index.mjs'),
@@ -108,6 +117,9 @@ async function bundleBuiltin(dataDir: string, name: string, dir: string, hash: s
     logLevel: 'silent',
     banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
   });
+  mkdirSync(dirname(cached), { recursive: true });
+  copyFileSync(join(tmp, 'index.mjs'), `${cached}.${process.pid}`);
+  renameSync(`${cached}.${process.pid}`, cached);
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   return out;
