@@ -10,7 +10,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer } from '../../dist/api/index.js';
 import { createEngine } from '../../dist/engine.js';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '200' }, 'gap-ms': { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '200' }, 'gap-ms': { type: 'string', default: '50' } },
+});
 const RECORDS = Number(values.records);
 const GAP_MS = Number(values['gap-ms']);
 
@@ -23,14 +25,22 @@ writeFileSync(
 
 const engine = await createEngine({ dataDir });
 const server = await startServer(engine, { port: 0 });
-const kinesis = new KinesisClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+const kinesis = new KinesisClient({
+  endpoint: server.url,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   // Plain HTTP/1.1 (the Kinesis client defaults to HTTP/2, which only SubscribeToShard needs).
   requestHandler: new NodeHttpHandler(),
 });
 try {
   await engine.functions.create({ name: 'latency', handler: 'index.handler', code: { dir: codeDir } });
   engine.streams.createStream('latency', { shardCount: 1 });
-  engine.mappings.create({ functionName: 'latency', eventSourceArn: engine.streams.streamArn('latency'), startingPosition: 'LATEST', batchSize: 100 });
+  engine.mappings.create({
+    functionName: 'latency',
+    eventSourceArn: engine.streams.streamArn('latency'),
+    startingPosition: 'LATEST',
+    batchSize: 100,
+  });
 
   const seen = new Map();
   const waiting = new Map();
@@ -65,8 +75,19 @@ try {
   };
   console.log(`records ${RECORDS}, gap ${GAP_MS} ms between records (idle stream)`);
   console.log(`PutRecord HTTP round trip (floor): p50 ${pct(rtt, 50)} ms  p99 ${pct(rtt, 99)} ms`);
-  console.log(`PutRecord → first function log line: p50 ${pct(e2e, 50)} ms  p99 ${pct(e2e, 99)} ms  max ${Math.max(...e2e).toFixed(1)} ms`);
-  console.log(JSON.stringify({ bench: 'streams-latency', records: RECORDS, rttP50: +pct(rtt, 50), rttP99: +pct(rtt, 99), e2eP50: +pct(e2e, 50), e2eP99: +pct(e2e, 99) }));
+  console.log(
+    `PutRecord → first function log line: p50 ${pct(e2e, 50)} ms  p99 ${pct(e2e, 99)} ms  max ${Math.max(...e2e).toFixed(1)} ms`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'streams-latency',
+      records: RECORDS,
+      rttP50: +pct(rtt, 50),
+      rttP99: +pct(rtt, 99),
+      e2eP50: +pct(e2e, 50),
+      e2eP99: +pct(e2e, 99),
+    }),
+  );
 } finally {
   kinesis.destroy();
   await server.close();

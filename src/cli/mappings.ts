@@ -8,7 +8,8 @@ const MAPPINGS_USAGE = [
   '         [--starting-position TRIM_HORIZON|LATEST] [--parallelization N] [--bisect] [--report-failures] [--max-retries N]',
   '       lambdata mappings ls [--function f] [--json] | show <uuid> [--json] | enable <uuid> | disable <uuid> | rm <uuid>',
 ].join('\n');
-const SCHEDULE_USAGE = "lambdata schedule add <name> '<rate(…)|cron(…)>' --function f [--input json] | ls [--json] | rm <name>";
+const SCHEDULE_USAGE =
+  "lambdata schedule add <name> '<rate(…)|cron(…)>' --function f [--input json] | ls [--json] | rm <name>";
 
 /** `lambdata mappings …`: event source mappings from streams, tables and queues. */
 const mappings: Command = {
@@ -48,9 +49,11 @@ const mappings: Command = {
       const stream = type !== 'queue';
       const body: Record<string, unknown> = { functionName: values.function, source: { type, name: values[type] } };
       if (values['batch-size']) body.batchSize = parsePositiveInt(values['batch-size'], '--batch-size');
-      if (values.window) body.maximumBatchingWindowInSeconds = parsePositiveInt(values.window, '--window', { allowZero: true });
+      if (values.window)
+        body.maximumBatchingWindowInSeconds = parsePositiveInt(values.window, '--window', { allowZero: true });
       if (stream) body.startingPosition = values['starting-position'] ?? 'TRIM_HORIZON';
-      if (values.parallelization) body.parallelizationFactor = parsePositiveInt(values.parallelization, '--parallelization');
+      if (values.parallelization)
+        body.parallelizationFactor = parsePositiveInt(values.parallelization, '--parallelization');
       if (values.bisect) body.bisectBatchOnFunctionError = true;
       if (values['report-failures']) body.reportBatchItemFailures = true;
       if (values['max-retries'] !== undefined) body.maximumRetryAttempts = Number(values['max-retries']);
@@ -67,7 +70,15 @@ const mappings: Command = {
         ctx.out(
           table(
             ['UUID', 'FUNCTION', 'SOURCE', 'STATE', 'BATCH', 'LAG', 'LAST RESULT'],
-            rows.map((m) => [m.uuid, m.functionName, `${m.sourceType}:${m.sourceName}`, m.state, m.batchSize, lagOf(m), m.lastProcessingResult]),
+            rows.map((m) => [
+              m.uuid,
+              m.functionName,
+              `${m.sourceType}:${m.sourceName}`,
+              m.state,
+              m.batchSize,
+              lagOf(m),
+              m.lastProcessingResult,
+            ]),
           ),
         );
       }
@@ -106,7 +117,12 @@ const schedule: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { function: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        function: { type: 'string' },
+        input: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       ctx.out(`usage: ${SCHEDULE_USAGE}\n`);
@@ -122,7 +138,12 @@ const schedule: Command = {
         ctx.out(
           table(
             ['NAME', 'EXPRESSION', 'FUNCTION', 'NEXT FIRE (UTC)'],
-            schedules.map((s) => [s.name, s.expression, s.functionName, s.nextFire ? new Date(s.nextFire).toISOString() : 'never']),
+            schedules.map((s) => [
+              s.name,
+              s.expression,
+              s.functionName,
+              s.nextFire ? new Date(s.nextFire).toISOString() : 'never',
+            ]),
           ),
         );
       }
@@ -132,7 +153,12 @@ const schedule: Command = {
     if (sub === 'add') {
       if (!expression) throw new UsageError("add needs an expression, e.g. 'rate(5 minutes)'");
       if (!values.function) throw new UsageError('add needs --function');
-      const added = await ctx.client.post<Schedule>('/schedules', { name, expression, functionName: values.function, input: values.input });
+      const added = await ctx.client.post<Schedule>('/schedules', {
+        name,
+        expression,
+        functionName: values.function,
+        input: values.input,
+      });
       ctx.out(`${added.name} next fire ${added.nextFire ? new Date(added.nextFire).toISOString() : 'never'}\n`);
       return 0;
     }

@@ -61,8 +61,15 @@ const queues: Command = {
       const info = await ctx.client.put<QueueInfo>(path, {
         fifo: values.fifo === true,
         ...(values.fifo ? { contentBasedDeduplication: true } : {}),
-        ...(values.dlq ? { deadLetterQueue: values.dlq, maxReceiveCount: parsePositiveInt(values['max-receives'] ?? '5', '--max-receives') } : {}),
-        ...(values.visibility ? { visibilityTimeout: parsePositiveInt(values.visibility, '--visibility', { allowZero: true }) } : {}),
+        ...(values.dlq
+          ? {
+              deadLetterQueue: values.dlq,
+              maxReceiveCount: parsePositiveInt(values['max-receives'] ?? '5', '--max-receives'),
+            }
+          : {}),
+        ...(values.visibility
+          ? { visibilityTimeout: parsePositiveInt(values.visibility, '--visibility', { allowZero: true }) }
+          : {}),
       });
       ctx.out(`${info.url}\n`);
       return 0;
@@ -86,7 +93,9 @@ const queues: Command = {
     if (sub === 'receive') {
       const max = parsePositiveInt(values.max ?? '1', '--max');
       const wait = parsePositiveInt(values.wait ?? '0', '--wait', { allowZero: true });
-      const { messages } = await ctx.client.get<{ messages: ReceivedMessage[] }>(`${path}/messages?max=${max}&wait=${wait}`);
+      const { messages } = await ctx.client.get<{ messages: ReceivedMessage[] }>(
+        `${path}/messages?max=${max}&wait=${wait}`,
+      );
       if (values.delete) {
         for (const m of messages) await ctx.client.delete(`${path}/messages/${encodeURIComponent(m.receiptHandle)}`);
       }

@@ -7,9 +7,17 @@ interface Rec {
   at: number;
 }
 
-const records = (n: number, at = 1000): Rec[] => Array.from({ length: n }, (_, i) => ({ seq: String(i + 1).padStart(3, '0'), at }));
+const records = (n: number, at = 1000): Rec[] =>
+  Array.from({ length: n }, (_, i) => ({ seq: String(i + 1).padStart(3, '0'), at }));
 
-function lane(opts: { invoke(batch: Rec[]): BatchOutcome; batchSize?: number; retries?: number; maxAge?: number; bisect?: boolean; now?: number }) {
+function lane(opts: {
+  invoke(batch: Rec[]): BatchOutcome;
+  batchSize?: number;
+  retries?: number;
+  maxAge?: number;
+  bisect?: boolean;
+  now?: number;
+}) {
   const calls: string[][] = [];
   const discarded: { seqs: string[]; condition: string }[] = [];
   const done: string[] = [];
@@ -37,7 +45,12 @@ function lane(opts: { invoke(batch: Rec[]): BatchOutcome; batchSize?: number; re
 describe('ordered batch processing', () => {
   it('bisects a failing batch down to the poison record, keeping order, and gives it up after its retries', async () => {
     const poison = '006';
-    const t = lane({ invoke: (b) => (b.some((r) => r.seq === poison) ? { kind: 'failed' } : { kind: 'success' }), retries: 1, bisect: true, batchSize: 8 });
+    const t = lane({
+      invoke: (b) => (b.some((r) => r.seq === poison) ? { kind: 'failed' } : { kind: 'success' }),
+      retries: 1,
+      bisect: true,
+      batchSize: 8,
+    });
     expect(await processInOrder(records(8), t.options)).toBe(true);
     expect(t.discarded).toEqual([{ seqs: [poison], condition: 'RetryAttemptsExhausted' }]);
     // Good records are delivered in order; only the poison record is given up on.
@@ -83,9 +96,18 @@ describe('ordered batch processing', () => {
 
   it('reads batchItemFailures answers as AWS does', () => {
     const result = (payload: unknown, functionError?: 'Unhandled'): InvokeResult =>
-      ({ statusCode: 200, requestId: 'r', executedVersion: '$LATEST', payload: Buffer.from(JSON.stringify(payload)), functionError }) as InvokeResult;
+      ({
+        statusCode: 200,
+        requestId: 'r',
+        executedVersion: '$LATEST',
+        payload: Buffer.from(JSON.stringify(payload)),
+        functionError,
+      }) as InvokeResult;
     expect(outcomeOf(result({ batchItemFailures: [] }), true)).toEqual({ kind: 'success' });
-    expect(outcomeOf(result({ batchItemFailures: [{ itemIdentifier: 'a' }] }), true)).toEqual({ kind: 'partial', failedIds: ['a'] });
+    expect(outcomeOf(result({ batchItemFailures: [{ itemIdentifier: 'a' }] }), true)).toEqual({
+      kind: 'partial',
+      failedIds: ['a'],
+    });
     expect(outcomeOf(result({ batchItemFailures: [{ itemIdentifier: '' }] }), true).kind).toBe('failed');
     expect(outcomeOf(result({ batchItemFailures: [{ itemIdentifier: 'a' }] }), false)).toEqual({ kind: 'success' });
     expect(outcomeOf(result({}, 'Unhandled'), true).kind).toBe('failed');

@@ -25,7 +25,12 @@ export interface OrderedLaneOptions<R> {
   arrival(record: R): number;
   invoke(records: R[]): Promise<BatchOutcome>;
   /** Sends records given up on to the on-failure destination (if any). */
-  discard(records: R[], condition: FailureCondition, outcome: BatchOutcome | undefined, attempts: number): Promise<void>;
+  discard(
+    records: R[],
+    condition: FailureCondition,
+    outcome: BatchOutcome | undefined,
+    attempts: number,
+  ): Promise<void>;
   /** Called when every record up to and including `record` is done (processed or discarded). */
   done(record: R): void;
   now(): number;
@@ -42,7 +47,8 @@ const MAX_BACKOFF_MS = 1000;
  */
 export async function processInOrder<R>(records: R[], o: OrderedLaneOptions<R>): Promise<boolean> {
   const pending: { records: R[]; attempts: number }[] = [];
-  for (let i = 0; i < records.length; i += o.batchSize) pending.push({ records: records.slice(i, i + o.batchSize), attempts: 0 });
+  for (let i = 0; i < records.length; i += o.batchSize)
+    pending.push({ records: records.slice(i, i + o.batchSize), attempts: 0 });
   while (pending.length > 0) {
     if (o.signal.aborted) return false;
     const item = pending.shift() as { records: R[]; attempts: number };

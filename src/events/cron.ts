@@ -45,12 +45,15 @@ export function parseScheduleExpression(expression: string, origin = 0): Schedul
     };
   }
   const cron = /^cron\((.*)\)$/.exec(expression.trim());
-  if (!cron) throw new InvalidParameterValue(`Invalid schedule expression: ${expression} (expected rate(…) or cron(…))`);
+  if (!cron)
+    throw new InvalidParameterValue(`Invalid schedule expression: ${expression} (expected rate(…) or cron(…))`);
   const fields = (cron[1] as string).trim().split(/\s+/);
   if (fields.length !== 6) throw new InvalidParameterValue(`Invalid cron expression: ${expression} (needs 6 fields)`);
   const [min, hour, dom, month, dow, year] = fields as [string, string, string, string, string, string];
   if ((dom === '?') === (dow === '?')) {
-    throw new InvalidParameterValue(`Invalid cron expression: ${expression} (exactly one of day-of-month and day-of-week must be ?)`);
+    throw new InvalidParameterValue(
+      `Invalid cron expression: ${expression} (exactly one of day-of-month and day-of-week must be ?)`,
+    );
   }
   const minutes = numericField(min, 0, 59, [], 'minutes');
   const hours = numericField(hour, 0, 23, [], 'hours');

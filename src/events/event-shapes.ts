@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { ACCOUNT_ID } from '../shared/ids.js';
 import type { ReceivedMessage } from '../storage/queues/index.js';
 import type { StreamRecordRef } from '../storage/streams/index.js';
 import type { TableChange } from '../storage/tables/index.js';
-import { ACCOUNT_ID } from '../shared/ids.js';
 
 /** Where a batch came from, as the event records name it. */
 export interface SourceInfo {

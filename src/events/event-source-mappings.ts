@@ -7,7 +7,14 @@ import type { StreamStore } from '../storage/streams/index.js';
 import type { TableStore } from '../storage/tables/index.js';
 import { dynamodbEvent, kinesisEvent } from './event-shapes.js';
 import { MappingStore } from './mapping-store.js';
-import type { MappingConfig, MappingInput, MappingPatch, MappingStatus, MappingView, SourceType } from './mapping-types.js';
+import type {
+  MappingConfig,
+  MappingInput,
+  MappingPatch,
+  MappingStatus,
+  MappingView,
+  SourceType,
+} from './mapping-types.js';
 import { validateMapping } from './mapping-validation.js';
 import { QueuePoller } from './queue-poller.js';
 import { streamSource, tableSource } from './shard-sources.js';
@@ -105,7 +112,11 @@ export class EventSourceMappings implements BackgroundService {
     if (filter.functionName) fnName = this.#options.functions.get(filter.functionName).name;
     return this.#store
       .all()
-      .filter((m) => (fnName === undefined || m.functionName === fnName) && (!filter.eventSourceArn || m.eventSourceArn === filter.eventSourceArn))
+      .filter(
+        (m) =>
+          (fnName === undefined || m.functionName === fnName) &&
+          (!filter.eventSourceArn || m.eventSourceArn === filter.eventSourceArn),
+      )
       .map((m) => this.view(m.uuid));
   }
 
@@ -113,7 +124,12 @@ export class EventSourceMappings implements BackgroundService {
   async update(uuid: string, patch: MappingPatch): Promise<MappingView> {
     const current = this.#require(uuid);
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as MappingPatch;
-    const next: MappingConfig = validateMapping({ ...current, ...defined, lastModified: Date.now(), stateTransitionReason: 'USER_INITIATED' });
+    const next: MappingConfig = validateMapping({
+      ...current,
+      ...defined,
+      lastModified: Date.now(),
+      stateTransitionReason: 'USER_INITIATED',
+    });
     if (defined.functionName) {
       const fn = this.#options.functions.get(defined.functionName);
       next.functionName = fn.name;
@@ -136,7 +152,8 @@ export class EventSourceMappings implements BackgroundService {
 
   #require(uuid: string): MappingConfig {
     const config = this.#store.get(uuid);
-    if (!config) throw new ResourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);
+    if (!config)
+      throw new ResourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);
     return config;
   }
 
@@ -173,7 +190,11 @@ export class EventSourceMappings implements BackgroundService {
     const { invoker, queues, streams, tables } = this.#options;
     const log = this.#context.log.child({ component: 'mappings', uuid: config.uuid });
     const onResult = (ok: boolean) => this.#recordResult(config.uuid, ok);
-    const source = { eventSourceArn: config.eventSourceArn, region: this.#context.region, functionArn: config.functionArn };
+    const source = {
+      eventSourceArn: config.eventSourceArn,
+      region: this.#context.region,
+      functionArn: config.functionArn,
+    };
     let poller: Poller;
     if (config.sourceType === 'sqs') {
       poller = new QueuePoller(config, { queues, invoker, log, region: this.#context.region, onResult });
@@ -193,7 +214,8 @@ export class EventSourceMappings implements BackgroundService {
     } else {
       const p = new StreamPoller(config, {
         source: tableSource(tables, config),
-        event: (records) => dynamodbEvent(records, tables.streamViewType(config.sourceName) ?? 'NEW_AND_OLD_IMAGES', source),
+        event: (records) =>
+          dynamodbEvent(records, tables.streamViewType(config.sourceName) ?? 'NEW_AND_OLD_IMAGES', source),
         invoker,
         queues,
         store: this.#store,

@@ -58,7 +58,13 @@ export async function sendToDestination(
   const body = JSON.stringify(record);
   try {
     if (destination.startsWith('arn:aws:sqs:')) await deps.queues.sendByArn(destination, body);
-    else await deps.invoker.invoke({ functionName: destination, payload: body, invocationType: 'Event', trigger: 'destination' });
+    else
+      await deps.invoker.invoke({
+        functionName: destination,
+        payload: body,
+        invocationType: 'Event',
+        trigger: 'destination',
+      });
   } catch (err) {
     deps.log.error('could not send to on-failure destination', { destination, err });
   }

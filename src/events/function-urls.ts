@@ -119,7 +119,8 @@ export function urlResponse(payload: Buffer, functionError?: string): UrlRespons
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
   if (r.cookies?.length) headers['set-cookie'] = r.cookies.map(String);
   headers['content-type'] ??= 'application/json';
-  const bodyText = r.body === undefined || r.body === null ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  const bodyText =
+    r.body === undefined || r.body === null ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
   return { statusCode, headers, body: r.isBase64Encoded ? Buffer.from(bodyText, 'base64') : Buffer.from(bodyText) };
 }
 
@@ -136,8 +137,14 @@ export class FunctionUrlConfigs {
   }
 
   /** @throws ResourceConflictException when the function has a URL already; InvalidParameterValue for a bad AuthType */
-  create(functionName: string, input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string }): FunctionUrlConfig {
-    if (this.find(functionName)) throw new ResourceConflict(`Failed to create function url config for [functionArn = ${functionName}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
+  create(
+    functionName: string,
+    input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string },
+  ): FunctionUrlConfig {
+    if (this.find(functionName))
+      throw new ResourceConflict(
+        `Failed to create function url config for [functionArn = ${functionName}]. Error message:  FunctionUrlConfig exists for this Lambda function`,
+      );
     const now = Date.now();
     const config: FunctionUrlConfig = { functionName, ...checked(input), createdAt: now, modifiedAt: now };
     this.#write(config);
@@ -147,23 +154,31 @@ export class FunctionUrlConfigs {
   /** @throws ResourceNotFound */
   get(functionName: string): FunctionUrlConfig {
     const config = this.find(functionName);
-    if (!config) throw new ResourceNotFound(`The resource you requested does not exist. (Function URL for ${functionName})`);
+    if (!config)
+      throw new ResourceNotFound(`The resource you requested does not exist. (Function URL for ${functionName})`);
     return config;
   }
 
   find(functionName: string): FunctionUrlConfig | undefined {
-    const row = this.#context.db.prepare('SELECT config FROM function_urls WHERE function_name = ?').get(functionName) as
-      | { config: string }
-      | undefined;
+    const row = this.#context.db
+      .prepare('SELECT config FROM function_urls WHERE function_name = ?')
+      .get(functionName) as { config: string } | undefined;
     return row ? (JSON.parse(row.config) as FunctionUrlConfig) : undefined;
   }
 
   /** @throws ResourceNotFound */
-  update(functionName: string, input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string }): FunctionUrlConfig {
+  update(
+    functionName: string,
+    input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string },
+  ): FunctionUrlConfig {
     const current = this.get(functionName);
     const next: FunctionUrlConfig = {
       ...current,
-      ...checked({ authType: input.authType ?? current.authType, cors: input.cors ?? current.cors, invokeMode: input.invokeMode ?? current.invokeMode }),
+      ...checked({
+        authType: input.authType ?? current.authType,
+        cors: input.cors ?? current.cors,
+        invokeMode: input.invokeMode ?? current.invokeMode,
+      }),
       modifiedAt: Date.now(),
     };
     this.#write(next);
@@ -178,7 +193,9 @@ export class FunctionUrlConfigs {
 
   #write(config: FunctionUrlConfig): void {
     this.#context.db
-      .prepare('INSERT INTO function_urls (function_name, config) VALUES (?, ?) ON CONFLICT(function_name) DO UPDATE SET config = excluded.config')
+      .prepare(
+        'INSERT INTO function_urls (function_name, config) VALUES (?, ?) ON CONFLICT(function_name) DO UPDATE SET config = excluded.config',
+      )
       .run(config.functionName, JSON.stringify(config));
   }
 }
@@ -187,12 +204,20 @@ function checked(input: { authType?: string; cors?: Record<string, unknown>; inv
   const authType = input.authType ?? 'NONE';
   if (authType !== 'NONE' && authType !== 'AWS_IAM') throw new InvalidParameterValue(`Invalid AuthType: ${authType}`);
   const invokeMode = input.invokeMode ?? 'BUFFERED';
-  if (invokeMode !== 'BUFFERED' && invokeMode !== 'RESPONSE_STREAM') throw new InvalidParameterValue(`Invalid InvokeMode: ${invokeMode}`);
-  return { authType, invokeMode, ...(input.cors ? { cors: input.cors } : {}) } as Pick<FunctionUrlConfig, 'authType' | 'invokeMode' | 'cors'>;
+  if (invokeMode !== 'BUFFERED' && invokeMode !== 'RESPONSE_STREAM')
+    throw new InvalidParameterValue(`Invalid InvokeMode: ${invokeMode}`);
+  return { authType, invokeMode, ...(input.cors ? { cors: input.cors } : {}) } as Pick<
+    FunctionUrlConfig,
+    'authType' | 'invokeMode' | 'cors'
+  >;
 }
 
 function internalError(): UrlResponse {
-  return { statusCode: 502, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"Message":"Internal Server Error"}') };
+  return {
+    statusCode: 502,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from('{"Message":"Internal Server Error"}'),
+  };
 }
 
 /** `24/Nov/2026:19:00:00 +0000`, the time format of requestContext.time. */

@@ -33,18 +33,24 @@ export class MappingStore {
   }
 
   all(): MappingConfig[] {
-    const rows = this.#context.db.prepare('SELECT config FROM esm_mappings ORDER BY rowid').all() as { config: string }[];
+    const rows = this.#context.db.prepare('SELECT config FROM esm_mappings ORDER BY rowid').all() as {
+      config: string;
+    }[];
     return rows.map((r) => JSON.parse(r.config) as MappingConfig);
   }
 
   get(uuid: string): MappingConfig | undefined {
-    const row = this.#context.db.prepare('SELECT config FROM esm_mappings WHERE uuid = ?').get(uuid) as { config: string } | undefined;
+    const row = this.#context.db.prepare('SELECT config FROM esm_mappings WHERE uuid = ?').get(uuid) as
+      | { config: string }
+      | undefined;
     return row ? (JSON.parse(row.config) as MappingConfig) : undefined;
   }
 
   put(config: MappingConfig): void {
     this.#context.db
-      .prepare('INSERT INTO esm_mappings (uuid, config) VALUES (?, ?) ON CONFLICT(uuid) DO UPDATE SET config = excluded.config')
+      .prepare(
+        'INSERT INTO esm_mappings (uuid, config) VALUES (?, ?) ON CONFLICT(uuid) DO UPDATE SET config = excluded.config',
+      )
       .run(config.uuid, JSON.stringify(config));
   }
 
@@ -60,7 +66,9 @@ export class MappingStore {
     const row = this.#context.db
       .prepare('SELECT position, finished FROM esm_checkpoints WHERE uuid = ? AND shard_id = ?')
       .get(uuid, shardId) as { position: string; finished: number } | undefined;
-    return row ? { ...(JSON.parse(row.position) as Omit<Checkpoint, 'finished'>), finished: row.finished === 1 } : undefined;
+    return row
+      ? { ...(JSON.parse(row.position) as Omit<Checkpoint, 'finished'>), finished: row.finished === 1 }
+      : undefined;
   }
 
   saveCheckpoint(uuid: string, shardId: string, checkpoint: Checkpoint): void {

@@ -1,7 +1,16 @@
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { MappingConfig } from './mapping-types.js';
 
-type Draft = Omit<MappingConfig, 'batchSize' | 'maximumBatchingWindowInSeconds' | 'parallelizationFactor' | 'maximumRetryAttempts' | 'maximumRecordAgeInSeconds' | 'bisectBatchOnFunctionError' | 'reportBatchItemFailures'> &
+type Draft = Omit<
+  MappingConfig,
+  | 'batchSize'
+  | 'maximumBatchingWindowInSeconds'
+  | 'parallelizationFactor'
+  | 'maximumRetryAttempts'
+  | 'maximumRecordAgeInSeconds'
+  | 'bisectBatchOnFunctionError'
+  | 'reportBatchItemFailures'
+> &
   Partial<MappingConfig>;
 
 /**
@@ -23,10 +32,13 @@ export function validateMapping(draft: Draft): MappingConfig {
   integer('BatchSize', config.batchSize, 1, 10_000);
   integer('MaximumBatchingWindowInSeconds', config.maximumBatchingWindowInSeconds, 0, 300);
   if (!stream && config.batchSize > 10 && config.maximumBatchingWindowInSeconds < 1) {
-    throw new InvalidParameterValue('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+    throw new InvalidParameterValue(
+      'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+    );
   }
   if (stream) {
-    if (!config.startingPosition) throw new InvalidParameterValue('StartingPosition is required for stream event sources');
+    if (!config.startingPosition)
+      throw new InvalidParameterValue('StartingPosition is required for stream event sources');
     if (!['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(config.startingPosition)) {
       throw new InvalidParameterValue(`Unsupported StartingPosition: ${config.startingPosition}`);
     }
@@ -35,13 +47,17 @@ export function validateMapping(draft: Draft): MappingConfig {
     }
     integer('ParallelizationFactor', config.parallelizationFactor, 1, 10);
     integer('MaximumRetryAttempts', config.maximumRetryAttempts, -1, 10_000);
-    if (config.maximumRecordAgeInSeconds !== -1) integer('MaximumRecordAgeInSeconds', config.maximumRecordAgeInSeconds, 60, 604_800);
+    if (config.maximumRecordAgeInSeconds !== -1)
+      integer('MaximumRecordAgeInSeconds', config.maximumRecordAgeInSeconds, 60, 604_800);
   } else {
     if (config.startingPosition) throw new InvalidParameterValue('StartingPosition is not valid for SQS event sources');
-    if (config.maximumConcurrency !== undefined) integer('ScalingConfig.MaximumConcurrency', config.maximumConcurrency, 2, 1000);
+    if (config.maximumConcurrency !== undefined)
+      integer('ScalingConfig.MaximumConcurrency', config.maximumConcurrency, 2, 1000);
   }
   if (config.onFailureDestination && !/^arn:aws[\w-]*:(sqs|lambda):/.test(config.onFailureDestination)) {
-    throw new InvalidParameterValue(`Unsupported destination: ${config.onFailureDestination} (use an SQS queue or function ARN)`);
+    throw new InvalidParameterValue(
+      `Unsupported destination: ${config.onFailureDestination} (use an SQS queue or function ARN)`,
+    );
   }
   return config;
 }

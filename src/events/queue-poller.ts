@@ -109,7 +109,11 @@ export class QueuePoller {
     const deadline = Date.now() + m.maximumBatchingWindowInSeconds * 1000;
     while (batch.length < m.batchSize && Date.now() < deadline && !signal.aborted) {
       const wait = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
-      const more = await queues.receive(m.sourceName, { maxMessages: m.batchSize - batch.length, waitSeconds: LONG_POLL_SECONDS, signal: wait });
+      const more = await queues.receive(m.sourceName, {
+        maxMessages: m.batchSize - batch.length,
+        waitSeconds: LONG_POLL_SECONDS,
+        signal: wait,
+      });
       batch.push(...more);
     }
     return batch;

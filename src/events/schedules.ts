@@ -97,7 +97,9 @@ export class Schedules implements BackgroundService {
       }
     }
     const result = this.#context.db
-      .prepare('INSERT OR IGNORE INTO schedules (name, expression, function_name, input, created_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO schedules (name, expression, function_name, input, created_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(input.name, input.expression, input.functionName, input.input ?? null, createdAt);
     if (result.changes === 0) throw new ResourceConflict(`Schedule ${input.name} already exists`);
     const row = this.#row(input.name) as Row;
@@ -167,10 +169,13 @@ export class Schedules implements BackgroundService {
     const next = this.#expression(row).next(after);
     if (next === undefined) return;
     const delay = next - Date.now();
-    const timer = setTimeout(() => {
-      if (delay > MAX_TIMER_MS) this.#arm(row, after);
-      else this.#fire(row.name, next);
-    }, Math.min(Math.max(0, delay), MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        if (delay > MAX_TIMER_MS) this.#arm(row, after);
+        else this.#fire(row.name, next);
+      },
+      Math.min(Math.max(0, delay), MAX_TIMER_MS),
+    );
     timer.unref();
     this.#timers.set(row.name, timer);
   }

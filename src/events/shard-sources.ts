@@ -1,4 +1,4 @@
-import type { StreamStore, StreamRecordRef } from '../storage/streams/index.js';
+import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
 import type { TableChange, TableStore } from '../storage/tables/index.js';
 import type { Checkpoint } from './mapping-store.js';
 import type { MappingConfig } from './mapping-types.js';
@@ -77,7 +77,11 @@ export function tableSource(tables: TableStore, mapping: MappingConfig): ShardSo
     read(_shardId, from, limit) {
       const records = tables.readChanges(name, from.after, limit);
       const first = records[0];
-      return { records, closed: false, millisBehindLatest: first ? Math.max(0, Date.now() - first.approximateCreationDateTime) : 0 };
+      return {
+        records,
+        closed: false,
+        millisBehindLatest: first ? Math.max(0, Date.now() - first.approximateCreationDateTime) : 0,
+      };
     },
     sequenceOf: (r) => r.sequenceNumber,
     partitionKeyOf: (r) => JSON.stringify(r.keys),

@@ -6,7 +6,7 @@ import { type BatchOutcome, outcomeOf, processInOrder } from './batch.js';
 import { failureRecord, sendToDestination } from './failure-records.js';
 import type { MappingStore } from './mapping-store.js';
 import type { MappingConfig, MappingStatus } from './mapping-types.js';
-import type { ShardSource } from './shard-sources.js';
+import type { ShardSource, SourceShard } from './shard-sources.js';
 import { Waiter } from './waiter.js';
 
 /** What a stream poller needs. */
@@ -85,7 +85,7 @@ export class StreamPoller<R> {
   /** Starts a loop for every unfinished shard whose parents are finished (or gone). */
   #scan(): void {
     if (this.#abort.signal.aborted) return;
-    let shards;
+    let shards: SourceShard[];
     try {
       shards = this.#deps.source.listShards();
     } catch (err) {
@@ -96,10 +96,14 @@ export class StreamPoller<R> {
     for (const shard of shards) {
       if (this.#running.has(shard.shardId)) continue;
       if (this.#deps.store.checkpoint(this.#mapping.uuid, shard.shardId)?.finished) continue;
-      const ready = shard.parents.every((p) => !known.has(p) || this.#deps.store.checkpoint(this.#mapping.uuid, p)?.finished);
+      const ready = shard.parents.every(
+        (p) => !known.has(p) || this.#deps.store.checkpoint(this.#mapping.uuid, p)?.finished,
+      );
       if (!ready) continue;
       const loop = this.#runShard(shard.shardId)
-        .catch((err) => this.#deps.log.error('shard poller failed', { uuid: this.#mapping.uuid, shardId: shard.shardId, err }))
+        .catch((err) =>
+          this.#deps.log.error('shard poller failed', { uuid: this.#mapping.uuid, shardId: shard.shardId, err }),
+        )
         .finally(() => {
           this.#running.delete(shard.shardId);
           this.#scan();
@@ -192,7 +196,12 @@ export class StreamPoller<R> {
         this.#deps.onResult(outcome.kind === 'success');
         return outcome;
       },
-      discard: async (records: R[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', outcome: BatchOutcome | undefined, attempts: number) => {
+      discard: async (
+        records: R[],
+        condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded',
+        outcome: BatchOutcome | undefined,
+        attempts: number,
+      ) => {
         const first = records[0] as R;
         const last = records[records.length - 1] as R;
         log.warn('records given up on', { uuid: m.uuid, shardId, condition, count: records.length });

@@ -45,7 +45,10 @@ describe('SQS → function mapping', () => {
           QueueName: 'jobs',
           Attributes: {
             VisibilityTimeout: '1',
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: engine.queues.queueArn('jobs-dlq'), maxReceiveCount: 2 }),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: engine.queues.queueArn('jobs-dlq'),
+              maxReceiveCount: 2,
+            }),
           },
         }),
       );
@@ -88,7 +91,9 @@ describe('SQS → function mapping', () => {
           SenderId: expect.any(String),
           ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d+$/),
         },
-        messageAttributes: { kind: { stringValue: 'job', stringListValues: [], binaryListValues: [], dataType: 'String' } },
+        messageAttributes: {
+          kind: { stringValue: 'job', stringListValues: [], binaryListValues: [], dataType: 'String' },
+        },
         md5OfBody: createHash('md5').update('m1').digest('hex'),
         md5OfMessageAttributes: expect.stringMatching(/^[0-9a-f]{32}$/),
         eventSource: 'aws:sqs',

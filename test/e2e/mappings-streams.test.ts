@@ -54,8 +54,13 @@ describe('event source mappings from streams and tables', () => {
     });
   };
   const put = (stream: string, payloads: string[], key = (i: number) => `k${i % 3}`) =>
-    payloads.map((p, i) => engine.streams.putRecord(stream, { data: Buffer.from(p), partitionKey: key(i) }).sequenceNumber);
-  const delivered = (dir: string) => recorded(dir).filter((r) => r.ok).flatMap((r) => r.payloads);
+    payloads.map(
+      (p, i) => engine.streams.putRecord(stream, { data: Buffer.from(p), partitionKey: key(i) }).sequenceNumber,
+    );
+  const delivered = (dir: string) =>
+    recorded(dir)
+      .filter((r) => r.ok)
+      .flatMap((r) => r.payloads);
 
   it('delivers Kinesis records in the exact AWS shape, in shard order, and shows the mapping', async () => {
     const dir = await fnDir('shape');
@@ -63,7 +68,12 @@ describe('event source mappings from streams and tables', () => {
     engine.streams.createStream('clicks', { shardCount: 1 });
     const arn = engine.streams.streamArn('clicks');
     const created = await lambda.send(
-      new CreateEventSourceMappingCommand({ FunctionName: 'shape', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 4 }),
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'shape',
+        EventSourceArn: arn,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 4,
+      }),
     );
     expect(created.UUID).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.State).toBe('Creating');
@@ -91,7 +101,13 @@ describe('event source mappings from streams and tables', () => {
     expect(first?.kinesis.approximateArrivalTimestamp).toBeCloseTo(Date.now() / 1000, -2);
     expect(recorded(dir).every((r) => r.event.Records.length <= 4)).toBe(true);
     const got = await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }));
-    expect(got).toMatchObject({ State: 'Enabled', BatchSize: 4, EventSourceArn: arn, LastProcessingResult: 'OK', StartingPosition: 'TRIM_HORIZON' });
+    expect(got).toMatchObject({
+      State: 'Enabled',
+      BatchSize: 4,
+      EventSourceArn: arn,
+      LastProcessingResult: 'OK',
+      StartingPosition: 'TRIM_HORIZON',
+    });
     const listed = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'shape' }));
     expect(listed.EventSourceMappings?.map((m) => m.UUID)).toEqual([created.UUID]);
     // Disabled at once: records put now wait until it is enabled again.
@@ -102,7 +118,9 @@ describe('event source mappings from streams and tables', () => {
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, Enabled: true }));
     await eventually(() => delivered(dir).includes('while-off'));
     await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
-    await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('bisects around a poison record, keeps order, and sends the failure to the on-failure queue', async () => {
@@ -185,7 +203,7 @@ describe('event source mappings from streams and tables', () => {
     expect([...all].sort()).toEqual([...firstHalf, ...secondHalf].sort());
     // Per partition key, records arrive in the order they were put.
     for (let k = 0; k < 4; k++) {
-      const expected = [...firstHalf, ...secondHalf].filter((_, i) => i % 12 % 4 === k);
+      const expected = [...firstHalf, ...secondHalf].filter((_, i) => (i % 12) % 4 === k);
       expect(all.filter((p) => expected.includes(p))).toEqual(expected);
     }
     const view = engine.mappings.view(mapping.UUID as string);
@@ -216,7 +234,7 @@ describe('event source mappings from streams and tables', () => {
     expect([...all].sort()).toEqual([...before, ...after].sort());
     const sent = [...before, ...after];
     for (let k = 0; k < 5; k++) {
-      const expected = sent.filter((_, i) => i % 20 % 5 === k);
+      const expected = sent.filter((_, i) => (i % 20) % 5 === k);
       expect(all.filter((p) => expected.includes(p))).toEqual(expected);
     }
     expect(recorded(dir).every((r) => r.event.Records.length <= 2)).toBe(true);
@@ -232,7 +250,13 @@ describe('event source mappings from streams and tables', () => {
       streamSpecification: { streamEnabled: true, streamViewType: 'NEW_AND_OLD_IMAGES' },
     });
     const streamArn = engine.tables.streamArn('users') as string;
-    await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'table', EventSourceArn: streamArn, StartingPosition: 'LATEST' }));
+    await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'table',
+        EventSourceArn: streamArn,
+        StartingPosition: 'LATEST',
+      }),
+    );
     engine.tables.putItem('users', { id: { S: 'u1' }, name: { S: 'Ada' } });
     engine.tables.putItem('users', { id: { S: 'u1' }, name: { S: 'Grace' } });
     engine.tables.deleteItem('users', { id: { S: 'u1' } });

@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,9 @@ describe('lambdata queues / mappings / schedule CLI', () => {
 
   it('creates queues with a DLQ, sends, receives and deletes', async () => {
     engine.queues.createQueue('tasks-dlq');
-    expect(await cli('queues', 'create', 'tasks', '--dlq', 'tasks-dlq', '--max-receives', '3')).toMatch(/\/000000000000\/tasks\n$/);
+    expect(await cli('queues', 'create', 'tasks', '--dlq', 'tasks-dlq', '--max-receives', '3')).toMatch(
+      /\/000000000000\/tasks\n$/,
+    );
     await cli('queues', 'send', 'tasks', 'hello world');
     const ls = await cli('queues', 'ls');
     expect(ls).toMatch(/tasks\s+1\s+0\s+0\s+tasks-dlq after 3/);
@@ -58,7 +60,9 @@ describe('lambdata queues / mappings / schedule CLI', () => {
     await cli('mappings', 'rm', uuid);
     expect(engine.mappings.list()).toEqual([]);
 
-    expect(await cli('schedule', 'add', 'nightly', 'cron(0 3 * * ? *)', '--function', 'sink')).toMatch(/^nightly next fire \d{4}-\d{2}-\d{2}T03:00:00.000Z\n$/);
+    expect(await cli('schedule', 'add', 'nightly', 'cron(0 3 * * ? *)', '--function', 'sink')).toMatch(
+      /^nightly next fire \d{4}-\d{2}-\d{2}T03:00:00.000Z\n$/,
+    );
     expect(await cli('schedule', 'ls')).toMatch(/nightly\s+cron\(0 3 \* \* \? \*\)\s+sink/);
     await cli('schedule', 'rm', 'nightly');
     expect(engine.schedules.list()).toEqual([]);
@@ -68,7 +72,9 @@ describe('lambdata queues / mappings / schedule CLI', () => {
 describe('queue durability', () => {
   it('keeps every acknowledged send across kill -9', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lambdata-qkill-'));
-    const child = spawn('node', [BIN, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let text = '';
       child.stdout.setEncoding('utf8');
@@ -80,7 +86,11 @@ describe('queue durability', () => {
         });
         child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
       });
-      const sqs = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const sqs = new SQSClient({
+        endpoint: url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
       const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'durable' }));
       const sent: string[] = [];

@@ -18,8 +18,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine.js';
 import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,11 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'lambdata-sqs-'));
     engine = await createEngine({ dataDir });
     server = await startServer(engine, { port: 0 });
-    sqs = new SQSClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    sqs = new SQSClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
   });
 
   afterAll(async () => {
@@ -51,7 +55,10 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
       new SendMessageCommand({
         QueueUrl,
         MessageBody: 'hello',
-        MessageAttributes: { color: { DataType: 'String', StringValue: 'blue' }, n: { DataType: 'Number', StringValue: '7' } },
+        MessageAttributes: {
+          color: { DataType: 'String', StringValue: 'blue' },
+          n: { DataType: 'Number', StringValue: '7' },
+        },
       }),
     );
     // The SDK itself checks MD5OfMessageBody and MD5OfMessageAttributes against what it sent.
@@ -70,13 +77,20 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     expect(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('1');
     expect(attrs.Attributes?.QueueArn).toBe('arn:aws:sqs:us-east-1:000000000000:basic');
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message?.ReceiptHandle }));
-    const after = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessages'] }));
+    const after = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessages'],
+      }),
+    );
     expect(after.Attributes).toEqual({ ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessages: '0' });
     expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls).toContain(QueueUrl);
   });
 
   it('reports a missing queue as QueueDoesNotExist', async () => {
-    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toMatchObject({
+      name: 'QueueDoesNotExist',
+    });
   });
 
   it('long polling returns as soon as a message is sent', async () => {
@@ -91,22 +105,35 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
 
   it('redelivers after the visibility timeout and redrives to the DLQ after maxReceiveCount', async () => {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'work-dlq' }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
         QueueName: 'work',
-        Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
+        Attributes: {
+          VisibilityTimeout: '1',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }),
+        },
       }),
     );
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    const first = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
     expect(first.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
     // Invisible now: an immediate receive finds nothing.
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
     // Long polling wakes when the visibility timeout ends.
     const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, AttributeNames: ['All'] }));
     expect(second.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: second.Messages?.[0]?.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: second.Messages?.[0]?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
     // Third receive: past maxReceiveCount, so it moves to the DLQ instead.
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
     const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl }));
@@ -115,7 +142,10 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
 
   it('keeps FIFO group order, blocks a group in flight, and deduplicates', async () => {
     const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: 'orders.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' } }),
+      new CreateQueueCommand({
+        QueueName: 'orders.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+      }),
     );
     const a1 = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a1', MessageGroupId: 'a' }));
     const dup = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a1', MessageGroupId: 'a' }));
@@ -130,7 +160,9 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
         ],
       }),
     );
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, AttributeNames: ['All'] }));
+    const first = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, AttributeNames: ['All'] }),
+    );
     expect(first.Messages?.map((m) => m.Body)).toEqual(['a1']);
     expect(first.Messages?.[0]?.Attributes?.MessageGroupId).toBe('a');
     expect(first.Messages?.[0]?.Attributes?.SequenceNumber).toMatch(/^\d+$/);
@@ -140,7 +172,9 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl,
-        Entries: [first, next].flatMap((r) => r.Messages ?? []).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        Entries: [first, next]
+          .flatMap((r) => r.Messages ?? [])
+          .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
       }),
     );
     const rest = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
@@ -156,31 +190,83 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
       });
       return { status: res.status, xml: await res.text() };
     };
-    const created = await query({ Action: 'CreateQueue', QueueName: 'xmlq', 'Attribute.1.Name': 'VisibilityTimeout', 'Attribute.1.Value': '7' });
-    expect(created.xml).toMatch(/<CreateQueueResponse xmlns="http:\/\/queue.amazonaws.com\/doc\/2012-11-05\/"><CreateQueueResult><QueueUrl>http:\/\/[^<]+\/000000000000\/xmlq<\/QueueUrl>/);
+    const created = await query({
+      Action: 'CreateQueue',
+      QueueName: 'xmlq',
+      'Attribute.1.Name': 'VisibilityTimeout',
+      'Attribute.1.Value': '7',
+    });
+    expect(created.xml).toMatch(
+      /<CreateQueueResponse xmlns="http:\/\/queue.amazonaws.com\/doc\/2012-11-05\/"><CreateQueueResult><QueueUrl>http:\/\/[^<]+\/000000000000\/xmlq<\/QueueUrl>/,
+    );
     const sent = await query(
-      { Action: 'SendMessage', MessageBody: 'x&y', 'MessageAttribute.1.Name': 'a', 'MessageAttribute.1.Value.DataType': 'String', 'MessageAttribute.1.Value.StringValue': 'b' },
+      {
+        Action: 'SendMessage',
+        MessageBody: 'x&y',
+        'MessageAttribute.1.Name': 'a',
+        'MessageAttribute.1.Value.DataType': 'String',
+        'MessageAttribute.1.Value.StringValue': 'b',
+      },
       '/000000000000/xmlq',
     );
     expect(sent.xml).toContain(`<MD5OfMessageBody>${createHash('md5').update('x&y').digest('hex')}</MD5OfMessageBody>`);
-    const got = await query({ Action: 'ReceiveMessage', QueueUrl: `${server.url}/000000000000/xmlq`, 'AttributeName.1': 'All', 'MessageAttributeName.1': 'All' });
+    const got = await query({
+      Action: 'ReceiveMessage',
+      QueueUrl: `${server.url}/000000000000/xmlq`,
+      'AttributeName.1': 'All',
+      'MessageAttributeName.1': 'All',
+    });
     expect(got.xml).toContain('<Body>x&amp;y</Body>');
     expect(got.xml).toContain('<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>');
-    expect(got.xml).toContain('<MessageAttribute><Name>a</Name><Value><DataType>String</DataType><StringValue>b</StringValue></Value></MessageAttribute>');
-    const attrs = await query({ Action: 'GetQueueAttributes', QueueUrl: `${server.url}/000000000000/xmlq`, 'AttributeName.1': 'VisibilityTimeout' });
+    expect(got.xml).toContain(
+      '<MessageAttribute><Name>a</Name><Value><DataType>String</DataType><StringValue>b</StringValue></Value></MessageAttribute>',
+    );
+    const attrs = await query({
+      Action: 'GetQueueAttributes',
+      QueueUrl: `${server.url}/000000000000/xmlq`,
+      'AttributeName.1': 'VisibilityTimeout',
+    });
     expect(attrs.xml).toContain('<Attribute><Name>VisibilityTimeout</Name><Value>7</Value></Attribute>');
     const missing = await query({ Action: 'GetQueueUrl', QueueName: 'nope' });
     expect(missing.status).toBe(400);
-    expect(missing.xml).toMatch(/<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>AWS.SimpleQueueService.NonExistentQueue<\/Code>/);
+    expect(missing.xml).toMatch(
+      /<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>AWS.SimpleQueueService.NonExistentQueue<\/Code>/,
+    );
   });
 
   it('answers the aws CLI', async () => {
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
-    const aws = (...args: string[]) => run('aws', ['--endpoint-url', server.url, 'sqs', ...args, '--output', 'json'], { env });
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    };
+    const aws = (...args: string[]) =>
+      run('aws', ['--endpoint-url', server.url, 'sqs', ...args, '--output', 'json'], { env });
     const created = JSON.parse((await aws('create-queue', '--queue-name', 'cli-q')).stdout);
     expect(created.QueueUrl).toMatch(/\/cli-q$/);
-    await aws('send-message', '--queue-url', created.QueueUrl, '--message-body', 'from cli', '--message-attributes', 'k={DataType=String,StringValue=v}');
-    const got = JSON.parse((await aws('receive-message', '--queue-url', created.QueueUrl, '--message-attribute-names', 'All', '--attribute-names', 'All')).stdout);
+    await aws(
+      'send-message',
+      '--queue-url',
+      created.QueueUrl,
+      '--message-body',
+      'from cli',
+      '--message-attributes',
+      'k={DataType=String,StringValue=v}',
+    );
+    const got = JSON.parse(
+      (
+        await aws(
+          'receive-message',
+          '--queue-url',
+          created.QueueUrl,
+          '--message-attribute-names',
+          'All',
+          '--attribute-names',
+          'All',
+        )
+      ).stdout,
+    );
     expect(got.Messages[0].Body).toBe('from cli');
     expect(got.Messages[0].MessageAttributes.k.StringValue).toBe('v');
     expect(engine.queues.depth('cli-q').inFlight).toBe(1);

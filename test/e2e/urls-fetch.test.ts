@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateFunctionUrlConfigCommand, DeleteFunctionUrlConfigCommand, GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionUrlConfigCommand,
+  DeleteFunctionUrlConfigCommand,
+  GetFunctionUrlConfigCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
@@ -30,7 +35,9 @@ describe('function URLs', () => {
       base = created.FunctionUrl as string;
       expect(base).toBe(`${server.url}/_lambdata/url/web/`);
       expect((await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).AuthType).toBe('NONE');
-      await expect(lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' }))).rejects.toMatchObject({
+      await expect(
+        lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' })),
+      ).rejects.toMatchObject({
         name: 'ResourceConflictException',
       });
     } finally {
@@ -45,7 +52,9 @@ describe('function URLs', () => {
   });
 
   it('passes a GET with query and cookies as the payload 2.0 event and maps status, headers and cookies', async () => {
-    const res = await fetch(`${base}items/42?color=red&color=blue&size=L`, { headers: { cookie: 'a=1; b=2', 'X-Trace': 't1', 'user-agent': 'tester' } });
+    const res = await fetch(`${base}items/42?color=red&color=blue&size=L`, {
+      headers: { cookie: 'a=1; b=2', 'X-Trace': 't1', 'user-agent': 'tester' },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-custom')).toBe('yes');
     expect(res.headers.getSetCookie()).toEqual(['session=abc; Path=/', 'theme=dark']);
@@ -73,10 +82,22 @@ describe('function URLs', () => {
   });
 
   it('passes a POST body, base64-encoding binary bodies', async () => {
-    const text = await (await fetch(`${base}submit`, { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } })).json();
-    expect(text).toMatchObject({ body: '{"n":1}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } });
+    const text = await (
+      await fetch(`${base}submit`, { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } })
+    ).json();
+    expect(text).toMatchObject({
+      body: '{"n":1}',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST' } },
+    });
     const bytes = Buffer.from([0, 200, 255]);
-    const binary = await (await fetch(`${base}upload`, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } })).json();
+    const binary = await (
+      await fetch(`${base}upload`, {
+        method: 'PUT',
+        body: bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+      })
+    ).json();
     expect(binary).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
   });
 
@@ -95,7 +116,9 @@ describe('function URLs', () => {
     const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
     try {
       await lambda.send(new DeleteFunctionUrlConfigCommand({ FunctionName: 'web' }));
-      await expect(lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
     } finally {
       lambda.destroy();
     }

@@ -18,7 +18,10 @@ export const routes: Route[] = METHODS.flatMap((method) => [
 
 async function serveUrl({ engine, req, res, url, params, requestId }: RouteContext): Promise<void> {
   let apiId = apiIds.get(engine);
-  if (!apiId) apiIds.set(engine, (apiId = randomBytes(16).toString('hex').slice(0, 32)));
+  if (!apiId) {
+    apiId = randomBytes(16).toString('hex');
+    apiIds.set(engine, apiId);
+  }
   try {
     const body = await readBody(req, 6 * 1024 * 1024);
     const event = urlEvent({
@@ -40,7 +43,11 @@ async function serveUrl({ engine, req, res, url, params, requestId }: RouteConte
       trigger: 'url',
     });
     const response = urlResponse(result.payload, result.functionError);
-    res.writeHead(response.statusCode, { ...response.headers, 'content-length': response.body.length, 'x-amzn-requestid': requestId });
+    res.writeHead(response.statusCode, {
+      ...response.headers,
+      'content-length': response.body.length,
+      'x-amzn-requestid': requestId,
+    });
     res.end(response.body);
   } catch (err) {
     const { status, code, message } = describeError(err);
@@ -50,7 +57,11 @@ async function serveUrl({ engine, req, res, url, params, requestId }: RouteConte
       return;
     }
     const text = JSON.stringify({ Message: mapped === 502 ? 'Internal Server Error' : message, Code: code });
-    res.writeHead(mapped, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+    res.writeHead(mapped, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+    });
     res.end(text);
   }
 }

@@ -26,12 +26,24 @@ const PATCH_KEYS = [
 export const routes: Route[] = [
   { method: 'GET', path: '/mappings', handler: listMappings },
   { method: 'POST', path: '/mappings', handler: createMapping },
-  { method: 'GET', path: '/mappings/:uuid', handler: ({ engine, res, params }) => sendJson(res, 200, engine.mappings.view(params.uuid as string)) },
+  {
+    method: 'GET',
+    path: '/mappings/:uuid',
+    handler: ({ engine, res, params }) => sendJson(res, 200, engine.mappings.view(params.uuid as string)),
+  },
   { method: 'PATCH', path: '/mappings/:uuid', handler: patchMapping },
   { method: 'DELETE', path: '/mappings/:uuid', handler: deleteMapping },
-  { method: 'GET', path: '/schedules', handler: ({ engine, res }) => sendJson(res, 200, { schedules: engine.schedules.list() }) },
+  {
+    method: 'GET',
+    path: '/schedules',
+    handler: ({ engine, res }) => sendJson(res, 200, { schedules: engine.schedules.list() }),
+  },
   { method: 'POST', path: '/schedules', handler: addSchedule },
-  { method: 'GET', path: '/schedules/:name', handler: ({ engine, res, params }) => sendJson(res, 200, engine.schedules.get(params.name as string)) },
+  {
+    method: 'GET',
+    path: '/schedules/:name',
+    handler: ({ engine, res, params }) => sendJson(res, 200, engine.schedules.get(params.name as string)),
+  },
   { method: 'DELETE', path: '/schedules/:name', handler: removeSchedule },
 ];
 
@@ -77,8 +89,18 @@ async function deleteMapping({ engine, res, params }: RouteContext): Promise<voi
 /** Body: `{ name, expression, functionName, input? }` (input: JSON text or any JSON value). */
 async function addSchedule({ engine, req, res }: RouteContext): Promise<void> {
   const body = await readJson<Body>(req);
-  const input = body.input === undefined ? undefined : typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
-  sendJson(res, 201, engine.schedules.add({ name: String(body.name ?? ''), expression: String(body.expression ?? ''), functionName: String(body.functionName ?? ''), input }));
+  const input =
+    body.input === undefined ? undefined : typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
+  sendJson(
+    res,
+    201,
+    engine.schedules.add({
+      name: String(body.name ?? ''),
+      expression: String(body.expression ?? ''),
+      functionName: String(body.functionName ?? ''),
+      input,
+    }),
+  );
 }
 
 function removeSchedule({ engine, res, params }: RouteContext): void {

@@ -10,7 +10,11 @@ type Body = Record<string, unknown>;
  */
 export const routes: Route[] = [
   { method: 'GET', path: '/queues', handler: listQueues },
-  { method: 'GET', path: '/queues/:name', handler: ({ engine, res, params }) => sendJson(res, 200, engine.queues.describe(params.name as string)) },
+  {
+    method: 'GET',
+    path: '/queues/:name',
+    handler: ({ engine, res, params }) => sendJson(res, 200, engine.queues.describe(params.name as string)),
+  },
   { method: 'PUT', path: '/queues/:name', handler: createQueue },
   { method: 'DELETE', path: '/queues/:name', handler: deleteQueue },
   { method: 'POST', path: '/queues/:name/messages', handler: sendMessage },
@@ -29,12 +33,21 @@ async function createQueue({ engine, req, res, params }: RouteContext): Promise<
   const name = params.name as string;
   const attributes: Record<string, unknown> = { ...((body.attributes as Body | undefined) ?? {}) };
   if (body.fifo === true || name.endsWith('.fifo')) attributes.FifoQueue = 'true';
-  if (body.contentBasedDeduplication !== undefined) attributes.ContentBasedDeduplication = String(body.contentBasedDeduplication);
+  if (body.contentBasedDeduplication !== undefined)
+    attributes.ContentBasedDeduplication = String(body.contentBasedDeduplication);
   if (typeof body.deadLetterQueue === 'string') {
     const target = engine.queues.describe(engine.queues.nameOf(body.deadLetterQueue));
-    attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target.arn, maxReceiveCount: Number(body.maxReceiveCount ?? 5) });
+    attributes.RedrivePolicy = JSON.stringify({
+      deadLetterTargetArn: target.arn,
+      maxReceiveCount: Number(body.maxReceiveCount ?? 5),
+    });
   }
-  for (const key of ['visibilityTimeout', 'delaySeconds', 'messageRetentionPeriod', 'receiveMessageWaitTimeSeconds'] as const) {
+  for (const key of [
+    'visibilityTimeout',
+    'delaySeconds',
+    'messageRetentionPeriod',
+    'receiveMessageWaitTimeSeconds',
+  ] as const) {
     if (body[key] !== undefined) attributes[key[0]?.toUpperCase() + key.slice(1)] = String(body[key]);
   }
   sendJson(res, 201, engine.queues.createQueue(name, attributes));

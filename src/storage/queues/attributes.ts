@@ -56,7 +56,9 @@ export function validateAttributes(attributes: Record<string, unknown>): Record<
     if (range) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
-        throw new InvalidQueueParameter(`Invalid value for the parameter ${name}: must be an integer from ${range[0]} to ${range[1]}.`);
+        throw new InvalidQueueParameter(
+          `Invalid value for the parameter ${name}: must be an integer from ${range[0]} to ${range[1]}.`,
+        );
       }
     }
     if (name === 'RedrivePolicy' && value !== '') parseRedrivePolicy(value);
@@ -72,10 +74,18 @@ export function parseRedrivePolicy(value: string | undefined): RedrivePolicy | u
   try {
     parsed = JSON.parse(value);
   } catch (err) {
-    throw new InvalidQueueParameter(`Value ${value} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map.`, { cause: err });
+    throw new InvalidQueueParameter(
+      `Value ${value} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map.`,
+      { cause: err },
+    );
   }
   const maxReceiveCount = Number(parsed.maxReceiveCount);
-  if (typeof parsed.deadLetterTargetArn !== 'string' || !Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+  if (
+    typeof parsed.deadLetterTargetArn !== 'string' ||
+    !Number.isInteger(maxReceiveCount) ||
+    maxReceiveCount < 1 ||
+    maxReceiveCount > 1000
+  ) {
     throw new InvalidQueueParameter(
       `Value ${value} for parameter RedrivePolicy is invalid. Reason: Redrive policy needs deadLetterTargetArn and maxReceiveCount from 1 to 1000.`,
     );

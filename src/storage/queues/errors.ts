@@ -20,14 +20,22 @@ export class QueueError extends LambdataError {
 /** The queue named does not exist. */
 export class QueueDoesNotExist extends QueueError {
   constructor(name: string) {
-    super('QueueDoesNotExist', `The specified queue does not exist: ${name}`, 'AWS.SimpleQueueService.NonExistentQueue');
+    super(
+      'QueueDoesNotExist',
+      `The specified queue does not exist: ${name}`,
+      'AWS.SimpleQueueService.NonExistentQueue',
+    );
   }
 }
 
 /** A queue of that name exists with different attributes. */
 export class QueueNameExists extends QueueError {
   constructor(name: string) {
-    super('QueueNameExists', `A queue already exists with the same name and a different value for attribute(s): ${name}`, 'QueueAlreadyExists');
+    super(
+      'QueueNameExists',
+      `A queue already exists with the same name and a different value for attribute(s): ${name}`,
+      'QueueAlreadyExists',
+    );
   }
 }
 
@@ -62,6 +70,10 @@ export class ReceiptHandleIsInvalid extends QueueError {
 /** ChangeMessageVisibility on a message that is not in flight. */
 export class MessageNotInflight extends QueueError {
   constructor() {
-    super('MessageNotInflight', 'The message referred to is not in flight.', 'AWS.SimpleQueueService.MessageNotInflight');
+    super(
+      'MessageNotInflight',
+      'The message referred to is not in flight.',
+      'AWS.SimpleQueueService.MessageNotInflight',
+    );
   }
 }

@@ -11,7 +11,9 @@ export function md5OfBody(body: string): string {
  * length-prefixed (4-byte big-endian) name, data type, a transport byte (1 string, 2 binary) and a
  * length-prefixed value. Undefined when there are no attributes.
  */
-export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): string | undefined {
+export function md5OfMessageAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): string | undefined {
   const names = Object.keys(attributes ?? {}).sort();
   if (!attributes || names.length === 0) return undefined;
   const hash = createHash('md5');

@@ -50,8 +50,12 @@ describe('QueueStore', () => {
     const b = queues.send('f.fifo', { body: 'x', groupId: 'g', deduplicationId: 'd1' });
     expect(b.messageId).not.toBe(a.messageId);
     expect(BigInt(b.sequenceNumber as string)).toBeGreaterThan(BigInt(a.sequenceNumber as string));
-    expect(() => queues.send('f.fifo', { body: 'z', groupId: 'g' })).toThrow(expect.objectContaining({ code: 'InvalidParameterValue' }));
-    expect(() => queues.send('f.fifo', { body: 'z', deduplicationId: 'q' })).toThrow(expect.objectContaining({ code: 'MissingParameter' }));
+    expect(() => queues.send('f.fifo', { body: 'z', groupId: 'g' })).toThrow(
+      expect.objectContaining({ code: 'InvalidParameterValue' }),
+    );
+    expect(() => queues.send('f.fifo', { body: 'z', deduplicationId: 'q' })).toThrow(
+      expect.objectContaining({ code: 'MissingParameter' }),
+    );
   });
 
   it('drops messages past the retention period', async () => {
@@ -66,9 +70,13 @@ describe('QueueStore', () => {
     queues.createQueue('v', { VisibilityTimeout: 10 });
     queues.send('v', { body: 'm' });
     const [m] = await queues.receive('v');
-    expect(() => queues.deleteMessage('v', 'garbage')).toThrow(expect.objectContaining({ code: 'ReceiptHandleIsInvalid' }));
+    expect(() => queues.deleteMessage('v', 'garbage')).toThrow(
+      expect.objectContaining({ code: 'ReceiptHandleIsInvalid' }),
+    );
     now += 11_000;
-    expect(() => queues.changeVisibility('v', m?.receiptHandle as string, 30)).toThrow(expect.objectContaining({ code: 'MessageNotInflight' }));
+    expect(() => queues.changeVisibility('v', m?.receiptHandle as string, 30)).toThrow(
+      expect.objectContaining({ code: 'MessageNotInflight' }),
+    );
     const [again] = await queues.receive('v');
     expect(again?.attributes.ApproximateReceiveCount).toBe('2');
     // The first receipt handle is stale now: deleting with it leaves the message alone.
@@ -81,8 +89,12 @@ describe('QueueStore', () => {
   it('refuses to recreate a queue with different attributes', () => {
     queues.createQueue('c', { VisibilityTimeout: 10 });
     expect(queues.createQueue('c', { VisibilityTimeout: '10' }).name).toBe('c');
-    expect(() => queues.createQueue('c', { VisibilityTimeout: 20 })).toThrow(expect.objectContaining({ code: 'QueueNameExists' }));
+    expect(() => queues.createQueue('c', { VisibilityTimeout: 20 })).toThrow(
+      expect.objectContaining({ code: 'QueueNameExists' }),
+    );
     expect(() => queues.createQueue('bad name')).toThrow(expect.objectContaining({ code: 'InvalidParameterValue' }));
-    expect(() => queues.createQueue('x', { Bogus: 1 })).toThrow(expect.objectContaining({ code: 'InvalidAttributeName' }));
+    expect(() => queues.createQueue('x', { Bogus: 1 })).toThrow(
+      expect.objectContaining({ code: 'InvalidAttributeName' }),
+    );
   });
 });

@@ -156,12 +156,16 @@ export class QueueStore implements BackgroundService {
     const fifo = name.endsWith('.fifo');
     const base = fifo ? name.slice(0, -5) : name;
     if (!QUEUE_NAME.test(base)) {
-      throw new InvalidQueueParameter('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+      throw new InvalidQueueParameter(
+        'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+      );
     }
     const attrs = validateAttributes(attributes);
     if ((attrs.FifoQueue === 'true') !== fifo) {
       if (attrs.FifoQueue === 'true' || fifo) {
-        throw new InvalidQueueParameter('The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix.');
+        throw new InvalidQueueParameter(
+          'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix.',
+        );
       }
     }
     if (!fifo && attrs.ContentBasedDeduplication !== undefined) {
@@ -317,7 +321,9 @@ export class QueueStore implements BackgroundService {
     const attrs = JSON.parse(row.attributes) as Record<string, string>;
     const max = options.maxMessages ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > MAX_RECEIVE) {
-      throw new InvalidQueueParameter(`Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+      throw new InvalidQueueParameter(
+        `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
     }
     const wait = options.waitSeconds ?? Number(attrs.ReceiveMessageWaitTimeSeconds ?? 0);
     const deadline = this.#now() + wait * 1000;
@@ -343,7 +349,9 @@ export class QueueStore implements BackgroundService {
   changeVisibility(name: string, receiptHandle: string, seconds: number): void {
     this.#require(name);
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43200) {
-      throw new InvalidQueueParameter(`Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+      throw new InvalidQueueParameter(
+        `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+      );
     }
     const { id, token } = parseHandle(receiptHandle);
     const now = this.#now();
@@ -369,7 +377,9 @@ export class QueueStore implements BackgroundService {
     const db = this.#context.db;
     for (const name of this.listQueues()) {
       const retention = Number(this.getAttributes(name, ['MessageRetentionPeriod']).MessageRetentionPeriod);
-      removed += db.prepare('DELETE FROM sqs_messages WHERE queue = ? AND sent_at < ?').run(name, now - retention * 1000).changes;
+      removed += db
+        .prepare('DELETE FROM sqs_messages WHERE queue = ? AND sent_at < ?')
+        .run(name, now - retention * 1000).changes;
     }
     db.prepare('DELETE FROM sqs_dedup WHERE expires_at < ?').run(now);
     return removed;
@@ -395,12 +405,16 @@ export class QueueStore implements BackgroundService {
       throw new MissingQueueParameter('The request must contain the parameter MessageBody.');
     }
     if (Buffer.byteLength(input.body) > Number(attrs.MaximumMessageSize)) {
-      throw new InvalidQueueParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${attrs.MaximumMessageSize} bytes.`);
+      throw new InvalidQueueParameter(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${attrs.MaximumMessageSize} bytes.`,
+      );
     }
     validateMessageAttributes(input.messageAttributes);
     const delay = input.delaySeconds ?? Number(attrs.DelaySeconds);
     if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
-      throw new InvalidQueueParameter(`Value ${delay} for parameter DelaySeconds is invalid. Reason: Must be between 0 and 900.`);
+      throw new InvalidQueueParameter(
+        `Value ${delay} for parameter DelaySeconds is invalid. Reason: Must be between 0 and 900.`,
+      );
     }
     const result: SendResult = {
       messageId: randomUUID(),
@@ -411,12 +425,16 @@ export class QueueStore implements BackgroundService {
     if (fifo) {
       if (!input.groupId) throw new MissingQueueParameter('The request must contain the parameter MessageGroupId.');
       if (input.delaySeconds !== undefined && input.delaySeconds !== 0) {
-        throw new InvalidQueueParameter(`Value ${input.delaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`);
+        throw new InvalidQueueParameter(
+          `Value ${input.delaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+        );
       }
       dedupId = input.deduplicationId ?? null;
       if (!dedupId) {
         if (attrs.ContentBasedDeduplication !== 'true') {
-          throw new InvalidQueueParameter('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+          throw new InvalidQueueParameter(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
         }
         dedupId = createHash('sha256').update(input.body).digest('hex');
       }
@@ -445,13 +463,9 @@ export class QueueStore implements BackgroundService {
       const seq = String(info.lastInsertRowid).padStart(20, '0');
       result.sequenceNumber = seq;
       db.prepare('UPDATE sqs_messages SET seq = ? WHERE id = ?').run(seq, info.lastInsertRowid);
-      db.prepare('INSERT OR REPLACE INTO sqs_dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)').run(
-        name,
-        dedupId,
-        result.messageId,
-        seq,
-        now + DEDUP_WINDOW_MS,
-      );
+      db.prepare(
+        'INSERT OR REPLACE INTO sqs_dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(name, dedupId, result.messageId, seq, now + DEDUP_WINDOW_MS);
     }
     return result;
   }
@@ -473,12 +487,21 @@ export class QueueStore implements BackgroundService {
       );
       for (const message of candidates) {
         if (out.length >= max) break;
-        if (redrive && message.receive_count >= redrive.maxReceiveCount && this.#moveToDeadLetter(message, redrive.deadLetterTargetArn)) {
+        if (
+          redrive &&
+          message.receive_count >= redrive.maxReceiveCount &&
+          this.#moveToDeadLetter(message, redrive.deadLetterTargetArn)
+        ) {
           continue;
         }
         const token = randomBytes(12).toString('hex');
         update.run(now + visibility * 1000, now, token, message.id);
-        out.push(toReceived({ ...message, receive_count: message.receive_count + 1, first_receive_at: message.first_receive_at ?? now }, token));
+        out.push(
+          toReceived(
+            { ...message, receive_count: message.receive_count + 1, first_receive_at: message.first_receive_at ?? now },
+            token,
+          ),
+        );
       }
       return out;
     })();
@@ -496,7 +519,9 @@ export class QueueStore implements BackgroundService {
     }
     const blocked = new Set<string>();
     const out: MessageRow[] = [];
-    for (const message of db.prepare('SELECT * FROM sqs_messages WHERE queue = ? ORDER BY id').iterate(name) as Iterable<MessageRow>) {
+    for (const message of db
+      .prepare('SELECT * FROM sqs_messages WHERE queue = ? ORDER BY id')
+      .iterate(name) as Iterable<MessageRow>) {
       const group = message.group_id ?? '';
       if (message.visible_at > now) {
         blocked.add(group);
@@ -522,7 +547,17 @@ export class QueueStore implements BackgroundService {
         `INSERT INTO sqs_messages (queue, message_id, body, message_attributes, md5_attrs, sent_at, visible_at, group_id, dedup_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(target, message.message_id, message.body, message.message_attributes, message.md5_attrs, message.sent_at, this.#now(), message.group_id, message.dedup_id);
+      .run(
+        target,
+        message.message_id,
+        message.body,
+        message.message_attributes,
+        message.md5_attrs,
+        message.sent_at,
+        this.#now(),
+        message.group_id,
+        message.dedup_id,
+      );
     if (target.endsWith('.fifo')) {
       db.prepare('UPDATE sqs_messages SET seq = ?, group_id = COALESCE(group_id, ?) WHERE id = ?').run(
         String(info.lastInsertRowid).padStart(20, '0'),
@@ -550,7 +585,10 @@ export class QueueStore implements BackgroundService {
     const until = Math.min(deadline, next.t ?? deadline);
     return new Promise<void>((resolve) => {
       let set = this.#waiters.get(name);
-      if (!set) this.#waiters.set(name, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(name, set);
+      }
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
@@ -572,15 +610,20 @@ function defaultOf(key: string): string | undefined {
 function validateMessageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): void {
   if (!attributes) return;
   const names = Object.keys(attributes);
-  if (names.length > 10) throw new InvalidQueueParameter('Number of message attributes [' + names.length + '] exceeds the allowed maximum [10].');
+  if (names.length > 10)
+    throw new InvalidQueueParameter(`Number of message attributes [${names.length}] exceeds the allowed maximum [10].`);
   for (const name of names) {
     const value = attributes[name] as MessageAttributeValue;
     if (!/^(String|Number|Binary)(\..+)?$/.test(value.dataType ?? '')) {
-      throw new InvalidQueueParameter(`The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+      throw new InvalidQueueParameter(
+        `The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+      );
     }
     const binary = value.dataType.startsWith('Binary');
     if (binary ? value.binaryValue === undefined : value.stringValue === undefined) {
-      throw new InvalidQueueParameter(`Message (user) attribute '${name}' must contain a non-empty value of message attribute type '${value.dataType}'.`);
+      throw new InvalidQueueParameter(
+        `Message (user) attribute '${name}' must contain a non-empty value of message attribute type '${value.dataType}'.`,
+      );
     }
   }
 }

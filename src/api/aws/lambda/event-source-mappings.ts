@@ -65,7 +65,9 @@ export function toWire(v: MappingView, region: string): Body {
   if (stream) {
     Object.assign(out, {
       StartingPosition: v.startingPosition,
-      ...(v.startingPositionTimestamp !== undefined ? { StartingPositionTimestamp: v.startingPositionTimestamp / 1000 } : {}),
+      ...(v.startingPositionTimestamp !== undefined
+        ? { StartingPositionTimestamp: v.startingPositionTimestamp / 1000 }
+        : {}),
       ParallelizationFactor: v.parallelizationFactor,
       MaximumRetryAttempts: v.maximumRetryAttempts,
       MaximumRecordAgeInSeconds: v.maximumRecordAgeInSeconds,
@@ -89,13 +91,15 @@ function createInput(body: Body): MappingInput {
     functionName: body.FunctionName,
     eventSourceArn: body.EventSourceArn,
     startingPosition: body.StartingPosition as MappingInput['startingPosition'],
-    startingPositionTimestamp: ts === undefined ? undefined : typeof ts === 'number' ? ts * 1000 : Date.parse(String(ts)),
+    startingPositionTimestamp:
+      ts === undefined ? undefined : typeof ts === 'number' ? ts * 1000 : Date.parse(String(ts)),
   };
 }
 
 function patchOf(body: Body): MappingPatch {
   const types = body.FunctionResponseTypes as string[] | undefined;
-  const destination = (body.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+  const destination = (body.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure
+    ?.Destination;
   const scaling = body.ScalingConfig as { MaximumConcurrency?: number } | undefined;
   return {
     functionName: typeof body.FunctionName === 'string' ? body.FunctionName : undefined,
@@ -105,7 +109,8 @@ function patchOf(body: Body): MappingPatch {
     parallelizationFactor: num(body.ParallelizationFactor),
     maximumRetryAttempts: num(body.MaximumRetryAttempts),
     maximumRecordAgeInSeconds: num(body.MaximumRecordAgeInSeconds),
-    bisectBatchOnFunctionError: typeof body.BisectBatchOnFunctionError === 'boolean' ? body.BisectBatchOnFunctionError : undefined,
+    bisectBatchOnFunctionError:
+      typeof body.BisectBatchOnFunctionError === 'boolean' ? body.BisectBatchOnFunctionError : undefined,
     reportBatchItemFailures: types === undefined ? undefined : types.includes('ReportBatchItemFailures'),
     onFailureDestination: body.DestinationConfig === undefined ? undefined : destination,
     maximumConcurrency: num(scaling?.MaximumConcurrency),

@@ -17,7 +17,10 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
     const m = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(url.pathname);
     if (!m) throw new UnknownOperation(method, url.pathname);
     let store = configs.get(engine);
-    if (!store) configs.set(engine, (store = new FunctionUrlConfigs(engine.context)));
+    if (!store) {
+      store = new FunctionUrlConfigs(engine.context);
+      configs.set(engine, store);
+    }
     const fn = engine.functions.get(decodeURIComponent(m[1] as string));
     const base = `http://${req.headers.host ?? new URL(engine.context.endpoint()).host}`;
     const wire = (c: FunctionUrlConfig) => toWire(c, fn.arn, base);

@@ -29,7 +29,12 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
       if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) input.QueueUrl = url.pathname;
     }
     const operation = OPERATIONS[action];
-    if (!operation) throw new QueueError(json ? 'UnsupportedOperation' : 'InvalidAction', `The action ${action} is not valid for this endpoint.`, 'InvalidAction');
+    if (!operation)
+      throw new QueueError(
+        json ? 'UnsupportedOperation' : 'InvalidAction',
+        `The action ${action} is not valid for this endpoint.`,
+        'InvalidAction',
+      );
     const result = await operation(engine, input, req.headers.host);
     if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
     else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
@@ -40,7 +45,8 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
 
 /** True for the SQS query protocol (form-encoded `Action=` POSTs to `/` or a queue URL). */
 export function isSqsQueryRequest(req: IncomingMessage, url: URL): boolean {
-  if (req.method === 'GET' && url.searchParams.has('Action') && /^\/(\d{12}\/[^/]+\/?)?$/.test(url.pathname)) return true;
+  if (req.method === 'GET' && url.searchParams.has('Action') && /^\/(\d{12}\/[^/]+\/?)?$/.test(url.pathname))
+    return true;
   return (
     req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
   );
@@ -51,13 +57,19 @@ function parseJson(body: Buffer): SqsInput {
   try {
     return JSON.parse(body.toString('utf8')) as SqsInput;
   } catch (err) {
-    throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, { cause: err });
+    throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, {
+      cause: err,
+    });
   }
 }
 
 function sendXml(res: ServerResponse, status: number, xml: string, requestId: string): void {
   const text = `<?xml version="1.0"?>${xml}`;
-  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+  res.writeHead(status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': requestId,
+  });
   res.end(text);
 }
 
@@ -73,11 +85,16 @@ function sendError(res: ServerResponse, err: unknown, json: boolean, requestId: 
   const message = err instanceof Error ? err.message : String(err);
   const type = status >= 500 ? 'Receiver' : 'Sender';
   if (json) {
-    sendJson(res, status, { __type: `com.amazonaws.sqs#${code}`, message }, {
-      'content-type': JSON_TYPE,
-      'x-amzn-query-error': `${queryCode};${type}`,
-      'x-amzn-requestid': requestId,
-    });
+    sendJson(
+      res,
+      status,
+      { __type: `com.amazonaws.sqs#${code}`, message },
+      {
+        'content-type': JSON_TYPE,
+        'x-amzn-query-error': `${queryCode};${type}`,
+        'x-amzn-requestid': requestId,
+      },
+    );
   } else {
     sendXml(res, status, errorToXml(type, queryCode, message, requestId), requestId);
   }

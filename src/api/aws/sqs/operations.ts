@@ -2,10 +2,10 @@ import type { Engine } from '../../../engine.js';
 import { LambdataError } from '../../../shared/errors.js';
 import {
   InvalidQueueParameter,
+  type MessageAttributeValue,
   MissingQueueParameter,
   md5OfMessageAttributes,
   QueueError,
-  type MessageAttributeValue,
   type ReceivedMessage,
   type SendInput,
 } from '../../../storage/queues/index.js';
@@ -13,7 +13,11 @@ import {
 /** An SQS request in the JSON protocol's shape (the query protocol is translated into it). */
 export type SqsInput = Record<string, unknown>;
 
-type Operation = (engine: Engine, input: SqsInput, host: string | undefined) => Promise<Record<string, unknown>> | Record<string, unknown>;
+type Operation = (
+  engine: Engine,
+  input: SqsInput,
+  host: string | undefined,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 interface WireAttribute {
   DataType?: string;
@@ -38,10 +42,12 @@ export const OPERATIONS: Record<string, Operation> = {
   ListQueues(engine, input, host) {
     const names = engine.queues.listQueues(typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '');
     const max = input.MaxResults === undefined ? 1000 : Number(input.MaxResults);
-    const start = typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
+    const start =
+      typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
     const page = names.slice(start, start + max);
     const out: Record<string, unknown> = { QueueUrls: page.map((n) => urlFor(engine, n, host)) };
-    if (input.MaxResults !== undefined && start + max < names.length) out.NextToken = Buffer.from(String(start + max)).toString('base64url');
+    if (input.MaxResults !== undefined && start + max < names.length)
+      out.NextToken = Buffer.from(String(start + max)).toString('base64url');
     return out;
   },
   DeleteQueue(engine, input) {
@@ -103,11 +109,15 @@ export const OPERATIONS: Record<string, Operation> = {
   async ReceiveMessage(engine, input) {
     const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
     if (!Number.isInteger(max) || max < 1 || max > 10) {
-      throw new InvalidQueueParameter(`Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+      throw new InvalidQueueParameter(
+        `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
     }
     const wait = input.WaitTimeSeconds === undefined ? undefined : Number(input.WaitTimeSeconds);
     if (wait !== undefined && (!Number.isInteger(wait) || wait < 0 || wait > 20)) {
-      throw new InvalidQueueParameter(`Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`);
+      throw new InvalidQueueParameter(
+        `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+      );
     }
     const messages = await engine.queues.receive(queueName(engine, input), {
       maxMessages: max,
@@ -130,7 +140,11 @@ export const OPERATIONS: Record<string, Operation> = {
     return eachEntry(input, (entry) => engine.queues.deleteMessage(name, requireString(entry, 'ReceiptHandle')));
   },
   ChangeMessageVisibility(engine, input) {
-    engine.queues.changeVisibility(queueName(engine, input), requireString(input, 'ReceiptHandle'), Number(input.VisibilityTimeout));
+    engine.queues.changeVisibility(
+      queueName(engine, input),
+      requireString(input, 'ReceiptHandle'),
+      Number(input.VisibilityTimeout),
+    );
     return {};
   },
   ChangeMessageVisibilityBatch(engine, input) {
@@ -161,7 +175,8 @@ function queueName(engine: Engine, input: SqsInput): string {
 
 function requireString(input: SqsInput, name: string): string {
   const value = input[name];
-  if (typeof value !== 'string' || value === '') throw new MissingQueueParameter(`The request must contain the parameter ${name}.`);
+  if (typeof value !== 'string' || value === '')
+    throw new MissingQueueParameter(`The request must contain the parameter ${name}.`);
   return value;
 }
 
@@ -190,12 +205,19 @@ function toSendInput(input: SqsInput): SendInput {
 }
 
 function toWireMessage(m: ReceivedMessage, systemNames: string[], attributeNames: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { MessageId: m.messageId, ReceiptHandle: m.receiptHandle, MD5OfBody: m.md5OfBody, Body: m.body };
+  const out: Record<string, unknown> = {
+    MessageId: m.messageId,
+    ReceiptHandle: m.receiptHandle,
+    MD5OfBody: m.md5OfBody,
+    Body: m.body,
+  };
   const all = systemNames.includes('All');
   const attributes = Object.fromEntries(Object.entries(m.attributes).filter(([k]) => all || systemNames.includes(k)));
   if (Object.keys(attributes).length) out.Attributes = attributes;
   const selected = Object.entries(m.messageAttributes).filter(([k]) =>
-    attributeNames.some((p) => p === 'All' || p === '.*' || p === k || (p.endsWith('.*') && k.startsWith(p.slice(0, -1)))),
+    attributeNames.some(
+      (p) => p === 'All' || p === '.*' || p === k || (p.endsWith('.*') && k.startsWith(p.slice(0, -1))),
+    ),
   );
   if (selected.length) {
     // AWS digests the attributes it returns, not all the message has.
@@ -216,13 +238,26 @@ function toWireMessage(m: ReceivedMessage, systemNames: string[], attributeNames
 
 function batchEntries(input: SqsInput): SqsInput[] {
   const entries = (input.Entries as SqsInput[] | undefined) ?? [];
-  if (entries.length === 0) throw new QueueError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.', 'AWS.SimpleQueueService.EmptyBatchRequest');
+  if (entries.length === 0)
+    throw new QueueError(
+      'EmptyBatchRequest',
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+      'AWS.SimpleQueueService.EmptyBatchRequest',
+    );
   if (entries.length > MAX_BATCH) {
-    throw new QueueError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`, 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest');
+    throw new QueueError(
+      'TooManyEntriesInBatchRequest',
+      `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+      'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+    );
   }
   const ids = new Set(entries.map((e) => e.Id));
   if (ids.size !== entries.length) {
-    throw new QueueError('BatchEntryIdsNotDistinct', 'Id values must be unique within a batch request.', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct');
+    throw new QueueError(
+      'BatchEntryIdsNotDistinct',
+      'Id values must be unique within a batch request.',
+      'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+    );
   }
   return entries;
 }
@@ -243,5 +278,10 @@ function eachEntry(input: SqsInput, run: (entry: SqsInput) => void): Record<stri
 
 function failure(id: string, error: unknown): Record<string, unknown> {
   if (!(error instanceof LambdataError)) throw error;
-  return { Id: id, SenderFault: true, Code: error instanceof QueueError ? error.queryCode : error.code, Message: error.message };
+  return {
+    Id: id,
+    SenderFault: true,
+    Code: error instanceof QueueError ? error.queryCode : error.code,
+    Message: error.message,
+  };
 }

@@ -46,7 +46,11 @@ export function resultToXml(action: string, result: Record<string, unknown>, req
 /** The query protocol's error document. */
 export function errorToXml(type: 'Sender' | 'Receiver', code: string, message: string, requestId: string): string {
   return builder.build({
-    ErrorResponse: { '@_xmlns': XMLNS, Error: { Type: type, Code: code, Message: message, Detail: '' }, RequestId: requestId },
+    ErrorResponse: {
+      '@_xmlns': XMLNS,
+      Error: { Type: type, Code: code, Message: message, Detail: '' },
+      RequestId: requestId,
+    },
   });
 }
 
@@ -56,8 +60,8 @@ function setPath(node: Record<string, unknown>, path: string[], value: string): 
     node[head] = value;
     return;
   }
-  const child = (node[head] ??= {}) as Record<string, unknown>;
-  setPath(child, rest, value);
+  if (typeof node[head] !== 'object' || node[head] === null) node[head] = {};
+  setPath(node[head] as Record<string, unknown>, rest, value);
 }
 
 /** Turns `{ Attribute: { '1': { Name, Value } } }` into `{ Attributes: { Name: Value } }` and numbered lists into arrays. */
@@ -83,7 +87,12 @@ function normalize(node: unknown): unknown {
 }
 
 function isNumbered(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.keys(value).every((k) => /^\d+$/.test(k)) && Object.keys(value).length > 0;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.keys(value).every((k) => /^\d+$/.test(k)) &&
+    Object.keys(value).length > 0
+  );
 }
 
 function numbered(value: Record<string, unknown>): unknown[] {
@@ -96,7 +105,8 @@ function toXmlShape(action: string, result: Record<string, unknown>): Record<str
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(result)) {
     if (key === 'Attributes') out.Attribute = mapToPairs(value as Record<string, string>);
-    else if (key === 'Tags') out.Tag = Object.entries(value as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
+    else if (key === 'Tags')
+      out.Tag = Object.entries(value as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
     else if (key === 'QueueUrls') out.QueueUrl = value;
     else if (key === 'Messages') out.Message = (value as Record<string, unknown>[]).map(messageToXml);
     else if (key === 'Successful') out[`${action}ResultEntry`] = value;
