@@ -108,7 +108,12 @@ async function getObject({ engine, req, res, params, url }: RouteContext): Promi
   } else if (info.contentDisposition) headers['content-disposition'] = info.contentDisposition;
   for (const [name, value] of Object.entries(info.metadata)) headers[`x-amz-meta-${name}`] = value;
   res.writeHead(read.range ? 206 : 200, headers);
-  await pipeline(body, res);
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // A client that hangs up mid-body is not a server failure; anything else is.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+  }
 }
 
 function deleteObject({ engine, res, params }: RouteContext): void {
