@@ -63,7 +63,9 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
   if (run.outcome !== 'success') {
     const { error, body } = errorPayload(requestId, fn, run);
     payload = body;
-    functionError = run.outcome === 'handled' ? 'Handled' : 'Unhandled';
+    // AWS's Node.js runtimes report every function error, thrown or passed to a callback, as
+    // Unhandled; the record's outcome still tells a handler's own error from a crash.
+    functionError = 'Unhandled';
     errorType = error.errorType;
     errorMessage = error.errorMessage;
   } else if (payload.length > MAX_RESPONSE_BYTES) {
