@@ -234,6 +234,28 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     );
   });
 
+  it('long polls through the native API too', async () => {
+    const api = `${server.url}/_lambdata/queues/native`;
+    expect(
+      (await fetch(api, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(201);
+    const started = Date.now();
+    const polling = fetch(`${api}/messages?max=5&wait=10`).then((r) => r.json());
+    setTimeout(() => {
+      void fetch(`${api}/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ body: 'ping' }),
+        headers: { 'content-type': 'application/json' },
+      });
+    }, 200);
+    const { messages } = await polling;
+    expect(messages.map((m: { body: string }) => m.body)).toEqual(['ping']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const handle = encodeURIComponent(messages[0].receiptHandle);
+    expect((await fetch(`${api}/messages/${handle}`, { method: 'DELETE' })).status).toBe(200);
+    expect(engine.queues.depth('native')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+
   it('answers the aws CLI', async () => {
     const env = {
       ...process.env,

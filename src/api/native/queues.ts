@@ -75,12 +75,13 @@ async function sendMessage({ engine, req, res, params }: RouteContext): Promise<
   sendJson(res, 201, result);
 }
 
-async function receiveMessages({ engine, req, res, url, params }: RouteContext): Promise<void> {
+async function receiveMessages({ engine, res, url, params }: RouteContext): Promise<void> {
   const max = Number(url.searchParams.get('max') ?? 1);
   const wait = Number(url.searchParams.get('wait') ?? 0);
   const visibility = url.searchParams.get('visibility');
   const abort = new AbortController();
-  req.once('close', () => abort.abort());
+  // The client went away mid long poll: stop waiting (res 'close' before the answer means a dropped connection).
+  res.once('close', () => abort.abort());
   const messages = await engine.queues.receive(params.name as string, {
     maxMessages: max,
     waitSeconds: Math.min(Math.max(wait, 0), 20),

@@ -35,7 +35,10 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
         `The action ${action} is not valid for this endpoint.`,
         'InvalidAction',
       );
-    const result = await operation(engine, input, req.headers.host);
+    const abort = new AbortController();
+    // A client that hangs up mid long poll ends the poll (its messages stay in the queue).
+    res.once('close', () => abort.abort());
+    const result = await operation(engine, input, req.headers.host, abort.signal);
     if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
     else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
   } catch (err) {

@@ -17,6 +17,7 @@ type Operation = (
   engine: Engine,
   input: SqsInput,
   host: string | undefined,
+  signal: AbortSignal,
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 interface WireAttribute {
@@ -106,7 +107,7 @@ export const OPERATIONS: Record<string, Operation> = {
     });
     return { Successful: successful, Failed: failed };
   },
-  async ReceiveMessage(engine, input) {
+  async ReceiveMessage(engine, input, _host, signal) {
     const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
     if (!Number.isInteger(max) || max < 1 || max > 10) {
       throw new InvalidQueueParameter(
@@ -123,6 +124,7 @@ export const OPERATIONS: Record<string, Operation> = {
       maxMessages: max,
       waitSeconds: wait,
       visibilityTimeout: input.VisibilityTimeout === undefined ? undefined : Number(input.VisibilityTimeout),
+      signal,
     });
     const systemNames = [
       ...((input.AttributeNames as string[] | undefined) ?? []),
