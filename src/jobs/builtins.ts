@@ -36,7 +36,7 @@ const SETTINGS: Record<BuiltinName, { memoryMb: number; timeoutS: number }> = {
   wordcount: { memoryMb: 1024, timeoutS: 60 },
   wordfreq: { memoryMb: 1024, timeoutS: 60 },
   grep: { memoryMb: 1024, timeoutS: 60 },
-  cascade: { memoryMb: 256, timeoutS: 900 },
+  cascade: { memoryMb: 512, timeoutS: 900 },
   reducer: { memoryMb: 1024, timeoutS: 300 },
 };
 
