@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
 import type { QueueStore } from '../storage/queues/index.js';
 import type { StreamStore } from '../storage/streams/index.js';
 import type { TableStore } from '../storage/tables/index.js';
@@ -209,7 +210,7 @@ export class EventSourceMappings implements BackgroundService {
         trigger: 'kinesis',
         onResult,
       });
-      p.initialize();
+      this.#initialize(p, log);
       poller = p;
     } else {
       const p = new StreamPoller(config, {
@@ -223,11 +224,20 @@ export class EventSourceMappings implements BackgroundService {
         trigger: 'dynamodb',
         onResult,
       });
-      p.initialize();
+      this.#initialize(p, log);
       poller = p;
     }
     this.#pollers.set(config.uuid, poller);
     poller.start();
+  }
+
+  /** Fixes starting positions; a source that is gone now is logged, and its poller retries reading. */
+  #initialize(poller: { initialize(): void }, log: Logger): void {
+    try {
+      poller.initialize();
+    } catch (err) {
+      log.warn('cannot initialize mapping checkpoints', { err });
+    }
   }
 
   async #stopPoller(uuid: string): Promise<void> {

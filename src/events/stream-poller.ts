@@ -6,7 +6,7 @@ import { type BatchOutcome, outcomeOf, processInOrder } from './batch.js';
 import { failureRecord, sendToDestination } from './failure-records.js';
 import type { MappingStore } from './mapping-store.js';
 import type { MappingConfig, MappingStatus } from './mapping-types.js';
-import type { ShardSource, SourceShard } from './shard-sources.js';
+import type { ShardBatch, ShardSource, SourceShard } from './shard-sources.js';
 import { Waiter } from './waiter.js';
 
 /** What a stream poller needs. */
@@ -120,7 +120,15 @@ export class StreamPoller<R> {
     let position = saved ? { after: saved.after, atTimestamp: saved.atTimestamp } : source.initialPosition(shardId);
     const limit = m.batchSize * m.parallelizationFactor;
     while (!signal.aborted) {
-      let read = source.read(shardId, position, limit);
+      let read: ShardBatch<R>;
+      try {
+        read = source.read(shardId, position, limit);
+      } catch (err) {
+        // The stream or table may be gone or being changed: wait rather than spin.
+        this.#deps.log.warn('cannot read shard', { uuid: m.uuid, shardId, err });
+        await this.#waiter.wait(IDLE_POLL_MS, signal);
+        continue;
+      }
       this.#behind.set(shardId, read.millisBehindLatest);
       if (read.records.length === 0) {
         if (read.closed) {
