@@ -86,7 +86,9 @@ try {
   const engine = await startChild(['engine', join(dir, 'data')]);
   const lambdata = await sdkIngest(engine.url, 'bench').finally(engine.stop);
   const fmt = (n) => Math.round(n).toLocaleString('en-US').padStart(10);
-  console.log(`PutRecords ingest, ${TOTAL.toLocaleString('en-US')} × ${RECORD_BYTES} B records, batches of ${BATCH}, ${CONCURRENCY} concurrent`);
+  console.log(
+    `PutRecords ingest, ${TOTAL.toLocaleString('en-US')} × ${RECORD_BYTES} B records, batches of ${BATCH}, ${CONCURRENCY} concurrent`,
+  );
   console.log(`  SQLite insert floor (better-sqlite3) ${fmt(floor)} records/s`);
   console.log(`  HTTP + SDK floor (bare node:http)    ${fmt(http)} records/s`);
   console.log(`  lambdata (SDK → HTTP → SQLite)       ${fmt(lambdata)} records/s`);

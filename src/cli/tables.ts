@@ -46,7 +46,8 @@ const tables: Command = {
     switch (sub) {
       case 'create': {
         if (!values.pk) throw new UsageError('create needs --pk name[:S|N]');
-        if (values.stream && !VIEW_TYPES.includes(values.stream)) throw new UsageError(`--stream must be one of ${VIEW_TYPES.join(', ')}`);
+        if (values.stream && !VIEW_TYPES.includes(values.stream))
+          throw new UsageError(`--stream must be one of ${VIEW_TYPES.join(', ')}`);
         await ctx.client.post('/tables', {
           name: need(name, 'create needs a table name'),
           partitionKey: values.pk,
@@ -74,7 +75,10 @@ const tables: Command = {
         return 0;
       case 'get': {
         try {
-          const { item } = await ctx.client.post<{ item: unknown }>(path('/get'), jsonArg(body, 'get needs <name> <json key>'));
+          const { item } = await ctx.client.post<{ item: unknown }>(
+            path('/get'),
+            jsonArg(body, 'get needs <name> <json key>'),
+          );
           ctx.out(`${JSON.stringify(item)}\n`);
           return 0;
         } catch (err) {

@@ -38,10 +38,15 @@ describe('stream durability', () => {
     const writer = async () => {
       while (!killed) {
         const n = batch++;
-        const records = Array.from({ length: 50 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`b${n}-r${i}`) }));
+        const records = Array.from({ length: 50 }, (_, i) => ({
+          PartitionKey: `k${i}`,
+          Data: Buffer.from(`b${n}-r${i}`),
+        }));
         try {
           const out = await kinesis.send(new PutRecordsCommand({ StreamName: 'durable', Records: records }));
-          out.Records?.forEach((r, i) => acknowledged.set(r.SequenceNumber as string, `b${n}-r${i}`));
+          out.Records?.forEach((r, i) => {
+            acknowledged.set(r.SequenceNumber as string, `b${n}-r${i}`);
+          });
           if (acknowledged.size >= 2000 && !killed) {
             killed = true;
             child.kill('SIGKILL');

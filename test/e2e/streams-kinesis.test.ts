@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type _Record,
   CreateStreamCommand,
   DeleteStreamCommand,
   DescribeStreamCommand,
@@ -15,12 +16,11 @@ import {
   PutRecordCommand,
   PutRecordsCommand,
   UpdateShardCountCommand,
-  type _Record,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine.js';
 import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
 
 let dataDir: string;
 let engine: Engine;
@@ -118,7 +118,9 @@ describe('kinesis wire API', () => {
     const shard = 'shardId-000000000000';
     const seqs: string[] = [];
     for (const word of ['a', 'b', 'c']) {
-      const out = await kinesis.send(new PutRecordCommand({ StreamName: 'it', PartitionKey: 'k', Data: Buffer.from(word) }));
+      const out = await kinesis.send(
+        new PutRecordCommand({ StreamName: 'it', PartitionKey: 'k', Data: Buffer.from(word) }),
+      );
       expect(out.ShardId).toBe(shard);
       seqs.push(out.SequenceNumber as string);
     }
@@ -130,11 +132,20 @@ describe('kinesis wire API', () => {
     expect(after.Records?.map(text)).toEqual(['d']);
 
     const at = await iterator('it', shard, 'AT_SEQUENCE_NUMBER', { StartingSequenceNumber: seqs[1] });
-    expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: at }))).Records?.map(text)).toEqual(['b', 'c', 'd']);
+    expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: at }))).Records?.map(text)).toEqual([
+      'b',
+      'c',
+      'd',
+    ]);
     const aft = await iterator('it', shard, 'AFTER_SEQUENCE_NUMBER', { StartingSequenceNumber: seqs[1] });
     expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: aft }))).Records?.map(text)).toEqual(['c', 'd']);
     const ts = await iterator('it', shard, 'AT_TIMESTAMP', { Timestamp: new Date(Date.now() - 60_000) });
-    expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: ts }))).Records?.map(text)).toEqual(['a', 'b', 'c', 'd']);
+    expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: ts }))).Records?.map(text)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
     const future = await iterator('it', shard, 'AT_TIMESTAMP', { Timestamp: new Date(Date.now() + 60_000) });
     expect((await kinesis.send(new GetRecordsCommand({ ShardIterator: future }))).Records).toEqual([]);
 
@@ -174,7 +185,9 @@ describe('kinesis wire API', () => {
     expect(Shards).toHaveLength(3);
     expect(Shards[0]?.SequenceNumberRange?.EndingSequenceNumber).toBeDefined();
     expect(Shards.slice(1).map((s) => s.ParentShardId)).toEqual(['shardId-000000000000', 'shardId-000000000000']);
-    const put = await kinesis.send(new PutRecordCommand({ StreamName: 'scale', PartitionKey: 'p', Data: Buffer.from('after') }));
+    const put = await kinesis.send(
+      new PutRecordCommand({ StreamName: 'scale', PartitionKey: 'p', Data: Buffer.from('after') }),
+    );
     expect(put.ShardId).not.toBe('shardId-000000000000');
     const parent = await kinesis.send(
       new GetRecordsCommand({ ShardIterator: await iterator('scale', 'shardId-000000000000', 'TRIM_HORIZON') }),

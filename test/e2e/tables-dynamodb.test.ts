@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
+import { signedFetch } from '../helpers/signed-fetch.js';
 
 let dataDir: string;
 let engine: Engine;
@@ -44,14 +45,21 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: raw wire JSON, asserted field by field
+type Wire = Record<string, any>;
+
 /** DynamoDB Streams over the raw JSON 1.0 protocol (its SDK client is not installed here). */
-async function streamsCall(action: string, body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDBStreams_20120810.${action}` },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, any>;
+async function streamsCall(action: string, body: unknown): Promise<Wire> {
+  const res = await signedFetch(
+    server.url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDBStreams_20120810.${action}` },
+      body: JSON.stringify(body),
+    },
+    'dynamodb',
+  );
+  const json = (await res.json()) as Wire;
   if (!res.ok) throw new Error(`${json.__type}: ${json.message}`);
   return json;
 }
@@ -63,12 +71,17 @@ async function createTable(name: string, sort?: { name: string; type: 'S' | 'N' 
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : [])],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : []),
+      ],
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         ...(sort ? [{ AttributeName: sort.name, AttributeType: sort.type }] : []),
       ],
-      ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream as 'NEW_AND_OLD_IMAGES' } } : {}),
+      ...(stream
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream as 'NEW_AND_OLD_IMAGES' } }
+        : {}),
     }),
   );
 }
@@ -91,12 +104,23 @@ describe('dynamodb wire API', () => {
 
   it('puts, gets, updates and deletes items with conditions and return values', async () => {
     await createTable('crud');
-    const item = { pk: { S: 'a' }, name: { S: 'Ada' }, tags: { SS: ['x'] }, n: { N: '1.50' }, doc: { M: { list: { L: [{ N: '1' }] } } } };
+    const item = {
+      pk: { S: 'a' },
+      name: { S: 'Ada' },
+      tags: { SS: ['x'] },
+      n: { N: '1.50' },
+      doc: { M: { list: { L: [{ N: '1' }] } } },
+    };
     await ddb.send(new PutItemCommand({ TableName: 'crud', Item: item }));
     const got = await ddb.send(new GetItemCommand({ TableName: 'crud', Key: { pk: { S: 'a' } } }));
     expect(got.Item).toEqual({ ...item, n: { N: '1.5' } });
     const projected = await ddb.send(
-      new GetItemCommand({ TableName: 'crud', Key: { pk: { S: 'a' } }, ProjectionExpression: '#n, doc.list[0]', ExpressionAttributeNames: { '#n': 'name' } }),
+      new GetItemCommand({
+        TableName: 'crud',
+        Key: { pk: { S: 'a' } },
+        ProjectionExpression: '#n, doc.list[0]',
+        ExpressionAttributeNames: { '#n': 'name' },
+      }),
     );
     expect(projected.Item).toEqual({ name: { S: 'Ada' }, doc: { M: { list: { L: [{ N: '1' }] } } } });
 
@@ -134,7 +158,14 @@ describe('dynamodb wire API', () => {
       doc: { M: { list: { L: [{ N: '1' }, { S: 'two' }] } } },
     });
     const keyChange = await ddb
-      .send(new UpdateItemCommand({ TableName: 'crud', Key: { pk: { S: 'a' } }, UpdateExpression: 'SET pk = :v', ExpressionAttributeValues: { ':v': { S: 'b' } } }))
+      .send(
+        new UpdateItemCommand({
+          TableName: 'crud',
+          Key: { pk: { S: 'a' } },
+          UpdateExpression: 'SET pk = :v',
+          ExpressionAttributeValues: { ':v': { S: 'b' } },
+        }),
+      )
       .catch((e) => e);
     expect(codeOf(keyChange)).toBe('ValidationException');
     const badExpr = await ddb
@@ -179,12 +210,17 @@ describe('dynamodb wire API', () => {
     await ddb.send(
       new BatchWriteItemCommand({
         RequestItems: {
-          events: numbers.map((n) => ({ PutRequest: { Item: { pk: { S: 'u1' }, ts: { N: n }, even: { BOOL: Number(n) % 2 === 0 } } } })),
+          events: numbers.map((n) => ({
+            PutRequest: { Item: { pk: { S: 'u1' }, ts: { N: n }, even: { BOOL: Number(n) % 2 === 0 } } },
+          })),
         },
       }),
     );
     await ddb.send(new PutItemCommand({ TableName: 'events', Item: { pk: { S: 'u2' }, ts: { N: '1' } } }));
-    const sorted = [...numbers].map(Number).sort((a, b) => a - b).map(String);
+    const sorted = [...numbers]
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map(String);
     const all: string[] = [];
     let start: Record<string, never> | undefined;
     let pages = 0;
@@ -225,7 +261,13 @@ describe('dynamodb wire API', () => {
     expect(filtered.Items?.map((i) => i.ts?.N)).toEqual(['2', '10', '100', '1000']);
     expect(filtered.ScannedCount).toBe(5);
     const missing = await ddb
-      .send(new QueryCommand({ TableName: 'events', KeyConditionExpression: 'ts = :z', ExpressionAttributeValues: { ':z': { N: '1' } } }))
+      .send(
+        new QueryCommand({
+          TableName: 'events',
+          KeyConditionExpression: 'ts = :z',
+          ExpressionAttributeValues: { ':z': { N: '1' } },
+        }),
+      )
       .catch((e) => e);
     expect(codeOf(missing)).toBe('ValidationException');
 
@@ -245,14 +287,25 @@ describe('dynamodb wire API', () => {
     const scanned: string[] = [];
     let key: Record<string, never> | undefined;
     do {
-      const out = await ddb.send(new ScanCommand({ TableName: 'events', Limit: 4, ...(key ? { ExclusiveStartKey: key } : {}) }));
+      const out = await ddb.send(
+        new ScanCommand({ TableName: 'events', Limit: 4, ...(key ? { ExclusiveStartKey: key } : {}) }),
+      );
       scanned.push(...(out.Items ?? []).map((i) => `${i.pk?.S}:${i.ts?.N}`));
       key = out.LastEvaluatedKey as typeof key;
     } while (key);
     expect(scanned).toHaveLength(11);
     expect(new Set(scanned).size).toBe(11);
     const batch = await ddb.send(
-      new BatchGetItemCommand({ RequestItems: { events: { Keys: [{ pk: { S: 'u2' }, ts: { N: '1' } }, { pk: { S: 'nope' }, ts: { N: '1' } }] } } }),
+      new BatchGetItemCommand({
+        RequestItems: {
+          events: {
+            Keys: [
+              { pk: { S: 'u2' }, ts: { N: '1' } },
+              { pk: { S: 'nope' }, ts: { N: '1' } },
+            ],
+          },
+        },
+      }),
     );
     expect(batch.Responses?.events).toEqual([{ pk: { S: 'u2' }, ts: { N: '1' } }]);
   });
@@ -261,7 +314,12 @@ describe('dynamodb wire API', () => {
     await createTable('audited', undefined, 'NEW_AND_OLD_IMAGES');
     await ddb.send(new PutItemCommand({ TableName: 'audited', Item: { pk: { S: 'k' }, v: { N: '1' } } }));
     await ddb.send(
-      new UpdateItemCommand({ TableName: 'audited', Key: { pk: { S: 'k' } }, UpdateExpression: 'SET v = :two', ExpressionAttributeValues: { ':two': { N: '2' } } }),
+      new UpdateItemCommand({
+        TableName: 'audited',
+        Key: { pk: { S: 'k' } },
+        UpdateExpression: 'SET v = :two',
+        ExpressionAttributeValues: { ':two': { N: '2' } },
+      }),
     );
     await ddb.send(new DeleteItemCommand({ TableName: 'audited', Key: { pk: { S: 'k' } } }));
     await ddb.send(new DeleteItemCommand({ TableName: 'audited', Key: { pk: { S: 'absent' } } }));
@@ -273,23 +331,35 @@ describe('dynamodb wire API', () => {
     expect(changes[2]?.newImage).toBeUndefined();
     const seqs = changes.map((c) => c.sequenceNumber);
     expect([...seqs].sort()).toEqual(seqs);
-    expect(engine.tables.readChanges('audited', changes[1]?.sequenceNumber, 10).map((c) => c.eventName)).toEqual(['REMOVE']);
+    expect(engine.tables.readChanges('audited', changes[1]?.sequenceNumber, 10).map((c) => c.eventName)).toEqual([
+      'REMOVE',
+    ]);
 
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: 'audited' }));
     expect(Table?.LatestStreamArn).toMatch(/^arn:aws:dynamodb:us-east-1:000000000000:table\/audited\/stream\//);
     const arn = Table?.LatestStreamArn;
-    expect((await streamsCall('ListStreams', {})).Streams).toContainEqual(expect.objectContaining({ StreamArn: arn, TableName: 'audited' }));
+    expect((await streamsCall('ListStreams', {})).Streams).toContainEqual(
+      expect.objectContaining({ StreamArn: arn, TableName: 'audited' }),
+    );
     const d = await streamsCall('DescribeStream', { StreamArn: arn });
     expect(d.StreamDescription.StreamViewType).toBe('NEW_AND_OLD_IMAGES');
     const shardId = d.StreamDescription.Shards[0].ShardId;
-    const it = await streamsCall('GetShardIterator', { StreamArn: arn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' });
+    const it = await streamsCall('GetShardIterator', {
+      StreamArn: arn,
+      ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     const out = await streamsCall('GetRecords', { ShardIterator: it.ShardIterator });
     expect(out.Records.map((r: { eventName: string }) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
     expect(out.Records[1].dynamodb.NewImage).toEqual({ pk: { S: 'k' }, v: { N: '2' } });
     expect(out.Records[1].eventSource).toBe('aws:dynamodb');
     const next = await streamsCall('GetRecords', { ShardIterator: out.NextShardIterator });
     expect(next.Records).toEqual([]);
-    const latest = await streamsCall('GetShardIterator', { StreamArn: arn, ShardId: shardId, ShardIteratorType: 'LATEST' });
+    const latest = await streamsCall('GetShardIterator', {
+      StreamArn: arn,
+      ShardId: shardId,
+      ShardIteratorType: 'LATEST',
+    });
     await ddb.send(new PutItemCommand({ TableName: 'audited', Item: { pk: { S: 'late' } } }));
     const late = await streamsCall('GetRecords', { ShardIterator: latest.ShardIterator });
     expect(late.Records.map((r: { dynamodb: { Keys: unknown } }) => r.dynamodb.Keys)).toEqual([{ pk: { S: 'late' } }]);

@@ -32,7 +32,13 @@ export function recordJson(r: StreamRecordRef): Record<string, unknown> {
 function listStreams({ engine, res }: RouteContext): void {
   const streams = engine.streams.listStreams().map((name) => {
     const d = engine.streams.describeStream(name);
-    return { name, arn: d.streamArn, openShards: d.openShardCount, retentionHours: d.retentionPeriodHours, createdAt: d.createdAt };
+    return {
+      name,
+      arn: d.streamArn,
+      openShards: d.openShardCount,
+      retentionHours: d.retentionPeriodHours,
+      createdAt: d.createdAt,
+    };
   });
   sendJson(res, 200, { streams });
 }
@@ -104,7 +110,10 @@ function tail({ engine, req, res, url, params }: RouteContext): void {
   const fromTrim = url.searchParams.get('from') === 'trim';
   const positions = new Map<string, ShardPosition>();
   for (const shard of engine.streams.listShards(name)) {
-    positions.set(shard.shardId, fromTrim ? {} : engine.streams.readShard(name, shard.shardId, { latest: true }, 1).next);
+    positions.set(
+      shard.shardId,
+      fromTrim ? {} : engine.streams.readShard(name, shard.shardId, { latest: true }, 1).next,
+    );
   }
   const sse = openSse(req, res);
   const drain = (shardId: string) => {

@@ -91,7 +91,8 @@ async function getItem({ engine, req, res, params }: RouteContext): Promise<void
 
 function keySpec(spec: string): { attributeName: string; attributeType: 'S' | 'N' | 'B' } {
   const [attributeName = '', type = 'S'] = spec.split(':');
-  if (!attributeName || !['S', 'N', 'B'].includes(type)) throw new InvalidRequestContent(`Invalid key ${spec}: use name[:S|N|B]`);
+  if (!attributeName || !['S', 'N', 'B'].includes(type))
+    throw new InvalidRequestContent(`Invalid key ${spec}: use name[:S|N|B]`);
   return { attributeName, attributeType: type as 'S' | 'N' | 'B' };
 }
 

@@ -30,7 +30,8 @@ function setup() {
   return { store: new StreamStore(context, { now: () => clock.now }), clock, context };
 }
 
-const put = (store: StreamStore, text: string, key = 'k') => store.putRecord('s', { data: Buffer.from(text), partitionKey: key });
+const put = (store: StreamStore, text: string, key = 'k') =>
+  store.putRecord('s', { data: Buffer.from(text), partitionKey: key });
 const texts = (store: StreamStore, shard = 'shardId-000000000000') =>
   store.readShard('s', shard, {}, 100).records.map((r) => r.data.toString());
 
@@ -63,8 +64,12 @@ describe('StreamStore', () => {
       expect(put(store, 'x', key).shardId).toBe(owner?.shardId);
     }
     const top = ((1n << 128n) - 1n).toString();
-    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: top }).shardId).toBe('shardId-000000000003');
-    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: '0' }).shardId).toBe('shardId-000000000000');
+    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: top }).shardId).toBe(
+      'shardId-000000000003',
+    );
+    expect(store.putRecord('s', { data: Buffer.from('x'), partitionKey: 'a', explicitHashKey: '0' }).shardId).toBe(
+      'shardId-000000000000',
+    );
   });
 
   it('survives reopening and merges four parents into one child with all parents listed', () => {

@@ -6,6 +6,7 @@ import { ACCOUNT_ID } from '../../shared/ids.js';
 import { migrate } from '../../state/db.js';
 import { InvalidStreamArgument, StreamInUse } from './errors.js';
 import { formatSequence, HASH_SPACE, hashKeyOf, parseSequence, shardIdOf, splitRange } from './shard-math.js';
+import { loadStreams, type ShardMeta, STREAM_SCHEMA, type StreamMeta } from './stream-schema.js';
 import type {
   PutRecordInput,
   ShardDescription,
@@ -23,25 +24,6 @@ export interface StreamStoreOptions {
   trimIntervalMs?: number;
 }
 
-interface ShardMeta {
-  key: number;
-  shardId: string;
-  parents: string[];
-  hashStart: bigint;
-  hashEnd: bigint;
-  startSeq: number;
-  endSeq?: number;
-}
-
-interface StreamMeta {
-  id: number;
-  name: string;
-  retentionHours: number;
-  createdAt: number;
-  nextShardIndex: number;
-  shards: ShardMeta[];
-}
-
 interface RecordRow {
   seq: number;
   partition_key: string;
@@ -56,34 +38,6 @@ const MAX_READ_BYTES = 10 * 1024 * 1024;
 const HOUR_MS = 3_600_000;
 const MIN_RETENTION_HOURS = 24;
 const MAX_RETENTION_HOURS = 8760;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS kinesis_streams (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL,
-  retention_hours INTEGER NOT NULL,
-  next_shard_index INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS kinesis_shards (
-  id INTEGER PRIMARY KEY,
-  stream_id INTEGER NOT NULL REFERENCES kinesis_streams(id) ON DELETE CASCADE,
-  shard_id TEXT NOT NULL,
-  parents TEXT NOT NULL,
-  hash_start TEXT NOT NULL,
-  hash_end TEXT NOT NULL,
-  start_seq INTEGER NOT NULL,
-  end_seq INTEGER
-);
-CREATE TABLE IF NOT EXISTS kinesis_records (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  shard INTEGER NOT NULL,
-  partition_key TEXT NOT NULL,
-  data BLOB NOT NULL,
-  arrived INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS kinesis_records_by_shard ON kinesis_records (shard, seq);
-`;
 
 /**
  * Kinesis-like streams: shards over the 128-bit hash key space, per-shard ordered records with
@@ -107,12 +61,14 @@ export class StreamStore implements BackgroundService {
     this.#context = context;
     this.#now = options.now ?? Date.now;
     this.#trimIntervalMs = options.trimIntervalMs ?? 60_000;
-    migrate(context.db, SCHEMA);
+    migrate(context.db, STREAM_SCHEMA);
     const db = context.db;
     this.#insert = db.prepare('INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES (?, ?, ?, ?)');
     this.#nextSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kinesis_records'").pluck();
-    this.#lastInShard = db.prepare('SELECT seq, arrived FROM kinesis_records WHERE shard = ? ORDER BY seq DESC LIMIT 1');
-    this.#load();
+    this.#lastInShard = db.prepare(
+      'SELECT seq, arrived FROM kinesis_records WHERE shard = ? ORDER BY seq DESC LIMIT 1',
+    );
+    this.#streams = loadStreams(db);
   }
 
   async start(): Promise<void> {
@@ -149,10 +105,19 @@ export class StreamStore implements BackgroundService {
       const createdAt = this.#now();
       const id = Number(
         db
-          .prepare('INSERT INTO kinesis_streams (name, created_at, retention_hours, next_shard_index) VALUES (?, ?, ?, 0)')
+          .prepare(
+            'INSERT INTO kinesis_streams (name, created_at, retention_hours, next_shard_index) VALUES (?, ?, ?, 0)',
+          )
           .run(name, createdAt, MIN_RETENTION_HOURS).lastInsertRowid,
       );
-      const stream: StreamMeta = { id, name, retentionHours: MIN_RETENTION_HOURS, createdAt, nextShardIndex: 0, shards: [] };
+      const stream: StreamMeta = {
+        id,
+        name,
+        retentionHours: MIN_RETENTION_HOURS,
+        createdAt,
+        nextShardIndex: 0,
+        shards: [],
+      };
       for (const range of splitRange(shardCount)) this.#addShard(stream, range, []);
       this.#streams.set(name, stream);
     })();
@@ -307,7 +272,13 @@ export class StreamStore implements BackgroundService {
   }
 
   /** Per-shard record counts and the newest record (for dashboards and `lambdata streams`). @throws ResourceNotFound */
-  shardStats(name: string): Array<{ shardId: string; open: boolean; records: number; lastSequenceNumber?: string; lastArrivalTimestamp?: number }> {
+  shardStats(name: string): Array<{
+    shardId: string;
+    open: boolean;
+    records: number;
+    lastSequenceNumber?: string;
+    lastArrivalTimestamp?: number;
+  }> {
     const stream = this.#stream(name);
     const count = this.#context.db.prepare('SELECT COUNT(*) FROM kinesis_records WHERE shard = ?').pluck();
     return stream.shards.map((shard) => {
@@ -373,7 +344,9 @@ export class StreamStore implements BackgroundService {
   trim(): number {
     const db = this.#context.db;
     const now = this.#now();
-    const page = db.prepare('SELECT seq, arrived FROM kinesis_records WHERE shard = ? AND seq > ? ORDER BY seq LIMIT 1000');
+    const page = db.prepare(
+      'SELECT seq, arrived FROM kinesis_records WHERE shard = ? AND seq > ? ORDER BY seq LIMIT 1000',
+    );
     const del = db.prepare('DELETE FROM kinesis_records WHERE shard = ? AND seq <= ?');
     let deleted = 0;
     for (const stream of this.#streams.values()) {
@@ -402,7 +375,9 @@ export class StreamStore implements BackgroundService {
   #shard(stream: StreamMeta, shardId: string): ShardMeta {
     const shard = stream.shards.find((s) => s.shardId === shardId);
     if (!shard) {
-      throw new ResourceNotFound(`Shard ${shardId} in stream ${stream.name} under account ${ACCOUNT_ID} does not exist`);
+      throw new ResourceNotFound(
+        `Shard ${shardId} in stream ${stream.name} under account ${ACCOUNT_ID} does not exist`,
+      );
     }
     return shard;
   }
@@ -426,46 +401,6 @@ export class StreamStore implements BackgroundService {
       .prepare('UPDATE kinesis_streams SET next_shard_index = ? WHERE id = ?')
       .run(stream.nextShardIndex, stream.id);
     stream.shards.push({ key, shardId, parents, hashStart: range.start, hashEnd: range.end, startSeq });
-  }
-
-  #load(): void {
-    const db = this.#context.db;
-    const streams = db.prepare('SELECT * FROM kinesis_streams').all() as Array<{
-      id: number;
-      name: string;
-      created_at: number;
-      retention_hours: number;
-      next_shard_index: number;
-    }>;
-    const shards = db.prepare('SELECT * FROM kinesis_shards WHERE stream_id = ? ORDER BY id');
-    for (const row of streams) {
-      this.#streams.set(row.name, {
-        id: row.id,
-        name: row.name,
-        createdAt: row.created_at,
-        retentionHours: row.retention_hours,
-        nextShardIndex: row.next_shard_index,
-        shards: (
-          shards.all(row.id) as Array<{
-            id: number;
-            shard_id: string;
-            parents: string;
-            hash_start: string;
-            hash_end: string;
-            start_seq: number;
-            end_seq: number | null;
-          }>
-        ).map((s) => ({
-          key: s.id,
-          shardId: s.shard_id,
-          parents: JSON.parse(s.parents) as string[],
-          hashStart: BigInt(s.hash_start),
-          hashEnd: BigInt(s.hash_end),
-          startSeq: s.start_seq,
-          ...(s.end_seq !== null ? { endSeq: s.end_seq } : {}),
-        })),
-      });
-    }
   }
 }
 

@@ -45,10 +45,13 @@ export function evaluateCondition(condition: Condition, item: AttributeMap): boo
     }
     case 'in': {
       const value = evaluateOperand(condition.operand, item);
-      return !!value && condition.list.some((o) => {
-        const candidate = evaluateOperand(o, item);
-        return candidate !== undefined && equalValues(value, candidate);
-      });
+      return (
+        !!value &&
+        condition.list.some((o) => {
+          const candidate = evaluateOperand(o, item);
+          return candidate !== undefined && equalValues(value, candidate);
+        })
+      );
     }
     case 'function':
       return evaluateFunction(condition.name, condition.args, item);
@@ -77,7 +80,8 @@ export function evaluateOperand(operand: Operand, item: AttributeMap): Attribute
       const left = evaluateOperand(operand.left, item);
       const right = evaluateOperand(operand.right, item);
       if (!left || !right) throw new ValidationError('An operand in the update expression does not exist in the item');
-      if (!('N' in left) || !('N' in right)) throw new ValidationError('An operand in the update expression has an incorrect data type');
+      if (!('N' in left) || !('N' in right))
+        throw new ValidationError('An operand in the update expression has an incorrect data type');
       return { N: operand.op === '+' ? addNumbers(left.N, right.N) : subtractNumbers(left.N, right.N) };
     }
     case 'if_not_exists':
@@ -104,7 +108,8 @@ export function applyUpdate(item: AttributeMap, actions: UpdateActions): { item:
   const values = actions.set.map((a) => evaluateOperand(a.value, item));
   actions.set.forEach((action, i) => {
     const value = values[i];
-    if (!value) throw new ValidationError('The provided expression refers to an attribute that does not exist in the item');
+    if (!value)
+      throw new ValidationError('The provided expression refers to an attribute that does not exist in the item');
     setPath(next, action.path, value);
     touched.add(String(action.path[0]));
   });
@@ -116,18 +121,23 @@ export function applyUpdate(item: AttributeMap, actions: UpdateActions): { item:
     const delta = evaluateOperand(action.value, item) as AttributeValue;
     const current = resolvePath(next, action.path);
     if ('N' in delta) {
-      if (current && !('N' in current)) throw new ValidationError('An operand in the update expression has an incorrect data type');
+      if (current && !('N' in current))
+        throw new ValidationError('An operand in the update expression has an incorrect data type');
       setPath(next, action.path, { N: addNumbers(current && 'N' in current ? current.N : '0', delta.N) });
     } else if ('SS' in delta || 'NS' in delta || 'BS' in delta) {
       const type = typeOf(delta) as 'SS' | 'NS' | 'BS';
-      if (current && typeOf(current) !== type) throw new ValidationError('An operand in the update expression has an incorrect data type');
+      if (current && typeOf(current) !== type)
+        throw new ValidationError('An operand in the update expression has an incorrect data type');
       const merged = [...((current as Record<string, string[]> | undefined)?.[type] ?? [])];
       for (const v of (delta as Record<string, string[]>)[type] as string[]) {
-        if (!merged.some((m) => equalValues({ [type]: [m] } as AttributeValue, { [type]: [v] } as AttributeValue))) merged.push(v);
+        if (!merged.some((m) => equalValues({ [type]: [m] } as AttributeValue, { [type]: [v] } as AttributeValue)))
+          merged.push(v);
       }
       setPath(next, action.path, { [type]: merged } as AttributeValue);
     } else {
-      throw new ValidationError('Incorrect operand type for operator or function; operator: ADD, operand type: ' + typeOf(delta));
+      throw new ValidationError(
+        `Incorrect operand type for operator or function; operator: ADD, operand type: ${typeOf(delta)}`,
+      );
     }
     touched.add(String(action.path[0]));
   }
@@ -135,12 +145,15 @@ export function applyUpdate(item: AttributeMap, actions: UpdateActions): { item:
     const delta = evaluateOperand(action.value, item) as AttributeValue;
     const type = typeOf(delta);
     if (type !== 'SS' && type !== 'NS' && type !== 'BS') {
-      throw new ValidationError('Incorrect operand type for operator or function; operator: DELETE, operand type: ' + type);
+      throw new ValidationError(
+        `Incorrect operand type for operator or function; operator: DELETE, operand type: ${type}`,
+      );
     }
     const current = resolvePath(next, action.path);
     touched.add(String(action.path[0]));
     if (!current) continue;
-    if (typeOf(current) !== type) throw new ValidationError('An operand in the update expression has an incorrect data type');
+    if (typeOf(current) !== type)
+      throw new ValidationError('An operand in the update expression has an incorrect data type');
     const removed = (delta as Record<string, string[]>)[type] as string[];
     const left = ((current as Record<string, string[]>)[type] as string[]).filter(
       (m) => !removed.some((v) => equalValues({ [type]: [m] } as AttributeValue, { [type]: [v] } as AttributeValue)),
@@ -164,7 +177,10 @@ export function project(item: AttributeMap, paths: Path[]): AttributeMap {
     let node = root;
     for (const step of path) {
       let child = node.children.get(step);
-      if (!child) node.children.set(step, (child = { children: new Map() }));
+      if (!child) {
+        child = { children: new Map() };
+        node.children.set(step, child);
+      }
       node = child;
     }
     node.value = value;
@@ -215,7 +231,8 @@ function resolveParent(item: AttributeMap, path: Path): AttributeValue {
 function evaluateFunction(name: string, args: Operand[], item: AttributeMap): boolean {
   const pathArg = (i: number) => {
     const arg = args[i];
-    if (arg?.kind !== 'path') throw new ValidationError(`Invalid expression: operand ${i + 1} of ${name} must be an attribute path`);
+    if (arg?.kind !== 'path')
+      throw new ValidationError(`Invalid expression: operand ${i + 1} of ${name} must be an attribute path`);
     return arg.path;
   };
   switch (name) {

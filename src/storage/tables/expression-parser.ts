@@ -35,7 +35,13 @@ export interface UpdateActions {
 
 type Token = { type: 'name' | 'placeholder' | 'value' | 'number' | 'punct'; text: string; at: number };
 
-const BOOLEAN_FUNCTIONS = new Set(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains']);
+const BOOLEAN_FUNCTIONS = new Set([
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+]);
 const PUNCT = ['<=', '>=', '<>', '(', ')', '[', ']', ',', '.', '=', '<', '>', '+', '-'];
 
 /** Parses a condition. @throws ValidationError with the offending token. */
@@ -47,7 +53,11 @@ export function parseCondition(text: string, names: Record<string, string> = {},
 }
 
 /** Parses an UpdateExpression (SET, REMOVE, ADD, DELETE clauses in any order). @throws ValidationError */
-export function parseUpdate(text: string, names: Record<string, string> = {}, values: AttributeMap = {}): UpdateActions {
+export function parseUpdate(
+  text: string,
+  names: Record<string, string> = {},
+  values: AttributeMap = {},
+): UpdateActions {
   const parser = new Parser(text, names, values);
   const actions = parser.update();
   parser.end();
@@ -220,7 +230,8 @@ class Parser {
     if (token.type === 'value') {
       this.#i++;
       const value = this.#values[token.text];
-      if (!value) this.#fail(`An expression attribute value used in expression is not defined; attribute value: ${token.text}`);
+      if (!value)
+        this.#fail(`An expression attribute value used in expression is not defined; attribute value: ${token.text}`);
       return { kind: 'value', value: value as AttributeValue };
     }
     if (token.type === 'name' && token.text === 'size' && this.#tokens[this.#i + 1]?.text === '(') {
@@ -236,7 +247,10 @@ class Parser {
     const token = this.#next();
     if (token.type === 'placeholder') {
       const name = this.#names[token.text];
-      if (name === undefined) this.#fail(`An expression attribute name used in the document path is not defined; attribute name: ${token.text}`);
+      if (name === undefined)
+        this.#fail(
+          `An expression attribute name used in the document path is not defined; attribute name: ${token.text}`,
+        );
       return name as string;
     }
     if (token.type !== 'name') this.#fail(`expected an attribute name, got "${token.text}"`, token);
@@ -290,7 +304,10 @@ function tokenize(text: string): Token[] {
       continue;
     }
     const punct = PUNCT.find((p) => text.startsWith(p, i));
-    if (!punct) throw new ValidationError(`Invalid expression: syntax error; token: "${c}", near position ${i}; expression: ${text}`);
+    if (!punct)
+      throw new ValidationError(
+        `Invalid expression: syntax error; token: "${c}", near position ${i}; expression: ${text}`,
+      );
     tokens.push({ type: 'punct', text: punct, at: i });
     i += punct.length;
   }

@@ -19,10 +19,24 @@ describe('condition expressions', () => {
   it('evaluate comparisons, functions and boolean operators with DynamoDB precedence', () => {
     expect(check('n > :a AND n < :b', { ':a': { N: '9.5' }, ':b': { N: '1e2' } })).toBe(true);
     expect(check('n = :a OR n = :b AND s = :c', { ':a': { N: '10' }, ':b': { N: '0' }, ':c': { S: 'no' } })).toBe(true);
-    expect(check('(n = :a OR n = :b) AND s = :c', { ':a': { N: '10' }, ':b': { N: '0' }, ':c': { S: 'no' } })).toBe(false);
+    expect(check('(n = :a OR n = :b) AND s = :c', { ':a': { N: '10' }, ':b': { N: '0' }, ':c': { S: 'no' } })).toBe(
+      false,
+    );
     expect(check('NOT attribute_exists(missing) AND attribute_exists(doc.inner)')).toBe(true);
-    expect(check('list[1] = :t AND doc.inner BETWEEN :lo AND :hi', { ':t': { S: 'two' }, ':lo': { N: '3' }, ':hi': { N: '3' } })).toBe(true);
-    expect(check('contains(tags, :a) AND contains(s, :ell) AND begins_with(s, :he)', { ':a': { S: 'a' }, ':ell': { S: 'ell' }, ':he': { S: 'he' } })).toBe(true);
+    expect(
+      check('list[1] = :t AND doc.inner BETWEEN :lo AND :hi', {
+        ':t': { S: 'two' },
+        ':lo': { N: '3' },
+        ':hi': { N: '3' },
+      }),
+    ).toBe(true);
+    expect(
+      check('contains(tags, :a) AND contains(s, :ell) AND begins_with(s, :he)', {
+        ':a': { S: 'a' },
+        ':ell': { S: 'ell' },
+        ':he': { S: 'he' },
+      }),
+    ).toBe(true);
     expect(check('size(s) = :five AND size(tags) < :three', { ':five': { N: '5' }, ':three': { N: '3' } })).toBe(true);
     expect(check('#n IN (:a, :b)', { ':a': { N: '1' }, ':b': { N: '10.0' } }, { '#n': 'n' })).toBe(true);
     expect(check('attribute_type(tags, :ss)', { ':ss': { S: 'SS' } })).toBe(true);

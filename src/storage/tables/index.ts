@@ -11,6 +11,6 @@
  * Items and keys are DynamoDB JSON (`{ id: { S: 'a' } }`, binary as base64 strings).
  */
 export { ConditionalCheckFailed, TableInUse, ValidationError } from './errors.js';
+export { fromPlain, toPlain } from './plain-json.js';
 export { formatChangeSequence, TableStore } from './table-store.js';
 export type * from './types.js';
-export { fromPlain, toPlain } from './plain-json.js';

@@ -1,6 +1,6 @@
 import { ValidationError } from './errors.js';
 import type { Condition, Operand } from './expression-parser.js';
-import type { AttributeValue, ScalarType } from './types.js';
+import type { AttributeValue, ScalarType, TableDefinition } from './types.js';
 import { encodeKey, typeOf } from './values.js';
 
 /** The key schema of a table with each key attribute's type. */
@@ -40,7 +40,10 @@ export function planKeyCondition(condition: Condition, shape: KeyShape): KeyRang
       sortSql = 'sk BETWEEN ? AND ?';
       sortParams = [part.low, part.high].map((o) => encodeKey(keyValue(o, sort.type, sort.name), sort.type));
     } else if (part.kind === 'function' && part.name === 'begins_with' && isKey(part.args[0], sort.name)) {
-      if (sort.type === 'N') throw new ValidationError('Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N');
+      if (sort.type === 'N')
+        throw new ValidationError(
+          'Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N',
+        );
       const prefix = encodeKey(keyValue(part.args[1], sort.type, sort.name), sort.type);
       sortSql = 'sk >= ? AND substr(sk, 1, ?) = ?';
       sortParams = [prefix, String(prefix.length), prefix];
@@ -52,6 +55,30 @@ export function planKeyCondition(condition: Condition, shape: KeyShape): KeyRang
     throw new ValidationError(`Query condition missed key schema element: ${shape.partition.name}`);
   }
   return { partition, sortSql, sortParams };
+}
+
+/** The key schema of a table definition with key types. @throws ValidationError when malformed. */
+export function keyShape(definition: TableDefinition): KeyShape {
+  const schema = definition.keySchema ?? [];
+  const hash = schema.filter((k) => k.keyType === 'HASH');
+  const range = schema.filter((k) => k.keyType === 'RANGE');
+  if (hash.length !== 1 || range.length > 1 || schema.length !== hash.length + range.length) {
+    throw new ValidationError('KeySchema must hold one HASH key and at most one RANGE key');
+  }
+  const typeOfKey = (name: string): ScalarType => {
+    const def = (definition.attributeDefinitions ?? []).find((d) => d.attributeName === name);
+    if (!def || !['S', 'N', 'B'].includes(def.attributeType)) {
+      throw new ValidationError(
+        `One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [${name}]`,
+      );
+    }
+    return def.attributeType;
+  };
+  const partitionName = (hash[0] as { attributeName: string }).attributeName;
+  return {
+    partition: { name: partitionName, type: typeOfKey(partitionName) },
+    ...(range[0] ? { sort: { name: range[0].attributeName, type: typeOfKey(range[0].attributeName) } } : {}),
+  };
 }
 
 function flattenAnd(condition: Condition): Condition[] {
@@ -66,7 +93,9 @@ function isKey(operand: Operand | undefined, name: string): boolean {
 function keyValue(operand: Operand | undefined, type: ScalarType, name: string): AttributeValue {
   if (operand?.kind !== 'value') throw invalidKeyCondition();
   if (typeOf(operand.value) !== type) {
-    throw new ValidationError(`One or more parameter values were invalid: Condition parameter type does not match schema type for ${name}`);
+    throw new ValidationError(
+      `One or more parameter values were invalid: Condition parameter type does not match schema type for ${name}`,
+    );
   }
   return operand.value;
 }

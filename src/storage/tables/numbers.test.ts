@@ -19,7 +19,13 @@ describe('numbers', () => {
       .map(([n, scale]) => ({ text: (n / 10 ** scale).toFixed(scale), value: n / 10 ** scale }));
     fc.assert(
       fc.property(decimal, decimal, (a, b) => {
-        const byKey = Math.sign(sortableNumber(a.text) < sortableNumber(b.text) ? -1 : sortableNumber(a.text) > sortableNumber(b.text) ? 1 : 0);
+        const byKey = Math.sign(
+          sortableNumber(a.text) < sortableNumber(b.text)
+            ? -1
+            : sortableNumber(a.text) > sortableNumber(b.text)
+              ? 1
+              : 0,
+        );
         expect(byKey).toBe(Math.sign(a.value - b.value));
         expect(Math.sign(compareNumbers(a.text, b.text))).toBe(Math.sign(a.value - b.value));
       }),

@@ -13,7 +13,8 @@ const MAX_DIGITS = 38;
 /** Parses a DynamoDB number. @throws ValidationError when it is not one, or has over 38 digits. */
 export function parseNumber(text: string): Decimal {
   const m = NUMBER.exec(text.trim());
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new ValidationError(`The parameter cannot be converted to a numeric value: ${text}`);
+  if (!m || (m[2] === '' && (m[3] ?? '') === ''))
+    throw new ValidationError(`The parameter cannot be converted to a numeric value: ${text}`);
   const whole = m[2] ?? '';
   const fraction = m[3] ?? '';
   let digits = (whole + fraction).replace(/^0+/, '');
@@ -21,7 +22,8 @@ export function parseNumber(text: string): Decimal {
   const trailing = digits.length - digits.replace(/0+$/, '').length;
   digits = digits.slice(0, digits.length - trailing);
   exponent += trailing;
-  if (digits.length > MAX_DIGITS) throw new ValidationError(`Attempting to store more than 38 significant digits in a Number: ${text}`);
+  if (digits.length > MAX_DIGITS)
+    throw new ValidationError(`Attempting to store more than 38 significant digits in a Number: ${text}`);
   if (digits === '') return { negative: false, digits: '', exponent: 0 };
   const magnitude = exponent + digits.length;
   if (magnitude > 126 || magnitude < -129) throw new ValidationError(`Number overflow or underflow: ${text}`);
@@ -77,7 +79,10 @@ function fromScaled(value: bigint, exponent: number): Decimal {
   const text = (negative ? -value : value).toString();
   const stripped = text.replace(/0+$/, '');
   const result = { negative, digits: stripped, exponent: exponent + text.length - stripped.length };
-  if (result.digits.length > MAX_DIGITS) throw new ValidationError('Number overflow. Attempting to store a number with magnitude larger than supported range');
+  if (result.digits.length > MAX_DIGITS)
+    throw new ValidationError(
+      'Number overflow. Attempting to store a number with magnitude larger than supported range',
+    );
   return result;
 }
 

@@ -6,7 +6,9 @@ import { migrate } from '../../state/db.js';
 import { ConditionalCheckFailed, TableInUse, ValidationError } from './errors.js';
 import { applyUpdate, evaluateCondition, project } from './evaluate.js';
 import { type Path, parseCondition, parseProjection, parseUpdate } from './expression-parser.js';
-import { type KeyShape, planKeyCondition } from './key-condition.js';
+import { type KeyShape, keyShape, planKeyCondition } from './key-condition.js';
+import { returnValues } from './return-values.js';
+import { TABLE_SCHEMA } from './table-schema.js';
 import type {
   AttributeMap,
   ExpressionInput,
@@ -40,36 +42,10 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const MAX_ITEM_BYTES = 400 * 1024;
 const MAX_PAGE_BYTES = 1024 * 1024;
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'] as const;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ddb_tables (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  definition TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  stream_view_type TEXT,
-  stream_label TEXT
-);
-CREATE TABLE IF NOT EXISTS ddb_items (
-  table_id INTEGER NOT NULL,
-  pk TEXT NOT NULL,
-  sk TEXT NOT NULL,
-  item TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  PRIMARY KEY (table_id, pk, sk)
-);
-CREATE TABLE IF NOT EXISTS ddb_changes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  table_id INTEGER NOT NULL,
-  event_name TEXT NOT NULL,
-  keys TEXT NOT NULL,
-  new_image TEXT,
-  old_image TEXT,
-  created_at INTEGER NOT NULL,
-  size INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ddb_changes_by_table ON ddb_changes (table_id, seq);
-`;
+/** Change records are kept 24 hours, as DynamoDB Streams keeps them. */
+const CHANGE_RETENTION_MS = 24 * 3_600_000;
+/** Expired changes are deleted once every this many changes (cheap, and needs no timer). */
+const TRIM_EVERY = 1000;
 
 /**
  * DynamoDB-like tables on SQLite: items keyed by partition (+ sort) key in DynamoDB's order,
@@ -84,11 +60,12 @@ export class TableStore implements BackgroundService {
   #context: EngineContext;
   #now: () => number;
   #tables = new Map<string, TableMeta>();
+  #changesSinceTrim = 0;
 
   constructor(context: EngineContext, options: { now?: () => number } = {}) {
     this.#context = context;
     this.#now = options.now ?? Date.now;
-    migrate(context.db, SCHEMA);
+    migrate(context.db, TABLE_SCHEMA);
     for (const row of context.db.prepare('SELECT * FROM ddb_tables').all() as Array<Record<string, unknown>>) {
       const definition = JSON.parse(row.definition as string) as TableDefinition;
       this.#tables.set(definition.tableName, {
@@ -96,7 +73,9 @@ export class TableStore implements BackgroundService {
         definition,
         shape: keyShape(definition),
         createdAt: row.created_at as number,
-        ...(row.stream_label ? { streamLabel: row.stream_label as string, viewType: row.stream_view_type as StreamViewType } : {}),
+        ...(row.stream_label
+          ? { streamLabel: row.stream_label as string, viewType: row.stream_view_type as StreamViewType }
+          : {}),
       });
     }
   }
@@ -126,10 +105,18 @@ export class TableStore implements BackgroundService {
     };
     const id = Number(
       this.#context.db
-        .prepare('INSERT INTO ddb_tables (name, definition, created_at, stream_view_type, stream_label) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO ddb_tables (name, definition, created_at, stream_view_type, stream_label) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(name, JSON.stringify(stored), createdAt, viewType ?? null, streamLabel ?? null).lastInsertRowid,
     );
-    this.#tables.set(name, { id, definition: stored, shape, createdAt, ...(viewType ? { viewType, streamLabel } : {}) });
+    this.#tables.set(name, {
+      id,
+      definition: stored,
+      shape,
+      createdAt,
+      ...(viewType ? { viewType, streamLabel } : {}),
+    });
     return this.describeTable(name);
   }
 
@@ -190,7 +177,11 @@ export class TableStore implements BackgroundService {
   }
 
   /** The item with that key, or undefined. @throws ResourceNotFound, ValidationError */
-  getItem(name: string, key: AttributeMap, options: ExpressionInput & { projectionExpression?: string } = {}): AttributeMap | undefined {
+  getItem(
+    name: string,
+    key: AttributeMap,
+    options: ExpressionInput & { projectionExpression?: string } = {},
+  ): AttributeMap | undefined {
     const table = this.#table(name);
     const [pk, sk] = this.#keyOf(table, checkMap(key, 'key'), false);
     const row = this.#context.db
@@ -229,7 +220,10 @@ export class TableStore implements BackgroundService {
         const result = applyUpdate(base, actions);
         touched = result.touched;
         for (const keyName of keyNames) {
-          if (touched.has(keyName)) throw new ValidationError(`One or more parameter values were invalid: Cannot update attribute ${keyName}. This attribute is part of the key`);
+          if (touched.has(keyName))
+            throw new ValidationError(
+              `One or more parameter values were invalid: Cannot update attribute ${keyName}. This attribute is part of the key`,
+            );
         }
         return result.item;
       },
@@ -314,7 +308,8 @@ export class TableStore implements BackgroundService {
 
   #page(table: TableMeta, sql: string, params: unknown[], options: ReadOptions, values: AttributeMap): ReadPage {
     const limit = options.limit;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError('Limit must be at least 1');
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new ValidationError('Limit must be at least 1');
     const filter = options.filterExpression
       ? parseCondition(options.filterExpression, options.expressionAttributeNames, values)
       : undefined;
@@ -336,7 +331,11 @@ export class TableStore implements BackgroundService {
       if (filter && !evaluateCondition(filter, item)) continue;
       items.push(paths ? project(item, paths) : item);
     }
-    const page: ReadPage = { items: options.select === 'COUNT' ? [] : items, count: items.length, scannedCount: scanned };
+    const page: ReadPage = {
+      items: options.select === 'COUNT' ? [] : items,
+      count: items.length,
+      scannedCount: scanned,
+    };
     if (more && last) page.lastEvaluatedKey = this.#keyAttributes(table, last);
     return page;
   }
@@ -398,6 +397,10 @@ export class TableStore implements BackgroundService {
         'INSERT INTO ddb_changes (table_id, event_name, keys, new_image, old_image, created_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .run(table.id, eventName, JSON.stringify(keys), newImage, oldImage, this.#now(), size);
+    if (++this.#changesSinceTrim >= TRIM_EVERY) {
+      this.#changesSinceTrim = 0;
+      this.#context.db.prepare('DELETE FROM ddb_changes WHERE created_at < ?').run(this.#now() - CHANGE_RETENTION_MS);
+    }
   }
 
   #table(name: string): TableMeta {
@@ -419,13 +422,18 @@ export class TableStore implements BackgroundService {
     }
     const encode = (name: string, type: ScalarType) => {
       const value = map[name];
-      if (!value) throw new ValidationError(`One or more parameter values were invalid: Missing the key ${name} in the item`);
+      if (!value)
+        throw new ValidationError(`One or more parameter values were invalid: Missing the key ${name} in the item`);
       if (typeOf(value) !== type) {
-        throw new ValidationError(`One or more parameter values were invalid: Type mismatch for key ${name} expected: ${type} actual: ${typeOf(value)}`);
+        throw new ValidationError(
+          `One or more parameter values were invalid: Type mismatch for key ${name} expected: ${type} actual: ${typeOf(value)}`,
+        );
       }
       const encoded = encodeKey(value, type);
       if (type !== 'N' && encoded === '') {
-        throw new ValidationError(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${type} value. Key: ${name}`);
+        throw new ValidationError(
+          `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${type} value. Key: ${name}`,
+        );
       }
       return encoded;
     };
@@ -445,63 +453,8 @@ export function formatChangeSequence(seq: number): string {
   return String(seq).padStart(21, '0');
 }
 
-function keyShape(definition: TableDefinition): KeyShape {
-  const schema = definition.keySchema ?? [];
-  const hash = schema.filter((k) => k.keyType === 'HASH');
-  const range = schema.filter((k) => k.keyType === 'RANGE');
-  if (hash.length !== 1 || range.length > 1 || schema.length !== hash.length + range.length) {
-    throw new ValidationError('KeySchema must hold one HASH key and at most one RANGE key');
-  }
-  const typeOfKey = (name: string): ScalarType => {
-    const def = (definition.attributeDefinitions ?? []).find((d) => d.attributeName === name);
-    if (!def || !['S', 'N', 'B'].includes(def.attributeType)) {
-      throw new ValidationError(`One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [${name}]`);
-    }
-    return def.attributeType;
-  };
-  const partitionName = (hash[0] as { attributeName: string }).attributeName;
-  return {
-    partition: { name: partitionName, type: typeOfKey(partitionName) },
-    ...(range[0] ? { sort: { name: range[0].attributeName, type: typeOfKey(range[0].attributeName) } } : {}),
-  };
-}
-
 function projection(options: ExpressionInput & { projectionExpression?: string }): Path[] | undefined {
   return options.projectionExpression
     ? parseProjection(options.projectionExpression, options.expressionAttributeNames)
     : undefined;
-}
-
-function returnValues(
-  mode: WriteOptions['returnValues'],
-  old: AttributeMap | undefined,
-  next: AttributeMap | undefined,
-  touched: Set<string> | undefined,
-): { attributes?: AttributeMap } {
-  const pick = (item: AttributeMap | undefined) => {
-    if (!item) return undefined;
-    const out: AttributeMap = {};
-    for (const name of touched ?? []) if (item[name] !== undefined) out[name] = item[name] as AttributeMap[string];
-    return out;
-  };
-  let attributes: AttributeMap | undefined;
-  switch (mode ?? 'NONE') {
-    case 'NONE':
-      return {};
-    case 'ALL_OLD':
-      attributes = old;
-      break;
-    case 'ALL_NEW':
-      attributes = next;
-      break;
-    case 'UPDATED_OLD':
-      attributes = pick(old);
-      break;
-    case 'UPDATED_NEW':
-      attributes = pick(next);
-      break;
-    default:
-      throw new ValidationError(`Invalid ReturnValues: ${mode}`);
-  }
-  return attributes && Object.keys(attributes).length ? { attributes } : {};
 }

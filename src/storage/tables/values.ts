@@ -38,7 +38,8 @@ export function checkValue(value: unknown, where: string): AttributeValue {
         throw new ValidationError(`An string set or number set for ${where} may not be empty`);
       }
       const items = type === 'NS' ? inner.map((x) => normalizeNumber(x as string)) : (inner as string[]);
-      if (new Set(items).size !== items.length) throw new ValidationError(`Input collection for ${where} contains duplicates`);
+      if (new Set(items).size !== items.length)
+        throw new ValidationError(`Input collection for ${where} contains duplicates`);
       return { [type]: items } as AttributeValue;
     }
     case 'L':
@@ -85,7 +86,10 @@ export function equalValues(a: AttributeValue, b: AttributeValue): boolean {
       const xs = x as AttributeMap;
       const ys = y as AttributeMap;
       const keys = Object.keys(xs);
-      return keys.length === Object.keys(ys).length && keys.every((k) => ys[k] !== undefined && equalValues(xs[k] as AttributeValue, ys[k] as AttributeValue));
+      return (
+        keys.length === Object.keys(ys).length &&
+        keys.every((k) => ys[k] !== undefined && equalValues(xs[k] as AttributeValue, ys[k] as AttributeValue))
+      );
     }
     default:
       return x === y;
@@ -98,7 +102,8 @@ export function compareValues(a: AttributeValue, b: AttributeValue): number | un
   if (type !== typeOf(b)) return undefined;
   if (type === 'N') return compareNumbers((a as { N: string }).N, (b as { N: string }).N);
   if (type === 'S') return Buffer.compare(Buffer.from((a as { S: string }).S), Buffer.from((b as { S: string }).S));
-  if (type === 'B') return Buffer.compare(Buffer.from((a as { B: string }).B, 'base64'), Buffer.from((b as { B: string }).B, 'base64'));
+  if (type === 'B')
+    return Buffer.compare(Buffer.from((a as { B: string }).B, 'base64'), Buffer.from((b as { B: string }).B, 'base64'));
   return undefined;
 }
 

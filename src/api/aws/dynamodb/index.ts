@@ -19,7 +19,12 @@ export async function handleDynamoDb({ engine, req, res, requestId }: AwsRequest
   try {
     const operation = streams ? streamOperations[action] : operations[action];
     if (!operation) {
-      sendJson(res, 400, { __type: `${NAMESPACE}#UnknownOperationException`, message: `Unknown operation ${action}` }, headers);
+      sendJson(
+        res,
+        400,
+        { __type: `${NAMESPACE}#UnknownOperationException`, message: `Unknown operation ${action}` },
+        headers,
+      );
       return;
     }
     input = await readJson<Record<string, unknown>>(req);

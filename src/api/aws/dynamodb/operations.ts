@@ -1,6 +1,6 @@
 import type { Engine } from '../../../engine.js';
-import { ValidationError } from '../../../storage/tables/index.js';
 import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
+import { ValidationError } from '../../../storage/tables/index.js';
 import { expressionInput, type Input, tableDefinition, wireTable } from './wire.js';
 
 /** A DynamoDB operation: JSON request in, JSON response out. */
@@ -64,7 +64,10 @@ export const operations: Record<string, DynamoDbOperation> = {
     return wirePage(engine.tables.scan(tableName(input), readOptions(input)), input);
   },
   BatchWriteItem(engine, input) {
-    const requests = (input.RequestItems ?? {}) as Record<string, Array<Record<string, { Item?: AttributeMap; Key?: AttributeMap }>>>;
+    const requests = (input.RequestItems ?? {}) as Record<
+      string,
+      Array<Record<string, { Item?: AttributeMap; Key?: AttributeMap }>>
+    >;
     const total = Object.values(requests).reduce((n, list) => n + list.length, 0);
     if (total < 1 || total > 25) throw new ValidationError('Too many items requested for the BatchWriteItem call');
     for (const [table, list] of Object.entries(requests)) {

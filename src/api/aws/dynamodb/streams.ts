@@ -61,7 +61,8 @@ export const streamOperations: Record<string, DynamoDbStreamsOperation> = {
   GetRecords(engine, input, now) {
     const state = decode(input.ShardIterator, now);
     const limit = input.Limit === undefined ? 1000 : Number(input.Limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('Limit must be between 1 and 1000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new ValidationError('Limit must be between 1 and 1000');
     const changes = engine.tables.readChanges(state.table, state.after, limit);
     const viewType = engine.tables.streamViewType(state.table);
     const region = engine.context.region;
@@ -97,7 +98,8 @@ function streamOf(engine: Engine, arn: unknown): { tableName: string; arn: strin
 }
 
 function requireSequence(sequence: string | undefined): string {
-  if (!sequence || !/^\d{1,40}$/.test(sequence)) throw new ValidationError('SequenceNumber is required for this iterator type');
+  if (!sequence || !/^\d{1,40}$/.test(sequence))
+    throw new ValidationError('SequenceNumber is required for this iterator type');
   return sequence;
 }
 

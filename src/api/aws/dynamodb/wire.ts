@@ -11,7 +11,10 @@ export function wireTable(d: TableDescription): Record<string, unknown> {
     TableStatus: d.tableStatus,
     CreationDateTime: d.creationDateTime / 1000,
     KeySchema: d.keySchema.map((k) => ({ AttributeName: k.attributeName, KeyType: k.keyType })),
-    AttributeDefinitions: d.attributeDefinitions.map((a) => ({ AttributeName: a.attributeName, AttributeType: a.attributeType })),
+    AttributeDefinitions: d.attributeDefinitions.map((a) => ({
+      AttributeName: a.attributeName,
+      AttributeType: a.attributeType,
+    })),
     ItemCount: d.itemCount,
     TableSizeBytes: d.tableSizeBytes,
     ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0, NumberOfDecreasesToday: 0 },
@@ -58,7 +61,11 @@ export function expressionInput(input: Input): {
   expressionAttributeValues?: Record<string, never>;
 } {
   return {
-    ...(input.ExpressionAttributeNames ? { expressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> } : {}),
-    ...(input.ExpressionAttributeValues ? { expressionAttributeValues: input.ExpressionAttributeValues as Record<string, never> } : {}),
+    ...(input.ExpressionAttributeNames
+      ? { expressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> }
+      : {}),
+    ...(input.ExpressionAttributeValues
+      ? { expressionAttributeValues: input.ExpressionAttributeValues as Record<string, never> }
+      : {}),
   };
 }

@@ -14,7 +14,12 @@ export async function handleKinesis({ engine, req, res, requestId }: AwsRequestC
   const action = String(req.headers['x-amz-target']).split('.')[1] ?? '';
   try {
     if (String(req.headers['content-type'] ?? '').includes('cbor')) {
-      sendJson(res, 400, { __type: 'InvalidArgumentException', message: 'CBOR is not supported; disable CBOR in the client' }, headers);
+      sendJson(
+        res,
+        400,
+        { __type: 'InvalidArgumentException', message: 'CBOR is not supported; disable CBOR in the client' },
+        headers,
+      );
       return;
     }
     const operation = operations[action];

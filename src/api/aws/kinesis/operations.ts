@@ -95,7 +95,9 @@ export const operations: Record<string, KinesisOperation> = {
     const more = all.length > page.length;
     return {
       Shards: page.map(wireShard),
-      ...(more ? { NextToken: Buffer.from(JSON.stringify({ s: name, a: page.at(-1)?.shardId })).toString('base64') } : {}),
+      ...(more
+        ? { NextToken: Buffer.from(JSON.stringify({ s: name, a: page.at(-1)?.shardId })).toString('base64') }
+        : {}),
     };
   },
   PutRecord(engine, input) {
@@ -172,9 +174,7 @@ export const operations: Record<string, KinesisOperation> = {
         Data: r.data.toString('base64'),
         PartitionKey: r.partitionKey,
       })),
-      NextShardIterator: read.shardClosed
-        ? null
-        : encodeIterator({ ...state, position: read.next, issuedAt: now }),
+      NextShardIterator: read.shardClosed ? null : encodeIterator({ ...state, position: read.next, issuedAt: now }),
       MillisBehindLatest: read.millisBehindLatest,
       ...(children ? { ChildShards: children } : {}),
     };
