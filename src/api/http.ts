@@ -1,19 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdataError } from '../shared/errors.js';
 
+// Bodies the server already read (to verify their signature), handed to the adapter's readBody.
+const preRead = new WeakMap<IncomingMessage, Buffer>();
+
+/** Records a body read ahead of the handler; `readBody` returns it instead of reading the stream. */
+export function setPreReadBody(req: IncomingMessage, body: Buffer): void {
+  preRead.set(req, body);
+}
+
 /** Reads a request body into memory, refusing more than `limit` bytes (413 RequestTooLargeException). */
 export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const early = preRead.get(req);
+  if (early) {
+    if (early.length > limit) throw tooLarge(limit);
+    return early;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) {
-      throw new LambdataError(
-        'RequestTooLargeException',
-        `Request must be smaller than ${limit} bytes for the operation`,
-        413,
-      );
-    }
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -63,4 +70,12 @@ export function describeError(err: unknown): { status: number; code: string; mes
   if (err instanceof LambdataError) return { status: err.status, code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { status: 500, code: 'ServiceException', message };
+}
+
+function tooLarge(limit: number): LambdataError {
+  return new LambdataError(
+    'RequestTooLargeException',
+    `Request must be smaller than ${limit} bytes for the operation`,
+    413,
+  );
 }

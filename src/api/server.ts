@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,8 @@ import { newRequestId } from '../shared/ids.js';
 import { createLogger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import { pickAwsHandler } from './aws/index.js';
-import { describeError, sendJson, sendNativeError } from './http.js';
+import { verifySigV4 } from './aws/sigv4.js';
+import { describeError, readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
 import { Router } from './router.js';
 
@@ -19,7 +21,7 @@ export interface ServerOptions {
   port?: number;
   /** Bearer token required on the native API and dashboard (mandatory off loopback). */
   token?: string;
-  /** Accept unsigned S3 requests (default false: every AWS request needs a valid SigV4 signature). */
+  /** Accept unsigned AWS requests (default false: every AWS request needs a valid SigV4 signature). */
   anonymous?: boolean;
 }
 
@@ -32,6 +34,14 @@ export interface RunningServer {
 }
 
 const NATIVE_PREFIX = '/_lambdata';
+// A CreateFunction with a 50 MB zip is ~67 MB of base64 JSON.
+const MAX_BUFFERED_BODY = 80 * 1024 * 1024;
+// The names JSON-protocol services use for signature failures.
+const AUTH_ERROR_TYPES: Record<string, string> = {
+  SignatureDoesNotMatch: 'InvalidSignatureException',
+  InvalidAccessKeyId: 'UnrecognizedClientException',
+  AccessDenied: 'MissingAuthenticationTokenException',
+};
 const UI_PREFIX = '/_lambdata/ui';
 const log = createLogger('server');
 const MIME: Record<string, string> = {
@@ -121,7 +131,44 @@ async function handle(
     }
     return;
   }
-  await pickAwsHandler(req, url)({ engine, req, res, url, requestId, anonymous: options.anonymous ?? false });
+  const route = pickAwsHandler(req, url);
+  if (!route.verifiesOwnSignature) {
+    try {
+      await verifyBufferedRequest(engine, options, req, url);
+    } catch (err) {
+      sendAwsJsonError(res, err, requestId);
+      return;
+    }
+  }
+  await route.handle({ engine, req, res, url, requestId, anonymous: options.anonymous ?? false });
+}
+
+/**
+ * Reads the body of a JSON/REST AWS request (Lambda, Kinesis, DynamoDB, SQS) and verifies its SigV4
+ * signature over it; the adapter then gets the same bytes from `readBody`.
+ */
+async function verifyBufferedRequest(
+  engine: Engine,
+  options: ServerOptions,
+  req: IncomingMessage,
+  url: URL,
+): Promise<void> {
+  const body = await readBody(req, MAX_BUFFERED_BODY);
+  setPreReadBody(req, body);
+  const payloadHash = createHash('sha256').update(body).digest('hex');
+  await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: options.anonymous });
+}
+
+/** An error in the shape the JSON and REST protocols share: x-amzn-ErrorType plus {__type, message}. */
+function sendAwsJsonError(res: ServerResponse, err: unknown, requestId: string): void {
+  const { status, code, message } = describeError(err);
+  const type = AUTH_ERROR_TYPES[code] ?? code;
+  sendJson(
+    res,
+    status,
+    { __type: type, Type: 'User', message },
+    { 'x-amzn-errortype': type, 'x-amzn-requestid': requestId },
+  );
 }
 
 function serveUi(req: IncomingMessage, res: ServerResponse, rest: string): void {

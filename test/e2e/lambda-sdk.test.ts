@@ -29,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { AWS_TEST_CONFIG, zipFixture } from './lambda-helpers.js';
+import { signedFetch } from '../helpers/signed-fetch.js';
 
 let dataDir: string;
 let engine: Engine;
@@ -246,8 +247,25 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     });
   });
 
+  it('refuses unsigned and wrongly signed requests', async () => {
+    const unsigned = await fetch(`${server.url}/2015-03-31/functions`);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    const forged = new LambdaClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' },
+    });
+    await expect(forged.send(new ListFunctionsCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    forged.destroy();
+  });
+
   it('answers bad input with the right error codes', async () => {
-    const malformed = await fetch(`${server.url}/2015-03-31/functions`, { method: 'POST', body: '{"FunctionName":' });
+    const malformed = await signedFetch(
+      `${server.url}/2015-03-31/functions`,
+      { method: 'POST', body: '{"FunctionName":' },
+      'lambda',
+    );
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
     expect(await malformed.json()).toMatchObject({ Type: 'User' });

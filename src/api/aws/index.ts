@@ -19,18 +19,28 @@ export interface AwsRequestContext {
 
 export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;
 
+/** The adapter for a request, and whether it verifies its own signature (S3 streams its bodies). */
+export interface AwsRoute {
+  handle: AwsHandler;
+  verifiesOwnSignature: boolean;
+}
+
 /**
  * Picks the AWS service a request is for: Lambda by its REST paths, Kinesis/DynamoDB/SQS by
  * X-Amz-Target (JSON protocols) or the SQS query protocol, and S3 for everything else.
  */
-export function pickAwsHandler(req: IncomingMessage, url: URL): AwsHandler {
-  if (isLambdaPath(url.pathname)) return handleLambda;
+export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
+  if (isLambdaPath(url.pathname)) return signed(handleLambda);
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
-    if (target.startsWith('Kinesis_')) return handleKinesis;
-    if (target.startsWith('DynamoDB')) return handleDynamoDb;
-    if (target.startsWith('AmazonSQS')) return handleSqs;
+    if (target.startsWith('Kinesis_')) return signed(handleKinesis);
+    if (target.startsWith('DynamoDB')) return signed(handleDynamoDb);
+    if (target.startsWith('AmazonSQS')) return signed(handleSqs);
   }
-  if (isSqsQueryRequest(req, url)) return handleSqs;
-  return handleS3;
+  if (isSqsQueryRequest(req, url)) return signed(handleSqs);
+  return { handle: handleS3, verifiesOwnSignature: true };
+}
+
+function signed(handle: AwsHandler): AwsRoute {
+  return { handle, verifiesOwnSignature: false };
 }
