@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -17,6 +18,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
@@ -182,12 +184,27 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
   });
 
   it('speaks the query protocol with XML answers', async () => {
+    // Query-protocol requests as older SDKs send them: form-encoded, SigV4-signed.
+    const signer = new SignatureV4({
+      service: 'sqs',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      sha256: Sha256,
+    });
     const query = async (params: Record<string, string>, path = '/') => {
-      const res = await fetch(`${server.url}${path}`, {
+      const url = new URL(`${server.url}${path}`);
+      const body = new URLSearchParams({ Version: '2012-11-05', ...params }).toString();
+      const signed = await signer.sign({
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ Version: '2012-11-05', ...params }).toString(),
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
       });
+      const res = await fetch(url, { method: 'POST', headers: signed.headers, body });
       return { status: res.status, xml: await res.text() };
     };
     const created = await query({
