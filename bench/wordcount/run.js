@@ -56,16 +56,23 @@ try {
     await engine.objects.putObject('bench', `corpus/part-${String(i).padStart(4, '0')}.txt`, body);
   }
   await new Promise((resolve) => out.end(resolve));
-  console.error(`generated ${(written / MB).toFixed(0)} MB in ${objectCount} objects (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  console.error(
+    `generated ${(written / MB).toFixed(0)} MB in ${objectCount} objects (${((Date.now() - t) / 1000).toFixed(1)} s)`,
+  );
 
   // 2. Baselines on the same bytes.
   t = Date.now();
-  const wc = execFileSync('wc', ['-w', file], { env: { LC_ALL: 'C', PATH: process.env.PATH } }).toString().trim().split(/\s+/)[0];
+  const wc = execFileSync('wc', ['-w', file], { env: { LC_ALL: 'C', PATH: process.env.PATH } })
+    .toString()
+    .trim()
+    .split(/\s+/)[0];
   record('GNU wc -w (LC_ALL=C)', written, Date.now() - t, `words=${wc}`);
 
   t = Date.now();
   let naive = 0;
-  for await (const chunk of Readable.from((await import('node:fs')).createReadStream(file, { encoding: 'latin1', highWaterMark: 4 * MB }))) {
+  for await (const chunk of Readable.from(
+    (await import('node:fs')).createReadStream(file, { encoding: 'latin1', highWaterMark: 4 * MB }),
+  )) {
     naive += chunk.split(/[ \t\n\v\f\r]+/).filter(Boolean).length; // ignores words cut at chunk edges: a baseline for speed
   }
   record('single-process Node (split regex)', written, Date.now() - t, `words≈${naive}`);
@@ -82,12 +89,28 @@ try {
 
   // 3. Jobs end to end (built-ins deployed and warmed first, as a user's second run would be).
   await engine.jobs.deployBuiltins();
-  await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: 'bench', keys: ['corpus/part-0000.txt'] }, splitSize: 4 * MB }).id);
-  const spec = { input: { bucket: 'bench', prefix: 'corpus/' }, splitSize: parseSize(values.split), fanout: Number(values.fanout) };
+  await engine.jobs.wait(
+    engine.jobs.submit({
+      mapper: 'wordcount',
+      input: { bucket: 'bench', keys: ['corpus/part-0000.txt'] },
+      splitSize: 4 * MB,
+    }).id,
+  );
+  const spec = {
+    input: { bucket: 'bench', prefix: 'corpus/' },
+    splitSize: parseSize(values.split),
+    fanout: Number(values.fanout),
+  };
   t = Date.now();
   const wcJob = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', ...spec }).id);
-  record('lambdata wordcount job', written, Date.now() - t, `words=${wcJob.result?.totals.words} ${wcJob.status} invocations=${wcJob.cost?.invocations} lambda=$${wcJob.cost?.lambdaUsd}`);
-  if (String(wcJob.result?.totals.words) !== wc) console.error(`MISMATCH: job ${wcJob.result?.totals.words} vs wc ${wc}`);
+  record(
+    'lambdata wordcount job',
+    written,
+    Date.now() - t,
+    `words=${wcJob.result?.totals.words} ${wcJob.status} invocations=${wcJob.cost?.invocations} lambda=$${wcJob.cost?.lambdaUsd}`,
+  );
+  if (String(wcJob.result?.totals.words) !== wc)
+    console.error(`MISMATCH: job ${wcJob.result?.totals.words} vs wc ${wc}`);
   if (!values['skip-wordfreq']) {
     t = Date.now();
     const wfJob = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordfreq', partitions: 4, ...spec }).id);
@@ -95,14 +118,34 @@ try {
   }
 
   // 4. 1,000 tiny objects.
-  await Promise.all(Array.from({ length: 1000 }, (_, i) => engine.objects.putObject('bench', `tiny/${String(i).padStart(4, '0')}`, `tiny object number ${i}\n`)));
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, i) =>
+      engine.objects.putObject('bench', `tiny/${String(i).padStart(4, '0')}`, `tiny object number ${i}\n`),
+    ),
+  );
   await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: 'bench', prefix: 'tiny/' } }).id);
   t = Date.now();
-  const tiny = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: 'bench', prefix: 'tiny/' } }).id);
+  const tiny = await engine.jobs.wait(
+    engine.jobs.submit({ mapper: 'wordcount', input: { bucket: 'bench', prefix: 'tiny/' } }).id,
+  );
   const tinyMs = Date.now() - t;
-  console.error(`1,000 tiny objects: ${(tinyMs / 1000).toFixed(2)} s (${tiny.status}, words=${tiny.result?.totals.words})`);
+  console.error(
+    `1,000 tiny objects: ${(tinyMs / 1000).toFixed(2)} s (${tiny.status}, words=${tiny.result?.totals.words})`,
+  );
 
-  console.log(JSON.stringify({ sizeBytes: written, objects: objectCount, cores: (await import('node:os')).cpus().length, rows, tinyObjectsSeconds: tinyMs / 1000 }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        sizeBytes: written,
+        objects: objectCount,
+        cores: (await import('node:os')).cpus().length,
+        rows,
+        tinyObjectsSeconds: tinyMs / 1000,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await server.close();
   await engine.close();
@@ -111,7 +154,13 @@ try {
 
 /** The mappers' counting module (TypeScript), bundled on the fly. */
 async function loadText() {
-  const result = await build({ entryPoints: [join(root, 'functions/lib/text.ts')], bundle: true, format: 'esm', platform: 'node', write: false });
+  const result = await build({
+    entryPoints: [join(root, 'functions/lib/text.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+  });
   const code = result.outputFiles[0].text;
   return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
 }

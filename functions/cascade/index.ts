@@ -19,8 +19,20 @@ export async function handler(event: CascadeEvent): Promise<CascadeResult> {
         const answer = await invoke(event.functionName, task.payload);
         const parsed = parse(answer.payload);
         outcomes[index] = answer.functionError
-          ? { taskId: task.taskId, ok: false, error: asError(parsed), durationMs: Date.now() - started, requestId: answer.requestId }
-          : { taskId: task.taskId, ok: true, result: parsed, durationMs: Date.now() - started, requestId: answer.requestId };
+          ? {
+              taskId: task.taskId,
+              ok: false,
+              error: asError(parsed),
+              durationMs: Date.now() - started,
+              requestId: answer.requestId,
+            }
+          : {
+              taskId: task.taskId,
+              ok: true,
+              result: parsed,
+              durationMs: Date.now() - started,
+              requestId: answer.requestId,
+            };
       } catch (err) {
         const e = err as Error & { code?: string };
         outcomes[index] = {

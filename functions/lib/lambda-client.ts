@@ -42,9 +42,15 @@ export interface InvokeOptions {
  * Invokes `functionName` synchronously with a JSON payload.
  * @throws InvokeError on non-throttling HTTP errors, or when throttled beyond `maxWaitMs`.
  */
-export async function invoke(functionName: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeAnswer> {
+export async function invoke(
+  functionName: string,
+  payload: unknown,
+  options: InvokeOptions = {},
+): Promise<InvokeAnswer> {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const endpoint = new URL(process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL ?? `https://lambda.${region}.amazonaws.com`);
+  const endpoint = new URL(
+    process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL ?? `https://lambda.${region}.amazonaws.com`,
+  );
   const body = JSON.stringify(payload ?? {});
   const path = `${endpoint.pathname.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
   const deadline = Date.now() + (options.maxWaitMs ?? 600_000);
@@ -58,7 +64,11 @@ export async function invoke(functionName: string, payload: unknown, options: In
       headers: { host: endpoint.host, 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
       body,
     });
-    const res = await fetch(new URL(path, endpoint), { method: 'POST', headers: signed.headers as Record<string, string>, body });
+    const res = await fetch(new URL(path, endpoint), {
+      method: 'POST',
+      headers: signed.headers as Record<string, string>,
+      body,
+    });
     const bytes = Buffer.from(await res.arrayBuffer());
     if (res.status === 429 && Date.now() < deadline) {
       const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));

@@ -3,7 +3,7 @@
  * text, streaming gunzip for gzip objects and bgzip members), hands whole lines to a sink, and
  * stops before the function's deadline, returning what is left so the coordinator can schedule it.
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { readRange } from './object-io.js';
 import type { MapEvent, MapPiece, SplitSpec } from './protocol.js';
@@ -49,9 +49,22 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
   const prefetch = new Prefetch(event.splits);
   for (let i = 0; i < event.splits.length; i++) {
     const split = event.splits[i] as SplitSpec;
-    const whole = split.inline !== undefined ? Promise.resolve(Buffer.from(split.inline, 'base64')) : pace ? undefined : prefetch.take(i);
+    const whole =
+      split.inline !== undefined
+        ? Promise.resolve(Buffer.from(split.inline, 'base64'))
+        : pace
+          ? undefined
+          : prefetch.take(i);
     if (pieces.length > 0 && clock.low()) return { pieces, remaining: event.splits.slice(i) };
-    const piece: MapPiece = { key: split.key, offset: split.offset ?? 0, start: split.start, end: split.start, words: 0, lines: 0, bytes: 0 };
+    const piece: MapPiece = {
+      key: split.key,
+      offset: split.offset ?? 0,
+      start: split.start,
+      end: split.start,
+      words: 0,
+      lines: 0,
+      bytes: 0,
+    };
     pieces.push(piece);
     const feed = (bytes: Uint8Array, from: number, to: number) => {
       const counts = sink(bytes, from, to, piece);
@@ -60,10 +73,9 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.bytes += counts.bytes;
       piece.end += to - from;
     };
-    const stoppedAt =
-      whole
-        ? mapWhole(await whole, piece, feed)
-        : split.format === 'text'
+    const stoppedAt = whole
+      ? mapWhole(await whole, piece, feed)
+      : split.format === 'text'
         ? await mapText(split, piece, feed, clock, pace)
         : await mapCompressed(split, feed, clock, pace);
     if (stoppedAt !== null) {
@@ -102,7 +114,8 @@ class Prefetch {
     this.#next = Math.max(this.#next, i);
     while (this.#next < this.#splits.length && this.#next < i + PREFETCH_DEPTH) {
       const split = this.#splits[this.#next] as SplitSpec;
-      if (isSmallWhole(split) && split.inline === undefined) this.#reads.set(this.#next, readRange(split.bucket, split.key, 0, split.size));
+      if (isSmallWhole(split) && split.inline === undefined)
+        this.#reads.set(this.#next, readRange(split.bucket, split.key, 0, split.size));
       this.#next++;
     }
     const read = this.#reads.get(i);
@@ -112,11 +125,22 @@ class Prefetch {
 }
 
 function isSmallWhole(split: SplitSpec): boolean {
-  return split.format === 'text' && split.start === 0 && (split.end ?? split.size) === split.size && split.size <= SMALL_OBJECT_BYTES;
+  return (
+    split.format === 'text' &&
+    split.start === 0 &&
+    (split.end ?? split.size) === split.size &&
+    split.size <= SMALL_OBJECT_BYTES
+  );
 }
 
 /** Maps one text split; returns the line start it stopped at, or null when the split is done. */
-async function mapText(split: SplitSpec, piece: MapPiece, feed: Feed, clock: Deadline, pace: Pace): Promise<number | null> {
+async function mapText(
+  split: SplitSpec,
+  piece: MapPiece,
+  feed: Feed,
+  clock: Deadline,
+  pace: Pace,
+): Promise<number | null> {
   const read = (a: number, b: number) => readRange(split.bucket, split.key, a, b);
   const owned = await ownedRange(read, split.size, { start: split.start, end: split.end ?? split.size });
   piece.start = owned.start;

@@ -50,7 +50,12 @@ export function addCounts(a: Counts, b: Counts): Counts {
  * Adds the lowercased `[A-Za-z][A-Za-z0-9]*` words of whole lines to `table` (or to a Map);
  * returns how many it saw. Each word is hashed with FNV-1a 32 over its lowercased bytes as it is scanned.
  */
-export function countWords(bytes: Uint8Array, table: WordTable | Map<string, number>, from = 0, to = bytes.length): number {
+export function countWords(
+  bytes: Uint8Array,
+  table: WordTable | Map<string, number>,
+  from = 0,
+  to = bytes.length,
+): number {
   const words = table instanceof Map ? new WordTable() : table;
   let seen = 0;
   let i = from;
@@ -62,15 +67,17 @@ export function countWords(bytes: Uint8Array, table: WordTable | Map<string, num
     }
     const start = i;
     let hash = 0x811c9dc5;
-    let c = 0;
-    while (i < to && WORD_CLASS[(c = bytes[i] as number)] !== 0) {
+    while (i < to) {
+      const c = bytes[i] as number;
+      if (WORD_CLASS[c] === 0) break;
       hash = Math.imul(hash ^ (c | 0x20), 0x01000193);
       i++;
     }
     words.add(bytes, start, i, hash);
     seen++;
   }
-  if (table instanceof Map) for (const [word, count] of words.entries()) table.set(word, (table.get(word) ?? 0) + count);
+  if (table instanceof Map)
+    for (const [word, count] of words.entries()) table.set(word, (table.get(word) ?? 0) + count);
   return seen;
 }
 

@@ -29,7 +29,9 @@ export function mapperFor(job: UserJob) {
       acc.set(k, acc.has(k) ? combine(acc.get(k), value) : value);
     };
     const run = await runMap(event, context, (bytes, from, to) => {
-      const lines = Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('utf8').split('\n');
+      const lines = Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from)
+        .toString('utf8')
+        .split('\n');
       if (lines[lines.length - 1] === '') lines.pop();
       for (const line of lines) job.map(line.endsWith('\r') ? line.slice(0, -1) : line, emit);
       return countText(bytes, from, to);
@@ -38,7 +40,9 @@ export function mapperFor(job: UserJob) {
     if (!shuffle) return { taskId: event.taskId, ...run, custom: Object.fromEntries(acc) };
     const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
     for (const [key, value] of acc) parts[fnv1a32(key) % shuffle.partitions]?.push(`${JSON.stringify([key, value])}\n`);
-    const keys = parts.map((_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`);
+    const keys = parts.map(
+      (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
+    );
     await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
     return { taskId: event.taskId, ...run, partitions: keys };
   };
@@ -60,11 +64,19 @@ export function reducerFor(job: UserJob) {
         else groups.set(k, [v]);
       }
     }
-    const out: Array<[string, unknown]> = [...groups.keys()].sort().map((k) => [k, reduce(k, groups.get(k) as unknown[])]);
+    const out: Array<[string, unknown]> = [...groups.keys()]
+      .sort()
+      .map((k) => [k, reduce(k, groups.get(k) as unknown[])]);
     await writeObject(event.bucket, event.outputKey, out.map((e) => `${JSON.stringify(e)}\n`).join(''));
     const numeric = out.filter((e): e is [string, number] => typeof e[1] === 'number');
     const top = numeric.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP);
-    return { partition: event.partition, distinct: out.length, words: numeric.reduce((n, e) => n + e[1], 0), top, outputKey: event.outputKey };
+    return {
+      partition: event.partition,
+      distinct: out.length,
+      words: numeric.reduce((n, e) => n + e[1], 0),
+      top,
+      outputKey: event.outputKey,
+    };
   };
 }
 

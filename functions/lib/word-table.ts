@@ -28,7 +28,11 @@ export class WordTable {
     for (;;) {
       const count = this.#counts[slot] as number;
       if (count === 0) break;
-      if (this.#hashes[slot] === hash && this.#lengths[slot] === len && this.#same(bytes, start, len, this.#starts[slot] as number)) {
+      if (
+        this.#hashes[slot] === hash &&
+        this.#lengths[slot] === len &&
+        this.#same(bytes, start, len, this.#starts[slot] as number)
+      ) {
         this.#counts[slot] = count + 1;
         return;
       }
@@ -55,7 +59,11 @@ export class WordTable {
       const count = this.#counts[slot] as number;
       if (count === 0) continue;
       const start = this.#starts[slot] as number;
-      yield [pool.toString('latin1', start, start + (this.#lengths[slot] as number)), count, (this.#hashes[slot] as number) >>> 0];
+      yield [
+        pool.toString('latin1', start, start + (this.#lengths[slot] as number)),
+        count,
+        (this.#hashes[slot] as number) >>> 0,
+      ];
     }
   }
 
@@ -66,7 +74,13 @@ export class WordTable {
   }
 
   #grow(): void {
-    const old = { hashes: this.#hashes, counts: this.#counts, starts: this.#starts, lengths: this.#lengths, mask: this.#mask };
+    const old = {
+      hashes: this.#hashes,
+      counts: this.#counts,
+      starts: this.#starts,
+      lengths: this.#lengths,
+      mask: this.#mask,
+    };
     const slots = (this.#mask + 1) * 2;
     this.#mask = slots - 1;
     this.#hashes = new Int32Array(slots);

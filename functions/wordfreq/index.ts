@@ -24,7 +24,9 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
   }
   const parts: Array<Array<[string, number]>> = Array.from({ length: shuffle.partitions }, () => []);
   for (const [word, count, hash] of freq.entries()) parts[partitionOf(hash, shuffle.partitions)]?.push([word, count]);
-  const keys = parts.map((_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`);
+  const keys = parts.map(
+    (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
+  );
   const text = (entries: Array<[string, number]>) =>
     entries
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))

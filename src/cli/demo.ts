@@ -16,7 +16,12 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
   for (let i = 0; i < OBJECTS; i++) {
     const key = `corpus/part-${String(i).padStart(3, '0')}.txt`;
     if (exists(engine, key)) continue;
-    await engine.objects.putObject(BUCKET, key, generateText({ seed: 1000 + i, bytes: 50_000 + ((i * 7919) % 100_000) }), { contentType: 'text/plain' });
+    await engine.objects.putObject(
+      BUCKET,
+      key,
+      generateText({ seed: 1000 + i, bytes: 50_000 + ((i * 7919) % 100_000) }),
+      { contentType: 'text/plain' },
+    );
     written++;
   }
   const blocked = 'compressed/large.txt.gz';

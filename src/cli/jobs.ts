@@ -18,7 +18,8 @@ export const commands: Record<string, Command> = {
   },
   jobs: {
     summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
-    usage: 'lambdata jobs [list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+    usage:
+      'lambdata jobs [list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
     run: jobsCommand,
   },
 };
@@ -106,7 +107,8 @@ function buildSpec(mapper: string, inputs: string[], values: Record<string, stri
   const single = urls.length === 1 && (urls[0]?.key === '' || urls[0]?.key.endsWith('/'));
   const spec: JobSpec = {
     mapper,
-    input: single || urls.length === 1 ? { bucket, prefix: urls[0]?.key ?? '' } : { bucket, keys: urls.map((u) => u.key) },
+    input:
+      single || urls.length === 1 ? { bucket, prefix: urls[0]?.key ?? '' } : { bucket, keys: urls.map((u) => u.key) },
   };
   if (typeof values.split === 'string') spec.splitSize = parseSize(values.split);
   if (typeof values.fanout === 'string') spec.fanout = positive('--fanout', values.fanout);
@@ -147,7 +149,11 @@ async function followJob(id: string, ctx: CliContext, showProgress: boolean): Pr
 
 function progressLine(event: JobEvent, started: number): string {
   const c = event.counters;
-  const fraction = c.bytesTotal ? Math.min(1, c.bytes / c.bytesTotal) : c.keysTotal ? c.keysDone / Math.max(1, c.keysTotal) : 0;
+  const fraction = c.bytesTotal
+    ? Math.min(1, c.bytes / c.bytesTotal)
+    : c.keysTotal
+      ? c.keysDone / Math.max(1, c.keysTotal)
+      : 0;
   const width = 24;
   const filled = Math.round(fraction * width);
   const seconds = (Date.now() - started) / 1000;
@@ -163,9 +169,21 @@ function summary(job: JobRecord): string {
   ];
   const r = job.result;
   if (r) {
-    rows.push(['objects', String(r.objects)], ['words', String(r.totals.words)], ['lines', String(r.totals.lines)], ['bytes', `${r.totals.bytes} (${mb(r.totals.bytes)})`]);
+    rows.push(
+      ['objects', String(r.objects)],
+      ['words', String(r.totals.words)],
+      ['lines', String(r.totals.lines)],
+      ['bytes', `${r.totals.bytes} (${mb(r.totals.bytes)})`],
+    );
     if (r.distinctWords !== undefined) rows.push(['distinct words', String(r.distinctWords)]);
-    if (r.top) rows.push(['top words', r.top.slice(0, 10).map(([w, n]) => `${w} ${n}`).join(', ')]);
+    if (r.top)
+      rows.push([
+        'top words',
+        r.top
+          .slice(0, 10)
+          .map(([w, n]) => `${w} ${n}`)
+          .join(', '),
+      ]);
     if (r.output) rows.push(['output', `s3://${r.output.bucket}/${r.output.summaryKey}`]);
     if (r.matches) rows.push(['matches', String(r.matches.length)]);
   }
@@ -184,7 +202,11 @@ function summary(job: JobRecord): string {
     );
   }
   let text = rows.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n');
-  if (r?.matches) text += `\n${r.matches.slice(0, 50).map((m) => `${m.key}:${m.line}: ${m.text}`).join('\n')}`;
+  if (r?.matches)
+    text += `\n${r.matches
+      .slice(0, 50)
+      .map((m) => `${m.key}:${m.line}: ${m.text}`)
+      .join('\n')}`;
   return `${text}\n`;
 }
 
@@ -199,7 +221,11 @@ async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
     case 'list': {
       const { jobs } = await ctx.client.get<{ jobs: JobRecord[] }>('/jobs');
       if (values.json) ctx.out(`${JSON.stringify(jobs)}\n`);
-      else for (const j of jobs) ctx.out(`${j.id}  ${j.status.padEnd(9)}  ${j.spec.mapper.padEnd(10)}  s3://${j.spec.input.bucket}/${j.spec.input.prefix ?? ''}  ${new Date(j.createdAt).toISOString()}\n`);
+      else
+        for (const j of jobs)
+          ctx.out(
+            `${j.id}  ${j.status.padEnd(9)}  ${j.spec.mapper.padEnd(10)}  s3://${j.spec.input.bucket}/${j.spec.input.prefix ?? ''}  ${new Date(j.createdAt).toISOString()}\n`,
+          );
       return 0;
     }
     case 'show': {

@@ -30,7 +30,8 @@ export interface BgzipIndex {
  * @throws RangeError when blockSize is not a positive integer.
  */
 export function encodeBgzip(text: Uint8Array, blockSize = 4 * 1024 * 1024): { data: Buffer; index: BgzipIndex } {
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
   const parts: Buffer[] = [];
   const members: BgzipMember[] = [];
   let offset = 0;
@@ -51,12 +52,16 @@ export function encodeBgzip(text: Uint8Array, blockSize = 4 * 1024 * 1024): { da
     members.push({ offset: 0, length: member.length, rawOffset: 0, rawLength: 0 });
     offset = member.length;
   }
-  return { data: Buffer.concat(parts), index: { format: 'lambdata-bgzip/1', size: offset, rawSize: text.length, members } };
+  return {
+    data: Buffer.concat(parts),
+    index: { format: 'lambdata-bgzip/1', size: offset, rawSize: text.length, members },
+  };
 }
 
 /** Parses and checks an index object's JSON. @throws Error when it is not a bgzip index. */
 export function parseBgzipIndex(json: string): BgzipIndex {
   const index = JSON.parse(json) as BgzipIndex;
-  if (index?.format !== 'lambdata-bgzip/1' || !Array.isArray(index.members)) throw new Error('not a lambdata bgzip index');
+  if (index?.format !== 'lambdata-bgzip/1' || !Array.isArray(index.members))
+    throw new Error('not a lambdata bgzip index');
   return index;
 }

@@ -82,13 +82,17 @@ export class Builtins {
   async #deploy(name: BuiltinName): Promise<void> {
     const dir = join(FUNCTIONS_DIR, name);
     const hash = sourceHash(dir);
-    const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(name) as { hash: string } | undefined;
+    const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(name) as
+      | { hash: string }
+      | undefined;
     const exists = this.#target.has(name);
     if (exists && row?.hash === hash) return;
     const bundle = await this.#bundle(name, dir, hash);
     if (exists) await this.#target.updateCode(name, { dir: bundle });
     else await this.#target.create({ name, handler: 'index.handler', ...SETTINGS[name], code: { dir: bundle } });
-    this.#db.prepare('INSERT OR REPLACE INTO job_builtins (name, hash, deployed_at) VALUES (?, ?, ?)').run(name, hash, Date.now());
+    this.#db
+      .prepare('INSERT OR REPLACE INTO job_builtins (name, hash, deployed_at) VALUES (?, ?, ?)')
+      .run(name, hash, Date.now());
   }
 }
 
@@ -115,7 +119,9 @@ async function bundleBuiltin(dataDir: string, name: string, dir: string, hash: s
     format: 'esm',
     target: 'node20',
     logLevel: 'silent',
-    banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);",
+    },
   });
   mkdirSync(dirname(cached), { recursive: true });
   copyFileSync(join(tmp, 'index.mjs'), `${cached}.${process.pid}`);

@@ -3,7 +3,28 @@
  * lengths, some capitals and punctuation) for the demo bucket, tests and the benchmark.
  */
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'ne', 'to', 'su', 'vi', 'de', 'an', 'or', 'el', 'us', 'ti', 'po', 'qu', 'ba', 'ze', 'ri', 'mo'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ra',
+  'ne',
+  'to',
+  'su',
+  'vi',
+  'de',
+  'an',
+  'or',
+  'el',
+  'us',
+  'ti',
+  'po',
+  'qu',
+  'ba',
+  'ze',
+  'ri',
+  'mo',
+];
 const PUNCT = ['', '', '', '', ',', '.', ';', '!', '?'];
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same corpus everywhere. */

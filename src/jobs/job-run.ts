@@ -14,7 +14,11 @@ import { runStage, type StageHooks, type StageTask } from './scheduler.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
 /** Distributes `Omit<JobEvent, common fields>` values: the fields a caller supplies for an event. */
-export type EventBody = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, 'jobId' | 'seq' | 'at' | 'counters'> : never) : never;
+export type EventBody = JobEvent extends infer E
+  ? E extends JobEvent
+    ? Omit<E, 'jobId' | 'seq' | 'at' | 'counters'>
+    : never
+  : never;
 
 /** What a run needs from the service. */
 export interface RunDeps {
@@ -77,7 +81,13 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   for (const object of plan.objects) accumulator.addObject(object.key);
   const outstandingSplits = new Map(plan.splitsPerKey);
   for (const [key, n] of outstandingSplits) if (n === 0) finishKey(key);
-  deps.emit(record, { type: 'keys.listed', keys: plan.objects.length, bytes: plan.bytes, splits: plan.splits, tasks: plan.tasks.length });
+  deps.emit(record, {
+    type: 'keys.listed',
+    keys: plan.objects.length,
+    bytes: plan.bytes,
+    splits: plan.splits,
+    tasks: plan.tasks.length,
+  });
 
   const mapTask = (task: PlannedTask): StageTask => ({
     taskId: task.taskId,
@@ -91,13 +101,25 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
-      ...(shuffle ? { shuffle: { bucket: output.bucket, prefix: output.prefix, partitions: spec.partitions ?? DEFAULT_PARTITIONS } } : {}),
+      ...(shuffle
+        ? {
+            shuffle: {
+              bucket: output.bucket,
+              prefix: output.prefix,
+              partitions: spec.partitions ?? DEFAULT_PARTITIONS,
+            },
+          }
+        : {}),
     }),
   });
   const remainderOf = (task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined => {
     if (result.remaining.length === 0) return undefined;
     const [base, n] = task.taskId.split('.');
-    return { taskId: `${base}.${Number(n ?? 0) + 1}`, splits: result.remaining, bytes: result.remaining.reduce((s, x) => s + splitBytes(x), 0) };
+    return {
+      taskId: `${base}.${Number(n ?? 0) + 1}`,
+      splits: result.remaining,
+      bytes: result.remaining.reduce((s, x) => s + splitBytes(x), 0),
+    };
   };
   /** Applies a committed map output; returns the remainder task, if any. */
   const applyMap = (task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined => {
@@ -139,7 +161,14 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   const hooks = (stage: string, onCommit: (task: StageTask, result: unknown) => StageTask[]): StageHooks => ({
     dispatched: (task, attempt, backup) => {
       counters.tasksDispatched++;
-      deps.emit(record, { type: 'task.dispatched', taskId: task.taskId, attempt, splits: task.splits, bytes: task.bytes, backup });
+      deps.emit(record, {
+        type: 'task.dispatched',
+        taskId: task.taskId,
+        attempt,
+        splits: task.splits,
+        bytes: task.bytes,
+        backup,
+      });
     },
     completed: (task, attempt, result, durationMs) => {
       if (!deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) return null;
@@ -154,7 +183,12 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
     retried: (task, attempt, reason) => {
       counters.tasksRetried++;
       deps.emit(record, { type: 'task.retried', taskId: task.taskId, attempt, reason });
-      deps.emit(record, { type: 'log', functionName: stage === 'map' ? spec.mapper : reducer, requestId: '', message: reason });
+      deps.emit(record, {
+        type: 'log',
+        functionName: stage === 'map' ? spec.mapper : reducer,
+        requestId: '',
+        message: reason,
+      });
     },
     billed: bill,
     childRecord: deps.childRecord,
@@ -186,7 +220,9 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   let summaryKey: string | undefined;
   if (shuffle) {
     const partitions = spec.partitions ?? DEFAULT_PARTITIONS;
-    const committedReduce = new Map(deps.store.committed(record.id, 'reduce').map((e) => [e.taskId, e.result as ReduceResult]));
+    const committedReduce = new Map(
+      deps.store.committed(record.id, 'reduce').map((e) => [e.taskId, e.result as ReduceResult]),
+    );
     const reduceTasks: StageTask[] = [];
     for (let r = 0; r < partitions; r++) {
       const taskId = `r${r}`;
@@ -230,7 +266,13 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   const result = accumulator.finish(summaryKey ? { output: { bucket: output.bucket, summaryKey } } : {});
   const cost = costReport(usage, Date.now() - started, spec.cluster);
   if (summaryKey) {
-    const summary = { jobId: record.id, totals: result.totals, distinctWords: result.distinctWords, top: result.top, parts: result.output?.keys };
+    const summary = {
+      jobId: record.id,
+      totals: result.totals,
+      distinctWords: result.distinctWords,
+      top: result.top,
+      parts: result.output?.keys,
+    };
     await deps.objects.putObject(output.bucket, summaryKey, JSON.stringify(summary, null, 2));
   }
   record.status = 'succeeded';

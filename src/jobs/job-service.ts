@@ -49,7 +49,11 @@ export class JobService implements BackgroundService {
   async start(): Promise<void> {
     for (const id of this.#store.running()) {
       const record = this.#store.get(id);
-      if (record) this.#fail(record, { code: 'JobInterrupted', message: 'the engine stopped while the job ran; resume it with `lambdata run --resume <id>`' });
+      if (record)
+        this.#fail(record, {
+          code: 'JobInterrupted',
+          message: 'the engine stopped while the job ran; resume it with `lambdata run --resume <id>`',
+        });
     }
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     this.#unsubscribe = records?.subscribe((record) => {
@@ -61,7 +65,8 @@ export class JobService implements BackgroundService {
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
-    for (const run of this.#running.values()) run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
+    for (const run of this.#running.values())
+      run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }
 
@@ -87,12 +92,21 @@ export class JobService implements BackgroundService {
    */
   resume(id: string): JobRecord {
     const record = this.get(id);
-    if (record.status !== 'failed') throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
+    if (record.status !== 'failed')
+      throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
     record.status = 'running';
     record.error = null;
     record.finishedAt = null;
     record.stages = [];
-    record.counters = { ...record.counters, tasksDispatched: 0, tasksDone: 0, tasksRetried: 0, words: 0, lines: 0, bytes: 0 };
+    record.counters = {
+      ...record.counters,
+      tasksDispatched: 0,
+      tasksDone: 0,
+      tasksRetried: 0,
+      words: 0,
+      lines: 0,
+      bytes: 0,
+    };
     this.#store.update(record);
     this.#launch(record, true);
     return record;
@@ -219,12 +233,17 @@ export class JobService implements BackgroundService {
 function validateSpec(spec: JobSpec): void {
   if (!spec || typeof spec !== 'object') throw new InvalidParameterValue('a job spec object is required');
   if (typeof spec.mapper !== 'string' || !spec.mapper) throw new InvalidParameterValue('mapper must name a function');
-  if (!spec.input || typeof spec.input.bucket !== 'string' || !spec.input.bucket) throw new InvalidParameterValue('input.bucket is required');
-  if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys)) throw new InvalidParameterValue('input.keys must be a list of keys');
+  if (!spec.input || typeof spec.input.bucket !== 'string' || !spec.input.bucket)
+    throw new InvalidParameterValue('input.bucket is required');
+  if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys))
+    throw new InvalidParameterValue('input.keys must be a list of keys');
   for (const name of ['splitSize', 'taskSize', 'fanout', 'partitions', 'maxAttempts', 'concurrency'] as const) {
     const value = spec[name];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new InvalidParameterValue(`${name} must be a positive integer`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new InvalidParameterValue(`${name} must be a positive integer`);
   }
-  if (spec.mode !== undefined && spec.mode !== 'aggregate' && spec.mode !== 'scatter') throw new InvalidParameterValue("mode must be 'aggregate' or 'scatter'");
-  if (spec.mapper === 'grep' && typeof spec.params?.pattern !== 'string') throw new InvalidParameterValue('grep needs params.pattern');
+  if (spec.mode !== undefined && spec.mode !== 'aggregate' && spec.mode !== 'scatter')
+    throw new InvalidParameterValue("mode must be 'aggregate' or 'scatter'");
+  if (spec.mapper === 'grep' && typeof spec.params?.pattern !== 'string')
+    throw new InvalidParameterValue('grep needs params.pattern');
 }

@@ -109,13 +109,17 @@ export class JobStore {
 
   /** Newest first. */
   list(limit = 100): JobRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as JobRow[];
+    const rows = this.#db
+      .prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?')
+      .all(limit) as JobRow[];
     return rows.map(fromRow);
   }
 
   /** Ids of jobs recorded as running (at startup: jobs the engine was running when it stopped). */
   running(): string[] {
-    return (this.#db.prepare("SELECT id FROM jobs WHERE status = 'running'").all() as Array<{ id: string }>).map((r) => r.id);
+    return (this.#db.prepare("SELECT id FROM jobs WHERE status = 'running'").all() as Array<{ id: string }>).map(
+      (r) => r.id,
+    );
   }
 
   update(record: JobRecord): void {
@@ -136,7 +140,9 @@ export class JobStore {
   }
 
   appendEvent(event: JobEvent): void {
-    this.#db.prepare('INSERT OR REPLACE INTO job_events (job_id, seq, event) VALUES (?, ?, ?)').run(event.jobId, event.seq, JSON.stringify(event));
+    this.#db
+      .prepare('INSERT OR REPLACE INTO job_events (job_id, seq, event) VALUES (?, ?, ?)')
+      .run(event.jobId, event.seq, JSON.stringify(event));
   }
 
   events(jobId: string, afterSeq = 0): JobEvent[] {
@@ -147,14 +153,18 @@ export class JobStore {
   }
 
   lastSeq(jobId: string): number {
-    const row = this.#db.prepare('SELECT MAX(seq) AS seq FROM job_events WHERE job_id = ?').get(jobId) as { seq: number | null };
+    const row = this.#db.prepare('SELECT MAX(seq) AS seq FROM job_events WHERE job_id = ?').get(jobId) as {
+      seq: number | null;
+    };
     return row.seq ?? 0;
   }
 
   /** Commits a task's output unless one is already committed; true when this one won. */
   commit(jobId: string, entry: ManifestEntry): boolean {
     const info = this.#db
-      .prepare('INSERT OR IGNORE INTO job_manifest (job_id, task_id, stage, attempt, result, committed_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO job_manifest (job_id, task_id, stage, attempt, result, committed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(jobId, entry.taskId, entry.stage, entry.attempt, JSON.stringify(entry.result), Date.now());
     return info.changes === 1;
   }

@@ -40,7 +40,9 @@ export class ResultAccumulator {
     }
     add(this.totals, delta);
     result.partitions?.forEach((key, r) => {
-      (this.#partitions[r] ??= []).push(key);
+      const inputs = this.#partitions[r] ?? [];
+      inputs.push(key);
+      this.#partitions[r] = inputs;
     });
     if (result.custom !== undefined) this.#custom = sumJson(this.#custom, result.custom);
     return delta;
@@ -70,7 +72,11 @@ export class ResultAccumulator {
         .flatMap((r) => r.top)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, TOP);
-      result.output = { bucket: options.output.bucket, keys: reduced.map((r) => r.outputKey), summaryKey: options.output.summaryKey };
+      result.output = {
+        bucket: options.output.bucket,
+        keys: reduced.map((r) => r.outputKey),
+        summaryKey: options.output.summaryKey,
+      };
     }
     if (this.#custom !== undefined) result.custom = this.#custom;
     return result;

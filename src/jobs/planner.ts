@@ -75,10 +75,13 @@ export async function* listInput(objects: ObjectSource, input: JobSpec['input'])
  */
 export async function planMap(objects: ObjectSource, spec: JobSpec, slots: number): Promise<MapPlan> {
   const splitSize = spec.splitSize ?? DEFAULT_SPLIT_SIZE;
-  if (!Number.isInteger(splitSize) || splitSize < 1) throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
+  if (!Number.isInteger(splitSize) || splitSize < 1)
+    throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
   const listed: InputObject[] = [];
   for await (const object of listInput(objects, spec.input)) listed.push(object);
-  const indexed = new Set(listed.filter((o) => o.key.endsWith(BGZIP_INDEX_SUFFIX)).map((o) => o.key.slice(0, -BGZIP_INDEX_SUFFIX.length)));
+  const indexed = new Set(
+    listed.filter((o) => o.key.endsWith(BGZIP_INDEX_SUFFIX)).map((o) => o.key.slice(0, -BGZIP_INDEX_SUFFIX.length)),
+  );
   const inputs = listed.filter((o) => !o.key.endsWith(BGZIP_INDEX_SUFFIX));
   const format = spec.format ?? 'auto';
   const splits: SplitSpec[] = [];
@@ -86,21 +89,36 @@ export async function planMap(objects: ObjectSource, spec: JobSpec, slots: numbe
   let bytes = 0;
   for (const object of inputs) {
     bytes += object.size;
-    const kind = format !== 'auto' ? format : indexed.has(object.key) ? 'bgzip' : object.key.endsWith('.gz') ? 'gzip' : 'text';
+    const kind =
+      format !== 'auto' ? format : indexed.has(object.key) ? 'bgzip' : object.key.endsWith('.gz') ? 'gzip' : 'text';
     const base = { bucket: spec.input.bucket, key: object.key, size: object.size };
     let made: SplitSpec[];
     if (kind === 'text') {
-      made = planRanges(object.size, splitSize).map((r) => ({ ...base, format: 'text' as const, start: r.start, end: r.end }));
+      made = planRanges(object.size, splitSize).map((r) => ({
+        ...base,
+        format: 'text' as const,
+        start: r.start,
+        end: r.end,
+      }));
     } else if (kind === 'gzip') {
-      made = object.size === 0 ? [] : [{ ...base, format: 'gzip', start: 0, end: null, offset: 0, length: object.size }];
+      made =
+        object.size === 0 ? [] : [{ ...base, format: 'gzip', start: 0, end: null, offset: 0, length: object.size }];
     } else {
       const index = parseBgzipIndex(await readText(objects, spec.input.bucket, object.key + BGZIP_INDEX_SUFFIX));
-      made = index.members.map((m) => ({ ...base, format: 'member' as const, start: 0, end: null, offset: m.offset, length: m.length }));
+      made = index.members.map((m) => ({
+        ...base,
+        format: 'member' as const,
+        start: 0,
+        end: null,
+        offset: m.offset,
+        length: m.length,
+      }));
     }
     splitsPerKey.set(object.key, made.length);
     splits.push(...made);
   }
-  const taskBytes = spec.taskSize ?? Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
+  const taskBytes =
+    spec.taskSize ?? Math.max(MIN_TASK_BYTES, Math.min(splitSize, Math.ceil(bytes / Math.max(1, slots))));
   const tasks = packTasks(splits, taskBytes);
   await inlineSmallObjects(objects, tasks);
   return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey };
@@ -115,7 +133,14 @@ async function inlineSmallObjects(objects: ObjectSource, tasks: PlannedTask[]): 
   for (const task of tasks) {
     let budget = INLINE_BUDGET;
     for (const split of task.splits) {
-      if (split.format !== 'text' || split.start !== 0 || split.end !== split.size || split.size > INLINE_MAX || split.size > budget) continue;
+      if (
+        split.format !== 'text' ||
+        split.start !== 0 ||
+        split.end !== split.size ||
+        split.size > INLINE_MAX ||
+        split.size > budget
+      )
+        continue;
       budget -= split.size;
       jobs.push(async () => {
         split.inline = (await readBody(objects, split.bucket, split.key)).toString('base64');
@@ -135,7 +160,10 @@ export function packTasks(splits: SplitSpec[], taskBytes: number): PlannedTask[]
   let current: PlannedTask | undefined;
   for (const split of splits) {
     const size = splitBytes(split);
-    if (!current || (current.splits.length > 0 && (current.bytes + size > taskBytes || current.splits.length >= MAX_SPLITS_PER_TASK))) {
+    if (
+      !current ||
+      (current.splits.length > 0 && (current.bytes + size > taskBytes || current.splits.length >= MAX_SPLITS_PER_TASK))
+    ) {
       current = { taskId: `m${tasks.length}`, splits: [], bytes: 0 };
       tasks.push(current);
     }

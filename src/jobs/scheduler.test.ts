@@ -18,18 +18,34 @@ function fakeCascade(behaviour: Behaviour, throttleFirst = 0): Invoker & { calls
         event.tasks.map(async (t) => {
           const { attempt } = t.payload as { attempt: number };
           const r = await behaviour(t.taskId, attempt);
-          return { taskId: t.taskId, ok: r.ok, result: r.result, durationMs: 1, ...(r.ok ? {} : { error: { errorType: 'Error', errorMessage: 'boom' } }) };
+          return {
+            taskId: t.taskId,
+            ok: r.ok,
+            result: r.result,
+            durationMs: 1,
+            ...(r.ok ? {} : { error: { errorType: 'Error', errorMessage: 'boom' } }),
+          };
         }),
       );
       const body: CascadeResult = { outcomes };
-      return { statusCode: 200, requestId: 'r', executedVersion: '$LATEST', payload: Buffer.from(JSON.stringify(body)) };
+      return {
+        statusCode: 200,
+        requestId: 'r',
+        executedVersion: '$LATEST',
+        payload: Buffer.from(JSON.stringify(body)),
+      };
     },
   };
   return fake;
 }
 
 function tasks(n: number): StageTask[] {
-  return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, bytes: 1, splits: 1, payload: (attempt: number) => ({ attempt }) }));
+  return Array.from({ length: n }, (_, i) => ({
+    taskId: `t${i}`,
+    bytes: 1,
+    splits: 1,
+    payload: (attempt: number) => ({ attempt }),
+  }));
 }
 
 function recorder() {

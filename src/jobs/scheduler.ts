@@ -5,8 +5,9 @@
  * budget, and a backup attempt for a straggler once the queue has drained. The manifest decides
  * which attempt counts: the first to commit wins.
  */
-import { hasCode } from '../shared/errors.js';
+
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
+import { hasCode } from '../shared/errors.js';
 import type { CascadeEvent, CascadeOutcome, CascadeResult } from './protocol.js';
 
 /** A task as the scheduler sees it. */
@@ -184,7 +185,7 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
   }
 
   function launchBackups() {
-    const median = durations.length > 0 ? [...durations].sort((a, b) => a - b)[durations.length >> 1] ?? 0 : 0;
+    const median = durations.length > 0 ? ([...durations].sort((a, b) => a - b)[durations.length >> 1] ?? 0) : 0;
     if (durations.length === 0) return;
     const threshold = Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * median);
     const now = Date.now();

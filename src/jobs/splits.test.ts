@@ -1,13 +1,15 @@
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addCounts, countText, countWords, fnv1a32 } from '../../functions/lib/text.js';
 import { WordTable } from '../../functions/lib/word-table.js';
 import { encodeBgzip, parseBgzipIndex } from './bgzip.js';
 import { lineStartAtOrAfter, ownedRange, ownedRangeInMemory, planRanges } from './splits.js';
-import { gunzipSync } from 'node:zlib';
 
 const pieces = ['a', 'bc', ' ', '\t', '\n', '\r\n', 'é', '日本', '😀', 'x'.repeat(40), '  \n\n', 'Word9 ', '\v\f'];
-const text = fc.array(fc.constantFrom(...pieces), { maxLength: 60 }).map((parts) => Buffer.from(parts.join(''), 'utf8'));
+const text = fc
+  .array(fc.constantFrom(...pieces), { maxLength: 60 })
+  .map((parts) => Buffer.from(parts.join(''), 'utf8'));
 
 /** Lines of one pass: each line keeps its terminator; a final unterminated line counts. */
 function linesOf(bytes: Uint8Array): string[] {
@@ -26,25 +28,30 @@ function linesOf(bytes: Uint8Array): string[] {
 describe('splits', () => {
   it('the owned ranges of all splits give exactly the lines of one pass, for any split size', async () => {
     await fc.assert(
-      fc.asyncProperty(text, fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 50 }), async (bytes, size, chunk) => {
-        const splitSize = Math.min(size, Math.max(1, bytes.length));
-        const read = async (a: number, b: number) => bytes.subarray(a, Math.min(b, bytes.length));
-        const owned: Uint8Array[] = [];
-        const counts = { words: 0, lines: 0, bytes: 0 };
-        let next = 0;
-        for (const range of planRanges(bytes.length, splitSize)) {
-          const r = await ownedRange(read, bytes.length, range, chunk);
-          expect(r).toEqual(ownedRangeInMemory(bytes, range));
-          if (r.start === r.end) continue;
-          expect(r.start).toBe(next); // contiguous: nothing lost, nothing twice
-          next = r.end;
-          owned.push(bytes.subarray(r.start, r.end));
-          addCounts(counts, countText(bytes, r.start, r.end));
-        }
-        expect(next).toBe(bytes.length);
-        expect(owned.flatMap(linesOf)).toEqual(linesOf(bytes));
-        expect(counts).toEqual(countText(bytes));
-      }),
+      fc.asyncProperty(
+        text,
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 50 }),
+        async (bytes, size, chunk) => {
+          const splitSize = Math.min(size, Math.max(1, bytes.length));
+          const read = async (a: number, b: number) => bytes.subarray(a, Math.min(b, bytes.length));
+          const owned: Uint8Array[] = [];
+          const counts = { words: 0, lines: 0, bytes: 0 };
+          let next = 0;
+          for (const range of planRanges(bytes.length, splitSize)) {
+            const r = await ownedRange(read, bytes.length, range, chunk);
+            expect(r).toEqual(ownedRangeInMemory(bytes, range));
+            if (r.start === r.end) continue;
+            expect(r.start).toBe(next); // contiguous: nothing lost, nothing twice
+            next = r.end;
+            owned.push(bytes.subarray(r.start, r.end));
+            addCounts(counts, countText(bytes, r.start, r.end));
+          }
+          expect(next).toBe(bytes.length);
+          expect(owned.flatMap(linesOf)).toEqual(linesOf(bytes));
+          expect(counts).toEqual(countText(bytes));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -56,7 +63,10 @@ describe('splits', () => {
     expect(await ownedRange(read, bytes.length, { start: 0, end: 3 })).toEqual({ start: 0, end: 24 });
     expect(await ownedRange(read, bytes.length, { start: 3, end: 6 })).toEqual({ start: 24, end: 24 });
     expect(await ownedRange(read, bytes.length, { start: 24, end: 27 })).toEqual({ start: 24, end: bytes.length });
-    expect(await ownedRange(read, bytes.length, { start: 27, end: bytes.length })).toEqual({ start: bytes.length, end: bytes.length });
+    expect(await ownedRange(read, bytes.length, { start: 27, end: bytes.length })).toEqual({
+      start: bytes.length,
+      end: bytes.length,
+    });
     expect(await lineStartAtOrAfter(read, bytes.length, 24)).toBe(24);
   });
 });
@@ -74,7 +84,8 @@ describe('counting', () => {
         const freq = new Map<string, number>();
         countWords(bytes, freq);
         const expected = new Map<string, number>();
-        for (const m of bytes.toString('latin1').match(/[A-Za-z][A-Za-z0-9]*/g) ?? []) expected.set(m.toLowerCase(), (expected.get(m.toLowerCase()) ?? 0) + 1);
+        for (const m of bytes.toString('latin1').match(/[A-Za-z][A-Za-z0-9]*/g) ?? [])
+          expected.set(m.toLowerCase(), (expected.get(m.toLowerCase()) ?? 0) + 1);
         expect(freq).toEqual(expected);
       }),
     );

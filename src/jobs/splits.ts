@@ -18,7 +18,8 @@ export interface ByteRange {
 
 /** Cuts `size` bytes into ranges of `splitSize` (the last one shorter); an empty object yields none. */
 export function planRanges(size: number, splitSize: number): ByteRange[] {
-  if (!Number.isInteger(splitSize) || splitSize < 1) throw new RangeError(`splitSize must be a positive integer, got ${splitSize}`);
+  if (!Number.isInteger(splitSize) || splitSize < 1)
+    throw new RangeError(`splitSize must be a positive integer, got ${splitSize}`);
   const ranges: ByteRange[] = [];
   for (let start = 0; start < size; start += splitSize) ranges.push({ start, end: Math.min(size, start + splitSize) });
   return ranges;
@@ -50,7 +51,12 @@ export async function lineStartAtOrAfter(
 }
 
 /** The exact byte range [from, to) a split owns; `from === to` means it owns no line. */
-export async function ownedRange(read: RangeReader, size: number, split: ByteRange, chunkSize?: number): Promise<ByteRange> {
+export async function ownedRange(
+  read: RangeReader,
+  size: number,
+  split: ByteRange,
+  chunkSize?: number,
+): Promise<ByteRange> {
   const from = await lineStartAtOrAfter(read, size, split.start, chunkSize);
   if (from >= split.end) return { start: from, end: from };
   const to = await lineStartAtOrAfter(read, size, split.end, chunkSize);

@@ -144,8 +144,22 @@ export type JobEvent =
   | (EventBase & { type: 'job.started'; spec: JobSpec; resumed: boolean })
   | (EventBase & { type: 'keys.listed'; keys: number; bytes: number; splits: number; tasks: number })
   | (EventBase & { type: 'stage.started'; stage: string; tasks: number })
-  | (EventBase & { type: 'task.dispatched'; taskId: string; attempt: number; splits: number; bytes: number; backup: boolean })
-  | (EventBase & { type: 'task.done'; taskId: string; attempt: number; durationMs: number; bytes: number; partial: boolean })
+  | (EventBase & {
+      type: 'task.dispatched';
+      taskId: string;
+      attempt: number;
+      splits: number;
+      bytes: number;
+      backup: boolean;
+    })
+  | (EventBase & {
+      type: 'task.done';
+      taskId: string;
+      attempt: number;
+      durationMs: number;
+      bytes: number;
+      partial: boolean;
+    })
   | (EventBase & { type: 'task.retried'; taskId: string; attempt: number; reason: string })
   | (EventBase & { type: 'progress'; bytesPerSecond: number })
   | (EventBase & { type: 'object.result'; key: string; counts: TextCounts })

@@ -24,7 +24,9 @@ export interface UserJobPackages {
  */
 export async function packageUserJob(modulePath: string): Promise<UserJobPackages> {
   const path = resolve(modulePath);
-  const base = basename(path).replace(/\.[cm]?[jt]s$/, '').replace(/[^A-Za-z0-9-_]/g, '-');
+  const base = basename(path)
+    .replace(/\.[cm]?[jt]s$/, '')
+    .replace(/[^A-Za-z0-9-_]/g, '-');
   const [mapperCode, reducerCode] = await Promise.all([bundle(path, 'mapperFor'), bundle(path, 'reducerFor')]);
   const tag = createHash('sha256').update(mapperCode).update(reducerCode).digest('hex').slice(0, 8);
   return {
@@ -51,11 +53,16 @@ async function bundle(path: string, wrapper: 'mapperFor' | 'reducerFor'): Promis
       target: 'node20',
       write: false,
       logLevel: 'silent',
-      banner: { js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);",
+      },
     });
     return result.outputFiles[0]?.text ?? '';
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string }> }).errors ?? [];
-    throw new InvalidParameterValue(`cannot bundle ${path}: ${errors.map((e) => e.text).join('; ') || (err as Error).message}`, { cause: err });
+    throw new InvalidParameterValue(
+      `cannot bundle ${path}: ${errors.map((e) => e.text).join('; ') || (err as Error).message}`,
+      { cause: err },
+    );
   }
 }

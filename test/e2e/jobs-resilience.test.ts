@@ -53,9 +53,16 @@ afterAll(async () => {
 describe('jobs under timeouts, failures and many objects', () => {
   it('stays exact when mappers time out again and again and fail their first attempts', async () => {
     // A copy of the wordcount mapper with a 1 s timeout, reading slowly so every attempt runs out of time.
-    const warm = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'slow/0' } }).id);
+    const warm = await engine.jobs.wait(
+      engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'slow/0' } }).id,
+    );
     expect(warm.status).toBe('succeeded');
-    await engine.functions.create({ name: 'wc-short', handler: 'index.handler', timeoutS: 1, code: { dir: engine.functions.get('wordcount').codeDir } });
+    await engine.functions.create({
+      name: 'wc-short',
+      handler: 'index.handler',
+      timeoutS: 1,
+      code: { dir: engine.functions.get('wordcount').codeDir },
+    });
     const job = engine.jobs.submit({
       mapper: 'wc-short',
       input: { bucket: BUCKET, prefix: 'slow/' },
@@ -76,7 +83,9 @@ describe('jobs under timeouts, failures and many objects', () => {
 
   it('counts 1,000 tiny objects exactly', async () => {
     const started = Date.now();
-    const done = await engine.jobs.wait(engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'tiny/' } }).id);
+    const done = await engine.jobs.wait(
+      engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'tiny/' } }).id,
+    );
     const ms = Date.now() - started;
     expect(done.error).toBeNull();
     expect(done.result?.objects).toBe(1000);
@@ -85,7 +94,16 @@ describe('jobs under timeouts, failures and many objects', () => {
   });
 
   it('lambdata run … --json prints the final record through the binary', async () => {
-    const { code, stdout, stderr } = await run('run', 'wordcount', `s3://${BUCKET}/slow/`, '--split', '8KB', '--fanout', '2', '--json');
+    const { code, stdout, stderr } = await run(
+      'run',
+      'wordcount',
+      `s3://${BUCKET}/slow/`,
+      '--split',
+      '8KB',
+      '--fanout',
+      '2',
+      '--json',
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const job = JSON.parse(stdout) as JobRecord;
@@ -106,7 +124,10 @@ describe('jobs under timeouts, failures and many objects', () => {
     const expected = new Map<string, unknown>();
     for (const [key, body] of texts) {
       if (!key.startsWith('slow/')) continue;
-      for (const word of body.toString('utf8').toLowerCase().match(/[a-z]+/g) ?? []) {
+      for (const word of body
+        .toString('utf8')
+        .toLowerCase()
+        .match(/[a-z]+/g) ?? []) {
         const c = `count:${word[0]}`;
         expected.set(c, ((expected.get(c) as number) ?? 0) + 1);
         const l = `longest:${word[0]}`;
@@ -130,8 +151,13 @@ describe('jobs under timeouts, failures and many objects', () => {
 
 function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, '--endpoint', server.url, ...args], { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, '--endpoint', server.url, ...args],
+      { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -12,7 +12,9 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 it('a job running when the engine stops is failed-interrupted, and resume reruns only what was not committed', async () => {
   const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 70 + i, bytes: 20_000 }));
-  const expected = bodies.map(refCounts).reduce((a, b) => ({ words: a.words + b.words, lines: a.lines + b.lines, bytes: a.bytes + b.bytes }));
+  const expected = bodies
+    .map(refCounts)
+    .reduce((a, b) => ({ words: a.words + b.words, lines: a.lines + b.lines, bytes: a.bytes + b.bytes }));
   let jobId: string;
   let committedBefore = 0;
   {
@@ -22,16 +24,28 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
       engine.objects.createBucket('restart');
       for (const [i, body] of bodies.entries()) await engine.objects.putObject('restart', `in/${i}.txt`, body);
       // One split per task, one task per cascade, read slowly: the job is mid-way when the engine stops.
-      const job = engine.jobs.submit({ mapper: 'wordcount', input: { bucket: 'restart', prefix: 'in/' }, splitSize: 20_000, taskSize: 20_000, fanout: 1, concurrency: 2, pace: { chunkBytes: 4_000, delayMs: 150 } });
+      const job = engine.jobs.submit({
+        mapper: 'wordcount',
+        input: { bucket: 'restart', prefix: 'in/' },
+        splitSize: 20_000,
+        taskSize: 20_000,
+        fanout: 1,
+        concurrency: 2,
+        pace: { chunkBytes: 4_000, delayMs: 150 },
+      });
       jobId = job.id;
       await new Promise<void>((resolve) => {
-        const stop = engine.jobs.follow(job.id, (e) => {
-          if (e.type === 'task.done' && e.counters.tasksDone >= 2) {
-            committedBefore = e.counters.tasksDone;
-            stop();
-            resolve();
-          }
-        }, resolve);
+        const stop = engine.jobs.follow(
+          job.id,
+          (e) => {
+            if (e.type === 'task.done' && e.counters.tasksDone >= 2) {
+              committedBefore = e.counters.tasksDone;
+              stop();
+              resolve();
+            }
+          },
+          resolve,
+        );
       });
     } finally {
       // The engine stops first, as on Ctrl-C of `lambdata serve`: the job must not run to its end.
@@ -53,7 +67,12 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     const events = engine.jobs.history(jobId);
     const restartAt = events.findLastIndex((e) => e.type === 'job.started');
     expect(events[restartAt]).toMatchObject({ type: 'job.started', resumed: true });
-    const rerun = new Set(events.slice(restartAt).filter((e) => e.type === 'task.dispatched').map((e) => (e as { taskId: string }).taskId.split('.')[0]));
+    const rerun = new Set(
+      events
+        .slice(restartAt)
+        .filter((e) => e.type === 'task.dispatched')
+        .map((e) => (e as { taskId: string }).taskId.split('.')[0]),
+    );
     const planned = events.find((e) => e.type === 'keys.listed') as { tasks: number };
     expect(planned.tasks).toBeGreaterThan(committedBefore);
     expect(rerun.size).toBeLessThanOrEqual(planned.tasks - committedBefore);

@@ -26,7 +26,8 @@ beforeAll(async () => {
   server = await startServer(engine, { port: 0 });
   engine.objects.createBucket(BUCKET);
   // Many small objects, with the edge cases the split rules must get right.
-  for (let i = 0; i < 30; i++) await put(`mix/small-${String(i).padStart(2, '0')}.txt`, generateText({ seed: i, bytes: 500 + i * 97 }));
+  for (let i = 0; i < 30; i++)
+    await put(`mix/small-${String(i).padStart(2, '0')}.txt`, generateText({ seed: i, bytes: 500 + i * 97 }));
   await put('mix/edge-empty.txt', Buffer.alloc(0));
   await put('mix/edge-crlf.txt', Buffer.from('Alpha beta\r\nGamma  delta\r\n\r\nno newline at end'));
   await put('mix/edge-utf8.txt', Buffer.from(`héllo wörld 日本語 text\n${'x'.repeat(5000)} long line\nend 😀 ok\n`));
@@ -60,7 +61,12 @@ function expectedTotals() {
 
 describe('jobs over a mixed corpus', () => {
   it('wordcount gives exact totals and per-object counts across splits, gzip and bgzip', async () => {
-    const job = engine.jobs.submit({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'mix/' }, splitSize: 16_384, fanout: 4 });
+    const job = engine.jobs.submit({
+      mapper: 'wordcount',
+      input: { bucket: BUCKET, prefix: 'mix/' },
+      splitSize: 16_384,
+      fanout: 4,
+    });
     const done = await engine.jobs.wait(job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('succeeded');
@@ -74,7 +80,12 @@ describe('jobs over a mixed corpus', () => {
   });
 
   it('wordfreq shuffles into sorted partitions whose counts match a reference count', async () => {
-    const job = engine.jobs.submit({ mapper: 'wordfreq', input: { bucket: BUCKET, prefix: 'mix/' }, splitSize: 65_536, partitions: 3 });
+    const job = engine.jobs.submit({
+      mapper: 'wordfreq',
+      input: { bucket: BUCKET, prefix: 'mix/' },
+      splitSize: 65_536,
+      partitions: 3,
+    });
     const done = await engine.jobs.wait(job.id);
     expect(done.error).toBeNull();
     const expected = refFreq([...inputs.values()]);
@@ -84,7 +95,10 @@ describe('jobs over a mixed corpus', () => {
     for (const key of output?.keys ?? []) {
       const { body } = await engine.objects.getObject(output?.bucket ?? '', key);
       const text = (await readAll(body)).toString('utf8');
-      const words = text.split('\n').filter(Boolean).map((line) => line.split('\t'));
+      const words = text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('\t'));
       expect(words.map(([w]) => w)).toEqual(words.map(([w]) => w).sort());
       for (const [w, n] of words) seen.set(w as string, Number(n));
     }
@@ -98,10 +112,17 @@ describe('jobs over a mixed corpus', () => {
 
   it('grep reports matching lines with exact line numbers across splits', async () => {
     const pattern = 'Kalo|wörld|no newline';
-    const job = engine.jobs.submit({ mapper: 'grep', input: { bucket: BUCKET, prefix: 'mix/' }, splitSize: 8_192, params: { pattern } });
+    const job = engine.jobs.submit({
+      mapper: 'grep',
+      input: { bucket: BUCKET, prefix: 'mix/' },
+      splitSize: 8_192,
+      params: { pattern },
+    });
     const done = await engine.jobs.wait(job.id);
     expect(done.error).toBeNull();
-    const expected = [...inputs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([key, body]) => refGrep(key, body, new RegExp(pattern)));
+    const expected = [...inputs.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([key, body]) => refGrep(key, body, new RegExp(pattern)));
     expect(expected.length).toBeGreaterThan(3);
     expect(done.result?.matches).toEqual(expected);
   });
@@ -110,12 +131,19 @@ describe('jobs over a mixed corpus', () => {
     const res = await fetch(`${server.url}/_lambdata/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'mix/' }, mode: 'scatter', splitSize: 100_000 }),
+      body: JSON.stringify({
+        mapper: 'wordcount',
+        input: { bucket: BUCKET, prefix: 'mix/' },
+        mode: 'scatter',
+        splitSize: 100_000,
+      }),
     });
     expect(res.status).toBe(201);
     const job = (await res.json()) as JobRecord;
     const events = await readSse(`${server.url}/_lambdata/jobs/${job.id}/events`);
-    const results = events.filter((e) => e.type === 'object.result') as Array<Extract<JobEvent, { type: 'object.result' }>>;
+    const results = events.filter((e) => e.type === 'object.result') as Array<
+      Extract<JobEvent, { type: 'object.result' }>
+    >;
     expect(results.map((e) => e.key).sort()).toEqual([...inputs.keys()].sort());
     for (const e of results) expect(e.counts).toEqual(refCounts(inputs.get(e.key) as Buffer));
     expect(events.at(-1)?.type).toBe('job.completed');

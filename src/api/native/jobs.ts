@@ -52,7 +52,8 @@ async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
   const body = await readJson<{ bucket?: string; key?: string; target?: string; blockSize?: number }>(req);
   if (!body.bucket || !body.key) throw new InvalidParameterValue('bucket and key are required');
   const blockSize = body.blockSize ?? 4 * 1024 * 1024;
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new InvalidParameterValue('blockSize must be a positive integer');
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new InvalidParameterValue('blockSize must be a positive integer');
   const target = body.target ?? `${body.key.replace(/\.gz$/, '')}.gz`;
   const objects = engine.objects;
   const { body: stream } = await objects.getObject(body.bucket, body.key);
@@ -61,7 +62,14 @@ async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
   const { data, index } = encodeBgzip(Buffer.concat(chunks), blockSize);
   await objects.putObject(body.bucket, target, data);
   await objects.putObject(body.bucket, target + BGZIP_INDEX_SUFFIX, JSON.stringify(index));
-  sendJson(res, 201, { bucket: body.bucket, key: target, indexKey: target + BGZIP_INDEX_SUFFIX, members: index.members.length, size: index.size, rawSize: index.rawSize });
+  sendJson(res, 201, {
+    bucket: body.bucket,
+    key: target,
+    indexKey: target + BGZIP_INDEX_SUFFIX,
+    members: index.members.length,
+    size: index.size,
+    rawSize: index.rawSize,
+  });
 }
 
 /** A job without its bulky per-object results, for listings. */
