@@ -36,11 +36,12 @@ export async function main(argv: string[]): Promise<number> {
   const args = [...argv];
   while (args[0]?.startsWith('--')) {
     const flag = args.shift() as string;
+    if (flag === '--help') return help();
+    if (flag === '--version') return version();
     const [name, inline] = flag.split('=', 2);
     const value = inline ?? args.shift();
     if (name === '--endpoint' && value) endpoint = value;
     else if (name === '--token' && value) token = value;
-    else if (name === '--help') return help();
     else {
       process.stderr.write(`lambdata: unknown option ${flag}\n`);
       return 2;
@@ -48,10 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const name = args.shift();
   if (!name || name === 'help' || name === '-h') return help();
-  if (name === '--version' || name === 'version') {
-    process.stdout.write('lambdata 0.1.0\n');
-    return 0;
-  }
+  if (name === 'version') return version();
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`lambdata: unknown command '${name}'. Run 'lambdata help'.\n`);
@@ -77,6 +75,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`lambdata ${name}: ${(err as Error).stack ?? err}\n`);
     return 1;
   }
+}
+
+function version(): number {
+  process.stdout.write('lambdata 0.1.0\n');
+  return 0;
 }
 
 function help(): number {
