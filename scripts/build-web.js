@@ -1,4 +1,5 @@
-// Bundles the dashboard (src/web) into dist/web with esbuild; no CDN at run time.
+// Bundles the dashboard (src/web) into dist/web/dashboard.js with esbuild; no CDN at run time.
+// (src/web is browser code: tsconfig.build.json excludes it, so tsc never writes into dist/web.)
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -12,7 +13,7 @@ if (existsSync(entry)) {
     target: 'es2022',
     minify: true,
     sourcemap: true,
-    outfile: 'dist/web/app.js',
+    outfile: 'dist/web/dashboard.js',
     logLevel: 'warning',
   });
 }

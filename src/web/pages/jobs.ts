@@ -1,0 +1,73 @@
+/** Jobs: the start form (mapper, prefix, options) and the list of jobs. */
+import type { JobRecord, JobSpec } from '../../jobs/types.js';
+import { api } from '../api.js';
+import { field, h, replace } from '../dom.js';
+import { jobsTable } from './overview.js';
+import { errorBox, type Page } from './page.js';
+
+/** Renders the jobs page. */
+export const renderJobs: Page = (root) => {
+  const list = h('div', {}, 'Loading…');
+  root.append(h('h1', {}, 'Jobs'), startForm(), h('h2', {}, 'All jobs'), list);
+  api<{ jobs: JobRecord[] }>('/jobs?limit=100')
+    .then(({ jobs }) => replace(list, jobsTable(jobs)))
+    .catch((err) => replace(list, errorBox(err)));
+  return undefined;
+};
+
+function startForm(): HTMLElement {
+  const mapper = h(
+    'select',
+    { id: 'job-mapper' },
+    h('option', { value: 'wordcount' }, 'wordcount'),
+    h('option', { value: 'wordfreq' }, 'wordfreq'),
+    h('option', { value: 'grep' }, 'grep'),
+    h('option', { value: 'custom' }, 'a deployed function…'),
+  );
+  const custom = h('input', { type: 'text', id: 'job-function', placeholder: 'function name' });
+  const bucket = h('select', { id: 'job-bucket', required: true });
+  const prefix = h('input', { type: 'text', id: 'job-prefix', placeholder: 'logs/2026/' });
+  const pattern = h('input', { type: 'text', id: 'job-pattern', placeholder: 'ERROR|WARN' });
+  const scatter = h('input', { type: 'checkbox', id: 'job-scatter' });
+  const split = h('input', { type: 'number', id: 'job-split', min: 1, placeholder: '64', step: 'any' });
+  const fanout = h('input', { type: 'number', id: 'job-fanout', min: 1, placeholder: '10' });
+  const customField = field('Function', custom);
+  const patternField = field('Pattern (regular expression)', pattern);
+  const sync = () => {
+    customField.hidden = mapper.value !== 'custom';
+    patternField.hidden = mapper.value !== 'grep';
+  };
+  mapper.addEventListener('change', sync);
+  sync();
+  api<{ buckets: Array<{ name: string }> }>('/buckets')
+    .then(({ buckets }) => bucket.append(...buckets.map((b) => h('option', { value: b.name }, b.name))))
+    .catch((err) => form.append(errorBox(err)));
+  const status = h('div', { 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'panel job-form' },
+    h('h2', {}, 'Start a job'),
+    h('div', { class: 'fields' }, field('Mapper', mapper), customField, patternField, field('Bucket', bucket), field('Prefix', prefix), field('Split size (MiB)', split), field('Fan-out', fanout)),
+    h('label', { class: 'check' }, scatter, ' Scatter mode (one result per object)'),
+    h('button', { type: 'submit', id: 'job-start' }, 'Start job'),
+    status,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const spec: JobSpec = {
+      mapper: mapper.value === 'custom' ? custom.value.trim() : mapper.value,
+      input: { bucket: bucket.value, ...(prefix.value ? { prefix: prefix.value } : {}) },
+      mode: scatter.checked ? 'scatter' : 'aggregate',
+    };
+    if (mapper.value === 'grep') spec.params = { pattern: pattern.value };
+    if (split.value) spec.splitSize = Math.round(Number(split.value) * 1024 * 1024);
+    if (fanout.value) spec.fanout = Number(fanout.value);
+    replace(status, 'Submitting…');
+    api<JobRecord>('/jobs', { method: 'POST', body: JSON.stringify(spec), headers: { 'content-type': 'application/json' } })
+      .then((job) => {
+        location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      })
+      .catch((err) => replace(status, errorBox(err)));
+  });
+  return form;
+}

@@ -1,0 +1,157 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/api/index.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SHOTS = join(here, '../../test-artifacts/screenshots');
+const BUCKET = 'corpus';
+const OBJECTS = 40;
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'lambda', 'data', 'stream', 'queue'];
+
+let dataDir: string;
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const expected = { words: 0, lines: 0, bytes: 0 };
+const pageErrors: string[] = [];
+
+/** Deterministic text: object i has i+3 lines of varying length. */
+function text(i: number): string {
+  const lines: string[] = [];
+  for (let l = 0; l < i + 3; l++) {
+    const n = ((i * 7 + l * 3) % 11) + 1;
+    lines.push(Array.from({ length: n }, (_, w) => WORDS[(i + l + w) % WORDS.length]).join(' '));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const ui = (hash: string) => `${server.url}/_lambdata/ui/#${hash}`;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-dashboard-'));
+  engine = await createEngine({ dataDir });
+  server = await startServer(engine, { port: 0 });
+  engine.objects.createBucket(BUCKET);
+  for (let i = 0; i < OBJECTS; i++) {
+    const body = text(i);
+    await engine.objects.putObject(BUCKET, `books/book-${String(i).padStart(2, '0')}.txt`, Buffer.from(body));
+    expected.words += body.split(/\s+/).filter(Boolean).length;
+    expected.lines += body.split('\n').length - 1;
+    expected.bytes += Buffer.byteLength(body);
+  }
+  await engine.objects.putObject(BUCKET, 'other/readme.txt', Buffer.from('not part of the job\n'));
+  await engine.functions.create({
+    name: 'hello',
+    handler: 'index.handler',
+    code: { dir: join(here, '../fixtures/dashboard/hello') },
+    memoryMb: 256,
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+}, 60_000);
+
+afterAll(async () => {
+  expect(pageErrors).toEqual([]);
+  await browser?.close();
+  await server?.close();
+  await engine?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('dashboard in a real browser', () => {
+  it('runs a scatter wordcount job from the page; counters reach the exact totals, one point per object', async () => {
+    await page.goto(ui('/jobs'));
+    await page.getByLabel('Bucket').selectOption(BUCKET);
+    await page.getByLabel('Prefix').fill('books/');
+    await page.getByLabel('Scatter mode (one result per object)').check();
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/#\/jobs\/[^/]+$/);
+    await expect.poll(() => page.locator('#job-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('#counter-words').textContent()).toBe(fmt(expected.words));
+    expect(await page.locator('#counter-lines').textContent()).toBe(fmt(expected.lines));
+    expect(await page.locator('#counter-bytes').textContent()).toBe(`${fmt(expected.bytes)} / ${fmt(expected.bytes)}`);
+    expect(await page.locator('#counter-keys').textContent()).toBe(`${OBJECTS} / ${OBJECTS}`);
+    // Keys box is filled all the way once every key is done.
+    expect(await page.locator('.counter:has(#counter-keys)').getAttribute('style')).toContain('--fill: 100.0%');
+    await expect.poll(() => page.locator('#scatter circle.point').count()).toBe(OBJECTS);
+    await page.locator('#scatter circle.point').first().hover();
+    await expect.poll(() => page.locator('#scatter .tooltip').textContent()).toMatch(/^books\/book-\d\d\.txt — [\d,]+ words, [\d,]+ lines$/);
+    expect(await page.locator('#job-totals').textContent()).toContain(`${fmt(expected.words)} words`);
+    expect(await page.locator('#job-results table').first().locator('tbody tr').count()).toBe(OBJECTS);
+    expect(await page.locator('#job-cost').textContent()).toContain('Lambda vs cluster');
+    await page.screenshot({ path: join(SHOTS, 'job.png') });
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(page.url());
+    await expect.poll(() => phone.locator('#job-status').textContent(), { timeout: 10_000 }).toBe('succeeded');
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: join(SHOTS, 'job-phone.png') });
+    await phone.close();
+  }, 45_000);
+
+  it('invokes a function from the form, shows its REPORT figures and the live log tail', async () => {
+    await page.goto(ui('/functions/hello'));
+    await expect.poll(() => page.locator('.props').first().textContent()).toContain('256 MB');
+    await page.getByLabel('Payload (JSON)').fill('{"name":"dashboard"}');
+    await page.getByRole('button', { name: 'Invoke' }).click();
+    const report = page.locator('#invoke-result dl.report');
+    await report.waitFor();
+    expect(await report.locator('[data-figure="Memory Size"]').textContent()).toBe('256 MB');
+    expect(await report.locator('[data-figure="Duration"]').textContent()).toMatch(/^\d+\.\d\d ms$/);
+    expect(await report.locator('[data-figure="Billed Duration"]').textContent()).toMatch(/^[\d,]+ ms$/);
+    expect(await report.locator('[data-figure="Max Memory Used"]').textContent()).toMatch(/^\d+ MB$/);
+    expect(await report.locator('[data-figure="Init Duration"]').textContent()).toMatch(/ms|warm/);
+    expect(await page.locator('#invoke-result pre.payload').textContent()).toContain('hello dashboard');
+    await expect.poll(() => page.locator('#log-tail').textContent(), { timeout: 10_000 }).toContain('dashboard-marker');
+    await expect.poll(() => page.locator('#log-tail').textContent()).toContain('REPORT RequestId');
+    await page.screenshot({ path: join(SHOTS, 'function.png'), fullPage: false });
+  }, 30_000);
+
+  it('browses buckets and prefixes, shows object details, uploads and downloads', async () => {
+    await page.goto(ui('/objects'));
+    await page.getByRole('link', { name: BUCKET }).click();
+    await page.getByRole('link', { name: /books\// }).click();
+    await page.getByRole('button', { name: 'book-07.txt' }).click();
+    const details = page.locator('#object-details');
+    await expect.poll(() => details.textContent()).toContain(`${Buffer.byteLength(text(7))} bytes`);
+    const href = await details.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const download = await page.request.get(`${server.url}${href}`);
+    expect(await download.text()).toBe(text(7));
+    expect(download.headers()['content-disposition']).toContain('book-07.txt');
+    await page.locator('#upload-file').setInputFiles({ name: 'new.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from the page\n') });
+    expect(await page.locator('#upload-key').inputValue()).toBe('books/new.txt');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByRole('button', { name: 'new.txt' }).waitFor();
+    const stored = engine.objects.headObject(BUCKET, 'books/new.txt');
+    expect(stored.size).toBe(23);
+    await page.screenshot({ path: join(SHOTS, 'objects.png') });
+  }, 20_000);
+
+  it('shows the live overview, and switches to dark mode with the toggle', async () => {
+    await page.goto(ui('/'));
+    const invocations = page.locator('.tile', { hasText: 'Invocations' }).nth(1).locator('.value');
+    await expect.poll(() => page.locator('.tile', { hasText: 'Functions' }).locator('.value').textContent()).not.toBe('—');
+    const before = Number((await invocations.textContent())?.replace(/,/g, ''));
+    await engine.invocations.invoke({ functionName: 'hello', payload: '{}' });
+    await expect.poll(() => invocations.textContent(), { timeout: 10_000 }).toBe(fmt(before + 1));
+    expect(await page.locator('main table').first().textContent()).toContain('books/');
+    await page.screenshot({ path: join(SHOTS, 'overview.png') });
+    await page.getByRole('button', { name: 'Toggle dark mode' }).click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(17, 19, 24)');
+    await page.screenshot({ path: join(SHOTS, 'overview-dark.png') });
+  }, 20_000);
+});
