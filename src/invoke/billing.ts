@@ -2,8 +2,8 @@ import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
-import { statementCache } from './statements.js';
 import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
+import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
 export type { BillingSummary } from './types.js';
 
@@ -36,7 +36,9 @@ CREATE INDEX IF NOT EXISTS invoke_billing_time ON invoke_billing (started_at);`;
 export class Billing {
   readonly prices: PriceTable;
   #db: Db;
-  #sql: ReturnType<typeof statementCache>;
+  #insert;
+  #batch: WriteBatch;
+  #pending: InvocationRecord[] = [];
 
   /** Throws InvalidParameterValueException naming a bad price. */
   constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
@@ -49,7 +51,12 @@ export class Billing {
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
-    this.#sql = statementCache(this.#db);
+    this.#insert = this.#db.prepare(
+      `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#batch = writeBatchOf(context);
+    this.#batch.register(this);
   }
 
   /** Duration rounded up to the billing granularity (at least one unit). */
@@ -64,26 +71,40 @@ export class Billing {
     return { gbSeconds, costUsd: gbSeconds * this.prices.perGbSecond + this.prices.perMillionRequests / 1e6 };
   }
 
-  /** Books one invocation; throttled invocations are free and not booked. */
+  /** Books one invocation (written with the invoke layer's next batch); throttled ones are free and not booked. */
   record(rec: InvocationRecord): void {
     if (rec.outcome === OUTCOMES.throttled) return;
-    this.#sql(
-      `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      rec.requestId,
-      rec.attempt,
-      rec.functionName,
-      rec.trigger,
-      rec.startedAt,
-      rec.billedDurationMs,
-      rec.gbSeconds,
-      rec.costUsd,
-    );
+    this.#pending.push(rec);
+    this.#batch.schedule();
+  }
+
+  /** Part of the write batch: inserts the buffered bookings. */
+  writePending(): void {
+    if (this.#pending.length === 0) return;
+    const records = this.#pending;
+    this.#pending = [];
+    for (const r of records) {
+      this.#insert.run(
+        r.requestId,
+        r.attempt,
+        r.functionName,
+        r.trigger,
+        r.startedAt,
+        r.billedDurationMs,
+        r.gbSeconds,
+        r.costUsd,
+      );
+    }
+  }
+
+  /** Part of the write batch: forgets the buffered bookings. */
+  dropPending(): void {
+    this.#pending = [];
   }
 
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */
   summary(filter: BillingFilter = {}): BillingSummary {
+    this.#batch.flush();
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (filter.functionName !== undefined) {

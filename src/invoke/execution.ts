@@ -45,7 +45,7 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
   const lines: string[] = [];
   const emit = (line: string) => {
     lines.push(line);
-    deps.logs.append(fn.name, requestId, [line]);
+    deps.logs.appendLine(fn.name, requestId, line);
   };
   emit(startLine(requestId, fn.version));
   const startedAt = Date.now();

@@ -72,7 +72,6 @@ export class InvocationService implements Invoker, BackgroundService {
   #queue: EventQueue;
   #letters: DeadLetterStore;
   #store: RecordStore;
-  #db: EngineContext['db'];
   #dispatcher: AsyncDispatcher;
 
   constructor(context: EngineContext, options: InvocationServiceOptions) {
@@ -83,14 +82,13 @@ export class InvocationService implements Invoker, BackgroundService {
     }
     this.#limiter = new ConcurrencyLimiter({
       limit: options.accountConcurrency,
-      reservedOf: (name) => this.#reservedOf(name),
+      reservedOf: (name) => options.functions.reservedOf(name),
       reservedTotal: () => options.functions.reservedTotal(),
       onRelease: () => this.#dispatcher.onCapacity(),
     });
     this.#queue = new EventQueue(context.db);
     this.#letters = new DeadLetterStore(context.db);
-    this.#store = new RecordStore(context.db);
-    this.#db = context.db;
+    this.#store = new RecordStore(context);
     this.#dispatcher = new AsyncDispatcher({
       db: context.db,
       region: context.region,
@@ -197,6 +195,7 @@ export class InvocationService implements Invoker, BackgroundService {
   /** Stops dispatching; unfinished events stay queued (waits briefly for running ones). */
   async stop(): Promise<void> {
     await this.#dispatcher.stop();
+    this.#options.logs.flush();
   }
 
   async #run(
@@ -217,14 +216,9 @@ export class InvocationService implements Invoker, BackgroundService {
   }
 
   #publish(record: InvocationRecord): void {
-    try {
-      this.#db.transaction(() => {
-        this.#store.add(record);
-        this.#options.billing.record(record);
-      })();
-    } catch (err) {
-      this.#log.error('could not store invocation record', { requestId: record.requestId, err });
-    }
+    // Both only buffer: the invoke layer's write batch stores them in one transaction per tick.
+    this.#store.add(record);
+    this.#options.billing.record(record);
     this.records.publish(record);
   }
 
@@ -258,15 +252,6 @@ export class InvocationService implements Invoker, BackgroundService {
     }
   }
 
-  #reservedOf(name: string): number | null {
-    try {
-      return this.#options.functions.settings(name).reservedConcurrency;
-    } catch (err) {
-      if (err instanceof LambdataError && err.code === 'ResourceNotFoundException') return null;
-      throw err;
-    }
-  }
-
   /** Capacity was freed: throttled events may run now. */
   async #replay(id: string): Promise<void> {
     const letter = this.#letters.get(id);
@@ -288,9 +273,11 @@ function checkPayload(payload: Buffer | string | undefined, maxBytes: number): B
   if (bytes.length > maxBytes) {
     throw new RequestTooLarge(`Request must be smaller than ${maxBytes} bytes for the InvokeFunction operation`);
   }
-  if (bytes.length === 0 || bytes.toString('utf8').trim() === '') return Buffer.from('{}');
+  if (bytes.length === 0) return Buffer.from('{}');
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return Buffer.from('{}');
   try {
-    JSON.parse(bytes.toString('utf8'));
+    JSON.parse(text);
   } catch (err) {
     throw new InvalidRequestContent('Could not parse request body into json: the payload is not valid JSON', {
       cause: err,

@@ -3,6 +3,7 @@ import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
 import type { LogLine } from './types.js';
+import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
 export type { LogLine } from './types.js';
 
@@ -39,9 +40,9 @@ export class LogStore {
   readonly lines = new Topic<LogLine>();
   #db: Db;
   #insert;
+  #batch: WriteBatch;
   #pending: LogLine[] = [];
   #sincePrune = 0;
-  #flushQueued = false;
 
   constructor(context: EngineContext) {
     this.#db = context.db;
@@ -49,42 +50,36 @@ export class LogStore {
     this.#insert = this.#db.prepare(
       'INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES (?, ?, ?, ?)',
     );
+    this.#batch = writeBatchOf(context);
+    this.#batch.register(this);
   }
 
   /**
    * Appends lines of one invocation and publishes each at once. Rows are written in batches (one
-   * transaction per tick, or at `flush`), since a commit per line would cap invocation throughput.
+   * transaction per tick for all of the invoke layer's bookkeeping, or at `flush`), since a commit
+   * per line would cap invocation throughput.
    */
   append(functionName: string, requestId: string, lines: string[]): void {
     const time = Date.now();
-    for (const line of lines) {
-      const entry = { functionName, requestId, time, line };
-      this.#pending.push(entry);
-      this.lines.publish(entry);
-    }
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      setImmediate(() => this.flush());
-    }
+    for (const line of lines) this.#push({ functionName, requestId, time, line });
   }
 
-  /** Writes buffered lines now (`tail` does this first, so it always sees every appended line). */
+  /** Appends one line of one invocation (the hot path's form of `append`). */
+  appendLine(functionName: string, requestId: string, line: string): void {
+    this.#push({ functionName, requestId, time: Date.now(), line });
+  }
+
+  /** Writes buffered lines (and the rest of the invoke layer's batch) now; `tail` does this first. */
   flush(): void {
-    this.#flushQueued = false;
+    this.#batch.flush();
+  }
+
+  /** Part of the write batch: inserts the buffered lines. */
+  writePending(): void {
     if (this.#pending.length === 0) return;
-    if (!this.#db.open) {
-      this.#pending = [];
-      return;
-    }
     const rows = this.#pending;
     this.#pending = [];
-    this.#writeAll(rows);
-  }
-
-  #writeAll(rows: LogLine[]): void {
-    this.#db.transaction(() => {
-      for (const r of rows) this.#insert.run(r.functionName, r.requestId, r.time, r.line);
-    })();
+    for (const r of rows) this.#insert.run(r.functionName, r.requestId, r.time, r.line);
     this.#sincePrune += rows.length;
     if (this.#sincePrune >= PRUNE_EVERY) {
       this.#sincePrune = 0;
@@ -92,6 +87,17 @@ export class LogStore {
         .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
         .run(KEEP_LINES);
     }
+  }
+
+  /** Part of the write batch: forgets the buffered lines. */
+  dropPending(): void {
+    this.#pending = [];
+  }
+
+  #push(entry: LogLine): void {
+    this.#pending.push(entry);
+    this.lines.publish(entry);
+    this.#batch.schedule();
   }
 
   /** The newest lines matching the filter, oldest first. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Statement } from 'better-sqlite3';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { functionArn } from '../shared/ids.js';
@@ -35,6 +36,13 @@ export interface FunctionRegistryOptions {
   onChange: (functionName: string) => void;
 }
 
+/** A function's row of settings that are not part of a version. */
+interface SettingsRow {
+  name: string;
+  reserved_concurrency: number | null;
+  event_invoke_config: string | null;
+}
+
 /** A version as stored: everything but the paths and ARN, which follow from the data dir and region. */
 type StoredVersion = Omit<FunctionVersion, 'arn' | 'codeDir'> & { codeKey: string };
 
@@ -61,13 +69,17 @@ CREATE TABLE IF NOT EXISTS invoke_function_versions (
 export class FunctionRegistry {
   #context: EngineContext;
   #onChange: (functionName: string) => void;
-  #sql: ReturnType<typeof statementCache>;
+  #statements: ReturnType<typeof statementCache>;
+  /** Versions by the `get` arguments and settings rows by name, read once: every invocation looks them up. */
+  #versions = new Map<string, FunctionVersion>();
+  #settings = new Map<string, SettingsRow>();
+  #reservedTotal: number | undefined;
 
   constructor(context: EngineContext, options: FunctionRegistryOptions) {
     this.#context = context;
     this.#onChange = options.onChange;
     migrate(context.db, SCHEMA);
-    this.#sql = statementCache(context.db);
+    this.#statements = statementCache(context.db);
   }
 
   /** Deploys a new function. Throws ResourceConflictException if it exists, InvalidParameterValueException for bad input. */
@@ -143,8 +155,14 @@ export class FunctionRegistry {
 
   /** One version of a function (qualifier from the argument or the ARN; default $LATEST). Throws ResourceNotFoundException. */
   get(nameOrArn: string, qualifier?: string): FunctionVersion {
-    const parsed = parseFunctionRef(nameOrArn);
-    return this.#expand(this.#read(parsed.name, qualifier ?? parsed.qualifier ?? LATEST));
+    const key = qualifier === undefined ? nameOrArn : `${nameOrArn}\0${qualifier}`;
+    let version = this.#versions.get(key);
+    if (!version) {
+      const parsed = parseFunctionRef(nameOrArn);
+      version = this.#expand(this.#read(parsed.name, qualifier ?? parsed.qualifier ?? LATEST));
+      this.#versions.set(key, version);
+    }
+    return version;
   }
 
   has(name: string): boolean {
@@ -235,10 +253,19 @@ export class FunctionRegistry {
 
   /** Sum of reserved concurrency over all functions (capacity unreserved functions cannot use). */
   reservedTotal(): number {
-    const row = this.#sql('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions').get() as {
-      total: number;
-    };
-    return row.total;
+    if (this.#reservedTotal === undefined) {
+      const row = this.#sql('SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM invoke_functions').get() as {
+        total: number;
+      };
+      this.#reservedTotal = row.total;
+    }
+    return this.#reservedTotal;
+  }
+
+  /** Reserved concurrency of a function, or null when it has none or does not exist (the limiter's question). */
+  reservedOf(name: string): number | null {
+    const fnName = parseFunctionRef(name).name;
+    return this.#settingsRowOf(fnName)?.reserved_concurrency ?? null;
   }
 
   /** Replaces the async retry/destination config (missing fields take defaults). Throws InvalidParameterValueException. */
@@ -263,19 +290,33 @@ export class FunctionRegistry {
     this.#sql('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
   }
 
-  #settingsRow(name: string): {
-    name: string;
-    reserved_concurrency: number | null;
-    event_invoke_config: string | null;
-  } {
+  #settingsRow(name: string): SettingsRow {
     const fnName = parseFunctionRef(name).name;
-    const row = this.#sql(
-      'SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?',
-    ).get(fnName) as
-      | { name: string; reserved_concurrency: number | null; event_invoke_config: string | null }
-      | undefined;
+    const row = this.#settingsRowOf(fnName);
     if (!row) throw this.#notFound(fnName);
     return row;
+  }
+
+  #settingsRowOf(fnName: string): SettingsRow | undefined {
+    let row = this.#settings.get(fnName);
+    if (!row) {
+      row = this.#sql('SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?').get(
+        fnName,
+      ) as SettingsRow | undefined;
+      if (row) this.#settings.set(fnName, row);
+    }
+    return row;
+  }
+
+  /** A prepared statement; one that writes forgets the cached lookups first. */
+  #sql(sql: string): Statement {
+    const statement = this.#statements(sql);
+    if (!statement.reader) {
+      this.#versions.clear();
+      this.#settings.clear();
+      this.#reservedTotal = undefined;
+    }
+    return statement;
   }
 
   #resolveName(name: string): string {
