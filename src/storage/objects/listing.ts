@@ -1,12 +1,28 @@
 import type { Db } from '../../state/db.js';
 import { InvalidArgument } from './errors.js';
 import { prefixUpperBound } from './names.js';
-import { type ObjectRow, toObjectInfo } from './schema.js';
-import type { ListOptions, ListResult } from './types.js';
+import type { ListOptions, ListResult, ObjectInfo } from './types.js';
 
 const MAX_KEYS = 1000;
 
-type Entry = { kind: 'object'; row: ObjectRow } | { kind: 'prefix'; name: Buffer };
+/**
+ * A listed row in raw (array) mode: only the columns a listing returns, so SQLite reads them straight
+ * from the covering primary key b-tree and no per-row column-name object is built.
+ */
+type ListedRow = [
+  key: Buffer,
+  size: number,
+  etag: string,
+  lastModified: number,
+  contentType: string,
+  metadata: string | null,
+  contentEncoding: string | null,
+  contentDisposition: string | null,
+  cacheControl: string | null,
+];
+const KEY = 0;
+
+type Entry = { kind: 'object'; row: ListedRow } | { kind: 'prefix'; name: Buffer };
 
 /**
  * Lists a bucket page by page in UTF-8 byte order, as S3 does. Every read is an index range seek on
@@ -20,10 +36,14 @@ export class ObjectListing {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#scan = db.prepare<[string, Buffer, Buffer, number], ObjectRow>(
-      `SELECT * FROM s3_objects WHERE bucket = ? AND object_key >= ? AND object_key < ?
-       ORDER BY object_key LIMIT ?`,
-    );
+    this.#scan = db
+      .prepare<[string, Buffer, Buffer, number], ListedRow>(
+        `SELECT object_key, size, etag, last_modified, content_type, metadata, content_encoding,
+           content_disposition, cache_control
+         FROM s3_objects WHERE bucket = ? AND object_key >= ? AND object_key < ?
+         ORDER BY object_key LIMIT ?`,
+      )
+      .raw(true);
   }
 
   /** One page; throws InvalidArgument for max-keys out of range. */
@@ -41,8 +61,8 @@ export class ObjectListing {
           break;
         }
         if (entry.kind === 'object') {
-          result.objects.push(toObjectInfo(entry.row));
-          last = entry.row.object_key;
+          result.objects.push(toListedInfo(bucket, entry.row));
+          last = entry.row[KEY];
         } else {
           result.commonPrefixes.push(entry.name.toString('utf8'));
           last = entry.name;
@@ -67,11 +87,13 @@ export class ObjectListing {
       // Lazily iterated: breaking out at a common prefix reads no further rows.
       let seekTo: Buffer | undefined;
       let count = 0;
-      let last: ObjectRow | undefined;
-      for (const row of this.#scan.iterate(bucket, from, end, batch)) {
+      let last: ListedRow | undefined;
+      // Without a delimiter every row of the batch is used: one all() is much cheaper than iterating.
+      const rows = delimiter ? this.#scan.iterate(bucket, from, end, batch) : this.#scan.all(bucket, from, end, batch);
+      for (const row of rows) {
         count++;
         last = row;
-        const rolled = delimiter ? commonPrefix(row.object_key, prefix.length, delimiter) : undefined;
+        const rolled = delimiter ? commonPrefix(row[KEY], prefix.length, delimiter) : undefined;
         if (rolled) {
           // A common prefix at or before start-after was already returned on an earlier page.
           if (!startAfter || Buffer.compare(rolled, startAfter) > 0) {
@@ -87,9 +109,28 @@ export class ObjectListing {
         if (yielded >= wanted) return;
       }
       if (!last || (!seekTo && count < batch)) return;
-      from = seekTo ?? successor(last.object_key);
+      from = seekTo ?? successor(last[KEY]);
     }
   }
+}
+
+/** The public info of a listed row (the same fields toObjectInfo gives, read from fewer columns). */
+function toListedInfo(bucket: string, row: ListedRow): ObjectInfo {
+  const [key, size, etag, lastModified, contentType, metadata, contentEncoding, contentDisposition, cacheControl] =
+    row;
+  const info: ObjectInfo = {
+    bucket,
+    key: key.toString('utf8'),
+    size,
+    etag: `"${etag}"`,
+    lastModified: new Date(lastModified),
+    contentType,
+    metadata: metadata ? (JSON.parse(metadata) as Record<string, string>) : {},
+  };
+  if (contentEncoding !== null) info.contentEncoding = contentEncoding;
+  if (contentDisposition !== null) info.contentDisposition = contentDisposition;
+  if (cacheControl !== null) info.cacheControl = cacheControl;
+  return info;
 }
 
 /** The key up to and including the first delimiter after the prefix, if there is one. */
