@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer } from '../../dist/api/index.js';
 import { createEngine } from '../../dist/engine.js';
 
@@ -30,7 +29,6 @@ const kinesis = new KinesisClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   // Plain HTTP/1.1 (the Kinesis client defaults to HTTP/2, which only SubscribeToShard needs).
-  requestHandler: new NodeHttpHandler(),
 });
 try {
   await engine.functions.create({ name: 'latency', handler: 'index.handler', code: { dir: codeDir } });

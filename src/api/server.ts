@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { Duplex } from 'node:stream';
 import type { Engine } from '../engine.js';
 import { newRequestId } from '../shared/ids.js';
 import { createLogger } from '../shared/log.js';
@@ -29,7 +32,7 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
-  server: Server;
+  server: NetServer;
   close(): Promise<void>;
 }
 
@@ -64,16 +67,25 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     throw new Error(`Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`);
   }
   const router = new Router(nativeRoutes);
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(engine, router, options, req, res).catch((err) => {
       log.error('request failed', { err, url: req.url });
       if (!res.headersSent) sendNativeError(res, err);
       else res.destroy();
     });
+  };
+  const http1 = createServer(onRequest);
+  http1.keepAliveTimeout = 65_000;
+  http1.headersTimeout = 66_000;
+  http1.requestTimeout = 0; // long polls, SSE and large uploads
+  // Some SDK v3 clients (Kinesis) speak HTTP/2 with prior knowledge (h2c) to a plain-http endpoint.
+  const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    routeConnection(socket, http1, http2);
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0; // long polls, SSE and large uploads
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4566, host, () => resolve());
@@ -88,9 +100,51 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        http1.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0');
+
+/**
+ * Hands a new connection to the HTTP/1.1 or the HTTP/2 server by its first bytes. HTTP/1.1 gets
+ * the socket itself (the peeked bytes are put back); HTTP/2 gets a stream that replays them,
+ * since its session reads the socket's handle directly.
+ */
+function routeConnection(socket: Socket, http1: Server, http2: Http2Server): void {
+  socket.once('data', (first: Buffer) => {
+    socket.pause();
+    if (first.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE)) {
+      http2.emit('connection', replaying(socket, first));
+    } else {
+      socket.unshift(first);
+      http1.emit('connection', socket);
+      socket.resume();
+    }
+  });
+}
+
+function replaying(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => socket.resume(),
+    write: (chunk, encoding, callback) => socket.write(chunk, encoding, callback),
+    final: (callback) => socket.end(callback),
+    destroy: (err, callback) => {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('error', (err) => stream.destroy(err));
+  socket.on('close', () => stream.destroy());
+  Object.assign(stream, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, encrypted: false });
+  return stream;
 }
 
 async function handle(

@@ -17,7 +17,6 @@ import {
   PutRecordsCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
@@ -35,8 +34,7 @@ beforeAll(async () => {
     endpoint: server.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    // The Kinesis client defaults to HTTP/2; the server speaks HTTP/1.1.
-    requestHandler: new NodeHttpHandler(),
+    // Default request handler on purpose: the Kinesis client speaks HTTP/2 (h2c) to the engine.
   });
 });
 
