@@ -126,6 +126,7 @@ export class ScatterPlot {
 /** Bytes per second over the job's elapsed seconds. */
 export class ThroughputChart {
   #path: Selection<SVGPathElement, unknown, null, undefined>;
+  #dots: Selection<SVGGElement, unknown, null, undefined>;
   #xAxis: Selection<SVGGElement, unknown, null, undefined>;
   #yAxis: Selection<SVGGElement, unknown, null, undefined>;
   #x: ScaleLinear<number, number>;
@@ -139,6 +140,7 @@ export class ThroughputChart {
     this.#x = f.x;
     this.#y = f.y;
     this.#path = f.svg.append('path').attr('class', 'throughput');
+    this.#dots = f.svg.append('g');
     this.draw();
   }
 
@@ -157,5 +159,14 @@ export class ThroughputChart {
     const x = this.#x;
     const y = this.#y;
     this.#path.attr('d', line<[number, number]>((d) => x(d[0]), (d) => y(d[1]))(this.#samples) ?? '');
+    // Dots only while the series is short enough to read them.
+    this.#dots
+      .selectAll('circle')
+      .data(this.#samples.length <= 60 ? this.#samples : [])
+      .join('circle')
+      .attr('class', 'sample')
+      .attr('r', 3)
+      .attr('cx', (d) => x(d[0]))
+      .attr('cy', (d) => y(d[1]));
   }
 }

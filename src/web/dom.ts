@@ -64,10 +64,11 @@ export function num(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
 }
 
-/** Dollars with enough digits for tiny Lambda bills. */
+/** Dollars with enough digits for tiny Lambda bills (three significant digits below a cent). */
 export function usd(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
-  return `$${n < 0.01 ? n.toFixed(8) : n.toFixed(4)}`;
+  if (n === 0) return '$0';
+  return `$${n < 0.01 ? n.toFixed(Math.min(12, 2 - Math.floor(Math.log10(n)))) : n.toFixed(4)}`;
 }
 
 /** Bytes as B / KiB / MiB / GiB. */

@@ -75,6 +75,8 @@ describe('dashboard in a real browser', () => {
     await page.goto(ui('/jobs'));
     await page.getByLabel('Bucket').selectOption(BUCKET);
     await page.getByLabel('Prefix').fill('books/');
+    await page.getByLabel('Task size (KiB)').fill('2');
+    await page.getByLabel('Fan-out').fill('4');
     await page.getByLabel('Scatter mode (one result per object)').check();
     await page.getByRole('button', { name: 'Start job' }).click();
     await page.waitForURL(/#\/jobs\/[^/]+$/);
@@ -83,6 +85,10 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('#counter-lines').textContent()).toBe(fmt(expected.lines));
     expect(await page.locator('#counter-bytes').textContent()).toBe(`${fmt(expected.bytes)} / ${fmt(expected.bytes)}`);
     expect(await page.locator('#counter-keys').textContent()).toBe(`${OBJECTS} / ${OBJECTS}`);
+    // Task size 2 KiB over ~32 KiB of input: many mapper tasks, all done.
+    const [done, dispatched] = ((await page.locator('#counter-tasks').textContent()) ?? '').split(' / ').map(Number);
+    expect(done).toBe(dispatched);
+    expect(done).toBeGreaterThanOrEqual(8);
     // Keys box is filled all the way once every key is done.
     expect(await page.locator('.counter:has(#counter-keys)').getAttribute('style')).toContain('--fill: 100.0%');
     await expect.poll(() => page.locator('#scatter circle.point').count()).toBe(OBJECTS);
@@ -153,5 +159,31 @@ describe('dashboard in a real browser', () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(17, 19, 24)');
     await page.screenshot({ path: join(SHOTS, 'overview-dark.png') });
+  }, 20_000);
+
+  it('shows async queue depth and the dead-letter store', async () => {
+    await page.goto(ui('/dlq'));
+    await expect.poll(() => page.locator('#queue-depth').textContent()).toMatch(/^Async queue depth: \d+ waiting · concurrency \d+ \/ [\d,]+ in use$/);
+    expect(await page.locator('main').textContent()).toContain('No dead letters.');
+    expect(await page.getByRole('button', { name: 'Replay all' }).isDisabled()).toBe(true);
+  });
+
+  it('asks once for the token when the server requires one, then sends it on fetch and EventSource', async () => {
+    const guarded = await startServer(engine, { port: 0, token: 'sesame' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const tab = await context.newPage();
+      await tab.goto(`${guarded.url}/_lambdata/ui/#/functions/hello`);
+      await tab.getByLabel('Token').fill('sesame');
+      await tab.getByRole('button', { name: 'Continue' }).click();
+      await expect.poll(() => tab.locator('.props').first().textContent()).toContain('256 MB');
+      expect(await tab.evaluate(() => sessionStorage.getItem('lambdata.token'))).toBe('sesame');
+      // The live record stream (EventSource with ?token=) delivers a new invocation.
+      await engine.invocations.invoke({ functionName: 'hello', payload: '{"name":"guarded"}' });
+      await expect.poll(() => tab.locator('#log-tail').textContent(), { timeout: 10_000 }).toContain('guarded');
+    } finally {
+      await context.close();
+      await guarded.close();
+    }
   }, 20_000);
 });

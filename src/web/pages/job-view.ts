@@ -11,6 +11,7 @@ const EVENT_TYPES: JobEvent['type'][] = [
 ];
 const MAX_LOG_LINES = 1000;
 const MAX_TABLE_ROWS = 500;
+const SAMPLE_MS = 250;
 
 interface Box {
   el: HTMLElement;
@@ -53,6 +54,7 @@ export const renderJob: Page = (root, [rawId]) => {
   let counters: JobCounters | undefined;
   let startedAt = 0;
   let lastSeq = 0;
+  let sample = { at: 0, bytes: 0 };
   const pendingPoints: ScatterPoint[] = [];
   const pendingLog: Array<[string, string]> = [];
 
@@ -85,9 +87,18 @@ export const renderJob: Page = (root, [rawId]) => {
     lastSeq = e.seq;
     counters = e.counters;
     frame.schedule('counters', paintCounters);
+    // Throughput from the running byte counter, sampled at most every SAMPLE_MS of job time (and at the end).
+    const final = e.type === 'job.completed' || e.type === 'job.failed';
+    if (startedAt && (e.at - sample.at >= SAMPLE_MS || final) && e.at > sample.at) {
+      throughput.push((e.at - startedAt) / 1000, (e.counters.bytes - sample.bytes) / ((e.at - sample.at) / 1000) / (1024 * 1024));
+      sample = { at: e.at, bytes: e.counters.bytes };
+      frame.schedule('throughput', () => throughput.draw());
+    }
     switch (e.type) {
       case 'job.started':
         startedAt = e.at;
+        sample = { at: e.at, bytes: e.counters.bytes };
+        throughput.push(0, 0);
         log('info', `started ${e.spec.mapper} on ${e.spec.input.bucket}/${e.spec.input.prefix ?? ''}${e.resumed ? ' (resumed)' : ''}`, e.at);
         break;
       case 'keys.listed':
@@ -98,10 +109,6 @@ export const renderJob: Page = (root, [rawId]) => {
         break;
       case 'task.retried':
         log('warn', `task ${e.taskId} retried (attempt ${e.attempt}): ${e.reason}`, e.at);
-        break;
-      case 'progress':
-        throughput.push((e.at - startedAt) / 1000, e.bytesPerSecond / (1024 * 1024));
-        frame.schedule('throughput', () => throughput.draw());
         break;
       case 'object.result':
         scatterPanel.hidden = false;

@@ -30,6 +30,7 @@ function startForm(): HTMLElement {
   const pattern = h('input', { type: 'text', id: 'job-pattern', placeholder: 'ERROR|WARN' });
   const scatter = h('input', { type: 'checkbox', id: 'job-scatter' });
   const split = h('input', { type: 'number', id: 'job-split', min: 1, placeholder: '64', step: 'any' });
+  const task = h('input', { type: 'number', id: 'job-task', min: 1, placeholder: 'auto', step: 'any' });
   const fanout = h('input', { type: 'number', id: 'job-fanout', min: 1, placeholder: '10' });
   const customField = field('Function', custom);
   const patternField = field('Pattern (regular expression)', pattern);
@@ -47,7 +48,7 @@ function startForm(): HTMLElement {
     'form',
     { class: 'panel job-form' },
     h('h2', {}, 'Start a job'),
-    h('div', { class: 'fields' }, field('Mapper', mapper), customField, patternField, field('Bucket', bucket), field('Prefix', prefix), field('Split size (MiB)', split), field('Fan-out', fanout)),
+    h('div', { class: 'fields' }, field('Mapper', mapper), customField, patternField, field('Bucket', bucket), field('Prefix', prefix), field('Split size (MiB)', split), field('Task size (KiB)', task), field('Fan-out', fanout)),
     h('label', { class: 'check' }, scatter, ' Scatter mode (one result per object)'),
     h('button', { type: 'submit', id: 'job-start' }, 'Start job'),
     status,
@@ -61,6 +62,7 @@ function startForm(): HTMLElement {
     };
     if (mapper.value === 'grep') spec.params = { pattern: pattern.value };
     if (split.value) spec.splitSize = Math.round(Number(split.value) * 1024 * 1024);
+    if (task.value) spec.taskSize = Math.round(Number(task.value) * 1024);
     if (fanout.value) spec.fanout = Number(fanout.value);
     replace(status, 'Submitting…');
     api<JobRecord>('/jobs', { method: 'POST', body: JSON.stringify(spec), headers: { 'content-type': 'application/json' } })
