@@ -186,4 +186,41 @@ describe('dashboard in a real browser', () => {
       await guarded.close();
     }
   }, 20_000);
+
+  it('stays responsive through a burst of 10,000 object results (one point each, batched per frame)', async () => {
+    const n = 10_000;
+    const counters = (done: number) => ({
+      keysDone: done, keysTotal: n, bytesTotal: n * 100, tasksDispatched: 100, tasksDone: Math.floor(done / 100),
+      tasksRetried: 0, words: done * 10, lines: done * 2, bytes: done * 100, invocations: 1, billedMs: done, costUsd: done * 1e-9,
+    });
+    const events: string[] = [];
+    let seq = 0;
+    const send = (type: string, body: Record<string, unknown>, done: number) => {
+      seq++;
+      events.push(`id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify({ jobId: 'j-big', seq, at: 1_000 + seq, type, counters: counters(done), ...body })}\n\n`);
+    };
+    send('job.started', { spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' }, resumed: false }, 0);
+    for (let i = 1; i <= n; i++) send('object.result', { key: `big/${i}.txt`, counts: { words: (i % 97) * 10, lines: (i % 89) * 2, bytes: 100 } }, i);
+    const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await tab.route('**/_lambdata/jobs/j-big/events', (route) =>
+        route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: events.join('') }),
+      );
+      const record = { id: 'j-big', status: 'running', spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' }, createdAt: 1_000, finishedAt: null, counters: counters(0), result: null, cost: null, error: null, stages: [] };
+      await tab.route('**/_lambdata/jobs/j-big', (route) => route.fulfill({ status: 200, json: record }));
+      const started = Date.now();
+      await tab.goto(ui('/jobs/j-big'));
+      await expect.poll(() => tab.locator('#scatter circle.point').count(), { timeout: 15_000 }).toBe(n);
+      const elapsed = Date.now() - started;
+      expect(await tab.locator('#counter-keys').textContent()).toBe('10,000 / 10,000');
+      expect(await tab.locator('#counter-words').textContent()).toBe(fmt(n * 10));
+      // The page still answers promptly after the burst.
+      const t0 = Date.now();
+      await tab.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(elapsed).toBeLessThan(10_000);
+    } finally {
+      await tab.close();
+    }
+  }, 30_000);
 });
