@@ -8,6 +8,7 @@ import { renderJobs } from './pages/jobs.js';
 import { renderObjects } from './pages/objects.js';
 import { renderOverview } from './pages/overview.js';
 import type { Page } from './pages/page.js';
+import { renderSources } from './pages/sources.js';
 
 interface RouteDef {
   pattern: RegExp;
@@ -23,6 +24,7 @@ const ROUTES: RouteDef[] = [
   { pattern: /^\/jobs\/?$/, nav: 'jobs', page: renderJobs },
   { pattern: /^\/jobs\/([^/]+)$/, nav: 'jobs', page: renderJob },
   { pattern: /^\/dlq\/?$/, nav: 'dlq', page: renderDeadLetters },
+  { pattern: /^\/sources\/?$/, nav: 'sources', page: renderSources },
 ];
 
 const NAV = [
@@ -31,6 +33,7 @@ const NAV = [
   ['objects', '#/objects', 'Objects'],
   ['jobs', '#/jobs', 'Jobs'],
   ['dlq', '#/dlq', 'Dead letters'],
+  ['sources', '#/sources', 'Streams & queues'],
 ] as const;
 
 const THEME_KEY = 'lambdata.theme';

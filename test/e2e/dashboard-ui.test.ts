@@ -92,7 +92,7 @@ describe('dashboard in a real browser', () => {
     // Keys box is filled all the way once every key is done.
     expect(await page.locator('.counter:has(#counter-keys)').getAttribute('style')).toContain('--fill: 100.0%');
     await expect.poll(() => page.locator('#scatter circle.point').count()).toBe(OBJECTS);
-    await page.locator('#scatter circle.point').first().hover();
+    await page.locator('#scatter circle.point').last().hover(); // the last drawn is on top
     await expect.poll(() => page.locator('#scatter .tooltip').textContent()).toMatch(/^books\/book-\d\d\.txt — [\d,]+ words, [\d,]+ lines$/);
     expect(await page.locator('#job-totals').textContent()).toContain(`${fmt(expected.words)} words`);
     expect(await page.locator('#job-results table').first().locator('tbody tr').count()).toBe(OBJECTS);
@@ -166,6 +166,18 @@ describe('dashboard in a real browser', () => {
     await expect.poll(() => page.locator('#queue-depth').textContent()).toMatch(/^Async queue depth: \d+ waiting · concurrency \d+ \/ [\d,]+ in use$/);
     expect(await page.locator('main').textContent()).toContain('No dead letters.');
     expect(await page.getByRole('button', { name: 'Replay all' }).isDisabled()).toBe(true);
+  });
+
+  it('lists streams, queues with their depth, and mappings with their state', async () => {
+    engine.streams.createStream('clicks', { shardCount: 2 });
+    engine.queues.createQueue('jobs-in');
+    await engine.mappings.create({ functionName: 'hello', eventSourceArn: engine.mappings.sourceArn('queue', 'jobs-in'), enabled: false });
+    await page.goto(ui('/sources'));
+    await expect.poll(() => page.locator('#streams').textContent()).toContain('clicks');
+    expect(await page.locator('#streams tbody td').nth(1).textContent()).toBe('2');
+    await expect.poll(() => page.locator('#queues').textContent()).toContain('jobs-in');
+    await expect.poll(() => page.locator('#mappings').textContent()).toContain('sqs: jobs-in');
+    expect(await page.locator('#mappings').textContent()).toMatch(/Disabl/);
   });
 
   it('asks once for the token when the server requires one, then sends it on fetch and EventSource', async () => {
