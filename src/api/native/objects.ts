@@ -1,6 +1,5 @@
-import { pipeline } from 'node:stream/promises';
 import type { NotificationConfiguration } from '../../events/index.js';
-import { InvalidArgument, type ObjectInfo } from '../../storage/objects/index.js';
+import { InvalidArgument, type ObjectInfo, sendBody } from '../../storage/objects/index.js';
 import { readJson, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
@@ -109,7 +108,7 @@ async function getObject({ engine, req, res, params, url }: RouteContext): Promi
   for (const [name, value] of Object.entries(info.metadata)) headers[`x-amz-meta-${name}`] = value;
   res.writeHead(read.range ? 206 : 200, headers);
   try {
-    await pipeline(body, res);
+    await sendBody(body, res);
   } catch (err) {
     // A client that hangs up mid-body is not a server failure; anything else is.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;

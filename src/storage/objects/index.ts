@@ -1,4 +1,5 @@
 export * from './errors.js';
+export { FileBody, sendBody } from './file-body.js';
 export { parseRange } from './range.js';
 export { assertBucketName, keyBytes, MAX_KEY_BYTES } from './names.js';
 export { MAX_OBJECT_SIZE, ObjectStore } from './object-store.js';

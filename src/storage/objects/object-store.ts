@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
 import { Topic } from '../../shared/events.js';
@@ -14,6 +14,7 @@ import {
   NoSuchBucket,
   NoSuchKey,
 } from './errors.js';
+import { FileBody } from './file-body.js';
 import { BodyFiles } from './files.js';
 import { ObjectListing } from './listing.js';
 import { MultipartUploads } from './multipart.js';
@@ -38,9 +39,6 @@ import {
 /** S3's largest object: 5 TiB. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-/** Read chunk bounds: big chunks make large reads several times faster; small objects get small buffers. */
-const READ_CHUNK_MIN = 64 * 1024;
-const READ_CHUNK_MAX = 4 * 1024 * 1024;
 
 /** What a commit writes: the new body and its metadata. Used by puts, copies and multipart completion. */
 export interface ObjectCommit {
@@ -218,12 +216,7 @@ export class ObjectStore implements BackgroundService {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
         throw err;
       }
-      const length = range ? range.end - range.start + 1 : row.size;
-      const body = createReadStream('', {
-        fd,
-        highWaterMark: Math.min(Math.max(length, READ_CHUNK_MIN), READ_CHUNK_MAX),
-        ...(range ? { start: range.start, end: range.end } : {}),
-      });
+      const body = range ? new FileBody(fd, range.start, range.end) : new FileBody(fd, 0, row.size - 1);
       return range ? { info: toObjectInfo(row), body, range } : { info: toObjectInfo(row), body };
     }
   }

@@ -1,6 +1,6 @@
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
-import { pipeline } from 'node:stream/promises';
 import { createLogger } from '../../../shared/log.js';
+import { sendBody } from '../../../storage/objects/index.js';
 import { S3Error } from './errors.js';
 import { header, type ObjectMeta, objectHeaders, putHeadersOf } from './headers.js';
 import { openPayload } from './payload.js';
@@ -42,7 +42,7 @@ export async function getObject(s3: S3Request): Promise<void> {
     res.writeHead(200, headers);
   }
   try {
-    await pipeline(object.body, res);
+    await sendBody(object.body, res);
   } catch (err) {
     // A client that hangs up mid-body is not a server failure.
     if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
