@@ -58,6 +58,8 @@ const queues: Command = {
     const path = `/queues/${encodeURIComponent(name)}`;
     if (sub === 'create') {
       if (values['max-receives'] && !values.dlq) throw new UsageError('--max-receives needs --dlq');
+      // The dead-letter queue must exist before a queue can name it: create it when it is missing.
+      if (values.dlq) await ensureQueue(ctx, values.dlq, values.fifo === true);
       const info = await ctx.client.put<QueueInfo>(path, {
         fifo: values.fifo === true,
         ...(values.fifo ? { contentBasedDeduplication: true } : {}),
@@ -107,6 +109,13 @@ const queues: Command = {
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
 };
+
+async function ensureQueue(ctx: CliContext, name: string, fifo: boolean): Promise<void> {
+  const { queues } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
+  if (queues.some((q) => q.name === name)) return;
+  await ctx.client.put(`/queues/${encodeURIComponent(name)}`, { fifo, ...(fifo ? { contentBasedDeduplication: true } : {}) });
+  ctx.err(`created dead-letter queue ${name}\n`);
+}
 
 function dlqOf(q: QueueInfo): string {
   const policy = q.attributes.RedrivePolicy;
