@@ -1,5 +1,5 @@
 /** D3 charts for the job page: a growing words-vs-lines scatter plot and a throughput line. */
-import { axisBottom, axisLeft, line, scaleLinear, select, type ScaleLinear, type Selection } from 'd3';
+import { axisBottom, axisLeft, line, type ScaleLinear, type Selection, scaleLinear, select } from 'd3';
 
 const WIDTH = 560;
 const HEIGHT = 300;
@@ -20,12 +20,30 @@ function frame(container: HTMLElement, label: string, xLabel: string, yLabel: st
     .attr('role', 'img')
     .attr('aria-label', label)
     .attr('class', 'chart');
-  const xAxis = svg.append('g').attr('class', 'axis x').attr('transform', `translate(0,${HEIGHT - M.bottom})`);
+  const xAxis = svg
+    .append('g')
+    .attr('class', 'axis x')
+    .attr('transform', `translate(0,${HEIGHT - M.bottom})`);
   const yAxis = svg.append('g').attr('class', 'axis y').attr('transform', `translate(${M.left},0)`);
-  svg.append('text').attr('class', 'axis-label').attr('x', (WIDTH + M.left) / 2).attr('y', HEIGHT - 6).attr('text-anchor', 'middle').text(xLabel);
-  svg.append('text').attr('class', 'axis-label').attr('transform', `translate(14,${(HEIGHT - M.bottom) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(yLabel);
-  const x = scaleLinear().domain([0, 1]).range([M.left, WIDTH - M.right]);
-  const y = scaleLinear().domain([0, 1]).range([HEIGHT - M.bottom, M.top]);
+  svg
+    .append('text')
+    .attr('class', 'axis-label')
+    .attr('x', (WIDTH + M.left) / 2)
+    .attr('y', HEIGHT - 6)
+    .attr('text-anchor', 'middle')
+    .text(xLabel);
+  svg
+    .append('text')
+    .attr('class', 'axis-label')
+    .attr('transform', `translate(14,${(HEIGHT - M.bottom) / 2}) rotate(-90)`)
+    .attr('text-anchor', 'middle')
+    .text(yLabel);
+  const x = scaleLinear()
+    .domain([0, 1])
+    .range([M.left, WIDTH - M.right]);
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([HEIGHT - M.bottom, M.top]);
   return { svg, xAxis, yAxis, x, y };
 }
 
@@ -85,7 +103,9 @@ export class ScatterPlot {
       this.#x.domain([0, nx]);
       this.#y.domain([0, ny]);
       this.#drawAxes();
-      this.#layer.querySelectorAll('circle').forEach((c, i) => this.#place(c, this.#points[i] as ScatterPoint));
+      this.#layer.querySelectorAll('circle').forEach((c, i) => {
+        this.#place(c, this.#points[i] as ScatterPoint);
+      });
     }
     const fragment = document.createDocumentFragment();
     for (let i = first; i < this.#points.length; i++) {
@@ -158,7 +178,13 @@ export class ThroughputChart {
     this.#yAxis.call(axisLeft(this.#y).ticks(5));
     const x = this.#x;
     const y = this.#y;
-    this.#path.attr('d', line<[number, number]>((d) => x(d[0]), (d) => y(d[1]))(this.#samples) ?? '');
+    this.#path.attr(
+      'd',
+      line<[number, number]>(
+        (d) => x(d[0]),
+        (d) => y(d[1]),
+      )(this.#samples) ?? '',
+    );
     // Dots only while the series is short enough to read them.
     this.#dots
       .selectAll('circle')

@@ -56,7 +56,14 @@ beforeAll(async () => {
   });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -93,7 +100,9 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('.counter:has(#counter-keys)').getAttribute('style')).toContain('--fill: 100.0%');
     await expect.poll(() => page.locator('#scatter circle.point').count()).toBe(OBJECTS);
     await page.locator('#scatter circle.point').last().hover(); // the last drawn is on top
-    await expect.poll(() => page.locator('#scatter .tooltip').textContent()).toMatch(/^books\/book-\d\d\.txt — [\d,]+ words, [\d,]+ lines$/);
+    await expect
+      .poll(() => page.locator('#scatter .tooltip').textContent())
+      .toMatch(/^books\/book-\d\d\.txt — [\d,]+ words, [\d,]+ lines$/);
     expect(await page.locator('#job-totals').textContent()).toContain(`${fmt(expected.words)} words`);
     expect(await page.locator('#job-results table').first().locator('tbody tr').count()).toBe(OBJECTS);
     expect(await page.locator('#job-cost').textContent()).toContain('Lambda vs cluster');
@@ -106,6 +115,30 @@ describe('dashboard in a real browser', () => {
     await phone.screenshot({ path: join(SHOTS, 'job-phone.png') });
     await phone.close();
   }, 45_000);
+
+  it('runs wordfreq from the page: the top-words table and the output links', async () => {
+    const freq = new Map<string, number>();
+    for (let i = 0; i < OBJECTS; i++)
+      for (const w of text(i).split(/\s+/).filter(Boolean)) freq.set(w, (freq.get(w) ?? 0) + 1);
+    await page.goto(ui('/jobs'));
+    await page.getByLabel('Mapper').selectOption('wordfreq');
+    await page.getByLabel('Bucket').selectOption(BUCKET);
+    await page.getByLabel('Prefix').fill('books/');
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/#\/jobs\/[^/]+$/);
+    await expect.poll(() => page.locator('#job-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    const top = page.locator('#job-results table', { hasText: 'Top words' });
+    expect(await top.locator('caption').textContent()).toBe(`Top words (${freq.size} distinct)`);
+    const rows = await top
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries([...freq].map(([w, c]) => [w, fmt(c)])));
+    const links = page.locator('#job-results .outputs a');
+    expect(await links.count()).toBeGreaterThan(1);
+    const part = await page.request.get(`${server.url}${await links.nth(1).getAttribute('href')}`);
+    expect(part.status()).toBe(200);
+    expect(await part.text()).toMatch(/^[a-z]+\t\d+$/m);
+  }, 40_000);
 
   it('invokes a function from the form, shows its REPORT figures and the live log tail', async () => {
     await page.goto(ui('/functions/hello'));
@@ -136,7 +169,9 @@ describe('dashboard in a real browser', () => {
     const download = await page.request.get(`${server.url}${href}`);
     expect(await download.text()).toBe(text(7));
     expect(download.headers()['content-disposition']).toContain('book-07.txt');
-    await page.locator('#upload-file').setInputFiles({ name: 'new.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from the page\n') });
+    await page
+      .locator('#upload-file')
+      .setInputFiles({ name: 'new.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from the page\n') });
     expect(await page.locator('#upload-key').inputValue()).toBe('books/new.txt');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.getByRole('button', { name: 'new.txt' }).waitFor();
@@ -148,7 +183,9 @@ describe('dashboard in a real browser', () => {
   it('shows the live overview, and switches to dark mode with the toggle', async () => {
     await page.goto(ui('/'));
     const invocations = page.locator('.tile', { hasText: 'Invocations' }).nth(1).locator('.value');
-    await expect.poll(() => page.locator('.tile', { hasText: 'Functions' }).locator('.value').textContent()).not.toBe('—');
+    await expect
+      .poll(() => page.locator('.tile', { hasText: 'Functions' }).locator('.value').textContent())
+      .not.toBe('—');
     const before = Number((await invocations.textContent())?.replace(/,/g, ''));
     await engine.invocations.invoke({ functionName: 'hello', payload: '{}' });
     await expect.poll(() => invocations.textContent(), { timeout: 10_000 }).toBe(fmt(before + 1));
@@ -163,7 +200,9 @@ describe('dashboard in a real browser', () => {
 
   it('shows async queue depth and the dead-letter store', async () => {
     await page.goto(ui('/dlq'));
-    await expect.poll(() => page.locator('#queue-depth').textContent()).toMatch(/^Async queue depth: \d+ waiting · concurrency \d+ \/ [\d,]+ in use$/);
+    await expect
+      .poll(() => page.locator('#queue-depth').textContent())
+      .toMatch(/^Async queue depth: \d+ waiting · concurrency \d+ \/ [\d,]+ in use$/);
     expect(await page.locator('main').textContent()).toContain('No dead letters.');
     expect(await page.getByRole('button', { name: 'Replay all' }).isDisabled()).toBe(true);
   });
@@ -171,7 +210,11 @@ describe('dashboard in a real browser', () => {
   it('lists streams, queues with their depth, and mappings with their state', async () => {
     engine.streams.createStream('clicks', { shardCount: 2 });
     engine.queues.createQueue('jobs-in');
-    await engine.mappings.create({ functionName: 'hello', eventSourceArn: engine.mappings.sourceArn('queue', 'jobs-in'), enabled: false });
+    await engine.mappings.create({
+      functionName: 'hello',
+      eventSourceArn: engine.mappings.sourceArn('queue', 'jobs-in'),
+      enabled: false,
+    });
     await page.goto(ui('/sources'));
     await expect.poll(() => page.locator('#streams').textContent()).toContain('clicks');
     expect(await page.locator('#streams tbody td').nth(1).textContent()).toBe('2');
@@ -202,23 +245,55 @@ describe('dashboard in a real browser', () => {
   it('stays responsive through a burst of 10,000 object results (one point each, batched per frame)', async () => {
     const n = 10_000;
     const counters = (done: number) => ({
-      keysDone: done, keysTotal: n, bytesTotal: n * 100, tasksDispatched: 100, tasksDone: Math.floor(done / 100),
-      tasksRetried: 0, words: done * 10, lines: done * 2, bytes: done * 100, invocations: 1, billedMs: done, costUsd: done * 1e-9,
+      keysDone: done,
+      keysTotal: n,
+      bytesTotal: n * 100,
+      tasksDispatched: 100,
+      tasksDone: Math.floor(done / 100),
+      tasksRetried: 0,
+      words: done * 10,
+      lines: done * 2,
+      bytes: done * 100,
+      invocations: 1,
+      billedMs: done,
+      costUsd: done * 1e-9,
     });
     const events: string[] = [];
     let seq = 0;
     const send = (type: string, body: Record<string, unknown>, done: number) => {
       seq++;
-      events.push(`id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify({ jobId: 'j-big', seq, at: 1_000 + seq, type, counters: counters(done), ...body })}\n\n`);
+      events.push(
+        `id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify({ jobId: 'j-big', seq, at: 1_000 + seq, type, counters: counters(done), ...body })}\n\n`,
+      );
     };
-    send('job.started', { spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' }, resumed: false }, 0);
-    for (let i = 1; i <= n; i++) send('object.result', { key: `big/${i}.txt`, counts: { words: (i % 97) * 10, lines: (i % 89) * 2, bytes: 100 } }, i);
+    send(
+      'job.started',
+      { spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' }, resumed: false },
+      0,
+    );
+    for (let i = 1; i <= n; i++)
+      send(
+        'object.result',
+        { key: `big/${i}.txt`, counts: { words: (i % 97) * 10, lines: (i % 89) * 2, bytes: 100 } },
+        i,
+      );
     const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await tab.route('**/_lambdata/jobs/j-big/events', (route) =>
         route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: events.join('') }),
       );
-      const record = { id: 'j-big', status: 'running', spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' }, createdAt: 1_000, finishedAt: null, counters: counters(0), result: null, cost: null, error: null, stages: [] };
+      const record = {
+        id: 'j-big',
+        status: 'running',
+        spec: { mapper: 'wordcount', input: { bucket: BUCKET }, mode: 'scatter' },
+        createdAt: 1_000,
+        finishedAt: null,
+        counters: counters(0),
+        result: null,
+        cost: null,
+        error: null,
+        stages: [],
+      };
       await tab.route('**/_lambdata/jobs/j-big', (route) => route.fulfill({ status: 200, json: record }));
       const started = Date.now();
       await tab.goto(ui('/jobs/j-big'));

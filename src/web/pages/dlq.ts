@@ -20,19 +20,29 @@ export const renderDeadLetters: Page = (root) => {
   root.append(h('h1', {}, 'Dead letters'), depth, h('div', { class: 'actions' }, replayAll), status, list);
   const load = () => {
     api<Concurrency>('/concurrency')
-      .then((c) => replace(depth, `Async queue depth: ${num(c.queueDepth)} waiting · concurrency ${num(c.inUse)} / ${num(c.limit)} in use`))
+      .then((c) =>
+        replace(
+          depth,
+          `Async queue depth: ${num(c.queueDepth)} waiting · concurrency ${num(c.inUse)} / ${num(c.limit)} in use`,
+        ),
+      )
       .catch((err) => replace(depth, errorBox(err)));
     api<{ deadLetters: DeadLetter[] }>('/dlq')
       .then(({ deadLetters }) => {
         replayAll.disabled = deadLetters.length === 0;
-        replace(list, deadLetters.length ? lettersTable(deadLetters, act) : h('p', { class: 'muted' }, 'No dead letters.'));
+        replace(
+          list,
+          deadLetters.length ? lettersTable(deadLetters, act) : h('p', { class: 'muted' }, 'No dead letters.'),
+        );
       })
       .catch((err) => replace(list, errorBox(err)));
   };
   const act = (label: string, path: string, method: string) => {
     replace(status, `${label}…`);
     api<{ replayed?: number }>(path, { method })
-      .then((r) => replace(status, r?.replayed === undefined ? `${label}: done.` : `${label}: ${num(r.replayed)} replayed.`))
+      .then((r) =>
+        replace(status, r?.replayed === undefined ? `${label}: done.` : `${label}: ${num(r.replayed)} replayed.`),
+      )
       .catch((err) => replace(status, errorBox(err)))
       .finally(load);
   };

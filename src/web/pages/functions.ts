@@ -2,7 +2,7 @@
 import type { NativeFunction } from '../../api/native/functions.js';
 import type { InvocationRecord, LogLine } from '../../invoke/types.js';
 import { api, apiUrl, stream } from '../api.js';
-import { FrameQueue, bytes, field, h, num, replace, table, time } from '../dom.js';
+import { bytes, FrameQueue, field, h, num, replace, table, time } from '../dom.js';
 import { invocationTable } from './overview.js';
 import { errorBox, type Page } from './page.js';
 
@@ -56,7 +56,13 @@ export const renderFunction: Page = (root, [rawName]) => {
   const name = decodeURIComponent(rawName ?? '');
   const config = h('div', { class: 'panel' }, 'Loading…');
   const invocations = h('div', { class: 'panel' });
-  const logs = h('pre', { class: 'log', id: 'log-tail', tabindex: '0', 'aria-label': 'Log tail', 'aria-live': 'polite' });
+  const logs = h('pre', {
+    class: 'log',
+    id: 'log-tail',
+    tabindex: '0',
+    'aria-label': 'Log tail',
+    'aria-live': 'polite',
+  });
   root.append(
     h('p', {}, h('a', { href: '#/functions' }, '← Functions')),
     h('h1', {}, name),
@@ -126,19 +132,44 @@ function configView(fn: FunctionDetail): HTMLElement {
     h('h3', {}, 'Versions'),
     table(
       ['Version', 'Description', 'Code sha256', 'Modified'],
-      fn.versions.map((v) => [v.version, v.description || '—', h('code', {}, v.codeSha256.slice(0, 12)), new Date(v.lastModified).toLocaleString()]),
+      fn.versions.map((v) => [
+        v.version,
+        v.description || '—',
+        h('code', {}, v.codeSha256.slice(0, 12)),
+        new Date(v.lastModified).toLocaleString(),
+      ]),
     ),
-    h('p', {}, h('a', { href: apiUrl(`/functions/${encodeURIComponent(fn.name)}/code`), download: `${fn.name}.zip` }, 'Download code (.zip)')),
+    h(
+      'p',
+      {},
+      h(
+        'a',
+        { href: apiUrl(`/functions/${encodeURIComponent(fn.name)}/code`), download: `${fn.name}.zip` },
+        'Download code (.zip)',
+      ),
+    ),
   );
 }
 
 function invokeForm(name: string): HTMLElement {
   const payload = h('textarea', { id: 'invoke-payload', rows: 6, spellcheck: 'false' });
   payload.value = '{\n  "hello": "world"\n}';
-  const type = h('select', { id: 'invoke-type' }, h('option', { value: 'RequestResponse' }, 'Sync (RequestResponse)'), h('option', { value: 'Event' }, 'Async (Event)'));
+  const type = h(
+    'select',
+    { id: 'invoke-type' },
+    h('option', { value: 'RequestResponse' }, 'Sync (RequestResponse)'),
+    h('option', { value: 'Event' }, 'Async (Event)'),
+  );
   const result = h('div', { class: 'invoke-result', id: 'invoke-result', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', id: 'invoke-button' }, 'Invoke');
-  const form = h('form', { class: 'panel invoke' }, field('Payload (JSON)', payload), field('Invocation type', type), button, result);
+  const form = h(
+    'form',
+    { class: 'panel invoke' },
+    field('Payload (JSON)', payload),
+    field('Invocation type', type),
+    button,
+    result,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     try {
@@ -178,8 +209,19 @@ function resultView(a: InvokeAnswer): HTMLElement {
   return h(
     'div',
     {},
-    h('p', {}, `Status ${a.statusCode} · request ${a.requestId} · version ${a.executedVersion}`, a.functionError ? h('strong', { class: 'error-text' }, ` · ${a.functionError} error`) : null),
-    figures.length ? h('dl', { class: 'report', 'aria-label': 'REPORT' }, ...figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-figure': k }, v)])) : h('p', { class: 'muted' }, 'Queued; the record appears below when it runs.'),
+    h(
+      'p',
+      {},
+      `Status ${a.statusCode} · request ${a.requestId} · version ${a.executedVersion}`,
+      a.functionError ? h('strong', { class: 'error-text' }, ` · ${a.functionError} error`) : null,
+    ),
+    figures.length
+      ? h(
+          'dl',
+          { class: 'report', 'aria-label': 'REPORT' },
+          ...figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-figure': k }, v)]),
+        )
+      : h('p', { class: 'muted' }, 'Queued; the record appears below when it runs.'),
     a.statusCode === 202 ? null : h('pre', { class: 'payload' }, JSON.stringify(a.payload, null, 2)),
     a.logs ? h('details', {}, h('summary', {}, 'Log (tail)'), h('pre', { class: 'log' }, a.logs)) : null,
     r ? h('p', { class: 'muted' }, `Started ${time(r.startedAt)}`) : null,

@@ -2,12 +2,23 @@
 import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult } from '../../jobs/types.js';
 import { api, apiUrl, keyPath, stream } from '../api.js';
 import { ScatterPlot, type ScatterPoint, ThroughputChart } from '../charts.js';
-import { FrameQueue, bytes, h, num, replace, table, usd } from '../dom.js';
+import { bytes, FrameQueue, h, num, replace, table, usd } from '../dom.js';
 import { errorBox, type Page } from './page.js';
 
 const EVENT_TYPES: JobEvent['type'][] = [
-  'job.started', 'keys.listed', 'stage.started', 'task.dispatched', 'task.done', 'task.retried', 'progress',
-  'object.result', 'warning', 'log', 'cost', 'job.completed', 'job.failed',
+  'job.started',
+  'keys.listed',
+  'stage.started',
+  'task.dispatched',
+  'task.done',
+  'task.retried',
+  'progress',
+  'object.result',
+  'warning',
+  'log',
+  'cost',
+  'job.completed',
+  'job.failed',
 ];
 const MAX_LOG_LINES = 1000;
 const MAX_TABLE_ROWS = 500;
@@ -32,8 +43,18 @@ export const renderJob: Page = (root, [rawId]) => {
     billed: box('Billed ms', 'billed'),
     cost: box('Cost', 'cost'),
   };
-  const logPane = h('div', { class: 'log job-log', id: 'job-log', tabindex: '0', role: 'log', 'aria-label': 'Job log' });
-  const scatterPanel = h('section', { class: 'panel chart-panel', hidden: true }, h('h2', {}, 'Words vs lines per object'));
+  const logPane = h('div', {
+    class: 'log job-log',
+    id: 'job-log',
+    tabindex: '0',
+    role: 'log',
+    'aria-label': 'Job log',
+  });
+  const scatterPanel = h(
+    'section',
+    { class: 'panel chart-panel', hidden: true },
+    h('h2', {}, 'Words vs lines per object'),
+  );
   const scatterBox = h('div', { id: 'scatter' });
   scatterPanel.append(scatterBox);
   const throughputBox = h('div', { id: 'throughput' });
@@ -43,7 +64,12 @@ export const renderJob: Page = (root, [rawId]) => {
     h('h1', {}, 'Job ', h('code', {}, id), ' ', status),
     specLine,
     h('section', { class: 'tiles counters', 'aria-label': 'Job counters' }, ...Object.values(boxes).map((b) => b.el)),
-    h('div', { class: 'grid2' }, scatterPanel, h('section', { class: 'panel chart-panel' }, h('h2', {}, 'Throughput'), throughputBox)),
+    h(
+      'div',
+      { class: 'grid2' },
+      scatterPanel,
+      h('section', { class: 'panel chart-panel' }, h('h2', {}, 'Throughput'), throughputBox),
+    ),
     h('h2', {}, 'Log'),
     logPane,
     results,
@@ -63,7 +89,10 @@ export const renderJob: Page = (root, [rawId]) => {
     const c = counters;
     const byteFraction = c.bytesTotal ? c.bytes / c.bytesTotal : null;
     boxes.keys.set(`${num(c.keysDone)} / ${num(c.keysTotal)}`, c.keysTotal ? c.keysDone / c.keysTotal : null);
-    boxes.tasks.set(`${num(c.tasksDone)} / ${num(c.tasksDispatched)}`, c.tasksDispatched ? c.tasksDone / c.tasksDispatched : null);
+    boxes.tasks.set(
+      `${num(c.tasksDone)} / ${num(c.tasksDispatched)}`,
+      c.tasksDispatched ? c.tasksDone / c.tasksDispatched : null,
+    );
     boxes.words.set(num(c.words), byteFraction);
     boxes.lines.set(num(c.lines), byteFraction);
     boxes.bytes.set(`${num(c.bytes)}${c.bytesTotal === null ? '' : ` / ${num(c.bytesTotal)}`}`, byteFraction);
@@ -90,7 +119,10 @@ export const renderJob: Page = (root, [rawId]) => {
     // Throughput from the running byte counter, sampled at most every SAMPLE_MS of job time (and at the end).
     const final = e.type === 'job.completed' || e.type === 'job.failed';
     if (startedAt && (e.at - sample.at >= SAMPLE_MS || final) && e.at > sample.at) {
-      throughput.push((e.at - startedAt) / 1000, (e.counters.bytes - sample.bytes) / ((e.at - sample.at) / 1000) / (1024 * 1024));
+      throughput.push(
+        (e.at - startedAt) / 1000,
+        (e.counters.bytes - sample.bytes) / ((e.at - sample.at) / 1000) / (1024 * 1024),
+      );
       sample = { at: e.at, bytes: e.counters.bytes };
       frame.schedule('throughput', () => throughput.draw());
     }
@@ -99,10 +131,18 @@ export const renderJob: Page = (root, [rawId]) => {
         startedAt = e.at;
         sample = { at: e.at, bytes: e.counters.bytes };
         throughput.push(0, 0);
-        log('info', `started ${e.spec.mapper} on ${e.spec.input.bucket}/${e.spec.input.prefix ?? ''}${e.resumed ? ' (resumed)' : ''}`, e.at);
+        log(
+          'info',
+          `started ${e.spec.mapper} on ${e.spec.input.bucket}/${e.spec.input.prefix ?? ''}${e.resumed ? ' (resumed)' : ''}`,
+          e.at,
+        );
         break;
       case 'keys.listed':
-        log('info', `listed ${num(e.keys)} objects, ${bytes(e.bytes)} in ${num(e.splits)} splits → ${num(e.tasks)} tasks`, e.at);
+        log(
+          'info',
+          `listed ${num(e.keys)} objects, ${bytes(e.bytes)} in ${num(e.splits)} splits → ${num(e.tasks)} tasks`,
+          e.at,
+        );
         break;
       case 'stage.started':
         log('info', `stage ${e.stage}: ${num(e.tasks)} tasks`, e.at);
@@ -123,7 +163,11 @@ export const renderJob: Page = (root, [rawId]) => {
         break;
       case 'job.completed':
         setStatus('succeeded');
-        log('info', `completed: ${num(e.result.totals.words)} words, ${num(e.result.totals.lines)} lines, ${num(e.result.totals.bytes)} bytes`, e.at);
+        log(
+          'info',
+          `completed: ${num(e.result.totals.words)} words, ${num(e.result.totals.lines)} lines, ${num(e.result.totals.bytes)} bytes`,
+          e.at,
+        );
         frame.schedule('results', () => replace(results, resultsView(e.result, e.cost)));
         source.close();
         break;
@@ -140,12 +184,20 @@ export const renderJob: Page = (root, [rawId]) => {
     status.textContent = s;
     status.className = `status ${s}`;
   };
-  const source = stream(`/jobs/${encodeURIComponent(id)}/events`, Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])));
+  const source = stream(
+    `/jobs/${encodeURIComponent(id)}/events`,
+    Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
+  );
   api<JobRecord>(`/jobs/${encodeURIComponent(id)}`)
     .then((job) => {
       if (status.textContent === 'loading') setStatus(job.status);
       const s = job.spec;
-      const options = [s.mode ?? 'aggregate', s.splitSize ? `split ${bytes(s.splitSize)}` : '', s.fanout ? `fan-out ${s.fanout}` : '', s.params ? JSON.stringify(s.params) : ''].filter(Boolean);
+      const options = [
+        s.mode ?? 'aggregate',
+        s.splitSize ? `split ${bytes(s.splitSize)}` : '',
+        s.fanout ? `fan-out ${s.fanout}` : '',
+        s.params ? JSON.stringify(s.params) : '',
+      ].filter(Boolean);
       specLine.textContent = `${s.mapper} on ${s.input.bucket}/${s.input.prefix ?? ''} · ${options.join(' · ')} · started ${new Date(job.createdAt).toLocaleString()}`;
     })
     .catch((err) => {
@@ -172,10 +224,20 @@ function box(label: string, id: string): Box {
 function resultsView(result: JobResult, cost: CostReport): HTMLElement {
   const parts: HTMLElement[] = [h('h2', {}, 'Results')];
   parts.push(
-    h('p', { id: 'job-totals' }, `${num(result.objects)} objects · ${num(result.totals.words)} words · ${num(result.totals.lines)} lines · ${num(result.totals.bytes)} bytes`),
+    h(
+      'p',
+      { id: 'job-totals' },
+      `${num(result.objects)} objects · ${num(result.totals.words)} words · ${num(result.totals.lines)} lines · ${num(result.totals.bytes)} bytes`,
+    ),
   );
   if (result.top?.length) {
-    parts.push(table(['Word', 'Count'], result.top.map(([w, c]) => [w, num(c)]), `Top words (${num(result.distinctWords)} distinct)`));
+    parts.push(
+      table(
+        ['Word', 'Count'],
+        result.top.map(([w, c]) => [w, num(c)]),
+        `Top words (${num(result.distinctWords)} distinct)`,
+      ),
+    );
   }
   if (result.perObject) {
     const rows = Object.entries(result.perObject).sort((a, b) => b[1].words - a[1].words);
@@ -188,13 +250,27 @@ function resultsView(result: JobResult, cost: CostReport): HTMLElement {
     );
   }
   if (result.matches) {
-    parts.push(table(['Object', 'Line', 'Text'], result.matches.slice(0, MAX_TABLE_ROWS).map((m) => [m.key, num(m.line), h('code', {}, m.text)]), `Matches (${num(result.matches.length)})`));
+    parts.push(
+      table(
+        ['Object', 'Line', 'Text'],
+        result.matches.slice(0, MAX_TABLE_ROWS).map((m) => [m.key, num(m.line), h('code', {}, m.text)]),
+        `Matches (${num(result.matches.length)})`,
+      ),
+    );
   }
   if (result.custom !== undefined) parts.push(h('pre', { class: 'payload' }, JSON.stringify(result.custom, null, 2)));
   if (result.output) {
     const { bucket } = result.output;
-    const link = (key: string) => h('li', {}, h('a', { href: apiUrl(`/buckets/${encodeURIComponent(bucket)}/objects/${keyPath(key)}?download=1`) }, key));
-    parts.push(h('h3', {}, 'Output'), h('ul', { class: 'outputs' }, link(result.output.summaryKey), ...result.output.keys.map(link)));
+    const link = (key: string) =>
+      h(
+        'li',
+        {},
+        h('a', { href: apiUrl(`/buckets/${encodeURIComponent(bucket)}/objects/${keyPath(key)}?download=1`) }, key),
+      );
+    parts.push(
+      h('h3', {}, 'Output'),
+      h('ul', { class: 'outputs' }, link(result.output.summaryKey), ...result.output.keys.map(link)),
+    );
   }
   parts.push(costView(cost));
   return h('div', { class: 'panel' }, ...parts);
@@ -209,10 +285,18 @@ function costView(cost: CostReport): HTMLElement {
     table(
       ['', 'Lambda', `Cluster (${c.instances} × ${c.instanceType})`],
       [
-        ['Billed', `${num(cost.invocations)} invocations, ${num(cost.billedMs)} ms, ${cost.gbSeconds.toFixed(3)} GB-s`, `${num(c.billedSeconds)} s at $${c.pricePerHour}/h each (min ${c.minimumSeconds} s)`],
+        [
+          'Billed',
+          `${num(cost.invocations)} invocations, ${num(cost.billedMs)} ms, ${cost.gbSeconds.toFixed(3)} GB-s`,
+          `${num(c.billedSeconds)} s at $${c.pricePerHour}/h each (min ${c.minimumSeconds} s)`,
+        ],
         ['Cost', usd(cost.lambdaUsd), usd(c.usd)],
       ],
     ),
-    h('p', { class: 'muted' }, `Wall time ${(cost.wallMs / 1000).toFixed(2)} s. ${cost.lambdaUsd < c.usd ? `Lambda is ${(c.usd / Math.max(cost.lambdaUsd, 1e-12)).toFixed(0)}× cheaper for this job.` : 'The cluster is cheaper for this job.'}`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Wall time ${(cost.wallMs / 1000).toFixed(2)} s. ${cost.lambdaUsd < c.usd ? `Lambda is ${(c.usd / Math.max(cost.lambdaUsd, 1e-12)).toFixed(0)}× cheaper for this job.` : 'The cluster is cheaper for this job.'}`,
+    ),
   );
 }

@@ -48,7 +48,18 @@ function startForm(): HTMLElement {
     'form',
     { class: 'panel job-form' },
     h('h2', {}, 'Start a job'),
-    h('div', { class: 'fields' }, field('Mapper', mapper), customField, patternField, field('Bucket', bucket), field('Prefix', prefix), field('Split size (MiB)', split), field('Task size (KiB)', task), field('Fan-out', fanout)),
+    h(
+      'div',
+      { class: 'fields' },
+      field('Mapper', mapper),
+      customField,
+      patternField,
+      field('Bucket', bucket),
+      field('Prefix', prefix),
+      field('Split size (MiB)', split),
+      field('Task size (KiB)', task),
+      field('Fan-out', fanout),
+    ),
     h('label', { class: 'check' }, scatter, ' Scatter mode (one result per object)'),
     h('button', { type: 'submit', id: 'job-start' }, 'Start job'),
     status,
@@ -65,7 +76,11 @@ function startForm(): HTMLElement {
     if (task.value) spec.taskSize = Math.round(Number(task.value) * 1024);
     if (fanout.value) spec.fanout = Number(fanout.value);
     replace(status, 'Submitting…');
-    api<JobRecord>('/jobs', { method: 'POST', body: JSON.stringify(spec), headers: { 'content-type': 'application/json' } })
+    api<JobRecord>('/jobs', {
+      method: 'POST',
+      body: JSON.stringify(spec),
+      headers: { 'content-type': 'application/json' },
+    })
       .then((job) => {
         location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
       })

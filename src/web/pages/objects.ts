@@ -22,7 +22,13 @@ export const renderObjects: Page = (root, [bucket, prefix]) => {
         replace(
           body,
           buckets.length
-            ? table(['Bucket', 'Created'], buckets.map((b) => [h('a', { href: `#/objects/${encodeURIComponent(b.name)}/` }, b.name), new Date(b.createdAt).toLocaleString()]))
+            ? table(
+                ['Bucket', 'Created'],
+                buckets.map((b) => [
+                  h('a', { href: `#/objects/${encodeURIComponent(b.name)}/` }, b.name),
+                  new Date(b.createdAt).toLocaleString(),
+                ]),
+              )
             : h('p', { class: 'muted' }, 'No buckets yet.'),
         ),
       )
@@ -31,8 +37,16 @@ export const renderObjects: Page = (root, [bucket, prefix]) => {
   }
   const name = decodeURIComponent(bucket);
   const at = decodeURIComponent(prefix ?? '');
-  const details = h('aside', { class: 'panel details', id: 'object-details', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select an object to see its details.'));
-  root.append(h('h1', {}, 'Objects'), breadcrumbs(name, at), h('div', { class: 'grid2' }, h('section', {}, body), h('div', {}, details, uploadForm(name, at))));
+  const details = h(
+    'aside',
+    { class: 'panel details', id: 'object-details', 'aria-live': 'polite' },
+    h('p', { class: 'muted' }, 'Select an object to see its details.'),
+  );
+  root.append(
+    h('h1', {}, 'Objects'),
+    breadcrumbs(name, at),
+    h('div', { class: 'grid2' }, h('section', {}, body), h('div', {}, details, uploadForm(name, at))),
+  );
   const load = (startAfter?: string) => {
     const q = new URLSearchParams({ delimiter: '/', maxKeys: String(PAGE_SIZE) });
     if (at) q.set('prefix', at);
@@ -47,7 +61,11 @@ export const renderObjects: Page = (root, [bucket, prefix]) => {
 
 function breadcrumbs(bucket: string, prefix: string): HTMLElement {
   const parts = prefix.split('/').filter(Boolean);
-  const crumbs = [h('a', { href: '#/objects' }, 'Buckets'), ' / ', h('a', { href: `#/objects/${encodeURIComponent(bucket)}/` }, bucket)];
+  const crumbs = [
+    h('a', { href: '#/objects' }, 'Buckets'),
+    ' / ',
+    h('a', { href: `#/objects/${encodeURIComponent(bucket)}/` }, bucket),
+  ];
   let acc = '';
   for (const part of parts) {
     acc += `${part}/`;
@@ -56,9 +74,23 @@ function breadcrumbs(bucket: string, prefix: string): HTMLElement {
   return h('nav', { class: 'crumbs', 'aria-label': 'Location' }, ...crumbs);
 }
 
-function listingView(bucket: string, prefix: string, page: Listing, details: HTMLElement, load: (startAfter?: string) => void): HTMLElement {
+function listingView(
+  bucket: string,
+  prefix: string,
+  page: Listing,
+  details: HTMLElement,
+  load: (startAfter?: string) => void,
+): HTMLElement {
   const rows = [
-    ...page.commonPrefixes.map((p) => [h('a', { href: `#/objects/${encodeURIComponent(bucket)}/${keyPath(p)}`, class: 'prefix' }, `📁 ${p.slice(prefix.length)}`), '', '']),
+    ...page.commonPrefixes.map((p) => [
+      h(
+        'a',
+        { href: `#/objects/${encodeURIComponent(bucket)}/${keyPath(p)}`, class: 'prefix' },
+        `📁 ${p.slice(prefix.length)}`,
+      ),
+      '',
+      '',
+    ]),
     ...page.objects.map((o) => {
       const button = h('button', { type: 'button', class: 'link object-key' }, o.key.slice(prefix.length));
       button.addEventListener('click', () => showDetails(bucket, o.key, details));
@@ -67,7 +99,12 @@ function listingView(bucket: string, prefix: string, page: Listing, details: HTM
   ];
   const more = page.isTruncated && page.nextStartAfter ? h('button', { type: 'button' }, 'Next page') : null;
   more?.addEventListener('click', () => load(page.nextStartAfter));
-  return h('div', {}, rows.length ? table(['Name', 'Size', 'Modified'], rows) : h('p', { class: 'muted' }, 'Empty.'), more);
+  return h(
+    'div',
+    {},
+    rows.length ? table(['Name', 'Size', 'Modified'], rows) : h('p', { class: 'muted' }, 'Empty.'),
+    more,
+  );
 }
 
 function showDetails(bucket: string, key: string, details: HTMLElement): void {
@@ -87,7 +124,15 @@ function showDetails(bucket: string, key: string, details: HTMLElement): void {
         details,
         h('h2', {}, 'Object'),
         h('dl', { class: 'props' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-        h('a', { class: 'button', href: apiUrl(`/buckets/${encodeURIComponent(bucket)}/objects/${keyPath(key)}?download=1`), download: key.split('/').pop() ?? 'object' }, 'Download'),
+        h(
+          'a',
+          {
+            class: 'button',
+            href: apiUrl(`/buckets/${encodeURIComponent(bucket)}/objects/${keyPath(key)}?download=1`),
+            download: key.split('/').pop() ?? 'object',
+          },
+          'Download',
+        ),
       );
     })
     .catch((err) => replace(details, errorBox(err)));
@@ -100,7 +145,15 @@ function uploadForm(bucket: string, prefix: string): HTMLElement {
     if (file.files?.[0] && !keyInput.value) keyInput.value = prefix + file.files[0].name;
   });
   const status = h('p', { 'aria-live': 'polite' });
-  const form = h('form', { class: 'panel' }, h('h2', {}, 'Upload'), field('File', file), field('Key', keyInput), h('button', { type: 'submit' }, 'Upload'), status);
+  const form = h(
+    'form',
+    { class: 'panel' },
+    h('h2', {}, 'Upload'),
+    field('File', file),
+    field('Key', keyInput),
+    h('button', { type: 'submit' }, 'Upload'),
+    status,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const chosen = file.files?.[0];

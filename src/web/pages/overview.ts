@@ -16,6 +16,7 @@ interface Concurrency {
 }
 
 const RATE_WINDOW_MS = 10_000;
+const JOBS_REFRESH_MS = 1_000;
 
 /** Renders the overview page. */
 export const renderOverview: Page = (root) => {
@@ -39,7 +40,14 @@ export const renderOverview: Page = (root) => {
     h('h2', {}, 'Latest invocations'),
     recent,
   );
-  const state = { invocations: 0, errors: 0, throttles: 0, cost: 0, times: [] as number[], latest: [] as InvocationRecord[] };
+  const state = {
+    invocations: 0,
+    errors: 0,
+    throttles: 0,
+    cost: 0,
+    times: [] as number[],
+    latest: [] as InvocationRecord[],
+  };
   const frame = new FrameQueue();
   const paint = () => {
     const now = Date.now();
@@ -75,6 +83,11 @@ export const renderOverview: Page = (root) => {
       })
       .catch((err) => tiles.concurrency.set(String(err)));
   void refreshConcurrency();
+  let jobsTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshJobs = () =>
+    api<{ jobs: JobRecord[] }>('/jobs?limit=10')
+      .then((r) => replace(jobs, jobsTable(r.jobs)))
+      .catch((err) => replace(jobs, errorBox(err)));
   const source = stream('/invocations/stream', {
     invocation: (data) => {
       const record = data as InvocationRecord;
@@ -83,12 +96,26 @@ export const renderOverview: Page = (root) => {
       frame.schedule('paint', paint);
       // Concurrency changes only when invocations start or end: re-read it on each record, once per frame.
       frame.schedule('concurrency', () => void refreshConcurrency());
+      // A job's invocations mean its counters moved: re-read the job list, at most once per JOBS_REFRESH_MS.
+      if (record.trigger.startsWith('job:') && !jobsTimer) {
+        jobsTimer = setTimeout(() => {
+          jobsTimer = undefined;
+          void refreshJobs();
+        }, JOBS_REFRESH_MS);
+      }
     },
   });
-  return () => source.close();
+  return () => {
+    source.close();
+    clearTimeout(jobsTimer);
+  };
 };
 
-function count(state: { invocations: number; errors: number; throttles: number; cost: number; times: number[] }, r: InvocationRecord, live: boolean): void {
+function count(
+  state: { invocations: number; errors: number; throttles: number; cost: number; times: number[] },
+  r: InvocationRecord,
+  live: boolean,
+): void {
   if (live) {
     state.invocations++;
     state.cost += r.costUsd;
@@ -101,7 +128,12 @@ function count(state: { invocations: number; errors: number; throttles: number; 
 function tile(label: string) {
   const value = h('span', { class: 'value' }, '—');
   const el = h('div', { class: 'tile' }, h('span', { class: 'label' }, label), value);
-  return { el, set: (text: string) => void (value.textContent = text) };
+  return {
+    el,
+    set: (text: string) => {
+      value.textContent = text;
+    },
+  };
 }
 
 /** A table of invocation records (shared with the functions page). */

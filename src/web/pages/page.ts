@@ -6,6 +6,9 @@ export function errorBox(err: unknown): HTMLElement {
   const p = document.createElement('p');
   p.className = 'error';
   p.setAttribute('role', 'alert');
-  p.textContent = err instanceof Error ? `${err.name === 'ApiError' ? (err as Error & { code: string }).code : err.name}: ${err.message}` : String(err);
+  p.textContent =
+    err instanceof Error
+      ? `${err.name === 'ApiError' ? (err as Error & { code: string }).code : err.name}: ${err.message}`
+      : String(err);
   return p;
 }

@@ -24,16 +24,51 @@ export const renderSources: Page = (root) => {
   const refresh = h('button', { type: 'button', class: 'secondary' }, 'Refresh');
   root.append(
     h('h1', {}, 'Streams, queues and mappings ', refresh),
-    h('div', { class: 'grid2' }, h('section', {}, h('h2', {}, 'Streams'), streams), h('section', {}, h('h2', {}, 'Queues'), queues)),
+    h(
+      'div',
+      { class: 'grid2' },
+      h('section', {}, h('h2', {}, 'Streams'), streams),
+      h('section', {}, h('h2', {}, 'Queues'), queues),
+    ),
     h('h2', {}, 'Event source mappings'),
     mappings,
   );
   const load = () => {
     api<{ streams: StreamRow[] }>('/streams')
-      .then((r) => replace(streams, r.streams.length ? table(['Stream', 'Open shards', 'Retention', 'Created'], r.streams.map((s) => [s.name, num(s.openShards), `${s.retentionHours} h`, time(new Date(s.createdAt).getTime())])) : h('p', { class: 'muted' }, 'No streams.')))
+      .then((r) =>
+        replace(
+          streams,
+          r.streams.length
+            ? table(
+                ['Stream', 'Open shards', 'Retention', 'Created'],
+                r.streams.map((s) => [
+                  s.name,
+                  num(s.openShards),
+                  `${s.retentionHours} h`,
+                  time(new Date(s.createdAt).getTime()),
+                ]),
+              )
+            : h('p', { class: 'muted' }, 'No streams.'),
+        ),
+      )
       .catch((err) => replace(streams, errorBox(err)));
     api<{ queues: QueueRow[] }>('/queues')
-      .then((r) => replace(queues, r.queues.length ? table(['Queue', 'Visible', 'In flight', 'Delayed'], r.queues.map((q) => [`${q.name}${q.fifo ? ' (FIFO)' : ''}`, num(q.depth.visible), num(q.depth.inFlight), num(q.depth.delayed)])) : h('p', { class: 'muted' }, 'No queues.')))
+      .then((r) =>
+        replace(
+          queues,
+          r.queues.length
+            ? table(
+                ['Queue', 'Visible', 'In flight', 'Delayed'],
+                r.queues.map((q) => [
+                  `${q.name}${q.fifo ? ' (FIFO)' : ''}`,
+                  num(q.depth.visible),
+                  num(q.depth.inFlight),
+                  num(q.depth.delayed),
+                ]),
+              )
+            : h('p', { class: 'muted' }, 'No queues.'),
+        ),
+      )
       .catch((err) => replace(queues, errorBox(err)));
     api<{ mappings: MappingView[] }>('/mappings')
       .then((r) =>
