@@ -300,9 +300,9 @@ export class FunctionRegistry {
   #settingsRowOf(fnName: string): SettingsRow | undefined {
     let row = this.#settings.get(fnName);
     if (!row) {
-      row = this.#sql('SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?').get(
-        fnName,
-      ) as SettingsRow | undefined;
+      row = this.#sql(
+        'SELECT name, reserved_concurrency, event_invoke_config FROM invoke_functions WHERE name = ?',
+      ).get(fnName) as SettingsRow | undefined;
       if (row) this.#settings.set(fnName, row);
     }
     return row;

@@ -11,7 +11,7 @@ export interface BatchedWriter {
 }
 
 /** How long rows may wait in memory before they are written. */
-const FLUSH_MS = 10;
+const FLUSH_MS = 50;
 /** Rows after which a flush happens at the end of the current event-loop turn instead. */
 const FLUSH_ROWS = 2000;
 

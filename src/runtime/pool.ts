@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
@@ -20,7 +21,35 @@ export interface PoolOptions {
   idleMs?: number;
 }
 
+/** Demand for one function version: how many environments it has, and who waits for one. */
+interface Demand {
+  /** Live environments of this version, starting ones included. */
+  environments: number;
+  /** Cold starts in flight. */
+  starting: number;
+  /** Moving average of run durations (ms); undefined until a run finished. */
+  averageMs: number | undefined;
+  /** Runs finished so far (a waiter that sees this move knows the queue is moving). */
+  finished: number;
+  waiters: Waiter[];
+}
+
+/** A run waiting for a warm environment; `undefined` means "start a new one after all". */
+type Waiter = (environment: Environment | undefined) => void;
+
 const DEFAULT_PRESTART = 2;
+const CORES = Math.max(1, availableParallelism());
+/**
+ * On a small machine many processes of one function thrash, so a function whose runs are short
+ * (under FAST_MS) queues for a warm environment once it has WARM_CAP of them, and a burst of a
+ * function not yet measured starts at most STARTING_CAP at a time. A waiter starts a new
+ * environment anyway when no run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits are the invoke
+ * layer's, never the pool's.
+ */
+const FAST_MS = 5;
+const WARM_CAP = Math.max(2, 2 * CORES);
+const STARTING_CAP = Math.max(2, CORES);
+const WAIT_MS = 50;
 const DEFAULT_IDLE_MS = 5 * 60_000;
 /** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
 const SAMPLE_MS = 15;
@@ -40,6 +69,7 @@ export class EnvironmentPool implements Runtime {
   #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
   #all = new Set<Environment>();
+  #demand = new Map<string, Demand>();
   #sweeper: NodeJS.Timeout;
   #sampler: NodeJS.Timeout | undefined;
   #closed = false;
@@ -62,8 +92,16 @@ export class EnvironmentPool implements Runtime {
   async run(request: RunRequest): Promise<RunResult> {
     if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
     const key = keyOf(request.fn);
-    const warm = this.#idle.get(key)?.pop();
-    if (warm) return this.#serve(warm, () => warm.run(request));
+    let warm = this.#idle.get(key)?.pop();
+    if (!warm) {
+      const queued = this.#queueFor(key);
+      if (queued) warm = await queued;
+    }
+    if (warm) {
+      const environment = warm;
+      return this.#serve(environment, () => environment.run(request));
+    }
+    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
     return this.#coldRun(key, request);
   }
 
@@ -90,6 +128,7 @@ export class EnvironmentPool implements Runtime {
     clearInterval(this.#sampler);
     const all = [...this.#all];
     for (const environment of all) environment.kill();
+    for (const demand of this.#demand.values()) for (const waiter of demand.waiters.splice(0)) waiter(undefined);
     await Promise.all(all.map((environment) => environment.exited));
     this.#blank = [];
     this.#idle.clear();
@@ -97,6 +136,20 @@ export class EnvironmentPool implements Runtime {
   }
 
   async #coldRun(key: string, request: RunRequest): Promise<RunResult> {
+    // Counted before any await, so a burst of runs sees the environments already on their way.
+    const demand = this.#demandOf(key);
+    demand.environments += 1;
+    demand.starting += 1;
+    try {
+      return await this.#startAndRun(key, request);
+    } finally {
+      demand.starting -= 1;
+      // After the caller has its result: spawning costs milliseconds of this thread.
+      setImmediate(() => this.#refill());
+    }
+  }
+
+  async #startAndRun(key: string, request: RunRequest): Promise<RunResult> {
     const fn = request.fn;
     const id = randomBytes(16).toString('hex');
     const tmpDir = join(this.#tmpRoot, id);
@@ -107,6 +160,7 @@ export class EnvironmentPool implements Runtime {
       const bootstrap = join(fn.codeDir, 'bootstrap');
       if (!existsSync(bootstrap)) {
         rmSync(tmpDir, { recursive: true, force: true });
+        this.#forgetStart(key);
         return initFailure({
           errorType: 'Runtime.InvalidEntrypoint',
           errorMessage: `Couldn't find valid bootstrap(s): [${bootstrap}]`,
@@ -132,12 +186,16 @@ export class EnvironmentPool implements Runtime {
       functionVersion: fn.version,
       memoryMb: fn.memoryMb,
     };
-    try {
-      return await this.#serve(environment, () => environment.start(fn, key, message, request));
-    } finally {
-      // After the caller has its result: spawning costs milliseconds of this thread.
-      setImmediate(() => this.#refill());
-    }
+    environment.key = key;
+    return this.#serve(environment, () => environment.start(fn, key, message, request));
+  }
+
+  /** A cold start that never got an environment. */
+  #forgetStart(key: string): void {
+    const demand = this.#demand.get(key);
+    if (!demand) return;
+    demand.environments -= 1;
+    demand.waiters.shift()?.(undefined);
   }
 
   async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
@@ -145,8 +203,19 @@ export class EnvironmentPool implements Runtime {
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
     const result = await run();
     this.#busy.delete(environment);
+    const demand = this.#demand.get(environment.key);
+    if (demand) {
+      demand.finished += 1;
+      demand.averageMs =
+        demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
+    }
     if (environment.alive && !environment.retiring && !this.#closed) {
       environment.lastUsed = performance.now();
+      const waiter = demand?.waiters.shift();
+      if (waiter) {
+        waiter(environment);
+        return result;
+      }
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
       else this.#idle.set(environment.key, [environment]);
@@ -154,6 +223,47 @@ export class EnvironmentPool implements Runtime {
       environment.kill();
     }
     return result;
+  }
+
+  /**
+   * When `key` has no idle environment: waits for one to be released if starting another would only
+   * thrash (see WARM_CAP); resolves undefined when the caller should start a new one.
+   */
+  #queueFor(key: string): Promise<Environment | undefined> | undefined {
+    const demand = this.#demand.get(key);
+    if (!demand) return undefined;
+    const fast = demand.averageMs !== undefined && demand.averageMs < FAST_MS;
+    const unmeasured = demand.averageMs === undefined;
+    const crowded = fast && demand.environments >= WARM_CAP;
+    if (!crowded && !(unmeasured && demand.starting >= STARTING_CAP)) return undefined;
+    return new Promise((resolve) => {
+      let seen = demand.finished;
+      const giveUp = () => {
+        if (demand.finished !== seen) {
+          seen = demand.finished;
+          timer = setTimeout(giveUp, WAIT_MS);
+          return;
+        }
+        const at = demand.waiters.indexOf(waiter);
+        if (at >= 0) demand.waiters.splice(at, 1);
+        resolve(undefined);
+      };
+      let timer = setTimeout(giveUp, WAIT_MS);
+      const waiter: Waiter = (environment) => {
+        clearTimeout(timer);
+        resolve(environment);
+      };
+      demand.waiters.push(waiter);
+    });
+  }
+
+  #demandOf(key: string): Demand {
+    let demand = this.#demand.get(key);
+    if (!demand) {
+      demand = { environments: 0, starting: 0, averageMs: undefined, finished: 0, waiters: [] };
+      this.#demand.set(key, demand);
+    }
+    return demand;
   }
 
   #takeBlank(): Environment {
@@ -200,6 +310,13 @@ export class EnvironmentPool implements Runtime {
     if (list && at >= 0) {
       list.splice(at, 1);
       if (list.length === 0) this.#idle.delete(environment.key);
+    }
+    const demand = this.#demand.get(environment.key);
+    if (demand) {
+      demand.environments -= 1;
+      // One fewer environment to wait for: let a waiter start its own.
+      demand.waiters.shift()?.(undefined);
+      if (demand.environments <= 0 && demand.waiters.length === 0) this.#demand.delete(environment.key);
     }
   }
 
