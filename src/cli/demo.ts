@@ -1,9 +1,11 @@
 import type { Engine } from '../engine.js';
+import { packagePath } from '../shared/paths.js';
 import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText } from '../jobs/index.js';
 
 /** The demo bucket and its corpus: 40 deterministic text objects of 50–150 KB, and one bgzip object. */
 const BUCKET = 'demo';
 const OBJECTS = 40;
+const HELLO = 'hello';
 
 /**
  * Seeds the demo for `npm start`: deploys the built-in functions and fills the `demo` bucket with
@@ -32,14 +34,18 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
     written++;
   }
   await engine.jobs.deployBuiltins();
+  if (!engine.functions.has(HELLO)) {
+    await engine.functions.create({ name: HELLO, handler: 'index.handler', code: { dir: packagePath('functions/hello') } });
+  }
   const endpoint = url === 'http://127.0.0.1:4566' ? '' : ` --endpoint ${url}`;
   out(
     [
       '',
       `Demo ready: bucket s3://${BUCKET} (${OBJECTS} text objects under corpus/, one bgzip object under compressed/${written ? `; wrote ${written}` : ''}).`,
-      'Built-in functions deployed: wordcount, wordfreq, grep, cascade, reducer.',
+      `Functions deployed: ${HELLO} (a demo handler), and the built-ins wordcount, wordfreq, grep, cascade, reducer.`,
       '',
       'Try:',
+      `  npx lambdata${endpoint} invoke ${HELLO} '{"name":"you"}' --tail`,
       `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/corpus/`,
       `  npx lambdata${endpoint} run wordfreq s3://${BUCKET}/corpus/ --partitions 4`,
       `  npx lambdata${endpoint} run grep s3://${BUCKET}/corpus/ --pattern 'Kalo'`,
