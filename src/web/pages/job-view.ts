@@ -174,6 +174,7 @@ export const renderJob: Page = (root, [rawId]) => {
       case 'job.failed':
         setStatus('failed');
         log('error', `failed: ${e.error.code}: ${e.error.message}`, e.at);
+        frame.schedule('results', () => replace(results, resumeView(id)));
         source.close();
         break;
       default:
@@ -206,6 +207,23 @@ export const renderJob: Page = (root, [rawId]) => {
     });
   return () => source.close();
 };
+
+/** A failed job can be resumed: committed tasks are kept, the rest run again. */
+function resumeView(id: string): HTMLElement {
+  const button = h('button', { type: 'button', id: 'job-resume' }, 'Resume job');
+  const status = h('span', { 'aria-live': 'polite' });
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    api<JobRecord>(`/jobs/${encodeURIComponent(id)}/resume`, { method: 'POST' })
+      // The event stream of a job ends at its first terminal event, so a resumed run is not followed live here.
+      .then((job) => replace(status, `Resumed: ${job.status}. Its progress shows in the job list.`))
+      .catch((err) => {
+        button.disabled = false;
+        replace(status, errorBox(err));
+      });
+  });
+  return h('div', { class: 'panel actions' }, button, status);
+}
 
 function box(label: string, id: string): Box {
   const value = h('span', { class: 'value', id: `counter-${id}` }, '—');
