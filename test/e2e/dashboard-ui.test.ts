@@ -173,6 +173,7 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'book-07.txt' }).click();
     const details = page.locator('#object-details');
     await expect.poll(() => details.textContent()).toContain(`${Buffer.byteLength(text(7))} bytes`);
+    await page.screenshot({ path: join(SHOTS, 'objects.png') });
     const href = await details.getByRole('link', { name: 'Download' }).getAttribute('href');
     const download = await page.request.get(`${server.url}${href}`);
     expect(await download.text()).toBe(text(7));
@@ -185,7 +186,6 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'new.txt' }).waitFor();
     const stored = engine.objects.headObject(BUCKET, 'books/new.txt');
     expect(stored.size).toBe(23);
-    await page.screenshot({ path: join(SHOTS, 'objects.png') });
   }, 20_000);
 
   it('shows the live overview, and switches to dark mode with the toggle', async () => {
