@@ -2,7 +2,7 @@ import type { RunResult, Runtime } from '../runtime/types.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
 import type { LogStore } from './logs.js';
-import { endLine, errorPayload, reportLine, startLine, tailOf, timeoutLine } from './report.js';
+import { endLine, errorPayload, reportLine, startLine, timeoutLine } from './report.js';
 import { type FunctionVersion, type InvocationRecord, type InvocationType, OUTCOMES } from './types.js';
 
 /** What one run needs from the engine. */
@@ -24,12 +24,12 @@ export interface ExecutionRequest {
   clientContext?: string;
 }
 
-/** What the attempt produced: the caller's payload, the record, and the log tail. */
+/** What the attempt produced: the caller's payload, the record, and its log lines (for LogType Tail). */
 export interface Execution {
   payload: Buffer;
   functionError?: 'Handled' | 'Unhandled';
   record: InvocationRecord;
-  logResult: string;
+  lines: string[];
 }
 
 /** Largest response a function may return, as AWS. */
@@ -95,7 +95,7 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
   };
   if (errorType !== undefined) record.errorType = errorType;
   if (errorMessage !== undefined) record.errorMessage = errorMessage;
-  const execution: Execution = { payload, record, logResult: tailOf(lines) };
+  const execution: Execution = { payload, record, lines };
   if (functionError) execution.functionError = functionError;
   return execution;
 }

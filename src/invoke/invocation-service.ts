@@ -19,6 +19,7 @@ import { EventQueue, type QueuedEvent } from './event-queue.js';
 import { type Execution, execute } from './execution.js';
 import type { LogStore } from './logs.js';
 import { type RecordFilter, RecordStore } from './records.js';
+import { tailOf } from './report.js';
 import type { FunctionRegistry } from './registry.js';
 import {
   type DeadLetter,
@@ -168,7 +169,7 @@ export class InvocationService implements Invoker, BackgroundService {
       record: execution.record,
     };
     if (execution.functionError) result.functionError = execution.functionError;
-    if (request.logType === 'Tail') result.logResult = execution.logResult;
+    if (request.logType === 'Tail') result.logResult = tailOf(execution.lines);
     return result;
   }
 

@@ -27,7 +27,7 @@ interface Demand {
   environments: number;
   /** Cold starts in flight. */
   starting: number;
-  /** Moving average of run durations (ms); undefined until a run finished. */
+  /** Moving average of warm run durations (ms); undefined until a warm run finished. */
   averageMs: number | undefined;
   /** Runs finished so far (a waiter that sees this move knows the queue is moving). */
   finished: number;
@@ -46,7 +46,7 @@ const CORES = Math.max(1, availableParallelism());
  * environment anyway when no run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits are the invoke
  * layer's, never the pool's.
  */
-const FAST_MS = 5;
+const FAST_MS = 10;
 const WARM_CAP = Math.max(2, 2 * CORES);
 const STARTING_CAP = Math.max(2, CORES);
 const WAIT_MS = 50;
@@ -206,8 +206,10 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demand.get(environment.key);
     if (demand) {
       demand.finished += 1;
-      demand.averageMs =
-        demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
+      // Warm runs only: a first run pays for loading and compiling the handler.
+      if (!result.coldStart)
+        demand.averageMs =
+          demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
     }
     if (environment.alive && !environment.retiring && !this.#closed) {
       environment.lastUsed = performance.now();

@@ -1,0 +1,35 @@
+import { availableParallelism } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, fn, invoke } from '../fixtures/runtime/harness.js';
+
+describe('runtime: how many environments a burst gets', () => {
+  let harness: ReturnType<typeof createPool>;
+  beforeAll(() => {
+    harness = createPool({ prestart: 2 });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('queues a burst of a fast function on a few warm environments instead of one process per call', async () => {
+    const version = fn('index.echo');
+    // Measured: its warm runs take well under a millisecond.
+    for (let i = 0; i < 3; i++) await invoke(harness.pool, version, { i: -1 });
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => invoke(harness.pool, version, { i })));
+    expect(results.map((r) => r.body.i)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(results.every((r) => r.outcome === 'success')).toBe(true);
+    const cap = Math.max(2, 2 * availableParallelism());
+    // A little slack: a waiter starts its own environment when nothing finished for a while (a stalled machine).
+    expect(harness.pool.stats().environments).toBeLessThanOrEqual(Math.min(cap + 2, 20));
+  });
+
+  it('still gives every concurrent run of a slow function its own environment', async () => {
+    const version = fn('index.sleep');
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: 6 }, () => invoke(harness.pool, version, { ms: 400 })));
+    const elapsed = performance.now() - started;
+    expect(results.map((r) => r.body)).toEqual(Array(6).fill('woke'));
+    expect(results.every((r) => r.coldStart)).toBe(true); // none waited behind another's 400 ms run
+    expect(elapsed).toBeLessThan(6 * 400);
+  });
+});
