@@ -3,10 +3,16 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntityTooLarge } from './errors.js';
+import { OffThreadMd5 } from './md5-worker.js';
 import type { BodyInput } from './types.js';
 
 /** Bytes gathered before one `writev`, so small network chunks do not each cost a syscall round trip. */
 const WRITE_BATCH = 4 << 20;
+/**
+ * Bytes written between background fdatasyncs of a large body: the disk flushes while the rest is still
+ * arriving, so the fsync before the ack only has the tail left to write.
+ */
+const SYNC_EVERY = 64 << 20;
 
 /** A body written to a temp file: where, how big, and its MD5. */
 export interface WrittenBody {
@@ -62,37 +68,67 @@ export class BodyFiles {
   async writeTemp(bucket: string, body: BodyInput, maxSize: number): Promise<WrittenBody> {
     const tempPath = join(this.root, bucket, 'tmp', randomBytes(16).toString('hex'));
     const handle = await open(tempPath, 'wx');
-    const hash = createHash('md5');
+    // Bodies past one batch are hashed batch by batch on the MD5 worker; smaller ones right here.
+    let offThread: OffThreadMd5 | undefined;
+    let md5: Buffer;
+    let hashing: Promise<void> = Promise.resolve();
     let size = 0;
     // One write in flight while the next batch is read and hashed, so disk and CPU work overlap.
     let writing: Promise<void> = Promise.resolve();
+    // At most one background flush in flight; it only shortens the final sync, which stays the guarantee.
+    let syncing: Promise<void> | undefined;
+    let unsynced = 0;
     try {
       let batch: Buffer[] = [];
       let batchBytes = 0;
       for await (const chunk of chunksOf(body)) {
         size += chunk.length;
         if (size > maxSize) throw new EntityTooLarge(maxSize);
-        hash.update(chunk);
         batch.push(chunk);
         batchBytes += chunk.length;
         if (batchBytes >= WRITE_BATCH) {
+          offThread ??= new OffThreadMd5();
+          await hashing;
+          hashing = handled(offThread.update(batch));
           await writing;
-          writing = writeAll(handle, batch);
+          writing = handled(writeAll(handle, batch));
+          unsynced += batchBytes;
           batch = [];
           batchBytes = 0;
+          if (unsynced >= SYNC_EVERY && !syncing) {
+            unsynced = 0;
+            const flush: Promise<void> = handled(
+              writing
+                .then(() => handle.datasync())
+                .finally(() => {
+                  if (syncing === flush) syncing = undefined;
+                }),
+            );
+            syncing = flush;
+          }
         }
+      }
+      if (offThread && batch.length > 0) {
+        await hashing;
+        hashing = handled(offThread.update(batch));
       }
       await writing;
       if (batch.length > 0) await writeAll(handle, batch);
+      await hashing;
+      md5 = offThread ? await offThread.digest() : md5Of(batch);
+      await syncing;
       await handle.sync();
     } catch (err) {
+      offThread?.drop();
       await writing.catch(() => undefined);
+      await hashing.catch(() => undefined);
+      await syncing?.catch(() => undefined);
       await handle.close();
       await rm(tempPath, { force: true });
       throw err;
     }
     await handle.close();
-    return { tempPath, size, md5: hash.digest() };
+    return { tempPath, size, md5 };
   }
 
   /** Moves a synced temp file to its final relative path and fsyncs the directory that now holds it. */
@@ -142,6 +178,18 @@ export class BodyFiles {
     }
     return removed;
   }
+}
+
+/** Marks a promise's failure as handled until someone awaits it (and sees the error). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+function md5Of(chunks: Buffer[]): Buffer {
+  const hash = createHash('md5');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest();
 }
 
 /** fsyncs a directory so a rename in it survives power loss. */
