@@ -206,14 +206,29 @@ describe('dashboard in a real browser', () => {
     await page.screenshot({ path: join(SHOTS, 'overview-dark.png') });
   }, 20_000);
 
-  it('shows async queue depth and the dead-letter store', async () => {
+  it('shows async queue depth and the dead-letter store, and replays a dead letter', async () => {
     await page.goto(ui('/dlq'));
     await expect
       .poll(() => page.locator('#queue-depth').textContent())
       .toMatch(/^Async queue depth: \d+ waiting · concurrency \d+ \/ [\d,]+ in use$/);
     expect(await page.locator('main').textContent()).toContain('No dead letters.');
     expect(await page.getByRole('button', { name: 'Replay all' }).isDisabled()).toBe(true);
-  });
+    // An async event that fails with no retries left becomes a dead letter.
+    engine.functions.putEventInvokeConfig('hello', { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 21_600 });
+    await engine.invocations.invoke({
+      functionName: 'hello',
+      payload: '{"fail":"on purpose"}',
+      invocationType: 'Event',
+    });
+    await expect.poll(() => engine.invocations.deadLetters.list().length, { timeout: 10_000 }).toBe(1);
+    const [letter] = engine.invocations.deadLetters.list();
+    await page.reload();
+    const row = page.locator('main table tbody tr');
+    await expect.poll(() => row.textContent()).toContain('asked to fail: on purpose');
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain(`Replay ${letter?.id}: 1 replayed.`);
+    expect(engine.invocations.deadLetters.list().map((d) => d.id)).not.toContain(letter?.id);
+  }, 20_000);
 
   it('lists streams, queues with their depth, and mappings with their state', async () => {
     engine.streams.createStream('clicks', { shardCount: 2 });
