@@ -19,8 +19,8 @@ import { EventQueue, type QueuedEvent } from './event-queue.js';
 import { type Execution, execute } from './execution.js';
 import type { LogStore } from './logs.js';
 import { type RecordFilter, RecordStore } from './records.js';
-import { tailOf } from './report.js';
 import type { FunctionRegistry } from './registry.js';
+import { tailOf } from './report.js';
 import {
   type DeadLetter,
   type FunctionVersion,
