@@ -1,43 +1,21 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import { type CliResult, runLambdata, spawnLambdata } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { lambdaFixture } from './lambda-helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
-let dataDir: string;
-let engine: Engine;
-let server: RunningServer;
+let t: TestServer;
 
 /** Runs the lambdata binary against the test server. */
-function lambdata(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, '--endpoint', server.url, ...args],
-      { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function lambdata(...args: string[]): Promise<CliResult> {
+  return runLambdata(t.url, ...args);
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-cli-functions-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('cli-functions');
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe('lambdata function commands', () => {
@@ -59,7 +37,7 @@ describe('lambdata function commands', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^name\s+echo$/m);
     expect(out.stdout).toMatch(/^memoryMb\s+256$/m);
-    expect(engine.functions.get('echo').environment).toEqual({ GREETING: 'cli' });
+    expect(t.engine.functions.get('echo').environment).toEqual({ GREETING: 'cli' });
   });
 
   it('redeploys new code as an update and publishes a version', async () => {
@@ -119,9 +97,7 @@ describe('lambdata function commands', () => {
   });
 
   it('follows log lines live until interrupted', async () => {
-    const child = spawn(process.execPath, [BIN, '--endpoint', server.url, 'logs', 'echo', '--follow', '--limit', '1'], {
-      env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' },
-    });
+    const child = spawnLambdata(t.url, 'logs', 'echo', '--follow', '--limit', '1');
     let stdout = '';
     const seen = (text: string) =>
       new Promise<void>((resolve) => {
@@ -142,7 +118,7 @@ describe('lambdata function commands', () => {
       Promise.race([wait, exited.then((code) => Promise.reject(new Error(`logs --follow exited early (${code})`)))]);
     try {
       await orExit(seen('REPORT RequestId:')); // the replayed last line
-      await engine.invocations.invoke({ functionName: 'echo', payload: '{"live":true}' });
+      await t.engine.invocations.invoke({ functionName: 'echo', payload: '{"live":true}' });
       await orExit(seen('echo v2 got {"live":true}'));
     } finally {
       child.kill('SIGTERM');
@@ -183,11 +159,11 @@ describe('lambdata function commands', () => {
   });
 
   it('lists, replays and removes dead letters of failed async events', async () => {
-    engine.functions.putEventInvokeConfig('failing', { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
+    t.engine.functions.putEventInvokeConfig('failing', { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
     const queued = await lambdata('invoke', 'failing', '{"fail":"later"}', '--async');
     expect(queued.code).toBe(0);
     const deadline = Date.now() + 15_000;
-    while (engine.invocations.deadLetters.list({ functionName: 'failing' }).length === 0) {
+    while (t.engine.invocations.deadLetters.list({ functionName: 'failing' }).length === 0) {
       if (Date.now() > deadline) throw new Error('no dead letter arrived');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -202,7 +178,7 @@ describe('lambdata function commands', () => {
     expect(table.stdout).toContain(letter.id);
     const rm = await lambdata('dlq', 'rm', letter.id);
     expect(rm.code).toBe(0);
-    expect(engine.invocations.deadLetters.list({ functionName: 'failing' })).toEqual([]);
+    expect(t.engine.invocations.deadLetters.list({ functionName: 'failing' })).toEqual([]);
   });
 
   it('shows and removes a function', async () => {

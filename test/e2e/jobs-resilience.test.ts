@@ -1,18 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { Engine } from '../../src/engine.js';
 import { generateText, type JobRecord } from '../../src/jobs/index.js';
 import { refCounts } from '../fixtures/jobs/reference.js';
+import { type CliResult, runLambdata } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
-let dataDir: string;
+let t: TestServer;
 let engine: Engine;
-let server: RunningServer;
 const BUCKET = 'resilience';
 const texts = new Map<string, Buffer>();
 
@@ -28,9 +23,8 @@ function total(keys: Iterable<string>) {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-res-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('jobs-res');
+  engine = t.engine;
   engine.objects.createBucket(BUCKET);
   for (let i = 0; i < 4; i++) {
     const body = generateText({ seed: 40 + i, bytes: 30_000 });
@@ -45,9 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe('jobs under timeouts, failures and many objects', () => {
@@ -149,15 +141,6 @@ describe('jobs under timeouts, failures and many objects', () => {
   });
 });
 
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, '--endpoint', server.url, ...args],
-      { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function run(...args: string[]): Promise<CliResult> {
+  return runLambdata(t.url, ...args);
 }

@@ -1,43 +1,25 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import { runAws } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { zipFixture } from './lambda-helpers.js';
 
-const run = promisify(execFile);
+let t: TestServer;
 let dataDir: string;
-let engine: Engine;
-let server: RunningServer;
 
 /** Runs `aws lambda …` against the test server; resolves to parsed JSON stdout (or null). */
-async function aws(...args: string[]): Promise<Record<string, unknown> | null> {
-  const { stdout } = await run('aws', ['lambda', ...args, '--endpoint-url', server.url, '--output', 'json'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dataDir,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_PAGER: '',
-    },
-  });
-  return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : null;
+function aws(...args: string[]): Promise<Record<string, unknown> | null> {
+  return runAws(t.url, dataDir, 'lambda', ...args);
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-lambda-awscli-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('lambda-awscli');
+  dataDir = t.dir;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe('Lambda API with the aws CLI', () => {

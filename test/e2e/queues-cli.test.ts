@@ -1,40 +1,32 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
-
-const run = promisify(execFile);
-const BIN = new URL('../../bin/lambdata.js', import.meta.url).pathname;
+import { createEngine } from '../../src/engine.js';
+import { LAMBDATA_BIN, runLambdata } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('lambdata queues / mappings / schedule CLI', () => {
-  let dataDir: string;
-  let engine: Engine;
-  let server: RunningServer;
+  let t: TestServer;
   const cli = async (...args: string[]) => {
-    const { stdout } = await run('node', [BIN, ...args], { env: { ...process.env, LAMBDATA_ENDPOINT: server.url } });
+    const { code, stdout, stderr } = await runLambdata(t.url, ...args);
+    if (code !== 0) throw new Error(`lambdata ${args.join(' ')} exited ${code}: ${stderr}`);
     return stdout;
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'lambdata-qcli-'));
-    engine = await createEngine({ dataDir });
-    server = await startServer(engine, { port: 0 });
+    t = await startTestServer('qcli');
   });
 
   afterAll(async () => {
-    await server?.close();
-    await engine?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('creates queues with a DLQ, sends, receives and deletes', async () => {
-    engine.queues.createQueue('tasks-dlq');
+    t.engine.queues.createQueue('tasks-dlq');
     expect(await cli('queues', 'create', 'tasks', '--dlq', 'tasks-dlq', '--max-receives', '3')).toMatch(
       /\/000000000000\/tasks\n$/,
     );
@@ -42,37 +34,37 @@ describe('lambdata queues / mappings / schedule CLI', () => {
     const ls = await cli('queues', 'ls');
     expect(ls).toMatch(/tasks\s+1\s+0\s+0\s+tasks-dlq after 3/);
     expect(await cli('queues', 'receive', 'tasks', '--max', '5', '--delete')).toBe('hello world\n');
-    expect(engine.queues.depth('tasks')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(t.engine.queues.depth('tasks')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('manages mappings and schedules', async () => {
-    await engine.functions.create({
+    await t.engine.functions.create({
       name: 'sink',
       handler: 'index.handler',
       code: { dir: new URL('../fixtures/events/web', import.meta.url).pathname },
     });
-    engine.queues.createQueue('feed');
+    t.engine.queues.createQueue('feed');
     const uuid = (await cli('mappings', 'create', '--function', 'sink', '--queue', 'feed', '--batch-size', '5')).trim();
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(await cli('mappings', 'ls')).toMatch(new RegExp(`${uuid}\\s+sink\\s+sqs:feed\\s+Enabled\\s+5`));
     expect(await cli('mappings', 'disable', uuid)).toBe(`${uuid} Disabling\n`);
-    expect(engine.mappings.view(uuid).state).toBe('Disabled');
+    expect(t.engine.mappings.view(uuid).state).toBe('Disabled');
     await cli('mappings', 'rm', uuid);
-    expect(engine.mappings.list()).toEqual([]);
+    expect(t.engine.mappings.list()).toEqual([]);
 
     expect(await cli('schedule', 'add', 'nightly', 'cron(0 3 * * ? *)', '--function', 'sink')).toMatch(
       /^nightly next fire \d{4}-\d{2}-\d{2}T03:00:00.000Z\n$/,
     );
     expect(await cli('schedule', 'ls')).toMatch(/nightly\s+cron\(0 3 \* \* \? \*\)\s+sink/);
     await cli('schedule', 'rm', 'nightly');
-    expect(engine.schedules.list()).toEqual([]);
+    expect(t.engine.schedules.list()).toEqual([]);
   });
 });
 
 describe('queue durability', () => {
   it('keeps every acknowledged send across kill -9', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lambdata-qkill-'));
-    const child = spawn('node', [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+    const child = spawn('node', [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

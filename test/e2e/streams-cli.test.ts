@@ -1,59 +1,27 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import { type CliResult, runAws, runLambdata, spawnLambdata } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/lambdata.js');
-let dir: string;
-let engine: Engine;
-let server: RunningServer;
+let t: TestServer;
 
-async function lambdata(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, '--endpoint', server.url, ...args], {
-      env: { PATH: process.env.PATH },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
+function lambdata(...args: string[]): Promise<CliResult> {
+  return runLambdata(t.url, ...args);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: AWS CLI JSON output, asserted field by field
 type Wire = Record<string, any>;
 
 async function aws(...args: string[]): Promise<Wire> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(dir, 'none'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
-    },
-  });
-  return stdout.trim() ? JSON.parse(stdout) : {};
+  return (await runAws(t.url, t.dir, ...args)) ?? {};
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lambdata-streams-cli-'));
-  engine = await createEngine({ dataDir: join(dir, 'data'), background: false });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('streams-cli', { background: false });
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  await rm(dir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe('lambdata streams / tables CLI', () => {
@@ -63,14 +31,7 @@ describe('lambdata streams / tables CLI', () => {
     const put = await lambdata('streams', 'put', 'clicks', 'hello world', '--key', 'u1');
     expect(put.stdout).toMatch(/^shardId-\d{12}\t\d+\n$/);
 
-    const tail = spawn(
-      process.execPath,
-      [BIN, '--endpoint', server.url, 'streams', 'tail', 'clicks', '--from', 'trim'],
-      {
-        env: { PATH: process.env.PATH ?? '' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const tail = spawnLambdata(t.url, 'streams', 'tail', 'clicks', '--from', 'trim');
     try {
       const lines = createInterface({ input: tail.stdout });
       const seen: string[] = [];
@@ -91,7 +52,7 @@ describe('lambdata streams / tables CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('ResourceNotFoundException');
     expect((await lambdata('streams', 'rm', 'clicks')).code).toBe(0);
-    expect(engine.streams.listStreams()).not.toContain('clicks');
+    expect(t.engine.streams.listStreams()).not.toContain('clicks');
   }, 120_000);
 
   it('creates tables and puts, gets and scans plain JSON items', async () => {
@@ -113,7 +74,7 @@ describe('lambdata streams / tables CLI', () => {
         .map((l) => JSON.parse(l).id),
     ).toEqual([2, 10]);
     expect((await lambdata('tables', 'put', 'users', 'not json')).code).toBe(2);
-    expect(engine.tables.readChanges('users', undefined, 10).map((c) => c.eventName)).toEqual(['INSERT', 'INSERT']);
+    expect(t.engine.tables.readChanges('users', undefined, 10).map((c) => c.eventName)).toEqual(['INSERT', 'INSERT']);
     expect((await lambdata('tables', 'rm', 'users')).code).toBe(0);
   }, 120_000);
 });
@@ -152,7 +113,7 @@ describe('AWS CLI', () => {
       '--retention-period-hours',
       '48',
     );
-    expect(engine.streams.describeStream('awscli').retentionPeriodHours).toBe(48);
+    expect(t.engine.streams.describeStream('awscli').retentionPeriodHours).toBe(48);
   }, 120_000);
 
   it('drives dynamodb', async () => {
