@@ -141,8 +141,10 @@ describe('dashboard in a real browser', () => {
   }, 40_000);
 
   it('invokes a function from the form, shows its REPORT figures and the live log tail', async () => {
+    engine.functions.publish('hello', 'first');
     await page.goto(ui('/functions/hello'));
     await expect.poll(() => page.locator('.props').first().textContent()).toContain('256 MB');
+    await page.getByLabel('Version').selectOption('1');
     await page.getByLabel('Payload (JSON)').fill('{"name":"dashboard"}');
     await page.getByRole('button', { name: 'Invoke' }).click();
     const report = page.locator('#invoke-result dl.report');
@@ -153,6 +155,7 @@ describe('dashboard in a real browser', () => {
     expect(await report.locator('[data-figure="Max Memory Used"]').textContent()).toMatch(/^\d+ MB$/);
     expect(await report.locator('[data-figure="Init Duration"]').textContent()).toMatch(/ms|warm/);
     expect(await page.locator('#invoke-result pre.payload').textContent()).toContain('hello dashboard');
+    expect(await page.locator('#invoke-result').textContent()).toContain('version 1');
     await expect.poll(() => page.locator('#log-tail').textContent(), { timeout: 10_000 }).toContain('dashboard-marker');
     await expect.poll(() => page.locator('#log-tail').textContent()).toContain('REPORT RequestId');
     await page.screenshot({ path: join(SHOTS, 'function.png'), fullPage: false });

@@ -55,6 +55,7 @@ export const renderFunctions: Page = (root) => {
 export const renderFunction: Page = (root, [rawName]) => {
   const name = decodeURIComponent(rawName ?? '');
   const config = h('div', { class: 'panel' }, 'Loading…');
+  const qualifier = h('select', { id: 'invoke-qualifier' }, h('option', { value: '' }, '$LATEST'));
   const invocations = h('div', { class: 'panel' });
   const logs = h('pre', {
     class: 'log',
@@ -66,14 +67,21 @@ export const renderFunction: Page = (root, [rawName]) => {
   root.append(
     h('p', {}, h('a', { href: '#/functions' }, '← Functions')),
     h('h1', {}, name),
-    h('div', { class: 'grid2' }, h('section', {}, h('h2', {}, 'Configuration'), config), invokeForm(name)),
+    h('div', { class: 'grid2' }, h('section', {}, h('h2', {}, 'Configuration'), config), invokeForm(name, qualifier)),
     h('h2', {}, 'Recent invocations'),
     invocations,
     h('h2', {}, 'Log tail (live)'),
     logs,
   );
   api<FunctionDetail>(`/functions/${encodeURIComponent(name)}`)
-    .then((fn) => replace(config, configView(fn)))
+    .then((fn) => {
+      replace(config, configView(fn));
+      qualifier.append(
+        ...fn.versions
+          .filter((v) => v.version !== '$LATEST')
+          .map((v) => h('option', { value: v.version }, `version ${v.version}`)),
+      );
+    })
     .catch((err) => replace(config, errorBox(err)));
 
   let records: InvocationRecord[] = [];
@@ -151,7 +159,7 @@ function configView(fn: FunctionDetail): HTMLElement {
   );
 }
 
-function invokeForm(name: string): HTMLElement {
+function invokeForm(name: string, qualifier: HTMLSelectElement): HTMLElement {
   const payload = h('textarea', { id: 'invoke-payload', rows: 6, spellcheck: 'false' });
   payload.value = '{\n  "hello": "world"\n}';
   const type = h(
@@ -167,6 +175,7 @@ function invokeForm(name: string): HTMLElement {
     { class: 'panel invoke' },
     field('Payload (JSON)', payload),
     field('Invocation type', type),
+    field('Version', qualifier),
     button,
     result,
   );
@@ -180,7 +189,12 @@ function invokeForm(name: string): HTMLElement {
     }
     button.disabled = true;
     replace(result, 'Invoking…');
-    api<InvokeAnswer>(`/functions/${encodeURIComponent(name)}/invoke?type=${type.value}&tail=1`, {
+    const q = new URLSearchParams({
+      type: type.value,
+      tail: '1',
+      ...(qualifier.value ? { qualifier: qualifier.value } : {}),
+    });
+    api<InvokeAnswer>(`/functions/${encodeURIComponent(name)}/invoke?${q}`, {
       method: 'POST',
       body: payload.value || '{}',
       headers: { 'content-type': 'application/json' },

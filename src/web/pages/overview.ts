@@ -105,8 +105,11 @@ export const renderOverview: Page = (root) => {
       }
     },
   });
+  // The rate decays when traffic stops: recompute it each second (local only, no request).
+  const tick = setInterval(() => frame.schedule('paint', paint), 1_000);
   return () => {
     source.close();
+    clearInterval(tick);
     clearTimeout(jobsTimer);
   };
 };
