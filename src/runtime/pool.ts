@@ -40,11 +40,11 @@ type Waiter = (environment: Environment | undefined) => void;
 const DEFAULT_PRESTART = 2;
 const CORES = Math.max(1, availableParallelism());
 /**
- * On a small machine many processes of one function thrash, so a function whose runs are short
- * (under FAST_MS) queues for a warm environment once it has WARM_CAP of them, and a burst of a
- * function not yet measured starts at most STARTING_CAP at a time. A waiter starts a new
- * environment anyway when no run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits are the invoke
- * layer's, never the pool's.
+ * On a small machine many processes of one function thrash, so a function whose warm runs are
+ * short (under FAST_MS) queues for a warm environment once it has WARM_CAP of them, and a burst of
+ * a function not yet measured starts at most STARTING_CAP at a time. A waiter starts a new
+ * environment anyway when no run of that function finished for WAIT_MS, so long runs still scale
+ * out: concurrency limits (and throttles) are the invoke layer's, never the pool's.
  */
 const FAST_MS = 10;
 const WARM_CAP = Math.max(2, 2 * CORES);
@@ -57,7 +57,8 @@ const SAMPLE_MS = 15;
 /**
  * Execution environments of every function: warm ones reused per function version (most recently
  * used first), cold starts served from blank pre-started runtimes, idle ones reaped after `idleMs`.
- * The invoke layer enforces concurrency; the pool creates one environment per concurrent run.
+ * The invoke layer enforces concurrency; the pool creates one environment per concurrent run,
+ * except that a burst of a short-running function queues briefly for its warm ones (see WARM_CAP).
  */
 export class EnvironmentPool implements Runtime {
   #context: EngineContext;
