@@ -1,7 +1,9 @@
 // PutRecords ingest benchmark: 1 KB records in batches of 500 through @aws-sdk/client-kinesis against
 // lambdata (server in a child process), beside the SQLite insert floor (raw better-sqlite3, same rows)
 // and the HTTP round-trip floor (same SDK against a bare node:http server).
-// Run: npm run build && node bench/streams/ingest.js [--records 100000] [--concurrency 4]
+// Run: npm run build && node bench/streams/ingest.js [--records 100000] [--concurrency 4] [--cpu-prof <dir>]
+// (--cpu-prof writes a V8 CPU profile of the lambdata server child into <dir>; --checkpoint background
+// moves SQLite WAL checkpoints off the request path into a worker thread, see server.js.)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,12 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import Database from 'better-sqlite3';
 
 const { values } = parseArgs({
-  options: { records: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '4' } },
+  options: {
+    records: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '4' },
+    'cpu-prof': { type: 'string' },
+    checkpoint: { type: 'string', default: 'auto' },
+  },
 });
 const TOTAL = Number(values.records);
 const CONCURRENCY = Number(values.concurrency);
@@ -28,13 +35,20 @@ const payloads = Array.from({ length: BATCH }, (_, i) => ({
   Data: randomBytes(RECORD_BYTES),
 }));
 
-async function startChild(args) {
-  const child = spawn(process.execPath, [SERVER, ...args], {
+async function startChild(args, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error' },
   });
   const url = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  return { url, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function sdkIngest(url, streamName) {
@@ -83,11 +97,12 @@ try {
   const floor = sqliteFloor(dir);
   const bare = await startChild(['bare']);
   const http = await sdkIngest(bare.url, 'bench').finally(bare.stop);
-  const engine = await startChild(['engine', join(dir, 'data')]);
+  const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const engine = await startChild(['engine', join(dir, 'data'), `${values.checkpoint}-checkpoint`], profile);
   const lambdata = await sdkIngest(engine.url, 'bench').finally(engine.stop);
   const fmt = (n) => Math.round(n).toLocaleString('en-US').padStart(10);
   console.log(
-    `PutRecords ingest, ${TOTAL.toLocaleString('en-US')} × ${RECORD_BYTES} B records, batches of ${BATCH}, ${CONCURRENCY} concurrent`,
+    `PutRecords ingest, ${TOTAL.toLocaleString('en-US')} × ${RECORD_BYTES} B records, batches of ${BATCH}, ${CONCURRENCY} concurrent, ${values.checkpoint} WAL checkpoints`,
   );
   console.log(`  SQLite insert floor (better-sqlite3) ${fmt(floor)} records/s`);
   console.log(`  HTTP + SDK floor (bare node:http)    ${fmt(http)} records/s`);

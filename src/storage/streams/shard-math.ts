@@ -4,11 +4,23 @@ import { createHash } from 'node:crypto';
 export const HASH_SPACE = 1n << 128n;
 
 /** Sequence numbers are "49" followed by a zero-padded counter: fixed length, so string order is numeric order. */
-const SEQUENCE_PREFIX = 49n * 10n ** 24n;
+const SEQUENCE_DIGITS = 24;
+const SEQUENCE_PREFIX = 49n * 10n ** BigInt(SEQUENCE_DIGITS);
+const SEQUENCE_ZERO = `49${'0'.repeat(SEQUENCE_DIGITS)}`;
+
+/** Producers reuse a small set of partition keys; remembering their hashes saves an MD5 and a BigInt parse per record. */
+const HASH_CACHE_LIMIT = 10_000;
+const hashCache = new Map<string, bigint>();
 
 /** The 128-bit hash key of a partition key: its MD5 read as a big-endian unsigned integer (as Kinesis does). */
 export function hashKeyOf(partitionKey: string): bigint {
-  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+  let hash = hashCache.get(partitionKey);
+  if (hash === undefined) {
+    hash = BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+    if (hashCache.size >= HASH_CACHE_LIMIT) hashCache.clear();
+    hashCache.set(partitionKey, hash);
+  }
+  return hash;
 }
 
 /** Splits [start, end] into `count` contiguous, nearly equal ranges. */
@@ -25,6 +37,11 @@ export function splitRange(count: number, start = 0n, end = HASH_SPACE - 1n): Ar
 
 /** The public form of an internal record counter. */
 export function formatSequence(counter: number | bigint): string {
+  // Plain string padding on the hot path (one call per record); BigInt only for out-of-range counters.
+  if (typeof counter === 'number' && counter >= 0 && counter <= Number.MAX_SAFE_INTEGER) {
+    const digits = String(counter);
+    return SEQUENCE_ZERO.slice(0, SEQUENCE_ZERO.length - digits.length) + digits;
+  }
   return (SEQUENCE_PREFIX + BigInt(counter)).toString();
 }
 

@@ -36,6 +36,9 @@ const MAX_SHARDS = 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_READ_BYTES = 10 * 1024 * 1024;
 const HOUR_MS = 3_600_000;
+/** Rows per multi-row INSERT: one statement step per chunk instead of one per record. */
+const INSERT_ROWS = 100;
+const INSERT_COLUMNS = 'INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES ';
 const MIN_RETENTION_HOURS = 24;
 const MAX_RETENTION_HOURS = 8760;
 
@@ -53,7 +56,7 @@ export class StreamStore implements BackgroundService {
   #trimIntervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #streams = new Map<string, StreamMeta>();
-  #insert: Statement;
+  #inserts = new Map<number, Statement>();
   #nextSeq: Statement;
   #lastInShard: Statement;
 
@@ -63,7 +66,6 @@ export class StreamStore implements BackgroundService {
     this.#trimIntervalMs = options.trimIntervalMs ?? 60_000;
     migrate(context.db, STREAM_SCHEMA);
     const db = context.db;
-    this.#insert = db.prepare('INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES (?, ?, ?, ?)');
     this.#nextSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kinesis_records'").pluck();
     this.#lastInShard = db.prepare(
       'SELECT seq, arrived FROM kinesis_records WHERE shard = ? ORDER BY seq DESC LIMIT 1',
@@ -196,17 +198,26 @@ export class StreamStore implements BackgroundService {
     const open = stream.shards.filter((s) => s.endSeq === undefined);
     const targets = records.map((record) => routeRecord(open, record));
     const arrived = this.#now();
-    const results: Array<{ shardId: string; sequenceNumber: string }> = [];
-    const insert = this.#insert;
+    const results: Array<{ shardId: string; sequenceNumber: string }> = new Array(records.length);
     this.#context.db.transaction(() => {
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i] as PutRecordInput;
-        const shard = targets[i] as ShardMeta;
-        const seq = insert.run(shard.key, record.partitionKey, record.data, arrived).lastInsertRowid;
-        results.push({ shardId: shard.shardId, sequenceNumber: formatSequence(seq) });
+      for (let start = 0; start < records.length; start += INSERT_ROWS) {
+        const end = Math.min(records.length, start + INSERT_ROWS);
+        const params: unknown[] = [];
+        for (let i = start; i < end; i++) {
+          const record = records[i] as PutRecordInput;
+          params.push((targets[i] as ShardMeta).key, record.partitionKey, record.data, arrived);
+        }
+        // One statement inserts its rows with consecutive counters, ending at the last rowid.
+        const last = Number(this.#insertStatement(end - start).run(params).lastInsertRowid);
+        for (let i = start; i < end; i++) {
+          results[i] = {
+            shardId: (targets[i] as ShardMeta).shardId,
+            sequenceNumber: formatSequence(last - (end - 1 - i)),
+          };
+        }
       }
     })();
-    for (const shardId of new Set(results.map((r) => r.shardId))) this.appended.publish({ streamName: name, shardId });
+    for (const shard of new Set(targets)) this.appended.publish({ streamName: name, shardId: shard.shardId });
     return { failedRecordCount: 0, records: results };
   }
 
@@ -380,6 +391,15 @@ export class StreamStore implements BackgroundService {
       );
     }
     return shard;
+  }
+
+  #insertStatement(rows: number): Statement {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      statement = this.#context.db.prepare(`${INSERT_COLUMNS}${'(?, ?, ?, ?), '.repeat(rows - 1)}(?, ?, ?, ?)`);
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   #currentSeq(): number {
