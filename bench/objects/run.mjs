@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,7 +38,8 @@ const source = randomBytes(CHUNK * 4);
 function body(size) {
   return Readable.from(
     (function* () {
-      for (let at = 0; at < size; at += CHUNK) yield source.subarray((at / CHUNK) % 4 * CHUNK, ((at / CHUNK) % 4) * CHUNK + Math.min(CHUNK, size - at));
+      for (let at = 0; at < size; at += CHUNK)
+        yield source.subarray(((at / CHUNK) % 4) * CHUNK, ((at / CHUNK) % 4) * CHUNK + Math.min(CHUNK, size - at));
     })(),
   );
 }
@@ -65,9 +67,8 @@ function rawWrite(path, size) {
 function rawRead(path) {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(CHUNK);
-  let n;
   let total = 0;
-  while ((n = readSync(fd, buf, 0, CHUNK, null)) > 0) total += n;
+  for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) total += n;
   closeSync(fd);
   return total;
 }
@@ -109,7 +110,9 @@ async function http(label, size, count, floor) {
     const bytes = size * count;
     const put = await timed(async () => {
       for (let i = 0; i < count; i++) {
-        await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `http-${label}/${i}`, Body: body(size), ContentLength: size }));
+        await s3.send(
+          new PutObjectCommand({ Bucket: 'bench', Key: `http-${label}/${i}`, Body: body(size), ContentLength: size }),
+        );
       }
     });
     const get = await timed(async () => {
@@ -135,6 +138,36 @@ async function http(label, size, count, floor) {
     results.push({ what: `${label} S3 SDK (HTTP)`, error: err.name ?? String(err) });
   } finally {
     await server.close();
+  }
+}
+
+/**
+ * The loopback HTTP ceiling: a bare node:http server writing the same bytes from memory (no disk, no
+ * store) to curl. No HTTP GET can beat this on the machine, whatever the raw read floor is.
+ */
+async function loopbackCeiling(label, size, floor) {
+  const server = createServer(async (_req, res) => {
+    res.writeHead(200, { 'content-length': size });
+    for (let at = 0; at < size; at += CHUNK) {
+      const i = (at / CHUNK) % 4;
+      if (!res.write(source.subarray(i * CHUNK, i * CHUNK + Math.min(CHUNK, size - at)))) {
+        await new Promise((resolve) => res.once('drain', resolve));
+      }
+    }
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const ms = await timed(() =>
+      execFileAsync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${server.address().port}/`]),
+    );
+    results.push({
+      what: `${label} loopback HTTP ceiling (memory → curl)`,
+      MBps: mbps(size, ms),
+      ratio: floor.rawR / ms,
+    });
+  } finally {
+    server.close();
   }
 }
 
@@ -184,7 +217,8 @@ async function listing() {
   floors.sort((a, b) => a - b);
   const delim = await timed(async () => {
     const page = store.listObjects('listing', { delimiter: '/' });
-    if (page.commonPrefixes.length !== 100 || page.objects.length !== 1) throw new Error(`got ${page.commonPrefixes.length} prefixes`);
+    if (page.commonPrefixes.length !== 100 || page.objects.length !== 1)
+      throw new Error(`got ${page.commonPrefixes.length} prefixes`);
   });
   results.push(
     { what: `commit ${KEYS} keys (one transaction)`, ms: fill },
@@ -201,6 +235,7 @@ try {
     const big = await throughput(`${BIG / 1024 / 1024}MB`, BIG, 1);
     await http('1MB', SMALL, SMALL_COUNT, small);
     await http(`${BIG / 1024 / 1024}MB`, BIG, 1, big);
+    await loopbackCeiling(`${BIG / 1024 / 1024}MB`, BIG, big);
   }
   if (values.only !== 'throughput') await listing();
 } finally {

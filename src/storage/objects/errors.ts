@@ -95,7 +95,11 @@ export class InvalidPart extends LambdataError {
 /** The part list is not in ascending part-number order (400). */
 export class InvalidPartOrder extends LambdataError {
   constructor() {
-    super('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', 400);
+    super(
+      'InvalidPartOrder',
+      'The list of parts was not in ascending order. Parts must be ordered by part number.',
+      400,
+    );
   }
 }
 

@@ -74,7 +74,11 @@ export class FileBody extends Readable {
     try {
       for (let i = 0; this.#position <= this.#end; i = (i + 1) % SEND_BUFFERS) {
         const slot = buffers[i] as (typeof buffers)[number];
-        await this.#until(slot.writing, () => aborted, (fn) => (wake = fn));
+        await this.#until(
+          slot.writing,
+          () => aborted,
+          (fn) => (wake = fn),
+        );
         if (aborted) throw aborted;
         const want = Math.min(this.#chunk, this.#end - this.#position + 1);
         const n = await readAt(this.#fd, slot.data, want, this.#position);
@@ -87,7 +91,12 @@ export class FileBody extends Readable {
         // A failed write also surfaces through 'close'; never leave its rejection unhandled.
         slot.writing.catch(() => undefined);
       }
-      for (const slot of buffers) await this.#until(slot.writing, () => aborted, (fn) => (wake = fn));
+      for (const slot of buffers)
+        await this.#until(
+          slot.writing,
+          () => aborted,
+          (fn) => (wake = fn),
+        );
       if (aborted) throw aborted;
       await new Promise<void>((resolve, reject) => {
         dest.end(() => resolve());
@@ -119,7 +128,10 @@ export class FileBody extends Readable {
   }
 
   #close(callback: (err?: Error | null) => void): void {
-    if (this.#closed) return callback();
+    if (this.#closed) {
+      callback();
+      return;
+    }
     this.#closed = true;
     close(this.#fd, callback);
   }

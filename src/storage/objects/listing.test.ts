@@ -93,7 +93,9 @@ describe('listObjects', () => {
     expect(page.isTruncated).toBe(true);
     expect(page.nextStartAfter).toBe('k0999');
     expect(store.listObjects('many', { startAfter: 'k0999' }).objects.map((o) => o.key)).toEqual(keys.slice(1000));
-    expect(() => store.listObjects('many', { maxKeys: -1 })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
+    expect(() => store.listObjects('many', { maxKeys: -1 })).toThrow(
+      expect.objectContaining({ code: 'InvalidArgument' }),
+    );
     expect(store.listObjects('many', { maxKeys: 0 })).toMatchObject({ objects: [], isTruncated: true });
   });
 });

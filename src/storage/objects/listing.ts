@@ -116,8 +116,7 @@ export class ObjectListing {
 
 /** The public info of a listed row (the same fields toObjectInfo gives, read from fewer columns). */
 function toListedInfo(bucket: string, row: ListedRow): ObjectInfo {
-  const [key, size, etag, lastModified, contentType, metadata, contentEncoding, contentDisposition, cacheControl] =
-    row;
+  const [key, size, etag, lastModified, contentType, metadata, contentEncoding, contentDisposition, cacheControl] = row;
   const info: ObjectInfo = {
     bucket,
     key: key.toString('utf8'),

@@ -26,7 +26,10 @@ describe('multipart uploads', () => {
   it('assembles parts into one object with the md5-of-md5s-N ETag', async () => {
     const one = randomBytes(MIN_PART_SIZE);
     const two = randomBytes(1234);
-    const { uploadId } = store.createMultipartUpload('mpu', 'big.bin', { contentType: 'application/x-test', metadata: { a: 'b' } });
+    const { uploadId } = store.createMultipartUpload('mpu', 'big.bin', {
+      contentType: 'application/x-test',
+      metadata: { a: 'b' },
+    });
     const p2 = await store.uploadPart('mpu', 'big.bin', uploadId, 2, two);
     const p1 = await store.uploadPart('mpu', 'big.bin', uploadId, 1, one, { contentMd5: md5(one).toString('base64') });
     expect(p1.etag).toBe(`"${md5(one).toString('hex')}"`);
@@ -39,14 +42,23 @@ describe('multipart uploads', () => {
       { partNumber: 1, etag: p1.etag },
       { partNumber: 2, etag: p2.etag },
     ]);
-    const etag = createHash('md5').update(Buffer.concat([md5(one), md5(two)])).digest('hex');
-    expect(info).toMatchObject({ size: one.length + two.length, etag: `"${etag}-2"`, contentType: 'application/x-test', metadata: { a: 'b' } });
+    const etag = createHash('md5')
+      .update(Buffer.concat([md5(one), md5(two)]))
+      .digest('hex');
+    expect(info).toMatchObject({
+      size: one.length + two.length,
+      etag: `"${etag}-2"`,
+      contentType: 'application/x-test',
+      metadata: { a: 'b' },
+    });
     const { body } = await store.getObject('mpu', 'big.bin');
     expect((await buffer(body)).equals(Buffer.concat([one, two]))).toBe(true);
     expect(store.listMultipartUploads('mpu').uploads).toEqual([]);
     await store.stop();
     expect(readdirSync(join(ctx.dataDir, 'objects', 'mpu', 'uploads'))).toEqual([]);
-    expect(() => store.listParts('mpu', 'big.bin', uploadId)).toThrow(expect.objectContaining({ code: 'NoSuchUpload' }));
+    expect(() => store.listParts('mpu', 'big.bin', uploadId)).toThrow(
+      expect.objectContaining({ code: 'NoSuchUpload' }),
+    );
   });
 
   it('validates the part list: order, ETags, minimum size, unknown uploads', async () => {
@@ -55,16 +67,29 @@ describe('multipart uploads', () => {
     const b = await store.uploadPart('mpu', 'k', uploadId, 2, 'tail');
     const complete = (parts: Array<{ partNumber: number; etag: string }>) =>
       store.completeMultipartUpload('mpu', 'k', uploadId, parts);
-    await expect(complete([{ partNumber: 2, etag: b.etag }, { partNumber: 1, etag: a.etag }])).rejects.toMatchObject({
+    await expect(
+      complete([
+        { partNumber: 2, etag: b.etag },
+        { partNumber: 1, etag: a.etag },
+      ]),
+    ).rejects.toMatchObject({
       code: 'InvalidPartOrder',
     });
     await expect(complete([{ partNumber: 1, etag: '"0000"' }])).rejects.toMatchObject({ code: 'InvalidPart' });
     await expect(complete([{ partNumber: 3, etag: a.etag }])).rejects.toMatchObject({ code: 'InvalidPart' });
-    await expect(complete([{ partNumber: 1, etag: a.etag }, { partNumber: 2, etag: b.etag }])).rejects.toMatchObject({
+    await expect(
+      complete([
+        { partNumber: 1, etag: a.etag },
+        { partNumber: 2, etag: b.etag },
+      ]),
+    ).rejects.toMatchObject({
       code: 'EntityTooSmall',
     });
     await expect(store.uploadPart('mpu', 'k', uploadId, 10001, 'x')).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(store.uploadPart('mpu', 'k', 'nope', 1, 'x')).rejects.toMatchObject({ code: 'NoSuchUpload', status: 404 });
+    await expect(store.uploadPart('mpu', 'k', 'nope', 1, 'x')).rejects.toMatchObject({
+      code: 'NoSuchUpload',
+      status: 404,
+    });
     // A single small part is a valid object.
     const info = await complete([{ partNumber: 1, etag: a.etag }]);
     expect(info.etag).toMatch(/^"[0-9a-f]{32}-1"$/);
@@ -74,7 +99,9 @@ describe('multipart uploads', () => {
     const { uploadId } = store.createMultipartUpload('mpu', 'gone');
     await store.uploadPart('mpu', 'gone', uploadId, 1, 'x');
     store.abortMultipartUpload('mpu', 'gone', uploadId);
-    expect(() => store.abortMultipartUpload('mpu', 'gone', uploadId)).toThrow(expect.objectContaining({ code: 'NoSuchUpload' }));
+    expect(() => store.abortMultipartUpload('mpu', 'gone', uploadId)).toThrow(
+      expect.objectContaining({ code: 'NoSuchUpload' }),
+    );
     expect(store.listMultipartUploads('mpu').uploads).toEqual([]);
   });
 });

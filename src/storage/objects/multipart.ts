@@ -164,7 +164,11 @@ export class MultipartUploads {
     const digests = Buffer.concat(chosen.map((part) => Buffer.from(part.md5, 'hex')));
     const etag = `${createHash('md5').update(digests).digest('hex')}-${chosen.length}`;
 
-    const written = await this.#files.writeTemp(bucket, concatenated(chosen.map((p) => this.#files.absolute(p.file))), MAX_OBJECT_SIZE);
+    const written = await this.#files.writeTemp(
+      bucket,
+      concatenated(chosen.map((p) => this.#files.absolute(p.file))),
+      MAX_OBJECT_SIZE,
+    );
     const file = this.#files.newBodyFile(bucket);
     await this.#host.placeOrphanable(written.tempPath, file);
     const partFiles = [...stored.values()].map((part) => part.file);
@@ -240,7 +244,14 @@ export class MultipartUploads {
     const keyMarker = Buffer.from(options.keyMarker ?? '', 'utf8');
     // Upload ids are base64url, so '~' sorts after all of them.
     const uploadMarker = options.keyMarker && !options.uploadIdMarker ? '~' : (options.uploadIdMarker ?? '');
-    const rows = this.#sql.uploadsPage.all({ bucket, from: prefix, end, keyMarker, uploadMarker, limit: maxUploads + 1 });
+    const rows = this.#sql.uploadsPage.all({
+      bucket,
+      from: prefix,
+      end,
+      keyMarker,
+      uploadMarker,
+      limit: maxUploads + 1,
+    });
     const page = rows.slice(0, maxUploads);
     const result: ListUploadsResult = {
       bucket,

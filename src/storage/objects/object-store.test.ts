@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { text } from 'node:stream/consumers';
 import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectStore } from './object-store.js';
 import { testContext } from './test-context.js';
@@ -28,8 +28,20 @@ describe('buckets', () => {
   it('creates, lists, heads and deletes buckets with S3 errors', () => {
     store.createBucket('b-2');
     expect(store.listBuckets().map((b) => b.name)).toEqual(['b-2', 'data']);
-    expect(() => store.createBucket('data')).toThrow(expect.objectContaining({ code: 'BucketAlreadyOwnedByYou', status: 409 }));
-    for (const bad of ['ab', 'Upper', '_lambdata', '-x-', 'a..b', '192.168.1.1', 'xn--abc', 'abc-s3alias', 'a'.repeat(64)]) {
+    expect(() => store.createBucket('data')).toThrow(
+      expect.objectContaining({ code: 'BucketAlreadyOwnedByYou', status: 409 }),
+    );
+    for (const bad of [
+      'ab',
+      'Upper',
+      '_lambdata',
+      '-x-',
+      'a..b',
+      '192.168.1.1',
+      'xn--abc',
+      'abc-s3alias',
+      'a'.repeat(64),
+    ]) {
       expect(() => store.createBucket(bad), bad).toThrow(expect.objectContaining({ code: 'InvalidBucketName' }));
     }
     expect(store.headBucket('b-2').name).toBe('b-2');
@@ -46,11 +58,16 @@ describe('buckets', () => {
 
 describe('objects', () => {
   it('puts and gets a streamed body with its info and metadata', async () => {
-    const info = await store.putObject('data', 'a/b.txt', Readable.from([Buffer.from('hello '), Buffer.from('world')]), {
-      contentType: 'text/plain',
-      metadata: { Owner: 'me' },
-      cacheControl: 'no-cache',
-    });
+    const info = await store.putObject(
+      'data',
+      'a/b.txt',
+      Readable.from([Buffer.from('hello '), Buffer.from('world')]),
+      {
+        contentType: 'text/plain',
+        metadata: { Owner: 'me' },
+        cacheControl: 'no-cache',
+      },
+    );
     expect(info).toMatchObject({ bucket: 'data', key: 'a/b.txt', size: 11, etag: `"${md5('hello world')}"` });
     const { info: read, body } = await store.getObject('data', 'a/b.txt');
     expect(await text(body)).toBe('hello world');
@@ -68,7 +85,9 @@ describe('objects', () => {
   it('checks Content-MD5 and stores nothing on mismatch', async () => {
     const good = createHash('md5').update('abc').digest('base64');
     await store.putObject('data', 'ok', 'abc', { contentMd5: good });
-    await expect(store.putObject('data', 'bad', 'abd', { contentMd5: good })).rejects.toMatchObject({ code: 'BadDigest' });
+    await expect(store.putObject('data', 'bad', 'abd', { contentMd5: good })).rejects.toMatchObject({
+      code: 'BadDigest',
+    });
     expect(() => store.headObject('data', 'bad')).toThrow(expect.objectContaining({ code: 'NoSuchKey' }));
   });
 
@@ -114,7 +133,9 @@ describe('objects', () => {
       { metadataDirective: 'REPLACE', contentType: 'text/plain' },
     );
     expect(replaced).toMatchObject({ contentType: 'text/plain', metadata: {} });
-    await expect(store.copyObject({ bucket: 'data', key: 'src' }, { bucket: 'data', key: 'src' })).rejects.toMatchObject({
+    await expect(
+      store.copyObject({ bucket: 'data', key: 'src' }, { bucket: 'data', key: 'src' }),
+    ).rejects.toMatchObject({
       code: 'InvalidRequest',
     });
     expect(await text((await store.getObject('data', 'dst')).body)).toBe('body');

@@ -403,7 +403,10 @@ export class ObjectStore implements BackgroundService {
         etag: commit.etag,
         lastModified,
         contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-        metadata: options.metadata && Object.keys(options.metadata).length > 0 ? JSON.stringify(lowerKeys(options.metadata)) : null,
+        metadata:
+          options.metadata && Object.keys(options.metadata).length > 0
+            ? JSON.stringify(lowerKeys(options.metadata))
+            : null,
         contentEncoding: options.contentEncoding ?? null,
         contentDisposition: options.contentDisposition ?? null,
         cacheControl: options.cacheControl ?? null,
