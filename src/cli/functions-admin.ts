@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { formatBytes, keyValues, table } from './functions-format.js';
+import { formatBytes, keyValues, parseCommand, printUsage, table } from './format.js';
 
 /** A function as the native API lists it (the fields the CLI shows). */
 interface FunctionRow {
@@ -24,15 +23,8 @@ export const functions: Command = {
   summary: 'List, show or remove functions',
   usage: FUNCTIONS_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      ctx.out(`usage: ${FUNCTIONS_USAGE}\n`);
-      return 0;
-    }
+    const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } });
+    if (values.help) return printUsage(ctx, FUNCTIONS_USAGE);
     const [sub = 'ls', name, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
@@ -70,20 +62,12 @@ export const versions: Command = {
   summary: "List a function's versions, or publish one",
   usage: VERSIONS_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        publish: { type: 'boolean' },
-        description: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      publish: { type: 'boolean' },
+      description: { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${VERSIONS_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, VERSIONS_USAGE);
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name>');
     const path = `/functions/${encodeURIComponent(name)}`;

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { parseSince, query, table } from './functions-format.js';
+import { parseCommand, parseSince, printUsage, query, table } from './format.js';
 
 /** Billing totals as GET /billing answers them. */
 interface BillingResponse {
@@ -36,20 +35,12 @@ export const billing: Command = {
   summary: 'Show billed duration, GB-seconds and cost per function',
   usage: BILLING_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        function: { type: 'string' },
-        since: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      function: { type: 'string' },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${BILLING_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, BILLING_USAGE);
     if (positionals.length) throw new UsageError('billing takes no positional arguments');
     const summary = await ctx.client.get<BillingResponse>(
       `/billing${query({ function: values.function, since: values.since ? parseSince(values.since) : undefined })}`,
@@ -80,20 +71,12 @@ export const dlq: Command = {
   summary: 'List, replay or remove failed async events (dead letters)',
   usage: DLQ_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        function: { type: 'string' },
-        all: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      function: { type: 'string' },
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${DLQ_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, DLQ_USAGE);
     const [sub = 'ls', id, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {

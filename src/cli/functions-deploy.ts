@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Zippable, zipSync } from 'fflate';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseEnv, parsePositiveInt } from './functions-format.js';
+import { keyValues, parseCommand, parseEnv, parsePositiveInt, printUsage } from './format.js';
 
 /** Largest package the deploy command uploads (AWS's direct-upload limit). */
 export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
@@ -16,27 +15,19 @@ export const deploy: Command = {
   summary: 'Create or update a function from a directory or .zip',
   usage: USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        handler: { type: 'string' },
-        runtime: { type: 'string' },
-        memory: { type: 'string' },
-        timeout: { type: 'string' },
-        storage: { type: 'string' },
-        env: { type: 'string', multiple: true },
-        publish: { type: 'boolean' },
-        description: { type: 'string' },
-        concurrency: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      handler: { type: 'string' },
+      runtime: { type: 'string' },
+      memory: { type: 'string' },
+      timeout: { type: 'string' },
+      storage: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      publish: { type: 'boolean' },
+      description: { type: 'string' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, USAGE);
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);

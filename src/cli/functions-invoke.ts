@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { parsePositiveInt, parseSince, query } from './functions-format.js';
+import { parseCommand, parsePositiveInt, parseSince, printUsage, query, untilInterrupted } from './format.js';
 
 /** What POST /functions/:name/invoke answers. */
 interface InvokeResponse {
@@ -22,22 +21,14 @@ export const invoke: Command = {
   summary: 'Invoke a function and print its result',
   usage: INVOKE_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        file: { type: 'string', short: 'f' },
-        async: { type: 'boolean' },
-        tail: { type: 'boolean' },
-        qualifier: { type: 'string', short: 'q' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      file: { type: 'string', short: 'f' },
+      async: { type: 'boolean' },
+      tail: { type: 'boolean' },
+      qualifier: { type: 'string', short: 'q' },
+      'dry-run': { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${INVOKE_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, INVOKE_USAGE);
     const [name, inline, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name> and at most one payload');
     if (values.async && values['dry-run']) throw new UsageError('--async and --dry-run exclude each other');
@@ -77,21 +68,13 @@ export const logs: Command = {
   summary: "Print a function's log lines (START … REPORT)",
   usage: LOGS_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        follow: { type: 'boolean', short: 'f' },
-        since: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      follow: { type: 'boolean', short: 'f' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${LOGS_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, LOGS_USAGE);
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name>');
     const params = {
@@ -105,22 +88,15 @@ export const logs: Command = {
       for (const line of lines) print(line);
       return 0;
     }
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      await ctx.client.stream(
+    await untilInterrupted((signal) =>
+      ctx.client.stream(
         `${base}/stream${query(params)}`,
         (event, data) => {
           if (event === 'log') print(data);
         },
-        abort.signal,
-      );
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+        signal,
+      ),
+    );
     return 0;
   },
 };

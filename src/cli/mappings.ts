@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { MappingView, Schedule } from '../events/index.js';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parsePositiveInt, table } from './functions-format.js';
+import { keyValues, parseCommand, parsePositiveInt, printUsage, table } from './format.js';
 
 const MAPPINGS_USAGE = [
   'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
@@ -16,29 +15,21 @@ const mappings: Command = {
   summary: 'Create, list, show, enable, disable or remove event source mappings',
   usage: MAPPINGS_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        function: { type: 'string' },
-        stream: { type: 'string' },
-        table: { type: 'string' },
-        queue: { type: 'string' },
-        'batch-size': { type: 'string' },
-        window: { type: 'string' },
-        'starting-position': { type: 'string' },
-        parallelization: { type: 'string' },
-        bisect: { type: 'boolean' },
-        'report-failures': { type: 'boolean' },
-        'max-retries': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      function: { type: 'string' },
+      stream: { type: 'string' },
+      table: { type: 'string' },
+      queue: { type: 'string' },
+      'batch-size': { type: 'string' },
+      window: { type: 'string' },
+      'starting-position': { type: 'string' },
+      parallelization: { type: 'string' },
+      bisect: { type: 'boolean' },
+      'report-failures': { type: 'boolean' },
+      'max-retries': { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${MAPPINGS_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, MAPPINGS_USAGE);
     const [sub = 'ls', uuid, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'create') {
@@ -114,20 +105,12 @@ const schedule: Command = {
   summary: 'Add, list or remove rate()/cron() schedules that invoke a function',
   usage: SCHEDULE_USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        function: { type: 'string' },
-        input: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      function: { type: 'string' },
+      input: { type: 'string' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${SCHEDULE_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, SCHEDULE_USAGE);
     const [sub = 'ls', name, expression, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { QueueInfo, ReceivedMessage } from '../storage/queues/index.js';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { parsePositiveInt, table } from './functions-format.js';
+import { parseCommand, parsePositiveInt, printUsage, table } from './format.js';
 
 const USAGE = [
   'lambdata queues create <name> [--fifo] [--dlq <name> --max-receives N] [--visibility s]',
@@ -16,28 +15,20 @@ const queues: Command = {
   summary: 'Create, list, remove queues; send and receive messages',
   usage: USAGE,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        fifo: { type: 'boolean' },
-        dlq: { type: 'string' },
-        'max-receives': { type: 'string' },
-        visibility: { type: 'string' },
-        group: { type: 'string' },
-        dedup: { type: 'string' },
-        delay: { type: 'string' },
-        max: { type: 'string' },
-        wait: { type: 'string' },
-        delete: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      fifo: { type: 'boolean' },
+      dlq: { type: 'string' },
+      'max-receives': { type: 'string' },
+      visibility: { type: 'string' },
+      group: { type: 'string' },
+      dedup: { type: 'string' },
+      delay: { type: 'string' },
+      max: { type: 'string' },
+      wait: { type: 'string' },
+      delete: { type: 'boolean' },
+      json: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, USAGE);
     const [sub = 'ls', name, body, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
@@ -113,7 +104,10 @@ const queues: Command = {
 async function ensureQueue(ctx: CliContext, name: string, fifo: boolean): Promise<void> {
   const { queues } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
   if (queues.some((q) => q.name === name)) return;
-  await ctx.client.put(`/queues/${encodeURIComponent(name)}`, { fifo, ...(fifo ? { contentBasedDeduplication: true } : {}) });
+  await ctx.client.put(`/queues/${encodeURIComponent(name)}`, {
+    fifo,
+    ...(fifo ? { contentBasedDeduplication: true } : {}),
+  });
   ctx.err(`created dead-letter queue ${name}\n`);
 }
 

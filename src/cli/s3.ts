@@ -8,9 +8,9 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { parseArgs } from 'node:util';
 import { ApiError } from './client.js';
 import { type CliContext, type Command, UsageError } from './command.js';
+import { parseCommand, printUsage } from './format.js';
 
 /** A location: a local path or `s3://bucket/key`. */
 type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; key: string };
@@ -52,14 +52,9 @@ const s3: Command = {
   summary: 'Buckets and objects: mb, rb, ls, cp, rm, cat',
   usage: S3_USAGE,
   async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        recursive: { type: 'boolean', short: 'r' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      recursive: { type: 'boolean', short: 'r' },
+      force: { type: 'boolean' },
     });
     const [sub, ...rest] = positionals;
     if (values.help || !sub) {
@@ -119,23 +114,15 @@ const notify: Command = {
   summary: 'Invoke a function on object events of a bucket',
   usage: NOTIFY_USAGE,
   async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        function: { type: 'string' },
-        events: { type: 'string', multiple: true },
-        prefix: { type: 'string' },
-        suffix: { type: 'string' },
-        show: { type: 'boolean' },
-        clear: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      function: { type: 'string' },
+      events: { type: 'string', multiple: true },
+      prefix: { type: 'string' },
+      suffix: { type: 'string' },
+      show: { type: 'boolean' },
+      clear: { type: 'boolean' },
     });
-    if (values.help) {
-      ctx.out(`usage: ${NOTIFY_USAGE}\n`);
-      return 0;
-    }
+    if (values.help) return printUsage(ctx, NOTIFY_USAGE);
     const { bucket } = bucketOnly(one(positionals, 'notify needs s3://bucket'));
     const path = `/buckets/${enc(bucket)}/notifications`;
     const modes = [values.show, values.clear, values.function !== undefined].filter(Boolean).length;

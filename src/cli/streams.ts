@@ -1,6 +1,6 @@
 /** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
-import { parseArgs } from 'node:util';
 import { type CliContext, type Command, UsageError } from './command.js';
+import { need, parseCommand, untilInterrupted } from './format.js';
 
 const USAGE = `lambdata streams <subcommand>
   create <name> [--shards N]            create a stream (default 1 shard)
@@ -28,16 +28,11 @@ const streams: Command = {
   summary: 'Kinesis-like streams: create, ls, describe, rm, put, tail',
   usage: USAGE,
   async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        shards: { type: 'string' },
-        key: { type: 'string', short: 'k' },
-        from: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      shards: { type: 'string' },
+      key: { type: 'string', short: 'k' },
+      from: { type: 'string' },
+      json: { type: 'boolean' },
     });
     const [sub, name, data] = positionals;
     if (values.help || !sub) {
@@ -89,12 +84,8 @@ const streams: Command = {
 export const commands: Record<string, Command> = { streams };
 
 async function tail(ctx: CliContext, path: string, json: boolean): Promise<number> {
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    await ctx.client.stream(
+  await untilInterrupted((signal) =>
+    ctx.client.stream(
       path,
       (event, data) => {
         if (event === 'end') return false;
@@ -103,12 +94,9 @@ async function tail(ctx: CliContext, path: string, json: boolean): Promise<numbe
         ctx.out(json ? `${JSON.stringify(r)}\n` : `${r.shardId}\t${r.sequenceNumber}\t${r.partitionKey}\t${r.text}\n`);
         return true;
       },
-      abort.signal,
-    );
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+      signal,
+    ),
+  );
   return 0;
 }
 
@@ -116,9 +104,4 @@ function tailFrom(from: string | undefined): string {
   if (from === undefined || from === 'latest') return 'latest';
   if (from === 'trim' || from === 'trim-horizon') return 'trim';
   throw new UsageError('--from must be trim or latest');
-}
-
-function need(value: string | undefined, message: string): string {
-  if (!value) throw new UsageError(message);
-  return value;
 }

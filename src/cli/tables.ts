@@ -1,7 +1,7 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
-import { parseArgs } from 'node:util';
 import { ApiError } from './client.js';
 import { type Command, UsageError } from './command.js';
+import { need, parseCommand } from './format.js';
 
 const USAGE = `lambdata tables <subcommand>
   create <name> --pk id[:S|N] [--sk sort[:S|N]] [--stream NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY]
@@ -25,17 +25,12 @@ const tables: Command = {
   summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan',
   usage: USAGE,
   async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        pk: { type: 'string' },
-        sk: { type: 'string' },
-        stream: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values, positionals } = parseCommand(args, {
+      pk: { type: 'string' },
+      sk: { type: 'string' },
+      stream: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
     });
     const [sub, name, body] = positionals;
     if (values.help || !sub) {
@@ -123,9 +118,4 @@ function jsonArg(text: string | undefined, message: string): Record<string, unkn
     if (err instanceof UsageError) throw err;
     throw new UsageError(`not valid JSON: ${text}`);
   }
-}
-
-function need(value: string | undefined, message: string): string {
-  if (!value) throw new UsageError(message);
-  return value;
 }

@@ -1,4 +1,15 @@
-import { UsageError } from './command.js';
+/** Output formatting and option parsing shared by every CLI command. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type CliContext, UsageError } from './command.js';
+
+/** The option descriptors a command declares (parseArgs' `options`). */
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+/** What parseArgs answers for those options plus `--help`. */
+type ParsedCommand<T extends CommandOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; allowPositionals: true; options: T & typeof HELP_OPTION }>
+>;
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** Renders rows as an aligned plain-text table with a header line. */
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
@@ -63,4 +74,35 @@ export function query(params: Record<string, string | number | undefined>): stri
   for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+/** Parses a command's arguments (positionals allowed) with its options plus `-h/--help`. */
+export function parseCommand<const T extends CommandOptions>(args: string[], options: T): ParsedCommand<T> {
+  return parseArgs({ args, allowPositionals: true, options: { ...options, ...HELP_OPTION } });
+}
+
+/** Prints `usage: …` for `--help` and returns the exit code 0. */
+export function printUsage(ctx: CliContext, usage: string): number {
+  ctx.out(`usage: ${usage}\n`);
+  return 0;
+}
+
+/** A required positional argument, or a UsageError with `message`. */
+export function need(value: string | undefined, message: string): string {
+  if (!value) throw new UsageError(message);
+  return value;
+}
+
+/** Runs `follow` with a signal that aborts on SIGINT/SIGTERM, so Ctrl-C ends a tail or follow with exit 0. */
+export async function untilInterrupted(follow: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await follow(abort.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
