@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { EngineContext } from '../shared/context.js';
 import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
@@ -32,6 +33,8 @@ DROP INDEX IF EXISTS invoke_log_lines_req;`;
 /** Lines kept across all functions; older ones are pruned. */
 const KEEP_LINES = 1_000_000;
 const PRUNE_EVERY = 10_000;
+/** Lines per INSERT statement when a batch is written. */
+const ROWS_PER_INSERT = 64;
 
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
@@ -41,7 +44,7 @@ export class LogStore {
   /** Every appended line, as it is appended. */
   readonly lines = new Topic<LogLine>();
   #db: Db;
-  #insert;
+  #inserts = new Map<number, Statement>();
   #batch: WriteBatch;
   #pending: LogLine[] = [];
   #sincePrune = 0;
@@ -49,9 +52,6 @@ export class LogStore {
   constructor(context: EngineContext) {
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
-    this.#insert = this.#db.prepare(
-      'INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES (?, ?, ?, ?)',
-    );
     this.#batch = writeBatchOf(context);
     this.#batch.register(this);
   }
@@ -81,7 +81,17 @@ export class LogStore {
     if (this.#pending.length === 0) return;
     const rows = this.#pending;
     this.#pending = [];
-    for (const r of rows) this.#insert.run(r.functionName, r.requestId, r.time, r.line);
+    // Many rows per statement: each run of a prepared statement has a fixed cost worth sharing.
+    const args: Array<string | number> = [];
+    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+      const chunk = Math.min(ROWS_PER_INSERT, rows.length - at);
+      args.length = 0;
+      for (let i = at; i < at + chunk; i++) {
+        const r = rows[i] as LogLine;
+        args.push(r.functionName, r.requestId, r.time, r.line);
+      }
+      this.#insertOf(chunk).run(args);
+    }
     this.#sincePrune += rows.length;
     if (this.#sincePrune >= PRUNE_EVERY) {
       this.#sincePrune = 0;
@@ -94,6 +104,19 @@ export class LogStore {
   /** Part of the write batch: forgets the buffered lines. */
   dropPending(): void {
     this.#pending = [];
+  }
+
+  /** The INSERT of `rows` lines at once (prepared once per size). */
+  #insertOf(rows: number): Statement {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
+      statement = this.#db.prepare(
+        `INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES ${values}`,
+      );
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   #push(entry: LogLine): void {

@@ -42,6 +42,17 @@ describe('invoke: batched bookkeeping', () => {
     expect(ends.map((l) => l.requestId)).toEqual(ids);
   });
 
+  it('stores every line of a burst whose batch spans several multi-row inserts', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => engine.invocations.invoke({ functionName: 'echo', payload: `{"b":${i}}` })),
+    );
+    const ids = new Set(results.map((r) => r.requestId));
+    const lines = engine.logs.tail({ functionName: 'echo', limit: 10_000 }).filter((l) => ids.has(l.requestId));
+    expect(lines.filter((l) => l.line.startsWith('START ')).length).toBe(40);
+    expect(lines.filter((l) => l.line.startsWith('REPORT ')).length).toBe(40);
+    for (let i = 0; i < 40; i++) expect(lines.some((l) => l.line.includes(`echoing {"b":${i}}`))).toBe(true);
+  });
+
   it('invokes with the configuration of the moment: an update is seen by the next invocation', async () => {
     await engine.functions.create({
       name: 'configured',
