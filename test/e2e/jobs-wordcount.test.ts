@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { RunningServer } from '../../src/api/index.js';
+import type { Engine } from '../../src/engine.js';
 import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText, type JobEvent, type JobRecord } from '../../src/jobs/index.js';
 import { refCounts, refFreq, refGrep } from '../fixtures/jobs/reference.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
-let dataDir: string;
+let t: TestServer;
 let engine: Engine;
 let server: RunningServer;
 const BUCKET = 'corpus';
@@ -21,9 +19,8 @@ async function put(key: string, body: Buffer, logical = body): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('jobs');
+  ({ engine, server } = t);
   engine.objects.createBucket(BUCKET);
   // Many small objects, with the edge cases the split rules must get right.
   for (let i = 0; i < 30; i++)
@@ -43,9 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 function expectedTotals() {

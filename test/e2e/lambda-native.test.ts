@@ -1,29 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
+import type { RunningServer } from '../../src/api/index.js';
 import { ApiClient } from '../../src/cli/client.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { lambdaFixture, zipFixture } from './lambda-helpers.js';
 
-let dataDir: string;
-let engine: Engine;
+let t: TestServer;
 let server: RunningServer;
 let api: ApiClient;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-lambda-native-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('lambda-native');
+  ({ server } = t);
   api = new ApiClient(server.url);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 /**

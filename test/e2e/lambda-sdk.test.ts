@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
@@ -26,13 +23,12 @@ import {
 } from '@aws-sdk/client-lambda';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
-import { AWS_TEST_CONFIG, zipFixture } from './lambda-helpers.js';
+import type { RunningServer } from '../../src/api/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signedFetch } from '../helpers/signed-fetch.js';
+import { AWS_TEST_CONFIG, zipFixture } from './lambda-helpers.js';
 
-let dataDir: string;
-let engine: Engine;
+let t: TestServer;
 let server: RunningServer;
 let lambda: LambdaClient;
 const echoZip = zipFixture('echo');
@@ -53,17 +49,14 @@ async function create(name: string, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lambdata-lambda-sdk-'));
-  engine = await createEngine({ dataDir });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('lambda-sdk');
+  ({ server } = t);
   lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url, maxAttempts: 1 });
 });
 
 afterAll(async () => {
   lambda?.destroy();
-  await server?.close();
-  await engine?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe('Lambda API with @aws-sdk/client-lambda', () => {
@@ -256,7 +249,9 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' },
     });
-    await expect(forged.send(new ListFunctionsCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    await expect(forged.send(new ListFunctionsCommand({}))).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+    });
     forged.destroy();
   });
 

@@ -1,8 +1,5 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
@@ -20,21 +17,21 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { RunningServer } from '../../src/api/index.js';
+import type { Engine } from '../../src/engine.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
 describe('SQS API through @aws-sdk/client-sqs', () => {
-  let dataDir: string;
+  let t: TestServer;
   let engine: Engine;
   let server: RunningServer;
   let sqs: SQSClient;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'lambdata-sqs-'));
-    engine = await createEngine({ dataDir });
-    server = await startServer(engine, { port: 0 });
+    t = await startTestServer('sqs');
+    ({ engine, server } = t);
     sqs = new SQSClient({
       endpoint: server.url,
       region: 'us-east-1',
@@ -44,9 +41,7 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
 
   afterAll(async () => {
     sqs?.destroy();
-    await server?.close();
-    await engine?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('sends, receives with attributes and deletes', async () => {

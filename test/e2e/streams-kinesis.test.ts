@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type _Record,
   CreateStreamCommand,
@@ -18,18 +15,18 @@ import {
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { RunningServer } from '../../src/api/index.js';
+import type { Engine } from '../../src/engine.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
-let dataDir: string;
+let t: TestServer;
 let engine: Engine;
 let server: RunningServer;
 let kinesis: KinesisClient;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'lambdata-kinesis-'));
-  engine = await createEngine({ dataDir, background: false });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('kinesis', { background: false });
+  ({ engine, server } = t);
   kinesis = new KinesisClient({
     endpoint: server.url,
     region: 'us-east-1',
@@ -40,9 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   kinesis?.destroy();
-  await server?.close();
-  await engine?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 const text = (r: _Record) => Buffer.from(r.Data ?? new Uint8Array()).toString('utf8');

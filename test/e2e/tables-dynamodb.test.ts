@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -18,19 +15,19 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { RunningServer } from '../../src/api/index.js';
+import type { Engine } from '../../src/engine.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signedFetch } from '../helpers/signed-fetch.js';
 
-let dataDir: string;
+let t: TestServer;
 let engine: Engine;
 let server: RunningServer;
 let ddb: DynamoDBClient;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'lambdata-ddb-'));
-  engine = await createEngine({ dataDir, background: false });
-  server = await startServer(engine, { port: 0 });
+  t = await startTestServer('ddb', { background: false });
+  ({ engine, server } = t);
   ddb = new DynamoDBClient({
     endpoint: server.url,
     region: 'us-east-1',
@@ -40,9 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ddb?.destroy();
-  await server?.close();
-  await engine?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await t?.close();
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: raw wire JSON, asserted field by field

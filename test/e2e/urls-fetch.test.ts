@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateFunctionUrlConfigCommand,
@@ -9,21 +6,21 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { RunningServer } from '../../src/api/index.js';
+import type { Engine } from '../../src/engine.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
 describe('function URLs', () => {
-  let dataDir: string;
+  let t: TestServer;
   let engine: Engine;
   let server: RunningServer;
   let base: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'lambdata-urls-'));
-    engine = await createEngine({ dataDir });
-    server = await startServer(engine, { port: 0 });
+    t = await startTestServer('urls');
+    ({ engine, server } = t);
     await engine.functions.create({
       name: 'web',
       handler: 'index.handler',
@@ -46,9 +43,7 @@ describe('function URLs', () => {
   });
 
   afterAll(async () => {
-    await server?.close();
-    await engine?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('passes a GET with query and cookies as the payload 2.0 event and maps status, headers and cookies', async () => {
