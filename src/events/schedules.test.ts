@@ -1,16 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
 import type { InvokeRequest, InvokeResult } from '../invoke/index.js';
-import type { EngineContext } from '../shared/context.js';
-import { createLogger } from '../shared/log.js';
-import { openDb } from '../state/db.js';
 import { Schedules } from './schedules.js';
 
 describe('schedules', () => {
-  let dir: string;
-  let context: EngineContext;
+  let context: TestContext;
   let calls: InvokeRequest[];
   const invoker = {
     invoke: async (request: InvokeRequest) => {
@@ -21,22 +15,13 @@ describe('schedules', () => {
 
   beforeEach(() => {
     vi.useFakeTimers({ now: Date.parse('2026-11-24T18:59:30Z') });
-    dir = mkdtempSync(join(tmpdir(), 'lambdata-sched-'));
-    context = {
-      db: openDb(dir),
-      dataDir: dir,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      endpoint: () => 'http://127.0.0.1:4566',
-      log: createLogger('test'),
-    };
+    context = testContext('sched');
     calls = [];
   });
 
   afterEach(() => {
     vi.useRealTimers();
-    context.db.close();
-    rmSync(dir, { recursive: true, force: true });
+    context.dispose();
   });
 
   it('fires cron schedules with the EventBridge scheduled event, as async invokes', async () => {

@@ -1,35 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineContext } from '../../shared/context.js';
-import { createLogger } from '../../shared/log.js';
-import { openDb } from '../../state/db.js';
+import { type TestContext, testContext } from '../../../test/helpers/engine-context.js';
 import { QueueStore } from './queue-store.js';
 
 describe('QueueStore', () => {
-  let dir: string;
-  let context: EngineContext;
+  let context: TestContext;
   let now: number;
   let queues: QueueStore;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lambdata-queues-'));
-    context = {
-      db: openDb(dir),
-      dataDir: dir,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      endpoint: () => 'http://127.0.0.1:4566',
-      log: createLogger('test'),
-    };
+    context = testContext('queues');
     now = 1_800_000_000_000;
     queues = new QueueStore(context, { now: () => now });
   });
 
   afterEach(() => {
-    context.db.close();
-    rmSync(dir, { recursive: true, force: true });
+    context.dispose();
   });
 
   it('holds delayed messages back and counts them as delayed', async () => {

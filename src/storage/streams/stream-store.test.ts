@@ -1,32 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineContext } from '../../shared/context.js';
+import { type TestContext, testContext } from '../../../test/helpers/engine-context.js';
 import { hasCode } from '../../shared/errors.js';
-import { createLogger } from '../../shared/log.js';
-import { openDb } from '../../state/db.js';
 import { hashKeyOf } from './shard-math.js';
 import { StreamStore } from './stream-store.js';
 
 const HOUR = 3_600_000;
-const dirs: string[] = [];
+const contexts: TestContext[] = [];
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const context of contexts.splice(0)) context.dispose();
 });
 
 function setup() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-streams-unit-'));
-  dirs.push(dataDir);
+  const context = testContext('streams-unit');
+  contexts.push(context);
   const clock = { now: 1_700_000_000_000 };
-  const context: EngineContext = {
-    db: openDb(dataDir),
-    dataDir,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    endpoint: () => 'http://127.0.0.1:0',
-    log: createLogger('test'),
-  };
   return { store: new StreamStore(context, { now: () => clock.now }), clock, context };
 }
 
