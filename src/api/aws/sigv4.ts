@@ -5,10 +5,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
 import { LambdataError } from '../../shared/errors.js';
+import { NodeSha256 } from '../../shared/node-sha256.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -80,7 +80,7 @@ export async function verifySigV4(
   const signer = new SignatureV4({
     service: auth.service,
     region: auth.region,
-    sha256: Sha256,
+    sha256: NodeSha256,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     // S3 signs the path as sent; every other service signs it encoded once more.
     uriEscapePath: auth.service !== 's3',
