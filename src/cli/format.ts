@@ -61,6 +61,11 @@ export function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
+/** A value as indented JSON and a newline, as every `--json` flag prints it. */
+export function prettyJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 /** Bytes as a short human size (`1.2 MB`). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -1,5 +1,5 @@
 import { type CliContext, type Command, UsageError } from './command.js';
-import { formatBytes, keyValues, parseCommand, printUsage, table } from './format.js';
+import { formatBytes, keyValues, parseCommand, prettyJson, printUsage, table } from './format.js';
 
 /** A function as the native API lists it (the fields the CLI shows). */
 interface FunctionRow {
@@ -30,7 +30,7 @@ export const functions: Command = {
     if (sub === 'ls' || sub === 'list') {
       if (name) throw new UsageError('ls takes no name');
       const { functions: rows } = await ctx.client.get<{ functions: FunctionRow[] }>('/functions');
-      if (values.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no functions\n');
       else ctx.out(functionTable(rows));
       return 0;
@@ -40,7 +40,7 @@ export const functions: Command = {
     if (sub === 'show') {
       const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[]; settings?: unknown }>(path);
       if (values.json) {
-        ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+        ctx.out(prettyJson(fn));
         return 0;
       }
       const { versions, settings: _settings, ...config } = fn;
@@ -76,12 +76,12 @@ export const versions: Command = {
         `${path}/versions`,
         values.description ? { description: values.description } : {},
       );
-      if (values.json) ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(fn));
       else ctx.out(`published ${name} version ${fn.version}\n`);
       return 0;
     }
     const fn = await ctx.client.get<{ versions: FunctionRow[] }>(path);
-    if (values.json) ctx.out(`${JSON.stringify(fn.versions, null, 2)}\n`);
+    if (values.json) ctx.out(prettyJson(fn.versions));
     else ctx.out(functionTable(fn.versions));
     return 0;
   },

@@ -1,20 +1,6 @@
+import type { BillingSummary } from '../invoke/index.js';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parseSince, printUsage, query, table } from './format.js';
-
-/** Billing totals as GET /billing answers them. */
-interface BillingResponse {
-  invocations: number;
-  billedMs: number;
-  gbSeconds: number;
-  totalCostUsd: number;
-  byFunction: Array<{
-    functionName: string;
-    invocations: number;
-    billedMs: number;
-    gbSeconds: number;
-    totalCostUsd: number;
-  }>;
-}
+import { parseCommand, parseSince, prettyJson, printUsage, query, table } from './format.js';
 
 /** A dead letter as GET /dlq lists it (the fields the CLI shows). */
 interface DeadLetterRow {
@@ -42,14 +28,14 @@ export const billing: Command = {
     });
     if (values.help) return printUsage(ctx, BILLING_USAGE);
     if (positionals.length) throw new UsageError('billing takes no positional arguments');
-    const summary = await ctx.client.get<BillingResponse>(
+    const summary = await ctx.client.get<BillingSummary>(
       `/billing${query({ function: values.function, since: values.since ? parseSince(values.since) : undefined })}`,
     );
     if (values.json) {
-      ctx.out(`${JSON.stringify(summary, null, 2)}\n`);
+      ctx.out(prettyJson(summary));
       return 0;
     }
-    const row = (name: string, s: Omit<BillingResponse['byFunction'][number], 'functionName'>) => [
+    const row = (name: string, s: Omit<BillingSummary['byFunction'][number], 'functionName'>) => [
       name,
       s.invocations,
       s.billedMs,
@@ -83,7 +69,7 @@ export const dlq: Command = {
       const { deadLetters } = await ctx.client.get<{ deadLetters: DeadLetterRow[] }>(
         `/dlq${query({ function: values.function })}`,
       );
-      if (values.json) ctx.out(`${JSON.stringify(deadLetters, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(deadLetters));
       else if (deadLetters.length === 0) ctx.err('no dead letters\n');
       else
         ctx.out(

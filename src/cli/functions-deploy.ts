@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parseEnv, parsePositiveInt, printUsage } from './format.js';
+import { keyValues, parseCommand, parseEnv, parsePositiveInt, prettyJson, printUsage } from './format.js';
 
 /** Largest package the deploy command uploads (AWS's direct-upload limit). */
 export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
@@ -52,7 +52,7 @@ export const deploy: Command = {
       body,
     );
     if (values.json) {
-      ctx.out(`${JSON.stringify(fn, null, 2)}\n`);
+      ctx.out(prettyJson(fn));
       return 0;
     }
     const { versions, eventInvokeConfig: _config, settings: _settings, ...config } = fn;

@@ -1,6 +1,6 @@
 import type { MappingView, Schedule } from '../events/index.js';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parsePositiveInt, printUsage, table } from './format.js';
+import { keyValues, parseCommand, parsePositiveInt, prettyJson, printUsage, query, table } from './format.js';
 
 const MAPPINGS_USAGE = [
   'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
@@ -49,13 +49,14 @@ const mappings: Command = {
       if (values['report-failures']) body.reportBatchItemFailures = true;
       if (values['max-retries'] !== undefined) body.maximumRetryAttempts = Number(values['max-retries']);
       const view = await ctx.client.post<MappingView>('/mappings', body);
-      ctx.out(values.json ? `${JSON.stringify(view, null, 2)}\n` : `${view.uuid}\n`);
+      ctx.out(values.json ? prettyJson(view) : `${view.uuid}\n`);
       return 0;
     }
     if (sub === 'ls' || sub === 'list') {
-      const query = values.function ? `?function=${encodeURIComponent(values.function)}` : '';
-      const { mappings: rows } = await ctx.client.get<{ mappings: MappingView[] }>(`/mappings${query}`);
-      if (values.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      const { mappings: rows } = await ctx.client.get<{ mappings: MappingView[] }>(
+        `/mappings${query({ function: values.function })}`,
+      );
+      if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no mappings\n');
       else {
         ctx.out(
@@ -79,7 +80,7 @@ const mappings: Command = {
     const path = `/mappings/${encodeURIComponent(uuid)}`;
     if (sub === 'show') {
       const view = await ctx.client.get<MappingView>(path);
-      if (values.json) ctx.out(`${JSON.stringify(view, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(view));
       else {
         const { status, ...config } = view;
         ctx.out(keyValues({ ...config, lag: lagOf(view), invocations: status.invocations, failures: status.failures }));
@@ -115,7 +116,7 @@ const schedule: Command = {
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
       const { schedules } = await ctx.client.get<{ schedules: Schedule[] }>('/schedules');
-      if (values.json) ctx.out(`${JSON.stringify(schedules, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(schedules));
       else if (schedules.length === 0) ctx.err('no schedules\n');
       else {
         ctx.out(

@@ -1,6 +1,6 @@
 import type { QueueInfo, ReceivedMessage } from '../storage/queues/index.js';
 import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parsePositiveInt, printUsage, table } from './format.js';
+import { parseCommand, parsePositiveInt, prettyJson, printUsage, table } from './format.js';
 
 const USAGE = [
   'lambdata queues create <name> [--fifo] [--dlq <name> --max-receives N] [--visibility s]',
@@ -33,7 +33,7 @@ const queues: Command = {
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
       const { queues: rows } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
-      if (values.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no queues\n');
       else {
         ctx.out(
@@ -92,7 +92,7 @@ const queues: Command = {
       if (values.delete) {
         for (const m of messages) await ctx.client.delete(`${path}/messages/${encodeURIComponent(m.receiptHandle)}`);
       }
-      if (values.json) ctx.out(`${JSON.stringify(messages, null, 2)}\n`);
+      if (values.json) ctx.out(prettyJson(messages));
       else for (const m of messages) ctx.out(`${m.body}\n`);
       if (messages.length === 0) ctx.err('no messages\n');
       return 0;

@@ -1,6 +1,6 @@
 /** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
 import { type CliContext, type Command, UsageError } from './command.js';
-import { need, parseCommand, untilInterrupted } from './format.js';
+import { need, parseCommand, prettyJson, untilInterrupted } from './format.js';
 
 const USAGE = `lambdata streams <subcommand>
   create <name> [--shards N]            create a stream (default 1 shard)
@@ -50,12 +50,12 @@ const streams: Command = {
       }
       case 'ls': {
         const { streams: list } = await ctx.client.get<{ streams: StreamSummary[] }>('/streams');
-        if (values.json) ctx.out(`${JSON.stringify(list, null, 2)}\n`);
+        if (values.json) ctx.out(prettyJson(list));
         else for (const s of list) ctx.out(`${s.name}\t${s.openShards} shards\t${s.retentionHours}h retention\n`);
         return 0;
       }
       case 'describe': {
-        ctx.out(`${JSON.stringify(await ctx.client.get(path()), null, 2)}\n`);
+        ctx.out(prettyJson(await ctx.client.get(path())));
         return 0;
       }
       case 'rm': {

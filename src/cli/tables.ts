@@ -1,7 +1,7 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
 import { ApiError } from './client.js';
 import { type Command, UsageError } from './command.js';
-import { need, parseCommand } from './format.js';
+import { need, parseCommand, prettyJson } from './format.js';
 
 const USAGE = `lambdata tables <subcommand>
   create <name> --pk id[:S|N] [--sk sort[:S|N]] [--stream NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY]
@@ -54,12 +54,12 @@ const tables: Command = {
       }
       case 'ls': {
         const { tables: list } = await ctx.client.get<{ tables: TableSummary[] }>('/tables');
-        if (values.json) ctx.out(`${JSON.stringify(list, null, 2)}\n`);
+        if (values.json) ctx.out(prettyJson(list));
         else for (const t of list) ctx.out(`${t.name}\t${t.itemCount} items${t.streamArn ? '\tstream' : ''}\n`);
         return 0;
       }
       case 'describe':
-        ctx.out(`${JSON.stringify(await ctx.client.get(path()), null, 2)}\n`);
+        ctx.out(prettyJson(await ctx.client.get(path())));
         return 0;
       case 'rm':
         await ctx.client.delete(path());
