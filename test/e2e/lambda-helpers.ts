@@ -3,6 +3,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 
+export { AWS_TEST_CONFIG } from '../helpers/aws.js';
+
 /** Absolute path of a fixture under test/fixtures/lambda. */
 export function lambdaFixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/lambda/${name}`, import.meta.url));
@@ -22,9 +24,3 @@ export function zipFixture(name: string): Buffer {
   walk(root);
   return Buffer.from(zipSync(files));
 }
-
-/** Credentials and region every AWS client in these tests uses. */
-export const AWS_TEST_CONFIG = {
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-} as const;

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { artifactDir, deployRecorder, eventually, recorded } from '../fixtures/events/helpers.js';
-
-const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 
 describe('SQS → function mapping', () => {
   let dataDir: string;
@@ -33,8 +32,8 @@ describe('SQS → function mapping', () => {
   });
 
   it('deletes processed messages and leaves reported failures to redrive into the DLQ', async () => {
-    const sqs = new SQSClient({ ...AWS, endpoint: server.url });
-    const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    const sqs = new SQSClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
+    const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
     try {
       const dir = join(out.path, 'jobs');
       mkdirSync(dir);

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { artifactDir, deployRecorder, eventually, recorded } from '../fixtures/events/helpers.js';
-
-const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 
 describe('event source mappings from streams and tables', () => {
   let dataDir: string;
@@ -26,7 +25,7 @@ describe('event source mappings from streams and tables', () => {
   const open = async () => {
     engine = await createEngine({ dataDir });
     server = await startServer(engine, { port: 0 });
-    lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
   };
   const close = async () => {
     lambda?.destroy();

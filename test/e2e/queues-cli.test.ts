@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { LAMBDATA_BIN, runLambdata } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -80,8 +81,7 @@ describe('queue durability', () => {
       });
       const sqs = new SQSClient({
         endpoint: url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        ...AWS_TEST_CONFIG,
       });
       const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'durable' }));

@@ -19,6 +19,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import type { Engine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -34,8 +35,7 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     ({ engine, server } = t);
     sqs = new SQSClient({
       endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...AWS_TEST_CONFIG,
     });
   });
 
@@ -182,8 +182,7 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
     // Query-protocol requests as older SDKs send them: form-encoded, SigV4-signed.
     const signer = new SignatureV4({
       service: 'sqs',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...AWS_TEST_CONFIG,
       sha256: Sha256,
     });
     const query = async (params: Record<string, string>, path = '/') => {

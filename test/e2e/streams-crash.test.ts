@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 
 const SERVER = join(import.meta.dirname, '../fixtures/streams/server.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-streams-crash-'));
@@ -26,8 +27,7 @@ describe('stream durability', () => {
     const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
     const kinesis = new KinesisClient({
       endpoint: url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...AWS_TEST_CONFIG,
       maxAttempts: 1,
     });
     const acknowledged = new Map<string, string>();

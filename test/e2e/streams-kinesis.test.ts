@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import type { Engine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -29,8 +30,7 @@ beforeAll(async () => {
   ({ engine, server } = t);
   kinesis = new KinesisClient({
     endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...AWS_TEST_CONFIG,
     // Default request handler on purpose: the Kinesis client speaks HTTP/2 (h2c) to the engine.
   });
 });

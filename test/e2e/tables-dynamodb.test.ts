@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import type { Engine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signedFetch } from '../helpers/signed-fetch.js';
 
@@ -30,8 +31,7 @@ beforeAll(async () => {
   ({ engine, server } = t);
   ddb = new DynamoDBClient({
     endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...AWS_TEST_CONFIG,
   });
 });
 

@@ -8,9 +8,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import type { Engine } from '../../src/engine.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
 describe('function URLs', () => {
   let t: TestServer;
@@ -26,7 +25,7 @@ describe('function URLs', () => {
       handler: 'index.handler',
       code: { dir: fileURLToPath(new URL('../fixtures/events/web', import.meta.url)) },
     });
-    const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
     try {
       const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' }));
       base = created.FunctionUrl as string;
@@ -108,7 +107,7 @@ describe('function URLs', () => {
   });
 
   it('deletes the URL configuration', async () => {
-    const lambda = new LambdaClient({ ...AWS, endpoint: server.url });
+    const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
     try {
       await lambda.send(new DeleteFunctionUrlConfigCommand({ FunctionName: 'web' }));
       await expect(lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).rejects.toMatchObject({
