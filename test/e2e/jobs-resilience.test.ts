@@ -69,8 +69,12 @@ describe('jobs under timeouts, failures and many objects', () => {
     const events = engine.jobs.history(job.id);
     const partials = events.filter((e) => e.type === 'task.done' && e.partial).length;
     expect(partials).toBeGreaterThan(4); // mappers stopped before their deadline, repeatedly
-    expect(events.filter((e) => e.type === 'task.retried').length).toBeGreaterThanOrEqual(8); // every task failed once
-    expect(done.counters.tasksRetried).toBeGreaterThanOrEqual(8);
+    // Every first attempt is made to fail, so every committed result comes from a later attempt
+    // (a retry, or a backup that overtook the failing first attempt).
+    const committed = events.filter((e) => e.type === 'task.done');
+    expect(committed.length).toBeGreaterThan(4);
+    for (const e of committed) expect(e.attempt).toBeGreaterThanOrEqual(2);
+    expect(done.counters.tasksRetried).toBeGreaterThan(0);
   });
 
   it('counts 1,000 tiny objects exactly', async () => {

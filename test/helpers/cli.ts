@@ -1,5 +1,6 @@
 /** Runs the `lambdata` binary and the `aws` CLI against a test server, with a small explicit environment. */
 import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -55,9 +56,19 @@ export async function runAws(endpoint: string, home: string, ...args: string[]):
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_DEFAULT_REGION: 'us-east-1',
       AWS_PAGER: '',
-      AWS_CONFIG_FILE: join(home, 'none'),
+      AWS_CONFIG_FILE: awsConfigFile(home),
       AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
     },
   });
   return stdout.trim() ? JSON.parse(stdout) : null;
+}
+
+/**
+ * A config file that makes AWS CLI v2 read blob arguments (--payload, --data) as raw text, as v1
+ * does; v1 ignores the setting. Tests then pass with either major version.
+ */
+function awsConfigFile(home: string): string {
+  const file = join(home, 'aws-config');
+  if (!existsSync(file)) writeFileSync(file, '[default]\ncli_binary_format = raw-in-base64-out\n');
+  return file;
 }
