@@ -13,6 +13,7 @@ import {
   toErrorShape,
 } from './bootstrap-handler.js';
 import { captureLogs } from './bootstrap-logs.js';
+import { peakRssKb } from './bootstrap-memory.js';
 import { isolateTmp } from './bootstrap-tmp.js';
 import type { ChildMessage, InitMessage, InvokeMessage, ParentMessage } from './protocol.js';
 import type { FunctionErrorShape } from './types.js';
@@ -132,13 +133,13 @@ function invoke(message: InvokeMessage): void {
       return;
     }
     logs.flush();
-    send({ t: 'result', p: json, ms: performance.now() - started, rss: process.resourceUsage().maxRSS });
+    send({ t: 'result', p: json, ms: performance.now() - started, rss: peakRssKb() });
   });
 }
 
 function finish(started: number, error: FunctionErrorShape, kind: 'handled' | 'unhandled'): void {
   logs.flush();
-  send({ t: 'result', e: error, k: kind, ms: performance.now() - started, rss: process.resourceUsage().maxRSS });
+  send({ t: 'result', e: error, k: kind, ms: performance.now() - started, rss: peakRssKb() });
 }
 
 function die(error: FunctionErrorShape, label: string): void {

@@ -106,6 +106,20 @@ describe('runtime: environments, limits and isolation', () => {
     expect(next).toMatchObject({ outcome: 'success', body: 1 });
   });
 
+  it('measures an environment by its own memory, not that of the large engine it was forked from', async () => {
+    // Hold ~600 MB resident in this (engine) process, then start a fresh 128 MB environment.
+    const ballast = Buffer.alloc(600 * 1024 * 1024, 1);
+    const fresh = createPool({ prestart: 0 });
+    try {
+      const result = await invoke(fresh.pool, fn('index.noop', { memoryMb: 128 }), {});
+      expect(result.outcome).toBe('success');
+      expect(result.maxMemoryUsedMb).toBeLessThan(128);
+    } finally {
+      await fresh.close();
+      expect(ballast[ballast.length - 1]).toBe(1);
+    }
+  });
+
   it('starts a function with NODE_OPTIONS in its own process, preload and heap cap applied', async () => {
     const version = fn('index.handler', {
       codeDir: join(FIXTURES, 'preload'),
