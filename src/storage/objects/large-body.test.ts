@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testContext } from '../../../test/helpers/engine-context.js';
 import { sendBody } from './file-body.js';
 import { ObjectStore } from './object-store.js';
-import { testContext } from './test-context.js';
 
 let ctx: ReturnType<typeof testContext>;
 let store: ObjectStore;
@@ -12,7 +12,7 @@ const data = randomBytes(11 * 1024 * 1024 + 12345);
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 beforeAll(async () => {
-  ctx = testContext();
+  ctx = testContext('objects');
   store = new ObjectStore(ctx);
   await store.start();
   store.createBucket('big');

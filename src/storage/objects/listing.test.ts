@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testContext } from '../../../test/helpers/engine-context.js';
 import { ObjectStore } from './object-store.js';
-import { testContext } from './test-context.js';
 import type { ListOptions } from './types.js';
 
 let ctx: ReturnType<typeof testContext>;
@@ -9,7 +9,7 @@ let store: ObjectStore;
 let bucketCount = 0;
 
 beforeAll(() => {
-  ctx = testContext();
+  ctx = testContext('objects');
   store = new ObjectStore(ctx);
 });
 afterAll(async () => {

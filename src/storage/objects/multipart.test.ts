@@ -3,15 +3,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../../test/helpers/engine-context.js';
 import { MIN_PART_SIZE } from './multipart.js';
 import { ObjectStore } from './object-store.js';
-import { testContext } from './test-context.js';
 
 let ctx: ReturnType<typeof testContext>;
 let store: ObjectStore;
 
 beforeEach(() => {
-  ctx = testContext();
+  ctx = testContext('objects');
   store = new ObjectStore(ctx);
   store.createBucket('mpu');
 });

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../../test/helpers/engine-context.js';
 import { ObjectStore } from './object-store.js';
-import { testContext } from './test-context.js';
 import type { ObjectEvent } from './types.js';
 
 let ctx: ReturnType<typeof testContext>;
 let store: ObjectStore;
 
 beforeEach(async () => {
-  ctx = testContext();
+  ctx = testContext('objects');
   store = new ObjectStore(ctx);
   await store.start();
   store.createBucket('data');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testContext } from '../../../test/helpers/engine-context.js';
 import { ObjectStore } from './object-store.js';
 import { parseRange } from './range.js';
-import { testContext } from './test-context.js';
 
 describe('parseRange', () => {
   it('parses the forms S3 accepts and ignores the rest', () => {
@@ -30,7 +30,7 @@ describe('ranged reads', () => {
   const data = randomBytes(300_000);
 
   beforeAll(async () => {
-    ctx = testContext();
+    ctx = testContext('objects');
     store = new ObjectStore(ctx);
     store.createBucket('rng');
     await store.putObject('rng', 'blob', data);
