@@ -2,6 +2,7 @@ import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
+import { whereClause } from './statements.js';
 import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
@@ -105,21 +106,11 @@ export class Billing {
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */
   summary(filter: BillingFilter = {}): BillingSummary {
     this.#batch.flush();
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    if (filter.functionName !== undefined) {
-      where.push('function_name = ?');
-      args.push(filter.functionName);
-    }
-    if (filter.since !== undefined) {
-      where.push('started_at >= ?');
-      args.push(filter.since);
-    }
-    if (filter.trigger !== undefined) {
-      where.push('trigger = ?');
-      args.push(filter.trigger);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, args } = whereClause([
+      ['function_name = ?', filter.functionName],
+      ['started_at >= ?', filter.since],
+      ['trigger = ?', filter.trigger],
+    ]);
     const rows = this.#db
       .prepare(
         `SELECT function_name AS functionName, COUNT(*) AS invocations, SUM(billed_ms) AS billedMs,

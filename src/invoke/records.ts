@@ -1,6 +1,7 @@
 import type { EngineContext } from '../shared/context.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
+import { whereClause } from './statements.js';
 import type { InvocationRecord } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
@@ -73,18 +74,11 @@ export class RecordStore {
   /** Stored records matching the filter, newest first (buffered ones included). */
   recent(filter: RecordFilter = {}): InvocationRecord[] {
     this.#batch.flush();
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    if (filter.functionName !== undefined) {
-      where.push('function_name = ?');
-      args.push(filter.functionName);
-    }
-    if (filter.trigger !== undefined) {
-      where.push('trigger = ?');
-      args.push(filter.trigger);
-    }
+    const { clause, args } = whereClause([
+      ['function_name = ?', filter.functionName],
+      ['trigger = ?', filter.trigger],
+    ]);
     const limit = Math.max(1, Math.min(filter.limit ?? 100, 10_000));
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const rows = this.#db
       .prepare(`SELECT record FROM invoke_records ${clause} ORDER BY seq DESC LIMIT ${limit}`)
       .all(...args) as Array<{

@@ -13,3 +13,18 @@ export function statementCache(db: Db): (sql: string) => Statement {
     return statement;
   };
 }
+
+/**
+ * A `WHERE …` clause (empty when nothing is set) ANDing the conditions whose value is defined, and
+ * the arguments in order. Each condition is SQL with one `?`, e.g. `['started_at >= ?', since]`.
+ */
+export function whereClause(conditions: Array<[sql: string, value: string | number | undefined]>): {
+  clause: string;
+  args: Array<string | number>;
+} {
+  const set = conditions.filter((c): c is [string, string | number] => c[1] !== undefined);
+  return {
+    clause: set.length ? `WHERE ${set.map(([sql]) => sql).join(' AND ')}` : '',
+    args: set.map(([, value]) => value),
+  };
+}
