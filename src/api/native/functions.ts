@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Zip, ZipDeflate } from 'fflate';
-import type { FunctionVersion, InvocationType } from '../../invoke/index.js';
+import type { FunctionConfigPatch, FunctionVersion, InvocationType } from '../../invoke/index.js';
 import { InvalidParameterValue, InvalidRequestContent, RequestTooLarge } from '../../shared/errors.js';
 import { readBody, readJson, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
@@ -296,15 +296,7 @@ function describe(engine: RouteContext['engine'], name: string, qualifier?: stri
 }
 
 function configFields(body: Body) {
-  const fields: {
-    handler?: string;
-    runtime?: string;
-    memoryMb?: number;
-    timeoutS?: number;
-    ephemeralStorageMb?: number;
-    environment?: Record<string, string>;
-    description?: string;
-  } = {};
+  const fields: FunctionConfigPatch = {};
   for (const key of ['handler', 'runtime', 'description'] as const) {
     const value = body[key];
     if (value === undefined) continue;

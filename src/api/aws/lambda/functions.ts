@@ -1,4 +1,4 @@
-import type { FunctionVersion } from '../../../invoke/index.js';
+import type { FunctionConfigPatch, FunctionVersion } from '../../../invoke/index.js';
 import { InvalidParameterValue, LambdataError, RequestTooLarge } from '../../../shared/errors.js';
 import { readJson, sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
@@ -137,14 +137,7 @@ export async function publishVersion({ engine, req, res, params }: RouteContext)
 
 /** The registry's configuration fields present in a Create/UpdateFunctionConfiguration body. */
 function configFields(body: Body) {
-  const fields: {
-    runtime?: string;
-    memoryMb?: number;
-    timeoutS?: number;
-    ephemeralStorageMb?: number;
-    environment?: Record<string, string>;
-    description?: string;
-  } = {};
+  const fields: FunctionConfigPatch = {};
   const runtime = optionalString(body, 'Runtime');
   if (runtime) fields.runtime = runtime;
   const memory = optionalNumber(body, 'MemorySize');

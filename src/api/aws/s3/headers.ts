@@ -1,27 +1,12 @@
 /** Object metadata as S3 headers, both ways: request headers → put options, object info → response headers. */
 import type { IncomingMessage } from 'node:http';
+import type { ObjectInfo, PutOptions } from '../../../storage/objects/index.js';
 
-/** The object metadata lambdata keeps (mirrors the object store's ObjectInfo). */
-export interface ObjectMeta {
-  size: number;
-  etag: string;
-  lastModified: Date;
-  contentType: string;
-  metadata: Record<string, string>;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  cacheControl?: string;
-}
+/** The object metadata S3 headers carry: the store's ObjectInfo without its address. */
+export type ObjectMeta = Omit<ObjectInfo, 'bucket' | 'key'>;
 
-/** Put options read from request headers (mirrors the object store's PutOptions). */
-export interface PutHeaders {
-  contentType?: string;
-  metadata: Record<string, string>;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  cacheControl?: string;
-  contentMd5?: string;
-}
+/** Put options read from request headers: the store's PutOptions, metadata always present. */
+export type PutHeaders = PutOptions & { metadata: Record<string, string> };
 
 const META_PREFIX = 'x-amz-meta-';
 const OVERRIDES = {
