@@ -1,34 +1,20 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
+import { runAwsText } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 let dir: string;
 let engine: Engine;
 let server: RunningServer;
 
-async function aws(...args: string[]): Promise<string> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', server.url], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(dir, 'none'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
-    },
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout;
+function aws(...args: string[]): Promise<string> {
+  return runAwsText(server.url, dir, ...args);
 }
 
 async function md5(file: string): Promise<string> {

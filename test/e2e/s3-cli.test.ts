@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,26 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
+import { runLambdataIn } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
 const NOOP_FUNCTION = fileURLToPath(new URL('../fixtures/s3/noop', import.meta.url));
 let dir: string;
 let engine: Engine;
 let server: RunningServer;
 
 /** Runs the lambdata binary (built with `npx tsc -p tsconfig.build.json`) against the test server. */
-function lambdata(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, '--endpoint', server.url, ...args],
-      { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'silent' }, cwd: dir, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function lambdata(...args: string[]) {
+  return runLambdataIn(dir, server.url, ...args);
 }
 
 beforeAll(async () => {

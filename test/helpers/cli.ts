@@ -21,11 +21,16 @@ const run = promisify(execFile);
 
 /** Runs `lambdata --endpoint <endpoint> …args`; never rejects, the exit code is in the result. */
 export function runLambdata(endpoint: string, ...args: string[]): Promise<CliResult> {
+  return runLambdataIn(process.cwd(), endpoint, ...args);
+}
+
+/** `runLambdata` with `cwd` as the working directory (for relative local paths). */
+export function runLambdataIn(cwd: string, endpoint: string, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [LAMBDATA_BIN, '--endpoint', endpoint, ...args],
-      { env: LAMBDATA_ENV },
+      { env: LAMBDATA_ENV, cwd, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       },
@@ -48,7 +53,17 @@ export function spawnLambdata(endpoint: string, ...args: string[]): ChildProcess
  */
 // biome-ignore lint/suspicious/noExplicitAny: AWS CLI JSON output, asserted field by field
 export async function runAws(endpoint: string, home: string, ...args: string[]): Promise<Record<string, any> | null> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
+  const stdout = await runAwsText(endpoint, home, ...args, '--output', 'json');
+  return stdout.trim() ? JSON.parse(stdout) : null;
+}
+
+/**
+ * Runs `aws …args --endpoint-url <endpoint>` with test credentials and `home` as HOME (no user
+ * config is read); resolves to stdout as text.
+ * @throws the execFile error when the command exits non-zero.
+ */
+export async function runAwsText(endpoint: string, home: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('aws', [...args, '--endpoint-url', endpoint], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: home,
@@ -59,8 +74,9 @@ export async function runAws(endpoint: string, home: string, ...args: string[]):
       AWS_CONFIG_FILE: awsConfigFile(home),
       AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
     },
+    maxBuffer: 16 * 1024 * 1024,
   });
-  return stdout.trim() ? JSON.parse(stdout) : null;
+  return stdout;
 }
 
 /**
