@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
  */
 export async function signedFetch(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string },
+  init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array },
   service: string,
 ): Promise<Response> {
   const target = new URL(url);
