@@ -1,3 +1,4 @@
+import { SimdCounter } from './wasm-count.js';
 import { WordTable } from './word-table.js';
 
 /**
@@ -22,8 +23,19 @@ export interface Counts {
   bytes: number;
 }
 
+let simd: SimdCounter | null | undefined;
+
 /** Counts wc-style words, lines (newlines, plus a final unterminated line) and bytes of whole lines. */
 export function countText(bytes: Uint8Array, from = 0, to = bytes.length): Counts {
+  // Small inputs skip the copy into WebAssembly memory; hosts without SIMD use the scalar loop.
+  if (to - from < 4096 || (simd ??= makeSimdCounter()) === null) return countTextScalar(bytes, from, to);
+  const { words, newlines } = simd.count(bytes, from, to);
+  const unterminated = to > from && bytes[to - 1] !== 0x0a ? 1 : 0;
+  return { words, lines: newlines + unterminated, bytes: to - from };
+}
+
+/** countText by a plain byte loop: the reference for the SIMD kernel, and its fallback. */
+export function countTextScalar(bytes: Uint8Array, from = 0, to = bytes.length): Counts {
   let words = 0;
   let prevSpace = 1;
   for (let i = from; i < to; i++) {
@@ -36,6 +48,16 @@ export function countText(bytes: Uint8Array, from = 0, to = bytes.length): Count
   for (let at = bytes.indexOf(0x0a, from); at >= 0 && at < to; at = bytes.indexOf(0x0a, at + 1)) newlines++;
   const unterminated = to > from && bytes[to - 1] !== 0x0a ? 1 : 0;
   return { words, lines: newlines + unterminated, bytes: to - from };
+}
+
+function makeSimdCounter(): SimdCounter | null {
+  try {
+    return new SimdCounter();
+  } catch (err) {
+    // WebAssembly SIMD is in every Node ≥ 16.4; without it the scalar loop gives the same counts.
+    process.emitWarning(`wordcount SIMD kernel unavailable, using the scalar loop: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Adds `b` into `a`. */
