@@ -1,7 +1,9 @@
 // Invocation benchmark through the library (createEngine + functions.create + invocations.invoke)
 // and over HTTP with @aws-sdk/client-lambda, each beside its floor: a raw child-process IPC round
 // trip, `node -e 0`, and the same SDK against a bare node:http server that answers at once.
-// Usage: npm run build && node bench/invoke/engine.js [--quick]
+// Usage: npm run build && node bench/invoke/engine.js [--quick] [--throughput]
+// Each throughput row also prints the CPU one invocation cost (engine + environment processes), which
+// holds on a loaded machine, and the rate that CPU cost allows on 2 idle cores.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,9 +11,11 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startServer } from '../../dist/api/index.js';
 import { createEngine } from '../../dist/engine.js';
-import { compare, here, ipcFloor, nodeStartMs, percentiles, rate, timeSequential } from './stats.js';
+import { compare, here, ipcFloor, nodeStartMs, percentiles, printRate, rateWithCpu, timeSequential } from './stats.js';
 
 const quick = process.argv.includes('--quick');
+/** `--throughput`: only the throughput table (for profiling runs). */
+const throughputOnly = process.argv.includes('--throughput');
 const WARM_RUNS = quick ? 2000 : 20000;
 const HTTP_RUNS = quick ? 500 : 3000;
 const COLD_RUNS = quick ? 5 : 20;
@@ -27,8 +31,26 @@ const deploy = async () => {
 };
 const invoker = (functionName) => () => engine.invocations.invoke({ functionName, payload: '{}' });
 try {
-  const floor = await ipcFloor(WARM_RUNS);
   const name = await deploy();
+  if (!throughputOnly) await latencies(name);
+
+  console.log('\nno-op throughput through the library (invocations/s):');
+  for (const concurrency of [1, 2, 4, 8, 16, 32, 64]) {
+    const fn = await deploy();
+    await Promise.all(Array.from({ length: concurrency }, invoker(fn)));
+    const measured = await rateWithCpu(invoker(fn), concurrency, THROUGHPUT_MS);
+    engine.runtime.retire(fn);
+    printRate(concurrency, measured);
+  }
+
+  if (!throughputOnly) await httpInvoke(name);
+} finally {
+  await engine.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function latencies(name) {
+  const floor = await ipcFloor(WARM_RUNS);
   const warm = await timeSequential(invoker(name), WARM_RUNS);
   compare('library warm no-op p50 (ms)', warm.p50, floor.p50, 'raw IPC round trip');
   compare('library warm no-op p99 (ms)', warm.p99, floor.p99, 'raw IPC round trip');
@@ -46,20 +68,6 @@ try {
   const cold = percentiles(times);
   compare('library cold start p50 (ms)', cold.p50, nodeStart, 'node -e 0');
   compare('library cold start max (ms)', cold.max, nodeStart, 'node -e 0');
-
-  console.log('\nno-op throughput through the library (invocations/s):');
-  for (const concurrency of [1, 2, 4, 8, 16, 32, 64]) {
-    const fn = await deploy();
-    await Promise.all(Array.from({ length: concurrency }, invoker(fn)));
-    const perSecond = await rate(invoker(fn), concurrency, THROUGHPUT_MS);
-    engine.runtime.retire(fn);
-    console.log(`  concurrency ${String(concurrency).padStart(2)}: ${Math.round(perSecond).toLocaleString('en-US')}`);
-  }
-
-  await httpInvoke(name);
-} finally {
-  await engine.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function httpInvoke(functionName) {

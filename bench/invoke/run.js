@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EnvironmentPool } from '../../dist/runtime/index.js';
 import { createLogger } from '../../dist/shared/log.js';
 import { openDb } from '../../dist/state/db.js';
-import { compare, here, ipcFloor, nodeStartMs, percentiles, rate, timeSequential } from './stats.js';
+import { compare, here, ipcFloor, nodeStartMs, percentiles, printRate, rateWithCpu, timeSequential } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const WARM_RUNS = quick ? 2000 : 20000;
@@ -74,9 +74,9 @@ try {
   for (const concurrency of [1, 2, 4, 8, 16, 32, 64]) {
     const fn = version();
     await Promise.all(Array.from({ length: concurrency }, (_, i) => runner(fn)(i))); // warm them
-    const perSecond = await rate(runner(fn), concurrency, THROUGHPUT_MS);
+    const measured = await rateWithCpu(runner(fn), concurrency, THROUGHPUT_MS);
     pool.retire(fn.name);
-    console.log(`  concurrency ${String(concurrency).padStart(2)}: ${Math.round(perSecond).toLocaleString('en-US')}`);
+    printRate(concurrency, measured);
   }
 } finally {
   await pool.close();

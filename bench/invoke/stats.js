@@ -1,5 +1,6 @@
 // Small helpers shared by the invoke benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,4 +75,78 @@ export function nodeStartMs() {
 export function compare(label, value, floor, floorLabel) {
   const ratio = (value / floor).toFixed(2);
   console.log(`${label.padEnd(26)} ${value.toFixed(3).padStart(8)}   vs ${floorLabel} ${floor.toFixed(3)}   ratio ${ratio}x`);
+}
+
+const TICK_US = 10_000; // USER_HZ is 100 on Linux
+
+/** CPU time (µs) used so far by this process and by every child process it started that still runs. */
+export function cpuMicros() {
+  const own = process.cpuUsage();
+  let children = 0;
+  for (const pid of childPids()) children += procCpuTicks(pid) * TICK_US;
+  return { engine: own.user + own.system, children };
+}
+
+/**
+ * Same as `rate`, and also the CPU each call cost, split into this process and its children (the
+ * environments), in µs per call: a figure that holds on a machine others are loading too.
+ */
+export async function rateWithCpu(once, concurrency, ms) {
+  const before = cpuMicros();
+  let done = 0;
+  const deadline = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await once(done);
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - started;
+  const after = cpuMicros();
+  return {
+    perSecond: done / (elapsed / 1000),
+    engineUs: (after.engine - before.engine) / done,
+    childUs: (after.children - before.children) / done,
+  };
+}
+
+/** Prints one throughput row with its CPU split. */
+export function printRate(concurrency, { perSecond, engineUs, childUs }) {
+  const total = engineUs + childUs;
+  console.log(
+    `  concurrency ${String(concurrency).padStart(2)}: ${Math.round(perSecond).toLocaleString('en-US').padStart(7)}/s` +
+      `   CPU/call ${total.toFixed(0).padStart(4)} µs (engine ${engineUs.toFixed(0)}, environments ${childUs.toFixed(0)})` +
+      `   → ${Math.round(2e6 / total).toLocaleString('en-US')}/s on 2 idle cores`,
+  );
+}
+
+function childPids() {
+  const pids = [];
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${process.pid}/task`);
+  } catch {
+    return pids; // no /proc: children are not counted
+  }
+  for (const tid of tasks) {
+    try {
+      const list = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'latin1').trim();
+      if (list) pids.push(...list.split(' ').map(Number));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return pids;
+}
+
+function procCpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch {
+    return 0; // exited between the listing and the read
+  }
 }

@@ -70,6 +70,12 @@ export async function loadHandler(codeDir: string, handler: string): Promise<Han
   return fn as Handler;
 }
 
+/** The engine channel, which keeps the event loop alive except while a handler waits for it to empty. */
+export interface KeepAlive {
+  ref(): void;
+  unref(): void;
+}
+
 /** How a handler finished: an error or a result, and whether to wait for the event loop to drain. */
 export type Completion = (err: unknown, result: unknown) => void;
 
@@ -78,7 +84,13 @@ export type Completion = (err: unknown, result: unknown) => void;
  * `callbackWaitsForEmptyEventLoop` (the default) are reported once the event loop is empty, as on
  * AWS; so is a synchronous handler that never calls back (its result is null).
  */
-export function callHandler(handler: Handler, event: unknown, context: LambdaContext, complete: Completion): void {
+export function callHandler(
+  handler: Handler,
+  event: unknown,
+  context: LambdaContext,
+  channel: KeepAlive,
+  complete: Completion,
+): void {
   let finished = false;
   let waiting = false;
   let outcome: [unknown, unknown] = [null, null];
@@ -87,7 +99,7 @@ export function callHandler(handler: Handler, event: unknown, context: LambdaCon
     complete(outcome[0], outcome[1]);
   };
   const onEmpty = () => {
-    process.channel?.ref();
+    channel.ref();
     finished = true;
     send();
   };
@@ -96,13 +108,13 @@ export function callHandler(handler: Handler, event: unknown, context: LambdaCon
     finished = true;
     outcome = [err, result];
     if (waitForEmpty) {
-      if (!waiting) whenEventLoopEmpty(onEmpty);
+      if (!waiting) whenEventLoopEmpty(channel, onEmpty);
       waiting = true;
       return;
     }
     if (waiting) {
       process.removeListener('beforeExit', onEmpty);
-      process.channel?.ref();
+      channel.ref();
     }
     send();
   };
@@ -130,7 +142,7 @@ export function callHandler(handler: Handler, event: unknown, context: LambdaCon
     );
   } else if (!finished && !waiting) {
     waiting = true;
-    whenEventLoopEmpty(onEmpty);
+    whenEventLoopEmpty(channel, onEmpty);
   }
 }
 
@@ -175,8 +187,8 @@ function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
-// The IPC channel is unref'd so `beforeExit` fires when nothing else is pending; `onEmpty` refs it again.
-function whenEventLoopEmpty(onEmpty: () => void): void {
-  process.channel?.unref();
+// The engine channel is unref'd so `beforeExit` fires when nothing else is pending; `onEmpty` refs it again.
+function whenEventLoopEmpty(channel: KeepAlive, onEmpty: () => void): void {
+  channel.unref();
   process.once('beforeExit', onEmpty);
 }

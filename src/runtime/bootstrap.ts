@@ -2,8 +2,10 @@
  * Entry point of a Node execution environment (runs in the child process, compiled to
  * dist/runtime/bootstrap.js). Started blank and handed a function by an `init` message, or started
  * for one function when it needs its own Node options. Then serves `invoke` messages one at a time.
+ * Messages are frames (frames.ts) on the socket the engine passes as fd 3.
  */
 import { Module } from 'node:module';
+import { Socket } from 'node:net';
 import {
   callHandler,
   type Handler,
@@ -15,13 +17,33 @@ import {
 import { captureLogs } from './bootstrap-logs.js';
 import { peakRssKb } from './bootstrap-memory.js';
 import { isolateTmp } from './bootstrap-tmp.js';
-import type { ChildMessage, InitMessage, InvokeMessage, ParentMessage } from './protocol.js';
+import { encodeFrame, FrameReader } from './frames.js';
+import {
+  CHANNEL_FD,
+  type ChildMessage,
+  type Header,
+  type InitMessage,
+  type InvokeMessage,
+  type ParentMessage,
+} from './protocol.js';
 import type { FunctionErrorShape } from './types.js';
 
 const MAX_RESPONSE_BYTES = 6_291_556;
 
-const send = (message: ChildMessage, callback?: () => void) => {
-  if (process.connected) process.send?.(message, undefined, undefined, callback);
+// The engine's end of the private socket; when it goes away, so does this environment.
+const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+const reader = new FrameReader<ParentMessage>((message) => {
+  if (message.t === 'init') initialized = init(message);
+  else if (handler) invoke(message);
+  else void initialized?.then((ok) => ok && invoke(message));
+});
+channel.on('data', (chunk: Buffer) => reader.push(chunk));
+channel.on('end', () => process.exit(0));
+channel.on('error', () => process.exit(0)); // the engine is gone mid-write
+
+/** Sends one message; a result's JSON text travels as the frame body. */
+const send = (message: Header<ChildMessage>, body?: string, callback?: () => void) => {
+  if (channel.writable) channel.write(encodeFrame(message, body), callback);
 };
 const logs = captureLogs((line) => send({ t: 'log', l: line }));
 
@@ -32,12 +54,6 @@ let logStreamName = '';
 /** Resolves true once the handler loaded; the first invoke arrives right behind init and waits here. */
 let initialized: Promise<boolean> | undefined;
 
-process.on('message', (message: ParentMessage) => {
-  if (message.t === 'init') initialized = init(message);
-  else if (handler) invoke(message);
-  else void initialized?.then((ok) => ok && invoke(message));
-});
-process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (err) => die(toErrorShape(err), 'Uncaught Exception'));
 process.on('unhandledRejection', (reason) => {
   const shape = toErrorShape(reason);
@@ -93,12 +109,12 @@ function invoke(message: InvokeMessage): void {
   };
   let event: unknown;
   try {
-    event = JSON.parse(message.p);
+    event = JSON.parse(message.p.toString('utf8'));
   } catch (err) {
     finish(started, { errorType: 'Runtime.InvalidEventPayload', errorMessage: (err as Error).message }, 'unhandled');
     return;
   }
-  callHandler(handler as Handler, event, context, (err, result) => {
+  callHandler(handler as Handler, event, context, channel, (err, result) => {
     if (err !== null && err !== undefined) {
       const shape = toErrorShape(err);
       logs.emit('ERROR', `Invoke Error \t${JSON.stringify(shape)}`);
@@ -133,7 +149,7 @@ function invoke(message: InvokeMessage): void {
       return;
     }
     logs.flush();
-    send({ t: 'result', p: json, ms: performance.now() - started, rss: peakRssKb() });
+    send({ t: 'result', ms: performance.now() - started, rss: peakRssKb() }, json);
   });
 }
 
@@ -145,7 +161,7 @@ function finish(started: number, error: FunctionErrorShape, kind: 'handled' | 'u
 function die(error: FunctionErrorShape, label: string): void {
   logs.emit('ERROR', `${label} \t${JSON.stringify(error)}`);
   logs.flush();
-  send({ t: 'fatal', e: error }, () => process.exit(129));
+  send({ t: 'fatal', e: error }, undefined, () => process.exit(129));
   setTimeout(() => process.exit(129), 1000).unref();
 }
 

@@ -1,14 +1,16 @@
 /**
  * One execution environment: a child process serving one function version, one invocation at a
- * time — the Node bootstrap over a private IPC channel, or a custom runtime's `bootstrap` over the
- * Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns a crash, an exit or
+ * time — the Node bootstrap over a private socket (fd 3, frames.ts), or a custom runtime's
+ * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns a crash, an exit or
  * a kill into AWS's error shapes, and routes the function's log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { Logger } from '../shared/log.js';
 import { peakKb, ResidentMeter } from './memory.js';
+import { encodeFrame, FrameReader } from './frames.js';
 import type { ChildMessage, InitMessage, ParentMessage } from './protocol.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
@@ -47,6 +49,7 @@ interface Pending {
 type KillReason = 'timeout' | 'oom' | 'reap';
 
 const MAX_BACKLOG = 1000;
+const EMPTY_EVENT = Buffer.from('{}');
 const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
 const INIT_LIMIT_S = 10;
@@ -66,6 +69,7 @@ export class Environment {
   readonly exited: Promise<void>;
   #child: ChildProcess;
   #api: RuntimeApi | undefined;
+  #channel: Socket | undefined;
   #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
@@ -84,13 +88,12 @@ export class Environment {
     this.#child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so a kill takes the function's own children too
-      serialization: 'advanced',
     });
     this.#meter = new ResidentMeter(this.#child.pid);
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
-    else this.#child.on('message', (message: ChildMessage) => this.#onMessage(message));
+    else this.#openChannel(this.#child.stdio[3] as Socket | null);
     this.#pipeLines(this.#child.stdout, 'INFO', false);
     this.#pipeLines(this.#child.stderr, 'ERROR', true);
     this.exited = new Promise((resolve) => {
@@ -106,6 +109,7 @@ export class Environment {
         setTimeout(() => {
           this.#child.stdout?.destroy();
           this.#child.stderr?.destroy();
+          this.#channel?.destroy();
         }, EXIT_DRAIN_MS).unref();
       });
     });
@@ -204,7 +208,7 @@ export class Environment {
     this.#send({
       t: 'invoke',
       id: request.requestId,
-      p: request.payload.length === 0 ? '{}' : request.payload.toString('utf8'),
+      p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
       arn: request.invokedFunctionArn,
       ms: fn.timeoutS * 1000,
       cc: request.clientContext,
@@ -235,7 +239,7 @@ export class Environment {
         }
         pending.resolve({
           outcome: message.e ? (message.k ?? 'handled') : 'success',
-          payload: message.p === undefined ? undefined : Buffer.from(message.p),
+          payload: message.p,
           error: message.e,
           durationMs: message.ms,
           initDurationMs: pending.initMs,
@@ -260,7 +264,20 @@ export class Environment {
 
   #send(message: ParentMessage): void {
     if (this.#api) this.#api.send(message);
-    else this.#child.send(message);
+    else if (message.t === 'invoke') {
+      const { p, ...header } = message;
+      this.#channel?.write(encodeFrame(header, p));
+    } else this.#channel?.write(encodeFrame(message));
+  }
+
+  /** Reads the bootstrap's frames from its socket (fd 3 in the child). */
+  #openChannel(channel: Socket | null): void {
+    if (!channel) return; // the spawn failed; 'error' and 'close' report it
+    this.#channel = channel;
+    const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message));
+    channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    // A write to a process that just died fails with EPIPE; its exit is reported by 'close'.
+    channel.on('error', (err) => this.#log.debug('environment channel failed', { environment: this.id, err }));
   }
 
   #expire(): void {

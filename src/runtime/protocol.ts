@@ -1,7 +1,7 @@
 /**
- * Messages between the engine and a Node execution environment over the private IPC channel
- * (`serialization: 'advanced'`, so payload strings cross without JSON re-encoding). Kept tiny:
- * the warm path is one `invoke` down and one `result` or `error` up.
+ * Messages between the engine and a Node execution environment, as frames on a private socket
+ * (the child's fd 3; see frames.ts). Kept tiny: the warm path is one `invoke` down and one `result`
+ * or `error` up. Payloads (`p`) are raw JSON bytes that travel beside the header, never re-encoded.
  */
 import type { FunctionErrorShape } from './types.js';
 
@@ -18,11 +18,11 @@ export interface InitMessage {
   memoryMb: number;
 }
 
-/** One invocation; `p` is the event as JSON text. */
+/** One invocation; `p` is the event as JSON bytes (never empty: the engine sends `{}` for none). */
 export interface InvokeMessage {
   t: 'invoke';
   id: string;
-  p: string;
+  p: Buffer;
   arn: string;
   ms: number; // timeout; the deadline starts when the invocation does
   cc?: string; // client context, base64 JSON
@@ -48,15 +48,15 @@ export interface LogMessage {
   l: string;
 }
 
-/** The handler finished. `p` is the JSON text of the result (outcome success) or absent with `e`. */
+/** The handler finished. `p` is the JSON bytes of the result (outcome success), absent with `e`. */
 export interface ResultMessage {
   t: 'result';
-  p?: string;
+  p?: Buffer;
   e?: FunctionErrorShape;
   /** 'handled' for a function error, 'unhandled' for a runtime-side failure (bad response). */
   k?: 'handled' | 'unhandled';
   ms: number; // handler duration
-  rss: number; // peak RSS so far, kB (getrusage ru_maxrss)
+  rss: number; // peak RSS so far, kB (VmHWM), or -1 when the engine must read it
 }
 
 /** An uncaught exception or unhandled rejection; the environment exits right after. */
@@ -66,3 +66,9 @@ export interface FatalMessage {
 }
 
 export type ChildMessage = ReadyMessage | InitDoneMessage | LogMessage | ResultMessage | FatalMessage;
+
+/** A message as its frame header: everything but the payload `p`, which travels as the body. */
+export type Header<M> = M extends unknown ? Omit<M, 'p'> : never;
+
+/** The file descriptor of the private socket in the environment process. */
+export const CHANNEL_FD = 3;

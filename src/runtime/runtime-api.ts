@@ -1,7 +1,7 @@
 /**
  * The AWS Lambda Runtime API (2018-06-01) for one execution environment of a custom runtime
  * (`provided`, `provided.al2023`): a loopback HTTP server whose address the process gets as
- * AWS_LAMBDA_RUNTIME_API. It speaks the same messages as the Node bootstrap's IPC channel, so an
+ * AWS_LAMBDA_RUNTIME_API. It speaks the same messages as the Node bootstrap's socket, so an
  * Environment drives either one the same way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -43,7 +43,7 @@ export class RuntimeApi {
     return typeof address === 'object' && address ? `127.0.0.1:${address.port}` : '';
   }
 
-  /** Receives what the runtime reports (inited, result) in the IPC message shapes. */
+  /** Receives what the runtime reports (inited, result) in the bootstrap's message shapes. */
   onMessage(listener: (message: ChildMessage) => void): void {
     this.#listener = listener;
   }
@@ -107,7 +107,7 @@ export class RuntimeApi {
         this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
         reply(res, 413, { errorType: 'RequestEntityTooLarge', errorMessage: e.errorMessage });
       } else {
-        this.#listener({ t: 'result', p: body.length === 0 ? 'null' : body.toString('utf8'), ms, rss: -1 });
+        this.#listener({ t: 'result', p: body.length === 0 ? Buffer.from('null') : body, ms, rss: -1 });
         reply(res, 202, { status: 'OK' });
       }
     });

@@ -1,0 +1,62 @@
+/**
+ * Framing of the engine ↔ environment socket: each message is one frame, written with one write.
+ *
+ *   u32 LE  length of everything after this field
+ *   u32 LE  length of the header
+ *   header  JSON of the message without its payload
+ *   body    the message's `p` as raw bytes (absent when empty: payloads are never empty JSON)
+ *
+ * Payloads are JSON text already, so they cross as bytes: no escaping into the header, no parse
+ * on the engine side, and no v8 serializer on either side.
+ */
+
+const PREFIX = 8;
+
+/** One frame holding `header` (JSON) and `body` (the payload bytes or text). */
+export function encodeFrame(header: object, body?: Buffer | string): Buffer {
+  const json = JSON.stringify(header);
+  const headerBytes = Buffer.byteLength(json);
+  const bodyBytes = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const frame = Buffer.allocUnsafe(PREFIX + headerBytes + bodyBytes);
+  frame.writeUInt32LE(4 + headerBytes + bodyBytes, 0);
+  frame.writeUInt32LE(headerBytes, 4);
+  frame.write(json, PREFIX, 'utf8');
+  if (typeof body === 'string') frame.write(body, PREFIX + headerBytes, 'utf8');
+  else if (body !== undefined) body.copy(frame, PREFIX + headerBytes);
+  return frame;
+}
+
+/** Splits a byte stream back into messages: the header's fields, plus `p` (a Buffer) when there is a body. */
+export class FrameReader<T> {
+  #onMessage: (message: T) => void;
+  #pending: Buffer | undefined;
+
+  constructor(onMessage: (message: T) => void) {
+    this.#onMessage = onMessage;
+  }
+
+  /** Feeds bytes as they arrive; calls the listener once per complete frame, in order. */
+  push(chunk: Buffer): void {
+    let data = chunk;
+    if (this.#pending) {
+      data = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
+    }
+    let at = 0;
+    while (data.length - at >= PREFIX) {
+      const length = data.readUInt32LE(at);
+      const end = at + 4 + length;
+      if (end > data.length) break;
+      const headerEnd = at + PREFIX + data.readUInt32LE(at + 4);
+      const message = JSON.parse(data.toString('utf8', at + PREFIX, headerEnd)) as T & { p?: Buffer };
+      if (headerEnd < end) {
+        // A frame that is the whole chunk keeps its bytes; one of several is copied so it does not pin the rest.
+        const whole = at === 0 && end === data.length;
+        message.p = whole ? data.subarray(headerEnd, end) : Buffer.from(data.subarray(headerEnd, end));
+      }
+      at = end;
+      this.#onMessage(message);
+    }
+    if (at < data.length) this.#pending = at === 0 ? data : Buffer.from(data.subarray(at));
+  }
+}
