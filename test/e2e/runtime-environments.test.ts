@@ -106,6 +106,18 @@ describe('runtime: environments, limits and isolation', () => {
     expect(next).toMatchObject({ outcome: 'success', body: 1 });
   });
 
+  it('reports the real peak as Max Memory Used: a spike shows in its own REPORT and in every later one', async () => {
+    const version = fn('index.hog', { memoryMb: 512 });
+    const before = await invoke(harness.pool, version, { mb: 0 });
+    const calm = await invoke(harness.pool, version, { mb: 0 });
+    const spike = await invoke(harness.pool, version, { mb: 96 });
+    const after = await invoke(harness.pool, version, { mb: 0 });
+    expect([before, calm, spike, after].map((r) => r.outcome)).toEqual(['success', 'success', 'success', 'success']);
+    expect(calm.maxMemoryUsedMb).toBeGreaterThanOrEqual(before.maxMemoryUsedMb);
+    expect(spike.maxMemoryUsedMb).toBeGreaterThanOrEqual(calm.maxMemoryUsedMb + 90);
+    expect(after.maxMemoryUsedMb).toBeGreaterThanOrEqual(spike.maxMemoryUsedMb);
+  });
+
   it('measures an environment by its own memory, not that of the large engine it was forked from', async () => {
     // Hold ~600 MB resident in this (engine) process, then start a fresh 128 MB environment.
     const ballast = Buffer.alloc(600 * 1024 * 1024, 1);
