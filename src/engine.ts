@@ -26,6 +26,8 @@ export interface EngineOptions {
   runtime?: PoolOptions;
   /** Start background workers (async queue, pollers, schedules). Default true. */
   background?: boolean;
+  /** Where SQLite WAL checkpoints run (see `openDb`): 'background' (default) or 'auto'. */
+  checkpoint?: 'background' | 'auto';
 }
 
 /** The engine: one object owning every service and their lifetimes (DESIGN.md). */
@@ -55,7 +57,7 @@ export interface Engine {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const dataDir = resolve(options.dataDir ?? process.env.LAMBDATA_DATA_DIR ?? '.lambdata');
   let endpoint = options.endpoint ?? 'http://127.0.0.1:4566';
-  const db = openDb(dataDir);
+  const db = openDb(dataDir, { checkpoint: options.checkpoint });
   const context: EngineContext = {
     db,
     dataDir,

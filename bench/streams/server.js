@@ -1,31 +1,38 @@
-// Child process of ingest.js: `node server.js engine <dataDir>` runs lambdata; `node server.js bare`
-// runs a node:http server that answers PutRecords at once (the HTTP round-trip floor).
+// Child process of ingest.js: `node server.js engine <dataDir> <background|auto>` runs lambdata with
+// that WAL checkpoint mode; `node server.js bare` runs a node:http server that answers PutRecords at
+// once (the HTTP round-trip floor). Each line "cpu" on stdin is answered on stdout with the process's
+// CPU time so far in µs (all threads) and the main thread's, so the parent can charge the server's
+// CPU to the timed part.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { Worker } from 'node:worker_threads';
+import { createInterface } from 'node:readline';
 
-/**
- * Experiment for the lead: no WAL checkpoints on the request path (wal_autocheckpoint = 0); a worker
- * thread with its own connection runs PASSIVE checkpoints (and their fsyncs) beside the writer.
- */
-function checkpointInBackground(db) {
-  db.pragma('wal_autocheckpoint = 0');
-  const worker = new Worker(
-    `const Database = require('better-sqlite3');
-     const db = new Database(require('node:worker_threads').workerData);
-     setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), 200);`,
-    { eval: true, workerData: db.name },
-  );
-  worker.unref();
+/** CPU µs of the main thread alone (Linux /proc; undefined elsewhere): the part that serves requests. */
+function mainThreadCpu() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch (err) {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
-const [mode, dataDir] = process.argv.slice(2);
+const [mode, dataDir, checkpoint] = process.argv.slice(2);
 // Exit normally on SIGTERM so --cpu-prof can write its profile.
 process.once('SIGTERM', () => process.exit(0));
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ all: user + system, main: mainThreadCpu() })}\n`);
+  }
+});
 if (mode === 'engine') {
   const { createEngine } = await import('../../dist/engine.js');
   const { startServer } = await import('../../dist/api/index.js');
-  const engine = await createEngine({ dataDir, background: false });
-  if (process.argv[4] === 'background-checkpoint') checkpointInBackground(engine.context.db);
+  const engine = await createEngine({ dataDir, background: false, checkpoint });
   engine.streams.createStream('bench', { shardCount: 4 });
   const server = await startServer(engine, { port: 0 });
   process.stdout.write(`${server.url}\n`);
