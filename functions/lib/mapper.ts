@@ -5,7 +5,7 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { readRange } from './object-io.js';
+import { readChunks, readRange } from './object-io.js';
 import type { MapEvent, MapPiece, SplitSpec } from './protocol.js';
 import { lastNewline, ownedRange } from './splits.js';
 
@@ -76,7 +76,9 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
     const stoppedAt = whole
       ? mapWhole(await whole, piece, feed)
       : split.format === 'text'
-        ? await mapText(split, piece, feed, clock, pace)
+        ? pace
+          ? await mapText(split, piece, feed, clock, pace)
+          : await mapTextStream(split, piece, feed, clock)
         : await mapCompressed(split, feed, clock, pace);
     if (stoppedAt !== null) {
       return { pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] };
@@ -160,6 +162,75 @@ async function mapText(
     if (cut > 0 && pos < owned.end && clock.low()) return piece.end;
   }
   return null;
+}
+
+/**
+ * Maps one text split as its bytes arrive, in one GET of the owned range: each socket chunk is cut
+ * after its last '\n' and fed in place; only the partial line at a cut is copied (with the head of
+ * the next chunk). Same contract as mapText.
+ */
+async function mapTextStream(split: SplitSpec, piece: MapPiece, feed: Feed, clock: Deadline): Promise<number | null> {
+  const read = (a: number, b: number) => readRange(split.bucket, split.key, a, b);
+  const owned = await ownedRange(read, split.size, { start: split.start, end: split.end ?? split.size });
+  piece.start = owned.start;
+  piece.end = owned.start;
+  if (owned.end <= owned.start) return null;
+  const lines = new LineCutter(feed);
+  let started = Date.now();
+  let sinceCheck = 0;
+  let received = 0;
+  for await (const chunk of readChunks(split.bucket, split.key, owned.start, owned.end)) {
+    lines.push(chunk);
+    received += chunk.length;
+    sinceCheck += chunk.length;
+    if (sinceCheck < READ_BYTES) continue;
+    clock.record(Date.now() - started);
+    started = Date.now();
+    sinceCheck = 0;
+    // Leaving the loop closes the connection; the carried partial line belongs to the remainder.
+    if (owned.start + received < owned.end && piece.end > owned.start && clock.low()) return piece.end;
+  }
+  if (owned.start + received !== owned.end)
+    throw new Error(`read ${received} bytes of ${split.key} [${owned.start}, ${owned.end})`);
+  lines.end();
+  return null;
+}
+
+/** Cuts a stream of chunks into whole lines for a Feed, copying only the lines that straddle two chunks. */
+export class LineCutter {
+  #feed: Feed;
+  #carry: Uint8Array[] = [];
+
+  constructor(feed: Feed) {
+    this.#feed = feed;
+  }
+
+  /** Feeds the whole lines that `chunk` completes; keeps its unterminated tail. */
+  push(chunk: Uint8Array): void {
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) {
+      if (chunk.length > 0) this.#carry.push(chunk);
+      return;
+    }
+    let from = 0;
+    if (this.#carry.length > 0) {
+      const first = chunk.indexOf(0x0a);
+      const joined = Buffer.concat([...this.#carry, chunk.subarray(0, first + 1)]);
+      this.#carry = [];
+      this.#feed(joined, 0, joined.length);
+      from = first + 1;
+    }
+    if (from < last + 1) this.#feed(chunk, from, last + 1);
+    if (last + 1 < chunk.length) this.#carry.push(chunk.subarray(last + 1));
+  }
+
+  /** Feeds the final unterminated line, if any. */
+  end(): void {
+    if (this.#carry.length === 0) return;
+    const joined = Buffer.concat(this.#carry);
+    this.#carry = [];
+    this.#feed(joined, 0, joined.length);
+  }
 }
 
 /** Maps a gzip object or bgzip member from decompressed byte `split.start`; same contract as mapText. */

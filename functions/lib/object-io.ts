@@ -2,7 +2,7 @@
  * Byte-range access to objects from inside a function, over the engine's S3 API (./s3-client.ts).
  * Ranges here are half-open [start, end), as in the split rules.
  */
-import { getObject, putObject } from './s3-client.js';
+import { getObject, getObjectChunks, putObject } from './s3-client.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -10,6 +10,12 @@ const EMPTY = new Uint8Array(0);
 export async function readRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array> {
   if (end <= start) return EMPTY;
   return getObject(bucket, key, { start, end: end - 1 });
+}
+
+/** Streams bytes [start, end) of an object in the chunks the socket delivers. */
+export async function* readChunks(bucket: string, key: string, start: number, end: number): AsyncGenerator<Buffer> {
+  if (end <= start) return;
+  yield* getObjectChunks(bucket, key, { start, end: end - 1 });
 }
 
 /** Reads a whole object. */

@@ -28,7 +28,9 @@ let simd: SimdCounter | null | undefined;
 /** Counts wc-style words, lines (newlines, plus a final unterminated line) and bytes of whole lines. */
 export function countText(bytes: Uint8Array, from = 0, to = bytes.length): Counts {
   // Small inputs skip the copy into WebAssembly memory; hosts without SIMD use the scalar loop.
-  if (to - from < 4096 || (simd ??= makeSimdCounter()) === null) return countTextScalar(bytes, from, to);
+  if (to - from < 4096) return countTextScalar(bytes, from, to);
+  if (simd === undefined) simd = makeSimdCounter();
+  if (simd === null) return countTextScalar(bytes, from, to);
   const { words, newlines } = simd.count(bytes, from, to);
   const unterminated = to > from && bytes[to - 1] !== 0x0a ? 1 : 0;
   return { words, lines: newlines + unterminated, bytes: to - from };

@@ -58,6 +58,18 @@ describe('splits', () => {
 
   it('handles empty objects, no trailing newline, CRLF and lines longer than a split', async () => {
     expect(planRanges(0, 10)).toEqual([]);
+    // A short tail joins the range before it; a long one stands alone.
+    expect(planRanges(192 + 3, 64)).toEqual([
+      { start: 0, end: 64 },
+      { start: 64, end: 128 },
+      { start: 128, end: 195 },
+    ]);
+    expect(planRanges(128 + 10, 64)).toEqual([
+      { start: 0, end: 64 },
+      { start: 64, end: 128 },
+      { start: 128, end: 138 },
+    ]);
+    expect(planRanges(5, 16)).toEqual([{ start: 0, end: 5 }]);
     const bytes = Buffer.from('a very long first line\r\nb\nlast');
     const read = async (a: number, b: number) => bytes.subarray(a, b);
     expect(await ownedRange(read, bytes.length, { start: 0, end: 3 })).toEqual({ start: 0, end: 24 });

@@ -16,12 +16,22 @@ export interface ByteRange {
   end: number;
 }
 
-/** Cuts `size` bytes into ranges of `splitSize` (the last one shorter); an empty object yields none. */
+/**
+ * Cuts `size` bytes into ranges of `splitSize` (the last one shorter); an empty object yields none.
+ * A last range under 1/16 of `splitSize` joins the one before it, so an object a few bytes over a
+ * multiple of the split size does not cost a task of its own.
+ */
 export function planRanges(size: number, splitSize: number): ByteRange[] {
   if (!Number.isInteger(splitSize) || splitSize < 1)
     throw new RangeError(`splitSize must be a positive integer, got ${splitSize}`);
   const ranges: ByteRange[] = [];
   for (let start = 0; start < size; start += splitSize) ranges.push({ start, end: Math.min(size, start + splitSize) });
+  const last = ranges[ranges.length - 1];
+  const before = ranges[ranges.length - 2];
+  if (last && before && (last.end - last.start) * 16 < splitSize) {
+    before.end = last.end;
+    ranges.pop();
+  }
   return ranges;
 }
 
