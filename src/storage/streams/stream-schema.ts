@@ -20,7 +20,13 @@ export interface StreamMeta {
   shards: ShardMeta[];
 }
 
-/** Tables of the stream store: streams, shards, and records keyed by an engine-wide counter. */
+/**
+ * Tables of the stream store: streams, shards, and batches. A batch row holds the records one
+ * request appended to one shard, with consecutive counters ending at `last_seq` (the rowid, so
+ * `sqlite_sequence` keeps the engine-wide counter even after trimming): one row and one index entry
+ * per shard per request instead of per record. `keys` is a JSON array of partition keys, `sizes`
+ * the records' byte lengths as uint32 LE (NULL for a single record), `data` the records end to end.
+ */
 export const STREAM_SCHEMA = `
 CREATE TABLE IF NOT EXISTS kinesis_streams (
   id INTEGER PRIMARY KEY,
@@ -39,15 +45,37 @@ CREATE TABLE IF NOT EXISTS kinesis_shards (
   start_seq INTEGER NOT NULL,
   end_seq INTEGER
 );
-CREATE TABLE IF NOT EXISTS kinesis_records (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+CREATE TABLE IF NOT EXISTS kinesis_batches (
+  last_seq INTEGER PRIMARY KEY AUTOINCREMENT,
   shard INTEGER NOT NULL,
-  partition_key TEXT NOT NULL,
-  data BLOB NOT NULL,
-  arrived INTEGER NOT NULL
+  count INTEGER NOT NULL,
+  arrived INTEGER NOT NULL,
+  keys TEXT NOT NULL,
+  sizes BLOB,
+  data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS kinesis_records_by_shard ON kinesis_records (shard, seq);
+CREATE INDEX IF NOT EXISTS kinesis_batches_by_shard ON kinesis_batches (shard, last_seq);
 `;
+
+/**
+ * Moves records stored one per row (the layout before batches) into single-record batches, keeping
+ * their sequence numbers and the counter, then drops the old table. A no-op once done.
+ */
+export function migrateRecordRows(db: Db): void {
+  const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kinesis_records'").get();
+  if (!old) return;
+  db.transaction(() => {
+    db.exec(`INSERT INTO kinesis_batches (last_seq, shard, count, arrived, keys, sizes, data)
+      SELECT seq, shard, 1, arrived, json_array(partition_key), NULL, data FROM kinesis_records ORDER BY seq`);
+    const counter = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck();
+    const previous = Number(counter.get('kinesis_records') ?? 0);
+    if (previous > Number(counter.get('kinesis_batches') ?? 0)) {
+      db.prepare("DELETE FROM sqlite_sequence WHERE name = 'kinesis_batches'").run();
+      db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('kinesis_batches', ?)").run(previous);
+    }
+    db.exec('DROP TABLE kinesis_records');
+  })();
+}
 
 /** Loads every stream and its shards from the database. */
 export function loadStreams(db: Db): Map<string, StreamMeta> {

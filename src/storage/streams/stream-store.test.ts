@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestContext, testContext } from '../../../test/helpers/engine-context.js';
 import { hasCode } from '../../shared/errors.js';
-import { hashKeyOf } from './shard-math.js';
+import { formatSequence, hashKeyOf } from './shard-math.js';
 import { StreamStore } from './stream-store.js';
 
 const HOUR = 3_600_000;
@@ -105,5 +105,54 @@ describe('StreamStore', () => {
       'InvalidArgumentException',
       'ResourceNotFoundException',
     ]);
+  });
+
+  it('stores a PutRecords batch per shard and reads it back from any record inside it', () => {
+    const { store } = setup();
+    store.createStream('s', { shardCount: 4 });
+    const input = Array.from({ length: 200 }, (_, i) => ({ data: Buffer.from(`r${i}`), partitionKey: `key-${i % 37}` }));
+    const put = store.putRecords('s', input).records as Array<{ shardId: string; sequenceNumber: string }>;
+    expect(new Set(put.map((r) => r.sequenceNumber)).size).toBe(200);
+    for (const shard of store.listShards('s')) {
+      const mine = input.flatMap((r, i) => (put[i]?.shardId === shard.shardId ? [{ ...r, ...put[i] }] : []));
+      const seqs = mine.map((r) => r.sequenceNumber);
+      expect(seqs).toEqual([...seqs].sort());
+      // Reads in pages of 7 split the batch; each page resumes right after the previous one.
+      const read: string[] = [];
+      let from = {};
+      for (;;) {
+        const page = store.readShard('s', shard.shardId, from, 7);
+        if (page.records.length === 0) break;
+        for (const r of page.records) read.push(`${r.sequenceNumber} ${r.partitionKey} ${r.data}`);
+        from = page.next;
+      }
+      expect(read).toEqual(mine.map((r) => `${r.sequenceNumber} ${r.partitionKey} ${r.data}`));
+      const middle = mine[Math.floor(mine.length / 2)] as { sequenceNumber: string };
+      const at = store.readShard('s', shard.shardId, { at: middle.sequenceNumber }, 1000);
+      expect(at.records[0]?.sequenceNumber).toBe(middle.sequenceNumber);
+      expect(at.records).toHaveLength(mine.length - Math.floor(mine.length / 2));
+    }
+    expect(store.shardStats('s').reduce((n, s) => n + s.records, 0)).toBe(200);
+  });
+
+  it('moves records stored one per row by an older version into batches, keeping their numbers', () => {
+    const { context, clock } = setup();
+    const db = context.db;
+    new StreamStore(context, { now: () => clock.now }).createStream('s');
+    db.exec(`CREATE TABLE kinesis_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, shard INTEGER NOT NULL,
+      partition_key TEXT NOT NULL, data BLOB NOT NULL, arrived INTEGER NOT NULL)`);
+    const shardKey = db.prepare('SELECT id FROM kinesis_shards').pluck().get();
+    const insert = db.prepare('INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES (?, ?, ?, ?)');
+    for (const text of ['a', 'b', 'c']) insert.run(shardKey, `pk-${text}`, Buffer.from(text), clock.now);
+    // The newest old record was trimmed: the counter must still not go back.
+    db.prepare('DELETE FROM kinesis_records WHERE partition_key = ?').run('pk-c');
+    const before = db.prepare('SELECT seq FROM kinesis_records ORDER BY seq').pluck().all() as number[];
+    const store = new StreamStore(context, { now: () => clock.now });
+    const read = store.readShard('s', 'shardId-000000000000', {}, 10).records;
+    expect(read.map((r) => `${r.partitionKey}=${r.data}`)).toEqual(['pk-a=a', 'pk-b=b']);
+    expect(read.map((r) => r.sequenceNumber)).toEqual(before.map((n) => formatSequence(n)));
+    const next = store.putRecord('s', { data: Buffer.from('d'), partitionKey: 'k' });
+    expect(next.sequenceNumber).toBe(formatSequence(before.length + 2));
+    expect(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'kinesis_records'").get()).toBeUndefined();
   });
 });

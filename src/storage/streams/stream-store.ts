@@ -4,9 +4,10 @@ import { ResourceNotFound } from '../../shared/errors.js';
 import { Topic } from '../../shared/events.js';
 import { ACCOUNT_ID } from '../../shared/ids.js';
 import { migrate } from '../../state/db.js';
+import { type BatchRow, packBatch, unpackBatch } from './batches.js';
 import { InvalidStreamArgument, StreamInUse } from './errors.js';
 import { formatSequence, HASH_SPACE, hashKeyOf, parseSequence, shardIdOf, splitRange } from './shard-math.js';
-import { loadStreams, type ShardMeta, STREAM_SCHEMA, type StreamMeta } from './stream-schema.js';
+import { loadStreams, migrateRecordRows, type ShardMeta, STREAM_SCHEMA, type StreamMeta } from './stream-schema.js';
 import type {
   PutRecordInput,
   ShardDescription,
@@ -24,21 +25,12 @@ export interface StreamStoreOptions {
   trimIntervalMs?: number;
 }
 
-interface RecordRow {
-  seq: number;
-  partition_key: string;
-  data: Buffer;
-  arrived: number;
-}
-
 const MAX_STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const MAX_SHARDS = 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_READ_BYTES = 10 * 1024 * 1024;
 const HOUR_MS = 3_600_000;
-/** Rows per multi-row INSERT: one statement step per chunk instead of one per record. */
-const INSERT_ROWS = 100;
-const INSERT_COLUMNS = 'INSERT INTO kinesis_records (shard, partition_key, data, arrived) VALUES ';
+const BATCH_COLUMNS = 'last_seq, count, arrived, keys, sizes, data';
 const MIN_RETENTION_HOURS = 24;
 const MAX_RETENTION_HOURS = 8760;
 
@@ -56,9 +48,11 @@ export class StreamStore implements BackgroundService {
   #trimIntervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #streams = new Map<string, StreamMeta>();
-  #inserts = new Map<number, Statement>();
+  #insert: Statement;
   #nextSeq: Statement;
   #lastInShard: Statement;
+  #readFromSeq: Statement;
+  #readFromTime: Statement;
 
   constructor(context: EngineContext, options: StreamStoreOptions = {}) {
     this.#context = context;
@@ -66,9 +60,19 @@ export class StreamStore implements BackgroundService {
     this.#trimIntervalMs = options.trimIntervalMs ?? 60_000;
     migrate(context.db, STREAM_SCHEMA);
     const db = context.db;
-    this.#nextSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kinesis_records'").pluck();
+    migrateRecordRows(db);
+    this.#insert = db.prepare(
+      'INSERT INTO kinesis_batches (last_seq, shard, count, arrived, keys, sizes, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#nextSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kinesis_batches'").pluck();
     this.#lastInShard = db.prepare(
-      'SELECT seq, arrived FROM kinesis_records WHERE shard = ? ORDER BY seq DESC LIMIT 1',
+      'SELECT last_seq AS seq, arrived FROM kinesis_batches WHERE shard = ? ORDER BY last_seq DESC LIMIT 1',
+    );
+    this.#readFromSeq = db.prepare(
+      `SELECT ${BATCH_COLUMNS} FROM kinesis_batches WHERE shard = ? AND last_seq >= ? AND arrived >= ? ORDER BY last_seq`,
+    );
+    this.#readFromTime = db.prepare(
+      `SELECT ${BATCH_COLUMNS} FROM kinesis_batches WHERE shard = ? AND arrived >= ? ORDER BY last_seq`,
     );
     this.#streams = loadStreams(db);
   }
@@ -130,7 +134,7 @@ export class StreamStore implements BackgroundService {
     const stream = this.#stream(name);
     const db = this.#context.db;
     db.transaction(() => {
-      const del = db.prepare('DELETE FROM kinesis_records WHERE shard = ?');
+      const del = db.prepare('DELETE FROM kinesis_batches WHERE shard = ?');
       for (const shard of stream.shards) del.run(shard.key);
       db.prepare('DELETE FROM kinesis_streams WHERE id = ?').run(stream.id);
     })();
@@ -183,7 +187,8 @@ export class StreamStore implements BackgroundService {
   }
 
   /**
-   * Appends records in one transaction, each routed to the open shard owning its hash key.
+   * Appends records in one transaction, each routed to the open shard owning its hash key. The
+   * records of each shard get consecutive sequence numbers, in request order, and one stored row.
    * Validation errors reject the whole batch; accepted batches never fail per record here.
    * @throws ResourceNotFound, InvalidStreamArgument
    */
@@ -196,28 +201,29 @@ export class StreamStore implements BackgroundService {
   } {
     const stream = this.#stream(name);
     const open = stream.shards.filter((s) => s.endSeq === undefined);
-    const targets = records.map((record) => routeRecord(open, record));
+    // Record indexes by target shard, shards in order of first appearance.
+    const byShard = new Map<ShardMeta, number[]>();
+    for (let i = 0; i < records.length; i++) {
+      const shard = routeRecord(open, records[i] as PutRecordInput);
+      const indexes = byShard.get(shard);
+      if (indexes) indexes.push(i);
+      else byShard.set(shard, [i]);
+    }
     const arrived = this.#now();
     const results: Array<{ shardId: string; sequenceNumber: string }> = new Array(records.length);
     this.#context.db.transaction(() => {
-      for (let start = 0; start < records.length; start += INSERT_ROWS) {
-        const end = Math.min(records.length, start + INSERT_ROWS);
-        const params: unknown[] = [];
-        for (let i = start; i < end; i++) {
-          const record = records[i] as PutRecordInput;
-          params.push((targets[i] as ShardMeta).key, record.partitionKey, record.data, arrived);
-        }
-        // One statement inserts its rows with consecutive counters, ending at the last rowid.
-        const last = Number(this.#insertStatement(end - start).run(params).lastInsertRowid);
-        for (let i = start; i < end; i++) {
-          results[i] = {
-            shardId: (targets[i] as ShardMeta).shardId,
-            sequenceNumber: formatSequence(last - (end - 1 - i)),
-          };
+      let last = this.#currentSeq();
+      for (const [shard, indexes] of byShard) {
+        const first = last + 1;
+        last += indexes.length;
+        const batch = packBatch(indexes.map((i) => records[i] as PutRecordInput));
+        this.#insert.run(last, shard.key, indexes.length, arrived, batch.keys, batch.sizes, batch.data);
+        for (let n = 0; n < indexes.length; n++) {
+          results[indexes[n] as number] = { shardId: shard.shardId, sequenceNumber: formatSequence(first + n) };
         }
       }
     })();
-    for (const shard of new Set(targets)) this.appended.publish({ streamName: name, shardId: shard.shardId });
+    for (const shard of byShard.keys()) this.appended.publish({ streamName: name, shardId: shard.shardId });
     return { failedRecordCount: 0, records: results };
   }
 
@@ -238,42 +244,34 @@ export class StreamStore implements BackgroundService {
       return { records: [], millisBehindLatest: 0, shardClosed: shard.endSeq !== undefined, next: { after } };
     }
     const max = Math.min(Math.max(1, Math.floor(limit)), 10_000);
-    const db = this.#context.db;
-    let rows: RecordRow[];
-    if (from.atTimestamp !== undefined) {
-      rows = db
-        .prepare(
-          'SELECT seq, partition_key, data, arrived FROM kinesis_records WHERE shard = ? AND arrived >= ? ORDER BY seq LIMIT ?',
-        )
-        .all(shard.key, Math.max(from.atTimestamp, cutoff), max) as RecordRow[];
-    } else {
-      const start = positionStart(from);
-      rows = db
-        .prepare(
-          'SELECT seq, partition_key, data, arrived FROM kinesis_records WHERE shard = ? AND seq >= ? AND arrived >= ? ORDER BY seq LIMIT ?',
-        )
-        .all(shard.key, start, cutoff, max) as RecordRow[];
-    }
+    const start = from.atTimestamp === undefined ? positionStart(from) : 0;
+    const rows =
+      from.atTimestamp === undefined
+        ? this.#readFromSeq.iterate(shard.key, start, cutoff)
+        : this.#readFromTime.iterate(shard.key, Math.max(from.atTimestamp, cutoff));
+    const records: StreamRecordRef[] = [];
     let bytes = 0;
-    let kept = 0;
-    while (kept < rows.length && (kept === 0 || bytes + (rows[kept] as RecordRow).data.length <= MAX_READ_BYTES)) {
-      bytes += (rows[kept] as RecordRow).data.length;
-      kept++;
+    let last: { seq: number; arrived: number } | undefined;
+    // Leaving the loop early ends the iteration (and frees the statement).
+    reading: for (const row of rows as IterableIterator<BatchRow>) {
+      for (const record of unpackBatch(row, start)) {
+        if (records.length === max || (records.length > 0 && bytes + record.data.length > MAX_READ_BYTES)) {
+          break reading;
+        }
+        bytes += record.data.length;
+        records.push({
+          streamName: name,
+          shardId,
+          sequenceNumber: formatSequence(record.seq),
+          partitionKey: record.partitionKey,
+          data: record.data,
+          approximateArrivalTimestamp: row.arrived,
+        });
+        last = { seq: record.seq, arrived: row.arrived };
+      }
     }
-    rows = rows.slice(0, kept);
-    const last = rows.at(-1);
     // No retained record at or after the position means the reader is at the tip.
     const caughtUp = !last || tipSeq === undefined || last.seq >= tipSeq;
-    const records = rows.map(
-      (row): StreamRecordRef => ({
-        streamName: name,
-        shardId,
-        sequenceNumber: formatSequence(row.seq),
-        partitionKey: row.partition_key,
-        data: row.data,
-        approximateArrivalTimestamp: row.arrived,
-      }),
-    );
     return {
       records,
       millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrived),
@@ -291,7 +289,9 @@ export class StreamStore implements BackgroundService {
     lastArrivalTimestamp?: number;
   }> {
     const stream = this.#stream(name);
-    const count = this.#context.db.prepare('SELECT COUNT(*) FROM kinesis_records WHERE shard = ?').pluck();
+    const count = this.#context.db
+      .prepare('SELECT COALESCE(SUM(count), 0) FROM kinesis_batches WHERE shard = ?')
+      .pluck();
     return stream.shards.map((shard) => {
       const tip = this.#lastInShard.get(shard.key) as { seq: number; arrived: number } | undefined;
       return {
@@ -356,22 +356,23 @@ export class StreamStore implements BackgroundService {
     const db = this.#context.db;
     const now = this.#now();
     const page = db.prepare(
-      'SELECT seq, arrived FROM kinesis_records WHERE shard = ? AND seq > ? ORDER BY seq LIMIT 1000',
+      'SELECT last_seq AS seq, count, arrived FROM kinesis_batches WHERE shard = ? AND last_seq > ? ORDER BY last_seq LIMIT 1000',
     );
-    const del = db.prepare('DELETE FROM kinesis_records WHERE shard = ? AND seq <= ?');
+    const del = db.prepare('DELETE FROM kinesis_batches WHERE shard = ? AND last_seq <= ?');
     let deleted = 0;
     for (const stream of this.#streams.values()) {
       const cutoff = now - stream.retentionHours * HOUR_MS;
       for (const shard of stream.shards) {
         let upTo = -1;
         for (;;) {
-          const rows = page.all(shard.key, upTo) as Array<{ seq: number; arrived: number }>;
+          const rows = page.all(shard.key, upTo) as Array<{ seq: number; count: number; arrived: number }>;
           const fresh = rows.findIndex((row) => row.arrived >= cutoff);
           const expired = fresh === -1 ? rows : rows.slice(0, fresh);
+          for (const row of expired) deleted += row.count;
           if (expired.length) upTo = (expired.at(-1) as { seq: number }).seq;
           if (fresh !== -1 || rows.length < 1000) break;
         }
-        if (upTo >= 0) deleted += del.run(shard.key, upTo).changes;
+        if (upTo >= 0) del.run(shard.key, upTo);
       }
     }
     return deleted;
@@ -391,15 +392,6 @@ export class StreamStore implements BackgroundService {
       );
     }
     return shard;
-  }
-
-  #insertStatement(rows: number): Statement {
-    let statement = this.#inserts.get(rows);
-    if (!statement) {
-      statement = this.#context.db.prepare(`${INSERT_COLUMNS}${'(?, ?, ?, ?), '.repeat(rows - 1)}(?, ?, ?, ?)`);
-      this.#inserts.set(rows, statement);
-    }
-    return statement;
   }
 
   #currentSeq(): number {
