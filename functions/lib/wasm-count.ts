@@ -14,80 +14,7 @@
  *     global $lines = lines; return words
  */
 
-const SIMD = 0xfd;
-/** Core opcodes used below (WebAssembly 2.0 binary format). */
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  void: 0x40,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  globalSet: 0x24,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32WrapI64: 0xa7,
-  i64Popcnt: 0x7b,
-  i64Add: 0x7c,
-  i64And: 0x83,
-  i64Or: 0x84,
-  i64Xor: 0x85,
-  i64Shl: 0x86,
-  i64ShrU: 0x88,
-  i64ExtendI32U: 0xad,
-} as const;
-/** SIMD opcodes (after the 0xfd prefix). */
-const V = {
-  load: 0x00,
-  const: 0x0c,
-  eq: 0x23,
-  leU: 0x2a,
-  or: 0x50,
-  bitmask: 0x64,
-  sub: 0x71,
-} as const;
-const I32 = 0x7f;
-const I64 = 0x7e;
-const V128 = 0x7b;
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (small values). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Buffer.from(text, 'latin1')];
-}
+import { assemble, body, get, i32, i64, OP, set, simd, splat, T, V, vmem } from './wasm-asm.js';
 
 // Locals: 0 $len (param), then 1 $p, 2 $words (i32); 3 $m, 4 $carry, 5 $lines (i64); 6 $sp, 7 $nine, 8 $four, 9 $nl (v128).
 const LEN = 0;
@@ -101,160 +28,86 @@ const NINE = 7;
 const FOUR = 8;
 const NL = 9;
 
-const get = (i: number) => [OP.localGet, i];
-const set = (i: number) => [OP.localSet, i];
-const simd = (op: number) => [SIMD, ...uleb(op)];
-const splat = (byte: number) => [SIMD, ...uleb(V.const), ...new Array(16).fill(byte)];
-const load = (offset: number) => [...get(P), SIMD, ...uleb(V.load), 4, ...uleb(offset)];
+/** v128.load of the 16 bytes at p + offset (16-byte aligned). */
+const load = (offset: number) => [...get(P), ...vmem(V.load, 4, offset)];
+/** Widens an i32 mask to i64 and moves it to bit `offset`. */
+const widen = (offset: number) => [OP.i64ExtendI32U, ...(offset > 0 ? [...i64(offset), OP.i64Shl] : [])];
 
-/** Pushes the 16-bit whitespace mask of the 16 bytes at p + offset, widened to i64 and shifted. */
+/** Pushes the whitespace mask of the 16 bytes at p + offset: (v == ' ') | (v - 9 <=u 4), as bits at `offset`. */
 function spaceMask(offset: number): number[] {
+  // biome-ignore format: one instruction per line
   return [
-    ...load(offset),
-    ...get(SP),
-    ...simd(V.eq),
-    ...load(offset),
-    ...get(NINE),
-    ...simd(V.sub),
-    ...get(FOUR),
-    ...simd(V.leU),
+    ...load(offset), ...get(SP), ...simd(V.i8x16Eq),
+    ...load(offset), ...get(NINE), ...simd(V.i8x16Sub), ...get(FOUR), ...simd(V.i8x16LeU),
     ...simd(V.or),
-    ...simd(V.bitmask),
-    OP.i64ExtendI32U,
-    ...(offset > 0 ? [OP.i64Const, ...sleb(offset), OP.i64Shl] : []),
+    ...simd(V.i8x16Bitmask),
+    ...widen(offset),
   ];
 }
 
-/** Pushes the 16-bit newline mask of the 16 bytes at p + offset, widened to i64 and shifted. */
+/** Pushes the newline mask of the 16 bytes at p + offset, as bits at `offset`. */
 function newlineMask(offset: number): number[] {
-  return [
-    ...load(offset),
-    ...get(NL),
-    ...simd(V.eq),
-    ...simd(V.bitmask),
-    OP.i64ExtendI32U,
-    ...(offset > 0 ? [OP.i64Const, ...sleb(offset), OP.i64Shl] : []),
-  ];
+  return [...load(offset), ...get(NL), ...simd(V.i8x16Eq), ...simd(V.i8x16Bitmask), ...widen(offset)];
 }
 
-function countBody(): number[] {
-  // biome-ignore format: one instruction per line reads like the WAT it encodes
-  const code = [
-    // locals: 2 × i32, 3 × i64, 4 × v128
-    3,
-    2,
-    I32,
-    3,
-    I64,
-    4,
-    V128,
-    ...splat(0x20),
-    ...set(SP),
-    ...splat(9),
-    ...set(NINE),
-    ...splat(4),
-    ...set(FOUR),
-    ...splat(0x0a),
-    ...set(NL),
-    OP.i64Const,
-    1,
-    ...set(CARRY),
-    OP.block,
-    OP.void,
-    OP.loop,
-    OP.void,
-    ...get(P),
-    ...get(LEN),
-    OP.i32GeU,
-    OP.brIf,
-    1,
-    // m = the 64-bit whitespace mask
-    ...spaceMask(0),
-    ...spaceMask(16),
-    OP.i64Or,
-    ...spaceMask(32),
-    OP.i64Or,
-    ...spaceMask(48),
-    OP.i64Or,
+function countCode(): number[] {
+  // biome-ignore format: one statement per line reads like the WAT it encodes
+  return [
+    ...splat(0x20), ...set(SP),
+    ...splat(9), ...set(NINE),
+    ...splat(4), ...set(FOUR),
+    ...splat(0x0a), ...set(NL),
+    ...i64(1), ...set(CARRY),
+    OP.block, OP.void,
+    OP.loop, OP.void,
+    ...get(P), ...get(LEN), OP.i32GeU, OP.brIf, 1,
+    // m = the 64-bit whitespace mask of bytes p .. p+63
+    ...spaceMask(0), ...spaceMask(16), OP.i64Or, ...spaceMask(32), OP.i64Or, ...spaceMask(48), OP.i64Or,
     ...set(M),
-    // n = the 64-bit newline mask; lines += popcnt(n)
-    ...newlineMask(0),
-    ...newlineMask(16),
-    OP.i64Or,
-    ...newlineMask(32),
-    OP.i64Or,
-    ...newlineMask(48),
-    OP.i64Or,
-    OP.i64Popcnt,
-    ...get(LINES),
-    OP.i64Add,
-    ...set(LINES),
-    // words += popcnt(~m & (m << 1 | carry))
-    ...get(M),
-    OP.i64Const,
-    ...sleb(-1),
-    OP.i64Xor,
-    ...get(M),
-    OP.i64Const,
-    1,
-    OP.i64Shl,
-    ...get(CARRY),
-    OP.i64Or,
-    OP.i64And,
-    OP.i64Popcnt,
-    OP.i32WrapI64,
-    ...get(WORDS),
-    OP.i32Add,
-    ...set(WORDS),
+    // lines += popcnt(newline mask)
+    ...newlineMask(0), ...newlineMask(16), OP.i64Or, ...newlineMask(32), OP.i64Or, ...newlineMask(48), OP.i64Or,
+    OP.i64Popcnt, ...get(LINES), OP.i64Add, ...set(LINES),
+    // words += popcnt(~m & (m << 1 | carry)): non-space bytes after a space byte
+    ...get(M), ...i64(-1), OP.i64Xor,
+    ...get(M), ...i64(1), OP.i64Shl, ...get(CARRY), OP.i64Or,
+    OP.i64And, OP.i64Popcnt, OP.i32WrapI64, ...get(WORDS), OP.i32Add, ...set(WORDS),
     // carry = m >> 63; p += 64
-    ...get(M),
-    OP.i64Const,
-    63,
-    OP.i64ShrU,
-    ...set(CARRY),
-    ...get(P),
-    OP.i32Const,
-    ...sleb(64),
-    OP.i32Add,
-    ...set(P),
-    OP.br,
-    0,
+    ...get(M), ...i64(63), OP.i64ShrU, ...set(CARRY),
+    ...get(P), ...i32(64), OP.i32Add, ...set(P),
+    OP.br, 0,
     OP.end,
     OP.end,
-    ...get(LINES),
-    OP.i32WrapI64,
-    OP.globalSet,
-    0,
+    ...get(LINES), OP.i32WrapI64, OP.globalSet, 0,
     ...get(WORDS),
     OP.end,
   ];
-  return [...uleb(code.length), ...code];
 }
 
 /** The module's bytes: memory "memory" (exported, growable), global "lines", function "count". */
 export function assembleCountModule(): Uint8Array {
-  // biome-ignore format: one section per line
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 1, I32, 1, I32]), // type 0: (i32) -> i32
-    ...section(3, [1, 0]), // function 0 has type 0
-    ...section(5, [1, 0x00, 1]), // memory 0: min 1 page, no max
-    ...section(6, [1, I32, 1, OP.i32Const, 0, OP.end]), // global 0: mutable i32 = 0
-    ...section(7, [
-      3,
-      ...name('memory'),
-      0x02,
-      0,
-      ...name('lines'),
-      0x03,
-      0,
-      ...name('count'),
-      0x00,
-      0,
-    ]),
-    ...section(10, [1, ...countBody()]),
-  ];
-  return Uint8Array.from(bytes);
+  return assemble({
+    types: [[[T.i32], [T.i32]]],
+    functions: [
+      {
+        type: 0,
+        body: body(
+          [
+            [2, T.i32],
+            [3, T.i64],
+            [4, T.v128],
+          ],
+          countCode(),
+        ),
+      },
+    ],
+    memoryPages: 1,
+    globals: 1,
+    exports: [
+      { name: 'memory', kind: 'memory', index: 0 },
+      { name: 'lines', kind: 'global', index: 0 },
+      { name: 'count', kind: 'func', index: 0 },
+    ],
+  });
 }
 
 const PAGE = 65536;

@@ -1,19 +1,19 @@
 /**
  * wordfreq mapper: counts lowercased `[A-Za-z][A-Za-z0-9]*` words of its splits (map-side
- * combining in one Map), then writes them as sorted `word\tcount` lines into R partition objects,
+ * combining in the WebAssembly word table of ../lib/wasm-words.ts), then writes them as sorted `word\tcount` lines into R partition objects,
  * chosen by FNV-1a 32 of the word's UTF-8 bytes, for the reducers.
  */
 import { runMap } from '../lib/mapper.js';
 import { writeObject } from '../lib/object-io.js';
 import type { MapEvent, MapResult } from '../lib/protocol.js';
-import { countWords, partitionOf } from '../lib/text.js';
-import { WordTable } from '../lib/word-table.js';
+import { partitionOf } from '../lib/text.js';
+import { WordCounter } from '../lib/wasm-words.js';
 
 /** Lambda handler. */
 export async function handler(event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> {
-  const freq = new WordTable();
+  const freq = new WordCounter();
   const run = await runMap(event, context, (bytes, from, to) => ({
-    words: countWords(bytes, freq, from, to),
+    words: freq.add(bytes, from, to),
     lines: countLines(bytes, from, to),
     bytes: to - from,
   }));
