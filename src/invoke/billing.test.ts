@@ -88,4 +88,14 @@ describe('Billing', () => {
     expect(billing.summary({ since: 2000 }).invocations).toBe(1);
     expect(billing.summary({ functionName: 'b' }).gbSeconds).toBeCloseTo(1, 12);
   });
+
+  it('books a batch larger than one multi-row insert, counting a repeated attempt once', () => {
+    const billing = new Billing(context());
+    for (let i = 0; i < 150; i++) billing.record(record({ requestId: `r${i}`, billedDurationMs: i + 1 }));
+    billing.record(record({ requestId: 'r7', billedDurationMs: 8 })); // the same attempt booked again
+    billing.record(record({ requestId: 'r7', attempt: 2, billedDurationMs: 1 }));
+    const summary = billing.summary();
+    expect(summary.invocations).toBe(151);
+    expect(summary.billedMs).toBe((150 * 151) / 2 + 1);
+  });
 });

@@ -25,6 +25,8 @@ export interface PoolOptions {
 interface Demand {
   /** Live environments of this version, starting ones included. */
   environments: number;
+  /** Environments running an invocation of this version now (cold starts included). */
+  busy: number;
   /** Cold starts in flight. */
   starting: number;
   /** Moving average of warm run durations (ms); undefined until a warm run finished. */
@@ -41,10 +43,12 @@ const DEFAULT_PRESTART = 2;
 const CORES = Math.max(1, availableParallelism());
 /**
  * On a small machine many processes of one function thrash, so a function whose warm runs are
- * short (under FAST_MS) queues for a warm environment once it has WARM_CAP of them, and a burst of
- * a function not yet measured starts at most STARTING_CAP at a time. A waiter starts a new
- * environment anyway when no run of that function finished for WAIT_MS, so long runs still scale
- * out: concurrency limits (and throttles) are the invoke layer's, never the pool's.
+ * short (under FAST_MS) queues for a warm environment once WARM_CAP of them are busy — even when
+ * it has more idle ones (left from a burst before it was measured): a few hot processes cost less
+ * CPU per run than many cold ones. A burst of a function not yet measured starts at most
+ * STARTING_CAP at a time. A waiter takes an idle environment or starts a new one anyway when no
+ * run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits
+ * (and throttles) are the invoke layer's, never the pool's.
  */
 const FAST_MS = 10;
 const WARM_CAP = Math.max(2, 2 * CORES);
@@ -93,16 +97,13 @@ export class EnvironmentPool implements Runtime {
   async run(request: RunRequest): Promise<RunResult> {
     if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
     const key = keyOf(request.fn);
-    let warm = this.#idle.get(key)?.pop();
-    if (!warm) {
-      const queued = this.#queueFor(key);
-      if (queued) warm = await queued;
-    }
+    let warm = this.#queueFor(key) ? await this.#waitFor(key) : undefined;
+    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
+    warm ??= this.#idle.get(key)?.pop();
     if (warm) {
       const environment = warm;
       return this.#serve(environment, () => environment.run(request));
     }
-    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
     return this.#coldRun(key, request);
   }
 
@@ -202,8 +203,14 @@ export class EnvironmentPool implements Runtime {
   async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
     this.#busy.add(environment);
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
+    const counted = this.#demandOf(environment.key);
+    counted.busy += 1;
     const result = await run();
+    counted.busy -= 1;
     this.#busy.delete(environment);
+    if (counted.environments <= 0 && counted.busy <= 0 && counted.waiters.length === 0) {
+      this.#demand.delete(environment.key); // the last environment of this version is gone
+    }
     const demand = this.#demand.get(environment.key);
     if (demand) {
       demand.finished += 1;
@@ -229,16 +236,24 @@ export class EnvironmentPool implements Runtime {
   }
 
   /**
-   * When `key` has no idle environment: waits for one to be released if starting another would only
-   * thrash (see WARM_CAP); resolves undefined when the caller should start a new one.
+   * True when a run of `key` should wait for a busy environment to be released rather than take an
+   * idle one or start another, which would only thrash (see WARM_CAP).
    */
-  #queueFor(key: string): Promise<Environment | undefined> | undefined {
+  #queueFor(key: string): boolean {
     const demand = this.#demand.get(key);
-    if (!demand) return undefined;
-    const fast = demand.averageMs !== undefined && demand.averageMs < FAST_MS;
-    const unmeasured = demand.averageMs === undefined;
-    const crowded = fast && demand.environments >= WARM_CAP;
-    if (!crowded && !(unmeasured && demand.starting >= STARTING_CAP)) return undefined;
+    if (!demand) return false;
+    const idle = this.#idle.get(key)?.length ?? 0;
+    if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
+    if (demand.averageMs >= FAST_MS) return false;
+    return demand.busy >= WARM_CAP || (demand.environments >= WARM_CAP && idle === 0);
+  }
+
+  /**
+   * Waits for an environment of `key` to be released; resolves undefined when the caller should take
+   * an idle one or start a new one after all (nothing finished for WAIT_MS, or one went away).
+   */
+  #waitFor(key: string): Promise<Environment | undefined> {
+    const demand = this.#demandOf(key);
     return new Promise((resolve) => {
       let seen = demand.finished;
       const giveUp = () => {
@@ -263,7 +278,7 @@ export class EnvironmentPool implements Runtime {
   #demandOf(key: string): Demand {
     let demand = this.#demand.get(key);
     if (!demand) {
-      demand = { environments: 0, starting: 0, averageMs: undefined, finished: 0, waiters: [] };
+      demand = { environments: 0, busy: 0, starting: 0, averageMs: undefined, finished: 0, waiters: [] };
       this.#demand.set(key, demand);
     }
     return demand;
@@ -319,7 +334,8 @@ export class EnvironmentPool implements Runtime {
       demand.environments -= 1;
       // One fewer environment to wait for: let a waiter start its own.
       demand.waiters.shift()?.(undefined);
-      if (demand.environments <= 0 && demand.waiters.length === 0) this.#demand.delete(environment.key);
+      if (demand.environments <= 0 && demand.busy <= 0 && demand.waiters.length === 0)
+        this.#demand.delete(environment.key);
     }
   }
 

@@ -23,6 +23,19 @@ describe('runtime: how many environments a burst gets', () => {
     expect(harness.pool.stats().environments).toBeLessThanOrEqual(Math.min(cap + 2, 20));
   });
 
+  it('keeps a fast function on a few busy environments even when an earlier slow burst left it many idle', async () => {
+    const version = fn('index.pidAfter');
+    const burst = await Promise.all(Array.from({ length: 16 }, () => invoke(harness.pool, version, { ms: 300 })));
+    expect(new Set(burst.map((r) => r.body)).size).toBe(16); // slow runs: one environment each
+    for (let i = 0; i < 5; i++) await invoke(harness.pool, version, { ms: 0 }); // now measured as fast
+    const results = await Promise.all(Array.from({ length: 48 }, () => invoke(harness.pool, version, { ms: 0 })));
+    expect(results.every((r) => r.outcome === 'success')).toBe(true);
+    const cap = Math.max(2, 2 * availableParallelism());
+    // Slack as above; without the cap every idle environment would take part (16).
+    expect(new Set(results.map((r) => r.body)).size).toBeLessThanOrEqual(Math.min(cap + 2, 12));
+    harness.pool.retire(version.name);
+  });
+
   it('still gives every concurrent run of a slow function its own environment', async () => {
     const version = fn('index.sleep');
     const started = performance.now();
