@@ -7,8 +7,10 @@ import { createLogger } from '../shared/log.js';
 export interface WalCheckpointerOptions {
   /** `synchronous` of the checkpointing connection (it does the checkpoint's fsyncs): match the writer's. */
   synchronous: 'NORMAL' | 'FULL';
-  /** Pause between PASSIVE checkpoints while the WAL is idle (default 100 ms); a busy WAL is checkpointed every 10 ms. */
+  /** Pause between PASSIVE checkpoints while the WAL is idle (default 100 ms). */
   idleMs?: number;
+  /** Pause between PASSIVE checkpoints while the WAL grows (default 10 ms). */
+  busyMs?: number;
   /**
    * WAL frames (pages) past which the writer checkpoints inside its own commit again, as SQLite
    * does by default at 1000: the WAL stays bounded even if the worker falls behind or a writer
@@ -34,7 +36,7 @@ const log = createLogger('db');
 // wakes it at once and can wait for it without returning to the event loop.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { state, file, module: sqlite, synchronous, idleMs } = workerData;
+const { state, file, module: sqlite, synchronous, idleMs, busyMs } = workerData;
 const slot = new Int32Array(state);
 if (Atomics.compareExchange(slot, 0, ${STATE.starting}, ${STATE.running}) === ${STATE.starting}) {
   let db;
@@ -54,7 +56,7 @@ if (Atomics.compareExchange(slot, 0, ${STATE.starting}, ${STATE.running}) === ${
         // Another connection holding a lock only delays this round.
         if (err.code !== 'SQLITE_BUSY' && err.code !== 'SQLITE_LOCKED') throw err;
       }
-      Atomics.wait(slot, 0, ${STATE.running}, moving ? 10 : idleMs);
+      Atomics.wait(slot, 0, ${STATE.running}, moving ? busyMs : idleMs);
     }
   } finally {
     try {
@@ -87,6 +89,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
       module: createRequire(import.meta.url).resolve('better-sqlite3'),
       synchronous: options.synchronous,
       idleMs: options.idleMs ?? 100,
+      busyMs: options.busyMs ?? 10,
     },
   });
   worker.unref();

@@ -58,6 +58,22 @@ describe('verifySigV4 for JSON services', () => {
     expect(await verifySigV4(bare, new URL('http://x/'), hash(''), credentials, { anonymous: true })).toBeUndefined();
   });
 
+  it('checks each request against the engine credentials of that moment, however many came before', async () => {
+    const req = await signedJsonRequest('{"a":1}');
+    const url = new URL(`http://x${req.url}`);
+    for (let i = 0; i < 3; i++) expect(await verifySigV4(req, url, hash('{"a":1}'), credentials)).toBeDefined();
+    await expect(
+      verifySigV4(req, url, hash('{"a":1}'), { accessKeyId: 'test', secretAccessKey: 'rotated' }),
+    ).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    const rotated = await signedJsonRequest('{"a":1}', 'rotated');
+    expect(
+      await verifySigV4(rotated, url, hash('{"a":1}'), { accessKeyId: 'test', secretAccessKey: 'rotated' }),
+    ).toBeDefined();
+    await expect(verifySigV4(rotated, url, hash('{"a":1}'), credentials)).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    });
+  });
+
   it('rejects requests signed too long ago', async () => {
     const req = await signedJsonRequest('{}');
     const later = new Date(Date.now() + 20 * 60 * 1000);

@@ -77,15 +77,7 @@ export async function verifySigV4(
       'The difference between the request time and the current time is too large.',
     );
   }
-  const signer = new SignatureV4({
-    service: auth.service,
-    region: auth.region,
-    sha256: NodeSha256,
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
-    // S3 signs the path as sent; every other service signs it encoded once more.
-    uriEscapePath: auth.service !== 's3',
-    applyChecksum: false,
-  });
+  const signer = signerFor(auth.service, auth.region, credentials);
   const headers: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = req.headers[name];
@@ -138,6 +130,30 @@ export function credentialScopeOf(req: IncomingMessage, url: URL): { region: str
     /Credential=([^,\s]+)/.exec(String(req.headers.authorization ?? ''))?.[1];
   const [, , region, service, terminator] = credential?.split('/') ?? [];
   return region && service && terminator === 'aws4_request' ? { region, service } : undefined;
+}
+
+// Signers by service, region and credentials: a signer caches its derived signing keys (a chain of
+// four HMACs per day), which a fresh signer per request would recompute every time.
+const signers = new Map<string, SignatureV4>();
+const MAX_SIGNERS = 64;
+
+function signerFor(service: string, region: string, credentials: Credentials): SignatureV4 {
+  const key = `${service}\n${region}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
+  let signer = signers.get(key);
+  if (!signer) {
+    signer = new SignatureV4({
+      service,
+      region,
+      sha256: NodeSha256,
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+      // S3 signs the path as sent; every other service signs it encoded once more.
+      uriEscapePath: service !== 's3',
+      applyChecksum: false,
+    });
+    if (signers.size >= MAX_SIGNERS) signers.clear();
+    signers.set(key, signer);
+  }
+  return signer;
 }
 
 interface ParsedAuth {
