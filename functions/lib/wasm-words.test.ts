@@ -51,7 +51,8 @@ describe('WebAssembly word counter', () => {
   it('counts words of 1 to 40 bytes, lowercased, with digits after the first letter', () => {
     const counter = new WordCounter();
     const words = Array.from({ length: 40 }, (_, n) => 'Ab1'.repeat(14).slice(0, n + 1));
-    const text = `${words.join(' ')}\n9lead x9 X9 ${words.join('\t').toUpperCase()}`;
+    const gap = ` ${'9'.repeat(21)}-${' '.repeat(37)}\u00e9\u00ff\u0000${'1'.repeat(40)}`; // gaps past 16 bytes
+    const text = `${words.join(gap)}\n9lead x9 X9 ${words.join('\t').toUpperCase()}${gap}`;
     expect(counter.add(Buffer.from(text, 'latin1'))).toBe(83);
     expect(counted(counter)).toEqual(reference(text));
   });

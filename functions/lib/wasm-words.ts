@@ -8,7 +8,9 @@
  *
  *   (func $scan (param $i i32) (param $len i32) (result i32)   ;; words in input[$i, $len)
  *     loop $word
- *       skip bytes until a letter (return at $len); extend while letter or digit
+ *       skip to the next letter (return at $len): 16 bytes at a time, a SIMD compare and ctz
+ *       the word runs while letters or digits follow: ctz of the 16-byte non-word mask, then
+ *       byte by byte past 16
  *       words += 1
  *       if length > 16: append (start, length) to the long-word list; continue
  *       key = (v128.load(input + start) | 0x20…) & mask[length]
@@ -38,7 +40,8 @@ const PAGES = Math.ceil((INPUT_AT + INPUT_BYTES + PAD) / 65536);
 const HASH_A = 0x9e3779b97f4a7c15n;
 const HASH_B = 0xc2b2ae3d27d4eb4fn;
 
-// Params 0 $i, 1 $len; locals 2 $start, 3 $wlen, 4 $slot, 5 $addr, 6 $cnt, 7 $nlong, 8 $words (i32); 9 $k0, 10 $k1 (i64); 11 $v (v128).
+// Params 0 $i, 1 $len; i32 locals 2 $start, 3 $wlen, 4 $slot, 5 $addr, 6 $cnt, 7 $nlong, 8 $words, 9 $m;
+// i64 10 $k0, 11 $k1; v128 12 $raw, 13 $low (raw | 0x20), 14-18 the constants 0x20, 'a', 25, '0', 9.
 const I = 0;
 const LEN = 1;
 const START = 2;
@@ -48,9 +51,16 @@ const ADDR = 5;
 const CNT = 6;
 const NLONG = 7;
 const WORDS = 8;
-const K0 = 9;
-const K1 = 10;
-const VEC = 11;
+const M = 9;
+const K0 = 10;
+const K1 = 11;
+const RAW = 12;
+const LOW = 13;
+const C20 = 14;
+const CA = 15;
+const C25 = 16;
+const C30 = 17;
+const C9 = 18;
 // Globals: 0 words seen, 1 long words listed, 2 table size.
 const G_WORDS = 0;
 const G_LONG = 1;
@@ -59,24 +69,54 @@ const G_SIZE = 2;
 /** Pushes the character class of input byte $i. */
 const classOfI = () => [...get(I), ...mem(OP.i32Load8U, 0, INPUT_AT), ...mem(OP.i32Load8U, 0, CLASS_AT)];
 const inc = (local: number) => [...get(local), ...i32(1), OP.i32Add, ...set(local)];
+/** Pushes the lane mask of letters in $low (bytes already ORed with 0x20): low - 'a' <=u 25. */
+const letters = () => [...get(LOW), ...get(CA), ...simd(V.i8x16Sub), ...get(C25), ...simd(V.i8x16LeU)];
+/** Pushes the lane mask of digits in $raw: raw - '0' <=u 9. */
+const digits = () => [...get(RAW), ...get(C30), ...simd(V.i8x16Sub), ...get(C9), ...simd(V.i8x16LeU)];
+/** $raw = the 16 input bytes at local `at`; $low = $raw | 0x20. */
+const load16 = (at: number) => [
+  ...get(at),
+  ...vmem(V.load, 0, INPUT_AT),
+  ...set(RAW),
+  ...get(RAW),
+  ...get(C20),
+  ...simd(V.or),
+  ...set(LOW),
+];
 
 function scanCode(): number[] {
   // biome-ignore format: one statement per line reads like the WAT it encodes
   return [
+    ...splat(0x20), ...set(C20),
+    ...splat(0x61), ...set(CA),
+    ...splat(25), ...set(C25),
+    ...splat(0x30), ...set(C30),
+    ...splat(9), ...set(C9),
     OP.block, OP.void, // $done
     OP.loop, OP.void, // $word
-    // skip to a letter
+    // skip to the next letter, 16 bytes at a time
     OP.block, OP.void, // $found
     OP.loop, OP.void, // $skip
     ...get(I), ...get(LEN), OP.i32GeU, OP.brIf, 3, // → $done
-    ...classOfI(), ...i32(1), OP.i32Eq, OP.brIf, 1, // → $found
-    ...inc(I),
+    ...load16(I),
+    ...letters(), ...simd(V.i8x16Bitmask), ...set(M),
+    ...get(M),
+    OP.if, OP.void,
+    ...get(I), ...get(M), OP.i32Ctz, OP.i32Add, ...set(I),
+    OP.br, 2, // → $found
+    OP.end,
+    ...get(I), ...i32(16), OP.i32Add, ...set(I),
     OP.br, 0,
     OP.end,
     OP.end,
+    // the word runs while letters or digits follow: its length is the count of trailing ones
     ...get(I), ...set(START),
-    ...inc(I),
-    // extend while letter or digit (the zero padding ends the last word)
+    ...load16(START),
+    ...letters(), ...digits(), ...simd(V.or), ...simd(V.i8x16Bitmask),
+    ...i32(-1), OP.i32Xor, OP.i32Ctz, ...set(WLEN),
+    ...get(START), ...get(WLEN), OP.i32Add, ...set(I),
+    ...get(WLEN), ...i32(16), OP.i32Eq,
+    OP.if, OP.void, // 16 word bytes: it may go on, byte by byte (the zero padding ends the last word)
     OP.block, OP.void, // $wend
     OP.loop, OP.void,
     ...classOfI(), OP.i32Eqz, OP.brIf, 1, // → $wend
@@ -85,6 +125,7 @@ function scanCode(): number[] {
     OP.end,
     OP.end,
     ...get(I), ...get(START), OP.i32Sub, ...set(WLEN),
+    OP.end,
     ...inc(WORDS),
     // a long word: list (start, length) and go on
     ...get(WLEN), ...i32(16), OP.i32GtU,
@@ -94,13 +135,12 @@ function scanCode(): number[] {
     ...inc(NLONG),
     OP.br, 1, // → $word
     OP.end,
-    // key = (16 bytes at start | 0x20) & mask[length]
-    ...get(START), ...vmem(V.load, 0, INPUT_AT),
-    ...splat(0x20), ...simd(V.or),
+    // key = the lowercased bytes & mask[length]
+    ...get(LOW),
     ...get(WLEN), ...i32(4), OP.i32Shl, ...vmem(V.load, 4, MASK_AT),
-    ...simd(V.and), ...set(VEC),
-    ...get(VEC), ...simd(V.i64x2ExtractLane), 0, ...set(K0),
-    ...get(VEC), ...simd(V.i64x2ExtractLane), 1, ...set(K1),
+    ...simd(V.and), ...set(RAW),
+    ...get(RAW), ...simd(V.i64x2ExtractLane), 0, ...set(K0),
+    ...get(RAW), ...simd(V.i64x2ExtractLane), 1, ...set(K1),
     // slot = (((k0 * A) ^ k1) * B) >> 32, masked
     ...get(K0), ...i64(HASH_A), OP.i64Mul, ...get(K1), OP.i64Xor, ...i64(HASH_B), OP.i64Mul,
     ...i64(32), OP.i64ShrU, OP.i32WrapI64, ...i32(SLOTS - 1), OP.i32And, ...set(SLOT),
@@ -144,9 +184,9 @@ export function assembleWordsModule(): Uint8Array {
         type: 0,
         body: body(
           [
-            [7, T.i32],
+            [8, T.i32],
             [2, T.i64],
-            [1, T.v128],
+            [7, T.v128],
           ],
           scanCode(),
         ),
