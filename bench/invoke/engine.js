@@ -1,5 +1,5 @@
 // Invocation benchmark through the library (createEngine + functions.create + invocations.invoke)
-// and over HTTP with @aws-sdk/client-lambda, each beside its floor: a raw child-process IPC round
+// and over HTTP with @aws-sdk/client-lambda, each beside its floor: a raw child-process socket round
 // trip, `node -e 0`, and the same SDK against a bare node:http server that answers at once.
 // Usage: npm run build && node bench/invoke/engine.js [--quick] [--throughput]
 // Each throughput row also prints the CPU one invocation cost (engine + environment processes), which
@@ -52,8 +52,8 @@ try {
 async function latencies(name) {
   const floor = await ipcFloor(WARM_RUNS);
   const warm = await timeSequential(invoker(name), WARM_RUNS);
-  compare('library warm no-op p50 (ms)', warm.p50, floor.p50, 'raw IPC round trip');
-  compare('library warm no-op p99 (ms)', warm.p99, floor.p99, 'raw IPC round trip');
+  compare('library warm no-op p50 (ms)', warm.p50, floor.p50, 'raw socket round trip');
+  compare('library warm no-op p99 (ms)', warm.p99, floor.p99, 'raw socket round trip');
 
   const nodeStart = nodeStartMs();
   const times = [];

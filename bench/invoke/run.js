@@ -1,4 +1,4 @@
-// Runtime benchmark at the pool level: warm no-op runs beside a raw child-process IPC round trip,
+// Runtime benchmark at the pool level: warm no-op runs beside a raw child-process socket round trip,
 // cold start beside `node -e 0`, and no-op throughput at concurrency 1…64.
 // Usage: npm run build && node bench/invoke/run.js [--quick]   (bench/invoke/engine.js goes through the engine)
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,8 +50,8 @@ const runner = (fn) => (i) => pool.run({ fn, requestId: `req-${i}`, payload, inv
 try {
   const floor = await ipcFloor(WARM_RUNS);
   const warm = await timeSequential(runner(version()), WARM_RUNS);
-  compare('pool warm no-op p50 (ms)', warm.p50, floor.p50, 'raw IPC round trip');
-  compare('pool warm no-op p99 (ms)', warm.p99, floor.p99, 'raw IPC round trip');
+  compare('pool warm no-op p50 (ms)', warm.p50, floor.p50, 'raw socket round trip');
+  compare('pool warm no-op p99 (ms)', warm.p99, floor.p99, 'raw socket round trip');
 
   const nodeStart = nodeStartMs();
   const times = [];
