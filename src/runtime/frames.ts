@@ -29,7 +29,11 @@ export function encodeFrame(header: object, body?: Buffer | string): Buffer {
 /** Splits a byte stream back into messages: the header's fields, plus `p` (a Buffer) when there is a body. */
 export class FrameReader<T> {
   #onMessage: (message: T) => void;
-  #pending: Buffer | undefined;
+  /** Bytes of an incomplete frame, kept as chunks and joined once enough arrived (no quadratic copying). */
+  #chunks: Buffer[] = [];
+  #size = 0;
+  /** Bytes needed before the pending chunks can make progress. */
+  #need = 0;
 
   constructor(onMessage: (message: T) => void) {
     this.#onMessage = onMessage;
@@ -38,9 +42,13 @@ export class FrameReader<T> {
   /** Feeds bytes as they arrive; calls the listener once per complete frame, in order. */
   push(chunk: Buffer): void {
     let data = chunk;
-    if (this.#pending) {
-      data = Buffer.concat([this.#pending, chunk]);
-      this.#pending = undefined;
+    if (this.#size > 0) {
+      this.#chunks.push(chunk);
+      this.#size += chunk.length;
+      if (this.#size < this.#need) return;
+      data = Buffer.concat(this.#chunks, this.#size);
+      this.#chunks = [];
+      this.#size = 0;
     }
     let at = 0;
     while (data.length - at >= PREFIX) {
@@ -57,6 +65,10 @@ export class FrameReader<T> {
       at = end;
       this.#onMessage(message);
     }
-    if (at < data.length) this.#pending = at === 0 ? data : Buffer.from(data.subarray(at));
+    if (at === data.length) return;
+    const rest = at === 0 ? data : Buffer.from(data.subarray(at));
+    this.#chunks = [rest];
+    this.#size = rest.length;
+    this.#need = rest.length >= 4 ? 4 + rest.readUInt32LE(0) : PREFIX;
   }
 }
