@@ -45,4 +45,15 @@ describe('runtime: how many environments a burst gets', () => {
     expect(results.every((r) => r.coldStart)).toBe(true); // none waited behind another's 400 ms run
     expect(elapsed).toBeLessThan(6 * 400);
   });
+
+  it('runs 10 slow calls at once even when the function was measured as fast before', async () => {
+    const version = fn('index.span');
+    for (let i = 0; i < 5; i++) await invoke(harness.pool, version, { ms: 0 }); // measured: fast
+    const results = await Promise.all(Array.from({ length: 10 }, () => invoke(harness.pool, version, { ms: 1000 })));
+    const spans = results.map((r) => r.body as { pid: number; start: number; end: number });
+    expect(new Set(spans.map((s) => s.pid)).size).toBe(10);
+    // All ten were inside their handler at the same instant: none waited for another to finish.
+    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
+    harness.pool.retire(version.name);
+  });
 });
