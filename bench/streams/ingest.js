@@ -145,9 +145,7 @@ try {
     );
   }
   const judged = runs.at(-1);
-  console.log(
-    `  target 50,000 records/s (${judged.mode} checkpoints): ${judged.rate >= 50_000 ? 'met' : 'NOT met'}`,
-  );
+  console.log(`  target 50,000 records/s (${judged.mode} checkpoints): ${judged.rate >= 50_000 ? 'met' : 'NOT met'}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -17,24 +17,31 @@ export interface BatchRecord {
   data: Buffer;
 }
 
-/** Packs records bound for one shard into the `keys`, `sizes` and `data` columns of one row. */
+// Where packBatch lays out a row's data: reused, since SQLite copies a blob when it is bound.
+let scratch = Buffer.allocUnsafe(0);
+
+/**
+ * Packs records bound for one shard into the `keys`, `sizes` and `data` columns of one row.
+ * `data` is only valid until the next call: bind it to a statement straight away.
+ */
 export function packBatch(records: readonly PutRecordInput[]): Pick<BatchRow, 'keys' | 'sizes' | 'data'> {
   if (records.length === 1) {
     const [record] = records as [PutRecordInput];
     return { keys: JSON.stringify([record.partitionKey]), sizes: null, data: record.data };
   }
   const keys: string[] = new Array(records.length);
-  const parts: Buffer[] = new Array(records.length);
   const sizes = Buffer.allocUnsafe(records.length * 4);
   let total = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as PutRecordInput;
     keys[i] = record.partitionKey;
-    parts[i] = record.data;
     sizes.writeUInt32LE(record.data.length, i * 4);
     total += record.data.length;
   }
-  return { keys: JSON.stringify(keys), sizes, data: Buffer.concat(parts, total) };
+  if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
+  let offset = 0;
+  for (const record of records) offset += record.data.copy(scratch, offset);
+  return { keys: JSON.stringify(keys), sizes, data: scratch.subarray(0, total) };
 }
 
 /**

@@ -110,7 +110,10 @@ describe('StreamStore', () => {
   it('stores a PutRecords batch per shard and reads it back from any record inside it', () => {
     const { store } = setup();
     store.createStream('s', { shardCount: 4 });
-    const input = Array.from({ length: 200 }, (_, i) => ({ data: Buffer.from(`r${i}`), partitionKey: `key-${i % 37}` }));
+    const input = Array.from({ length: 200 }, (_, i) => ({
+      data: Buffer.from(`r${i}`),
+      partitionKey: `key-${i % 37}`,
+    }));
     const put = store.putRecords('s', input).records as Array<{ shardId: string; sequenceNumber: string }>;
     expect(new Set(put.map((r) => r.sequenceNumber)).size).toBe(200);
     for (const shard of store.listShards('s')) {

@@ -226,9 +226,14 @@ function wireRecord(input: Record<string, unknown>): { data: Buffer; partitionKe
   };
 }
 
+// Where wireRecords decodes a request's data: reused from one request to the next, as the stream
+// store copies every record into SQLite before PutRecords returns.
+let decoded = Buffer.allocUnsafe(0);
+
 /**
- * The records of a PutRecords request, their base64 data decoded into one buffer (one allocation
- * per request rather than one per record; each record's data is a view into it).
+ * The records of a PutRecords request, their base64 data decoded into one reused buffer (no
+ * allocation per record or per request): each record's data is a view into it, valid only until
+ * the next PutRecords.
  */
 function wireRecords(
   inputs: Record<string, unknown>[],
@@ -238,7 +243,8 @@ function wireRecords(
     if (typeof input?.Data !== 'string') throw invalid('Data must be a base64 string');
     total += Buffer.byteLength(input.Data, 'base64');
   }
-  const bytes = Buffer.allocUnsafe(total);
+  if (decoded.length < total) decoded = Buffer.allocUnsafe(Math.max(total, decoded.length * 2));
+  const bytes = decoded;
   let offset = 0;
   return inputs.map((input) => {
     const written = bytes.write(input.Data as string, offset, 'base64');
