@@ -46,7 +46,9 @@ export async function rate(once, concurrency, ms) {
  * socket (fd 3) and framing as the environments, so the ratio is the runtime's own overhead.
  */
 export async function ipcFloor(runs) {
-  const child = spawn(process.execPath, [join(here, 'echo-child.mjs')], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  const child = spawn(process.execPath, [join(here, 'echo-child.mjs')], {
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+  });
   const channel = child.stdio[3];
   let answer;
   const reader = new FrameReader(() => answer());
@@ -78,7 +80,9 @@ export function nodeStartMs() {
 /** Prints `label value vs floor ratio`. */
 export function compare(label, value, floor, floorLabel) {
   const ratio = (value / floor).toFixed(2);
-  console.log(`${label.padEnd(26)} ${value.toFixed(3).padStart(8)}   vs ${floorLabel} ${floor.toFixed(3)}   ratio ${ratio}x`);
+  console.log(
+    `${label.padEnd(26)} ${value.toFixed(3).padStart(8)}   vs ${floorLabel} ${floor.toFixed(3)}   ratio ${ratio}x`,
+  );
 }
 
 const TICK_US = 10_000; // USER_HZ is 100 on Linux
