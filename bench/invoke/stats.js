@@ -101,20 +101,12 @@ export function cpuMicros() {
  */
 export async function rateWithCpu(once, concurrency, ms) {
   const before = cpuMicros();
-  let done = 0;
-  const deadline = performance.now() + ms;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      await once(done);
-      done++;
-    }
-  };
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = performance.now() - started;
+  const perSecond = await rate(once, concurrency, ms);
+  const done = (perSecond * (performance.now() - started)) / 1000;
   const after = cpuMicros();
   return {
-    perSecond: done / (elapsed / 1000),
+    perSecond,
     engineUs: (after.engine - before.engine) / done,
     childUs: (after.children - before.children) / done,
   };
