@@ -1,8 +1,8 @@
 /**
  * One execution environment: a child process serving one function version, one invocation at a
  * time — the Node bootstrap over a private socket (fd 3, frames.ts), or a custom runtime's
- * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns a crash, an exit or
- * a kill into AWS's error shapes, and routes the function's log lines.
+ * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns
+ * a crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
