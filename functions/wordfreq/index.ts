@@ -6,7 +6,7 @@
 import { runMap } from '../lib/mapper.js';
 import { writeObject } from '../lib/object-io.js';
 import type { MapEvent, MapResult } from '../lib/protocol.js';
-import { partitionOf } from '../lib/text.js';
+import { countText, partitionOf } from '../lib/text.js';
 import { WordCounter } from '../lib/wasm-words.js';
 
 /** Lambda handler. */
@@ -14,7 +14,7 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
   const freq = new WordCounter();
   const run = await runMap(event, context, (bytes, from, to) => ({
     words: freq.add(bytes, from, to),
-    lines: countLines(bytes, from, to),
+    lines: countText(bytes, from, to).lines, // the SIMD newline count: far cheaper than indexOf per line
     bytes: to - from,
   }));
   const shuffle = event.shuffle;
@@ -34,10 +34,4 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
       .join('');
   await Promise.all(parts.map((entries, r) => writeObject(shuffle.bucket, keys[r] as string, text(entries))));
   return { taskId: event.taskId, ...run, partitions: keys };
-}
-
-function countLines(bytes: Uint8Array, from: number, to: number): number {
-  let lines = 0;
-  for (let at = bytes.indexOf(0x0a, from); at >= 0 && at < to; at = bytes.indexOf(0x0a, at + 1)) lines++;
-  return to > from && bytes[to - 1] !== 0x0a ? lines + 1 : lines;
 }
