@@ -90,7 +90,10 @@ try {
     record(name, sample.length, Date.now() - started, `${note} cpu=${((used.user + used.system) / 1000).toFixed(0)}ms`);
   };
   inMemory('wordcount kernel (WebAssembly SIMD), one core, in memory', (b) => `words=${text.countText(b).words}`);
-  inMemory('wordcount scalar JS loop (previous kernel), one core, in memory', (b) => `words=${text.countTextScalar(b).words}`);
+  inMemory(
+    'wordcount scalar JS loop (previous kernel), one core, in memory',
+    (b) => `words=${text.countTextScalar(b).words}`,
+  );
   inMemory('wordfreq kernel (WebAssembly table), one core, in memory', (b) => {
     const counter = new WordCounter();
     counter.add(b);
@@ -159,10 +162,17 @@ try {
       `${name}: ${row.mbps.toFixed(1)} MB/s = ${(row.mbps / wcRow.mbps).toFixed(2)}× wc -w; target ≥ ${goal} MB/s: ${row.mbps >= goal ? 'met' : 'NOT met'}`,
     );
   };
-  console.error(`\nsummary (${(await import('node:os')).cpus().length} cores, load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+  console.error(
+    `\nsummary (${(await import('node:os')).cpus().length} cores, load ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  );
   target('lambdata wordcount job', 400);
   target('lambdata wordfreq job', 150);
-  console.error(`1,000 tiny objects: ${(tinyMs / 1000).toFixed(2)} s; target < 2 s: ${tinyMs < 2000 ? 'met' : 'NOT met'}`);
+  console.error(
+    `1,000 tiny objects: ${(tinyMs / 1000).toFixed(2)} s; target < 2 s: ${tinyMs < 2000 ? 'met' : 'NOT met'}`,
+  );
 
   console.log(
     JSON.stringify(

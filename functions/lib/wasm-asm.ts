@@ -138,7 +138,7 @@ export interface ModuleParts {
 }
 
 /** Assembles a module: types, functions, one memory, mutable i32 globals, exports, code. */
-export function assemble(parts: ModuleParts): Uint8Array {
+export function assemble(parts: ModuleParts): Uint8Array<ArrayBuffer> {
   const kinds = { func: 0x00, memory: 0x02, global: 0x03 } as const;
   const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
   const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];

@@ -84,7 +84,7 @@ function countCode(): number[] {
 }
 
 /** The module's bytes: memory "memory" (exported, growable), global "lines", function "count". */
-export function assembleCountModule(): Uint8Array {
+export function assembleCountModule(): Uint8Array<ArrayBuffer> {
   return assemble({
     types: [[[T.i32], [T.i32]]],
     functions: [

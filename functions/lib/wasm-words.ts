@@ -176,7 +176,7 @@ function scanCode(): number[] {
 }
 
 /** The module's bytes: memory "memory", globals "words", "long", "size", function "scan". */
-export function assembleWordsModule(): Uint8Array {
+export function assembleWordsModule(): Uint8Array<ArrayBuffer> {
   return assemble({
     types: [[[T.i32, T.i32], [T.i32]]],
     functions: [
@@ -225,8 +225,8 @@ export class WordCounter {
   /** `inputBytes`: the most bytes scanned per kernel call (tests make it small to cut words). */
   constructor(inputBytes = INPUT_BYTES) {
     this.#inputBytes = Math.min(inputBytes, INPUT_BYTES);
-    this.#wasm = new WebAssembly.Instance(new WebAssembly.Module(assembleWordsModule()))
-      .exports as unknown as WordsExports;
+    compiled ??= new WebAssembly.Module(assembleWordsModule());
+    this.#wasm = new WebAssembly.Instance(compiled).exports as unknown as WordsExports;
     this.#memory = new Uint8Array(this.#wasm.memory.buffer);
     this.#ints = new Int32Array(this.#wasm.memory.buffer);
     for (let c = 0x41; c <= 0x5a; c++) this.#memory[CLASS_AT + c] = 1;
