@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,5 +95,40 @@ describe('s3-client against the engine', () => {
 
   it('encodes keys per RFC 3986, keeping slashes', () => {
     expect(encodeKey("a b/c+d(e)!*'")).toBe('a%20b/c%2Bd%28e%29%21%2A%27');
+  });
+
+  it('streams ranges in socket chunks, and retries a GET once when the server closed the kept-alive connection', async () => {
+    const body = Buffer.alloc(300_000, 'x');
+    body.write('start', 0);
+    await client.putObject('fnb', 'chunks', body);
+    const chunks: Buffer[] = [];
+    for await (const chunk of client.getObjectChunks('fnb', 'chunks', { start: 0, end: 299_999 })) chunks.push(chunk);
+    expect(Buffer.concat(chunks).equals(body)).toBe(true);
+
+    // A server that hangs up on the second request of every connection, as an idle-timeout close races a reuse.
+    const served = new WeakMap<object, number>();
+    const flaky = createServer((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-length': '5' }).end('hello');
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = flaky.address() as AddressInfo;
+      const near = new S3Client({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+      });
+      for (let i = 0; i < 3; i++) expect(Buffer.from(await near.getObject('b', 'k')).toString()).toBe('hello');
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((resolve) => flaky.close(resolve));
+    }
   });
 });

@@ -232,22 +232,32 @@ export class S3Client {
       headers: { ...rangeHeader(range), host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
     const https = url.protocol === 'https:';
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        {
-          method: 'GET',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port || undefined,
-          path,
-          headers: signed.headers,
-          agent: https ? httpsAgent : httpAgent,
-        },
-        resolve,
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const send = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)(
+          {
+            method: 'GET',
+            protocol: url.protocol,
+            hostname: url.hostname,
+            port: url.port || undefined,
+            path,
+            headers: signed.headers,
+            agent: https ? httpsAgent : httpAgent,
+          },
+          resolve,
+        );
+        req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reused: req.reusedSocket })));
+        req.end();
+      });
+    let res: IncomingMessage;
+    try {
+      res = await send();
+    } catch (err) {
+      // A kept-alive connection the server closed while idle: GET is idempotent, so try once more.
+      const e = err as NodeJS.ErrnoException & { reused?: boolean };
+      if (!e.reused || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
+      res = await send();
+    }
     if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return res;
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
