@@ -1,6 +1,7 @@
 // PutRecords ingest benchmark: 1 KB records in batches of 500 through @aws-sdk/client-kinesis against
 // lambdata (server in a child process), beside the SQLite insert floor (raw better-sqlite3, same rows)
-// and the HTTP round-trip floor (same SDK against a bare node:http server), all in the same run.
+// (both one row per record and one row per shard per batch, as lambdata stores them) and the HTTP
+// round-trip floor (same SDK against a bare node:http server), all in the same run.
 // Run: npm run build && node bench/streams/ingest.js [--records 100000] [--concurrency 4] [--cpu-prof <dir>]
 //   [--checkpoint background|auto|both]
 // --checkpoint picks where the engine runs SQLite WAL checkpoints: 'background' (the engine's default, a
@@ -12,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -96,6 +97,7 @@ async function sdkIngest({ url, cpu }, streamName) {
   };
 }
 
+/** Raw better-sqlite3 inserts of the same records, one row per record (the layout before batches). */
 function sqliteFloor(dir) {
   const db = new Database(join(dir, 'floor.db'));
   db.pragma('journal_mode = WAL');
@@ -113,10 +115,36 @@ function sqliteFloor(dir) {
   return TOTAL / seconds;
 }
 
+/** The same, one row per shard per batch holding its records end to end (the layout lambdata stores). */
+function packedFloor(dir) {
+  const db = new Database(join(dir, 'packed-floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE b (last_seq INTEGER PRIMARY KEY AUTOINCREMENT, shard INTEGER NOT NULL, count INTEGER NOT NULL,
+    arrived INTEGER NOT NULL, keys TEXT NOT NULL, sizes BLOB, data BLOB NOT NULL); CREATE INDEX b_shard ON b (shard, last_seq);`);
+  const insert = db.prepare('INSERT INTO b (shard, count, arrived, keys, sizes, data) VALUES (?, ?, ?, ?, ?, ?)');
+  const batch = db.transaction((now) => {
+    for (let shard = 0; shard < 4; shard++) {
+      const mine = payloads.filter((_, i) => i % 4 === shard);
+      const sizes = Buffer.alloc(mine.length * 4);
+      mine.forEach((p, i) => sizes.writeUInt32LE(p.Data.length, i * 4));
+      const keys = JSON.stringify(mine.map((p) => p.PartitionKey));
+      insert.run(shard, mine.length, now, keys, sizes, Buffer.concat(mine.map((p) => p.Data)));
+    }
+  });
+  const started = process.hrtime.bigint();
+  for (let n = 0; n < TOTAL; n += BATCH) batch(Date.now());
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  db.close();
+  return TOTAL / seconds;
+}
+
 const modes = values.checkpoint === 'both' ? ['auto', 'background'] : [values.checkpoint];
 const dir = mkdtempSync(join(tmpdir(), 'lambdata-bench-streams-'));
 try {
+  const loadBefore = loadavg()[0];
   const floor = sqliteFloor(dir);
+  const packed = packedFloor(dir);
   const bare = await startChild(['bare']);
   const http = await sdkIngest(bare, 'bench').finally(bare.stop);
   const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
@@ -133,7 +161,10 @@ try {
   console.log(
     `PutRecords ingest, ${TOTAL.toLocaleString('en-US')} × ${RECORD_BYTES} B records, batches of ${BATCH}, ${CONCURRENCY} concurrent`,
   );
-  console.log(`  SQLite insert floor (better-sqlite3)            ${fmt(floor)} records/s`);
+  console.log(`  SQLite insert floor (better-sqlite3)            ${fmt(floor)} records/s  (a row per record)`);
+  console.log(
+    `  SQLite insert floor, rows as lambdata stores    ${fmt(packed)} records/s  (a row per shard per batch)`,
+  );
   console.log(`  HTTP + SDK floor (bare node:http)               ${fmt(http.rate)} records/s  ${cpu(http)}`);
   for (const run of runs) {
     const label = `lambdata, ${run.mode} WAL checkpoints`.padEnd(46);
@@ -144,6 +175,7 @@ try {
       `  ${run.mode}: lambdata / HTTP floor ${(run.rate / http.rate).toFixed(2)}, lambdata / SQLite floor ${(run.rate / floor).toFixed(2)}`,
     );
   }
+  console.log(`  load average (1 min): ${loadBefore.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
   const judged = runs.at(-1);
   console.log(`  target 50,000 records/s (${judged.mode} checkpoints): ${judged.rate >= 50_000 ? 'met' : 'NOT met'}`);
 } finally {
