@@ -71,6 +71,15 @@ describe('WebAssembly word counter', () => {
     );
   });
 
+  it('counts words that straddle the 64-byte windows at every offset, and words longer than a window', () => {
+    const counter = new WordCounter();
+    let text = '';
+    for (let k = 0; k < 140; k++) text += `${' '.repeat(k % 67)}Straddling${'x'.repeat(k % 23)}${k}\n`;
+    text += `${'Q'.repeat(200)} ${'w9'.repeat(70)}\n`;
+    counter.add(Buffer.from(text, 'latin1'));
+    expect(counted(counter)).toEqual(reference(text));
+  });
+
   it('adds up across calls and drains a table that fills up past 65,536 distinct words', () => {
     const counter = new WordCounter();
     const words = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}`);

@@ -7,10 +7,12 @@
  * made per word: `WordCounter` turns each distinct word into a string once, when the table is read.
  *
  *   (func $scan (param $i i32) (param $len i32) (result i32)   ;; words in input[$i, $len)
+ *     window = 64 bytes from $i as two i64 bitmasks, letters and letters-or-digits (SIMD compares)
  *     loop $word
- *       skip to the next letter (return at $len): 16 bytes at a time, a SIMD compare and ctz
- *       the word runs while letters or digits follow: ctz of the 16-byte non-word mask, then
- *       byte by byte past 16
+ *       start = the next letter at or after $i: ctz of the letter mask (none: slide the window on)
+ *       end = the next byte after start that is neither letter nor digit: ctz of the inverted mask
+ *         (a word reaching the window's end is measured again in a window from its start, then
+ *         byte by byte past 64); $i = end
  *       words += 1
  *       if length > 16: append (start, length) to the long-word list; continue
  *       key = (v128.load(input + start) | 0x20…) & mask[length]
@@ -35,13 +37,14 @@ const INPUT_BYTES = 1024 * 1024;
 const LONG_BYTES = (Math.ceil(INPUT_BYTES / 17) + 1) * 8;
 const INPUT_AT = LONG_AT + LONG_BYTES;
 /** Zero bytes after the input: they end the last word, and the 16-byte key load stays in memory. */
-const PAD = 32;
+const PAD = 128;
 const PAGES = Math.ceil((INPUT_AT + INPUT_BYTES + PAD) / 65536);
 const HASH_A = 0x9e3779b97f4a7c15n;
 const HASH_B = 0xc2b2ae3d27d4eb4fn;
 
-// Params 0 $i, 1 $len; i32 locals 2 $start, 3 $wlen, 4 $slot, 5 $addr, 6 $cnt, 7 $nlong, 8 $words, 9 $m;
-// i64 10 $k0, 11 $k1; v128 12 $raw, 13 $low (raw | 0x20), 14-18 the constants 0x20, 'a', 25, '0', 9.
+// Params 0 $i, 1 $len; i32 locals 2 $start, 3 $wlen, 4 $slot, 5 $addr, 6 $cnt, 7 $nlong, 8 $words, 9 $base,
+// 10 $rel, 11 $e; i64 12 $k0, 13 $k1, 14 $m, 15 $lm, 16 $wm; v128 17 $raw, 18 $let, 19-23 the constants
+// 0x20, 'a', 25, '0', 9.
 const I = 0;
 const LEN = 1;
 const START = 2;
@@ -51,16 +54,23 @@ const ADDR = 5;
 const CNT = 6;
 const NLONG = 7;
 const WORDS = 8;
-const M = 9;
-const K0 = 10;
-const K1 = 11;
-const RAW = 12;
-const LOW = 13;
-const C20 = 14;
-const CA = 15;
-const C25 = 16;
-const C30 = 17;
-const C9 = 18;
+const BASE = 9;
+const REL = 10;
+const E = 11;
+const K0 = 12;
+const K1 = 13;
+const M = 14;
+const LM = 15;
+const WM = 16;
+const RAW = 17;
+const LET = 18;
+const C20 = 19;
+const CA = 20;
+const C25 = 21;
+const C30 = 22;
+const C9 = 23;
+/** Bytes per window: the masks of one window are i64 bitmasks. */
+const WINDOW = 64;
 // Globals: 0 words seen, 1 long words listed, 2 table size.
 const G_WORDS = 0;
 const G_LONG = 1;
@@ -69,19 +79,39 @@ const G_SIZE = 2;
 /** Pushes the character class of input byte $i. */
 const classOfI = () => [...get(I), ...mem(OP.i32Load8U, 0, INPUT_AT), ...mem(OP.i32Load8U, 0, CLASS_AT)];
 const inc = (local: number) => [...get(local), ...i32(1), OP.i32Add, ...set(local)];
-/** Pushes the lane mask of letters in $low (bytes already ORed with 0x20): low - 'a' <=u 25. */
-const letters = () => [...get(LOW), ...get(CA), ...simd(V.i8x16Sub), ...get(C25), ...simd(V.i8x16LeU)];
-/** Pushes the lane mask of digits in $raw: raw - '0' <=u 9. */
-const digits = () => [...get(RAW), ...get(C30), ...simd(V.i8x16Sub), ...get(C9), ...simd(V.i8x16LeU)];
-/** $raw = the 16 input bytes at local `at`; $low = $raw | 0x20. */
-const load16 = (at: number) => [
-  ...get(at),
-  ...vmem(V.load, 0, INPUT_AT),
-  ...set(RAW),
-  ...get(RAW),
-  ...get(C20),
-  ...simd(V.or),
-  ...set(LOW),
+const widen = (shift: number) => [OP.i64ExtendI32U, ...(shift > 0 ? [...i64(shift), OP.i64Shl] : [])];
+
+/**
+ * The window: the 64 input bytes from local `at` ($base = at), as bitmasks $lm of letters
+ * ((raw | 0x20) - 'a' <=u 25) and $wm of letters or digits (also raw - '0' <=u 9), 16 lanes at a time.
+ */
+function loadWindow(at: number): number[] {
+  const code = [...get(at), ...set(BASE), ...i64(0), ...set(LM), ...i64(0), ...set(WM)];
+  for (let k = 0; k < WINDOW; k += 16) {
+    // biome-ignore format: one statement per line
+    code.push(
+      ...get(BASE), ...vmem(V.load, 0, INPUT_AT + k), ...set(RAW),
+      ...get(RAW), ...get(C20), ...simd(V.or), ...get(CA), ...simd(V.i8x16Sub), ...get(C25), ...simd(V.i8x16LeU), ...set(LET),
+      ...get(LET), ...simd(V.i8x16Bitmask), ...widen(k), ...get(LM), OP.i64Or, ...set(LM),
+      ...get(LET), ...get(RAW), ...get(C30), ...simd(V.i8x16Sub), ...get(C9), ...simd(V.i8x16LeU), ...simd(V.or),
+      ...simd(V.i8x16Bitmask), ...widen(k), ...get(WM), OP.i64Or, ...set(WM),
+    );
+  }
+  return code;
+}
+
+/** Pushes ctz(~$wm & (-1 << rel)) as i32: the window lane of the first byte at or after `rel` that ends a word (64 if none). */
+const wordEnd = (rel: number[]) => [
+  ...get(WM),
+  ...i64(-1),
+  OP.i64Xor,
+  ...i64(-1),
+  ...rel,
+  OP.i64ExtendI32U,
+  OP.i64Shl,
+  OP.i64And,
+  OP.i64Ctz,
+  OP.i32WrapI64,
 ];
 
 function scanCode(): number[] {
@@ -93,30 +123,33 @@ function scanCode(): number[] {
     ...splat(0x30), ...set(C30),
     ...splat(9), ...set(C9),
     OP.block, OP.void, // $done
+    ...get(I), ...get(LEN), OP.i32GeU, OP.brIf, 0, // → $done
+    ...loadWindow(I),
     OP.loop, OP.void, // $word
-    // skip to the next letter, 16 bytes at a time
-    OP.block, OP.void, // $found
-    OP.loop, OP.void, // $skip
-    ...get(I), ...get(LEN), OP.i32GeU, OP.brIf, 3, // → $done
-    ...load16(I),
-    ...letters(), ...simd(V.i8x16Bitmask), ...set(M),
-    ...get(M),
+    // m = the window's letters at or after $i (none once $i has reached the window's end)
+    ...get(LM), ...i64(-1), ...get(I), ...get(BASE), OP.i32Sub, OP.i64ExtendI32U, OP.i64Shl, OP.i64And,
+    ...i64(0),
+    ...get(I), ...get(BASE), OP.i32Sub, ...i32(WINDOW), OP.i32LtU,
+    OP.select, ...set(M),
+    // no letter left: slide the window on
+    ...get(M), ...i64(0), OP.i64Eq,
     OP.if, OP.void,
-    ...get(I), ...get(M), OP.i32Ctz, OP.i32Add, ...set(I),
-    OP.br, 2, // → $found
+    ...get(BASE), ...i32(WINDOW), OP.i32Add, ...set(I),
+    ...get(I), ...get(LEN), OP.i32GeU, OP.brIf, 2, // → $done
+    ...loadWindow(I),
+    OP.br, 1, // → $word
     OP.end,
-    ...get(I), ...i32(16), OP.i32Add, ...set(I),
-    OP.br, 0,
-    OP.end,
-    OP.end,
-    // the word runs while letters or digits follow: its length is the count of trailing ones
-    ...get(I), ...set(START),
-    ...load16(START),
-    ...letters(), ...digits(), ...simd(V.or), ...simd(V.i8x16Bitmask),
-    ...i32(-1), OP.i32Xor, OP.i32Ctz, ...set(WLEN),
-    ...get(START), ...get(WLEN), OP.i32Add, ...set(I),
-    ...get(WLEN), ...i32(16), OP.i32Eq,
-    OP.if, OP.void, // 16 word bytes: it may go on, byte by byte (the zero padding ends the last word)
+    ...get(M), OP.i64Ctz, OP.i32WrapI64, ...set(REL),
+    ...get(BASE), ...get(REL), OP.i32Add, ...set(START),
+    ...wordEnd(get(REL)), ...set(E),
+    ...get(E), ...i32(WINDOW), OP.i32Eq,
+    OP.if, OP.void, // the word reaches the window's end: measure it in a window of its own
+    ...loadWindow(START),
+    ...i32(0), ...set(REL),
+    ...wordEnd(i32(0)), ...set(E),
+    ...get(E), ...i32(WINDOW), OP.i32Eq,
+    OP.if, OP.void, // a whole window of word bytes: go on byte by byte (the zero padding ends the last word)
+    ...get(START), ...i32(WINDOW), OP.i32Add, ...set(I),
     OP.block, OP.void, // $wend
     OP.loop, OP.void,
     ...classOfI(), OP.i32Eqz, OP.brIf, 1, // → $wend
@@ -124,19 +157,26 @@ function scanCode(): number[] {
     OP.br, 0,
     OP.end,
     OP.end,
-    ...get(I), ...get(START), OP.i32Sub, ...set(WLEN),
+    ...get(I), ...get(START), OP.i32Sub, ...set(E),
     OP.end,
+    OP.end,
+    ...get(E), ...get(REL), OP.i32Sub, ...set(WLEN),
+    ...get(START), ...get(WLEN), OP.i32Add, ...set(I),
     ...inc(WORDS),
-    // a long word: list (start, length) and go on
+    // a long word: list (start, length) and go on (past the window's end, the next turn slides it to $i)
     ...get(WLEN), ...i32(16), OP.i32GtU,
     OP.if, OP.void,
     ...get(NLONG), ...i32(3), OP.i32Shl, ...get(START), ...mem(OP.i32Store, 2, LONG_AT),
     ...get(NLONG), ...i32(3), OP.i32Shl, ...get(WLEN), ...mem(OP.i32Store, 2, LONG_AT + 4),
     ...inc(NLONG),
+    ...get(I), ...get(BASE), OP.i32Sub, ...i32(WINDOW), OP.i32GtU,
+    OP.if, OP.void,
+    ...get(I), ...i32(WINDOW), OP.i32Sub, ...set(BASE),
+    OP.end,
     OP.br, 1, // → $word
     OP.end,
-    // key = the lowercased bytes & mask[length]
-    ...get(LOW),
+    // key = (the 16 bytes at start | 0x20) & mask[length]
+    ...get(START), ...vmem(V.load, 0, INPUT_AT), ...get(C20), ...simd(V.or),
     ...get(WLEN), ...i32(4), OP.i32Shl, ...vmem(V.load, 4, MASK_AT),
     ...simd(V.and), ...set(RAW),
     ...get(RAW), ...simd(V.i64x2ExtractLane), 0, ...set(K0),
@@ -184,8 +224,8 @@ export function assembleWordsModule(): Uint8Array<ArrayBuffer> {
         type: 0,
         body: body(
           [
-            [8, T.i32],
-            [2, T.i64],
+            [10, T.i32],
+            [5, T.i64],
             [7, T.v128],
           ],
           scanCode(),
