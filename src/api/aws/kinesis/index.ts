@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { describeError, readBody, readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
 import { CBOR_CONTENT_TYPE, decodeCborRequest, encodeCborResponse } from './cbor.js';
-import { operations } from './operations.js';
+import { JsonText, operations } from './operations.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const BODY_LIMIT = 64 * 1024 * 1024;
@@ -27,7 +27,13 @@ export async function handleKinesis({ engine, req, res, requestId }: AwsRequestC
     const input = cbor
       ? decodeCborRequest(await readBody(req, BODY_LIMIT))
       : await readJson<Record<string, unknown>>(req, BODY_LIMIT);
-    send(res, 200, operation(engine, input, Date.now()), headers);
+    const output = operation(engine, input, Date.now());
+    if (!(output instanceof JsonText)) send(res, 200, output, headers);
+    else if (cbor) send(res, 200, JSON.parse(output.text), headers);
+    else {
+      res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(output.text) });
+      res.end(output.text);
+    }
   } catch (err) {
     const { status, code, message } = describeError(err);
     if (status >= 500) engine.context.log.error('kinesis request failed', { err, action });

@@ -3,8 +3,13 @@ import { LambdataError } from '../../../shared/errors.js';
 import type { ShardDescription, ShardPosition } from '../../../storage/streams/index.js';
 import { decodeIterator, encodeIterator } from './iterators.js';
 
-/** A Kinesis operation: JSON request in, JSON response out. */
+/** A Kinesis operation: JSON request in, JSON response out (a value to serialize, or JsonText). */
 export type KinesisOperation = (engine: Engine, input: Record<string, unknown>, now: number) => unknown;
+
+/** A response already serialized as JSON, sent as it is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
 
 const STREAM_MODE = { StreamMode: 'PROVISIONED' } as const;
 
@@ -110,15 +115,17 @@ export const operations: Record<string, KinesisOperation> = {
       throw invalid('Records must hold between 1 and 500 entries');
     }
     const result = engine.streams.putRecords(streamName(input), wireRecords(records as Record<string, unknown>[]));
-    return {
-      FailedRecordCount: result.failedRecordCount,
-      Records: result.records.map((r) =>
+    // Written as text: up to 500 entries per request, and shard ids and sequence numbers need no escaping.
+    let text = `{"FailedRecordCount":${result.failedRecordCount},"Records":[`;
+    for (let i = 0; i < result.records.length; i++) {
+      const r = result.records[i] as (typeof result.records)[number];
+      if (i > 0) text += ',';
+      text +=
         'errorCode' in r
-          ? { ErrorCode: r.errorCode, ErrorMessage: r.errorMessage }
-          : { SequenceNumber: r.sequenceNumber, ShardId: r.shardId },
-      ),
-      EncryptionType: 'NONE',
-    };
+          ? JSON.stringify({ ErrorCode: r.errorCode, ErrorMessage: r.errorMessage })
+          : `{"SequenceNumber":"${r.sequenceNumber}","ShardId":"${r.shardId}"}`;
+    }
+    return new JsonText(`${text}],"EncryptionType":"NONE"}`);
   },
   GetShardIterator(engine, input, now) {
     const name = streamName(input);
