@@ -264,7 +264,8 @@ export class FunctionRegistry {
 
   /** Reserved concurrency of a function, or null when it has none or does not exist (the limiter's question). */
   reservedOf(name: string): number | null {
-    const fnName = parseFunctionRef(name).name;
+    // Asked once per invocation, nearly always with a plain name: only an ARN or a qualifier needs parsing.
+    const fnName = name.includes(':') ? parseFunctionRef(name).name : name;
     return this.#settingsRowOf(fnName)?.reserved_concurrency ?? null;
   }
 

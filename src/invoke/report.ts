@@ -16,16 +16,12 @@ export function endLine(requestId: string): string {
 
 /** The REPORT line in AWS's tab-separated format; Init Duration only on a cold start. */
 export function reportLine(requestId: string, fn: FunctionVersion, run: RunResult, billedMs: number): string {
-  const parts = [
-    `REPORT RequestId: ${requestId}`,
-    `Duration: ${run.durationMs.toFixed(2)} ms`,
-    `Billed Duration: ${billedMs} ms`,
-    `Memory Size: ${fn.memoryMb} MB`,
-    `Max Memory Used: ${Math.round(run.maxMemoryUsedMb)} MB`,
-  ];
-  if (run.initDurationMs !== null && run.initDurationMs !== undefined)
-    parts.push(`Init Duration: ${run.initDurationMs.toFixed(2)} ms`);
-  return parts.join('\t');
+  const line =
+    `REPORT RequestId: ${requestId}\tDuration: ${run.durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs} ms` +
+    `\tMemory Size: ${fn.memoryMb} MB\tMax Memory Used: ${Math.round(run.maxMemoryUsedMb)} MB`;
+  return run.initDurationMs !== null && run.initDurationMs !== undefined
+    ? `${line}\tInit Duration: ${run.initDurationMs.toFixed(2)} ms`
+    : line;
 }
 
 /** The line AWS appends after REPORT when an invocation times out. */
