@@ -89,13 +89,20 @@ describe('Billing', () => {
     expect(billing.summary({ functionName: 'b' }).gbSeconds).toBeCloseTo(1, 12);
   });
 
-  it('books a batch larger than one multi-row insert, counting a repeated attempt once', () => {
+  it('books sync calls and async attempts in one ledger, counting an async attempt booked twice once', () => {
     const billing = new Billing(context());
     for (let i = 0; i < 150; i++) billing.record(record({ requestId: `r${i}`, billedDurationMs: i + 1 }));
-    billing.record(record({ requestId: 'r7', billedDurationMs: 8 })); // the same attempt booked again
-    billing.record(record({ requestId: 'r7', attempt: 2, billedDurationMs: 1 }));
+    const event = { requestId: 'e1', invocationType: 'Event' as const, functionName: 'g' };
+    billing.record(record({ ...event, billedDurationMs: 8 }));
+    billing.record(record({ ...event, billedDurationMs: 8 })); // the same attempt again (a re-run after a crash)
+    billing.record(record({ ...event, attempt: 2, billedDurationMs: 1 }));
     const summary = billing.summary();
-    expect(summary.invocations).toBe(151);
-    expect(summary.billedMs).toBe((150 * 151) / 2 + 1);
+    expect(summary.invocations).toBe(152);
+    expect(summary.billedMs).toBe((150 * 151) / 2 + 9);
+    expect(summary.byFunction.map((f) => [f.functionName, f.invocations])).toEqual([
+      ['f', 150],
+      ['g', 2],
+    ]);
+    expect(billing.summary({ functionName: 'g' }).billedMs).toBe(9);
   });
 });
