@@ -11,14 +11,20 @@ export interface OpenDbOptions {
   durable?: 'process' | 'power';
   /**
    * Where WAL checkpoints run: 'background' (default) on a worker thread with its own connection,
-   * so no commit pays for copying the WAL into the database file; 'auto' is SQLite's own, inside
-   * the commit that crosses 1000 pages.
+   * so no commit pays for copying the WAL into the database file (the thread starts once the WAL
+   * first reaches 3 MiB; until then, and with 'auto', SQLite checkpoints inside the commit that
+   * crosses 1000 pages).
    */
   checkpoint?: 'background' | 'auto';
 }
 
 /** Largest WAL file kept on disk after the log restarts (bytes). */
 const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/**
+ * A WAL this large (three quarters of SQLite's 1000-page checkpoint, which rewinds the log before it
+ * reaches 4 MiB) belongs to a database written enough to want the checkpointer thread.
+ */
+const CHECKPOINTER_AT_WAL_BYTES = 3 * 1024 * 1024;
 
 /**
  * Opens the engine's SQLite database under the data dir in WAL mode. Each service creates its own
@@ -37,7 +43,7 @@ export function openDb(dataDir: string, options: OpenDbOptions = {}): Db {
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   if (options.checkpoint !== 'auto') {
-    const checkpointer = startWalCheckpointer(db, { synchronous });
+    const checkpointer = startWalCheckpointer(db, { synchronous, startAtWalBytes: CHECKPOINTER_AT_WAL_BYTES });
     const close = db.close.bind(db);
     db.close = () => {
       checkpointer.stop();

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -17,6 +18,12 @@ export interface WalCheckpointerOptions {
    * never pauses long enough for it. Default 16384 (64 MiB of 4 KiB pages).
    */
   maxFrames?: number;
+  /**
+   * Start the worker only once the WAL file has grown to this many bytes (default 0: at once).
+   * Until then the writer checkpoints as SQLite does by default, so a database that is written
+   * little never pays for a thread.
+   */
+  startAtWalBytes?: number;
 }
 
 /** A running background checkpointer. */
@@ -28,6 +35,8 @@ export interface WalCheckpointer {
 /** Worker states, shared through one Int32 slot. */
 const STATE = { starting: 0, running: 1, stopping: 2, done: 3 } as const;
 const STOP_WAIT_MS = 10_000;
+/** How often the WAL file's size is looked at while the worker waits to start. */
+const WATCH_MS = 100;
 /** Restored on the writer if the worker dies, so the WAL never grows unchecked. */
 const DEFAULT_AUTOCHECKPOINT = 1000;
 const log = createLogger('db');
@@ -77,6 +86,30 @@ if (Atomics.compareExchange(slot, 0, ${STATE.starting}, ${STATE.running}) === ${
  * unchanged: commits still append to the WAL before they return.
  */
 export function startWalCheckpointer(db: Database.Database, options: WalCheckpointerOptions): WalCheckpointer {
+  const threshold = options.startAtWalBytes ?? 0;
+  let worker: WalCheckpointer | undefined;
+  if (threshold <= 0) return spawnCheckpointer(db, options);
+  const wal = `${db.name}-wal`;
+  const timer = setInterval(() => {
+    try {
+      if ((statSync(wal, { throwIfNoEntry: false })?.size ?? 0) < threshold) return;
+      clearInterval(timer);
+      if (db.open) worker = spawnCheckpointer(db, options);
+    } catch (err) {
+      clearInterval(timer);
+      log.error('cannot watch the WAL; commits keep checkpointing', { err, wal });
+    }
+  }, WATCH_MS);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      worker?.stop();
+    },
+  };
+}
+
+function spawnCheckpointer(db: Database.Database, options: WalCheckpointerOptions): WalCheckpointer {
   const state = new SharedArrayBuffer(4);
   const slot = new Int32Array(state);
   const maxFrames = options.maxFrames ?? 16_384;
