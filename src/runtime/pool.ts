@@ -228,7 +228,9 @@ export class EnvironmentPool implements Runtime {
     }
     if (environment.alive && !environment.retiring && !this.#closed) {
       environment.lastUsed = performance.now();
-      const waiter = demand?.waiters.shift();
+      // Past the cap (waiters gave up during a stall and took more environments), this one rests
+      // instead, so the busy set shrinks back; the busy ones still release to the waiters.
+      const waiter = demand && counted.busy < busyCap(demand) ? demand.waiters.shift() : undefined;
       if (waiter) {
         waiter(environment);
         return result;
@@ -251,8 +253,7 @@ export class EnvironmentPool implements Runtime {
     if (!demand) return false;
     const idle = this.#idle.get(key)?.length ?? 0;
     if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
-    if (demand.averageMs >= FAST_MS) return false;
-    const cap = demand.averageMs < TINY_MS ? HOT_CAP : WARM_CAP;
+    const cap = busyCap(demand);
     return demand.busy >= cap || (demand.environments >= cap && idle === 0);
   }
 
@@ -368,6 +369,12 @@ export class EnvironmentPool implements Runtime {
     const now = performance.now();
     for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
   }
+}
+
+/** How many environments of a function may be busy before a run waits for one (unlimited unless fast). */
+function busyCap(demand: Demand): number {
+  if (demand.averageMs === undefined || demand.averageMs >= FAST_MS) return Number.POSITIVE_INFINITY;
+  return demand.averageMs < TINY_MS ? HOT_CAP : WARM_CAP;
 }
 
 function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: RunOutcome = 'unhandled'): RunResult {

@@ -36,6 +36,28 @@ describe('runtime: how many environments a burst gets', () => {
     harness.pool.retire(version.name);
   });
 
+  it('shrinks back to a few busy environments once a function that ran slow turns fast again', async () => {
+    const version = fn('index.pidAfter');
+    const cap = Math.max(2, 2 * availableParallelism());
+    const callers = Math.min(cap + 8, 24);
+    const burst = () => Promise.all(Array.from({ length: callers }, () => invoke(harness.pool, version, { ms: 150 })));
+    await burst(); // one environment per call (cold)
+    await burst(); // warm and slow: measured as slow, so nothing queues
+    const rounds: number[][] = [];
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        for (let round = 0; round < 30; round++) {
+          const { body } = await invoke(harness.pool, version, { ms: 0 });
+          (rounds[round] ??= [])[caller] = body;
+        }
+      }),
+    );
+    expect(new Set(rounds[0]).size).toBeGreaterThan(cap + 2); // still measured as slow: spread out
+    // Fast again: environments past the cap rest instead of taking the next waiter.
+    expect(new Set(rounds.slice(-5).flat()).size).toBeLessThanOrEqual(cap + 2);
+    harness.pool.retire(version.name);
+  });
+
   it('still gives every concurrent run of a slow function its own environment', async () => {
     const version = fn('index.sleep');
     const started = performance.now();
