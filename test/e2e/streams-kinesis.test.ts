@@ -71,6 +71,24 @@ describe('kinesis wire API', () => {
     expect((gone as KinesisServiceException).$metadata.httpStatusCode).toBe(400);
   });
 
+  it('rejects a large batch signed with another secret and stores none of it', async () => {
+    engine.streams.createStream('forged', { shardCount: 1 });
+    const forger = new KinesisClient({
+      endpoint: server.url,
+      region: AWS_TEST_CONFIG.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'not-the-secret' },
+    });
+    try {
+      // Over 256 KB of body: the server hashes it off the event loop.
+      const Records = Array.from({ length: 200 }, (_, i) => ({ PartitionKey: `k${i}`, Data: randomBytes(2048) }));
+      const err = await forger.send(new PutRecordsCommand({ StreamName: 'forged', Records })).catch((e) => e);
+      expect((err as KinesisServiceException).name).toBe('InvalidSignatureException');
+    } finally {
+      forger.destroy();
+    }
+    expect(engine.streams.shardStats('forged')[0]?.records).toBe(0);
+  });
+
   it('gives back every byte of successive PutRecords batches of different sizes, by sequence number', async () => {
     engine.streams.createStream('bytes', { shardCount: 3 });
     const sent = new Map<string, Buffer>();
