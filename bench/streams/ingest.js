@@ -9,7 +9,7 @@
 // Beside each rate the server's CPU per record (all its threads, timed part only) is printed: on a
 // shared machine that figure drifts far less than the rate. --cpu-prof writes a V8 CPU profile of
 // each lambdata server child into <dir>.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -142,6 +142,15 @@ function packedFloor(dir) {
   return TOTAL / seconds;
 }
 
+/** Writes back what earlier runs left dirty in the page cache, so it does not land on the next run. */
+function settleDisk() {
+  try {
+    execFileSync('sync');
+  } catch (err) {
+    console.error(`sync failed (${err.message}); runs may share write-back`);
+  }
+}
+
 const modes = values.checkpoint === 'both' ? ['auto', 'background'] : [values.checkpoint];
 const dir = mkdtempSync(join(tmpdir(), 'lambdata-bench-streams-'));
 try {
@@ -149,10 +158,12 @@ try {
   const floor = sqliteFloor(dir);
   const packed = packedFloor(dir);
   const bare = await startChild(['bare']);
+  settleDisk();
   const http = await sdkIngest(bare, 'bench').finally(bare.stop);
   const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
   const runs = [];
   for (const mode of modes) {
+    settleDisk();
     const engine = await startChild(['engine', join(dir, `data-${mode}`), mode], profile);
     runs.push({ mode, ...(await sdkIngest(engine, 'bench').finally(engine.stop)) });
   }
