@@ -265,18 +265,25 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demandOf(key);
     return new Promise((resolve) => {
       let seen = demand.finished;
-      const giveUp = () => {
+      let settled = false;
+      const decide = () => {
+        if (settled) return;
         if (demand.finished !== seen) {
           seen = demand.finished;
-          timer = setTimeout(giveUp, WAIT_MS);
+          timer = setTimeout(check, WAIT_MS);
           return;
         }
+        settled = true;
         const at = demand.waiters.indexOf(waiter);
         if (at >= 0) demand.waiters.splice(at, 1);
         resolve(undefined);
       };
-      let timer = setTimeout(giveUp, WAIT_MS);
+      // Timers run before I/O in a loop turn: after this process was stalled, results already in the
+      // sockets are read first (setImmediate runs after the poll), so a stall alone is not "no progress".
+      const check = () => setImmediate(decide);
+      let timer = setTimeout(check, WAIT_MS);
       const waiter: Waiter = (environment) => {
+        settled = true;
         clearTimeout(timer);
         resolve(environment);
       };
