@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startServer } from '../../dist/api/index.js';
 import { createEngine } from '../../dist/engine.js';
-import { compare, here, ipcFloor, nodeStartMs, percentiles, printRate, rateWithCpu, timeSequential } from './stats.js';
+import {
+  compare,
+  here,
+  ipcFloor,
+  nodeStartMs,
+  percentiles,
+  printRate,
+  rate,
+  rateWithCpu,
+  timeSequential,
+} from './stats.js';
 
 const quick = process.argv.includes('--quick');
 /** `--throughput`: only the throughput table (for profiling runs). */
@@ -20,6 +30,7 @@ const WARM_RUNS = quick ? 2000 : 20000;
 const HTTP_RUNS = quick ? 500 : 3000;
 const COLD_RUNS = quick ? 5 : 20;
 const THROUGHPUT_MS = quick ? 300 : 1500;
+const SETTLE_MS = quick ? 100 : 300;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-'));
 const engine = await createEngine({ dataDir, background: false });
@@ -38,6 +49,7 @@ try {
   for (const concurrency of [1, 2, 4, 8, 16, 32, 64]) {
     const fn = await deploy();
     await Promise.all(Array.from({ length: concurrency }, invoker(fn)));
+    await rate(invoker(fn), concurrency, SETTLE_MS); // let the pool settle (pre-started runtimes refill, caps apply)
     const measured = await rateWithCpu(invoker(fn), concurrency, THROUGHPUT_MS);
     engine.runtime.retire(fn);
     printRate(concurrency, measured);

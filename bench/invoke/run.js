@@ -7,12 +7,23 @@ import { join } from 'node:path';
 import { EnvironmentPool } from '../../dist/runtime/index.js';
 import { createLogger } from '../../dist/shared/log.js';
 import { openDb } from '../../dist/state/db.js';
-import { compare, here, ipcFloor, nodeStartMs, percentiles, printRate, rateWithCpu, timeSequential } from './stats.js';
+import {
+  compare,
+  here,
+  ipcFloor,
+  nodeStartMs,
+  percentiles,
+  printRate,
+  rate,
+  rateWithCpu,
+  timeSequential,
+} from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const WARM_RUNS = quick ? 2000 : 20000;
 const COLD_RUNS = quick ? 5 : 20;
 const THROUGHPUT_MS = quick ? 300 : 1500;
+const SETTLE_MS = quick ? 100 : 300;
 const payload = Buffer.from('{}');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-'));
@@ -74,6 +85,7 @@ try {
   for (const concurrency of [1, 2, 4, 8, 16, 32, 64]) {
     const fn = version();
     await Promise.all(Array.from({ length: concurrency }, (_, i) => runner(fn)(i))); // warm them
+    await rate(runner(fn), concurrency, SETTLE_MS); // let the pool settle (pre-started runtimes refill, caps apply)
     const measured = await rateWithCpu(runner(fn), concurrency, THROUGHPUT_MS);
     pool.retire(fn.name);
     printRate(concurrency, measured);
