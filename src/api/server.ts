@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
@@ -39,8 +39,6 @@ export interface RunningServer {
 const NATIVE_PREFIX = '/_lambdata';
 // A CreateFunction with a 50 MB zip is ~67 MB of base64 JSON.
 const MAX_BUFFERED_BODY = 80 * 1024 * 1024;
-// Below this a body hashes faster on the event loop than a hop to the thread pool costs.
-const OFF_THREAD_HASH_BYTES = 256 * 1024;
 // The names JSON-protocol services use for signature failures.
 const AUTH_ERROR_TYPES: Record<string, string> = {
   SignatureDoesNotMatch: 'InvalidSignatureException',
@@ -211,16 +209,8 @@ async function verifyBufferedRequest(
 ): Promise<void> {
   const body = await readBody(req, MAX_BUFFERED_BODY);
   setPreReadBody(req, body);
-  await verifySigV4(req, url, await sha256Hex(body), engine.context.credentials, { anonymous: options.anonymous });
-}
-
-/**
- * Hex SHA-256 of a body. Large bodies (a PutRecords batch is ~700 KB) are hashed on the libuv thread
- * pool (WebCrypto's digest), so the event loop parses and stores other requests meanwhile.
- */
-async function sha256Hex(body: Buffer): Promise<string> {
-  if (body.length < OFF_THREAD_HASH_BYTES) return createHash('sha256').update(body).digest('hex');
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', body)).toString('hex');
+  const payloadHash = createHash('sha256').update(body).digest('hex');
+  await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: options.anonymous });
 }
 
 /** An error in the shape the JSON and REST protocols share: x-amzn-ErrorType plus {__type, message}. */

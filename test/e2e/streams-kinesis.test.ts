@@ -79,7 +79,7 @@ describe('kinesis wire API', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'not-the-secret' },
     });
     try {
-      // Over 256 KB of body: the server hashes it off the event loop.
+      // About 550 KB of body, hashed in full before the signature is checked.
       const Records = Array.from({ length: 200 }, (_, i) => ({ PartitionKey: `k${i}`, Data: randomBytes(2048) }));
       const err = await forger.send(new PutRecordsCommand({ StreamName: 'forged', Records })).catch((e) => e);
       expect((err as KinesisServiceException).name).toBe('InvalidSignatureException');
