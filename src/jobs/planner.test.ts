@@ -1,0 +1,54 @@
+import { availableParallelism } from 'node:os';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { type ObjectSource, planMap, splitBytes } from './planner.js';
+
+const MB = 1024 * 1024;
+
+/** An object source that lists `count` objects of `size` bytes (bodies are never read here). */
+function listing(count: number, size: number): ObjectSource {
+  const objects = Array.from({ length: count }, (_, i) => ({ key: `in/part-${String(i).padStart(4, '0')}`, size }));
+  return {
+    listObjects: () => ({ objects, isTruncated: false }),
+    headObject: () => ({ size }),
+    getObject: async () => ({ body: Readable.from([]) }),
+    putObject: async () => undefined,
+  };
+}
+
+describe('map planning', () => {
+  it('packs splits into about two tasks per core, each split in exactly one task', async () => {
+    const plan = await planMap(
+      listing(16, 64 * MB),
+      { mapper: 'wordcount', input: { bucket: 'b', prefix: 'in/' }, splitSize: 64 * MB },
+      50,
+    );
+    const wanted = Math.min(50, 2 * availableParallelism());
+    expect(plan.splits).toBe(16);
+    expect(plan.tasks.length).toBe(Math.ceil(16 / Math.ceil(16 / wanted)));
+    const seen = plan.tasks.flatMap((t) => t.splits.map((s) => `${s.key}:${s.start}`));
+    expect(new Set(seen).size).toBe(16);
+    for (const task of plan.tasks) expect(task.bytes).toBe(task.splits.reduce((n, s) => n + splitBytes(s), 0));
+  });
+
+  it('keeps tasks at 512 MB at most, at 1 MB at least, and honours a given task size', async () => {
+    const big = await planMap(
+      listing(8, 1024 * MB),
+      { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 64 * MB },
+      50,
+    );
+    expect(Math.max(...big.tasks.map((t) => t.bytes))).toBeLessThanOrEqual(512 * MB);
+    const small = await planMap(
+      listing(40, 100_000),
+      { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 10_000 },
+      50,
+    );
+    expect(small.tasks.length).toBe(4); // 4 MB in 400 splits: tasks of 1 MB at least
+    const given = await planMap(
+      listing(4, 64 * MB),
+      { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 16 * MB, taskSize: 16 * MB },
+      50,
+    );
+    expect(given.tasks.length).toBe(16);
+  });
+});
