@@ -43,12 +43,12 @@ describe('runtime: how many environments a burst gets', () => {
     const burst = () => Promise.all(Array.from({ length: callers }, () => invoke(harness.pool, version, { ms: 150 })));
     await burst(); // one environment per call (cold)
     await burst(); // warm and slow: measured as slow, so nothing queues
-    const rounds: number[][] = [];
+    const rounds: number[][] = Array.from({ length: 30 }, () => []);
     await Promise.all(
       Array.from({ length: callers }, async (_, caller) => {
         for (let round = 0; round < 30; round++) {
           const { body } = await invoke(harness.pool, version, { ms: 0 });
-          (rounds[round] ??= [])[caller] = body;
+          (rounds[round] as number[])[caller] = body;
         }
       }),
     );
