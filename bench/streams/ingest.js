@@ -130,7 +130,9 @@ function packedFloor(dir) {
     for (let shard = 0; shard < 4; shard++) {
       const mine = payloads.filter((_, i) => i % 4 === shard);
       const sizes = Buffer.alloc(mine.length * 4);
-      mine.forEach((p, i) => sizes.writeUInt32LE(p.Data.length, i * 4));
+      mine.forEach((p, i) => {
+        sizes.writeUInt32LE(p.Data.length, i * 4);
+      });
       const keys = JSON.stringify(mine.map((p) => p.PartitionKey));
       insert.run(shard, mine.length, now, keys, sizes, Buffer.concat(mine.map((p) => p.Data)));
     }

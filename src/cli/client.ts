@@ -81,12 +81,11 @@ export class ApiClient {
     }
   }
 
-  /** Reads a Server-Sent Events stream, calling `onEvent` for each event until it ends or `signal` aborts. */
-  async stream(
-    path: string,
-    onEvent: (event: string, data: unknown) => void | boolean,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  /**
+   * Reads a Server-Sent Events stream, calling `onEvent` for each event until it returns false, the
+   * stream ends or `signal` aborts.
+   */
+  async stream(path: string, onEvent: (event: string, data: unknown) => unknown, signal?: AbortSignal): Promise<void> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.js';
-import { packagePath } from '../shared/paths.js';
 import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText } from '../jobs/index.js';
+import { packagePath } from '../shared/paths.js';
 
 /** The demo bucket and its corpus: 40 deterministic text objects of 50–150 KB, and one bgzip object. */
 const BUCKET = 'demo';
@@ -35,7 +35,11 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
   }
   await engine.jobs.deployBuiltins();
   if (!engine.functions.has(HELLO)) {
-    await engine.functions.create({ name: HELLO, handler: 'index.handler', code: { dir: packagePath('functions/hello') } });
+    await engine.functions.create({
+      name: HELLO,
+      handler: 'index.handler',
+      code: { dir: packagePath('functions/hello') },
+    });
   }
   const endpoint = url === 'http://127.0.0.1:4566' ? '' : ` --endpoint ${url}`;
   out(

@@ -11,7 +11,8 @@ import { commands as tableCommands } from './tables.js';
 // `serve` loads the whole engine: import it only when it runs, so client commands start fast.
 const serve: Command = {
   summary: 'run the engine and its server (AWS APIs, native API, dashboard)',
-  usage: 'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] [--concurrency 1000] [--demo]',
+  usage:
+    'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] [--concurrency 1000] [--demo]',
   run: async (args, ctx) => (await import('./serve.js')).commands.serve.run(args, ctx),
 };
 

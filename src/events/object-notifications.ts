@@ -305,7 +305,8 @@ function normalize(configuration: NotificationConfiguration): NotificationConfig
     if (typeof entry?.functionArn !== 'string' || !FUNCTION_REF.test(entry.functionArn)) {
       throw new InvalidArgument(`${where}.functionArn is not a function name or ARN`);
     }
-    if (!Array.isArray(entry.events) || entry.events.length === 0) throw new InvalidArgument(`${where}.events must not be empty`);
+    if (!Array.isArray(entry.events) || entry.events.length === 0)
+      throw new InvalidArgument(`${where}.events must not be empty`);
     for (const type of entry.events) {
       if (!(NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type)) {
         throw new InvalidArgument(`${where}: the event is not supported for notifications: ${String(type)}`);

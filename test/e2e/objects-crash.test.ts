@@ -22,7 +22,9 @@ function filesUnder(dir: string): string[] {
 
 describe('object store crash safety', () => {
   it('keeps every acknowledged object intact after kill -9 and shows nothing partial', async () => {
-    expect(existsSync(join(import.meta.dirname, '../../dist/storage/objects/index.js')), 'run npm run build').toBe(true);
+    expect(existsSync(join(import.meta.dirname, '../../dist/storage/objects/index.js')), 'run npm run build').toBe(
+      true,
+    );
     const child = spawn(process.execPath, [WRITER, dataDir], {
       env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],

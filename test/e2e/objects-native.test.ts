@@ -109,11 +109,15 @@ describe('native objects API', () => {
     expect(info).toMatchObject({ size: data.length, metadata: { source: 'test' } });
     expect(info.etag).toBe(`"${createHash('md5').update(data).digest('hex')}"`);
 
-    const ranged = await fetch(`${api}/buckets/native/objects/logs/2024/a.bin`, { headers: { range: 'bytes=100-199' } });
+    const ranged = await fetch(`${api}/buckets/native/objects/logs/2024/a.bin`, {
+      headers: { range: 'bytes=100-199' },
+    });
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 100-199/${data.length}`);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(100, 200))).toBe(true);
-    const unsatisfiable = await fetch(`${api}/buckets/native/objects/logs/2024/a.bin`, { headers: { range: 'bytes=999999-' } });
+    const unsatisfiable = await fetch(`${api}/buckets/native/objects/logs/2024/a.bin`, {
+      headers: { range: 'bytes=999999-' },
+    });
     expect(unsatisfiable.status).toBe(416);
     await unsatisfiable.arrayBuffer();
 
@@ -123,10 +127,15 @@ describe('native objects API', () => {
     expect(full.headers.get('content-length')).toBe(String(data.length));
     expect(Buffer.from(await full.arrayBuffer()).equals(data)).toBe(true);
 
-    const described = (await (await fetch(`${api}/buckets/native/object-info/logs/2024/a.bin`)).json()) as Record<string, unknown>;
+    const described = (await (await fetch(`${api}/buckets/native/object-info/logs/2024/a.bin`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(described).toMatchObject({ key: 'logs/2024/a.bin', contentType: 'application/x-bin' });
 
-    const page = (await (await fetch(`${api}/buckets/native/objects?prefix=logs/&delimiter=/&maxKeys=5`)).json()) as Record<string, unknown>;
+    const page = (await (
+      await fetch(`${api}/buckets/native/objects?prefix=logs/&delimiter=/&maxKeys=5`)
+    ).json()) as Record<string, unknown>;
     expect(page).toEqual({ objects: [], commonPrefixes: ['logs/2024/'], isTruncated: false });
 
     expect((await fetch(`${api}/buckets/native/objects/logs/2024/a.bin`, { method: 'DELETE' })).status).toBe(204);
@@ -141,7 +150,9 @@ describe('native objects API', () => {
       handler: 'index.handler',
       code: { dir: fileURLToPath(new URL('../fixtures/objects/recorder', import.meta.url)) },
     });
-    const cfg = { lambdaFunctionConfigurations: [{ id: 'n1', functionArn: 'some-fn', events: ['s3:ObjectCreated:*'] }] };
+    const cfg = {
+      lambdaFunctionConfigurations: [{ id: 'n1', functionArn: 'some-fn', events: ['s3:ObjectCreated:*'] }],
+    };
     const put = await fetch(`${api}/buckets/native/notifications`, { method: 'PUT', body: JSON.stringify(cfg) });
     expect(put.status).toBe(200);
     expect(await (await fetch(`${api}/buckets/native/notifications`)).json()).toEqual(cfg);
@@ -152,7 +163,9 @@ describe('native objects API', () => {
     expect(bad.status).toBe(400);
     const missing = await fetch(`${api}/buckets/native/notifications`, {
       method: 'PUT',
-      body: JSON.stringify({ lambdaFunctionConfigurations: [{ functionArn: 'ghost', events: ['s3:ObjectCreated:*'] }] }),
+      body: JSON.stringify({
+        lambdaFunctionConfigurations: [{ functionArn: 'ghost', events: ['s3:ObjectCreated:*'] }],
+      }),
     });
     expect(missing.status).toBe(400);
     expect(await (await fetch(`${api}/buckets/native/notifications`)).json()).toEqual(cfg);

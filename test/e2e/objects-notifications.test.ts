@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { InvocationRecord } from '../../src/invoke/index.js';
@@ -47,7 +48,7 @@ const readEvents = (file: string) =>
   readFileSync(file, 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { Records: Array<Record<string, any>> });
+    .map((line) => JSON.parse(line) as { Records: S3EventRecord[] });
 
 describe('object notifications', () => {
   it('validates configurations', () => {
@@ -103,7 +104,7 @@ describe('object notifications', () => {
     // Async deliveries may run in either order (as on AWS); the sequencer orders the events.
     const delivered = readEvents(file).map((event) => {
       expect(event.Records).toHaveLength(1);
-      return event.Records[0] as Record<string, any>;
+      return event.Records[0] as S3EventRecord;
     });
     expect(delivered).toHaveLength(2);
     const created = delivered.find((r) => r.eventName.startsWith('ObjectCreated'));
@@ -132,7 +133,7 @@ describe('object notifications', () => {
     expect(removed?.eventName).toBe('ObjectRemoved:Delete');
     expect(removed?.s3.configurationId).toBe('removed');
     expect(removed?.s3.object).toEqual({ key: 'in/my+report.csv', sequencer: expect.any(String) });
-    expect(removed?.s3.object.sequencer > created?.s3.object.sequencer).toBe(true);
+    expect(String(removed?.s3.object.sequencer) > String(created?.s3.object.sequencer)).toBe(true);
     expect(engine.notifications.pendingDeliveries()).toBe(0);
   });
 

@@ -27,5 +27,5 @@ export async function signedFetch(
     headers: { host: target.host, ...init.headers },
     body: init.body,
   });
-  return fetch(url, { method: signed.method, headers: signed.headers, body: init.body });
+  return fetch(url, { method: signed.method, headers: signed.headers, body: init.body as BodyInit | undefined });
 }

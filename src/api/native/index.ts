@@ -1,6 +1,6 @@
 import type { Route } from '../router.js';
-import { routes as functionRoutes } from './functions.js';
 import { routes as functionUrlRoutes } from './function-urls.js';
+import { routes as functionRoutes } from './functions.js';
 import { routes as jobRoutes } from './jobs.js';
 import { routes as mappingRoutes } from './mappings.js';
 import { routes as objectRoutes } from './objects.js';
