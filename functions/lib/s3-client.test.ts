@@ -76,7 +76,7 @@ describe('s3-client against the engine', () => {
     const all: string[] = [];
     for await (const item of client.listAll('fnb', 'list/')) all.push(item.key);
     expect(all).toEqual(keys);
-    expect(Buffer.from(await client.getObject('fnb', keys[2]!)).toString()).toBe(keys[2]);
+    expect(Buffer.from(await client.getObject('fnb', keys[2] as string)).toString()).toBe(keys[2]);
   });
 
   it('reports S3 error codes', async () => {
