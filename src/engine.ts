@@ -86,7 +86,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const tables = new TableStore(context);
   const mappings = new EventSourceMappings(context, { invoker: invocations, functions, streams, tables, queues });
   const schedules = new Schedules(context, { invoker: invocations });
-  const jobs = new JobService(context, { invoker: invocations, objects, functions, billing });
+  const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
   const background = [objects, invocations, notifications, mappings, schedules, jobs, queues, streams];
   if (options.background !== false) for (const service of background) await service.start();

@@ -13,7 +13,7 @@ export const commands: Record<string, Command> = {
   run: {
     summary: 'Run a map-reduce or scatter job over objects (wordcount, wordfreq, grep, or any function)',
     usage:
-      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
+      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--logs] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
     run: runCommand,
   },
   jobs: {
@@ -54,6 +54,7 @@ async function runCommand(args: string[], ctx: CliContext): Promise<number> {
       format: { type: 'string' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' },
+      logs: { type: 'boolean' },
       'no-wait': { type: 'boolean' },
       resume: { type: 'string' },
       output: { type: 'string' },
@@ -73,7 +74,7 @@ async function runCommand(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(values.json ? `${JSON.stringify(job)}\n` : `${job.id}\n`);
     return 0;
   }
-  const final = await followJob(job.id, ctx, !values.json);
+  const final = await followJob(job.id, ctx, !values.json, values.logs === true);
   if (values.json) ctx.out(`${JSON.stringify(final)}\n`);
   else ctx.out(summary(final));
   return final.status === 'succeeded' ? 0 : 1;
@@ -130,14 +131,20 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-/** Follows a job's events to its end (drawing a progress bar on a TTY) and returns the final record. */
-async function followJob(id: string, ctx: CliContext, showProgress: boolean): Promise<JobRecord> {
+/**
+ * Follows a job's events to its end (drawing a progress bar on a TTY, and printing the log lines of its
+ * invocations to stderr with `showLogs`) and returns the final record.
+ */
+async function followJob(id: string, ctx: CliContext, showProgress: boolean, showLogs = false): Promise<JobRecord> {
   const tty = showProgress && process.stderr.isTTY === true;
   const started = Date.now();
   await ctx.client.stream(`/jobs/${encodeURIComponent(id)}/events`, (_type, data) => {
     const event = data as JobEvent;
     if (tty) ctx.err(`\r${progressLine(event, started)}`);
     if (showProgress && event.type === 'warning') ctx.err(`\nwarning: ${event.message}\n`);
+    if (showLogs && event.type === 'log') {
+      ctx.err(`${tty ? '\n' : ''}${event.functionName} ${event.requestId} ${event.message.trimEnd()}\n`);
+    }
     if (event.type === 'job.completed' || event.type === 'job.failed') {
       if (tty) ctx.err('\n');
       return false;

@@ -28,6 +28,8 @@ export interface RunDeps {
   log: Logger;
   emit(record: JobRecord, body: EventBody): void;
   childRecord(requestId: string): InvocationRecord | undefined;
+  /** The log lines of one of the job's invocations (each invocation's lines are handed out once). */
+  takeLogLines(requestId: string): string[];
   ensureFunctions(names: string[]): Promise<void>;
   signal: AbortSignal;
 }
@@ -68,6 +70,9 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
     counters.invocations = usage.invocations;
     counters.billedMs = usage.billedMs;
     counters.costUsd = usage.costUsd;
+    for (const message of deps.takeLogLines(rec.requestId)) {
+      deps.emit(record, { type: 'log', functionName: rec.functionName, requestId: rec.requestId, message });
+    }
   };
 
   deps.emit(record, { type: 'job.started', spec, resumed });

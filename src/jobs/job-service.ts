@@ -1,4 +1,4 @@
-import type { Billing, FunctionRegistry, InvocationRecord, Invoker } from '../invoke/index.js';
+import type { Billing, FunctionRegistry, InvocationRecord, Invoker, LogLine } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, LambdataError, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
@@ -16,9 +16,15 @@ export interface JobServiceOptions {
   objects: ObjectStore;
   functions: FunctionRegistry;
   billing: Billing;
+  /** Every function log line as it is written; a job republishes those of its own invocations. */
+  logLines?: Topic<LogLine>;
 }
 
 const RECORD_TTL_MS = 10 * 60_000;
+/** Lines kept per invocation for a job's progress stream; the rest are counted in one closing line. */
+const LINES_PER_INVOCATION = 50;
+/** Platform lines a job does not republish (its own events say when tasks start and end). */
+const PLATFORM_LINE = /^(START|END) RequestId: /;
 
 /**
  * Map-reduce and scatter-gather jobs: submit, follow, read results, resume. Jobs persist in
@@ -36,7 +42,9 @@ export class JobService implements BackgroundService {
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController }>();
   #seq = new Map<string, number>();
   #records = new Map<string, InvocationRecord & { seenAt: number }>();
-  #unsubscribe?: () => void;
+  #lines = new Map<string, { lines: string[]; dropped: number; seenAt: number }>();
+  #logLines?: Topic<LogLine>;
+  #unsubscribe: Array<() => void> = [];
 
   constructor(context: EngineContext, options: JobServiceOptions) {
     this.#store = new JobStore(context.db);
@@ -44,6 +52,7 @@ export class JobService implements BackgroundService {
     this.#objects = options.objects;
     this.#builtins = new Builtins(context.db, context.dataDir, options.functions);
     this.#log = context.log.child({ component: 'jobs' });
+    this.#logLines = options.logLines;
   }
 
   async start(): Promise<void> {
@@ -56,15 +65,18 @@ export class JobService implements BackgroundService {
         });
     }
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
-    this.#unsubscribe = records?.subscribe((record) => {
+    const unsubscribe = records?.subscribe((record) => {
       if (this.#running.size === 0) return;
       this.#records.set(record.requestId, { ...record, seenAt: Date.now() });
       if (this.#records.size > 10_000) this.#prune();
     });
+    if (unsubscribe) this.#unsubscribe.push(unsubscribe);
+    const unsubscribeLines = this.#logLines?.subscribe((line) => this.#keepLine(line));
+    if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
   }
 
   async stop(): Promise<void> {
-    this.#unsubscribe?.();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     for (const run of this.#running.values())
       run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
@@ -191,6 +203,7 @@ export class JobService implements BackgroundService {
         log: this.#log,
         emit: (r, body) => this.#emit(r, body),
         childRecord: (requestId) => this.#records.get(requestId),
+        takeLogLines: (requestId) => this.#takeLines(requestId),
         ensureFunctions: (names) => this.#builtins.ensure(names),
         signal: abort.signal,
       },
@@ -227,6 +240,29 @@ export class JobService implements BackgroundService {
   #prune(): void {
     const cutoff = Date.now() - RECORD_TTL_MS;
     for (const [id, record] of this.#records) if (record.seenAt < cutoff) this.#records.delete(id);
+    for (const [id, kept] of this.#lines) if (kept.seenAt < cutoff) this.#lines.delete(id);
+  }
+
+  /** Keeps a function's log line while jobs run, until the job that made the invocation takes it. */
+  #keepLine(line: LogLine): void {
+    if (this.#running.size === 0 || PLATFORM_LINE.test(line.line)) return;
+    let kept = this.#lines.get(line.requestId);
+    if (!kept) {
+      kept = { lines: [], dropped: 0, seenAt: Date.now() };
+      this.#lines.set(line.requestId, kept);
+      if (this.#lines.size > 10_000) this.#prune();
+    }
+    if (kept.lines.length < LINES_PER_INVOCATION) kept.lines.push(line.line);
+    else kept.dropped += 1;
+  }
+
+  /** The kept lines of one invocation (once: they are forgotten here). */
+  #takeLines(requestId: string): string[] {
+    const kept = this.#lines.get(requestId);
+    if (!kept) return [];
+    this.#lines.delete(requestId);
+    if (kept.dropped === 0) return kept.lines;
+    return [...kept.lines, `… ${kept.dropped} more lines: lambdata logs <function> shows them all`];
   }
 }
 

@@ -112,11 +112,22 @@ describe('jobs under timeouts, failures and many objects', () => {
 
   it('lambdata run ./myjob.ts deploys a user module as mapper and reducer and runs it with a shuffle', async () => {
     const module = fileURLToPath(new URL('../fixtures/jobs/first-letter.ts', import.meta.url));
-    const { code, stdout, stderr } = await run('run', module, `s3://${BUCKET}/slow/`, '--partitions', '2', '--json');
-    expect(stderr).toBe('');
+    const { code, stdout, stderr } = await run(
+      'run',
+      module,
+      `s3://${BUCKET}/slow/`,
+      '--partitions',
+      '2',
+      '--json',
+      '--logs',
+    );
     expect(code).toBe(0);
     const job = JSON.parse(stdout) as JobRecord;
     expect(job.spec.reducer).toBe('job-first-letter-reduce');
+    // --logs prints the log lines of the job's own invocations: the user's console.log and REPORT lines.
+    expect(stderr).toMatch(/^job-first-letter-map \S+ .*first-letter mapper saw its first line$/m);
+    expect(stderr).toMatch(/^job-first-letter-reduce \S+ REPORT RequestId: /m);
+    expect(stderr).not.toMatch(/START RequestId/);
     const expected = new Map<string, unknown>();
     for (const [key, body] of texts) {
       if (!key.startsWith('slow/')) continue;

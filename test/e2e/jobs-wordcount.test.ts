@@ -143,6 +143,15 @@ describe('jobs over a mixed corpus', () => {
     for (const e of results) expect(e.counts).toEqual(refCounts(inputs.get(e.key) as Buffer));
     expect(events.at(-1)?.type).toBe('job.completed');
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    // Every invocation of the job (cascades and the mappers they fanned out to) reports once in the stream.
+    const reports = events.filter(
+      (e): e is Extract<JobEvent, { type: 'log' }> => e.type === 'log' && e.message.startsWith('REPORT RequestId: '),
+    );
+    const completed = events.at(-1) as Extract<JobEvent, { type: 'job.completed' }>;
+    expect(reports).toHaveLength(completed.cost.invocations);
+    expect(new Set(reports.map((e) => e.requestId)).size).toBe(reports.length);
+    expect(new Set(reports.map((e) => e.functionName))).toEqual(new Set(['cascade', 'wordcount']));
+    for (const e of reports) expect(e.message).toContain(e.requestId);
     // A late subscriber gets the same events replayed, then the stream ends.
     const replay = await readSse(`${server.url}/_lambdata/jobs/${job.id}/events`);
     expect(replay.map((e) => e.type)).toEqual(events.map((e) => e.type));
