@@ -6,7 +6,8 @@ import { ACCOUNT_ID } from '../../shared/ids.js';
 import { migrate } from '../../state/db.js';
 import { type BatchRow, packBatch, unpackBatch } from './batches.js';
 import { InvalidStreamArgument, StreamInUse } from './errors.js';
-import { formatSequence, HASH_SPACE, hashKeyOf, parseSequence, shardIdOf, splitRange } from './shard-math.js';
+import { checkShardCount, positionStart, routeRecord } from './routing.js';
+import { formatSequence, shardIdOf, splitRange } from './shard-math.js';
 import { loadStreams, migrateRecordRows, type ShardMeta, STREAM_SCHEMA, type StreamMeta } from './stream-schema.js';
 import type {
   PutRecordInput,
@@ -26,8 +27,6 @@ export interface StreamStoreOptions {
 }
 
 const MAX_STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const MAX_SHARDS = 1024;
-const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_READ_BYTES = 10 * 1024 * 1024;
 const HOUR_MS = 3_600_000;
 const BATCH_COLUMNS = 'last_seq, count, arrived, keys, sizes, data';
@@ -414,46 +413,4 @@ export class StreamStore implements BackgroundService {
       .run(stream.nextShardIndex, stream.id);
     stream.shards.push({ key, shardId, parents, hashStart: range.start, hashEnd: range.end, startSeq });
   }
-}
-
-function checkShardCount(count: number): void {
-  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
-    throw new InvalidStreamArgument(`ShardCount must be an integer between 1 and ${MAX_SHARDS}, got ${count}`);
-  }
-}
-
-function routeRecord(open: ShardMeta[], record: PutRecordInput): ShardMeta {
-  const { partitionKey, data, explicitHashKey } = record;
-  if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > 256) {
-    throw new InvalidStreamArgument('PartitionKey must be a string of 1 to 256 characters');
-  }
-  if (!Buffer.isBuffer(data)) throw new InvalidStreamArgument('Data must be bytes');
-  if (data.length + Buffer.byteLength(partitionKey) > MAX_RECORD_BYTES) {
-    throw new InvalidStreamArgument(`Record of ${data.length} bytes is over the 1 MiB limit`);
-  }
-  let hash: bigint;
-  if (explicitHashKey !== undefined) {
-    if (!/^\d{1,39}$/.test(explicitHashKey) || BigInt(explicitHashKey) >= HASH_SPACE) {
-      throw new InvalidStreamArgument(`ExplicitHashKey ${explicitHashKey} is not a decimal in [0, 2^128)`);
-    }
-    hash = BigInt(explicitHashKey);
-  } else {
-    hash = hashKeyOf(partitionKey);
-  }
-  const shard = open.find((s) => s.hashStart <= hash && hash <= s.hashEnd);
-  if (!shard) throw new InvalidStreamArgument(`No open shard owns hash key ${hash}`);
-  return shard;
-}
-
-/** The smallest internal sequence counter a position includes. */
-function positionStart(from: ShardPosition): number {
-  if (from.after !== undefined) return sequenceOrThrow(from.after) + 1;
-  if (from.at !== undefined) return sequenceOrThrow(from.at);
-  return 0;
-}
-
-function sequenceOrThrow(text: string): number {
-  const seq = parseSequence(text);
-  if (seq === undefined) throw new InvalidStreamArgument(`Invalid StartingSequenceNumber: ${text}`);
-  return seq;
 }
