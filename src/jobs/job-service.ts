@@ -21,6 +21,8 @@ export interface JobServiceOptions {
 }
 
 const RECORD_TTL_MS = 10 * 60_000;
+/** Invocation records and log-line sets kept for running jobs, at most (the oldest go first). */
+const MAX_KEPT = 10_000;
 /** Lines kept per invocation for a job's progress stream; the rest are counted in one closing line. */
 const LINES_PER_INVOCATION = 50;
 /** Platform lines a job does not republish (its own events say when tasks start and end). */
@@ -39,7 +41,7 @@ export class JobService implements BackgroundService {
   #objects: ObjectSource;
   #builtins: Builtins;
   #log: Logger;
-  #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController }>();
+  #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
   #seq = new Map<string, number>();
   #records = new Map<string, InvocationRecord & { seenAt: number }>();
   #lines = new Map<string, { lines: string[]; dropped: number; seenAt: number }>();
@@ -68,7 +70,7 @@ export class JobService implements BackgroundService {
     const unsubscribe = records?.subscribe((record) => {
       if (this.#running.size === 0) return;
       this.#records.set(record.requestId, { ...record, seenAt: Date.now() });
-      if (this.#records.size > 10_000) this.#prune();
+      evictOldest(this.#records);
     });
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
     const unsubscribeLines = this.#logLines?.subscribe((line) => this.#keepLine(line));
@@ -217,7 +219,8 @@ export class JobService implements BackgroundService {
         return record;
       },
     );
-    const entry = { done: done.finally(() => this.#running.delete(record.id)), abort };
+    const functions = new Set(['cascade', record.spec.mapper, record.spec.reducer ?? 'reducer']);
+    const entry = { done: done.finally(() => this.#running.delete(record.id)), abort, functions };
     this.#running.set(record.id, entry);
   }
 
@@ -237,20 +240,18 @@ export class JobService implements BackgroundService {
     this.events.publish(event);
   }
 
-  #prune(): void {
-    const cutoff = Date.now() - RECORD_TTL_MS;
-    for (const [id, record] of this.#records) if (record.seenAt < cutoff) this.#records.delete(id);
-    for (const [id, kept] of this.#lines) if (kept.seenAt < cutoff) this.#lines.delete(id);
-  }
-
-  /** Keeps a function's log line while jobs run, until the job that made the invocation takes it. */
+  /**
+   * Keeps a log line of a function some running job uses, until the job that made the invocation
+   * takes it (lines of the same functions invoked by others age out).
+   */
   #keepLine(line: LogLine): void {
     if (this.#running.size === 0 || PLATFORM_LINE.test(line.line)) return;
     let kept = this.#lines.get(line.requestId);
     if (!kept) {
+      if (![...this.#running.values()].some((run) => run.functions.has(line.functionName))) return;
       kept = { lines: [], dropped: 0, seenAt: Date.now() };
       this.#lines.set(line.requestId, kept);
-      if (this.#lines.size > 10_000) this.#prune();
+      evictOldest(this.#lines);
     }
     if (kept.lines.length < LINES_PER_INVOCATION) kept.lines.push(line.line);
     else kept.dropped += 1;
@@ -263,6 +264,15 @@ export class JobService implements BackgroundService {
     this.#lines.delete(requestId);
     if (kept.dropped === 0) return kept.lines;
     return [...kept.lines, `… ${kept.dropped} more lines: lambdata logs <function> shows them all`];
+  }
+}
+
+/** Drops entries past their time to live, and the oldest past MAX_KEPT (maps iterate in insertion order). */
+function evictOldest(map: Map<string, { seenAt: number }>): void {
+  const cutoff = Date.now() - RECORD_TTL_MS;
+  for (const [id, entry] of map) {
+    if (entry.seenAt >= cutoff && map.size <= MAX_KEPT) return;
+    map.delete(id);
   }
 }
 
