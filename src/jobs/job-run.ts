@@ -8,7 +8,7 @@ import type { Logger } from '../shared/log.js';
 import { costReport } from './cost.js';
 import type { JobStore } from './job-store.js';
 import { ResultAccumulator } from './merge.js';
-import { type ObjectSource, type PlannedTask, planMap, splitBytes } from './planner.js';
+import { type ObjectSource, PlanChanged, type PlannedTask, planMap, splitBytes } from './planner.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
 import { runStage, type StageHooks, type StageTask } from './scheduler.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
@@ -32,6 +32,8 @@ export interface RunDeps {
   takeLogLines(requestId: string): string[];
   ensureFunctions(names: string[]): Promise<void>;
   signal: AbortSignal;
+  /** Cores the planner sizes tasks for (default: this host's availableParallelism). */
+  parallelism?: number;
 }
 
 const DEFAULT_FANOUT = 10;
@@ -79,7 +81,27 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
   await deps.ensureFunctions(['cascade', spec.mapper, ...(shuffle ? [reducer] : [])]);
 
   // Map stage.
-  const plan = await planMap(deps.objects, spec, maxCascades * fanout);
+  const plan = await planMap(deps.objects, spec, maxCascades * fanout, {
+    parallelism: deps.parallelism,
+    recorded: record.plan ?? undefined,
+  });
+  if (record.plan && record.plan.fingerprint !== plan.params.fingerprint) {
+    throw new PlanChanged(
+      `job ${record.id} cannot resume: its input no longer plans into the same tasks as when it started ` +
+        '(objects were added, removed or changed); submit it again as a new job',
+    );
+  }
+  if (!record.plan) {
+    if (resumed && deps.store.committed(record.id, 'map').length > 0) {
+      deps.emit(record, {
+        type: 'warning',
+        message: 'this job was planned before plans were recorded; committed results are matched by task id',
+      });
+    }
+    // Recorded before any task can commit, so a resume on another host plans the same tasks.
+    record.plan = plan.params;
+    save(true);
+  }
   counters.keysTotal = plan.objects.length;
   counters.bytesTotal = plan.bytes;
   counters.keysDone = 0;

@@ -3,7 +3,16 @@
  * after restarts) and the task manifest, where the first committed attempt of a task wins.
  */
 import { type Db, migrate } from '../state/index.js';
-import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult, JobSpec, JobStatus } from './types.js';
+import type {
+  CostReport,
+  JobCounters,
+  JobEvent,
+  JobRecord,
+  JobResult,
+  JobSpec,
+  JobStatus,
+  PlanParams,
+} from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -16,7 +25,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   result TEXT,
   cost TEXT,
   error TEXT,
-  stages TEXT NOT NULL DEFAULT '[]'
+  stages TEXT NOT NULL DEFAULT '[]',
+  plan TEXT
 );
 CREATE TABLE IF NOT EXISTS job_events (
   job_id TEXT NOT NULL,
@@ -54,6 +64,7 @@ interface JobRow {
   cost: string | null;
   error: string | null;
   stages: string;
+  plan?: string | null;
 }
 
 /** Empty counters for a new job. */
@@ -81,6 +92,9 @@ export class JobStore {
   constructor(db: Db) {
     this.#db = db;
     migrate(db, SCHEMA);
+    // Databases made before plans were recorded lack the column.
+    const columns = db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'plan')) db.exec('ALTER TABLE jobs ADD COLUMN plan TEXT');
   }
 
   create(id: string, spec: JobSpec, now: number): JobRecord {
@@ -95,6 +109,7 @@ export class JobStore {
       cost: null,
       error: null,
       stages: [],
+      plan: null,
     };
     this.#db
       .prepare('INSERT INTO jobs (id, status, spec, created_at, counters) VALUES (?, ?, ?, ?, ?)')
@@ -125,7 +140,7 @@ export class JobStore {
   update(record: JobRecord): void {
     this.#db
       .prepare(
-        'UPDATE jobs SET status = ?, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ? WHERE id = ?',
+        'UPDATE jobs SET status = ?, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ?, plan = ? WHERE id = ?',
       )
       .run(
         record.status,
@@ -135,6 +150,7 @@ export class JobStore {
         json(record.cost),
         json(record.error),
         JSON.stringify(record.stages),
+        json(record.plan),
         record.id,
       );
   }
@@ -190,6 +206,7 @@ function fromRow(row: JobRow): JobRecord {
     cost: row.cost ? (JSON.parse(row.cost) as CostReport) : null,
     error: row.error ? (JSON.parse(row.error) as JobRecord['error']) : null,
     stages: JSON.parse(row.stages) as JobRecord['stages'],
+    plan: row.plan ? (JSON.parse(row.plan) as PlanParams) : null,
   };
 }
 

@@ -52,3 +52,28 @@ describe('map planning', () => {
     expect(given.tasks.length).toBe(16);
   });
 });
+
+describe('plan parameters for resumes', () => {
+  const spec = { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 16 * MB };
+
+  it('sizes tasks by the given parallelism, and a recorded plan reproduces the first one on any host', async () => {
+    const one = await planMap(listing(16, 16 * MB), spec, 50, { parallelism: 1 });
+    const eight = await planMap(listing(16, 16 * MB), spec, 50, { parallelism: 8 });
+    expect(one.tasks.length).toBe(2);
+    expect(eight.tasks.length).toBe(16);
+    expect(eight.params.fingerprint).not.toBe(one.params.fingerprint);
+    const again = await planMap(listing(16, 16 * MB), spec, 50, { parallelism: 8, recorded: one.params });
+    expect(again.params).toEqual(one.params);
+    expect(again.tasks.map((t) => t.splits.map((s) => `${s.key}:${s.start}`))).toEqual(
+      one.tasks.map((t) => t.splits.map((s) => `${s.key}:${s.start}`)),
+    );
+  });
+
+  it('changes the fingerprint when the input changes under the same parameters', async () => {
+    const before = await planMap(listing(16, 16 * MB), spec, 50, { parallelism: 1 });
+    const grown = await planMap(listing(16, 16 * MB + 1), spec, 50, { parallelism: 1, recorded: before.params });
+    const more = await planMap(listing(17, 16 * MB), spec, 50, { parallelism: 1, recorded: before.params });
+    expect(grown.params.fingerprint).not.toBe(before.params.fingerprint);
+    expect(more.params.fingerprint).not.toBe(before.params.fingerprint);
+  });
+});

@@ -3,13 +3,14 @@
  * record format per object, splits (byte ranges, whole gzip objects, bgzip members) and packing
  * of splits into tasks sized well above the cost of one invocation.
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { InvalidParameterValue } from '../shared/errors.js';
+import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX, parseBgzipIndex } from './bgzip.js';
 import type { SplitSpec } from './protocol.js';
 import { planRanges } from './splits.js';
-import type { JobSpec } from './types.js';
+import type { JobSpec, PlanParams } from './types.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -45,6 +46,21 @@ export interface MapPlan {
   tasks: PlannedTask[];
   /** Splits per key, to know when an object is done. */
   splitsPerKey: Map<string, number>;
+  /** The effective parameters and fingerprint of this plan (recorded with the job for resumes). */
+  params: PlanParams;
+}
+
+/** How to plan: host parallelism (default: this host's), or the parameters a job was first planned with. */
+export interface PlanOptions {
+  parallelism?: number;
+  recorded?: Pick<PlanParams, 'splitSize' | 'taskBytes'>;
+}
+
+/** A resumed job's plan differs from the plan its committed results belong to (e.g. the input changed). */
+export class PlanChanged extends LambdataError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JobPlanChanged', message, 409, options);
+  }
 }
 
 export const DEFAULT_SPLIT_SIZE = 64 * 1024 * 1024;
@@ -82,8 +98,13 @@ export async function* listInput(objects: ObjectSource, input: JobSpec['input'])
  * Lists the input and cuts it into splits and tasks.
  * @throws InvalidParameterValue for a bad split size or a bgzip object without a readable index.
  */
-export async function planMap(objects: ObjectSource, spec: JobSpec, slots: number): Promise<MapPlan> {
-  const splitSize = spec.splitSize ?? DEFAULT_SPLIT_SIZE;
+export async function planMap(
+  objects: ObjectSource,
+  spec: JobSpec,
+  slots: number,
+  options: PlanOptions = {},
+): Promise<MapPlan> {
+  const splitSize = options.recorded?.splitSize ?? spec.splitSize ?? DEFAULT_SPLIT_SIZE;
   if (!Number.isInteger(splitSize) || splitSize < 1)
     throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
   const listed: InputObject[] = [];
@@ -126,11 +147,32 @@ export async function planMap(objects: ObjectSource, spec: JobSpec, slots: numbe
     splitsPerKey.set(object.key, made.length);
     splits.push(...made);
   }
-  const wanted = Math.max(1, Math.min(slots, TASKS_PER_CORE * availableParallelism()));
-  const taskBytes = spec.taskSize ?? Math.min(MAX_TASK_BYTES, Math.max(MIN_TASK_BYTES, Math.ceil(bytes / wanted)));
+  const parallelism = options.parallelism ?? availableParallelism();
+  const wanted = Math.max(1, Math.min(slots, TASKS_PER_CORE * parallelism));
+  const taskBytes =
+    options.recorded?.taskBytes ??
+    spec.taskSize ??
+    Math.min(MAX_TASK_BYTES, Math.max(MIN_TASK_BYTES, Math.ceil(bytes / wanted)));
   const tasks = packTasks(splits, taskBytes);
+  const params = { splitSize, taskBytes, fingerprint: planFingerprint(tasks) };
   await inlineSmallObjects(objects, tasks);
-  return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey };
+  return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey, params };
+}
+
+/**
+ * A digest of which splits each task id covers: committed map results are matched to tasks by id,
+ * so a resume may apply them only to a plan with the same fingerprint.
+ */
+export function planFingerprint(tasks: PlannedTask[]): string {
+  const hash = createHash('sha256');
+  for (const task of tasks) {
+    hash.update(`${task.taskId}\n`);
+    for (const s of task.splits) {
+      hash.update(JSON.stringify([s.bucket, s.key, s.size, s.format, s.start, s.end, s.offset ?? null, s.length ?? null]));
+      hash.update('\n');
+    }
+  }
+  return hash.digest('hex');
 }
 
 /**

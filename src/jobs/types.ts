@@ -115,6 +115,16 @@ export interface CostReport {
   cluster: ClusterPrice & { billedSeconds: number; usd: number };
 }
 
+/** The effective planning parameters of a job, recorded when it is first planned and reused on resume. */
+export interface PlanParams {
+  /** Bytes per split. */
+  splitSize: number;
+  /** Input bytes per map task (packing target). */
+  taskBytes: number;
+  /** Digest of which splits each task id covers (see planFingerprint). */
+  fingerprint: string;
+}
+
 /** A job as stored and returned by `GET /_lambdata/jobs/:id`. */
 export interface JobRecord {
   id: string;
@@ -129,6 +139,8 @@ export interface JobRecord {
   error: { code: string; message: string } | null;
   /** Stages run so far: 'map', 'reduce'. A resumed job reruns only what is not committed. */
   stages: Array<{ name: string; status: JobStatus; tasks: number }>;
+  /** How the map stage was planned (null until planned); a resume plans with the same parameters. */
+  plan?: PlanParams | null;
 }
 
 interface EventBase {
