@@ -25,8 +25,11 @@ export interface PoolOptions {
 interface Demand {
   /** Live environments of this version, starting ones included. */
   environments: number;
-  /** Environments running an invocation of this version now (cold starts included). */
-  busy: number;
+  /**
+   * Environments running an invocation of this version now (cold starts included), with when each
+   * run started (performance.now()): only recent ones count toward the busy cap (see recentBusy).
+   */
+  running: Map<Environment, number>;
   /** Cold starts in flight. */
   starting: number;
   /** Moving average of warm run durations (ms); undefined until a warm run finished. */
@@ -211,11 +214,11 @@ export class EnvironmentPool implements Runtime {
     this.#busy.add(environment);
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
     const counted = this.#demandOf(environment.key);
-    counted.busy += 1;
+    counted.running.set(environment, performance.now());
     const result = await run();
-    counted.busy -= 1;
+    counted.running.delete(environment);
     this.#busy.delete(environment);
-    if (counted.environments <= 0 && counted.busy <= 0 && counted.waiters.length === 0) {
+    if (counted.environments <= 0 && counted.running.size === 0 && counted.waiters.length === 0) {
       this.#demand.delete(environment.key); // the last environment of this version is gone
     }
     const demand = this.#demand.get(environment.key);
@@ -227,10 +230,16 @@ export class EnvironmentPool implements Runtime {
           demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
     }
     if (environment.alive && !environment.retiring && !this.#closed) {
-      environment.lastUsed = performance.now();
+      const now = performance.now();
+      environment.lastUsed = now;
       // Past the cap (waiters gave up during a stall and took more environments), this one rests
-      // instead, so the busy set shrinks back; the busy ones still release to the waiters.
-      const waiter = demand && counted.busy < busyCap(demand) ? demand.waiters.shift() : undefined;
+      // instead, so the busy set shrinks back; the recent busy ones still release to the waiters.
+      // Long runs do not count (the same rule as #queueFor), so while some calls run long the
+      // quick ones keep handing their environments on.
+      const waiter =
+        demand && demand.waiters.length > 0 && recentBusy(demand, now).recent < busyCap(demand)
+          ? demand.waiters.shift()
+          : undefined;
       if (waiter) {
         waiter(environment);
         return result;
@@ -254,7 +263,10 @@ export class EnvironmentPool implements Runtime {
     const idle = this.#idle.get(key)?.length ?? 0;
     if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
     const cap = busyCap(demand);
-    return demand.busy >= cap || (demand.environments >= cap && idle === 0);
+    if (cap === Number.POSITIVE_INFINITY) return false;
+    // Environments held by long runs are neither busy nor available here: they are not the hot set.
+    const { recent, long } = recentBusy(demand, performance.now());
+    return recent >= cap || (demand.environments - long >= cap && idle === 0);
   }
 
   /**
@@ -294,7 +306,7 @@ export class EnvironmentPool implements Runtime {
   #demandOf(key: string): Demand {
     let demand = this.#demand.get(key);
     if (!demand) {
-      demand = { environments: 0, busy: 0, starting: 0, averageMs: undefined, finished: 0, waiters: [] };
+      demand = { environments: 0, running: new Map(), starting: 0, averageMs: undefined, finished: 0, waiters: [] };
       this.#demand.set(key, demand);
     }
     return demand;
@@ -350,7 +362,7 @@ export class EnvironmentPool implements Runtime {
       demand.environments -= 1;
       // One fewer environment to wait for: let a waiter start its own.
       demand.waiters.shift()?.(undefined);
-      if (demand.environments <= 0 && demand.busy <= 0 && demand.waiters.length === 0)
+      if (demand.environments <= 0 && demand.running.size === 0 && demand.waiters.length === 0)
         this.#demand.delete(environment.key);
     }
   }
@@ -382,6 +394,18 @@ export class EnvironmentPool implements Runtime {
 function busyCap(demand: Demand): number {
   if (demand.averageMs === undefined || demand.averageMs >= FAST_MS) return Number.POSITIVE_INFINITY;
   return demand.averageMs < TINY_MS ? HOT_CAP : WARM_CAP;
+}
+
+/**
+ * Splits a function's busy environments into runs that started recently — the hot set the cap
+ * limits — and long ones (running past max(WAIT_MS, 10 × the warm average)), which say nothing
+ * about when an environment frees up and must not make quick calls queue behind them.
+ */
+function recentBusy(demand: Demand, now: number): { recent: number; long: number } {
+  const window = Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
+  let long = 0;
+  for (const since of demand.running.values()) if (now - since >= window) long += 1;
+  return { recent: demand.running.size - long, long };
 }
 
 function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: RunOutcome = 'unhandled'): RunResult {

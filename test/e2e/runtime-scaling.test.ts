@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionVersion } from '../../src/invoke/types.js';
+import type { RunResult } from '../../src/runtime/index.js';
 import { createPool, fn, invoke } from '../fixtures/runtime/harness.js';
 
 describe('runtime: how many environments a burst gets', () => {
@@ -78,4 +80,55 @@ describe('runtime: how many environments a burst gets', () => {
     expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
     harness.pool.retire(version.name);
   });
+
+  it('serves quick calls of a fast function promptly while cap-many of its calls run long', async () => {
+    const version = fn('index.announced');
+    for (let i = 0; i < 5; i++) await invoke(harness.pool, version, { ms: 0 }); // measured: fast
+    const cap = Math.max(2, 2 * availableParallelism());
+    const long = startAll(harness.pool, version, cap, { ms: 1500 });
+    await long.inFlight;
+    const started = performance.now();
+    const quick = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const results = [];
+        for (let i = 0; i < 10; i++) results.push(await invoke(harness.pool, version, { ms: 0 }));
+        return results;
+      }),
+    );
+    const elapsed = performance.now() - started;
+    expect(quick.flat().every((r) => r.outcome === 'success')).toBe(true);
+    // With the long runs counted against the cap, every quick call stalled until they ended (1.5 s).
+    expect(elapsed).toBeLessThan(1000);
+    const longResults = await long.done;
+    expect(longResults.every((r) => r.outcome === 'success')).toBe(true);
+    harness.pool.retire(version.name);
+  });
 });
+
+/** Starts `count` runs at once; `inFlight` resolves when every handler has logged its start. */
+function startAll(
+  pool: ReturnType<typeof createPool>['pool'],
+  version: FunctionVersion,
+  count: number,
+  event: unknown,
+) {
+  let started = 0;
+  let allStarted = () => {};
+  const inFlight = new Promise<void>((resolve) => {
+    allStarted = resolve;
+  });
+  const done: Promise<RunResult[]> = Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      pool.run({
+        fn: version,
+        requestId: `long-${i}`,
+        payload: Buffer.from(JSON.stringify(event)),
+        invokedFunctionArn: version.arn,
+        onLog: () => {
+          if (++started === count) allStarted();
+        },
+      }),
+    ),
+  );
+  return { inFlight, done };
+}
