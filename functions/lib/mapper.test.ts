@@ -9,6 +9,7 @@ import { createEngine, type Engine } from '../../src/engine.js';
 import { generateText } from '../../src/jobs/corpus.js';
 import { LineCutter, runMap } from './mapper.js';
 import type { MapEvent, SplitSpec } from './protocol.js';
+import { handler as wordfreq } from '../wordfreq/index.js';
 import { countTextScalar } from './text.js';
 
 let dataDir: string;
@@ -105,5 +106,21 @@ describe('streamed text splits', () => {
     const rest = await runMap(event(first.remaining), { getRemainingTimeInMillis: () => 60_000 }, sink);
     expect(rest.remaining).toEqual([]);
     expect(rest.pieces[0]).toMatchObject({ start: stoppedAt, end: body.length, ...countTextScalar(body, stoppedAt) });
+  });
+});
+
+describe('wordfreq over a long word', () => {
+  it('counts a 3 MiB word whose bytes arrive in many read chunks', async () => {
+    const word = `Long${'w0rd'.repeat(768 * 1024)}`;
+    const text = `a b ${word} c\n${word.toLowerCase()}\nb\n`;
+    await engine.objects.putObject('maps', 'long-word.txt', text);
+    const split: SplitSpec = { bucket: 'maps', key: 'long-word.txt', size: text.length, format: 'text', start: 0, end: text.length };
+    const result = await wordfreq(
+      { jobId: 'j', taskId: 't', attempt: 1, splits: [split] },
+      { getRemainingTimeInMillis: () => 60_000 },
+    );
+    expect(result.remaining).toEqual([]);
+    expect(result.custom).toEqual({ a: 1, b: 2, c: 1, [word.toLowerCase()]: 2 });
+    expect(result.pieces[0]).toMatchObject({ words: 6, lines: 3, bytes: text.length });
   });
 });

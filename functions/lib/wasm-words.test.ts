@@ -91,4 +91,18 @@ describe('WebAssembly word counter', () => {
     expect(counts.size).toBe(150_000);
     expect([...counts.values()].every((n) => n === 2)).toBe(true);
   });
+
+  it('counts words of several MiB (over the kernel input area), split across its pieces, with their FNV-1a hash', () => {
+    const MiB = 1024 * 1024;
+    const huge = `99${'Ab9'.repeat(MiB)}`; // 3 MiB + 2: leading digits are no part of the word
+    const digits = '7'.repeat(3 * MiB); // a run with no letter is no word
+    const text = `one ${huge} two\n${digits} three ${'zZ'.repeat(MiB / 2 + 3)}`;
+    const counter = new WordCounter(); // pieces of 1 MiB: the long runs span several
+    const seen = counter.add(Buffer.from(text, 'latin1'));
+    counter.add(Buffer.from(`${huge.toUpperCase()}\n`, 'latin1'), 0, huge.length); // ends at the slice end
+    const expected = reference(text);
+    expected.set(huge.slice(2).toLowerCase(), 2);
+    expect(seen).toBe(5);
+    expect(counted(counter)).toEqual(expected);
+  });
 });

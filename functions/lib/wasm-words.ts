@@ -286,6 +286,12 @@ export class WordCounter {
     let seen = 0;
     for (let at = from; at < to; ) {
       const end = this.#cut(bytes, at, Math.min(to, at + this.#inputBytes), to);
+      if (end - at > INPUT_BYTES) {
+        // One run of letters and digits over the kernel's input area: counted here instead.
+        seen += this.#addRun(bytes, at, end);
+        at = end;
+        continue;
+      }
       const len = end - at;
       this.#memory.set(bytes.subarray(at, end), INPUT_AT);
       this.#memory.fill(0, INPUT_AT + len, INPUT_AT + len + PAD);
@@ -310,11 +316,23 @@ export class WordCounter {
   #cut(bytes: Uint8Array, from: number, limit: number, to: number): number {
     if (limit >= to) return to;
     for (let end = limit; end > from; end--) if (!isWordByte(bytes[end - 1] as number)) return end;
-    // One word longer than a piece: take it whole, by a piece of its own size.
+    // One word longer than a piece: take it whole, by a piece of its own size (add counts a run
+    // longer than the input area itself).
     let end = limit;
     while (end < to && isWordByte(bytes[end] as number)) end++;
-    if (end - from > INPUT_BYTES) throw new RangeError(`a word of over ${INPUT_BYTES} bytes`);
     return end;
+  }
+
+  /** Counts the word in one run bytes[from, to) of letters and digits (leading digits are no part of it). */
+  #addRun(bytes: Uint8Array, from: number, to: number): number {
+    let start = from;
+    while (start < to && (bytes[start] as number) <= 0x39) start++;
+    if (start === to) return 0;
+    const lower = Buffer.from(bytes.subarray(start, to));
+    for (let i = 0; i < lower.length; i++) lower[i] = (lower[i] as number) | 0x20;
+    const word = lower.toString('latin1');
+    this.#drained.set(word, (this.#drained.get(word) ?? 0) + 1);
+    return 1;
   }
 
   #countLong(): void {
