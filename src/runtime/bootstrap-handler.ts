@@ -166,21 +166,29 @@ export interface LambdaContext {
 /** Converts anything thrown or passed to a callback into AWS's {errorType, errorMessage, stackTrace}. */
 export function toErrorShape(err: unknown): FunctionErrorShape {
   if (err instanceof Error) {
-    return { errorType: err.name || 'Error', errorMessage: err.message, stackTrace: stackOf(err) };
+    return { errorType: clip(err.name || 'Error'), errorMessage: clip(err.message), stackTrace: stackOf(err) };
   }
-  if (typeof err === 'string') return { errorType: 'string', errorMessage: err };
+  if (typeof err === 'string') return { errorType: 'string', errorMessage: clip(err) };
   let message: string;
   try {
     message = JSON.stringify(err) ?? String(err);
   } catch {
     message = String(err); // a circular object: its string form is all we can send
   }
-  return { errorType: typeof err, errorMessage: message };
+  return { errorType: typeof err, errorMessage: clip(message) };
+}
+
+/** Error text is cut short enough that the error's frame stays under the engine's frame limit. */
+const MAX_ERROR_CHARS = 64 * 1024;
+const MAX_STACK_LINES = 50;
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}… (truncated)` : text;
 }
 
 function stackOf(err: unknown): string[] {
   const stack = (err as Error).stack;
-  return typeof stack === 'string' ? stack.split('\n') : [];
+  return typeof stack === 'string' ? stack.split('\n', MAX_STACK_LINES).map(clip) : [];
 }
 
 function isCode(err: unknown, code: string): boolean {

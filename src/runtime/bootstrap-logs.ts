@@ -4,6 +4,7 @@
  * the engine over IPC, so they stay in order with the result and never reach the engine's stderr.
  */
 import { format } from 'node:util';
+import { MAX_LOG_CHARS } from './protocol.js';
 
 const LEVELS = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' } as const;
 
@@ -24,7 +25,8 @@ export function captureLogs(send: (line: string) => void): LogCapture {
   const capture: LogCapture = {
     requestId: 'undefined',
     emit(level, message) {
-      send(`${new Date().toISOString()}\t${capture.requestId}\t${level}\t${message.replace(/\n/g, '\r')}`);
+      const text = message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}… (truncated)` : message;
+      send(`${new Date().toISOString()}\t${capture.requestId}\t${level}\t${text.replace(/\n/g, '\r')}`);
     },
     flush() {
       for (const stream of raw) stream.flush();

@@ -8,10 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { FunctionVersion } from '../invoke/types.js';
+import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { encodeFrame, FrameReader } from './frames.js';
+import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
 import { peakKb, ResidentMeter } from './memory.js';
-import type { ChildMessage, InitMessage, ParentMessage } from './protocol.js';
+import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
 
@@ -80,6 +81,8 @@ export class Environment {
   #requestId = 'undefined';
   #backlog: string[] = [];
   #stderrTail = '';
+  /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
+  #channelError: FunctionErrorShape | undefined;
 
   constructor(options: SpawnOptions) {
     this.id = options.id;
@@ -274,10 +277,36 @@ export class Environment {
   #openChannel(channel: Socket | null): void {
     if (!channel) return; // the spawn failed; 'error' and 'close' report it
     this.#channel = channel;
-    const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message));
-    channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message), MAX_CHILD_FRAME_BYTES);
+    let broken = false;
+    channel.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        if (!hasCode(err, INVALID_FRAME)) throw err;
+        broken = true;
+        this.#breakChannel(err);
+      }
+    });
     // A write to a process that just died fails with EPIPE; its exit is reported by 'close'.
     channel.on('error', (err) => this.#log.debug('environment channel failed', { environment: this.id, err }));
+  }
+
+  /**
+   * The process wrote something that is not a frame to its socket (a function can reach fd 3): the
+   * environment cannot be trusted any more. It is killed, and its run fails like a crash.
+   */
+  #breakChannel(err: Error): void {
+    this.#log.warn('environment broke its frame channel', { environment: this.id, err });
+    const requestId = this.#current?.requestId ?? this.#requestId;
+    const error: FunctionErrorShape = {
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: invalid message on the runtime channel (${err.message})`,
+    };
+    if (this.#current) this.#current.fatal = error;
+    this.#channelError = error;
+    this.kill('reap');
   }
 
   #expire(): void {
@@ -317,7 +346,7 @@ export class Environment {
     this.#init?.({
       ms: 0,
       outcome: heapOom ? 'oom' : 'unhandled',
-      error: heapOom ? outOfMemory(this.#requestId) : exitError(this.#requestId, code, signal),
+      error: heapOom ? outOfMemory(this.#requestId) : (this.#channelError ?? exitError(this.#requestId, code, signal)),
     });
     const pending = this.#current;
     this.#current = undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameReader } from './frames.js';
+import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
 
 type Message = { t: string; id?: string; p?: Buffer };
 
@@ -46,5 +46,27 @@ describe('frames', () => {
     reader.push(chunk);
     chunk.fill(0);
     expect(messages.map((m) => m.p?.toString())).toEqual(['1', '2']);
+  });
+
+  it('rejects a frame over the limit from its length alone, and a header that is not a JSON object', () => {
+    const limited = new FrameReader<Message>(() => {}, 1024);
+    const prefix = Buffer.alloc(8);
+    prefix.writeUInt32LE(0xffffffff, 0);
+    expect(() => limited.push(prefix.subarray(0, 4))).toThrow(expect.objectContaining({ code: INVALID_FRAME }));
+    expect(() => new FrameReader<Message>(() => {}, 1024).push(encodeFrame({ t: 'x' }, 'y'.repeat(2000)))).toThrow(
+      expect.objectContaining({ code: INVALID_FRAME }),
+    );
+    new FrameReader<Message>(() => {}, 1024).push(encodeFrame({ t: 'x' }, 'y'.repeat(1000))); // under the limit
+    const notJson = Buffer.from('nope');
+    const frame = Buffer.alloc(8 + notJson.length);
+    frame.writeUInt32LE(4 + notJson.length, 0);
+    frame.writeUInt32LE(notJson.length, 4);
+    notJson.copy(frame, 8);
+    expect(() => collect().reader.push(frame)).toThrow(expect.objectContaining({ code: INVALID_FRAME }));
+    const array = encodeFrame([1]);
+    expect(() => collect().reader.push(array)).toThrow(expect.objectContaining({ code: INVALID_FRAME }));
+    const overlong = encodeFrame({ t: 'x' });
+    overlong.writeUInt32LE(100, 4); // header longer than its frame
+    expect(() => collect().reader.push(overlong)).toThrow(expect.objectContaining({ code: INVALID_FRAME }));
   });
 });

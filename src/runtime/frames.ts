@@ -10,7 +10,19 @@
  * on the engine side, and no v8 serializer on either side.
  */
 
+import { LambdataError } from '../shared/errors.js';
+
 const PREFIX = 8;
+
+/** Code of FrameError. */
+export const INVALID_FRAME = 'InvalidFrame';
+
+/** The peer broke the framing: a length out of bounds, or a header that is not a JSON object. */
+export class FrameError extends LambdataError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(INVALID_FRAME, message, 502, options);
+  }
+}
 
 /** One frame holding `header` (JSON) and `body` (the payload bytes or text). */
 export function encodeFrame(header: object, body?: Buffer | string): Buffer {
@@ -26,17 +38,23 @@ export function encodeFrame(header: object, body?: Buffer | string): Buffer {
   return frame;
 }
 
-/** Splits a byte stream back into messages: the header's fields, plus `p` (a Buffer) when there is a body. */
+/**
+ * Splits a byte stream back into messages: the header's fields, plus `p` (a Buffer) when there is a body.
+ * A frame announcing more than `maxFrameBytes`, or one that does not parse, throws FrameError from
+ * `push` before anything is buffered for it; the reader is unusable after that.
+ */
 export class FrameReader<T> {
   #onMessage: (message: T) => void;
+  #maxFrameBytes: number;
   /** Bytes of an incomplete frame, kept as chunks and joined once enough arrived (no quadratic copying). */
   #chunks: Buffer[] = [];
   #size = 0;
   /** Bytes needed before the pending chunks can make progress. */
   #need = 0;
 
-  constructor(onMessage: (message: T) => void) {
+  constructor(onMessage: (message: T) => void, maxFrameBytes = Number.POSITIVE_INFINITY) {
     this.#onMessage = onMessage;
+    this.#maxFrameBytes = maxFrameBytes;
   }
 
   /** Feeds bytes as they arrive; calls the listener once per complete frame, in order. */
@@ -52,11 +70,14 @@ export class FrameReader<T> {
     }
     let at = 0;
     while (data.length - at >= PREFIX) {
-      const length = data.readUInt32LE(at);
+      const length = this.#checkLength(data.readUInt32LE(at));
       const end = at + 4 + length;
       if (end > data.length) break;
-      const headerEnd = at + PREFIX + data.readUInt32LE(at + 4);
-      const message = JSON.parse(data.toString('utf8', at + PREFIX, headerEnd)) as T & { p?: Buffer };
+      const headerBytes = data.readUInt32LE(at + 4);
+      if (headerBytes > length - 4)
+        throw new FrameError(`frame header of ${headerBytes} bytes in a ${length}-byte frame`);
+      const headerEnd = at + PREFIX + headerBytes;
+      const message = parseHeader(data.toString('utf8', at + PREFIX, headerEnd)) as T & { p?: Buffer };
       if (headerEnd < end) {
         // A frame that is the whole chunk keeps its bytes; one of several is copied so it does not pin the rest.
         const whole = at === 0 && end === data.length;
@@ -69,6 +90,26 @@ export class FrameReader<T> {
     const rest = at === 0 ? data : Buffer.from(data.subarray(at));
     this.#chunks = [rest];
     this.#size = rest.length;
-    this.#need = rest.length >= 4 ? 4 + rest.readUInt32LE(0) : PREFIX;
+    this.#need = rest.length >= 4 ? 4 + this.#checkLength(rest.readUInt32LE(0)) : PREFIX;
   }
+
+  #checkLength(length: number): number {
+    if (length < 4 || length > this.#maxFrameBytes) {
+      throw new FrameError(`frame of ${length} bytes (limit ${this.#maxFrameBytes})`);
+    }
+    return length;
+  }
+}
+
+function parseHeader(json: string): object {
+  let header: unknown;
+  try {
+    header = JSON.parse(json);
+  } catch (err) {
+    throw new FrameError('frame header is not JSON', { cause: err });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new FrameError('frame header is not a JSON object');
+  }
+  return header;
 }

@@ -5,6 +5,14 @@
  */
 import type { FunctionErrorShape } from './types.js';
 
+/**
+ * The largest frame the engine accepts from an environment: a 6 MB response plus headroom. A
+ * longer one (or a malformed one) is a broken environment: it is killed, its run fails.
+ */
+export const MAX_CHILD_FRAME_BYTES = 16 * 1024 * 1024;
+/** Log lines are cut to this many UTF-16 units (≤ 3 MiB of UTF-8), so a log frame stays under the limit. */
+export const MAX_LOG_CHARS = 1024 * 1024;
+
 /** Everything a blank runtime needs to become one function's environment. */
 export interface InitMessage {
   t: 'init';
