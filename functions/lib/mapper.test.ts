@@ -7,9 +7,9 @@ import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { generateText } from '../../src/jobs/corpus.js';
+import { handler as wordfreq } from '../wordfreq/index.js';
 import { LineCutter, runMap } from './mapper.js';
 import type { MapEvent, SplitSpec } from './protocol.js';
-import { handler as wordfreq } from '../wordfreq/index.js';
 import { countTextScalar } from './text.js';
 
 let dataDir: string;
@@ -114,7 +114,14 @@ describe('wordfreq over a long word', () => {
     const word = `Long${'w0rd'.repeat(768 * 1024)}`;
     const text = `a b ${word} c\n${word.toLowerCase()}\nb\n`;
     await engine.objects.putObject('maps', 'long-word.txt', text);
-    const split: SplitSpec = { bucket: 'maps', key: 'long-word.txt', size: text.length, format: 'text', start: 0, end: text.length };
+    const split: SplitSpec = {
+      bucket: 'maps',
+      key: 'long-word.txt',
+      size: text.length,
+      format: 'text',
+      start: 0,
+      end: text.length,
+    };
     const result = await wordfreq(
       { jobId: 'j', taskId: 't', attempt: 1, splits: [split] },
       { getRemainingTimeInMillis: () => 60_000 },

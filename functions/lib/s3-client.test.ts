@@ -131,4 +131,66 @@ describe('s3-client against the engine', () => {
       await new Promise((resolve) => flaky.close(resolve));
     }
   });
+
+  it('fails a GET whose server stalls, before the answer or in the middle of the body, with RequestTimeout', async () => {
+    const stalling = createServer((req, res) => {
+      if (req.url?.endsWith('/silent')) return; // never answers
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write(Buffer.alloc(1000, 'x')); // then nothing more
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = stalling.address() as AddressInfo;
+      const impatient = new S3Client({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+        idleTimeoutMs: 200,
+      });
+      const started = Date.now();
+      await expect(impatient.getObject('b', 'silent')).rejects.toMatchObject({
+        name: 'S3Error',
+        code: 'RequestTimeout',
+      });
+      await expect(impatient.getObject('b', 'partial')).rejects.toMatchObject({ code: 'RequestTimeout' });
+      const chunks = async () => {
+        for await (const _ of impatient.getObjectChunks('b', 'partial'));
+      };
+      await expect(chunks()).rejects.toMatchObject({ code: 'RequestTimeout' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise((resolve) => stalling.close(resolve));
+    }
+  });
+
+  it('does not time out a GET whose body keeps arriving, however long it takes in all', async () => {
+    const slow = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write('x');
+        if (++sent === 10) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 60);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = slow.address() as AddressInfo;
+      const patient = new S3Client({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+        idleTimeoutMs: 250,
+      });
+      expect(Buffer.from(await patient.getObject('b', 'k')).toString()).toBe('x'.repeat(10));
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
 });

@@ -4,11 +4,11 @@
  * comes from the standard environment: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION,
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
+import { httpGet } from './http-get.js';
 
 /** An inclusive byte range, as in the HTTP Range header; `end` omitted reads to the end. */
 export interface ByteRange {
@@ -55,6 +55,8 @@ export interface S3ClientConfig {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** An object GET fails with S3Error 'RequestTimeout' when its socket is silent this long (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 /** An S3 error answer, with its S3 code (NoSuchKey, NoSuchBucket, …) and HTTP status. */
@@ -69,9 +71,7 @@ export class S3Error extends Error {
   }
 }
 
-/** Keep-alive connections for GETs (fetch keeps its own pool for the other calls). */
-const httpAgent = new HttpAgent({ keepAlive: true });
-const httpsAgent = new HttpsAgent({ keepAlive: true });
+const IDLE_TIMEOUT_MS = 60_000;
 
 const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (name) => name === 'Contents' });
 
@@ -219,7 +219,7 @@ export class S3Client {
     } while (continuationToken);
   }
 
-  /** A signed GET over node:http(s): far less work per chunk than fetch's web streams for large bodies. */
+  /** A signed GET over node:http(s) (see http-get.ts), failing after `idleTimeoutMs` of silence. */
   async #get(bucket: string, key: string, range: ByteRange): Promise<IncomingMessage> {
     const { url, host, path } = this.#locate(bucket, key);
     const signed = await this.#signer.sign({
@@ -231,33 +231,15 @@ export class S3Client {
       query: {},
       headers: { ...rangeHeader(range), host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
-    const https = url.protocol === 'https:';
-    const send = () =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const req = (https ? httpsRequest : httpRequest)(
-          {
-            method: 'GET',
-            protocol: url.protocol,
-            hostname: url.hostname,
-            port: url.port || undefined,
-            path,
-            headers: signed.headers,
-            agent: https ? httpsAgent : httpAgent,
-          },
-          resolve,
-        );
-        req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reused: req.reusedSocket })));
-        req.end();
-      });
-    let res: IncomingMessage;
-    try {
-      res = await send();
-    } catch (err) {
-      // A kept-alive connection the server closed while idle: GET is idempotent, so try once more.
-      const e = err as NodeJS.ErrnoException & { reused?: boolean };
-      if (!e.reused || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
-      res = await send();
-    }
+    const idleTimeoutMs = this.#config.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    const res = await httpGet({
+      url,
+      path,
+      headers: signed.headers,
+      idleTimeoutMs,
+      timeoutError: () =>
+        new S3Error('RequestTimeout', `GET s3://${bucket}/${key}: no data from the server for ${idleTimeoutMs} ms`, 0),
+    });
     if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return res;
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);

@@ -168,7 +168,9 @@ export function planFingerprint(tasks: PlannedTask[]): string {
   for (const task of tasks) {
     hash.update(`${task.taskId}\n`);
     for (const s of task.splits) {
-      hash.update(JSON.stringify([s.bucket, s.key, s.size, s.format, s.start, s.end, s.offset ?? null, s.length ?? null]));
+      hash.update(
+        JSON.stringify([s.bucket, s.key, s.size, s.format, s.start, s.end, s.offset ?? null, s.length ?? null]),
+      );
       hash.update('\n');
     }
   }
