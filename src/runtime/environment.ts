@@ -13,6 +13,7 @@ import type { Logger } from '../shared/log.js';
 import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
 import { peakKb, ResidentMeter } from './memory.js';
 import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
+import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
 
@@ -299,11 +300,7 @@ export class Environment {
    */
   #breakChannel(err: Error): void {
     this.#log.warn('environment broke its frame channel', { environment: this.id, err });
-    const requestId = this.#current?.requestId ?? this.#requestId;
-    const error: FunctionErrorShape = {
-      errorType: 'Runtime.ExitError',
-      errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: invalid message on the runtime channel (${err.message})`,
-    };
+    const error = channelBroken(this.#current?.requestId ?? this.#requestId, err.message);
     if (this.#current) this.#current.fatal = error;
     this.#channelError = error;
     this.kill('reap');
@@ -399,30 +396,3 @@ export class Environment {
     for (const line of lines) this.#onLog?.(line);
   }
 }
-
-/** AWS's message for a timeout: `Task timed out after 3.00 seconds`. */
-export function timedOut(timeoutS: number): FunctionErrorShape {
-  return { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeoutS.toFixed(2)} seconds` };
-}
-
-function outOfMemory(requestId: string): FunctionErrorShape {
-  return {
-    errorType: 'Runtime.OutOfMemory',
-    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
-  };
-}
-
-function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): FunctionErrorShape {
-  const how = signal ? `signal: ${SIGNAL_WORDS[signal] ?? signal}` : `exit status ${code ?? 0}`;
-  return {
-    errorType: 'Runtime.ExitError',
-    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}`,
-  };
-}
-
-const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
-  SIGKILL: 'killed',
-  SIGSEGV: 'segmentation fault',
-  SIGABRT: 'aborted',
-  SIGTERM: 'terminated',
-};

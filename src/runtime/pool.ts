@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
+import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
 import { Environment, type SpawnOptions } from './environment.js';
 import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
@@ -21,49 +21,7 @@ export interface PoolOptions {
   idleMs?: number;
 }
 
-/** Demand for one function version: how many environments it has, and who waits for one. */
-interface Demand {
-  /** Live environments of this version, starting ones included. */
-  environments: number;
-  /**
-   * Environments running an invocation of this version now (cold starts included), with when each
-   * run started (performance.now()): only recent ones count toward the busy cap (see recentBusy).
-   */
-  running: Map<Environment, number>;
-  /** Cold starts in flight. */
-  starting: number;
-  /** Moving average of warm run durations (ms); undefined until a warm run finished. */
-  averageMs: number | undefined;
-  /** Runs finished so far (a waiter that sees this move knows the queue is moving). */
-  finished: number;
-  waiters: Waiter[];
-}
-
-/** A run waiting for a warm environment; `undefined` means "start a new one after all". */
-type Waiter = (environment: Environment | undefined) => void;
-
 const DEFAULT_PRESTART = 2;
-const CORES = Math.max(1, availableParallelism());
-/**
- * On a small machine many processes of one function thrash, so a function whose warm runs are
- * short (under FAST_MS) queues for a warm environment once WARM_CAP of them are busy — even when
- * it has more idle ones (left from a burst before it was measured): a few hot processes cost less
- * CPU per run than many cold ones. A burst of a function not yet measured starts at most
- * STARTING_CAP at a time. A waiter takes an idle environment or starts a new one anyway when no
- * run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits
- * (and throttles) are the invoke layer's, never the pool's.
- */
-const FAST_MS = 10;
-const WARM_CAP = Math.max(2, 2 * CORES);
-/**
- * Runs under TINY_MS are dominated by the round trip itself, and each extra process only adds
- * context switches: such a function keeps to HOT_CAP busy environments (one per core), which
- * measured ~40% less CPU per no-op run on 2 cores than four environments did.
- */
-const TINY_MS = 1;
-const HOT_CAP = Math.max(2, CORES);
-const STARTING_CAP = Math.max(2, CORES);
-const WAIT_MS = 50;
 const DEFAULT_IDLE_MS = 5 * 60_000;
 /** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
 const SAMPLE_MS = 15;
@@ -72,7 +30,7 @@ const SAMPLE_MS = 15;
  * Execution environments of every function: warm ones reused per function version (most recently
  * used first), cold starts served from blank pre-started runtimes, idle ones reaped after `idleMs`.
  * The invoke layer enforces concurrency; the pool creates one environment per concurrent run,
- * except that a burst of a short-running function queues briefly for its warm ones (see WARM_CAP).
+ * except that a burst of a short-running function queues briefly for its warm ones (see demand.ts).
  */
 export class EnvironmentPool implements Runtime {
   #context: EngineContext;
@@ -255,7 +213,7 @@ export class EnvironmentPool implements Runtime {
 
   /**
    * True when a run of `key` should wait for a busy environment to be released rather than take an
-   * idle one or start another, which would only thrash (see WARM_CAP).
+   * idle one or start another, which would only thrash (see demand.ts).
    */
   #queueFor(key: string): boolean {
     const demand = this.#demand.get(key);
@@ -306,7 +264,7 @@ export class EnvironmentPool implements Runtime {
   #demandOf(key: string): Demand {
     let demand = this.#demand.get(key);
     if (!demand) {
-      demand = { environments: 0, running: new Map(), starting: 0, averageMs: undefined, finished: 0, waiters: [] };
+      demand = newDemand();
       this.#demand.set(key, demand);
     }
     return demand;
@@ -388,24 +346,6 @@ export class EnvironmentPool implements Runtime {
     const now = performance.now();
     for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
   }
-}
-
-/** How many environments of a function may be busy before a run waits for one (unlimited unless fast). */
-function busyCap(demand: Demand): number {
-  if (demand.averageMs === undefined || demand.averageMs >= FAST_MS) return Number.POSITIVE_INFINITY;
-  return demand.averageMs < TINY_MS ? HOT_CAP : WARM_CAP;
-}
-
-/**
- * Splits a function's busy environments into runs that started recently — the hot set the cap
- * limits — and long ones (running past max(WAIT_MS, 10 × the warm average)), which say nothing
- * about when an environment frees up and must not make quick calls queue behind them.
- */
-function recentBusy(demand: Demand, now: number): { recent: number; long: number } {
-  const window = Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
-  let long = 0;
-  for (const since of demand.running.values()) if (now - since >= window) long += 1;
-  return { recent: demand.running.size - long, long };
 }
 
 function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: RunOutcome = 'unhandled'): RunResult {
