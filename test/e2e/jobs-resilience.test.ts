@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine.js';
 import { generateText, type JobRecord } from '../../src/jobs/index.js';
-import { refCounts } from '../fixtures/jobs/reference.js';
+import { refTotals } from '../fixtures/jobs/reference.js';
 import { type CliResult, runLambdata } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -12,14 +12,7 @@ const BUCKET = 'resilience';
 const texts = new Map<string, Buffer>();
 
 function total(keys: Iterable<string>) {
-  const sum = { words: 0, lines: 0, bytes: 0 };
-  for (const key of keys) {
-    const c = refCounts(texts.get(key) as Buffer);
-    sum.words += c.words;
-    sum.lines += c.lines;
-    sum.bytes += c.bytes;
-  }
-  return sum;
+  return refTotals([...keys].map((key) => texts.get(key) as Buffer));
 }
 
 beforeAll(async () => {

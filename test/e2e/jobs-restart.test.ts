@@ -2,60 +2,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startServer } from '../../src/api/index.js';
-import { createEngine } from '../../src/engine.js';
 import { generateText } from '../../src/jobs/index.js';
-import { refCounts } from '../fixtures/jobs/reference.js';
+import { refTotals } from '../fixtures/jobs/reference.js';
+import { tasksDone, withEngine } from '../helpers/jobs.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 it('a job running when the engine stops is failed-interrupted, and resume reruns only what was not committed', async () => {
   const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 70 + i, bytes: 20_000 }));
-  const expected = bodies
-    .map(refCounts)
-    .reduce((a, b) => ({ words: a.words + b.words, lines: a.lines + b.lines, bytes: a.bytes + b.bytes }));
-  let jobId: string;
+  const expected = refTotals(bodies);
   let committedBefore = 0;
-  {
-    const engine = await createEngine({ dataDir });
-    const server = await startServer(engine, { port: 0 });
-    try {
-      engine.objects.createBucket('restart');
-      for (const [i, body] of bodies.entries()) await engine.objects.putObject('restart', `in/${i}.txt`, body);
-      // One split per task, one task per cascade, read slowly: the job is mid-way when the engine stops.
-      const job = engine.jobs.submit({
-        mapper: 'wordcount',
-        input: { bucket: 'restart', prefix: 'in/' },
-        splitSize: 20_000,
-        taskSize: 20_000,
-        fanout: 1,
-        concurrency: 2,
-        pace: { chunkBytes: 4_000, delayMs: 150 },
-      });
-      jobId = job.id;
-      await new Promise<void>((resolve) => {
-        const stop = engine.jobs.follow(
-          job.id,
-          (e) => {
-            if (e.type === 'task.done' && e.counters.tasksDone >= 2) {
-              committedBefore = e.counters.tasksDone;
-              stop();
-              resolve();
-            }
-          },
-          resolve,
-        );
-      });
-    } finally {
-      // The engine stops first, as on Ctrl-C of `lambdata serve`: the job must not run to its end.
-      await engine.close();
-      await server.close();
-    }
-  }
-  const engine = await createEngine({ dataDir });
-  const server = await startServer(engine, { port: 0 });
-  try {
+  const jobId = await withEngine(dataDir, async (engine) => {
+    engine.objects.createBucket('restart');
+    for (const [i, body] of bodies.entries()) await engine.objects.putObject('restart', `in/${i}.txt`, body);
+    // One split per task, one task per cascade, read slowly: the job is mid-way when the engine stops.
+    const job = engine.jobs.submit({
+      mapper: 'wordcount',
+      input: { bucket: 'restart', prefix: 'in/' },
+      splitSize: 20_000,
+      taskSize: 20_000,
+      fanout: 1,
+      concurrency: 2,
+      pace: { chunkBytes: 4_000, delayMs: 150 },
+    });
+    committedBefore = await tasksDone(engine, job.id, 2);
+    return job.id;
+  });
+  await withEngine(dataDir, async (engine) => {
     const interrupted = engine.jobs.get(jobId);
     expect(interrupted.status).toBe('failed');
     expect(interrupted.error?.code).toBe('JobInterrupted');
@@ -77,8 +51,5 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     expect(planned.tasks).toBeGreaterThan(committedBefore);
     expect(rerun.size).toBeLessThanOrEqual(planned.tasks - committedBefore);
     expect(events.at(-1)?.type).toBe('job.completed');
-  } finally {
-    await server.close();
-    await engine.close();
-  }
+  });
 });

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it, vi } from 'vitest';
-import { startServer } from '../../src/api/index.js';
-import { createEngine } from '../../src/engine.js';
 import { generateText } from '../../src/jobs/index.js';
-import { refCounts } from '../fixtures/jobs/reference.js';
+import { refTotals } from '../fixtures/jobs/reference.js';
+import { tasksDone, withEngine } from '../helpers/jobs.js';
 
 // The host's core count as the planner sees it: the first run plans on "1 core", the resume on "8".
 const cores = vi.hoisted(() => ({ value: 0 }));
@@ -27,47 +26,24 @@ it('a job resumed on a host with more cores plans the same tasks and counts exac
     'in/b.txt': generateText({ seed: 12, bytes: 600 * KB }),
     'in/c.txt': generateText({ seed: 13, bytes: 2900 * KB }),
   };
-  const expected = Object.values(bodies)
-    .map(refCounts)
-    .reduce((a, b) => ({ words: a.words + b.words, lines: a.lines + b.lines, bytes: a.bytes + b.bytes }));
-  let jobId = '';
-  {
-    cores.value = 1;
-    const engine = await createEngine({ dataDir });
-    const server = await startServer(engine, { port: 0 });
-    try {
-      engine.objects.createBucket('plan');
-      for (const [key, body] of Object.entries(bodies)) await engine.objects.putObject('plan', key, body);
-      const job = engine.jobs.submit({
-        mapper: 'wordcount',
-        input: { bucket: 'plan', prefix: 'in/' },
-        splitSize: 8 * 1024 * KB,
-        fanout: 1,
-        concurrency: 8,
-        pace: { chunkBytes: 64 * KB, delayMs: 30 },
-      });
-      jobId = job.id;
-      await new Promise<void>((resolve) => {
-        const stop = engine.jobs.follow(
-          job.id,
-          (e) => {
-            if (e.type === 'task.done') {
-              stop();
-              resolve();
-            }
-          },
-          resolve,
-        );
-      });
-    } finally {
-      await engine.close();
-      await server.close();
-    }
-  }
+  const expected = refTotals(Object.values(bodies));
+  cores.value = 1;
+  const jobId = await withEngine(dataDir, async (engine) => {
+    engine.objects.createBucket('plan');
+    for (const [key, body] of Object.entries(bodies)) await engine.objects.putObject('plan', key, body);
+    const job = engine.jobs.submit({
+      mapper: 'wordcount',
+      input: { bucket: 'plan', prefix: 'in/' },
+      splitSize: 8 * 1024 * KB,
+      fanout: 1,
+      concurrency: 8,
+      pace: { chunkBytes: 64 * KB, delayMs: 30 },
+    });
+    await tasksDone(engine, job.id, 1);
+    return job.id;
+  });
   cores.value = 8;
-  const engine = await createEngine({ dataDir });
-  const server = await startServer(engine, { port: 0 });
-  try {
+  await withEngine(dataDir, async (engine) => {
     const interrupted = engine.jobs.get(jobId);
     expect(interrupted.error?.code).toBe('JobInterrupted');
     const planned = engine.jobs.history(jobId).find((e) => e.type === 'keys.listed') as { tasks: number };
@@ -78,60 +54,33 @@ it('a job resumed on a host with more cores plans the same tasks and counts exac
     const events = engine.jobs.history(jobId);
     const replanned = events.findLast((e) => e.type === 'keys.listed') as { tasks: number };
     expect(replanned.tasks).toBe(2);
-  } finally {
-    await server.close();
-    await engine.close();
-  }
+  });
 });
 
 it('a resume whose input changed since it was planned fails with JobPlanChanged instead of miscounting', async () => {
-  let jobId = '';
-  {
-    cores.value = 0;
-    const engine = await createEngine({ dataDir });
-    const server = await startServer(engine, { port: 0 });
-    try {
-      engine.objects.createBucket('changed');
-      for (let i = 0; i < 3; i++)
-        await engine.objects.putObject('changed', `in/${i}.txt`, generateText({ seed: 30 + i, bytes: 20 * KB }));
-      const job = engine.jobs.submit({
-        mapper: 'wordcount',
-        input: { bucket: 'changed', prefix: 'in/' },
-        splitSize: 20 * KB,
-        taskSize: 20 * KB,
-        fanout: 1,
-        concurrency: 2,
-        pace: { chunkBytes: 4 * KB, delayMs: 100 },
-      });
-      jobId = job.id;
-      await new Promise<void>((resolve) => {
-        const stop = engine.jobs.follow(
-          job.id,
-          (e) => {
-            if (e.type === 'task.done') {
-              stop();
-              resolve();
-            }
-          },
-          resolve,
-        );
-      });
-    } finally {
-      await engine.close();
-      await server.close();
-    }
-  }
-  const engine = await createEngine({ dataDir });
-  const server = await startServer(engine, { port: 0 });
-  try {
+  cores.value = 0;
+  const jobId = await withEngine(dataDir, async (engine) => {
+    engine.objects.createBucket('changed');
+    for (let i = 0; i < 3; i++)
+      await engine.objects.putObject('changed', `in/${i}.txt`, generateText({ seed: 30 + i, bytes: 20 * KB }));
+    const job = engine.jobs.submit({
+      mapper: 'wordcount',
+      input: { bucket: 'changed', prefix: 'in/' },
+      splitSize: 20 * KB,
+      taskSize: 20 * KB,
+      fanout: 1,
+      concurrency: 2,
+      pace: { chunkBytes: 4 * KB, delayMs: 100 },
+    });
+    await tasksDone(engine, job.id, 1);
+    return job.id;
+  });
+  await withEngine(dataDir, async (engine) => {
     expect(engine.jobs.get(jobId).error?.code).toBe('JobInterrupted');
     await engine.objects.putObject('changed', 'in/0.txt', generateText({ seed: 99, bytes: 45 * KB }));
     const done = await engine.jobs.wait(engine.jobs.resume(jobId).id);
     expect(done.status).toBe('failed');
     expect(done.error?.code).toBe('JobPlanChanged');
     expect(done.result).toBeNull();
-  } finally {
-    await server.close();
-    await engine.close();
-  }
+  });
 });
