@@ -105,36 +105,12 @@ export class Billing {
 
   /** Part of the write batch: inserts the buffered bookings. */
   writePending(): void {
-    if (this.#pendingSync.length > 0) {
-      const calls = this.#pendingSync;
-      this.#pendingSync = [];
-      for (const r of calls) {
-        this.#insertSync.run(
-          r.requestId,
-          r.functionName,
-          r.trigger,
-          r.startedAt,
-          r.billedDurationMs,
-          r.gbSeconds,
-          r.costUsd,
-        );
-      }
-    }
-    if (this.#pending.length === 0) return;
-    const records = this.#pending;
+    const calls = this.#pendingSync;
+    const attempts = this.#pending;
+    this.#pendingSync = [];
     this.#pending = [];
-    for (const r of records) {
-      this.#insert.run(
-        r.requestId,
-        r.attempt,
-        r.functionName,
-        r.trigger,
-        r.startedAt,
-        r.billedDurationMs,
-        r.gbSeconds,
-        r.costUsd,
-      );
-    }
+    for (const r of calls) this.#insertSync.run(r.requestId, ...bookingColumns(r));
+    for (const r of attempts) this.#insert.run(r.requestId, r.attempt, ...bookingColumns(r));
   }
 
   /** Part of the write batch: forgets the buffered bookings. */
@@ -176,4 +152,9 @@ export class Billing {
 
 function sum<T extends Record<K, number>, K extends keyof T>(rows: T[], key: K): number {
   return rows.reduce((total, row) => total + row[key], 0);
+}
+
+/** The columns both booking tables share, after their keys. */
+function bookingColumns(r: InvocationRecord) {
+  return [r.functionName, r.trigger, r.startedAt, r.billedDurationMs, r.gbSeconds, r.costUsd] as const;
 }
