@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   copyFileSync,
   existsSync,
@@ -66,6 +67,7 @@ export async function storePackage(
       ({ codeSha256, codeSize } = copyDirInto(code.dir, tmp, limits.unzippedBytes));
     }
     const bundled = await bundleTypeScript(tmp, handler);
+    makeReadable(tmp);
     const hex = Buffer.from(codeSha256, 'base64').toString('hex');
     const key = bundled ? `${hex}-${shortHash(handler)}` : hex;
     const codeDir = join(root, key);
@@ -75,6 +77,19 @@ export async function storePackage(
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Lets every user read the package (directories also searchable): an environment runs as its
+ * function's own unprivileged user, and a file kept 0600 by the uploader's umask would not load.
+ */
+function makeReadable(dir: string): void {
+  chmodSync(dir, statSync(dir).mode | 0o555);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) makeReadable(path);
+    else if (entry.isFile()) chmodSync(path, statSync(path).mode | 0o444);
   }
 }
 

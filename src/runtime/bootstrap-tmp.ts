@@ -42,7 +42,14 @@ const PATH_FIRST = [
   'writeFile',
   'watch',
 ];
-const PATH_FIRST_CB_ONLY = ['exists', 'watchFile', 'unwatchFile', 'createReadStream', 'createWriteStream'];
+const PATH_FIRST_AS_NAMED = [
+  'exists',
+  'existsSync',
+  'watchFile',
+  'unwatchFile',
+  'createReadStream',
+  'createWriteStream',
+];
 const PATH_BOTH = ['rename', 'copyFile', 'link', 'symlink', 'cp'];
 const WRITE_BY_PATH = new Set(['appendFile', 'writeFile']);
 
@@ -103,7 +110,7 @@ export function isolateTmp(): (tmpDir: string, limitBytes: number, codeDir: stri
     wrapPaths(fsObj, `${name}Sync`, false, write ? 'sync' : null);
     wrapPaths(promises, name, false, write ? 'promise' : null);
   }
-  for (const name of PATH_FIRST_CB_ONLY) wrapPaths(fsObj, name, false, null);
+  for (const name of PATH_FIRST_AS_NAMED) wrapPaths(fsObj, name, false, null);
   for (const name of PATH_BOTH) {
     wrapPaths(fsObj, name, true, null);
     wrapPaths(fsObj, `${name}Sync`, true, null);

@@ -4,6 +4,7 @@
  * for one function when it needs its own Node options. Then serves `invoke` messages one at a time.
  * Messages are frames (frames.ts) on the socket the engine passes as fd 3.
  */
+import { symlinkSync } from 'node:fs';
 import { Module } from 'node:module';
 import { Socket } from 'node:net';
 import {
@@ -73,13 +74,15 @@ async function init(message: InitMessage): Promise<boolean> {
   const started = process.argv.includes('--from-start') ? 0 : performance.now();
   fn = message;
   logStreamName = message.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
+  if (message.sandbox) becomeFunctionUser(message.sandbox);
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, message.env);
   (Module as unknown as { _initPaths(): void })._initPaths(); // NODE_PATH changed
-  process.chdir(message.codeDir);
-  pointTmpAt(message.tmpDir, message.tmpLimitBytes, message.codeDir);
+  // In a sandbox /tmp is already the environment's own tmpfs, sized by the kernel.
+  if (!message.sandbox) pointTmpAt(message.tmpDir, message.tmpLimitBytes, message.codeDir);
   let error: FunctionErrorShape | undefined;
   try {
+    process.chdir(message.codeDir); // fails when the function's user may not read its code
     handler = await loadHandler(message.codeDir, message.handler);
   } catch (err) {
     error = err instanceof InitError ? err.shape : toErrorShape(err);
@@ -88,6 +91,17 @@ async function init(message: InitMessage): Promise<boolean> {
   logs.flush();
   send({ t: 'inited', ms: performance.now() - started, error });
   return error === undefined;
+}
+
+/**
+ * A blank runtime starts as root inside its sandbox (see sandbox-script.ts): it links its function's
+ * code at /var/task, then gives up root for good, before any of the function's code is loaded.
+ */
+function becomeFunctionUser(sandbox: NonNullable<InitMessage['sandbox']>): void {
+  symlinkSync(sandbox.taskTarget, '/var/task');
+  process.setgroups?.([]);
+  process.setgid?.(sandbox.gid);
+  process.setuid?.(sandbox.uid);
 }
 
 function invoke(message: InvokeMessage): void {

@@ -2,6 +2,10 @@ import { dirname } from 'node:path';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { distPath, packagePath } from '../shared/paths.js';
+import { INSIDE } from './sandbox.js';
+
+/** PATH inside a sandbox, where only the system's own directories exist. */
+const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The only variables a blank pre-started runtime gets before it is handed a function. */
 export function blankEnvironment(): Record<string, string> {
@@ -11,20 +15,24 @@ export function blankEnvironment(): Record<string, string> {
 /**
  * The complete environment of one function's execution environment: its own variables plus the
  * standard AWS_* / LAMBDA_* ones pointing back at the engine — never the engine's process.env.
- * Reserved names win over the function's own, as AWS does not let a function set them.
+ * Reserved names win over the function's own, as AWS does not let a function set them. Paths are
+ * as the environment sees them: inside a namespace sandbox (`sandboxed`) the runtime lives under
+ * /opt/lambdata and the code at /var/task, as on AWS.
  */
 export function functionEnvironment(
   fn: FunctionVersion,
   context: EngineContext,
   envId: string,
   tmpDir: string,
+  sandboxed = false,
 ): Record<string, string> {
   const runtimeName = fn.runtime.startsWith('nodejs') && fn.runtime !== 'nodejs' ? fn.runtime : 'nodejs20.x';
   const custom = isCustomRuntime(fn.runtime);
+  const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: sandboxed ? `${dirname(INSIDE.node)}:${SANDBOX_PATH}` : hostPath,
     LANG: 'en_US.UTF-8',
-    NODE_PATH: packagePath('node_modules'),
+    NODE_PATH: sandboxed ? INSIDE.nodeModules : packagePath('node_modules'),
     ...fn.environment,
     TZ: ':UTC',
     TMPDIR: tmpDir,
@@ -37,8 +45,8 @@ export function functionEnvironment(
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(fn.version, envId),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     _HANDLER: fn.handler,
-    LAMBDA_TASK_ROOT: fn.codeDir,
-    LAMBDA_RUNTIME_DIR: dirname(distPath('runtime/bootstrap.js')),
+    LAMBDA_TASK_ROOT: sandboxed ? INSIDE.task : fn.codeDir,
+    LAMBDA_RUNTIME_DIR: sandboxed ? `${INSIDE.dist}/runtime` : dirname(distPath('runtime/bootstrap.js')),
     AWS_ENDPOINT_URL: context.endpoint(),
     AWS_ACCESS_KEY_ID: context.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: context.credentials.secretAccessKey,

@@ -26,6 +26,12 @@ export interface SpawnOptions {
   cwd: string;
   /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
   api?: RuntimeApi;
+  /** True when the process was started for one function (not a blank runtime handed one at init). */
+  startedFor: boolean;
+  /** The runtime's own host PID given the spawned process's (they differ inside a sandbox). */
+  runtimePid: (spawned: number | undefined) => number | undefined;
+  /** True when the kernel killed the environment for its memory cgroup. */
+  oomKilled: () => boolean;
   log: Logger;
   /** Called once when the process is gone (after its tmp dir is removed). */
   onDeath: (environment: Environment) => void;
@@ -62,14 +68,19 @@ export class Environment {
   readonly id: string;
   fn: FunctionVersion | undefined;
   key = '';
-  tmpDir = '';
+  /** The host directory serving as this environment's /tmp, removed when it dies ('' inside a sandbox, whose /tmp is a tmpfs). */
+  hostTmpDir = '';
   lastUsed = 0;
   /** When the running invocation started (performance.now()), for the memory sampler. */
   busySince = 0;
   /** Drop this environment when its invocation finishes (the function changed). */
   retiring = false;
   readonly exited: Promise<void>;
+  readonly startedFor: boolean;
   #child: ChildProcess;
+  #runtimePid: number | undefined;
+  #findRuntimePid: SpawnOptions['runtimePid'];
+  #oomKilled: SpawnOptions['oomKilled'];
   #api: RuntimeApi | undefined;
   #channel: Socket | undefined;
   #meter: ResidentMeter;
@@ -95,7 +106,10 @@ export class Environment {
       stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so a kill takes the function's own children too
     });
-    this.#meter = new ResidentMeter(this.#child.pid);
+    this.startedFor = options.startedFor;
+    this.#findRuntimePid = options.runtimePid;
+    this.#oomKilled = options.oomKilled;
+    this.#meter = new ResidentMeter(() => this.#runtime());
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
     else this.#openChannel(this.#child.stdio[3] as Socket | null);
     this.#pipeLines(this.#child.stdout, 'INFO', false);
@@ -133,10 +147,16 @@ export class Environment {
    * invocation. Init and invoke go down together, so a cold start costs one round trip; the
    * invocation's timeout starts when init is done (init has its own limit, as on AWS).
    */
-  start(fn: FunctionVersion, key: string, message: InitMessage, request: RunRequest): Promise<RunResult> {
+  start(
+    fn: FunctionVersion,
+    key: string,
+    message: InitMessage,
+    request: RunRequest,
+    hostTmpDir: string,
+  ): Promise<RunResult> {
     this.fn = fn;
     this.key = key;
-    this.tmpDir = message.tmpDir;
+    this.hostTmpDir = hostTmpDir;
     this.#send(message);
     return new Promise((resolve) => {
       const initLimitS = Math.max(fn.timeoutS, INIT_LIMIT_S);
@@ -160,7 +180,7 @@ export class Environment {
           error: result.error,
           durationMs: 0,
           initDurationMs: result.ms,
-          maxMemoryUsedMb: Math.ceil(peakKb(this.#child.pid) / 1024),
+          maxMemoryUsedMb: Math.ceil(peakKb(this.#runtime()) / 1024),
           coldStart: true,
         });
       };
@@ -171,6 +191,14 @@ export class Environment {
   /** Runs one invocation in this warm environment; never rejects — every failure is a RunResult. */
   run(request: RunRequest): Promise<RunResult> {
     return new Promise((resolve) => this.#begin(request, resolve, true));
+  }
+
+  /**
+   * The host PID of the runtime process itself: inside a sandbox a grandchild of the spawned
+   * process, told apart from the sandbox's own set-up commands only once the runtime has spoken.
+   */
+  #runtime(): number | undefined {
+    return this.#runtimePid;
   }
 
   /** Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory. */
@@ -227,6 +255,7 @@ export class Environment {
   }
 
   #onMessage(message: ChildMessage): void {
+    this.#runtimePid ??= this.#findRuntimePid(this.#child.pid);
     switch (message.t) {
       case 'result': {
         const pending = this.#current;
@@ -234,7 +263,7 @@ export class Environment {
         this.#current = undefined;
         clearTimeout(pending.timer);
         const fn = this.fn as FunctionVersion;
-        const peak = message.rss >= 0 ? message.rss : peakKb(this.#child.pid);
+        const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
         const maxMemoryUsedMb = Math.ceil(peak / 1024);
         if (maxMemoryUsedMb > fn.memoryMb) {
           this.kill('oom');
@@ -317,7 +346,7 @@ export class Environment {
     this.#current = undefined;
     clearTimeout(pending.timer);
     const fn = this.fn as FunctionVersion;
-    const peakMb = Math.ceil(peakKb(this.#child.pid) / 1024);
+    const peakMb = Math.ceil(peakKb(this.#runtime()) / 1024);
     this.kill(reason);
     const error = reason === 'timeout' ? timedOut(fn.timeoutS) : outOfMemory(pending.requestId);
     pending.resolve(this.#resultOf(pending, reason, error, reason === 'oom' ? Math.max(peakMb, fn.memoryMb) : peakMb));
@@ -339,7 +368,7 @@ export class Environment {
   #onGone(code: number | null, signal: NodeJS.Signals | null, options: SpawnOptions, resolve: () => void): void {
     if (this.#dead) return;
     this.#dead = true;
-    const heapOom = HEAP_OOM.test(this.#stderrTail);
+    const heapOom = HEAP_OOM.test(this.#stderrTail) || (this.#killReason === undefined && this.#oomKilled());
     this.#init?.({
       ms: 0,
       outcome: heapOom ? 'oom' : 'unhandled',
@@ -361,7 +390,7 @@ export class Environment {
     }
     this.#api?.close();
     this.#meter.close();
-    if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
+    if (this.hostTmpDir) rmSync(this.hostTmpDir, { recursive: true, force: true });
     options.onDeath(this);
     resolve();
   }

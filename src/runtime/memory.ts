@@ -12,17 +12,22 @@ const PAGE_KB = pageKb();
  * /proc/<pid>/statm, so a sample costs one pread. Returns 0 once the process is gone.
  */
 export class ResidentMeter {
-  #pid: number | undefined;
+  #pid: () => number | undefined;
   #fd: number | undefined;
   #buffer = Buffer.alloc(128);
 
-  constructor(pid: number | undefined) {
+  /** `pid` is asked on first use: a sandboxed runtime's PID is known only once it runs. */
+  constructor(pid: () => number | undefined) {
     this.#pid = pid;
   }
 
   kb(): number {
     try {
-      this.#fd ??= openSync(`/proc/${this.#pid}/statm`, 'r');
+      if (this.#fd === undefined) {
+        const pid = this.#pid();
+        if (pid === undefined) return 0;
+        this.#fd = openSync(`/proc/${pid}/statm`, 'r');
+      }
       const length = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0);
       const text = this.#buffer.toString('latin1', 0, length);
       const second = text.indexOf(' ') + 1;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
@@ -7,10 +8,11 @@ import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
-import { Environment, type SpawnOptions } from './environment.js';
+import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeApi } from './runtime-api.js';
+import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
 
 /** Options of the environment pool. */
@@ -19,6 +21,8 @@ export interface PoolOptions {
   prestart?: number;
   /** Idle time before a warm environment is reaped (default 5 minutes). */
   idleMs?: number;
+  /** Isolation level: 'namespaces', 'process' or 'auto' (default: LAMBDATA_SANDBOX, else the strongest available). */
+  sandbox?: string;
 }
 
 const DEFAULT_PRESTART = 2;
@@ -38,6 +42,7 @@ export class EnvironmentPool implements Runtime {
   #prestart: number;
   #idleMs: number;
   #tmpRoot: string;
+  #sandbox: Sandbox;
   #blank: Environment[] = [];
   #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
@@ -56,9 +61,15 @@ export class EnvironmentPool implements Runtime {
     this.#tmpRoot = join(context.dataDir, 'tmp');
     rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
     mkdirSync(this.#tmpRoot, { recursive: true });
+    this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
+    this.#log.info('environments sandboxed', { ...this.#sandbox.info });
     const sweepEvery = Math.max(10, Math.min(this.#idleMs / 2, 30_000));
     this.#sweeper = setInterval(() => this.#reapIdle(), sweepEvery).unref();
-    setImmediate(() => this.#refill()); // not inside createEngine's own tick, and not at all if closed at once
+    // Not inside createEngine's own tick, and not at all if closed at once.
+    this.#sandbox.ready.then(
+      () => setImmediate(() => this.#refill()),
+      (err: unknown) => this.#log.error('environments cannot start', { err }),
+    );
   }
 
   /** Runs one invocation in a warm environment of `fn`, or a new one (a cold start). Never rejects for function failures. */
@@ -85,6 +96,11 @@ export class EnvironmentPool implements Runtime {
     for (const environment of this.#busy) if (environment.fn?.name === functionName) environment.retiring = true;
   }
 
+  /** The isolation level in force and what it consists of. */
+  get sandbox(): SandboxInfo {
+    return this.#sandbox.info;
+  }
+
   stats(): RuntimeStats {
     let idle = 0;
     for (const list of this.#idle.values()) idle += list.length;
@@ -102,6 +118,7 @@ export class EnvironmentPool implements Runtime {
     await Promise.all(all.map((environment) => environment.exited));
     this.#blank = [];
     this.#idle.clear();
+    this.#sandbox.close();
     rmSync(this.#tmpRoot, { recursive: true, force: true });
   }
 
@@ -120,44 +137,51 @@ export class EnvironmentPool implements Runtime {
   }
 
   async #startAndRun(key: string, request: RunRequest): Promise<RunResult> {
+    await this.#sandbox.ready;
     const fn = request.fn;
     const id = randomBytes(16).toString('hex');
-    const tmpDir = join(this.#tmpRoot, id);
-    mkdirSync(tmpDir);
-    const env = functionEnvironment(fn, this.#context, id, tmpDir);
+    const isolated = this.#sandbox.isolated;
+    // In a sandbox /tmp is the environment's own tmpfs; otherwise a directory of the data dir.
+    const tmpDir = isolated ? '' : join(this.#tmpRoot, id);
+    if (!isolated) mkdirSync(tmpDir);
+    const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
     let environment: Environment;
     if (isCustomRuntime(fn.runtime)) {
       const bootstrap = join(fn.codeDir, 'bootstrap');
       if (!existsSync(bootstrap)) {
-        rmSync(tmpDir, { recursive: true, force: true });
+        if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
         this.#forgetStart(key);
         return initFailure({
           errorType: 'Runtime.InvalidEntrypoint',
-          errorMessage: `Couldn't find valid bootstrap(s): [${bootstrap}]`,
+          errorMessage: `Couldn't find valid bootstrap(s): [${isolated ? `${INSIDE.task}/bootstrap` : bootstrap}]`,
         });
       }
       const api = await RuntimeApi.listen();
       env.AWS_LAMBDA_RUNTIME_API = api.address;
-      environment = this.#spawn({ id, command: bootstrap, args: [], env, cwd: fn.codeDir, api });
-    } else if (env.NODE_OPTIONS) {
-      // NODE_OPTIONS only take effect at process start, so such a function gets its own process.
+      environment = this.#spawn(id, isolated ? `${INSIDE.task}/bootstrap` : bootstrap, [], env, fn.codeDir, fn, api);
+    } else if (env.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) {
+      // NODE_OPTIONS only take effect at process start (and a sandbox's mounts are made at its start),
+      // so such a function gets its own process.
       environment = this.#spawnFor(fn, id, env);
     } else {
       environment = this.#takeBlank();
     }
+    const handOff = environment.startedFor ? undefined : this.#sandbox.handOff(environment.id, fn);
+    if (environment.startedFor) this.#sandbox.limit(environment.id, fn);
     const message: InitMessage = {
       t: 'init',
-      codeDir: fn.codeDir,
+      codeDir: isolated ? INSIDE.task : fn.codeDir,
       handler: fn.handler,
       env,
-      tmpDir,
+      tmpDir: tmpDir || INSIDE.tmp,
       tmpLimitBytes: fn.ephemeralStorageMb * 1024 * 1024,
       functionName: fn.name,
       functionVersion: fn.version,
       memoryMb: fn.memoryMb,
+      sandbox: handOff,
     };
     environment.key = key;
-    return this.#serve(environment, () => environment.start(fn, key, message, request));
+    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir));
   }
 
   /** A cold start that never got an environment. */
@@ -273,34 +297,56 @@ export class EnvironmentPool implements Runtime {
   #takeBlank(): Environment {
     const blank = this.#blank.shift();
     if (blank?.alive) return blank;
-    return this.#spawnNode(randomBytes(16).toString('hex'), blankEnvironment(), '/', []);
+    return this.#spawnBlank();
+  }
+
+  #spawnBlank(): Environment {
+    const bootstrap = this.#sandbox.isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
+    const node = this.#sandbox.isolated ? INSIDE.node : process.execPath;
+    return this.#spawn(randomBytes(16).toString('hex'), node, [bootstrap], blankEnvironment(), '/');
   }
 
   #spawnFor(fn: FunctionVersion, id: string, env: Record<string, string>): Environment {
     const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
-    return this.#spawnNode(id, env, fn.codeDir, execArgv, ['--from-start']);
+    const isolated = this.#sandbox.isolated;
+    const bootstrap = isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
+    const node = isolated ? INSIDE.node : process.execPath;
+    return this.#spawn(id, node, [...execArgv, bootstrap, '--from-start'], env, fn.codeDir, fn);
   }
 
-  #spawnNode(
+  /** Starts an environment's process in its sandbox; `fn` when it is started for one function. */
+  #spawn(
     id: string,
+    command: string,
+    args: string[],
     env: Record<string, string>,
     cwd: string,
-    execArgv: string[],
-    args: string[] = [],
+    fn?: FunctionVersion,
+    api?: RuntimeApi,
   ): Environment {
-    const bootstrap = distPath('runtime/bootstrap.js');
-    return this.#spawn({ id, command: process.execPath, args: [...execArgv, bootstrap, ...args], env, cwd });
-  }
-
-  #spawn(options: Omit<SpawnOptions, 'log' | 'onDeath'>): Environment {
-    const environment = new Environment({ ...options, log: this.#log, onDeath: (gone) => this.#forget(gone) });
+    const launch = this.#sandbox.launch(id, command, args, env, fn, api !== undefined);
+    const environment = new Environment({
+      id,
+      ...launch,
+      cwd: this.#sandbox.isolated ? '/' : cwd,
+      api,
+      startedFor: fn !== undefined,
+      runtimePid: (spawned) => this.#sandbox.runtimePid(spawned),
+      oomKilled: () => this.#sandbox.oomKilled(id),
+      log: this.#log,
+      onDeath: (gone) => {
+        this.#sandbox.release(gone.id);
+        this.#forget(gone);
+      },
+    });
+    if (!this.#sandbox.isolated && environment.pid !== undefined) lowerPriority(environment.pid);
     this.#all.add(environment);
     return environment;
   }
 
   #refill(): void {
     while (!this.#closed && this.#blank.length < this.#prestart) {
-      this.#blank.push(this.#spawnNode(randomBytes(16).toString('hex'), blankEnvironment(), '/', []));
+      this.#blank.push(this.#spawnBlank());
     }
   }
 
@@ -345,6 +391,15 @@ export class EnvironmentPool implements Runtime {
     }
     const now = performance.now();
     for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
+  }
+}
+
+/** Environments run below the engine's CPU priority (in a sandbox, `nice` does it at launch). */
+function lowerPriority(pid: number): void {
+  try {
+    setPriority(pid, ENVIRONMENT_NICENESS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // gone already: its exit is reported
   }
 }
 

@@ -24,6 +24,8 @@ export interface InitMessage {
   functionName: string;
   functionVersion: string;
   memoryMb: number;
+  /** In a namespace sandbox: the function's user and group, and its code dir to link at /var/task. */
+  sandbox?: { uid: number; gid: number; taskTarget: string };
 }
 
 /** One invocation; `p` is the event as JSON bytes (never empty: the engine sends `{}` for none). */

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentPool } from '../../src/runtime/index.js';
-import { createPool, FIXTURES, fn, invoke } from '../fixtures/runtime/harness.js';
+import { createPool, FIXTURES, fn, invoke, taskRoot } from '../fixtures/runtime/harness.js';
 
 describe('runtime: environments, limits and isolation', () => {
   let harness: ReturnType<typeof createPool>;
@@ -50,7 +50,7 @@ describe('runtime: environments, limits and isolation', () => {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${version.name}`,
-      LAMBDA_TASK_ROOT: version.codeDir,
+      LAMBDA_TASK_ROOT: taskRoot(harness.pool, version),
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
       TZ: ':UTC',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
@@ -71,8 +71,13 @@ describe('runtime: environments, limits and isolation', () => {
       bigBytes: 512 * 1024,
     });
     expect(first.body).toMatchObject({ sawOther: false, readBack: 'from a', big: 'written', stream: 'ENOSPC' });
-    expect(first.body.tmpdir.startsWith(join(harness.dataDir, 'tmp'))).toBe(true);
-    expect(existsSync(join(first.body.tmpdir, 'a.txt'))).toBe(true);
+    const isolated = harness.pool.sandbox.level === 'namespaces';
+    // In a sandbox /tmp is the environment's own tmpfs; otherwise a directory of the data dir.
+    if (isolated) expect(first.body.tmpdir).toBe('/tmp');
+    else {
+      expect(first.body.tmpdir.startsWith(join(harness.dataDir, 'tmp'))).toBe(true);
+      expect(existsSync(join(first.body.tmpdir, 'a.txt'))).toBe(true);
+    }
     const second = await invoke(harness.pool, b, {
       name: 'b.txt',
       content: 'from b',
@@ -80,6 +85,7 @@ describe('runtime: environments, limits and isolation', () => {
       bigBytes: 2 * 1024 * 1024,
     });
     expect(second.body).toMatchObject({ sawOther: false, readBack: 'from b', big: 'ENOSPC', stream: 'ENOSPC' });
+    if (isolated) return; // a tmpfs goes with its namespace
     expect(second.body.tmpdir).not.toBe(first.body.tmpdir);
     harness.pool.retire(a.name);
     await waitFor(() => !existsSync(first.body.tmpdir));
@@ -177,10 +183,10 @@ describe('runtime: environments, limits and isolation', () => {
 
   it('kills the processes a function started along with its environment', async () => {
     const version = fn('index.spawnsChild');
-    const { body: pid } = await invoke(harness.pool, version);
-    expect(isRunning(pid)).toBe(true);
+    const { body: seconds } = await invoke(harness.pool, version);
+    expect(isRunning(seconds)).toBe(true);
     harness.pool.retire(version.name);
-    await waitFor(() => !isRunning(pid));
+    await waitFor(() => !isRunning(seconds));
   });
 
   it('drops a retired function: idle environments at once, busy ones after their run', async () => {
@@ -202,12 +208,16 @@ async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
+/** True while a `sleep <seconds>` runs anywhere on the machine (seen from the host, whatever its namespace). */
+function isRunning(seconds: string): boolean {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1') === `sleep\0${seconds}\0`) return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH')
+        throw err;
+    }
   }
+  return false;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, FIXTURES, fn, invoke } from '../fixtures/runtime/harness.js';
+import { createPool, FIXTURES, fn, invoke, taskRoot } from '../fixtures/runtime/harness.js';
 
 const CJS = join(FIXTURES, 'cjs');
 const BROKEN = join(FIXTURES, 'broken');
@@ -45,7 +45,7 @@ describe('runtime: handler styles, context, errors', () => {
       memoryLimitInMB: '256',
       logGroupName: `/aws/lambda/${version.name}`,
       callbackWaitsForEmptyEventLoop: true,
-      cwd: version.codeDir,
+      cwd: taskRoot(harness.pool, version),
     });
     expect(result.body.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
     expect(result.body.remaining).toBeGreaterThan(6000);
@@ -82,8 +82,9 @@ describe('runtime: handler styles, context, errors', () => {
       error: { errorType: 'Error', errorMessage: 'init exploded' },
     });
     expect(initThrows.initDurationMs).toBeGreaterThan(0);
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { chmodSync, mkdtempSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(join(harness.dataDir, 'code-'));
+    chmodSync(dir, 0o755); // readable by the function's own user, as a deployed package is
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => {;\n');
     const syntax = await invoke(harness.pool, fn('index.handler', { codeDir: dir }));
     expect(syntax).toMatchObject({ outcome: 'unhandled', error: { errorType: 'Runtime.UserCodeSyntaxError' } });

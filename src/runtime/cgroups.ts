@@ -1,0 +1,156 @@
+/**
+ * Memory and process-count limits of execution environments through cgroup v1 controllers (the
+ * hierarchy these machines mount under /sys/fs/cgroup/<controller>). The engine makes one group of
+ * its own, `lambdata-<pid>-<random>`, under the groups it already runs in, and one child group per
+ * environment. Where the controllers are missing or not writable (cgroup v2 only, no root) the
+ * engine goes on without them: the RSS sampler still enforces memory sizes.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = '/sys/fs/cgroup';
+const CONTROLLERS = ['memory', 'pids'] as const;
+/** AWS allows a function 1,024 processes and threads. */
+const MAX_TASKS = 1024;
+
+type Controller = (typeof CONTROLLERS)[number];
+
+/** The engine's own groups, one per controller it could use. */
+export class EnvironmentGroups {
+  readonly #bases: Partial<Record<Controller, string>>;
+
+  private constructor(bases: Partial<Record<Controller, string>>) {
+    this.#bases = bases;
+  }
+
+  /** The controllers this engine can use; none when the machine has no writable cgroup v1 hierarchy. */
+  static open(): EnvironmentGroups {
+    const bases: Partial<Record<Controller, string>> = {};
+    const suffix = randomBytes(4).toString('hex'); // several engines may share a process (tests)
+    for (const controller of CONTROLLERS) {
+      const own = ownPath(controller);
+      if (own === undefined) continue;
+      const parent = join(ROOT, controller, own);
+      try {
+        sweepStale(parent);
+        const base = join(parent, `lambdata-${process.pid}-${suffix}`);
+        mkdirSync(base, { recursive: true });
+        bases[controller] = base;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOENT') throw err;
+      }
+    }
+    return new EnvironmentGroups(bases);
+  }
+
+  /** Controllers in use, e.g. ['memory', 'pids']. */
+  get controllers(): string[] {
+    return Object.keys(this.#bases);
+  }
+
+  /** Makes an environment's groups; returns the `cgroup.procs` files its first process writes itself into. */
+  create(envId: string): string[] {
+    const procs: string[] = [];
+    for (const [controller, base] of this.#entries()) {
+      const dir = join(base, envId);
+      mkdirSync(dir);
+      if (controller === 'pids') writeFileSync(join(dir, 'pids.max'), String(MAX_TASKS));
+      procs.push(join(dir, 'cgroup.procs'));
+    }
+    return procs;
+  }
+
+  /**
+   * Caps an environment's memory. Pages of its /tmp (a tmpfs) are charged to it too, so the cap is
+   * the function's memory plus its ephemeral storage; the sampler judges the memory size itself.
+   */
+  limitMemory(envId: string, bytes: number): void {
+    const base = this.#bases.memory;
+    if (!base) return;
+    const dir = join(base, envId);
+    writeFileSync(join(dir, 'memory.limit_in_bytes'), String(bytes));
+    // With swap accounting, swap may not lift the cap.
+    if (existsSync(join(dir, 'memory.memsw.limit_in_bytes')))
+      writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), String(bytes));
+  }
+
+  /** True when the kernel's OOM killer killed a process of the environment. */
+  oomKilled(envId: string): boolean {
+    const base = this.#bases.memory;
+    if (!base) return false;
+    try {
+      const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(base, envId, 'memory.oom_control'), 'latin1'));
+      return match !== null && Number(match[1]) > 0;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /** Removes an environment's groups once its processes are gone. */
+  remove(envId: string): void {
+    for (const [, base] of this.#entries()) removeGroup(join(base, envId));
+  }
+
+  /** Removes the engine's groups (environments must be gone). */
+  close(): void {
+    for (const [, base] of this.#entries()) {
+      for (const entry of readdirSync(base, { withFileTypes: true }))
+        if (entry.isDirectory()) removeGroup(join(base, entry.name));
+      removeGroup(base);
+    }
+  }
+
+  #entries(): [Controller, string][] {
+    return Object.entries(this.#bases) as [Controller, string][];
+  }
+}
+
+/** This process's group in a v1 controller's hierarchy, from /proc/self/cgroup. */
+function ownPath(controller: Controller): string | undefined {
+  if (!existsSync(join(ROOT, controller, 'cgroup.procs'))) return undefined;
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/cgroup', 'latin1');
+  } catch {
+    return undefined; // not Linux
+  }
+  for (const line of text.split('\n')) {
+    const [, names, path] = line.split(':');
+    if (names?.split(',').includes(controller) && path !== undefined) return path;
+  }
+  return undefined;
+}
+
+/** Groups of engines that died without cleaning up (kill -9): their processes died with them. */
+function sweepStale(parent: string): void {
+  for (const entry of readdirSync(parent, { withFileTypes: true })) {
+    const match = /^lambdata-(\d+)-[0-9a-f]+$/.exec(entry.name);
+    if (!match || !entry.isDirectory() || isAlive(Number(match[1]))) continue;
+    const dir = join(parent, entry.name);
+    for (const child of readdirSync(dir, { withFileTypes: true }))
+      if (child.isDirectory()) removeGroup(join(dir, child.name));
+    removeGroup(dir);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** rmdir of a group; a group whose last process is still exiting stays until the next sweep. */
+function removeGroup(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EBUSY') throw err;
+  }
+}
