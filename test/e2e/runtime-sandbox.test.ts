@@ -1,0 +1,163 @@
+/**
+ * Isolation, tested the way a hostile function would try to break it: through the engine, a
+ * function reads what it should not, writes outside its sandbox, fills its /tmp and tries to
+ * outlive a killed engine. On the namespaces level every attempt must fail; the level that ran is
+ * in the test names.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { LAMBDATA_BIN } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const ATTACK = readFileSync(join(import.meta.dirname, '../fixtures/sandbox/attack/index.mjs'));
+const zip = () => Buffer.from(zipSync({ 'index.mjs': ATTACK }));
+const json = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
+
+let server: TestServer;
+let lambda: LambdaClient;
+let level: string;
+
+beforeAll(async () => {
+  server = await startTestServer('sandbox');
+  level = server.engine.runtime.sandbox.level;
+  lambda = new LambdaClient({ endpoint: server.url, ...AWS_TEST_CONFIG });
+  for (const [name, handler, env] of [
+    ['attacker', 'index.probe', {}],
+    ['victim', 'index.secret', { OTHER_SECRET: 'victim-only' }],
+  ] as const) {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'nodejs20.x',
+        Role: 'arn:aws:iam::000000000000:role/lambda',
+        Handler: handler,
+        Code: { ZipFile: zip() },
+        Timeout: 30,
+        Environment: { Variables: env },
+      }),
+    );
+  }
+});
+afterAll(async () => {
+  lambda?.destroy();
+  await server?.close();
+});
+
+describe('sandbox: a function attacking its environment', () => {
+  it('reports the isolation level in force', () => {
+    console.log(`sandbox level: ${level} (${server.engine.runtime.sandbox.features.join(', ')})`);
+    expect(['namespaces', 'process']).toContain(level);
+    // These machines (Linux, root) offer namespaces: nothing weaker may be taken unasked.
+    if (process.platform === 'linux' && process.getuid?.() === 0 && !process.env.LAMBDATA_SANDBOX)
+      expect(level).toBe('namespaces');
+  });
+
+  it('cannot reach the engine, the data dir, other functions or the host /tmp (namespaces level)', async (ctx) => {
+    if (level !== 'namespaces') ctx.skip();
+    const victim = await lambda.send(new InvokeCommand({ FunctionName: 'victim' }));
+    expect(json(victim.Payload)).toBe('victim-only');
+    const marker = `lambdata-attack-${process.pid}-${Date.now()}`;
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'attacker',
+        Payload: JSON.stringify({ enginePid: process.pid, dataDir: server.dir, other: 'victim', marker }),
+      }),
+    );
+    const report = json(out.Payload);
+    expect(report.engineEnviron).toMatchObject({ ok: false });
+    expect(report.signalEngine).toMatchObject({ ok: false, code: 'ESRCH' });
+    expect(report.database).toMatchObject({ ok: false, code: 'ENOENT' });
+    expect(report.dataDir).toMatchObject({ ok: false, code: 'ENOENT' });
+    expect(report.otherCodeByHostPath).toMatchObject({ ok: false });
+    expect(report.functionsListing).toMatchObject({ ok: false, code: 'EACCES' });
+    expect(report.otherCodeStaged).toMatchObject({ ok: false, code: 'EACCES' });
+    expect(report.ownCodeWritable).toMatchObject({ ok: false });
+    expect(report.secretOfOther).toBeNull();
+    // A child process's /tmp is the function's own, never the host's.
+    expect(report.childWritesTmp).toMatchObject({ ok: true, value: 'attack\n' });
+    expect(report.seesOwnTmp).toBe(true);
+    expect(existsSync(`/tmp/${marker}`)).toBe(false);
+    // dd past the 512 MB ephemeral storage stops at the limit, for every process.
+    expect(report.fillTmp.value).toMatch(/No space left on device/);
+    expect(report.uid).not.toBe(0);
+    expect(report.processes).toBeLessThan(10);
+  });
+});
+
+describe('sandbox: environments never outlive the engine', () => {
+  it('kills a CPU-bound environment (and on the namespaces level its children) when the engine is killed with -9', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-sandbox-kill-'));
+    const child = spawn(process.execPath, [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        LAMBDATA_LOG: 'error',
+        LAMBDATA_SANDBOX: process.env.LAMBDATA_SANDBOX ?? '',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      const url = await new Promise<string>((resolve) =>
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const match = /listening on (\S+)/.exec(line);
+          if (match) resolve(match[1] as string);
+        }),
+      );
+      const client = new LambdaClient({ endpoint: url, ...AWS_TEST_CONFIG });
+      await client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'spinner',
+          Runtime: 'nodejs20.x',
+          Role: 'arn:aws:iam::000000000000:role/lambda',
+          Handler: 'index.spin',
+          Code: { ZipFile: zip() },
+          Timeout: 900,
+        }),
+      );
+      const marker = `300.${Date.now() % 1e9}`;
+      await client.send(
+        new InvokeCommand({ FunctionName: 'spinner', InvocationType: 'Event', Payload: JSON.stringify({ marker }) }),
+      );
+      client.destroy();
+      await waitFor(() => processesWith(marker).length === 2, 20_000); // the spinning runtime and its sleep
+      child.kill('SIGKILL');
+      await exited;
+      // A process-level environment dies by its parent-death signal, but not a child it detached.
+      const left = level === 'namespaces' ? marker : `spin-${marker}`;
+      await waitFor(() => processesWith(left).length === 0, 5_000);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
+
+/** PIDs of processes whose command line mentions `marker`, seen from the host. */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker)) found.push(Number(name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ESRCH') throw err;
+    }
+  }
+  return found;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
