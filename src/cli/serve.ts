@@ -1,11 +1,18 @@
 import { parseArgs } from 'node:util';
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
+import type { SandboxInfo } from '../runtime/index.js';
 import type { Command } from './command.js';
 import { seedDemo } from './demo.js';
 
 const USAGE =
   'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] [--concurrency 1000] [--demo]';
+
+/** `namespaces (mount-ns, pid-ns, …)`, or the weaker level with the reason a stronger one was not taken. */
+function describeSandbox(sandbox: SandboxInfo): string {
+  const features = sandbox.features.length > 0 ? ` (${sandbox.features.join(', ')})` : '';
+  return `${sandbox.level}${features}${sandbox.reason ? ` — ${sandbox.reason}` : ''}`;
+}
 
 /** `lambdata serve`: the only command that runs the engine itself. */
 export const commands: Record<string, Command> = {
@@ -41,6 +48,7 @@ export const commands: Record<string, Command> = {
       ctx.out(`lambdata listening on ${server.url}\n`);
       ctx.out(`  dashboard   ${server.url}/_lambdata/ui/\n`);
       ctx.out(`  data dir    ${engine.dataDir}\n`);
+      ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
       if (values.demo) await seedDemo(engine, server.url, ctx.out);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -6,7 +6,8 @@ export const routes: Route[] = [
   {
     method: 'GET',
     path: '/health',
-    handler: ({ res, engine }) => sendJson(res, 200, { status: 'ok', dataDir: engine.dataDir }),
+    handler: ({ res, engine }) =>
+      sendJson(res, 200, { status: 'ok', dataDir: engine.dataDir, sandbox: engine.runtime.sandbox }),
   },
   {
     method: 'GET',
