@@ -3,8 +3,10 @@ import { LambdataError } from '../../../shared/errors.js';
 import { QueueError } from '../../../storage/queues/index.js';
 import { readBody, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { checkInput, ownOperation } from '../request-shape.js';
 import { OPERATIONS, type SqsInput } from './operations.js';
 import { errorToXml, queryToInput, resultToXml } from './query.js';
+import { operationShapes, sqsFailures } from './shapes.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.0';
 
@@ -17,7 +19,7 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
   const json = typeof target === 'string';
   let action = '';
   try {
-    let input: SqsInput;
+    let input: unknown;
     const body = await readBody(req);
     if (json) {
       action = target.slice(target.indexOf('.') + 1);
@@ -26,19 +28,21 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
       const params = new URLSearchParams(body.toString('utf8'));
       for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
       ({ action, input } = queryToInput(params));
-      if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) input.QueueUrl = url.pathname;
+      const query = input as SqsInput;
+      if (query.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) query.QueueUrl = url.pathname;
     }
-    const operation = OPERATIONS[action];
+    const operation = ownOperation(OPERATIONS, action);
     if (!operation)
       throw new QueueError(
         json ? 'UnsupportedOperation' : 'InvalidAction',
         `The action ${action} is not valid for this endpoint.`,
         'InvalidAction',
       );
+    const checked = checkInput(input, ownOperation(operationShapes, action) ?? {}, sqsFailures, { text: !json });
     const abort = new AbortController();
     // A client that hangs up mid long poll ends the poll (its messages stay in the queue).
     res.once('close', () => abort.abort());
-    const result = await operation(engine, input, req.headers.host, abort.signal);
+    const result = await operation(engine, checked, req.headers.host, abort.signal);
     if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
     else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
   } catch (err) {
@@ -55,10 +59,10 @@ export function isSqsQueryRequest(req: IncomingMessage, url: URL): boolean {
   );
 }
 
-function parseJson(body: Buffer): SqsInput {
+function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
   try {
-    return JSON.parse(body.toString('utf8')) as SqsInput;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch (err) {
     throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, {
       cause: err,
