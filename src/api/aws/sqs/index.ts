@@ -1,26 +1,37 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdataError } from '../../../shared/errors.js';
 import { QueueError } from '../../../storage/queues/index.js';
 import { readBody, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
 import { checkInput, ownOperation } from '../request-shape.js';
+import { verifySigV4 } from '../sigv4.js';
 import { OPERATIONS, type SqsInput } from './operations.js';
 import { errorToXml, queryToInput, resultToXml } from './query.js';
 import { operationShapes, sqsFailures } from './shapes.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.0';
+/** The codes SQS gives signature failures, by the signature verifier's code. */
+const AUTH_CODES: Record<string, string> = {
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  InvalidAccessKeyId: 'InvalidClientTokenId',
+  AccessDenied: 'MissingAuthenticationToken',
+  AuthorizationHeaderMalformed: 'IncompleteSignature',
+};
 
 /**
  * SQS wire adapter: the JSON protocol (X-Amz-Target `AmazonSQS.<Action>`, SDK v3 and CLI v2) and
  * the query protocol (form-encoded `Action=…`, XML answers, CLI v1 and older SDKs).
  */
-export async function handleSqs({ engine, req, res, url, requestId }: AwsRequestContext): Promise<void> {
+export async function handleSqs({ engine, req, res, url, requestId, anonymous }: AwsRequestContext): Promise<void> {
   const target = req.headers['x-amz-target'];
   const json = typeof target === 'string';
   let action = '';
   try {
     let input: unknown;
     const body = await readBody(req);
+    const payloadHash = createHash('sha256').update(body).digest('hex');
+    await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: anonymous ?? false });
     if (json) {
       action = target.slice(target.indexOf('.') + 1);
       input = parseJson(body);
@@ -87,7 +98,7 @@ function sendError(res: ServerResponse, err: unknown, json: boolean, requestId: 
   }
   const known = err instanceof LambdataError;
   const status = known ? err.status : 500;
-  const code = known ? err.code : 'InternalError';
+  const code = known ? (AUTH_CODES[err.code] ?? err.code) : 'InternalError';
   const queryCode = err instanceof QueueError ? err.queryCode : code;
   const message = err instanceof Error ? err.message : String(err);
   const type = status >= 500 ? 'Receiver' : 'Sender';
