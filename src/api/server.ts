@@ -70,7 +70,8 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(engine, router, options, req, res).catch((err) => {
-      log.error('request failed', { err, url: req.url });
+      if (describeError(err).status >= 500) log.error('request failed', { err, url: req.url });
+      else log.debug('request refused', { err, url: req.url });
       if (!res.headersSent) sendNativeError(res, err);
       else res.destroy();
     });
