@@ -37,7 +37,8 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const AUTH_FIELDS = new Set(['Credential', 'SignedHeaders', 'Signature']);
 const SIGNATURE = /^[0-9a-f]{64}$/;
-const SIGNED_HEADERS = /^[a-z0-9!#$%&'*+.^_`|~-]+(;[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
+// Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
+const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
 /** S3/AWS authentication failures (403), with the AWS error code. */
