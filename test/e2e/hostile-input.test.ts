@@ -177,6 +177,10 @@ describe('hostile input', () => {
   it('Kinesis CBOR: random bytes and random CBOR values', async () => {
     const body = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
+      // {"a": [[[…]]]} nested up to 20,000 levels.
+      fc
+        .integer({ min: 1, max: 20_000 })
+        .map((depth) => Buffer.concat([Buffer.from([0xa1, 0x61, 0x61]), Buffer.alloc(depth, 0x81), Buffer.from([0])])),
       fc.jsonValue().map((v) => cbor.serialize(v)),
       fc
         .dictionary(fc.constantFrom('StreamName', 'Data', 'Records', 'ShardId', 'Limit'), fc.jsonValue())
