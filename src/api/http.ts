@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LambdataError } from '../shared/errors.js';
+import { InvalidRequestContent, LambdataError } from '../shared/errors.js';
 
 // Bodies the server already read (to verify their signature), handed to the adapter's readBody.
 const preRead = new WeakMap<IncomingMessage, Buffer>();
@@ -37,6 +37,21 @@ export async function readJson<T = unknown>(req: IncomingMessage, limit?: number
       cause: err,
     });
   }
+}
+
+/**
+ * Parses a JSON body that must be an object (an empty body is `{}`).
+ * @throws InvalidRequestContentException (400) for malformed JSON, `null`, arrays and scalars.
+ */
+export async function readJsonObject<T extends object = Record<string, unknown>>(
+  req: IncomingMessage,
+  limit?: number,
+): Promise<T> {
+  const value = await readJson(req, limit);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRequestContent('The request body must be a JSON object');
+  }
+  return value as T;
 }
 
 /** Sends a JSON document. */

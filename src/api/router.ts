@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 
 /** What a route handler receives. */
 export interface RouteContext {
@@ -43,11 +44,34 @@ export class Router {
       }
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(m[i + 1] ?? '');
+        params[name] = decodePathParam(m[i + 1] ?? '');
       });
       return { route, params, allowed };
     }
     return { params: {}, allowed };
+  }
+}
+
+/**
+ * The URL of a request target. An origin-form target (`/path?query`) is always a path, even when it
+ * starts with `//` (which `new URL(target, base)` would read as a host).
+ * @throws InvalidParameterValueException (400) for a target that is no URL at all.
+ */
+export function requestUrl(target: string | undefined): URL {
+  const text = target || '/';
+  try {
+    return text.startsWith('/') ? new URL(`http://localhost${text}`) : new URL(text);
+  } catch (err) {
+    throw new InvalidParameterValue('The request target is not a valid URL', { cause: err });
+  }
+}
+
+/** A percent-encoded path segment, decoded. @throws InvalidParameterValueException (400) when malformed. */
+export function decodePathParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (err) {
+    throw new InvalidParameterValue('The request path has malformed percent-encoding', { cause: err });
   }
 }
 

@@ -14,7 +14,7 @@ import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { describeError, readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
-import { Router } from './router.js';
+import { decodePathParam, Router, requestUrl } from './router.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -44,6 +44,7 @@ const AUTH_ERROR_TYPES: Record<string, string> = {
   SignatureDoesNotMatch: 'InvalidSignatureException',
   InvalidAccessKeyId: 'UnrecognizedClientException',
   AccessDenied: 'MissingAuthenticationTokenException',
+  AuthorizationHeaderMalformed: 'IncompleteSignatureException',
 };
 const UI_PREFIX = '/_lambdata/ui';
 const log = createLogger('server');
@@ -69,7 +70,8 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(engine, router, options, req, res).catch((err) => {
-      log.error('request failed', { err, url: req.url });
+      if (describeError(err).status >= 500) log.error('request failed', { err, url: req.url });
+      else log.debug('request refused', { err, url: req.url });
       if (!res.headersSent) sendNativeError(res, err);
       else res.destroy();
     });
@@ -155,7 +157,7 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const requestId = newRequestId();
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
   const path = url.pathname;
   if (path === NATIVE_PREFIX || path.startsWith(`${NATIVE_PREFIX}/`)) {
     if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return serveUi(req, res, path.slice(UI_PREFIX.length));
@@ -232,7 +234,7 @@ function serveUi(req: IncomingMessage, res: ServerResponse, rest: string): void 
     return;
   }
   const root = distPath('web');
-  const relative = normalize(decodeURIComponent(rest === '/' ? '/index.html' : rest));
+  const relative = normalize(decodePathParam(rest === '/' ? '/index.html' : rest));
   if (relative.includes('..')) {
     sendJson(res, 400, { error: { code: 'BadPath', message: 'Invalid path' } });
     return;

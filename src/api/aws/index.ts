@@ -19,7 +19,10 @@ export interface AwsRequestContext {
 
 export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;
 
-/** The adapter for a request, and whether it verifies its own signature (S3 streams its bodies). */
+/**
+ * The adapter for a request, and whether it verifies its own signature (S3 streams its bodies; SQS
+ * answers signature failures in its query protocol's XML).
+ */
 export interface AwsRoute {
   handle: AwsHandler;
   verifiesOwnSignature: boolean;
@@ -35,9 +38,9 @@ export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
   if (typeof target === 'string') {
     if (target.startsWith('Kinesis_')) return signed(handleKinesis);
     if (target.startsWith('DynamoDB')) return signed(handleDynamoDb);
-    if (target.startsWith('AmazonSQS')) return signed(handleSqs);
+    if (target.startsWith('AmazonSQS')) return { handle: handleSqs, verifiesOwnSignature: true };
   }
-  if (isSqsQueryRequest(req, url)) return signed(handleSqs);
+  if (isSqsQueryRequest(req, url)) return { handle: handleSqs, verifiesOwnSignature: true };
   return { handle: handleS3, verifiesOwnSignature: true };
 }
 

@@ -74,6 +74,28 @@ describe('verifySigV4 for JSON services', () => {
     });
   });
 
+  it('rejects anything but the three components of a valid signature in the Authorization header', async () => {
+    const req = await signedJsonRequest('{}');
+    const url = new URL(`http://x${req.url}`);
+    const valid = String(req.headers.authorization);
+    const signature = /Signature=([0-9a-f]{64})$/.exec(valid)?.[1] ?? '';
+    for (const forged of [
+      `${valid}, garbage`,
+      `${valid},Foo=bar`,
+      `${valid}, Signature=${signature}`,
+      `${valid}00`,
+      valid.replace(signature, signature.toUpperCase()),
+      valid.replace('SignedHeaders=', 'SignedHeaders=;'),
+    ]) {
+      const tampered = { ...req, headers: { ...req.headers, authorization: forged } } as unknown as IncomingMessage;
+      await expect(verifySigV4(tampered, url, hash('{}'), credentials), forged).rejects.toMatchObject({
+        code: 'AuthorizationHeaderMalformed',
+        status: 400,
+      });
+    }
+    expect(await verifySigV4(req, url, hash('{}'), credentials)).toBeDefined();
+  });
+
   it('rejects requests signed too long ago', async () => {
     const req = await signedJsonRequest('{}');
     const later = new Date(Date.now() + 20 * 60 * 1000);

@@ -35,6 +35,10 @@ export interface VerifyOptions {
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
+const AUTH_FIELDS = new Set(['Credential', 'SignedHeaders', 'Signature']);
+const SIGNATURE = /^[0-9a-f]{64}$/;
+// Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
+const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
 /** S3/AWS authentication failures (403), with the AWS error code. */
@@ -174,7 +178,12 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
   const fields = new Map<string, string>();
   for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
     const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, Math.max(eq, 0)).trim();
+    // Exactly Credential, SignedHeaders and Signature, once each: anything else is not a signature.
+    if (eq <= 0 || !AUTH_FIELDS.has(name) || fields.has(name)) {
+      throw new SignatureError('AuthorizationHeaderMalformed', 'The authorization header is malformed');
+    }
+    fields.set(name, part.slice(eq + 1).trim());
   }
   const longDate = String(req.headers['x-amz-date'] ?? '');
   return parseParts(fields.get('Credential'), fields.get('SignedHeaders'), fields.get('Signature'), longDate);
@@ -212,6 +221,9 @@ function parseParts(
   if (terminator !== 'aws4_request' || extra.length > 0 || !signedHeaders || !signature) {
     throw new SignatureError('AuthorizationHeaderMalformed', 'The authorization header is malformed');
   }
+  if (!SIGNATURE.test(signature) || !SIGNED_HEADERS.test(signedHeaders.toLowerCase())) {
+    throw new SignatureError('AuthorizationHeaderMalformed', 'The signature or its signed headers are malformed');
+  }
   if (!/^\d{8}T\d{6}Z$/.test(longDate) || !longDate.startsWith(day)) {
     throw new SignatureError(
       'AuthorizationHeaderMalformed',
@@ -223,7 +235,7 @@ function parseParts(
     region,
     service,
     signedHeaders: signedHeaders.split(';').map((name) => name.toLowerCase()),
-    signature: signature.toLowerCase(),
+    signature,
     longDate,
   };
 }

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { Zip, ZipDeflate } from 'fflate';
 import type { FunctionConfigPatch, FunctionVersion, InvocationType } from '../../invoke/index.js';
 import { InvalidParameterValue, InvalidRequestContent, RequestTooLarge } from '../../shared/errors.js';
-import { readBody, readJson, sendJson } from '../http.js';
+import { readBody, readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
 
@@ -91,7 +91,7 @@ function showFunction({ engine, res, url, params }: RouteContext): void {
 /** PUT: creates the function, or updates its configuration and then its code (so a publish snapshots both). */
 async function deployFunction({ engine, req, res, params }: RouteContext): Promise<void> {
   const name = params.name ?? '';
-  const body = await readJson<Body>(req, MAX_DEPLOY_REQUEST);
+  const body = await readJsonObject<Body>(req, MAX_DEPLOY_REQUEST);
   const code = readCode(body.code);
   const config = configFields(body);
   const publish = body.publish === true;
@@ -113,7 +113,7 @@ async function deployFunction({ engine, req, res, params }: RouteContext): Promi
 
 async function patchFunction({ engine, req, res, params }: RouteContext): Promise<void> {
   const name = params.name ?? '';
-  const body = await readJson<Body>(req, 1024 * 1024);
+  const body = await readJsonObject<Body>(req, 1024 * 1024);
   const config = configFields(body);
   if (Object.keys(config).length) engine.functions.updateConfig(name, config);
   if (body.reservedConcurrency !== undefined)
@@ -131,7 +131,7 @@ function deleteFunction({ engine, res, url, params }: RouteContext): void {
 }
 
 async function publishVersion({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req, 64 * 1024);
+  const body = await readJsonObject<Body>(req, 64 * 1024);
   const description = typeof body.description === 'string' ? body.description : undefined;
   const fn = engine.functions.publish(params.name ?? '', description);
   sendJson(res, 201, toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency));

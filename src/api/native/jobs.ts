@@ -1,6 +1,6 @@
 import { BGZIP_INDEX_SUFFIX, encodeBgzip, type JobRecord, type JobSpec } from '../../jobs/index.js';
 import { InvalidParameterValue } from '../../shared/errors.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
 
@@ -19,7 +19,7 @@ export const routes: Route[] = [
 ];
 
 async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
-  const spec = await readJson<JobSpec>(req);
+  const spec = await readJsonObject<JobSpec>(req);
   sendJson(res, 201, engine.jobs.submit(spec));
 }
 
@@ -49,7 +49,7 @@ function followJob({ engine, req, res, params }: RouteContext): void {
 }
 
 async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<{ bucket?: string; key?: string; target?: string; blockSize?: number }>(req);
+  const body = await readJsonObject<{ bucket?: string; key?: string; target?: string; blockSize?: number }>(req);
   if (!body.bucket || !body.key) throw new InvalidParameterValue('bucket and key are required');
   const blockSize = body.blockSize ?? 4 * 1024 * 1024;
   if (!Number.isInteger(blockSize) || blockSize < 1)

@@ -1,6 +1,6 @@
 import type { MappingInput, MappingPatch } from '../../events/index.js';
 import { InvalidParameterValue } from '../../shared/errors.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 type Body = Record<string, unknown>;
@@ -57,7 +57,7 @@ function listMappings({ engine, res, url }: RouteContext): void {
 
 /** Body: `{ functionName, eventSourceArn | source: { type: 'stream'|'table'|'queue', name }, batchSize, … }`. */
 async function createMapping({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req);
+  const body = await readJsonObject<Body>(req);
   const source = body.source as { type?: string; name?: string } | undefined;
   let eventSourceArn = body.eventSourceArn;
   if (typeof eventSourceArn !== 'string') {
@@ -78,7 +78,7 @@ async function createMapping({ engine, req, res }: RouteContext): Promise<void> 
 }
 
 async function patchMapping({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req);
+  const body = await readJsonObject<Body>(req);
   sendJson(res, 200, await engine.mappings.update(params.uuid as string, patchOf(body)));
 }
 
@@ -88,7 +88,7 @@ async function deleteMapping({ engine, res, params }: RouteContext): Promise<voi
 
 /** Body: `{ name, expression, functionName, input? }` (input: JSON text or any JSON value). */
 async function addSchedule({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req);
+  const body = await readJsonObject<Body>(req);
   const input =
     body.input === undefined ? undefined : typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
   sendJson(

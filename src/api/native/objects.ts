@@ -1,6 +1,6 @@
 import type { NotificationConfiguration } from '../../events/index.js';
 import { InvalidArgument, type ObjectInfo, sendBody } from '../../storage/objects/index.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 /** Buckets, objects (streamed, with ranges) and notification configuration, under /_lambdata. */
@@ -125,6 +125,6 @@ function getNotifications({ engine, res, params }: RouteContext): void {
 }
 
 async function putNotifications({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<NotificationConfiguration>(req);
+  const body = await readJsonObject<NotificationConfiguration>(req);
   sendJson(res, 200, engine.notifications.putConfiguration(params.bucket ?? '', body));
 }

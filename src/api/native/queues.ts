@@ -1,5 +1,5 @@
 import { InvalidParameterValue } from '../../shared/errors.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 type Body = Record<string, unknown>;
@@ -29,7 +29,7 @@ function listQueues({ engine, res, url }: RouteContext): void {
 
 /** Body: `{ fifo?, contentBasedDeduplication?, deadLetterQueue?, maxReceiveCount?, attributes? }`. */
 async function createQueue({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req);
+  const body = await readJsonObject<Body>(req);
   const name = params.name as string;
   const attributes: Record<string, unknown> = { ...((body.attributes as Body | undefined) ?? {}) };
   if (body.fifo === true || name.endsWith('.fifo')) attributes.FifoQueue = 'true';
@@ -60,7 +60,7 @@ function deleteQueue({ engine, res, params }: RouteContext): void {
 
 /** Body: `{ body, delaySeconds?, groupId?, deduplicationId?, attributes?: { name: string } }`. */
 async function sendMessage({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req);
+  const body = await readJsonObject<Body>(req);
   if (typeof body.body !== 'string') throw new InvalidParameterValue('body (string) is required');
   const attrs = body.attributes as Record<string, string> | undefined;
   const result = engine.queues.send(params.name as string, {

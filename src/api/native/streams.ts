@@ -1,6 +1,6 @@
 import { InvalidRequestContent } from '../../shared/errors.js';
 import type { ShardPosition, StreamRecordRef } from '../../storage/streams/index.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
 
@@ -44,7 +44,7 @@ function listStreams({ engine, res }: RouteContext): void {
 }
 
 async function createStream({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<{ name?: string; shards?: number }>(req);
+  const body = await readJsonObject<{ name?: string; shards?: number }>(req);
   if (typeof body.name !== 'string') throw new InvalidRequestContent('name is required');
   engine.streams.createStream(body.name, { shardCount: body.shards ?? 1 });
   sendJson(res, 201, engine.streams.describeStream(body.name));
@@ -74,7 +74,7 @@ function deleteStream({ engine, res, params }: RouteContext): void {
 }
 
 async function putRecord({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<{ partitionKey?: string; data?: string; encoding?: 'utf8' | 'base64' }>(req);
+  const body = await readJsonObject<{ partitionKey?: string; data?: string; encoding?: 'utf8' | 'base64' }>(req);
   if (typeof body.data !== 'string') throw new InvalidRequestContent('data (a string) is required');
   const data = Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
   const result = engine.streams.putRecord(params.name as string, {

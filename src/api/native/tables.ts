@@ -1,6 +1,6 @@
 import { InvalidRequestContent } from '../../shared/errors.js';
 import { type AttributeMap, fromPlain, type StreamViewType, toPlain } from '../../storage/tables/index.js';
-import { readJson, sendJson } from '../http.js';
+import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 /** Tables under /_lambdata: list, describe, create, delete, and items as plain JSON. */
@@ -31,7 +31,7 @@ function listTables({ engine, res }: RouteContext): void {
 }
 
 async function createTable({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<CreateBody>(req);
+  const body = await readJsonObject<CreateBody>(req);
   if (typeof body.name !== 'string' || typeof body.partitionKey !== 'string') {
     throw new InvalidRequestContent('name and partitionKey are required');
   }
@@ -73,14 +73,14 @@ function scanItems({ engine, res, url, params }: RouteContext): void {
 }
 
 async function putItem({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJson<Record<string, unknown>>(req);
+  const body = await readJsonObject<Record<string, unknown>>(req);
   const item: AttributeMap = fromPlain(body);
   engine.tables.putItem(params.name as string, item);
   sendJson(res, 200, { item: toPlain(item) });
 }
 
 async function getItem({ engine, req, res, params }: RouteContext): Promise<void> {
-  const key = await readJson<Record<string, unknown>>(req);
+  const key = await readJsonObject<Record<string, unknown>>(req);
   const item = engine.tables.getItem(params.name as string, fromPlain(key));
   if (!item) {
     sendJson(res, 404, { error: { code: 'ItemNotFound', message: 'No item with that key' } });

@@ -6,9 +6,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** S3's key limit, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
 /**
- * Checks a bucket name against S3's rules (3–63 chars, lowercase letters, digits, '.', '-', starting and
- * ending alphanumeric, no '..', not an IP address, no `xn--` prefix or `-s3alias` suffix). Names
+ * Checks a bucket name against S3's rules: 3–63 chars of lowercase letters, digits, '.' and '-';
+ * each dot-separated label starts and ends alphanumeric (so no '..', '.-', '-.'); not an IP address;
+ * none of S3's reserved prefixes (`xn--`, `sthree-`, …) or suffixes (`-s3alias`, `--ol-s3`, …). Names
  * starting with `_` fail too: /_lambdata is the native API. Throws InvalidBucketName.
  */
 export function assertBucketName(name: string): void {
@@ -16,11 +20,11 @@ export function assertBucketName(name: string): void {
     typeof name === 'string' &&
     BUCKET_NAME.test(name) &&
     !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
     !IP_ADDRESS.test(name) &&
-    !name.startsWith('xn--') &&
-    !name.startsWith('sthree-') &&
-    !name.endsWith('-s3alias') &&
-    !name.endsWith('--ol-s3');
+    !RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix)) &&
+    !RESERVED_SUFFIXES.some((suffix) => name.endsWith(suffix));
   if (!ok) throw new InvalidBucketName(String(name));
 }
 

@@ -41,6 +41,12 @@ describe('buckets', () => {
       'xn--abc',
       'abc-s3alias',
       'a'.repeat(64),
+      'a.-b',
+      'a-.b',
+      'x..y',
+      'amzn-s3-demo-bucket',
+      'b--x-s3',
+      'name.mrap',
     ]) {
       expect(() => store.createBucket(bad), bad).toThrow(expect.objectContaining({ code: 'InvalidBucketName' }));
     }

@@ -42,6 +42,10 @@ const BOOLEAN_FUNCTIONS = new Set([
   'begins_with',
   'contains',
 ]);
+/** DynamoDB's limit on the length of one expression string. */
+const MAX_EXPRESSION_BYTES = 4096;
+/** How deep parentheses, NOT and nested functions may go: parsing is recursive, so it is bounded. */
+const MAX_NESTING = 100;
 const PUNCT = ['<=', '>=', '<>', '(', ')', '[', ']', ',', '.', '=', '<', '>', '+', '-'];
 
 /** Parses a condition. @throws ValidationError with the offending token. */
@@ -79,8 +83,15 @@ class Parser {
   #names: Record<string, string>;
   #values: AttributeMap;
   #text: string;
+  #depth = 0;
 
   constructor(text: string, names: Record<string, string>, values: AttributeMap) {
+    if (typeof text !== 'string') throw new ValidationError('Invalid expression: the expression must be a string');
+    if (Buffer.byteLength(text) > MAX_EXPRESSION_BYTES) {
+      throw new ValidationError(
+        `Invalid expression: Expression size has exceeded the maximum allowed size; size: ${Buffer.byteLength(text)}`,
+      );
+    }
     this.#text = text;
     this.#tokens = tokenize(text);
     this.#names = names;
@@ -154,13 +165,13 @@ class Parser {
   }
 
   #not(): Condition {
-    if (this.#keyword('NOT')) return { kind: 'not', operand: this.#not() };
+    if (this.#keyword('NOT')) return { kind: 'not', operand: this.#nested(() => this.#not()) };
     return this.#primary();
   }
 
   #primary(): Condition {
     if (this.accept('(')) {
-      const inner = this.condition();
+      const inner = this.#nested(() => this.condition());
       this.#expect(')');
       return inner;
     }
@@ -203,25 +214,35 @@ class Parser {
   #setOperand(): Operand {
     const token = this.#peek();
     const next = this.#tokens[this.#i + 1];
-    if (token?.type === 'name' && next?.text === '(') {
-      if (token.text === 'if_not_exists') {
-        this.#i += 2;
-        const path = this.path();
-        this.#expect(',');
-        const fallback = this.#setValue();
-        this.#expect(')');
-        return { kind: 'if_not_exists', path, fallback };
-      }
-      if (token.text === 'list_append') {
-        this.#i += 2;
-        const left = this.#setValue();
-        this.#expect(',');
-        const right = this.#setValue();
-        this.#expect(')');
-        return { kind: 'list_append', left, right };
-      }
+    if (token?.type === 'name' && next?.text === '(' && ['if_not_exists', 'list_append'].includes(token.text)) {
+      return this.#nested(() => this.#setFunction(token.text));
     }
     return this.#operand();
+  }
+
+  #setFunction(name: string): Operand {
+    this.#i += 2;
+    if (name === 'if_not_exists') {
+      const path = this.path();
+      this.#expect(',');
+      const fallback = this.#setValue();
+      this.#expect(')');
+      return { kind: 'if_not_exists', path, fallback };
+    }
+    const left = this.#setValue();
+    this.#expect(',');
+    const right = this.#setValue();
+    this.#expect(')');
+    return { kind: 'list_append', left, right };
+  }
+
+  #nested<T>(parse: () => T): T {
+    if (++this.#depth > MAX_NESTING) this.#fail('the expression nests too deeply', this.#peek());
+    try {
+      return parse();
+    } finally {
+      this.#depth--;
+    }
   }
 
   #operand(): Operand {

@@ -82,3 +82,20 @@ describe('update expressions', () => {
     );
   });
 });
+
+describe('expression bounds', () => {
+  const invalid = expect.objectContaining({ code: 'ValidationException' });
+
+  it('refuses nesting past the limit instead of overflowing the stack', () => {
+    const values = { ':v': { N: '1' } };
+    expect(parseCondition(`${'('.repeat(50)}n = :v${')'.repeat(50)}`, {}, values)).toBeDefined();
+    expect(() => parseCondition(`${'('.repeat(1000)}n = :v${')'.repeat(1000)}`, {}, values)).toThrow(invalid);
+    expect(() => parseCondition(`${'NOT '.repeat(800)}n = :v`, {}, values)).toThrow(invalid);
+    const appends = `${'list_append('.repeat(300)}l${', :v)'.repeat(300)}`;
+    expect(() => parseUpdate(`SET l = ${appends}`, {}, values)).toThrow(invalid);
+  });
+
+  it('refuses expressions over 4 KB', () => {
+    expect(() => parseCondition(`n = :v${' OR n = :v'.repeat(500)}`, {}, { ':v': { N: '1' } })).toThrow(invalid);
+  });
+});

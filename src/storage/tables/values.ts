@@ -3,15 +3,21 @@ import { compareNumbers, normalizeNumber, sortableNumber } from './numbers.js';
 import type { AttributeMap, AttributeValue, ScalarType } from './types.js';
 
 const TYPES = ['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'NS', 'BS', 'L', 'M'] as const;
+/** DynamoDB's limit on nested lists and maps (an item's top-level attributes are level 1). */
+export const MAX_NESTING_DEPTH = 32;
 
 /** The type tag of a value (`S`, `N`, `M` …). */
 export function typeOf(value: AttributeValue): (typeof TYPES)[number] {
   return Object.keys(value)[0] as (typeof TYPES)[number];
 }
 
-/** Checks and canonicalizes a value (numbers normalized, sets de-duplicated). @throws ValidationError */
-export function checkValue(value: unknown, where: string): AttributeValue {
-  if (!value || typeof value !== 'object' || Object.keys(value).length !== 1) {
+/**
+ * Checks and canonicalizes a value (numbers normalized, sets de-duplicated); lists and maps nest at most
+ * MAX_NESTING_DEPTH levels. @throws ValidationError
+ */
+export function checkValue(value: unknown, where: string, depth = 1): AttributeValue {
+  if (depth > MAX_NESTING_DEPTH) throw new ValidationError('Nesting Levels have exceeded supported limits');
+  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length !== 1) {
     throw new ValidationError(`Supplied AttributeValue for ${where} has multiple or no datatypes`);
   }
   const [type, inner] = Object.entries(value)[0] as [string, unknown];
@@ -44,18 +50,19 @@ export function checkValue(value: unknown, where: string): AttributeValue {
     }
     case 'L':
       if (!Array.isArray(inner)) break;
-      return { L: inner.map((x, i) => checkValue(x, `${where}[${i}]`)) };
+      return { L: inner.map((x, i) => checkValue(x, `${where}[${i}]`, depth + 1)) };
     case 'M':
-      if (!inner || typeof inner !== 'object') break;
-      return { M: checkMap(inner as Record<string, unknown>, where) };
+      if (!inner || typeof inner !== 'object' || Array.isArray(inner)) break;
+      return { M: checkMap(inner as Record<string, unknown>, where, depth + 1) };
   }
-  throw new ValidationError(`Invalid attribute value for ${where}: ${JSON.stringify(value)}`);
+  throw new ValidationError(`Invalid attribute value for ${where}: type ${type} does not fit its value`);
 }
 
-/** Checks every value of an item or key. @throws ValidationError */
-export function checkMap(map: Record<string, unknown>, where = 'item'): AttributeMap {
+/** Checks every value of an item or key (`depth` of its values: 1 at the top). @throws ValidationError */
+export function checkMap(map: Record<string, unknown>, where = 'item', depth = 1): AttributeMap {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new ValidationError(`${where} must be a map`);
   const out: AttributeMap = {};
-  for (const [name, value] of Object.entries(map)) out[name] = checkValue(value, `${where}.${name}`);
+  for (const [name, value] of Object.entries(map)) out[name] = checkValue(value, `${where}.${name}`, depth);
   return out;
 }
 

@@ -1,6 +1,8 @@
 import { describeError, readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { checkInput, ownOperation } from '../request-shape.js';
 import { operations } from './operations.js';
+import { dynamoDbFailures, operationShapes, streamOperationShapes } from './shapes.js';
 import { streamOperations } from './streams.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
@@ -17,7 +19,7 @@ export async function handleDynamoDb({ engine, req, res, requestId }: AwsRequest
   const streams = service.startsWith('DynamoDBStreams');
   let input: Record<string, unknown> = {};
   try {
-    const operation = streams ? streamOperations[action] : operations[action];
+    const operation = streams ? ownOperation(streamOperations, action) : ownOperation(operations, action);
     if (!operation) {
       sendJson(
         res,
@@ -27,7 +29,8 @@ export async function handleDynamoDb({ engine, req, res, requestId }: AwsRequest
       );
       return;
     }
-    input = await readJson<Record<string, unknown>>(req);
+    const shape = ownOperation(streams ? streamOperationShapes : operationShapes, action) ?? {};
+    input = checkInput(await readJson(req), shape, dynamoDbFailures);
     sendJson(res, 200, operation(engine, input, Date.now()), headers);
   } catch (err) {
     const { status, code, message } = describeError(err);

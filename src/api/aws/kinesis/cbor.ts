@@ -6,6 +6,8 @@ export const CBOR_CONTENT_TYPE = 'application/x-amz-cbor-1.1';
 
 /** Epoch-time tag of RFC 8949; AWS's CBOR protocol puts epoch milliseconds under it, not seconds. */
 const EPOCH_TAG = 1;
+/** No Kinesis request nests deeper than a few levels; anything past this is refused, not recursed into. */
+const MAX_DEPTH = 32;
 
 /**
  * Decodes a CBOR request into the JSON 1.1 shape the operations read: blobs (`Data`) become base64
@@ -31,15 +33,16 @@ export function encodeCborResponse(body: unknown): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function fromCbor(value: unknown): unknown {
+function fromCbor(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) throw new LambdataError('SerializationException', 'The request body nests too deeply', 400);
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (Array.isArray(value)) return value.map(fromCbor);
+  if (Array.isArray(value)) return value.map((item) => fromCbor(item, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const tagged = value as { tag?: unknown; value?: unknown };
   if ('tag' in tagged && 'value' in tagged && Number(tagged.tag) === EPOCH_TAG) return Number(tagged.value) / 1000;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = fromCbor(item);
+  for (const [key, item] of Object.entries(value)) out[key] = fromCbor(item, depth + 1);
   return out;
 }
 

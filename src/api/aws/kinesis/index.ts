@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { describeError, readBody, readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { checkInput, ownOperation } from '../request-shape.js';
 import { CBOR_CONTENT_TYPE, decodeCborRequest, encodeCborResponse } from './cbor.js';
 import { JsonText, operations } from './operations.js';
+import { kinesisFailures, operationShapes } from './shapes.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const BODY_LIMIT = 64 * 1024 * 1024;
@@ -19,14 +21,13 @@ export async function handleKinesis({ engine, req, res, requestId }: AwsRequestC
   const headers = { 'content-type': cbor ? CBOR_CONTENT_TYPE : CONTENT_TYPE, 'x-amzn-requestid': requestId };
   const action = String(req.headers['x-amz-target']).split('.')[1] ?? '';
   try {
-    const operation = operations[action];
+    const operation = ownOperation(operations, action);
     if (!operation) {
       send(res, 400, { __type: 'UnknownOperationException', message: `Unknown operation ${action}` }, headers);
       return;
     }
-    const input = cbor
-      ? decodeCborRequest(await readBody(req, BODY_LIMIT))
-      : await readJson<Record<string, unknown>>(req, BODY_LIMIT);
+    const body = cbor ? decodeCborRequest(await readBody(req, BODY_LIMIT)) : await readJson(req, BODY_LIMIT);
+    const input = checkInput(body, ownOperation(operationShapes, action) ?? {}, kinesisFailures);
     const output = operation(engine, input, Date.now());
     if (!(output instanceof JsonText)) send(res, 200, output, headers);
     else if (cbor) send(res, 200, JSON.parse(output.text), headers);

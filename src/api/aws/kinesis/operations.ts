@@ -85,10 +85,7 @@ export const operations: Record<string, KinesisOperation> = {
     let name: string;
     let after = input.ExclusiveStartShardId as string | undefined;
     if (input.NextToken !== undefined) {
-      const token = JSON.parse(Buffer.from(String(input.NextToken), 'base64').toString('utf8')) as {
-        s: string;
-        a: string;
-      };
+      const token = decodeShardToken(input.NextToken);
       name = token.s;
       after = token.a;
     } else {
@@ -293,6 +290,16 @@ function encodeToken(name: string): string {
 
 function decodeToken(token: unknown): string | undefined {
   return typeof token === 'string' ? Buffer.from(token, 'base64').toString('utf8') : undefined;
+}
+
+function decodeShardToken(token: unknown): { s: string; a: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(String(token), 'base64').toString('utf8')) as { s?: unknown; a?: unknown };
+    if (typeof parsed.s === 'string' && typeof parsed.a === 'string') return { s: parsed.s, a: parsed.a };
+  } catch (err) {
+    throw new LambdataError('InvalidArgumentException', 'Invalid NextToken', 400, { cause: err });
+  }
+  throw invalid('Invalid NextToken');
 }
 
 function invalid(message: string): LambdataError {

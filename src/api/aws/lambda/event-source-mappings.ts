@@ -1,8 +1,10 @@
 import type { MappingInput, MappingPatch, MappingView } from '../../../events/index.js';
 import { InvalidParameterValue } from '../../../shared/errors.js';
-import { readJson, sendJson } from '../../http.js';
+import { sendJson } from '../../http.js';
+import { decodePathParam } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
+import { inputShapes, readInput } from './inputs.js';
 
 type Body = Record<string, unknown>;
 
@@ -16,10 +18,10 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
   const headers = { 'x-amzn-RequestId': requestId };
   try {
     if (!m) throw new UnknownOperation(method, url.pathname);
-    const uuid = decodeURIComponent(m[1] ?? '');
+    const uuid = decodePathParam(m[1] ?? '');
     const mappings = engine.mappings;
     if (!uuid && method === 'POST') {
-      const body = await readJson<Body>(req);
+      const body = await readInput(req, inputShapes.CreateEventSourceMapping);
       sendJson(res, 202, toWire(mappings.create(createInput(body)), engine.context.region), headers);
     } else if (!uuid && method === 'GET') {
       const all = mappings.list({
@@ -35,7 +37,7 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
     } else if (uuid && method === 'GET') {
       sendJson(res, 200, toWire(mappings.view(uuid), engine.context.region), headers);
     } else if (uuid && method === 'PUT') {
-      const body = await readJson<Body>(req);
+      const body = await readInput(req, inputShapes.UpdateEventSourceMapping);
       sendJson(res, 202, toWire(await mappings.update(uuid, patchOf(body)), engine.context.region), headers);
     } else if (uuid && method === 'DELETE') {
       sendJson(res, 202, toWire(await mappings.delete(uuid), engine.context.region), headers);

@@ -1,8 +1,10 @@
 import type { Engine } from '../../../engine.js';
 import { type FunctionUrlConfig, FunctionUrlConfigs } from '../../../events/index.js';
-import { readJson, sendJson } from '../../http.js';
+import { sendJson } from '../../http.js';
+import { decodePathParam } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
+import { inputShapes, readInput } from './inputs.js';
 
 const configs = new WeakMap<Engine, FunctionUrlConfigs>();
 
@@ -21,16 +23,16 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
       store = new FunctionUrlConfigs(engine.context);
       configs.set(engine, store);
     }
-    const fn = engine.functions.get(decodeURIComponent(m[1] as string));
+    const fn = engine.functions.get(decodePathParam(m[1] as string));
     const base = `http://${req.headers.host ?? new URL(engine.context.endpoint()).host}`;
     const wire = (c: FunctionUrlConfig) => toWire(c, fn.arn, base);
     if (method === 'POST') {
-      const body = await readJson<Record<string, unknown>>(req);
+      const body = await readInput(req, inputShapes.CreateFunctionUrlConfig);
       sendJson(res, 201, wire(store.create(fn.name, inputOf(body))), headers);
     } else if (method === 'GET') {
       sendJson(res, 200, wire(store.get(fn.name)), headers);
     } else if (method === 'PUT') {
-      const body = await readJson<Record<string, unknown>>(req);
+      const body = await readInput(req, inputShapes.UpdateFunctionUrlConfig);
       sendJson(res, 200, wire(store.update(fn.name, inputOf(body))), headers);
     } else if (method === 'DELETE') {
       store.delete(fn.name);

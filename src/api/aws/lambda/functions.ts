@@ -1,7 +1,8 @@
 import type { FunctionConfigPatch, FunctionVersion } from '../../../invoke/index.js';
 import { InvalidParameterValue, LambdataError, RequestTooLarge } from '../../../shared/errors.js';
-import { readJson, sendJson } from '../../http.js';
+import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
+import { inputShapes, readInput } from './inputs.js';
 import { metadataOf } from './metadata.js';
 import { parseFunctionName } from './names.js';
 import { optionalNumber, optionalString, toFunctionConfiguration } from './shapes.js';
@@ -17,7 +18,7 @@ const DEFAULT_MAX_ITEMS = 50;
 
 /** CreateFunction: POST /2015-03-31/functions (201 FunctionConfiguration). */
 export async function createFunction({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJson<Body>(req, MAX_CODE_REQUEST_BYTES);
+  const body = await readInput(req, inputShapes.CreateFunction, MAX_CODE_REQUEST_BYTES);
   const name = optionalString(body, 'FunctionName');
   if (!name) throw new InvalidParameterValue('FunctionName is required');
   const handler = optionalString(body, 'Handler');
@@ -91,7 +92,7 @@ export function listVersionsByFunction({ engine, res, url, params }: RouteContex
 /** UpdateFunctionCode: a new ZipFile, optionally publishing a version. */
 export async function updateFunctionCode({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const body = await readJson<Body>(req, MAX_CODE_REQUEST_BYTES);
+  const body = await readInput(req, inputShapes.UpdateFunctionCode, MAX_CODE_REQUEST_BYTES);
   checkRevision(engine.functions.get(name), body);
   const fn = await engine.functions.updateCode(name, { zip: readZip(body) }, { publish: body.Publish === true });
   sendJson(res, 200, toFunctionConfiguration(fn, metadataOf(engine).role(name)));
@@ -100,7 +101,7 @@ export async function updateFunctionCode({ engine, req, res, params }: RouteCont
 /** UpdateFunctionConfiguration: handler, runtime, memory, timeout, environment, description, storage, role. */
 export async function updateFunctionConfiguration({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const body = await readJson<Body>(req, MAX_CONFIG_REQUEST_BYTES);
+  const body = await readInput(req, inputShapes.UpdateFunctionConfiguration, MAX_CONFIG_REQUEST_BYTES);
   checkRevision(engine.functions.get(name), body);
   const handler = optionalString(body, 'Handler');
   const fn = engine.functions.updateConfig(name, { ...configFields(body), ...(handler ? { handler } : {}) });
@@ -122,7 +123,7 @@ export function deleteFunction({ engine, res, url, params }: RouteContext): void
 /** PublishVersion: snapshots $LATEST as the next version (201). */
 export async function publishVersion({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const body = await readJson<Body>(req, MAX_CONFIG_REQUEST_BYTES);
+  const body = await readInput(req, inputShapes.PublishVersion, MAX_CONFIG_REQUEST_BYTES);
   const latest = engine.functions.get(name);
   checkRevision(latest, body);
   const sha = optionalString(body, 'CodeSha256');

@@ -1,11 +1,10 @@
 import { InvalidParameterValue, ResourceNotFound } from '../../../shared/errors.js';
-import { readJson, sendJson } from '../../http.js';
+import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
+import { inputShapes, readInput } from './inputs.js';
 import { metadataOf } from './metadata.js';
 import { parseFunctionName } from './names.js';
 import { fromEventInvokeConfig, toEventInvokeConfig, versionArn } from './shapes.js';
-
-type Body = Record<string, unknown>;
 
 const CONFIG_LIMIT = 256 * 1024;
 /** Account limits lambdata reports (AWS's defaults). */
@@ -18,7 +17,7 @@ const ACCOUNT_LIMIT = {
 /** PutFunctionConcurrency: reserves N concurrent executions (0 throttles every invocation). */
 export async function putFunctionConcurrency({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const body = await readJson<Body>(req, CONFIG_LIMIT);
+  const body = await readInput(req, inputShapes.PutFunctionConcurrency, CONFIG_LIMIT);
   const n = body.ReservedConcurrentExecutions;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new InvalidParameterValue('ReservedConcurrentExecutions must be a non-negative integer');
@@ -45,7 +44,7 @@ export function deleteFunctionConcurrency({ engine, res, params }: RouteContext)
 /** PutFunctionEventInvokeConfig (PUT, replaces) and UpdateFunctionEventInvokeConfig (POST, merges). */
 export async function putEventInvokeConfig({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const body = await readJson<Body>(req, CONFIG_LIMIT);
+  const body = await readInput(req, inputShapes.PutFunctionEventInvokeConfig, CONFIG_LIMIT);
   const current = req.method === 'POST' ? engine.functions.getEventInvokeConfig(name) : undefined;
   if (req.method === 'POST' && !current) {
     throw new ResourceNotFound(`The function ${name} doesn't have an EventInvokeConfig`);
@@ -112,7 +111,7 @@ export function listTags({ engine, res, params }: RouteContext): void {
 export async function tagResource({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.arn ?? '');
   engine.functions.get(name);
-  const body = await readJson<Body>(req, CONFIG_LIMIT);
+  const body = await readInput(req, inputShapes.TagResource, CONFIG_LIMIT);
   if (!body.Tags || typeof body.Tags !== 'object') throw new InvalidParameterValue('Tags is required');
   metadataOf(engine).tag(name, body.Tags as Record<string, string>);
   res.writeHead(204);

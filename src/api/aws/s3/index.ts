@@ -92,7 +92,10 @@ function bucketOperation({ req, query }: S3Request): Operation {
       return buckets.deleteBucket;
     case 'POST':
       if (has('delete')) return objects.deleteObjects;
-      return notImplemented;
+      // A browser form upload (POST Object) is real S3 that lambdata lacks; any other POST is no operation.
+      return String(req.headers['content-type'] ?? '').startsWith('multipart/form-data')
+        ? notImplemented
+        : methodNotAllowed;
     default:
       return methodNotAllowed;
   }
@@ -120,7 +123,7 @@ function objectOperation({ req, query }: S3Request): Operation {
     case 'POST':
       if (has('uploads')) return multipart.createMultipartUpload;
       if (has('uploadId')) return multipart.completeMultipartUpload;
-      return notImplemented;
+      return methodNotAllowed;
     default:
       return methodNotAllowed;
   }

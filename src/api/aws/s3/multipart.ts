@@ -4,9 +4,13 @@ import { header, putHeadersOf } from './headers.js';
 import { checkConditions, copySourceOf, readSmallBody } from './objects.js';
 import { openPayload } from './payload.js';
 import { type S3Request, sendEmpty } from './request.js';
-import { parseXml, sendXml } from './xml.js';
+import { malformedXml, parseXml, sendXml } from './xml.js';
 
 const MAX_PART_NUMBER = 10_000;
+const PART_NUMBER = /^[1-9]\d{0,4}$/;
+const DECIMAL = /^\d{1,10}$/;
+// A part is <Part>, <PartNumber>, <ETag> and a checksum or two: at most 12 tags each.
+const COMPLETION_LIMITS = { maxTags: MAX_PART_NUMBER * 12 + 64, maxOccurs: { Part: MAX_PART_NUMBER } } as const;
 
 /** CreateMultipartUpload (POST ?uploads). */
 export async function createMultipartUpload({ engine, req, res, bucket, key }: S3Request): Promise<void> {
@@ -49,15 +53,14 @@ export async function uploadPartCopy(s3: S3Request): Promise<void> {
 export async function completeMultipartUpload(s3: S3Request): Promise<void> {
   const { engine, req, res, bucket, key, query } = s3;
   const uploadId = query.get('uploadId') ?? '';
-  const doc = parseXml(await readSmallBody(req)).CompleteMultipartUpload as
-    | { Part?: Array<{ PartNumber?: string; ETag?: string }> }
+  const doc = parseXml(await readSmallBody(req), COMPLETION_LIMITS).CompleteMultipartUpload as
+    | { Part?: Array<{ PartNumber?: unknown; ETag?: unknown }> }
     | undefined;
-  const parts = (doc?.Part ?? []).map((p) => ({ partNumber: Number(p.PartNumber), etag: String(p.ETag ?? '') }));
-  if (parts.length === 0)
-    throw new S3Error(
-      'MalformedXML',
-      'The XML you provided was not well-formed or did not validate against our published schema',
-    );
+  const parts = (doc?.Part ?? []).map((p) => {
+    if (typeof p !== 'object' || p === null || typeof p.ETag !== 'string') throw malformedXml();
+    return { partNumber: partNumberOf(p.PartNumber), etag: p.ETag };
+  });
+  if (parts.length === 0) throw malformedXml();
   const info = await engine.objects.completeMultipartUpload(bucket, key, uploadId, parts);
   const host = header(req, 'host') ?? 'localhost';
   sendXml(res, {
@@ -133,17 +136,20 @@ export async function listMultipartUploads({ engine, res, bucket, query }: S3Req
 }
 
 function partOf({ query }: S3Request): { uploadId: string; partNumber: number } {
-  const partNumber = Number(query.get('partNumber'));
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+  return { uploadId: query.get('uploadId') ?? '', partNumber: partNumberOf(query.get('partNumber')) };
+}
+
+/** A part number as S3 takes it: the plain decimal text of an integer 1..10000 (no `1e0`, `+1`, `01`). */
+function partNumberOf(text: unknown): number {
+  const n = typeof text === 'string' && PART_NUMBER.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
     throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`);
   }
-  return { uploadId: query.get('uploadId') ?? '', partNumber };
+  return n;
 }
 
 function optionalInt(value: string | null): number | undefined {
   if (value === null) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new S3Error('InvalidArgument', `Expected a non-negative integer, got ${value}`);
-  return n;
+  if (!DECIMAL.test(value)) throw new S3Error('InvalidArgument', `Expected a non-negative integer, got ${value}`);
+  return Number(value);
 }

@@ -5,9 +5,11 @@ import { S3Error } from './errors.js';
 import { header, type ObjectMeta, objectHeaders, putHeadersOf } from './headers.js';
 import { openPayload } from './payload.js';
 import { type S3Request, sendEmpty } from './request.js';
-import { parseXml, sendXml } from './xml.js';
+import { malformedXml, parseXml, sendXml } from './xml.js';
 
 const MAX_DELETE_KEYS = 1000;
+// An object is <Object>, <Key> and perhaps <VersionId>, <ETag>: at most 8 tags each.
+const DELETE_LIMITS = { maxTags: MAX_DELETE_KEYS * 8 + 64, maxOccurs: { Object: MAX_DELETE_KEYS } } as const;
 const log = createLogger('s3');
 
 /** PutObject: streams the decoded body into the store; answers ETag and checksum headers. */
@@ -75,13 +77,12 @@ export async function deleteObjects(s3: S3Request): Promise<void> {
   const { engine, req, res, bucket } = s3;
   engine.objects.headBucket(bucket);
   const text = await readSmallBody(req);
-  const doc = parseXml(text).Delete as { Object?: Array<{ Key?: unknown }>; Quiet?: string } | undefined;
-  if (!doc)
-    throw new S3Error(
-      'MalformedXML',
-      'The XML you provided was not well-formed or did not validate against our published schema',
-    );
-  const keys = (doc.Object ?? []).map((o) => String(o.Key ?? ''));
+  const doc = parseXml(text, DELETE_LIMITS).Delete as { Object?: Array<{ Key?: unknown }>; Quiet?: string } | undefined;
+  if (typeof doc !== 'object' || doc === null) throw malformedXml();
+  const keys = (doc.Object ?? []).map((o) => {
+    if (typeof o !== 'object' || o === null || typeof o.Key !== 'string') throw malformedXml();
+    return o.Key;
+  });
   if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) {
     throw new S3Error('MalformedXML', `A batch delete names 1 to ${MAX_DELETE_KEYS} keys`);
   }

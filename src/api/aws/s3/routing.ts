@@ -17,7 +17,7 @@ const VIRTUAL_HOST = /^(.+?)\.(?:s3(?:[.-][a-z0-9-]+)*\.)?(?:localhost|amazonaws
  * Reads bucket and key from a request: virtual-hosted style (`bucket.localhost`, `bucket.s3.localhost`,
  * `bucket.s3.region.amazonaws.com`) or path style (`/bucket/key`). The raw request target is used so
  * that `..` and `%2F` in keys survive as sent.
- * @throws S3Error InvalidURI for malformed percent-encoding.
+ * @throws S3Error InvalidURI for malformed percent-encoding, InvalidBucketName for an empty bucket segment.
  */
 export function locate(req: IncomingMessage): S3Target {
   const target = req.url ?? '/';
@@ -31,6 +31,8 @@ export function locate(req: IncomingMessage): S3Target {
   const path = rawPath.slice(1);
   if (path === '') return { key: '', resource: '/' };
   const slash = path.indexOf('/');
+  // `//key`: a path-style request whose bucket segment is empty.
+  if (slash === 0) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400);
   const bucket = decode(slash < 0 ? path : path.slice(0, slash));
   const key = slash < 0 ? '' : decode(path.slice(slash + 1));
   return { bucket, key, resource: `/${bucket}${key ? `/${key}` : ''}` };

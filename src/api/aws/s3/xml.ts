@@ -31,21 +31,40 @@ export function buildXml(doc: Record<string, unknown>, namespaced = true): strin
   return DECLARATION + builder.build({ [root]: element });
 }
 
-/** Parses a request document. @throws S3Error MalformedXML */
-export function parseXml(text: string): Record<string, unknown> {
-  try {
-    const parsed = parser.parse(text, true) as Record<string, unknown>;
-    return parsed;
-  } catch (err) {
-    throw new S3Error(
-      'MalformedXML',
-      'The XML you provided was not well-formed or did not validate against our published schema',
-      400,
-      {
-        cause: err,
-      },
-    );
+/** Bounds on a request document, checked by a linear scan before it is parsed. */
+export interface XmlLimits {
+  /** Most markup (`<`) a document may hold; parsing cost grows with it. Default 20,000. */
+  maxTags?: number;
+  /** Most elements of one name (`Part`, `Object`) the schema allows. */
+  maxOccurs?: Readonly<Record<string, number>>;
+}
+
+const DEFAULT_MAX_TAGS = 20_000;
+
+/**
+ * Parses a request document whose size and element counts fit `limits` (so that parsing one request
+ * cannot hold the event loop for long). @throws S3Error MalformedXML
+ */
+export function parseXml(text: string, limits: XmlLimits = {}): Record<string, unknown> {
+  if (countOf(text, '<') > (limits.maxTags ?? DEFAULT_MAX_TAGS)) throw malformedXml();
+  for (const [name, max] of Object.entries(limits.maxOccurs ?? {})) {
+    if (elementCount(text, name) > max) throw malformedXml();
   }
+  try {
+    return parser.parse(text, true) as Record<string, unknown>;
+  } catch (err) {
+    throw malformedXml(err);
+  }
+}
+
+/** S3's answer to a request document that is not well-formed or not of the expected schema. */
+export function malformedXml(cause?: unknown): S3Error {
+  return new S3Error(
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+    400,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Sends a 200 XML document with the common S3 headers. */
@@ -53,4 +72,15 @@ export function sendXml(res: ServerResponse, doc: Record<string, unknown>, heade
   const text = buildXml(doc);
   res.writeHead(200, { ...headers, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function countOf(text: string, char: string): number {
+  let count = 0;
+  for (let i = text.indexOf(char); i >= 0; i = text.indexOf(char, i + 1)) count++;
+  return count;
+}
+
+/** Start tags named `name`, with or without a namespace prefix. */
+function elementCount(text: string, name: string): number {
+  return text.match(new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${name}[\\s/>]`, 'g'))?.length ?? 0;
 }

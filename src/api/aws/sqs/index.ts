@@ -1,24 +1,37 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdataError } from '../../../shared/errors.js';
 import { QueueError } from '../../../storage/queues/index.js';
 import { readBody, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
+import { checkInput, ownOperation } from '../request-shape.js';
+import { verifySigV4 } from '../sigv4.js';
 import { OPERATIONS, type SqsInput } from './operations.js';
 import { errorToXml, queryToInput, resultToXml } from './query.js';
+import { operationShapes, sqsFailures } from './shapes.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.0';
+/** The codes SQS gives signature failures, by the signature verifier's code. */
+const AUTH_CODES: Record<string, string> = {
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  InvalidAccessKeyId: 'InvalidClientTokenId',
+  AccessDenied: 'MissingAuthenticationToken',
+  AuthorizationHeaderMalformed: 'IncompleteSignature',
+};
 
 /**
  * SQS wire adapter: the JSON protocol (X-Amz-Target `AmazonSQS.<Action>`, SDK v3 and CLI v2) and
  * the query protocol (form-encoded `Action=…`, XML answers, CLI v1 and older SDKs).
  */
-export async function handleSqs({ engine, req, res, url, requestId }: AwsRequestContext): Promise<void> {
+export async function handleSqs({ engine, req, res, url, requestId, anonymous }: AwsRequestContext): Promise<void> {
   const target = req.headers['x-amz-target'];
   const json = typeof target === 'string';
   let action = '';
   try {
-    let input: SqsInput;
+    let input: unknown;
     const body = await readBody(req);
+    const payloadHash = createHash('sha256').update(body).digest('hex');
+    await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: anonymous ?? false });
     if (json) {
       action = target.slice(target.indexOf('.') + 1);
       input = parseJson(body);
@@ -26,19 +39,21 @@ export async function handleSqs({ engine, req, res, url, requestId }: AwsRequest
       const params = new URLSearchParams(body.toString('utf8'));
       for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
       ({ action, input } = queryToInput(params));
-      if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) input.QueueUrl = url.pathname;
+      const query = input as SqsInput;
+      if (query.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) query.QueueUrl = url.pathname;
     }
-    const operation = OPERATIONS[action];
+    const operation = ownOperation(OPERATIONS, action);
     if (!operation)
       throw new QueueError(
         json ? 'UnsupportedOperation' : 'InvalidAction',
         `The action ${action} is not valid for this endpoint.`,
         'InvalidAction',
       );
+    const checked = checkInput(input, ownOperation(operationShapes, action) ?? {}, sqsFailures, { text: !json });
     const abort = new AbortController();
     // A client that hangs up mid long poll ends the poll (its messages stay in the queue).
     res.once('close', () => abort.abort());
-    const result = await operation(engine, input, req.headers.host, abort.signal);
+    const result = await operation(engine, checked, req.headers.host, abort.signal);
     if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
     else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
   } catch (err) {
@@ -55,10 +70,10 @@ export function isSqsQueryRequest(req: IncomingMessage, url: URL): boolean {
   );
 }
 
-function parseJson(body: Buffer): SqsInput {
+function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
   try {
-    return JSON.parse(body.toString('utf8')) as SqsInput;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch (err) {
     throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, {
       cause: err,
@@ -83,7 +98,7 @@ function sendError(res: ServerResponse, err: unknown, json: boolean, requestId: 
   }
   const known = err instanceof LambdataError;
   const status = known ? err.status : 500;
-  const code = known ? err.code : 'InternalError';
+  const code = known ? (AUTH_CODES[err.code] ?? err.code) : 'InternalError';
   const queryCode = err instanceof QueueError ? err.queryCode : code;
   const message = err instanceof Error ? err.message : String(err);
   const type = status >= 500 ? 'Receiver' : 'Sender';

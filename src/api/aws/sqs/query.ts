@@ -26,10 +26,13 @@ const MAP_NAMES: Record<string, string> = {
  * `SendMessageBatchRequestEntry.2.MessageBody=…`) into the JSON protocol's request shape.
  */
 export function queryToInput(params: URLSearchParams): { action: string; input: SqsInput } {
-  const tree: Record<string, unknown> = {};
+  const tree: Record<string, unknown> = Object.create(null);
   for (const [key, value] of params) {
     if (key === 'Action' || key === 'Version') continue;
-    setPath(tree, key.split('.'), value);
+    const path = key.split('.');
+    // Parameter names become object keys: names that are Object.prototype members are not parameters.
+    if (path.some((segment) => segment in Object.prototype)) continue;
+    setPath(tree, path, value);
   }
   return { action: params.get('Action') ?? '', input: normalize(tree) as SqsInput };
 }
@@ -60,7 +63,7 @@ function setPath(node: Record<string, unknown>, path: string[], value: string): 
     node[head] = value;
     return;
   }
-  if (typeof node[head] !== 'object' || node[head] === null) node[head] = {};
+  if (typeof node[head] !== 'object' || node[head] === null) node[head] = Object.create(null);
   setPath(node[head] as Record<string, unknown>, rest, value);
 }
 
@@ -70,7 +73,7 @@ function normalize(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
     if (key in MAP_NAMES && isNumbered(value)) {
-      const map: Record<string, unknown> = {};
+      const map: Record<string, unknown> = Object.create(null);
       for (const entry of numbered(value) as { Name?: string; Value?: unknown }[]) {
         if (entry.Name !== undefined) map[entry.Name] = normalize(entry.Value);
       }

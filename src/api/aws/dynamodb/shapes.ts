@@ -1,0 +1,99 @@
+/** The request shapes of the DynamoDB and DynamoDB Streams operations, checked before an operation runs. */
+import { LambdataError } from '../../../shared/errors.js';
+import { ValidationError } from '../../../storage/tables/index.js';
+import { type Members, required, type Shape, type ShapeFailures } from '../request-shape.js';
+
+// AttributeValues are checked (types, nesting depth) by the table store.
+const ATTRIBUTES: Shape = { map: 'any' };
+const NAMES: Shape = { map: 'string' };
+const TABLE = { TableName: required('string') } as const;
+const EXPRESSIONS = { ExpressionAttributeNames: NAMES, ExpressionAttributeValues: ATTRIBUTES } as const;
+const WRITE = {
+  ...TABLE,
+  ...EXPRESSIONS,
+  ConditionExpression: 'string',
+  ReturnValues: 'string',
+  ReturnValuesOnConditionCheckFailure: 'string',
+  ReturnConsumedCapacity: 'string',
+  ReturnItemCollectionMetrics: 'string',
+} as const;
+const READ = {
+  ...TABLE,
+  ...EXPRESSIONS,
+  IndexName: 'string',
+  FilterExpression: 'string',
+  ProjectionExpression: 'string',
+  ConsistentRead: 'boolean',
+  Limit: 'integer',
+  ExclusiveStartKey: ATTRIBUTES,
+  Select: 'string',
+  ReturnConsumedCapacity: 'string',
+} as const;
+
+/** DynamoDB's answer to a wrong-typed member or a body that is not an object, and to a missing one. */
+export const dynamoDbFailures: ShapeFailures = {
+  type: (message) => new LambdataError('SerializationException', message, 400),
+  missing: (message) => new ValidationError(message),
+};
+
+/** Request members of each DynamoDB operation (`DynamoDB_20120810.<Action>`). */
+export const operationShapes: Readonly<Record<string, Members>> = {
+  CreateTable: {
+    ...TABLE,
+    KeySchema: required({ list: { struct: { AttributeName: 'string', KeyType: 'string' } } }),
+    AttributeDefinitions: required({ list: { struct: { AttributeName: 'string', AttributeType: 'string' } } }),
+    StreamSpecification: { struct: { StreamEnabled: 'boolean', StreamViewType: 'string' } },
+    BillingMode: 'string',
+    ProvisionedThroughput: { struct: { ReadCapacityUnits: 'integer', WriteCapacityUnits: 'integer' } },
+  },
+  DescribeTable: TABLE,
+  DeleteTable: TABLE,
+  DescribeTimeToLive: TABLE,
+  ListTables: { ExclusiveStartTableName: 'string', Limit: 'integer' },
+  PutItem: { ...WRITE, Item: required(ATTRIBUTES) },
+  GetItem: {
+    ...TABLE,
+    Key: required(ATTRIBUTES),
+    ExpressionAttributeNames: NAMES,
+    ProjectionExpression: 'string',
+    ConsistentRead: 'boolean',
+  },
+  UpdateItem: { ...WRITE, Key: required(ATTRIBUTES), UpdateExpression: 'string' },
+  DeleteItem: { ...WRITE, Key: required(ATTRIBUTES) },
+  Query: { ...READ, KeyConditionExpression: 'string', ScanIndexForward: 'boolean' },
+  Scan: { ...READ, Segment: 'integer', TotalSegments: 'integer' },
+  BatchWriteItem: {
+    RequestItems: required({
+      map: {
+        list: {
+          struct: { PutRequest: { struct: { Item: ATTRIBUTES } }, DeleteRequest: { struct: { Key: ATTRIBUTES } } },
+        },
+      },
+    }),
+  },
+  BatchGetItem: {
+    RequestItems: required({
+      map: {
+        struct: {
+          Keys: required({ list: ATTRIBUTES }),
+          ExpressionAttributeNames: NAMES,
+          ProjectionExpression: 'string',
+          ConsistentRead: 'boolean',
+        },
+      },
+    }),
+  },
+};
+
+/** Request members of each DynamoDB Streams operation (`DynamoDBStreams_20120810.<Action>`). */
+export const streamOperationShapes: Readonly<Record<string, Members>> = {
+  ListStreams: { TableName: 'string', Limit: 'integer', ExclusiveStartStreamArn: 'string' },
+  DescribeStream: { StreamArn: required('string'), Limit: 'integer', ExclusiveStartShardId: 'string' },
+  GetShardIterator: {
+    StreamArn: required('string'),
+    ShardId: required('string'),
+    ShardIteratorType: required('string'),
+    SequenceNumber: 'string',
+  },
+  GetRecords: { ShardIterator: required('string'), Limit: 'integer' },
+};
