@@ -201,11 +201,14 @@ export class Environment {
     return this.#runtimePid;
   }
 
-  /** Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory. */
+  /**
+   * Samples RSS (VmRSS) while an invocation runs and kills the environment past its memory, or
+   * once the kernel's OOM killer hit a process of its memory cgroup (a child it started, say).
+   */
   checkMemory(now: number, minRunningMs: number): void {
     if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
     const rssKb = this.#meter.kb();
-    if (rssKb > (this.fn as FunctionVersion).memoryMb * 1024) this.#failCurrent('oom');
+    if (rssKb > (this.fn as FunctionVersion).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
   }
 
   /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */

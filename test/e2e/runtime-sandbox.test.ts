@@ -91,6 +91,27 @@ describe('sandbox: a function attacking its environment', () => {
   });
 });
 
+describe('sandbox: memory of every process counts', () => {
+  it('ends an invocation whose child process runs past the memory cgroup as Runtime.OutOfMemory', async (ctx) => {
+    if (!server.engine.runtime.sandbox.features.includes('memory-cgroup')) ctx.skip();
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'child-hog',
+        Runtime: 'nodejs20.x',
+        Role: 'arn:aws:iam::000000000000:role/lambda',
+        Handler: 'index.childHog',
+        Code: { ZipFile: zip() },
+        MemorySize: 128,
+        Timeout: 30,
+      }),
+    );
+    // The cgroup holds memory + ephemeral storage (128 + 512 MB): a 1 GiB child cannot fit.
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'child-hog', Payload: '{"mb":1024}' }));
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(json(out.Payload)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+  }, 40_000);
+});
+
 describe('sandbox: environments never outlive the engine', () => {
   it('kills a CPU-bound environment (and on the namespaces level its children) when the engine is killed with -9', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-sandbox-kill-'));
