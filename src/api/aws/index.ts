@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../../engine.js';
 import { handleDynamoDb } from './dynamodb/index.js';
+import { sendAwsJsonError } from './errors.js';
 import { handleKinesis } from './kinesis/index.js';
 import { handleLambda, isLambdaPath } from './lambda/index.js';
+import { sendS3Error } from './s3/errors.js';
 import { handleS3 } from './s3/index.js';
 import { handleSqs, isSqsQueryRequest } from './sqs/index.js';
 
@@ -23,6 +25,8 @@ export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;
 export interface AwsRoute {
   handle: AwsHandler;
   verifiesOwnSignature: boolean;
+  /** Answers a refusal in the service's own error shape (S3 XML, or JSON with `__type`). */
+  sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string): void;
 }
 
 /**
@@ -38,9 +42,23 @@ export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
     if (target.startsWith('AmazonSQS')) return signed(handleSqs);
   }
   if (isSqsQueryRequest(req, url)) return signed(handleSqs);
-  return { handle: handleS3, verifiesOwnSignature: true };
+  return {
+    handle: handleS3,
+    verifiesOwnSignature: true,
+    sendError: (req, res, err, requestId) => {
+      req.resume();
+      sendS3Error(res, err, new URL(req.url ?? '/', 'http://localhost').pathname, requestId, req.method ?? 'GET');
+    },
+  };
 }
 
 function signed(handle: AwsHandler): AwsRoute {
-  return { handle, verifiesOwnSignature: false };
+  return {
+    handle,
+    verifiesOwnSignature: false,
+    sendError: (req, res, err, requestId) => {
+      req.resume();
+      sendAwsJsonError(res, err, requestId);
+    },
+  };
 }
