@@ -16,7 +16,7 @@ import { describeError, readBody, sendJson, sendNativeError, setPreReadBody } fr
 import { nativeRoutes } from './native/index.js';
 import { RequestGuard } from './request-guard.js';
 import { Router } from './router.js';
-import { limitHttp1, limitHttp2, limitUnrouted } from './timeouts.js';
+import { limitHttp1, limitHttp2, limitUnrouted, TIMEOUTS, type Timeouts } from './timeouts.js';
 import { serveUi, UI_PREFIX } from './ui.js';
 
 /** Options of `startServer`. */
@@ -37,6 +37,8 @@ export interface ServerOptions {
   allowHosts?: readonly string[];
   /** Server directories a native deploy may name as `code.dir` (none by default). */
   allowCodeDirs?: readonly string[];
+  /** Connection limits (tests shorten them); see TIMEOUTS for the defaults. */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** A listening server. */
@@ -97,16 +99,17 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
       else res.destroy();
     });
   };
+  const limits = { ...TIMEOUTS, ...options.timeouts };
   const http1 = createServer(onRequest);
-  limitHttp1(http1);
+  limitHttp1(http1, limits);
   // Some SDK v3 clients (Kinesis) speak HTTP/2 with prior knowledge (h2c) to a plain-http endpoint.
   const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
-  limitHttp2(http2);
+  limitHttp2(http2, limits);
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    routeConnection(socket, http1, http2);
+    routeConnection(socket, http1, http2, limits);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -138,8 +141,8 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0');
  * the socket itself (the peeked bytes are put back); HTTP/2 gets a stream that replays them,
  * since its session reads the socket's handle directly.
  */
-function routeConnection(socket: Socket, http1: Server, http2: Http2Server): void {
-  const routed = limitUnrouted(socket);
+function routeConnection(socket: Socket, http1: Server, http2: Http2Server, limits: Timeouts): void {
+  const routed = limitUnrouted(socket, limits);
   socket.once('data', (first: Buffer) => {
     routed();
     socket.pause();
