@@ -62,7 +62,11 @@ beforeAll(async () => {
   t = await startTestServer(
     'requests',
     {},
-    { allowCodeDirs: [allowed], allowHosts: ['lambdata.test'], timeouts: { headers: IDLE_MS, idle: IDLE_MS, keepAlive: IDLE_MS } },
+    {
+      allowCodeDirs: [allowed],
+      allowHosts: ['lambdata.test'],
+      timeouts: { headers: IDLE_MS, idle: IDLE_MS, keepAlive: IDLE_MS },
+    },
   );
   api = new ApiClient(t.url);
   await t.engine.functions.create({ name: 'slow', handler: 'index.slow', code: { dir: CALLER } });
@@ -167,7 +171,9 @@ describe('connection timeouts', () => {
     const [silent, headers, body] = await Promise.all([
       closedAfter(''),
       closedAfter('GET /_lambdata/functions HTTP/1.1\r\nHost: localhost\r\n'),
-      closedAfter('PUT /_lambdata/buckets/stalled/objects/k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc'),
+      closedAfter(
+        'PUT /_lambdata/buckets/stalled/objects/k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc',
+      ),
     ]);
     for (const ms of [silent, headers, body]) {
       expect(ms).toBeGreaterThanOrEqual(IDLE_MS - 50);
