@@ -60,7 +60,6 @@ interface Policy {
 const NATIVE_PREFIX = '/_lambdata';
 // A CreateFunction with a 50 MB zip is ~67 MB of base64 JSON.
 const MAX_BUFFERED_BODY = 80 * 1024 * 1024;
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: 'address already in use',
   EACCES: 'permission denied',
@@ -248,9 +247,10 @@ async function handleNative(
     return;
   }
   try {
-    // A browser sends text/plain, form and multipart bodies cross-origin without asking first;
-    // requiring JSON means no page can drive the API with such a "simple" request.
-    if (BODY_METHODS.has(req.method ?? '') && route.body !== 'raw' && !isJson(req)) {
+    // A browser sends a POST with a text/plain, form or multipart body (or none) cross-origin without
+    // asking first; requiring JSON means no page can drive the API with such a "simple" request.
+    // PUT, PATCH and DELETE cannot be sent cross-origin without a preflight, which is never granted.
+    if (req.method === 'POST' && route.body !== 'raw' && !isJson(req)) {
       throw new LambdataError(
         'UnsupportedMediaTypeException',
         `${req.method} ${path} requires Content-Type: application/json`,
