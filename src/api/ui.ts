@@ -83,7 +83,9 @@ function sendLogin(res: ServerResponse, wrong: boolean): void {
 <form method="get" action="${UI_PREFIX}/">
 <label for="token">Token</label> <input id="token" name="token" type="password" autocomplete="off" required>
 <button type="submit">Sign in</button>
-</form></body></html>
+</form>
+<script>document.forms[0].action += location.hash;</script>
+</body></html>
 `;
   res.writeHead(401, {
     'content-type': 'text/html; charset=utf-8',

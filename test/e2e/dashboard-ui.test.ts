@@ -264,7 +264,12 @@ describe('dashboard in a real browser', () => {
       await expect.poll(() => tab.locator('.props').first().textContent()).toContain('256 MB');
       expect(tab.url()).not.toContain('sesame');
       const [cookie] = await context.cookies(`${guarded.url}/_lambdata/ui/`);
-      expect(cookie).toMatchObject({ name: 'lambdata_session', httpOnly: true, sameSite: 'Strict', path: '/_lambdata' });
+      expect(cookie).toMatchObject({
+        name: 'lambdata_session',
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: '/_lambdata',
+      });
       expect(cookie?.value).not.toContain('sesame');
       expect(await tab.evaluate(() => document.cookie)).toBe('');
       // The live record stream (EventSource, same origin) carries the cookie and delivers a new invocation.
