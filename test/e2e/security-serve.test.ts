@@ -50,7 +50,15 @@ function serve(...args: string[]): Promise<Served> {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) resolve({ url, child, stop: () => (child.kill('SIGTERM'), exited) });
+      if (url)
+        resolve({
+          url,
+          child,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
   });
