@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { InvalidRequestContent, LambdataError } from '../shared/errors.js';
 
 // Bodies the server already read (to verify their signature), handed to the adapter's readBody.
@@ -7,6 +8,12 @@ const preRead = new WeakMap<IncomingMessage, Buffer>();
 /** Records a body read ahead of the handler; `readBody` returns it instead of reading the stream. */
 export function setPreReadBody(req: IncomingMessage, body: Buffer): void {
   preRead.set(req, body);
+}
+
+/** The request body as a stream: the bytes read ahead (to verify a signature), or the request itself. */
+export function requestBody(req: IncomingMessage): Readable {
+  const early = preRead.get(req);
+  return early ? Readable.from([early]) : req;
 }
 
 /** Reads a request body into memory, refusing more than `limit` bytes (413 RequestTooLargeException). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
 import { InvalidParameterValue } from '../shared/errors.js';
+import type { CodeDirs } from './code-dirs.js';
 
 /** What a route handler receives. */
 export interface RouteContext {
@@ -10,6 +11,8 @@ export interface RouteContext {
   url: URL;
   params: Record<string, string>;
   requestId: string;
+  /** The server directories a native deploy may name as `code.dir` (none when absent). */
+  codeDirs?: CodeDirs;
 }
 
 /** A native API route: `path` is relative to /_lambdata and may hold `:name` segments. */
@@ -17,6 +20,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   handler: (ctx: RouteContext) => Promise<void> | void;
+  /** 'raw' when the body is not JSON (object bytes, function URL requests): any Content-Type is accepted. */
+  body?: 'json' | 'raw';
 }
 
 interface CompiledRoute extends Route {

@@ -1,20 +1,23 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { extname, join, normalize } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Engine } from '../engine.js';
+import { LambdataError, ListenFailed } from '../shared/errors.js';
 import { newRequestId } from '../shared/ids.js';
 import { createLogger } from '../shared/log.js';
-import { distPath } from '../shared/paths.js';
+import { AccessControl } from './access.js';
 import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
+import { CodeDirs } from './code-dirs.js';
 import { describeError, readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
-import { decodePathParam, Router, requestUrl } from './router.js';
+import { RequestGuard } from './request-guard.js';
+import { Router, requestUrl } from './router.js';
+import { limitHttp1, limitHttp2, limitUnrouted, TIMEOUTS, type Timeouts } from './timeouts.js';
+import { serveUi, UI_PREFIX } from './ui.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -22,10 +25,20 @@ export interface ServerOptions {
   host?: string;
   /** Default 4566; 0 picks a free port. */
   port?: number;
-  /** Bearer token required on the native API and dashboard (mandatory off loopback). */
+  /**
+   * The access token. When set, every surface (native API, dashboard, AWS APIs) requires the token
+   * or a SigV4 signature made with the engine's credentials; the caller chooses credentials that
+   * are not the well-known test/test unless the operator asked for them.
+   */
   token?: string;
-  /** Accept unsigned AWS requests (default false: every AWS request needs a valid SigV4 signature). */
+  /** Accept unsigned AWS requests when there is no token (default false: they need a SigV4 signature). */
   anonymous?: boolean;
+  /** Host names the server answers besides its own (exact, or `*.suffix`). */
+  allowHosts?: readonly string[];
+  /** Server directories a native deploy may name as `code.dir` (none by default). */
+  allowCodeDirs?: readonly string[];
+  /** Connection limits (tests shorten them); see TIMEOUTS for the defaults. */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** A listening server. */
@@ -36,68 +49,81 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What every request is checked against, built once from the options. */
+interface Policy {
+  guard: RequestGuard;
+  access: AccessControl;
+  codeDirs: CodeDirs;
+  anonymous: boolean;
+}
+
 const NATIVE_PREFIX = '/_lambdata';
 // A CreateFunction with a 50 MB zip is ~67 MB of base64 JSON.
 const MAX_BUFFERED_BODY = 80 * 1024 * 1024;
-// The names JSON-protocol services use for signature failures.
-const AUTH_ERROR_TYPES: Record<string, string> = {
-  SignatureDoesNotMatch: 'InvalidSignatureException',
-  InvalidAccessKeyId: 'UnrecognizedClientException',
-  AccessDenied: 'MissingAuthenticationTokenException',
-  AuthorizationHeaderMalformed: 'IncompleteSignatureException',
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  ENOTFOUND: 'unknown host',
 };
-const UI_PREFIX = '/_lambdata/ui';
 const log = createLogger('server');
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json',
-};
 
 /**
  * Serves the native API, the dashboard and the AWS wire APIs on one port, and points the engine's
  * functions back at it (AWS_ENDPOINT_URL).
- * @throws when asked to bind beyond loopback without a token.
+ * @throws LambdataError when asked to bind beyond loopback without a token or given a bad
+ * allowed host or code dir; ListenFailed (one line: `cannot listen on host:port: reason`).
  */
 export async function startServer(engine: Engine, options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 4566;
   if (!isLoopback(host) && !options.token) {
-    throw new Error(`Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`);
+    throw new LambdataError(
+      'InvalidParameterValueException',
+      `Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`,
+      400,
+    );
   }
+  const policy: Policy = {
+    guard: new RequestGuard({ host, allowHosts: options.allowHosts }),
+    access: new AccessControl(options.token),
+    codeDirs: new CodeDirs(options.allowCodeDirs),
+    anonymous: !options.token && (options.anonymous ?? false),
+  };
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    handle(engine, router, options, req, res).catch((err) => {
+    handle(engine, router, policy, req, res).catch((err) => {
       if (describeError(err).status >= 500) log.error('request failed', { err, url: req.url });
       else log.debug('request refused', { err, url: req.url });
       if (!res.headersSent) sendNativeError(res, err);
       else res.destroy();
     });
   };
+  const limits = { ...TIMEOUTS, ...options.timeouts };
   const http1 = createServer(onRequest);
-  http1.keepAliveTimeout = 65_000;
-  http1.headersTimeout = 66_000;
-  http1.requestTimeout = 0; // long polls, SSE and large uploads
+  limitHttp1(http1, limits);
   // Some SDK v3 clients (Kinesis) speak HTTP/2 with prior knowledge (h2c) to a plain-http endpoint.
   const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
+  limitHttp2(http2, limits);
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    routeConnection(socket, http1, http2);
+    routeConnection(socket, http1, http2, limits);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4566, host, () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = LISTEN_ERRORS[err.code ?? ''] ?? err.message;
+      reject(new ListenFailed(`cannot listen on ${host}:${port}: ${reason}`, { cause: err }));
+    });
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  engine.setEndpoint(isLoopback(host) ? url : `http://127.0.0.1:${port}`);
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  engine.setEndpoint(isLoopback(host) ? url : `http://127.0.0.1:${bound}`);
   return {
     url,
-    port,
+    port: bound,
     server,
     close: () =>
       new Promise<void>((resolve) => {
@@ -115,8 +141,10 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0');
  * the socket itself (the peeked bytes are put back); HTTP/2 gets a stream that replays them,
  * since its session reads the socket's handle directly.
  */
-function routeConnection(socket: Socket, http1: Server, http2: Http2Server): void {
+function routeConnection(socket: Socket, http1: Server, http2: Http2Server, limits: Timeouts): void {
+  const routed = limitUnrouted(socket, limits);
   socket.once('data', (first: Buffer) => {
+    routed();
     socket.pause();
     if (first.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE)) {
       http2.emit('connection', replaying(socket, first));
@@ -152,7 +180,7 @@ function replaying(socket: Socket, first: Buffer): Duplex {
 async function handle(
   engine: Engine,
   router: Router,
-  options: ServerOptions,
+  policy: Policy,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -160,43 +188,83 @@ async function handle(
   const url = requestUrl(req.url);
   const path = url.pathname;
   if (path === NATIVE_PREFIX || path.startsWith(`${NATIVE_PREFIX}/`)) {
-    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return serveUi(req, res, path.slice(UI_PREFIX.length));
-    if (options.token && !hasToken(req, url, options.token)) {
-      sendJson(res, 401, { error: { code: 'Unauthorized', message: 'A valid token is required' } });
-      return;
-    }
-    const sub = path.slice(NATIVE_PREFIX.length) || '/';
-    const { route, params, allowed } = router.match(req.method ?? 'GET', sub);
-    if (!route) {
-      if (allowed.length)
-        sendJson(
-          res,
-          405,
-          { error: { code: 'MethodNotAllowed', message: `Use ${allowed.join(', ')}` } },
-          { allow: allowed.join(', ') },
-        );
-      else sendJson(res, 404, { error: { code: 'NotFound', message: `No route ${req.method} ${path}` } });
-      return;
-    }
     try {
-      await route.handler({ engine, req, res, url, params, requestId });
+      policy.guard.check(req);
+      if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) {
+        serveUi(req, res, url, policy.access);
+        return;
+      }
+      if (policy.access.required) await policy.access.authorizeNative(req, url, engine.context.credentials);
     } catch (err) {
-      const { status } = describeError(err);
-      if (status >= 500) log.error('native route failed', { err, path });
+      req.resume();
       sendNativeError(res, err);
+      return;
     }
+    await handleNative(engine, router, policy, req, res, url, requestId);
     return;
   }
   const route = pickAwsHandler(req, url);
-  if (!route.verifiesOwnSignature) {
-    try {
-      await verifyBufferedRequest(engine, options, req, url);
-    } catch (err) {
-      sendAwsJsonError(res, err, requestId);
-      return;
+  let anonymous = policy.anonymous;
+  try {
+    policy.guard.check(req);
+    if (policy.access.required && req.headers.authorization?.startsWith('Bearer ')) {
+      if (!policy.access.hasToken(req, url, { cookie: false })) {
+        throw new LambdataError('AccessDeniedException', 'The bearer token is not valid', 403);
+      }
+      // The token stands in for a signature: the adapter sees an anonymous request it may accept.
+      delete req.headers.authorization;
+      anonymous = true;
     }
+    if (!route.verifiesOwnSignature) await verifyBufferedRequest(engine, anonymous, req, url);
+  } catch (err) {
+    route.sendError(req, res, err, requestId);
+    return;
   }
-  await route.handle({ engine, req, res, url, requestId, anonymous: options.anonymous ?? false });
+  await route.handle({ engine, req, res, url, requestId, anonymous });
+}
+
+async function handleNative(
+  engine: Engine,
+  router: Router,
+  policy: Policy,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+): Promise<void> {
+  const path = url.pathname;
+  const sub = path.slice(NATIVE_PREFIX.length) || '/';
+  const { route, params, allowed } = router.match(req.method ?? 'GET', sub);
+  if (!route) {
+    req.resume();
+    if (allowed.length)
+      sendJson(
+        res,
+        405,
+        { error: { code: 'MethodNotAllowed', message: `Use ${allowed.join(', ')}` } },
+        { allow: allowed.join(', ') },
+      );
+    else sendJson(res, 404, { error: { code: 'NotFound', message: `No route ${req.method} ${path}` } });
+    return;
+  }
+  try {
+    // A browser sends a POST with a text/plain, form or multipart body (or none) cross-origin without
+    // asking first; requiring JSON means no page can drive the API with such a "simple" request.
+    // PUT, PATCH and DELETE cannot be sent cross-origin without a preflight, which is never granted.
+    if (req.method === 'POST' && route.body !== 'raw' && !isJson(req)) {
+      throw new LambdataError(
+        'UnsupportedMediaTypeException',
+        `${req.method} ${path} requires Content-Type: application/json`,
+        415,
+      );
+    }
+    await route.handler({ engine, req, res, url, params, requestId, codeDirs: policy.codeDirs });
+  } catch (err) {
+    const { status } = describeError(err);
+    if (status >= 500) log.error('native route failed', { err, path });
+    req.resume();
+    sendNativeError(res, err);
+  }
 }
 
 /**
@@ -205,65 +273,19 @@ async function handle(
  */
 async function verifyBufferedRequest(
   engine: Engine,
-  options: ServerOptions,
+  anonymous: boolean,
   req: IncomingMessage,
   url: URL,
 ): Promise<void> {
   const body = await readBody(req, MAX_BUFFERED_BODY);
   setPreReadBody(req, body);
   const payloadHash = createHash('sha256').update(body).digest('hex');
-  await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: options.anonymous });
+  await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous });
 }
 
-/** An error in the shape the JSON and REST protocols share: x-amzn-ErrorType plus {__type, message}. */
-function sendAwsJsonError(res: ServerResponse, err: unknown, requestId: string): void {
-  const { status, code, message } = describeError(err);
-  const type = AUTH_ERROR_TYPES[code] ?? code;
-  sendJson(
-    res,
-    status,
-    { __type: type, Type: 'User', message },
-    { 'x-amzn-errortype': type, 'x-amzn-requestid': requestId },
-  );
-}
-
-function serveUi(req: IncomingMessage, res: ServerResponse, rest: string): void {
-  if (rest === '') {
-    res.writeHead(301, { location: `${UI_PREFIX}/` });
-    res.end();
-    return;
-  }
-  const root = distPath('web');
-  const relative = normalize(decodePathParam(rest === '/' ? '/index.html' : rest));
-  if (relative.includes('..')) {
-    sendJson(res, 400, { error: { code: 'BadPath', message: 'Invalid path' } });
-    return;
-  }
-  let file = join(root, relative);
-  let stat = statSync(file, { throwIfNoEntry: false });
-  if (!stat?.isFile()) {
-    // Client-side routes fall back to the app shell.
-    file = join(root, 'index.html');
-    stat = statSync(file, { throwIfNoEntry: false });
-  }
-  if (!stat?.isFile()) {
-    sendJson(res, 404, { error: { code: 'NotFound', message: 'Dashboard not built: run npm run build' } });
-    return;
-  }
-  res.writeHead(200, {
-    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-    'content-length': stat.size,
-    'cache-control': 'no-cache',
-  });
-  if (req.method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
-}
-
-function hasToken(req: IncomingMessage, url: URL, token: string): boolean {
-  const header = req.headers.authorization;
-  if (header === `Bearer ${token}`) return true;
-  // EventSource cannot set headers: SSE streams may carry the token as a query parameter.
-  return url.searchParams.get('token') === token;
+function isJson(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
 }
 
 function isLoopback(host: string): boolean {

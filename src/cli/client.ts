@@ -57,6 +57,10 @@ export class ApiClient {
   async fetch(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     const init: RequestInit & { duplex?: 'half' } = { method, headers: { ...headers } };
     if (this.token) (init.headers as Record<string, string>).authorization = `Bearer ${this.token}`;
+    if (body === undefined && method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') {
+      // The server takes state changes only as JSON (no cross-site form or text/plain request can pass).
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
     if (body !== undefined) {
       if (
         body instanceof Uint8Array ||

@@ -12,7 +12,9 @@ import { commands as tableCommands } from './tables.js';
 const serve: Command = {
   summary: 'run the engine and its server (AWS APIs, native API, dashboard)',
   usage:
-    'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] [--concurrency 1000] [--demo]',
+    'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] ' +
+    '[--access-key K --secret-key S | --credentials-file FILE [--profile P]] [--allow-host NAME …] ' +
+    '[--allow-code-dir DIR …] [--concurrency 1000] [--demo]',
   run: async (args, ctx) => (await import('./serve.js')).commands.serve.run(args, ctx),
 };
 

@@ -67,6 +67,20 @@ export class AccessDenied extends LambdataError {
   }
 }
 
+/** A request needs the server's token (or an AWS signature) and carries neither. */
+export class Unauthorized extends LambdataError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unauthorized', message, 401, options);
+  }
+}
+
+/** The server cannot listen on its address (port in use, bind refused). */
+export class ListenFailed extends LambdataError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ListenFailed', message, 500, options);
+  }
+}
+
 /** True when `err` is a LambdataError with the given code. */
 export function hasCode(err: unknown, code: string): err is LambdataError {
   return err instanceof LambdataError && err.code === code;

@@ -39,6 +39,9 @@ export async function api<T = unknown>(path: string, init: RequestInit = {}): Pr
     const headers = new Headers(init.headers);
     const token = getToken();
     if (token) headers.set('authorization', `Bearer ${token}`);
+    // The server takes state changes only as JSON (see the native API's Content-Type rule).
+    if (init.method && init.method !== 'GET' && !headers.has('content-type'))
+      headers.set('content-type', 'application/json');
     const res = await fetch(BASE + path, { ...init, headers });
     if (res.status === 401 && attempt === 0) {
       await onUnauthorized();

@@ -249,24 +249,37 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('#mappings').textContent()).toMatch(/Disabl/);
   });
 
-  it('asks once for the token when the server requires one, then sends it on fetch and EventSource', async () => {
+  it('signs in once with the token (an HttpOnly SameSite=Strict cookie), then fetches and streams with it', async () => {
     const guarded = await startServer(engine, { port: 0, token: 'sesame' });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const tab = await context.newPage();
-      await tab.goto(`${guarded.url}/_lambdata/ui/#/functions/hello`);
+      const first = await tab.goto(`${guarded.url}/_lambdata/ui/#/functions/hello`);
+      expect(first?.status()).toBe(401);
+      await tab.getByLabel('Token').fill('wrong');
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => tab.textContent('body')).toContain('not this server');
       await tab.getByLabel('Token').fill('sesame');
-      await tab.getByRole('button', { name: 'Continue' }).click();
+      await tab.getByRole('button', { name: 'Sign in' }).click();
       await expect.poll(() => tab.locator('.props').first().textContent()).toContain('256 MB');
-      expect(await tab.evaluate(() => sessionStorage.getItem('lambdata.token'))).toBe('sesame');
-      // The live record stream (EventSource with ?token=) delivers a new invocation.
+      expect(tab.url()).not.toContain('sesame');
+      const [cookie] = await context.cookies(`${guarded.url}/_lambdata/ui/`);
+      expect(cookie).toMatchObject({
+        name: 'lambdata_session',
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: '/_lambdata',
+      });
+      expect(cookie?.value).not.toContain('sesame');
+      expect(await tab.evaluate(() => document.cookie)).toBe('');
+      // The live record stream (EventSource, same origin) carries the cookie and delivers a new invocation.
       await engine.invocations.invoke({ functionName: 'hello', payload: '{"name":"guarded"}' });
       await expect.poll(() => tab.locator('#log-tail').textContent(), { timeout: 10_000 }).toContain('guarded');
     } finally {
       await context.close();
       await guarded.close();
     }
-  }, 20_000);
+  }, 30_000);
 
   it('stays responsive through a burst of 10,000 object results (one point each, batched per frame)', async () => {
     const n = 10_000;

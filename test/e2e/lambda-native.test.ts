@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
@@ -10,7 +11,8 @@ let server: RunningServer;
 let api: ApiClient;
 
 beforeAll(async () => {
-  t = await startTestServer('lambda-native');
+  // The fixtures are the one server directory this test deploys from in place.
+  t = await startTestServer('lambda-native', {}, { allowCodeDirs: [dirname(lambdaFixture('echo'))] });
   ({ server } = t);
   api = new ApiClient(server.url);
 });
@@ -80,6 +82,7 @@ describe('native functions API', () => {
       'POST',
       '/functions/native-echo/invoke?tail=1',
       Buffer.from('{"x":42}'),
+      { 'content-type': 'application/json' },
     );
     expect(result).toMatchObject({ statusCode: 200, executedVersion: '$LATEST', payload: { event: { x: 42 } } });
     expect(result.logs).toContain('REPORT RequestId:');
@@ -117,7 +120,9 @@ describe('native functions API', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'InvalidRequestContentException' } });
     await expect(
-      api.request('POST', '/functions/native-echo/invoke?type=Sometimes', Buffer.from('{}')),
+      api.request('POST', '/functions/native-echo/invoke?type=Sometimes', Buffer.from('{}'), {
+        'content-type': 'application/json',
+      }),
     ).rejects.toMatchObject({
       code: 'InvalidParameterValueException',
     });

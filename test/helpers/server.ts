@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningServer, startServer } from '../../src/api/index.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine, type EngineOptions } from '../../src/engine.js';
 
 /** A running engine + server; `close()` stops both and removes the data dir. */
@@ -16,16 +16,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Creates a temp dir named after `prefix`, an engine on it and a server on port 0. */
+/** Creates a temp dir named after `prefix`, an engine on it and a server on port 0 (with `serverOptions`). */
 export async function startTestServer(
   prefix: string,
   options: Omit<EngineOptions, 'dataDir'> = {},
+  serverOptions: Omit<ServerOptions, 'port'> = {},
 ): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), `lambdata-${prefix}-`));
   let engine: Engine | undefined;
   try {
     engine = await createEngine({ ...options, dataDir: dir });
-    const server = await startServer(engine, { port: 0 });
+    const server = await startServer(engine, { ...serverOptions, port: 0 });
     const started = engine;
     return {
       dir,

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../../engine.js';
+import { requestUrl } from '../router.js';
 import { handleDynamoDb } from './dynamodb/index.js';
+import { sendAwsJsonError } from './errors.js';
 import { handleKinesis } from './kinesis/index.js';
 import { handleLambda, isLambdaPath } from './lambda/index.js';
+import { sendS3Error } from './s3/errors.js';
 import { handleS3 } from './s3/index.js';
-import { handleSqs, isSqsQueryRequest } from './sqs/index.js';
+import { handleSqs, isSqsQueryRequest, sendSqsError } from './sqs/index.js';
 
 /** What an AWS wire adapter receives. */
 export interface AwsRequestContext {
@@ -26,7 +29,19 @@ export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;
 export interface AwsRoute {
   handle: AwsHandler;
   verifiesOwnSignature: boolean;
+  /** Answers a refusal in the service's own error shape (S3 XML, or JSON with `__type`). */
+  sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string): void;
 }
+
+/** SQS checks its own signatures, so that their failures answer in its query-XML or JSON shape. */
+const SQS_ROUTE: AwsRoute = {
+  handle: handleSqs,
+  verifiesOwnSignature: true,
+  sendError: (req, res, err, requestId) => {
+    req.resume();
+    sendSqsError(res, err, typeof req.headers['x-amz-target'] === 'string', requestId);
+  },
+};
 
 /**
  * Picks the AWS service a request is for: Lambda by its REST paths, Kinesis/DynamoDB/SQS by
@@ -38,12 +53,26 @@ export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
   if (typeof target === 'string') {
     if (target.startsWith('Kinesis_')) return signed(handleKinesis);
     if (target.startsWith('DynamoDB')) return signed(handleDynamoDb);
-    if (target.startsWith('AmazonSQS')) return { handle: handleSqs, verifiesOwnSignature: true };
+    if (target.startsWith('AmazonSQS')) return SQS_ROUTE;
   }
-  if (isSqsQueryRequest(req, url)) return { handle: handleSqs, verifiesOwnSignature: true };
-  return { handle: handleS3, verifiesOwnSignature: true };
+  if (isSqsQueryRequest(req, url)) return SQS_ROUTE;
+  return {
+    handle: handleS3,
+    verifiesOwnSignature: true,
+    sendError: (req, res, err, requestId) => {
+      req.resume();
+      sendS3Error(res, err, requestUrl(req.url).pathname, requestId, req.method ?? 'GET');
+    },
+  };
 }
 
 function signed(handle: AwsHandler): AwsRoute {
-  return { handle, verifiesOwnSignature: false };
+  return {
+    handle,
+    verifiesOwnSignature: false,
+    sendError: (req, res, err, requestId) => {
+      req.resume();
+      sendAwsJsonError(res, err, requestId);
+    },
+  };
 }

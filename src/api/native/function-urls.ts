@@ -12,8 +12,8 @@ const apiIds = new WeakMap<Engine, string>();
  * synchronously with the function URL (payload 2.0) event and answers with its mapped response.
  */
 export const routes: Route[] = METHODS.flatMap((method) => [
-  { method, path: '/url/:function', handler: serveUrl },
-  { method, path: '/url/:function/:path*', handler: serveUrl },
+  { method, path: '/url/:function', handler: serveUrl, body: 'raw' as const },
+  { method, path: '/url/:function/:path*', handler: serveUrl, body: 'raw' as const },
 ]);
 
 async function serveUrl({ engine, req, res, url, params, requestId }: RouteContext): Promise<void> {

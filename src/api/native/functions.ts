@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { Zip, ZipDeflate } from 'fflate';
 import type { FunctionConfigPatch, FunctionVersion, InvocationType } from '../../invoke/index.js';
 import { InvalidParameterValue, InvalidRequestContent, RequestTooLarge } from '../../shared/errors.js';
+import { CodeDirs } from '../code-dirs.js';
 import { readBody, readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
@@ -33,6 +34,7 @@ const MAX_DEPLOY_REQUEST = Math.ceil((MAX_ZIP_BYTES * 4) / 3) + 1024 * 1024;
 const MAX_PAYLOAD = 6 * 1024 * 1024;
 const INVOCATION_TYPES: readonly string[] = ['RequestResponse', 'Event', 'DryRun'];
 const LOG_REPLAY = 100;
+const NO_CODE_DIRS = new CodeDirs();
 
 /** Functions, invocations, logs, billing, concurrency and dead letters, under /_lambdata. */
 export const routes: Route[] = [
@@ -89,10 +91,10 @@ function showFunction({ engine, res, url, params }: RouteContext): void {
 }
 
 /** PUT: creates the function, or updates its configuration and then its code (so a publish snapshots both). */
-async function deployFunction({ engine, req, res, params }: RouteContext): Promise<void> {
+async function deployFunction({ engine, req, res, params, codeDirs }: RouteContext): Promise<void> {
   const name = params.name ?? '';
   const body = await readJsonObject<Body>(req, MAX_DEPLOY_REQUEST);
-  const code = readCode(body.code);
+  const code = readCode(body.code, codeDirs);
   const config = configFields(body);
   const publish = body.publish === true;
   const reserved = body.reservedConcurrency;
@@ -318,7 +320,8 @@ function configFields(body: Body) {
   return fields;
 }
 
-function readCode(code: unknown): { zip: Buffer } | { dir: string } | undefined {
+/** The code of a deploy; a server directory only inside the operator's allowed ones (else 403). */
+function readCode(code: unknown, codeDirs = NO_CODE_DIRS): { zip: Buffer } | { dir: string } | undefined {
   if (code === undefined || code === null) return undefined;
   const { zipBase64, dir } = code as { zipBase64?: unknown; dir?: unknown };
   if (typeof zipBase64 === 'string') {
@@ -327,7 +330,7 @@ function readCode(code: unknown): { zip: Buffer } | { dir: string } | undefined 
       throw new RequestTooLarge(`The zip is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}`);
     return { zip };
   }
-  if (typeof dir === 'string') return { dir };
+  if (typeof dir === 'string') return { dir: codeDirs.check(dir) };
   throw new InvalidRequestContent('code must be {zipBase64} or {dir}');
 }
 

@@ -1,6 +1,6 @@
 import type { NotificationConfiguration } from '../../events/index.js';
 import { InvalidArgument, type ObjectInfo, sendBody } from '../../storage/objects/index.js';
-import { readJsonObject, sendJson } from '../http.js';
+import { readJsonObject, requestBody, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 /** Buckets, objects (streamed, with ranges) and notification configuration, under /_lambdata. */
@@ -12,7 +12,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/buckets/:bucket/notifications', handler: getNotifications },
   { method: 'PUT', path: '/buckets/:bucket/notifications', handler: putNotifications },
   { method: 'GET', path: '/buckets/:bucket/object-info/:key*', handler: objectInfo },
-  { method: 'PUT', path: '/buckets/:bucket/objects/:key*', handler: putObject },
+  { method: 'PUT', path: '/buckets/:bucket/objects/:key*', handler: putObject, body: 'raw' },
   { method: 'GET', path: '/buckets/:bucket/objects/:key*', handler: getObject },
   { method: 'DELETE', path: '/buckets/:bucket/objects/:key*', handler: deleteObject },
 ];
@@ -83,7 +83,7 @@ async function putObject({ engine, req, res, params }: RouteContext): Promise<vo
     metadata,
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const info = await engine.objects.putObject(params.bucket ?? '', params.key ?? '', req, defined);
+  const info = await engine.objects.putObject(params.bucket ?? '', params.key ?? '', requestBody(req), defined);
   sendJson(res, 200, objectJson(info));
 }
 

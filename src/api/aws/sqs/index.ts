@@ -57,7 +57,7 @@ export async function handleSqs({ engine, req, res, url, requestId, anonymous }:
     if (json) sendJson(res, 200, result, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId });
     else sendXml(res, 200, resultToXml(action, result, requestId), requestId);
   } catch (err) {
-    sendError(res, err, json, requestId);
+    sendSqsError(res, err, json, requestId);
   }
 }
 
@@ -91,7 +91,8 @@ function sendXml(res: ServerResponse, status: number, xml: string, requestId: st
   res.end(text);
 }
 
-function sendError(res: ServerResponse, err: unknown, json: boolean, requestId: string): void {
+/** Answers an error in the SQS JSON protocol's shape (`json`) or the query protocol's XML. */
+export function sendSqsError(res: ServerResponse, err: unknown, json: boolean, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
