@@ -33,6 +33,8 @@ export function functionEnvironment(
     PATH: sandboxed ? `${dirname(INSIDE.node)}:${SANDBOX_PATH}` : hostPath,
     LANG: 'en_US.UTF-8',
     NODE_PATH: sandboxed ? INSIDE.nodeModules : packagePath('node_modules'),
+    // A sandbox's users have no passwd entry, so os.homedir() (which the AWS SDK calls) needs HOME.
+    ...(sandboxed ? { HOME: INSIDE.tmp } : {}),
     ...fn.environment,
     TZ: ':UTC',
     TMPDIR: tmpDir,

@@ -62,13 +62,18 @@ export class EnvironmentPool implements Runtime {
     rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
     mkdirSync(this.#tmpRoot, { recursive: true });
     this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
-    this.#log.info('environments sandboxed', { ...this.#sandbox.info });
+    this.#log.debug('environments sandboxed', {
+      sandbox: this.#sandbox.info.level,
+      features: this.#sandbox.info.features,
+    });
     const sweepEvery = Math.max(10, Math.min(this.#idleMs / 2, 30_000));
     this.#sweeper = setInterval(() => this.#reapIdle(), sweepEvery).unref();
     // Not inside createEngine's own tick, and not at all if closed at once.
     this.#sandbox.ready.then(
       () => setImmediate(() => this.#refill()),
-      (err: unknown) => this.#log.error('environments cannot start', { err }),
+      (err: unknown) => {
+        if (!this.#closed) this.#log.error('environments cannot start', { err });
+      },
     );
   }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { DeadLetter } from '../../src/invoke/index.js';
 import { collectRecords, invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const RETRY_BASE_MS = 100;
 process.env.LAMBDATA_RETRY_BASE_MS = String(RETRY_BASE_MS);
@@ -15,7 +16,7 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
   let engine: Engine;
 
   beforeAll(async () => {
-    engine = await createEngine({ dataDir: dir.path, runtime: { prestart: 0 } });
+    engine = await createEngine({ dataDir: dir.path, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
   });
   afterAll(async () => {
     await engine.close();
@@ -207,7 +208,11 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
 describe('invoke: event age', () => {
   it('dead-letters an event older than MaximumEventAgeInSeconds without running it', async () => {
     const dir = tempDir();
-    const engine = await createEngine({ dataDir: dir.path, background: false, runtime: { prestart: 0 } });
+    const engine = await createEngine({
+      dataDir: dir.path,
+      background: false,
+      runtime: { prestart: 0, ...WRITES_HOST_FILES },
+    });
     try {
       await engine.functions.create({ name: 'aged', handler: 'index.handler', code: { dir: invokeFixture('ok') } });
       engine.functions.putEventInvokeConfig('aged', { maximumEventAgeInSeconds: 60 });

@@ -6,6 +6,7 @@ import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const SERVE = invokeFixture('serve.mjs');
 
@@ -50,7 +51,7 @@ describe('invoke: async events survive kill -9', () => {
     const dataDir = join(dir.path, 'data');
     const ran = join(dir.path, 'ran.log');
     // Deploy with reserved concurrency 0, so every accepted event is still queued when the engine dies.
-    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0 } });
+    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
     await setup.functions.create({
       name: 'durable',
       handler: 'index.handler',

@@ -10,6 +10,7 @@ import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { artifactDir, deployRecorder, eventually, recorded } from '../fixtures/events/helpers.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 describe('SQS → function mapping', () => {
   let dataDir: string;
@@ -20,7 +21,7 @@ describe('SQS → function mapping', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'lambdata-esm-sqs-'));
     out = artifactDir('esm-sqs-');
-    engine = await createEngine({ dataDir });
+    engine = await createEngine({ dataDir, runtime: WRITES_HOST_FILES });
     server = await startServer(engine, { port: 0 });
   });
 

@@ -14,6 +14,7 @@ import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { artifactDir, deployRecorder, eventually, recorded } from '../fixtures/events/helpers.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 describe('event source mappings from streams and tables', () => {
   let dataDir: string;
@@ -23,7 +24,7 @@ describe('event source mappings from streams and tables', () => {
   let lambda: LambdaClient;
 
   const open = async () => {
-    engine = await createEngine({ dataDir });
+    engine = await createEngine({ dataDir, runtime: WRITES_HOST_FILES });
     server = await startServer(engine, { port: 0 });
     lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
   };

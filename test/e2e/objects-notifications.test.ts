@@ -6,6 +6,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { InvocationRecord } from '../../src/invoke/index.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const RECORDER = fileURLToPath(new URL('../fixtures/objects/recorder', import.meta.url));
 // Handlers see a private /tmp, so the file they report through lives under test-artifacts/.
@@ -19,7 +20,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'lambdata-objects-notify-'));
   mkdirSync(artifacts, { recursive: true });
   outDir = mkdtempSync(join(artifacts, 'objects-notify-'));
-  engine = await createEngine({ dataDir });
+  engine = await createEngine({ dataDir, runtime: WRITES_HOST_FILES });
 });
 afterAll(async () => {
   await engine.close();
@@ -142,7 +143,7 @@ describe('object notifications', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lambdata-objects-outbox-'));
     try {
       // First life: no background work, so the delivery stays in the outbox like a crash right after commit.
-      const first = await createEngine({ dataDir: dir, background: false });
+      const first = await createEngine({ dataDir: dir, background: false, runtime: WRITES_HOST_FILES });
       await first.functions.create({
         name: 'later',
         handler: 'index.handler',
@@ -157,7 +158,7 @@ describe('object notifications', () => {
       expect(first.notifications.pendingDeliveries()).toBe(1);
       await first.close();
 
-      const second = await createEngine({ dataDir: dir });
+      const second = await createEngine({ dataDir: dir, runtime: WRITES_HOST_FILES });
       try {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no delivery after restart')), 30_000);

@@ -57,7 +57,7 @@ describe('runtime: environments, limits and isolation', () => {
       AWS_ACCESS_KEY_ID: 'AKIDTEST',
       AWS_SECRET_ACCESS_KEY: 'secret-test',
     });
-    const allowed = /^(AWS_|LAMBDA_|_HANDLER$|TZ$|LANG$|PATH$|NODE_PATH$|TMPDIR$|TABLE$)/;
+    const allowed = /^(AWS_|LAMBDA_|_HANDLER$|TZ$|LANG$|PATH$|NODE_PATH$|TMPDIR$|HOME$|TABLE$)/;
     expect(Object.keys(body).filter((key) => !allowed.test(key))).toEqual([]);
   });
 
