@@ -174,6 +174,18 @@ export function report(rows: Tally[]): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** The distinct error messages among the function's recent invocations, with their counts. */
+export async function invocationErrors(url: string, name: string): Promise<string> {
+  const out = (await (await fetch(`${url}/_lambdata/invocations?function=${name}`)).json()) as {
+    invocations: Array<{ errorMessage?: string | null }>;
+  };
+  const counts = new Map<string, number>();
+  for (const { errorMessage } of out.invocations) {
+    if (errorMessage) counts.set(errorMessage, (counts.get(errorMessage) ?? 0) + 1);
+  }
+  return [...counts].map(([message, n]) => `${n}× ${message}`).join(', ') || 'none';
+}
+
 function positiveEnv(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;

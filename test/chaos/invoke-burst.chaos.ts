@@ -11,6 +11,7 @@ import { clients, deployFixture } from './clients.js';
 import {
   BASE_SEED,
   dataDir,
+  invocationErrors,
   killHard,
   ROUNDS,
   report,
@@ -106,6 +107,7 @@ async function runRound(round: number): Promise<Tally> {
   const survived = [...acknowledged].filter((id) => runs.has(id)).length;
   const duplicates = [...acknowledged].reduce((sum, id) => sum + Math.max(0, (runs.get(id)?.length ?? 0) - 1), 0);
   const unackedRan = [...unacknowledged].filter((id) => runs.has(id)).length;
+  const errors = await invocationErrors(serve.url, 'recorder');
   aws.destroy();
   await stopServe(serve);
   const lost = acknowledged.size - survived;
@@ -122,7 +124,7 @@ async function runRound(round: number): Promise<Tally> {
     duplicates,
     torn,
     orphans,
-    note: `${unackedRan}/${unacknowledged.size} unacked ran; ${drained ? 'drained' : 'NOT drained in 120 s'}; sent for ${sentMs} ms`,
+    note: `${unackedRan}/${unacknowledged.size} unacked ran; ${drained ? 'drained' : 'NOT drained in 120 s'}; sent for ${sentMs} ms; function errors: ${errors}`,
   };
 }
 

@@ -21,6 +21,7 @@ import { clients, deployFixture } from './clients.js';
 import {
   BASE_SEED,
   dataDir,
+  invocationErrors,
   killHard,
   ROUNDS,
   report,
@@ -183,16 +184,4 @@ async function readDeliveries(s3: S3Client): Promise<Map<string, string[]>> {
     token = page.NextContinuationToken;
   } while (token);
   return seen;
-}
-
-/** The distinct error messages among the function's recent invocations, with their counts. */
-async function invocationErrors(url: string, name: string): Promise<string> {
-  const out = (await (await fetch(`${url}/_lambdata/invocations?function=${name}`)).json()) as {
-    invocations: Array<{ errorMessage?: string | null }>;
-  };
-  const counts = new Map<string, number>();
-  for (const { errorMessage } of out.invocations) {
-    if (errorMessage) counts.set(errorMessage, (counts.get(errorMessage) ?? 0) + 1);
-  }
-  return [...counts].map(([message, n]) => `${n}× ${message}`).join(', ') || 'none';
 }
