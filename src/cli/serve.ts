@@ -32,6 +32,7 @@ export const commands: Record<string, Command> = {
       const engine = await createEngine({
         dataDir: values['data-dir'],
         accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
+        awaitEndpoint: true,
       });
       const server = await startServer(engine, {
         host: values.host,
