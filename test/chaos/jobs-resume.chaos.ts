@@ -33,14 +33,17 @@ const OBJECT_BYTES = 40_000;
 
 it(`wordcount job: killed mid-run, resumed from the CLI, equals the reference (${ROUNDS} rounds)`, async () => {
   requireBuild();
-  const rows: Tally[] = [];
-  for (let round = 1; round <= ROUNDS; round++) rows.push(await runRound(round));
+  const rounds: Array<{ tally: Tally; cliOk: boolean }> = [];
+  for (let round = 1; round <= ROUNDS; round++) rounds.push(await runRound(round));
+  const rows = rounds.map((r) => r.tally);
   report(rows);
   expect(rows.map((r) => r.lost)).toEqual(rows.map(() => 0));
   expect(rows.map((r) => r.torn)).toEqual(rows.map(() => 0));
+  // `lambdata run --resume` follows the job to its end: exit 0 and the succeeded record printed.
+  expect(rounds.map((r) => r.cliOk)).toEqual(rounds.map(() => true));
 }, 600_000);
 
-async function runRound(round: number): Promise<Tally> {
+async function runRound(round: number): Promise<{ tally: Tally; cliOk: boolean }> {
   const seed = BASE_SEED + 300 + round;
   const random = rng(seed);
   const killAtMs = random.int(300, 4_000);
@@ -73,10 +76,12 @@ async function runRound(round: number): Promise<Tally> {
   const committed = atRestart.counters.tasksDone;
   let final = atRestart;
   let cli = 'not needed (finished before the kill)';
+  let cliOk = true;
   if (atRestart.status !== 'succeeded') {
     const out = await lambdata(serve.url, 'run', '--resume', submitted.id, '--json');
     const printed = JSON.parse(out.stdout || 'null') as JobRecord | null;
     cli = `exit ${out.code}, printed status ${printed?.status ?? 'nothing'}`;
+    cliOk = out.code === 0 && printed?.status === 'succeeded';
     // Whatever the CLI printed, wait for the job itself so the result is checked either way.
     await waitFor(async () => {
       final = await nativeJson<JobRecord>(serve.url, 'GET', `/jobs/${submitted.id}`);
@@ -107,7 +112,7 @@ async function runRound(round: number): Promise<Tally> {
   const duplicates = totals ? Math.max(0, totals.words - expected.words) : 0;
   if (lost === 0 && equal) dir.remove();
   else process.stdout.write(`jobs round ${round}: data dir kept at ${dir.path}\n`);
-  return {
+  const tally: Tally = {
     scenario: 'wordcount job resumed after kill -9 (acknowledged = tasks committed before the kill)',
     round,
     seed,
@@ -120,6 +125,7 @@ async function runRound(round: number): Promise<Tally> {
     orphans,
     note: `${atRestart.status}${atRestart.error ? ` ${atRestart.error.code}` : ''} at restart, ${committed}/${planned} tasks committed, ${rerun.size} rerun; CLI resume: ${cli}; final ${final.status}, totals ${equal ? '= reference' : `${JSON.stringify(totals)} ≠ ${JSON.stringify(expected)}`}`,
   };
+  return { tally, cliOk };
 }
 
 /** One native API call under /_lambdata; throws on a non-2xx answer. */
