@@ -51,11 +51,20 @@ export function requireBuild(): void {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
 }
 
-/** A fresh data dir under test-artifacts/ (handlers see a private /tmp, so nothing of ours lives there). */
+/**
+ * A fresh data dir under test-artifacts/ (handlers see a private /tmp, so nothing of ours lives there);
+ * `remove()` deletes it and its engine's stderr log.
+ */
 export function dataDir(label: string): { path: string; remove(): void } {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = mkdtempSync(join(ARTIFACTS, `${label}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+      rmSync(`${path}.serve.log`, { force: true });
+    },
+  };
 }
 
 /** A small seeded PRNG (mulberry32): `next()` in [0, 1). */
