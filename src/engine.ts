@@ -26,6 +26,12 @@ export interface EngineOptions {
   runtime?: PoolOptions;
   /** Start background workers (async queue, pollers, schedules). Default true. */
   background?: boolean;
+  /**
+   * Hold the workers that invoke functions (async queue, notifications, mappings, schedules) until
+   * `setEndpoint` is called. An environment keeps the AWS_ENDPOINT_URL it started with, so one started
+   * before the server listens would call a wrong port for as long as it stays warm. Default false.
+   */
+  awaitEndpoint?: boolean;
   /** Where SQLite WAL checkpoints run (see `openDb`): 'background' (default) or 'auto'. */
   checkpoint?: 'background' | 'auto';
 }
@@ -89,7 +95,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
   const background = [objects, invocations, notifications, mappings, schedules, jobs, queues, streams];
-  if (options.background !== false) for (const service of background) await service.start();
+  const invoking: unknown[] = [invocations, notifications, mappings, schedules];
+  let held =
+    options.background !== false && options.awaitEndpoint ? background.filter((s) => invoking.includes(s)) : [];
+  let releasing: Promise<void> | undefined;
+  if (options.background !== false) {
+    for (const service of background) if (!held.includes(service)) await service.start();
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -110,9 +122,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     jobs,
     setEndpoint(url) {
       endpoint = url;
+      const starting = held;
+      held = [];
+      if (starting.length > 0 && !closing) {
+        releasing = (async () => {
+          for (const service of starting) await service.start();
+        })().catch((err) => context.log.error('background service failed to start', { err }));
+      }
     },
     close() {
       closing ??= (async () => {
+        await releasing;
         for (const service of [...background].reverse()) await service.stop();
         await runtime.close();
         db.close();

@@ -145,10 +145,8 @@ async function followJob(id: string, ctx: CliContext, showProgress: boolean, sho
     if (showLogs && event.type === 'log') {
       ctx.err(`${tty ? '\n' : ''}${event.functionName} ${event.requestId} ${event.message.trimEnd()}\n`);
     }
-    if (event.type === 'job.completed' || event.type === 'job.failed') {
-      if (tty) ctx.err('\n');
-      return false;
-    }
+    // The server ends the stream at the job's end; a resumed job replays its interruption's job.failed first.
+    if (tty && (event.type === 'job.completed' || event.type === 'job.failed')) ctx.err('\n');
     return true;
   });
   return ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);

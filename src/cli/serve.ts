@@ -62,6 +62,7 @@ export const commands: Record<string, Command> = {
         dataDir: values['data-dir'],
         accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
         credentials,
+        awaitEndpoint: true,
       });
       let server: Awaited<ReturnType<typeof startServer>>;
       try {

@@ -154,11 +154,14 @@ export class JobService implements BackgroundService {
     let replaying = true;
     let last = 0;
     let ended = false;
+    // A resumed job's history holds the interruption's job.failed before the resumed job.started: only an
+    // end after the last start ends the stream.
+    let lastStart = 0;
     const deliver = (event: JobEvent) => {
       if (ended || event.seq <= last) return;
       last = event.seq;
       onEvent(event);
-      if (event.type === 'job.completed' || event.type === 'job.failed') {
+      if ((event.type === 'job.completed' || event.type === 'job.failed') && event.seq > lastStart) {
         ended = true;
         unsubscribe();
         onEnd();
@@ -169,7 +172,9 @@ export class JobService implements BackgroundService {
       if (replaying) buffered.push(event);
       else deliver(event);
     });
-    for (const event of this.#store.events(id)) deliver(event);
+    const history = this.#store.events(id);
+    lastStart = history.findLast((e) => e.type === 'job.started')?.seq ?? 0;
+    for (const event of history) deliver(event);
     replaying = false;
     for (const event of buffered) deliver(event);
     if (!ended && !this.#running.has(id)) {

@@ -51,5 +51,16 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     expect(planned.tasks).toBeGreaterThan(committedBefore);
     expect(rerun.size).toBeLessThanOrEqual(planned.tasks - committedBefore);
     expect(events.at(-1)?.type).toBe('job.completed');
+    // Following it (as `lambdata run --resume` does) replays the interruption but ends at the completion.
+    const followed = await new Promise<string[]>((resolve) => {
+      const types: string[] = [];
+      engine.jobs.follow(
+        jobId,
+        (e) => types.push(e.type),
+        () => resolve(types),
+      );
+    });
+    expect(followed).toContain('job.failed');
+    expect(followed.at(-1)).toBe('job.completed');
   });
 });
