@@ -73,7 +73,8 @@ describe('runtime: how many environments a burst gets', () => {
   it('runs 10 slow calls at once even when the function was measured as fast before', async () => {
     const version = fn('index.span');
     for (let i = 0; i < 5; i++) await invoke(harness.pool, version, { ms: 0 }); // measured: fast
-    const results = await Promise.all(Array.from({ length: 10 }, () => invoke(harness.pool, version, { ms: 1000 })));
+    // Long enough that ten sandboxes starting side by side on two busy cores still overlap.
+    const results = await Promise.all(Array.from({ length: 10 }, () => invoke(harness.pool, version, { ms: 2500 })));
     const spans = results.map((r) => r.body as { pid: number; start: number; end: number });
     expect(new Set(spans.map((s) => s.pid)).size).toBe(10);
     // All ten were inside their handler at the same instant: none waited for another to finish.
