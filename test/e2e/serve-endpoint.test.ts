@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { tempDir } from '../fixtures/invoke/helpers.js';
 import { LAMBDATA_BIN } from '../helpers/cli.js';
+import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const dir = tempDir('lambdata-serve-endpoint-');
 let child: ChildProcess | undefined;
@@ -39,7 +40,8 @@ it('lambdata serve --port 0 points functions invoked by work left from before th
   await setup.close();
 
   child = spawn(process.execPath, [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error' },
+    // Its function records into this test's files, which a sandboxed function cannot see.
+    env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error', LAMBDATA_SANDBOX: WRITES_HOST_FILES.sandbox },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve) => {
