@@ -19,7 +19,7 @@ export const commands: Record<string, Command> = {
   jobs: {
     summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
     usage:
-      'lambdata jobs [list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+      'lambdata jobs [ls] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
     run: jobsCommand,
   },
 };
@@ -223,6 +223,7 @@ async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
     options: { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } },
   });
   switch (sub) {
+    case 'ls':
     case 'list': {
       const { jobs } = await ctx.client.get<{ jobs: JobRecord[] }>('/jobs');
       if (values.json) ctx.out(`${JSON.stringify(jobs)}\n`);
