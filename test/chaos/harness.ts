@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** A running `lambdata serve` process. */
 export interface Serve {
@@ -239,4 +240,16 @@ function alive(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/** Runs ROUNDS rounds of a scenario one after another, then prints and checks their tallies. */
+export async function runRounds<T extends { tally: Tally }>(runRound: (round: number) => Promise<T>): Promise<T[]> {
+  requireBuild();
+  const rounds: T[] = [];
+  for (let round = 1; round <= ROUNDS; round++) rounds.push(await runRound(round));
+  const rows = rounds.map((r) => r.tally);
+  report(rows);
+  expect(rows.map((r) => r.lost)).toEqual(rows.map(() => 0));
+  expect(rows.map((r) => r.torn)).toEqual(rows.map(() => 0));
+  return rounds;
 }
