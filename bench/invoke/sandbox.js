@@ -15,7 +15,9 @@ const COLD_RUNS = quick ? 5 : 15;
 const BURST = 10;
 const LEVELS = ['process', 'namespaces'];
 
-const results = Object.fromEntries(LEVELS.map((level) => [level, { warm50: [], warm99: [], cold: [], burst: [], rate: [] }]));
+const results = Object.fromEntries(
+  LEVELS.map((level) => [level, { warm50: [], warm99: [], cold: [], burst: [], rate: [] }]),
+);
 for (let round = 0; round < ROUNDS; round++) {
   for (const level of round % 2 === 0 ? LEVELS : [...LEVELS].reverse()) await measure(level, results[level]);
 }
@@ -32,7 +34,9 @@ console.log(`\n${'measurement'.padEnd(44)} ${'process'.padStart(10)} ${'namespac
 for (const [label, key] of rows) {
   const base = median(results.process[key]);
   const boxed = median(results.namespaces[key]);
-  console.log(`${label.padEnd(44)} ${base.toFixed(3).padStart(10)} ${boxed.toFixed(3).padStart(11)}  ${(boxed / base).toFixed(2)}×`);
+  console.log(
+    `${label.padEnd(44)} ${base.toFixed(3).padStart(10)} ${boxed.toFixed(3).padStart(11)}  ${(boxed / base).toFixed(2)}×`,
+  );
 }
 
 async function measure(level, into) {
@@ -44,7 +48,10 @@ async function measure(level, into) {
     await engine.functions.create({ name, handler, code: { dir: join(here, 'noop') } });
     return name;
   };
-  const invoker = (functionName, payload = '{}') => () => engine.invocations.invoke({ functionName, payload });
+  const invoker =
+    (functionName, payload = '{}') =>
+    () =>
+      engine.invocations.invoke({ functionName, payload });
   try {
     const warmFn = await deploy();
     await timeSequential(invoker(warmFn), 200); // warm up

@@ -2,15 +2,17 @@
  * The shell scripts that build environment sandboxes (namespaces level), in two steps so that an
  * environment costs a handful of mounts rather than dozens of processes.
  *
- * TEMPLATE_SCRIPT runs once per engine, as root in a mount namespace of its own held open by a
- * sleeping process, and builds the root every environment shares, read-only:
+ * TEMPLATE_SCRIPT runs once per engine, as root in a mount namespace of its own (inside a user
+ * namespace of its own on the `user-namespaces` level) held open by a sleeping process, and builds the root every environment shares, read-only:
  *
  *   /usr /etc (and /bin /lib … or their merged-usr links)   the system, nosuid, nodev
  *   /opt/lambdata/{bin/node,dist,node_modules}              the runtime
  *   /dev/{null,zero,full,random,urandom}, /dev/shm → /tmp   devices
  *   /.stage/functions (0711)                                every function's code dir, for a blank
  *                                                           runtime to be handed one at init (each
- *                                                           function's dir belongs to its own group)
+ *                                                           function's dir belongs to its own group;
+ *                                                           not on the user-namespaces level, where
+ *                                                           environments cannot have users of their own)
  *   /tmp /proc /var                                         empty mount points
  *
  * ENVIRONMENT_SCRIPT runs for each environment as root, as PID 1 of a new PID namespace inside a
@@ -20,7 +22,8 @@
  * the engine's /proc and the rest of the host out of sight. It stays PID 1 — its parent-death
  * signal (`unshare --kill-child`) survives, and when PID 1 dies the kernel kills the whole
  * namespace — and starts the command as the function's user, or as root for a blank runtime, whose
- * bootstrap drops to the function's user at init. It exits with the command's status (a runtime
+ * bootstrap drops to the function's user at init; in a user namespace (uid `-`) it stays the one
+ * mapped user and gives up every capability. It exits with the command's status (a runtime
  * killed by a signal therefore shows as exit status 128 + the signal's number). The script runs
  * with the engine's clean environment: a function's variables (LD_PRELOAD, PATH …) reach only its
  * own process, in the init message or, for a custom runtime, read from fd 4 (a file the engine
@@ -43,9 +46,9 @@ mount --bind -o "$ro" "$node" opt/lambdata/bin/node
 mount --bind -o "$ro" "$dist" opt/lambdata/dist
 if [ -d "$modules" ]; then mount --bind -o "$ro" "$modules" opt/lambdata/node_modules; fi
 for n in null zero full random urandom; do mount --bind "/dev/$n" "dev/$n"; done
-mount --bind -o "$ro" "$functions" .stage/functions
+if [ -n "$functions" ]; then mount --bind -o "$ro" "$functions" .stage/functions; fi
 chmod 711 .stage
-mount -o remount,ro "$root"
+mount -o remount,bind,ro "$root"
 echo ready
 exec sleep infinity
 `;
@@ -66,7 +69,12 @@ cd "$root"
 pivot_root . .old
 umount -l /.old
 cd /var/task 2>/dev/null || cd /
-drop="setpriv --reuid=$uid --regid=$gid --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all --"
+if [ "$uid" = - ]; then
+  # a user namespace maps one user only: stay that user, without any capability, for good
+  drop="setpriv --no-new-privs --inh-caps=-all --bounding-set=-all --securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked --"
+else
+  drop="setpriv --reuid=$uid --regid=$gid --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all --"
+fi
 if [ "$uid" = 0 ]; then
   "$@" &
 elif [ -n "$envfile" ]; then

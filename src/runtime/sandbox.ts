@@ -6,6 +6,11 @@
  *   its ephemeral storage, code read-only, no data dir, no host /proc), runs as an unprivileged user
  *   of its function, with memory and process-count cgroups where cgroup v1 is writable, and dies
  *   with the engine (PID 1 of its namespace carries a parent-death signal).
+ * - `user-namespaces` (Linux without root, where unprivileged user namespaces are allowed): the same
+ *   mount, PID and IPC walls inside a user namespace of the engine's own, but environments cannot
+ *   have users of their own: each runs as the one mapped user with every capability dropped, is
+ *   started for its function (no blank hand-off, so no function can see another's code), and has
+ *   no cgroups (the RSS sampler enforces memory).
  * - `process`: a plain child process with an explicit environment and a private /tmp directory
  *   enforced through Node's `fs` (bootstrap-tmp.ts); it dies with the engine where `setpriv` can
  *   give it a parent-death signal. Functions can see each other and the data dir at this level.
@@ -23,7 +28,7 @@ import { EnvironmentGroups } from './cgroups.js';
 import { ENVIRONMENT_SCRIPT, TEMPLATE_SCRIPT } from './sandbox-script.js';
 
 /** The isolation levels, strongest first. */
-export const SANDBOX_LEVELS = ['namespaces', 'process'] as const;
+export const SANDBOX_LEVELS = ['namespaces', 'user-namespaces', 'process'] as const;
 export type SandboxLevel = (typeof SANDBOX_LEVELS)[number];
 
 /** What the engine reports about isolation (serve banner, /_lambdata/health). */
@@ -68,7 +73,8 @@ const DEFAULT_TMP_MB = 512;
 /** CPU priority of environments: below the engine's, so a busy function cannot starve the server. */
 export const ENVIRONMENT_NICENESS = 10;
 
-let probed: { ok: true } | { ok: false; reason: string } | undefined;
+type Probe = { ok: true } | { ok: false; reason: string };
+const probed = new Map<string, Probe>();
 
 /** The sandbox of one engine; see the module comment. */
 export class Sandbox {
@@ -78,6 +84,7 @@ export class Sandbox {
   readonly #groups: EnvironmentGroups | undefined;
   readonly #ids = new Map<string, number>();
   readonly #setpriv: string | undefined;
+  readonly #level: SandboxLevel;
   /** The process holding the template's mount namespace open (namespaces level). */
   #template: ChildProcess | undefined;
   /** Resolves once environments can be launched (the template root is built); rejects when it cannot be. */
@@ -92,30 +99,48 @@ export class Sandbox {
     if (wanted !== undefined && !(SANDBOX_LEVELS as readonly string[]).includes(wanted)) {
       throw new InvalidParameterValue(`sandbox level must be one of ${SANDBOX_LEVELS.join(', ')}, got '${wanted}'`);
     }
-    const namespaces = wanted === 'process' ? { ok: false as const, reason: 'process level asked for' } : probe();
-    if (wanted === 'namespaces' && !namespaces.ok) {
-      throw new InvalidParameterValue(`sandbox level 'namespaces' is not available here: ${namespaces.reason}`);
+    const reasons: string[] = [];
+    const level = SANDBOX_LEVELS.find((candidate) => {
+      if (wanted !== undefined && candidate !== wanted) return false;
+      if (candidate === 'process') return true;
+      const result = probe(candidate);
+      if (!result.ok) reasons.push(`${candidate}: ${result.reason}`);
+      return result.ok;
+    });
+    if (level === undefined) {
+      throw new InvalidParameterValue(`sandbox level '${wanted}' is not available here (${reasons.join('; ')})`);
     }
-    if (namespaces.ok) {
-      mkdirSync(this.#functionsRoot, { recursive: true, mode: 0o711 });
-      chmodSync(this.#functionsRoot, 0o711); // other functions' names stay unlisted
-      mkdirSync(this.#sandboxRoot, { recursive: true });
-      this.#groups = EnvironmentGroups.open();
-      const cgroups = this.#groups.controllers.map((name) => `${name}-cgroup`);
-      this.info = { level: 'namespaces', features: ['mount-ns', 'pid-ns', 'ipc-ns', 'uid', 'tmpfs-tmp', ...cgroups] };
-      this.ready = this.#holdTemplate();
-    } else {
+    this.#level = level;
+    if (level === 'process') {
       this.info = {
-        level: 'process',
+        level,
         features: this.#setpriv ? ['die-with-engine'] : [],
-        reason: namespaces.reason,
+        reason: reasons.join('; ') || undefined,
       };
       this.ready = Promise.resolve();
+      return;
     }
+    mkdirSync(this.#functionsRoot, { recursive: true, mode: 0o711 });
+    chmodSync(this.#functionsRoot, 0o711); // other functions' names stay unlisted
+    mkdirSync(this.#sandboxRoot, { recursive: true });
+    if (level === 'namespaces') {
+      this.#groups = EnvironmentGroups.open();
+      const cgroups = this.#groups.controllers.map((name) => `${name}-cgroup`);
+      this.info = { level, features: ['mount-ns', 'pid-ns', 'ipc-ns', 'uid', 'tmpfs-tmp', ...cgroups] };
+    } else {
+      this.info = {
+        level,
+        features: ['user-ns', 'mount-ns', 'pid-ns', 'ipc-ns', 'no-capabilities', 'tmpfs-tmp'],
+        reason: reasons.join('; ') || undefined,
+      };
+    }
+    this.ready = this.#holdTemplate();
+    this.ready.catch(() => undefined); // reported to whoever awaits it: the pool
   }
 
+  /** True on the namespace levels: environments see the sandbox's paths (INSIDE), not the host's. */
   get isolated(): boolean {
-    return this.info.level === 'namespaces';
+    return this.#level !== 'process';
   }
 
   /**
@@ -124,7 +149,9 @@ export class Sandbox {
    * with the default ephemeral storage (the size of the blank's /tmp).
    */
   canHandOff(fn: FunctionVersion): boolean {
-    if (!this.isolated) return true;
+    if (this.#level === 'process') return true;
+    // In a user namespace every environment is the same user: a blank could read any staged function.
+    if (this.#level === 'user-namespaces') return false;
     return fn.ephemeralStorageMb === DEFAULT_TMP_MB && this.#stagedPath(fn.codeDir) !== undefined;
   }
 
@@ -150,7 +177,8 @@ export class Sandbox {
     }
     const procs = this.#groups?.create(envId) ?? [];
     const tmpBytes = (fn?.ephemeralStorageMb ?? DEFAULT_TMP_MB) * 1024 * 1024;
-    const id = fn ? this.#idOf(fn.name) : 0;
+    const users = this.#level === 'namespaces';
+    const id = fn && users ? String(this.#idOf(fn.name)) : fn ? '-' : '0';
     const clean: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
     if (!envAtExec && env.NODE_OPTIONS) clean.NODE_OPTIONS = env.NODE_OPTIONS;
     const envFile = envAtExec ? this.#writeEnvFile(envId, env) : '';
@@ -161,6 +189,8 @@ export class Sandbox {
         'KILL',
         '--',
         'nsenter',
+        // The user namespace maps this user alone (as root): enter it as who we are, no setgroups.
+        ...(users ? [] : [`--user=/proc/${this.#template?.pid}/ns/user`, '--preserve-credentials']),
         `--mount=/proc/${this.#template?.pid}/ns/mnt`,
         '--',
         'unshare',
@@ -183,8 +213,8 @@ export class Sandbox {
         procs.join(' '),
         String(tmpBytes),
         fn ? fn.codeDir : '',
-        String(id),
-        String(id),
+        id,
+        id,
         envFile,
         command,
         ...args,
@@ -244,6 +274,7 @@ export class Sandbox {
         'KILL',
         '--',
         'unshare',
+        ...(this.#level === 'user-namespaces' ? ['--user', '--map-root-user'] : []),
         '--mount',
         '--propagation',
         'private',
@@ -256,7 +287,7 @@ export class Sandbox {
         distPath(''),
         packagePath('node_modules'),
         process.execPath,
-        this.#functionsRoot,
+        this.#level === 'namespaces' ? this.#functionsRoot : '',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
@@ -318,27 +349,37 @@ export class Sandbox {
   }
 }
 
-/** Whether this machine lets the engine build namespace sandboxes (checked once per process). */
-function probe(): { ok: true } | { ok: false; reason: string } {
-  if (probed) return probed;
+/** Whether this machine lets the engine build sandboxes of `level` (checked once per process and level). */
+function probe(level: 'namespaces' | 'user-namespaces'): Probe {
+  const known = probed.get(level);
+  if (known) return known;
+  let result: Probe;
+  const root = process.getuid?.() === 0;
   if (process.platform !== 'linux')
-    probed = { ok: false, reason: `namespaces need Linux (this is ${process.platform})` };
-  else if (process.getuid?.() !== 0) probed = { ok: false, reason: 'namespaces need the engine to run as root' };
+    result = { ok: false, reason: `namespaces need Linux (this is ${process.platform})` };
+  else if (level === 'namespaces' && !root) result = { ok: false, reason: 'the engine does not run as root' };
+  else if (level === 'user-namespaces' && root) result = { ok: false, reason: 'root takes the namespaces level' };
   else {
     const missing = UTILITIES.filter((name) => findExecutable(name) === undefined);
-    if (missing.length > 0) probed = { ok: false, reason: `missing ${missing.join(', ')} (util-linux)` };
+    if (missing.length > 0) result = { ok: false, reason: `missing ${missing.join(', ')} (util-linux)` };
     else {
-      const trial = spawnSync('unshare', ['--mount', '--pid', '--ipc', '--fork', '--propagation', 'private', 'true'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        timeout: 10_000,
-      });
-      probed =
+      const user = level === 'user-namespaces' ? ['--user', '--map-root-user'] : [];
+      const trial = spawnSync(
+        'unshare',
+        [...user, '--mount', '--pid', '--ipc', '--fork', '--propagation', 'private', 'true'],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          timeout: 10_000,
+        },
+      );
+      result =
         trial.status === 0
           ? { ok: true }
           : { ok: false, reason: `unshare failed: ${trial.stderr?.toString().trim() || trial.error?.message}` };
     }
   }
-  return probed;
+  probed.set(level, result);
+  return result;
 }
 
 function findExecutable(name: string): string | undefined {
