@@ -15,7 +15,6 @@ export {
   type FunctionCode,
   type FunctionConfigPatch,
   FunctionRegistry,
-  parseFunctionRef,
 } from './registry.js';
 export { endLine, reportLine, startLine, timeoutLine } from './report.js';
 export type * from './types.js';
