@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../../engine.js';
 import { urlEvent, urlResponse } from '../../events/index.js';
+import { PAYLOAD_LIMITS } from '../../invoke/index.js';
 import { describeError, readBody } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
@@ -23,7 +24,7 @@ async function serveUrl({ engine, req, res, url, params, requestId }: RouteConte
     apiIds.set(engine, apiId);
   }
   try {
-    const body = await readBody(req, 6 * 1024 * 1024);
+    const body = await readBody(req, PAYLOAD_LIMITS.syncBytes);
     const event = urlEvent({
       method: req.method ?? 'GET',
       rawPath: `/${params.path ?? ''}`,

@@ -1,4 +1,4 @@
-import type { FunctionConfigPatch, FunctionVersion } from '../../../invoke/index.js';
+import { type FunctionConfigPatch, type FunctionVersion, PACKAGE_LIMITS } from '../../../invoke/index.js';
 import { InvalidParameterValue, LambdataError, RequestTooLarge } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
@@ -9,10 +9,8 @@ import { optionalNumber, optionalString, toFunctionConfiguration } from './shape
 
 type Body = Record<string, unknown>;
 
-/** Largest zip accepted in a request body (AWS's direct-upload limit). */
-export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 /** A request carrying a zip is base64 JSON: about 4/3 of the zip plus the configuration. */
-const MAX_CODE_REQUEST_BYTES = Math.ceil((MAX_ZIP_BYTES * 4) / 3) + 1024 * 1024;
+const MAX_CODE_REQUEST_BYTES = Math.ceil((PACKAGE_LIMITS.zippedBytes * 4) / 3) + 1024 * 1024;
 const MAX_CONFIG_REQUEST_BYTES = 1024 * 1024;
 const DEFAULT_MAX_ITEMS = 50;
 
@@ -166,8 +164,10 @@ function readZip(code: Body | undefined): Buffer {
     throw new InvalidParameterValue('Code.ZipFile is required');
   }
   const zip = Buffer.from(code.ZipFile, 'base64');
-  if (zip.length > MAX_ZIP_BYTES) {
-    throw new RequestTooLarge(`Zipped package is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES} bytes`);
+  if (zip.length > PACKAGE_LIMITS.zippedBytes) {
+    throw new RequestTooLarge(
+      `Zipped package is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes} bytes`,
+    );
   }
   return zip;
 }

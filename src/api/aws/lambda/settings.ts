@@ -1,3 +1,4 @@
+import { PACKAGE_LIMITS } from '../../../invoke/index.js';
 import { InvalidParameterValue, ResourceNotFound } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
@@ -10,8 +11,8 @@ const CONFIG_LIMIT = 256 * 1024;
 /** Account limits lambdata reports (AWS's defaults). */
 const ACCOUNT_LIMIT = {
   TotalCodeSize: 80 * 1024 * 1024 * 1024,
-  CodeSizeUnzipped: 250 * 1024 * 1024,
-  CodeSizeZipped: 50 * 1024 * 1024,
+  CodeSizeUnzipped: PACKAGE_LIMITS.unzippedBytes,
+  CodeSizeZipped: PACKAGE_LIMITS.zippedBytes,
 } as const;
 
 /** PutFunctionConcurrency: reserves N concurrent executions (0 throttles every invocation). */
