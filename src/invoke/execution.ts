@@ -1,4 +1,4 @@
-import type { RunResult, Runtime } from '../runtime/types.js';
+import type { RunResult, Runtime } from '../runtime/index.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
 import { PAYLOAD_LIMITS } from './limits.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../runtime/types.js';
+import type { Runtime } from '../runtime/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import {
   InvalidParameterValue,
