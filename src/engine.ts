@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
-import { EventSourceMappings, ObjectNotifications, Schedules } from './events/index.js';
-import { Billing, FunctionRegistry, InvocationService, LogStore, type PriceTable } from './invoke/index.js';
+import { EventSourceMappings, FunctionUrlConfigs, ObjectNotifications, Schedules } from './events/index.js';
+import {
+  Billing,
+  FunctionMetadata,
+  FunctionRegistry,
+  InvocationService,
+  LogStore,
+  type PriceTable,
+} from './invoke/index.js';
 import { JobService } from './jobs/index.js';
 import { EnvironmentPool, type PoolOptions } from './runtime/index.js';
 import type { Credentials, EngineContext } from './shared/context.js';
@@ -42,11 +49,15 @@ export interface Engine {
   readonly context: EngineContext;
   readonly runtime: EnvironmentPool;
   readonly functions: FunctionRegistry;
+  /** Execution roles and tags of functions. */
+  readonly functionMetadata: FunctionMetadata;
   readonly invocations: InvocationService;
   readonly logs: LogStore;
   readonly billing: Billing;
   readonly objects: ObjectStore;
   readonly notifications: ObjectNotifications;
+  /** Function URL configurations. */
+  readonly functionUrls: FunctionUrlConfigs;
   readonly streams: StreamStore;
   readonly tables: TableStore;
   readonly queues: QueueStore;
@@ -75,6 +86,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
   const runtime = new EnvironmentPool(context, options.runtime);
   const functions = new FunctionRegistry(context, { onChange: (name) => runtime.retire(name) });
+  const functionMetadata = new FunctionMetadata(context);
   const logs = new LogStore(context);
   const billing = new Billing(context, options.prices);
   const queues = new QueueStore(context);
@@ -88,6 +100,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   const objects = new ObjectStore(context);
   const notifications = new ObjectNotifications(context, { objects, invoker: invocations, functions });
+  const functionUrls = new FunctionUrlConfigs(context);
   const streams = new StreamStore(context);
   const tables = new TableStore(context);
   const mappings = new EventSourceMappings(context, { invoker: invocations, functions, streams, tables, queues });
@@ -109,11 +122,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     context,
     runtime,
     functions,
+    functionMetadata,
     invocations,
     logs,
     billing,
     objects,
     notifications,
+    functionUrls,
     streams,
     tables,
     queues,

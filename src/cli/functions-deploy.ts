@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
+// The limits module alone: the CLI client must not load the engine's modules.
+import { PACKAGE_LIMITS } from '../invoke/limits.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { keyValues, parseCommand, parseEnv, parsePositiveInt, prettyJson, printUsage } from './format.js';
-
-/** Largest package the deploy command uploads (AWS's direct-upload limit). */
-export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 
 const USAGE =
   'lambdata deploy <name> <dir|file.zip> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
@@ -31,8 +30,8 @@ export const deploy: Command = {
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
-    if (zip.length > MAX_ZIP_BYTES) {
-      ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}\n`);
+    if (zip.length > PACKAGE_LIMITS.zippedBytes) {
+      ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes}\n`);
       return 1;
     }
     const body: Record<string, unknown> = { code: { zipBase64: Buffer.from(zip).toString('base64') } };

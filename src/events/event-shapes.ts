@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { roleArn } from '../shared/arn.js';
 import { ACCOUNT_ID } from '../shared/ids.js';
 import type { ReceivedMessage } from '../storage/queues/index.js';
 import type { StreamRecordRef } from '../storage/streams/index.js';
@@ -26,7 +27,7 @@ export function kinesisEvent(records: StreamRecordRef[], source: SourceInfo): { 
       eventVersion: '1.0',
       eventID: `${r.shardId}:${r.sequenceNumber}`,
       eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `arn:aws:iam::${ACCOUNT_ID}:role/lambdata`,
+      invokeIdentityArn: roleArn('lambdata'),
       awsRegion: source.region,
       eventSourceARN: source.eventSourceArn,
     })),

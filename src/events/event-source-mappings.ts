@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
+import { kinesisStreamNameOf, queueNameOf, tableNameOfStream } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -159,29 +160,26 @@ export class EventSourceMappings implements BackgroundService {
   }
 
   #parseSource(arn: string): { sourceType: SourceType; sourceName: string } {
-    const kinesis = /^arn:aws[\w-]*:kinesis:[^:]*:\d{12}:stream\/([^/]+)$/.exec(arn);
-    if (kinesis) {
-      const name = kinesis[1] as string;
-      if (!this.#options.streams.hasStream(name)) throw new InvalidParameterValue(`Stream not found: ${arn}`);
-      return { sourceType: 'kinesis', sourceName: name };
+    const stream = kinesisStreamNameOf(arn);
+    if (stream) {
+      if (!this.#options.streams.hasStream(stream)) throw new InvalidParameterValue(`Stream not found: ${arn}`);
+      return { sourceType: 'kinesis', sourceName: stream };
     }
-    const table = /^arn:aws[\w-]*:dynamodb:[^:]*:\d{12}:table\/([^/]+)\/stream\/.+$/.exec(arn);
+    const table = tableNameOfStream(arn);
     if (table) {
-      const name = table[1] as string;
       let streamArn: string | undefined;
       try {
-        streamArn = this.#options.tables.streamArn(name);
+        streamArn = this.#options.tables.streamArn(table);
       } catch (err) {
         throw new InvalidParameterValue(`Stream not found: ${arn}`, { cause: err });
       }
       if (!streamArn) throw new InvalidParameterValue(`Stream not found: ${arn}`);
-      return { sourceType: 'dynamodb', sourceName: name };
+      return { sourceType: 'dynamodb', sourceName: table };
     }
-    const queue = /^arn:aws[\w-]*:sqs:[^:]*:\d{12}:([^:/]+)$/.exec(arn);
+    const queue = queueNameOf(arn);
     if (queue) {
-      const name = queue[1] as string;
-      if (!this.#options.queues.hasQueue(name)) throw new InvalidParameterValue(`Queue not found: ${arn}`);
-      return { sourceType: 'sqs', sourceName: name };
+      if (!this.#options.queues.hasQueue(queue)) throw new InvalidParameterValue(`Queue not found: ${arn}`);
+      return { sourceType: 'sqs', sourceName: queue };
     }
     throw new InvalidParameterValue(`Unsupported event source ARN: ${arn}`);
   }

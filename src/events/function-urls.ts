@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
@@ -126,6 +127,8 @@ export function urlResponse(payload: Buffer, functionError?: string): UrlRespons
 
 /** Function URL configurations (CreateFunctionUrlConfig …), durable in SQLite. */
 export class FunctionUrlConfigs {
+  /** The API id URL events carry (requestContext.apiId): one per engine, as AWS has one per URL. */
+  readonly apiId = randomBytes(16).toString('hex');
   #context: EngineContext;
 
   constructor(context: EngineContext) {

@@ -1,3 +1,4 @@
+import { arnService } from '../shared/arn.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { MappingConfig } from './mapping-types.js';
 
@@ -54,7 +55,7 @@ export function validateMapping(draft: Draft): MappingConfig {
     if (config.maximumConcurrency !== undefined)
       integer('ScalingConfig.MaximumConcurrency', config.maximumConcurrency, 2, 1000);
   }
-  if (config.onFailureDestination && !/^arn:aws[\w-]*:(sqs|lambda):/.test(config.onFailureDestination)) {
+  if (config.onFailureDestination && !['sqs', 'lambda'].includes(arnService(config.onFailureDestination) ?? '')) {
     throw new InvalidParameterValue(
       `Unsupported destination: ${config.onFailureDestination} (use an SQS queue or function ARN)`,
     );

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Invoker } from '../invoke/index.js';
+import { bucketArn, isFunctionRef } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { hasCode } from '../shared/errors.js';
 import { ACCOUNT_ID } from '../shared/ids.js';
@@ -41,8 +42,6 @@ export const NOTIFICATION_EVENT_TYPES = [
   's3:ObjectRemoved:DeleteMarkerCreated',
 ] as const;
 
-const FUNCTION_REF =
-  /^(arn:aws:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const DRAIN_BATCH = 100;
@@ -275,7 +274,7 @@ export function s3Record(event: ObjectEvent, configurationId: string, region: st
     s3: {
       s3SchemaVersion: '1.0',
       configurationId,
-      bucket: { name: event.bucket, ownerIdentity: { principalId: ACCOUNT_ID }, arn: `arn:aws:s3:::${event.bucket}` },
+      bucket: { name: event.bucket, ownerIdentity: { principalId: ACCOUNT_ID }, arn: bucketArn(event.bucket) },
       object,
     },
   };
@@ -302,7 +301,7 @@ function normalize(configuration: NotificationConfiguration): NotificationConfig
   const ids = new Set<string>();
   const out = list.map((entry, i) => {
     const where = `lambdaFunctionConfigurations[${i}]`;
-    if (typeof entry?.functionArn !== 'string' || !FUNCTION_REF.test(entry.functionArn)) {
+    if (typeof entry?.functionArn !== 'string' || !isFunctionRef(entry.functionArn)) {
       throw new InvalidArgument(`${where}.functionArn is not a function name or ARN`);
     }
     if (!Array.isArray(entry.events) || entry.events.length === 0)

@@ -1,7 +1,7 @@
 import type { Invoker } from '../invoke/index.js';
+import { ruleArn } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
-import { ACCOUNT_ID } from '../shared/ids.js';
 import { migrate } from '../state/db.js';
 import { parseScheduleExpression, type ScheduleExpression } from './cron.js';
 import { scheduledEvent } from './event-shapes.js';
@@ -159,7 +159,7 @@ export class Schedules implements BackgroundService {
   }
 
   #ruleArn(name: string): string {
-    return `arn:aws:events:${this.#context.region}:${ACCOUNT_ID}:rule/${name}`;
+    return ruleArn(this.#context.region, name);
   }
 
   /** Sets the timer for the schedule's next fire after now (never for fires already missed). */

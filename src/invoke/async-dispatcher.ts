@@ -1,6 +1,7 @@
+import { functionArn } from '../shared/arn.js';
 import { LambdataError } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
-import { functionArn, newId } from '../shared/ids.js';
+import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { Db } from '../state/db.js';
 import type { QueueStore } from '../storage/queues/index.js';

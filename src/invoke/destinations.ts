@@ -1,6 +1,6 @@
+import { isFunctionArn } from '../shared/arn.js';
 import type { QueueStore } from '../storage/queues/index.js';
 import type { FailureCondition, InvokeRequest, InvokeResult } from './types.js';
-import { isFunctionArn } from './validation.js';
 
 /** The outcome of the last attempt, when there was one. */
 export interface AttemptResponse {

@@ -1,6 +1,7 @@
-import type { RunResult, Runtime } from '../runtime/types.js';
+import type { RunResult, Runtime } from '../runtime/index.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
+import { PAYLOAD_LIMITS } from './limits.js';
 import type { LogStore } from './logs.js';
 import { endLine, errorPayload, reportLine, startLine, timeoutLine } from './report.js';
 import { type FunctionVersion, type InvocationRecord, type InvocationType, OUTCOMES } from './types.js';
@@ -33,7 +34,6 @@ export interface Execution {
 }
 
 /** Largest response a function may return, as AWS. */
-const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
 /**
  * Runs one attempt in the runtime and writes START, the function's lines (live), END, REPORT and,
@@ -68,9 +68,9 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
     functionError = 'Unhandled';
     errorType = error.errorType;
     errorMessage = error.errorMessage;
-  } else if (payload.length > MAX_RESPONSE_BYTES) {
+  } else if (payload.length > PAYLOAD_LIMITS.responseBytes) {
     errorType = 'Function.ResponseSizeTooLarge';
-    errorMessage = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+    errorMessage = `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMITS.responseBytes} bytes).`;
     payload = Buffer.from(JSON.stringify({ errorType, errorMessage }));
     functionError = 'Unhandled';
     outcome = OUTCOMES.unhandled;

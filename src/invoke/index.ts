@@ -1,23 +1,18 @@
 export { Billing, type BillingFilter } from './billing.js';
 export { ConcurrencyLimiter } from './concurrency.js';
 export { destinationRecord } from './destinations.js';
-export {
-  type DeadLetters,
-  InvocationService,
-  type InvocationServiceOptions,
-  PAYLOAD_LIMITS,
-} from './invocation-service.js';
+export { FunctionMetadata } from './function-metadata.js';
+export { type DeadLetters, InvocationService, type InvocationServiceOptions } from './invocation-service.js';
+export { PACKAGE_LIMITS, PAYLOAD_LIMITS, payloadLimit } from './limits.js';
 export { type LogFilter, LogStore } from './logs.js';
-export { PACKAGE_LIMITS } from './package.js';
 export type { RecordFilter } from './records.js';
 export {
   type CreateFunctionInput,
   type FunctionCode,
   type FunctionConfigPatch,
   FunctionRegistry,
-  parseFunctionRef,
 } from './registry.js';
 export { endLine, reportLine, startLine, timeoutLine } from './report.js';
 export type * from './types.js';
-export { DEFAULT_PRICES, OUTCOMES } from './types.js';
+export { DEFAULT_PRICES, INVOCATION_TYPES, isInvocationType, OUTCOMES } from './types.js';
 export { DEFAULTS, RUNTIMES } from './validation.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../runtime/types.js';
+import type { Runtime } from '../runtime/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import {
   InvalidParameterValue,
@@ -17,6 +17,7 @@ import { ConcurrencyLimiter, type Slot } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { EventQueue, type QueuedEvent } from './event-queue.js';
 import { type Execution, execute } from './execution.js';
+import { payloadLimit } from './limits.js';
 import type { LogStore } from './logs.js';
 import { type RecordFilter, RecordStore } from './records.js';
 import type { FunctionRegistry } from './registry.js';
@@ -29,6 +30,7 @@ import {
   type InvokeRequest,
   type InvokeResult,
   type Invoker,
+  isInvocationType,
   OUTCOMES,
 } from './types.js';
 
@@ -54,9 +56,6 @@ export interface DeadLetters {
   /** Every event that lands in the store. */
   readonly added: Topic<DeadLetter>;
 }
-
-export const PAYLOAD_LIMITS = { syncBytes: 6 * 1024 * 1024, asyncBytes: 1024 * 1024 } as const;
-const INVOCATION_TYPES: readonly InvocationType[] = ['RequestResponse', 'Event', 'DryRun'];
 
 /**
  * Invokes functions with Lambda's semantics: sync (RequestResponse), async (Event, through a durable
@@ -126,16 +125,13 @@ export class InvocationService implements Invoker, BackgroundService {
    */
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
     const invocationType = request.invocationType ?? 'RequestResponse';
-    if (!INVOCATION_TYPES.includes(invocationType)) {
+    if (!isInvocationType(invocationType)) {
       throw new InvalidParameterValue(
         `InvocationType: '${String(invocationType)}' must be RequestResponse, Event or DryRun`,
       );
     }
     const fn = this.#options.functions.get(request.functionName, request.qualifier || undefined);
-    const payload = checkPayload(
-      request.payload,
-      invocationType === 'Event' ? PAYLOAD_LIMITS.asyncBytes : PAYLOAD_LIMITS.syncBytes,
-    );
+    const payload = checkPayload(request.payload, payloadLimit(invocationType));
     const requestId = newRequestId();
     const trigger = request.trigger ?? 'api';
     if (invocationType === 'DryRun')

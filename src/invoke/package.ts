@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 import { Unzip, UnzipInflate } from 'fflate';
 import { InvalidParameterValue, RequestTooLarge } from '../shared/errors.js';
+import { PACKAGE_LIMITS } from './limits.js';
 
 /** Code of a function: a .zip package or a directory on this machine. */
 export type FunctionCode = { zip: Buffer } | { dir: string };
@@ -29,11 +30,6 @@ export interface StoredPackage {
   key: string;
   codeDir: string;
 }
-
-export const PACKAGE_LIMITS = {
-  zippedBytes: 50 * 1024 * 1024,
-  unzippedBytes: 250 * 1024 * 1024,
-} as const;
 
 const CHUNK = 64 * 1024;
 const SOURCE_EXTENSIONS = ['.js', '.mjs', '.cjs'];

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
+import { functionArn, parseFunctionRef } from '../shared/arn.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
-import { functionArn } from '../shared/ids.js';
 import { migrate } from '../state/db.js';
 import { type FunctionCode, storePackage } from './package.js';
 import { statementCache } from './statements.js';
@@ -369,17 +369,6 @@ export class FunctionRegistry {
   #notFound(name: string, version?: string): ResourceNotFound {
     return new ResourceNotFound(`Function not found: ${functionArn(this.#context.region, name, version)}`);
   }
-}
-
-/** Splits a function name, ARN or partial ARN (`123456789012:function:name`) into name and qualifier. */
-export function parseFunctionRef(ref: string): { name: string; qualifier?: string } {
-  const parts = String(ref).split(':');
-  let rest: string[];
-  if (parts[0] === 'arn' && parts.length >= 7 && parts[5] === 'function') rest = parts.slice(6);
-  else if (parts.length >= 3 && parts[1] === 'function') rest = parts.slice(2);
-  else rest = parts;
-  const [name = '', qualifier] = rest;
-  return qualifier === undefined ? { name } : { name, qualifier };
 }
 
 function sameSnapshot(a: StoredVersion, b: StoredVersion): boolean {

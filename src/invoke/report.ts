@@ -1,4 +1,4 @@
-import type { FunctionErrorShape, RunResult } from '../runtime/types.js';
+import type { FunctionErrorShape, RunResult } from '../runtime/index.js';
 import type { FunctionVersion } from './types.js';
 
 /** Bytes of log returned by LogType Tail, as AWS. */

@@ -1,6 +1,13 @@
 /** Types shared by the function registry, the invoker and everything that triggers invocations. */
 
-export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+/** How a function is invoked (Lambda's X-Amz-Invocation-Type). */
+export const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+export type InvocationType = (typeof INVOCATION_TYPES)[number];
+
+/** True for one of Lambda's invocation types. */
+export function isInvocationType(value: unknown): value is InvocationType {
+  return (INVOCATION_TYPES as readonly unknown[]).includes(value);
+}
 
 export const OUTCOMES = {
   success: 'success',

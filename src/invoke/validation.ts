@@ -1,3 +1,4 @@
+import { isDestinationArn } from '../shared/arn.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { EventInvokeConfig } from './types.js';
 
@@ -49,8 +50,6 @@ const RESERVED_ENV = new Set([
   'LAMBDA_TASK_ROOT',
   'LAMBDA_RUNTIME_DIR',
 ]);
-const FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|\d+))?$/;
-const QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$/;
 
 /** Checks a function name as AWS does. Throws InvalidParameterValueException naming FunctionName. */
 export function validateName(name: unknown): asserts name is string {
@@ -103,7 +102,7 @@ export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): E
   for (const key of ['onSuccess', 'onFailure'] as const) {
     const arn = config[key];
     if (arn === undefined || arn === null || arn === '') continue;
-    if (typeof arn !== 'string' || !(FUNCTION_ARN.test(arn) || QUEUE_ARN.test(arn))) {
+    if (typeof arn !== 'string' || !isDestinationArn(arn)) {
       throw new InvalidParameterValue(
         `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination: '${String(arn)}' must be a function or queue ARN`,
       );
@@ -111,11 +110,6 @@ export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): E
     result[key] = arn;
   }
   return result;
-}
-
-/** True when an ARN names a Lambda function (rather than a queue). */
-export function isFunctionArn(arn: string): boolean {
-  return arn.startsWith('arn:aws:lambda:');
 }
 
 function validateEnvironment(environment: Record<string, string>): void {

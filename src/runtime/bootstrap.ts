@@ -25,11 +25,10 @@ import {
   type Header,
   type InitMessage,
   type InvokeMessage,
+  MAX_RESPONSE_BYTES,
   type ParentMessage,
 } from './protocol.js';
 import type { FunctionErrorShape } from './types.js';
-
-const MAX_RESPONSE_BYTES = 6_291_556;
 
 // The engine's end of the private socket; when it goes away, so does this environment.
 const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });

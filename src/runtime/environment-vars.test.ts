@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { blankEnvironment, functionEnvironment, isCustomRuntime, logStreamName } from './environment-vars.js';
+import type { RuntimeFunction } from './types.js';
 
 const context = {
   region: 'eu-west-1',
@@ -9,7 +9,7 @@ const context = {
   endpoint: () => 'http://127.0.0.1:4566',
 } as EngineContext;
 
-const fn = (overrides: Partial<FunctionVersion> = {}) =>
+const fn = (overrides: Partial<RuntimeFunction> = {}) =>
   ({
     name: 'orders',
     version: '3',
@@ -19,7 +19,7 @@ const fn = (overrides: Partial<FunctionVersion> = {}) =>
     codeDir: '/data/functions/orders/3',
     environment: { STAGE: 'prod', AWS_REGION: 'us-west-2', TZ: 'Europe/Paris' },
     ...overrides,
-  }) as FunctionVersion;
+  }) as RuntimeFunction;
 
 describe('function environment variables', () => {
   it('holds the function variables plus the reserved AWS ones, which the function cannot override', () => {

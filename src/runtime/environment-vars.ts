@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
-import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { distPath, packagePath } from '../shared/paths.js';
 import { INSIDE } from './sandbox.js';
+import type { RuntimeFunction } from './types.js';
 
 /** PATH inside a sandbox, where only the system's own directories exist. */
 const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -20,7 +20,7 @@ export function blankEnvironment(): Record<string, string> {
  * /opt/lambdata and the code at /var/task, as on AWS.
  */
 export function functionEnvironment(
-  fn: FunctionVersion,
+  fn: RuntimeFunction,
   context: EngineContext,
   envId: string,
   tmpDir: string,

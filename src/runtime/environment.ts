@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { FunctionVersion } from '../invoke/types.js';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
@@ -15,7 +14,7 @@ import { peakKb, ResidentMeter } from './memory.js';
 import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
 import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
 import type { RuntimeApi } from './runtime-api.js';
-import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult } from './types.js';
+import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, RuntimeFunction } from './types.js';
 
 /** How to start the process. */
 export interface SpawnOptions {
@@ -66,7 +65,7 @@ const HEAP_OOM = /heap out of memory|Reached heap limit/;
 /** A process serving one function version; see the module comment. */
 export class Environment {
   readonly id: string;
-  fn: FunctionVersion | undefined;
+  fn: RuntimeFunction | undefined;
   key = '';
   /** The host directory serving as this environment's /tmp, removed when it dies ('' inside a sandbox, whose /tmp is a tmpfs). */
   hostTmpDir = '';
@@ -148,7 +147,7 @@ export class Environment {
    * invocation's timeout starts when init is done (init has its own limit, as on AWS).
    */
   start(
-    fn: FunctionVersion,
+    fn: RuntimeFunction,
     key: string,
     message: InitMessage,
     request: RunRequest,
@@ -208,7 +207,7 @@ export class Environment {
   checkMemory(now: number, minRunningMs: number): void {
     if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
     const rssKb = this.#meter.kb();
-    if (rssKb > (this.fn as FunctionVersion).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
+    if (rssKb > (this.fn as RuntimeFunction).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
   }
 
   /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */
@@ -225,7 +224,7 @@ export class Environment {
   }
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
-    const fn = this.fn as FunctionVersion;
+    const fn = this.fn as RuntimeFunction;
     this.#onLog = request.onLog;
     this.#requestId = request.requestId;
     if (this.#backlog.length > 0) this.#flushBacklog();
@@ -254,7 +253,7 @@ export class Environment {
   #arm(pending: Pending): void {
     pending.started = performance.now();
     this.busySince = pending.started;
-    pending.timer = setTimeout(() => this.#expire(), (this.fn as FunctionVersion).timeoutS * 1000);
+    pending.timer = setTimeout(() => this.#expire(), (this.fn as RuntimeFunction).timeoutS * 1000);
   }
 
   #onMessage(message: ChildMessage): void {
@@ -265,7 +264,7 @@ export class Environment {
         if (!pending) return;
         this.#current = undefined;
         clearTimeout(pending.timer);
-        const fn = this.fn as FunctionVersion;
+        const fn = this.fn as RuntimeFunction;
         const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
         const maxMemoryUsedMb = Math.ceil(peak / 1024);
         if (maxMemoryUsedMb > fn.memoryMb) {
@@ -348,7 +347,7 @@ export class Environment {
     if (!pending) return;
     this.#current = undefined;
     clearTimeout(pending.timer);
-    const fn = this.fn as FunctionVersion;
+    const fn = this.fn as RuntimeFunction;
     const peakMb = Math.ceil(peakKb(this.#runtime()) / 1024);
     this.kill(reason);
     const error = reason === 'timeout' ? timedOut(fn.timeoutS) : outOfMemory(pending.requestId);
@@ -357,7 +356,7 @@ export class Environment {
 
   #resultOf(pending: Pending, outcome: RunOutcome, error: FunctionErrorShape, maxMemoryUsedMb: number): RunResult {
     const elapsed = performance.now() - pending.started;
-    const fn = this.fn as FunctionVersion;
+    const fn = this.fn as RuntimeFunction;
     return {
       outcome,
       error,
@@ -382,7 +381,7 @@ export class Environment {
     if (pending) {
       clearTimeout(pending.timer);
       const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
-      const fn = this.fn as FunctionVersion;
+      const fn = this.fn as RuntimeFunction;
       if (reason === 'timeout') pending.resolve(this.#resultOf(pending, 'timeout', timedOut(fn.timeoutS), 0));
       else if (reason === 'oom' || heapOom)
         pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), fn.memoryMb));

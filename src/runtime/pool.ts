@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import type { FunctionVersion } from '../invoke/types.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -13,7 +12,15 @@ import { blankEnvironment, functionEnvironment, isCustomRuntime } from './enviro
 import type { InitMessage } from './protocol.js';
 import { RuntimeApi } from './runtime-api.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
-import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, Runtime, RuntimeStats } from './types.js';
+import type {
+  FunctionErrorShape,
+  RunOutcome,
+  RunRequest,
+  RunResult,
+  Runtime,
+  RuntimeFunction,
+  RuntimeStats,
+} from './types.js';
 
 /** Options of the environment pool. */
 export interface PoolOptions {
@@ -311,7 +318,7 @@ export class EnvironmentPool implements Runtime {
     return this.#spawn(randomBytes(16).toString('hex'), node, [bootstrap], blankEnvironment(), '/');
   }
 
-  #spawnFor(fn: FunctionVersion, id: string, env: Record<string, string>): Environment {
+  #spawnFor(fn: RuntimeFunction, id: string, env: Record<string, string>): Environment {
     const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
     const isolated = this.#sandbox.isolated;
     const bootstrap = isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
@@ -326,7 +333,7 @@ export class EnvironmentPool implements Runtime {
     args: string[],
     env: Record<string, string>,
     cwd: string,
-    fn?: FunctionVersion,
+    fn?: RuntimeFunction,
     api?: RuntimeApi,
   ): Environment {
     const launch = this.#sandbox.launch(id, command, args, env, fn, api !== undefined);
@@ -412,7 +419,7 @@ function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: Run
   return { outcome, error, durationMs: 0, initDurationMs, maxMemoryUsedMb: 0, coldStart: true };
 }
 
-function keyOf(fn: FunctionVersion): string {
+function keyOf(fn: RuntimeFunction): string {
   return `${fn.name}\0${fn.version}\0${fn.revisionId}\0${fn.codeSha256}`;
 }
 

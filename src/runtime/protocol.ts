@@ -10,6 +10,8 @@ import type { FunctionErrorShape } from './types.js';
  * longer one (or a malformed one) is a broken environment: it is killed, its run fails.
  */
 export const MAX_CHILD_FRAME_BYTES = 16 * 1024 * 1024;
+/** The largest response a function may return, as AWS's runtimes check it inside the environment. */
+export const MAX_RESPONSE_BYTES = 6_291_556;
 /** Log lines are cut to this many UTF-16 units (≤ 3 MiB of UTF-8), so a log frame stays under the limit. */
 export const MAX_LOG_CHARS = 1024 * 1024;
 

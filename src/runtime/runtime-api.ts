@@ -5,11 +5,10 @@
  * Environment drives either one the same way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ChildMessage, InvokeMessage, ParentMessage } from './protocol.js';
+import { type ChildMessage, type InvokeMessage, MAX_RESPONSE_BYTES, type ParentMessage } from './protocol.js';
 import type { FunctionErrorShape } from './types.js';
 
 const PREFIX = '/2018-06-01/runtime';
-const MAX_RESPONSE_BYTES = 6_291_556;
 
 /** One environment's Runtime API server; see the module comment. */
 export class RuntimeApi {

@@ -21,11 +21,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative, sep } from 'node:path';
-import type { FunctionVersion } from '../invoke/types.js';
 import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
 import { distPath, packagePath } from '../shared/paths.js';
 import { EnvironmentGroups } from './cgroups.js';
 import { ENVIRONMENT_SCRIPT, TEMPLATE_SCRIPT } from './sandbox-script.js';
+import type { RuntimeFunction } from './types.js';
 
 /** The isolation levels, strongest first. */
 export const SANDBOX_LEVELS = ['namespaces', 'user-namespaces', 'process'] as const;
@@ -148,7 +148,7 @@ export class Sandbox {
    * level; in a namespace sandbox only for packages under the data dir (visible through the stage)
    * with the default ephemeral storage (the size of the blank's /tmp).
    */
-  canHandOff(fn: FunctionVersion): boolean {
+  canHandOff(fn: RuntimeFunction): boolean {
     if (this.#level === 'process') return true;
     // In a user namespace every environment is the same user: a blank could read any staged function.
     if (this.#level === 'user-namespaces') return false;
@@ -167,7 +167,7 @@ export class Sandbox {
     command: string,
     args: string[],
     env: Record<string, string>,
-    fn?: FunctionVersion,
+    fn?: RuntimeFunction,
     envAtExec = false,
   ): Launch {
     if (!this.isolated) {
@@ -227,7 +227,7 @@ export class Sandbox {
    * Readies the sandbox of `envId` for `fn` (memory cap; the function's code dir readable by its
    * own group only) and returns what the blank runtime needs at init; undefined at the process level.
    */
-  handOff(envId: string, fn: FunctionVersion): HandOff | undefined {
+  handOff(envId: string, fn: RuntimeFunction): HandOff | undefined {
     if (!this.isolated) return undefined;
     this.limit(envId, fn);
     const staged = this.#stagedPath(fn.codeDir) as string;
@@ -236,7 +236,7 @@ export class Sandbox {
   }
 
   /** Applies `fn`'s memory cap to an environment started for it. */
-  limit(envId: string, fn: FunctionVersion): void {
+  limit(envId: string, fn: RuntimeFunction): void {
     this.#groups?.limitMemory(envId, (fn.memoryMb + fn.ephemeralStorageMb) * 1024 * 1024);
   }
 

@@ -1,4 +1,21 @@
-import type { FunctionVersion } from '../invoke/types.js';
+/**
+ * What the runtime needs of a function version to start and drive its environments. The invoke
+ * layer's FunctionVersion has these fields (and more), so it is passed as it is.
+ */
+export interface RuntimeFunction {
+  name: string;
+  version: string; // '$LATEST' | '1' | '2' …
+  handler: string; // 'path/file.export'
+  runtime: string; // 'nodejs' | 'nodejs20.x' | 'provided.al2023' …
+  memoryMb: number;
+  timeoutS: number;
+  ephemeralStorageMb: number;
+  environment: Record<string, string>;
+  /** Absolute path of the unpacked package root. */
+  codeDir: string;
+  codeSha256: string;
+  revisionId: string;
+}
 
 /** An error as it crosses the process boundary (AWS shape). */
 export interface FunctionErrorShape {
@@ -12,7 +29,7 @@ export type RunOutcome = 'success' | 'handled' | 'unhandled' | 'timeout' | 'oom'
 
 /** One invocation handed to the runtime. */
 export interface RunRequest {
-  fn: FunctionVersion;
+  fn: RuntimeFunction;
   requestId: string;
   payload: Buffer; // JSON text of the event
   invokedFunctionArn: string;

@@ -1,4 +1,4 @@
-import type { Db } from '../state/db.js';
+import type Database from 'better-sqlite3';
 import type { Logger } from './log.js';
 
 /** Credentials the engine checks on AWS requests and hands to functions. */
@@ -9,7 +9,7 @@ export interface Credentials {
 
 /** What every service of the engine receives: the database, the data dir and engine-wide settings. */
 export interface EngineContext {
-  db: Db;
+  db: Database.Database;
   dataDir: string;
   region: string;
   credentials: Credentials;

@@ -13,9 +13,3 @@ export function newId(prefix = ''): string {
 
 export const ACCOUNT_ID = '000000000000';
 export const DEFAULT_REGION = 'us-east-1';
-
-/** The ARN of a function, optionally qualified with a version or alias. */
-export function functionArn(region: string, name: string, qualifier?: string): string {
-  const base = `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`;
-  return qualifier ? `${base}:${qualifier}` : base;
-}

@@ -1,3 +1,4 @@
+export * from './arn.js';
 export type * from './context.js';
 export * from './errors.js';
 export * from './events.js';

@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import type { Engine } from '../../engine.js';
 import { urlEvent, urlResponse } from '../../events/index.js';
+import { PAYLOAD_LIMITS } from '../../invoke/index.js';
 import { describeError, readBody } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-const apiIds = new WeakMap<Engine, string>();
 
 /**
  * Function URLs: every request to `/_lambdata/url/:function/<path>` invokes the function
@@ -17,13 +15,9 @@ export const routes: Route[] = METHODS.flatMap((method) => [
 ]);
 
 async function serveUrl({ engine, req, res, url, params, requestId }: RouteContext): Promise<void> {
-  let apiId = apiIds.get(engine);
-  if (!apiId) {
-    apiId = randomBytes(16).toString('hex');
-    apiIds.set(engine, apiId);
-  }
+  const { apiId } = engine.functionUrls;
   try {
-    const body = await readBody(req, 6 * 1024 * 1024);
+    const body = await readBody(req, PAYLOAD_LIMITS.syncBytes);
     const event = urlEvent({
       method: req.method ?? 'GET',
       rawPath: `/${params.path ?? ''}`,

@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Zip, ZipDeflate } from 'fflate';
-import type { FunctionConfigPatch, FunctionVersion, InvocationType } from '../../invoke/index.js';
+import {
+  type FunctionConfigPatch,
+  type FunctionVersion,
+  INVOCATION_TYPES,
+  isInvocationType,
+  PACKAGE_LIMITS,
+  PAYLOAD_LIMITS,
+} from '../../invoke/index.js';
 import { InvalidParameterValue, InvalidRequestContent, RequestTooLarge } from '../../shared/errors.js';
 import { CodeDirs } from '../code-dirs.js';
 import { readBody, readJsonObject, sendJson } from '../http.js';
@@ -29,10 +36,7 @@ export interface NativeFunction {
 
 type Body = Record<string, unknown>;
 
-const MAX_ZIP_BYTES = 50 * 1024 * 1024;
-const MAX_DEPLOY_REQUEST = Math.ceil((MAX_ZIP_BYTES * 4) / 3) + 1024 * 1024;
-const MAX_PAYLOAD = 6 * 1024 * 1024;
-const INVOCATION_TYPES: readonly string[] = ['RequestResponse', 'Event', 'DryRun'];
+const MAX_DEPLOY_REQUEST = Math.ceil((PACKAGE_LIMITS.zippedBytes * 4) / 3) + 1024 * 1024;
 const LOG_REPLAY = 100;
 const NO_CODE_DIRS = new CodeDirs();
 
@@ -164,17 +168,17 @@ function downloadCode({ engine, res, url, params }: RouteContext): void {
 
 async function invokeFunction({ engine, req, res, url, params }: RouteContext): Promise<void> {
   const invocationType = url.searchParams.get('type') ?? 'RequestResponse';
-  if (!INVOCATION_TYPES.includes(invocationType)) {
+  if (!isInvocationType(invocationType)) {
     throw new InvalidParameterValue(`type must be one of ${INVOCATION_TYPES.join(', ')}`);
   }
   const tail = ['1', 'true'].includes(url.searchParams.get('tail') ?? '');
   const qualifier = url.searchParams.get('qualifier');
-  const payload = await readBody(req, MAX_PAYLOAD);
+  const payload = await readBody(req, PAYLOAD_LIMITS.syncBytes);
   const result = await engine.invocations.invoke({
     functionName: params.name ?? '',
     ...(qualifier ? { qualifier } : {}),
     payload,
-    invocationType: invocationType as InvocationType,
+    invocationType,
     logType: tail ? 'Tail' : 'None',
     trigger: 'api',
   });
@@ -326,8 +330,8 @@ function readCode(code: unknown, codeDirs = NO_CODE_DIRS): { zip: Buffer } | { d
   const { zipBase64, dir } = code as { zipBase64?: unknown; dir?: unknown };
   if (typeof zipBase64 === 'string') {
     const zip = Buffer.from(zipBase64, 'base64');
-    if (zip.length > MAX_ZIP_BYTES)
-      throw new RequestTooLarge(`The zip is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}`);
+    if (zip.length > PACKAGE_LIMITS.zippedBytes)
+      throw new RequestTooLarge(`The zip is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes}`);
     return { zip };
   }
   if (typeof dir === 'string') return { dir: codeDirs.check(dir) };

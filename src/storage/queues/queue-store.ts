@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { queueArn } from '../../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
 import { Topic } from '../../shared/events.js';
 import { ACCOUNT_ID } from '../../shared/ids.js';
@@ -133,7 +134,7 @@ export class QueueStore implements BackgroundService {
 
   /** `arn:aws:sqs:<region>:000000000000:<name>`. */
   queueArn(name: string): string {
-    return `arn:aws:sqs:${this.#context.region}:${ACCOUNT_ID}:${name}`;
+    return queueArn(this.#context.region, name);
   }
 
   /** The queue name in a queue URL, ARN or plain name. */

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { kinesisStreamArn } from '../../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
 import { ResourceNotFound } from '../../shared/errors.js';
 import { Topic } from '../../shared/events.js';
@@ -94,7 +95,7 @@ export class StreamStore implements BackgroundService {
 
   /** The stream's ARN (arn:aws:kinesis:<region>:000000000000:stream/<name>). */
   streamArn(name: string): string {
-    return `arn:aws:kinesis:${this.#context.region}:${ACCOUNT_ID}:stream/${name}`;
+    return kinesisStreamArn(this.#context.region, name);
   }
 
   /**

@@ -1,7 +1,7 @@
+import { tableArn, tableStreamArn } from '../../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
 import { ResourceNotFound } from '../../shared/errors.js';
 import { Topic } from '../../shared/events.js';
-import { ACCOUNT_ID } from '../../shared/ids.js';
 import { migrate } from '../../state/db.js';
 import { ConditionalCheckFailed, TableInUse, ValidationError } from './errors.js';
 import { applyUpdate, evaluateCondition, project } from './evaluate.js';
@@ -129,7 +129,7 @@ export class TableStore implements BackgroundService {
     const streamArn = this.streamArn(name);
     return {
       ...table.definition,
-      tableArn: this.#tableArn(name),
+      tableArn: tableArn(this.#context.region, name),
       tableStatus: 'ACTIVE',
       creationDateTime: table.createdAt,
       itemCount: stats.n,
@@ -160,7 +160,7 @@ export class TableStore implements BackgroundService {
   /** The table's stream ARN, or undefined when it has no stream. @throws ResourceNotFound */
   streamArn(tableName: string): string | undefined {
     const table = this.#table(tableName);
-    return table.streamLabel ? `${this.#tableArn(tableName)}/stream/${table.streamLabel}` : undefined;
+    return table.streamLabel ? tableStreamArn(this.#context.region, tableName, table.streamLabel) : undefined;
   }
 
   /** The table's stream view type, or undefined when it has no stream. @throws ResourceNotFound */
@@ -407,10 +407,6 @@ export class TableStore implements BackgroundService {
     const table = this.#tables.get(name);
     if (!table) throw new ResourceNotFound(`Requested resource not found: Table: ${name} not found`);
     return table;
-  }
-
-  #tableArn(name: string): string {
-    return `arn:aws:dynamodb:${this.#context.region}:${ACCOUNT_ID}:table/${name}`;
   }
 
   /** The encoded key of an item or key; with `wholeItem` other attributes are allowed. @throws ValidationError */

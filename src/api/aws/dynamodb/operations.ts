@@ -1,4 +1,5 @@
 import type { Engine } from '../../../engine.js';
+import { tableNameOf } from '../../../shared/arn.js';
 import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
 import { ValidationError } from '../../../storage/tables/index.js';
 import { expressionInput, type Input, tableDefinition, wireTable } from './wire.js';
@@ -101,8 +102,7 @@ export const operations: Record<string, DynamoDbOperation> = {
 
 function tableName(input: Input): string {
   if (typeof input.TableName !== 'string' || input.TableName === '') throw new ValidationError('TableName is required');
-  const arn = /^arn:aws:dynamodb:[^:]*:\d+:table\/([^/]+)$/.exec(input.TableName);
-  return arn?.[1] ?? input.TableName;
+  return tableNameOf(input.TableName) ?? input.TableName;
 }
 
 function item(input: Input, key: string): AttributeMap {

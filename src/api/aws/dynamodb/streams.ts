@@ -1,4 +1,5 @@
 import type { Engine } from '../../../engine.js';
+import { tableNameOfStream } from '../../../shared/arn.js';
 import { LambdataError, ResourceNotFound } from '../../../shared/errors.js';
 import { ValidationError } from '../../../storage/tables/index.js';
 import type { Input } from './wire.js';
@@ -89,8 +90,7 @@ export const streamOperations: Record<string, DynamoDbStreamsOperation> = {
 };
 
 function streamOf(engine: Engine, arn: unknown): { tableName: string; arn: string } {
-  const match = typeof arn === 'string' ? /:table\/([^/]+)\/stream\//.exec(arn) : null;
-  const tableName = match?.[1];
+  const tableName = typeof arn === 'string' ? tableNameOfStream(arn) : undefined;
   if (!tableName || !engine.tables.listTables().includes(tableName) || engine.tables.streamArn(tableName) !== arn) {
     throw new ResourceNotFound(`Requested resource not found: Stream: ${String(arn)} not found`);
   }

@@ -1,4 +1,5 @@
 import type { Engine } from '../../../engine.js';
+import { kinesisStreamNameOf } from '../../../shared/arn.js';
 import { LambdataError } from '../../../shared/errors.js';
 import type { ShardDescription, ShardPosition } from '../../../storage/streams/index.js';
 import { decodeIterator, encodeIterator } from './iterators.js';
@@ -266,8 +267,8 @@ function wireRecords(
 function streamName(input: Record<string, unknown>): string {
   if (typeof input.StreamName === 'string') return input.StreamName;
   if (typeof input.StreamARN === 'string') {
-    const match = /:stream\/(.+)$/.exec(input.StreamARN);
-    if (match?.[1]) return match[1];
+    const name = kinesisStreamNameOf(input.StreamARN);
+    if (name) return name;
   }
   throw invalid('Either StreamName or StreamARN is required');
 }

@@ -1,4 +1,5 @@
 import type { MappingInput, MappingPatch, MappingView } from '../../../events/index.js';
+import { eventSourceMappingArn } from '../../../shared/arn.js';
 import { InvalidParameterValue } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import { decodePathParam } from '../../router.js';
@@ -54,7 +55,7 @@ export function toWire(v: MappingView, region: string): Body {
   const stream = v.sourceType !== 'sqs';
   const out: Body = {
     UUID: v.uuid,
-    EventSourceMappingArn: `arn:aws:lambda:${region}:000000000000:event-source-mapping:${v.uuid}`,
+    EventSourceMappingArn: eventSourceMappingArn(region, v.uuid),
     BatchSize: v.batchSize,
     MaximumBatchingWindowInSeconds: v.maximumBatchingWindowInSeconds,
     EventSourceArn: v.eventSourceArn,

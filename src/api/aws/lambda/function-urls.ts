@@ -1,12 +1,9 @@
-import type { Engine } from '../../../engine.js';
-import { type FunctionUrlConfig, FunctionUrlConfigs } from '../../../events/index.js';
+import type { FunctionUrlConfig } from '../../../events/index.js';
 import { sendJson } from '../../http.js';
 import { decodePathParam } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
 import { inputShapes, readInput } from './inputs.js';
-
-const configs = new WeakMap<Engine, FunctionUrlConfigs>();
 
 /**
  * The function URL part of the Lambda REST API: `/2021-10-31/functions/{name}/url`
@@ -18,11 +15,7 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
   try {
     const m = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(url.pathname);
     if (!m) throw new UnknownOperation(method, url.pathname);
-    let store = configs.get(engine);
-    if (!store) {
-      store = new FunctionUrlConfigs(engine.context);
-      configs.set(engine, store);
-    }
+    const store = engine.functionUrls;
     const fn = engine.functions.get(decodePathParam(m[1] as string));
     const base = `http://${req.headers.host ?? new URL(engine.context.endpoint()).host}`;
     const wire = (c: FunctionUrlConfig) => toWire(c, fn.arn, base);

@@ -1,18 +1,15 @@
-import type { FunctionConfigPatch, FunctionVersion } from '../../../invoke/index.js';
+import { type FunctionConfigPatch, type FunctionVersion, PACKAGE_LIMITS } from '../../../invoke/index.js';
 import { InvalidParameterValue, LambdataError, RequestTooLarge } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
 import { inputShapes, readInput } from './inputs.js';
-import { metadataOf } from './metadata.js';
 import { parseFunctionName } from './names.js';
 import { optionalNumber, optionalString, toFunctionConfiguration } from './shapes.js';
 
 type Body = Record<string, unknown>;
 
-/** Largest zip accepted in a request body (AWS's direct-upload limit). */
-export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 /** A request carrying a zip is base64 JSON: about 4/3 of the zip plus the configuration. */
-const MAX_CODE_REQUEST_BYTES = Math.ceil((MAX_ZIP_BYTES * 4) / 3) + 1024 * 1024;
+const MAX_CODE_REQUEST_BYTES = Math.ceil((PACKAGE_LIMITS.zippedBytes * 4) / 3) + 1024 * 1024;
 const MAX_CONFIG_REQUEST_BYTES = 1024 * 1024;
 const DEFAULT_MAX_ITEMS = 50;
 
@@ -32,7 +29,7 @@ export async function createFunction({ engine, req, res }: RouteContext): Promis
     code: { zip },
     publish: body.Publish === true,
   });
-  const meta = metadataOf(engine);
+  const meta = engine.functionMetadata;
   const role = optionalString(body, 'Role');
   if (role) meta.setRole(fn.name, role);
   if (body.Tags && typeof body.Tags === 'object') meta.tag(fn.name, body.Tags as Record<string, string>);
@@ -43,7 +40,7 @@ export async function createFunction({ engine, req, res }: RouteContext): Promis
 export function getFunction({ engine, req, res, url, params }: RouteContext): void {
   const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
   const fn = engine.functions.get(name, qualifier);
-  const meta = metadataOf(engine);
+  const meta = engine.functionMetadata;
   const location = new URL(
     `/_lambdata/functions/${encodeURIComponent(name)}/code`,
     `http://${req.headers.host ?? 'localhost'}`,
@@ -61,7 +58,11 @@ export function getFunction({ engine, req, res, url, params }: RouteContext): vo
 /** GetFunctionConfiguration. */
 export function getFunctionConfiguration({ engine, res, url, params }: RouteContext): void {
   const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
-  sendJson(res, 200, toFunctionConfiguration(engine.functions.get(name, qualifier), metadataOf(engine).role(name)));
+  sendJson(
+    res,
+    200,
+    toFunctionConfiguration(engine.functions.get(name, qualifier), engine.functionMetadata.role(name)),
+  );
 }
 
 /** ListFunctions: $LATEST of every function by name (FunctionVersion=ALL adds versions), paged by Marker/MaxItems. */
@@ -69,7 +70,7 @@ export function listFunctions({ engine, res, url }: RouteContext): void {
   const all = url.searchParams.get('FunctionVersion') === 'ALL';
   const latest = [...engine.functions.list()].sort((a, b) => a.name.localeCompare(b.name));
   const versions = all ? latest.flatMap((fn) => engine.functions.listVersions(fn.name)) : latest;
-  const meta = metadataOf(engine);
+  const meta = engine.functionMetadata;
   const page = paginate(versions, url);
   sendJson(res, 200, {
     Functions: page.items.map((fn) => toFunctionConfiguration(fn, meta.role(fn.name))),
@@ -81,7 +82,7 @@ export function listFunctions({ engine, res, url }: RouteContext): void {
 export function listVersionsByFunction({ engine, res, url, params }: RouteContext): void {
   const { name } = parseFunctionName(params.name ?? '');
   const versions = engine.functions.listVersions(name);
-  const role = metadataOf(engine).role(name);
+  const role = engine.functionMetadata.role(name);
   const page = paginate(versions, url);
   sendJson(res, 200, {
     Versions: page.items.map((fn) => toFunctionConfiguration(fn, role)),
@@ -95,7 +96,7 @@ export async function updateFunctionCode({ engine, req, res, params }: RouteCont
   const body = await readInput(req, inputShapes.UpdateFunctionCode, MAX_CODE_REQUEST_BYTES);
   checkRevision(engine.functions.get(name), body);
   const fn = await engine.functions.updateCode(name, { zip: readZip(body) }, { publish: body.Publish === true });
-  sendJson(res, 200, toFunctionConfiguration(fn, metadataOf(engine).role(name)));
+  sendJson(res, 200, toFunctionConfiguration(fn, engine.functionMetadata.role(name)));
 }
 
 /** UpdateFunctionConfiguration: handler, runtime, memory, timeout, environment, description, storage, role. */
@@ -106,7 +107,7 @@ export async function updateFunctionConfiguration({ engine, req, res, params }: 
   const handler = optionalString(body, 'Handler');
   const fn = engine.functions.updateConfig(name, { ...configFields(body), ...(handler ? { handler } : {}) });
   const role = optionalString(body, 'Role');
-  const meta = metadataOf(engine);
+  const meta = engine.functionMetadata;
   if (role) meta.setRole(name, role);
   sendJson(res, 200, toFunctionConfiguration(fn, meta.role(name)));
 }
@@ -115,7 +116,7 @@ export async function updateFunctionConfiguration({ engine, req, res, params }: 
 export function deleteFunction({ engine, res, url, params }: RouteContext): void {
   const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
   engine.functions.delete(name, qualifier);
-  if (!qualifier) metadataOf(engine).forget(name);
+  if (!qualifier) engine.functionMetadata.forget(name);
   res.writeHead(204);
   res.end();
 }
@@ -133,7 +134,7 @@ export async function publishVersion({ engine, req, res, params }: RouteContext)
     );
   }
   const fn = engine.functions.publish(name, optionalString(body, 'Description'));
-  sendJson(res, 201, toFunctionConfiguration(fn, metadataOf(engine).role(name)));
+  sendJson(res, 201, toFunctionConfiguration(fn, engine.functionMetadata.role(name)));
 }
 
 /** The registry's configuration fields present in a Create/UpdateFunctionConfiguration body. */
@@ -166,8 +167,10 @@ function readZip(code: Body | undefined): Buffer {
     throw new InvalidParameterValue('Code.ZipFile is required');
   }
   const zip = Buffer.from(code.ZipFile, 'base64');
-  if (zip.length > MAX_ZIP_BYTES) {
-    throw new RequestTooLarge(`Zipped package is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES} bytes`);
+  if (zip.length > PACKAGE_LIMITS.zippedBytes) {
+    throw new RequestTooLarge(
+      `Zipped package is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes} bytes`,
+    );
   }
   return zip;
 }

@@ -1,15 +1,8 @@
-import type { InvocationType } from '../../../invoke/index.js';
+import { isInvocationType, PAYLOAD_LIMITS, payloadLimit } from '../../../invoke/index.js';
 import { InvalidParameterValue, RequestTooLarge } from '../../../shared/errors.js';
 import { readBody } from '../../http.js';
 import type { RouteContext } from '../../router.js';
 import { parseFunctionName } from './names.js';
-
-/** Largest synchronous payload (AWS: 6 MB). */
-export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
-/** Largest asynchronous (Event) payload (AWS: 256 KB). */
-export const MAX_ASYNC_PAYLOAD = 256 * 1024;
-
-const INVOCATION_TYPES: readonly string[] = ['RequestResponse', 'Event', 'DryRun'];
 
 /**
  * Invoke: POST /2015-03-31/functions/{name}/invocations. Honours X-Amz-Invocation-Type,
@@ -18,19 +11,19 @@ const INVOCATION_TYPES: readonly string[] = ['RequestResponse', 'Event', 'DryRun
  */
 export async function invoke({ engine, req, res, url, params }: RouteContext): Promise<void> {
   const invocationType = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
-  if (!INVOCATION_TYPES.includes(invocationType)) {
+  if (!isInvocationType(invocationType)) {
     throw new InvalidParameterValue(`Invalid InvocationType: ${invocationType}`);
   }
   const logType = header(req.headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') throw new InvalidParameterValue(`Invalid LogType: ${logType}`);
   const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
-  const payload = await readPayload(req, invocationType);
+  const payload = await readPayload(req, payloadLimit(invocationType));
   const clientContext = header(req.headers['x-amz-client-context']);
   const result = await engine.invocations.invoke({
     functionName: name,
     ...(qualifier ? { qualifier } : {}),
     payload,
-    invocationType: invocationType as InvocationType,
+    invocationType,
     logType,
     trigger: 'api',
     ...(clientContext ? { clientContext } : {}),
@@ -55,15 +48,14 @@ export async function invoke({ engine, req, res, url, params }: RouteContext): P
 /** InvokeAsync (legacy): POST /2014-11-13/functions/{name}/invoke-async → 202 {Status: 202}. */
 export async function invokeAsync({ engine, req, res, params }: RouteContext): Promise<void> {
   const { name } = parseFunctionName(params.name ?? '');
-  const payload = await readPayload(req, 'Event');
+  const payload = await readPayload(req, PAYLOAD_LIMITS.legacyAsyncBytes);
   await engine.invocations.invoke({ functionName: name, payload, invocationType: 'Event', trigger: 'api' });
   const text = JSON.stringify({ Status: 202 });
   res.writeHead(202, { 'content-type': 'application/json', 'content-length': String(text.length) });
   res.end(text);
 }
 
-async function readPayload(req: RouteContext['req'], invocationType: string): Promise<Buffer> {
-  const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+async function readPayload(req: RouteContext['req'], limit: number): Promise<Buffer> {
   // Refuse a declared oversize body before reading it; the adapter drains what is left.
   if (Number(req.headers['content-length'] ?? 0) > limit) {
     throw new RequestTooLarge(`Request must be smaller than ${limit} bytes for the InvokeFunction operation`);

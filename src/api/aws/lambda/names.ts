@@ -1,6 +1,6 @@
+import { FUNCTION_ARN } from '../../../shared/arn.js';
 import { InvalidParameterValue } from '../../../shared/errors.js';
 
-const ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([A-Za-z0-9_-]+)(?::([\w$-]+))?$/;
 const PARTIAL = /^([A-Za-z0-9_-]+)(?::([\w$-]+))?$/;
 
 /**
@@ -9,7 +9,7 @@ const PARTIAL = /^([A-Za-z0-9_-]+)(?::([\w$-]+))?$/;
  * @throws InvalidParameterValueException for anything else.
  */
 export function parseFunctionName(raw: string, qualifier?: string | null): { name: string; qualifier?: string } {
-  const m = ARN.exec(raw) ?? PARTIAL.exec(raw);
+  const m = FUNCTION_ARN.exec(raw) ?? PARTIAL.exec(raw);
   if (!m?.[1]) throw new InvalidParameterValue(`Invalid function name or ARN: ${raw}`);
   const inline = m[2];
   if (inline && qualifier && inline !== qualifier) {

@@ -1,8 +1,8 @@
+import { PACKAGE_LIMITS } from '../../../invoke/index.js';
 import { InvalidParameterValue, ResourceNotFound } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
 import { inputShapes, readInput } from './inputs.js';
-import { metadataOf } from './metadata.js';
 import { parseFunctionName } from './names.js';
 import { fromEventInvokeConfig, toEventInvokeConfig, versionArn } from './shapes.js';
 
@@ -10,8 +10,8 @@ const CONFIG_LIMIT = 256 * 1024;
 /** Account limits lambdata reports (AWS's defaults). */
 const ACCOUNT_LIMIT = {
   TotalCodeSize: 80 * 1024 * 1024 * 1024,
-  CodeSizeUnzipped: 250 * 1024 * 1024,
-  CodeSizeZipped: 50 * 1024 * 1024,
+  CodeSizeUnzipped: PACKAGE_LIMITS.unzippedBytes,
+  CodeSizeZipped: PACKAGE_LIMITS.zippedBytes,
 } as const;
 
 /** PutFunctionConcurrency: reserves N concurrent executions (0 throttles every invocation). */
@@ -104,7 +104,7 @@ export function getAccountSettings({ engine, res }: RouteContext): void {
 export function listTags({ engine, res, params }: RouteContext): void {
   const { name } = parseFunctionName(params.arn ?? '');
   engine.functions.get(name);
-  sendJson(res, 200, { Tags: metadataOf(engine).tags(name) });
+  sendJson(res, 200, { Tags: engine.functionMetadata.tags(name) });
 }
 
 /** TagResource: POST /2017-03-31/tags/{arn} (204). */
@@ -113,7 +113,7 @@ export async function tagResource({ engine, req, res, params }: RouteContext): P
   engine.functions.get(name);
   const body = await readInput(req, inputShapes.TagResource, CONFIG_LIMIT);
   if (!body.Tags || typeof body.Tags !== 'object') throw new InvalidParameterValue('Tags is required');
-  metadataOf(engine).tag(name, body.Tags as Record<string, string>);
+  engine.functionMetadata.tag(name, body.Tags as Record<string, string>);
   res.writeHead(204);
   res.end();
 }
@@ -122,7 +122,7 @@ export async function tagResource({ engine, req, res, params }: RouteContext): P
 export function untagResource({ engine, res, url, params }: RouteContext): void {
   const { name } = parseFunctionName(params.arn ?? '');
   engine.functions.get(name);
-  metadataOf(engine).untag(name, url.searchParams.getAll('tagKeys'));
+  engine.functionMetadata.untag(name, url.searchParams.getAll('tagKeys'));
   res.writeHead(204);
   res.end();
 }

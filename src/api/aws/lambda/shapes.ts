@@ -1,6 +1,6 @@
 import type { EventInvokeConfig, FunctionVersion } from '../../../invoke/index.js';
+import { roleArn } from '../../../shared/arn.js';
 import { InvalidRequestContent } from '../../../shared/errors.js';
-import { ACCOUNT_ID } from '../../../shared/ids.js';
 
 /** FunctionConfiguration as the Lambda API returns it (the fields lambdata fills in). */
 export interface FunctionConfiguration {
@@ -27,7 +27,7 @@ export interface FunctionConfiguration {
 }
 
 /** The role reported for functions created without one (lambdata does not enforce IAM). */
-export const DEFAULT_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/lambdata-execution-role`;
+export const DEFAULT_ROLE = roleArn('lambdata-execution-role');
 
 /** Maps a stored function version to the AWS FunctionConfiguration JSON. */
 export function toFunctionConfiguration(fn: FunctionVersion, role = DEFAULT_ROLE): FunctionConfiguration {
