@@ -1,3 +1,4 @@
+import { RUN_ERRORS } from '../runtime/index.js';
 import type { RunResult, Runtime } from '../runtime/types.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
@@ -69,7 +70,7 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
     errorType = error.errorType;
     errorMessage = error.errorMessage;
   } else if (payload.length > MAX_RESPONSE_BYTES) {
-    errorType = 'Function.ResponseSizeTooLarge';
+    errorType = RUN_ERRORS.ResponseSizeTooLarge;
     errorMessage = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
     payload = Buffer.from(JSON.stringify({ errorType, errorMessage }));
     functionError = 'Unhandled';
@@ -122,7 +123,7 @@ async function runSafely(
     return {
       outcome: 'unhandled',
       error: {
-        errorType: typeof code === 'string' ? code : 'Runtime.Unknown',
+        errorType: typeof code === 'string' ? code : RUN_ERRORS.Unknown,
         errorMessage: err instanceof Error ? err.message : String(err),
       },
       durationMs: Date.now() - startedAt,

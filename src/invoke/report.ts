@@ -1,3 +1,4 @@
+import { RUN_ERRORS } from '../runtime/index.js';
 import type { FunctionErrorShape, RunResult } from '../runtime/types.js';
 import type { FunctionVersion } from './types.js';
 
@@ -51,17 +52,17 @@ function defaultError(requestId: string, fn: FunctionVersion, run: RunResult): F
   switch (run.outcome) {
     case 'timeout':
       return {
-        errorType: 'Sandbox.Timedout',
+        errorType: RUN_ERRORS.Timedout,
         errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutS.toFixed(2)} seconds`,
       };
     case 'oom':
       return {
-        errorType: 'Runtime.OutOfMemory',
+        errorType: RUN_ERRORS.OutOfMemory,
         errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
       };
     default:
       return {
-        errorType: 'Runtime.Unknown',
+        errorType: RUN_ERRORS.Unknown,
         errorMessage: `RequestId: ${requestId} Error: the function failed without an error`,
       };
   }

@@ -7,14 +7,7 @@
 import { symlinkSync } from 'node:fs';
 import { Module } from 'node:module';
 import { Socket } from 'node:net';
-import {
-  callHandler,
-  type Handler,
-  InitError,
-  type LambdaContext,
-  loadHandler,
-  toErrorShape,
-} from './bootstrap-handler.js';
+import { callHandler, type Handler, type LambdaContext, loadHandler, toErrorShape } from './bootstrap-handler.js';
 import { captureLogs } from './bootstrap-logs.js';
 import { peakRssKb } from './bootstrap-memory.js';
 import { isolateTmp } from './bootstrap-tmp.js';
@@ -27,6 +20,7 @@ import {
   type InvokeMessage,
   type ParentMessage,
 } from './protocol.js';
+import { InitError, RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
 
 const MAX_RESPONSE_BYTES = 6_291_556;
@@ -60,7 +54,7 @@ process.on('unhandledRejection', (reason) => {
   const shape = toErrorShape(reason);
   die(
     {
-      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorType: RUN_ERRORS.UnhandledPromiseRejection,
       errorMessage: `${shape.errorType}: ${shape.errorMessage}`,
       stackTrace: shape.stackTrace,
     },
@@ -125,7 +119,7 @@ function invoke(message: InvokeMessage): void {
   try {
     event = JSON.parse(message.p.toString('utf8'));
   } catch (err) {
-    finish(started, { errorType: 'Runtime.InvalidEventPayload', errorMessage: (err as Error).message }, 'unhandled');
+    finish(started, { errorType: RUN_ERRORS.InvalidEventPayload, errorMessage: (err as Error).message }, 'unhandled');
     return;
   }
   callHandler(handler as Handler, event, context, channel, (err, result) => {
@@ -142,7 +136,7 @@ function invoke(message: InvokeMessage): void {
       finish(
         started,
         {
-          errorType: 'Runtime.MalformedHandlerResponse',
+          errorType: RUN_ERRORS.MalformedHandlerResponse,
           errorMessage: `Unable to stringify response body: ${(cause as Error).message}`,
         },
         'unhandled',
@@ -155,7 +149,7 @@ function invoke(message: InvokeMessage): void {
       finish(
         started,
         {
-          errorType: 'Function.ResponseSizeTooLarge',
+          errorType: RUN_ERRORS.ResponseSizeTooLarge,
           errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
         },
         'unhandled',
