@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { InvalidRequestContent, LambdataError } from '../shared/errors.js';
+import { InvalidRequestContent, LambdataError, RequestTooLarge } from '../shared/errors.js';
+import { createLogger } from '../shared/log.js';
+
+const log = createLogger('server');
 
 // Bodies the server already read (to verify their signature), handed to the adapter's readBody.
 const preRead = new WeakMap<IncomingMessage, Buffer>();
@@ -40,9 +43,7 @@ export async function readJson<T = unknown>(req: IncomingMessage, limit?: number
   try {
     return JSON.parse(body.toString('utf8')) as T;
   } catch (err) {
-    throw new LambdataError('InvalidRequestContentException', 'Could not parse request body into json', 400, {
-      cause: err,
-    });
+    throw new InvalidRequestContent('Could not parse request body into json', { cause: err });
   }
 }
 
@@ -77,9 +78,14 @@ export function sendJson(
   res.end(text);
 }
 
-/** The native API's error shape: `{ error: { code, message } }` with the error's status. */
-export function sendNativeError(res: ServerResponse, err: unknown): void {
+/**
+ * The native API's error shape: `{ error: { code, message } }` with the error's status. Answers of
+ * 500 or more are logged (with `context`, e.g. the path); others at debug level.
+ */
+export function sendNativeError(res: ServerResponse, err: unknown, context: Record<string, unknown> = {}): void {
   const { status, code, message } = describeError(err);
+  if (status >= 500) log.error('request failed', { err, ...context });
+  else log.debug('request refused', { err, ...context });
   if (res.headersSent) {
     res.destroy();
     return;
@@ -94,10 +100,6 @@ export function describeError(err: unknown): { status: number; code: string; mes
   return { status: 500, code: 'ServiceException', message };
 }
 
-function tooLarge(limit: number): LambdataError {
-  return new LambdataError(
-    'RequestTooLargeException',
-    `Request must be smaller than ${limit} bytes for the operation`,
-    413,
-  );
+function tooLarge(limit: number): RequestTooLarge {
+  return new RequestTooLarge(`Request must be smaller than ${limit} bytes for the operation`);
 }

@@ -5,14 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { Engine } from '../engine.js';
-import { LambdataError, ListenFailed } from '../shared/errors.js';
+import { AccessDenied, InvalidParameterValue, ListenFailed, UnsupportedMediaType } from '../shared/errors.js';
 import { newRequestId } from '../shared/ids.js';
-import { createLogger } from '../shared/log.js';
 import { AccessControl } from './access.js';
 import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { CodeDirs } from './code-dirs.js';
-import { describeError, readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
+import { readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
 import { RequestGuard } from './request-guard.js';
 import { Router, requestUrl } from './router.js';
@@ -66,7 +65,6 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'address not available on this machine',
   ENOTFOUND: 'unknown host',
 };
-const log = createLogger('server');
 
 /**
  * Serves the native API, the dashboard and the AWS wire APIs on one port, and points the engine's
@@ -78,11 +76,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 4566;
   if (!isLoopback(host) && !options.token) {
-    throw new LambdataError(
-      'InvalidParameterValueException',
-      `Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`,
-      400,
-    );
+    throw new InvalidParameterValue(`Refusing to bind to ${host} without a token: pass --token (or LAMBDATA_TOKEN)`);
   }
   const policy: Policy = {
     guard: new RequestGuard({ host, allowHosts: options.allowHosts }),
@@ -92,12 +86,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   };
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    handle(engine, router, policy, req, res).catch((err) => {
-      if (describeError(err).status >= 500) log.error('request failed', { err, url: req.url });
-      else log.debug('request refused', { err, url: req.url });
-      if (!res.headersSent) sendNativeError(res, err);
-      else res.destroy();
-    });
+    handle(engine, router, policy, req, res).catch((err) => sendNativeError(res, err, { url: req.url }));
   };
   const limits = { ...TIMEOUTS, ...options.timeouts };
   const http1 = createServer(onRequest);
@@ -209,7 +198,7 @@ async function handle(
     policy.guard.check(req);
     if (policy.access.required && req.headers.authorization?.startsWith('Bearer ')) {
       if (!policy.access.hasToken(req, url, { cookie: false })) {
-        throw new LambdataError('AccessDeniedException', 'The bearer token is not valid', 403);
+        throw new AccessDenied('The bearer token is not valid');
       }
       // The token stands in for a signature: the adapter sees an anonymous request it may accept.
       delete req.headers.authorization;
@@ -252,18 +241,12 @@ async function handleNative(
     // asking first; requiring JSON means no page can drive the API with such a "simple" request.
     // PUT, PATCH and DELETE cannot be sent cross-origin without a preflight, which is never granted.
     if (req.method === 'POST' && route.body !== 'raw' && !isJson(req)) {
-      throw new LambdataError(
-        'UnsupportedMediaTypeException',
-        `${req.method} ${path} requires Content-Type: application/json`,
-        415,
-      );
+      throw new UnsupportedMediaType(`${req.method} ${path} requires Content-Type: application/json`);
     }
     await route.handler({ engine, req, res, url, params, requestId, codeDirs: policy.codeDirs });
   } catch (err) {
-    const { status } = describeError(err);
-    if (status >= 500) log.error('native route failed', { err, path });
     req.resume();
-    sendNativeError(res, err);
+    sendNativeError(res, err, { path });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RunResult, Runtime } from '../runtime/index.js';
+import { RUN_ERRORS, type RunResult, type Runtime } from '../runtime/index.js';
 import type { Logger } from '../shared/log.js';
 import type { Billing } from './billing.js';
 import { PAYLOAD_LIMITS } from './limits.js';
@@ -69,7 +69,7 @@ export async function execute(deps: ExecutionDeps, req: ExecutionRequest): Promi
     errorType = error.errorType;
     errorMessage = error.errorMessage;
   } else if (payload.length > PAYLOAD_LIMITS.responseBytes) {
-    errorType = 'Function.ResponseSizeTooLarge';
+    errorType = RUN_ERRORS.ResponseSizeTooLarge;
     errorMessage = `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMITS.responseBytes} bytes).`;
     payload = Buffer.from(JSON.stringify({ errorType, errorMessage }));
     functionError = 'Unhandled';
@@ -122,7 +122,7 @@ async function runSafely(
     return {
       outcome: 'unhandled',
       error: {
-        errorType: typeof code === 'string' ? code : 'Runtime.Unknown',
+        errorType: typeof code === 'string' ? code : RUN_ERRORS.Unknown,
         errorMessage: err instanceof Error ? err.message : String(err),
       },
       durationMs: Date.now() - startedAt,

@@ -1,4 +1,4 @@
-import type { FunctionErrorShape, RunResult } from '../runtime/index.js';
+import { type FunctionErrorShape, RUN_ERRORS, type RunResult } from '../runtime/index.js';
 import type { FunctionVersion } from './types.js';
 
 /** Bytes of log returned by LogType Tail, as AWS. */
@@ -51,17 +51,17 @@ function defaultError(requestId: string, fn: FunctionVersion, run: RunResult): F
   switch (run.outcome) {
     case 'timeout':
       return {
-        errorType: 'Sandbox.Timedout',
+        errorType: RUN_ERRORS.Timedout,
         errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutS.toFixed(2)} seconds`,
       };
     case 'oom':
       return {
-        errorType: 'Runtime.OutOfMemory',
+        errorType: RUN_ERRORS.OutOfMemory,
         errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
       };
     default:
       return {
-        errorType: 'Runtime.Unknown',
+        errorType: RUN_ERRORS.Unknown,
         errorMessage: `RequestId: ${requestId} Error: the function failed without an error`,
       };
   }

@@ -6,9 +6,10 @@
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import type { Logger } from '../shared/log.js';
 import { costReport } from './cost.js';
+import { PlanChanged } from './errors.js';
 import type { JobStore } from './job-store.js';
 import { ResultAccumulator } from './merge.js';
-import { type ObjectSource, PlanChanged, type PlannedTask, planMap, splitBytes } from './planner.js';
+import { type ObjectSource, type PlannedTask, planMap, splitBytes } from './planner.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
 import { runStage, type StageHooks, type StageTask } from './scheduler.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';

@@ -1,11 +1,12 @@
 import type { Billing, FunctionRegistry, InvocationRecord, Invoker, LogLine } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, LambdataError, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import { BUILTIN_FUNCTIONS, Builtins } from './builtins.js';
+import { JobInterrupted } from './errors.js';
 import { type EventBody, normalizeSpec, runJob } from './job-run.js';
 import { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
@@ -79,8 +80,7 @@ export class JobService implements BackgroundService {
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-    for (const run of this.#running.values())
-      run.abort.abort(new LambdataError('JobInterrupted', 'the engine is stopping'));
+    for (const run of this.#running.values()) run.abort.abort(new JobInterrupted());
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }
 

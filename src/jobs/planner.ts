@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX, parseBgzipIndex } from './bgzip.js';
 import type { SplitSpec } from './protocol.js';
 import { planRanges } from './splits.js';
@@ -54,13 +54,6 @@ export interface MapPlan {
 export interface PlanOptions {
   parallelism?: number;
   recorded?: Pick<PlanParams, 'splitSize' | 'taskBytes'>;
-}
-
-/** A resumed job's plan differs from the plan its committed results belong to (e.g. the input changed). */
-export class PlanChanged extends LambdataError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('JobPlanChanged', message, 409, options);
-  }
 }
 
 export const DEFAULT_SPLIT_SIZE = 64 * 1024 * 1024;

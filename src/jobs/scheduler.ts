@@ -8,6 +8,7 @@
 
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import { hasCode } from '../shared/errors.js';
+import { TaskFailed } from './errors.js';
 import type { CascadeEvent, CascadeOutcome, CascadeResult } from './protocol.js';
 
 /** A task as the scheduler sees it. */
@@ -42,15 +43,6 @@ export interface StageOptions {
   /** Tasks already committed are skipped by the caller; these are the ones to run. */
   tasks: StageTask[];
   signal: AbortSignal;
-}
-
-/** A task ran out of attempts. */
-export class TaskFailed extends Error {
-  readonly code = 'TaskFailed';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TaskFailed';
-  }
 }
 
 const BACKOFF_MS = 100;

@@ -6,17 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InitError, RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
 
 /** A loaded handler function. */
 export type Handler = (event: unknown, context: object, callback: (err?: unknown, result?: unknown) => void) => unknown;
-
-/** A failure while loading the handler, in AWS's shape. */
-export class InitError extends Error {
-  constructor(readonly shape: FunctionErrorShape) {
-    super(shape.errorMessage);
-  }
-}
 
 const EXTENSIONS = ['.js', '.mjs', '.cjs'];
 
@@ -29,14 +23,14 @@ export async function loadHandler(codeDir: string, handler: string): Promise<Han
   const dot = handler.lastIndexOf('.');
   const slash = handler.lastIndexOf('/');
   if (dot <= slash + 1 || dot === handler.length - 1) {
-    throw new InitError({ errorType: 'Runtime.MalformedHandlerName', errorMessage: `Bad handler ${handler}` });
+    throw new InitError({ errorType: RUN_ERRORS.MalformedHandlerName, errorMessage: `Bad handler ${handler}` });
   }
   const modulePath = handler.slice(0, dot);
   const exportName = handler.slice(dot + 1);
   const file = EXTENSIONS.map((ext) => join(codeDir, modulePath + ext)).find((path) => existsSync(path));
   if (!file) {
     throw new InitError({
-      errorType: 'Runtime.ImportModuleError',
+      errorType: RUN_ERRORS.ImportModuleError,
       errorMessage: `Error: Cannot find module '${modulePath}'\nRequire stack:\n- ${codeDir}`,
     });
   }
@@ -46,14 +40,14 @@ export async function loadHandler(codeDir: string, handler: string): Promise<Han
   } catch (err) {
     if (err instanceof SyntaxError) {
       throw new InitError({
-        errorType: 'Runtime.UserCodeSyntaxError',
+        errorType: RUN_ERRORS.UserCodeSyntaxError,
         errorMessage: `${err.name}: ${err.message}`,
         stackTrace: stackOf(err),
       });
     }
     if (isCode(err, 'ERR_MODULE_NOT_FOUND') || isCode(err, 'MODULE_NOT_FOUND')) {
       throw new InitError({
-        errorType: 'Runtime.ImportModuleError',
+        errorType: RUN_ERRORS.ImportModuleError,
         errorMessage: `Error: ${(err as Error).message}`,
         stackTrace: stackOf(err),
       });
@@ -63,7 +57,7 @@ export async function loadHandler(codeDir: string, handler: string): Promise<Han
   const fn = mod[exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[exportName];
   if (typeof fn !== 'function') {
     throw new InitError({
-      errorType: 'Runtime.HandlerNotFound',
+      errorType: RUN_ERRORS.HandlerNotFound,
       errorMessage: `${modulePath}.${exportName} is undefined or not exported`,
     });
   }

@@ -7,14 +7,7 @@
 import { symlinkSync } from 'node:fs';
 import { Module } from 'node:module';
 import { Socket } from 'node:net';
-import {
-  callHandler,
-  type Handler,
-  InitError,
-  type LambdaContext,
-  loadHandler,
-  toErrorShape,
-} from './bootstrap-handler.js';
+import { callHandler, type Handler, type LambdaContext, loadHandler, toErrorShape } from './bootstrap-handler.js';
 import { captureLogs } from './bootstrap-logs.js';
 import { peakRssKb } from './bootstrap-memory.js';
 import { isolateTmp } from './bootstrap-tmp.js';
@@ -28,6 +21,7 @@ import {
   MAX_RESPONSE_BYTES,
   type ParentMessage,
 } from './protocol.js';
+import { InitError, RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
 
 // The engine's end of the private socket; when it goes away, so does this environment.
@@ -59,7 +53,7 @@ process.on('unhandledRejection', (reason) => {
   const shape = toErrorShape(reason);
   die(
     {
-      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorType: RUN_ERRORS.UnhandledPromiseRejection,
       errorMessage: `${shape.errorType}: ${shape.errorMessage}`,
       stackTrace: shape.stackTrace,
     },
@@ -124,7 +118,7 @@ function invoke(message: InvokeMessage): void {
   try {
     event = JSON.parse(message.p.toString('utf8'));
   } catch (err) {
-    finish(started, { errorType: 'Runtime.InvalidEventPayload', errorMessage: (err as Error).message }, 'unhandled');
+    finish(started, { errorType: RUN_ERRORS.InvalidEventPayload, errorMessage: (err as Error).message }, 'unhandled');
     return;
   }
   callHandler(handler as Handler, event, context, channel, (err, result) => {
@@ -141,7 +135,7 @@ function invoke(message: InvokeMessage): void {
       finish(
         started,
         {
-          errorType: 'Runtime.MalformedHandlerResponse',
+          errorType: RUN_ERRORS.MalformedHandlerResponse,
           errorMessage: `Unable to stringify response body: ${(cause as Error).message}`,
         },
         'unhandled',
@@ -154,7 +148,7 @@ function invoke(message: InvokeMessage): void {
       finish(
         started,
         {
-          errorType: 'Function.ResponseSizeTooLarge',
+          errorType: RUN_ERRORS.ResponseSizeTooLarge,
           errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
         },
         'unhandled',

@@ -9,10 +9,10 @@ import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
+import { encodeFrame, FrameReader } from './frames.js';
 import { peakKb, ResidentMeter } from './memory.js';
 import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
-import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
+import { channelBroken, exitError, INVALID_FRAME, outOfMemory, timedOut } from './run-errors.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, RuntimeFunction } from './types.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameReader, INVALID_FRAME } from './frames.js';
+import { encodeFrame, FrameReader } from './frames.js';
+import { INVALID_FRAME } from './run-errors.js';
 
 type Message = { t: string; id?: string; p?: Buffer };
 

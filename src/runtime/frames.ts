@@ -10,19 +10,9 @@
  * on the engine side, and no v8 serializer on either side.
  */
 
-import { LambdataError } from '../shared/errors.js';
+import { FrameError } from './run-errors.js';
 
 const PREFIX = 8;
-
-/** Code of FrameError. */
-export const INVALID_FRAME = 'InvalidFrame';
-
-/** The peer broke the framing: a length out of bounds, or a header that is not a JSON object. */
-export class FrameError extends LambdataError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(INVALID_FRAME, message, 502, options);
-  }
-}
 
 /** One frame holding `header` (JSON) and `body` (the payload bytes or text). */
 export function encodeFrame(header: object, body?: Buffer | string): Buffer {

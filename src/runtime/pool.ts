@@ -3,13 +3,14 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
+import { RUN_ERRORS, RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import type {
@@ -86,10 +87,10 @@ export class EnvironmentPool implements Runtime {
 
   /** Runs one invocation in a warm environment of `fn`, or a new one (a cold start). Never rejects for function failures. */
   async run(request: RunRequest): Promise<RunResult> {
-    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
+    if (this.#closed) throw new RuntimeClosed();
     const key = keyOf(request.fn);
     let warm = this.#queueFor(key) ? await this.#waitFor(key) : undefined;
-    if (this.#closed) throw new LambdataError('ServiceException', 'the runtime is closed', 503);
+    if (this.#closed) throw new RuntimeClosed();
     warm ??= this.#idle.get(key)?.pop();
     if (warm) {
       const environment = warm;
@@ -164,7 +165,7 @@ export class EnvironmentPool implements Runtime {
         if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
         this.#forgetStart(key);
         return initFailure({
-          errorType: 'Runtime.InvalidEntrypoint',
+          errorType: RUN_ERRORS.InvalidEntrypoint,
           errorMessage: `Couldn't find valid bootstrap(s): [${isolated ? `${INSIDE.task}/bootstrap` : bootstrap}]`,
         });
       }

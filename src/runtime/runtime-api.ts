@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type ChildMessage, type InvokeMessage, MAX_RESPONSE_BYTES, type ParentMessage } from './protocol.js';
+import { RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
 
 const PREFIX = '/2018-06-01/runtime';
@@ -100,7 +101,7 @@ export class RuntimeApi {
         reply(res, 202, { status: 'OK' });
       } else if (tooLarge) {
         const e = {
-          errorType: 'Function.ResponseSizeTooLarge',
+          errorType: RUN_ERRORS.ResponseSizeTooLarge,
           errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
         };
         this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
@@ -156,7 +157,7 @@ function parseError(body: Buffer, req: IncomingMessage): FunctionErrorShape {
         ? parsed.errorType
         : typeof headerType === 'string'
           ? headerType
-          : 'Runtime.Unknown',
+          : RUN_ERRORS.Unknown,
     errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
   };
   if (Array.isArray(parsed.stackTrace)) shape.stackTrace = parsed.stackTrace.map(String);

@@ -21,9 +21,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative, sep } from 'node:path';
-import { InvalidParameterValue, LambdataError } from '../shared/errors.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 import { distPath, packagePath } from '../shared/paths.js';
 import { EnvironmentGroups } from './cgroups.js';
+import { SandboxFailed } from './run-errors.js';
 import { ENVIRONMENT_SCRIPT, TEMPLATE_SCRIPT } from './sandbox-script.js';
 import type { RuntimeFunction } from './types.js';
 
@@ -306,8 +307,7 @@ export class Sandbox {
       });
       template.on('exit', (code, signal) =>
         reject(
-          new LambdataError(
-            'ServiceException',
+          new SandboxFailed(
             `the environment sandbox could not be built (${signal ?? `exit ${code}`}): ${stderr.trim()}`,
           ),
         ),

@@ -60,6 +60,13 @@ export class TooManyRequests extends LambdataError {
   }
 }
 
+/** A request body of a media type the route does not take. */
+export class UnsupportedMediaType extends LambdataError {
+  constructor(message: string) {
+    super('UnsupportedMediaTypeException', message, 415);
+  }
+}
+
 /** Credentials are missing or wrong. */
 export class AccessDenied extends LambdataError {
   constructor(message: string, options?: ErrorOptions) {

@@ -7,7 +7,8 @@ import { handleKinesis } from './kinesis/index.js';
 import { handleLambda, isLambdaPath } from './lambda/index.js';
 import { sendS3Error } from './s3/errors.js';
 import { handleS3 } from './s3/index.js';
-import { handleSqs, isSqsQueryRequest, sendSqsError } from './sqs/index.js';
+import { sendSqsError } from './sqs/errors.js';
+import { handleSqs, isSqsQueryRequest } from './sqs/index.js';
 
 /** What an AWS wire adapter receives. */
 export interface AwsRequestContext {

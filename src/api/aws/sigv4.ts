@@ -7,8 +7,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
-import { LambdataError } from '../../shared/errors.js';
 import { NodeSha256 } from '../../shared/node-sha256.js';
+import { InvalidUri, SignatureError } from './errors.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -40,16 +40,6 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 // Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
 const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
-
-/** S3/AWS authentication failures (403), with the AWS error code. */
-export class SignatureError extends LambdataError {
-  constructor(
-    code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed',
-    message: string,
-  ) {
-    super(code, message, code === 'AuthorizationHeaderMalformed' ? 400 : 403);
-  }
-}
 
 /**
  * Verifies the SigV4 signature of `req` (Authorization header or presigned query) against
@@ -278,7 +268,7 @@ function decodeComponent(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch (err) {
-    throw new LambdataError('InvalidURI', `Couldn't parse the specified URI: ${text}`, 400, { cause: err });
+    throw new InvalidUri(`Couldn't parse the specified URI: ${text}`, { cause: err });
   }
 }
 

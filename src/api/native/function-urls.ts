@@ -44,7 +44,10 @@ async function serveUrl({ engine, req, res, url, params, requestId }: RouteConte
     });
     res.end(response.body);
   } catch (err) {
+    // A function's own failure is in its response above; what lands here is a refusal (404, 413,
+    // 429, answered as such) or a fault of the engine, answered 502 as AWS does but logged.
     const { status, code, message } = describeError(err);
+    if (status >= 500) engine.context.log.error('function url request failed', { err, function: params.function });
     const mapped = status === 404 || status === 429 || status === 413 ? status : 502;
     if (res.headersSent) {
       res.destroy();

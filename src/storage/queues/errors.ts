@@ -1,30 +1,16 @@
 import { LambdataError } from '../../shared/errors.js';
 
-/**
- * An SQS error. `code` is the error shape name the JSON protocol reports (`QueueDoesNotExist`);
- * `queryCode` is the older code the query protocol and the `x-amzn-query-error` header carry
- * (`AWS.SimpleQueueService.NonExistentQueue`).
- */
+/** A queue error (400), coded with the SQS JSON protocol's error shape name (`QueueDoesNotExist`). */
 export class QueueError extends LambdataError {
-  constructor(
-    code: string,
-    message: string,
-    readonly queryCode = code,
-    status = 400,
-    options?: ErrorOptions,
-  ) {
-    super(code, message, status, options);
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, 400, options);
   }
 }
 
 /** The queue named does not exist. */
 export class QueueDoesNotExist extends QueueError {
   constructor(name: string) {
-    super(
-      'QueueDoesNotExist',
-      `The specified queue does not exist: ${name}`,
-      'AWS.SimpleQueueService.NonExistentQueue',
-    );
+    super('QueueDoesNotExist', `The specified queue does not exist: ${name}`);
   }
 }
 
@@ -34,7 +20,6 @@ export class QueueNameExists extends QueueError {
     super(
       'QueueNameExists',
       `A queue already exists with the same name and a different value for attribute(s): ${name}`,
-      'QueueAlreadyExists',
     );
   }
 }
@@ -42,7 +27,7 @@ export class QueueNameExists extends QueueError {
 /** A parameter is malformed or out of range. */
 export class InvalidQueueParameter extends QueueError {
   constructor(message: string, options?: ErrorOptions) {
-    super('InvalidParameterValue', message, 'InvalidParameterValue', 400, options);
+    super('InvalidParameterValue', message, options);
   }
 }
 
@@ -70,10 +55,6 @@ export class ReceiptHandleIsInvalid extends QueueError {
 /** ChangeMessageVisibility on a message that is not in flight. */
 export class MessageNotInflight extends QueueError {
   constructor() {
-    super(
-      'MessageNotInflight',
-      'The message referred to is not in flight.',
-      'AWS.SimpleQueueService.MessageNotInflight',
-    );
+    super('MessageNotInflight', 'The message referred to is not in flight.');
   }
 }

@@ -1,6 +1,6 @@
 /** The request shapes of the DynamoDB and DynamoDB Streams operations, checked before an operation runs. */
-import { LambdataError } from '../../../shared/errors.js';
 import { ValidationError } from '../../../storage/tables/index.js';
+import { SerializationFailed } from '../errors.js';
 import { type Members, required, type Shape, type ShapeFailures } from '../request-shape.js';
 
 // AttributeValues are checked (types, nesting depth) by the table store.
@@ -32,7 +32,7 @@ const READ = {
 
 /** DynamoDB's answer to a wrong-typed member or a body that is not an object, and to a missing one. */
 export const dynamoDbFailures: ShapeFailures = {
-  type: (message) => new LambdataError('SerializationException', message, 400),
+  type: (message) => new SerializationFailed(message),
   missing: (message) => new ValidationError(message),
 };
 

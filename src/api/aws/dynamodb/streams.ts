@@ -1,7 +1,8 @@
 import type { Engine } from '../../../engine.js';
 import { tableNameOfStream } from '../../../shared/arn.js';
-import { LambdataError, ResourceNotFound } from '../../../shared/errors.js';
+import { ResourceNotFound } from '../../../shared/errors.js';
 import { ValidationError } from '../../../storage/tables/index.js';
+import { ExpiredIterator } from '../errors.js';
 import type { Input } from './wire.js';
 
 /** A DynamoDB Streams operation. */
@@ -115,6 +116,6 @@ function decode(iterator: unknown, now: number): { table: string; after?: string
     throw new ValidationError('Invalid ShardIterator', { cause: err });
   }
   if (typeof raw.t !== 'string' || typeof raw.i !== 'number') throw new ValidationError('Invalid ShardIterator');
-  if (now - raw.i > ITERATOR_TTL_MS) throw new LambdataError('ExpiredIteratorException', 'Iterator expired', 400);
+  if (now - raw.i > ITERATOR_TTL_MS) throw new ExpiredIterator('Iterator expired');
   return { table: raw.t, ...(typeof raw.a === 'string' ? { after: raw.a } : {}) };
 }

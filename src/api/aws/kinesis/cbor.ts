@@ -1,5 +1,5 @@
 import { cbor, tag } from '@smithy/core/cbor';
-import { LambdataError } from '../../../shared/errors.js';
+import { SerializationFailed } from '../errors.js';
 
 /** The legacy AWS CBOR protocol Kinesis speaks beside JSON 1.1 (the Java SDKs use it by default). */
 export const CBOR_CONTENT_TYPE = 'application/x-amz-cbor-1.1';
@@ -19,10 +19,10 @@ export function decodeCborRequest(body: Uint8Array): Record<string, unknown> {
   try {
     decoded = cbor.deserialize(body);
   } catch (err) {
-    throw new LambdataError('SerializationException', 'Could not parse request body as CBOR', 400, { cause: err });
+    throw new SerializationFailed('Could not parse request body as CBOR', { cause: err });
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
-    throw new LambdataError('SerializationException', 'The request body must be a CBOR map', 400);
+    throw new SerializationFailed('The request body must be a CBOR map');
   }
   return fromCbor(decoded) as Record<string, unknown>;
 }
@@ -34,7 +34,7 @@ export function encodeCborResponse(body: unknown): Buffer {
 }
 
 function fromCbor(value: unknown, depth = 0): unknown {
-  if (depth > MAX_DEPTH) throw new LambdataError('SerializationException', 'The request body nests too deeply', 400);
+  if (depth > MAX_DEPTH) throw new SerializationFailed('The request body nests too deeply');
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (Array.isArray(value)) return value.map((item) => fromCbor(item, depth + 1));

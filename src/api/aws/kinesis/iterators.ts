@@ -1,5 +1,5 @@
-import { LambdataError } from '../../../shared/errors.js';
-import type { ShardPosition } from '../../../storage/streams/index.js';
+import { InvalidStreamArgument, type ShardPosition } from '../../../storage/streams/index.js';
+import { ExpiredIterator } from '../errors.js';
 
 /** What a shard iterator encodes: the shard and where reading resumes. */
 export interface IteratorState {
@@ -32,15 +32,13 @@ export function decodeIterator(text: unknown, now: number): IteratorState {
         state = { streamName: raw.s, shardId: raw.h, position: raw.p as ShardPosition, issuedAt: raw.t };
       }
     } catch (err) {
-      throw new LambdataError('InvalidArgumentException', 'Invalid ShardIterator', 400, { cause: err });
+      throw new InvalidStreamArgument('Invalid ShardIterator', { cause: err });
     }
   }
-  if (!state) throw new LambdataError('InvalidArgumentException', 'Invalid ShardIterator', 400);
+  if (!state) throw new InvalidStreamArgument('Invalid ShardIterator');
   if (now - state.issuedAt > ITERATOR_TTL_MS) {
-    throw new LambdataError(
-      'ExpiredIteratorException',
+    throw new ExpiredIterator(
       `Iterator expired. The iterator was created at time ${new Date(state.issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`,
-      400,
     );
   }
   return state;

@@ -1,7 +1,6 @@
 import type { Engine } from '../../../engine.js';
 import { kinesisStreamNameOf } from '../../../shared/arn.js';
-import { LambdataError } from '../../../shared/errors.js';
-import type { ShardDescription, ShardPosition } from '../../../storage/streams/index.js';
+import { InvalidStreamArgument, type ShardDescription, type ShardPosition } from '../../../storage/streams/index.js';
 import { decodeIterator, encodeIterator } from './iterators.js';
 
 /** A Kinesis operation: JSON request in, JSON response out (a value to serialize, or JsonText). */
@@ -298,11 +297,11 @@ function decodeShardToken(token: unknown): { s: string; a: string } {
     const parsed = JSON.parse(Buffer.from(String(token), 'base64').toString('utf8')) as { s?: unknown; a?: unknown };
     if (typeof parsed.s === 'string' && typeof parsed.a === 'string') return { s: parsed.s, a: parsed.a };
   } catch (err) {
-    throw new LambdataError('InvalidArgumentException', 'Invalid NextToken', 400, { cause: err });
+    throw new InvalidStreamArgument('Invalid NextToken', { cause: err });
   }
   throw invalid('Invalid NextToken');
 }
 
-function invalid(message: string): LambdataError {
-  return new LambdataError('InvalidArgumentException', message, 400);
+function invalid(message: string): InvalidStreamArgument {
+  return new InvalidStreamArgument(message);
 }

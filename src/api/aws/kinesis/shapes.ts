@@ -1,5 +1,5 @@
 /** The request shapes of the Kinesis operations, checked before an operation runs (JSON and CBOR alike). */
-import { LambdataError } from '../../../shared/errors.js';
+import { SerializationFailed, ValidationFailed } from '../errors.js';
 import type { Members, ShapeFailures } from '../request-shape.js';
 
 const STREAM = { StreamName: 'string', StreamARN: 'string' } as const;
@@ -7,8 +7,8 @@ const RECORD = { Data: 'string', PartitionKey: 'string', ExplicitHashKey: 'strin
 
 /** Kinesis's answer to a wrong-typed member or a body that is not an object, and to a missing one. */
 export const kinesisFailures: ShapeFailures = {
-  type: (message) => new LambdataError('SerializationException', message, 400),
-  missing: (message) => new LambdataError('ValidationException', message, 400),
+  type: (message) => new SerializationFailed(message),
+  missing: (message) => new ValidationFailed(message),
 };
 
 /** Request members of each Kinesis operation (`Kinesis_20131202.<Action>`). */

@@ -34,6 +34,17 @@ export function sendLambdaError(res: ServerResponse, err: unknown, requestId: st
   res.end(text);
 }
 
+/** A RevisionId that is not the function's latest (412 PreconditionFailedException). */
+export class RevisionMismatch extends LambdataError {
+  constructor() {
+    super(
+      'PreconditionFailedException',
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+      412,
+    );
+  }
+}
+
 /** A Lambda API path or method this adapter does not serve (404 UnknownOperationException). */
 export class UnknownOperation extends LambdataError {
   constructor(method: string, path: string) {

@@ -1,7 +1,8 @@
 import { type FunctionConfigPatch, type FunctionVersion, PACKAGE_LIMITS } from '../../../invoke/index.js';
-import { InvalidParameterValue, LambdataError, RequestTooLarge } from '../../../shared/errors.js';
+import { InvalidParameterValue, RequestTooLarge } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import type { RouteContext } from '../../router.js';
+import { RevisionMismatch } from './errors.js';
 import { inputShapes, readInput } from './inputs.js';
 import { parseFunctionName } from './names.js';
 import { optionalNumber, optionalString, toFunctionConfiguration } from './shapes.js';
@@ -178,11 +179,7 @@ function readZip(code: Body | undefined): Buffer {
 function checkRevision(fn: FunctionVersion, body: Body): void {
   const revision = optionalString(body, 'RevisionId');
   if (revision && revision !== fn.revisionId) {
-    throw new LambdataError(
-      'PreconditionFailedException',
-      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
-      412,
-    );
+    throw new RevisionMismatch();
   }
 }
 

@@ -1,6 +1,6 @@
 /** Bucket operations: list, create, head, delete, location, and the minimal configuration answers the AWS CLI asks for. */
 import { assertBucketName } from '../../../storage/objects/index.js';
-import { S3Error } from './errors.js';
+import { type S3Code, S3Error } from './errors.js';
 import { readSmallBody } from './objects.js';
 import { type S3Request, sendEmpty } from './request.js';
 import { parseXml, sendXml } from './xml.js';
@@ -81,7 +81,7 @@ export async function getAcl({ engine, res, bucket }: S3Request): Promise<void> 
 }
 
 /** Bucket sub-resources lambdata does not keep: answered with S3's "not configured" error. */
-export async function notConfigured(s3: S3Request, code: string, message: string): Promise<void> {
+export async function notConfigured(s3: S3Request, code: S3Code, message: string): Promise<void> {
   s3.engine.objects.headBucket(s3.bucket);
-  throw new S3Error(code, message, 404);
+  throw new S3Error(code, message);
 }

@@ -47,7 +47,7 @@ export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
     }
     case 'crc32c':
     case 'crc64nvme': {
-      if (!sdkCrc) throw new S3Error('NotImplemented', `${algorithm} checksums are not available on this server`, 501);
+      if (!sdkCrc) throw new S3Error('NotImplemented', `${algorithm} checksums are not available on this server`);
       const hash = algorithm === 'crc32c' ? new sdkCrc.Crc32c() : new sdkCrc.Crc64Nvme();
       return {
         algorithm,
@@ -82,7 +82,7 @@ export function declaredChecksum(
   const trailer = headers['x-amz-trailer'];
   if (typeof trailer === 'string') {
     const algorithm = algorithmOfHeader(trailer.trim());
-    if (!algorithm) throw new S3Error('InvalidRequest', `Unsupported trailer ${trailer}`, 400);
+    if (!algorithm) throw new S3Error('InvalidRequest', `Unsupported trailer ${trailer}`);
     return { algorithm };
   }
   for (const algorithm of CHECKSUM_ALGORITHMS) {
@@ -98,7 +98,6 @@ export function assertChecksum(algorithm: ChecksumAlgorithm, expected: string, a
     throw new S3Error(
       'BadDigest',
       `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
-      400,
     );
   }
 }

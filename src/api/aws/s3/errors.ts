@@ -4,23 +4,53 @@ import { LambdataError } from '../../../shared/errors.js';
 import { createLogger } from '../../../shared/log.js';
 import { buildXml } from './xml.js';
 
-/** An S3-specific error condition (NoSuchUpload, InvalidRange, BadDigest, …) with its status. */
+/**
+ * The errors the S3 adapter raises itself, by code, with their status. The store's own conditions
+ * (NoSuchKey, InvalidRange, …) are classes in storage/objects; engine codes are renamed by CODE_MAP.
+ */
+export const S3_ERRORS = {
+  AccessDenied: 403,
+  BadDigest: 400,
+  IncompleteBody: 400,
+  InternalError: 500,
+  InvalidArgument: 400,
+  InvalidBucketName: 400,
+  InvalidRequest: 400,
+  InvalidURI: 400,
+  MalformedXML: 400,
+  MaxMessageLengthExceeded: 400,
+  MethodNotAllowed: 405,
+  NoSuchBucketPolicy: 404,
+  NoSuchCORSConfiguration: 404,
+  NoSuchLifecycleConfiguration: 404,
+  NoSuchTagSet: 404,
+  NoSuchWebsiteConfiguration: 404,
+  NotImplemented: 501,
+  PreconditionFailed: 412,
+  SignatureDoesNotMatch: 403,
+  XAmzContentSHA256Mismatch: 400,
+} as const;
+
+/** A code of S3_ERRORS. */
+export type S3Code = keyof typeof S3_ERRORS;
+
+/** An error condition of the S3 wire protocol; its status is the catalogue's. */
 export class S3Error extends LambdataError {
-  constructor(code: string, message: string, status = 400, options?: ErrorOptions) {
-    super(code, message, status, options);
+  constructor(code: S3Code, message: string, options?: ErrorOptions) {
+    super(code, message, S3_ERRORS[code], options);
   }
 }
 
 const log = createLogger('s3');
 
-/** Maps engine error codes that differ from S3's to S3's. */
-const CODE_MAP = {
+/** Maps engine error codes that differ from S3's to S3's (the status stays the engine's). */
+export const CODE_MAP: Readonly<Record<string, string>> = {
   ResourceNotFoundException: 'NoSuchKey',
   InvalidParameterValueException: 'InvalidArgument',
   RequestTooLargeException: 'EntityTooLarge',
   AccessDeniedException: 'AccessDenied',
   ResourceConflictException: 'OperationAborted',
-} as const;
+};
 
 /** Sends any thrown value as an S3 error document (HEAD answers carry no body). */
 export function sendS3Error(
@@ -49,7 +79,7 @@ export function sendS3Error(
 
 function s3ErrorOf(err: unknown): { status: number; code: string; message: string } {
   if (err instanceof LambdataError) {
-    const code = (CODE_MAP as Record<string, string>)[err.code] ?? err.code;
+    const code = CODE_MAP[err.code] ?? err.code;
     return { status: err.status, code, message: err.message };
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -33,7 +33,7 @@ export async function handleS3(ctx: AwsRequestContext): Promise<void> {
     });
     if (!target.bucket) {
       if (method !== 'GET')
-        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
       await buckets.listBuckets({ engine, res });
       return;
     }
@@ -130,13 +130,9 @@ function objectOperation({ req, query }: S3Request): Operation {
 }
 
 async function notImplemented(): Promise<void> {
-  throw new S3Error(
-    'NotImplemented',
-    'A header or query you provided implies functionality that is not implemented',
-    501,
-  );
+  throw new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented');
 }
 
 async function methodNotAllowed(): Promise<void> {
-  throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
+  throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
 }

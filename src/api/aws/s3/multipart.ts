@@ -42,7 +42,7 @@ export async function uploadPartCopy(s3: S3Request): Promise<void> {
   const source = copySourceOf(header(req, 'x-amz-copy-source') ?? '');
   const info = engine.objects.headObject(source.bucket, source.key);
   if (checkConditions(s3, info, 'x-amz-copy-source-') === 'not-modified') {
-    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   }
   const range = header(req, 'x-amz-copy-source-range');
   const part = await engine.objects.uploadPartCopy(bucket, key, uploadId, partNumber, { ...source, range });

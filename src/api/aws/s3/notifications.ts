@@ -24,7 +24,7 @@ export async function putNotificationConfiguration({ engine, req, res, bucket }:
   if (doc === undefined) throw new S3Error('MalformedXML', 'Expected a NotificationConfiguration document');
   const config = doc === '' ? {} : doc;
   if (config.QueueConfiguration || config.TopicConfiguration) {
-    throw new S3Error('NotImplemented', 'Only Lambda function notification targets are supported', 501);
+    throw new S3Error('NotImplemented', 'Only Lambda function notification targets are supported');
   }
   const entries = [
     ...((config.CloudFunctionConfiguration as FunctionConfigurationXml[] | undefined) ?? []),

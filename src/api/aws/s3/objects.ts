@@ -105,7 +105,7 @@ export async function copyObject(s3: S3Request): Promise<void> {
   }
   const sourceInfo = engine.objects.headObject(source.bucket, source.key);
   if (checkConditions(s3, sourceInfo, 'x-amz-copy-source-') === 'not-modified') {
-    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   }
   if (source.bucket === bucket && source.key === key && directive === 'COPY') {
     throw new S3Error(
@@ -129,7 +129,7 @@ export function copySourceOf(value: string): { bucket: string; key: string } {
   try {
     return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
   } catch (err) {
-    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', 400, { cause: err });
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { cause: err });
   }
 }
 
@@ -144,7 +144,7 @@ export function checkConditions(s3: S3Request, info: ObjectMeta, prefix = ''): '
   const ifUnmodifiedSince = header(s3.req, `${prefix}if-unmodified-since`);
   const modified = Math.floor(info.lastModified.getTime() / 1000) * 1000;
   const failed = () =>
-    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   if (ifMatch !== undefined) {
     if (!etagMatches(ifMatch, info.etag)) throw failed();
   } else if (ifUnmodifiedSince !== undefined && modified > Date.parse(ifUnmodifiedSince)) {

@@ -52,10 +52,10 @@ export function openPayload(req: IncomingMessage, scope: SigningScope | undefine
   let body: Transform;
   if (contentHash.startsWith('STREAMING-')) {
     if (![STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER].includes(contentHash)) {
-      throw new S3Error('InvalidArgument', `Unsupported x-amz-content-sha256 ${contentHash}`, 400);
+      throw new S3Error('InvalidArgument', `Unsupported x-amz-content-sha256 ${contentHash}`);
     }
     const signed = contentHash !== STREAMING_UNSIGNED_TRAILER;
-    if (signed && !scope) throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request', 403);
+    if (signed && !scope) throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request');
     const decodedLength = Number(req.headers['x-amz-decoded-content-length'] ?? Number.NaN);
     body = new AwsChunkedDecoder({
       scope: signed ? scope : undefined,
@@ -108,7 +108,6 @@ class PlainVerifier extends Transform {
         throw new S3Error(
           'XAmzContentSHA256Mismatch',
           "The provided 'x-amz-content-sha256' header does not match what was computed.",
-          400,
         );
       }
       if (this.#checksum) {
@@ -265,15 +264,14 @@ class AwsChunkedDecoder extends Transform {
     const sent =
       this.#declared.value ??
       [...this.#trailers].find(([name]) => algorithmOfHeader(name) === this.#declared?.algorithm)?.[1];
-    if (sent === undefined)
-      throw new S3Error('InvalidRequest', `The trailer ${header} was announced but not sent`, 400);
+    if (sent === undefined) throw new S3Error('InvalidRequest', `The trailer ${header} was announced but not sent`);
     assertChecksum(this.#declared.algorithm, sent, actual);
     this.#out[header] = actual;
   }
 
   async #signPayload(algorithm: string, hashes: string[]): Promise<string> {
     const scope = this.#scope;
-    if (!scope) throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request', 403);
+    if (!scope) throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request');
     const credentialScope = `${scope.longDate.slice(0, 8)}/${scope.region}/${scope.service}/aws4_request`;
     const stringToSign = [algorithm, scope.longDate, credentialScope, this.#previousSignature, ...hashes].join('\n');
     return scope.signer.sign(stringToSign, {
@@ -285,11 +283,11 @@ class AwsChunkedDecoder extends Transform {
 }
 
 function incomplete(message: string): S3Error {
-  return new S3Error('IncompleteBody', message, 400);
+  return new S3Error('IncompleteBody', message);
 }
 
 function signatureMismatch(detail: string): S3Error {
-  return new S3Error('SignatureDoesNotMatch', `The request signature we calculated does not match: ${detail}`, 403);
+  return new S3Error('SignatureDoesNotMatch', `The request signature we calculated does not match: ${detail}`);
 }
 
 function sameHex(a: string, b: string): boolean {

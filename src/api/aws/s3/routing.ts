@@ -32,7 +32,7 @@ export function locate(req: IncomingMessage): S3Target {
   if (path === '') return { key: '', resource: '/' };
   const slash = path.indexOf('/');
   // `//key`: a path-style request whose bucket segment is empty.
-  if (slash === 0) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400);
+  if (slash === 0) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.');
   const bucket = decode(slash < 0 ? path : path.slice(0, slash));
   const key = slash < 0 ? '' : decode(path.slice(slash + 1));
   return { bucket, key, resource: `/${bucket}${key ? `/${key}` : ''}` };
@@ -50,6 +50,6 @@ function decode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch (err) {
-    throw new S3Error('InvalidURI', "Couldn't parse the specified URI.", 400, { cause: err });
+    throw new S3Error('InvalidURI', "Couldn't parse the specified URI.", { cause: err });
   }
 }

@@ -62,7 +62,6 @@ export function malformedXml(cause?: unknown): S3Error {
   return new S3Error(
     'MalformedXML',
     'The XML you provided was not well-formed or did not validate against our published schema',
-    400,
     cause === undefined ? undefined : { cause },
   );
 }

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LambdataError } from '../../../shared/errors.js';
-import { QueueError } from '../../../storage/queues/index.js';
+import type { IncomingMessage } from 'node:http';
+import { InvalidQueueParameter } from '../../../storage/queues/index.js';
 import { readBody, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
 import { checkInput, ownOperation } from '../request-shape.js';
 import { verifySigV4 } from '../sigv4.js';
+import { JSON_TYPE, sendSqsError, sendXml, UnsupportedOperation } from './errors.js';
 import { OPERATIONS, type SqsInput } from './operations.js';
-import { errorToXml, queryToInput, resultToXml } from './query.js';
+import { queryToInput, resultToXml } from './query.js';
 import { operationShapes, sqsFailures } from './shapes.js';
-
-const JSON_TYPE = 'application/x-amz-json-1.0';
-/** The codes SQS gives signature failures, by the signature verifier's code. */
-const AUTH_CODES: Record<string, string> = {
-  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
-  InvalidAccessKeyId: 'InvalidClientTokenId',
-  AccessDenied: 'MissingAuthenticationToken',
-  AuthorizationHeaderMalformed: 'IncompleteSignature',
-};
 
 /**
  * SQS wire adapter: the JSON protocol (X-Amz-Target `AmazonSQS.<Action>`, SDK v3 and CLI v2) and
@@ -43,12 +34,7 @@ export async function handleSqs({ engine, req, res, url, requestId, anonymous }:
       if (query.QueueUrl === undefined && /^\/\d{12}\/[^/]+/.test(url.pathname)) query.QueueUrl = url.pathname;
     }
     const operation = ownOperation(OPERATIONS, action);
-    if (!operation)
-      throw new QueueError(
-        json ? 'UnsupportedOperation' : 'InvalidAction',
-        `The action ${action} is not valid for this endpoint.`,
-        'InvalidAction',
-      );
+    if (!operation) throw new UnsupportedOperation(action);
     const checked = checkInput(input, ownOperation(operationShapes, action) ?? {}, sqsFailures, { text: !json });
     const abort = new AbortController();
     // A client that hangs up mid long poll ends the poll (its messages stay in the queue).
@@ -75,46 +61,6 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (err) {
-    throw new QueueError('InvalidParameterValue', 'The request body is not valid JSON.', 'InvalidParameterValue', 400, {
-      cause: err,
-    });
-  }
-}
-
-function sendXml(res: ServerResponse, status: number, xml: string, requestId: string): void {
-  const text = `<?xml version="1.0"?>${xml}`;
-  res.writeHead(status, {
-    'content-type': 'text/xml',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': requestId,
-  });
-  res.end(text);
-}
-
-/** Answers an error in the SQS JSON protocol's shape (`json`) or the query protocol's XML. */
-export function sendSqsError(res: ServerResponse, err: unknown, json: boolean, requestId: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const known = err instanceof LambdataError;
-  const status = known ? err.status : 500;
-  const code = known ? (AUTH_CODES[err.code] ?? err.code) : 'InternalError';
-  const queryCode = err instanceof QueueError ? err.queryCode : code;
-  const message = err instanceof Error ? err.message : String(err);
-  const type = status >= 500 ? 'Receiver' : 'Sender';
-  if (json) {
-    sendJson(
-      res,
-      status,
-      { __type: `com.amazonaws.sqs#${code}`, message },
-      {
-        'content-type': JSON_TYPE,
-        'x-amzn-query-error': `${queryCode};${type}`,
-        'x-amzn-requestid': requestId,
-      },
-    );
-  } else {
-    sendXml(res, status, errorToXml(type, queryCode, message, requestId), requestId);
+    throw new InvalidQueueParameter('The request body is not valid JSON.', { cause: err });
   }
 }

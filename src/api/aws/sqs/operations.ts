@@ -5,10 +5,10 @@ import {
   type MessageAttributeValue,
   MissingQueueParameter,
   md5OfMessageAttributes,
-  QueueError,
   type ReceivedMessage,
   type SendInput,
 } from '../../../storage/queues/index.js';
+import { BatchEntryIdsNotDistinct, EmptyBatchRequest, queryCodeOf, TooManyEntriesInBatchRequest } from './errors.js';
 
 /** An SQS request in the JSON protocol's shape (the query protocol is translated into it). */
 export type SqsInput = Record<string, unknown>;
@@ -240,26 +240,13 @@ function toWireMessage(m: ReceivedMessage, systemNames: string[], attributeNames
 
 function batchEntries(input: SqsInput): SqsInput[] {
   const entries = (input.Entries as SqsInput[] | undefined) ?? [];
-  if (entries.length === 0)
-    throw new QueueError(
-      'EmptyBatchRequest',
-      'There should be at least one SendMessageBatchRequestEntry in the request.',
-      'AWS.SimpleQueueService.EmptyBatchRequest',
-    );
+  if (entries.length === 0) throw new EmptyBatchRequest();
   if (entries.length > MAX_BATCH) {
-    throw new QueueError(
-      'TooManyEntriesInBatchRequest',
-      `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
-      'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
-    );
+    throw new TooManyEntriesInBatchRequest(MAX_BATCH, entries.length);
   }
   const ids = new Set(entries.map((e) => e.Id));
   if (ids.size !== entries.length) {
-    throw new QueueError(
-      'BatchEntryIdsNotDistinct',
-      'Id values must be unique within a batch request.',
-      'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
-    );
+    throw new BatchEntryIdsNotDistinct();
   }
   return entries;
 }
@@ -283,7 +270,7 @@ function failure(id: string, error: unknown): Record<string, unknown> {
   return {
     Id: id,
     SenderFault: true,
-    Code: error instanceof QueueError ? error.queryCode : error.code,
+    Code: queryCodeOf(error.code),
     Message: error.message,
   };
 }
