@@ -6,7 +6,7 @@ import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { type DeliverDeps, deliver, route } from './deliver.js';
-import { type Delivery, DeliveryQueue } from './delivery-queue.js';
+import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
 import type { DestinationSender } from './destinations.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, FunctionVersion } from './types.js';
@@ -87,7 +87,7 @@ export class Deliveries {
    */
   invoke(invocation: AsyncInvocation): { requestId: string; fn: FunctionVersion } {
     const fn = this.#deps.functions.get(invocation.functionName, invocation.qualifier);
-    const delivery: Parameters<DeliveryQueue['enqueue']>[0] = {
+    const delivery: NewDelivery = {
       id: newRequestId(),
       kind: 'invoke',
       target: fn.name,

@@ -13,8 +13,8 @@ import type { QueueStore } from '../storage/queues/index.js';
 import { Attempts } from './attempts.js';
 import type { Billing } from './billing.js';
 import { ConcurrencyLimiter, type Slot } from './concurrency.js';
-import { Deliveries } from './deliveries.js';
-import type { Execution } from './execution.js';
+import { type AsyncInvocation, Deliveries } from './deliveries.js';
+import type { Execution, ExecutionRequest } from './execution.js';
 import type { LogStore } from './logs.js';
 import type { RecordFilter } from './records.js';
 import type { FunctionRegistry } from './registry.js';
@@ -139,7 +139,7 @@ export class InvocationService implements Invoker, BackgroundService {
     if (invocationType === 'DryRun')
       return { statusCode: 204, requestId: newRequestId(), executedVersion: fn.version, payload: Buffer.alloc(0) };
     if (invocationType === 'Event') {
-      const invocation: Parameters<Deliveries['invoke']>[0] = {
+      const invocation: AsyncInvocation = {
         functionName: fn.name,
         qualifier: fn.version,
         payload: payload.toString('utf8'),
@@ -153,7 +153,7 @@ export class InvocationService implements Invoker, BackgroundService {
     const slot = this.#acquireOrRecord(fn, requestId, trigger);
     let execution: Execution;
     try {
-      const attempt: Parameters<Attempts['run']>[0] = {
+      const attempt: ExecutionRequest = {
         fn,
         requestId,
         payload,
