@@ -31,10 +31,10 @@ export interface EngineOptions {
   prices?: Partial<PriceTable>;
   credentials?: Credentials;
   runtime?: PoolOptions;
-  /** Start background workers (async queue, pollers, schedules). Default true. */
+  /** Start background workers (delivery queue, pollers, schedules). Default true. */
   background?: boolean;
   /**
-   * Hold the workers that invoke functions (async queue, notifications, mappings, schedules) until
+   * Hold the workers that invoke functions (delivery queue, mappings, schedules) until
    * `setEndpoint` is called. An environment keeps the AWS_ENDPOINT_URL it started with, so one started
    * before the server listens would call a wrong port for as long as it stays warm. Default false.
    */
@@ -99,16 +99,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     accountConcurrency: options.accountConcurrency ?? 1000,
   });
   const objects = new ObjectStore(context);
-  const notifications = new ObjectNotifications(context, { objects, invoker: invocations, functions });
+  const { deliveries } = invocations;
+  const notifications = new ObjectNotifications(context, { objects, deliveries, functions });
   const functionUrls = new FunctionUrlConfigs(context);
   const streams = new StreamStore(context);
   const tables = new TableStore(context);
-  const mappings = new EventSourceMappings(context, { invoker: invocations, functions, streams, tables, queues });
+  const mappings = new EventSourceMappings(context, {
+    invoker: invocations,
+    deliveries,
+    functions,
+    streams,
+    tables,
+    queues,
+  });
   const schedules = new Schedules(context, { invoker: invocations });
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
-  const background = [objects, invocations, notifications, mappings, schedules, jobs, queues, streams];
-  const invoking: unknown[] = [invocations, notifications, mappings, schedules];
+  const background = [objects, invocations, mappings, schedules, jobs, queues, streams];
+  const invoking: unknown[] = [invocations, mappings, schedules];
   let held =
     options.background !== false && options.awaitEndpoint ? background.filter((s) => invoking.includes(s)) : [];
   let releasing: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FunctionRegistry, Invoker } from '../invoke/index.js';
+import type { Deliveries, FunctionRegistry, Invoker } from '../invoke/index.js';
 import { kinesisStreamNameOf, queueNameOf, tableNameOfStream } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
@@ -28,6 +28,8 @@ export interface EventSourceMappingsOptions {
   streams: StreamStore;
   tables: TableStore;
   queues: QueueStore;
+  /** Where on-failure records go. */
+  deliveries: Pick<Deliveries, 'send'>;
 }
 
 interface Poller {
@@ -186,7 +188,7 @@ export class EventSourceMappings implements BackgroundService {
 
   #startPoller(config: MappingConfig): void {
     if (!this.#started || this.#pollers.has(config.uuid)) return;
-    const { invoker, queues, streams, tables } = this.#options;
+    const { invoker, deliveries, queues, streams, tables } = this.#options;
     const log = this.#context.log.child({ component: 'mappings', uuid: config.uuid });
     const onResult = (ok: boolean) => this.#recordResult(config.uuid, ok);
     const source = {
@@ -202,7 +204,7 @@ export class EventSourceMappings implements BackgroundService {
         source: streamSource(streams, config),
         event: (records) => kinesisEvent(records, source),
         invoker,
-        queues,
+        deliveries,
         store: this.#store,
         log,
         trigger: 'kinesis',
@@ -216,7 +218,7 @@ export class EventSourceMappings implements BackgroundService {
         event: (records) =>
           dynamodbEvent(records, tables.streamViewType(config.sourceName) ?? 'NEW_AND_OLD_IMAGES', source),
         invoker,
-        queues,
+        deliveries,
         store: this.#store,
         log,
         trigger: 'dynamodb',

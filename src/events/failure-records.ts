@@ -1,6 +1,4 @@
-import type { InvokeResult, Invoker } from '../invoke/index.js';
-import type { Logger } from '../shared/log.js';
-import type { QueueStore } from '../storage/queues/index.js';
+import type { InvokeResult } from '../invoke/index.js';
 import type { BatchOutcome, FailureCondition } from './batch.js';
 
 /** What the on-failure record says about the records given up on. */
@@ -46,26 +44,4 @@ export function failureRecord(f: FailedBatch): Record<string, unknown> {
       streamArn: f.streamArn,
     },
   };
-}
-
-/** Sends a failure record to an SQS queue or (asynchronously) to a function; failures to send are logged. */
-export async function sendToDestination(
-  destination: string | undefined,
-  record: Record<string, unknown>,
-  deps: { queues: QueueStore; invoker: Invoker; log: Logger },
-): Promise<void> {
-  if (!destination) return;
-  const body = JSON.stringify(record);
-  try {
-    if (destination.startsWith('arn:aws:sqs:')) await deps.queues.sendByArn(destination, body);
-    else
-      await deps.invoker.invoke({
-        functionName: destination,
-        payload: body,
-        invocationType: 'Event',
-        trigger: 'destination',
-      });
-  } catch (err) {
-    deps.log.error('could not send to on-failure destination', { destination, err });
-  }
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Invoker } from '../invoke/index.js';
+import type { Deliveries } from '../invoke/index.js';
 import { bucketArn, isFunctionRef } from '../shared/arn.js';
-import type { BackgroundService, EngineContext } from '../shared/context.js';
+import type { EngineContext } from '../shared/context.js';
 import { hasCode } from '../shared/errors.js';
 import { ACCOUNT_ID } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
-import { type Db, migrate } from '../state/db.js';
+import { type Db, migrate, tableExists } from '../state/db.js';
 import { InvalidArgument, type ObjectEvent, type ObjectStore } from '../storage/objects/index.js';
 
 /** Which keys a configuration applies to (S3's `S3Key` filter rules). */
@@ -42,43 +42,30 @@ export const NOTIFICATION_EVENT_TYPES = [
   's3:ObjectRemoved:DeleteMarkerCreated',
 ] as const;
 
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 30_000;
-const DRAIN_BATCH = 100;
+/** The trigger of notification invocations (their records and deliveries say 's3'). */
+const TRIGGER = 's3';
 
-/** What notifications need: the store they watch, the invoker, and (to validate destinations) the functions. */
+/** What notifications need: the store they watch, the delivery pipeline, and (to validate destinations) the functions. */
 export interface ObjectNotificationsOptions {
   objects: ObjectStore;
-  invoker: Invoker;
+  deliveries: Pick<Deliveries, 'invoke' | 'depth'>;
   /** When given, configurations naming a function that does not exist are refused, as AWS does. */
   functions?: { get(nameOrArn: string): unknown };
 }
 
-interface OutboxRow {
-  id: number;
-  function_name: string;
-  payload: string;
-  attempts: number;
-}
-
 /**
- * S3 event notifications delivered as async invocations. Each matching event is written to a durable
- * outbox inside the object's own metadata transaction, then handed to the invoker (which queues async
- * events durably); the outbox row goes once the invoke is accepted (202). start() drains what a crash left.
+ * S3 event notifications delivered as async invocations. Each matching event is queued in the
+ * durable delivery pipeline inside the object's own metadata transaction, so what S3 acknowledged is
+ * delivered at least once, in commit order, with the function's async retries and destinations.
  */
-export class ObjectNotifications implements BackgroundService {
+export class ObjectNotifications {
   #db: Db;
   #log: Logger;
   #region: string;
   #objects: ObjectStore;
-  #invoker: Invoker;
+  #deliveries: ObjectNotificationsOptions['deliveries'];
   #functions: ObjectNotificationsOptions['functions'];
   #configs = new Map<string, NotificationConfiguration | undefined>();
-  #running = false;
-  #draining?: Promise<void>;
-  #drainAgain = false;
-  #timer?: NodeJS.Timeout;
-  #unsubscribe: Array<() => void> = [];
   #sql;
 
   constructor(context: EngineContext, options: ObjectNotificationsOptions) {
@@ -86,51 +73,20 @@ export class ObjectNotifications implements BackgroundService {
     this.#log = context.log.child({ component: 'object-notifications' });
     this.#region = context.region;
     this.#objects = options.objects;
-    this.#invoker = options.invoker;
+    this.#deliveries = options.deliveries;
     this.#functions = options.functions;
     migrate(
       this.#db,
-      `CREATE TABLE IF NOT EXISTS s3_notification_configs (bucket TEXT PRIMARY KEY, config TEXT NOT NULL);
-       CREATE TABLE IF NOT EXISTS s3_notification_outbox (
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         function_name TEXT NOT NULL,
-         payload TEXT NOT NULL,
-         attempts INTEGER NOT NULL DEFAULT 0,
-         not_before INTEGER NOT NULL DEFAULT 0
-       );`,
+      'CREATE TABLE IF NOT EXISTS s3_notification_configs (bucket TEXT PRIMARY KEY, config TEXT NOT NULL);',
     );
     const db = this.#db;
     this.#sql = {
       config: db.prepare<[string], { config: string }>('SELECT config FROM s3_notification_configs WHERE bucket = ?'),
       putConfig: db.prepare('INSERT OR REPLACE INTO s3_notification_configs (bucket, config) VALUES (?, ?)'),
       deleteConfig: db.prepare('DELETE FROM s3_notification_configs WHERE bucket = ?'),
-      enqueue: db.prepare('INSERT INTO s3_notification_outbox (function_name, payload) VALUES (?, ?)'),
-      due: db.prepare<[number, number], OutboxRow>(
-        'SELECT id, function_name, payload, attempts FROM s3_notification_outbox WHERE not_before <= ? ORDER BY id LIMIT ?',
-      ),
-      next: db.prepare<[], { at: number | null }>('SELECT MIN(not_before) AS at FROM s3_notification_outbox'),
-      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM s3_notification_outbox'),
-      done: db.prepare('DELETE FROM s3_notification_outbox WHERE id = ?'),
-      retry: db.prepare('UPDATE s3_notification_outbox SET attempts = ?, not_before = ? WHERE id = ?'),
     };
-    // Record deliveries even before start(): the outbox is what makes them survive a restart.
+    this.#moveLegacyOutbox();
     this.#objects.onCommit((event) => this.#record(event));
-  }
-
-  /** Drains deliveries left in the outbox and delivers new ones as objects change. */
-  async start(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    this.#unsubscribe.push(this.#objects.events.subscribe(() => this.#kick()));
-    this.#kick();
-  }
-
-  /** Stops delivering; what is not yet accepted stays in the outbox for the next start. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-    await this.#draining;
   }
 
   /**
@@ -153,9 +109,9 @@ export class ObjectNotifications implements BackgroundService {
     return this.#config(bucket) ?? { lambdaFunctionConfigurations: [] };
   }
 
-  /** How many deliveries wait in the outbox (not yet accepted by the invoker). */
+  /** How many notifications wait in the delivery queue (not counting running ones). */
   pendingDeliveries(): number {
-    return this.#sql.count.get()?.n ?? 0;
+    return this.#deliveries.depth({ trigger: TRIGGER });
   }
 
   #assertDestination(functionArn: string): void {
@@ -180,76 +136,38 @@ export class ObjectNotifications implements BackgroundService {
     return this.#configs.get(bucket);
   }
 
-  /** Runs inside the object's metadata transaction: one outbox row per matching destination. */
+  /** Runs inside the object's metadata transaction: one delivery per matching destination. */
   #record(event: ObjectEvent): void {
     const config = this.#config(event.bucket);
     if (!config) return;
     for (const destination of config.lambdaFunctionConfigurations) {
       if (!matches(destination, event)) continue;
       const payload = { Records: [s3Record(event, destination.id ?? '', this.#region)] };
-      this.#sql.enqueue.run(destination.functionArn, JSON.stringify(payload));
+      this.#queue(destination.functionArn, JSON.stringify(payload));
     }
   }
 
-  #kick(): void {
-    if (!this.#running) return;
-    if (this.#draining) {
-      this.#drainAgain = true;
-      return;
-    }
-    this.#draining = this.#drain()
-      .catch((err) => this.#log.error('notification drain failed', { err }))
-      .finally(() => {
-        this.#draining = undefined;
-        if (this.#drainAgain) {
-          this.#drainAgain = false;
-          this.#kick();
-        } else this.#scheduleRetry();
-      });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#running) {
-      const rows = this.#sql.due.all(Date.now(), DRAIN_BATCH);
-      if (rows.length === 0) return;
-      for (const row of rows) {
-        if (!this.#running) return;
-        await this.#deliver(row);
-      }
-    }
-  }
-
-  async #deliver(row: OutboxRow): Promise<void> {
+  #queue(functionArn: string, payload: string): void {
     try {
-      const result = await this.#invoker.invoke({
-        functionName: row.function_name,
-        payload: row.payload,
-        invocationType: 'Event',
-        trigger: 's3',
-      });
-      if (result.statusCode !== 202) throw new Error(`invoke answered ${result.statusCode}, not 202`);
-      this.#sql.done.run(row.id);
+      this.#deliveries.invoke({ functionName: functionArn, payload, trigger: TRIGGER });
     } catch (err) {
-      if (hasCode(err, 'ResourceNotFoundException')) {
-        // The destination was deleted: S3 drops such events too.
-        this.#log.warn('notification dropped: function not found', { functionName: row.function_name, err });
-        this.#sql.done.run(row.id);
-        return;
-      }
-      const attempts = row.attempts + 1;
-      const delay = Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS);
-      this.#log.warn('notification delivery failed; will retry', { functionName: row.function_name, attempts, err });
-      this.#sql.retry.run(attempts, Date.now() + delay, row.id);
+      // The destination was deleted: S3 drops such events too.
+      if (!hasCode(err, 'ResourceNotFoundException')) throw err;
+      this.#log.warn('notification dropped: function not found', { functionName: functionArn, err });
     }
   }
 
-  #scheduleRetry(): void {
-    if (!this.#running) return;
-    const at = this.#sql.next.get()?.at;
-    if (at === null || at === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#kick(), Math.max(0, at - Date.now()));
-    this.#timer.unref();
+  /** Earlier versions kept notifications in an outbox of their own: they move to the delivery queue, once. */
+  #moveLegacyOutbox(): void {
+    if (!tableExists(this.#db, 's3_notification_outbox')) return;
+    this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare('SELECT function_name, payload FROM s3_notification_outbox ORDER BY id')
+        .all() as Array<{ function_name: string; payload: string }>;
+      for (const row of rows) this.#queue(row.function_name, row.payload);
+      this.#db.exec('DROP TABLE s3_notification_outbox');
+      if (rows.length > 0) this.#log.info('moved queued notifications to the delivery queue', { count: rows.length });
+    })();
   }
 }
 

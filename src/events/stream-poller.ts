@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Invoker } from '../invoke/index.js';
+import type { Deliveries, Invoker } from '../invoke/index.js';
 import type { Logger } from '../shared/log.js';
-import type { QueueStore } from '../storage/queues/index.js';
 import { type BatchOutcome, outcomeOf, processInOrder } from './batch.js';
-import { failureRecord, sendToDestination } from './failure-records.js';
+import { failureRecord } from './failure-records.js';
 import type { MappingStore } from './mapping-store.js';
 import type { MappingConfig, MappingStatus } from './mapping-types.js';
 import type { ShardBatch, ShardSource, SourceShard } from './shard-sources.js';
@@ -15,7 +14,8 @@ export interface StreamPollerDeps<R> {
   /** Builds the function's event from a batch. */
   event(records: R[]): unknown;
   invoker: Invoker;
-  queues: QueueStore;
+  /** Where failure records go (durably, at least once) before the checkpoint moves past them. */
+  deliveries: Pick<Deliveries, 'send'>;
   store: MappingStore;
   log: Logger;
   trigger: 'kinesis' | 'dynamodb';
@@ -213,24 +213,26 @@ export class StreamPoller<R> {
         const first = records[0] as R;
         const last = records[records.length - 1] as R;
         log.warn('records given up on', { uuid: m.uuid, shardId, condition, count: records.length });
-        await sendToDestination(
-          m.onFailureDestination,
-          failureRecord({
-            functionArn: m.functionArn,
-            condition,
-            attempts,
-            outcome,
-            batchInfoKey: source.batchInfoKey,
-            shardId,
-            streamArn: m.eventSourceArn,
-            startSequenceNumber: source.sequenceOf(first),
-            endSequenceNumber: source.sequenceOf(last),
-            firstArrival: source.arrivalOf(first),
-            lastArrival: source.arrivalOf(last),
-            batchSize: records.length,
-          }),
-          this.#deps,
-        );
+        if (!m.onFailureDestination) return;
+        const record = failureRecord({
+          functionArn: m.functionArn,
+          condition,
+          attempts,
+          outcome,
+          batchInfoKey: source.batchInfoKey,
+          shardId,
+          streamArn: m.eventSourceArn,
+          startSequenceNumber: source.sequenceOf(first),
+          endSequenceNumber: source.sequenceOf(last),
+          firstArrival: source.arrivalOf(first),
+          lastArrival: source.arrivalOf(last),
+          batchSize: records.length,
+        });
+        try {
+          this.#deps.deliveries.send(m.onFailureDestination, record);
+        } catch (err) {
+          log.error('could not queue the failure record', { uuid: m.uuid, destination: m.onFailureDestination, err });
+        }
       },
     };
   }

@@ -1,6 +1,4 @@
-import { isFunctionArn } from '../shared/arn.js';
-import type { QueueStore } from '../storage/queues/index.js';
-import type { FailureCondition, InvokeRequest, InvokeResult } from './types.js';
+import type { FailureCondition } from './types.js';
 
 /** The outcome of the last attempt, when there was one. */
 export interface AttemptResponse {
@@ -46,21 +44,15 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
   return record;
 }
 
+/** Sends a record's JSON body to one destination (a queue, a topic …); throws when it cannot take it. */
+export type DestinationSender = (arn: string, body: string) => Promise<void>;
+
 /**
- * Sends a destination record: a function ARN gets an async invocation (trigger 'destination'),
- * a queue ARN a message through `queues.sendByArn`. Throws when the destination cannot take it.
+ * The service an ARN names (`lambda`, `sqs`, `sns` …), which says how a record reaches it: a
+ * function gets an async invocation, anything else goes to the sender of its service.
  */
-export async function deliver(
-  arn: string,
-  record: Record<string, unknown>,
-  deps: { invoke(req: InvokeRequest): Promise<InvokeResult>; queues: Pick<QueueStore, 'sendByArn'> },
-): Promise<void> {
-  const body = JSON.stringify(record);
-  if (isFunctionArn(arn)) {
-    await deps.invoke({ functionName: arn, payload: body, invocationType: 'Event', trigger: 'destination' });
-    return;
-  }
-  await deps.queues.sendByArn(arn, body);
+export function destinationService(arn: string): string {
+  return arn.split(':')[2] ?? '';
 }
 
 function parseOrText(text: string): unknown {

@@ -7,26 +7,23 @@ import {
   RequestTooLarge,
   ResourceNotFound,
 } from '../shared/errors.js';
-import { Topic } from '../shared/events.js';
+import type { Topic } from '../shared/events.js';
 import { newRequestId } from '../shared/ids.js';
-import type { Logger } from '../shared/log.js';
 import type { QueueStore } from '../storage/queues/index.js';
-import { AsyncDispatcher } from './async-dispatcher.js';
+import { Attempts } from './attempts.js';
 import type { Billing } from './billing.js';
 import { ConcurrencyLimiter, type Slot } from './concurrency.js';
-import { DeadLetterStore } from './dead-letters.js';
-import { EventQueue, type QueuedEvent } from './event-queue.js';
-import { type Execution, execute } from './execution.js';
+import { type AsyncInvocation, Deliveries } from './deliveries.js';
+import type { Execution, ExecutionRequest } from './execution.js';
 import { payloadLimit } from './limits.js';
 import type { LogStore } from './logs.js';
-import { type RecordFilter, RecordStore } from './records.js';
+import type { RecordFilter } from './records.js';
 import type { FunctionRegistry } from './registry.js';
 import { tailOf } from './report.js';
 import {
   type DeadLetter,
   type FunctionVersion,
   type InvocationRecord,
-  type InvocationType,
   type InvokeRequest,
   type InvokeResult,
   type Invoker,
@@ -58,25 +55,24 @@ export interface DeadLetters {
 }
 
 /**
- * Invokes functions with Lambda's semantics: sync (RequestResponse), async (Event, through a durable
- * queue with retries, destinations and a dead-letter store) and DryRun; enforces account and reserved
- * concurrency; every invocation yields a record that is stored, billed and published on `records`.
+ * Invokes functions with Lambda's semantics: sync (RequestResponse), async (Event, through the
+ * durable delivery pipeline with retries, destinations and a dead-letter store) and DryRun; enforces
+ * account and reserved concurrency; every invocation yields a record that is stored, billed and
+ * published on `records`.
  */
 export class InvocationService implements Invoker, BackgroundService {
   /** Every finished invocation (and every throttled sync call). */
-  readonly records = new Topic<InvocationRecord>();
+  readonly records: Topic<InvocationRecord>;
   readonly deadLetters: DeadLetters;
+  /** The durable delivery pipeline: other producers (notifications, mappings) queue here too. */
+  readonly deliveries: Deliveries;
   #options: InvocationServiceOptions;
-  #log: Logger;
   #limiter: ConcurrencyLimiter;
-  #queue: EventQueue;
-  #letters: DeadLetterStore;
-  #store: RecordStore;
-  #dispatcher: AsyncDispatcher;
+  #attempts: Attempts;
 
   constructor(context: EngineContext, options: InvocationServiceOptions) {
     this.#options = options;
-    this.#log = context.log.child({ component: 'invoke' });
+    const log = context.log.child({ component: 'invoke' });
     if (!Number.isInteger(options.accountConcurrency) || options.accountConcurrency < 1) {
       throw new InvalidParameterValue(`accountConcurrency: ${options.accountConcurrency} must be a whole number >= 1`);
     }
@@ -84,36 +80,38 @@ export class InvocationService implements Invoker, BackgroundService {
       limit: options.accountConcurrency,
       reservedOf: (name) => options.functions.reservedOf(name),
       reservedTotal: () => options.functions.reservedTotal(),
-      onRelease: () => this.#dispatcher.onCapacity(),
+      onRelease: () => this.deliveries.onCapacity(),
     });
-    this.#queue = new EventQueue(context.db);
-    this.#letters = new DeadLetterStore(context.db);
-    this.#store = new RecordStore(context);
-    this.#dispatcher = new AsyncDispatcher({
+    this.#attempts = new Attempts(context, {
+      runtime: options.runtime,
+      logs: options.logs,
+      billing: options.billing,
+      log,
+    });
+    this.records = this.#attempts.records;
+    this.deliveries = new Deliveries({
       db: context.db,
       region: context.region,
-      log: this.#log,
+      log,
       functions: options.functions,
       limiter: this.#limiter,
-      queue: this.#queue,
-      letters: this.#letters,
-      queues: options.queues,
+      attempts: this.#attempts,
       retryBaseMs: options.retryBaseMs ?? retryBaseFromEnv(),
-      run: (...args) => this.#run(...args),
-      invoke: (request) => this.invoke(request),
+      destinations: { sqs: (arn, body) => options.queues.sendByArn(arn, body) },
     });
+    const letters = this.deliveries.letters;
     this.deadLetters = {
-      list: (filter) => this.#letters.list(filter),
+      list: (filter) => letters.list(filter),
       replay: (id) => this.#replay(id),
       replayAll: async (functionName) => {
-        const letters = this.#letters.list(functionName === undefined ? {} : { functionName });
-        for (const letter of letters) await this.#replay(letter.id);
-        return letters.length;
+        const listed = letters.list(functionName === undefined ? {} : { functionName });
+        for (const letter of listed) await this.#replay(letter.id);
+        return listed.length;
       },
       delete: (id) => {
-        if (!this.#letters.delete(id)) throw new ResourceNotFound(`Dead letter not found: ${id}`);
+        if (!letters.delete(id)) throw new ResourceNotFound(`Dead letter not found: ${id}`);
       },
-      added: this.#dispatcher.deadLetterAdded,
+      added: this.deliveries.deadLetterAdded,
     };
   }
 
@@ -132,28 +130,34 @@ export class InvocationService implements Invoker, BackgroundService {
     }
     const fn = this.#options.functions.get(request.functionName, request.qualifier || undefined);
     const payload = checkPayload(request.payload, payloadLimit(invocationType));
-    const requestId = newRequestId();
     const trigger = request.trigger ?? 'api';
     if (invocationType === 'DryRun')
-      return { statusCode: 204, requestId, executedVersion: fn.version, payload: Buffer.alloc(0) };
+      return { statusCode: 204, requestId: newRequestId(), executedVersion: fn.version, payload: Buffer.alloc(0) };
     if (invocationType === 'Event') {
-      const event: Omit<QueuedEvent, 'attempts' | 'nextAt'> = {
-        id: requestId,
+      const invocation: AsyncInvocation = {
         functionName: fn.name,
         qualifier: fn.version,
         payload: payload.toString('utf8'),
         trigger,
-        enqueuedAt: Date.now(),
       };
-      if (request.clientContext !== undefined) event.clientContext = request.clientContext;
-      this.#queue.enqueue(event);
-      this.#dispatcher.wake();
+      if (request.clientContext !== undefined) invocation.clientContext = request.clientContext;
+      const { requestId } = this.deliveries.invoke(invocation);
       return { statusCode: 202, requestId, executedVersion: fn.version, payload: Buffer.alloc(0) };
     }
+    const requestId = newRequestId();
     const slot = this.#acquireOrRecord(fn, requestId, trigger);
     let execution: Execution;
     try {
-      execution = await this.#run(fn, requestId, payload, trigger, 'RequestResponse', 1, request.clientContext);
+      const attempt: ExecutionRequest = {
+        fn,
+        requestId,
+        payload,
+        trigger,
+        invocationType: 'RequestResponse',
+        attempt: 1,
+      };
+      if (request.clientContext !== undefined) attempt.clientContext = request.clientContext;
+      execution = await this.#attempts.run(attempt);
     } finally {
       slot.release();
     }
@@ -171,7 +175,7 @@ export class InvocationService implements Invoker, BackgroundService {
 
   /** Stored records, newest first. */
   recent(filter: RecordFilter = {}): InvocationRecord[] {
-    return this.#store.recent(filter);
+    return this.#attempts.recent(filter);
   }
 
   /** Executions in flight against the account limit. */
@@ -179,44 +183,20 @@ export class InvocationService implements Invoker, BackgroundService {
     return this.#limiter.snapshot();
   }
 
-  /** Async events waiting to run (not counting running ones). */
+  /** Deliveries waiting to run (not counting running ones), for one function or all. */
   queueDepth(functionName?: string): number {
-    return this.#queue.depth(functionName);
+    return this.deliveries.depth(functionName === undefined ? {} : { functionName });
   }
 
-  /** Resumes the durable queue: events a crash left running run again. */
+  /** Resumes the durable delivery queue: deliveries a crash left running run again. */
   async start(): Promise<void> {
-    this.#dispatcher.start();
+    this.deliveries.start();
   }
 
-  /** Stops dispatching; unfinished events stay queued (waits briefly for running ones). */
+  /** Stops delivering; unfinished deliveries stay queued (waits briefly for running ones). */
   async stop(): Promise<void> {
-    await this.#dispatcher.stop();
-    this.#options.logs.flush();
-  }
-
-  async #run(
-    fn: FunctionVersion,
-    requestId: string,
-    payload: Buffer,
-    trigger: string,
-    invocationType: InvocationType,
-    attempt: number,
-    clientContext?: string,
-  ): Promise<Execution> {
-    const { runtime, logs, billing } = this.#options;
-    const request: Parameters<typeof execute>[1] = { fn, requestId, payload, trigger, invocationType, attempt };
-    if (clientContext !== undefined) request.clientContext = clientContext;
-    const execution = await execute({ runtime, logs, billing, log: this.#log }, request);
-    this.#publish(execution.record);
-    return execution;
-  }
-
-  #publish(record: InvocationRecord): void {
-    // Both only buffer: the invoke layer's write batch stores them in one transaction per tick.
-    this.#store.add(record);
-    this.#options.billing.record(record);
-    this.records.publish(record);
+    await this.deliveries.stop();
+    this.#attempts.flush();
   }
 
   /** Takes a slot for a sync call, or records the throttle and throws TooManyRequestsException. */
@@ -225,7 +205,7 @@ export class InvocationService implements Invoker, BackgroundService {
       return this.#limiter.acquire(fn.name);
     } catch (err) {
       if (err instanceof LambdataError && err.code === 'TooManyRequestsException') {
-        this.#publish({
+        this.#attempts.publish({
           requestId,
           functionName: fn.name,
           version: fn.version,
@@ -249,9 +229,10 @@ export class InvocationService implements Invoker, BackgroundService {
     }
   }
 
-  /** Capacity was freed: throttled events may run now. */
+  /** Queues a dead letter's event again as a new async invocation. Throws ResourceNotFoundException. */
   async #replay(id: string): Promise<void> {
-    const letter = this.#letters.get(id);
+    const letters = this.deliveries.letters;
+    const letter = letters.get(id);
     if (!letter) throw new ResourceNotFound(`Dead letter not found: ${id}`);
     await this.invoke({
       functionName: letter.functionName,
@@ -260,7 +241,7 @@ export class InvocationService implements Invoker, BackgroundService {
       invocationType: 'Event',
       trigger: letter.trigger,
     });
-    this.#letters.delete(id);
+    letters.delete(id);
   }
 }
 

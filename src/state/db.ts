@@ -57,3 +57,8 @@ export function openDb(dataDir: string, options: OpenDbOptions = {}): Db {
 export function migrate(db: Db, sql: string): void {
   db.exec(sql);
 }
+
+/** Whether a table exists (for moving rows out of the tables of earlier versions). */
+export function tableExists(db: Db, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}

@@ -1,1 +1,1 @@
-export { type Db, migrate, openDb } from './db.js';
+export { type Db, migrate, openDb, tableExists } from './db.js';

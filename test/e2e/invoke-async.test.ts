@@ -223,7 +223,7 @@ describe('invoke: event age', () => {
         payload: JSON.stringify({ id: 'old', file }),
       });
       // The event waited 61 s in the queue (the engine was not dispatching).
-      engine.context.db.prepare('UPDATE invoke_async_events SET enqueued_at = enqueued_at - 61000').run();
+      engine.context.db.prepare('UPDATE deliveries SET enqueued_at = enqueued_at - 61000').run();
       const dead = new Promise<DeadLetter>((resolve) => engine.invocations.deadLetters.added.subscribe(resolve));
       await engine.invocations.start();
       expect(await dead).toMatchObject({ requestId: accepted.requestId, condition: 'EventAgeExceeded', attempts: 0 });

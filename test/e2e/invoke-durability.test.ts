@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const SERVE = invokeFixture('serve.mjs');
@@ -98,6 +100,59 @@ describe('invoke: async events survive kill -9', () => {
         invocations: Array<{ outcome: string; attempt: number }>;
       };
       expect(recent.invocations.map((r) => [r.outcome, r.attempt])).toEqual(ids.map(() => ['success', 1]));
+    } finally {
+      lambda2.destroy();
+      await killHard(second.child);
+    }
+  });
+
+  it('delivers the notification of every PutObject acknowledged with 200 after a crash and restart', async () => {
+    const dataDir = join(dir.path, 'notify-data');
+    const notified = join(dir.path, 'notified.jsonl');
+    // Reserved concurrency 0 again: every notification is still queued when the engine dies.
+    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
+    await setup.functions.create({
+      name: 'notified',
+      handler: 'index.handler',
+      code: { dir: invokeFixture('collector') },
+      environment: { COLLECT_FILE: notified },
+      reservedConcurrency: 0,
+    });
+    setup.objects.createBucket('uploads');
+    setup.notifications.putConfiguration('uploads', {
+      lambdaFunctionConfigurations: [{ functionArn: 'notified', events: ['s3:ObjectCreated:*'] }],
+    });
+    await setup.close();
+
+    const first = await serve(dataDir);
+    children.push(first.child);
+    const s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: first.url, forcePathStyle: true, maxAttempts: 1 });
+    const keys = Array.from({ length: 6 }, (_, i) => `upload-${i}`);
+    for (const key of keys) {
+      const put = await s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
+      expect(put.$metadata.httpStatusCode).toBe(200);
+    }
+    s3.destroy();
+    await killHard(first.child);
+    expect(existsSync(notified)).toBe(false);
+
+    const second = await serve(dataDir);
+    children.push(second.child);
+    const lambda2 = client(second.url);
+    const delivered = () =>
+      existsSync(notified)
+        ? readFileSync(notified, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line).Records[0].s3.object.key as string)
+        : [];
+    try {
+      await lambda2.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'notified' }));
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && delivered().length < keys.length) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(delivered().sort()).toEqual([...keys].sort());
     } finally {
       lambda2.destroy();
       await killHard(second.child);

@@ -1,0 +1,281 @@
+import { functionArn } from '../shared/arn.js';
+import { hasCode, InvalidParameterValue } from '../shared/errors.js';
+import type { Topic } from '../shared/events.js';
+import { newId, newRequestId } from '../shared/ids.js';
+import type { Logger } from '../shared/log.js';
+import type { Attempts } from './attempts.js';
+import type { ConcurrencyLimiter, Slot } from './concurrency.js';
+import type { DeadLetterStore } from './dead-letters.js';
+import type { Delivery, DeliveryQueue } from './delivery-queue.js';
+import { type AttemptResponse, type DestinationSender, destinationRecord, destinationService } from './destinations.js';
+import type { Execution, ExecutionRequest } from './execution.js';
+import type { FunctionRegistry } from './registry.js';
+import type { DeadLetter, EventInvokeConfig, FailureCondition, FunctionVersion } from './types.js';
+
+/** What delivering needs. */
+export interface DeliverDeps {
+  queue: DeliveryQueue;
+  functions: FunctionRegistry;
+  limiter: ConcurrencyLimiter;
+  attempts: Attempts;
+  letters: DeadLetterStore;
+  /** Senders of destinations that are not functions, by ARN service (`sqs` …). */
+  senders: ReadonlyMap<string, DestinationSender>;
+  region: string;
+  log: Logger;
+  /** First retry delay (then doubled). */
+  retryBaseMs: number;
+  /** False once the engine is stopping: a failure then leaves the delivery queued for the next start. */
+  running(): boolean;
+  /** Where every letter that lands in the dead-letter store is published. */
+  deadLetterAdded: Topic<DeadLetter>;
+}
+
+/** Attempts at sending a record to a queue (or topic) before it is given up on. */
+const SEND_ATTEMPTS = 3;
+
+/**
+ * Delivers one due delivery. An invocation runs under the function's async settings: retried with
+ * doubling delays up to MaximumRetryAttempts, expired after MaximumEventAgeInSeconds, throttled
+ * without counting an attempt, and ended by queueing its destination record (on-success or
+ * on-failure) or, failing that, by a dead letter. A record for a queue is sent, retried a few times,
+ * then given up on (keeping its dead letter when it carries one). Returns the work in flight, or
+ * undefined when the delivery was settled at once (dropped, throttled or expired).
+ */
+export function deliver(delivery: Delivery, deps: DeliverDeps, now: number): Promise<void> | undefined {
+  return delivery.kind === 'invoke' ? invoke(delivery, deps, now) : send(delivery, deps);
+}
+
+/**
+ * Queues a destination record: a function gets an async invocation (trigger 'destination'), any
+ * other destination a send through the sender of its service. Call it inside the transaction that
+ * settles what the record reports. When the destination cannot take the record (no such function,
+ * no sender for its service), `letter` is kept and returned; without one the record is dropped
+ * with a warning.
+ */
+export function route(
+  arn: string,
+  record: Record<string, unknown>,
+  deps: Pick<DeliverDeps, 'queue' | 'functions' | 'letters' | 'senders' | 'log'>,
+  letter?: DeadLetter,
+): DeadLetter | undefined {
+  const base = { id: newRequestId(), payload: JSON.stringify(record), trigger: 'destination', enqueuedAt: Date.now() };
+  const service = destinationService(arn);
+  try {
+    if (service === 'lambda') {
+      const fn = deps.functions.get(arn);
+      deps.queue.enqueue({ ...base, kind: 'invoke', target: fn.name, qualifier: fn.version });
+    } else if (deps.senders.has(service)) {
+      deps.queue.enqueue(
+        letter ? { ...base, kind: 'send', target: arn, deadLetter: letter } : { ...base, kind: 'send', target: arn },
+      );
+    } else {
+      throw new InvalidParameterValue(`Destination ${arn} is not a function or a known destination type`);
+    }
+    return undefined;
+  } catch (err) {
+    if (!hasCode(err, 'ResourceNotFoundException') && !hasCode(err, 'InvalidParameterValueException')) throw err;
+    deps.log.warn('destination cannot take the record', { destination: arn, err });
+    if (!letter) return undefined;
+    deps.letters.add(letter);
+    return letter;
+  }
+}
+
+function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Promise<void> | undefined {
+  let fn: FunctionVersion;
+  let config: EventInvokeConfig;
+  try {
+    fn = deps.functions.get(delivery.target, delivery.qualifier);
+    config = deps.functions.settings(fn.name).eventInvokeConfig;
+  } catch (err) {
+    if (hasCode(err, 'ResourceNotFoundException')) {
+      deps.log.warn('dropping async event of a deleted function', {
+        requestId: delivery.id,
+        functionName: delivery.target,
+      });
+      deps.queue.remove(delivery.id);
+      return undefined;
+    }
+    throw err;
+  }
+  if (now - delivery.enqueuedAt > config.maximumEventAgeInSeconds * 1000) {
+    fail(delivery, fn, config, 'EventAgeExceeded', deps);
+    return undefined;
+  }
+  let slot: Slot;
+  try {
+    slot = deps.limiter.acquire(fn.name);
+  } catch (err) {
+    if (hasCode(err, 'TooManyRequestsException')) {
+      deps.queue.throttle(delivery.id, now + Math.max(deps.retryBaseMs, 10));
+      return undefined;
+    }
+    throw err;
+  }
+  deps.queue.markRunning(delivery.id);
+  return attempt(delivery, fn, config, slot, deps);
+}
+
+async function attempt(
+  delivery: Delivery,
+  fn: FunctionVersion,
+  config: EventInvokeConfig,
+  slot: Slot,
+  deps: DeliverDeps,
+): Promise<void> {
+  const attempts = delivery.attempts + 1;
+  const request: ExecutionRequest = {
+    fn,
+    requestId: delivery.id,
+    payload: Buffer.from(delivery.payload),
+    trigger: delivery.trigger,
+    invocationType: 'Event',
+    attempt: attempts,
+  };
+  if (delivery.clientContext !== undefined) request.clientContext = delivery.clientContext;
+  let execution: Execution;
+  try {
+    execution = await deps.attempts.run(request);
+  } finally {
+    slot.release();
+  }
+  const response: AttemptResponse = { executedVersion: fn.version, payload: execution.payload };
+  if (execution.functionError) response.functionError = execution.functionError;
+  if (!execution.functionError) {
+    deps.queue.transaction(() => {
+      deps.queue.remove(delivery.id);
+      const { onSuccess } = config;
+      if (onSuccess) route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
+    });
+    return;
+  }
+  if (!deps.running()) {
+    // The engine is stopping (environments may have been killed under us): leave it for the next start.
+    deps.queue.release(delivery.id);
+    return;
+  }
+  if (attempts <= config.maximumRetryAttempts) {
+    deps.queue.retry(delivery.id, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
+    return;
+  }
+  fail({ ...delivery, attempts }, fn, config, 'RetriesExhausted', deps, response);
+}
+
+/** Final failure: the on-failure destination's record, or a dead letter when there is none or it cannot take it. */
+function fail(
+  delivery: Delivery,
+  fn: FunctionVersion,
+  config: EventInvokeConfig,
+  condition: FailureCondition,
+  deps: DeliverDeps,
+  response?: AttemptResponse,
+): void {
+  const letter = deadLetterOf(delivery, fn, condition, response);
+  let kept: DeadLetter | undefined;
+  deps.queue.transaction(() => {
+    deps.queue.remove(delivery.id);
+    const { onFailure } = config;
+    if (onFailure) {
+      const record = recordOf(delivery, fn, condition, delivery.attempts, deps.region, response);
+      kept = route(onFailure, record, deps, letter);
+    } else {
+      deps.letters.add(letter);
+      kept = letter;
+    }
+  });
+  if (kept) deps.deadLetterAdded.publish(kept);
+  deps.log.info('async event failed', {
+    requestId: delivery.id,
+    functionName: fn.name,
+    condition,
+    attempts: delivery.attempts,
+    toDestination: kept === undefined,
+  });
+}
+
+function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
+  deps.queue.markRunning(delivery.id);
+  return (async () => {
+    try {
+      const sender = deps.senders.get(destinationService(delivery.target));
+      if (!sender) throw new InvalidParameterValue(`No destination type can send to ${delivery.target}`);
+      await sender(delivery.target, delivery.payload);
+      deps.queue.remove(delivery.id);
+    } catch (err) {
+      const attempts = delivery.attempts + 1;
+      if (!deps.running()) {
+        deps.queue.release(delivery.id);
+        return;
+      }
+      if (attempts < SEND_ATTEMPTS) {
+        deps.log.warn('destination delivery failed; will retry', { destination: delivery.target, attempts, err });
+        deps.queue.retry(delivery.id, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
+        return;
+      }
+      const letter = delivery.deadLetter;
+      deps.queue.transaction(() => {
+        deps.queue.remove(delivery.id);
+        if (letter) deps.letters.add(letter);
+      });
+      deps.log.error('destination delivery failed; given up', { destination: delivery.target, attempts, err });
+      if (letter) deps.deadLetterAdded.publish(letter);
+    }
+  })();
+}
+
+function recordOf(
+  delivery: Delivery,
+  fn: FunctionVersion,
+  condition: 'Success' | FailureCondition,
+  attempts: number,
+  region: string,
+  response?: AttemptResponse,
+): Record<string, unknown> {
+  const input: Parameters<typeof destinationRecord>[0] = {
+    requestId: delivery.id,
+    functionArn: functionArn(region, fn.name, fn.version),
+    condition,
+    approximateInvokeCount: attempts,
+    requestPayload: delivery.payload,
+  };
+  if (response) input.response = response;
+  return destinationRecord(input);
+}
+
+function deadLetterOf(
+  delivery: Delivery,
+  fn: FunctionVersion,
+  condition: FailureCondition,
+  response?: AttemptResponse,
+): DeadLetter {
+  const letter: DeadLetter = {
+    id: newId('dl-'),
+    requestId: delivery.id,
+    functionName: fn.name,
+    qualifier: fn.version,
+    trigger: delivery.trigger,
+    payload: delivery.payload,
+    condition,
+    attempts: delivery.attempts,
+    enqueuedAt: delivery.enqueuedAt,
+    failedAt: Date.now(),
+  };
+  const error = response ? parseError(response.payload) : undefined;
+  if (error?.errorType) letter.errorType = error.errorType;
+  if (error?.errorMessage) letter.errorMessage = error.errorMessage;
+  return letter;
+}
+
+function parseError(payload: Buffer): { errorType?: string; errorMessage?: string } | undefined {
+  try {
+    const body = JSON.parse(payload.toString('utf8')) as { errorType?: unknown; errorMessage?: unknown };
+    const out: { errorType?: string; errorMessage?: string } = {};
+    if (typeof body.errorType === 'string') out.errorType = body.errorType;
+    if (typeof body.errorMessage === 'string') out.errorMessage = body.errorMessage;
+    return out;
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}

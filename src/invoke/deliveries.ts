@@ -1,0 +1,221 @@
+import { Topic } from '../shared/events.js';
+import { newRequestId } from '../shared/ids.js';
+import type { Logger } from '../shared/log.js';
+import type { Db } from '../state/db.js';
+import type { Attempts } from './attempts.js';
+import type { ConcurrencyLimiter } from './concurrency.js';
+import { DeadLetterStore } from './dead-letters.js';
+import { type DeliverDeps, deliver, route } from './deliver.js';
+import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
+import type { DestinationSender } from './destinations.js';
+import type { FunctionRegistry } from './registry.js';
+import type { DeadLetter, FunctionVersion } from './types.js';
+
+/** What the delivery pipeline needs. */
+export interface DeliveriesOptions {
+  db: Db;
+  region: string;
+  log: Logger;
+  functions: FunctionRegistry;
+  limiter: ConcurrencyLimiter;
+  attempts: Attempts;
+  /** First retry delay of a failed delivery (then doubled). */
+  retryBaseMs: number;
+  /** Senders of destinations that are not functions, by ARN service (e.g. `sqs`). */
+  destinations?: Record<string, DestinationSender>;
+}
+
+/** An async invocation a producer queues. */
+export interface AsyncInvocation {
+  /** Name or ARN, optionally qualified. */
+  functionName: string;
+  qualifier?: string;
+  /** The event, JSON text. */
+  payload: string;
+  /** What caused it: 'api', 's3', 'sns' … */
+  trigger: string;
+  clientContext?: string;
+}
+
+const DISPATCH_BATCH = 100;
+const STOP_GRACE_MS = 3000;
+
+/**
+ * The one durable delivery pipeline. Every producer (async invoke, object notifications, event
+ * source mapping failures, destination records) queues here, inside its own transaction, before it
+ * acknowledges anything; due deliveries go through `deliver` (retries, destinations, dead letters)
+ * as capacity allows: woken on enqueue and on freed capacity, with a timer only for backoff.
+ */
+export class Deliveries {
+  /** Every letter that lands in the dead-letter store. */
+  readonly deadLetterAdded = new Topic<DeadLetter>();
+  /** Async events that failed for good without a destination that took their record. */
+  readonly letters: DeadLetterStore;
+  #db: Db;
+  #queue: DeliveryQueue;
+  #senders = new Map<string, DestinationSender>();
+  #deps: DeliverDeps;
+  #running = false;
+  #pumpQueued = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #inflight = new Map<string, Promise<void>>();
+
+  constructor(options: DeliveriesOptions) {
+    this.#db = options.db;
+    this.#queue = new DeliveryQueue(options.db);
+    this.letters = new DeadLetterStore(options.db);
+    for (const [service, sender] of Object.entries(options.destinations ?? {})) this.#senders.set(service, sender);
+    this.#deps = {
+      queue: this.#queue,
+      functions: options.functions,
+      limiter: options.limiter,
+      attempts: options.attempts,
+      letters: this.letters,
+      senders: this.#senders,
+      region: options.region,
+      log: options.log,
+      retryBaseMs: options.retryBaseMs,
+      running: () => this.#running,
+      deadLetterAdded: this.deadLetterAdded,
+    };
+  }
+
+  /**
+   * Queues an async invocation; it is committed with the caller's transaction when there is one.
+   * Returns its request id and the version it will run. Throws ResourceNotFoundException.
+   */
+  invoke(invocation: AsyncInvocation): { requestId: string; fn: FunctionVersion } {
+    const fn = this.#deps.functions.get(invocation.functionName, invocation.qualifier);
+    const delivery: NewDelivery = {
+      id: newRequestId(),
+      kind: 'invoke',
+      target: fn.name,
+      qualifier: fn.version,
+      payload: invocation.payload,
+      trigger: invocation.trigger,
+      enqueuedAt: Date.now(),
+    };
+    if (invocation.clientContext !== undefined) delivery.clientContext = invocation.clientContext;
+    this.#queue.enqueue(delivery);
+    this.wake();
+    return { requestId: delivery.id, fn };
+  }
+
+  /**
+   * Queues a record (e.g. an event source mapping's failure record) for a destination: a function
+   * ARN gets an async invocation, a queue ARN a message. Committed with the caller's transaction when
+   * there is one; a destination that does not exist is logged and skipped.
+   */
+  send(destination: string, record: Record<string, unknown>): void {
+    route(destination, record, this.#deps);
+    this.wake();
+  }
+
+  /** Adds a destination type by the service its ARNs name (e.g. `sns` for topics). */
+  addDestinationType(service: string, sender: DestinationSender): void {
+    this.#senders.set(service, sender);
+  }
+
+  /** Deliveries waiting (not running): all, those of one function, or those of one trigger. */
+  depth(filter: { functionName?: string; trigger?: string } = {}): number {
+    return filter.functionName === undefined
+      ? this.#queue.depth(filter.trigger === undefined ? {} : { trigger: filter.trigger })
+      : this.#queue.depth({ target: filter.functionName });
+  }
+
+  /** Resumes the queue: deliveries a crash left running run again. */
+  start(): void {
+    const recovered = this.#queue.recover();
+    if (recovered > 0) this.#deps.log.info('resuming deliveries left running', { count: recovered });
+    this.#running = true;
+    this.wake();
+  }
+
+  /** Stops delivering; waits briefly for running attempts; unfinished deliveries stay queued. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#inflight.size === 0) return;
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inflight.values()]),
+      new Promise<void>((resolve) => {
+        grace = setTimeout(resolve, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+  }
+
+  /** Capacity was freed: throttled invocations may run now. */
+  onCapacity(): void {
+    if (!this.#running) return;
+    if (this.#queue.wakeThrottled(Date.now()) > 0) this.wake();
+  }
+
+  /** Schedules a dispatch pass on the next tick (coalesced, so it runs after the producer's commit). */
+  wake(): void {
+    if (!this.#running || this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (!this.#running) return;
+    const now = Date.now();
+    let due: Delivery[];
+    try {
+      due = this.#queue.due(now, DISPATCH_BATCH);
+    } catch (err) {
+      this.#deps.log.error('could not read the delivery queue', { err });
+      return;
+    }
+    // One transaction for the whole batch: marking deliveries running is a commit each otherwise.
+    this.#db.transaction(() => {
+      for (const delivery of due) {
+        if (this.#inflight.has(delivery.id)) continue;
+        try {
+          const work = deliver(delivery, this.#deps, now);
+          if (work) this.#track(delivery.id, work);
+        } catch (err) {
+          this.#deps.log.error('could not dispatch delivery', { id: delivery.id, err });
+        }
+      }
+    })();
+    if (due.length === DISPATCH_BATCH) this.wake();
+    this.#arm();
+  }
+
+  /** Arms one timer for the next delivery that falls due (backoff, throttle waits). */
+  #arm(): void {
+    const next = this.#queue.nextDueAt();
+    if (next === undefined || !this.#running) return;
+    if (this.#timer && this.#timerAt <= next) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = next;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#pump();
+      },
+      Math.max(0, next - Date.now()),
+    );
+    this.#timer.unref?.();
+  }
+
+  #track(id: string, work: Promise<void>): void {
+    const tracked = work
+      .catch((err: unknown) => this.#deps.log.error('delivery failed', { id, err }))
+      .finally(() => {
+        this.#inflight.delete(id);
+        this.wake();
+      });
+    this.#inflight.set(id, tracked);
+  }
+}
