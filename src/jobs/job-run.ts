@@ -1,40 +1,25 @@
 /**
- * One run of a job: list and plan, the map stage, the reduce stage for a shuffle, the summary
- * and the cost report, publishing progress events all along. Committed outputs live in the
- * manifest, so a resumed run applies them and runs only what is missing.
+ * One run of a job, in explicit stages: list the input, plan it into tasks, map, shuffle (the
+ * reduce tasks, one per partition of the map outputs), reduce, and commit the result and cost
+ * report, publishing progress events all along. Task outputs are committed through the
+ * manifest, so a resumed run applies what is committed and runs only what is missing.
  */
-import type { InvocationRecord, Invoker } from '../invoke/index.js';
-import type { Logger } from '../shared/log.js';
 import { costReport } from './cost.js';
 import { PlanChanged } from './errors.js';
-import type { JobStore } from './job-store.js';
+import { finishedSplits, mapStageTask, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
-import { type ObjectSource, type PlannedTask, planMap, splitBytes } from './planner.js';
-import type { MapEvent, MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
-import { runStage, type StageHooks, type StageTask } from './scheduler.js';
-import type { JobEvent, JobRecord, JobSpec } from './types.js';
+import { type InputObject, listInput, type MapPlan, type PlannedTask, planListed } from './planner.js';
+import type { MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
+import { type RunDeps, RunProgress } from './run-progress.js';
+import { runStage, type StageOptions, type StageTask } from './scheduler.js';
+import type { JobRecord, JobSpec } from './types.js';
 
-/** Distributes `Omit<JobEvent, common fields>` values: the fields a caller supplies for an event. */
-export type EventBody = JobEvent extends infer E
-  ? E extends JobEvent
-    ? Omit<E, 'jobId' | 'seq' | 'at' | 'counters'>
-    : never
-  : never;
+export type { EventBody, RunDeps } from './run-progress.js';
 
-/** What a run needs from the service. */
-export interface RunDeps {
-  store: JobStore;
-  invoker: Invoker;
-  objects: ObjectSource;
-  log: Logger;
-  emit(record: JobRecord, body: EventBody): void;
-  childRecord(requestId: string): InvocationRecord | undefined;
-  /** The log lines of one of the job's invocations (each invocation's lines are handed out once). */
-  takeLogLines(requestId: string): string[];
-  ensureFunctions(names: string[]): Promise<void>;
-  signal: AbortSignal;
-  /** Cores the planner sizes tasks for (default: this host's availableParallelism). */
-  parallelism?: number;
+/** Where a job writes its shuffle partitions, reduce outputs and summary. */
+interface OutputLocation {
+  bucket: string;
+  prefix: string;
 }
 
 const DEFAULT_FANOUT = 10;
@@ -42,294 +27,282 @@ const DEFAULT_CONCURRENCY = 64;
 const DEFAULT_ATTEMPTS = 4;
 const DEFAULT_PARTITIONS = 4;
 const SHUFFLE_MAPPERS = new Set(['wordfreq']);
+const CASCADE = 'cascade';
 
 /** Runs (or resumes) a job to completion; the record is updated in place and in the store. */
 export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean): Promise<void> {
-  const spec = record.spec;
-  const started = Date.now();
-  const fanout = spec.fanout ?? DEFAULT_FANOUT;
-  const maxCascades = Math.max(1, Math.floor((spec.concurrency ?? DEFAULT_CONCURRENCY) / (fanout + 1)));
-  const shuffle = (spec.reducer ?? (SHUFFLE_MAPPERS.has(spec.mapper) ? 'reducer' : undefined)) !== undefined;
-  const reducer = spec.reducer ?? 'reducer';
-  const output = spec.output ?? { bucket: spec.input.bucket, prefix: `_jobs/${record.id}/` };
-  const accumulator = new ResultAccumulator(spec.mapper === 'grep');
-  const counters = record.counters;
-  const seenRequests = new Set<string>();
-  const usage = { invocations: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
-  let lastSave = 0;
+  await new JobRun(record, deps, resumed).run();
+}
 
-  const save = (force = false) => {
-    if (!force && Date.now() - lastSave < 500) return;
-    lastSave = Date.now();
-    deps.store.update(record);
-  };
-  const bill = (rec: InvocationRecord) => {
-    if (seenRequests.has(rec.requestId)) return;
-    seenRequests.add(rec.requestId);
-    usage.invocations++;
-    usage.billedMs += rec.billedDurationMs;
-    usage.gbSeconds += rec.gbSeconds;
-    usage.costUsd += rec.costUsd;
-    counters.invocations = usage.invocations;
-    counters.billedMs = usage.billedMs;
-    counters.costUsd = usage.costUsd;
-    for (const message of deps.takeLogLines(rec.requestId)) {
-      deps.emit(record, { type: 'log', functionName: rec.functionName, requestId: rec.requestId, message });
-    }
-  };
+/**
+ * A job run. `run()` calls the stages in order; each stage is a method taking the previous
+ * stage's output, so a stage can be fed from elsewhere (a pipeline listing another job's output).
+ */
+export class JobRun {
+  readonly #record: JobRecord;
+  readonly #spec: JobSpec;
+  readonly #deps: RunDeps;
+  readonly #resumed: boolean;
+  readonly #progress: RunProgress;
+  readonly #accumulator: ResultAccumulator;
+  readonly #fanout: number;
+  readonly #maxCascades: number;
+  /** The reducer, for a job with a shuffle. */
+  readonly #reducer: string | undefined;
+  readonly #output: OutputLocation;
+  /** Where mappers write shuffle partitions, for a job with a shuffle. */
+  readonly #shuffleTarget: ShuffleTarget | undefined;
+  /** Splits of each input key not yet finished, to tell when an object is done. */
+  readonly #outstandingSplits = new Map<string, number>();
+  /** The splits of each map task run in this process (remainders included), by task id. */
+  readonly #taskSplits = new Map<string, SplitSpec[]>();
 
-  deps.emit(record, { type: 'job.started', spec, resumed });
-  await deps.ensureFunctions(['cascade', spec.mapper, ...(shuffle ? [reducer] : [])]);
-
-  // Map stage.
-  const plan = await planMap(deps.objects, spec, maxCascades * fanout, {
-    parallelism: deps.parallelism,
-    recorded: record.plan ?? undefined,
-  });
-  if (record.plan && record.plan.fingerprint !== plan.params.fingerprint) {
-    throw new PlanChanged(
-      `job ${record.id} cannot resume: its input no longer plans into the same tasks as when it started ` +
-        '(objects were added, removed or changed); submit it again as a new job',
-    );
+  constructor(record: JobRecord, deps: RunDeps, resumed: boolean) {
+    const spec = record.spec;
+    this.#record = record;
+    this.#spec = spec;
+    this.#deps = deps;
+    this.#resumed = resumed;
+    this.#progress = new RunProgress(record, deps);
+    this.#accumulator = new ResultAccumulator(spec.mapper === 'grep');
+    this.#fanout = spec.fanout ?? DEFAULT_FANOUT;
+    this.#maxCascades = Math.max(1, Math.floor((spec.concurrency ?? DEFAULT_CONCURRENCY) / (this.#fanout + 1)));
+    const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
+    this.#reducer = shuffle ? (spec.reducer ?? 'reducer') : undefined;
+    this.#output = spec.output ?? { bucket: spec.input.bucket, prefix: `_jobs/${record.id}/` };
+    this.#shuffleTarget = shuffle
+      ? { bucket: this.#output.bucket, prefix: this.#output.prefix, partitions: spec.partitions ?? DEFAULT_PARTITIONS }
+      : undefined;
   }
-  if (!record.plan) {
-    if (resumed && deps.store.committed(record.id, 'map').length > 0) {
-      deps.emit(record, {
-        type: 'warning',
-        message: 'this job was planned before plans were recorded; committed results are matched by task id',
-      });
+
+  /**
+   * Runs every stage in order and marks the record succeeded.
+   * @throws PlanChanged when a resumed job's input no longer plans into the same tasks;
+   * TaskFailed when a task runs out of attempts; whatever listing, planning or invoking throws.
+   */
+  async run(): Promise<void> {
+    const reducer = this.#reducer;
+    this.#progress.emit({ type: 'job.started', spec: this.#spec, resumed: this.#resumed });
+    await this.#deps.ensureFunctions([CASCADE, this.#spec.mapper, ...(reducer ? [reducer] : [])]);
+    const plan = await this.plan(await this.list());
+    await this.map(plan);
+    let summaryKey: string | undefined;
+    if (reducer) {
+      await this.reduce(this.shuffle(), reducer);
+      summaryKey = `${this.#output.prefix}out/_summary.json`;
     }
-    // Recorded before any task can commit, so a resume on another host plans the same tasks.
-    record.plan = plan.params;
-    save(true);
+    await this.commit(summaryKey);
   }
-  counters.keysTotal = plan.objects.length;
-  counters.bytesTotal = plan.bytes;
-  counters.keysDone = 0;
-  for (const object of plan.objects) accumulator.addObject(object.key);
-  const outstandingSplits = new Map(plan.splitsPerKey);
-  for (const [key, n] of outstandingSplits) if (n === 0) finishKey(key);
-  deps.emit(record, {
-    type: 'keys.listed',
-    keys: plan.objects.length,
-    bytes: plan.bytes,
-    splits: plan.splits,
-    tasks: plan.tasks.length,
-  });
 
-  const mapTask = (task: PlannedTask): StageTask => ({
-    taskId: task.taskId,
-    bytes: task.bytes,
-    splits: task.splits.length,
-    payload: (attempt): MapEvent => ({
-      jobId: record.id,
-      taskId: task.taskId,
-      attempt,
-      splits: task.splits,
-      ...(spec.params ? { params: spec.params } : {}),
-      ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
-      ...(spec.pace ? { pace: spec.pace } : {}),
-      ...(shuffle
-        ? {
-            shuffle: {
-              bucket: output.bucket,
-              prefix: output.prefix,
-              partitions: spec.partitions ?? DEFAULT_PARTITIONS,
-            },
-          }
-        : {}),
-    }),
-  });
-  const remainderOf = (task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined => {
-    if (result.remaining.length === 0) return undefined;
-    const [base, n] = task.taskId.split('.');
-    return {
-      taskId: `${base}.${Number(n ?? 0) + 1}`,
-      splits: result.remaining,
-      bytes: result.remaining.reduce((s, x) => s + splitBytes(x), 0),
-    };
-  };
-  /** Applies a committed map output; returns the remainder task, if any. */
-  const applyMap = (task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined => {
-    const delta = accumulator.applyMap(result);
-    counters.words += delta.words;
-    counters.lines += delta.lines;
-    counters.bytes += delta.bytes;
-    counters.tasksDone++;
-    // A split is finished unless it is still in the remainder (its tail or all of it).
-    const unfinished = new Set(result.remaining.map(splitId));
-    for (const split of task.splits) {
-      if (unfinished.has(splitId(split))) continue;
-      const left = (outstandingSplits.get(split.key) ?? 1) - 1;
-      outstandingSplits.set(split.key, left);
-      if (left === 0) finishKey(split.key);
+  /** List stage: the input objects (bgzip index objects included, the planner pairs them). */
+  async list(): Promise<InputObject[]> {
+    const listed: InputObject[] = [];
+    for await (const object of listInput(this.#deps.objects, this.#spec.input)) listed.push(object);
+    return listed;
+  }
+
+  /**
+   * Plan stage: splits and tasks, recorded with the job before any task can commit (so a resume
+   * on another host plans the same tasks); announces the listing.
+   * @throws PlanChanged when the recorded plan no longer matches the input.
+   */
+  async plan(listed: InputObject[]): Promise<MapPlan> {
+    const record = this.#record;
+    const counters = record.counters;
+    const plan = await planListed(this.#deps.objects, listed, this.#spec, this.#maxCascades * this.#fanout, {
+      parallelism: this.#deps.parallelism,
+      recorded: record.plan ?? undefined,
+    });
+    if (record.plan && record.plan.fingerprint !== plan.params.fingerprint) {
+      throw new PlanChanged(
+        `job ${record.id} cannot resume: its input no longer plans into the same tasks as when it started ` +
+          '(objects were added, removed or changed); submit it again as a new job',
+      );
     }
-    return remainderOf(task, result);
-  };
-
-  // Resume: apply what is committed, follow remainders to the tasks still to run.
-  const committedMap = new Map(deps.store.committed(record.id, 'map').map((e) => [e.taskId, e.result as MapResult]));
-  const toRun: StageTask[] = [];
-  const taskSplits = new Map<string, SplitSpec[]>();
-  for (const planned of plan.tasks) {
-    let task: PlannedTask | undefined = planned;
-    while (task) {
-      const result = committedMap.get(task.taskId);
-      if (!result) {
-        taskSplits.set(task.taskId, task.splits);
-        toRun.push(mapTask(task));
-        break;
+    if (!record.plan) {
+      if (this.#resumed && this.#deps.store.committed(record.id, 'map').length > 0) {
+        this.#progress.emit({
+          type: 'warning',
+          message: 'this job was planned before plans were recorded; committed results are matched by task id',
+        });
       }
-      task = applyMap(task, result);
+      record.plan = plan.params;
+      this.#progress.save(true);
     }
+    counters.keysTotal = plan.objects.length;
+    counters.bytesTotal = plan.bytes;
+    counters.keysDone = 0;
+    for (const object of plan.objects) this.#accumulator.addObject(object.key);
+    for (const [key, n] of plan.splitsPerKey) this.#outstandingSplits.set(key, n);
+    for (const [key, n] of this.#outstandingSplits) if (n === 0) this.#finishKey(key);
+    this.#progress.emit({
+      type: 'keys.listed',
+      keys: plan.objects.length,
+      bytes: plan.bytes,
+      splits: plan.splits,
+      tasks: plan.tasks.length,
+    });
+    return plan;
   }
-  record.stages.push({ name: 'map', status: 'running', tasks: plan.tasks.length });
-  deps.emit(record, { type: 'stage.started', stage: 'map', tasks: toRun.length });
 
-  const hooks = (stage: string, onCommit: (task: StageTask, result: unknown) => StageTask[]): StageHooks => ({
-    dispatched: (task, attempt, backup) => {
-      counters.tasksDispatched++;
-      deps.emit(record, {
-        type: 'task.dispatched',
-        taskId: task.taskId,
-        attempt,
-        splits: task.splits,
-        bytes: task.bytes,
-        backup,
-      });
-    },
-    completed: (task, attempt, result, durationMs) => {
-      if (!deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) return null;
-      const follow = onCommit(task, result);
-      const partial = follow.length > 0;
-      deps.emit(record, { type: 'task.done', taskId: task.taskId, attempt, durationMs, bytes: task.bytes, partial });
-      const elapsed = (Date.now() - started) / 1000;
-      deps.emit(record, { type: 'progress', bytesPerSecond: elapsed > 0 ? Math.round(counters.bytes / elapsed) : 0 });
-      save();
-      return follow;
-    },
-    retried: (task, attempt, reason) => {
-      counters.tasksRetried++;
-      deps.emit(record, { type: 'task.retried', taskId: task.taskId, attempt, reason });
-      deps.emit(record, {
-        type: 'log',
-        functionName: stage === 'map' ? spec.mapper : reducer,
-        requestId: '',
-        message: reason,
-      });
-    },
-    billed: bill,
-    childRecord: deps.childRecord,
-  });
-
-  await runStage(
-    deps.invoker,
-    {
-      jobId: record.id,
-      functionName: spec.mapper,
-      cascadeName: 'cascade',
-      fanout,
-      maxCascades,
-      maxAttempts: spec.maxAttempts ?? DEFAULT_ATTEMPTS,
-      tasks: toRun,
-      signal: deps.signal,
-    },
-    hooks('map', (task, result) => {
-      const splits = taskSplits.get(task.taskId) ?? [];
-      const next = applyMap({ taskId: task.taskId, splits }, result as MapResult);
-      if (!next) return [];
-      taskSplits.set(next.taskId, next.splits);
-      return [mapTask(next)];
-    }),
-  );
-  markStage(record, 'map');
-
-  // Reduce stage (shuffle).
-  let summaryKey: string | undefined;
-  if (shuffle) {
-    const partitions = spec.partitions ?? DEFAULT_PARTITIONS;
-    const committedReduce = new Map(
-      deps.store.committed(record.id, 'reduce').map((e) => [e.taskId, e.result as ReduceResult]),
+  /** Map stage: applies committed map outputs (following their remainders), then runs the rest. */
+  async map(plan: MapPlan): Promise<void> {
+    const record = this.#record;
+    const committed = new Map(
+      this.#deps.store.committed(record.id, 'map').map((e) => [e.taskId, e.result as MapResult]),
     );
-    const reduceTasks: StageTask[] = [];
+    const toRun: StageTask[] = [];
+    for (const planned of plan.tasks) {
+      let task: PlannedTask | undefined = planned;
+      while (task) {
+        const result = committed.get(task.taskId);
+        if (!result) {
+          this.#taskSplits.set(task.taskId, task.splits);
+          toRun.push(this.#mapTask(task));
+          break;
+        }
+        task = this.#applyMap(task, result);
+      }
+    }
+    record.stages.push({ name: 'map', status: 'running', tasks: plan.tasks.length });
+    this.#progress.emit({ type: 'stage.started', stage: 'map', tasks: toRun.length });
+    await runStage(
+      this.#deps.invoker,
+      this.#stageOptions(this.#spec.mapper, this.#fanout, toRun),
+      this.#progress.hooks('map', this.#spec.mapper, (task, result) => {
+        const splits = this.#taskSplits.get(task.taskId) ?? [];
+        const next = this.#applyMap({ taskId: task.taskId, splits }, result as MapResult);
+        if (!next) return [];
+        this.#taskSplits.set(next.taskId, next.splits);
+        return [this.#mapTask(next)];
+      }),
+    );
+    markStage(record, 'map');
+  }
+
+  /**
+   * Shuffle stage: one reduce task per partition, over the partition files the committed map
+   * outputs wrote; partitions whose reduce output is already committed are applied instead.
+   */
+  shuffle(): StageTask[] {
+    const record = this.#record;
+    const output = this.#output;
+    const partitions = this.#spec.partitions ?? DEFAULT_PARTITIONS;
+    const committed = new Map(
+      this.#deps.store.committed(record.id, 'reduce').map((e) => [e.taskId, e.result as ReduceResult]),
+    );
+    const tasks: StageTask[] = [];
     for (let r = 0; r < partitions; r++) {
       const taskId = `r${r}`;
-      const done = committedReduce.get(taskId);
+      const done = committed.get(taskId);
       if (done) {
-        accumulator.applyReduce(done);
+        this.#accumulator.applyReduce(done);
         continue;
       }
       const event: ReduceEvent = {
         jobId: record.id,
         partition: r,
         bucket: output.bucket,
-        inputs: accumulator.partitionInputs(r),
+        inputs: this.#accumulator.partitionInputs(r),
         outputKey: `${output.prefix}out/part-r-${String(r).padStart(5, '0')}`,
       };
-      reduceTasks.push({ taskId, bytes: 0, splits: event.inputs.length, payload: () => event });
+      tasks.push({ taskId, bytes: 0, splits: event.inputs.length, payload: () => event });
     }
-    record.stages.push({ name: 'reduce', status: 'running', tasks: partitions });
-    deps.emit(record, { type: 'stage.started', stage: 'reduce', tasks: reduceTasks.length });
+    return tasks;
+  }
+
+  /** Reduce stage: runs the reduce tasks still to run with `reducer`. */
+  async reduce(tasks: StageTask[], reducer: string): Promise<void> {
+    const partitions = this.#spec.partitions ?? DEFAULT_PARTITIONS;
+    this.#record.stages.push({ name: 'reduce', status: 'running', tasks: partitions });
+    this.#progress.emit({ type: 'stage.started', stage: 'reduce', tasks: tasks.length });
     await runStage(
-      deps.invoker,
-      {
-        jobId: record.id,
-        functionName: reducer,
-        cascadeName: 'cascade',
-        fanout: partitions,
-        maxCascades,
-        maxAttempts: spec.maxAttempts ?? DEFAULT_ATTEMPTS,
-        tasks: reduceTasks,
-        signal: deps.signal,
-      },
-      hooks('reduce', (_task, result) => {
-        accumulator.applyReduce(result as ReduceResult);
+      this.#deps.invoker,
+      this.#stageOptions(reducer, partitions, tasks),
+      this.#progress.hooks('reduce', reducer, (_task, result) => {
+        this.#accumulator.applyReduce(result as ReduceResult);
         return [];
       }),
     );
-    markStage(record, 'reduce');
-    summaryKey = `${output.prefix}out/_summary.json`;
+    markStage(this.#record, 'reduce');
   }
 
-  const result = accumulator.finish(summaryKey ? { output: { bucket: output.bucket, summaryKey } } : {});
-  const cost = costReport(usage, Date.now() - started, spec.cluster);
-  if (summaryKey) {
-    const summary = {
-      jobId: record.id,
-      totals: result.totals,
-      distinctWords: result.distinctWords,
-      top: result.top,
-      parts: result.output?.keys,
+  /**
+   * Commit stage: the job's result and cost report onto the record (and, after a reduce, the
+   * summary object next to the reduce outputs), then the closing events and a final save.
+   */
+  async commit(summaryKey?: string): Promise<void> {
+    const record = this.#record;
+    const output = this.#output;
+    const result = this.#accumulator.finish(summaryKey ? { output: { bucket: output.bucket, summaryKey } } : {});
+    const cost = costReport(this.#progress.usage, this.#progress.elapsedMs, this.#spec.cluster);
+    if (summaryKey) {
+      const summary = {
+        jobId: record.id,
+        totals: result.totals,
+        distinctWords: result.distinctWords,
+        top: result.top,
+        parts: result.output?.keys,
+      };
+      await this.#deps.objects.putObject(output.bucket, summaryKey, JSON.stringify(summary, null, 2));
+    }
+    record.status = 'succeeded';
+    record.finishedAt = Date.now();
+    record.result = result;
+    record.cost = cost;
+    this.#progress.emit({ type: 'cost', cost });
+    this.#progress.emit({ type: 'job.completed', result, cost });
+    this.#progress.save(true);
+  }
+
+  #stageOptions(functionName: string, fanout: number, tasks: StageTask[]): StageOptions {
+    return {
+      jobId: this.#record.id,
+      functionName,
+      cascadeName: CASCADE,
+      fanout,
+      maxCascades: this.#maxCascades,
+      maxAttempts: this.#spec.maxAttempts ?? DEFAULT_ATTEMPTS,
+      tasks,
+      signal: this.#deps.signal,
     };
-    await deps.objects.putObject(output.bucket, summaryKey, JSON.stringify(summary, null, 2));
   }
-  record.status = 'succeeded';
-  record.finishedAt = Date.now();
-  record.result = result;
-  record.cost = cost;
-  deps.emit(record, { type: 'cost', cost });
-  deps.emit(record, { type: 'job.completed', result, cost });
-  save(true);
 
-  function finishKey(key: string) {
-    counters.keysDone++;
-    if (spec.mode === 'scatter') {
-      const counts = accumulator.perObject.get(key) ?? { words: 0, lines: 0, bytes: 0 };
-      deps.emit(record, { type: 'object.result', key, counts });
+  #mapTask(task: PlannedTask): StageTask {
+    return mapStageTask(this.#record.id, this.#spec, task, this.#shuffleTarget);
+  }
+
+  /** Applies a committed map output; returns the remainder task, if any. */
+  #applyMap(task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined {
+    const counters = this.#record.counters;
+    const delta = this.#accumulator.applyMap(result);
+    counters.words += delta.words;
+    counters.lines += delta.lines;
+    counters.bytes += delta.bytes;
+    counters.tasksDone++;
+    for (const split of finishedSplits(task, result)) {
+      const left = (this.#outstandingSplits.get(split.key) ?? 1) - 1;
+      this.#outstandingSplits.set(split.key, left);
+      if (left === 0) this.#finishKey(split.key);
+    }
+    return remainderOf(task, result);
+  }
+
+  #finishKey(key: string): void {
+    this.#record.counters.keysDone++;
+    if (this.#spec.mode === 'scatter') {
+      const counts = this.#accumulator.perObject.get(key) ?? { words: 0, lines: 0, bytes: 0 };
+      this.#progress.emit({ type: 'object.result', key, counts });
     }
   }
-}
-
-function markStage(record: JobRecord, name: string): void {
-  const stage = record.stages.findLast((s) => s.name === name);
-  if (stage) stage.status = 'succeeded';
-}
-
-function splitId(split: SplitSpec): string {
-  return `${split.key}\u0000${split.offset ?? 0}\u0000${split.format === 'text' ? split.end : ''}`;
 }
 
 /** Spec defaults filled in, as stored with the job. */
 export function normalizeSpec(spec: JobSpec): JobSpec {
   return { format: 'auto', mode: 'aggregate', fanout: DEFAULT_FANOUT, ...spec };
+}
+
+function markStage(record: JobRecord, name: string): void {
+  const stage = record.stages.findLast((s) => s.name === name);
+  if (stage) stage.status = 'succeeded';
 }

@@ -97,11 +97,25 @@ export async function planMap(
   slots: number,
   options: PlanOptions = {},
 ): Promise<MapPlan> {
-  const splitSize = options.recorded?.splitSize ?? spec.splitSize ?? DEFAULT_SPLIT_SIZE;
-  if (!Number.isInteger(splitSize) || splitSize < 1)
-    throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
+  splitSizeOf(spec, options);
   const listed: InputObject[] = [];
   for await (const object of listInput(objects, spec.input)) listed.push(object);
+  return planListed(objects, listed, spec, slots, options);
+}
+
+/**
+ * Cuts listed input objects (bgzip index objects among them) into splits and tasks; `objects`
+ * is read only for bgzip indexes and small objects inlined into their tasks.
+ * @throws InvalidParameterValue for a bad split size or a bgzip object without a readable index.
+ */
+export async function planListed(
+  objects: ObjectSource,
+  listed: InputObject[],
+  spec: JobSpec,
+  slots: number,
+  options: PlanOptions = {},
+): Promise<MapPlan> {
+  const splitSize = splitSizeOf(spec, options);
   const indexed = new Set(
     listed.filter((o) => o.key.endsWith(BGZIP_INDEX_SUFFIX)).map((o) => o.key.slice(0, -BGZIP_INDEX_SUFFIX.length)),
   );
@@ -223,6 +237,13 @@ export function packTasks(splits: SplitSpec[], taskBytes: number): PlannedTask[]
 export function splitBytes(split: SplitSpec): number {
   if (split.format === 'text') return (split.end ?? split.size) - split.start;
   return split.length ?? split.size;
+}
+
+function splitSizeOf(spec: JobSpec, options: PlanOptions): number {
+  const splitSize = options.recorded?.splitSize ?? spec.splitSize ?? DEFAULT_SPLIT_SIZE;
+  if (!Number.isInteger(splitSize) || splitSize < 1)
+    throw new InvalidParameterValue(`splitSize must be a positive integer, got ${splitSize}`);
+  return splitSize;
 }
 
 async function readBody(objects: ObjectSource, bucket: string, key: string): Promise<Buffer> {

@@ -12,7 +12,6 @@ import {
 } from './errors.js';
 import type { BodyFiles } from './files.js';
 import { keyBytes, prefixUpperBound } from './names.js';
-import type { ObjectCommit } from './object-store.js';
 import {
   type BodyInput,
   type ListPartsResult,
@@ -21,12 +20,12 @@ import {
   type ObjectInfo,
   type PutOptions,
 } from './types.js';
+import { MAX_OBJECT_SIZE, type ObjectCommit } from './writes.js';
 
 /** S3's limits for parts. */
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const MIN_PART_SIZE = 5 * 1024 ** 2;
 const MAX_PART_NUMBER = 10_000;
-const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 
 interface UploadRow {
   upload_id: string;

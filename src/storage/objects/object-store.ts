@@ -1,58 +1,30 @@
-import { createHash } from 'node:crypto';
-import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackgroundService, EngineContext } from '../../shared/context.js';
-import { Topic } from '../../shared/events.js';
+import type { Topic } from '../../shared/events.js';
 import type { Logger } from '../../shared/log.js';
 import type { Db } from '../../state/db.js';
-import {
-  BadDigest,
-  BucketAlreadyOwnedByYou,
-  BucketNotEmpty,
-  InvalidDigest,
-  InvalidRequest,
-  NoSuchBucket,
-  NoSuchKey,
-} from './errors.js';
-import { FileBody } from './file-body.js';
+import { BucketAlreadyOwnedByYou, BucketNotEmpty, InvalidRequest, NoSuchBucket, NoSuchKey } from './errors.js';
 import { BodyFiles } from './files.js';
 import { ObjectListing } from './listing.js';
 import { MultipartUploads } from './multipart.js';
 import { assertBucketName, keyBytes } from './names.js';
-import { parseRange } from './range.js';
+import { openObject } from './reads.js';
 import { migrateObjects, type ObjectRow, toObjectInfo } from './schema.js';
-import {
-  type BodyInput,
-  type DeleteResult,
-  type ListOptions,
-  type ListPartsResult,
-  type ListResult,
-  type ListUploadsResult,
-  OBJECT_EVENT_NAMES,
-  type ObjectEvent,
-  type ObjectEventName,
-  type ObjectInfo,
-  type ObjectRead,
-  type PutOptions,
+import type {
+  BodyInput,
+  DeleteResult,
+  ListOptions,
+  ListPartsResult,
+  ListResult,
+  ListUploadsResult,
+  ObjectEvent,
+  ObjectInfo,
+  ObjectRead,
+  PutOptions,
 } from './types.js';
+import { copyPutOptions, decodeMd5, type ObjectCommit, ObjectWrites } from './writes.js';
 
-/** S3's largest object: 5 TiB. */
-export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-
-/** What a commit writes: the new body and its metadata. Used by puts, copies and multipart completion. */
-export interface ObjectCommit {
-  bucket: string;
-  key: Buffer;
-  file: string;
-  size: number;
-  /** Unquoted. */
-  etag: string;
-  options: PutOptions;
-  eventName: ObjectEventName;
-  /** More statements for the same transaction (e.g. dropping the upload a multipart commit completes). */
-  alsoInTransaction?: () => void;
-}
+export { MAX_OBJECT_SIZE, type ObjectCommit } from './writes.js';
 
 /**
  * The local object store: S3 semantics over body files (written to a temp file, fsynced, renamed) and
@@ -61,16 +33,14 @@ export interface ObjectCommit {
  */
 export class ObjectStore implements BackgroundService {
   /** Every committed object event, published after its commit. */
-  readonly events = new Topic<ObjectEvent>();
+  readonly events: Topic<ObjectEvent>;
   #db: Db;
   #log: Logger;
   #files: BodyFiles;
   #listing: ObjectListing;
   #multipart: MultipartUploads;
-  #commitListeners = new Set<(event: ObjectEvent) => void>();
-  #sequence: number;
+  #writes: ObjectWrites;
   #started?: Promise<void>;
-  #releasing = new Set<Promise<void>>();
   #sql;
 
   constructor(context: EngineContext) {
@@ -87,26 +57,15 @@ export class ObjectStore implements BackgroundService {
       deleteBucket: db.prepare('DELETE FROM s3_buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE bucket = ? LIMIT 1'),
       object: db.prepare<[string, Buffer], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND object_key = ?'),
-      upsertObject: db.prepare(
-        `INSERT OR REPLACE INTO s3_objects (bucket, object_key, size, etag, last_modified, content_type, metadata,
-           content_encoding, content_disposition, cache_control, file)
-         VALUES (@bucket, @key, @size, @etag, @lastModified, @contentType, @metadata, @contentEncoding,
-           @contentDisposition, @cacheControl, @file)`,
-      ),
-      deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND object_key = ?'),
-      addOrphan: db.prepare('INSERT OR IGNORE INTO s3_orphan_files (file) VALUES (?)'),
-      dropOrphan: db.prepare('DELETE FROM s3_orphan_files WHERE file = ?'),
-      orphans: db.prepare<[], { file: string }>('SELECT file FROM s3_orphan_files'),
-      sequence: db.prepare<[], { value: number }>('SELECT value FROM s3_sequence WHERE id = 1'),
-      setSequence: db.prepare('UPDATE s3_sequence SET value = ? WHERE id = 1'),
     };
-    this.#sequence = this.#sql.sequence.get()?.value ?? 0;
+    this.#writes = new ObjectWrites(db, this.#files, this.#log, (bucket) => this.#assertBucket(bucket));
+    this.events = this.#writes.events;
     this.#multipart = new MultipartUploads(this.#db, this.#files, {
       assertBucket: (bucket) => this.#assertBucket(bucket),
       commit: (commit) => this.commitObject(commit),
       placeOrphanable: (tempPath, file) => this.placeBody(tempPath, file),
-      releaseFiles: (files) => this.#release(files),
-      releaseLater: (files) => this.#releaseLater(files),
+      releaseFiles: (files) => this.#writes.release(files),
+      releaseLater: (files) => this.#writes.releaseLater(files),
     });
   }
 
@@ -116,10 +75,9 @@ export class ObjectStore implements BackgroundService {
       const buckets = this.listBuckets().map((b) => b.name);
       const strayBuckets = await this.#files.removeStrayBuckets(buckets);
       const tempFiles = await this.#files.clearTemp(buckets);
-      const orphans = this.#sql.orphans.all().map((row) => row.file);
-      await this.#release(orphans);
-      if (strayBuckets + tempFiles + orphans.length > 0) {
-        this.#log.info('recovered', { strayBuckets, tempFiles, orphanFiles: orphans.length });
+      const orphanFiles = await this.#writes.recover();
+      if (strayBuckets + tempFiles + orphanFiles > 0) {
+        this.#log.info('recovered', { strayBuckets, tempFiles, orphanFiles });
       }
     })();
     return this.#started;
@@ -127,7 +85,7 @@ export class ObjectStore implements BackgroundService {
 
   /** Waits for unlinks of replaced bodies still in flight (anything unfinished is redone at start). */
   async stop(): Promise<void> {
-    await Promise.all([...this.#releasing]);
+    await this.#writes.drain();
   }
 
   /** Creates a bucket. Throws InvalidBucketName or BucketAlreadyOwnedByYou. */
@@ -172,32 +130,7 @@ export class ObjectStore implements BackgroundService {
     options: PutOptions = {},
     eventName: 'Put' | 'Post' | 'Copy' = 'Put',
   ): Promise<ObjectInfo> {
-    const keyBuf = keyBytes(key);
-    this.#assertBucket(bucket);
-    const expectedMd5 = options.contentMd5 === undefined ? undefined : decodeMd5(options.contentMd5);
-    const file = this.#files.newBodyFile(bucket);
-    let written: Awaited<ReturnType<BodyFiles['writeTemp']>>;
-    try {
-      written = await this.#files.writeTemp(bucket, body, MAX_OBJECT_SIZE);
-      if (expectedMd5 && !expectedMd5.equals(written.md5)) {
-        await this.#files.remove(written.tempPath);
-        throw new BadDigest();
-      }
-      await this.placeBody(written.tempPath, file);
-    } catch (err) {
-      // The bucket was deleted (and its data area removed) while the body was being written.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#assertBucket(bucket);
-      throw err;
-    }
-    return this.commitObject({
-      bucket,
-      key: keyBuf,
-      file,
-      size: written.size,
-      etag: written.md5.toString('hex'),
-      options,
-      eventName: EVENT_BY_VERB[eventName],
-    });
+    return this.#writes.put(bucket, keyBytes(key), body, options, eventName);
   }
 
   /**
@@ -205,20 +138,7 @@ export class ObjectStore implements BackgroundService {
    * reading this version even if the key is overwritten meanwhile. Throws NoSuchBucket, NoSuchKey, InvalidRange.
    */
   async getObject(bucket: string, key: string, options: { range?: string } = {}): Promise<ObjectRead> {
-    for (let attempt = 0; ; attempt++) {
-      const row = this.#row(bucket, key);
-      const range = parseRange(options.range, row.size);
-      let fd: number;
-      try {
-        fd = openSync(this.#files.absolute(row.file), 'r');
-      } catch (err) {
-        // An overwrite committed and unlinked this body between our read of the row and the open: re-read.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
-        throw err;
-      }
-      const body = range ? new FileBody(fd, range.start, range.end) : new FileBody(fd, 0, row.size - 1);
-      return range ? { info: toObjectInfo(row), body, range } : { info: toObjectInfo(row), body };
-    }
+    return openObject(this.#files, () => this.#row(bucket, key), options.range);
   }
 
   /** An object's info. Throws NoSuchBucket or NoSuchKey. */
@@ -233,19 +153,7 @@ export class ObjectStore implements BackgroundService {
 
   /** Deletes an object; true when it existed (deleting a missing key is not an error). Throws NoSuchBucket. */
   deleteObject(bucket: string, key: string): boolean {
-    const keyBuf = keyBytes(key);
-    const { old, event } = this.#db.transaction(() => {
-      this.#assertBucket(bucket);
-      const existing = this.#sql.object.get(bucket, keyBuf);
-      if (!existing) return { old: undefined, event: undefined };
-      this.#sql.deleteObject.run(bucket, keyBuf);
-      this.#sql.addOrphan.run(existing.file);
-      return { old: existing.file, event: this.#recordEvent({ eventName: OBJECT_EVENT_NAMES.delete, bucket, key }) };
-    })();
-    if (!old || !event) return false;
-    this.events.publish(event);
-    this.#releaseLater([old]);
-    return true;
+    return this.#writes.delete(bucket, key, keyBytes(key));
   }
 
   /** Deletes many keys, reporting each (errors per key, never thrown except NoSuchBucket). */
@@ -280,16 +188,7 @@ export class ObjectStore implements BackgroundService {
     keyBytes(target.key);
     this.#assertBucket(target.bucket);
     const { info, body } = await this.getObject(source.bucket, source.key);
-    const putOptions: PutOptions =
-      metadataDirective === 'REPLACE'
-        ? { ...replacement, contentMd5: undefined }
-        : {
-            contentType: info.contentType,
-            metadata: info.metadata,
-            contentEncoding: info.contentEncoding,
-            contentDisposition: info.contentDisposition,
-            cacheControl: info.cacheControl,
-          };
+    const putOptions = copyPutOptions(info, metadataDirective, replacement);
     try {
       return await this.putObject(target.bucket, target.key, body, putOptions, 'Copy');
     } finally {
@@ -379,66 +278,17 @@ export class ObjectStore implements BackgroundService {
    * commit atomically with the object (the notification outbox). A throw rolls the object write back.
    */
   onCommit(listener: (event: ObjectEvent) => void): () => void {
-    this.#commitListeners.add(listener);
-    return () => this.#commitListeners.delete(listener);
+    return this.#writes.onCommit(listener);
   }
 
   /** Moves a synced temp body into place, journalled so a crash before its commit leaves no stray file. */
   async placeBody(tempPath: string, file: string): Promise<void> {
-    this.#sql.addOrphan.run(file);
-    await this.#files.place(tempPath, file);
+    await this.#writes.place(tempPath, file);
   }
 
   /** Commits a placed body's metadata (replacing any previous version), then publishes the event. */
   commitObject(commit: ObjectCommit): ObjectInfo {
-    const { bucket, key, options } = commit;
-    const lastModified = Date.now();
-    const { old, event } = this.#db.transaction(() => {
-      this.#assertBucket(bucket);
-      const existing = this.#sql.object.get(bucket, key);
-      this.#sql.upsertObject.run({
-        bucket,
-        key,
-        size: commit.size,
-        etag: commit.etag,
-        lastModified,
-        contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-        metadata:
-          options.metadata && Object.keys(options.metadata).length > 0
-            ? JSON.stringify(lowerKeys(options.metadata))
-            : null,
-        contentEncoding: options.contentEncoding ?? null,
-        contentDisposition: options.contentDisposition ?? null,
-        cacheControl: options.cacheControl ?? null,
-        file: commit.file,
-      });
-      this.#sql.dropOrphan.run(commit.file);
-      if (existing) this.#sql.addOrphan.run(existing.file);
-      commit.alsoInTransaction?.();
-      const recorded = this.#recordEvent({
-        eventName: commit.eventName,
-        bucket,
-        key: key.toString('utf8'),
-        size: commit.size,
-        etag: commit.etag,
-      });
-      return { old: existing?.file, event: recorded };
-    })();
-    this.events.publish(event);
-    if (old) this.#releaseLater([old]);
-    return toObjectInfo(this.#sql.object.get(bucket, key) as ObjectRow);
-  }
-
-  #recordEvent(fields: Omit<ObjectEvent, 'sequencer' | 'time'>): ObjectEvent {
-    this.#sequence += 1;
-    this.#sql.setSequence.run(this.#sequence);
-    const event: ObjectEvent = {
-      ...fields,
-      sequencer: this.#sequence.toString(16).toUpperCase().padStart(16, '0'),
-      time: new Date(),
-    };
-    for (const listener of this.#commitListeners) listener(event);
-    return event;
+    return this.#writes.commit(commit);
   }
 
   #assertBucket(bucket: string): void {
@@ -452,43 +302,4 @@ export class ObjectStore implements BackgroundService {
     this.#assertBucket(bucket);
     throw new NoSuchKey(key);
   }
-
-  #releaseLater(files: string[]): void {
-    const pending = this.#release(files).finally(() => this.#releasing.delete(pending));
-    this.#releasing.add(pending);
-  }
-
-  /** Unlinks files that no row references any more, then forgets them. */
-  async #release(files: string[]): Promise<void> {
-    for (const file of files) {
-      try {
-        await this.#files.remove(file);
-        this.#sql.dropOrphan.run(file);
-      } catch (err) {
-        this.#log.warn('could not remove body file; will retry at start', { file, err });
-      }
-    }
-  }
-}
-
-const EVENT_BY_VERB = {
-  Put: OBJECT_EVENT_NAMES.put,
-  Post: OBJECT_EVENT_NAMES.post,
-  Copy: OBJECT_EVENT_NAMES.copy,
-} as const;
-
-/** Decodes a base64 Content-MD5; InvalidDigest unless it is 16 bytes. */
-function decodeMd5(contentMd5: string): Buffer {
-  const digest = Buffer.from(contentMd5, 'base64');
-  if (digest.length !== 16) throw new InvalidDigest();
-  return digest;
-}
-
-function lowerKeys(metadata: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.toLowerCase(), String(v)]));
-}
-
-/** Hex MD5 of a buffer (used for multipart ETags). */
-export function md5Hex(data: Buffer): string {
-  return createHash('md5').update(data).digest('hex');
 }

@@ -29,6 +29,7 @@ export const COMPUTED_ATTRIBUTES = [
   'LastModifiedTimestamp',
 ] as const;
 
+const QUEUE_NAME = /^[a-zA-Z0-9_-]{1,80}$/;
 const RANGES: Record<string, [number, number]> = {
   DelaySeconds: [0, 900],
   MaximumMessageSize: [1024, 262144],
@@ -91,4 +92,50 @@ export function parseRedrivePolicy(value: string | undefined): RedrivePolicy | u
     );
   }
   return { deadLetterTargetArn: parsed.deadLetterTargetArn, maxReceiveCount };
+}
+
+/**
+ * Checks a new queue's name against its FifoQueue attribute and returns the attributes to store.
+ * @throws InvalidParameterValue for a bad name or FIFO-only attributes; InvalidAttributeName.
+ */
+export function newQueueAttributes(name: string, attributes: Record<string, unknown>): Record<string, string> {
+  const fifo = name.endsWith('.fifo');
+  const base = fifo ? name.slice(0, -5) : name;
+  if (!QUEUE_NAME.test(base)) {
+    throw new InvalidQueueParameter(
+      'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+    );
+  }
+  const attrs = validateAttributes(attributes);
+  if ((attrs.FifoQueue === 'true') !== fifo) {
+    if (attrs.FifoQueue === 'true' || fifo) {
+      throw new InvalidQueueParameter(
+        'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix.',
+      );
+    }
+  }
+  if (!fifo && attrs.ContentBasedDeduplication !== undefined) {
+    throw new InvalidQueueParameter('ContentBasedDeduplication is only valid for FIFO queues');
+  }
+  if (fifo) attrs.FifoQueue = 'true';
+  return attrs;
+}
+
+/** True when every attribute of `attrs` equals the stored one (or its default): creating again is quiet. */
+export function matchesStored(stored: Record<string, string>, attrs: Record<string, string>): boolean {
+  const defaults = SETTABLE_DEFAULTS as Record<string, string | undefined>;
+  return Object.entries(attrs).every(([key, value]) => (stored[key] ?? defaults[key]) === value);
+}
+
+/** The attributes `names` asks for out of `all` ('All' for every one). @throws InvalidParameterValue for an unknown name */
+export function selectAttributes(all: Record<string, string>, names: string[]): Record<string, string> {
+  if (names.includes('All')) return all;
+  const out: Record<string, string> = {};
+  for (const key of names) {
+    if (!(key in SETTABLE_DEFAULTS) && !(COMPUTED_ATTRIBUTES as readonly string[]).includes(key)) {
+      throw new InvalidQueueParameter(`Unknown Attribute ${key}.`);
+    }
+    if (all[key] !== undefined) out[key] = all[key];
+  }
+  return out;
 }

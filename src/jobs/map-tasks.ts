@@ -1,0 +1,51 @@
+/**
+ * Map tasks as the scheduler runs them: the event a mapper receives for an attempt, and the
+ * remainder task that picks up what a mapper left when it stopped before its deadline.
+ */
+import { type PlannedTask, splitBytes } from './planner.js';
+import type { MapEvent, MapResult, SplitSpec } from './protocol.js';
+import type { StageTask } from './scheduler.js';
+import type { JobSpec } from './types.js';
+
+/** Where the mappers of a job with a shuffle write their partitions. */
+export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;
+
+/** A planned map task as a stage task; its payload is the mapper's event for an attempt. */
+export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, shuffle?: ShuffleTarget): StageTask {
+  return {
+    taskId: task.taskId,
+    bytes: task.bytes,
+    splits: task.splits.length,
+    payload: (attempt): MapEvent => ({
+      jobId,
+      taskId: task.taskId,
+      attempt,
+      splits: task.splits,
+      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
+      ...(spec.pace ? { pace: spec.pace } : {}),
+      ...(shuffle ? { shuffle } : {}),
+    }),
+  };
+}
+
+/** The task that picks up a map output's unfinished splits (`m3` → `m3.1` → `m3.2`), if any. */
+export function remainderOf(task: { taskId: string; splits: SplitSpec[] }, result: MapResult): PlannedTask | undefined {
+  if (result.remaining.length === 0) return undefined;
+  const [base, n] = task.taskId.split('.');
+  return {
+    taskId: `${base}.${Number(n ?? 0) + 1}`,
+    splits: result.remaining,
+    bytes: result.remaining.reduce((s, x) => s + splitBytes(x), 0),
+  };
+}
+
+/** The splits of a task its output finished: all but those still in the remainder (their tail or all of them). */
+export function finishedSplits(task: { splits: SplitSpec[] }, result: MapResult): SplitSpec[] {
+  const unfinished = new Set(result.remaining.map(splitId));
+  return task.splits.filter((split) => !unfinished.has(splitId(split)));
+}
+
+function splitId(split: SplitSpec): string {
+  return `${split.key}\u0000${split.offset ?? 0}\u0000${split.format === 'text' ? split.end : ''}`;
+}
