@@ -4,8 +4,8 @@
  * outlive a killed engine. On the namespaces level every attempt must fail; the level that ran is
  * in the test names.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -91,6 +91,85 @@ describe('sandbox: a function attacking its environment', () => {
   });
 });
 
+describe('sandbox: an engine that does not run as root (user-namespaces level)', () => {
+  // Run `lambdata serve` as an unprivileged user, as on a laptop; only root can start it so here.
+  const usable =
+    process.getuid?.() === 0 &&
+    spawnSync('setpriv', [...AS_NOBODY, 'unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', 'true'])
+      .status === 0 &&
+    // and only where that user can read this checkout (a clone under a private home cannot be)
+    spawnSync('setpriv', [...AS_NOBODY, 'test', '-r', join(import.meta.dirname, '../../dist/engine.js')]).status === 0;
+
+  it('walls functions off from the engine, its data and each other without root', async (ctx) => {
+    if (!usable) ctx.skip();
+    const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-sandbox-userns-'));
+    chownSync(dataDir, NOBODY, NOBODY);
+    const child = spawn(
+      'setpriv',
+      [...AS_NOBODY, process.execPath, LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dataDir],
+      {
+        env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error', HOME: dataDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const banner: string[] = [];
+      const url = await new Promise<string>((resolve) =>
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          banner.push(line);
+          const match = /listening on (\S+)/.exec(line);
+          if (match) resolve(match[1] as string);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the rest of the banner
+      expect(banner.join('\n')).toMatch(/sandbox\s+user-namespaces/);
+      const client = new LambdaClient({ endpoint: url, ...AWS_TEST_CONFIG });
+      for (const [name, handler, env] of [
+        ['attacker', 'index.probe', {}],
+        ['victim', 'index.secret', { OTHER_SECRET: 'victim-only' }],
+      ] as const) {
+        await client.send(
+          new CreateFunctionCommand({
+            FunctionName: name,
+            Runtime: 'nodejs20.x',
+            Role: 'arn:aws:iam::000000000000:role/lambda',
+            Handler: handler,
+            Code: { ZipFile: zip() },
+            Timeout: 30,
+            Environment: { Variables: env },
+          }),
+        );
+      }
+      expect(json((await client.send(new InvokeCommand({ FunctionName: 'victim' }))).Payload)).toBe('victim-only');
+      const marker = `lambdata-userns-${process.pid}-${Date.now()}`;
+      const out = await client.send(
+        new InvokeCommand({
+          FunctionName: 'attacker',
+          Payload: JSON.stringify({ enginePid: child.pid, dataDir, other: 'victim', marker }),
+        }),
+      );
+      client.destroy();
+      const report = json(out.Payload);
+      expect(report.engineEnviron).toMatchObject({ ok: false });
+      expect(report.signalEngine).toMatchObject({ ok: false, code: 'ESRCH' });
+      expect(report.database).toMatchObject({ ok: false, code: 'ENOENT' });
+      expect(report.dataDir).toMatchObject({ ok: false, code: 'ENOENT' });
+      expect(report.otherCodeByHostPath).toMatchObject({ ok: false });
+      expect(report.otherCodeStaged).toMatchObject({ ok: false });
+      expect(report.ownCodeWritable).toMatchObject({ ok: false });
+      expect(report.secretOfOther).toBeNull();
+      expect(report.seesOwnTmp).toBe(true);
+      expect(existsSync(`/tmp/${marker}`)).toBe(false);
+      expect(report.fillTmp.value).toMatch(/No space left on device/);
+      expect(report.capabilities).toBe('0000000000000000');
+      expect(report.processes).toBeLessThan(10);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('sandbox: memory of every process counts', () => {
   it('ends an invocation whose child process runs past the memory cgroup as Runtime.OutOfMemory', async (ctx) => {
     if (!server.engine.runtime.sandbox.features.includes('memory-cgroup')) ctx.skip();
@@ -159,6 +238,9 @@ describe('sandbox: environments never outlive the engine', () => {
     }
   }, 40_000);
 });
+
+const NOBODY = 65534;
+const AS_NOBODY = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
 
 /** PIDs of processes whose command line mentions `marker`, seen from the host. */
 function processesWith(marker: string): number[] {
