@@ -71,7 +71,7 @@ describe('runtime: environments, limits and isolation', () => {
       bigBytes: 512 * 1024,
     });
     expect(first.body).toMatchObject({ sawOther: false, readBack: 'from a', big: 'written', stream: 'ENOSPC' });
-    const isolated = harness.pool.sandbox.level === 'namespaces';
+    const isolated = harness.pool.sandbox.level !== 'process';
     // In a sandbox /tmp is the environment's own tmpfs; otherwise a directory of the data dir.
     if (isolated) expect(first.body.tmpdir).toBe('/tmp');
     else {
