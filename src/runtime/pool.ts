@@ -29,7 +29,7 @@ export interface PoolOptions {
   prestart?: number;
   /** Idle time before a warm environment is reaped (default 5 minutes). */
   idleMs?: number;
-  /** Isolation level: 'namespaces', 'process' or 'auto' (default: LAMBDATA_SANDBOX, else the strongest available). */
+  /** Isolation level: 'namespaces', 'user-namespaces', 'process' or 'auto' (default: LAMBDATA_SANDBOX, else the strongest available). */
   sandbox?: string;
 }
 
