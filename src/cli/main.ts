@@ -1,4 +1,5 @@
-import { ApiClient, ApiError } from './client.js';
+import { ApiError } from '../api/native/api-error.js';
+import { ApiClient } from './client.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { commands as functionCommands } from './functions.js';
 import { commands as jobCommands } from './jobs.js';

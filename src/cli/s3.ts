@@ -8,7 +8,6 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ApiError } from './client.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { parseCommand, printUsage } from './format.js';
 
@@ -241,11 +240,11 @@ async function upload(
 ): Promise<void> {
   const headers: Record<string, string> = { 'content-length': String(size) };
   if (contentType) headers['content-type'] = contentType;
-  await checked(await ctx.client.fetch('PUT', objectPath(to.bucket, to.key), body, headers));
+  await ctx.client.checked(await ctx.client.fetch('PUT', objectPath(to.bucket, to.key), body, headers));
 }
 
 async function download(ctx: CliContext, bucket: string, key: string): Promise<Response> {
-  return checked(await ctx.client.fetch('GET', objectPath(bucket, key)));
+  return ctx.client.checked(await ctx.client.fetch('GET', objectPath(bucket, key)));
 }
 
 /** Deletes every object under a prefix, page by page. */
@@ -274,18 +273,6 @@ async function* pages(ctx: CliContext, bucket: string, prefix: string, delimiter
     yield page;
     startAfter = page.isTruncated ? page.nextStartAfter : undefined;
   } while (startAfter);
-}
-
-async function checked(res: Response): Promise<Response> {
-  if (res.ok) return res;
-  const text = await res.text();
-  let error: { code?: string; message?: string } | undefined;
-  try {
-    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-  } catch (err) {
-    error = { message: text || res.statusText || String(err) };
-  }
-  throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? res.statusText, res.status);
 }
 
 function withProgress(source: Readable | undefined, total: number, ctx: CliContext): Readable & Transform {

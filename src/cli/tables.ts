@@ -1,5 +1,5 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
-import { ApiError } from './client.js';
+import { ApiError } from '../api/native/api-error.js';
 import { type Command, UsageError } from './command.js';
 import { need, parseCommand, prettyJson } from './format.js';
 
