@@ -1,19 +1,6 @@
+import type { FunctionDetail, FunctionList, NativeFunction } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { formatBytes, keyValues, parseCommand, prettyJson, printUsage, table } from './format.js';
-
-/** A function as the native API lists it (the fields the CLI shows). */
-interface FunctionRow {
-  name: string;
-  version: string;
-  runtime: string;
-  handler: string;
-  memoryMb: number;
-  timeoutS: number;
-  codeSize: number;
-  lastModified: string;
-  reservedConcurrency: number | null;
-  description?: string;
-}
 
 const FUNCTIONS_USAGE = 'lambdata functions ls [--json] | show <name> [--json] | rm <name>';
 const VERSIONS_USAGE = 'lambdata versions <name> [--publish] [--description …] [--json]';
@@ -29,7 +16,7 @@ export const functions: Command = {
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
       if (name) throw new UsageError('ls takes no name');
-      const { functions: rows } = await ctx.client.get<{ functions: FunctionRow[] }>('/functions');
+      const { functions: rows } = await ctx.client.get<FunctionList>('/functions');
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no functions\n');
       else ctx.out(functionTable(rows));
@@ -38,7 +25,7 @@ export const functions: Command = {
     if (!name) throw new UsageError(`${sub} needs a function name`);
     const path = `/functions/${encodeURIComponent(name)}`;
     if (sub === 'show') {
-      const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[]; settings?: unknown }>(path);
+      const fn = await ctx.client.get<FunctionDetail>(path);
       if (values.json) {
         ctx.out(prettyJson(fn));
         return 0;
@@ -72,7 +59,7 @@ export const versions: Command = {
     if (!name || extra.length) throw new UsageError('expected <name>');
     const path = `/functions/${encodeURIComponent(name)}`;
     if (values.publish) {
-      const fn = await ctx.client.post<FunctionRow>(
+      const fn = await ctx.client.post<NativeFunction>(
         `${path}/versions`,
         values.description ? { description: values.description } : {},
       );
@@ -80,14 +67,14 @@ export const versions: Command = {
       else ctx.out(`published ${name} version ${fn.version}\n`);
       return 0;
     }
-    const fn = await ctx.client.get<{ versions: FunctionRow[] }>(path);
+    const fn = await ctx.client.get<FunctionDetail>(path);
     if (values.json) ctx.out(prettyJson(fn.versions));
     else ctx.out(functionTable(fn.versions));
     return 0;
   },
 };
 
-function functionTable(rows: FunctionRow[]): string {
+function functionTable(rows: NativeFunction[]): string {
   return table(
     ['NAME', 'VERSION', 'RUNTIME', 'HANDLER', 'MEMORY', 'TIMEOUT', 'RESERVED', 'CODE', 'LAST MODIFIED'],
     rows.map((fn) => [

@@ -1,17 +1,6 @@
-import type { BillingSummary } from '../invoke/index.js';
+import type { BillingAnswer, DeadLettersAnswer, ReplayAnswer } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { parseCommand, parseSince, prettyJson, printUsage, query, table } from './format.js';
-
-/** A dead letter as GET /dlq lists it (the fields the CLI shows). */
-interface DeadLetterRow {
-  id: string;
-  functionName: string;
-  condition: string;
-  attempts: number;
-  errorType?: string;
-  errorMessage?: string;
-  failedAt: number;
-}
 
 const BILLING_USAGE = 'lambdata billing [--function f] [--since 1h|ISO] [--json]';
 const DLQ_USAGE = 'lambdata dlq ls [--function f] [--json] | replay <id> | replay --all [--function f] | rm <id>';
@@ -28,14 +17,14 @@ export const billing: Command = {
     });
     if (values.help) return printUsage(ctx, BILLING_USAGE);
     if (positionals.length) throw new UsageError('billing takes no positional arguments');
-    const summary = await ctx.client.get<BillingSummary>(
+    const summary = await ctx.client.get<BillingAnswer>(
       `/billing${query({ function: values.function, since: values.since ? parseSince(values.since) : undefined })}`,
     );
     if (values.json) {
       ctx.out(prettyJson(summary));
       return 0;
     }
-    const row = (name: string, s: Omit<BillingSummary['byFunction'][number], 'functionName'>) => [
+    const row = (name: string, s: Omit<BillingAnswer['byFunction'][number], 'functionName'>) => [
       name,
       s.invocations,
       s.billedMs,
@@ -66,9 +55,7 @@ export const dlq: Command = {
     const [sub = 'ls', id, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { deadLetters } = await ctx.client.get<{ deadLetters: DeadLetterRow[] }>(
-        `/dlq${query({ function: values.function })}`,
-      );
+      const { deadLetters } = await ctx.client.get<DeadLettersAnswer>(`/dlq${query({ function: values.function })}`);
       if (values.json) ctx.out(prettyJson(deadLetters));
       else if (deadLetters.length === 0) ctx.err('no dead letters\n');
       else
@@ -92,7 +79,7 @@ export const dlq: Command = {
       const path = values.all
         ? `/dlq/replay${query({ function: values.function })}`
         : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
-      const { replayed } = await ctx.client.post<{ replayed: number }>(path);
+      const { replayed } = await ctx.client.post<ReplayAnswer>(path);
       ctx.out(`replayed ${replayed}\n`);
       return 0;
     }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
+import type { DeployRequest, FunctionDetail } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { keyValues, parseCommand, parseEnv, parsePositiveInt, prettyJson, printUsage } from './format.js';
 
@@ -35,7 +36,7 @@ export const deploy: Command = {
       ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${MAX_ZIP_BYTES}\n`);
       return 1;
     }
-    const body: Record<string, unknown> = { code: { zipBase64: Buffer.from(zip).toString('base64') } };
+    const body: DeployRequest = { code: { zipBase64: Buffer.from(zip).toString('base64') } };
     if (values.handler) body.handler = values.handler;
     if (values.runtime) body.runtime = values.runtime;
     if (values.memory) body.memoryMb = parsePositiveInt(values.memory, '--memory');
@@ -47,10 +48,7 @@ export const deploy: Command = {
     if (values.concurrency !== undefined) {
       body.reservedConcurrency = parsePositiveInt(values.concurrency, '--concurrency', { allowZero: true });
     }
-    const fn = await ctx.client.put<Record<string, unknown> & { versions?: Array<{ version: string }> }>(
-      `/functions/${encodeURIComponent(name)}`,
-      body,
-    );
+    const fn = await ctx.client.put<FunctionDetail>(`/functions/${encodeURIComponent(name)}`, body);
     if (values.json) {
       ctx.out(prettyJson(fn));
       return 0;

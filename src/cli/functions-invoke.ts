@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { InvokeAnswer, LogsAnswer } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { parseCommand, parsePositiveInt, parseSince, printUsage, query, untilInterrupted } from './format.js';
-
-/** What POST /functions/:name/invoke answers. */
-interface InvokeResponse {
-  requestId: string;
-  statusCode: number;
-  executedVersion: string;
-  functionError?: string;
-  payload: unknown;
-  logs?: string;
-}
 
 const INVOKE_USAGE =
   'lambdata invoke <name> [payload-json | --file f | -] [--async] [--tail] [--qualifier v] [--dry-run]';
@@ -39,7 +30,7 @@ export const invoke: Command = {
       tail: values.tail ? 1 : undefined,
       qualifier: values.qualifier,
     })}`;
-    const res = await ctx.client.request<InvokeResponse>('POST', path, Buffer.from(payload), {
+    const res = await ctx.client.request<InvokeAnswer>('POST', path, Buffer.from(payload), {
       'content-type': 'application/json',
     });
     if (values.tail && res.logs) ctx.err(res.logs.endsWith('\n') ? res.logs : `${res.logs}\n`);
@@ -84,7 +75,7 @@ export const logs: Command = {
     const print = (line: unknown) => ctx.out(`${values.json ? JSON.stringify(line) : formatLogLine(line)}\n`);
     const base = `/functions/${encodeURIComponent(name)}/logs`;
     if (!values.follow) {
-      const { lines } = await ctx.client.get<{ lines: unknown[] }>(`${base}${query(params)}`);
+      const { lines } = await ctx.client.get<LogsAnswer>(`${base}${query(params)}`);
       for (const line of lines) print(line);
       return 0;
     }

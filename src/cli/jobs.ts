@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type JobEvent, type JobRecord, type JobSpec, packageUserJob } from '../jobs/index.js';
+import type { BgzipAnswer, BgzipRequest, JobEvent, JobList, JobRecord, JobSpec } from '../api/native/contract.js';
+import { packageUserJob } from '../jobs/index.js';
 import type { CliContext, Command } from './command.js';
 import { UsageError } from './command.js';
 
@@ -224,7 +225,7 @@ async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
   });
   switch (sub) {
     case 'list': {
-      const { jobs } = await ctx.client.get<{ jobs: JobRecord[] }>('/jobs');
+      const { jobs } = await ctx.client.get<JobList>('/jobs');
       if (values.json) ctx.out(`${JSON.stringify(jobs)}\n`);
       else
         for (const j of jobs)
@@ -251,10 +252,10 @@ async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
       const url = positionals[0];
       if (!url) throw new UsageError('an s3://bucket/key is required');
       const { bucket, key } = parseS3Url(url);
-      const body: Record<string, unknown> = { bucket, key };
+      const body: BgzipRequest = { bucket, key };
       if (values.block) body.blockSize = parseSize(values.block);
       if (values.to) body.target = values.to;
-      const out = await ctx.client.post<{ key: string; indexKey: string; members: number }>('/jobs/bgzip', body);
+      const out = await ctx.client.post<BgzipAnswer>('/jobs/bgzip', body);
       ctx.out(`s3://${bucket}/${out.key} (${out.members} members, index s3://${bucket}/${out.indexKey})\n`);
       return 0;
     }

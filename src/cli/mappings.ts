@@ -1,4 +1,4 @@
-import type { MappingView, Schedule } from '../events/index.js';
+import type { CreateMappingRequest, MappingList, MappingView, Schedule, ScheduleList } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { keyValues, parseCommand, parsePositiveInt, prettyJson, printUsage, query, table } from './format.js';
 
@@ -38,11 +38,15 @@ const mappings: Command = {
       if (sources.length !== 1) throw new UsageError('create needs exactly one of --stream, --table, --queue');
       const type = sources[0] as 'stream' | 'table' | 'queue';
       const stream = type !== 'queue';
-      const body: Record<string, unknown> = { functionName: values.function, source: { type, name: values[type] } };
+      const body: CreateMappingRequest = {
+        functionName: values.function,
+        source: { type, name: values[type] as string },
+      };
       if (values['batch-size']) body.batchSize = parsePositiveInt(values['batch-size'], '--batch-size');
       if (values.window)
         body.maximumBatchingWindowInSeconds = parsePositiveInt(values.window, '--window', { allowZero: true });
-      if (stream) body.startingPosition = values['starting-position'] ?? 'TRIM_HORIZON';
+      const position = values['starting-position'] ?? 'TRIM_HORIZON';
+      if (stream) body.startingPosition = position as CreateMappingRequest['startingPosition'];
       if (values.parallelization)
         body.parallelizationFactor = parsePositiveInt(values.parallelization, '--parallelization');
       if (values.bisect) body.bisectBatchOnFunctionError = true;
@@ -53,9 +57,7 @@ const mappings: Command = {
       return 0;
     }
     if (sub === 'ls' || sub === 'list') {
-      const { mappings: rows } = await ctx.client.get<{ mappings: MappingView[] }>(
-        `/mappings${query({ function: values.function })}`,
-      );
+      const { mappings: rows } = await ctx.client.get<MappingList>(`/mappings${query({ function: values.function })}`);
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no mappings\n');
       else {
@@ -115,7 +117,7 @@ const schedule: Command = {
     const [sub = 'ls', name, expression, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { schedules } = await ctx.client.get<{ schedules: Schedule[] }>('/schedules');
+      const { schedules } = await ctx.client.get<ScheduleList>('/schedules');
       if (values.json) ctx.out(prettyJson(schedules));
       else if (schedules.length === 0) ctx.err('no schedules\n');
       else {

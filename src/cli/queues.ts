@@ -1,4 +1,4 @@
-import type { QueueInfo, ReceivedMessage } from '../storage/queues/index.js';
+import type { MessagesAnswer, QueueInfo, QueueList, SendResult } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { parseCommand, parsePositiveInt, prettyJson, printUsage, table } from './format.js';
 
@@ -32,7 +32,7 @@ const queues: Command = {
     const [sub = 'ls', name, body, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { queues: rows } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
+      const { queues: rows } = await ctx.client.get<QueueList>('/queues');
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no queues\n');
       else {
@@ -74,7 +74,7 @@ const queues: Command = {
     }
     if (sub === 'send') {
       if (body === undefined) throw new UsageError('send needs a message body');
-      const sent = await ctx.client.post<{ messageId: string; sequenceNumber?: string }>(`${path}/messages`, {
+      const sent = await ctx.client.post<SendResult>(`${path}/messages`, {
         body,
         ...(values.group ? { groupId: values.group } : {}),
         ...(values.dedup ? { deduplicationId: values.dedup } : {}),
@@ -86,9 +86,7 @@ const queues: Command = {
     if (sub === 'receive') {
       const max = parsePositiveInt(values.max ?? '1', '--max');
       const wait = parsePositiveInt(values.wait ?? '0', '--wait', { allowZero: true });
-      const { messages } = await ctx.client.get<{ messages: ReceivedMessage[] }>(
-        `${path}/messages?max=${max}&wait=${wait}`,
-      );
+      const { messages } = await ctx.client.get<MessagesAnswer>(`${path}/messages?max=${max}&wait=${wait}`);
       if (values.delete) {
         for (const m of messages) await ctx.client.delete(`${path}/messages/${encodeURIComponent(m.receiptHandle)}`);
       }
@@ -102,7 +100,7 @@ const queues: Command = {
 };
 
 async function ensureQueue(ctx: CliContext, name: string, fifo: boolean): Promise<void> {
-  const { queues } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
+  const { queues } = await ctx.client.get<QueueList>('/queues');
   if (queues.some((q) => q.name === name)) return;
   await ctx.client.put(`/queues/${encodeURIComponent(name)}`, {
     fifo,

@@ -8,32 +8,17 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type {
+  BucketList,
+  LambdaFunctionConfiguration,
+  NotificationConfiguration,
+  ObjectListing,
+} from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { parseCommand, printUsage } from './format.js';
 
 /** A location: a local path or `s3://bucket/key`. */
 type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; key: string };
-
-interface ListedObject {
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: string;
-}
-
-interface ListPage {
-  objects: ListedObject[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  nextStartAfter?: string;
-}
-
-interface FunctionConfiguration {
-  id?: string;
-  functionArn: string;
-  events: string[];
-  filter?: { prefix?: string; suffix?: string };
-}
 
 const S3_USAGE = `lambdata s3 <subcommand>
   mb s3://bucket                     create a bucket
@@ -127,7 +112,7 @@ const notify: Command = {
     const modes = [values.show, values.clear, values.function !== undefined].filter(Boolean).length;
     if (modes !== 1) throw new UsageError('give exactly one of --function, --show or --clear');
     if (values.show) {
-      const config = await ctx.client.get<{ lambdaFunctionConfigurations?: FunctionConfiguration[] }>(path);
+      const config = await ctx.client.get<NotificationConfiguration>(path);
       const rows = config.lambdaFunctionConfigurations ?? [];
       if (rows.length === 0) ctx.err(`no notifications on ${bucket}\n`);
       for (const row of rows) {
@@ -146,13 +131,13 @@ const notify: Command = {
       ctx.out(`cleared notifications on ${bucket}\n`);
       return 0;
     }
-    const current = await ctx.client.get<{ lambdaFunctionConfigurations?: FunctionConfiguration[] }>(path);
+    const current = await ctx.client.get<NotificationConfiguration>(path);
     const existing = current.lambdaFunctionConfigurations ?? [];
-    const filter: FunctionConfiguration['filter'] = {};
+    const filter: LambdaFunctionConfiguration['filter'] = {};
     if (values.prefix !== undefined) filter.prefix = values.prefix;
     if (values.suffix !== undefined) filter.suffix = values.suffix;
     const functionName = values.function ?? '';
-    const added: FunctionConfiguration = {
+    const added: LambdaFunctionConfiguration = {
       id: `${functionName}-${existing.length + 1}`,
       functionArn: functionName,
       events: (values.events ?? ['s3:ObjectCreated:*']).flatMap((e) => e.split(',')).filter(Boolean),
@@ -169,10 +154,8 @@ export const commands: Record<string, Command> = { s3, notify };
 
 async function list(ctx: CliContext, where: string | undefined, recursive: boolean): Promise<number> {
   if (!where) {
-    const answer = await ctx.client.get<
-      { buckets: Array<{ name: string; createdAt: string }> } | Array<{ name: string; createdAt: string }>
-    >('/buckets');
-    for (const b of Array.isArray(answer) ? answer : answer.buckets) ctx.out(`${formatDate(b.createdAt)} ${b.name}\n`);
+    const { buckets } = await ctx.client.get<BucketList>('/buckets');
+    for (const b of buckets) ctx.out(`${formatDate(b.createdAt)} ${b.name}\n`);
     return 0;
   }
   const { bucket, key: prefix } = s3Location(where);
@@ -263,13 +246,18 @@ async function removeAll(
 }
 
 /** Listing pages; deleting while paging is safe because each page resumes after the last key seen. */
-async function* pages(ctx: CliContext, bucket: string, prefix: string, delimiter?: string): AsyncGenerator<ListPage> {
+async function* pages(
+  ctx: CliContext,
+  bucket: string,
+  prefix: string,
+  delimiter?: string,
+): AsyncGenerator<ObjectListing> {
   let startAfter: string | undefined;
   do {
     const query = new URLSearchParams({ prefix, maxKeys: '1000' });
     if (delimiter) query.set('delimiter', delimiter);
     if (startAfter) query.set('startAfter', startAfter);
-    const page = await ctx.client.get<ListPage>(`/buckets/${enc(bucket)}/objects?${query}`);
+    const page = await ctx.client.get<ObjectListing>(`/buckets/${enc(bucket)}/objects?${query}`);
     yield page;
     startAfter = page.isTruncated ? page.nextStartAfter : undefined;
   } while (startAfter);

@@ -1,4 +1,5 @@
 /** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
+import type { PutRecordAnswer, StreamList, StreamRecordJson } from '../api/native/contract.js';
 import { type CliContext, type Command, UsageError } from './command.js';
 import { need, parseCommand, prettyJson, untilInterrupted } from './format.js';
 
@@ -9,19 +10,6 @@ const USAGE = `lambdata streams <subcommand>
   rm <name>                             delete a stream and its records
   put <name> <data> [--key pk]          append one record (data as UTF-8 text)
   tail <name> [--from trim|latest]      print records as they arrive (Ctrl-C to stop)`;
-
-interface StreamSummary {
-  name: string;
-  openShards: number;
-  retentionHours: number;
-}
-
-interface TailedRecord {
-  shardId: string;
-  sequenceNumber: string;
-  partitionKey: string;
-  text: string;
-}
 
 /** `lambdata streams …` */
 const streams: Command = {
@@ -49,7 +37,7 @@ const streams: Command = {
         return 0;
       }
       case 'ls': {
-        const { streams: list } = await ctx.client.get<{ streams: StreamSummary[] }>('/streams');
+        const { streams: list } = await ctx.client.get<StreamList>('/streams');
         if (values.json) ctx.out(prettyJson(list));
         else for (const s of list) ctx.out(`${s.name}\t${s.openShards} shards\t${s.retentionHours}h retention\n`);
         return 0;
@@ -65,7 +53,7 @@ const streams: Command = {
       }
       case 'put': {
         if (data === undefined) throw new UsageError('put needs <name> <data>');
-        const out = await ctx.client.post<{ shardId: string; sequenceNumber: string }>(path('/records'), {
+        const out = await ctx.client.post<PutRecordAnswer>(path('/records'), {
           data,
           ...(values.key ? { partitionKey: values.key } : {}),
         });
@@ -90,7 +78,7 @@ async function tail(ctx: CliContext, path: string, json: boolean): Promise<numbe
       (event, data) => {
         if (event === 'end') return false;
         if (event !== 'record') return true;
-        const r = data as TailedRecord;
+        const r = data as StreamRecordJson;
         ctx.out(json ? `${JSON.stringify(r)}\n` : `${r.shardId}\t${r.sequenceNumber}\t${r.partitionKey}\t${r.text}\n`);
         return true;
       },

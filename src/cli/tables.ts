@@ -1,5 +1,6 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
 import { ApiError } from '../api/native/api-error.js';
+import type { ItemAnswer, ItemsPage, TableList } from '../api/native/contract.js';
 import { type Command, UsageError } from './command.js';
 import { need, parseCommand, prettyJson } from './format.js';
 
@@ -13,12 +14,6 @@ const USAGE = `lambdata tables <subcommand>
   scan <name> [--limit N]               print items, one JSON line each`;
 
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
-
-interface TableSummary {
-  name: string;
-  itemCount: number;
-  streamArn?: string;
-}
 
 /** `lambdata tables …` */
 const tables: Command = {
@@ -53,7 +48,7 @@ const tables: Command = {
         return 0;
       }
       case 'ls': {
-        const { tables: list } = await ctx.client.get<{ tables: TableSummary[] }>('/tables');
+        const { tables: list } = await ctx.client.get<TableList>('/tables');
         if (values.json) ctx.out(prettyJson(list));
         else for (const t of list) ctx.out(`${t.name}\t${t.itemCount} items${t.streamArn ? '\tstream' : ''}\n`);
         return 0;
@@ -70,7 +65,7 @@ const tables: Command = {
         return 0;
       case 'get': {
         try {
-          const { item } = await ctx.client.post<{ item: unknown }>(
+          const { item } = await ctx.client.post<ItemAnswer>(
             path('/get'),
             jsonArg(body, 'get needs <name> <json key>'),
           );
@@ -92,7 +87,7 @@ const tables: Command = {
         do {
           const pageSize = Math.min(1000, limit - printed);
           const query = `?limit=${pageSize}${start ? `&start=${encodeURIComponent(JSON.stringify(start))}` : ''}`;
-          const page = await ctx.client.get<{ items: unknown[]; lastEvaluatedKey?: unknown }>(path(`/items${query}`));
+          const page = await ctx.client.get<ItemsPage>(path(`/items${query}`));
           for (const item of page.items) ctx.out(`${JSON.stringify(item)}\n`);
           printed += page.items.length;
           start = page.lastEvaluatedKey;

@@ -4,6 +4,7 @@
  * no server code into the CLI or the browser bundle. Dates the core keeps as `Date` travel as ISO strings.
  */
 import type {
+  LambdaFunctionConfiguration,
   MappingInput,
   MappingPatch,
   MappingView,
@@ -19,7 +20,7 @@ import type {
   LogLine,
   PriceTable,
 } from '../../invoke/index.js';
-import type { JobEvent, JobRecord, JobSpec } from '../../jobs/index.js';
+import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult, JobSpec } from '../../jobs/index.js';
 import type { RuntimeStats, SandboxInfo } from '../../runtime/index.js';
 import type { ObjectInfo } from '../../storage/objects/index.js';
 import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queues/index.js';
@@ -27,12 +28,16 @@ import type { ShardDescription, StreamDescription } from '../../storage/streams/
 import type { StreamViewType, TableDescription } from '../../storage/tables/index.js';
 
 export type {
+  CostReport,
   DeadLetter,
   EventInvokeConfig,
   InvocationRecord,
+  JobCounters,
   JobEvent,
   JobRecord,
+  JobResult,
   JobSpec,
+  LambdaFunctionConfiguration,
   LogLine,
   MappingView,
   NotificationConfiguration,

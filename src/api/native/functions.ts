@@ -7,32 +7,27 @@ import { CodeDirs } from '../code-dirs.js';
 import { readBody, readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
-
-/** A function's configuration in the native API's readable shape. */
-export interface NativeFunction {
-  name: string;
-  arn: string;
-  version: string;
-  handler: string;
-  runtime: string;
-  memoryMb: number;
-  timeoutS: number;
-  ephemeralStorageMb: number;
-  environment: Record<string, string>;
-  description: string;
-  codeSha256: string;
-  codeSize: number;
-  lastModified: string;
-  revisionId: string;
-  reservedConcurrency: number | null;
-}
+import type {
+  BillingAnswer,
+  ConcurrencyAnswer,
+  DeadLettersAnswer,
+  DeletedAnswer,
+  FunctionDetail,
+  FunctionList,
+  InvocationsAnswer,
+  InvokeAnswer,
+  LogsAnswer,
+  NativeFunction,
+  NativeInvocationType,
+  ReplayAnswer,
+} from './contract.js';
 
 type Body = Record<string, unknown>;
 
 const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 const MAX_DEPLOY_REQUEST = Math.ceil((MAX_ZIP_BYTES * 4) / 3) + 1024 * 1024;
 const MAX_PAYLOAD = 6 * 1024 * 1024;
-const INVOCATION_TYPES: readonly string[] = ['RequestResponse', 'Event', 'DryRun'];
+const INVOCATION_TYPES: readonly NativeInvocationType[] = ['RequestResponse', 'Event', 'DryRun'];
 const LOG_REPLAY = 100;
 const NO_CODE_DIRS = new CodeDirs();
 
@@ -83,7 +78,7 @@ function listFunctions({ engine, res }: RouteContext): void {
   const functions = [...engine.functions.list()]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((fn) => toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency));
-  sendJson(res, 200, { functions });
+  sendJson(res, 200, { functions } satisfies FunctionList);
 }
 
 function showFunction({ engine, res, url, params }: RouteContext): void {
@@ -129,14 +124,18 @@ async function patchFunction({ engine, req, res, params }: RouteContext): Promis
 
 function deleteFunction({ engine, res, url, params }: RouteContext): void {
   engine.functions.delete(params.name ?? '', url.searchParams.get('qualifier') ?? undefined);
-  sendJson(res, 200, { deleted: params.name });
+  sendJson(res, 200, { deleted: params.name } satisfies DeletedAnswer);
 }
 
 async function publishVersion({ engine, req, res, params }: RouteContext): Promise<void> {
   const body = await readJsonObject<Body>(req, 64 * 1024);
   const description = typeof body.description === 'string' ? body.description : undefined;
   const fn = engine.functions.publish(params.name ?? '', description);
-  sendJson(res, 201, toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency));
+  sendJson(
+    res,
+    201,
+    toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency) satisfies NativeFunction,
+  );
 }
 
 /** Streams the version's package as a zip built from its unpacked directory. */
@@ -164,7 +163,7 @@ function downloadCode({ engine, res, url, params }: RouteContext): void {
 
 async function invokeFunction({ engine, req, res, url, params }: RouteContext): Promise<void> {
   const invocationType = url.searchParams.get('type') ?? 'RequestResponse';
-  if (!INVOCATION_TYPES.includes(invocationType)) {
+  if (!(INVOCATION_TYPES as readonly string[]).includes(invocationType)) {
     throw new InvalidParameterValue(`type must be one of ${INVOCATION_TYPES.join(', ')}`);
   }
   const tail = ['1', 'true'].includes(url.searchParams.get('tail') ?? '');
@@ -186,7 +185,7 @@ async function invokeFunction({ engine, req, res, url, params }: RouteContext): 
     payload: parsePayload(result.payload),
     ...(result.logResult ? { logs: Buffer.from(result.logResult, 'base64').toString('utf8') } : {}),
     ...(result.record ? { record: result.record } : {}),
-  });
+  } satisfies InvokeAnswer);
 }
 
 function tailLogs({ engine, res, url, params }: RouteContext): void {
@@ -201,7 +200,7 @@ function tailLogs({ engine, res, url, params }: RouteContext): void {
     ...(limit === undefined ? {} : { limit }),
     ...(requestId ? { requestId } : {}),
   });
-  sendJson(res, 200, { lines });
+  sendJson(res, 200, { lines } satisfies LogsAnswer);
 }
 
 /** SSE: replays the last lines, then sends each new line of the function as event `log`. */
@@ -234,7 +233,7 @@ function recentInvocations({ engine, res, url }: RouteContext): void {
     ...(functionName ? { functionName } : {}),
     ...(limit === undefined ? {} : { limit }),
   });
-  sendJson(res, 200, { invocations });
+  sendJson(res, 200, { invocations } satisfies InvocationsAnswer);
 }
 
 /** SSE of invocation records as they finish (event `invocation`), optionally for one function. */
@@ -256,35 +255,39 @@ function billingSummary({ engine, res, url }: RouteContext): void {
     ...(since === undefined ? {} : { since }),
     ...(trigger ? { trigger } : {}),
   });
-  sendJson(res, 200, { ...summary, prices: engine.billing.prices });
+  sendJson(res, 200, { ...summary, prices: engine.billing.prices } satisfies BillingAnswer);
 }
 
 function concurrency({ engine, res, url }: RouteContext): void {
   const fn = url.searchParams.get('function') ?? undefined;
-  sendJson(res, 200, { ...engine.invocations.concurrency(), queueDepth: engine.invocations.queueDepth(fn) });
+  sendJson(res, 200, {
+    ...engine.invocations.concurrency(),
+    queueDepth: engine.invocations.queueDepth(fn),
+  } satisfies ConcurrencyAnswer);
 }
 
 function listDeadLetters({ engine, res, url }: RouteContext): void {
   const functionName = url.searchParams.get('function');
-  sendJson(res, 200, { deadLetters: engine.invocations.deadLetters.list(functionName ? { functionName } : {}) });
+  const deadLetters = engine.invocations.deadLetters.list(functionName ? { functionName } : {});
+  sendJson(res, 200, { deadLetters } satisfies DeadLettersAnswer);
 }
 
 async function replayDeadLetter({ engine, res, params }: RouteContext): Promise<void> {
   await engine.invocations.deadLetters.replay(params.id ?? '');
-  sendJson(res, 200, { replayed: 1 });
+  sendJson(res, 200, { replayed: 1 } satisfies ReplayAnswer);
 }
 
 async function replayAllDeadLetters({ engine, res, url }: RouteContext): Promise<void> {
   const replayed = await engine.invocations.deadLetters.replayAll(url.searchParams.get('function') ?? undefined);
-  sendJson(res, 200, { replayed });
+  sendJson(res, 200, { replayed } satisfies ReplayAnswer);
 }
 
 function deleteDeadLetter({ engine, res, params }: RouteContext): void {
   engine.invocations.deadLetters.delete(params.id ?? '');
-  sendJson(res, 200, { deleted: params.id });
+  sendJson(res, 200, { deleted: params.id } satisfies DeletedAnswer);
 }
 
-function describe(engine: RouteContext['engine'], name: string, qualifier?: string) {
+function describe(engine: RouteContext['engine'], name: string, qualifier?: string): FunctionDetail {
   const fn = engine.functions.get(name, qualifier);
   const settings = engine.functions.settings(fn.name);
   return {
