@@ -1,17 +1,17 @@
 import type { FunctionDetail, FunctionList, NativeFunction } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { formatBytes, keyValues, parseCommand, prettyJson, printUsage, table } from './format.js';
+import { defineCommand, UsageError } from './command.js';
+import { formatBytes, keyValues, prettyJson, table } from './format.js';
 
 const FUNCTIONS_USAGE = 'lambdata functions ls [--json] | show <name> [--json] | rm <name>';
 const VERSIONS_USAGE = 'lambdata versions <name> [--publish] [--description …] [--json]';
 
 /** `lambdata functions ls|show|rm`. */
-export const functions: Command = {
+export const functions = defineCommand({
+  name: 'functions',
   summary: 'List, show or remove functions',
   usage: FUNCTIONS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } });
-    if (values.help) return printUsage(ctx, FUNCTIONS_USAGE);
+  options: { json: { type: 'boolean' } },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
@@ -42,19 +42,19 @@ export const functions: Command = {
     }
     throw new UsageError(`unknown subcommand '${sub}'`);
   },
-};
+});
 
 /** `lambdata versions <name> [--publish]`. */
-export const versions: Command = {
+export const versions = defineCommand({
+  name: 'versions',
   summary: "List a function's versions, or publish one",
   usage: VERSIONS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      publish: { type: 'boolean' },
-      description: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, VERSIONS_USAGE);
+  options: {
+    publish: { type: 'boolean' },
+    description: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name>');
     const path = `/functions/${encodeURIComponent(name)}`;
@@ -72,7 +72,7 @@ export const versions: Command = {
     else ctx.out(functionTable(fn.versions));
     return 0;
   },
-};
+});
 
 function functionTable(rows: NativeFunction[]): string {
   return table(

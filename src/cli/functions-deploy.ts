@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
 import type { DeployRequest, FunctionDetail } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parseEnv, parsePositiveInt, prettyJson, printUsage } from './format.js';
+import { defineCommand, UsageError } from './command.js';
+import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
 
 /** Largest package the deploy command uploads (AWS's direct-upload limit). */
 export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
@@ -12,23 +12,23 @@ const USAGE =
   'lambdata deploy <name> <dir|file.zip> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
-export const deploy: Command = {
+export const deploy = defineCommand({
+  name: 'deploy',
   summary: 'Create or update a function from a directory or .zip',
   usage: USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      handler: { type: 'string' },
-      runtime: { type: 'string' },
-      memory: { type: 'string' },
-      timeout: { type: 'string' },
-      storage: { type: 'string' },
-      env: { type: 'string', multiple: true },
-      publish: { type: 'boolean' },
-      description: { type: 'string' },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, USAGE);
+  options: {
+    handler: { type: 'string' },
+    runtime: { type: 'string' },
+    memory: { type: 'string' },
+    timeout: { type: 'string' },
+    storage: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    publish: { type: 'boolean' },
+    description: { type: 'string' },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
@@ -58,7 +58,7 @@ export const deploy: Command = {
     ctx.out(keyValues({ ...config, ...(latest && latest !== '$LATEST' ? { latestPublished: latest } : {}) }));
     return 0;
   },
-};
+});
 
 /** The zip bytes of a .zip file, or of a directory zipped here (skipping .git and node_modules/.bin). */
 export function packageSource(source: string): Uint8Array {

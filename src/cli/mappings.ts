@@ -1,6 +1,6 @@
 import type { CreateMappingRequest, MappingList, MappingView, Schedule, ScheduleList } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parsePositiveInt, prettyJson, printUsage, query, table } from './format.js';
+import { type Command, defineCommand, UsageError } from './command.js';
+import { keyValues, parsePositiveInt, prettyJson, query, table } from './format.js';
 
 const MAPPINGS_USAGE = [
   'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
@@ -11,25 +11,25 @@ const SCHEDULE_USAGE =
   "lambdata schedule add <name> '<rate(…)|cron(…)>' --function f [--input json] | ls [--json] | rm <name>";
 
 /** `lambdata mappings …`: event source mappings from streams, tables and queues. */
-const mappings: Command = {
+const mappings = defineCommand({
+  name: 'mappings',
   summary: 'Create, list, show, enable, disable or remove event source mappings',
   usage: MAPPINGS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      stream: { type: 'string' },
-      table: { type: 'string' },
-      queue: { type: 'string' },
-      'batch-size': { type: 'string' },
-      window: { type: 'string' },
-      'starting-position': { type: 'string' },
-      parallelization: { type: 'string' },
-      bisect: { type: 'boolean' },
-      'report-failures': { type: 'boolean' },
-      'max-retries': { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, MAPPINGS_USAGE);
+  options: {
+    function: { type: 'string' },
+    stream: { type: 'string' },
+    table: { type: 'string' },
+    queue: { type: 'string' },
+    'batch-size': { type: 'string' },
+    window: { type: 'string' },
+    'starting-position': { type: 'string' },
+    parallelization: { type: 'string' },
+    bisect: { type: 'boolean' },
+    'report-failures': { type: 'boolean' },
+    'max-retries': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', uuid, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'create') {
@@ -101,19 +101,19 @@ const mappings: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 /** `lambdata schedule add|ls|rm`: rate()/cron() schedules invoking a function. */
-const schedule: Command = {
+const schedule = defineCommand({
+  name: 'schedule',
   summary: 'Add, list or remove rate()/cron() schedules that invoke a function',
   usage: SCHEDULE_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      input: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, SCHEDULE_USAGE);
+  options: {
+    function: { type: 'string' },
+    input: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, expression, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
@@ -155,7 +155,7 @@ const schedule: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 function lagOf(m: MappingView): string {
   if (m.sourceType === 'sqs') return `${m.status.lag} msgs`;
@@ -163,4 +163,4 @@ function lagOf(m: MappingView): string {
 }
 
 /** Mapping and schedule commands. */
-export const commands: Record<string, Command> = { mappings, schedule };
+export const commands: Command[] = [mappings, schedule];

@@ -1,6 +1,6 @@
 import type { MessagesAnswer, QueueInfo, QueueList, SendResult } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parsePositiveInt, prettyJson, printUsage, table } from './format.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
+import { parsePositiveInt, prettyJson, table } from './format.js';
 
 const USAGE = [
   'lambdata queues create <name> [--fifo] [--dlq <name> --max-receives N] [--visibility s]',
@@ -11,24 +11,24 @@ const USAGE = [
 ].join('\n');
 
 /** `lambdata queues create|ls|rm|send|receive`. */
-const queues: Command = {
+const queues = defineCommand({
+  name: 'queues',
   summary: 'Create, list, remove queues; send and receive messages',
   usage: USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      fifo: { type: 'boolean' },
-      dlq: { type: 'string' },
-      'max-receives': { type: 'string' },
-      visibility: { type: 'string' },
-      group: { type: 'string' },
-      dedup: { type: 'string' },
-      delay: { type: 'string' },
-      max: { type: 'string' },
-      wait: { type: 'string' },
-      delete: { type: 'boolean' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, USAGE);
+  options: {
+    fifo: { type: 'boolean' },
+    dlq: { type: 'string' },
+    'max-receives': { type: 'string' },
+    visibility: { type: 'string' },
+    group: { type: 'string' },
+    dedup: { type: 'string' },
+    delay: { type: 'string' },
+    max: { type: 'string' },
+    wait: { type: 'string' },
+    delete: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, body, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
@@ -97,7 +97,7 @@ const queues: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 async function ensureQueue(ctx: CliContext, name: string, fifo: boolean): Promise<void> {
   const { queues } = await ctx.client.get<QueueList>('/queues');
@@ -117,4 +117,4 @@ function dlqOf(q: QueueInfo): string {
 }
 
 /** Queue commands. */
-export const commands: Record<string, Command> = { queues };
+export const commands: Command[] = [queues];

@@ -14,8 +14,7 @@ import type {
   NotificationConfiguration,
   ObjectListing,
 } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, printUsage } from './format.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
 
 /** A location: a local path or `s3://bucket/key`. */
 type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; key: string };
@@ -32,19 +31,17 @@ const NOTIFY_USAGE =
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 
 /** `lambdata s3 …` */
-const s3: Command = {
+const s3 = defineCommand({
+  name: 's3',
   summary: 'Buckets and objects: mb, rb, ls, cp, rm, cat',
   usage: S3_USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      recursive: { type: 'boolean', short: 'r' },
-      force: { type: 'boolean' },
-    });
+  options: {
+    recursive: { type: 'boolean', short: 'r' },
+    force: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, ...rest] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${S3_USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const recursive = values.recursive ?? false;
     switch (sub) {
       case 'mb': {
@@ -91,22 +88,22 @@ const s3: Command = {
         throw new UsageError(`unknown subcommand ${sub}`);
     }
   },
-};
+});
 
 /** `lambdata notify s3://bucket --function fn …` */
-const notify: Command = {
+const notify = defineCommand({
+  name: 'notify',
   summary: 'Invoke a function on object events of a bucket',
   usage: NOTIFY_USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      events: { type: 'string', multiple: true },
-      prefix: { type: 'string' },
-      suffix: { type: 'string' },
-      show: { type: 'boolean' },
-      clear: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, NOTIFY_USAGE);
+  options: {
+    function: { type: 'string' },
+    events: { type: 'string', multiple: true },
+    prefix: { type: 'string' },
+    suffix: { type: 'string' },
+    show: { type: 'boolean' },
+    clear: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const { bucket } = bucketOnly(one(positionals, 'notify needs s3://bucket'));
     const path = `/buckets/${enc(bucket)}/notifications`;
     const modes = [values.show, values.clear, values.function !== undefined].filter(Boolean).length;
@@ -147,10 +144,10 @@ const notify: Command = {
     ctx.out(`s3://${bucket} ${added.events.join(',')} -> ${added.functionArn}\n`);
     return 0;
   },
-};
+});
 
 /** CLI commands of the object store. */
-export const commands: Record<string, Command> = { s3, notify };
+export const commands: Command[] = [s3, notify];
 
 async function list(ctx: CliContext, where: string | undefined, recursive: boolean): Promise<number> {
   if (!where) {

@@ -1,7 +1,7 @@
 /** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
 import type { PutRecordAnswer, StreamList, StreamRecordJson } from '../api/native/contract.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { need, parseCommand, prettyJson, untilInterrupted } from './format.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
+import { need, prettyJson, untilInterrupted } from './format.js';
 
 const USAGE = `lambdata streams <subcommand>
   create <name> [--shards N]            create a stream (default 1 shard)
@@ -12,21 +12,19 @@ const USAGE = `lambdata streams <subcommand>
   tail <name> [--from trim|latest]      print records as they arrive (Ctrl-C to stop)`;
 
 /** `lambdata streams …` */
-const streams: Command = {
+const streams = defineCommand({
+  name: 'streams',
   summary: 'Kinesis-like streams: create, ls, describe, rm, put, tail',
   usage: USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      shards: { type: 'string' },
-      key: { type: 'string', short: 'k' },
-      from: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+  options: {
+    shards: { type: 'string' },
+    key: { type: 'string', short: 'k' },
+    from: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, name, data] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const path = (suffix = '') => `/streams/${encodeURIComponent(need(name, `${sub} needs a stream name`))}${suffix}`;
     switch (sub) {
       case 'create': {
@@ -66,10 +64,10 @@ const streams: Command = {
         throw new UsageError(`unknown subcommand '${sub}'`);
     }
   },
-};
+});
 
 /** Every command of this module. */
-export const commands: Record<string, Command> = { streams };
+export const commands: Command[] = [streams];
 
 async function tail(ctx: CliContext, path: string, json: boolean): Promise<number> {
   await untilInterrupted((signal) =>

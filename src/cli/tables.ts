@@ -1,8 +1,8 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
 import { ApiError } from '../api/native/api-error.js';
 import type { ItemAnswer, ItemsPage, TableList } from '../api/native/contract.js';
-import { type Command, UsageError } from './command.js';
-import { need, parseCommand, prettyJson } from './format.js';
+import { type Command, defineCommand, UsageError } from './command.js';
+import { need, prettyJson } from './format.js';
 
 const USAGE = `lambdata tables <subcommand>
   create <name> --pk id[:S|N] [--sk sort[:S|N]] [--stream NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY]
@@ -16,22 +16,20 @@ const USAGE = `lambdata tables <subcommand>
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
 
 /** `lambdata tables …` */
-const tables: Command = {
+const tables = defineCommand({
+  name: 'tables',
   summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan',
   usage: USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      pk: { type: 'string' },
-      sk: { type: 'string' },
-      stream: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+  options: {
+    pk: { type: 'string' },
+    sk: { type: 'string' },
+    stream: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, name, body] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const path = (suffix = '') => `/tables/${encodeURIComponent(need(name, `${sub} needs a table name`))}${suffix}`;
     switch (sub) {
       case 'create': {
@@ -98,10 +96,10 @@ const tables: Command = {
         throw new UsageError(`unknown subcommand '${sub}'`);
     }
   },
-};
+});
 
 /** Every command of this module. */
-export const commands: Record<string, Command> = { tables };
+export const commands: Command[] = [tables];
 
 function jsonArg(text: string | undefined, message: string): Record<string, unknown> {
   if (text === undefined) throw new UsageError(message);
