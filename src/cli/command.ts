@@ -35,7 +35,7 @@ export interface Command<O extends CommandOptions = CommandOptions> {
   options: O;
   /** False when the command takes no positional arguments (one is then a usage error). Default true. */
   positionals?: boolean;
-  /** True when the first positional names a subcommand that must be given: without one, the usage is printed and the exit code is 2. */
+  /** True when a subcommand must be given: without any positional, the usage is printed and the exit code is 2. */
   subcommandRequired?: boolean;
   /** Runs with the parsed arguments; resolves to the exit code. */
   run(args: ParsedArgs<O>, ctx: CliContext): Promise<number>;
