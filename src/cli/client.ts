@@ -1,14 +1,4 @@
-/** An error answered by the server, with its code (e.g. ResourceNotFoundException) and status. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+import { ApiError } from '../api/native/api-error.js';
 
 /** A small client of the native JSON API under /_lambdata. */
 export class ApiClient {
@@ -46,11 +36,18 @@ export class ApiClient {
     const res = await this.fetch(method, path, body, headers);
     const text = await res.text();
     const parsed = text ? safeJson(text) : undefined;
-    if (!res.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? (text || res.statusText), res.status);
-    }
+    if (!res.ok) throw ApiError.fromAnswer(res.status, parsed, text || res.statusText);
     return parsed as T;
+  }
+
+  /**
+   * `res` itself when it is a 2xx answer (its body left unread, for streaming).
+   * @throws ApiError with the server's code otherwise.
+   */
+  async checked(res: Response): Promise<Response> {
+    if (res.ok) return res;
+    const text = await res.text();
+    throw ApiError.fromAnswer(res.status, text ? safeJson(text) : undefined, text || res.statusText);
   }
 
   /** The raw fetch, for streamed bodies and SSE. */
@@ -105,8 +102,7 @@ export class ApiClient {
     }
     if (!res.ok || !res.body) {
       const text = await res.text();
-      const error = (safeJson(text) as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? text, res.status);
+      throw ApiError.fromAnswer(res.status, safeJson(text), text);
     }
     const decoder = new TextDecoder();
     let buffer = '';

@@ -1,15 +1,5 @@
-/** Output formatting and option parsing shared by every CLI command. */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type CliContext, UsageError } from './command.js';
-
-/** The option descriptors a command declares (parseArgs' `options`). */
-type CommandOptions = NonNullable<ParseArgsConfig['options']>;
-/** What parseArgs answers for those options plus `--help`. */
-type ParsedCommand<T extends CommandOptions> = ReturnType<
-  typeof parseArgs<{ args: string[]; allowPositionals: true; options: T & typeof HELP_OPTION }>
->;
-
-const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+/** Output formatting and argument checks shared by the CLI commands. */
+import { UsageError } from './command.js';
 
 /** Renders rows as an aligned plain-text table with a header line. */
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
@@ -79,17 +69,6 @@ export function query(params: Record<string, string | number | undefined>): stri
   for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
-}
-
-/** Parses a command's arguments (positionals allowed) with its options plus `-h/--help`. */
-export function parseCommand<const T extends CommandOptions>(args: string[], options: T): ParsedCommand<T> {
-  return parseArgs({ args, allowPositionals: true, options: { ...options, ...HELP_OPTION } });
-}
-
-/** Prints `usage: …` for `--help` and returns the exit code 0. */
-export function printUsage(ctx: CliContext, usage: string): number {
-  ctx.out(`usage: ${usage}\n`);
-  return 0;
 }
 
 /** A required positional argument, or a UsageError with `message`. */

@@ -1,35 +1,22 @@
-import { type CliContext, type Command, UsageError } from './command.js';
-import { formatBytes, keyValues, parseCommand, prettyJson, printUsage, table } from './format.js';
-
-/** A function as the native API lists it (the fields the CLI shows). */
-interface FunctionRow {
-  name: string;
-  version: string;
-  runtime: string;
-  handler: string;
-  memoryMb: number;
-  timeoutS: number;
-  codeSize: number;
-  lastModified: string;
-  reservedConcurrency: number | null;
-  description?: string;
-}
+import type { FunctionDetail, FunctionList, NativeFunction } from '../api/native/contract.js';
+import { defineCommand, UsageError } from './command.js';
+import { formatBytes, keyValues, prettyJson, table } from './format.js';
 
 const FUNCTIONS_USAGE = 'lambdata functions ls [--json] | show <name> [--json] | rm <name>';
 const VERSIONS_USAGE = 'lambdata versions <name> [--publish] [--description …] [--json]';
 
 /** `lambdata functions ls|show|rm`. */
-export const functions: Command = {
+export const functions = defineCommand({
+  name: 'functions',
   summary: 'List, show or remove functions',
   usage: FUNCTIONS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } });
-    if (values.help) return printUsage(ctx, FUNCTIONS_USAGE);
+  options: { json: { type: 'boolean' } },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
       if (name) throw new UsageError('ls takes no name');
-      const { functions: rows } = await ctx.client.get<{ functions: FunctionRow[] }>('/functions');
+      const { functions: rows } = await ctx.client.get<FunctionList>('/functions');
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no functions\n');
       else ctx.out(functionTable(rows));
@@ -38,7 +25,7 @@ export const functions: Command = {
     if (!name) throw new UsageError(`${sub} needs a function name`);
     const path = `/functions/${encodeURIComponent(name)}`;
     if (sub === 'show') {
-      const fn = await ctx.client.get<FunctionRow & { versions: FunctionRow[]; settings?: unknown }>(path);
+      const fn = await ctx.client.get<FunctionDetail>(path);
       if (values.json) {
         ctx.out(prettyJson(fn));
         return 0;
@@ -55,24 +42,24 @@ export const functions: Command = {
     }
     throw new UsageError(`unknown subcommand '${sub}'`);
   },
-};
+});
 
 /** `lambdata versions <name> [--publish]`. */
-export const versions: Command = {
+export const versions = defineCommand({
+  name: 'versions',
   summary: "List a function's versions, or publish one",
   usage: VERSIONS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      publish: { type: 'boolean' },
-      description: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, VERSIONS_USAGE);
+  options: {
+    publish: { type: 'boolean' },
+    description: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name>');
     const path = `/functions/${encodeURIComponent(name)}`;
     if (values.publish) {
-      const fn = await ctx.client.post<FunctionRow>(
+      const fn = await ctx.client.post<NativeFunction>(
         `${path}/versions`,
         values.description ? { description: values.description } : {},
       );
@@ -80,14 +67,14 @@ export const versions: Command = {
       else ctx.out(`published ${name} version ${fn.version}\n`);
       return 0;
     }
-    const fn = await ctx.client.get<{ versions: FunctionRow[] }>(path);
+    const fn = await ctx.client.get<FunctionDetail>(path);
     if (values.json) ctx.out(prettyJson(fn.versions));
     else ctx.out(functionTable(fn.versions));
     return 0;
   },
-};
+});
 
-function functionTable(rows: FunctionRow[]): string {
+function functionTable(rows: NativeFunction[]): string {
   return table(
     ['NAME', 'VERSION', 'RUNTIME', 'HANDLER', 'MEMORY', 'TIMEOUT', 'RESERVED', 'CODE', 'LAST MODIFIED'],
     rows.map((fn) => [

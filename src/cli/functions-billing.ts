@@ -1,41 +1,30 @@
-import type { BillingSummary } from '../invoke/index.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parseSince, prettyJson, printUsage, query, table } from './format.js';
-
-/** A dead letter as GET /dlq lists it (the fields the CLI shows). */
-interface DeadLetterRow {
-  id: string;
-  functionName: string;
-  condition: string;
-  attempts: number;
-  errorType?: string;
-  errorMessage?: string;
-  failedAt: number;
-}
+import type { BillingAnswer, DeadLettersAnswer, ReplayAnswer } from '../api/native/contract.js';
+import { defineCommand, UsageError } from './command.js';
+import { parseSince, prettyJson, query, table } from './format.js';
 
 const BILLING_USAGE = 'lambdata billing [--function f] [--since 1h|ISO] [--json]';
 const DLQ_USAGE = 'lambdata dlq ls [--function f] [--json] | replay <id> | replay --all [--function f] | rm <id>';
 
 /** `lambdata billing`: invocations, billed ms, GB-seconds and cost, per function and in total. */
-export const billing: Command = {
+export const billing = defineCommand({
+  name: 'billing',
   summary: 'Show billed duration, GB-seconds and cost per function',
   usage: BILLING_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      since: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, BILLING_USAGE);
+  options: {
+    function: { type: 'string' },
+    since: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     if (positionals.length) throw new UsageError('billing takes no positional arguments');
-    const summary = await ctx.client.get<BillingSummary>(
+    const summary = await ctx.client.get<BillingAnswer>(
       `/billing${query({ function: values.function, since: values.since ? parseSince(values.since) : undefined })}`,
     );
     if (values.json) {
       ctx.out(prettyJson(summary));
       return 0;
     }
-    const row = (name: string, s: Omit<BillingSummary['byFunction'][number], 'functionName'>) => [
+    const row = (name: string, s: Omit<BillingAnswer['byFunction'][number], 'functionName'>) => [
       name,
       s.invocations,
       s.billedMs,
@@ -50,25 +39,23 @@ export const billing: Command = {
     );
     return 0;
   },
-};
+});
 
 /** `lambdata dlq ls|replay|rm`: failed async events kept for replay. */
-export const dlq: Command = {
+export const dlq = defineCommand({
+  name: 'dlq',
   summary: 'List, replay or remove failed async events (dead letters)',
   usage: DLQ_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      all: { type: 'boolean' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, DLQ_USAGE);
+  options: {
+    function: { type: 'string' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', id, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { deadLetters } = await ctx.client.get<{ deadLetters: DeadLetterRow[] }>(
-        `/dlq${query({ function: values.function })}`,
-      );
+      const { deadLetters } = await ctx.client.get<DeadLettersAnswer>(`/dlq${query({ function: values.function })}`);
       if (values.json) ctx.out(prettyJson(deadLetters));
       else if (deadLetters.length === 0) ctx.err('no dead letters\n');
       else
@@ -92,7 +79,7 @@ export const dlq: Command = {
       const path = values.all
         ? `/dlq/replay${query({ function: values.function })}`
         : `/dlq/${encodeURIComponent(id ?? '')}/replay`;
-      const { replayed } = await ctx.client.post<{ replayed: number }>(path);
+      const { replayed } = await ctx.client.post<ReplayAnswer>(path);
       ctx.out(`replayed ${replayed}\n`);
       return 0;
     }
@@ -104,4 +91,4 @@ export const dlq: Command = {
     }
     throw new UsageError(`unknown subcommand '${sub}'`);
   },
-};
+});

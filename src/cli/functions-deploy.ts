@@ -1,32 +1,33 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
+import type { DeployRequest, FunctionDetail } from '../api/native/contract.js';
 // The limits module alone: the CLI client must not load the engine's modules.
 import { PACKAGE_LIMITS } from '../invoke/limits.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parseEnv, parsePositiveInt, prettyJson, printUsage } from './format.js';
+import { defineCommand, UsageError } from './command.js';
+import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
 
 const USAGE =
   'lambdata deploy <name> <dir|file.zip> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
-export const deploy: Command = {
+export const deploy = defineCommand({
+  name: 'deploy',
   summary: 'Create or update a function from a directory or .zip',
   usage: USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      handler: { type: 'string' },
-      runtime: { type: 'string' },
-      memory: { type: 'string' },
-      timeout: { type: 'string' },
-      storage: { type: 'string' },
-      env: { type: 'string', multiple: true },
-      publish: { type: 'boolean' },
-      description: { type: 'string' },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, USAGE);
+  options: {
+    handler: { type: 'string' },
+    runtime: { type: 'string' },
+    memory: { type: 'string' },
+    timeout: { type: 'string' },
+    storage: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    publish: { type: 'boolean' },
+    description: { type: 'string' },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
@@ -34,7 +35,7 @@ export const deploy: Command = {
       ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes}\n`);
       return 1;
     }
-    const body: Record<string, unknown> = { code: { zipBase64: Buffer.from(zip).toString('base64') } };
+    const body: DeployRequest = { code: { zipBase64: Buffer.from(zip).toString('base64') } };
     if (values.handler) body.handler = values.handler;
     if (values.runtime) body.runtime = values.runtime;
     if (values.memory) body.memoryMb = parsePositiveInt(values.memory, '--memory');
@@ -46,10 +47,7 @@ export const deploy: Command = {
     if (values.concurrency !== undefined) {
       body.reservedConcurrency = parsePositiveInt(values.concurrency, '--concurrency', { allowZero: true });
     }
-    const fn = await ctx.client.put<Record<string, unknown> & { versions?: Array<{ version: string }> }>(
-      `/functions/${encodeURIComponent(name)}`,
-      body,
-    );
+    const fn = await ctx.client.put<FunctionDetail>(`/functions/${encodeURIComponent(name)}`, body);
     if (values.json) {
       ctx.out(prettyJson(fn));
       return 0;
@@ -59,7 +57,7 @@ export const deploy: Command = {
     ctx.out(keyValues({ ...config, ...(latest && latest !== '$LATEST' ? { latestPublished: latest } : {}) }));
     return 0;
   },
-};
+});
 
 /** The zip bytes of a .zip file, or of a directory zipped here (skipping .git and node_modules/.bin). */
 export function packageSource(source: string): Uint8Array {

@@ -1,34 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parsePositiveInt, parseSince, printUsage, query, untilInterrupted } from './format.js';
-
-/** What POST /functions/:name/invoke answers. */
-interface InvokeResponse {
-  requestId: string;
-  statusCode: number;
-  executedVersion: string;
-  functionError?: string;
-  payload: unknown;
-  logs?: string;
-}
+import type { InvokeAnswer, LogsAnswer } from '../api/native/contract.js';
+import { defineCommand, UsageError } from './command.js';
+import { parsePositiveInt, parseSince, query, untilInterrupted } from './format.js';
 
 const INVOKE_USAGE =
   'lambdata invoke <name> [payload-json | --file f | -] [--async] [--tail] [--qualifier v] [--dry-run]';
 const LOGS_USAGE = 'lambdata logs <name> [--follow] [--since 10m|ISO] [--limit N] [--json]';
 
 /** `lambdata invoke`: prints the result payload; exit 1 when the function failed. */
-export const invoke: Command = {
+export const invoke = defineCommand({
+  name: 'invoke',
   summary: 'Invoke a function and print its result',
   usage: INVOKE_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      file: { type: 'string', short: 'f' },
-      async: { type: 'boolean' },
-      tail: { type: 'boolean' },
-      qualifier: { type: 'string', short: 'q' },
-      'dry-run': { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, INVOKE_USAGE);
+  options: {
+    file: { type: 'string', short: 'f' },
+    async: { type: 'boolean' },
+    tail: { type: 'boolean' },
+    qualifier: { type: 'string', short: 'q' },
+    'dry-run': { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, inline, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name> and at most one payload');
     if (values.async && values['dry-run']) throw new UsageError('--async and --dry-run exclude each other');
@@ -39,7 +30,7 @@ export const invoke: Command = {
       tail: values.tail ? 1 : undefined,
       qualifier: values.qualifier,
     })}`;
-    const res = await ctx.client.request<InvokeResponse>('POST', path, Buffer.from(payload), {
+    const res = await ctx.client.request<InvokeAnswer>('POST', path, Buffer.from(payload), {
       'content-type': 'application/json',
     });
     if (values.tail && res.logs) ctx.err(res.logs.endsWith('\n') ? res.logs : `${res.logs}\n`);
@@ -61,20 +52,20 @@ export const invoke: Command = {
     ctx.out(`${typeof res.payload === 'string' ? res.payload : JSON.stringify(res.payload)}\n`);
     return 0;
   },
-};
+});
 
 /** `lambdata logs`: the function's recent log lines; `--follow` keeps streaming until interrupted. */
-export const logs: Command = {
+export const logs = defineCommand({
+  name: 'logs',
   summary: "Print a function's log lines (START … REPORT)",
   usage: LOGS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      follow: { type: 'boolean', short: 'f' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, LOGS_USAGE);
+  options: {
+    follow: { type: 'boolean', short: 'f' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('expected <name>');
     const params = {
@@ -84,7 +75,7 @@ export const logs: Command = {
     const print = (line: unknown) => ctx.out(`${values.json ? JSON.stringify(line) : formatLogLine(line)}\n`);
     const base = `/functions/${encodeURIComponent(name)}/logs`;
     if (!values.follow) {
-      const { lines } = await ctx.client.get<{ lines: unknown[] }>(`${base}${query(params)}`);
+      const { lines } = await ctx.client.get<LogsAnswer>(`${base}${query(params)}`);
       for (const line of lines) print(line);
       return 0;
     }
@@ -99,7 +90,7 @@ export const logs: Command = {
     );
     return 0;
   },
-};
+});
 
 /** One log line as text: the raw line when the server sends strings, else its message field. */
 export function formatLogLine(line: unknown): string {

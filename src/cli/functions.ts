@@ -5,4 +5,4 @@ import { deploy } from './functions-deploy.js';
 import { invoke, logs } from './functions-invoke.js';
 
 /** Function commands: deploy, invoke, logs, functions, versions, billing, dlq. */
-export const commands: Record<string, Command> = { deploy, invoke, logs, functions, versions, billing, dlq };
+export const commands: Command[] = [deploy, invoke, logs, functions, versions, billing, dlq];

@@ -1,28 +1,47 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { type JobEvent, type JobRecord, type JobSpec, packageUserJob } from '../jobs/index.js';
-import type { CliContext, Command } from './command.js';
-import { UsageError } from './command.js';
+import type { BgzipAnswer, BgzipRequest, JobEvent, JobList, JobRecord, JobSpec } from '../api/native/contract.js';
+import { packageUserJob } from '../jobs/index.js';
+import { type CliContext, type Command, defineCommand, type ParsedArgs, UsageError } from './command.js';
+
+const RUN_OPTIONS = {
+  split: { type: 'string' },
+  fanout: { type: 'string' },
+  scatter: { type: 'boolean' },
+  partitions: { type: 'string' },
+  pattern: { type: 'string' },
+  format: { type: 'string' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
+  logs: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  resume: { type: 'string' },
+  output: { type: 'string' },
+} as const;
+const JOBS_OPTIONS = { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } } as const;
 
 /**
  * `lambdata run` submits a job and follows it (progress bar on a TTY's stderr, summary table at
  * the end, or the final record as one JSON document with --json); `lambdata jobs` lists, shows,
  * follows and converts inputs to the splittable bgzip format.
  */
-export const commands: Record<string, Command> = {
-  run: {
+export const commands: Command[] = [
+  defineCommand({
+    name: 'run',
     summary: 'Run a map-reduce or scatter job over objects (wordcount, wordfreq, grep, or any function)',
     usage:
       'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--logs] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
-    run: runCommand,
-  },
-  jobs: {
+    options: RUN_OPTIONS,
+    run: runJob,
+  }),
+  defineCommand({
+    name: 'jobs',
     summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
     usage:
       'lambdata jobs [ls] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+    options: JOBS_OPTIONS,
     run: jobsCommand,
-  },
-};
+  }),
+];
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -41,25 +60,7 @@ export function parseS3Url(text: string): { bucket: string; key: string } {
   return { bucket: m[1] as string, key: m[2] ?? '' };
 }
 
-async function runCommand(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      split: { type: 'string' },
-      fanout: { type: 'string' },
-      scatter: { type: 'boolean' },
-      partitions: { type: 'string' },
-      pattern: { type: 'string' },
-      format: { type: 'string' },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-      logs: { type: 'boolean' },
-      'no-wait': { type: 'boolean' },
-      resume: { type: 'string' },
-      output: { type: 'string' },
-    },
-  });
+async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, ctx: CliContext): Promise<number> {
   let job: JobRecord;
   if (values.resume) {
     job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.resume)}/resume`);
@@ -215,17 +216,15 @@ function summary(job: JobRecord): string {
   return `${text}\n`;
 }
 
-async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
-  const [sub = 'list', ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } },
-  });
+async function jobsCommand(
+  { values, positionals: args }: ParsedArgs<typeof JOBS_OPTIONS>,
+  ctx: CliContext,
+): Promise<number> {
+  const [sub = 'list', ...positionals] = args;
   switch (sub) {
     case 'ls':
     case 'list': {
-      const { jobs } = await ctx.client.get<{ jobs: JobRecord[] }>('/jobs');
+      const { jobs } = await ctx.client.get<JobList>('/jobs');
       if (values.json) ctx.out(`${JSON.stringify(jobs)}\n`);
       else
         for (const j of jobs)
@@ -252,10 +251,10 @@ async function jobsCommand(args: string[], ctx: CliContext): Promise<number> {
       const url = positionals[0];
       if (!url) throw new UsageError('an s3://bucket/key is required');
       const { bucket, key } = parseS3Url(url);
-      const body: Record<string, unknown> = { bucket, key };
+      const body: BgzipRequest = { bucket, key };
       if (values.block) body.blockSize = parseSize(values.block);
       if (values.to) body.target = values.to;
-      const out = await ctx.client.post<{ key: string; indexKey: string; members: number }>('/jobs/bgzip', body);
+      const out = await ctx.client.post<BgzipAnswer>('/jobs/bgzip', body);
       ctx.out(`s3://${bucket}/${out.key} (${out.members} members, index s3://${bucket}/${out.indexKey})\n`);
       return 0;
     }

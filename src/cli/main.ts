@@ -1,33 +1,27 @@
-import { ApiClient, ApiError } from './client.js';
-import { type CliContext, type Command, UsageError } from './command.js';
+import { ApiClient } from './client.js';
+import { type CliContext, type Command, runCommand } from './command.js';
 import { commands as functionCommands } from './functions.js';
 import { commands as jobCommands } from './jobs.js';
 import { commands as mappingCommands } from './mappings.js';
 import { commands as queueCommands } from './queues.js';
 import { commands as s3Commands } from './s3.js';
+import { serve } from './serve.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
 
-// `serve` loads the whole engine: import it only when it runs, so client commands start fast.
-const serve: Command = {
-  summary: 'run the engine and its server (AWS APIs, native API, dashboard)',
-  usage:
-    'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] ' +
-    '[--access-key K --secret-key S | --credentials-file FILE [--profile P]] [--allow-host NAME …] ' +
-    '[--allow-code-dir DIR …] [--concurrency 1000] [--demo]',
-  run: async (args, ctx) => (await import('./serve.js')).commands.serve.run(args, ctx),
-};
-
-const COMMANDS: Record<string, Command> = {
-  serve,
-  ...functionCommands,
-  ...s3Commands,
-  ...jobCommands,
-  ...streamCommands,
-  ...tableCommands,
-  ...queueCommands,
-  ...mappingCommands,
-};
+/** Every command, in the order `lambdata help` lists them. */
+const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [
+    serve,
+    ...functionCommands,
+    ...s3Commands,
+    ...jobCommands,
+    ...streamCommands,
+    ...tableCommands,
+    ...queueCommands,
+    ...mappingCommands,
+  ].map((command) => [command.name, command]),
+);
 
 /**
  * Entry point of the `lambdata` binary. Global options come before the command:
@@ -53,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   const name = args.shift();
   if (!name || name === 'help' || name === '-h') return help();
   if (name === 'version') return version();
-  const command = COMMANDS[name];
+  const command = COMMANDS.get(name);
   if (!command) {
     process.stderr.write(`lambdata: unknown command '${name}'. Run 'lambdata help'.\n`);
     return 2;
@@ -64,20 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   };
-  try {
-    return await command.run(args, ctx);
-  } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`lambdata ${name}: ${(err as Error).message}\nusage: ${command.usage}\n`);
-      return 2;
-    }
-    if (err instanceof ApiError) {
-      process.stderr.write(`lambdata ${name}: ${err.code}: ${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`lambdata ${name}: ${(err as Error).stack ?? err}\n`);
-    return 1;
-  }
+  return runCommand(command, args, ctx);
 }
 
 function version(): number {
@@ -86,8 +67,8 @@ function version(): number {
 }
 
 function help(): number {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...[...COMMANDS.keys()].map((n) => n.length));
+  const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   process.stdout.write(
     `lambdata — serverless data processing on one machine\n\nusage: lambdata [--endpoint URL] [--token T] <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'lambdata <command> --help' for a command's options.\n`,
   );

@@ -1,6 +1,6 @@
-import type { MappingView, Schedule } from '../events/index.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { keyValues, parseCommand, parsePositiveInt, prettyJson, printUsage, query, table } from './format.js';
+import type { CreateMappingRequest, MappingList, MappingView, Schedule, ScheduleList } from '../api/native/contract.js';
+import { type Command, defineCommand, UsageError } from './command.js';
+import { keyValues, parsePositiveInt, prettyJson, query, table } from './format.js';
 
 const MAPPINGS_USAGE = [
   'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
@@ -11,25 +11,25 @@ const SCHEDULE_USAGE =
   "lambdata schedule add <name> '<rate(…)|cron(…)>' --function f [--input json] | ls [--json] | rm <name>";
 
 /** `lambdata mappings …`: event source mappings from streams, tables and queues. */
-const mappings: Command = {
+const mappings = defineCommand({
+  name: 'mappings',
   summary: 'Create, list, show, enable, disable or remove event source mappings',
   usage: MAPPINGS_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      stream: { type: 'string' },
-      table: { type: 'string' },
-      queue: { type: 'string' },
-      'batch-size': { type: 'string' },
-      window: { type: 'string' },
-      'starting-position': { type: 'string' },
-      parallelization: { type: 'string' },
-      bisect: { type: 'boolean' },
-      'report-failures': { type: 'boolean' },
-      'max-retries': { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, MAPPINGS_USAGE);
+  options: {
+    function: { type: 'string' },
+    stream: { type: 'string' },
+    table: { type: 'string' },
+    queue: { type: 'string' },
+    'batch-size': { type: 'string' },
+    window: { type: 'string' },
+    'starting-position': { type: 'string' },
+    parallelization: { type: 'string' },
+    bisect: { type: 'boolean' },
+    'report-failures': { type: 'boolean' },
+    'max-retries': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', uuid, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'create') {
@@ -38,11 +38,15 @@ const mappings: Command = {
       if (sources.length !== 1) throw new UsageError('create needs exactly one of --stream, --table, --queue');
       const type = sources[0] as 'stream' | 'table' | 'queue';
       const stream = type !== 'queue';
-      const body: Record<string, unknown> = { functionName: values.function, source: { type, name: values[type] } };
+      const body: CreateMappingRequest = {
+        functionName: values.function,
+        source: { type, name: values[type] as string },
+      };
       if (values['batch-size']) body.batchSize = parsePositiveInt(values['batch-size'], '--batch-size');
       if (values.window)
         body.maximumBatchingWindowInSeconds = parsePositiveInt(values.window, '--window', { allowZero: true });
-      if (stream) body.startingPosition = values['starting-position'] ?? 'TRIM_HORIZON';
+      const position = values['starting-position'] ?? 'TRIM_HORIZON';
+      if (stream) body.startingPosition = position as CreateMappingRequest['startingPosition'];
       if (values.parallelization)
         body.parallelizationFactor = parsePositiveInt(values.parallelization, '--parallelization');
       if (values.bisect) body.bisectBatchOnFunctionError = true;
@@ -53,9 +57,7 @@ const mappings: Command = {
       return 0;
     }
     if (sub === 'ls' || sub === 'list') {
-      const { mappings: rows } = await ctx.client.get<{ mappings: MappingView[] }>(
-        `/mappings${query({ function: values.function })}`,
-      );
+      const { mappings: rows } = await ctx.client.get<MappingList>(`/mappings${query({ function: values.function })}`);
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no mappings\n');
       else {
@@ -99,23 +101,23 @@ const mappings: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 /** `lambdata schedule add|ls|rm`: rate()/cron() schedules invoking a function. */
-const schedule: Command = {
+const schedule = defineCommand({
+  name: 'schedule',
   summary: 'Add, list or remove rate()/cron() schedules that invoke a function',
   usage: SCHEDULE_USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      input: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, SCHEDULE_USAGE);
+  options: {
+    function: { type: 'string' },
+    input: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, expression, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { schedules } = await ctx.client.get<{ schedules: Schedule[] }>('/schedules');
+      const { schedules } = await ctx.client.get<ScheduleList>('/schedules');
       if (values.json) ctx.out(prettyJson(schedules));
       else if (schedules.length === 0) ctx.err('no schedules\n');
       else {
@@ -153,7 +155,7 @@ const schedule: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 function lagOf(m: MappingView): string {
   if (m.sourceType === 'sqs') return `${m.status.lag} msgs`;
@@ -161,4 +163,4 @@ function lagOf(m: MappingView): string {
 }
 
 /** Mapping and schedule commands. */
-export const commands: Record<string, Command> = { mappings, schedule };
+export const commands: Command[] = [mappings, schedule];

@@ -1,6 +1,6 @@
-import type { QueueInfo, ReceivedMessage } from '../storage/queues/index.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, parsePositiveInt, prettyJson, printUsage, table } from './format.js';
+import type { MessagesAnswer, QueueInfo, QueueList, SendResult } from '../api/native/contract.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
+import { parsePositiveInt, prettyJson, table } from './format.js';
 
 const USAGE = [
   'lambdata queues create <name> [--fifo] [--dlq <name> --max-receives N] [--visibility s]',
@@ -11,28 +11,28 @@ const USAGE = [
 ].join('\n');
 
 /** `lambdata queues create|ls|rm|send|receive`. */
-const queues: Command = {
+const queues = defineCommand({
+  name: 'queues',
   summary: 'Create, list, remove queues; send and receive messages',
   usage: USAGE,
-  async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseCommand(args, {
-      fifo: { type: 'boolean' },
-      dlq: { type: 'string' },
-      'max-receives': { type: 'string' },
-      visibility: { type: 'string' },
-      group: { type: 'string' },
-      dedup: { type: 'string' },
-      delay: { type: 'string' },
-      max: { type: 'string' },
-      wait: { type: 'string' },
-      delete: { type: 'boolean' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, USAGE);
+  options: {
+    fifo: { type: 'boolean' },
+    dlq: { type: 'string' },
+    'max-receives': { type: 'string' },
+    visibility: { type: 'string' },
+    group: { type: 'string' },
+    dedup: { type: 'string' },
+    delay: { type: 'string' },
+    max: { type: 'string' },
+    wait: { type: 'string' },
+    delete: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const [sub = 'ls', name, body, ...extra] = positionals;
     if (extra.length) throw new UsageError('too many arguments');
     if (sub === 'ls' || sub === 'list') {
-      const { queues: rows } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
+      const { queues: rows } = await ctx.client.get<QueueList>('/queues');
       if (values.json) ctx.out(prettyJson(rows));
       else if (rows.length === 0) ctx.err('no queues\n');
       else {
@@ -74,7 +74,7 @@ const queues: Command = {
     }
     if (sub === 'send') {
       if (body === undefined) throw new UsageError('send needs a message body');
-      const sent = await ctx.client.post<{ messageId: string; sequenceNumber?: string }>(`${path}/messages`, {
+      const sent = await ctx.client.post<SendResult>(`${path}/messages`, {
         body,
         ...(values.group ? { groupId: values.group } : {}),
         ...(values.dedup ? { deduplicationId: values.dedup } : {}),
@@ -86,9 +86,7 @@ const queues: Command = {
     if (sub === 'receive') {
       const max = parsePositiveInt(values.max ?? '1', '--max');
       const wait = parsePositiveInt(values.wait ?? '0', '--wait', { allowZero: true });
-      const { messages } = await ctx.client.get<{ messages: ReceivedMessage[] }>(
-        `${path}/messages?max=${max}&wait=${wait}`,
-      );
+      const { messages } = await ctx.client.get<MessagesAnswer>(`${path}/messages?max=${max}&wait=${wait}`);
       if (values.delete) {
         for (const m of messages) await ctx.client.delete(`${path}/messages/${encodeURIComponent(m.receiptHandle)}`);
       }
@@ -99,10 +97,10 @@ const queues: Command = {
     }
     throw new UsageError(`unknown subcommand: ${sub}`);
   },
-};
+});
 
 async function ensureQueue(ctx: CliContext, name: string, fifo: boolean): Promise<void> {
-  const { queues } = await ctx.client.get<{ queues: QueueInfo[] }>('/queues');
+  const { queues } = await ctx.client.get<QueueList>('/queues');
   if (queues.some((q) => q.name === name)) return;
   await ctx.client.put(`/queues/${encodeURIComponent(name)}`, {
     fifo,
@@ -119,4 +117,4 @@ function dlqOf(q: QueueInfo): string {
 }
 
 /** Queue commands. */
-export const commands: Record<string, Command> = { queues };
+export const commands: Command[] = [queues];

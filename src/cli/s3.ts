@@ -8,33 +8,16 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ApiError } from './client.js';
-import { type CliContext, type Command, UsageError } from './command.js';
-import { parseCommand, printUsage } from './format.js';
+import type {
+  BucketList,
+  LambdaFunctionConfiguration,
+  NotificationConfiguration,
+  ObjectListing,
+} from '../api/native/contract.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
 
 /** A location: a local path or `s3://bucket/key`. */
 type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; key: string };
-
-interface ListedObject {
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: string;
-}
-
-interface ListPage {
-  objects: ListedObject[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  nextStartAfter?: string;
-}
-
-interface FunctionConfiguration {
-  id?: string;
-  functionArn: string;
-  events: string[];
-  filter?: { prefix?: string; suffix?: string };
-}
 
 const S3_USAGE = `lambdata s3 <subcommand>
   mb s3://bucket                     create a bucket
@@ -48,19 +31,17 @@ const NOTIFY_USAGE =
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 
 /** `lambdata s3 …` */
-const s3: Command = {
+const s3 = defineCommand({
+  name: 's3',
   summary: 'Buckets and objects: mb, rb, ls, cp, rm, cat',
   usage: S3_USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      recursive: { type: 'boolean', short: 'r' },
-      force: { type: 'boolean' },
-    });
+  options: {
+    recursive: { type: 'boolean', short: 'r' },
+    force: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, ...rest] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${S3_USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const recursive = values.recursive ?? false;
     switch (sub) {
       case 'mb': {
@@ -107,28 +88,28 @@ const s3: Command = {
         throw new UsageError(`unknown subcommand ${sub}`);
     }
   },
-};
+});
 
 /** `lambdata notify s3://bucket --function fn …` */
-const notify: Command = {
+const notify = defineCommand({
+  name: 'notify',
   summary: 'Invoke a function on object events of a bucket',
   usage: NOTIFY_USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      function: { type: 'string' },
-      events: { type: 'string', multiple: true },
-      prefix: { type: 'string' },
-      suffix: { type: 'string' },
-      show: { type: 'boolean' },
-      clear: { type: 'boolean' },
-    });
-    if (values.help) return printUsage(ctx, NOTIFY_USAGE);
+  options: {
+    function: { type: 'string' },
+    events: { type: 'string', multiple: true },
+    prefix: { type: 'string' },
+    suffix: { type: 'string' },
+    show: { type: 'boolean' },
+    clear: { type: 'boolean' },
+  },
+  async run({ values, positionals }, ctx) {
     const { bucket } = bucketOnly(one(positionals, 'notify needs s3://bucket'));
     const path = `/buckets/${enc(bucket)}/notifications`;
     const modes = [values.show, values.clear, values.function !== undefined].filter(Boolean).length;
     if (modes !== 1) throw new UsageError('give exactly one of --function, --show or --clear');
     if (values.show) {
-      const config = await ctx.client.get<{ lambdaFunctionConfigurations?: FunctionConfiguration[] }>(path);
+      const config = await ctx.client.get<NotificationConfiguration>(path);
       const rows = config.lambdaFunctionConfigurations ?? [];
       if (rows.length === 0) ctx.err(`no notifications on ${bucket}\n`);
       for (const row of rows) {
@@ -147,13 +128,13 @@ const notify: Command = {
       ctx.out(`cleared notifications on ${bucket}\n`);
       return 0;
     }
-    const current = await ctx.client.get<{ lambdaFunctionConfigurations?: FunctionConfiguration[] }>(path);
+    const current = await ctx.client.get<NotificationConfiguration>(path);
     const existing = current.lambdaFunctionConfigurations ?? [];
-    const filter: FunctionConfiguration['filter'] = {};
+    const filter: LambdaFunctionConfiguration['filter'] = {};
     if (values.prefix !== undefined) filter.prefix = values.prefix;
     if (values.suffix !== undefined) filter.suffix = values.suffix;
     const functionName = values.function ?? '';
-    const added: FunctionConfiguration = {
+    const added: LambdaFunctionConfiguration = {
       id: `${functionName}-${existing.length + 1}`,
       functionArn: functionName,
       events: (values.events ?? ['s3:ObjectCreated:*']).flatMap((e) => e.split(',')).filter(Boolean),
@@ -163,17 +144,15 @@ const notify: Command = {
     ctx.out(`s3://${bucket} ${added.events.join(',')} -> ${added.functionArn}\n`);
     return 0;
   },
-};
+});
 
 /** CLI commands of the object store. */
-export const commands: Record<string, Command> = { s3, notify };
+export const commands: Command[] = [s3, notify];
 
 async function list(ctx: CliContext, where: string | undefined, recursive: boolean): Promise<number> {
   if (!where) {
-    const answer = await ctx.client.get<
-      { buckets: Array<{ name: string; createdAt: string }> } | Array<{ name: string; createdAt: string }>
-    >('/buckets');
-    for (const b of Array.isArray(answer) ? answer : answer.buckets) ctx.out(`${formatDate(b.createdAt)} ${b.name}\n`);
+    const { buckets } = await ctx.client.get<BucketList>('/buckets');
+    for (const b of buckets) ctx.out(`${formatDate(b.createdAt)} ${b.name}\n`);
     return 0;
   }
   const { bucket, key: prefix } = s3Location(where);
@@ -241,11 +220,11 @@ async function upload(
 ): Promise<void> {
   const headers: Record<string, string> = { 'content-length': String(size) };
   if (contentType) headers['content-type'] = contentType;
-  await checked(await ctx.client.fetch('PUT', objectPath(to.bucket, to.key), body, headers));
+  await ctx.client.checked(await ctx.client.fetch('PUT', objectPath(to.bucket, to.key), body, headers));
 }
 
 async function download(ctx: CliContext, bucket: string, key: string): Promise<Response> {
-  return checked(await ctx.client.fetch('GET', objectPath(bucket, key)));
+  return ctx.client.checked(await ctx.client.fetch('GET', objectPath(bucket, key)));
 }
 
 /** Deletes every object under a prefix, page by page. */
@@ -264,28 +243,21 @@ async function removeAll(
 }
 
 /** Listing pages; deleting while paging is safe because each page resumes after the last key seen. */
-async function* pages(ctx: CliContext, bucket: string, prefix: string, delimiter?: string): AsyncGenerator<ListPage> {
+async function* pages(
+  ctx: CliContext,
+  bucket: string,
+  prefix: string,
+  delimiter?: string,
+): AsyncGenerator<ObjectListing> {
   let startAfter: string | undefined;
   do {
     const query = new URLSearchParams({ prefix, maxKeys: '1000' });
     if (delimiter) query.set('delimiter', delimiter);
     if (startAfter) query.set('startAfter', startAfter);
-    const page = await ctx.client.get<ListPage>(`/buckets/${enc(bucket)}/objects?${query}`);
+    const page = await ctx.client.get<ObjectListing>(`/buckets/${enc(bucket)}/objects?${query}`);
     yield page;
     startAfter = page.isTruncated ? page.nextStartAfter : undefined;
   } while (startAfter);
-}
-
-async function checked(res: Response): Promise<Response> {
-  if (res.ok) return res;
-  const text = await res.text();
-  let error: { code?: string; message?: string } | undefined;
-  try {
-    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-  } catch (err) {
-    error = { message: text || res.statusText || String(err) };
-  }
-  throw new ApiError(error?.code ?? `Http${res.status}`, error?.message ?? res.statusText, res.status);
 }
 
 function withProgress(source: Readable | undefined, total: number, ctx: CliContext): Readable & Transform {

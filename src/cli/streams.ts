@@ -1,6 +1,7 @@
 /** `lambdata streams create|ls|describe|rm|put|tail`: Kinesis-like streams through the native API. */
-import { type CliContext, type Command, UsageError } from './command.js';
-import { need, parseCommand, prettyJson, untilInterrupted } from './format.js';
+import type { PutRecordAnswer, StreamList, StreamRecordJson } from '../api/native/contract.js';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
+import { need, prettyJson, untilInterrupted } from './format.js';
 
 const USAGE = `lambdata streams <subcommand>
   create <name> [--shards N]            create a stream (default 1 shard)
@@ -10,35 +11,20 @@ const USAGE = `lambdata streams <subcommand>
   put <name> <data> [--key pk]          append one record (data as UTF-8 text)
   tail <name> [--from trim|latest]      print records as they arrive (Ctrl-C to stop)`;
 
-interface StreamSummary {
-  name: string;
-  openShards: number;
-  retentionHours: number;
-}
-
-interface TailedRecord {
-  shardId: string;
-  sequenceNumber: string;
-  partitionKey: string;
-  text: string;
-}
-
 /** `lambdata streams …` */
-const streams: Command = {
+const streams = defineCommand({
+  name: 'streams',
   summary: 'Kinesis-like streams: create, ls, describe, rm, put, tail',
   usage: USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      shards: { type: 'string' },
-      key: { type: 'string', short: 'k' },
-      from: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+  options: {
+    shards: { type: 'string' },
+    key: { type: 'string', short: 'k' },
+    from: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, name, data] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const path = (suffix = '') => `/streams/${encodeURIComponent(need(name, `${sub} needs a stream name`))}${suffix}`;
     switch (sub) {
       case 'create': {
@@ -49,7 +35,7 @@ const streams: Command = {
         return 0;
       }
       case 'ls': {
-        const { streams: list } = await ctx.client.get<{ streams: StreamSummary[] }>('/streams');
+        const { streams: list } = await ctx.client.get<StreamList>('/streams');
         if (values.json) ctx.out(prettyJson(list));
         else for (const s of list) ctx.out(`${s.name}\t${s.openShards} shards\t${s.retentionHours}h retention\n`);
         return 0;
@@ -65,7 +51,7 @@ const streams: Command = {
       }
       case 'put': {
         if (data === undefined) throw new UsageError('put needs <name> <data>');
-        const out = await ctx.client.post<{ shardId: string; sequenceNumber: string }>(path('/records'), {
+        const out = await ctx.client.post<PutRecordAnswer>(path('/records'), {
           data,
           ...(values.key ? { partitionKey: values.key } : {}),
         });
@@ -78,10 +64,10 @@ const streams: Command = {
         throw new UsageError(`unknown subcommand '${sub}'`);
     }
   },
-};
+});
 
 /** Every command of this module. */
-export const commands: Record<string, Command> = { streams };
+export const commands: Command[] = [streams];
 
 async function tail(ctx: CliContext, path: string, json: boolean): Promise<number> {
   await untilInterrupted((signal) =>
@@ -90,7 +76,7 @@ async function tail(ctx: CliContext, path: string, json: boolean): Promise<numbe
       (event, data) => {
         if (event === 'end') return false;
         if (event !== 'record') return true;
-        const r = data as TailedRecord;
+        const r = data as StreamRecordJson;
         ctx.out(json ? `${JSON.stringify(r)}\n` : `${r.shardId}\t${r.sequenceNumber}\t${r.partitionKey}\t${r.text}\n`);
         return true;
       },

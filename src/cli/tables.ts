@@ -1,7 +1,8 @@
 /** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
-import { ApiError } from './client.js';
-import { type Command, UsageError } from './command.js';
-import { need, parseCommand, prettyJson } from './format.js';
+import { ApiError } from '../api/native/api-error.js';
+import type { ItemAnswer, ItemsPage, TableList } from '../api/native/contract.js';
+import { type Command, defineCommand, UsageError } from './command.js';
+import { need, prettyJson } from './format.js';
 
 const USAGE = `lambdata tables <subcommand>
   create <name> --pk id[:S|N] [--sk sort[:S|N]] [--stream NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY]
@@ -14,29 +15,21 @@ const USAGE = `lambdata tables <subcommand>
 
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
 
-interface TableSummary {
-  name: string;
-  itemCount: number;
-  streamArn?: string;
-}
-
 /** `lambdata tables …` */
-const tables: Command = {
+const tables = defineCommand({
+  name: 'tables',
   summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan',
   usage: USAGE,
-  async run(args, ctx) {
-    const { values, positionals } = parseCommand(args, {
-      pk: { type: 'string' },
-      sk: { type: 'string' },
-      stream: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+  options: {
+    pk: { type: 'string' },
+    sk: { type: 'string' },
+    stream: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  subcommandRequired: true,
+  async run({ values, positionals }, ctx) {
     const [sub, name, body] = positionals;
-    if (values.help || !sub) {
-      ctx.out(`usage: ${USAGE}\n`);
-      return values.help ? 0 : 2;
-    }
     const path = (suffix = '') => `/tables/${encodeURIComponent(need(name, `${sub} needs a table name`))}${suffix}`;
     switch (sub) {
       case 'create': {
@@ -53,7 +46,7 @@ const tables: Command = {
         return 0;
       }
       case 'ls': {
-        const { tables: list } = await ctx.client.get<{ tables: TableSummary[] }>('/tables');
+        const { tables: list } = await ctx.client.get<TableList>('/tables');
         if (values.json) ctx.out(prettyJson(list));
         else for (const t of list) ctx.out(`${t.name}\t${t.itemCount} items${t.streamArn ? '\tstream' : ''}\n`);
         return 0;
@@ -70,7 +63,7 @@ const tables: Command = {
         return 0;
       case 'get': {
         try {
-          const { item } = await ctx.client.post<{ item: unknown }>(
+          const { item } = await ctx.client.post<ItemAnswer>(
             path('/get'),
             jsonArg(body, 'get needs <name> <json key>'),
           );
@@ -92,7 +85,7 @@ const tables: Command = {
         do {
           const pageSize = Math.min(1000, limit - printed);
           const query = `?limit=${pageSize}${start ? `&start=${encodeURIComponent(JSON.stringify(start))}` : ''}`;
-          const page = await ctx.client.get<{ items: unknown[]; lastEvaluatedKey?: unknown }>(path(`/items${query}`));
+          const page = await ctx.client.get<ItemsPage>(path(`/items${query}`));
           for (const item of page.items) ctx.out(`${JSON.stringify(item)}\n`);
           printed += page.items.length;
           start = page.lastEvaluatedKey;
@@ -103,10 +96,10 @@ const tables: Command = {
         throw new UsageError(`unknown subcommand '${sub}'`);
     }
   },
-};
+});
 
 /** Every command of this module. */
-export const commands: Record<string, Command> = { tables };
+export const commands: Command[] = [tables];
 
 function jsonArg(text: string | undefined, message: string): Record<string, unknown> {
   if (text === undefined) throw new UsageError(message);

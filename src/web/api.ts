@@ -1,19 +1,8 @@
 /** Same-origin access to the native API (/_lambdata) with the optional bearer token. */
+import { ApiError } from '../api/native/api-error.js';
 
 const BASE = '/_lambdata';
 const TOKEN_KEY = 'lambdata.token';
-
-/** An error answer of the native API. */
-export class ApiError extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
 
 /** The token stored for this tab, if any. */
 export function getToken(): string | null {
@@ -49,10 +38,7 @@ export async function api<T = unknown>(path: string, init: RequestInit = {}): Pr
     }
     const type = res.headers.get('content-type') ?? '';
     const body: unknown = type.includes('json') ? await res.json() : res.status === 204 ? null : await res.text();
-    if (!res.ok) {
-      const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ApiError(res.status, err?.code ?? `Http${res.status}`, err?.message ?? res.statusText);
-    }
+    if (!res.ok) throw ApiError.fromAnswer(res.status, body, res.statusText);
     return body as T;
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runLambdata, spawnLambdata } from '../helpers/cli.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { lambdaFixture } from './lambda-helpers.js';
 
 let t: TestServer;
 
@@ -23,7 +23,7 @@ describe('lambdata function commands', () => {
     const out = await lambdata(
       'deploy',
       'echo',
-      lambdaFixture('echo'),
+      fixturePath('lambda/echo'),
       '--handler',
       'index.handler',
       '--memory',
@@ -41,7 +41,7 @@ describe('lambdata function commands', () => {
   });
 
   it('redeploys new code as an update and publishes a version', async () => {
-    const out = await lambdata('deploy', 'echo', lambdaFixture('echo-v2'), '--publish', '--json');
+    const out = await lambdata('deploy', 'echo', fixturePath('lambda/echo-v2'), '--publish', '--json');
     expect(out.code).toBe(0);
     const fn = JSON.parse(out.stdout);
     expect(fn.versions.map((v: { version: string }) => v.version)).toEqual(['$LATEST', '1']);
@@ -52,7 +52,7 @@ describe('lambdata function commands', () => {
     const [onlyName, badJson, noHandler, help] = await Promise.all([
       lambdata('deploy', 'only-name'),
       lambdata('invoke', 'echo', '{not json'),
-      lambdata('deploy', 'nohandler', lambdaFixture('echo')),
+      lambdata('deploy', 'nohandler', fixturePath('lambda/echo')),
       lambdata('deploy', '--help'),
     ]);
     expect(onlyName.code).toBe(2);
@@ -76,7 +76,7 @@ describe('lambdata function commands', () => {
   });
 
   it('exits 1 on a function error, naming the error type and message', async () => {
-    const deployed = await lambdata('deploy', 'failing', lambdaFixture('echo'), '--handler', 'index.handler');
+    const deployed = await lambdata('deploy', 'failing', fixturePath('lambda/echo'), '--handler', 'index.handler');
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
     const [out, missing] = await Promise.all([

@@ -4,8 +4,10 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { DeadLetter, InvocationRecord } from '../../src/invoke/index.js';
-import { collectRecords, invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
+import { collectRecords } from '../helpers/wait.js';
 
 process.env.LAMBDATA_RETRY_BASE_MS = '20';
 
@@ -19,7 +21,7 @@ const collected = (file: string) =>
     : [];
 
 describe('delivery pipeline: upgrade from the queues of earlier versions', () => {
-  const dir = tempDir('lambdata-delivery-');
+  const dir = artifactDir('lambdata-delivery-');
   afterAll(() => dir.remove());
 
   it('delivers rows left in the old async queue and notification outbox once, after an upgrade', async () => {
@@ -29,7 +31,7 @@ describe('delivery pipeline: upgrade from the queues of earlier versions', () =>
     await setup.functions.create({
       name: 'collector',
       handler: 'index.handler',
-      code: { dir: invokeFixture('collector') },
+      code: { dir: fixturePath('invoke/collector') },
       environment: { COLLECT_FILE: file },
     });
     await setup.close();
@@ -97,7 +99,7 @@ describe('delivery pipeline: upgrade from the queues of earlier versions', () =>
 });
 
 describe('delivery pipeline: destinations', () => {
-  const dir = tempDir('lambdata-delivery-');
+  const dir = artifactDir('lambdata-delivery-');
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine({ dataDir: join(dir.path, 'data'), runtime: RUNTIME });
@@ -112,10 +114,14 @@ describe('delivery pipeline: destinations', () => {
     const collector = await engine.functions.create({
       name: 'failures',
       handler: 'index.handler',
-      code: { dir: invokeFixture('collector') },
+      code: { dir: fixturePath('invoke/collector') },
       environment: { COLLECT_FILE: file },
     });
-    await engine.functions.create({ name: 'rejects', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
+    await engine.functions.create({
+      name: 'rejects',
+      handler: 'index.handler',
+      code: { dir: fixturePath('invoke/fail') },
+    });
     engine.streams.createStream('rejected', { shardCount: 1 });
     const { sequenceNumber } = engine.streams.putRecord('rejected', { data: Buffer.from('r0'), partitionKey: 'k' });
     const delivered = collectRecords(engine.invocations.records, (seen) =>
@@ -147,7 +153,11 @@ describe('delivery pipeline: destinations', () => {
 
   it('retries a destination queue that cannot take the record, then keeps the event as a dead letter', async () => {
     engine.queues.createQueue('gone-soon');
-    await engine.functions.create({ name: 'lost', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
+    await engine.functions.create({
+      name: 'lost',
+      handler: 'index.handler',
+      code: { dir: fixturePath('invoke/fail') },
+    });
     engine.functions.putEventInvokeConfig('lost', {
       maximumRetryAttempts: 0,
       onFailure: engine.queues.queueArn('gone-soon'),

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { DeadLetter } from '../../src/invoke/index.js';
-import { collectRecords, invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
+import { collectRecords } from '../helpers/wait.js';
 
 const RETRY_BASE_MS = 100;
 process.env.LAMBDATA_RETRY_BASE_MS = String(RETRY_BASE_MS);
@@ -12,7 +14,7 @@ process.env.LAMBDATA_RETRY_BASE_MS = String(RETRY_BASE_MS);
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n');
 
 describe('invoke: async events, retries, dead letters and destinations', () => {
-  const dir = tempDir();
+  const dir = artifactDir('lambdata-invoke-');
   let engine: Engine;
 
   beforeAll(async () => {
@@ -24,7 +26,11 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
   });
 
   it('retries a failing event twice with backoff, dead-letters it after 3 attempts, and replays it once fixed', async () => {
-    await engine.functions.create({ name: 'flaky', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
+    await engine.functions.create({
+      name: 'flaky',
+      handler: 'index.handler',
+      code: { dir: fixturePath('invoke/fail') },
+    });
     const file = join(dir.path, 'flaky.log');
     const dead = new Promise<DeadLetter>((resolve) => {
       const off = engine.invocations.deadLetters.added.subscribe((letter) => {
@@ -67,7 +73,7 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     expect(engine.invocations.deadLetters.list({ functionName: 'flaky' }).map((l) => l.id)).toEqual([letter.id]);
     expect(engine.invocations.queueDepth('flaky')).toBe(0);
 
-    await engine.functions.updateCode('flaky', { dir: invokeFixture('ok') });
+    await engine.functions.updateCode('flaky', { dir: fixturePath('invoke/ok') });
     const fixed = collectRecords(engine.invocations.records, (seen) =>
       seen.some((r) => r.functionName === 'flaky' && r.outcome === 'success'),
     );
@@ -83,11 +89,15 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     const collector = await engine.functions.create({
       name: 'collector',
       handler: 'index.handler',
-      code: { dir: invokeFixture('collector') },
+      code: { dir: fixturePath('invoke/collector') },
       environment: { COLLECT_FILE: collected },
     });
-    await engine.functions.create({ name: 'breaks', handler: 'index.handler', code: { dir: invokeFixture('fail') } });
-    await engine.functions.create({ name: 'works', handler: 'index.handler', code: { dir: invokeFixture('ok') } });
+    await engine.functions.create({
+      name: 'breaks',
+      handler: 'index.handler',
+      code: { dir: fixturePath('invoke/fail') },
+    });
+    await engine.functions.create({ name: 'works', handler: 'index.handler', code: { dir: fixturePath('invoke/ok') } });
     engine.functions.putEventInvokeConfig('breaks', { maximumRetryAttempts: 0, onFailure: collector.arn });
     engine.functions.putEventInvokeConfig('works', { onSuccess: collector.arn });
     const delivered = collectRecords(
@@ -145,7 +155,7 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     await engine.functions.create({
       name: 'gated',
       handler: 'index.handler',
-      code: { dir: invokeFixture('ok') },
+      code: { dir: fixturePath('invoke/ok') },
       reservedConcurrency: 0,
     });
     const file = join(dir.path, 'gated.log');
@@ -182,7 +192,7 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
     await engine.functions.create({
       name: 'breaks-to-queue',
       handler: 'index.handler',
-      code: { dir: invokeFixture('fail') },
+      code: { dir: fixturePath('invoke/fail') },
     });
     engine.functions.putEventInvokeConfig('breaks-to-queue', {
       maximumRetryAttempts: 0,
@@ -207,14 +217,18 @@ describe('invoke: async events, retries, dead letters and destinations', () => {
 
 describe('invoke: event age', () => {
   it('dead-letters an event older than MaximumEventAgeInSeconds without running it', async () => {
-    const dir = tempDir();
+    const dir = artifactDir('lambdata-invoke-');
     const engine = await createEngine({
       dataDir: dir.path,
       background: false,
       runtime: { prestart: 0, ...WRITES_HOST_FILES },
     });
     try {
-      await engine.functions.create({ name: 'aged', handler: 'index.handler', code: { dir: invokeFixture('ok') } });
+      await engine.functions.create({
+        name: 'aged',
+        handler: 'index.handler',
+        code: { dir: fixturePath('invoke/ok') },
+      });
       engine.functions.putEventInvokeConfig('aged', { maximumEventAgeInSeconds: 60 });
       const file = join(dir.path, 'aged.log');
       const accepted = await engine.invocations.invoke({

@@ -1,15 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
-import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
 // Records, billing rows and log lines are buffered and written once per batch: readers must see
 // them at once, and a clean close must leave them on disk.
 describe('invoke: batched bookkeeping', () => {
-  const dir = tempDir();
+  const dir = artifactDir('lambdata-invoke-');
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine({ dataDir: dir.path, background: false });
-    await engine.functions.create({ name: 'echo', handler: 'index.handler', code: { dir: invokeFixture('echo') } });
+    await engine.functions.create({
+      name: 'echo',
+      handler: 'index.handler',
+      code: { dir: fixturePath('invoke/echo') },
+    });
   });
   afterAll(async () => {
     await engine.close();
@@ -57,7 +62,7 @@ describe('invoke: batched bookkeeping', () => {
     await engine.functions.create({
       name: 'configured',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
       memoryMb: 128,
     });
     const before = await engine.invocations.invoke({ functionName: 'configured', payload: '{}' });

@@ -6,11 +6,12 @@ import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
-import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
-const SERVE = invokeFixture('serve.mjs');
+const SERVE = fixturePath('invoke/serve.mjs');
 
 /** Starts an engine + server in a child process on `dataDir`; resolves with its URL. */
 function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
@@ -42,7 +43,7 @@ const client = (endpoint: string) =>
   });
 
 describe('invoke: async events survive kill -9', () => {
-  const dir = tempDir();
+  const dir = artifactDir('lambdata-invoke-');
   const children: ChildProcess[] = [];
   afterAll(async () => {
     for (const child of children) await killHard(child);
@@ -57,7 +58,7 @@ describe('invoke: async events survive kill -9', () => {
     await setup.functions.create({
       name: 'durable',
       handler: 'index.handler',
-      code: { dir: invokeFixture('durable') },
+      code: { dir: fixturePath('invoke/durable') },
       reservedConcurrency: 0,
     });
     await setup.close();
@@ -114,7 +115,7 @@ describe('invoke: async events survive kill -9', () => {
     await setup.functions.create({
       name: 'notified',
       handler: 'index.handler',
-      code: { dir: invokeFixture('collector') },
+      code: { dir: fixturePath('invoke/collector') },
       environment: { COLLECT_FILE: notified },
       reservedConcurrency: 0,
     });

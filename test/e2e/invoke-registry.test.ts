@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { CreateFunctionInput } from '../../src/invoke/index.js';
 import { LambdataError } from '../../src/shared/errors.js';
-import { invokeFixture, tempDir, zipDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
+import { fixturePath, zipFixture } from '../helpers/fixtures.js';
 
 const json = (buf: Buffer) => JSON.parse(buf.toString('utf8'));
 
@@ -20,7 +21,7 @@ async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<stri
 }
 
 describe('invoke: function registry', () => {
-  const dir = tempDir();
+  const dir = artifactDir('lambdata-invoke-');
   let engine: Engine;
 
   beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('invoke: function registry', () => {
     const fromDir = await engine.functions.create({
       name: 'echo-dir',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
     });
     expect(fromDir).toMatchObject({
       version: '$LATEST',
@@ -48,7 +49,7 @@ describe('invoke: function registry', () => {
     expect(existsSync(join(fromDir.codeDir, 'index.mjs'))).toBe(true);
     expect(fromDir.codeDir.startsWith(join(dir.path, 'functions', 'echo-dir'))).toBe(true);
 
-    const zip = zipDir('echo');
+    const zip = zipFixture('invoke/echo');
     const fromZip = await engine.functions.create({ name: 'echo-zip', handler: 'index.handler', code: { zip } });
     expect(fromZip.codeSize).toBe(zip.length);
     expect(fromZip.codeSha256).toMatch(/^[A-Za-z0-9+/]{43}=$/);
@@ -67,7 +68,7 @@ describe('invoke: function registry', () => {
     const fn = await engine.functions.create({
       name: 'greeter-ts',
       handler: 'app.handler',
-      code: { dir: invokeFixture('ts') },
+      code: { dir: fixturePath('invoke/ts') },
     });
     expect(existsSync(join(fn.codeDir, 'app.mjs'))).toBe(true);
     expect(existsSync(join(fn.codeDir, 'app.mjs.map'))).toBe(true);
@@ -77,7 +78,7 @@ describe('invoke: function registry', () => {
   });
 
   it('refuses bad configuration with InvalidParameterValueException and stores nothing', async () => {
-    const code = { dir: invokeFixture('echo') };
+    const code = { dir: fixturePath('invoke/echo') };
     const cases: Array<Omit<CreateFunctionInput, 'code'>> = [
       { name: 'bad name!', handler: 'index.handler' },
       { name: 'x'.repeat(65), handler: 'index.handler' },
@@ -132,7 +133,11 @@ describe('invoke: function registry', () => {
   it('refuses a duplicate name and reports unknown functions', async () => {
     expect(
       await codeOf(
-        engine.functions.create({ name: 'echo-dir', handler: 'index.handler', code: { dir: invokeFixture('echo') } }),
+        engine.functions.create({
+          name: 'echo-dir',
+          handler: 'index.handler',
+          code: { dir: fixturePath('invoke/echo') },
+        }),
       ),
     ).toBe('ResourceConflictException');
     expect(await codeOf(() => engine.functions.get('nope'))).toBe('ResourceNotFoundException');
@@ -143,7 +148,7 @@ describe('invoke: function registry', () => {
     await engine.functions.create({
       name: 'no-file',
       handler: 'missing.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
     });
     const result = await engine.invocations.invoke({ functionName: 'no-file' });
     expect(result.statusCode).toBe(200);
@@ -155,7 +160,7 @@ describe('invoke: function registry', () => {
     await engine.functions.create({
       name: 'versioned',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
       environment: { V: 'one' },
     });
     const v1 = engine.functions.publish('versioned', 'first');
@@ -166,7 +171,7 @@ describe('invoke: function registry', () => {
     });
     expect(engine.functions.publish('versioned').version).toBe('1'); // nothing changed since
     engine.functions.updateConfig('versioned', { environment: { V: 'two' }, memoryMb: 256 });
-    const v2 = await engine.functions.updateCode('versioned', { dir: invokeFixture('ok') }, { publish: true });
+    const v2 = await engine.functions.updateCode('versioned', { dir: fixturePath('invoke/ok') }, { publish: true });
     expect(v2.version).toBe('2');
     expect(engine.functions.get('versioned', '1')).toMatchObject({
       memoryMb: 128,
@@ -188,13 +193,13 @@ describe('invoke: function registry', () => {
 
 describe('invoke: registry survives a restart', () => {
   it('keeps functions, versions and settings, and they stay invokable', async () => {
-    const dir = tempDir();
+    const dir = artifactDir('lambdata-invoke-');
     try {
       const first = await createEngine({ dataDir: dir.path, runtime: { prestart: 0 } });
       await first.functions.create({
         name: 'persistent',
         handler: 'app.handler',
-        code: { dir: invokeFixture('ts') },
+        code: { dir: fixturePath('invoke/ts') },
         memoryMb: 512,
         publish: true,
         reservedConcurrency: 5,

@@ -4,7 +4,8 @@ import { startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { InvokeResult } from '../../src/invoke/index.js';
 import { LambdataError, type TooManyRequests } from '../../src/shared/errors.js';
-import { invokeFixture, tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
 const json = (buf: Buffer) => JSON.parse(buf.toString('utf8'));
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -22,7 +23,7 @@ async function errorOf(promise: Promise<unknown>): Promise<LambdataError> {
 }
 
 describe('invoke: synchronous invocations', () => {
-  const dir = tempDir();
+  const dir = artifactDir('lambdata-invoke-');
   let engine: Engine;
 
   beforeAll(async () => {
@@ -30,7 +31,7 @@ describe('invoke: synchronous invocations', () => {
     await engine.functions.create({
       name: 'echo',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
       memoryMb: 256,
     });
   });
@@ -111,7 +112,7 @@ describe('invoke: synchronous invocations', () => {
     await engine.functions.create({
       name: 'sleepy',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
       timeoutS: 1,
     });
     const result = await engine.invocations.invoke({ functionName: 'sleepy', payload: '{"sleepMs":3000}' });
@@ -151,7 +152,7 @@ describe('invoke: synchronous invocations', () => {
     await engine.functions.create({
       name: 'reserved-zero',
       handler: 'index.handler',
-      code: { dir: invokeFixture('echo') },
+      code: { dir: fixturePath('invoke/echo') },
       reservedConcurrency: 0,
     });
     const err = await errorOf(engine.invocations.invoke({ functionName: 'reserved-zero' }));
@@ -165,7 +166,7 @@ describe('invoke: synchronous invocations', () => {
 
 describe('invoke: account concurrency limit', () => {
   it('answers 429 over the wire when the account limit is reached while the others succeed', async () => {
-    const dir = tempDir();
+    const dir = artifactDir('lambdata-invoke-');
     const engine = await createEngine({ dataDir: dir.path, accountConcurrency: 2, runtime: { prestart: 0 } });
     const server = await startServer(engine, { port: 0 });
     const lambda = new LambdaClient({
@@ -175,7 +176,11 @@ describe('invoke: account concurrency limit', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     try {
-      await engine.functions.create({ name: 'slow', handler: 'index.handler', code: { dir: invokeFixture('slow') } });
+      await engine.functions.create({
+        name: 'slow',
+        handler: 'index.handler',
+        code: { dir: fixturePath('invoke/slow') },
+      });
       const calls = [0, 1, 2].map(() =>
         engine.invocations.invoke({ functionName: 'slow', payload: '{"ms":1500}' }).then(
           (r) => ({ ok: r }),

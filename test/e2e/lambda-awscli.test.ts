@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAws } from '../helpers/cli.js';
+import { zipFixture } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { zipFixture } from './lambda-helpers.js';
 
 let t: TestServer;
 let dataDir: string;
@@ -25,7 +25,7 @@ afterAll(async () => {
 describe('Lambda API with the aws CLI', () => {
   it('creates, lists, gets and invokes a function', async () => {
     const zipPath = join(dataDir, 'echo.zip');
-    writeFileSync(zipPath, zipFixture('echo'));
+    writeFileSync(zipPath, zipFixture('lambda/echo'));
     const created = await aws(
       'create-function',
       '--function-name',

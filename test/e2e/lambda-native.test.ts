@@ -3,8 +3,8 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import { ApiClient } from '../../src/cli/client.js';
+import { fixturePath, zipFixture } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { lambdaFixture, zipFixture } from './lambda-helpers.js';
 
 let t: TestServer;
 let server: RunningServer;
@@ -12,7 +12,7 @@ let api: ApiClient;
 
 beforeAll(async () => {
   // The fixtures are the one server directory this test deploys from in place.
-  t = await startTestServer('lambda-native', {}, { allowCodeDirs: [dirname(lambdaFixture('echo'))] });
+  t = await startTestServer('lambda-native', {}, { allowCodeDirs: [dirname(fixturePath('lambda/echo'))] });
   ({ server } = t);
   api = new ApiClient(server.url);
 });
@@ -54,7 +54,7 @@ describe('native functions API', () => {
   it('creates from a local dir, patches config and downloads the code as a zip', async () => {
     const created = await api.put<{ name: string; memoryMb: number; versions: unknown[] }>('/functions/native-echo', {
       handler: 'index.handler',
-      code: { dir: lambdaFixture('echo') },
+      code: { dir: fixturePath('lambda/echo') },
       memoryMb: 192,
     });
     expect(created).toMatchObject({ name: 'native-echo', memoryMb: 192, reservedConcurrency: null });
@@ -98,7 +98,7 @@ describe('native functions API', () => {
 
   it('deploys a zip over an existing function and reports billing and concurrency', async () => {
     const updated = await api.put<{ versions: Array<{ version: string }> }>('/functions/native-echo', {
-      code: { zipBase64: zipFixture('echo-v2').toString('base64') },
+      code: { zipBase64: zipFixture('lambda/echo-v2').toString('base64') },
       publish: true,
     });
     expect(updated.versions.map((v) => v.version)).toEqual(['$LATEST', '1']);

@@ -24,14 +24,15 @@ import {
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { zipFixture } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signedFetch } from '../helpers/signed-fetch.js';
-import { AWS_TEST_CONFIG, zipFixture } from './lambda-helpers.js';
 
 let t: TestServer;
 let server: RunningServer;
 let lambda: LambdaClient;
-const echoZip = zipFixture('echo');
+const echoZip = zipFixture('lambda/echo');
 
 const decode = (payload?: Uint8Array) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
 
@@ -163,7 +164,7 @@ describe('Lambda API with @aws-sdk/client-lambda', () => {
     expect(v1.Version).toBe('1');
     expect(v1.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:echo:1');
     const v2 = await lambda.send(
-      new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: zipFixture('echo-v2'), Publish: true }),
+      new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: zipFixture('lambda/echo-v2'), Publish: true }),
     );
     expect(v2.Version).toBe('2');
     expect(v2.CodeSha256).not.toBe(v1.CodeSha256);

@@ -12,9 +12,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
-import { artifactDir, deployRecorder, eventually, recorded } from '../fixtures/events/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { deployRecorder, recorded } from '../helpers/recorder.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
+import { eventually } from '../helpers/wait.js';
 
 describe('event source mappings from streams and tables', () => {
   let dataDir: string;

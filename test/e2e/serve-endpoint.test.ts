@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
-import { tempDir } from '../fixtures/invoke/helpers.js';
+import { artifactDir } from '../helpers/artifacts.js';
 import { LAMBDATA_BIN } from '../helpers/cli.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
-const dir = tempDir('lambdata-serve-endpoint-');
+const dir = artifactDir('lambdata-serve-endpoint-');
 let child: ChildProcess | undefined;
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) {

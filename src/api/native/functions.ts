@@ -14,25 +14,19 @@ import { CodeDirs } from '../code-dirs.js';
 import { readBody, readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
-
-/** A function's configuration in the native API's readable shape. */
-export interface NativeFunction {
-  name: string;
-  arn: string;
-  version: string;
-  handler: string;
-  runtime: string;
-  memoryMb: number;
-  timeoutS: number;
-  ephemeralStorageMb: number;
-  environment: Record<string, string>;
-  description: string;
-  codeSha256: string;
-  codeSize: number;
-  lastModified: string;
-  revisionId: string;
-  reservedConcurrency: number | null;
-}
+import type {
+  BillingAnswer,
+  ConcurrencyAnswer,
+  DeadLettersAnswer,
+  DeletedAnswer,
+  FunctionDetail,
+  FunctionList,
+  InvocationsAnswer,
+  InvokeAnswer,
+  LogsAnswer,
+  NativeFunction,
+  ReplayAnswer,
+} from './contract.js';
 
 type Body = Record<string, unknown>;
 
@@ -87,7 +81,7 @@ function listFunctions({ engine, res }: RouteContext): void {
   const functions = [...engine.functions.list()]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((fn) => toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency));
-  sendJson(res, 200, { functions });
+  sendJson(res, 200, { functions } satisfies FunctionList);
 }
 
 function showFunction({ engine, res, url, params }: RouteContext): void {
@@ -133,14 +127,18 @@ async function patchFunction({ engine, req, res, params }: RouteContext): Promis
 
 function deleteFunction({ engine, res, url, params }: RouteContext): void {
   engine.functions.delete(params.name ?? '', url.searchParams.get('qualifier') ?? undefined);
-  sendJson(res, 200, { deleted: params.name });
+  sendJson(res, 200, { deleted: params.name } satisfies DeletedAnswer);
 }
 
 async function publishVersion({ engine, req, res, params }: RouteContext): Promise<void> {
   const body = await readJsonObject<Body>(req, 64 * 1024);
   const description = typeof body.description === 'string' ? body.description : undefined;
   const fn = engine.functions.publish(params.name ?? '', description);
-  sendJson(res, 201, toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency));
+  sendJson(
+    res,
+    201,
+    toNativeFunction(fn, engine.functions.settings(fn.name).reservedConcurrency) satisfies NativeFunction,
+  );
 }
 
 /** Streams the version's package as a zip built from its unpacked directory. */
@@ -190,7 +188,7 @@ async function invokeFunction({ engine, req, res, url, params }: RouteContext): 
     payload: parsePayload(result.payload),
     ...(result.logResult ? { logs: Buffer.from(result.logResult, 'base64').toString('utf8') } : {}),
     ...(result.record ? { record: result.record } : {}),
-  });
+  } satisfies InvokeAnswer);
 }
 
 function tailLogs({ engine, res, url, params }: RouteContext): void {
@@ -205,7 +203,7 @@ function tailLogs({ engine, res, url, params }: RouteContext): void {
     ...(limit === undefined ? {} : { limit }),
     ...(requestId ? { requestId } : {}),
   });
-  sendJson(res, 200, { lines });
+  sendJson(res, 200, { lines } satisfies LogsAnswer);
 }
 
 /** SSE: replays the last lines, then sends each new line of the function as event `log`. */
@@ -238,7 +236,7 @@ function recentInvocations({ engine, res, url }: RouteContext): void {
     ...(functionName ? { functionName } : {}),
     ...(limit === undefined ? {} : { limit }),
   });
-  sendJson(res, 200, { invocations });
+  sendJson(res, 200, { invocations } satisfies InvocationsAnswer);
 }
 
 /** SSE of invocation records as they finish (event `invocation`), optionally for one function. */
@@ -260,35 +258,39 @@ function billingSummary({ engine, res, url }: RouteContext): void {
     ...(since === undefined ? {} : { since }),
     ...(trigger ? { trigger } : {}),
   });
-  sendJson(res, 200, { ...summary, prices: engine.billing.prices });
+  sendJson(res, 200, { ...summary, prices: engine.billing.prices } satisfies BillingAnswer);
 }
 
 function concurrency({ engine, res, url }: RouteContext): void {
   const fn = url.searchParams.get('function') ?? undefined;
-  sendJson(res, 200, { ...engine.invocations.concurrency(), queueDepth: engine.invocations.queueDepth(fn) });
+  sendJson(res, 200, {
+    ...engine.invocations.concurrency(),
+    queueDepth: engine.invocations.queueDepth(fn),
+  } satisfies ConcurrencyAnswer);
 }
 
 function listDeadLetters({ engine, res, url }: RouteContext): void {
   const functionName = url.searchParams.get('function');
-  sendJson(res, 200, { deadLetters: engine.invocations.deadLetters.list(functionName ? { functionName } : {}) });
+  const deadLetters = engine.invocations.deadLetters.list(functionName ? { functionName } : {});
+  sendJson(res, 200, { deadLetters } satisfies DeadLettersAnswer);
 }
 
 async function replayDeadLetter({ engine, res, params }: RouteContext): Promise<void> {
   await engine.invocations.deadLetters.replay(params.id ?? '');
-  sendJson(res, 200, { replayed: 1 });
+  sendJson(res, 200, { replayed: 1 } satisfies ReplayAnswer);
 }
 
 async function replayAllDeadLetters({ engine, res, url }: RouteContext): Promise<void> {
   const replayed = await engine.invocations.deadLetters.replayAll(url.searchParams.get('function') ?? undefined);
-  sendJson(res, 200, { replayed });
+  sendJson(res, 200, { replayed } satisfies ReplayAnswer);
 }
 
 function deleteDeadLetter({ engine, res, params }: RouteContext): void {
   engine.invocations.deadLetters.delete(params.id ?? '');
-  sendJson(res, 200, { deleted: params.id });
+  sendJson(res, 200, { deleted: params.id } satisfies DeletedAnswer);
 }
 
-function describe(engine: RouteContext['engine'], name: string, qualifier?: string) {
+function describe(engine: RouteContext['engine'], name: string, qualifier?: string): FunctionDetail {
   const fn = engine.functions.get(name, qualifier);
   const settings = engine.functions.settings(fn.name);
   return {

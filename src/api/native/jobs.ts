@@ -3,6 +3,7 @@ import { InvalidParameterValue } from '../../shared/errors.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
+import type { BgzipAnswer, BgzipRequest, JobList } from './contract.js';
 
 /**
  * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow live (GET …/events, SSE:
@@ -25,7 +26,8 @@ async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
 
 function listJobs({ engine, res, url }: RouteContext): void {
   const limit = Number(url.searchParams.get('limit') ?? 100);
-  sendJson(res, 200, { jobs: engine.jobs.list(Number.isFinite(limit) && limit > 0 ? limit : 100).map(brief) });
+  const jobs = engine.jobs.list(Number.isFinite(limit) && limit > 0 ? limit : 100).map(brief);
+  sendJson(res, 200, { jobs } satisfies JobList);
 }
 
 function getJob({ engine, res, params }: RouteContext): void {
@@ -49,7 +51,7 @@ function followJob({ engine, req, res, params }: RouteContext): void {
 }
 
 async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJsonObject<{ bucket?: string; key?: string; target?: string; blockSize?: number }>(req);
+  const body = await readJsonObject<Partial<BgzipRequest>>(req);
   if (!body.bucket || !body.key) throw new InvalidParameterValue('bucket and key are required');
   const blockSize = body.blockSize ?? 4 * 1024 * 1024;
   if (!Number.isInteger(blockSize) || blockSize < 1)
@@ -69,7 +71,7 @@ async function writeBgzip({ engine, req, res }: RouteContext): Promise<void> {
     members: index.members.length,
     size: index.size,
     rawSize: index.rawSize,
-  });
+  } satisfies BgzipAnswer);
 }
 
 /** A job without its bulky per-object results, for listings. */

@@ -2,6 +2,7 @@ import type { MappingInput, MappingPatch } from '../../events/index.js';
 import { InvalidParameterValue } from '../../shared/errors.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
+import type { DeletedAnswer, MappingList, ScheduleList } from './contract.js';
 
 type Body = Record<string, unknown>;
 
@@ -36,7 +37,7 @@ export const routes: Route[] = [
   {
     method: 'GET',
     path: '/schedules',
-    handler: ({ engine, res }) => sendJson(res, 200, { schedules: engine.schedules.list() }),
+    handler: ({ engine, res }) => sendJson(res, 200, { schedules: engine.schedules.list() } satisfies ScheduleList),
   },
   { method: 'POST', path: '/schedules', handler: addSchedule },
   {
@@ -52,7 +53,7 @@ function listMappings({ engine, res, url }: RouteContext): void {
     functionName: url.searchParams.get('function') ?? undefined,
     eventSourceArn: url.searchParams.get('eventSourceArn') ?? undefined,
   });
-  sendJson(res, 200, { mappings });
+  sendJson(res, 200, { mappings } satisfies MappingList);
 }
 
 /** Body: `{ functionName, eventSourceArn | source: { type: 'stream'|'table'|'queue', name }, batchSize, … }`. */
@@ -105,7 +106,7 @@ async function addSchedule({ engine, req, res }: RouteContext): Promise<void> {
 
 function removeSchedule({ engine, res, params }: RouteContext): void {
   engine.schedules.remove(params.name as string);
-  sendJson(res, 200, { deleted: params.name });
+  sendJson(res, 200, { deleted: params.name } satisfies DeletedAnswer);
 }
 
 function patchOf(body: Body): MappingPatch {

@@ -2,6 +2,7 @@ import type { NotificationConfiguration } from '../../events/index.js';
 import { InvalidArgument, type ObjectInfo, sendBody } from '../../storage/objects/index.js';
 import { readJsonObject, requestBody, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
+import type { BucketCreated, BucketList, ObjectInfoAnswer, ObjectListing } from './contract.js';
 
 /** Buckets, objects (streamed, with ranges) and notification configuration, under /_lambdata. */
 export const routes: Route[] = [
@@ -18,18 +19,18 @@ export const routes: Route[] = [
 ];
 
 /** An object's info as JSON (dates as ISO strings). */
-export function objectJson(info: ObjectInfo): Record<string, unknown> {
+export function objectJson(info: ObjectInfo): ObjectInfoAnswer {
   return { ...info, lastModified: info.lastModified.toISOString() };
 }
 
 function listBuckets({ engine, res }: RouteContext): void {
   const buckets = engine.objects.listBuckets().map((b) => ({ name: b.name, createdAt: b.createdAt.toISOString() }));
-  sendJson(res, 200, { buckets });
+  sendJson(res, 200, { buckets } satisfies BucketList);
 }
 
 function createBucket({ engine, res, params }: RouteContext): void {
   engine.objects.createBucket(params.bucket ?? '');
-  sendJson(res, 200, { name: params.bucket });
+  sendJson(res, 200, { name: params.bucket } satisfies BucketCreated);
 }
 
 function deleteBucket({ engine, res, params }: RouteContext): void {
@@ -58,7 +59,7 @@ function listObjects({ engine, res, params, url }: RouteContext): void {
     commonPrefixes: page.commonPrefixes,
     isTruncated: page.isTruncated,
     ...(page.nextStartAfter !== undefined ? { nextStartAfter: page.nextStartAfter } : {}),
-  });
+  } satisfies ObjectListing);
 }
 
 function objectInfo({ engine, res, params }: RouteContext): void {

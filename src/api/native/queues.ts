@@ -1,6 +1,7 @@
 import { InvalidParameterValue } from '../../shared/errors.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
+import type { DeletedAnswer, MessagesAnswer, QueueList } from './contract.js';
 
 type Body = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export const routes: Route[] = [
 
 function listQueues({ engine, res, url }: RouteContext): void {
   const names = engine.queues.listQueues(url.searchParams.get('prefix') ?? '');
-  sendJson(res, 200, { queues: names.map((n) => engine.queues.describe(n)) });
+  sendJson(res, 200, { queues: names.map((n) => engine.queues.describe(n)) } satisfies QueueList);
 }
 
 /** Body: `{ fifo?, contentBasedDeduplication?, deadLetterQueue?, maxReceiveCount?, attributes? }`. */
@@ -55,7 +56,7 @@ async function createQueue({ engine, req, res, params }: RouteContext): Promise<
 
 function deleteQueue({ engine, res, params }: RouteContext): void {
   engine.queues.deleteQueue(params.name as string);
-  sendJson(res, 200, { deleted: params.name });
+  sendJson(res, 200, { deleted: params.name } satisfies DeletedAnswer);
 }
 
 /** Body: `{ body, delaySeconds?, groupId?, deduplicationId?, attributes?: { name: string } }`. */
@@ -95,7 +96,7 @@ async function receiveMessages({ engine, res, url, params }: RouteContext): Prom
         Object.entries(m.messageAttributes).map(([k, v]) => [k, v.stringValue ?? v.binaryValue?.toString('base64')]),
       ),
     })),
-  });
+  } satisfies MessagesAnswer);
 }
 
 function deleteMessage({ engine, res, params }: RouteContext): void {

@@ -3,6 +3,15 @@ import type { ShardPosition, StreamRecordRef } from '../../storage/streams/index
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
+import type {
+  CreateStreamRequest,
+  PutRecordAnswer,
+  PutRecordRequest,
+  RecordsAnswer,
+  StreamDetail,
+  StreamList,
+  StreamRecordJson,
+} from './contract.js';
 
 /** Streams under /_lambdata: list, describe with per-shard stats, create, delete, put, read and tail (SSE). */
 export const routes: Route[] = [
@@ -18,7 +27,7 @@ export const routes: Route[] = [
 const PREVIEW_CHARS = 200;
 
 /** A record as native JSON: data in base64 plus a UTF-8 preview. */
-export function recordJson(r: StreamRecordRef): Record<string, unknown> {
+export function recordJson(r: StreamRecordRef): StreamRecordJson {
   return {
     shardId: r.shardId,
     sequenceNumber: r.sequenceNumber,
@@ -40,11 +49,11 @@ function listStreams({ engine, res }: RouteContext): void {
       createdAt: d.createdAt,
     };
   });
-  sendJson(res, 200, { streams });
+  sendJson(res, 200, { streams } satisfies StreamList);
 }
 
 async function createStream({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJsonObject<{ name?: string; shards?: number }>(req);
+  const body = await readJsonObject<Partial<CreateStreamRequest>>(req);
   if (typeof body.name !== 'string') throw new InvalidRequestContent('name is required');
   engine.streams.createStream(body.name, { shardCount: body.shards ?? 1 });
   sendJson(res, 201, engine.streams.describeStream(body.name));
@@ -65,7 +74,7 @@ function describeStream({ engine, res, params }: RouteContext): void {
         ...(s?.lastArrivalTimestamp ? { ageOfLastRecordMs: now - s.lastArrivalTimestamp } : {}),
       };
     }),
-  });
+  } satisfies StreamDetail);
 }
 
 function deleteStream({ engine, res, params }: RouteContext): void {
@@ -74,14 +83,14 @@ function deleteStream({ engine, res, params }: RouteContext): void {
 }
 
 async function putRecord({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJsonObject<{ partitionKey?: string; data?: string; encoding?: 'utf8' | 'base64' }>(req);
+  const body = await readJsonObject<Partial<PutRecordRequest>>(req);
   if (typeof body.data !== 'string') throw new InvalidRequestContent('data (a string) is required');
   const data = Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
   const result = engine.streams.putRecord(params.name as string, {
     data,
     partitionKey: body.partitionKey ?? String(Date.now()),
   });
-  sendJson(res, 200, result);
+  sendJson(res, 200, result satisfies PutRecordAnswer);
 }
 
 /** Reads one shard, or every shard merged in sequence order, after an optional sequence number. */
@@ -101,7 +110,7 @@ function readRecords({ engine, res, url, params }: RouteContext): void {
   sendJson(res, 200, {
     records: records.map(recordJson),
     millisBehindLatest: Math.max(0, ...reads.map((r) => r.millisBehindLatest)),
-  });
+  } satisfies RecordsAnswer);
 }
 
 /** Server-Sent Events of new records (`record` events); `from=trim` replays retained records first. */

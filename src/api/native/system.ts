@@ -1,5 +1,6 @@
 import { sendJson } from '../http.js';
 import type { Route } from '../router.js';
+import type { HealthAnswer, RuntimeAnswer } from './contract.js';
 
 /** Health and engine-wide figures. */
 export const routes: Route[] = [
@@ -7,11 +8,15 @@ export const routes: Route[] = [
     method: 'GET',
     path: '/health',
     handler: ({ res, engine }) =>
-      sendJson(res, 200, { status: 'ok', dataDir: engine.dataDir, sandbox: engine.runtime.sandbox }),
+      sendJson(res, 200, {
+        status: 'ok',
+        dataDir: engine.dataDir,
+        sandbox: engine.runtime.sandbox,
+      } satisfies HealthAnswer),
   },
   {
     method: 'GET',
     path: '/runtime',
-    handler: ({ res, engine }) => sendJson(res, 200, engine.runtime.stats()),
+    handler: ({ res, engine }) => sendJson(res, 200, engine.runtime.stats() satisfies RuntimeAnswer),
   },
 ];

@@ -1,7 +1,8 @@
 import { InvalidRequestContent } from '../../shared/errors.js';
-import { type AttributeMap, fromPlain, type StreamViewType, toPlain } from '../../storage/tables/index.js';
+import { type AttributeMap, fromPlain, toPlain } from '../../storage/tables/index.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
+import type { CreateTableRequest, ItemAnswer, ItemsPage, TableList } from './contract.js';
 
 /** Tables under /_lambdata: list, describe, create, delete, and items as plain JSON. */
 export const routes: Route[] = [
@@ -14,24 +15,16 @@ export const routes: Route[] = [
   { method: 'POST', path: '/tables/:name/get', handler: getItem },
 ];
 
-/** The body of POST /tables: key attributes as `name` or `name:S|N|B`. */
-interface CreateBody {
-  name?: string;
-  partitionKey?: string;
-  sortKey?: string;
-  stream?: StreamViewType;
-}
-
 function listTables({ engine, res }: RouteContext): void {
   const tables = engine.tables.listTables().map((name) => {
     const d = engine.tables.describeTable(name);
     return { name, arn: d.tableArn, itemCount: d.itemCount, keySchema: d.keySchema, streamArn: d.latestStreamArn };
   });
-  sendJson(res, 200, { tables });
+  sendJson(res, 200, { tables } satisfies TableList);
 }
 
 async function createTable({ engine, req, res }: RouteContext): Promise<void> {
-  const body = await readJsonObject<CreateBody>(req);
+  const body = await readJsonObject<Partial<CreateTableRequest>>(req);
   if (typeof body.name !== 'string' || typeof body.partitionKey !== 'string') {
     throw new InvalidRequestContent('name and partitionKey are required');
   }
@@ -69,14 +62,14 @@ function scanItems({ engine, res, url, params }: RouteContext): void {
     items: page.items.map(toPlain),
     count: page.count,
     ...(page.lastEvaluatedKey ? { lastEvaluatedKey: toPlain(page.lastEvaluatedKey) } : {}),
-  });
+  } satisfies ItemsPage);
 }
 
 async function putItem({ engine, req, res, params }: RouteContext): Promise<void> {
   const body = await readJsonObject<Record<string, unknown>>(req);
   const item: AttributeMap = fromPlain(body);
   engine.tables.putItem(params.name as string, item);
-  sendJson(res, 200, { item: toPlain(item) });
+  sendJson(res, 200, { item: toPlain(item) } satisfies ItemAnswer);
 }
 
 async function getItem({ engine, req, res, params }: RouteContext): Promise<void> {
@@ -86,7 +79,7 @@ async function getItem({ engine, req, res, params }: RouteContext): Promise<void
     sendJson(res, 404, { error: { code: 'ItemNotFound', message: 'No item with that key' } });
     return;
   }
-  sendJson(res, 200, { item: toPlain(item) });
+  sendJson(res, 200, { item: toPlain(item) } satisfies ItemAnswer);
 }
 
 function keySpec(spec: string): { attributeName: string; attributeType: 'S' | 'N' | 'B' } {

@@ -1,15 +1,8 @@
 /** Dead letters (async events that failed for good) with replay, plus async queue depth and concurrency. */
-import type { DeadLetter } from '../../invoke/types.js';
+import type { ConcurrencyAnswer, DeadLetter, DeadLettersAnswer } from '../../api/native/contract.js';
 import { api } from '../api.js';
 import { h, num, replace, table, time } from '../dom.js';
 import { errorBox, type Page } from './page.js';
-
-interface Concurrency {
-  inUse: number;
-  limit: number;
-  byFunction: Record<string, number>;
-  queueDepth: number;
-}
 
 /** Renders the dead-letter page. */
 export const renderDeadLetters: Page = (root) => {
@@ -19,7 +12,7 @@ export const renderDeadLetters: Page = (root) => {
   const replayAll = h('button', { type: 'button', id: 'replay-all' }, 'Replay all');
   root.append(h('h1', {}, 'Dead letters'), depth, h('div', { class: 'actions' }, replayAll), status, list);
   const load = () => {
-    api<Concurrency>('/concurrency')
+    api<ConcurrencyAnswer>('/concurrency')
       .then((c) =>
         replace(
           depth,
@@ -27,7 +20,7 @@ export const renderDeadLetters: Page = (root) => {
         ),
       )
       .catch((err) => replace(depth, errorBox(err)));
-    api<{ deadLetters: DeadLetter[] }>('/dlq')
+    api<DeadLettersAnswer>('/dlq')
       .then(({ deadLetters }) => {
         replayAll.disabled = deadLetters.length === 0;
         replace(

@@ -1,23 +1,16 @@
 /** Functions: the list, and one function's configuration, versions, invoke form, invocations and live log tail. */
-import type { NativeFunction } from '../../api/native/functions.js';
-import type { InvocationRecord, LogLine } from '../../invoke/types.js';
+import type {
+  FunctionDetail,
+  FunctionList,
+  InvocationRecord,
+  InvocationsAnswer,
+  InvokeAnswer,
+  LogLine,
+} from '../../api/native/contract.js';
 import { api, apiUrl, stream } from '../api.js';
 import { bytes, FrameQueue, field, h, num, replace, table, time } from '../dom.js';
 import { invocationTable } from './overview.js';
 import { errorBox, type Page } from './page.js';
-
-interface FunctionDetail extends NativeFunction {
-  versions: NativeFunction[];
-}
-interface InvokeAnswer {
-  requestId: string;
-  statusCode: number;
-  executedVersion: string;
-  functionError?: string;
-  payload: unknown;
-  logs?: string;
-  record?: InvocationRecord;
-}
 
 const MAX_LOG_LINES = 500;
 
@@ -25,7 +18,7 @@ const MAX_LOG_LINES = 500;
 export const renderFunctions: Page = (root) => {
   const body = h('div', {}, 'Loading…');
   root.append(h('h1', {}, 'Functions'), body);
-  api<{ functions: NativeFunction[] }>('/functions')
+  api<FunctionList>('/functions')
     .then(({ functions }) => {
       if (!functions.length) {
         replace(body, h('p', { class: 'muted' }, 'No functions deployed. Deploy one with lambdata deploy.'));
@@ -87,7 +80,7 @@ export const renderFunction: Page = (root, [rawName]) => {
   let records: InvocationRecord[] = [];
   const frame = new FrameQueue();
   const paint = () => replace(invocations, invocationTable(records));
-  api<{ invocations: InvocationRecord[] }>(`/invocations?function=${encodeURIComponent(name)}&limit=25`)
+  api<InvocationsAnswer>(`/invocations?function=${encodeURIComponent(name)}&limit=25`)
     .then((r) => {
       records = [...r.invocations, ...records].slice(0, 25);
       paint();

@@ -1,5 +1,5 @@
 /** One job, live: counters that fill toward complete, a log pane, the scatter and throughput charts, results and cost. */
-import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult } from '../../jobs/types.js';
+import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult } from '../../api/native/contract.js';
 import { api, apiUrl, keyPath, stream } from '../api.js';
 import { ScatterPlot, type ScatterPoint, ThroughputChart } from '../charts.js';
 import { bytes, FrameQueue, h, num, replace, table, usd } from '../dom.js';

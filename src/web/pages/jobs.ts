@@ -1,5 +1,5 @@
 /** Jobs: the start form (mapper, prefix, options) and the list of jobs. */
-import type { JobRecord, JobSpec } from '../../jobs/types.js';
+import type { BucketList, JobList, JobRecord, JobSpec } from '../../api/native/contract.js';
 import { api } from '../api.js';
 import { field, h, replace } from '../dom.js';
 import { jobsTable } from './overview.js';
@@ -9,7 +9,7 @@ import { errorBox, type Page } from './page.js';
 export const renderJobs: Page = (root) => {
   const list = h('div', {}, 'Loading…');
   root.append(h('h1', {}, 'Jobs'), startForm(), h('h2', {}, 'All jobs'), list);
-  api<{ jobs: JobRecord[] }>('/jobs?limit=100')
+  api<JobList>('/jobs?limit=100')
     .then(({ jobs }) => replace(list, jobsTable(jobs)))
     .catch((err) => replace(list, errorBox(err)));
   return undefined;
@@ -40,7 +40,7 @@ function startForm(): HTMLElement {
   };
   mapper.addEventListener('change', sync);
   sync();
-  api<{ buckets: Array<{ name: string }> }>('/buckets')
+  api<BucketList>('/buckets')
     .then(({ buckets }) => bucket.append(...buckets.map((b) => h('option', { value: b.name }, b.name))))
     .catch((err) => form.append(errorBox(err)));
   const status = h('div', { 'aria-live': 'polite' });

@@ -1,14 +1,8 @@
 /** Objects: buckets, prefixes (delimiter '/'), object details, upload (file → PUT) and download. */
+import type { BucketList, ObjectInfoAnswer, ObjectListing } from '../../api/native/contract.js';
 import { api, apiUrl, keyPath } from '../api.js';
 import { bytes, field, h, replace, table } from '../dom.js';
 import { errorBox, type Page } from './page.js';
-
-interface Listing {
-  objects: Array<{ key: string; size: number; etag: string; lastModified: string; contentType: string }>;
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  nextStartAfter?: string;
-}
 
 const PAGE_SIZE = 200;
 
@@ -17,7 +11,7 @@ export const renderObjects: Page = (root, [bucket, prefix]) => {
   const body = h('div', {}, 'Loading…');
   if (!bucket) {
     root.append(h('h1', {}, 'Objects'), body);
-    api<{ buckets: Array<{ name: string; createdAt: string }> }>('/buckets')
+    api<BucketList>('/buckets')
       .then(({ buckets }) =>
         replace(
           body,
@@ -51,7 +45,7 @@ export const renderObjects: Page = (root, [bucket, prefix]) => {
     const q = new URLSearchParams({ delimiter: '/', maxKeys: String(PAGE_SIZE) });
     if (at) q.set('prefix', at);
     if (startAfter) q.set('startAfter', startAfter);
-    api<Listing>(`/buckets/${encodeURIComponent(name)}/objects?${q}`)
+    api<ObjectListing>(`/buckets/${encodeURIComponent(name)}/objects?${q}`)
       .then((page) => replace(body, listingView(name, at, page, details, load)))
       .catch((err) => replace(body, errorBox(err)));
   };
@@ -77,7 +71,7 @@ function breadcrumbs(bucket: string, prefix: string): HTMLElement {
 function listingView(
   bucket: string,
   prefix: string,
-  page: Listing,
+  page: ObjectListing,
   details: HTMLElement,
   load: (startAfter?: string) => void,
 ): HTMLElement {
@@ -109,16 +103,16 @@ function listingView(
 
 function showDetails(bucket: string, key: string, details: HTMLElement): void {
   replace(details, 'Loading…');
-  api<Record<string, unknown>>(`/buckets/${encodeURIComponent(bucket)}/object-info/${keyPath(key)}`)
+  api<ObjectInfoAnswer>(`/buckets/${encodeURIComponent(bucket)}/object-info/${keyPath(key)}`)
     .then((info) => {
       const rows: Array<[string, string]> = [
         ['Key', key],
-        ['Size', `${bytes(info.size as number)} (${info.size} bytes)`],
+        ['Size', `${bytes(info.size)} (${info.size} bytes)`],
         ['ETag', String(info.etag)],
         ['Content type', String(info.contentType)],
-        ['Last modified', new Date(info.lastModified as string).toLocaleString()],
+        ['Last modified', new Date(info.lastModified).toLocaleString()],
       ];
-      const meta = (info.metadata ?? {}) as Record<string, string>;
+      const meta = info.metadata ?? {};
       for (const [k, v] of Object.entries(meta)) rows.push([`x-amz-meta-${k}`, v]);
       replace(
         details,

@@ -1,19 +1,16 @@
 /** Overview: functions, invocation rate, errors, throttles, concurrency, cost and recent jobs, live. */
-import type { InvocationRecord } from '../../invoke/types.js';
-import type { JobRecord } from '../../jobs/types.js';
+import type {
+  BillingAnswer,
+  ConcurrencyAnswer,
+  FunctionList,
+  InvocationRecord,
+  InvocationsAnswer,
+  JobList,
+  JobRecord,
+} from '../../api/native/contract.js';
 import { api, stream } from '../api.js';
 import { FrameQueue, h, num, replace, table, time, usd } from '../dom.js';
 import { errorBox, type Page } from './page.js';
-
-interface Billing {
-  invocations: number;
-  totalCostUsd: number;
-}
-interface Concurrency {
-  inUse: number;
-  limit: number;
-  queueDepth: number;
-}
 
 const RATE_WINDOW_MS = 10_000;
 const JOBS_REFRESH_MS = 1_000;
@@ -60,10 +57,10 @@ export const renderOverview: Page = (root) => {
     replace(recent, invocationTable(state.latest));
   };
   Promise.all([
-    api<{ functions: unknown[] }>('/functions'),
-    api<Billing>('/billing'),
-    api<{ invocations: InvocationRecord[] }>('/invocations?limit=200'),
-    api<{ jobs: JobRecord[] }>('/jobs?limit=10'),
+    api<FunctionList>('/functions'),
+    api<BillingAnswer>('/billing'),
+    api<InvocationsAnswer>('/invocations?limit=200'),
+    api<JobList>('/jobs?limit=10'),
   ])
     .then(([fns, billing, inv, jobList]) => {
       tiles.functions.set(num(fns.functions.length));
@@ -76,7 +73,7 @@ export const renderOverview: Page = (root) => {
     })
     .catch((err) => replace(jobs, errorBox(err)));
   const refreshConcurrency = () =>
-    api<Concurrency>('/concurrency')
+    api<ConcurrencyAnswer>('/concurrency')
       .then((c) => {
         tiles.concurrency.set(`${num(c.inUse)} / ${num(c.limit)}`);
         tiles.queue.set(num(c.queueDepth));
@@ -85,7 +82,7 @@ export const renderOverview: Page = (root) => {
   void refreshConcurrency();
   let jobsTimer: ReturnType<typeof setTimeout> | undefined;
   const refreshJobs = () =>
-    api<{ jobs: JobRecord[] }>('/jobs?limit=10')
+    api<JobList>('/jobs?limit=10')
       .then((r) => replace(jobs, jobsTable(r.jobs)))
       .catch((err) => replace(jobs, errorBox(err)));
   const source = stream('/invocations/stream', {

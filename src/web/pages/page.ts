@@ -1,3 +1,5 @@
+import { ApiError } from '../../api/native/api-error.js';
+
 /** A page renders into `root` from the route's captured params and returns its cleanup (closing streams). */
 export type Page = (root: HTMLElement, params: string[]) => (() => void) | undefined;
 
@@ -7,8 +9,6 @@ export function errorBox(err: unknown): HTMLElement {
   p.className = 'error';
   p.setAttribute('role', 'alert');
   p.textContent =
-    err instanceof Error
-      ? `${err.name === 'ApiError' ? (err as Error & { code: string }).code : err.name}: ${err.message}`
-      : String(err);
+    err instanceof Error ? `${err instanceof ApiError ? err.code : err.name}: ${err.message}` : String(err);
   return p;
 }

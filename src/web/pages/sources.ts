@@ -1,20 +1,8 @@
 /** Streams, queues and event source mappings: their state, depth and lag (read once; Refresh re-reads). */
-import type { MappingView } from '../../events/mapping-types.js';
+import type { MappingList, QueueList, StreamList } from '../../api/native/contract.js';
 import { api } from '../api.js';
 import { h, num, replace, table, time } from '../dom.js';
 import { errorBox, type Page } from './page.js';
-
-interface StreamRow {
-  name: string;
-  openShards: number;
-  retentionHours: number;
-  createdAt: number | string;
-}
-interface QueueRow {
-  name: string;
-  fifo: boolean;
-  depth: { visible: number; inFlight: number; delayed: number };
-}
 
 /** Renders the streams, queues and mappings page. */
 export const renderSources: Page = (root) => {
@@ -34,7 +22,7 @@ export const renderSources: Page = (root) => {
     mappings,
   );
   const load = () => {
-    api<{ streams: StreamRow[] }>('/streams')
+    api<StreamList>('/streams')
       .then((r) =>
         replace(
           streams,
@@ -52,7 +40,7 @@ export const renderSources: Page = (root) => {
         ),
       )
       .catch((err) => replace(streams, errorBox(err)));
-    api<{ queues: QueueRow[] }>('/queues')
+    api<QueueList>('/queues')
       .then((r) =>
         replace(
           queues,
@@ -70,7 +58,7 @@ export const renderSources: Page = (root) => {
         ),
       )
       .catch((err) => replace(queues, errorBox(err)));
-    api<{ mappings: MappingView[] }>('/mappings')
+    api<MappingList>('/mappings')
       .then((r) =>
         replace(
           mappings,

@@ -1,0 +1,424 @@
+/**
+ * The native API's contract: the request and answer bodies of every JSON route under /_lambdata, declared
+ * once and used by the server's routes, the CLI and the dashboard. Types only — importing this file pulls
+ * no server code into the CLI or the browser bundle. Dates the core keeps as `Date` travel as ISO strings.
+ */
+import type {
+  LambdaFunctionConfiguration,
+  MappingInput,
+  MappingPatch,
+  MappingView,
+  NotificationConfiguration,
+  Schedule,
+} from '../../events/index.js';
+import type {
+  BillingSummary,
+  DeadLetter,
+  EventInvokeConfig,
+  FunctionSettings,
+  InvocationRecord,
+  LogLine,
+  PriceTable,
+} from '../../invoke/index.js';
+import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult, JobSpec } from '../../jobs/index.js';
+import type { RuntimeStats, SandboxInfo } from '../../runtime/index.js';
+import type { ObjectInfo } from '../../storage/objects/index.js';
+import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queues/index.js';
+import type { ShardDescription, StreamDescription } from '../../storage/streams/index.js';
+import type { StreamViewType, TableDescription } from '../../storage/tables/index.js';
+
+export type {
+  CostReport,
+  DeadLetter,
+  EventInvokeConfig,
+  InvocationRecord,
+  JobCounters,
+  JobEvent,
+  JobRecord,
+  JobResult,
+  JobSpec,
+  LambdaFunctionConfiguration,
+  LogLine,
+  MappingView,
+  NotificationConfiguration,
+  QueueInfo,
+  Schedule,
+  SendResult,
+  TableDescription,
+};
+
+/** The body of every error answer (4xx and 5xx). */
+export interface ErrorAnswer {
+  error: { code: string; message: string };
+}
+
+/** What a `DELETE` answers when it has nothing else to say: the name (or id) it deleted. */
+export interface DeletedAnswer {
+  deleted: string | undefined;
+}
+
+// ---- system ------------------------------------------------------------------------------------------
+
+/** GET /health. */
+export interface HealthAnswer {
+  status: 'ok';
+  dataDir: string;
+  sandbox: SandboxInfo;
+}
+
+/** GET /runtime: execution environments alive now. */
+export type RuntimeAnswer = RuntimeStats;
+
+// ---- functions, invocations, billing, dead letters ---------------------------------------------------
+
+/** A function's configuration in the native API's readable shape. */
+export interface NativeFunction {
+  name: string;
+  arn: string;
+  version: string;
+  handler: string;
+  runtime: string;
+  memoryMb: number;
+  timeoutS: number;
+  ephemeralStorageMb: number;
+  environment: Record<string, string>;
+  description: string;
+  codeSha256: string;
+  codeSize: number;
+  lastModified: string;
+  revisionId: string;
+  reservedConcurrency: number | null;
+}
+
+/** GET /functions. */
+export interface FunctionList {
+  functions: NativeFunction[];
+}
+
+/** GET, PUT and PATCH /functions/:name: the function (or the version asked for) with all its versions. */
+export interface FunctionDetail extends NativeFunction {
+  versions: NativeFunction[];
+  eventInvokeConfig: EventInvokeConfig;
+  settings: FunctionSettings;
+}
+
+/** The code of a deploy: a zip, or a directory on the server (only inside the operator's allowed ones). */
+export type DeployCode = { zipBase64: string } | { dir: string };
+
+/** PUT /functions/:name: creates the function (code and handler required) or updates it. */
+export interface DeployRequest {
+  code?: DeployCode;
+  handler?: string;
+  runtime?: string;
+  description?: string;
+  memoryMb?: number;
+  timeoutS?: number;
+  ephemeralStorageMb?: number;
+  environment?: Record<string, string>;
+  /** Publishes a version after the update. */
+  publish?: boolean;
+  /** A non-negative integer, or null to remove the reservation. */
+  reservedConcurrency?: number | null;
+}
+
+/** PATCH /functions/:name: configuration only. */
+export interface FunctionPatchRequest extends Omit<DeployRequest, 'code' | 'publish'> {
+  eventInvokeConfig?: Partial<EventInvokeConfig>;
+}
+
+/** POST /functions/:name/versions. */
+export interface PublishRequest {
+  description?: string;
+}
+
+/** How POST /functions/:name/invoke runs (`?type=`); RequestResponse when absent. */
+export type NativeInvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+/** POST /functions/:name/invoke?type=&tail=1&qualifier=, with the payload as the raw JSON body. */
+export interface InvokeAnswer {
+  requestId: string;
+  statusCode: number;
+  executedVersion: string;
+  /** `Handled` or `Unhandled` when the function failed; `payload` is then its error object. */
+  functionError?: string;
+  /** The result parsed as JSON, the raw text when it is not JSON, or null when empty. */
+  payload: unknown;
+  /** The log tail, with `tail=1`. */
+  logs?: string;
+  /** The invocation record, once the invocation has run. */
+  record?: InvocationRecord;
+}
+
+/** GET /functions/:name/logs?since=&limit=&requestId= (the SSE stream …/logs/stream sends `log` events). */
+export interface LogsAnswer {
+  lines: LogLine[];
+}
+
+/** GET /invocations?function=&limit= (the SSE stream /invocations/stream sends `invocation` events). */
+export interface InvocationsAnswer {
+  invocations: InvocationRecord[];
+}
+
+/** GET /billing?function=&since=&trigger=. */
+export interface BillingAnswer extends BillingSummary {
+  prices: PriceTable;
+}
+
+/** GET /concurrency?function=. */
+export interface ConcurrencyAnswer {
+  inUse: number;
+  limit: number;
+  byFunction: Record<string, number>;
+  queueDepth: number;
+}
+
+/** GET /dlq?function=. */
+export interface DeadLettersAnswer {
+  deadLetters: DeadLetter[];
+}
+
+/** POST /dlq/:id/replay and POST /dlq/replay?function=. */
+export interface ReplayAnswer {
+  replayed: number;
+}
+
+// ---- objects -----------------------------------------------------------------------------------------
+
+/** A bucket as listed. */
+export interface BucketSummary {
+  name: string;
+  createdAt: string;
+}
+
+/** GET /buckets. */
+export interface BucketList {
+  buckets: BucketSummary[];
+}
+
+/** PUT /buckets/:bucket. */
+export interface BucketCreated {
+  name: string | undefined;
+}
+
+/** One object of a listing. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  contentType: string;
+}
+
+/** GET /buckets/:bucket/objects?prefix=&delimiter=&startAfter=&maxKeys=. */
+export interface ObjectListing {
+  objects: ListedObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Where the next page starts (`startAfter`), when the listing is truncated. */
+  nextStartAfter?: string;
+}
+
+/** GET /buckets/:bucket/object-info/:key and the answer of PUT /buckets/:bucket/objects/:key. */
+export type ObjectInfoAnswer = Omit<ObjectInfo, 'lastModified'> & { lastModified: string };
+
+// ---- streams -----------------------------------------------------------------------------------------
+
+/** A stream as listed. */
+export interface StreamSummary {
+  name: string;
+  arn: string;
+  openShards: number;
+  retentionHours: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** GET /streams. */
+export interface StreamList {
+  streams: StreamSummary[];
+}
+
+/** POST /streams (answers the StreamDescription). */
+export interface CreateStreamRequest {
+  name: string;
+  shards?: number;
+}
+
+/** A shard as GET /streams/:name describes it: its range plus record counts and the newest record. */
+export interface ShardDetail extends ShardDescription {
+  open?: boolean;
+  records?: number;
+  lastSequenceNumber?: string;
+  lastArrivalTimestamp?: number;
+  ageOfLastRecordMs?: number;
+}
+
+/** GET /streams/:name. */
+export interface StreamDetail extends Omit<StreamDescription, 'shards'> {
+  shards: ShardDetail[];
+}
+
+/** POST /streams/:name/records. */
+export interface PutRecordRequest {
+  data: string;
+  partitionKey?: string;
+  /** How `data` is encoded; utf8 when absent. */
+  encoding?: 'utf8' | 'base64';
+}
+
+/** What POST /streams/:name/records answers. */
+export interface PutRecordAnswer {
+  shardId: string;
+  sequenceNumber: string;
+}
+
+/** A record as native JSON: data in base64 plus a UTF-8 preview (also the `record` event of …/tail). */
+export interface StreamRecordJson {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: string;
+  text: string;
+  approximateArrivalTimestamp: number;
+}
+
+/** GET /streams/:name/records?shard=&after=&limit=. */
+export interface RecordsAnswer {
+  records: StreamRecordJson[];
+  millisBehindLatest: number;
+}
+
+// ---- tables ------------------------------------------------------------------------------------------
+
+/** A table as listed. */
+export interface TableSummary {
+  name: string;
+  arn: string;
+  itemCount: number;
+  keySchema: TableDescription['keySchema'];
+  streamArn?: string;
+}
+
+/** GET /tables. */
+export interface TableList {
+  tables: TableSummary[];
+}
+
+/** POST /tables (answers the TableDescription): key attributes as `name` or `name:S|N|B`. */
+export interface CreateTableRequest {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+  stream?: StreamViewType;
+}
+
+/** An item as plain JSON. */
+export type PlainItem = Record<string, unknown>;
+
+/** PUT /tables/:name/items (with the item as body) and POST /tables/:name/get (with the key as body). */
+export interface ItemAnswer {
+  item: PlainItem;
+}
+
+/** GET /tables/:name/items?limit=&start=, `start` being the previous page's `lastEvaluatedKey` as JSON. */
+export interface ItemsPage {
+  items: PlainItem[];
+  count: number;
+  lastEvaluatedKey?: PlainItem;
+}
+
+// ---- queues ------------------------------------------------------------------------------------------
+
+/** GET /queues?prefix=. */
+export interface QueueList {
+  queues: QueueInfo[];
+}
+
+/** PUT /queues/:name (answers the QueueInfo). */
+export interface CreateQueueRequest {
+  fifo?: boolean;
+  contentBasedDeduplication?: boolean;
+  /** The name or ARN of an existing queue that takes messages received `maxReceiveCount` times. */
+  deadLetterQueue?: string;
+  maxReceiveCount?: number;
+  visibilityTimeout?: number;
+  delaySeconds?: number;
+  messageRetentionPeriod?: number;
+  receiveMessageWaitTimeSeconds?: number;
+  /** Raw SQS attributes, applied first. */
+  attributes?: Record<string, unknown>;
+}
+
+/** POST /queues/:name/messages (answers the SendResult). */
+export interface SendMessageRequest {
+  body: string;
+  delaySeconds?: number;
+  groupId?: string;
+  deduplicationId?: string;
+  attributes?: Record<string, string>;
+}
+
+/** A received message, its attributes flattened to their string (or base64) values. */
+export type NativeMessage = Omit<ReceivedMessage, 'messageAttributes'> & {
+  messageAttributes: Record<string, string | undefined>;
+};
+
+/** GET /queues/:name/messages?max=&wait=&visibility=. */
+export interface MessagesAnswer {
+  messages: NativeMessage[];
+}
+
+// ---- event source mappings and schedules -------------------------------------------------------------
+
+/** GET /mappings?function=&eventSourceArn=. */
+export interface MappingList {
+  mappings: MappingView[];
+}
+
+/** POST /mappings: an ARN, or a source by type and name (answers the MappingView). */
+export type CreateMappingRequest = Omit<MappingInput, 'eventSourceArn'> & {
+  eventSourceArn?: string;
+  source?: { type: 'stream' | 'table' | 'queue'; name: string };
+};
+
+/** PATCH /mappings/:uuid (answers the MappingView). */
+export type MappingPatchRequest = MappingPatch;
+
+/** GET /schedules. */
+export interface ScheduleList {
+  schedules: Schedule[];
+}
+
+/** POST /schedules (answers the Schedule): `input` as JSON text or any JSON value. */
+export interface AddScheduleRequest {
+  name: string;
+  expression: string;
+  functionName: string;
+  input?: unknown;
+}
+
+// ---- jobs --------------------------------------------------------------------------------------------
+
+/** GET /jobs?limit= (records without their per-object results). */
+export interface JobList {
+  jobs: JobRecord[];
+}
+
+/** POST /jobs/bgzip: rewrites a text object as splittable bgzip with its index. */
+export interface BgzipRequest {
+  bucket: string;
+  key: string;
+  /** The key to write; `<key without .gz>.gz` when absent. */
+  target?: string;
+  blockSize?: number;
+}
+
+/** What POST /jobs/bgzip answers. */
+export interface BgzipAnswer {
+  bucket: string;
+  key: string;
+  indexKey: string;
+  members: number;
+  size: number;
+  rawSize: number;
+}

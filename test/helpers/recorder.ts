@@ -1,0 +1,39 @@
+/** The recorder fixture (test/fixtures/events/recorder): deploys it and reads back the events it saw. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../src/engine.js';
+import { fixturePath } from './fixtures.js';
+
+/** One line the recorder fixture wrote. */
+export interface Recorded {
+  ok: boolean;
+  payloads: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: events of several shapes, asserted field by field in tests
+  event: { Records: Record<string, any>[] } & Record<string, unknown>;
+}
+
+/** Deploys the recorder fixture as `name`, writing into `outDir`. */
+export async function deployRecorder(
+  engine: Engine,
+  name: string,
+  outDir: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  await engine.functions.create({
+    name,
+    handler: 'index.handler',
+    code: { dir: fixturePath('events/recorder') },
+    environment: { OUT_DIR: outDir, ...env },
+    timeoutS: 10,
+  });
+}
+
+/** Every event the recorder has written so far. */
+export function recorded(outDir: string): Recorded[] {
+  const file = join(outDir, 'events.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Recorded);
+}
