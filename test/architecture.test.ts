@@ -34,7 +34,6 @@ const OPEN_PARTS = new Set(['shared', 'state']);
 const KNOWN_DEEP_IMPORTS = new Set([
   'src/cli/functions-deploy.ts -> src/invoke/limits.ts',
   'src/index.ts -> src/invoke/types.ts',
-  'src/index.ts -> src/shared/errors.ts',
 ]);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
