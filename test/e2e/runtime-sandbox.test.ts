@@ -9,7 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, type CreateFunctionRequest, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
@@ -28,22 +28,7 @@ beforeAll(async () => {
   server = await startTestServer('sandbox');
   level = server.engine.runtime.sandbox.level;
   lambda = new LambdaClient({ endpoint: server.url, ...AWS_TEST_CONFIG });
-  for (const [name, handler, env] of [
-    ['attacker', 'index.probe', {}],
-    ['victim', 'index.secret', { OTHER_SECRET: 'victim-only' }],
-  ] as const) {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs20.x',
-        Role: 'arn:aws:iam::000000000000:role/lambda',
-        Handler: handler,
-        Code: { ZipFile: zip() },
-        Timeout: 30,
-        Environment: { Variables: env },
-      }),
-    );
-  }
+  await deployAttackers(lambda);
 });
 afterAll(async () => {
   lambda?.destroy();
@@ -124,22 +109,7 @@ describe('sandbox: an engine that does not run as root (user-namespaces level)',
       await new Promise((resolve) => setTimeout(resolve, 100)); // the rest of the banner
       expect(banner.join('\n')).toMatch(/sandbox\s+user-namespaces/);
       const client = new LambdaClient({ endpoint: url, ...AWS_TEST_CONFIG });
-      for (const [name, handler, env] of [
-        ['attacker', 'index.probe', {}],
-        ['victim', 'index.secret', { OTHER_SECRET: 'victim-only' }],
-      ] as const) {
-        await client.send(
-          new CreateFunctionCommand({
-            FunctionName: name,
-            Runtime: 'nodejs20.x',
-            Role: 'arn:aws:iam::000000000000:role/lambda',
-            Handler: handler,
-            Code: { ZipFile: zip() },
-            Timeout: 30,
-            Environment: { Variables: env },
-          }),
-        );
-      }
+      await deployAttackers(client);
       expect(json((await client.send(new InvokeCommand({ FunctionName: 'victim' }))).Payload)).toBe('victim-only');
       const marker = `lambdata-userns-${process.pid}-${Date.now()}`;
       const out = await client.send(
@@ -173,17 +143,7 @@ describe('sandbox: an engine that does not run as root (user-namespaces level)',
 describe('sandbox: memory of every process counts', () => {
   it('ends an invocation whose child process runs past the memory cgroup as Runtime.OutOfMemory', async (ctx) => {
     if (!server.engine.runtime.sandbox.features.includes('memory-cgroup')) ctx.skip();
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'child-hog',
-        Runtime: 'nodejs20.x',
-        Role: 'arn:aws:iam::000000000000:role/lambda',
-        Handler: 'index.childHog',
-        Code: { ZipFile: zip() },
-        MemorySize: 128,
-        Timeout: 30,
-      }),
-    );
+    await deploy(lambda, 'child-hog', 'index.childHog', { MemorySize: 128 });
     // The cgroup holds memory + ephemeral storage (128 + 512 MB): a 1 GiB child cannot fit.
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'child-hog', Payload: '{"mb":1024}' }));
     expect(out.FunctionError).toBe('Unhandled');
@@ -211,16 +171,7 @@ describe('sandbox: environments never outlive the engine', () => {
         }),
       );
       const client = new LambdaClient({ endpoint: url, ...AWS_TEST_CONFIG });
-      await client.send(
-        new CreateFunctionCommand({
-          FunctionName: 'spinner',
-          Runtime: 'nodejs20.x',
-          Role: 'arn:aws:iam::000000000000:role/lambda',
-          Handler: 'index.spin',
-          Code: { ZipFile: zip() },
-          Timeout: 900,
-        }),
-      );
+      await deploy(client, 'spinner', 'index.spin', { Timeout: 900 });
       const marker = `300.${Date.now() % 1e9}`;
       await client.send(
         new InvokeCommand({ FunctionName: 'spinner', InvocationType: 'Event', Payload: JSON.stringify({ marker }) }),
@@ -238,6 +189,27 @@ describe('sandbox: environments never outlive the engine', () => {
     }
   }, 40_000);
 });
+
+/** Deploys a handler of the attack fixture through the Lambda API. */
+function deploy(client: LambdaClient, name: string, handler: string, extra: Partial<CreateFunctionRequest> = {}) {
+  return client.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Role: 'arn:aws:iam::000000000000:role/lambda',
+      Handler: handler,
+      Code: { ZipFile: zip() },
+      Timeout: 30,
+      ...extra,
+    }),
+  );
+}
+
+/** The attacker, and a victim whose variables hold the secret it tries to read. */
+async function deployAttackers(client: LambdaClient): Promise<void> {
+  await deploy(client, 'attacker', 'index.probe');
+  await deploy(client, 'victim', 'index.secret', { Environment: { Variables: { OTHER_SECRET: 'victim-only' } } });
+}
 
 const NOBODY = 65534;
 const AS_NOBODY = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
