@@ -16,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** The lambdata package this bootstrap runs from (dist/runtime/ is two levels below it). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+
 const PATH_FIRST = [
   'access',
   'appendFile',
@@ -159,7 +162,8 @@ export function isolateTmp(): (tmpDir: string, limitBytes: number, codeDir: stri
   return (dir, limit, codeDir) => {
     tmpDir = dir;
     limitBytes = limit;
-    keep = [dir, codeDir].filter((path) => path.startsWith('/tmp/')).map((path) => `${path}/`);
+    // lambdata's own install (a checkout under /tmp, its test-artifacts/) keeps its real paths too.
+    keep = [dir, codeDir, PACKAGE_ROOT].filter((path) => path.startsWith('/tmp/')).map((path) => `${path}/`);
   };
 }
 
