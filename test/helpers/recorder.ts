@@ -28,12 +28,16 @@ export async function deployRecorder(
   });
 }
 
-/** Every event the recorder has written so far. */
+/**
+ * Every event the recorder has written so far: whole lines only, since a line the function is
+ * appending while the test polls may be read half written.
+ */
 export function recorded(outDir: string): Recorded[] {
   const file = join(outDir, 'events.jsonl');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
+    .slice(0, -1) // after the last newline: nothing, or a line still being written
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Recorded);
 }
