@@ -1,4 +1,4 @@
-import { functionArn } from '../shared/arn.js';
+import { arnService, functionArn } from '../shared/arn.js';
 import { hasCode, InvalidParameterValue } from '../shared/errors.js';
 import type { Topic } from '../shared/events.js';
 import { newId, newRequestId } from '../shared/ids.js';
@@ -7,7 +7,7 @@ import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter, Slot } from './concurrency.js';
 import type { DeadLetterStore } from './dead-letters.js';
 import type { Delivery, DeliveryQueue } from './delivery-queue.js';
-import { type AttemptResponse, type DestinationSender, destinationRecord, destinationService } from './destinations.js';
+import { type AttemptResponse, type DestinationSender, destinationRecord } from './destinations.js';
 import type { Execution, ExecutionRequest } from './execution.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, EventInvokeConfig, FailureCondition, FunctionVersion } from './types.js';
@@ -60,7 +60,7 @@ export function route(
   letter?: DeadLetter,
 ): DeadLetter | undefined {
   const base = { id: newRequestId(), payload: JSON.stringify(record), trigger: 'destination', enqueuedAt: Date.now() };
-  const service = destinationService(arn);
+  const service = arnService(arn) ?? '';
   try {
     if (service === 'lambda') {
       const fn = deps.functions.get(arn);
@@ -198,7 +198,7 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
   deps.queue.markRunning(delivery.id);
   return (async () => {
     try {
-      const sender = deps.senders.get(destinationService(delivery.target));
+      const sender = deps.senders.get(arnService(delivery.target) ?? '');
       if (!sender) throw new InvalidParameterValue(`No destination type can send to ${delivery.target}`);
       await sender(delivery.target, delivery.payload);
       deps.queue.remove(delivery.id);

@@ -47,14 +47,6 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
 /** Sends a record's JSON body to one destination (a queue, a topic …); throws when it cannot take it. */
 export type DestinationSender = (arn: string, body: string) => Promise<void>;
 
-/**
- * The service an ARN names (`lambda`, `sqs`, `sns` …), which says how a record reaches it: a
- * function gets an async invocation, anything else goes to the sender of its service.
- */
-export function destinationService(arn: string): string {
-  return arn.split(':')[2] ?? '';
-}
-
 function parseOrText(text: string): unknown {
   try {
     return JSON.parse(text);
