@@ -86,7 +86,7 @@ export class Sandbox {
   readonly #ids = new Map<string, number>();
   readonly #setpriv: string | undefined;
   readonly #level: SandboxLevel;
-  /** The process holding the template's mount namespace open (namespaces level). */
+  /** The process holding the template's namespaces open (both namespace levels). */
   #template: ChildProcess | undefined;
   /** Resolves once environments can be launched (the template root is built); rejects when it cannot be. */
   readonly ready: Promise<void>;
