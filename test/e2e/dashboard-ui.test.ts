@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SHOTS = join(here, '../../test-artifacts/screenshots');
@@ -54,17 +55,7 @@ beforeAll(async () => {
     code: { dir: join(here, '../fixtures/dashboard/hello') },
     memoryMb: 256,
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   page.on('pageerror', (err) => pageErrors.push(err.message));
 }, 60_000);
