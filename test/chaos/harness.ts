@@ -253,3 +253,29 @@ export async function runRounds<T extends { tally: Tally }>(runRound: (round: nu
   expect(rows.map((r) => r.torn)).toEqual(rows.map(() => 0));
   return rounds;
 }
+
+/** How a round begins: its seed and random source, the moment to kill, a fresh data dir and a serve on it. */
+export interface RoundStart {
+  seed: number;
+  random: ReturnType<typeof rng>;
+  killAtMs: number;
+  dir: ReturnType<typeof dataDir>;
+  serve: Serve;
+}
+
+/**
+ * Starts round `round` of a scenario: seeds are BASE_SEED + `seedOffset` + round (scenarios use
+ * different offsets), and the kill falls at a seeded moment inside `killWindowMs`.
+ */
+export async function startRound(
+  label: string,
+  seedOffset: number,
+  round: number,
+  killWindowMs: [number, number],
+): Promise<RoundStart> {
+  const seed = BASE_SEED + seedOffset + round;
+  const random = rng(seed);
+  const killAtMs = random.int(...killWindowMs);
+  const dir = dataDir(label);
+  return { seed, random, killAtMs, dir, serve: await startServe(dir.path) };
+}

@@ -9,13 +9,11 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Cli
 import { it } from 'vitest';
 import { clients, deployFixture } from './clients.js';
 import {
-  BASE_SEED,
-  dataDir,
   invocationErrors,
   killHard,
   ROUNDS,
-  rng,
   runRounds,
+  startRound,
   startServe,
   stopServe,
   type Tally,
@@ -32,11 +30,8 @@ it(`async invoke bursts: every 202 runs after kill -9 (${ROUNDS} rounds)`, async
 }, 600_000);
 
 async function runRound(round: number): Promise<Tally> {
-  const seed = BASE_SEED + round;
-  const random = rng(seed);
-  const killAtMs = random.int(200, 2_000);
-  const dir = dataDir('invoke');
-  let serve = await startServe(dir.path);
+  const { seed, random, killAtMs, dir, serve: first } = await startRound('invoke', 0, round, [200, 2_000]);
+  let serve = first;
   let aws = clients(serve.url);
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await deployFixture(aws.lambda, 'recorder', 'record-run');

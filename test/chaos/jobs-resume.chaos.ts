@@ -13,13 +13,11 @@ import type { JobEvent, JobRecord } from '../../src/jobs/types.js';
 import { refTotals } from '../fixtures/jobs/reference.js';
 import { clients } from './clients.js';
 import {
-  BASE_SEED,
-  dataDir,
   killHard,
   ROOT,
   ROUNDS,
-  rng,
   runRounds,
+  startRound,
   startServe,
   stopServe,
   type Tally,
@@ -37,11 +35,8 @@ it(`wordcount job: killed mid-run, resumed from the CLI, equals the reference ($
 }, 600_000);
 
 async function runRound(round: number): Promise<{ tally: Tally; cliOk: boolean }> {
-  const seed = BASE_SEED + 300 + round;
-  const random = rng(seed);
-  const killAtMs = random.int(300, 4_000);
-  const dir = dataDir('jobs');
-  let serve = await startServe(dir.path);
+  const { seed, killAtMs, dir, serve: first } = await startRound('jobs', 300, round, [300, 4_000]);
+  let serve = first;
   const aws = clients(serve.url);
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const bodies = Array.from({ length: OBJECTS }, (_, i) => generateText({ seed: seed + i, bytes: OBJECT_BYTES }));

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { it } from 'vitest';
 import { clients } from './clients.js';
-import { BASE_SEED, dataDir, killHard, ROUNDS, rng, runRounds, startServe, stopServe, type Tally } from './harness.js';
+import { killHard, ROUNDS, runRounds, startRound, startServe, stopServe, type Tally } from './harness.js';
 
 const BUCKET = 'chaos';
 const WRITERS = 16;
@@ -32,11 +32,8 @@ it(`S3 PutObject: acknowledged bodies survive kill -9 whole (${ROUNDS} rounds)`,
 }, 600_000);
 
 async function runRound(round: number): Promise<Tally> {
-  const seed = BASE_SEED + 100 + round;
-  const random = rng(seed);
-  const killAtMs = random.int(300, 2_500);
-  const dir = dataDir('objects');
-  let serve = await startServe(dir.path);
+  const { seed, random, killAtMs, dir, serve: first } = await startRound('objects', 100, round, [300, 2_500]);
+  let serve = first;
   let aws = clients(serve.url);
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 

@@ -19,13 +19,11 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Cli
 import { it } from 'vitest';
 import { clients, deployFixture } from './clients.js';
 import {
-  BASE_SEED,
-  dataDir,
   invocationErrors,
   killHard,
   ROUNDS,
-  rng,
   runRounds,
+  startRound,
   startServe,
   stopServe,
   type Tally,
@@ -42,11 +40,8 @@ it(`Kinesis PutRecords + mapping: acknowledged records survive kill -9 and reach
 }, 600_000);
 
 async function runRound(round: number): Promise<Tally> {
-  const seed = BASE_SEED + 200 + round;
-  const random = rng(seed);
-  const killAtMs = random.int(300, 2_500);
-  const dir = dataDir('streams');
-  let serve = await startServe(dir.path);
+  const { seed, random, killAtMs, dir, serve: first } = await startRound('streams', 200, round, [300, 2_500]);
+  let serve = first;
   let aws = clients(serve.url);
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await aws.kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
