@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
@@ -10,8 +10,9 @@ import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, typ
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
-import { RUN_ERRORS, RuntimeClosed } from './run-errors.js';
+import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
+import { runtimeApiProgram } from './runtime-api-program.js';
 import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import type {
@@ -35,6 +36,7 @@ export interface PoolOptions {
 }
 
 const DEFAULT_PRESTART = 2;
+
 const DEFAULT_IDLE_MS = 5 * 60_000;
 /** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
 const SAMPLE_MS = 15;
@@ -161,18 +163,15 @@ export class EnvironmentPool implements Runtime {
     const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
     let environment: Environment;
     if (speaksRuntimeApi(fn.runtime)) {
-      const bootstrap = join(fn.codeDir, 'bootstrap');
-      if (!existsSync(bootstrap)) {
+      const program = runtimeApiProgram(fn, isolated);
+      if ('error' in program) {
         if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
         this.#forgetStart(key);
-        return initFailure({
-          errorType: RUN_ERRORS.InvalidEntrypoint,
-          errorMessage: `Couldn't find valid bootstrap(s): [${isolated ? `${INSIDE.task}/bootstrap` : bootstrap}]`,
-        });
+        return initFailure(program.error);
       }
       const api = await RuntimeApi.listen();
       env.AWS_LAMBDA_RUNTIME_API = api.address;
-      environment = this.#spawn(id, isolated ? `${INSIDE.task}/bootstrap` : bootstrap, [], env, fn.codeDir, fn, api);
+      environment = this.#spawn(id, program.command, program.args, env, fn.codeDir, fn, api);
     } else if (env.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) {
       // NODE_OPTIONS only take effect at process start (and a sandbox's mounts are made at its start),
       // so such a function gets its own process.
