@@ -120,6 +120,9 @@ class RuntimeClient:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = self._socket.makefile("rb")
 
+    def handoff(self):
+        return self._request("GET", "/lambdata/handoff")
+
     def next(self):
         status, headers, body = self._request("GET", "/invocation/next")
         if status != 200:
@@ -177,11 +180,26 @@ def setup_logging():
     handler = LambdaLoggerHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
     handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-    if level:
-        root.setLevel(level.upper())
+    logging.getLogger().addHandler(handler)
+
+
+def become_function(client):
+    """
+    A pre-started (blank) runtime waits here for its function: its variables and, in a sandbox, its
+    user and code, linked at /var/task. Root is given up before any of the function's code loads.
+    """
+    status, _, body = client.handoff()
+    if status != 200:
+        raise RuntimeError("no function handed over: HTTP %d %s" % (status, body[:200]))
+    function = json.loads(body)
+    sandbox = function.get("sandbox")
+    if sandbox:
+        os.symlink(sandbox["taskTarget"], "/var/task")
+        os.setgroups([])
+        os.setgid(sandbox["gid"])
+        os.setuid(sandbox["uid"])
+    os.environ.clear()
+    os.environ.update(function["env"])
 
 
 def log_error(error_type, message, stack_trace):
@@ -344,10 +362,16 @@ def flush():
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
+    blank = len(sys.argv) == 3 and sys.argv[1] == "--blank"
+    client = RuntimeClient(sys.argv[2] if blank else os.environ["AWS_LAMBDA_RUNTIME_API"])
+    setup_logging()
+    if blank:
+        become_function(client)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        logging.getLogger().setLevel(level.upper())
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     sys.path.insert(0, task_root)
-    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
-    setup_logging()
     note_python_version()
     sys.meta_path.insert(0, EndpointFromEnvironment())
     try:
