@@ -121,26 +121,40 @@ class RuntimeClient:
         self._reader = self._socket.makefile("rb")
 
     def handoff(self):
-        return self._request("GET", "/lambdata/handoff")
+        self._socket.sendall(self._encode("GET", "/lambdata/handoff"))
+        return self._read()
 
     def next(self):
-        status, headers, body = self._request("GET", "/invocation/next")
+        self._socket.sendall(self._encode("GET", "/invocation/next"))
+        return self._read_next()
+
+    def post(self, path, body, headers=None):
+        self._socket.sendall(self._encode("POST", path, body, headers))
+        status, _, answer = self._read()
+        return status, answer
+
+    def post_and_next(self, path, body, headers=None):
+        """Posts a result and asks for the next event in one write (HTTP/1.1 pipelining): one wake-up per invocation."""
+        self._socket.sendall(self._encode("POST", path, body, headers) + self._encode("GET", "/invocation/next"))
+        self._read()
+        return self._read_next()
+
+    def _read_next(self):
+        status, headers, body = self._read()
         if status != 200:
             raise RuntimeError("Runtime API next failed: HTTP %d %s" % (status, body[:200]))
         return headers, body
 
-    def post(self, path, body, headers=None):
-        status, _, answer = self._request("POST", path, body, headers)
-        return status, answer
-
-    def _request(self, method, path, body=b"", headers=None):
+    def _encode(self, method, path, body=b"", headers=None):
         lines = ["%s %s%s HTTP/1.1" % (method, RUNTIME_PATH, path), "Host: " + self._host]
         lines.append("Content-Length: %d" % len(body))
         if body:
             lines.append("Content-Type: application/json")
         for name, value in (headers or {}).items():
             lines.append("%s: %s" % (name, value))
-        self._socket.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def _read(self):
         status_line = self._reader.readline()
         if not status_line:
             raise RuntimeError("Runtime API closed the connection")
@@ -317,8 +331,8 @@ def patch_session(module):
 
 
 def serve(client, handler):
+    headers, body = client.next()
     while True:
-        headers, body = client.next()
         request_id = headers.get("lambda-runtime-aws-request-id")
         RequestIdFilter.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id") or ""
@@ -337,14 +351,14 @@ def serve(client, handler):
             document = error_document(error, request_id)
             log_error(document["errorType"], document["errorMessage"], document["stackTrace"])
             flush()
-            client.post(
+            headers, body = client.post_and_next(
                 "/invocation/%s/error" % request_id,
                 json.dumps(document).encode("utf-8"),
                 {"Lambda-Runtime-Function-Error-Type": "Unhandled"},
             )
             continue
         flush()
-        client.post("/invocation/%s/response" % request_id, response)
+        headers, body = client.post_and_next("/invocation/%s/response" % request_id, response)
 
 
 def marshal(result):
