@@ -16,4 +16,4 @@ export {
 export { endLine, reportLine, startLine, timeoutLine } from './report.js';
 export type * from './types.js';
 export { DEFAULT_PRICES, INVOCATION_TYPES, isInvocationType, OUTCOMES } from './types.js';
-export { DEFAULTS, RUNTIMES } from './validation.js';
+export { DEFAULTS } from './validation.js';

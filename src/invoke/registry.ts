@@ -140,8 +140,10 @@ export class FunctionRegistry {
   /** Changes configuration of $LATEST; `environment` replaces the whole map. Throws InvalidParameterValueException. */
   updateConfig(name: string, patch: FunctionConfigPatch): FunctionVersion {
     const fnName = this.#resolveName(name);
-    validateConfig(patch);
     const current = this.#read(fnName, LATEST);
+    // A new runtime must accept the handler the function keeps.
+    const handler = patch.handler ?? (patch.runtime !== undefined ? current.handler : undefined);
+    validateConfig({ ...patch, handler }, current.runtime);
     const next: StoredVersion = { ...current, lastModified: awsTimestamp(), revisionId: randomUUID() };
     for (const key of ['handler', 'runtime', 'memoryMb', 'timeoutS', 'ephemeralStorageMb', 'description'] as const) {
       if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];

@@ -24,6 +24,24 @@ describe('function validation', () => {
     expect(messageOf(() => validateConfig({ reservedConcurrency: -1 }))).toMatch(/ReservedConcurrentExecutions/);
   });
 
+  it('checks runtimes and the handler syntax of each family', () => {
+    expect(messageOf(() => validateConfig({ runtime: 'provided.al2023', handler: 'anything at all' }))).toBeUndefined();
+    expect(messageOf(() => validateConfig({ runtime: 'cobol1.0' }))).toMatch(
+      /^Runtime: 'cobol1.0' is not supported; use one of nodejs/,
+    );
+    expect(messageOf(() => validateConfig({ runtime: 'java21' }))).toMatch(/^Runtime: 'java21'/);
+    expect(messageOf(() => validateConfig({ handler: 'com.example.Main::' }, 'java17'))).toMatch(/^Handler/);
+    expect(messageOf(() => validateConfig({ handler: 'index.handler' }, 'python3.12'))).toBeUndefined();
+    for (const handler of ['lambda_function.lambda_handler', 'pkg/mod.fn', 'pkg.mod.fn']) {
+      expect(messageOf(() => validateConfig({ runtime: 'python3.12', handler }))).toBeUndefined();
+    }
+    for (const handler of ['handler', '../mod.fn', 'mod.fn-x', 'mod.', '1mod.fn', 'pkg//mod.fn']) {
+      expect(messageOf(() => validateConfig({ runtime: 'python3.9', handler }))).toMatch(
+        /^Handler: .* module\.function/,
+      );
+    }
+  });
+
   it('fills event invoke defaults and checks ranges and destinations', () => {
     expect(validateEventInvokeConfig({})).toEqual({ maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 });
     expect(messageOf(() => validateEventInvokeConfig({ maximumRetryAttempts: 3 }))).toMatch(/MaximumRetryAttempts/);

@@ -1,3 +1,4 @@
+import { RUNTIME_IDS, runtimeFamily } from '../runtime/index.js';
 import { isDestinationArn } from '../shared/arn.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { EventInvokeConfig } from './types.js';
@@ -14,8 +15,6 @@ export interface ConfigFields {
   reservedConcurrency?: number | null;
 }
 
-export const RUNTIMES = ['nodejs', 'nodejs18.x', 'nodejs20.x', 'nodejs22.x'] as const;
-
 export const DEFAULTS = {
   runtime: 'nodejs20.x',
   memoryMb: 128,
@@ -26,8 +25,6 @@ export const DEFAULTS = {
 } as const;
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-// `path/file.export`: a module path (no whitespace, no `..` segment) and an export name after the last dot.
-const HANDLER = /^[^\s]+\.[A-Za-z_$][\w$]*$/;
 const ENV_KEY = /^[a-zA-Z][a-zA-Z0-9_]*$/;
 const ENV_MAX_BYTES = 4096;
 /** Keys the Lambda service sets itself and refuses from users. */
@@ -60,21 +57,31 @@ export function validateName(name: unknown): asserts name is string {
   }
 }
 
-/** Checks each given configuration field. Throws InvalidParameterValueException naming the first bad field. */
-export function validateConfig(fields: ConfigFields): void {
+/**
+ * Checks each given configuration field. The handler is checked against the syntax of `runtime`, or
+ * of `currentRuntime` (the function's, when only the handler changes). Throws
+ * InvalidParameterValueException naming the first bad field, or saying what to install when the
+ * runtime cannot run on this machine.
+ */
+export function validateConfig(fields: ConfigFields, currentRuntime: string = DEFAULTS.runtime): void {
   const { handler, runtime, memoryMb, timeoutS, ephemeralStorageMb, environment, description } = fields;
-  if (handler !== undefined) {
-    if (
-      typeof handler !== 'string' ||
-      handler.length > 128 ||
-      !HANDLER.test(handler) ||
-      handler.split('/').includes('..')
-    ) {
-      throw new InvalidParameterValue(`Handler: '${String(handler)}' must look like 'path/file.export'`);
+  if (runtime !== undefined) {
+    const family = typeof runtime === 'string' ? runtimeFamily(runtime) : undefined;
+    if (!family) {
+      throw new InvalidParameterValue(
+        `Runtime: '${String(runtime)}' is not supported; use one of ${RUNTIME_IDS.join(', ')}`,
+      );
     }
+    const missing = family.unavailable(runtime);
+    if (missing) throw new InvalidParameterValue(missing);
   }
-  if (runtime !== undefined && !(RUNTIMES as readonly string[]).includes(runtime)) {
-    throw new InvalidParameterValue(`Runtime: '${runtime}' is not supported; use one of ${RUNTIMES.join(', ')}`);
+  if (handler !== undefined) {
+    const family = runtimeFamily(runtime ?? currentRuntime);
+    if (typeof handler !== 'string' || handler.length > 128 || !family?.acceptsHandler(handler)) {
+      throw new InvalidParameterValue(
+        `Handler: '${String(handler)}' must look like ${family?.handlerSyntax ?? 'path/file.export'}`,
+      );
+    }
   }
   checkRange('MemorySize', memoryMb, 128, 10240);
   checkRange('Timeout', timeoutS, 1, 900);

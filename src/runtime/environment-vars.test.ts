@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineContext } from '../shared/context.js';
-import { blankEnvironment, functionEnvironment, isCustomRuntime, logStreamName } from './environment-vars.js';
+import { blankEnvironment, functionEnvironment, logStreamName } from './environment-vars.js';
+import { speaksRuntimeApi } from './runtimes.js';
 import type { RuntimeFunction } from './types.js';
 
 const context = {
@@ -46,8 +47,8 @@ describe('function environment variables', () => {
   });
 
   it('has no execution env for custom runtimes and a minimal set for blank runtimes', () => {
-    expect(isCustomRuntime('provided.al2023')).toBe(true);
-    expect(isCustomRuntime('nodejs20.x')).toBe(false);
+    expect(speaksRuntimeApi('provided.al2023')).toBe(true);
+    expect(speaksRuntimeApi('nodejs20.x')).toBe(false);
     expect(functionEnvironment(fn({ runtime: 'provided' }), context, 'x', '/t').AWS_EXECUTION_ENV).toBeUndefined();
     expect(Object.keys(blankEnvironment()).sort()).toEqual(['LANG', 'PATH', 'TZ']);
     expect(logStreamName('$LATEST', 'abc')).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\]abc$/);

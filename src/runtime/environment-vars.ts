@@ -1,9 +1,12 @@
 import { dirname } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
 import { distPath, packagePath } from '../shared/paths.js';
+import { RUNTIME_FAMILIES, runtimeFamily } from './runtimes.js';
 import { INSIDE } from './sandbox.js';
 import type { RuntimeFunction } from './types.js';
 
+/** Functions stored before runtimes were checked by family run as Node. */
+const NODE_FAMILY = RUNTIME_FAMILIES[0] as (typeof RUNTIME_FAMILIES)[number];
 /** PATH inside a sandbox, where only the system's own directories exist. */
 const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -26,8 +29,6 @@ export function functionEnvironment(
   tmpDir: string,
   sandboxed = false,
 ): Record<string, string> {
-  const runtimeName = fn.runtime.startsWith('nodejs') && fn.runtime !== 'nodejs' ? fn.runtime : 'nodejs20.x';
-  const custom = isCustomRuntime(fn.runtime);
   const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   const env: Record<string, string> = {
     PATH: sandboxed ? `${dirname(INSIDE.node)}:${SANDBOX_PATH}` : hostPath,
@@ -53,13 +54,9 @@ export function functionEnvironment(
     AWS_ACCESS_KEY_ID: context.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: context.credentials.secretAccessKey,
   };
-  if (!custom) env.AWS_EXECUTION_ENV = `AWS_Lambda_${runtimeName}`;
+  const executionEnv = (runtimeFamily(fn.runtime) ?? NODE_FAMILY).executionEnv(fn.runtime);
+  if (executionEnv) env.AWS_EXECUTION_ENV = executionEnv;
   return env;
-}
-
-/** True for runtimes served over the Runtime API by an executable `bootstrap` (provided, provided.al2023). */
-export function isCustomRuntime(runtime: string): boolean {
-  return runtime.startsWith('provided');
 }
 
 /** `2026/11/24/[$LATEST]<envId>`, the stream name AWS gives an environment. */

@@ -8,10 +8,11 @@ import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
 import { Environment } from './environment.js';
-import { blankEnvironment, functionEnvironment, isCustomRuntime } from './environment-vars.js';
+import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
 import { RUN_ERRORS, RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
+import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import type {
   FunctionErrorShape,
@@ -159,7 +160,7 @@ export class EnvironmentPool implements Runtime {
     if (!isolated) mkdirSync(tmpDir);
     const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
     let environment: Environment;
-    if (isCustomRuntime(fn.runtime)) {
+    if (speaksRuntimeApi(fn.runtime)) {
       const bootstrap = join(fn.codeDir, 'bootstrap');
       if (!existsSync(bootstrap)) {
         if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
