@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { Unzip, UnzipInflate } from 'fflate';
 import { InvalidParameterValue, RequestTooLarge } from '../shared/errors.js';
 import { PACKAGE_LIMITS } from './limits.js';
+import { executableEntries } from './zip-modes.js';
 
 /** Code of a function: a .zip package or a directory on this machine. */
 export type FunctionCode = { zip: Buffer } | { dir: string };
@@ -93,6 +94,7 @@ function makeReadable(dir: string): void {
 function unzipInto(zip: Buffer, target: string, maxBytes: number): void {
   let total = 0;
   let failure: Error | undefined;
+  const executables = executableEntries(zip);
   const unzip = new Unzip((file) => {
     if (failure) return;
     const path = safeEntryPath(target, file.name);
@@ -101,7 +103,7 @@ function unzipInto(zip: Buffer, target: string, maxBytes: number): void {
       return;
     }
     mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(path, 'w');
+    const fd = openSync(path, 'w', executables.has(file.name) ? 0o755 : 0o644);
     let open = true;
     file.ondata = (err, chunk, final) => {
       if (failure) return;

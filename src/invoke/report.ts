@@ -36,6 +36,7 @@ export function errorPayload(
   run: RunResult,
 ): { error: FunctionErrorShape; body: Buffer } {
   const error = run.error ?? defaultError(requestId, fn, run);
+  if (error.document) return { error, body: error.document };
   const body: Record<string, unknown> = { errorType: error.errorType, errorMessage: error.errorMessage };
   if (error.stackTrace && error.stackTrace.length > 0) body.trace = error.stackTrace;
   return { error, body: Buffer.from(JSON.stringify(body)) };

@@ -405,11 +405,20 @@ export class Environment {
       if (keepTail) this.#stderrTail = (this.#stderrTail + chunk).slice(-4096);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) this.#deliver(`${new Date().toISOString()}\t${this.#requestId}\t${level}\t${line}`);
+      for (const line of lines) this.#deliver(this.#tag(line, level));
     });
     stream.on('end', () => {
-      if (partial) this.#deliver(`${new Date().toISOString()}\t${this.#requestId}\t${level}\t${partial}`);
+      if (partial) this.#deliver(this.#tag(partial, level));
     });
+  }
+
+  /**
+   * A line of the process's own output as it enters the log: a custom runtime's lines are kept as
+   * written (AWS passes a Runtime API runtime's stdout and stderr through unchanged; its Python
+   * runtime formats only `logging` records), others are tagged like console.log's.
+   */
+  #tag(line: string, level: string): string {
+    return this.#api ? line : `${new Date().toISOString()}\t${this.#requestId}\t${level}\t${line}`;
   }
 
   /** Lines written while no invocation runs (after an early response) go to the next invocation. */

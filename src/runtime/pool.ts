@@ -1,16 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  realpathSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
@@ -21,9 +10,10 @@ import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, typ
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import type { InitMessage } from './protocol.js';
-import { RUN_ERRORS, RuntimeClosed } from './run-errors.js';
+import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
-import { runtimeFamily, speaksRuntimeApi } from './runtimes.js';
+import { runtimeApiProgram } from './runtime-api-program.js';
+import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import type {
   FunctionErrorShape,
@@ -46,8 +36,7 @@ export interface PoolOptions {
 }
 
 const DEFAULT_PRESTART = 2;
-const BASH = '/bin/bash';
-const SH_IS_BASH = /bash$/.test(realpathOr('/bin/sh'));
+
 const DEFAULT_IDLE_MS = 5 * 60_000;
 /** How often RSS is sampled while invocations run; invocations shorter than this are judged by their peak. */
 const SAMPLE_MS = 15;
@@ -174,7 +163,7 @@ export class EnvironmentPool implements Runtime {
     const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
     let environment: Environment;
     if (speaksRuntimeApi(fn.runtime)) {
-      const program = this.#runtimeApiProgram(fn, isolated);
+      const program = runtimeApiProgram(fn, isolated);
       if ('error' in program) {
         if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
         this.#forgetStart(key);
@@ -207,47 +196,6 @@ export class EnvironmentPool implements Runtime {
     };
     environment.key = key;
     return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir));
-  }
-
-  /**
-   * The program serving the Runtime API for `fn`: the package's `bootstrap`, or a machine
-   * interpreter running one of ours (paths as the environment sees them), or why none can start.
-   */
-  #runtimeApiProgram(
-    fn: RuntimeFunction,
-    isolated: boolean,
-  ): { command: string; args: string[] } | { error: FunctionErrorShape } {
-    const launch = runtimeFamily(fn.runtime)?.launch;
-    if (launch?.kind === 'interpreter') {
-      const interpreter = launch.interpreter();
-      if (!interpreter) {
-        const missing = runtimeFamily(fn.runtime)?.unavailable(fn.runtime) ?? `${fn.runtime} is not installed`;
-        return { error: { errorType: RUN_ERRORS.InvalidEntrypoint, errorMessage: missing } };
-      }
-      return {
-        command: interpreter.path,
-        args: [isolated ? `${INSIDE.dist}/${launch.script}` : distPath(launch.script)],
-      };
-    }
-    const bootstrap = join(fn.codeDir, 'bootstrap');
-    if (!existsSync(bootstrap)) {
-      return {
-        error: {
-          errorType: RUN_ERRORS.InvalidEntrypoint,
-          errorMessage: `Couldn't find valid bootstrap(s): [${isolated ? `${INSIDE.task}/bootstrap` : bootstrap}]`,
-        },
-      };
-    }
-    const path = isolated ? `${INSIDE.task}/bootstrap` : bootstrap;
-    if (!isExecutableFile(bootstrap)) {
-      return {
-        error: {
-          errorType: RUN_ERRORS.InvalidEntrypoint,
-          errorMessage: `Error: fork/exec ${path}: permission denied (the bootstrap must be an executable file: chmod 755 bootstrap before zipping)`,
-        },
-      };
-    }
-    return needsBash(bootstrap) ? { command: BASH, args: [path] } : { command: path, args: [] };
   }
 
   /** A cold start that never got an environment. */
@@ -469,43 +417,8 @@ function lowerPriority(pid: number): void {
   }
 }
 
-/**
- * True for an executable `#!/bin/sh` bootstrap on a machine whose /bin/sh is not bash: Amazon
- * Linux's is, and scripts written for `provided*` (AWS's own tutorial among them) rely on that.
- */
-function needsBash(bootstrap: string): boolean {
-  if (SH_IS_BASH || !existsSync(BASH)) return false;
-  try {
-    accessSync(bootstrap, constants.X_OK);
-  } catch {
-    return false; // not executable: the exec reports it
-  }
-  const fd = openSync(bootstrap, 'r');
-  try {
-    const head = Buffer.alloc(64);
-    const read = readSync(fd, head, 0, head.length, 0);
-    return /^#!\s*\/bin\/sh(\s|$)/.test(head.toString('latin1', 0, read));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** True for a regular file with an execute bit (whoever the environment runs as, it needs one). */
-function isExecutableFile(path: string): boolean {
-  const stat = statSync(path);
-  return stat.isFile() && (stat.mode & 0o111) !== 0;
-}
-
 function initFailure(error: FunctionErrorShape, initDurationMs = 0, outcome: RunOutcome = 'unhandled'): RunResult {
   return { outcome, error, durationMs: 0, initDurationMs, maxMemoryUsedMb: 0, coldStart: true };
-}
-
-function realpathOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path; // no /bin/sh at all
-  }
 }
 
 function keyOf(fn: RuntimeFunction): string {

@@ -81,36 +81,40 @@ export class RuntimeApi {
       reply(res, 404, { errorType: 'NotFound', errorMessage: `unknown Runtime API path ${req.method} ${url}` });
       return;
     }
-    readBody(req, (body, tooLarge) => {
-      const [, id, kind] = match;
-      if (id === undefined) {
-        this.#ready = true;
-        this.#listener({ t: 'inited', ms: performance.now() - this.#started, error: parseError(body, req) });
-        reply(res, 202, { status: 'OK' });
-        return;
-      }
-      const current = this.#current;
-      if (!current || current.id !== decodeURIComponent(id)) {
-        reply(res, 400, { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
-        return;
-      }
-      this.#current = undefined;
-      const ms = performance.now() - current.sentAt;
-      if (kind === 'error') {
-        this.#listener({ t: 'result', e: parseError(body, req), k: 'unhandled', ms, rss: -1 });
-        reply(res, 202, { status: 'OK' });
-      } else if (tooLarge) {
-        const e = {
-          errorType: RUN_ERRORS.ResponseSizeTooLarge,
-          errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-        };
-        this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
-        reply(res, 413, { errorType: 'RequestEntityTooLarge', errorMessage: e.errorMessage });
-      } else {
-        this.#listener({ t: 'result', p: body.length === 0 ? Buffer.from('null') : body, ms, rss: -1 });
-        reply(res, 202, { status: 'OK' });
-      }
-    });
+    // After the process's output written before this request has been read (setImmediate runs
+    // after the poll phase that read both), so its lines are logged with this invocation.
+    readBody(req, (body, tooLarge) => setImmediate(() => this.#answer(req, res, match, body, tooLarge)));
+  }
+
+  #answer(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, body: Buffer, tooLarge: boolean): void {
+    const [, id, kind] = match;
+    if (id === undefined) {
+      this.#ready = true;
+      this.#listener({ t: 'inited', ms: performance.now() - this.#started, error: parseError(body, req) });
+      reply(res, 202, { status: 'OK' });
+      return;
+    }
+    const current = this.#current;
+    if (!current || current.id !== decodeURIComponent(id)) {
+      reply(res, 400, { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
+      return;
+    }
+    this.#current = undefined;
+    const ms = performance.now() - current.sentAt;
+    if (kind === 'error') {
+      this.#listener({ t: 'result', e: parseError(body, req), k: 'unhandled', ms, rss: -1 });
+      reply(res, 202, { status: 'OK' });
+    } else if (tooLarge) {
+      const e = {
+        errorType: RUN_ERRORS.ResponseSizeTooLarge,
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      };
+      this.#listener({ t: 'result', e, k: 'unhandled', ms, rss: -1 });
+      reply(res, 413, { errorType: 'RequestEntityTooLarge', errorMessage: e.errorMessage });
+    } else {
+      this.#listener({ t: 'result', p: body.length === 0 ? Buffer.from('null') : body, ms, rss: -1 });
+      reply(res, 202, { status: 'OK' });
+    }
   }
 
   #dispatch(): void {
@@ -125,12 +129,18 @@ export class RuntimeApi {
       'lambda-runtime-aws-request-id': message.id,
       'lambda-runtime-deadline-ms': String(Date.now() + message.ms),
       'lambda-runtime-invoked-function-arn': message.arn,
-      'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${message.id.replace(/-/g, '').slice(0, 24).padEnd(24, '0')};Sampled=0`,
+      'lambda-runtime-trace-id': traceId(message.id),
     };
     if (message.cc) headers['lambda-runtime-client-context'] = Buffer.from(message.cc, 'base64').toString('utf8');
     res.writeHead(200, headers);
     res.end(message.p);
   }
+}
+
+/** An X-Ray trace header as AWS sends it: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`. */
+function traceId(requestId: string): string {
+  const hex = requestId.replace(/-/g, '').padEnd(32, '0');
+  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${hex.slice(0, 24)};Parent=${hex.slice(16, 32)};Sampled=0`;
 }
 
 function readBody(req: IncomingMessage, done: (body: Buffer, tooLarge: boolean) => void): void {
@@ -161,6 +171,8 @@ function parseError(body: Buffer, req: IncomingMessage): FunctionErrorShape {
     errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
   };
   if (Array.isArray(parsed.stackTrace)) shape.stackTrace = parsed.stackTrace.map(String);
+  // AWS hands the caller the runtime's error document as it was posted.
+  if (body.length > 0 && typeof parsed.errorType === 'string') shape.document = body;
   return shape;
 }
 

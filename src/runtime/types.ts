@@ -22,6 +22,8 @@ export interface FunctionErrorShape {
   errorType: string;
   errorMessage: string;
   stackTrace?: string[];
+  /** The error document exactly as a Runtime API runtime posted it (returned to the caller as is). */
+  document?: Buffer;
 }
 
 /** How an invocation ended inside its environment. */
