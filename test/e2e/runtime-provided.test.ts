@@ -25,7 +25,8 @@ describe('runtime: custom runtimes over the Lambda Runtime API', () => {
     expect(first.coldStart).toBe(true);
     expect(first.initDurationMs).toBeGreaterThan(0);
     expect(first.maxMemoryUsedMb).toBeGreaterThan(0);
-    expect(first.lines).toEqual([expect.stringMatching(/^\S+Z\treq-custom-1\tINFO\tcustom runtime got \{"x":1\}$/)]);
+    // A custom runtime's output is logged as written, as AWS does.
+    expect(first.lines).toEqual(['custom runtime got {"x":1}']);
     const second = await invoke(harness.pool, version, { x: 2 });
     expect(second).toMatchObject({ outcome: 'success', coldStart: false, body: { count: 2 } });
   });
