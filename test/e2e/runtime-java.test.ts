@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { javaUnavailable } from '../../src/runtime/java-runtime.js';
+import { findJava, javaUnavailable } from '../../src/runtime/java-runtime.js';
 import { distPath } from '../../src/shared/paths.js';
 import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
@@ -61,6 +61,10 @@ function buildPackage(dir: string): string {
 }
 
 async function create(name: string, handler: string, ...extra: string[]) {
+  return createAs('java17', name, handler, ...extra);
+}
+
+async function createAs(runtime: string, name: string, handler: string, ...extra: string[]) {
   return runAws(
     t.url,
     t.dir,
@@ -69,7 +73,7 @@ async function create(name: string, handler: string, ...extra: string[]) {
     '--function-name',
     name,
     '--runtime',
-    'java17',
+    runtime,
     '--role',
     'arn:aws:iam::000000000000:role/any',
     '--handler',
@@ -163,6 +167,17 @@ describe.skipIf(missing !== undefined)('Java functions (java17) on the machine J
     const quick = await invoke('java-sleep', '{"ms":1}');
     expect(decode(quick.Payload)).toBe('"woke"');
     expect(Buffer.from(quick.LogResult ?? '', 'base64').toString('utf8')).toContain('Init Duration');
+  });
+
+  it('runs java21 functions on the machine JDK, saying so in the log when that JDK is older', async () => {
+    const created = await createAs('java21', 'java21-hello', 'example.Hello');
+    expect(created).toMatchObject({ Runtime: 'java21' });
+    const out = await invoke('java21-hello', '{"name":"Duke"}');
+    expect(JSON.parse(decode(out.Payload))).toMatchObject({ greeting: 'Hello, Duke!' });
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    const jdk = findJava()?.version ?? 0;
+    if (jdk < 21) expect(log).toContain(`lambdata: runtime java21 runs on this machine's Java ${jdk}`);
+    else expect(log).not.toContain('lambdata: runtime java21');
   });
 
   it('reports a class or method that does not exist at init', async () => {

@@ -15,6 +15,7 @@ public final class Bootstrap {
 
     public static void main(String[] args) {
         Map<String, String> env = System.getenv();
+        noteOlderJava(env.get("AWS_EXECUTION_ENV"));
         RuntimeApiClient api = new RuntimeApiClient(env.get("AWS_LAMBDA_RUNTIME_API"));
         LambdaLogger logger = new StdoutLogger();
         Handler handler;
@@ -52,6 +53,21 @@ public final class Bootstrap {
         }
         flush();
         post(() -> api.respond(invocation.requestId(), result));
+    }
+
+    /** Says so in the log when the function asked for a newer Java (java21) than the machine's JDK. */
+    private static void noteOlderJava(String executionEnv) {
+        if (executionEnv == null || !executionEnv.startsWith("AWS_Lambda_java")) return;
+        try {
+            int wanted = Integer.parseInt(executionEnv.substring("AWS_Lambda_java".length()));
+            int running = Runtime.version().feature();
+            if (running < wanted) {
+                System.err.println("lambdata: runtime java" + wanted + " runs on this machine's Java " + running
+                        + "; classes compiled for a newer Java fail with UnsupportedClassVersionError");
+            }
+        } catch (NumberFormatException unknown) {
+            // not one of ours (java17, java21): nothing to compare
+        }
     }
 
     /** Writes a failure to the log as one line of JSON, as the runtime's own log entry. */
