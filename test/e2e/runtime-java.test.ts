@@ -37,7 +37,13 @@ function hasJavac(): boolean {
  */
 function buildPackage(dir: string): string {
   const classes = join(dir, 'classes');
-  const sources = ['example/Hello.java', 'example/Upper.java', 'example/Methods.java', 'greeting/Greeter.java'];
+  const sources = [
+    'example/Hello.java',
+    'example/Upper.java',
+    'example/Methods.java',
+    'example/Broken.java',
+    'greeting/Greeter.java',
+  ];
   const runtimeJar = distPath('runtime/java/lambdata-java-runtime.jar');
   execFileSync('javac', [
     '--release',
@@ -180,12 +186,20 @@ describe.skipIf(missing !== undefined)('Java functions (java17) on the machine J
     else expect(log).not.toContain('lambdata: runtime java21');
   });
 
-  it('reports a class or method that does not exist at init', async () => {
+  it('reports a class or method that does not exist, or a class that cannot initialize, at init', async () => {
     await create('java-noclass', 'example.Missing');
     const noClass = await invoke('java-noclass', '{}');
     expect(JSON.parse(decode(noClass.Payload))).toEqual({
       errorType: 'java.lang.ClassNotFoundException',
       errorMessage: 'Class not found: example.Missing',
+    });
+    await create('java-broken', 'example.Broken');
+    const broken = await invoke('java-broken', '"x"');
+    expect(broken.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(decode(broken.Payload))).toMatchObject({
+      errorType: 'java.lang.IllegalArgumentException',
+      errorMessage: 'CONFIG_URL is not set',
+      stackTrace: expect.arrayContaining([expect.stringMatching(/^example\.Broken\.load\(Broken\.java:\d+\)$/)]),
     });
     await create('java-nomethod', 'example.Methods::absent');
     const noMethod = await invoke('java-nomethod', '{}');

@@ -44,10 +44,10 @@ final class HandlerLoader {
         Class<?> type;
         try {
             type = Class.forName(className, true, loader);
-        } catch (ClassNotFoundException | NoClassDefFoundError missing) {
+        } catch (ClassNotFoundException missing) {
             throw new LoadError(ErrorReport.of("java.lang.ClassNotFoundException", "Class not found: " + className));
         } catch (Throwable failed) {
-            throw new LoadError(ErrorReport.of(failed)); // a static initializer threw
+            throw new LoadError(ErrorReport.of(failed)); // a static initializer threw, or a class it needs is missing
         }
         return methodName == null ? ofInterface(type) : ofMethod(type, methodName);
     }
