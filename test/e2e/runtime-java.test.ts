@@ -94,7 +94,8 @@ async function invoke(name: string, payload: string) {
   return lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(payload), LogType: 'Tail' }));
 }
 
-describe.skipIf(missing !== undefined)('Java functions (java17) on the machine JDK', () => {
+// A JVM's cold start takes seconds on a loaded machine, several per test.
+describe.skipIf(missing !== undefined)('Java functions (java17) on the machine JDK', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     work = artifactDir('runtime-java-');
     zipPath = buildPackage(work.path);
