@@ -131,7 +131,10 @@ export class RuntimeApi {
       'lambda-runtime-invoked-function-arn': message.arn,
       'lambda-runtime-trace-id': traceId(message.id),
     };
-    if (message.cc) headers['lambda-runtime-client-context'] = Buffer.from(message.cc, 'base64').toString('utf8');
+    // The JSON's UTF-8 bytes as they are: a header value is bytes (latin1 to Node), and a character
+    // past U+00FF would make writeHead throw.
+    if (message.cc) headers['lambda-runtime-client-context'] = Buffer.from(message.cc, 'base64').toString('latin1');
+    headers['content-length'] = String(message.p.length);
     res.writeHead(200, headers);
     res.end(message.p);
   }
@@ -177,6 +180,7 @@ function parseError(body: Buffer, req: IncomingMessage): FunctionErrorShape {
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }

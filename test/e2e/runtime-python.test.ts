@@ -322,3 +322,41 @@ describe('python functions', () => {
     expect(await result.Body?.transformToString()).toBe('and\t1\ncat\t1\ndog\t1\nend\t1\nthe\t3\nx1\t1\n');
   });
 });
+
+describe('a job mapper written in Python', () => {
+  it('runs from `lambdata run <function>`, splits and all, and its results are merged', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'py-logs' }));
+    const bodies = [0, 1, 2].map((n) =>
+      Array.from({ length: 400 + n * 150 }, (_, i) => (i % 7 === n ? `line ${i} ERROR disk` : `line ${i} ok`)).join(
+        '\n',
+      ),
+    );
+    for (const [n, body] of bodies.entries()) {
+      writeFileSync(`${serve.dir}/log-${n}.txt`, `${body}\n`);
+      await runAwsText(serve.url, serve.dir, 's3', 'cp', `${serve.dir}/log-${n}.txt`, `s3://py-logs/app/log-${n}.txt`);
+    }
+    const deployed = await runLambdata(
+      serve.url,
+      'deploy',
+      'py-mapper',
+      fixturePath('python/mapper'),
+      '--runtime',
+      'python3.11',
+      '--handler',
+      HANDLER,
+      '--timeout',
+      '30',
+    );
+    expect(deployed.code).toBe(0);
+    const run = await runLambdata(serve.url, 'run', 'py-mapper', 's3://py-logs/app/', '--split', '2KB', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const job = JSON.parse(run.stdout);
+    const lines = bodies.flatMap((body) => body.split('\n'));
+    expect(job.status).toBe('succeeded');
+    expect(job.result.custom).toEqual({ lines: lines.length, errors: lines.filter((l) => l.includes('ERROR')).length });
+    expect(job.result.totals.lines).toBe(lines.length);
+    // 2 KB splits over ~17 KB: several map tasks, each owning whole lines only.
+    expect(job.stages.find((stage: { name: string }) => stage.name === 'map')?.tasks).toBeGreaterThan(1);
+  });
+});
