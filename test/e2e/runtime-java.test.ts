@@ -8,7 +8,7 @@ import { findJava, javaUnavailable } from '../../src/runtime/java-runtime.js';
 import { distPath } from '../../src/shared/paths.js';
 import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
-import { runAws } from '../helpers/cli.js';
+import { runAws, runLambdata } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -19,6 +19,7 @@ let t: TestServer;
 let lambda: LambdaClient;
 let work: ReturnType<typeof artifactDir>;
 let zipPath: string;
+let fatJarPath: string;
 
 const decode = (payload?: Uint8Array) => Buffer.from(payload ?? []).toString('utf8');
 
@@ -60,6 +61,8 @@ function buildPackage(dir: string): string {
   for (const name of readdirSync(join(classes, 'example'))) {
     files[`example/${name}`] = readFileSync(join(classes, 'example', name));
   }
+  // The same classes as one fat jar, dependency included.
+  execFileSync('jar', ['--create', '--file', join(dir, 'app.jar'), '-C', classes, '.']);
   const zip = join(dir, 'handlers.zip');
   writeFileSync(zip, zipSync(files));
   expect(Object.keys(files).map((f) => relative('', f))).toContain('example/Hello.class');
@@ -99,6 +102,7 @@ describe.skipIf(missing !== undefined)('Java functions (java17) on the machine J
   beforeAll(async () => {
     work = artifactDir('runtime-java-');
     zipPath = buildPackage(work.path);
+    fatJarPath = join(work.path, 'app.jar');
     t = await startTestServer('runtime-java');
     lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: t.url, maxAttempts: 1 });
   }, 120_000);
@@ -134,6 +138,26 @@ describe.skipIf(missing !== undefined)('Java functions (java17) on the machine J
     const warm = await invoke('java-hello', '{"name":"Grace"}');
     expect(JSON.parse(decode(warm.Payload))).toMatchObject({ greeting: 'Hello, Grace!', calls: 2 });
     expect(Buffer.from(warm.LogResult ?? '', 'base64').toString('utf8')).not.toContain('Init Duration');
+  });
+
+  it('deploys a fat jar with `lambdata deploy --runtime java17` and invokes it with the CLI', async () => {
+    const deployed = await runLambdata(
+      t.url,
+      'deploy',
+      'java-jar',
+      fatJarPath,
+      '--runtime',
+      'java17',
+      '--handler',
+      'example.Hello',
+      '--timeout',
+      '30',
+    );
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    const invoked = await runLambdata(t.url, 'invoke', 'java-jar', '{"name":"jar"}');
+    expect(invoked.code).toBe(0);
+    expect(invoked.stdout).toContain('Hello, jar!');
   });
 
   it('serves a RequestStreamHandler raw bytes and static or instance methods named Class::method', async () => {
