@@ -8,7 +8,7 @@ import { defineCommand, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
 
 const USAGE =
-  'lambdata deploy <name> <dir|file.zip> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
+  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
 export const deploy = defineCommand({
@@ -59,12 +59,13 @@ export const deploy = defineCommand({
   },
 });
 
-/** The zip bytes of a .zip file, or of a directory zipped here (skipping .git and node_modules/.bin). */
+/** The zip bytes of a .zip (or .jar) file, or of a directory zipped here (skipping .git and node_modules/.bin). */
 export function packageSource(source: string): Uint8Array {
   const stat = statSync(source, { throwIfNoEntry: false });
   if (!stat) throw new UsageError(`no such file or directory: ${source}`);
   if (stat.isFile()) {
-    if (!source.endsWith('.zip')) throw new UsageError(`${source} is not a directory or a .zip file`);
+    // A jar is a zip: Java functions deploy as a fat jar, as on AWS.
+    if (!/\.(zip|jar)$/.test(source)) throw new UsageError(`${source} is not a directory, a .zip or a .jar file`);
     return readFileSync(source);
   }
   const files: Zippable = {};

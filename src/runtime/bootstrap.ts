@@ -66,6 +66,7 @@ async function init(message: InitMessage): Promise<boolean> {
   // A process started for this function counts its whole start as init; a pre-started one only the handoff.
   const started = process.argv.includes('--from-start') ? 0 : performance.now();
   fn = message;
+  logs.requestId = message.id;
   logStreamName = message.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
   if (message.sandbox) becomeFunctionUser(message.sandbox);
   for (const key of Object.keys(process.env)) delete process.env[key];

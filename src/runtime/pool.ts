@@ -204,6 +204,7 @@ export class EnvironmentPool implements Runtime {
       functionName: fn.name,
       functionVersion: fn.version,
       memoryMb: fn.memoryMb,
+      id: request.requestId,
       sandbox: handOff,
     };
     environment.key = key;

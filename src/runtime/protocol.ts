@@ -26,6 +26,8 @@ export interface InitMessage {
   functionName: string;
   functionVersion: string;
   memoryMb: number;
+  /** The request id of the cold start this init serves: its init-phase log lines carry it. */
+  id: string;
   /** In a namespace sandbox: the function's user and group, and its code dir to link at /var/task. */
   sandbox?: { uid: number; gid: number; taskTarget: string };
 }

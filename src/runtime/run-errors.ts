@@ -66,9 +66,18 @@ export function outOfMemory(requestId: string): FunctionErrorShape {
   };
 }
 
-/** A runtime process that exited or was killed mid-run: `exit status 3`, `signal: killed`. */
+/**
+ * A runtime process that exited or was killed during init or mid-run, in AWS's words: `exit
+ * status 3`, `signal: killed`, or no reason at all for a clean exit (status 0).
+ */
 export function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): FunctionErrorShape {
-  const how = signal ? `signal: ${SIGNAL_WORDS[signal] ?? signal}` : `exit status ${code ?? 0}`;
+  if (!signal && !code) {
+    return {
+      errorType: RUN_ERRORS.ExitError,
+      errorMessage: `RequestId: ${requestId} Error: Runtime exited without providing a reason`,
+    };
+  }
+  const how = signal ? `signal: ${SIGNAL_WORDS[signal] ?? signal}` : `exit status ${code}`;
   return {
     errorType: RUN_ERRORS.ExitError,
     errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}`,

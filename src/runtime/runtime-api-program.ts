@@ -3,7 +3,7 @@
  * machine interpreter running one of lambdata's bootstraps (Python), with paths as the environment
  * sees them (INSIDE in a namespace sandbox).
  */
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { distPath } from '../shared/paths.js';
 import { RUN_ERRORS } from './run-errors.js';
@@ -47,6 +47,14 @@ export function runtimeApiProgram(fn: RuntimeFunction, isolated: boolean): Progr
     };
   }
   const path = isolated ? `${INSIDE.task}/bootstrap` : bootstrap;
+  if (!isExecutableFile(bootstrap)) {
+    return {
+      error: {
+        errorType: RUN_ERRORS.InvalidEntrypoint,
+        errorMessage: `Error: fork/exec ${path}: permission denied (the bootstrap must be an executable file: chmod 755 bootstrap before zipping)`,
+      },
+    };
+  }
   return needsBash(bootstrap) ? { command: BASH, args: [path] } : { command: path, args: [] };
 }
 
@@ -69,6 +77,12 @@ function needsBash(bootstrap: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** True for a regular file with an execute bit (whoever the environment runs as, it needs one). */
+function isExecutableFile(path: string): boolean {
+  const stat = statSync(path);
+  return stat.isFile() && (stat.mode & 0o111) !== 0;
 }
 
 function realpathOr(path: string): string {

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { JAVA_LAUNCHER, JAVA_RUNTIME_DIR, javaLauncher, javaUnavailable } from './java-runtime.js';
 
 /** How an environment's process is started. */
 export type RuntimeLaunch =
@@ -104,13 +105,13 @@ export const RUNTIME_FAMILIES: readonly RuntimeFamily[] = [
     executionEnv: (runtime) => `AWS_Lambda_${runtime}`,
   },
   {
-    // The launch belongs to the Java runtime's own bootstrap; until it exists Java is refused.
     name: 'java',
     ids: ['java17', 'java21'],
     handlerSyntax: 'package.Class::method or package.Class',
     acceptsHandler: (handler) => JAVA_HANDLER.test(handler),
-    launch: undefined,
-    unavailable: (runtime) => `Runtime: '${runtime}' is not supported by this build of lambdata yet`,
+    // Our launcher (a shell script) sizes the heap from the function's memory and starts `java`.
+    launch: { kind: 'interpreter', interpreter: () => javaLauncher(), script: `${JAVA_RUNTIME_DIR}/${JAVA_LAUNCHER}` },
+    unavailable: (runtime) => javaUnavailable(runtime),
     executionEnv: (runtime) => `AWS_Lambda_${runtime}`,
   },
 ];

@@ -7,6 +7,9 @@
  *
  *   /usr /etc (and /bin /lib … or their merged-usr links)   the system, nosuid, nodev
  *   /opt/lambdata/{bin/node,dist,node_modules}              the runtime
+ *   /node_modules → /opt/lambdata/node_modules              where an ES module handler's bare
+ *                                                           imports (`@aws-sdk/…`) end their walk
+ *                                                           up from /var/task (NODE_PATH is CJS only)
  *   /dev/{null,zero,full,random,urandom}, /dev/shm → /tmp   devices
  *   /.stage/functions (0711)                                every function's code dir, for a blank
  *                                                           runtime to be handed one at init (each
@@ -45,6 +48,7 @@ ln -s /tmp dev/shm
 mount --bind -o "$ro" "$node" opt/lambdata/bin/node
 mount --bind -o "$ro" "$dist" opt/lambdata/dist
 if [ -d "$modules" ]; then mount --bind -o "$ro" "$modules" opt/lambdata/node_modules; fi
+ln -s /opt/lambdata/node_modules node_modules
 for n in null zero full random urandom; do mount --bind "/dev/$n" "dev/$n"; done
 if [ -n "$functions" ]; then mount --bind -o "$ro" "$functions" .stage/functions; fi
 chmod 711 .stage

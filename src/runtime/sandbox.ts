@@ -19,7 +19,18 @@
  * machine cannot give is an error, so a weaker level is never taken silently.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, join, relative, sep } from 'node:path';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { distPath, packagePath } from '../shared/paths.js';
@@ -113,6 +124,7 @@ export class Sandbox {
     }
     this.#level = level;
     if (level === 'process') {
+      linkRuntimeModules(dataDir);
       this.info = {
         level,
         features: this.#setpriv ? ['die-with-engine'] : [],
@@ -406,4 +418,24 @@ function firstChild(pid: number): number | undefined {
     if (code === 'ENOENT' || code === 'ESRCH') return undefined;
     throw err;
   }
+}
+
+/**
+ * At the process level, code dirs live under the data dir: a `node_modules` link there is where an
+ * ES module handler's bare imports (`@aws-sdk/…`, which NODE_PATH does not serve) end their walk up,
+ * as /node_modules does inside a sandbox. The function's own node_modules still come first.
+ */
+function linkRuntimeModules(dataDir: string): void {
+  const link = join(dataDir, 'node_modules');
+  const target = packagePath('node_modules');
+  let current: string | undefined;
+  try {
+    current = readlinkSync(link);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (current === target) return;
+  if (current !== undefined) rmSync(link, { force: true }); // a link of an install elsewhere
+  mkdirSync(dataDir, { recursive: true });
+  symlinkSync(target, link, 'dir');
 }
