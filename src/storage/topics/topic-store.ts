@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { topicArn } from '../../shared/arn.js';
+import { ACCOUNT_ID } from '../../shared/ids.js';
 import type { EngineContext } from '../../shared/context.js';
 import type { Db } from '../../state/db.js';
 import { checkSubscriptionAttributes, checkTopicAttributes } from './attributes.js';
@@ -15,6 +16,24 @@ const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const DEDUP_WINDOW_MS = 5 * 60_000;
 const MAX_TAGS = 50;
+/**
+ * The delivery policy lambdata applies to HTTP/HTTPS endpoints, in SNS's shape: the delivery
+ * pipeline's two retries after one, two seconds (LAMBDATA_RETRY_BASE_MS doubled), then the DLQ.
+ */
+const DEFAULT_DELIVERY_POLICY = {
+  http: {
+    defaultHealthyRetryPolicy: {
+      minDelayTarget: 1,
+      maxDelayTarget: 2,
+      numRetries: 2,
+      numMaxDelayRetries: 0,
+      numNoDelayRetries: 0,
+      numMinDelayRetries: 0,
+      backoffFunction: 'exponential',
+    },
+    disableSubscriptionOverrides: false,
+  },
+};
 
 /**
  * Topics and subscriptions with SNS's rules, in SQLite: idempotent creation, FIFO topics (sequence
@@ -120,6 +139,27 @@ export class TopicStore {
     return toTopic(row, this.topicArn(name));
   }
 
+  /**
+   * Every attribute of a topic as GetTopicAttributes answers: the ones set plus Owner, Policy,
+   * subscription counts and the effective delivery policy. @throws NotFound, InvalidParameter
+   */
+  topicAttributes(topicArn: string): Record<string, string> {
+    const topic = this.topic(topicArn);
+    const counts = this.subscriptionCounts(topic.name);
+    const out: Record<string, string> = {
+      TopicArn: topic.arn,
+      Owner: ACCOUNT_ID,
+      Policy: JSON.stringify(defaultPolicy(topic.arn)),
+      DisplayName: '',
+      SubscriptionsConfirmed: String(counts.confirmed),
+      SubscriptionsPending: String(counts.pending),
+      SubscriptionsDeleted: '0',
+      EffectiveDeliveryPolicy: JSON.stringify(DEFAULT_DELIVERY_POLICY),
+    };
+    if (topic.fifo) Object.assign(out, { FifoTopic: 'true', ContentBasedDeduplication: 'false' });
+    return { ...out, ...topic.attributes };
+  }
+
   /** Sets one topic attribute (an empty value removes it). @throws NotFound, InvalidParameter */
   setTopicAttribute(topicArn: string, name: string, value: string): void {
     const topic = this.topic(topicArn);
@@ -222,6 +262,28 @@ export class TopicStore {
     return toSubscription(row, this.topicArn(row.topic));
   }
 
+  /** Every attribute of a subscription as GetSubscriptionAttributes answers. @throws NotFound, InvalidParameter */
+  subscriptionAttributes(subscriptionArn: string): Record<string, string> {
+    const sub = this.subscription(subscriptionArn);
+    const out: Record<string, string> = {
+      SubscriptionArn: sub.arn,
+      TopicArn: sub.topicArn,
+      Owner: ACCOUNT_ID,
+      Protocol: sub.protocol,
+      Endpoint: sub.endpoint,
+      ConfirmationWasAuthenticated: String(sub.confirmed),
+      PendingConfirmation: String(!sub.confirmed),
+      RawMessageDelivery: 'false',
+      SubscriptionPrincipal: `arn:aws:iam::${ACCOUNT_ID}:user/lambdata`,
+    };
+    if (sub.protocol === 'http' || sub.protocol === 'https') {
+      out.EffectiveDeliveryPolicy = JSON.stringify(DEFAULT_DELIVERY_POLICY);
+    }
+    const attributes = { ...out, ...sub.attributes };
+    if (attributes.FilterPolicy && !attributes.FilterPolicyScope) attributes.FilterPolicyScope = 'MessageAttributes';
+    return attributes;
+  }
+
   /** Sets one subscription attribute (an empty value removes it). @throws NotFound, InvalidParameter */
   setSubscriptionAttribute(subscriptionArn: string, name: string, value: string): void {
     const sub = this.subscription(subscriptionArn);
@@ -300,6 +362,23 @@ export class TopicStore {
   #row(name: string): TopicRow | undefined {
     return this.#db.prepare('SELECT * FROM sns_topics WHERE name = ?').get(name) as TopicRow | undefined;
   }
+}
+
+function defaultPolicy(arn: string): Record<string, unknown> {
+  return {
+    Version: '2008-10-17',
+    Id: '__default_policy_ID',
+    Statement: [
+      {
+        Sid: '__default_statement_ID',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: ['SNS:Publish', 'SNS:Subscribe', 'SNS:GetTopicAttributes', 'SNS:SetTopicAttributes'],
+        Resource: arn,
+        Condition: { StringEquals: { 'AWS:SourceOwner': ACCOUNT_ID } },
+      },
+    ],
+  };
 }
 
 function checkEndpoint(protocol: Protocol, endpoint: string, fifoTopic: boolean): void {

@@ -13,7 +13,7 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   isArray: (name) =>
-    ['Object', 'Part', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration', 'FilterRule', 'Event'].includes(
+    ['Object', 'Part', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration', 'TopicConfiguration', 'FilterRule', 'Event'].includes(
       name,
     ),
 });
