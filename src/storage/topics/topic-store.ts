@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { topicArn } from '../../shared/arn.js';
-import { ACCOUNT_ID } from '../../shared/ids.js';
 import type { EngineContext } from '../../shared/context.js';
+import { ACCOUNT_ID } from '../../shared/ids.js';
 import type { Db } from '../../state/db.js';
 import { checkSubscriptionAttributes, checkTopicAttributes } from './attributes.js';
 import { InvalidTopicParameter, TopicNotFound } from './errors.js';

@@ -31,7 +31,10 @@ export async function putNotificationConfiguration({ engine, req, res, bucket }:
   if (doc === undefined) throw new S3Error('MalformedXML', 'Expected a NotificationConfiguration document');
   const config = doc === '' ? {} : doc;
   if (config.QueueConfiguration) {
-    throw new S3Error('NotImplemented', 'Queue notification targets are not supported; use a topic with a queue subscribed');
+    throw new S3Error(
+      'NotImplemented',
+      'Queue notification targets are not supported; use a topic with a queue subscribed',
+    );
   }
   const entries = [
     ...((config.CloudFunctionConfiguration as FunctionConfigurationXml[] | undefined) ?? []),
@@ -43,13 +46,17 @@ export async function putNotificationConfiguration({ engine, req, res, bucket }:
       throw new S3Error('InvalidArgument', 'A function configuration needs CloudFunction (the function ARN)');
     return { ...ruleOf(entry, 'function'), functionArn: String(functionArn) };
   });
-  const topicConfigurations = ((config.TopicConfiguration as TopicConfigurationXml[] | undefined) ?? []).map((entry) => {
-    if (!entry.Topic) throw new S3Error('InvalidArgument', 'A topic configuration needs Topic (the topic ARN)');
-    return { ...ruleOf(entry, 'topic'), topicArn: String(entry.Topic) };
-  });
+  const topicConfigurations = ((config.TopicConfiguration as TopicConfigurationXml[] | undefined) ?? []).map(
+    (entry) => {
+      if (!entry.Topic) throw new S3Error('InvalidArgument', 'A topic configuration needs Topic (the topic ARN)');
+      return { ...ruleOf(entry, 'topic'), topicArn: String(entry.Topic) };
+    },
+  );
   engine.notifications.putConfiguration(
     bucket,
-    topicConfigurations.length ? { lambdaFunctionConfigurations, topicConfigurations } : { lambdaFunctionConfigurations },
+    topicConfigurations.length
+      ? { lambdaFunctionConfigurations, topicConfigurations }
+      : { lambdaFunctionConfigurations },
   );
   sendEmpty(res, 200);
 }
@@ -76,7 +83,10 @@ export async function getNotificationConfiguration({ engine, res, bucket }: S3Re
     ...filterXml(c.filter),
   }));
   sendXml(res, {
-    NotificationConfiguration: { ...(TopicConfiguration.length ? { TopicConfiguration } : {}), CloudFunctionConfiguration },
+    NotificationConfiguration: {
+      ...(TopicConfiguration.length ? { TopicConfiguration } : {}),
+      CloudFunctionConfiguration,
+    },
   });
 }
 

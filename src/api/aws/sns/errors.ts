@@ -31,7 +31,7 @@ export class InvalidAction extends TopicError {
 /** A batch without entries. */
 export class EmptyBatchRequest extends TopicError {
   constructor() {
-    super('EmptyBatchRequest', 'The batch request doesn\'t contain any entries.', 400);
+    super('EmptyBatchRequest', "The batch request doesn't contain any entries.", 400);
   }
 }
 

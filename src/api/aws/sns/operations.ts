@@ -1,7 +1,11 @@
 import type { Engine } from '../../../engine.js';
 import type { PublishInput } from '../../../events/index.js';
 import { ACCOUNT_ID } from '../../../shared/ids.js';
-import { InvalidTopicParameter, type SubscriptionInfo, type TopicMessageAttribute } from '../../../storage/topics/index.js';
+import {
+  InvalidTopicParameter,
+  type SubscriptionInfo,
+  type TopicMessageAttribute,
+} from '../../../storage/topics/index.js';
 import { BatchEntryIdsNotDistinct, EmptyBatchRequest, TooManyEntriesInBatchRequest } from './errors.js';
 import { entries, members, type SnsInput } from './query.js';
 
@@ -89,14 +93,18 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     }
     const topicArn = input.TopicArn ?? input.TargetArn;
     if (typeof topicArn !== 'string' || topicArn === '') {
-      throw new InvalidTopicParameter('Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+      throw new InvalidTopicParameter(
+        'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
+      );
     }
     const result = engine.topicPublisher.publish(toPublishInput(topicArn, input));
     return { MessageId: result.messageId, ...(result.sequenceNumber ? { SequenceNumber: result.sequenceNumber } : {}) };
   },
   PublishBatch(engine, input) {
     const topicArn = requireString(input, 'TopicArn');
-    const list = Array.isArray(input.PublishBatchRequestEntries) ? (input.PublishBatchRequestEntries as SnsInput[]) : [];
+    const list = Array.isArray(input.PublishBatchRequestEntries)
+      ? (input.PublishBatchRequestEntries as SnsInput[])
+      : [];
     if (list.length === 0) throw new EmptyBatchRequest();
     if (list.length > MAX_BATCH) throw new TooManyEntriesInBatchRequest();
     if (new Set(list.map((e) => e.Id)).size !== list.length) throw new BatchEntryIdsNotDistinct();
@@ -173,7 +181,8 @@ function paginate<T>(items: T[], token: unknown): { page: T[]; next: { NextToken
     if (!Number.isInteger(start) || start < 0) throw new InvalidTopicParameter('Invalid parameter: NextToken');
   }
   const page = items.slice(start, start + PAGE);
-  const next = start + PAGE < items.length ? { NextToken: Buffer.from(String(start + PAGE)).toString('base64url') } : {};
+  const next =
+    start + PAGE < items.length ? { NextToken: Buffer.from(String(start + PAGE)).toString('base64url') } : {};
   return { page, next };
 }
 
@@ -198,7 +207,8 @@ function tagMap(value: unknown): Record<string, string> {
   if (!Array.isArray(value)) throw new InvalidTopicParameter('Invalid parameter: Tags');
   const out: Record<string, string> = {};
   for (const tag of value as Array<{ Key?: unknown; Value?: unknown }>) {
-    if (typeof tag?.Key !== 'string' || tag.Key === '') throw new InvalidTopicParameter('Invalid parameter: Tags Reason: a tag needs a Key');
+    if (typeof tag?.Key !== 'string' || tag.Key === '')
+      throw new InvalidTopicParameter('Invalid parameter: Tags Reason: a tag needs a Key');
     out[tag.Key] = String(tag.Value ?? '');
   }
   return out;

@@ -83,7 +83,12 @@ function normalize(node: unknown): unknown {
 }
 
 function isNumbered(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.keys(value).length > 0 && Object.keys(value).every((k) => /^\d+$/.test(k));
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.keys(value).length > 0 &&
+    Object.keys(value).every((k) => /^\d+$/.test(k))
+  );
 }
 
 function numbered(value: Record<string, unknown>): unknown[] {
