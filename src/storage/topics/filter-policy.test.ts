@@ -23,7 +23,12 @@ describe('filter policies', () => {
     expect(attrs({ s: [{ 'anything-but': { prefix: 'tmp' } }] })({ s: 'tmp1' })).toBe(false);
     expect(attrs({ s: [{ 'anything-but': 5 }] })({ s: 6 })).toBe(true);
     const range = attrs({ n: [{ numeric: ['>=', 0, '<', 10] }] });
-    expect([range({ n: 0 }), range({ n: 9.5 }), range({ n: 10 }), range({ n: -1 })]).toEqual([true, true, false, false]);
+    expect([range({ n: 0 }), range({ n: 9.5 }), range({ n: 10 }), range({ n: -1 })]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('matches on the presence of a key, any element of an array, and $or', () => {
