@@ -42,7 +42,8 @@ export interface NotificationConfiguration {
 
 /** Where topic notifications are published (the topic publisher). */
 export interface NotificationTopics {
-  publish(input: { topicArn: string; message: string; subject?: string }): unknown;
+  /** Publishes inside the caller's transaction. */
+  publishNow(input: { topicArn: string; message: string; subject?: string }): unknown;
   hasTopic(topicArn: string): boolean;
 }
 
@@ -183,7 +184,7 @@ export class ObjectNotifications {
 
   #publish(topicArn: string, message: string): void {
     try {
-      this.#topics?.publish({ topicArn, message, subject: 'Amazon S3 Notification' });
+      this.#topics?.publishNow({ topicArn, message, subject: 'Amazon S3 Notification' });
     } catch (err) {
       // The topic was deleted: S3 drops such events too.
       if (!hasCode(err, 'NotFound')) throw err;

@@ -3,7 +3,6 @@ import type { Deliveries } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import { hasCode, LambdataError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { Db } from '../state/db.js';
 import type { MessageAttributeValue, QueueStore, SendInput } from '../storage/queues/index.js';
 import {
   compileFilterPolicy,
@@ -60,16 +59,20 @@ const HTTP_TIMEOUT_MS = 15_000;
  * It also makes topics a destination type of the delivery pipeline (async-invoke destinations).
  */
 export class TopicPublisher {
-  #db: Db;
   #log: Logger;
   #context: EngineContext;
   #topics: TopicStore;
   #queues: QueueStore;
   #deliveries: TopicPublisherOptions['deliveries'];
   #policies = new Map<string, { text: string; scope: string; policy: FilterPolicy }>();
+  /** Runs a function in a transaction, or in a savepoint inside the caller's. */
+  #inTransaction: (work: () => unknown) => unknown;
+  /** Publishes waiting for the next group commit. */
+  #pending: Array<{ work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
 
   constructor(context: EngineContext, options: TopicPublisherOptions) {
-    this.#db = context.db;
+    // One wrapper, made once: better-sqlite3 builds a new one on every `transaction()` call.
+    this.#inTransaction = context.db.transaction((work: () => unknown) => work());
     this.#context = context;
     this.#log = context.log.child({ component: 'topics' });
     this.#topics = options.topics;
@@ -82,9 +85,18 @@ export class TopicPublisher {
     );
   }
 
-  /** Publishes one message; committed with every delivery it causes before it returns. @throws NotFound, InvalidParameter */
-  publish(input: PublishInput): PublishResult {
-    return this.#db.transaction(() => this.#publish(this.#topics.topic(input.topicArn), input))();
+  /**
+   * Publishes one message. Resolves once it and every delivery it causes are committed; publishes
+   * made in the same turn of the event loop share one commit (group commit), each in a savepoint of
+   * its own, so one that fails leaves the others whole. @throws NotFound, InvalidParameter
+   */
+  publish(input: PublishInput): Promise<PublishResult> {
+    return this.#grouped(() => this.publishNow(input));
+  }
+
+  /** Publishes inside the caller's transaction (an S3 notification inside its object's). @throws NotFound, InvalidParameter */
+  publishNow(input: PublishInput): PublishResult {
+    return this.#inTransaction(() => this.#publish(this.#topics.topic(input.topicArn), input)) as PublishResult;
   }
 
   /** True when the topic an ARN names exists. */
@@ -98,10 +110,14 @@ export class TopicPublisher {
     }
   }
 
-  /** Publishes up to ten messages in one transaction; each entry succeeds or fails alone. @throws NotFound */
-  publishBatch(topicArn: string, entries: Array<PublishInput & { id: string }>): BatchOutcome[] {
+  /** Publishes up to ten messages in one commit; each entry succeeds or fails alone. @throws NotFound */
+  publishBatch(topicArn: string, entries: Array<PublishInput & { id: string }>): Promise<BatchOutcome[]> {
+    return this.#grouped(() => this.#publishBatch(topicArn, entries));
+  }
+
+  #publishBatch(topicArn: string, entries: Array<PublishInput & { id: string }>): BatchOutcome[] {
     const topic = this.#topics.topic(topicArn);
-    return this.#db.transaction(() =>
+    return this.#inTransaction(() =>
       entries.map((entry): BatchOutcome => {
         try {
           return { id: entry.id, ok: true, result: this.#publish(topic, entry) };
@@ -110,7 +126,7 @@ export class TopicPublisher {
           return { id: entry.id, ok: false, error };
         }
       }),
-    )();
+    ) as BatchOutcome[];
   }
 
   /**
@@ -123,7 +139,7 @@ export class TopicPublisher {
     endpoint: string,
     attributes: Record<string, string> = {},
   ): SubscriptionInfo {
-    return this.#db.transaction(() => {
+    return this.#inTransaction(() => {
       const sub = this.#topics.subscribe(topicArn, protocol, endpoint, attributes);
       if (!sub.confirmed && sub.token) {
         const messageId = randomUUID();
@@ -140,7 +156,40 @@ export class TopicPublisher {
         this.#deliveries.send(sub.arn, delivery as unknown as Record<string, unknown>);
       }
       return sub;
-    })();
+    }) as SubscriptionInfo;
+  }
+
+  /** Runs `work` in the next group commit; settles once that commit is done. */
+  #grouped<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
+    });
+  }
+
+  #commitPending(): void {
+    const group = this.#pending;
+    this.#pending = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.#inTransaction(() => {
+        for (const { work } of group) {
+          try {
+            outcomes.push({ ok: true, value: this.#inTransaction(work) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
   }
 
   #publish(topic: TopicInfo, input: PublishInput): PublishResult {
@@ -223,7 +272,7 @@ export class TopicPublisher {
   async #sendDelivery(arn: string, payload: string): Promise<void> {
     if (this.#topics.isTopicArn(arn)) {
       const topic = this.#topics.topic(arn);
-      this.publish(
+      await this.publish(
         topic.fifo
           ? { topicArn: arn, message: payload, groupId: 'lambdata', deduplicationId: randomUUID() }
           : { topicArn: arn, message: payload },

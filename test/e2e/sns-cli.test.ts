@@ -32,7 +32,16 @@ describe('SNS through the AWS CLI', () => {
     expect(sub?.SubscriptionArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:alerts:[0-9a-f-]{36}$/);
 
     const attr = (level: string) => JSON.stringify({ level: { DataType: 'String', StringValue: level } });
-    await aws('sns', 'publish', '--topic-arn', TopicArn, '--message', 'disk full', '--message-attributes', attr('error'));
+    await aws(
+      'sns',
+      'publish',
+      '--topic-arn',
+      TopicArn,
+      '--message',
+      'disk full',
+      '--message-attributes',
+      attr('error'),
+    );
     await aws('sns', 'publish', '--topic-arn', TopicArn, '--message', 'all fine', '--message-attributes', attr('info'));
     const batch = await aws(
       'sns',
@@ -49,7 +58,16 @@ describe('SNS through the AWS CLI', () => {
 
     const got: string[] = [];
     for (let i = 0; i < 10 && got.length < 2; i++) {
-      const out = await aws('sqs', 'receive-message', '--queue-url', QueueUrl, '--max-number-of-messages', '10', '--wait-time-seconds', '1');
+      const out = await aws(
+        'sqs',
+        'receive-message',
+        '--queue-url',
+        QueueUrl,
+        '--max-number-of-messages',
+        '10',
+        '--wait-time-seconds',
+        '1',
+      );
       got.push(...((out?.Messages ?? []) as Array<{ Body: string }>).map((m) => m.Body));
     }
     expect(got.sort()).toEqual(['cpu hot', 'disk full']);
@@ -68,7 +86,14 @@ describe('SNS through the AWS CLI', () => {
   }, 240_000);
 
   it('answers errors in the SNS shape', async () => {
-    const missing = runAwsText(t.url, t.dir, 'sns', 'get-topic-attributes', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:nope');
+    const missing = runAwsText(
+      t.url,
+      t.dir,
+      'sns',
+      'get-topic-attributes',
+      '--topic-arn',
+      'arn:aws:sns:us-east-1:000000000000:nope',
+    );
     await expect(missing).rejects.toMatchObject({ stderr: expect.stringContaining('(NotFound)') });
     const bad = runAwsText(t.url, t.dir, 'sns', 'create-topic', '--name', 'no spaces');
     await expect(bad).rejects.toMatchObject({ stderr: expect.stringContaining('(InvalidParameter)') });
@@ -87,14 +112,20 @@ describe('lambdata topics', () => {
   it('creates a topic, subscribes a queue, publishes, lists and removes', async () => {
     expect(await cli('topics', 'create', 'builds')).toBe('arn:aws:sns:us-east-1:000000000000:builds\n');
     t.engine.queues.createQueue('builds-q');
-    expect(await cli('topics', 'subscribe', 'builds', '--queue', 'builds-q', '--raw', '--filter', '{"status":["failed"]}')).toMatch(
-      /^arn:aws:sns:us-east-1:000000000000:builds:[0-9a-f-]{36}\n$/,
+    expect(
+      await cli('topics', 'subscribe', 'builds', '--queue', 'builds-q', '--raw', '--filter', '{"status":["failed"]}'),
+    ).toMatch(/^arn:aws:sns:us-east-1:000000000000:builds:[0-9a-f-]{36}\n$/);
+    expect(await cli('topics', 'publish', 'builds', 'build 7 failed', '--attr', 'status=failed')).toMatch(
+      /^[0-9a-f-]{36}\n$/,
     );
-    expect(await cli('topics', 'publish', 'builds', 'build 7 failed', '--attr', 'status=failed')).toMatch(/^[0-9a-f-]{36}\n$/);
     await cli('topics', 'publish', 'builds', 'build 8 passed', '--attr', 'status=passed');
-    expect(await cli('queues', 'receive', 'builds-q', '--max', '10', '--wait', '1', '--delete')).toBe('build 7 failed\n');
+    expect(await cli('queues', 'receive', 'builds-q', '--max', '10', '--wait', '1', '--delete')).toBe(
+      'build 7 failed\n',
+    );
     expect(await cli('topics', 'ls')).toMatch(/builds\s+no\s+1\s+0\s+arn:aws:sns:us-east-1:000000000000:builds/);
-    expect(await cli('topics', 'subscriptions', 'builds')).toMatch(/sqs\s+arn:aws:sqs:us-east-1:000000000000:builds-q\s+confirmed\s+yes\s+\{"status":\["failed"\]\}/);
+    expect(await cli('topics', 'subscriptions', 'builds')).toMatch(
+      /sqs\s+arn:aws:sqs:us-east-1:000000000000:builds-q\s+confirmed\s+yes\s+\{"status":\["failed"\]\}/,
+    );
     const bad = await runLambdata(t.url, 'topics', 'subscribe', 'builds', '--queue', 'x', '--url', 'http://a');
     expect(bad.code).toBe(2);
     const missing = await runLambdata(t.url, 'topics', 'publish', 'nope', 'hi');

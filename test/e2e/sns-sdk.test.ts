@@ -310,7 +310,10 @@ describe('SNS topics (SDK v3, query protocol)', () => {
     }
     const str = (v: string) => ({ DataType: 'String', StringValue: v });
     const num = (v: number) => ({ DataType: 'Number', StringValue: String(v) });
-    const messages: Array<{ Message: string; MessageAttributes?: Record<string, { DataType: string; StringValue: string }> }> = [
+    const messages: Array<{
+      Message: string;
+      MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
+    }> = [
       { Message: 'm1', MessageAttributes: { kind: str('shipped'), region: str('eu-west-1'), amount: num(50) } },
       {
         Message: 'm2',

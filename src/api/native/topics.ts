@@ -61,7 +61,7 @@ async function publish({ engine, req, res, params }: RouteContext): Promise<void
         Object.entries(body.attributes).map(([k, v]) => [k, { dataType: 'String', stringValue: String(v) }]),
       )
     : undefined;
-  const result = engine.topicPublisher.publish({
+  const result = await engine.topicPublisher.publish({
     topicArn: engine.topics.topicArn(params.name as string),
     message: body.message,
     ...(typeof body.subject === 'string' ? { subject: body.subject } : {}),

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import { topicArn } from '../../shared/arn.js';
 import type { EngineContext } from '../../shared/context.js';
 import { ACCOUNT_ID } from '../../shared/ids.js';
@@ -45,6 +46,8 @@ export class TopicStore {
   #region: string;
   /** Confirmed subscriptions by topic name, read on every publish. */
   #fanOut = new Map<string, SubscriptionInfo[]>();
+  /** Prepared statements by SQL text (preparing costs more than running these small queries). */
+  #statements = new Map<string, Statement>();
 
   constructor(context: EngineContext) {
     this.#db = context.db;
@@ -107,9 +110,12 @@ export class TopicStore {
       return toTopic(existing, this.topicArn(name));
     }
     const now = Date.now();
-    this.#db
-      .prepare('INSERT INTO sns_topics (name, attributes, tags, created_at) VALUES (?, ?, ?, ?)')
-      .run(name, JSON.stringify(attributes), JSON.stringify(tags), now);
+    this.#sql('INSERT INTO sns_topics (name, attributes, tags, created_at) VALUES (?, ?, ?, ?)').run(
+      name,
+      JSON.stringify(attributes),
+      JSON.stringify(tags),
+      now,
+    );
     return this.topic(this.topicArn(name));
   }
 
@@ -117,17 +123,17 @@ export class TopicStore {
   deleteTopic(topicArn: string): void {
     const name = this.nameOf(topicArn);
     this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM sns_subscriptions WHERE topic = ?').run(name);
-      this.#db.prepare('DELETE FROM sns_dedup WHERE topic = ?').run(name);
-      this.#db.prepare('DELETE FROM sns_sequence WHERE topic = ?').run(name);
-      this.#db.prepare('DELETE FROM sns_topics WHERE name = ?').run(name);
+      this.#sql('DELETE FROM sns_subscriptions WHERE topic = ?').run(name);
+      this.#sql('DELETE FROM sns_dedup WHERE topic = ?').run(name);
+      this.#sql('DELETE FROM sns_sequence WHERE topic = ?').run(name);
+      this.#sql('DELETE FROM sns_topics WHERE name = ?').run(name);
     })();
     this.#fanOut.delete(name);
   }
 
   /** Every topic, by name. */
   listTopics(): TopicInfo[] {
-    const rows = this.#db.prepare('SELECT * FROM sns_topics ORDER BY name').all() as TopicRow[];
+    const rows = this.#sql('SELECT * FROM sns_topics ORDER BY name').all() as TopicRow[];
     return rows.map((row) => toTopic(row, this.topicArn(row.name)));
   }
 
@@ -171,7 +177,7 @@ export class TopicStore {
     }
     const attributes = { ...topic.attributes, [name]: value };
     if (value === '') delete attributes[name];
-    this.#db.prepare('UPDATE sns_topics SET attributes = ? WHERE name = ?').run(JSON.stringify(attributes), topic.name);
+    this.#sql('UPDATE sns_topics SET attributes = ? WHERE name = ?').run(JSON.stringify(attributes), topic.name);
   }
 
   /** A topic's tags. @throws NotFound */
@@ -185,16 +191,14 @@ export class TopicStore {
     const merged = { ...this.tags(topicArn), ...tags };
     if (Object.keys(merged).length > MAX_TAGS)
       throw new InvalidTopicParameter('Could not complete request: tag quota of per resource exceeded');
-    this.#db
-      .prepare('UPDATE sns_topics SET tags = ? WHERE name = ?')
-      .run(JSON.stringify(merged), this.nameOf(topicArn));
+    this.#sql('UPDATE sns_topics SET tags = ? WHERE name = ?').run(JSON.stringify(merged), this.nameOf(topicArn));
   }
 
   /** Removes tags by key. @throws NotFound */
   untag(topicArn: string, keys: string[]): void {
     const tags = this.tags(topicArn);
     for (const key of keys) delete tags[key];
-    this.#db.prepare('UPDATE sns_topics SET tags = ? WHERE name = ?').run(JSON.stringify(tags), this.nameOf(topicArn));
+    this.#sql('UPDATE sns_topics SET tags = ? WHERE name = ?').run(JSON.stringify(tags), this.nameOf(topicArn));
   }
 
   /**
@@ -216,18 +220,18 @@ export class TopicStore {
     }
     checkEndpoint(protocol as Protocol, endpoint, topic.fifo);
     checkSubscriptionAttributes(attributes);
-    const existing = this.#db
-      .prepare('SELECT * FROM sns_subscriptions WHERE topic = ? AND protocol = ? AND endpoint = ?')
-      .get(topic.name, protocol, endpoint) as SubscriptionRow | undefined;
+    const existing = this.#sql('SELECT * FROM sns_subscriptions WHERE topic = ? AND protocol = ? AND endpoint = ?').get(
+      topic.name,
+      protocol,
+      endpoint,
+    ) as SubscriptionRow | undefined;
     if (existing) return toSubscription(existing, this.topicArn(topic.name));
     const arn = `${topic.arn}:${randomUUID()}`;
     const confirmed = protocol === 'lambda' || protocol === 'sqs';
     const token = confirmed ? null : randomBytes(64).toString('hex');
-    this.#db
-      .prepare(
-        'INSERT INTO sns_subscriptions (arn, topic, protocol, endpoint, attributes, confirmed, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(arn, topic.name, protocol, endpoint, JSON.stringify(attributes), confirmed ? 1 : 0, token, Date.now());
+    this.#sql(
+      'INSERT INTO sns_subscriptions (arn, topic, protocol, endpoint, attributes, confirmed, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(arn, topic.name, protocol, endpoint, JSON.stringify(attributes), confirmed ? 1 : 0, token, Date.now());
     this.#fanOut.delete(topic.name);
     return this.subscription(arn);
   }
@@ -235,11 +239,12 @@ export class TopicStore {
   /** Confirms the subscription a token was sent for. @throws NotFound, InvalidParameter (unknown token) */
   confirm(topicArn: string, token: string): SubscriptionInfo {
     const topic = this.topic(topicArn);
-    const row = this.#db
-      .prepare('SELECT * FROM sns_subscriptions WHERE topic = ? AND token = ?')
-      .get(topic.name, String(token)) as SubscriptionRow | undefined;
+    const row = this.#sql('SELECT * FROM sns_subscriptions WHERE topic = ? AND token = ?').get(
+      topic.name,
+      String(token),
+    ) as SubscriptionRow | undefined;
     if (!row) throw new InvalidTopicParameter('Invalid token');
-    this.#db.prepare('UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?').run(row.arn);
+    this.#sql('UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?').run(row.arn);
     this.#fanOut.delete(topic.name);
     return this.subscription(row.arn);
   }
@@ -247,7 +252,7 @@ export class TopicStore {
   /** Removes a subscription. @throws NotFound, InvalidParameter */
   unsubscribe(subscriptionArn: string): void {
     const sub = this.subscription(subscriptionArn);
-    this.#db.prepare('DELETE FROM sns_subscriptions WHERE arn = ?').run(sub.arn);
+    this.#sql('DELETE FROM sns_subscriptions WHERE arn = ?').run(sub.arn);
     this.#fanOut.delete(this.nameOf(sub.topicArn));
   }
 
@@ -255,7 +260,7 @@ export class TopicStore {
   subscription(subscriptionArn: string): SubscriptionInfo {
     if (!SUBSCRIPTION_ARN.test(String(subscriptionArn)))
       throw new InvalidTopicParameter('Invalid parameter: SubscriptionArn');
-    const row = this.#db.prepare('SELECT * FROM sns_subscriptions WHERE arn = ?').get(subscriptionArn) as
+    const row = this.#sql('SELECT * FROM sns_subscriptions WHERE arn = ?').get(subscriptionArn) as
       | SubscriptionRow
       | undefined;
     if (!row) throw new TopicNotFound('Subscription does not exist');
@@ -290,9 +295,7 @@ export class TopicStore {
     checkSubscriptionAttributes({ [name]: value }, sub.attributes);
     const attributes = { ...sub.attributes, [name]: value };
     if (value === '') delete attributes[name];
-    this.#db
-      .prepare('UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?')
-      .run(JSON.stringify(attributes), sub.arn);
+    this.#sql('UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?').run(JSON.stringify(attributes), sub.arn);
     this.#fanOut.delete(this.nameOf(sub.topicArn));
   }
 
@@ -300,10 +303,10 @@ export class TopicStore {
   listSubscriptions(topicArn?: string): SubscriptionInfo[] {
     const rows = (
       topicArn === undefined
-        ? this.#db.prepare('SELECT * FROM sns_subscriptions ORDER BY created_at, arn').all()
-        : this.#db
-            .prepare('SELECT * FROM sns_subscriptions WHERE topic = ? ORDER BY created_at, arn')
-            .all(this.topic(topicArn).name)
+        ? this.#sql('SELECT * FROM sns_subscriptions ORDER BY created_at, arn').all()
+        : this.#sql('SELECT * FROM sns_subscriptions WHERE topic = ? ORDER BY created_at, arn').all(
+            this.topic(topicArn).name,
+          )
     ) as SubscriptionRow[];
     return rows.map((row) => toSubscription(row, this.topicArn(row.topic)));
   }
@@ -323,11 +326,9 @@ export class TopicStore {
 
   /** Counts of a topic's subscriptions by state. */
   subscriptionCounts(topicName: string): { confirmed: number; pending: number } {
-    const row = this.#db
-      .prepare(
-        'SELECT SUM(confirmed = 1) AS confirmed, SUM(confirmed = 0) AS pending FROM sns_subscriptions WHERE topic = ?',
-      )
-      .get(topicName) as { confirmed: number | null; pending: number | null };
+    const row = this.#sql(
+      'SELECT SUM(confirmed = 1) AS confirmed, SUM(confirmed = 0) AS pending FROM sns_subscriptions WHERE topic = ?',
+    ).get(topicName) as { confirmed: number | null; pending: number | null };
     return { confirmed: row.confirmed ?? 0, pending: row.pending ?? 0 };
   }
 
@@ -342,25 +343,32 @@ export class TopicStore {
     messageId: string,
     now: number,
   ): { messageId: string; sequenceNumber: string; duplicate: boolean } {
-    const seen = this.#db
-      .prepare('SELECT message_id, seq FROM sns_dedup WHERE topic = ? AND dedup_id = ? AND expires_at >= ?')
-      .get(topicName, dedupId, now) as { message_id: string; seq: string } | undefined;
+    const seen = this.#sql(
+      'SELECT message_id, seq FROM sns_dedup WHERE topic = ? AND dedup_id = ? AND expires_at >= ?',
+    ).get(topicName, dedupId, now) as { message_id: string; seq: string } | undefined;
     if (seen) return { messageId: seen.message_id, sequenceNumber: seen.seq, duplicate: true };
-    const row = this.#db
-      .prepare(
-        'INSERT INTO sns_sequence (topic, last) VALUES (?, 1) ON CONFLICT (topic) DO UPDATE SET last = last + 1 RETURNING last',
-      )
-      .get(topicName) as { last: number };
+    const row = this.#sql(
+      'INSERT INTO sns_sequence (topic, last) VALUES (?, 1) ON CONFLICT (topic) DO UPDATE SET last = last + 1 RETURNING last',
+    ).get(topicName) as { last: number };
     const sequenceNumber = String(row.last).padStart(20, '0');
-    this.#db
-      .prepare('INSERT OR REPLACE INTO sns_dedup (topic, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(topicName, dedupId, messageId, sequenceNumber, now + DEDUP_WINDOW_MS);
-    this.#db.prepare('DELETE FROM sns_dedup WHERE topic = ? AND expires_at < ?').run(topicName, now);
+    this.#sql(
+      'INSERT OR REPLACE INTO sns_dedup (topic, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(topicName, dedupId, messageId, sequenceNumber, now + DEDUP_WINDOW_MS);
+    this.#sql('DELETE FROM sns_dedup WHERE topic = ? AND expires_at < ?').run(topicName, now);
     return { messageId, sequenceNumber, duplicate: false };
   }
 
+  #sql(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #row(name: string): TopicRow | undefined {
-    return this.#db.prepare('SELECT * FROM sns_topics WHERE name = ?').get(name) as TopicRow | undefined;
+    return this.#sql('SELECT * FROM sns_topics WHERE name = ?').get(name) as TopicRow | undefined;
   }
 }
 

@@ -26,7 +26,7 @@ export async function handleSns({ engine, req, res, url, requestId, anonymous }:
     await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous: (anonymous ?? false) || link });
     const operation = Object.hasOwn(OPERATIONS, action) ? OPERATIONS[action] : undefined;
     if (!operation) throw new InvalidAction(action);
-    const result = operation(engine, input);
+    const result = await operation(engine, input);
     sendXml(res, 200, resultToXml(action, result, requestId), requestId);
   } catch (err) {
     sendSnsError(res, err, requestId);

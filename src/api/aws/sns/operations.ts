@@ -9,7 +9,7 @@ import {
 import { BatchEntryIdsNotDistinct, EmptyBatchRequest, TooManyEntriesInBatchRequest } from './errors.js';
 import { entries, members, type SnsInput } from './query.js';
 
-type Operation = (engine: Engine, input: SnsInput) => Record<string, unknown>;
+type Operation = (engine: Engine, input: SnsInput) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 interface WireAttribute {
   DataType?: string;
@@ -87,7 +87,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     );
     return {};
   },
-  Publish(engine, input) {
+  async Publish(engine, input) {
     if (input.PhoneNumber !== undefined) {
       throw new InvalidTopicParameter('Invalid parameter: PhoneNumber Reason: SMS delivery is not supported');
     }
@@ -97,10 +97,10 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
       );
     }
-    const result = engine.topicPublisher.publish(toPublishInput(topicArn, input));
+    const result = await engine.topicPublisher.publish(toPublishInput(topicArn, input));
     return { MessageId: result.messageId, ...(result.sequenceNumber ? { SequenceNumber: result.sequenceNumber } : {}) };
   },
-  PublishBatch(engine, input) {
+  async PublishBatch(engine, input) {
     const topicArn = requireString(input, 'TopicArn');
     const list = Array.isArray(input.PublishBatchRequestEntries)
       ? (input.PublishBatchRequestEntries as SnsInput[])
@@ -108,7 +108,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     if (list.length === 0) throw new EmptyBatchRequest();
     if (list.length > MAX_BATCH) throw new TooManyEntriesInBatchRequest();
     if (new Set(list.map((e) => e.Id)).size !== list.length) throw new BatchEntryIdsNotDistinct();
-    const outcomes = engine.topicPublisher.publishBatch(
+    const outcomes = await engine.topicPublisher.publishBatch(
       topicArn,
       list.map((entry) => ({ ...toPublishInput(topicArn, entry), id: requireString(entry, 'Id') })),
     );
