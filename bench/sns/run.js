@@ -29,7 +29,7 @@ const { values } = parseArgs({
 const MESSAGES = Number(values.messages);
 const GAP_MS = Number(values['gap-ms']);
 const THROUGHPUT_MS = Number(values.seconds) * 1000;
-const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-sns-'));
 const codeDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-sns-fn-'));
