@@ -10,6 +10,7 @@ const suites = [
   ['bench/objects/run.mjs', quick ? ['--big-mb', '64'] : []],
   ['bench/streams/ingest.js', quick ? ['--records', '20000'] : []],
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],
+  ['bench/sns/run.js', quick ? ['--messages', '100', '--seconds', '2'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '128MB'] : []],
 ];
 

@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { EventSourceMappings, FunctionUrlConfigs, ObjectNotifications, Schedules } from './events/index.js';
+import {
+  EventSourceMappings,
+  FunctionUrlConfigs,
+  ObjectNotifications,
+  Schedules,
+  TopicPublisher,
+} from './events/index.js';
 import {
   Billing,
   FunctionMetadata,
@@ -18,6 +24,7 @@ import { ObjectStore } from './storage/objects/index.js';
 import { QueueStore } from './storage/queues/index.js';
 import { StreamStore } from './storage/streams/index.js';
 import { TableStore } from './storage/tables/index.js';
+import { TopicStore } from './storage/topics/index.js';
 
 /** Options of `createEngine`; every one has a default fit for one machine. */
 export interface EngineOptions {
@@ -61,6 +68,10 @@ export interface Engine {
   readonly streams: StreamStore;
   readonly tables: TableStore;
   readonly queues: QueueStore;
+  /** SNS topics and subscriptions (state). */
+  readonly topics: TopicStore;
+  /** SNS publishing and delivery to subscriptions. */
+  readonly topicPublisher: TopicPublisher;
   readonly mappings: EventSourceMappings;
   readonly schedules: Schedules;
   readonly jobs: JobService;
@@ -100,7 +111,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   const objects = new ObjectStore(context);
   const { deliveries } = invocations;
-  const notifications = new ObjectNotifications(context, { objects, deliveries, functions });
+  const topics = new TopicStore(context);
+  const topicPublisher = new TopicPublisher(context, { topics, queues, deliveries });
+  const notifications = new ObjectNotifications(context, { objects, deliveries, functions, topics: topicPublisher });
   const functionUrls = new FunctionUrlConfigs(context);
   const streams = new StreamStore(context);
   const tables = new TableStore(context);
@@ -140,6 +153,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     streams,
     tables,
     queues,
+    topics,
+    topicPublisher,
     mappings,
     schedules,
     jobs,

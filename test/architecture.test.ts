@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['events'],
   ['invoke'],
   ['runtime'],
-  ['storage/objects', 'storage/streams', 'storage/tables', 'storage/queues'],
+  ['storage/objects', 'storage/streams', 'storage/tables', 'storage/queues', 'storage/topics'],
   ['state'],
   ['shared'],
 ];

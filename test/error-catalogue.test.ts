@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AUTH_ERROR_TYPES } from '../src/api/aws/errors.js';
 import { CODE_MAP, S3_ERRORS } from '../src/api/aws/s3/errors.js';
+import { SNS_CODES } from '../src/api/aws/sns/errors.js';
 import { AUTH_CODES, QUERY_CODES } from '../src/api/aws/sqs/errors.js';
 import { RUN_ERRORS } from '../src/runtime/run-errors.js';
 
@@ -75,7 +76,7 @@ for (const source of errorFiles) for (const { code } of classCodes(source)) decl
 for (const code of Object.keys(S3_ERRORS)) declared.set(code, 'src/api/aws/s3/errors.ts');
 for (const code of Object.values(RUN_ERRORS)) declared.set(code, 'src/runtime/run-errors.ts');
 // Wire names of declared codes: [engine code, name on the wire].
-const aliases = [CODE_MAP, QUERY_CODES, AUTH_CODES, AUTH_ERROR_TYPES].flatMap((map) => Object.entries(map));
+const aliases = [CODE_MAP, QUERY_CODES, AUTH_CODES, AUTH_ERROR_TYPES, SNS_CODES].flatMap((map) => Object.entries(map));
 
 describe('error catalogue', () => {
   it('declares every error class in its part’s errors file, and no code inline', () => {

@@ -8,6 +8,7 @@ import { commands as s3Commands } from './s3.js';
 import { serve } from './serve.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
+import { commands as topicCommands } from './topics.js';
 
 /** Every command, in the order `lambdata help` lists them. */
 const COMMANDS: ReadonlyMap<string, Command> = new Map(
@@ -19,6 +20,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     ...streamCommands,
     ...tableCommands,
     ...queueCommands,
+    ...topicCommands,
     ...mappingCommands,
   ].map((command) => [command.name, command]),
 );

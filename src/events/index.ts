@@ -13,7 +13,12 @@ export {
   type LambdaFunctionConfiguration,
   type NotificationConfiguration,
   type NotificationFilter,
+  type NotificationTopics,
   ObjectNotifications,
+  type TopicConfiguration,
 } from './object-notifications.js';
 export type { Schedule, ScheduleInput } from './schedules.js';
 export { Schedules } from './schedules.js';
+export type { SnsMessage } from './sns-messages.js';
+export type { PublishInput } from './topic-messages.js';
+export { type BatchOutcome, type PublishResult, TopicPublisher } from './topic-publisher.js';

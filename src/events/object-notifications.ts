@@ -25,9 +25,26 @@ export interface LambdaFunctionConfiguration {
   filter?: NotificationFilter;
 }
 
+/** One topic destination of a bucket's notifications (S3 TopicConfiguration). */
+export interface TopicConfiguration {
+  /** Generated when absent; appears as `configurationId` in records. */
+  id?: string;
+  topicArn: string;
+  events: string[];
+  filter?: NotificationFilter;
+}
+
 /** A bucket's notification configuration. */
 export interface NotificationConfiguration {
   lambdaFunctionConfigurations: LambdaFunctionConfiguration[];
+  topicConfigurations?: TopicConfiguration[];
+}
+
+/** Where topic notifications are published (the topic publisher). */
+export interface NotificationTopics {
+  /** Publishes inside the caller's transaction. */
+  publishNow(input: { topicArn: string; message: string; subject?: string }): unknown;
+  hasTopic(topicArn: string): boolean;
 }
 
 /** The S3 event types a configuration may name. */
@@ -51,6 +68,8 @@ export interface ObjectNotificationsOptions {
   deliveries: Pick<Deliveries, 'invoke' | 'depth'>;
   /** When given, configurations naming a function that does not exist are refused, as AWS does. */
   functions?: { get(nameOrArn: string): unknown };
+  /** Topics notifications may be published to (TopicConfigurations). */
+  topics?: NotificationTopics;
 }
 
 /**
@@ -65,6 +84,7 @@ export class ObjectNotifications {
   #objects: ObjectStore;
   #deliveries: ObjectNotificationsOptions['deliveries'];
   #functions: ObjectNotificationsOptions['functions'];
+  #topics: NotificationTopics | undefined;
   #configs = new Map<string, NotificationConfiguration | undefined>();
   #sql;
 
@@ -75,6 +95,7 @@ export class ObjectNotifications {
     this.#objects = options.objects;
     this.#deliveries = options.deliveries;
     this.#functions = options.functions;
+    this.#topics = options.topics;
     migrate(
       this.#db,
       'CREATE TABLE IF NOT EXISTS s3_notification_configs (bucket TEXT PRIMARY KEY, config TEXT NOT NULL);',
@@ -97,9 +118,11 @@ export class ObjectNotifications {
     this.#objects.headBucket(bucket);
     const normalized = normalize(configuration);
     for (const destination of normalized.lambdaFunctionConfigurations) this.#assertDestination(destination.functionArn);
-    if (normalized.lambdaFunctionConfigurations.length === 0) this.#sql.deleteConfig.run(bucket);
+    for (const destination of normalized.topicConfigurations ?? []) this.#assertTopic(destination.topicArn);
+    const empty = normalized.lambdaFunctionConfigurations.length + (normalized.topicConfigurations?.length ?? 0) === 0;
+    if (empty) this.#sql.deleteConfig.run(bucket);
     else this.#sql.putConfig.run(bucket, JSON.stringify(normalized));
-    this.#configs.set(bucket, normalized.lambdaFunctionConfigurations.length > 0 ? normalized : undefined);
+    this.#configs.set(bucket, empty ? undefined : normalized);
     return normalized;
   }
 
@@ -128,6 +151,13 @@ export class ObjectNotifications {
     }
   }
 
+  #assertTopic(topicArn: string): void {
+    if (!this.#topics) throw new InvalidArgument('Topic notification targets are not available');
+    if (!this.#topics.hasTopic(topicArn)) {
+      throw new InvalidArgument(`Unable to validate the following destination configurations: ${topicArn}`);
+    }
+  }
+
   #config(bucket: string): NotificationConfiguration | undefined {
     if (!this.#configs.has(bucket)) {
       const row = this.#sql.config.get(bucket);
@@ -144,6 +174,21 @@ export class ObjectNotifications {
       if (!matches(destination, event)) continue;
       const payload = { Records: [s3Record(event, destination.id ?? '', this.#region)] };
       this.#queue(destination.functionArn, JSON.stringify(payload));
+    }
+    for (const destination of config.topicConfigurations ?? []) {
+      if (!matches(destination, event)) continue;
+      const message = JSON.stringify({ Records: [s3Record(event, destination.id ?? '', this.#region)] });
+      this.#publish(destination.topicArn, message);
+    }
+  }
+
+  #publish(topicArn: string, message: string): void {
+    try {
+      this.#topics?.publishNow({ topicArn, message, subject: 'Amazon S3 Notification' });
+    } catch (err) {
+      // The topic was deleted: S3 drops such events too.
+      if (!hasCode(err, 'NotFound')) throw err;
+      this.#log.warn('notification dropped: topic not found', { topicArn, err });
     }
   }
 
@@ -203,7 +248,7 @@ export function encodeEventKey(key: string): string {
   return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/gi, '/');
 }
 
-function matches(destination: LambdaFunctionConfiguration, event: ObjectEvent): boolean {
+function matches(destination: { events: string[]; filter?: NotificationFilter }, event: ObjectEvent): boolean {
   const name = `s3:${event.eventName}`;
   const family = `${name.slice(0, name.lastIndexOf(':'))}:*`;
   if (!destination.events.some((type) => type === name || type === family)) return false;
@@ -215,29 +260,54 @@ function matches(destination: LambdaFunctionConfiguration, event: ObjectEvent): 
 
 function normalize(configuration: NotificationConfiguration): NotificationConfiguration {
   const list = configuration?.lambdaFunctionConfigurations ?? [];
+  const topicList = configuration?.topicConfigurations ?? [];
   if (!Array.isArray(list)) throw new InvalidArgument('lambdaFunctionConfigurations must be a list');
+  if (!Array.isArray(topicList)) throw new InvalidArgument('topicConfigurations must be a list');
   const ids = new Set<string>();
   const out = list.map((entry, i) => {
     const where = `lambdaFunctionConfigurations[${i}]`;
     if (typeof entry?.functionArn !== 'string' || !isFunctionRef(entry.functionArn)) {
       throw new InvalidArgument(`${where}.functionArn is not a function name or ARN`);
     }
-    if (!Array.isArray(entry.events) || entry.events.length === 0)
-      throw new InvalidArgument(`${where}.events must not be empty`);
-    for (const type of entry.events) {
-      if (!(NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type)) {
-        throw new InvalidArgument(`${where}: the event is not supported for notifications: ${String(type)}`);
-      }
-    }
-    const id = entry.id || randomBytes(12).toString('hex');
-    if (ids.has(id)) throw new InvalidArgument(`${where}.id is used twice: ${id}`);
-    ids.add(id);
-    const normalized: LambdaFunctionConfiguration = { id, functionArn: entry.functionArn, events: [...entry.events] };
-    const filter: NotificationFilter = {};
-    if (entry.filter?.prefix) filter.prefix = String(entry.filter.prefix);
-    if (entry.filter?.suffix) filter.suffix = String(entry.filter.suffix);
-    if (filter.prefix !== undefined || filter.suffix !== undefined) normalized.filter = filter;
+    const { id, events, filter } = normalizeRule(entry, where, ids);
+    const normalized: LambdaFunctionConfiguration = { id, functionArn: entry.functionArn, events };
+    if (filter) normalized.filter = filter;
     return normalized;
   });
-  return { lambdaFunctionConfigurations: out };
+  const topics = topicList.map((entry, i) => {
+    const where = `topicConfigurations[${i}]`;
+    if (typeof entry?.topicArn !== 'string' || !entry.topicArn.startsWith('arn:aws:sns:')) {
+      throw new InvalidArgument(`${where}.topicArn is not a topic ARN`);
+    }
+    const { id, events, filter } = normalizeRule(entry, where, ids);
+    const normalized: TopicConfiguration = { id, topicArn: entry.topicArn, events };
+    if (filter) normalized.filter = filter;
+    return normalized;
+  });
+  return topics.length
+    ? { lambdaFunctionConfigurations: out, topicConfigurations: topics }
+    : { lambdaFunctionConfigurations: out };
+}
+
+/** Checks the event types, id and filter a destination of either kind has. */
+function normalizeRule(
+  entry: { id?: string; events: string[]; filter?: NotificationFilter },
+  where: string,
+  ids: Set<string>,
+): { id: string; events: string[]; filter?: NotificationFilter } {
+  if (!Array.isArray(entry.events) || entry.events.length === 0)
+    throw new InvalidArgument(`${where}.events must not be empty`);
+  for (const type of entry.events) {
+    if (!(NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new InvalidArgument(`${where}: the event is not supported for notifications: ${String(type)}`);
+    }
+  }
+  const id = entry.id || randomBytes(12).toString('hex');
+  if (ids.has(id)) throw new InvalidArgument(`${where}.id is used twice: ${id}`);
+  ids.add(id);
+  const filter: NotificationFilter = {};
+  if (entry.filter?.prefix) filter.prefix = String(entry.filter.prefix);
+  if (entry.filter?.suffix) filter.suffix = String(entry.filter.suffix);
+  const hasFilter = filter.prefix !== undefined || filter.suffix !== undefined;
+  return hasFilter ? { id, events: [...entry.events], filter } : { id, events: [...entry.events] };
 }

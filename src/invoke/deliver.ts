@@ -7,7 +7,7 @@ import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter, Slot } from './concurrency.js';
 import type { DeadLetterStore } from './dead-letters.js';
 import type { Delivery, DeliveryQueue } from './delivery-queue.js';
-import { type AttemptResponse, type DestinationSender, destinationRecord } from './destinations.js';
+import { type AttemptResponse, type DestinationSender, destinationRecord, type GiveUp } from './destinations.js';
 import type { Execution, ExecutionRequest } from './execution.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, EventInvokeConfig, FailureCondition, FunctionVersion } from './types.js';
@@ -21,6 +21,8 @@ export interface DeliverDeps {
   letters: DeadLetterStore;
   /** Senders of destinations that are not functions, by ARN service (`sqs` …). */
   senders: ReadonlyMap<string, DestinationSender>;
+  /** What a destination type does with a record it failed to take for good (a topic's subscription DLQ). */
+  giveUps: ReadonlyMap<string, GiveUp>;
   region: string;
   log: Logger;
   /** First retry delay (then doubled). */
@@ -217,6 +219,7 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
       deps.queue.transaction(() => {
         deps.queue.remove(delivery.id);
         if (letter) deps.letters.add(letter);
+        deps.giveUps.get(arnService(delivery.target) ?? '')?.(delivery.target, delivery.payload, err);
       });
       deps.log.error('destination delivery failed; given up', { destination: delivery.target, attempts, err });
       if (letter) deps.deadLetterAdded.publish(letter);

@@ -7,7 +7,7 @@ import type { ConcurrencyLimiter } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { type DeliverDeps, deliver, route } from './deliver.js';
 import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
-import type { DestinationSender } from './destinations.js';
+import type { DestinationSender, GiveUp } from './destinations.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, FunctionVersion } from './types.js';
 
@@ -54,6 +54,7 @@ export class Deliveries {
   #db: Db;
   #queue: DeliveryQueue;
   #senders = new Map<string, DestinationSender>();
+  #giveUps = new Map<string, GiveUp>();
   #deps: DeliverDeps;
   #running = false;
   #pumpQueued = false;
@@ -73,6 +74,7 @@ export class Deliveries {
       attempts: options.attempts,
       letters: this.letters,
       senders: this.#senders,
+      giveUps: this.#giveUps,
       region: options.region,
       log: options.log,
       retryBaseMs: options.retryBaseMs,
@@ -112,9 +114,13 @@ export class Deliveries {
     this.wake();
   }
 
-  /** Adds a destination type by the service its ARNs name (e.g. `sns` for topics). */
-  addDestinationType(service: string, sender: DestinationSender): void {
+  /**
+   * Adds a destination type by the service its ARNs name (e.g. `sns` for topics). `giveUp`, when
+   * given, is called in the transaction that drops a record the sender failed to take for good.
+   */
+  addDestinationType(service: string, sender: DestinationSender, giveUp?: GiveUp): void {
     this.#senders.set(service, sender);
+    if (giveUp) this.#giveUps.set(service, giveUp);
   }
 
   /** Deliveries waiting (not running): all, those of one function, or those of one trigger. */

@@ -47,6 +47,9 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
 /** Sends a record's JSON body to one destination (a queue, a topic …); throws when it cannot take it. */
 export type DestinationSender = (arn: string, body: string) => Promise<void>;
 
+/** Called, inside the transaction that drops it, for a record a sender failed to take for good. */
+export type GiveUp = (arn: string, body: string, err: unknown) => void;
+
 function parseOrText(text: string): unknown {
   try {
     return JSON.parse(text);

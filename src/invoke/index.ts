@@ -1,7 +1,7 @@
 export { Billing, type BillingFilter } from './billing.js';
 export { ConcurrencyLimiter } from './concurrency.js';
 export { type AsyncInvocation, Deliveries } from './deliveries.js';
-export { type DestinationSender, destinationRecord } from './destinations.js';
+export { type DestinationSender, destinationRecord, type GiveUp } from './destinations.js';
 export { FunctionMetadata } from './function-metadata.js';
 export { type DeadLetters, InvocationService, type InvocationServiceOptions } from './invocation-service.js';
 export { PACKAGE_LIMITS, PAYLOAD_LIMITS, payloadLimit } from './limits.js';

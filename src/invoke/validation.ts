@@ -111,7 +111,7 @@ export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): E
     if (arn === undefined || arn === null || arn === '') continue;
     if (typeof arn !== 'string' || !isDestinationArn(arn)) {
       throw new InvalidParameterValue(
-        `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination: '${String(arn)}' must be a function or queue ARN`,
+        `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination: '${String(arn)}' must be a function, queue or topic ARN`,
       );
     }
     result[key] = arn;

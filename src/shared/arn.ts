@@ -15,6 +15,8 @@ const FUNCTION_REF =
 const DESTINATION_FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|\d+))?$/;
 /** A queue ARN an async invocation's record may be sent to. */
 const DESTINATION_QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$/;
+/** A topic ARN an async invocation's record may be sent to. */
+const DESTINATION_TOPIC_ARN = /^arn:aws:sns:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,256}(\.fifo)?$/;
 const KINESIS_STREAM_ARN = /^arn:aws[\w-]*:kinesis:[^:]*:\d{12}:stream\/([^/]+)$/;
 const TABLE_ARN = /^arn:aws:dynamodb:[^:]*:\d+:table\/([^/]+)$/;
 const TABLE_STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:\d{12}:table\/([^/]+)\/stream\/.+$/;
@@ -35,6 +37,11 @@ export function eventSourceMappingArn(region: string, uuid: string): string {
 /** `arn:aws:sqs:<region>:000000000000:<name>`. */
 export function queueArn(region: string, name: string): string {
   return `arn:aws:sqs:${region}:${ACCOUNT_ID}:${name}`;
+}
+
+/** `arn:aws:sns:<region>:000000000000:<name>`. */
+export function topicArn(region: string, name: string): string {
+  return `arn:aws:sns:${region}:${ACCOUNT_ID}:${name}`;
 }
 
 /** `arn:aws:kinesis:<region>:000000000000:stream/<name>`. */
@@ -88,9 +95,9 @@ export function isFunctionArn(arn: string): boolean {
   return arn.startsWith('arn:aws:lambda:');
 }
 
-/** True for an ARN an async invocation's outcome may go to: a function (version or $LATEST) or a queue. */
+/** True for an ARN an async invocation's outcome may go to: a function (version or $LATEST), a queue or a topic. */
 export function isDestinationArn(arn: string): boolean {
-  return DESTINATION_FUNCTION_ARN.test(arn) || DESTINATION_QUEUE_ARN.test(arn);
+  return DESTINATION_FUNCTION_ARN.test(arn) || DESTINATION_QUEUE_ARN.test(arn) || DESTINATION_TOPIC_ARN.test(arn);
 }
 
 /** The service part of an ARN (`sqs`, `lambda` …), or undefined when the text is no ARN. */

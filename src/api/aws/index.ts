@@ -7,6 +7,8 @@ import { handleKinesis } from './kinesis/index.js';
 import { handleLambda, isLambdaPath } from './lambda/index.js';
 import { sendS3Error } from './s3/errors.js';
 import { handleS3 } from './s3/index.js';
+import { sendSnsError } from './sns/errors.js';
+import { handleSns, isSnsRequest } from './sns/index.js';
 import { sendSqsError } from './sqs/errors.js';
 import { handleSqs, isSqsQueryRequest } from './sqs/index.js';
 
@@ -44,9 +46,19 @@ const SQS_ROUTE: AwsRoute = {
   },
 };
 
+/** SNS checks its own signatures (its links are unsigned), answering failures in its XML. */
+const SNS_ROUTE: AwsRoute = {
+  handle: handleSns,
+  verifiesOwnSignature: true,
+  sendError: (req, res, err, requestId) => {
+    req.resume();
+    sendSnsError(res, err, requestId);
+  },
+};
+
 /**
  * Picks the AWS service a request is for: Lambda by its REST paths, Kinesis/DynamoDB/SQS by
- * X-Amz-Target (JSON protocols) or the SQS query protocol, and S3 for everything else.
+ * X-Amz-Target (JSON protocols), SNS by its signing scope, the SQS query protocol, and S3 for everything else.
  */
 export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
   if (isLambdaPath(url.pathname)) return signed(handleLambda);
@@ -56,6 +68,7 @@ export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
     if (target.startsWith('DynamoDB')) return signed(handleDynamoDb);
     if (target.startsWith('AmazonSQS')) return SQS_ROUTE;
   }
+  if (isSnsRequest(req, url)) return SNS_ROUTE;
   if (isSqsQueryRequest(req, url)) return SQS_ROUTE;
   return {
     handle: handleS3,

@@ -422,3 +422,69 @@ export interface BgzipAnswer {
   size: number;
   rawSize: number;
 }
+
+// ---- topics ------------------------------------------------------------------------------------------
+
+/** A topic as the native API shows it. */
+export interface TopicView {
+  name: string;
+  arn: string;
+  fifo: boolean;
+  attributes: Record<string, string>;
+  subscriptions: { confirmed: number; pending: number };
+}
+
+/** GET /topics. */
+export interface TopicList {
+  topics: TopicView[];
+}
+
+/** PUT /topics/:name (answers the TopicView). */
+export interface CreateTopicRequest {
+  fifo?: boolean;
+  contentBasedDeduplication?: boolean;
+  displayName?: string;
+}
+
+/** POST /topics/:name/messages. */
+export interface PublishRequest {
+  message: string;
+  subject?: string;
+  /** String message attributes. */
+  attributes?: Record<string, string>;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+/** What POST /topics/:name/messages answers. */
+export interface PublishAnswer {
+  messageId: string;
+  sequenceNumber?: string;
+}
+
+/** A subscription as the native API shows it (never its confirmation token). */
+export interface SubscriptionView {
+  arn: string;
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  attributes: Record<string, string>;
+  confirmed: boolean;
+}
+
+/** POST /topics/:name/subscriptions (answers the SubscriptionView). */
+export interface SubscribeRequest {
+  protocol: 'lambda' | 'sqs' | 'http' | 'https';
+  /** A function or queue name or ARN, or a URL. */
+  endpoint: string;
+  rawMessageDelivery?: boolean;
+  filterPolicy?: string;
+  filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+  /** Name or ARN of the queue that takes what cannot be delivered. */
+  deadLetterQueue?: string;
+}
+
+/** GET /topics/:name/subscriptions. */
+export interface SubscriptionList {
+  subscriptions: SubscriptionView[];
+}

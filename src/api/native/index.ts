@@ -8,6 +8,7 @@ import { routes as queueRoutes } from './queues.js';
 import { routes as streamRoutes } from './streams.js';
 import { routes as systemRoutes } from './system.js';
 import { routes as tableRoutes } from './tables.js';
+import { routes as topicRoutes } from './topics.js';
 
 /** Every native API route, under /_lambdata. Each part's routes live in its own module. */
 export const nativeRoutes: Route[] = [
@@ -18,6 +19,7 @@ export const nativeRoutes: Route[] = [
   ...streamRoutes,
   ...tableRoutes,
   ...queueRoutes,
+  ...topicRoutes,
   ...mappingRoutes,
   ...functionUrlRoutes,
 ];

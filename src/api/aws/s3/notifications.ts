@@ -9,6 +9,13 @@ interface FilterRuleXml {
   Value?: string;
 }
 
+interface TopicConfigurationXml {
+  Id?: string;
+  Topic?: string;
+  Event?: string[];
+  Filter?: { S3Key?: { FilterRule?: FilterRuleXml[] } };
+}
+
 interface FunctionConfigurationXml {
   Id?: string;
   CloudFunction?: string;
@@ -17,14 +24,17 @@ interface FunctionConfigurationXml {
   Filter?: { S3Key?: { FilterRule?: FilterRuleXml[] } };
 }
 
-/** PutBucketNotificationConfiguration (PUT ?notification). Queue and topic targets are not supported. */
+/** PutBucketNotificationConfiguration (PUT ?notification): function and topic targets (queue targets are not supported). */
 export async function putNotificationConfiguration({ engine, req, res, bucket }: S3Request): Promise<void> {
   engine.objects.headBucket(bucket);
   const doc = parseXml(await readSmallBody(req)).NotificationConfiguration as Record<string, unknown> | '' | undefined;
   if (doc === undefined) throw new S3Error('MalformedXML', 'Expected a NotificationConfiguration document');
   const config = doc === '' ? {} : doc;
-  if (config.QueueConfiguration || config.TopicConfiguration) {
-    throw new S3Error('NotImplemented', 'Only Lambda function notification targets are supported');
+  if (config.QueueConfiguration) {
+    throw new S3Error(
+      'NotImplemented',
+      'Queue notification targets are not supported; use a topic with a queue subscribed',
+    );
   }
   const entries = [
     ...((config.CloudFunctionConfiguration as FunctionConfigurationXml[] | undefined) ?? []),
@@ -34,23 +44,20 @@ export async function putNotificationConfiguration({ engine, req, res, bucket }:
     const functionArn = entry.CloudFunction ?? entry.LambdaFunctionArn;
     if (!functionArn)
       throw new S3Error('InvalidArgument', 'A function configuration needs CloudFunction (the function ARN)');
-    const events = entry.Event ?? [];
-    if (events.length === 0) throw new S3Error('InvalidArgument', 'A function configuration needs at least one Event');
-    const filter: { prefix?: string; suffix?: string } = {};
-    for (const rule of entry.Filter?.S3Key?.FilterRule ?? []) {
-      const name = String(rule.Name ?? '').toLowerCase();
-      if (name !== 'prefix' && name !== 'suffix')
-        throw new S3Error('InvalidArgument', `Filter rule name must be prefix or suffix, not ${rule.Name}`);
-      filter[name] = String(rule.Value ?? '');
-    }
-    return {
-      ...(entry.Id ? { id: String(entry.Id) } : {}),
-      functionArn: String(functionArn),
-      events: events.map(String),
-      ...(filter.prefix !== undefined || filter.suffix !== undefined ? { filter } : {}),
-    };
+    return { ...ruleOf(entry, 'function'), functionArn: String(functionArn) };
   });
-  engine.notifications.putConfiguration(bucket, { lambdaFunctionConfigurations });
+  const topicConfigurations = ((config.TopicConfiguration as TopicConfigurationXml[] | undefined) ?? []).map(
+    (entry) => {
+      if (!entry.Topic) throw new S3Error('InvalidArgument', 'A topic configuration needs Topic (the topic ARN)');
+      return { ...ruleOf(entry, 'topic'), topicArn: String(entry.Topic) };
+    },
+  );
+  engine.notifications.putConfiguration(
+    bucket,
+    topicConfigurations.length
+      ? { lambdaFunctionConfigurations, topicConfigurations }
+      : { lambdaFunctionConfigurations },
+  );
   sendEmpty(res, 200);
 }
 
@@ -69,5 +76,44 @@ export async function getNotificationConfiguration({ engine, res, bucket }: S3Re
       ...(rules.length ? { Filter: { S3Key: { FilterRule: rules } } } : {}),
     };
   });
-  sendXml(res, { NotificationConfiguration: { CloudFunctionConfiguration } });
+  const TopicConfiguration = (config?.topicConfigurations ?? []).map((c) => ({
+    ...(c.id ? { Id: c.id } : {}),
+    Topic: c.topicArn,
+    Event: c.events,
+    ...filterXml(c.filter),
+  }));
+  sendXml(res, {
+    NotificationConfiguration: {
+      ...(TopicConfiguration.length ? { TopicConfiguration } : {}),
+      CloudFunctionConfiguration,
+    },
+  });
+}
+
+function filterXml(filter: { prefix?: string; suffix?: string } | undefined): Record<string, unknown> {
+  const rules: FilterRuleXml[] = [];
+  if (filter?.prefix !== undefined) rules.push({ Name: 'Prefix', Value: filter.prefix });
+  if (filter?.suffix !== undefined) rules.push({ Name: 'Suffix', Value: filter.suffix });
+  return rules.length ? { Filter: { S3Key: { FilterRule: rules } } } : {};
+}
+
+/** The id, events and key filter of a function or topic configuration. */
+function ruleOf(
+  entry: { Id?: string; Event?: string[]; Filter?: { S3Key?: { FilterRule?: FilterRuleXml[] } } },
+  kind: string,
+): { id?: string; events: string[]; filter?: { prefix?: string; suffix?: string } } {
+  const events = entry.Event ?? [];
+  if (events.length === 0) throw new S3Error('InvalidArgument', `A ${kind} configuration needs at least one Event`);
+  const filter: { prefix?: string; suffix?: string } = {};
+  for (const rule of entry.Filter?.S3Key?.FilterRule ?? []) {
+    const name = String(rule.Name ?? '').toLowerCase();
+    if (name !== 'prefix' && name !== 'suffix')
+      throw new S3Error('InvalidArgument', `Filter rule name must be prefix or suffix, not ${rule.Name}`);
+    filter[name] = String(rule.Value ?? '');
+  }
+  return {
+    ...(entry.Id ? { id: String(entry.Id) } : {}),
+    events: events.map(String),
+    ...(filter.prefix !== undefined || filter.suffix !== undefined ? { filter } : {}),
+  };
 }

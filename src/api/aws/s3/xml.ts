@@ -13,9 +13,15 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   isArray: (name) =>
-    ['Object', 'Part', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration', 'FilterRule', 'Event'].includes(
-      name,
-    ),
+    [
+      'Object',
+      'Part',
+      'CloudFunctionConfiguration',
+      'LambdaFunctionConfiguration',
+      'TopicConfiguration',
+      'FilterRule',
+      'Event',
+    ].includes(name),
 });
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
