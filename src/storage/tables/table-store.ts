@@ -10,17 +10,21 @@ import { parseUpdate } from './expression-parser.js';
 import { queryPage, readItem, scanPage } from './item-reads.js';
 import { type ProduceItem, writeItem } from './item-writes.js';
 import { keyShape } from './key-condition.js';
+import { backfillIndex, checkIndexes } from './secondary-indexes.js';
 import { keyOf, type TableMeta } from './table-keys.js';
-import { TABLE_SCHEMA } from './table-schema.js';
+import { addMissingColumns, TABLE_SCHEMA } from './table-schema.js';
 import type {
   AttributeMap,
   ExpressionInput,
+  IndexDefinition,
+  IndexDescription,
   ReadOptions,
   ReadPage,
   StreamViewType,
   TableChange,
   TableDefinition,
   TableDescription,
+  TableUpdate,
   WriteOptions,
 } from './types.js';
 import { checkMap } from './values.js';
@@ -49,13 +53,16 @@ export class TableStore implements BackgroundService {
     this.#context = context;
     this.#now = options.now ?? Date.now;
     migrate(context.db, TABLE_SCHEMA);
+    addMissingColumns(context.db);
     this.#changes = new ChangeLog(context.db, this.#now);
     for (const row of context.db.prepare('SELECT * FROM ddb_tables').all() as Array<Record<string, unknown>>) {
       const definition = JSON.parse(row.definition as string) as TableDefinition;
+      const shape = keyShape(definition);
       this.#tables.set(definition.tableName, {
         id: row.id as number,
         definition,
-        shape: keyShape(definition),
+        shape,
+        indexes: checkIndexes(definition, shape),
         createdAt: row.created_at as number,
         ...(row.stream_label
           ? { streamLabel: row.stream_label as string, viewType: row.stream_view_type as StreamViewType }
@@ -74,6 +81,7 @@ export class TableStore implements BackgroundService {
     if (!TABLE_NAME.test(name ?? '')) throw new ValidationError(`Invalid table name: ${JSON.stringify(name)}`);
     if (this.#tables.has(name)) throw new TableInUse(`Table already exists: ${name}`);
     const shape = keyShape(definition);
+    const indexes = checkIndexes(definition, shape);
     const spec = definition.streamSpecification;
     const viewType = spec?.streamEnabled ? spec.streamViewType : undefined;
     if (spec?.streamEnabled && !VIEW_TYPES.includes(viewType as StreamViewType)) {
@@ -86,6 +94,10 @@ export class TableStore implements BackgroundService {
       keySchema: definition.keySchema,
       attributeDefinitions: definition.attributeDefinitions,
       ...(spec ? { streamSpecification: spec } : {}),
+      ...(definition.globalSecondaryIndexes?.length
+        ? { globalSecondaryIndexes: definition.globalSecondaryIndexes }
+        : {}),
+      ...(definition.localSecondaryIndexes?.length ? { localSecondaryIndexes: definition.localSecondaryIndexes } : {}),
     };
     const id = Number(
       this.#context.db
@@ -98,6 +110,7 @@ export class TableStore implements BackgroundService {
       id,
       definition: stored,
       shape,
+      indexes,
       createdAt,
       ...(viewType ? { viewType, streamLabel } : {}),
     });
@@ -111,9 +124,17 @@ export class TableStore implements BackgroundService {
       .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM ddb_items WHERE table_id = ?')
       .get(table.id) as { n: number; bytes: number };
     const streamArn = this.streamArn(name);
+    const { globalSecondaryIndexes, localSecondaryIndexes, timeToLiveAttribute, ...definition } = table.definition;
+    const arn = tableArn(this.#context.region, name);
+    const describe = (indexes: IndexDefinition[] | undefined) =>
+      indexes?.length ? indexes.map((index) => this.#describeIndex(table, arn, index)) : undefined;
+    const globals = describe(globalSecondaryIndexes);
+    const locals = describe(localSecondaryIndexes);
     return {
-      ...table.definition,
-      tableArn: tableArn(this.#context.region, name),
+      ...definition,
+      ...(globals ? { globalSecondaryIndexes: globals } : {}),
+      ...(locals ? { localSecondaryIndexes: locals } : {}),
+      tableArn: arn,
       tableStatus: 'ACTIVE',
       creationDateTime: table.createdAt,
       itemCount: stats.n,
@@ -134,11 +155,61 @@ export class TableStore implements BackgroundService {
     const db = this.#context.db;
     db.transaction(() => {
       db.prepare('DELETE FROM ddb_items WHERE table_id = ?').run(table.id);
+      db.prepare('DELETE FROM ddb_index_items WHERE table_id = ?').run(table.id);
+      db.prepare('DELETE FROM ddb_expiry WHERE table_id = ?').run(table.id);
       db.prepare('DELETE FROM ddb_changes WHERE table_id = ?').run(table.id);
       db.prepare('DELETE FROM ddb_tables WHERE id = ?').run(table.id);
     })();
     this.#tables.delete(name);
     return description;
+  }
+
+  /**
+   * Creates (and fills from the table's items) or deletes one global secondary index.
+   * @throws ResourceNotFound; ValidationError for a bad index, an unknown one, or no change.
+   */
+  updateTable(name: string, update: TableUpdate): TableDescription {
+    const table = this.#table(name);
+    const current = table.definition;
+    const globals = current.globalSecondaryIndexes ?? [];
+    let next: TableDefinition;
+    if (update.createIndex && update.deleteIndex === undefined) {
+      if (globals.some((g) => g.indexName === update.createIndex?.indexName)) {
+        throw new ValidationError(
+          `One or more parameter values were invalid: Attempting to create an index which already exists: ${update.createIndex.indexName}`,
+        );
+      }
+      next = {
+        ...current,
+        attributeDefinitions: mergeAttributes(current.attributeDefinitions, update.attributeDefinitions ?? []),
+        globalSecondaryIndexes: [...globals, update.createIndex],
+      };
+    } else if (update.deleteIndex !== undefined && !update.createIndex) {
+      if (!globals.some((g) => g.indexName === update.deleteIndex)) {
+        throw new ResourceNotFound(`Requested resource not found: Index: ${update.deleteIndex} not found`);
+      }
+      const { globalSecondaryIndexes: _, ...rest } = current;
+      const kept = globals.filter((g) => g.indexName !== update.deleteIndex);
+      next = { ...rest, ...(kept.length ? { globalSecondaryIndexes: kept } : {}) };
+    } else {
+      throw new ValidationError('UpdateTable needs exactly one GlobalSecondaryIndexUpdates entry (Create or Delete)');
+    }
+    const indexes = checkIndexes(next, table.shape);
+    const db = this.#context.db;
+    db.transaction(() => {
+      if (update.deleteIndex !== undefined) {
+        db.prepare('DELETE FROM ddb_index_items WHERE table_id = ? AND index_name = ?').run(
+          table.id,
+          update.deleteIndex,
+        );
+      }
+      const created = indexes.find((i) => i.definition.indexName === update.createIndex?.indexName);
+      if (created) backfillIndex(db, table.id, table.shape, created);
+      db.prepare('UPDATE ddb_tables SET definition = ? WHERE id = ?').run(JSON.stringify(next), table.id);
+    })();
+    table.definition = next;
+    table.indexes = indexes;
+    return this.describeTable(name);
   }
 
   /** The table's stream ARN, or undefined when it has no stream. @throws ResourceNotFound */
@@ -259,9 +330,35 @@ export class TableStore implements BackgroundService {
     return result;
   }
 
+  #describeIndex(table: TableMeta, arn: string, index: IndexDefinition): IndexDescription {
+    const stats = this.#context.db
+      .prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM ddb_index_items WHERE table_id = ? AND index_name = ?',
+      )
+      .get(table.id, index.indexName) as { n: number; bytes: number };
+    return { ...index, indexArn: `${arn}/index/${index.indexName}`, itemCount: stats.n, indexSizeBytes: stats.bytes };
+  }
+
   #table(name: string): TableMeta {
     const table = this.#tables.get(name);
     if (!table) throw new ResourceNotFound(`Requested resource not found: Table: ${name} not found`);
     return table;
   }
+}
+
+function mergeAttributes(
+  current: TableDefinition['attributeDefinitions'],
+  added: TableDefinition['attributeDefinitions'],
+): TableDefinition['attributeDefinitions'] {
+  const merged = [...current];
+  for (const attribute of added) {
+    const existing = merged.find((a) => a.attributeName === attribute.attributeName);
+    if (!existing) merged.push(attribute);
+    else if (existing.attributeType !== attribute.attributeType) {
+      throw new ValidationError(
+        `One or more parameter values were invalid: Cannot change the type of attribute ${attribute.attributeName}`,
+      );
+    }
+  }
+  return merged;
 }

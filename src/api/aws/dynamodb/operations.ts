@@ -2,7 +2,14 @@ import type { Engine } from '../../../engine.js';
 import { tableNameOf } from '../../../shared/arn.js';
 import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
 import { ValidationError } from '../../../storage/tables/index.js';
-import { expressionInput, type Input, tableDefinition, wireTable } from './wire.js';
+import {
+  attributeDefinitions,
+  expressionInput,
+  type Input,
+  indexDefinition,
+  tableDefinition,
+  wireTable,
+} from './wire.js';
 
 /** A DynamoDB operation: JSON request in, JSON response out. */
 export type DynamoDbOperation = (engine: Engine, input: Input) => unknown;
@@ -13,6 +20,21 @@ const LEGACY = ['Expected', 'AttributeUpdates', 'KeyConditions', 'QueryFilter', 
 export const operations: Record<string, DynamoDbOperation> = {
   CreateTable(engine, input) {
     return { TableDescription: wireTable(engine.tables.createTable(tableDefinition(input))) };
+  },
+  UpdateTable(engine, input) {
+    const updates = (input.GlobalSecondaryIndexUpdates ?? []) as Array<{ Create?: Input; Delete?: Input }>;
+    if (updates.length === 0) {
+      return { TableDescription: wireTable(engine.tables.describeTable(tableName(input))) };
+    }
+    if (updates.length > 1)
+      throw new ValidationError('Only one global secondary index can be created or deleted per UpdateTable');
+    const [update] = updates as [{ Create?: Input; Delete?: Input }];
+    const description = engine.tables.updateTable(tableName(input), {
+      ...(update.Create ? { createIndex: indexDefinition(update.Create) } : {}),
+      ...(update.Delete ? { deleteIndex: update.Delete.IndexName as string } : {}),
+      ...(input.AttributeDefinitions ? { attributeDefinitions: attributeDefinitions(input.AttributeDefinitions) } : {}),
+    });
+    return { TableDescription: wireTable(description) };
   },
   DescribeTable(engine, input) {
     return { Table: wireTable(engine.tables.describeTable(tableName(input))) };
@@ -55,12 +77,10 @@ export const operations: Record<string, DynamoDbOperation> = {
   },
   Query(engine, input) {
     rejectLegacy(input);
-    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
     return wirePage(engine.tables.query(tableName(input), readOptions(input)), input);
   },
   Scan(engine, input) {
     rejectLegacy(input);
-    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
     if (input.Segment !== undefined && Number(input.Segment) !== 0) return { Items: [], Count: 0, ScannedCount: 0 };
     return wirePage(engine.tables.scan(tableName(input), readOptions(input)), input);
   },
@@ -122,6 +142,8 @@ function writeOptions(input: Input): WriteOptions {
 function readOptions(input: Input): ReadOptions {
   return {
     ...expressionInput(input),
+    ...(input.IndexName !== undefined ? { indexName: input.IndexName as string } : {}),
+    ...(input.ConsistentRead === true ? { consistentRead: true } : {}),
     ...(input.KeyConditionExpression ? { keyConditionExpression: input.KeyConditionExpression as string } : {}),
     ...(input.FilterExpression ? { filterExpression: input.FilterExpression as string } : {}),
     ...(input.ProjectionExpression ? { projectionExpression: input.ProjectionExpression as string } : {}),

@@ -17,6 +17,17 @@ const WRITE = {
   ReturnConsumedCapacity: 'string',
   ReturnItemCollectionMetrics: 'string',
 } as const;
+const KEY_SCHEMA: Shape = { list: { struct: { AttributeName: 'string', KeyType: 'string' } } };
+const ATTRIBUTE_DEFINITIONS: Shape = { list: { struct: { AttributeName: 'string', AttributeType: 'string' } } };
+const THROUGHPUT: Shape = { struct: { ReadCapacityUnits: 'integer', WriteCapacityUnits: 'integer' } };
+const INDEX: Shape = {
+  struct: {
+    IndexName: required('string'),
+    KeySchema: required(KEY_SCHEMA),
+    Projection: required({ struct: { ProjectionType: 'string', NonKeyAttributes: { list: 'string' } } }),
+    ProvisionedThroughput: THROUGHPUT,
+  },
+};
 const READ = {
   ...TABLE,
   ...EXPRESSIONS,
@@ -40,11 +51,22 @@ export const dynamoDbFailures: ShapeFailures = {
 export const operationShapes: Readonly<Record<string, Members>> = {
   CreateTable: {
     ...TABLE,
-    KeySchema: required({ list: { struct: { AttributeName: 'string', KeyType: 'string' } } }),
-    AttributeDefinitions: required({ list: { struct: { AttributeName: 'string', AttributeType: 'string' } } }),
+    KeySchema: required(KEY_SCHEMA),
+    AttributeDefinitions: required(ATTRIBUTE_DEFINITIONS),
     StreamSpecification: { struct: { StreamEnabled: 'boolean', StreamViewType: 'string' } },
     BillingMode: 'string',
-    ProvisionedThroughput: { struct: { ReadCapacityUnits: 'integer', WriteCapacityUnits: 'integer' } },
+    ProvisionedThroughput: THROUGHPUT,
+    GlobalSecondaryIndexes: { list: INDEX },
+    LocalSecondaryIndexes: { list: INDEX },
+  },
+  UpdateTable: {
+    ...TABLE,
+    AttributeDefinitions: ATTRIBUTE_DEFINITIONS,
+    GlobalSecondaryIndexUpdates: {
+      list: { struct: { Create: INDEX, Delete: { struct: { IndexName: required('string') } }, Update: 'object' } },
+    },
+    BillingMode: 'string',
+    ProvisionedThroughput: THROUGHPUT,
   },
   DescribeTable: TABLE,
   DeleteTable: TABLE,
