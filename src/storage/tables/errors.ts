@@ -23,3 +23,29 @@ export class TableInUse extends LambdataError {
     super('ResourceInUseException', message, 400, options);
   }
 }
+
+/** Why one item of a cancelled transaction failed: `None` for the items that did not. */
+export interface CancellationReason {
+  code: 'None' | 'ConditionalCheckFailed';
+  message?: string;
+  /** The existing item, when the request asked for ALL_OLD on a failed condition. */
+  item?: Record<string, unknown>;
+}
+
+/** A transaction was cancelled; `reasons` hold one entry per item, in request order. */
+export class TransactionCanceled extends LambdataError {
+  constructor(readonly reasons: CancellationReason[]) {
+    super(
+      'TransactionCanceledException',
+      `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.code).join(', ')}]`,
+      400,
+    );
+  }
+}
+
+/** A ClientRequestToken was reused within its 10 minutes with a different request. */
+export class IdempotentParameterMismatch extends LambdataError {
+  constructor(message: string) {
+    super('IdempotentParameterMismatchException', message, 400);
+  }
+}

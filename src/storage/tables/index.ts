@@ -10,7 +10,14 @@
  *   undefined when the table has no stream; `tables.streamViewType(tableName)`.
  * Items and keys are DynamoDB JSON (`{ id: { S: 'a' } }`, binary as base64 strings).
  */
-export { ConditionalCheckFailed, TableInUse, ValidationError } from './errors.js';
+export {
+  type CancellationReason,
+  ConditionalCheckFailed,
+  IdempotentParameterMismatch,
+  TableInUse,
+  TransactionCanceled,
+  ValidationError,
+} from './errors.js';
 export { fromPlain, toPlain } from './plain-json.js';
 export { formatChangeSequence, TableStore } from './table-store.js';
 export type * from './types.js';

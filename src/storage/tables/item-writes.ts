@@ -20,6 +20,20 @@ export type ProduceItem = (old: AttributeMap | undefined) => AttributeMap | unde
 /** Who made a write: a caller, or DynamoDB itself (a TTL expiry, shown in stream records). */
 export type WriteOrigin = 'caller' | 'service';
 
+/**
+ * One write to run: the item at `key` of `table`, its condition and what it becomes. A `check`
+ * only evaluates the condition (a transaction's ConditionCheck).
+ */
+export interface WritePlan {
+  table: TableMeta;
+  key: [string, string];
+  options: WriteOptions;
+  produce: ProduceItem;
+  check?: boolean;
+  /** The top-level attributes an update touched (for UPDATED_* return values). */
+  touched?: () => Set<string>;
+}
+
 const MAX_ITEM_BYTES = 400 * 1024;
 
 /**
@@ -29,13 +43,11 @@ const MAX_ITEM_BYTES = 400 * 1024;
 export function writeItem(
   db: Db,
   changes: ChangeLog,
-  table: TableMeta,
-  [pk, sk]: [string, string],
-  options: WriteOptions,
-  produce: ProduceItem,
-  touched?: () => Set<string>,
+  plan: WritePlan,
   origin: WriteOrigin = 'caller',
 ): { result: { attributes?: AttributeMap }; changed: boolean } {
+  const { table, options, produce, touched } = plan;
+  const [pk, sk] = plan.key;
   const values = checkMap(options.expressionAttributeValues ?? {}, 'ExpressionAttributeValues');
   const condition = options.conditionExpression
     ? parseCondition(options.conditionExpression, options.expressionAttributeNames, values)
@@ -48,6 +60,7 @@ export function writeItem(
       .get(table.id, pk, sk) as { item: string } | undefined;
     const old = row ? (JSON.parse(row.item) as AttributeMap) : undefined;
     if (condition && !evaluateCondition(condition, old ?? {})) throw new ConditionalCheckFailed(undefined, old);
+    if (plan.check) return;
     const next = produce(old);
     if (next) {
       const size = itemSize(next);

@@ -5,14 +5,13 @@ import { Topic } from '../../shared/events.js';
 import { migrate } from '../../state/db.js';
 import { ChangeLog } from './change-log.js';
 import { TableInUse, ValidationError } from './errors.js';
-import { applyUpdate } from './evaluate.js';
-import { parseUpdate } from './expression-parser.js';
 import { queryPage, readItem, scanPage } from './item-reads.js';
-import { type ProduceItem, writeItem } from './item-writes.js';
+import { type WritePlan, writeItem } from './item-writes.js';
 import { keyShape } from './key-condition.js';
 import { backfillIndex, checkIndexes } from './secondary-indexes.js';
-import { keyOf, type TableMeta } from './table-keys.js';
+import type { TableMeta } from './table-keys.js';
 import { addMissingColumns, TABLE_SCHEMA } from './table-schema.js';
+import { MAX_TRANSACTION_ITEMS, runTransaction } from './transactions.js';
 import type {
   AttributeMap,
   ExpressionInput,
@@ -25,9 +24,11 @@ import type {
   TableDefinition,
   TableDescription,
   TableUpdate,
+  TransactGet,
+  TransactWrite,
   WriteOptions,
 } from './types.js';
-import { checkMap } from './values.js';
+import { planCheck, planDelete, planPut, planUpdate, type UpdateOptions } from './write-plans.js';
 
 export { formatChangeSequence } from './change-log.js';
 
@@ -225,10 +226,7 @@ export class TableStore implements BackgroundService {
 
   /** Writes an item, replacing any with the same key. @throws ConditionalCheckFailed, ValidationError */
   putItem(name: string, item: AttributeMap, options: WriteOptions = {}): { attributes?: AttributeMap } {
-    const table = this.#table(name);
-    const checked = checkMap(item);
-    const key = keyOf(table, checked, true);
-    return this.#write(table, key, options, () => checked);
+    return this.#write(planPut(this.#table(name), item, options));
   }
 
   /** The item with that key, or undefined. @throws ResourceNotFound, ValidationError */
@@ -245,45 +243,60 @@ export class TableStore implements BackgroundService {
    * Updates (or creates) the item with that key by an UpdateExpression.
    * @throws ConditionalCheckFailed, ValidationError
    */
-  updateItem(
-    name: string,
-    key: AttributeMap,
-    options: WriteOptions & { updateExpression?: string },
-  ): { attributes?: AttributeMap } {
-    const table = this.#table(name);
-    const checkedKey = checkMap(key, 'key');
-    const encoded = keyOf(table, checkedKey, false);
-    const names = options.expressionAttributeNames ?? {};
-    const values = checkMap(options.expressionAttributeValues ?? {}, 'ExpressionAttributeValues');
-    const actions = options.updateExpression ? parseUpdate(options.updateExpression, names, values) : undefined;
-    const keyNames = [table.shape.partition.name, table.shape.sort?.name].filter(Boolean) as string[];
-    let touched = new Set<string>();
-    return this.#write(
-      table,
-      encoded,
-      options,
-      (old) => {
-        const base = old ?? structuredClone(checkedKey);
-        if (!actions) return base;
-        const result = applyUpdate(base, actions);
-        touched = result.touched;
-        for (const keyName of keyNames) {
-          if (touched.has(keyName))
-            throw new ValidationError(
-              `One or more parameter values were invalid: Cannot update attribute ${keyName}. This attribute is part of the key`,
-            );
-        }
-        return result.item;
-      },
-      () => touched,
-    );
+  updateItem(name: string, key: AttributeMap, options: UpdateOptions): { attributes?: AttributeMap } {
+    return this.#write(planUpdate(this.#table(name), key, options));
   }
 
   /** Deletes the item with that key (no error when absent). @throws ConditionalCheckFailed, ValidationError */
   deleteItem(name: string, key: AttributeMap, options: WriteOptions = {}): { attributes?: AttributeMap } {
-    const table = this.#table(name);
-    const encoded = keyOf(table, checkMap(key, 'key'), false);
-    return this.#write(table, encoded, options, () => undefined);
+    return this.#write(planDelete(this.#table(name), key, options));
+  }
+
+  /**
+   * Runs up to 100 writes all or nothing in one transaction; with a token, a repeat of the same
+   * request within 10 minutes changes nothing. Change records are published after the commit.
+   * @throws ResourceNotFound, ValidationError, TransactionCanceled, IdempotentParameterMismatch
+   */
+  transactWrite(writes: TransactWrite[], clientRequestToken?: string): void {
+    const items = writes.map((write) => {
+      const table = this.#table(write.tableName);
+      const key = (): AttributeMap => {
+        if (!write.key) throw new ValidationError(`${write.kind} needs a Key`);
+        return write.key;
+      };
+      let plan: WritePlan;
+      switch (write.kind) {
+        case 'Put':
+          if (!write.item) throw new ValidationError('Put needs an Item');
+          plan = planPut(table, write.item, write.options);
+          break;
+        case 'Update':
+          plan = planUpdate(table, key(), write.options);
+          break;
+        case 'Delete':
+          plan = planDelete(table, key(), write.options);
+          break;
+        case 'ConditionCheck':
+          plan = planCheck(table, key(), write.options);
+          break;
+        default:
+          throw new ValidationError(`Unknown transaction item: ${String(write.kind)}`);
+      }
+      return { plan, ...(write.returnOldOnFailure ? { returnOldOnFailure: true } : {}) };
+    });
+    const token = clientRequestToken === undefined ? undefined : { value: clientRequestToken, request: writes };
+    const changed = runTransaction(this.#context.db, this.#changes, items, token, this.#now());
+    for (const tableName of changed) this.changed.publish({ tableName });
+  }
+
+  /** Reads up to 100 items as of one moment; undefined where an item is absent. @throws ResourceNotFound, ValidationError */
+  transactGet(gets: TransactGet[]): Array<AttributeMap | undefined> {
+    if (gets.length < 1 || gets.length > MAX_TRANSACTION_ITEMS) {
+      throw new ValidationError(`A transaction holds 1 to ${MAX_TRANSACTION_ITEMS} items`);
+    }
+    const tables = gets.map((get) => this.#table(get.tableName));
+    const db = this.#context.db;
+    return db.transaction(() => gets.map((get, i) => readItem(db, tables[i] as TableMeta, get.key, get)))();
   }
 
   /**
@@ -318,15 +331,9 @@ export class TableStore implements BackgroundService {
   }
 
   /** Runs one conditional write and its change record in a transaction, then publishes the change. */
-  #write(
-    table: TableMeta,
-    key: [string, string],
-    options: WriteOptions,
-    produce: ProduceItem,
-    touched?: () => Set<string>,
-  ): { attributes?: AttributeMap } {
-    const { result, changed } = writeItem(this.#context.db, this.#changes, table, key, options, produce, touched);
-    if (changed) this.changed.publish({ tableName: table.definition.tableName });
+  #write(plan: WritePlan): { attributes?: AttributeMap } {
+    const { result, changed } = writeItem(this.#context.db, this.#changes, plan);
+    if (changed) this.changed.publish({ tableName: plan.table.definition.tableName });
     return result;
   }
 

@@ -121,3 +121,21 @@ export interface TableChange {
   /** Set when DynamoDB itself made the change (a TTL expiry), as AWS reports it. */
   userIdentity?: { type: 'Service'; principalId: 'dynamodb.amazonaws.com' };
 }
+
+/** One item of `transactWrite`: Put takes `item`, the others `key`; Update takes `updateExpression`. */
+export interface TransactWrite {
+  kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+  tableName: string;
+  item?: AttributeMap;
+  key?: AttributeMap;
+  options: WriteOptions & { updateExpression?: string };
+  /** ReturnValuesOnConditionCheckFailure ALL_OLD: a failed condition reports the existing item. */
+  returnOldOnFailure?: boolean;
+}
+
+/** One item of `transactGet`. */
+export interface TransactGet extends ExpressionInput {
+  tableName: string;
+  key: AttributeMap;
+  projectionExpression?: string;
+}

@@ -1,6 +1,12 @@
 import type { Engine } from '../../../engine.js';
 import { tableNameOf } from '../../../shared/arn.js';
-import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
+import type {
+  AttributeMap,
+  ReadOptions,
+  ReturnValues,
+  TransactWrite,
+  WriteOptions,
+} from '../../../storage/tables/index.js';
 import { ValidationError } from '../../../storage/tables/index.js';
 import {
   attributeDefinitions,
@@ -114,11 +120,56 @@ export const operations: Record<string, DynamoDbOperation> = {
     }
     return { Responses: responses, UnprocessedKeys: {} };
   },
+  TransactWriteItems(engine, input) {
+    const items = (input.TransactItems ?? []) as Array<Record<string, Input | undefined>>;
+    engine.tables.transactWrite(
+      items.map(transactWrite),
+      input.ClientRequestToken === undefined ? undefined : String(input.ClientRequestToken),
+    );
+    return {};
+  },
+  TransactGetItems(engine, input) {
+    const items = (input.TransactItems ?? []) as Array<{ Get?: Input }>;
+    const found = engine.tables.transactGet(
+      items.map(({ Get }) => {
+        if (!Get) throw new ValidationError('Each TransactItems entry must hold a Get');
+        return {
+          tableName: tableName(Get),
+          key: item(Get, 'Key'),
+          ...expressionInput(Get),
+          ...(Get.ProjectionExpression ? { projectionExpression: Get.ProjectionExpression as string } : {}),
+        };
+      }),
+    );
+    return { Responses: found.map((entry) => (entry ? { Item: entry } : {})) };
+  },
   DescribeTimeToLive(engine, input) {
     engine.tables.describeTable(tableName(input));
     return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
   },
 };
+
+const TRANSACT_KINDS = ['Put', 'Update', 'Delete', 'ConditionCheck'] as const;
+
+function transactWrite(entry: Record<string, Input | undefined>): TransactWrite {
+  const kinds = TRANSACT_KINDS.filter((kind) => entry[kind] !== undefined);
+  const [kind] = kinds;
+  if (kinds.length !== 1 || !kind) {
+    throw new ValidationError('Each TransactItems entry must hold exactly one of Put, Update, Delete, ConditionCheck');
+  }
+  const request = entry[kind] as Input;
+  return {
+    kind,
+    tableName: tableName(request),
+    ...(kind === 'Put' ? { item: item(request, 'Item') } : { key: item(request, 'Key') }),
+    options: {
+      ...expressionInput(request),
+      ...(request.ConditionExpression ? { conditionExpression: request.ConditionExpression as string } : {}),
+      ...(request.UpdateExpression ? { updateExpression: request.UpdateExpression as string } : {}),
+    },
+    ...(request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { returnOldOnFailure: true } : {}),
+  };
+}
 
 function tableName(input: Input): string {
   if (typeof input.TableName !== 'string' || input.TableName === '') throw new ValidationError('TableName is required');

@@ -28,6 +28,12 @@ const INDEX: Shape = {
     ProvisionedThroughput: THROUGHPUT,
   },
 };
+const TRANSACT_ITEM = {
+  ...TABLE,
+  ...EXPRESSIONS,
+  ConditionExpression: 'string',
+  ReturnValuesOnConditionCheckFailure: 'string',
+} as const;
 const READ = {
   ...TABLE,
   ...EXPRESSIONS,
@@ -92,6 +98,40 @@ export const operationShapes: Readonly<Record<string, Members>> = {
         },
       },
     }),
+  },
+  TransactWriteItems: {
+    TransactItems: required({
+      list: {
+        struct: {
+          Put: { struct: { ...TRANSACT_ITEM, Item: required(ATTRIBUTES) } },
+          Update: { struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES), UpdateExpression: required('string') } },
+          Delete: { struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES) } },
+          ConditionCheck: {
+            struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES), ConditionExpression: required('string') },
+          },
+        },
+      },
+    }),
+    ClientRequestToken: 'string',
+    ReturnConsumedCapacity: 'string',
+    ReturnItemCollectionMetrics: 'string',
+  },
+  TransactGetItems: {
+    TransactItems: required({
+      list: {
+        struct: {
+          Get: {
+            struct: {
+              ...TABLE,
+              Key: required(ATTRIBUTES),
+              ExpressionAttributeNames: NAMES,
+              ProjectionExpression: 'string',
+            },
+          },
+        },
+      },
+    }),
+    ReturnConsumedCapacity: 'string',
   },
   BatchGetItem: {
     RequestItems: required({
