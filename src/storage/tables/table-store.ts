@@ -5,6 +5,7 @@ import { Topic } from '../../shared/events.js';
 import { migrate } from '../../state/db.js';
 import { ChangeLog } from './change-log.js';
 import { TableInUse, ValidationError } from './errors.js';
+import { indexExpiry, sweepExpired } from './expiry.js';
 import { queryPage, readItem, scanPage } from './item-reads.js';
 import { type WritePlan, writeItem } from './item-writes.js';
 import { keyShape } from './key-condition.js';
@@ -33,6 +34,8 @@ import { planCheck, planDelete, planPut, planUpdate, type UpdateOptions } from '
 export { formatChangeSequence } from './change-log.js';
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+/** How often expired items are looked for. */
+const TTL_SWEEP_MS = 1000;
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'] as const;
 
 /**
@@ -49,10 +52,13 @@ export class TableStore implements BackgroundService {
   #now: () => number;
   #tables = new Map<string, TableMeta>();
   #changes: ChangeLog;
+  #sweepMs: number;
+  #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(context: EngineContext, options: { now?: () => number } = {}) {
+  constructor(context: EngineContext, options: { now?: () => number; ttlSweepMs?: number } = {}) {
     this.#context = context;
     this.#now = options.now ?? Date.now;
+    this.#sweepMs = options.ttlSweepMs ?? TTL_SWEEP_MS;
     migrate(context.db, TABLE_SCHEMA);
     addMissingColumns(context.db);
     this.#changes = new ChangeLog(context.db, this.#now);
@@ -72,9 +78,56 @@ export class TableStore implements BackgroundService {
     }
   }
 
-  async start(): Promise<void> {}
+  /** Starts the TTL sweep. */
+  async start(): Promise<void> {
+    this.#sweeper ??= setInterval(() => this.sweepExpired(), this.#sweepMs);
+    this.#sweeper.unref();
+  }
 
-  async stop(): Promise<void> {}
+  /** Stops the TTL sweep. */
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Deletes the items whose TTL has passed (the background sweep runs this every second). */
+  sweepExpired(): void {
+    try {
+      const changed = sweepExpired(this.#context.db, this.#changes, this.#tables.values(), this.#now());
+      for (const tableName of changed) this.changed.publish({ tableName });
+    } catch (err) {
+      this.#context.log.error('TTL sweep failed', { err });
+    }
+  }
+
+  /**
+   * Enables TTL on an attribute (epoch seconds) or disables it.
+   * @throws ResourceNotFound; ValidationError when TTL is already in that state or names another attribute
+   */
+  updateTimeToLive(name: string, spec: { enabled: boolean; attributeName: string }): void {
+    const table = this.#table(name);
+    const current = table.definition.timeToLiveAttribute;
+    if (!spec.attributeName) throw new ValidationError('TimeToLiveSpecification.AttributeName is required');
+    if (spec.enabled && current) throw new ValidationError('TimeToLive is already enabled');
+    if (!spec.enabled && !current) throw new ValidationError('TimeToLive is already disabled');
+    if (!spec.enabled && current !== spec.attributeName) {
+      throw new ValidationError(`TimeToLive is enabled on attribute ${current}, not ${spec.attributeName}`);
+    }
+    const { timeToLiveAttribute: _, ...rest } = table.definition;
+    const next: TableDefinition = spec.enabled ? { ...rest, timeToLiveAttribute: spec.attributeName } : rest;
+    const db = this.#context.db;
+    db.transaction(() => {
+      db.prepare('DELETE FROM ddb_expiry WHERE table_id = ?').run(table.id);
+      if (spec.enabled) indexExpiry(db, table, spec.attributeName);
+      db.prepare('UPDATE ddb_tables SET definition = ? WHERE id = ?').run(JSON.stringify(next), table.id);
+    })();
+    table.definition = next;
+  }
+
+  /** The TTL attribute, or undefined when TTL is disabled. @throws ResourceNotFound */
+  timeToLiveAttribute(name: string): string | undefined {
+    return this.#table(name).definition.timeToLiveAttribute;
+  }
 
   /** Creates a table. @throws TableInUse when it exists; ValidationError for a bad definition. */
   createTable(definition: TableDefinition): TableDescription {

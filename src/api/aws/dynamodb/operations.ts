@@ -144,8 +144,17 @@ export const operations: Record<string, DynamoDbOperation> = {
     return { Responses: found.map((entry) => (entry ? { Item: entry } : {})) };
   },
   DescribeTimeToLive(engine, input) {
-    engine.tables.describeTable(tableName(input));
-    return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+    const attribute = engine.tables.timeToLiveAttribute(tableName(input));
+    return {
+      TimeToLiveDescription: attribute
+        ? { TimeToLiveStatus: 'ENABLED', AttributeName: attribute }
+        : { TimeToLiveStatus: 'DISABLED' },
+    };
+  },
+  UpdateTimeToLive(engine, input) {
+    const spec = input.TimeToLiveSpecification as { Enabled: boolean; AttributeName: string };
+    engine.tables.updateTimeToLive(tableName(input), { enabled: spec.Enabled, attributeName: spec.AttributeName });
+    return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
   },
 };
 

@@ -77,6 +77,10 @@ export const operationShapes: Readonly<Record<string, Members>> = {
   DescribeTable: TABLE,
   DeleteTable: TABLE,
   DescribeTimeToLive: TABLE,
+  UpdateTimeToLive: {
+    ...TABLE,
+    TimeToLiveSpecification: required({ struct: { Enabled: required('boolean'), AttributeName: required('string') } }),
+  },
   ListTables: { ExclusiveStartTableName: 'string', Limit: 'integer' },
   PutItem: { ...WRITE, Item: required(ATTRIBUTES) },
   GetItem: {
