@@ -49,3 +49,10 @@ export class IdempotentParameterMismatch extends LambdataError {
     super('IdempotentParameterMismatchException', message, 400);
   }
 }
+
+/** A PartiQL INSERT found an item with the same key (DynamoDB DuplicateItemException). */
+export class DuplicateItem extends LambdataError {
+  constructor(message = 'Duplicate primary key exists in table') {
+    super('DuplicateItemException', message, 400);
+  }
+}

@@ -13,6 +13,7 @@
 export {
   type CancellationReason,
   ConditionalCheckFailed,
+  DuplicateItem,
   IdempotentParameterMismatch,
   TableInUse,
   TransactionCanceled,

@@ -1,13 +1,16 @@
 import type { Engine } from '../../../engine.js';
 import { tableNameOf } from '../../../shared/arn.js';
+import { LambdataError } from '../../../shared/errors.js';
 import type {
   AttributeMap,
+  AttributeValue,
   ReadOptions,
   ReturnValues,
   TransactWrite,
   WriteOptions,
 } from '../../../storage/tables/index.js';
 import { ValidationError } from '../../../storage/tables/index.js';
+import { executeStatement, type StatementOptions } from './partiql.js';
 import {
   attributeDefinitions,
   expressionInput,
@@ -143,6 +146,27 @@ export const operations: Record<string, DynamoDbOperation> = {
     );
     return { Responses: found.map((entry) => (entry ? { Item: entry } : {})) };
   },
+  ExecuteStatement(engine, input) {
+    const result = executeStatement(engine, input.Statement as string, statementOptions(input));
+    return { Items: result.items, ...(result.nextToken ? { NextToken: result.nextToken } : {}) };
+  },
+  BatchExecuteStatement(engine, input) {
+    const statements = (input.Statements ?? []) as Input[];
+    if (statements.length < 1 || statements.length > MAX_BATCH_STATEMENTS) {
+      throw new ValidationError(`A batch holds 1 to ${MAX_BATCH_STATEMENTS} statements`);
+    }
+    return {
+      Responses: statements.map((statement) => {
+        try {
+          const result = executeStatement(engine, statement.Statement as string, statementOptions(statement));
+          return { TableName: result.tableName, ...(result.items[0] ? { Item: result.items[0] } : {}) };
+        } catch (err) {
+          if (!(err instanceof LambdataError) || err.status >= 500) throw err;
+          return { Error: { Code: batchErrorCode(err.code), Message: err.message } };
+        }
+      }),
+    };
+  },
   DescribeTimeToLive(engine, input) {
     const attribute = engine.tables.timeToLiveAttribute(tableName(input));
     return {
@@ -157,6 +181,22 @@ export const operations: Record<string, DynamoDbOperation> = {
     return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
   },
 };
+
+const MAX_BATCH_STATEMENTS = 25;
+
+function statementOptions(input: Input): StatementOptions {
+  return {
+    ...(input.Parameters ? { parameters: input.Parameters as AttributeValue[] } : {}),
+    ...(input.Limit !== undefined ? { limit: Number(input.Limit) } : {}),
+    ...(input.NextToken ? { nextToken: input.NextToken as string } : {}),
+    ...(input.ConsistentRead === true ? { consistentRead: true } : {}),
+  };
+}
+
+/** BatchStatementError codes: the exception's name without `Exception` (ValidationError for validation). */
+function batchErrorCode(code: string): string {
+  return code === 'ValidationException' ? 'ValidationError' : code.replace(/Exception$/, '');
+}
 
 const TRANSACT_KINDS = ['Put', 'Update', 'Delete', 'ConditionCheck'] as const;
 

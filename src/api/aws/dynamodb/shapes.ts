@@ -137,6 +137,21 @@ export const operationShapes: Readonly<Record<string, Members>> = {
     }),
     ReturnConsumedCapacity: 'string',
   },
+  ExecuteStatement: {
+    Statement: required('string'),
+    Parameters: { list: ATTRIBUTES },
+    ConsistentRead: 'boolean',
+    NextToken: 'string',
+    Limit: 'integer',
+    ReturnConsumedCapacity: 'string',
+    ReturnValuesOnConditionCheckFailure: 'string',
+  },
+  BatchExecuteStatement: {
+    Statements: required({
+      list: { struct: { Statement: required('string'), Parameters: { list: ATTRIBUTES }, ConsistentRead: 'boolean' } },
+    }),
+    ReturnConsumedCapacity: 'string',
+  },
   BatchGetItem: {
     RequestItems: required({
       map: {
