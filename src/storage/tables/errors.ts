@@ -1,4 +1,5 @@
 import { LambdataError } from '../../shared/errors.js';
+import type { CancellationReason } from './types.js';
 
 /** A request or expression is invalid (DynamoDB ValidationException). */
 export class ValidationError extends LambdataError {
@@ -22,14 +23,6 @@ export class TableInUse extends LambdataError {
   constructor(message: string, options?: ErrorOptions) {
     super('ResourceInUseException', message, 400, options);
   }
-}
-
-/** Why one item of a cancelled transaction failed: `None` for the items that did not. */
-export interface CancellationReason {
-  code: 'None' | 'ConditionalCheckFailed';
-  message?: string;
-  /** The existing item, when the request asked for ALL_OLD on a failed condition. */
-  item?: Record<string, unknown>;
 }
 
 /** A transaction was cancelled; `reasons` hold one entry per item, in request order. */

@@ -11,7 +11,6 @@
  * Items and keys are DynamoDB JSON (`{ id: { S: 'a' } }`, binary as base64 strings).
  */
 export {
-  type CancellationReason,
   ConditionalCheckFailed,
   DuplicateItem,
   IdempotentParameterMismatch,

@@ -6,14 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../state/db.js';
 import type { ChangeLog } from './change-log.js';
-import {
-  type CancellationReason,
-  ConditionalCheckFailed,
-  IdempotentParameterMismatch,
-  TransactionCanceled,
-  ValidationError,
-} from './errors.js';
+import { ConditionalCheckFailed, IdempotentParameterMismatch, TransactionCanceled, ValidationError } from './errors.js';
 import { type WritePlan, writeItem } from './item-writes.js';
+import type { CancellationReason } from './types.js';
 
 /** A planned transaction item, and whether a failed condition reports the existing item. */
 export interface TransactionItem {

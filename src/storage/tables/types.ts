@@ -139,3 +139,11 @@ export interface TransactGet extends ExpressionInput {
   key: AttributeMap;
   projectionExpression?: string;
 }
+
+/** Why one item of a cancelled transaction failed: `None` for the items that did not. */
+export interface CancellationReason {
+  code: 'None' | 'ConditionalCheckFailed';
+  message?: string;
+  /** The existing item, when the request asked for ALL_OLD on a failed condition. */
+  item?: Record<string, unknown>;
+}
