@@ -3,10 +3,11 @@
  * entries kept in `ddb_index_items` in the same transaction as each item write. An index is sparse:
  * an item that lacks one of the index's key attributes is not in it.
  */
+import { ResourceNotFound } from '../../shared/errors.js';
 import type { Db } from '../../state/db.js';
 import { ValidationError } from './errors.js';
 import { type KeyShape, keyShape } from './key-condition.js';
-import type { AttributeMap, IndexDefinition, ScalarType, TableDefinition } from './types.js';
+import type { AttributeMap, IndexDefinition, ScalarType, TableDefinition, TableUpdate } from './types.js';
 import { encodeKey, itemSize, typeOf } from './values.js';
 
 /** A secondary index as kept in memory. */
@@ -131,6 +132,33 @@ export function backfillIndex(db: Db, tableId: number, table: KeyShape, index: I
   }
 }
 
+/**
+ * A table's definition after one UpdateTable change: a GSI created (its attribute definitions
+ * merged in) or deleted. @throws ValidationError, ResourceNotFound (an unknown index)
+ */
+export function updatedDefinition(current: TableDefinition, update: TableUpdate): TableDefinition {
+  const globals = current.globalSecondaryIndexes ?? [];
+  if (update.createIndex && update.deleteIndex === undefined) {
+    if (globals.some((g) => g.indexName === update.createIndex?.indexName)) {
+      throw invalid(`Attempting to create an index which already exists: ${update.createIndex.indexName}`);
+    }
+    return {
+      ...current,
+      attributeDefinitions: mergeAttributes(current.attributeDefinitions, update.attributeDefinitions ?? []),
+      globalSecondaryIndexes: [...globals, update.createIndex],
+    };
+  }
+  if (update.deleteIndex !== undefined && !update.createIndex) {
+    if (!globals.some((g) => g.indexName === update.deleteIndex)) {
+      throw new ResourceNotFound(`Requested resource not found: Index: ${update.deleteIndex} not found`);
+    }
+    const { globalSecondaryIndexes: _, ...rest } = current;
+    const kept = globals.filter((g) => g.indexName !== update.deleteIndex);
+    return { ...rest, ...(kept.length ? { globalSecondaryIndexes: kept } : {}) };
+  }
+  throw new ValidationError('UpdateTable needs exactly one GlobalSecondaryIndexUpdates entry (Create or Delete)');
+}
+
 /** The names of the key attributes of an index row: the index's keys, then the table's. */
 export function indexKeyNames(table: KeyShape, index: IndexMeta): string[] {
   return [...new Set([...shapeNames(index.shape), ...shapeNames(table)])];
@@ -199,6 +227,23 @@ function checkProjection(index: IndexDefinition): void {
   if (projection.projectionType !== 'INCLUDE' && extra !== undefined) {
     throw invalid(`ProjectionType is ${projection.projectionType}, but NonKeyAttributes is specified`);
   }
+}
+
+function mergeAttributes(
+  current: TableDefinition['attributeDefinitions'],
+  added: TableDefinition['attributeDefinitions'],
+): TableDefinition['attributeDefinitions'] {
+  const merged = [...current];
+  for (const attribute of added) {
+    const existing = merged.find((a) => a.attributeName === attribute.attributeName);
+    if (!existing) merged.push(attribute);
+    else if (existing.attributeType !== attribute.attributeType) {
+      throw new ValidationError(
+        `One or more parameter values were invalid: Cannot change the type of attribute ${attribute.attributeName}`,
+      );
+    }
+  }
+  return merged;
 }
 
 function shapeNames(shape: KeyShape): string[] {

@@ -9,7 +9,7 @@ import { indexExpiry, sweepExpired } from './expiry.js';
 import { queryPage, readItem, scanPage } from './item-reads.js';
 import { type WritePlan, writeItem } from './item-writes.js';
 import { keyShape } from './key-condition.js';
-import { backfillIndex, checkIndexes } from './secondary-indexes.js';
+import { backfillIndex, checkIndexes, updatedDefinition } from './secondary-indexes.js';
 import type { TableMeta } from './table-keys.js';
 import { addMissingColumns, TABLE_SCHEMA } from './table-schema.js';
 import { MAX_TRANSACTION_ITEMS, runTransaction } from './transactions.js';
@@ -40,8 +40,8 @@ const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']
 
 /**
  * DynamoDB-like tables on SQLite: items keyed by partition (+ sort) key in DynamoDB's order,
- * condition/update/key expressions, and an optional change stream written in the same transaction
- * as each item write. Every method is synchronous; writes are serialized, so ADD counters are exact.
+ * condition/update/key expressions, secondary indexes, transactions, TTL expiry, and an optional
+ * change stream, all written in the same SQLite transaction as each item write. Every method is synchronous; writes are serialized, so ADD counters are exact.
  * The change stream of a table is one ordered "shard".
  */
 export class TableStore implements BackgroundService {
@@ -224,30 +224,7 @@ export class TableStore implements BackgroundService {
    */
   updateTable(name: string, update: TableUpdate): TableDescription {
     const table = this.#table(name);
-    const current = table.definition;
-    const globals = current.globalSecondaryIndexes ?? [];
-    let next: TableDefinition;
-    if (update.createIndex && update.deleteIndex === undefined) {
-      if (globals.some((g) => g.indexName === update.createIndex?.indexName)) {
-        throw new ValidationError(
-          `One or more parameter values were invalid: Attempting to create an index which already exists: ${update.createIndex.indexName}`,
-        );
-      }
-      next = {
-        ...current,
-        attributeDefinitions: mergeAttributes(current.attributeDefinitions, update.attributeDefinitions ?? []),
-        globalSecondaryIndexes: [...globals, update.createIndex],
-      };
-    } else if (update.deleteIndex !== undefined && !update.createIndex) {
-      if (!globals.some((g) => g.indexName === update.deleteIndex)) {
-        throw new ResourceNotFound(`Requested resource not found: Index: ${update.deleteIndex} not found`);
-      }
-      const { globalSecondaryIndexes: _, ...rest } = current;
-      const kept = globals.filter((g) => g.indexName !== update.deleteIndex);
-      next = { ...rest, ...(kept.length ? { globalSecondaryIndexes: kept } : {}) };
-    } else {
-      throw new ValidationError('UpdateTable needs exactly one GlobalSecondaryIndexUpdates entry (Create or Delete)');
-    }
+    const next = updatedDefinition(table.definition, update);
     const indexes = checkIndexes(next, table.shape);
     const db = this.#context.db;
     db.transaction(() => {
@@ -404,21 +381,4 @@ export class TableStore implements BackgroundService {
     if (!table) throw new ResourceNotFound(`Requested resource not found: Table: ${name} not found`);
     return table;
   }
-}
-
-function mergeAttributes(
-  current: TableDefinition['attributeDefinitions'],
-  added: TableDefinition['attributeDefinitions'],
-): TableDefinition['attributeDefinitions'] {
-  const merged = [...current];
-  for (const attribute of added) {
-    const existing = merged.find((a) => a.attributeName === attribute.attributeName);
-    if (!existing) merged.push(attribute);
-    else if (existing.attributeType !== attribute.attributeType) {
-      throw new ValidationError(
-        `One or more parameter values were invalid: Cannot change the type of attribute ${attribute.attributeName}`,
-      );
-    }
-  }
-  return merged;
 }
