@@ -128,7 +128,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const schedules = new Schedules(context, { invoker: invocations });
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
-  const background = [objects, invocations, mappings, schedules, jobs, queues, streams];
+  const background = [objects, invocations, mappings, schedules, jobs, queues, streams, tables];
   const invoking: unknown[] = [invocations, mappings, schedules];
   let held =
     options.background !== false && options.awaitEndpoint ? background.filter((s) => invoking.includes(s)) : [];

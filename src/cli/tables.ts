@@ -1,4 +1,4 @@
-/** `lambdata tables create|ls|describe|rm|put|get|scan`: DynamoDB-like tables through the native API, items as plain JSON. */
+/** `lambdata tables create|ls|describe|rm|put|get|scan|query`: DynamoDB-like tables through the native API, items as plain JSON. */
 import { ApiError } from '../api/native/api-error.js';
 import type { ItemAnswer, ItemsPage, TableList } from '../api/native/contract.js';
 import { type Command, defineCommand, UsageError } from './command.js';
@@ -11,20 +11,27 @@ const USAGE = `lambdata tables <subcommand>
   rm <name>                             delete a table and its items
   put <name> '<json item>'              write an item (plain JSON)
   get <name> '<json key>'               print one item (exit 1 when absent)
-  scan <name> [--limit N]               print items, one JSON line each`;
+  scan <name> [--limit N]               print items, one JSON line each
+  query <name> '<json partition key>' [--index NAME] [--sort '<op> <value> [value]'] [--reverse] [--limit N]
+                                        print one partition's items in sort key order, one JSON line each;
+                                        op is = < <= > >= begins_with between (e.g. --sort 'between 10 20')`;
 
 const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
+const SORT_OPS = ['=', '<', '<=', '>', '>=', 'begins_with', 'between'];
 
 /** `lambdata tables …` */
 const tables = defineCommand({
   name: 'tables',
-  summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan',
+  summary: 'DynamoDB-like tables: create, ls, describe, rm, put, get, scan, query',
   usage: USAGE,
   options: {
     pk: { type: 'string' },
     sk: { type: 'string' },
     stream: { type: 'string' },
     limit: { type: 'string' },
+    index: { type: 'string' },
+    sort: { type: 'string' },
+    reverse: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   subcommandRequired: true,
@@ -78,14 +85,34 @@ const tables = defineCommand({
         }
       }
       case 'scan': {
-        const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
-        if (!(limit > 0)) throw new UsageError('--limit must be a positive number');
+        const limit = positiveLimit(values.limit);
         let printed = 0;
         let start: unknown;
         do {
           const pageSize = Math.min(1000, limit - printed);
           const query = `?limit=${pageSize}${start ? `&start=${encodeURIComponent(JSON.stringify(start))}` : ''}`;
           const page = await ctx.client.get<ItemsPage>(path(`/items${query}`));
+          for (const item of page.items) ctx.out(`${JSON.stringify(item)}\n`);
+          printed += page.items.length;
+          start = page.lastEvaluatedKey;
+        } while (start && printed < limit);
+        return 0;
+      }
+      case 'query': {
+        const key = jsonArg(body, "query needs <name> '<json partition key>'");
+        const limit = positiveLimit(values.limit);
+        const sort = values.sort === undefined ? undefined : sortArg(values.sort);
+        let printed = 0;
+        let start: unknown;
+        do {
+          const page: ItemsPage = await ctx.client.post<ItemsPage>(path('/query'), {
+            key,
+            limit: Math.min(1000, limit - printed),
+            ...(values.index ? { index: values.index } : {}),
+            ...(sort ? { sort } : {}),
+            ...(values.reverse ? { reverse: true } : {}),
+            ...(start ? { start } : {}),
+          });
           for (const item of page.items) ctx.out(`${JSON.stringify(item)}\n`);
           printed += page.items.length;
           start = page.lastEvaluatedKey;
@@ -111,4 +138,19 @@ function jsonArg(text: string | undefined, message: string): Record<string, unkn
     if (err instanceof UsageError) throw err;
     throw new UsageError(`not valid JSON: ${text}`);
   }
+}
+
+function positiveLimit(text: string | undefined): number {
+  const limit = text === undefined ? Number.POSITIVE_INFINITY : Number(text);
+  if (!(limit > 0)) throw new UsageError('--limit must be a positive number');
+  return limit;
+}
+
+/** `--sort '<op> <value> [value]'`: values stay text; the server types them by the sort key. */
+function sortArg(text: string): { op: string; values: string[] } {
+  const [op = '', ...values] = text.trim().split(/\s+/);
+  if (!SORT_OPS.includes(op) || values.length !== (op === 'between' ? 2 : 1)) {
+    throw new UsageError(`--sort must be '<op> <value>' with op one of ${SORT_OPS.join(' ')} ('between <low> <high>')`);
+  }
+  return { op, values };
 }

@@ -54,6 +54,7 @@ export function dynamodbEvent(changes: TableChange[], viewType: string, source: 
         SizeBytes: c.sizeBytes,
         StreamViewType: viewType,
       },
+      ...(c.userIdentity ? { userIdentity: c.userIdentity } : {}),
       eventSourceARN: source.eventSourceArn,
     })),
   };

@@ -327,6 +327,20 @@ export interface ItemsPage {
   lastEvaluatedKey?: PlainItem;
 }
 
+/**
+ * POST /tables/:name/query (answers an ItemsPage): the items of one partition of the table or of
+ * an index, in sort key order. `key` holds exactly the partition key; `sort` narrows the sort key
+ * (`op` one of = < <= > >= begins_with between; between takes two values).
+ */
+export interface QueryItemsRequest {
+  key: PlainItem;
+  index?: string;
+  sort?: { op: string; values: Array<string | number> };
+  limit?: number;
+  reverse?: boolean;
+  start?: PlainItem;
+}
+
 // ---- queues ------------------------------------------------------------------------------------------
 
 /** GET /queues?prefix=. */

@@ -2,7 +2,7 @@ import { InvalidRequestContent } from '../../shared/errors.js';
 import { type AttributeMap, fromPlain, toPlain } from '../../storage/tables/index.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
-import type { CreateTableRequest, ItemAnswer, ItemsPage, TableList } from './contract.js';
+import type { CreateTableRequest, ItemAnswer, ItemsPage, QueryItemsRequest, TableList } from './contract.js';
 
 /** Tables under /_lambdata: list, describe, create, delete, and items as plain JSON. */
 export const routes: Route[] = [
@@ -13,6 +13,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/tables/:name/items', handler: scanItems },
   { method: 'PUT', path: '/tables/:name/items', handler: putItem },
   { method: 'POST', path: '/tables/:name/get', handler: getItem },
+  { method: 'POST', path: '/tables/:name/query', handler: queryItems },
 ];
 
 function listTables({ engine, res }: RouteContext): void {
@@ -80,6 +81,65 @@ async function getItem({ engine, req, res, params }: RouteContext): Promise<void
     return;
   }
   sendJson(res, 200, { item: toPlain(item) } satisfies ItemAnswer);
+}
+
+const SORT_OPS = ['=', '<', '<=', '>', '>=', 'begins_with', 'between'];
+
+/** One partition of the table or an index as plain JSON, built into a KeyConditionExpression. */
+async function queryItems({ engine, req, res, params }: RouteContext): Promise<void> {
+  const body = await readJsonObject<Partial<QueryItemsRequest>>(req);
+  const name = params.name as string;
+  const table = engine.tables.describeTable(name);
+  const schema = body.index
+    ? [...(table.globalSecondaryIndexes ?? []), ...(table.localSecondaryIndexes ?? [])].find(
+        (i) => i.indexName === body.index,
+      )?.keySchema
+    : table.keySchema;
+  if (!schema) throw new InvalidRequestContent(`Table ${name} has no index ${body.index}`);
+  const attributeType = (attribute: string) =>
+    table.attributeDefinitions.find((a) => a.attributeName === attribute)?.attributeType;
+  const keys = Object.entries(body.key ?? {});
+  const partition = schema.find((k) => k.keyType === 'HASH')?.attributeName as string;
+  if (keys.length !== 1 || keys[0]?.[0] !== partition) {
+    throw new InvalidRequestContent(`key must hold exactly the partition key ${partition}`);
+  }
+  const typed = (attribute: string, value: unknown) =>
+    fromPlain({ v: attributeType(attribute) === 'N' ? Number(value) : value }).v as AttributeMap[string];
+  const values: AttributeMap = { ':p': typed(partition, keys[0]?.[1]) };
+  let condition = '#p = :p';
+  const names: Record<string, string> = { '#p': partition };
+  if (body.sort) {
+    const sortKey = schema.find((k) => k.keyType === 'RANGE')?.attributeName;
+    const { op, values: operands = [] } = body.sort;
+    if (!sortKey) throw new InvalidRequestContent('sort needs a key schema with a sort key');
+    if (!SORT_OPS.includes(op) || operands.length !== (op === 'between' ? 2 : 1)) {
+      throw new InvalidRequestContent(`sort must be one of ${SORT_OPS.join(' ')} with its values`);
+    }
+    names['#s'] = sortKey;
+    operands.forEach((v, i) => {
+      values[`:s${i}`] = typed(sortKey, v);
+    });
+    condition +=
+      op === 'between'
+        ? ' AND #s BETWEEN :s0 AND :s1'
+        : op === 'begins_with'
+          ? ' AND begins_with(#s, :s0)'
+          : ` AND #s ${op} :s0`;
+  }
+  const page = engine.tables.query(name, {
+    keyConditionExpression: condition,
+    expressionAttributeNames: names,
+    expressionAttributeValues: values,
+    ...(body.index ? { indexName: body.index } : {}),
+    ...(body.limit ? { limit: body.limit } : {}),
+    ...(body.reverse ? { scanIndexForward: false } : {}),
+    ...(body.start ? { exclusiveStartKey: fromPlain(body.start) } : {}),
+  });
+  sendJson(res, 200, {
+    items: page.items.map(toPlain),
+    count: page.count,
+    ...(page.lastEvaluatedKey ? { lastEvaluatedKey: toPlain(page.lastEvaluatedKey) } : {}),
+  } satisfies ItemsPage);
 }
 
 function keySpec(spec: string): { attributeName: string; attributeType: 'S' | 'N' | 'B' } {

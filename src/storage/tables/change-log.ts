@@ -13,6 +13,9 @@ const CHANGE_RETENTION_MS = 24 * 3_600_000;
 /** Expired changes are deleted once every this many changes (cheap, and needs no timer). */
 const TRIM_EVERY = 1000;
 
+/** The identity AWS gives changes DynamoDB makes itself (TTL deletions). */
+const SERVICE_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+
 /** Records and reads the changes of every table of one store. */
 export class ChangeLog {
   #db: Db;
@@ -25,7 +28,12 @@ export class ChangeLog {
   }
 
   /** Records one change of a table with a stream; runs inside the write's transaction. */
-  record(table: TableMeta, old: AttributeMap | undefined, next: AttributeMap | undefined): void {
+  record(
+    table: TableMeta,
+    old: AttributeMap | undefined,
+    next: AttributeMap | undefined,
+    origin: 'caller' | 'service' = 'caller',
+  ): void {
     const view = table.viewType as StreamViewType;
     const keys = keyAttributes(table, (next ?? old) as AttributeMap);
     const newImage = next && (view === 'NEW_IMAGE' || view === 'NEW_AND_OLD_IMAGES') ? JSON.stringify(next) : null;
@@ -34,9 +42,18 @@ export class ChangeLog {
     const size = itemSize(keys) + (next && newImage ? itemSize(next) : 0) + (old && oldImage ? itemSize(old) : 0);
     this.#db
       .prepare(
-        'INSERT INTO ddb_changes (table_id, event_name, keys, new_image, old_image, created_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO ddb_changes (table_id, event_name, keys, new_image, old_image, created_at, size, by_service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(table.id, eventName, JSON.stringify(keys), newImage, oldImage, this.#now(), size);
+      .run(
+        table.id,
+        eventName,
+        JSON.stringify(keys),
+        newImage,
+        oldImage,
+        this.#now(),
+        size,
+        origin === 'service' ? 1 : 0,
+      );
     if (++this.#changesSinceTrim >= TRIM_EVERY) {
       this.#changesSinceTrim = 0;
       this.#db.prepare('DELETE FROM ddb_changes WHERE created_at < ?').run(this.#now() - CHANGE_RETENTION_MS);
@@ -60,6 +77,7 @@ export class ChangeLog {
       ...(row.old_image ? { oldImage: JSON.parse(row.old_image as string) as AttributeMap } : {}),
       approximateCreationDateTime: row.created_at as number,
       sizeBytes: row.size as number,
+      ...(row.by_service ? { userIdentity: SERVICE_IDENTITY } : {}),
     }));
   }
 

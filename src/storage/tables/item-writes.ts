@@ -1,6 +1,7 @@
 /**
- * The item write path: one conditional write (put, update or delete) and its change record, in
- * one transaction. Writes are serialized by SQLite, so ADD counters are exact.
+ * The item write path: one conditional write (put, update or delete), its secondary index entries,
+ * its TTL expiry time and its change record, in one transaction. Writes are serialized by SQLite,
+ * so ADD counters are exact.
  */
 import type { Db } from '../../state/db.js';
 import type { ChangeLog } from './change-log.js';
@@ -8,12 +9,30 @@ import { ConditionalCheckFailed, ValidationError } from './errors.js';
 import { evaluateCondition } from './evaluate.js';
 import { parseCondition } from './expression-parser.js';
 import { returnValues } from './return-values.js';
+import { writeIndexEntries } from './secondary-indexes.js';
 import type { TableMeta } from './table-keys.js';
 import type { AttributeMap, WriteOptions } from './types.js';
 import { checkMap, itemSize } from './values.js';
 
 /** What a write produces from the item it replaces: the new item, or undefined to delete it. */
 export type ProduceItem = (old: AttributeMap | undefined) => AttributeMap | undefined;
+
+/** Who made a write: a caller, or DynamoDB itself (a TTL expiry, shown in stream records). */
+export type WriteOrigin = 'caller' | 'service';
+
+/**
+ * One write to run: the item at `key` of `table`, its condition and what it becomes. A `check`
+ * only evaluates the condition (a transaction's ConditionCheck).
+ */
+export interface WritePlan {
+  table: TableMeta;
+  key: [string, string];
+  options: WriteOptions;
+  produce: ProduceItem;
+  check?: boolean;
+  /** The top-level attributes an update touched (for UPDATED_* return values). */
+  touched?: () => Set<string>;
+}
 
 const MAX_ITEM_BYTES = 400 * 1024;
 
@@ -24,12 +43,11 @@ const MAX_ITEM_BYTES = 400 * 1024;
 export function writeItem(
   db: Db,
   changes: ChangeLog,
-  table: TableMeta,
-  [pk, sk]: [string, string],
-  options: WriteOptions,
-  produce: ProduceItem,
-  touched?: () => Set<string>,
+  plan: WritePlan,
+  origin: WriteOrigin = 'caller',
 ): { result: { attributes?: AttributeMap }; changed: boolean } {
+  const { table, options, produce, touched } = plan;
+  const [pk, sk] = plan.key;
   const values = checkMap(options.expressionAttributeValues ?? {}, 'ExpressionAttributeValues');
   const condition = options.conditionExpression
     ? parseCondition(options.conditionExpression, options.expressionAttributeNames, values)
@@ -42,6 +60,7 @@ export function writeItem(
       .get(table.id, pk, sk) as { item: string } | undefined;
     const old = row ? (JSON.parse(row.item) as AttributeMap) : undefined;
     if (condition && !evaluateCondition(condition, old ?? {})) throw new ConditionalCheckFailed(undefined, old);
+    if (plan.check) return;
     const next = produce(old);
     if (next) {
       const size = itemSize(next);
@@ -56,11 +75,38 @@ export function writeItem(
     } else if (old) {
       db.prepare('DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?').run(table.id, pk, sk);
     }
+    if (old || next) {
+      writeIndexEntries(db, table.id, table.shape, table.indexes, [pk, sk], next);
+      writeExpiry(db, table, [pk, sk], next);
+    }
     if (table.viewType && (old || next)) {
-      changes.record(table, old, next);
+      changes.record(table, old, next, origin);
       changed = true;
     }
     result = returnValues(options.returnValues, old, next, touched?.());
   })();
   return { result, changed };
+}
+
+/** Keeps the item's TTL expiry time (epoch seconds) for the sweep; runs inside the write's transaction. */
+export function writeExpiry(
+  db: Db,
+  table: TableMeta,
+  [pk, sk]: [string, string],
+  next: AttributeMap | undefined,
+): void {
+  const attribute = table.definition.timeToLiveAttribute;
+  if (!attribute) return;
+  const value = next?.[attribute];
+  const seconds = value && 'N' in value ? Number(value.N) : Number.NaN;
+  if (Number.isFinite(seconds)) {
+    db.prepare('INSERT OR REPLACE INTO ddb_expiry (table_id, pk, sk, expires_at) VALUES (?, ?, ?, ?)').run(
+      table.id,
+      pk,
+      sk,
+      seconds,
+    );
+  } else {
+    db.prepare('DELETE FROM ddb_expiry WHERE table_id = ? AND pk = ? AND sk = ?').run(table.id, pk, sk);
+  }
 }

@@ -12,7 +12,7 @@ export interface KeyShape {
 /** A KeyConditionExpression reduced to SQL on the encoded key columns. */
 export interface KeyRange {
   partition: string;
-  /** SQL fragment over column `sk` and its parameters. */
+  /** SQL fragment over the sort key column and its parameters. */
   sortSql: string;
   sortParams: string[];
 }
@@ -21,8 +21,11 @@ export interface KeyRange {
  * Turns a parsed KeyConditionExpression into a partition key and an optional sort key range.
  * @throws ValidationError when the condition is not `pk = :v [AND <sort condition>]`.
  */
-export function planKeyCondition(condition: Condition, shape: KeyShape): KeyRange {
+export function planKeyCondition(condition: Condition, shape: KeyShape, sortColumn: 'sk' | 'isk' = 'sk'): KeyRange {
   const parts = flattenAnd(condition);
+  if (!parts.some((part) => part.kind === 'compare' && part.op === '=' && isKey(part.left, shape.partition.name))) {
+    throw new ValidationError(`Query condition missed key schema element: ${shape.partition.name}`);
+  }
   let partition: string | undefined;
   let sortSql = '';
   let sortParams: string[] = [];
@@ -34,10 +37,10 @@ export function planKeyCondition(condition: Condition, shape: KeyShape): KeyRang
     const sort = shape.sort;
     if (!sort || sortSql) throw invalidKeyCondition();
     if (part.kind === 'compare' && isKey(part.left, sort.name) && part.op !== '<>') {
-      sortSql = `sk ${part.op} ?`;
+      sortSql = `${sortColumn} ${part.op} ?`;
       sortParams = [encodeKey(keyValue(part.right, sort.type, sort.name), sort.type)];
     } else if (part.kind === 'between' && isKey(part.operand, sort.name)) {
-      sortSql = 'sk BETWEEN ? AND ?';
+      sortSql = `${sortColumn} BETWEEN ? AND ?`;
       sortParams = [part.low, part.high].map((o) => encodeKey(keyValue(o, sort.type, sort.name), sort.type));
     } else if (part.kind === 'function' && part.name === 'begins_with' && isKey(part.args[0], sort.name)) {
       if (sort.type === 'N')
@@ -45,7 +48,7 @@ export function planKeyCondition(condition: Condition, shape: KeyShape): KeyRang
           'Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N',
         );
       const prefix = encodeKey(keyValue(part.args[1], sort.type, sort.name), sort.type);
-      sortSql = 'sk >= ? AND substr(sk, 1, ?) = ?';
+      sortSql = `${sortColumn} >= ? AND substr(${sortColumn}, 1, ?) = ?`;
       sortParams = [prefix, String(prefix.length), prefix];
     } else {
       throw invalidKeyCondition();

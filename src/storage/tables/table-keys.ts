@@ -1,6 +1,7 @@
 /** A table as the store holds it, and its keys: encoding an item's key, and picking an item's key attributes. */
 import { ValidationError } from './errors.js';
 import type { KeyShape } from './key-condition.js';
+import type { IndexMeta } from './secondary-indexes.js';
 import type { AttributeMap, ScalarType, StreamViewType, TableDefinition } from './types.js';
 import { encodeKey, typeOf } from './values.js';
 
@@ -9,6 +10,7 @@ export interface TableMeta {
   id: number;
   definition: TableDefinition;
   shape: KeyShape;
+  indexes: IndexMeta[];
   createdAt: number;
   streamLabel?: string;
   viewType?: StreamViewType;

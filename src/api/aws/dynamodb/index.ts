@@ -1,3 +1,4 @@
+import { type CancellationReason, TransactionCanceled } from '../../../storage/tables/index.js';
 import { describeError, readJson, sendJson } from '../../http.js';
 import type { AwsRequestContext } from '../index.js';
 import { checkInput, ownOperation } from '../request-shape.js';
@@ -43,8 +44,18 @@ export async function handleDynamoDb({ engine, req, res, requestId }: AwsRequest
         __type: `${NAMESPACE}#${code}`,
         message,
         ...(item && input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: item } : {}),
+        ...(err instanceof TransactionCanceled ? { CancellationReasons: err.reasons.map(wireReason) } : {}),
       },
       headers,
     );
   }
+}
+
+/** A cancellation reason as AWS sends it: `{ Code, Message?, Item? }`. */
+function wireReason(reason: CancellationReason): Record<string, unknown> {
+  return {
+    Code: reason.code,
+    ...(reason.message ? { Message: reason.message } : {}),
+    ...(reason.item ? { Item: reason.item } : {}),
+  };
 }

@@ -1,8 +1,24 @@
 import type { Engine } from '../../../engine.js';
 import { tableNameOf } from '../../../shared/arn.js';
-import type { AttributeMap, ReadOptions, ReturnValues, WriteOptions } from '../../../storage/tables/index.js';
+import { LambdataError } from '../../../shared/errors.js';
+import type {
+  AttributeMap,
+  AttributeValue,
+  ReadOptions,
+  ReturnValues,
+  TransactWrite,
+  WriteOptions,
+} from '../../../storage/tables/index.js';
 import { ValidationError } from '../../../storage/tables/index.js';
-import { expressionInput, type Input, tableDefinition, wireTable } from './wire.js';
+import { executeStatement, type StatementOptions } from './partiql.js';
+import {
+  attributeDefinitions,
+  expressionInput,
+  type Input,
+  indexDefinition,
+  tableDefinition,
+  wireTable,
+} from './wire.js';
 
 /** A DynamoDB operation: JSON request in, JSON response out. */
 export type DynamoDbOperation = (engine: Engine, input: Input) => unknown;
@@ -13,6 +29,21 @@ const LEGACY = ['Expected', 'AttributeUpdates', 'KeyConditions', 'QueryFilter', 
 export const operations: Record<string, DynamoDbOperation> = {
   CreateTable(engine, input) {
     return { TableDescription: wireTable(engine.tables.createTable(tableDefinition(input))) };
+  },
+  UpdateTable(engine, input) {
+    const updates = (input.GlobalSecondaryIndexUpdates ?? []) as Array<{ Create?: Input; Delete?: Input }>;
+    if (updates.length === 0) {
+      return { TableDescription: wireTable(engine.tables.describeTable(tableName(input))) };
+    }
+    if (updates.length > 1)
+      throw new ValidationError('Only one global secondary index can be created or deleted per UpdateTable');
+    const [update] = updates as [{ Create?: Input; Delete?: Input }];
+    const description = engine.tables.updateTable(tableName(input), {
+      ...(update.Create ? { createIndex: indexDefinition(update.Create) } : {}),
+      ...(update.Delete ? { deleteIndex: update.Delete.IndexName as string } : {}),
+      ...(input.AttributeDefinitions ? { attributeDefinitions: attributeDefinitions(input.AttributeDefinitions) } : {}),
+    });
+    return { TableDescription: wireTable(description) };
   },
   DescribeTable(engine, input) {
     return { Table: wireTable(engine.tables.describeTable(tableName(input))) };
@@ -55,12 +86,10 @@ export const operations: Record<string, DynamoDbOperation> = {
   },
   Query(engine, input) {
     rejectLegacy(input);
-    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
     return wirePage(engine.tables.query(tableName(input), readOptions(input)), input);
   },
   Scan(engine, input) {
     rejectLegacy(input);
-    if (input.IndexName) throw new ValidationError('Secondary indexes are not supported');
     if (input.Segment !== undefined && Number(input.Segment) !== 0) return { Items: [], Count: 0, ScannedCount: 0 };
     return wirePage(engine.tables.scan(tableName(input), readOptions(input)), input);
   },
@@ -94,11 +123,102 @@ export const operations: Record<string, DynamoDbOperation> = {
     }
     return { Responses: responses, UnprocessedKeys: {} };
   },
+  TransactWriteItems(engine, input) {
+    const items = (input.TransactItems ?? []) as Array<Record<string, Input | undefined>>;
+    engine.tables.transactWrite(
+      items.map(transactWrite),
+      input.ClientRequestToken === undefined ? undefined : String(input.ClientRequestToken),
+    );
+    return {};
+  },
+  TransactGetItems(engine, input) {
+    const items = (input.TransactItems ?? []) as Array<{ Get?: Input }>;
+    const found = engine.tables.transactGet(
+      items.map(({ Get }) => {
+        if (!Get) throw new ValidationError('Each TransactItems entry must hold a Get');
+        return {
+          tableName: tableName(Get),
+          key: item(Get, 'Key'),
+          ...expressionInput(Get),
+          ...(Get.ProjectionExpression ? { projectionExpression: Get.ProjectionExpression as string } : {}),
+        };
+      }),
+    );
+    return { Responses: found.map((entry) => (entry ? { Item: entry } : {})) };
+  },
+  ExecuteStatement(engine, input) {
+    const result = executeStatement(engine, input.Statement as string, statementOptions(input));
+    return { Items: result.items, ...(result.nextToken ? { NextToken: result.nextToken } : {}) };
+  },
+  BatchExecuteStatement(engine, input) {
+    const statements = (input.Statements ?? []) as Input[];
+    if (statements.length < 1 || statements.length > MAX_BATCH_STATEMENTS) {
+      throw new ValidationError(`A batch holds 1 to ${MAX_BATCH_STATEMENTS} statements`);
+    }
+    return {
+      Responses: statements.map((statement) => {
+        try {
+          const result = executeStatement(engine, statement.Statement as string, statementOptions(statement));
+          return { TableName: result.tableName, ...(result.items[0] ? { Item: result.items[0] } : {}) };
+        } catch (err) {
+          if (!(err instanceof LambdataError) || err.status >= 500) throw err;
+          return { Error: { Code: batchErrorCode(err.code), Message: err.message } };
+        }
+      }),
+    };
+  },
   DescribeTimeToLive(engine, input) {
-    engine.tables.describeTable(tableName(input));
-    return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+    const attribute = engine.tables.timeToLiveAttribute(tableName(input));
+    return {
+      TimeToLiveDescription: attribute
+        ? { TimeToLiveStatus: 'ENABLED', AttributeName: attribute }
+        : { TimeToLiveStatus: 'DISABLED' },
+    };
+  },
+  UpdateTimeToLive(engine, input) {
+    const spec = input.TimeToLiveSpecification as { Enabled: boolean; AttributeName: string };
+    engine.tables.updateTimeToLive(tableName(input), { enabled: spec.Enabled, attributeName: spec.AttributeName });
+    return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
   },
 };
+
+const MAX_BATCH_STATEMENTS = 25;
+
+function statementOptions(input: Input): StatementOptions {
+  return {
+    ...(input.Parameters ? { parameters: input.Parameters as AttributeValue[] } : {}),
+    ...(input.Limit !== undefined ? { limit: Number(input.Limit) } : {}),
+    ...(input.NextToken ? { nextToken: input.NextToken as string } : {}),
+    ...(input.ConsistentRead === true ? { consistentRead: true } : {}),
+  };
+}
+
+/** BatchStatementError codes: the exception's name without `Exception` (ValidationError for validation). */
+function batchErrorCode(code: string): string {
+  return code === 'ValidationException' ? 'ValidationError' : code.replace(/Exception$/, '');
+}
+
+const TRANSACT_KINDS = ['Put', 'Update', 'Delete', 'ConditionCheck'] as const;
+
+function transactWrite(entry: Record<string, Input | undefined>): TransactWrite {
+  const kinds = TRANSACT_KINDS.filter((kind) => entry[kind] !== undefined);
+  const [kind] = kinds;
+  if (kinds.length !== 1 || !kind) {
+    throw new ValidationError('Each TransactItems entry must hold exactly one of Put, Update, Delete, ConditionCheck');
+  }
+  const request = entry[kind] as Input;
+  return {
+    kind,
+    tableName: tableName(request),
+    ...(kind === 'Put' ? { item: item(request, 'Item') } : { key: item(request, 'Key') }),
+    options: {
+      ...expressionInput(request),
+      ...(request.ConditionExpression ? { conditionExpression: request.ConditionExpression as string } : {}),
+      ...(request.UpdateExpression ? { updateExpression: request.UpdateExpression as string } : {}),
+    },
+    ...(request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { returnOldOnFailure: true } : {}),
+  };
+}
 
 function tableName(input: Input): string {
   if (typeof input.TableName !== 'string' || input.TableName === '') throw new ValidationError('TableName is required');
@@ -122,6 +242,8 @@ function writeOptions(input: Input): WriteOptions {
 function readOptions(input: Input): ReadOptions {
   return {
     ...expressionInput(input),
+    ...(input.IndexName !== undefined ? { indexName: input.IndexName as string } : {}),
+    ...(input.ConsistentRead === true ? { consistentRead: true } : {}),
     ...(input.KeyConditionExpression ? { keyConditionExpression: input.KeyConditionExpression as string } : {}),
     ...(input.FilterExpression ? { filterExpression: input.FilterExpression as string } : {}),
     ...(input.ProjectionExpression ? { projectionExpression: input.ProjectionExpression as string } : {}),

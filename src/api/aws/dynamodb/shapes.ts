@@ -17,6 +17,23 @@ const WRITE = {
   ReturnConsumedCapacity: 'string',
   ReturnItemCollectionMetrics: 'string',
 } as const;
+const KEY_SCHEMA: Shape = { list: { struct: { AttributeName: 'string', KeyType: 'string' } } };
+const ATTRIBUTE_DEFINITIONS: Shape = { list: { struct: { AttributeName: 'string', AttributeType: 'string' } } };
+const THROUGHPUT: Shape = { struct: { ReadCapacityUnits: 'integer', WriteCapacityUnits: 'integer' } };
+const INDEX: Shape = {
+  struct: {
+    IndexName: required('string'),
+    KeySchema: required(KEY_SCHEMA),
+    Projection: required({ struct: { ProjectionType: 'string', NonKeyAttributes: { list: 'string' } } }),
+    ProvisionedThroughput: THROUGHPUT,
+  },
+};
+const TRANSACT_ITEM = {
+  ...TABLE,
+  ...EXPRESSIONS,
+  ConditionExpression: 'string',
+  ReturnValuesOnConditionCheckFailure: 'string',
+} as const;
 const READ = {
   ...TABLE,
   ...EXPRESSIONS,
@@ -40,15 +57,30 @@ export const dynamoDbFailures: ShapeFailures = {
 export const operationShapes: Readonly<Record<string, Members>> = {
   CreateTable: {
     ...TABLE,
-    KeySchema: required({ list: { struct: { AttributeName: 'string', KeyType: 'string' } } }),
-    AttributeDefinitions: required({ list: { struct: { AttributeName: 'string', AttributeType: 'string' } } }),
+    KeySchema: required(KEY_SCHEMA),
+    AttributeDefinitions: required(ATTRIBUTE_DEFINITIONS),
     StreamSpecification: { struct: { StreamEnabled: 'boolean', StreamViewType: 'string' } },
     BillingMode: 'string',
-    ProvisionedThroughput: { struct: { ReadCapacityUnits: 'integer', WriteCapacityUnits: 'integer' } },
+    ProvisionedThroughput: THROUGHPUT,
+    GlobalSecondaryIndexes: { list: INDEX },
+    LocalSecondaryIndexes: { list: INDEX },
+  },
+  UpdateTable: {
+    ...TABLE,
+    AttributeDefinitions: ATTRIBUTE_DEFINITIONS,
+    GlobalSecondaryIndexUpdates: {
+      list: { struct: { Create: INDEX, Delete: { struct: { IndexName: required('string') } }, Update: 'object' } },
+    },
+    BillingMode: 'string',
+    ProvisionedThroughput: THROUGHPUT,
   },
   DescribeTable: TABLE,
   DeleteTable: TABLE,
   DescribeTimeToLive: TABLE,
+  UpdateTimeToLive: {
+    ...TABLE,
+    TimeToLiveSpecification: required({ struct: { Enabled: required('boolean'), AttributeName: required('string') } }),
+  },
   ListTables: { ExclusiveStartTableName: 'string', Limit: 'integer' },
   PutItem: { ...WRITE, Item: required(ATTRIBUTES) },
   GetItem: {
@@ -70,6 +102,55 @@ export const operationShapes: Readonly<Record<string, Members>> = {
         },
       },
     }),
+  },
+  TransactWriteItems: {
+    TransactItems: required({
+      list: {
+        struct: {
+          Put: { struct: { ...TRANSACT_ITEM, Item: required(ATTRIBUTES) } },
+          Update: { struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES), UpdateExpression: required('string') } },
+          Delete: { struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES) } },
+          ConditionCheck: {
+            struct: { ...TRANSACT_ITEM, Key: required(ATTRIBUTES), ConditionExpression: required('string') },
+          },
+        },
+      },
+    }),
+    ClientRequestToken: 'string',
+    ReturnConsumedCapacity: 'string',
+    ReturnItemCollectionMetrics: 'string',
+  },
+  TransactGetItems: {
+    TransactItems: required({
+      list: {
+        struct: {
+          Get: {
+            struct: {
+              ...TABLE,
+              Key: required(ATTRIBUTES),
+              ExpressionAttributeNames: NAMES,
+              ProjectionExpression: 'string',
+            },
+          },
+        },
+      },
+    }),
+    ReturnConsumedCapacity: 'string',
+  },
+  ExecuteStatement: {
+    Statement: required('string'),
+    Parameters: { list: ATTRIBUTES },
+    ConsistentRead: 'boolean',
+    NextToken: 'string',
+    Limit: 'integer',
+    ReturnConsumedCapacity: 'string',
+    ReturnValuesOnConditionCheckFailure: 'string',
+  },
+  BatchExecuteStatement: {
+    Statements: required({
+      list: { struct: { Statement: required('string'), Parameters: { list: ATTRIBUTES }, ConsistentRead: 'boolean' } },
+    }),
+    ReturnConsumedCapacity: 'string',
   },
   BatchGetItem: {
     RequestItems: required({

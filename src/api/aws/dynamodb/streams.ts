@@ -84,6 +84,7 @@ export const streamOperations: Record<string, DynamoDbStreamsOperation> = {
           SizeBytes: c.sizeBytes,
           StreamViewType: viewType,
         },
+        ...(c.userIdentity ? { userIdentity: c.userIdentity } : {}),
       })),
       NextShardIterator: encode(state.table, changes.at(-1)?.sequenceNumber ?? state.after, now),
     };

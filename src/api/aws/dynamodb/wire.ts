@@ -1,4 +1,9 @@
-import type { TableDefinition, TableDescription } from '../../../storage/tables/index.js';
+import type {
+  IndexDefinition,
+  IndexDescription,
+  TableDefinition,
+  TableDescription,
+} from '../../../storage/tables/index.js';
 
 /** A DynamoDB request body. */
 export type Input = Record<string, unknown>;
@@ -28,7 +33,59 @@ export function wireTable(d: TableDescription): Record<string, unknown> {
         }
       : {}),
     ...(d.latestStreamArn ? { LatestStreamArn: d.latestStreamArn, LatestStreamLabel: d.latestStreamLabel } : {}),
+    ...(d.globalSecondaryIndexes
+      ? {
+          GlobalSecondaryIndexes: d.globalSecondaryIndexes.map((index) => ({
+            ...wireIndex(index),
+            IndexStatus: 'ACTIVE',
+            ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0, NumberOfDecreasesToday: 0 },
+          })),
+        }
+      : {}),
+    ...(d.localSecondaryIndexes ? { LocalSecondaryIndexes: d.localSecondaryIndexes.map(wireIndex) } : {}),
   };
+}
+
+/** A secondary index request member (`GlobalSecondaryIndexes[]`, `GlobalSecondaryIndexUpdates[].Create`) as the store's index definition. */
+export function indexDefinition(input: Input): IndexDefinition {
+  const projection = (input.Projection ?? {}) as { ProjectionType?: string; NonKeyAttributes?: string[] };
+  return {
+    indexName: input.IndexName as string,
+    keySchema: keySchema(input.KeySchema),
+    projection: {
+      projectionType: (projection.ProjectionType ?? 'ALL') as IndexDefinition['projection']['projectionType'],
+      ...(projection.NonKeyAttributes ? { nonKeyAttributes: projection.NonKeyAttributes } : {}),
+    },
+  };
+}
+
+/** AttributeDefinitions in the store's shape. */
+export function attributeDefinitions(list: unknown): TableDefinition['attributeDefinitions'] {
+  return ((list as Array<Record<string, string>>) ?? []).map((a) => ({
+    attributeName: a.AttributeName as string,
+    attributeType: a.AttributeType as 'S' | 'N' | 'B',
+  }));
+}
+
+function wireIndex(index: IndexDescription): Record<string, unknown> {
+  return {
+    IndexName: index.indexName,
+    KeySchema: index.keySchema.map((k) => ({ AttributeName: k.attributeName, KeyType: k.keyType })),
+    Projection: {
+      ProjectionType: index.projection.projectionType,
+      ...(index.projection.nonKeyAttributes ? { NonKeyAttributes: index.projection.nonKeyAttributes } : {}),
+    },
+    IndexSizeBytes: index.indexSizeBytes,
+    ItemCount: index.itemCount,
+    IndexArn: index.indexArn,
+  };
+}
+
+function keySchema(list: unknown): TableDefinition['keySchema'] {
+  return ((list as Array<Record<string, string>>) ?? []).map((k) => ({
+    attributeName: k.AttributeName as string,
+    keyType: k.KeyType as 'HASH' | 'RANGE',
+  }));
 }
 
 /** A CreateTable request as the store's table definition. */
@@ -36,14 +93,14 @@ export function tableDefinition(input: Input): TableDefinition {
   const spec = input.StreamSpecification as { StreamEnabled?: boolean; StreamViewType?: string } | undefined;
   return {
     tableName: input.TableName as string,
-    keySchema: ((input.KeySchema as Array<Record<string, string>>) ?? []).map((k) => ({
-      attributeName: k.AttributeName as string,
-      keyType: k.KeyType as 'HASH' | 'RANGE',
-    })),
-    attributeDefinitions: ((input.AttributeDefinitions as Array<Record<string, string>>) ?? []).map((a) => ({
-      attributeName: a.AttributeName as string,
-      attributeType: a.AttributeType as 'S' | 'N' | 'B',
-    })),
+    keySchema: keySchema(input.KeySchema),
+    attributeDefinitions: attributeDefinitions(input.AttributeDefinitions),
+    ...(Array.isArray(input.GlobalSecondaryIndexes)
+      ? { globalSecondaryIndexes: (input.GlobalSecondaryIndexes as Input[]).map(indexDefinition) }
+      : {}),
+    ...(Array.isArray(input.LocalSecondaryIndexes)
+      ? { localSecondaryIndexes: (input.LocalSecondaryIndexes as Input[]).map(indexDefinition) }
+      : {}),
     ...(spec
       ? {
           streamSpecification: {
