@@ -162,11 +162,7 @@ export function progressLine(event: JobEvent, bytesPerSecond: number): string {
   const c = event.counters;
   const bytes = c.bytes + (c.running?.bytes ?? 0);
   const keys = Math.min(c.keysDone + (c.running?.keys ?? 0), c.keysTotal ?? Number.POSITIVE_INFINITY);
-  const fraction = c.bytesTotal
-    ? Math.min(1, bytes / c.bytesTotal)
-    : c.keysTotal
-      ? keys / Math.max(1, c.keysTotal)
-      : 0;
+  const fraction = c.bytesTotal ? Math.min(1, bytes / c.bytesTotal) : c.keysTotal ? keys / Math.max(1, c.keysTotal) : 0;
   const width = 24;
   const filled = Math.round(fraction * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  keys ${keys}/${c.keysTotal ?? '?'}  tasks ${c.tasksDone}/${c.tasksDispatched}  ${mb(bytes)}  ${(bytesPerSecond / 1024 ** 2).toFixed(1)} MB/s  $${c.costUsd.toFixed(6)}   `;

@@ -131,10 +131,11 @@ export class RunProgress {
           this.#dropAttempt(task.taskId, attempt);
           return null;
         }
-        const follow = onCommit(task, result);
-        // The committed output now holds what this task's attempts reported: their figures leave the running set.
+        // The committed output now holds what this task's attempts reported: their figures leave the
+        // running set before the output is applied, so no event carries both.
         this.#running.delete(task.taskId);
         this.#sumRunning();
+        const follow = onCommit(task, result);
         const partial = follow.length > 0;
         this.emit({ type: 'task.done', taskId: task.taskId, attempt, durationMs, bytes: task.bytes, partial });
         this.#emitProgress(true);

@@ -53,7 +53,12 @@ function followJobs({ engine, req, res }: RouteContext): void {
     if (!LIST_EVENTS.has(event.type) && now - (sent.get(event.jobId) ?? 0) < LIST_UPDATE_MS) return;
     sent.set(event.jobId, now);
     if (event.type === 'job.completed' || event.type === 'job.failed') sent.delete(event.jobId);
-    sse.send('job', brief(engine.jobs.get(event.jobId)));
+    // The event is newer than the stored record (a run saves after it publishes): its status and counters win.
+    const job = brief(engine.jobs.get(event.jobId));
+    job.counters = event.counters;
+    if (event.type === 'job.completed') job.status = 'succeeded';
+    if (event.type === 'job.failed') job.status = 'failed';
+    sse.send('job', job);
   });
   sse.onClose(stop);
 }
