@@ -37,7 +37,7 @@ export const commands: Command[] = [
     name: 'jobs',
     summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
     usage:
-      'lambdata jobs [ls] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+      'lambdata jobs [ls|list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
     options: JOBS_OPTIONS,
     run: jobsCommand,
   }),
