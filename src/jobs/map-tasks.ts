@@ -8,7 +8,7 @@ import type { StageTask } from './scheduler.js';
 import type { JobSpec } from './types.js';
 
 /** How often a running mapper reports its provisional progress (a few times a second). */
-export const PROGRESS_INTERVAL_MS = 250;
+export const PROGRESS_INTERVAL_MS = 400;
 
 /** Where the mappers of a job with a shuffle write their partitions. */
 export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;

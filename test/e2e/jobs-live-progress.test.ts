@@ -32,11 +32,22 @@ function count(body: Buffer): { words: number; lines: number } {
   return { words, lines };
 }
 
+/**
+ * Starts the job. Two mappers at a time (fan-out 2 under a concurrency of 3), each pausing 40 ms per
+ * 2 MiB read, so the job lasts seconds on any machine and its tasks live long enough to report.
+ */
 async function submit(): Promise<JobRecord> {
+  const spec = {
+    mapper: 'wordcount',
+    input: { bucket: BUCKET, prefix: 'docs/' },
+    fanout: 2,
+    concurrency: 3,
+    pace: { chunkBytes: 2 * MIB, delayMs: 40 },
+  };
   const res = await fetch(`${server.url}/_lambdata/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mapper: 'wordcount', input: { bucket: BUCKET, prefix: 'docs/' } }),
+    body: JSON.stringify(spec),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as JobRecord;
@@ -182,6 +193,20 @@ describe('live progress of a 200 MB+ job', () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/_lambdata/ui/#/jobs/j-missing`);
     await expect.poll(() => page.locator('#job-status').textContent()).toBe('not found');
+    await page.close();
+  });
+
+  it('fits a phone: the jobs table and the object browser stay within 390 px; folders have a drawn icon', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${server.url}/_lambdata/ui/#/jobs`);
+    await expect.poll(() => page.locator('#jobs-list table').count()).toBe(1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.goto(`${server.url}/_lambdata/ui/#/objects/${BUCKET}`);
+    const folder = page.locator('a.prefix', { hasText: 'docs/' });
+    await expect.poll(() => folder.count()).toBe(1);
+    expect(await folder.locator('svg.icon.folder path').count()).toBe(1);
+    expect(await folder.textContent()).not.toContain('\u{1F4C1}');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.close();
   });
 
