@@ -50,6 +50,9 @@ describe('npm start on a built checkout', () => {
     const edited = checkout(1_000_000, 2_000_000);
     utimesSync(join(edited, 'src/web/app.ts'), 3_000_000, 3_000_000);
     expect(staleInputs(edited)).toEqual(['src/web/app.ts']);
+    const tested = checkout(1_000_000, 2_000_000);
+    writeFileSync(join(tested, 'src/engine.test.ts'), ''); // a unit test is not a build input
+    expect(staleInputs(tested)).toEqual([]);
     const unbuilt = checkout(1_000_000, 2_000_000);
     rmSync(join(unbuilt, 'dist/web/dashboard.js'));
     expect(staleInputs(unbuilt)).toEqual(['dist (not built)']);
