@@ -244,6 +244,8 @@ export class JobService implements BackgroundService {
   }
 
   #fail(record: JobRecord, error: { code: string; message: string }): void {
+    // Provisional figures end with the run (a record saved mid-run still holds those of its last save).
+    record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
     record.status = 'failed';
     record.error = error;
     record.finishedAt = Date.now();
