@@ -103,7 +103,7 @@ export class ScatterPlot {
     const nx = bound(Math.max(...batch.map((p) => p.words)), xMax);
     const ny = bound(Math.max(...batch.map((p) => p.lines)), yMax);
     const first = this.#points.length;
-    const circles = this.#layer.querySelectorAll('circle');
+    let circles: NodeListOf<SVGCircleElement> | undefined; // looked up only when a drawn point moves
     for (const point of batch) {
       const at = this.#index.get(point.key);
       if (at === undefined) {
@@ -112,6 +112,7 @@ export class ScatterPlot {
         continue;
       }
       this.#points[at] = point;
+      circles ??= this.#layer.querySelectorAll('circle');
       const circle = circles[at];
       if (circle) this.#place(circle, point);
     }
