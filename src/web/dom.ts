@@ -105,13 +105,13 @@ export function field(label: string, control: HTMLElement): HTMLLabelElement {
   return h('label', { class: 'field' }, h('span', {}, label), control);
 }
 
+const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 3 });
+
 /** 1234567 → "1.23M", 9876 → "9.88k", 512 → "512": a short figure for a stat card (exact value in `num`). */
 export function human(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
   return COMPACT.format(n);
 }
-
-const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 3 });
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
