@@ -6,6 +6,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { readChunks, readRange } from './object-io.js';
+import { ProgressReporter } from './progress.js';
 import type { MapEvent, MapPiece, SplitSpec } from './protocol.js';
 import { lastNewline, ownedRange } from './splits.js';
 
@@ -46,6 +47,7 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
   const pace = event.pace;
   const clock = new Deadline(context);
   const pieces: MapPiece[] = [];
+  const progress = new ProgressReporter(event);
   const prefetch = new Prefetch(event.splits);
   for (let i = 0; i < event.splits.length; i++) {
     const split = event.splits[i] as SplitSpec;
@@ -72,6 +74,7 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.lines += counts.lines;
       piece.bytes += counts.bytes;
       piece.end += to - from;
+      progress.maybeSend(pieces);
     };
     const stoppedAt = whole
       ? mapWhole(await whole, piece, feed)
@@ -83,6 +86,7 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
     if (stoppedAt !== null) {
       return { pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] };
     }
+    if (isWholeObject(split)) progress.objectDone(piece);
   }
   return { pieces, remaining: [] };
 }
@@ -124,6 +128,12 @@ class Prefetch {
     this.#reads.delete(i);
     return read;
   }
+}
+
+/** True when the split is its object's only split, so finishing it finishes the object. */
+function isWholeObject(split: SplitSpec): boolean {
+  if (split.start !== 0) return false;
+  return split.format === 'gzip' || (split.format === 'text' && (split.end ?? split.size) === split.size);
 }
 
 function isSmallWhole(split: SplitSpec): boolean {

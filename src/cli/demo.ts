@@ -1,10 +1,15 @@
 import type { Engine } from '../engine.js';
-import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText } from '../jobs/index.js';
+import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText, remixText } from '../jobs/index.js';
 import { packagePath } from '../shared/paths.js';
 
-/** The demo bucket and its corpus: 40 deterministic text objects of 50–150 KB, and one bgzip object. */
+/**
+ * The demo bucket and its corpus: 48 deterministic text objects of 0.4–1.2 MB (about 38 MB, so the
+ * first job visibly streams), remixed from a few generated texts so seeding takes seconds, and one
+ * bgzip object.
+ */
 const BUCKET = 'demo';
-const OBJECTS = 40;
+const OBJECTS = 48;
+const BASES = 4;
 const HELLO = 'hello';
 
 /**
@@ -15,15 +20,13 @@ const HELLO = 'hello';
 export async function seedDemo(engine: Engine, url: string, out: (text: string) => void): Promise<void> {
   if (!engine.objects.listBuckets().some((b) => b.name === BUCKET)) engine.objects.createBucket(BUCKET);
   let written = 0;
+  let bases: Buffer[] | undefined;
   for (let i = 0; i < OBJECTS; i++) {
     const key = `corpus/part-${String(i).padStart(3, '0')}.txt`;
     if (exists(engine, key)) continue;
-    await engine.objects.putObject(
-      BUCKET,
-      key,
-      generateText({ seed: 1000 + i, bytes: 50_000 + ((i * 7919) % 100_000) }),
-      { contentType: 'text/plain' },
-    );
+    bases ??= Array.from({ length: BASES }, (_, b) => generateText({ seed: 1000 + b, bytes: 1_000_000 }));
+    const body = remixText(bases, 1000 + i, 400_000 + ((i * 7919) % 800_000));
+    await engine.objects.putObject(BUCKET, key, body, { contentType: 'text/plain' });
     written++;
   }
   const blocked = 'compressed/large.txt.gz';

@@ -37,7 +37,7 @@ export const commands: Command[] = [
     name: 'jobs',
     summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
     usage:
-      'lambdata jobs [ls] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+      'lambdata jobs [ls|list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
     options: JOBS_OPTIONS,
     run: jobsCommand,
   }),
@@ -138,10 +138,11 @@ function positive(name: string, text: string): number {
  */
 async function followJob(id: string, ctx: CliContext, showProgress: boolean, showLogs = false): Promise<JobRecord> {
   const tty = showProgress && process.stderr.isTTY === true;
-  const started = Date.now();
+  let rate = 0;
   await ctx.client.stream(`/jobs/${encodeURIComponent(id)}/events`, (_type, data) => {
     const event = data as JobEvent;
-    if (tty) ctx.err(`\r${progressLine(event, started)}`);
+    if (event.type === 'progress') rate = event.bytesPerSecond;
+    if (tty) ctx.err(`\r${progressLine(event, rate)}`);
     if (showProgress && event.type === 'warning') ctx.err(`\nwarning: ${event.message}\n`);
     if (showLogs && event.type === 'log') {
       ctx.err(`${tty ? '\n' : ''}${event.functionName} ${event.requestId} ${event.message.trimEnd()}\n`);
@@ -153,18 +154,18 @@ async function followJob(id: string, ctx: CliContext, showProgress: boolean, sho
   return ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);
 }
 
-function progressLine(event: JobEvent, started: number): string {
+/**
+ * One line of the progress bar: committed figures plus the running attempts' provisional ones, and
+ * the engine's windowed rate (`bytesPerSecond` of the latest `progress` event).
+ */
+export function progressLine(event: JobEvent, bytesPerSecond: number): string {
   const c = event.counters;
-  const fraction = c.bytesTotal
-    ? Math.min(1, c.bytes / c.bytesTotal)
-    : c.keysTotal
-      ? c.keysDone / Math.max(1, c.keysTotal)
-      : 0;
+  const bytes = c.bytes + (c.running?.bytes ?? 0);
+  const keys = Math.min(c.keysDone + (c.running?.keys ?? 0), c.keysTotal ?? Number.POSITIVE_INFINITY);
+  const fraction = c.bytesTotal ? Math.min(1, bytes / c.bytesTotal) : c.keysTotal ? keys / Math.max(1, c.keysTotal) : 0;
   const width = 24;
   const filled = Math.round(fraction * width);
-  const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? c.bytes / seconds / 1024 ** 2 : 0;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  keys ${c.keysDone}/${c.keysTotal ?? '?'}  tasks ${c.tasksDone}/${c.tasksDispatched}  ${mb(c.bytes)}  ${rate.toFixed(1)} MB/s  $${c.costUsd.toFixed(6)}   `;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  keys ${keys}/${c.keysTotal ?? '?'}  tasks ${c.tasksDone}/${c.tasksDispatched}  ${mb(bytes)}  ${(bytesPerSecond / 1024 ** 2).toFixed(1)} MB/s  $${c.costUsd.toFixed(6)}   `;
 }
 
 /** The final summary table. */

@@ -123,3 +123,24 @@ export function* generateChunks(options: CorpusOptions): Generator<Buffer> {
     yield chunk;
   }
 }
+
+/**
+ * About `bytes` bytes of text made quickly from line-aligned blocks of `bases`, picked by a seeded
+ * random walk: distinct objects of any size for a large demo corpus, for the cost of generating
+ * only the bases.
+ */
+export function remixText(bases: Buffer[], seed: number, bytes: number, blockBytes = 64 * 1024): Buffer {
+  const random = seededRandom(seed);
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < bytes && bases.length > 0) {
+    const base = bases[Math.floor(random() * bases.length)] as Buffer;
+    const from = base.indexOf(0x0a, Math.floor(random() * Math.max(1, base.length - blockBytes))) + 1;
+    const end = base.indexOf(0x0a, Math.min(base.length - 1, from + blockBytes));
+    const to = end < 0 ? base.length : end + 1;
+    if (from <= 0 || to <= from) continue;
+    parts.push(base.subarray(from, to));
+    size += to - from;
+  }
+  return Buffer.concat(parts, size);
+}

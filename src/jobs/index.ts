@@ -1,6 +1,6 @@
 export { BGZIP_INDEX_SUFFIX, type BgzipIndex, encodeBgzip, parseBgzipIndex } from './bgzip.js';
 export { BUILTIN_FUNCTIONS, FUNCTIONS_DIR } from './builtins.js';
-export { generateChunks, generateText, seededRandom } from './corpus.js';
+export { generateChunks, generateText, remixText, seededRandom } from './corpus.js';
 export { costReport, DEFAULT_CLUSTER } from './cost.js';
 export { JobService } from './job-service.js';
 export { ownedRangeInMemory, planRanges } from './splits.js';

@@ -14,7 +14,7 @@ import { type RunDeps, RunProgress } from './run-progress.js';
 import { runStage, type StageOptions, type StageTask } from './scheduler.js';
 import type { JobRecord, JobSpec } from './types.js';
 
-export type { EventBody, RunDeps } from './run-progress.js';
+export type { EventBody, JobProgressReport, RunDeps } from './run-progress.js';
 
 /** Where a job writes its shuffle partitions, reduce outputs and summary. */
 interface OutputLocation {
@@ -31,7 +31,12 @@ const CASCADE = 'cascade';
 
 /** Runs (or resumes) a job to completion; the record is updated in place and in the store. */
 export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean): Promise<void> {
-  await new JobRun(record, deps, resumed).run();
+  const run = new JobRun(record, deps, resumed);
+  try {
+    await run.run();
+  } finally {
+    run.close();
+  }
 }
 
 /**
@@ -92,6 +97,11 @@ export class JobRun {
       summaryKey = `${this.#output.prefix}out/_summary.json`;
     }
     await this.commit(summaryKey);
+  }
+
+  /** Ends the run's progress reporting (call once the run is over, whatever its outcome). */
+  close(): void {
+    this.#progress.close();
   }
 
   /** List stage: the input objects (bgzip index objects included, the planner pairs them). */
@@ -290,10 +300,9 @@ export class JobRun {
 
   #finishKey(key: string): void {
     this.#record.counters.keysDone++;
-    if (this.#spec.mode === 'scatter') {
-      const counts = this.#accumulator.perObject.get(key) ?? { words: 0, lines: 0, bytes: 0 };
-      this.#progress.emit({ type: 'object.result', key, counts });
-    }
+    // Every job with per-object figures feeds the dashboard's scatter plot, not only scatter-mode jobs.
+    const counts = this.#accumulator.perObject.get(key);
+    if (counts) this.#progress.emit({ type: 'object.result', key, counts });
   }
 }
 

@@ -7,9 +7,10 @@ import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import { BUILTIN_FUNCTIONS, Builtins } from './builtins.js';
 import { JobInterrupted } from './errors.js';
-import { type EventBody, normalizeSpec, runJob } from './job-run.js';
+import { type EventBody, type JobProgressReport, normalizeSpec, runJob } from './job-run.js';
 import { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
+import type { TaskProgressReport } from './protocol.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
 export interface JobServiceOptions {
@@ -37,6 +38,8 @@ const PLATFORM_LINE = /^(START|END) RequestId: /;
 export class JobService implements BackgroundService {
   /** Every job event, as published (the SSE endpoint filters by job). */
   readonly events = new Topic<JobEvent>();
+  /** Progress reports of running mappers; each run takes those of its own attempts. */
+  readonly #reports = new Topic<JobProgressReport>();
   #store: JobStore;
   #invoker: Invoker;
   #objects: ObjectSource;
@@ -192,6 +195,16 @@ export class JobService implements BackgroundService {
     };
   }
 
+  /**
+   * Takes a running mapper's provisional progress report (see TaskProgressReport); reports for
+   * jobs or attempts not running are ignored.
+   * @throws InvalidParameterValue for a malformed report.
+   */
+  report(jobId: string, report: unknown): void {
+    const valid = validateReport(report);
+    if (this.#running.has(jobId)) this.#reports.publish({ ...valid, jobId });
+  }
+
   /** Resolves with the final record once the job completes or fails. @throws ResourceNotFound. */
   async wait(id: string): Promise<JobRecord> {
     const run = this.#running.get(id);
@@ -213,6 +226,7 @@ export class JobService implements BackgroundService {
         takeLogLines: (requestId) => this.#takeLines(requestId),
         ensureFunctions: (names) => this.#builtins.ensure(names),
         signal: abort.signal,
+        reports: this.#reports,
       },
       resumed,
     ).then(
@@ -230,6 +244,8 @@ export class JobService implements BackgroundService {
   }
 
   #fail(record: JobRecord, error: { code: string; message: string }): void {
+    // Provisional figures end with the run (a record saved mid-run still holds those of its last save).
+    record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
     record.status = 'failed';
     record.error = error;
     record.finishedAt = Date.now();
@@ -297,4 +313,40 @@ function validateSpec(spec: JobSpec): void {
     throw new InvalidParameterValue("mode must be 'aggregate' or 'scatter'");
   if (spec.mapper === 'grep' && typeof spec.params?.pattern !== 'string')
     throw new InvalidParameterValue('grep needs params.pattern');
+}
+
+const MAX_REPORTED_OBJECTS = 1000;
+
+/** Checks a progress report's shape. @throws InvalidParameterValue naming the bad field. */
+function validateReport(body: unknown): TaskProgressReport {
+  const r = body as Partial<TaskProgressReport> | null;
+  if (!r || typeof r !== 'object') throw new InvalidParameterValue('a progress report object is required');
+  if (typeof r.taskId !== 'string' || !r.taskId || r.taskId.length > 128)
+    throw new InvalidParameterValue('taskId must be a task id');
+  for (const name of ['attempt', 'bytes', 'words', 'lines', 'keys'] as const) {
+    const value = r[name];
+    if (!Number.isSafeInteger(value) || (value as number) < 0)
+      throw new InvalidParameterValue(`${name} must be a non-negative integer`);
+  }
+  const objects = r.objects ?? [];
+  if (!Array.isArray(objects) || objects.length > MAX_REPORTED_OBJECTS)
+    throw new InvalidParameterValue(`objects must be a list of at most ${MAX_REPORTED_OBJECTS} objects`);
+  for (const o of objects) {
+    if (!o || typeof o.key !== 'string' || !o.key || o.key.length > 1024)
+      throw new InvalidParameterValue('each object needs its key');
+    for (const name of ['words', 'lines', 'bytes'] as const)
+      if (!Number.isSafeInteger(o[name]) || o[name] < 0)
+        throw new InvalidParameterValue(`objects[].${name} must be a non-negative integer`);
+  }
+  return {
+    taskId: r.taskId,
+    attempt: r.attempt as number,
+    bytes: r.bytes as number,
+    words: r.words as number,
+    lines: r.lines as number,
+    keys: r.keys as number,
+    ...(objects.length > 0
+      ? { objects: objects.map(({ key, words, lines, bytes }) => ({ key, words, lines, bytes })) }
+      : {}),
+  };
 }

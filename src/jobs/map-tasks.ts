@@ -7,6 +7,9 @@ import type { MapEvent, MapResult, SplitSpec } from './protocol.js';
 import type { StageTask } from './scheduler.js';
 import type { JobSpec } from './types.js';
 
+/** How often a running mapper reports its provisional progress (a few times a second). */
+export const PROGRESS_INTERVAL_MS = 400;
+
 /** Where the mappers of a job with a shuffle write their partitions. */
 export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;
 
@@ -25,6 +28,7 @@ export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, sh
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
       ...(shuffle ? { shuffle } : {}),
+      ...(spec.liveProgress === false ? {} : { progress: { intervalMs: PROGRESS_INTERVAL_MS } }),
     }),
   };
 }

@@ -37,6 +37,25 @@ export interface MapEvent {
   pace?: { chunkBytes: number; delayMs: number };
   /** Where to write shuffle partitions (wordfreq). */
   shuffle?: { bucket: string; prefix: string; partitions: number };
+  /** Report provisional progress every `intervalMs` while running (POST /_lambdata/jobs/:jobId/progress). */
+  progress?: { intervalMs: number };
+}
+
+/**
+ * What a running mapper attempt posts to `/_lambdata/jobs/:jobId/progress`: its figures so far
+ * (cumulative for the attempt, not deltas, so a lost or repeated report never skews the totals) and
+ * the whole objects it finished since its previous report. Provisional: the committed output is the truth.
+ */
+export interface TaskProgressReport {
+  taskId: string;
+  attempt: number;
+  bytes: number;
+  words: number;
+  lines: number;
+  /** Whole objects (one-split objects) finished by this attempt so far. */
+  keys: number;
+  /** Objects finished since the previous report, for the live scatter plot. */
+  objects?: Array<{ key: string; words: number; lines: number; bytes: number }>;
 }
 
 /** What a mapper did with (part of) one split: the owned bytes [start, end) in the split's stream. */

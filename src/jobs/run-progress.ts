@@ -4,12 +4,15 @@
  * which a stage commits task outputs to the manifest (the first attempt to commit wins).
  */
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
+import type { Topic } from '../shared/events.js';
 import type { Logger } from '../shared/log.js';
 import type { UsageTotals } from './cost.js';
 import type { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
+import type { TaskProgressReport } from './protocol.js';
+import { ThroughputWindow } from './rate.js';
 import type { StageHooks, StageTask } from './scheduler.js';
-import type { JobEvent, JobRecord } from './types.js';
+import type { JobEvent, JobRecord, RunningCounts } from './types.js';
 
 /** Distributes `Omit<JobEvent, common fields>` values: the fields a caller supplies for an event. */
 export type EventBody = JobEvent extends infer E
@@ -32,12 +35,19 @@ export interface RunDeps {
   signal: AbortSignal;
   /** Cores the planner sizes tasks for (default: this host's availableParallelism). */
   parallelism?: number;
+  /** Progress reports posted by running mappers (of every job: a run keeps its own). */
+  reports?: Topic<JobProgressReport>;
 }
+
+/** A mapper's progress report with the job it belongs to. */
+export type JobProgressReport = TaskProgressReport & { jobId: string };
 
 /** Turns a committed task output into follow-up tasks (a mapper's remainder), if any. */
 export type OnCommit = (task: StageTask, result: unknown) => StageTask[];
 
 const SAVE_INTERVAL_MS = 500;
+/** `progress` events are published at most this often per job. */
+const PROGRESS_EVENT_MS = 250;
 
 /** Progress, saving and billing of one run; counters live on the record itself. */
 export class RunProgress {
@@ -46,11 +56,29 @@ export class RunProgress {
   readonly #started = Date.now();
   readonly #seenRequests = new Set<string>();
   readonly #usage: UsageTotals = { invocations: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
+  /** Provisional figures of running attempts, by task id then attempt number. */
+  readonly #running = new Map<string, Map<number, RunningCounts>>();
+  readonly #rate = new ThroughputWindow();
+  readonly #unsubscribe: () => void;
   #lastSave = 0;
+  #lastProgress = 0;
 
   constructor(record: JobRecord, deps: RunDeps) {
     this.#record = record;
     this.#deps = deps;
+    record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
+    this.#rate.add(Date.now(), record.counters.bytes);
+    this.#unsubscribe =
+      deps.reports?.subscribe((report) => {
+        if (report.jobId === record.id) this.#report(report);
+      }) ?? (() => {});
+  }
+
+  /** Stops taking progress reports (the run is over). */
+  close(): void {
+    this.#unsubscribe();
+    this.#running.clear();
+    this.#record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
   }
 
   /** Totals of the invocations billed so far. */
@@ -86,6 +114,9 @@ export class RunProgress {
     return {
       dispatched: (task, attempt, backup) => {
         counters.tasksDispatched++;
+        const attempts = this.#running.get(task.taskId) ?? new Map<number, RunningCounts>();
+        attempts.set(attempt, { bytes: 0, words: 0, lines: 0, keys: 0 });
+        this.#running.set(task.taskId, attempts);
         this.emit({
           type: 'task.dispatched',
           taskId: task.taskId,
@@ -96,16 +127,23 @@ export class RunProgress {
         });
       },
       completed: (task, attempt, result, durationMs) => {
-        if (!this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) return null;
+        if (!this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) {
+          this.#dropAttempt(task.taskId, attempt);
+          return null;
+        }
+        // The committed output now holds what this task's attempts reported: their figures leave the
+        // running set before the output is applied, so no event carries both.
+        this.#running.delete(task.taskId);
+        this.#sumRunning();
         const follow = onCommit(task, result);
         const partial = follow.length > 0;
         this.emit({ type: 'task.done', taskId: task.taskId, attempt, durationMs, bytes: task.bytes, partial });
-        const elapsed = this.elapsedMs / 1000;
-        this.emit({ type: 'progress', bytesPerSecond: elapsed > 0 ? Math.round(counters.bytes / elapsed) : 0 });
+        this.#emitProgress(true);
         this.save();
         return follow;
       },
       retried: (task, attempt, reason) => {
+        this.#dropAttempt(task.taskId, attempt);
         counters.tasksRetried++;
         this.emit({ type: 'task.retried', taskId: task.taskId, attempt, reason });
         this.emit({ type: 'log', functionName, requestId: '', message: reason });
@@ -113,6 +151,54 @@ export class RunProgress {
       billed: (invocation) => this.#bill(invocation),
       childRecord: this.#deps.childRecord,
     };
+  }
+
+  /** Takes a running attempt's report; reports of attempts not running (retried, committed, unknown) are ignored. */
+  #report(report: JobProgressReport): void {
+    const figures = this.#running.get(report.taskId)?.get(report.attempt);
+    if (!figures) return;
+    figures.bytes = report.bytes;
+    figures.words = report.words;
+    figures.lines = report.lines;
+    figures.keys = report.keys;
+    this.#sumRunning();
+    for (const object of report.objects ?? []) {
+      const { key, words, lines, bytes } = object;
+      this.emit({ type: 'object.result', key, counts: { words, lines, bytes }, provisional: true });
+    }
+    this.#emitProgress(false);
+  }
+
+  #dropAttempt(taskId: string, attempt: number): void {
+    const attempts = this.#running.get(taskId);
+    if (!attempts?.delete(attempt)) return;
+    if (attempts.size === 0) this.#running.delete(taskId);
+    this.#sumRunning();
+  }
+
+  /** Sums the running attempts' figures, each task counted once (its furthest attempt, when a backup runs). */
+  #sumRunning(): void {
+    const sum: RunningCounts = { bytes: 0, words: 0, lines: 0, keys: 0 };
+    for (const attempts of this.#running.values()) {
+      let best: RunningCounts | undefined;
+      for (const figures of attempts.values()) if (!best || figures.bytes > best.bytes) best = figures;
+      if (!best) continue;
+      sum.bytes += best.bytes;
+      sum.words += best.words;
+      sum.lines += best.lines;
+      sum.keys += best.keys;
+    }
+    this.#record.counters.running = sum;
+  }
+
+  /** Publishes a `progress` event with the recent rate of committed + running bytes (throttled unless forced). */
+  #emitProgress(force: boolean): void {
+    const now = Date.now();
+    const counters = this.#record.counters;
+    this.#rate.add(now, counters.bytes + (counters.running?.bytes ?? 0));
+    if (!force && now - this.#lastProgress < PROGRESS_EVENT_MS) return;
+    this.#lastProgress = now;
+    this.emit({ type: 'progress', bytesPerSecond: Math.round(this.#rate.perSecond(now)) });
   }
 
   #bill(invocation: InvocationRecord): void {

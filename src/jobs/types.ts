@@ -56,7 +56,22 @@ export interface JobSpec {
   failAttempts?: number;
   /** Testing aid: mappers read `chunkBytes` at a time and pause `delayMs` after each (to provoke timeouts). */
   pace?: { chunkBytes: number; delayMs: number };
+  /** Built-in mappers report provisional progress while they run (default true; false for benchmarks). */
+  liveProgress?: boolean;
   cluster?: Partial<ClusterPrice>;
+}
+
+/**
+ * Provisional figures of the map attempts still running, from their progress reports: not yet
+ * committed, so never part of the result. A retried attempt's figures are dropped, and a task's
+ * figures leave this set the moment its output commits (where the manifest takes over).
+ */
+export interface RunningCounts {
+  bytes: number;
+  words: number;
+  lines: number;
+  /** Whole objects the running attempts have finished. */
+  keys: number;
 }
 
 /** Counters carried by every event, enough for live counters in the CLI and dashboard. */
@@ -73,6 +88,8 @@ export interface JobCounters {
   invocations: number;
   billedMs: number;
   costUsd: number;
+  /** Provisional figures of running attempts; show `bytes + running.bytes` for live progress. */
+  running?: RunningCounts;
 }
 
 /** Word, line and byte counts (wordcount; also reported by every built-in mapper). */
@@ -173,8 +190,10 @@ export type JobEvent =
       partial: boolean;
     })
   | (EventBase & { type: 'task.retried'; taskId: string; attempt: number; reason: string })
+  /** Live progress: `bytesPerSecond` is the rate over the last PROGRESS_WINDOW_MS (committed + running bytes). */
   | (EventBase & { type: 'progress'; bytesPerSecond: number })
-  | (EventBase & { type: 'object.result'; key: string; counts: TextCounts })
+  /** One object's counts: committed, or `provisional` (from a running attempt's report; the commit repeats it). */
+  | (EventBase & { type: 'object.result'; key: string; counts: TextCounts; provisional?: boolean })
   | (EventBase & { type: 'warning'; message: string })
   | (EventBase & { type: 'log'; functionName: string; requestId: string; message: string })
   | (EventBase & { type: 'cost'; cost: CostReport })

@@ -63,6 +63,8 @@ export class ScatterPlot {
   #x: ScaleLinear<number, number>;
   #y: ScaleLinear<number, number>;
   #points: ScatterPoint[] = [];
+  /** Index of each object's point: a later figure for the same object (the committed one) moves it. */
+  #index = new Map<string, number>();
   #tip: HTMLElement;
 
   constructor(container: HTMLElement) {
@@ -90,7 +92,10 @@ export class ScatterPlot {
     return this.#points.length;
   }
 
-  /** Appends a batch of points (rescaling the axes only when a point falls outside them). */
+  /**
+   * Adds a batch of points, one per object: an object already drawn is moved to its new figures
+   * (rescaling the axes only when a point falls outside them).
+   */
   add(batch: ScatterPoint[]): void {
     if (!batch.length) return;
     const [, xMax] = this.#x.domain() as [number, number];
@@ -98,7 +103,19 @@ export class ScatterPlot {
     const nx = bound(Math.max(...batch.map((p) => p.words)), xMax);
     const ny = bound(Math.max(...batch.map((p) => p.lines)), yMax);
     const first = this.#points.length;
-    this.#points.push(...batch);
+    let circles: NodeListOf<SVGCircleElement> | undefined; // looked up only when a drawn point moves
+    for (const point of batch) {
+      const at = this.#index.get(point.key);
+      if (at === undefined) {
+        this.#index.set(point.key, this.#points.length);
+        this.#points.push(point);
+        continue;
+      }
+      this.#points[at] = point;
+      circles ??= this.#layer.querySelectorAll('circle');
+      const circle = circles[at];
+      if (circle) this.#place(circle, point);
+    }
     if (nx !== xMax || ny !== yMax) {
       this.#x.domain([0, nx]);
       this.#y.domain([0, ny]);
@@ -152,9 +169,13 @@ export class ThroughputChart {
   #x: ScaleLinear<number, number>;
   #y: ScaleLinear<number, number>;
   #samples: Array<[number, number]> = [];
+  #note: HTMLElement;
 
   constructor(container: HTMLElement) {
     const f = frame(container, 'Throughput over time', 'seconds', 'MiB/s');
+    this.#note = document.createElement('p');
+    this.#note.className = 'muted chart-note';
+    container.append(this.#note);
     this.#xAxis = f.xAxis;
     this.#yAxis = f.yAxis;
     this.#x = f.x;
@@ -162,6 +183,11 @@ export class ThroughputChart {
     this.#path = f.svg.append('path').attr('class', 'throughput');
     this.#dots = f.svg.append('g');
     this.draw();
+  }
+
+  /** The highest sample, MiB/s. */
+  get peak(): number {
+    return Math.max(0, ...this.#samples.map((s) => s[1]));
   }
 
   /** Records a sample (seconds since start, MiB per second); call `draw` once per frame. */
@@ -185,6 +211,9 @@ export class ThroughputChart {
         (d) => y(d[1]),
       )(this.#samples) ?? '',
     );
+    const peak = this.peak;
+    this.#note.textContent = last ? `now ${last[1].toFixed(1)} MiB/s · peak ${peak.toFixed(1)} MiB/s` : '';
+    this.#note.dataset.peak = String(peak);
     // Dots only while the series is short enough to read them.
     this.#dots
       .selectAll('circle')

@@ -104,3 +104,27 @@ export function table(headers: string[], rows: Child[][], caption?: string): HTM
 export function field(label: string, control: HTMLElement): HTMLLabelElement {
   return h('label', { class: 'field' }, h('span', {}, label), control);
 }
+
+const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 3 });
+
+/** 1234567 → "1.23M", 9876 → "9.88k", 512 → "512": a short figure for a stat card (exact value in `num`). */
+export function human(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  return COMPACT.format(n);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** A small folder icon drawn inline (no icon font or emoji glyph the system may lack). */
+export function folderIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('class', 'icon folder');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', 'M1.5 3.5h4.2l1.5 1.6h7.3v7.9h-13z');
+  svg.append(path);
+  return svg;
+}

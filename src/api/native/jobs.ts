@@ -6,17 +6,20 @@ import { openSse } from '../sse.js';
 import type { BgzipAnswer, BgzipRequest, JobList } from './contract.js';
 
 /**
- * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow live (GET …/events, SSE:
+ * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow the list live (GET
+ * /jobs/events, SSE: a `job` event with the job's brief record whenever one starts, moves or ends), follow one live (GET …/events, SSE:
  * the events so far, then live ones, ending with `job.completed` or `job.failed`), resume a
- * failed job (POST …/resume), and write a text object as splittable bgzip (POST /jobs/bgzip).
+ * failed job (POST …/resume), take a running mapper's progress report (POST …/progress), and write a text object as splittable bgzip (POST /jobs/bgzip).
  */
 export const routes: Route[] = [
   { method: 'POST', path: '/jobs', handler: submitJob },
   { method: 'GET', path: '/jobs', handler: listJobs },
   { method: 'POST', path: '/jobs/bgzip', handler: writeBgzip },
+  { method: 'GET', path: '/jobs/events', handler: followJobs },
   { method: 'GET', path: '/jobs/:id', handler: getJob },
   { method: 'GET', path: '/jobs/:id/events', handler: followJob },
   { method: 'POST', path: '/jobs/:id/resume', handler: resumeJob },
+  { method: 'POST', path: '/jobs/:id/progress', handler: reportProgress },
 ];
 
 async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
@@ -36,6 +39,34 @@ function getJob({ engine, res, params }: RouteContext): void {
 
 function resumeJob({ engine, res, params }: RouteContext): void {
   sendJson(res, 200, engine.jobs.resume(params.id ?? ''));
+}
+
+/** Changes that always reach the list; progress in between is sent at most every LIST_UPDATE_MS per job. */
+const LIST_EVENTS = new Set(['job.started', 'keys.listed', 'job.completed', 'job.failed']);
+const LIST_UPDATE_MS = 1_000;
+
+function followJobs({ engine, req, res }: RouteContext): void {
+  const sse = openSse(req, res);
+  const sent = new Map<string, number>();
+  const stop = engine.jobs.events.subscribe((event) => {
+    const now = Date.now();
+    if (!LIST_EVENTS.has(event.type) && now - (sent.get(event.jobId) ?? 0) < LIST_UPDATE_MS) return;
+    sent.set(event.jobId, now);
+    if (event.type === 'job.completed' || event.type === 'job.failed') sent.delete(event.jobId);
+    // The event is newer than the stored record (a run saves after it publishes): its status and counters win.
+    const job = brief(engine.jobs.get(event.jobId));
+    job.counters = event.counters;
+    if (event.type === 'job.completed') job.status = 'succeeded';
+    if (event.type === 'job.failed') job.status = 'failed';
+    sse.send('job', job);
+  });
+  sse.onClose(stop);
+}
+
+/** A running mapper's provisional progress (functions reach the engine only over HTTP). */
+async function reportProgress({ engine, req, res, params }: RouteContext): Promise<void> {
+  engine.jobs.report(params.id ?? '', await readJsonObject(req));
+  res.writeHead(204).end();
 }
 
 function followJob({ engine, req, res, params }: RouteContext): void {

@@ -2,7 +2,7 @@
 import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult } from '../../api/native/contract.js';
 import { api, apiUrl, keyPath, stream } from '../api.js';
 import { ScatterPlot, type ScatterPoint, ThroughputChart } from '../charts.js';
-import { bytes, FrameQueue, h, num, replace, table, usd } from '../dom.js';
+import { bytes, FrameQueue, h, human, num, replace, table, usd } from '../dom.js';
 import { errorBox, type Page } from './page.js';
 
 const EVENT_TYPES: JobEvent['type'][] = [
@@ -22,11 +22,12 @@ const EVENT_TYPES: JobEvent['type'][] = [
 ];
 const MAX_LOG_LINES = 1000;
 const MAX_TABLE_ROWS = 500;
-const SAMPLE_MS = 250;
+const MIB = 1024 * 1024;
 
 interface Box {
   el: HTMLElement;
-  set(text: string, fraction: number | null): void;
+  /** Shows `text` (short, human units) with `exact` on hover, filled to `fraction`. */
+  set(text: string, fraction: number | null, exact?: string): void;
 }
 
 /** Renders the live job page (`#/jobs/<id>`). */
@@ -80,23 +81,35 @@ export const renderJob: Page = (root, [rawId]) => {
   let counters: JobCounters | undefined;
   let startedAt = 0;
   let lastSeq = 0;
-  let sample = { at: 0, bytes: 0 };
   const pendingPoints: ScatterPoint[] = [];
   const pendingLog: Array<[string, string]> = [];
 
   const paintCounters = () => {
     if (!counters) return;
     const c = counters;
-    const byteFraction = c.bytesTotal ? c.bytes / c.bytesTotal : null;
-    boxes.keys.set(`${num(c.keysDone)} / ${num(c.keysTotal)}`, c.keysTotal ? c.keysDone / c.keysTotal : null);
-    boxes.tasks.set(
-      `${num(c.tasksDone)} / ${num(c.tasksDispatched)}`,
-      c.tasksDispatched ? c.tasksDone / c.tasksDispatched : null,
+    // Committed figures plus the provisional ones of running attempts (the commit replaces them).
+    const run = c.running ?? { bytes: 0, words: 0, lines: 0, keys: 0 };
+    const done = { bytes: c.bytes + run.bytes, words: c.words + run.words, lines: c.lines + run.lines };
+    const keys = Math.min(c.keysDone + run.keys, c.keysTotal ?? Number.POSITIVE_INFINITY);
+    const byteFraction = c.bytesTotal ? done.bytes / c.bytesTotal : null;
+    boxes.keys.set(
+      `${human(keys)} / ${human(c.keysTotal)}`,
+      c.keysTotal ? keys / c.keysTotal : null,
+      `${num(keys)} / ${num(c.keysTotal)}`,
     );
-    boxes.words.set(num(c.words), byteFraction);
-    boxes.lines.set(num(c.lines), byteFraction);
-    boxes.bytes.set(`${num(c.bytes)}${c.bytesTotal === null ? '' : ` / ${num(c.bytesTotal)}`}`, byteFraction);
-    boxes.billed.set(num(c.billedMs), byteFraction);
+    boxes.tasks.set(
+      `${human(c.tasksDone)} / ${human(c.tasksDispatched)}`,
+      c.tasksDispatched ? c.tasksDone / c.tasksDispatched : null,
+      `${num(c.tasksDone)} / ${num(c.tasksDispatched)}`,
+    );
+    boxes.words.set(human(done.words), byteFraction, num(done.words));
+    boxes.lines.set(human(done.lines), byteFraction, num(done.lines));
+    boxes.bytes.set(
+      `${bytes(done.bytes)}${c.bytesTotal === null ? '' : ` / ${bytes(c.bytesTotal)}`}`,
+      byteFraction,
+      `${num(done.bytes)}${c.bytesTotal === null ? '' : ` / ${num(c.bytesTotal)}`} bytes`,
+    );
+    boxes.billed.set(human(c.billedMs), byteFraction, `${num(c.billedMs)} ms`);
     boxes.cost.set(usd(c.costUsd), byteFraction);
   };
   const flushLog = () => {
@@ -116,20 +129,9 @@ export const renderJob: Page = (root, [rawId]) => {
     lastSeq = e.seq;
     counters = e.counters;
     frame.schedule('counters', paintCounters);
-    // Throughput from the running byte counter, sampled at most every SAMPLE_MS of job time (and at the end).
-    const final = e.type === 'job.completed' || e.type === 'job.failed';
-    if (startedAt && (e.at - sample.at >= SAMPLE_MS || final) && e.at > sample.at) {
-      throughput.push(
-        (e.at - startedAt) / 1000,
-        (e.counters.bytes - sample.bytes) / ((e.at - sample.at) / 1000) / (1024 * 1024),
-      );
-      sample = { at: e.at, bytes: e.counters.bytes };
-      frame.schedule('throughput', () => throughput.draw());
-    }
     switch (e.type) {
       case 'job.started':
         startedAt = e.at;
-        sample = { at: e.at, bytes: e.counters.bytes };
         throughput.push(0, 0);
         log(
           'info',
@@ -143,6 +145,13 @@ export const renderJob: Page = (root, [rawId]) => {
           `listed ${num(e.keys)} objects, ${bytes(e.bytes)} in ${num(e.splits)} splits → ${num(e.tasks)} tasks`,
           e.at,
         );
+        break;
+      case 'progress':
+        // The engine's rate over a sliding window (never over a tiny interval, so no spikes).
+        if (startedAt) {
+          throughput.push((e.at - startedAt) / 1000, e.bytesPerSecond / MIB);
+          frame.schedule('throughput', () => throughput.draw());
+        }
         break;
       case 'stage.started':
         log('info', `stage ${e.stage}: ${num(e.tasks)} tasks`, e.at);
@@ -203,6 +212,10 @@ export const renderJob: Page = (root, [rawId]) => {
     })
     .catch((err) => {
       source.close();
+      if ((err as { status?: number }).status === 404) {
+        setStatus('not found');
+        specLine.textContent = `There is no job ${id} on this server.`;
+      } else setStatus('error');
       replace(results, errorBox(err));
     });
   return () => source.close();
@@ -230,8 +243,9 @@ function box(label: string, id: string): Box {
   const el = h('div', { class: 'tile counter' }, h('span', { class: 'label' }, label), value);
   return {
     el,
-    set(text, fraction) {
+    set(text, fraction, exact) {
       value.textContent = text;
+      value.title = exact ?? text;
       const pct = fraction === null ? 0 : Math.max(0, Math.min(1, fraction)) * 100;
       el.style.setProperty('--fill', `${pct.toFixed(1)}%`);
       el.classList.toggle('complete', fraction !== null && fraction >= 1);

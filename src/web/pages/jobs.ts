@@ -1,18 +1,42 @@
 /** Jobs: the start form (mapper, prefix, options) and the list of jobs. */
 import type { BucketList, JobList, JobRecord, JobSpec } from '../../api/native/contract.js';
-import { api } from '../api.js';
-import { field, h, replace } from '../dom.js';
+import { api, stream } from '../api.js';
+import { FrameQueue, field, h, replace } from '../dom.js';
 import { jobsTable } from './overview.js';
 import { errorBox, type Page } from './page.js';
 
-/** Renders the jobs page. */
+const LIST_LIMIT = 100;
+
+/** Renders the jobs page; the list follows the server's job feed, so jobs started elsewhere appear live. */
 export const renderJobs: Page = (root) => {
-  const list = h('div', {}, 'Loading…');
+  const list = h('div', { id: 'jobs-list' }, 'Loading…');
   root.append(h('h1', {}, 'Jobs'), startForm(), h('h2', {}, 'All jobs'), list);
-  api<JobList>('/jobs?limit=100')
-    .then(({ jobs }) => replace(list, jobsTable(jobs)))
-    .catch((err) => replace(list, errorBox(err)));
-  return undefined;
+  const jobs = new Map<string, JobRecord>();
+  let loaded = false;
+  const frame = new FrameQueue();
+  const paint = () => {
+    const newest = [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, LIST_LIMIT);
+    replace(list, jobsTable(newest));
+  };
+  // Subscribe first, so a job that starts while the list loads is not missed.
+  const source = stream('/jobs/events', {
+    job: (data) => {
+      const job = data as JobRecord;
+      jobs.set(job.id, job);
+      if (loaded) frame.schedule('list', paint);
+    },
+  });
+  api<JobList>(`/jobs?limit=${LIST_LIMIT}`)
+    .then((answer) => {
+      for (const job of answer.jobs) if (!jobs.has(job.id)) jobs.set(job.id, job);
+      loaded = true;
+      paint();
+    })
+    .catch((err) => {
+      source.close();
+      replace(list, errorBox(err));
+    });
+  return () => source.close();
 };
 
 function startForm(): HTMLElement {

@@ -1,7 +1,7 @@
 /** Objects: buckets, prefixes (delimiter '/'), object details, upload (file → PUT) and download. */
 import type { BucketList, ObjectInfoAnswer, ObjectListing } from '../../api/native/contract.js';
 import { api, apiUrl, keyPath } from '../api.js';
-import { bytes, field, h, replace, table } from '../dom.js';
+import { bytes, field, folderIcon, h, replace, table } from '../dom.js';
 import { errorBox, type Page } from './page.js';
 
 const PAGE_SIZE = 200;
@@ -80,7 +80,8 @@ function listingView(
       h(
         'a',
         { href: `#/objects/${encodeURIComponent(bucket)}/${keyPath(p)}`, class: 'prefix' },
-        `📁 ${p.slice(prefix.length)}`,
+        folderIcon(),
+        ` ${p.slice(prefix.length)}`,
       ),
       '',
       '',
