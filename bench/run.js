@@ -6,6 +6,7 @@ const quick = process.argv.includes('--quick');
 const suites = [
   ['bench/invoke/run.js', quick ? ['--quick'] : []],
   ['bench/invoke/engine.js', quick ? ['--quick'] : []],
+  ['bench/invoke/python.js', quick ? ['--quick'] : []],
   ['bench/objects/run.mjs', quick ? ['--big-mb', '64'] : []],
   ['bench/streams/ingest.js', quick ? ['--records', '20000'] : []],
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],

@@ -43,7 +43,7 @@ try {
   const cold = [];
   for (let i = 0; i < COLD_RUNS; i++) {
     const fresh = await deploy(`python${python.version}`);
-    await new Promise((resolve) => setTimeout(resolve, 250)); // let pre-started runtimes refill
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let pre-started interpreters start and load the bootstrap
     const started = performance.now();
     await invoker(fresh)();
     cold.push(performance.now() - started);

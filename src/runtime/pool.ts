@@ -9,6 +9,7 @@ import { distPath } from '../shared/paths.js';
 import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
+import { InterpreterBlanks } from './interpreter-blanks.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -59,6 +60,7 @@ export class EnvironmentPool implements Runtime {
   #busy = new Set<Environment>();
   #all = new Set<Environment>();
   #demand = new Map<string, Demand>();
+  #interpreters: InterpreterBlanks;
   #sweeper: NodeJS.Timeout;
   #sampler: NodeJS.Timeout | undefined;
   #closed = false;
@@ -73,6 +75,9 @@ export class EnvironmentPool implements Runtime {
     rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
     mkdirSync(this.#tmpRoot, { recursive: true });
     this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
+    this.#interpreters = new InterpreterBlanks(this.#prestart, this.#sandbox, (id, program, api) =>
+      this.#spawn(id, program.command, program.args, blankEnvironment(), '/', undefined, api),
+    );
     this.#log.debug('environments sandboxed', {
       sandbox: this.#sandbox.info.level,
       features: this.#sandbox.info.features,
@@ -120,12 +125,14 @@ export class EnvironmentPool implements Runtime {
   stats(): RuntimeStats {
     let idle = 0;
     for (const list of this.#idle.values()) idle += list.length;
-    return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted: this.#blank.length };
+    const prestarted = this.#blank.length + this.#interpreters.size;
+    return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted };
   }
 
   /** Kills every environment and pre-started runtime, clears timers and removes tmp dirs. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#interpreters.close();
     clearInterval(this.#sweeper);
     clearInterval(this.#sampler);
     const all = [...this.#all];
@@ -163,15 +170,21 @@ export class EnvironmentPool implements Runtime {
     const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
     let environment: Environment;
     if (speaksRuntimeApi(fn.runtime)) {
-      const program = runtimeApiProgram(fn, isolated);
-      if ('error' in program) {
-        if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-        this.#forgetStart(key);
-        return initFailure(program.error);
+      const blank = this.#interpreters.take(fn, env);
+      if (blank) {
+        env.AWS_LAMBDA_RUNTIME_API = blank.api.address;
+        environment = blank.environment;
+      } else {
+        const program = runtimeApiProgram(fn, isolated);
+        if ('error' in program) {
+          if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+          this.#forgetStart(key);
+          return initFailure(program.error);
+        }
+        const api = await RuntimeApi.listen();
+        env.AWS_LAMBDA_RUNTIME_API = api.address;
+        environment = this.#spawn(id, program.command, program.args, env, fn.codeDir, fn, api);
       }
-      const api = await RuntimeApi.listen();
-      env.AWS_LAMBDA_RUNTIME_API = api.address;
-      environment = this.#spawn(id, program.command, program.args, env, fn.codeDir, fn, api);
     } else if (env.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) {
       // NODE_OPTIONS only take effect at process start (and a sandbox's mounts are made at its start),
       // so such a function gets its own process.
@@ -362,6 +375,7 @@ export class EnvironmentPool implements Runtime {
     while (!this.#closed && this.#blank.length < this.#prestart) {
       this.#blank.push(this.#spawnBlank());
     }
+    if (!this.#closed) this.#interpreters.refill();
   }
 
   #forget(environment: Environment): void {
@@ -369,6 +383,7 @@ export class EnvironmentPool implements Runtime {
     this.#busy.delete(environment);
     const blankAt = this.#blank.indexOf(environment);
     if (blankAt >= 0) this.#blank.splice(blankAt, 1);
+    this.#interpreters.forget(environment);
     const list = this.#idle.get(environment.key);
     const at = list?.indexOf(environment) ?? -1;
     if (list && at >= 0) {

@@ -5,36 +5,52 @@
  * Environment drives either one the same way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type ChildMessage, type InvokeMessage, MAX_RESPONSE_BYTES, type ParentMessage } from './protocol.js';
+import {
+  type ChildMessage,
+  type InitMessage,
+  type InvokeMessage,
+  MAX_RESPONSE_BYTES,
+  type ParentMessage,
+} from './protocol.js';
 import { RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
 
 const PREFIX = '/2018-06-01/runtime';
+/** lambdata's own addition, for its pre-started runtimes: blocks until the runtime is handed a function. */
+const HANDOFF = `${PREFIX}/lambdata/handoff`;
 
 /** One environment's Runtime API server; see the module comment. */
 export class RuntimeApi {
   #server: Server;
   #listener: (message: ChildMessage) => void = () => {};
   #started = performance.now();
+  /** A pre-started runtime (Python) waiting at HANDOFF to be handed its function. */
+  readonly #blank: boolean;
+  #handOffWaiting: ServerResponse | undefined;
+  #initMessage: InitMessage | undefined;
   #initSent = false;
   #ready = false;
   #waiting: ServerResponse | undefined;
   #queued: InvokeMessage | undefined;
   #current: { id: string; sentAt: number } | undefined;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, blank: boolean) {
     this.#server = server;
+    this.#blank = blank;
     server.on('request', (req, res) => this.#route(req, res));
   }
 
-  /** Starts a server on an ephemeral loopback port. */
-  static async listen(): Promise<RuntimeApi> {
+  /**
+   * Starts a server on an ephemeral loopback port; `blank` for a pre-started runtime, which asks
+   * for its function at HANDOFF and whose Init Duration starts when it is handed one.
+   */
+  static async listen(blank = false): Promise<RuntimeApi> {
     const server = createServer({ keepAlive: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
     });
-    return new RuntimeApi(server);
+    return new RuntimeApi(server, blank);
   }
 
   /** host:port, the value of AWS_LAMBDA_RUNTIME_API. */
@@ -52,6 +68,11 @@ export class RuntimeApi {
   send(message: ParentMessage): void {
     if (message.t === 'init') {
       this.#initSent = true;
+      if (this.#blank) {
+        this.#started = performance.now();
+        this.#initMessage = message;
+        this.#handOff();
+      }
       if (this.#ready) this.#listener({ t: 'inited', ms: performance.now() - this.#started });
       return;
     }
@@ -74,6 +95,11 @@ export class RuntimeApi {
         if (this.#initSent) this.#listener({ t: 'inited', ms: performance.now() - this.#started });
       }
       this.#dispatch();
+      return;
+    }
+    if (req.method === 'GET' && url === HANDOFF && this.#blank) {
+      this.#handOffWaiting = res;
+      this.#handOff();
       return;
     }
     const match = /^\/2018-06-01\/runtime\/(?:invocation\/([^/]+)\/(response|error)|init\/error)$/.exec(url);
@@ -115,6 +141,16 @@ export class RuntimeApi {
       this.#listener({ t: 'result', p: body.length === 0 ? Buffer.from('null') : body, ms, rss: -1 });
       reply(res, 202, { status: 'OK' });
     }
+  }
+
+  /** Answers a pre-started runtime's HANDOFF with its function (the init message), once both are there. */
+  #handOff(): void {
+    const message = this.#initMessage;
+    const res = this.#handOffWaiting;
+    if (!message || !res) return;
+    this.#handOffWaiting = undefined;
+    const { codeDir, env, sandbox } = message;
+    reply(res, 200, { codeDir, env, sandbox });
   }
 
   #dispatch(): void {

@@ -17,7 +17,16 @@ export type RuntimeLaunch =
   /** The package's own executable `bootstrap`, serving the Runtime API. */
   | { kind: 'package-bootstrap' }
   /** An interpreter of the machine running one of our bootstraps (a path under dist/), serving the Runtime API. */
-  | { kind: 'interpreter'; interpreter: () => Interpreter | undefined; script: string };
+  | {
+      kind: 'interpreter';
+      interpreter: () => Interpreter | undefined;
+      script: string;
+      /**
+       * The bootstrap can be pre-started blank (`script --blank <Runtime API address>`) and handed its
+       * function later, unless the function sets one of these variables, which act at start only.
+       */
+      prestart?: { startOnlyVariables: RegExp };
+    };
 
 /** An interpreter found on the machine. */
 export interface Interpreter {
@@ -83,7 +92,12 @@ export const RUNTIME_FAMILIES: readonly RuntimeFamily[] = [
     ids: ['python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13'],
     handlerSyntax: 'module.function (a module in packages: pkg/mod.function or pkg.mod.function)',
     acceptsHandler: (handler) => PYTHON_HANDLER.test(handler),
-    launch: { kind: 'interpreter', interpreter: () => findPython(), script: 'runtime/python/bootstrap.py' },
+    launch: {
+      kind: 'interpreter',
+      interpreter: () => findPython(),
+      script: 'runtime/python/bootstrap.py',
+      prestart: { startOnlyVariables: /^PYTHON/ },
+    },
     unavailable: (runtime) =>
       findPython()
         ? undefined

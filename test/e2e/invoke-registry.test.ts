@@ -87,7 +87,8 @@ describe('invoke: function registry', () => {
       { name: 'env-big', handler: 'index.handler', environment: { BIG: 'x'.repeat(4100) } },
       { name: 'env-key', handler: 'index.handler', environment: { '1BAD': 'v' } },
       { name: 'bad-handler', handler: 'index' },
-      { name: 'bad-runtime', handler: 'index.handler', runtime: 'python3.12' },
+      { name: 'bad-runtime', handler: 'index.handler', runtime: 'python2.7' },
+      { name: 'bad-py-handler', handler: 'index', runtime: 'python3.12' },
     ];
     for (const input of cases) {
       const err = await engine.functions.create({ ...input, code }).catch((e: unknown) => e);

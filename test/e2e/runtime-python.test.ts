@@ -356,7 +356,15 @@ describe('a job mapper written in Python', () => {
     expect(job.status).toBe('succeeded');
     expect(job.result.custom).toEqual({ lines: lines.length, errors: lines.filter((l) => l.includes('ERROR')).length });
     expect(job.result.totals.lines).toBe(lines.length);
-    // 2 KB splits over ~17 KB: several map tasks, each owning whole lines only.
-    expect(job.stages.find((stage: { name: string }) => stage.name === 'map')?.tasks).toBeGreaterThan(1);
+    // 2 KB splits cut every object in several: exact per-object counts mean each line was owned once.
+    expect(job.plan.splitSize).toBe(2048);
+    for (const [n, body] of bodies.entries()) {
+      expect(body.length).toBeGreaterThan(2 * 2048);
+      expect(job.result.perObject[`app/log-${n}.txt`]).toEqual({
+        lines: body.split('\n').length,
+        words: body.split(/\s+/).length,
+        bytes: body.length + 1,
+      });
+    }
   });
 });

@@ -120,24 +120,41 @@ class RuntimeClient:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = self._socket.makefile("rb")
 
+    def handoff(self):
+        self._socket.sendall(self._encode("GET", "/lambdata/handoff"))
+        return self._read()
+
     def next(self):
-        status, headers, body = self._request("GET", "/invocation/next")
+        self._socket.sendall(self._encode("GET", "/invocation/next"))
+        return self._read_next()
+
+    def post(self, path, body, headers=None):
+        self._socket.sendall(self._encode("POST", path, body, headers))
+        status, _, answer = self._read()
+        return status, answer
+
+    def post_and_next(self, path, body, headers=None):
+        """Posts a result and asks for the next event in one write (HTTP/1.1 pipelining): one wake-up per invocation."""
+        self._socket.sendall(self._encode("POST", path, body, headers) + self._encode("GET", "/invocation/next"))
+        self._read()
+        return self._read_next()
+
+    def _read_next(self):
+        status, headers, body = self._read()
         if status != 200:
             raise RuntimeError("Runtime API next failed: HTTP %d %s" % (status, body[:200]))
         return headers, body
 
-    def post(self, path, body, headers=None):
-        status, _, answer = self._request("POST", path, body, headers)
-        return status, answer
-
-    def _request(self, method, path, body=b"", headers=None):
+    def _encode(self, method, path, body=b"", headers=None):
         lines = ["%s %s%s HTTP/1.1" % (method, RUNTIME_PATH, path), "Host: " + self._host]
         lines.append("Content-Length: %d" % len(body))
         if body:
             lines.append("Content-Type: application/json")
         for name, value in (headers or {}).items():
             lines.append("%s: %s" % (name, value))
-        self._socket.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def _read(self):
         status_line = self._reader.readline()
         if not status_line:
             raise RuntimeError("Runtime API closed the connection")
@@ -177,11 +194,26 @@ def setup_logging():
     handler = LambdaLoggerHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
     handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-    if level:
-        root.setLevel(level.upper())
+    logging.getLogger().addHandler(handler)
+
+
+def become_function(client):
+    """
+    A pre-started (blank) runtime waits here for its function: its variables and, in a sandbox, its
+    user and code, linked at /var/task. Root is given up before any of the function's code loads.
+    """
+    status, _, body = client.handoff()
+    if status != 200:
+        raise RuntimeError("no function handed over: HTTP %d %s" % (status, body[:200]))
+    function = json.loads(body)
+    sandbox = function.get("sandbox")
+    if sandbox:
+        os.symlink(sandbox["taskTarget"], "/var/task")
+        os.setgroups([])
+        os.setgid(sandbox["gid"])
+        os.setuid(sandbox["uid"])
+    os.environ.clear()
+    os.environ.update(function["env"])
 
 
 def log_error(error_type, message, stack_trace):
@@ -299,8 +331,8 @@ def patch_session(module):
 
 
 def serve(client, handler):
+    headers, body = client.next()
     while True:
-        headers, body = client.next()
         request_id = headers.get("lambda-runtime-aws-request-id")
         RequestIdFilter.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id") or ""
@@ -319,14 +351,14 @@ def serve(client, handler):
             document = error_document(error, request_id)
             log_error(document["errorType"], document["errorMessage"], document["stackTrace"])
             flush()
-            client.post(
+            headers, body = client.post_and_next(
                 "/invocation/%s/error" % request_id,
                 json.dumps(document).encode("utf-8"),
                 {"Lambda-Runtime-Function-Error-Type": "Unhandled"},
             )
             continue
         flush()
-        client.post("/invocation/%s/response" % request_id, response)
+        headers, body = client.post_and_next("/invocation/%s/response" % request_id, response)
 
 
 def marshal(result):
@@ -344,10 +376,16 @@ def flush():
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
+    blank = len(sys.argv) == 3 and sys.argv[1] == "--blank"
+    client = RuntimeClient(sys.argv[2] if blank else os.environ["AWS_LAMBDA_RUNTIME_API"])
+    setup_logging()
+    if blank:
+        become_function(client)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        logging.getLogger().setLevel(level.upper())
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     sys.path.insert(0, task_root)
-    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
-    setup_logging()
     note_python_version()
     sys.meta_path.insert(0, EndpointFromEnvironment())
     try:
