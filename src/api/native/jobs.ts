@@ -6,9 +6,10 @@ import { openSse } from '../sse.js';
 import type { BgzipAnswer, BgzipRequest, JobList } from './contract.js';
 
 /**
- * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow live (GET …/events, SSE:
- * the events so far, then live ones, ending with `job.completed` or `job.failed`), resume a
- * failed job (POST …/resume), and write a text object as splittable bgzip (POST /jobs/bgzip).
+ * Jobs under /_lambdata/jobs: check and submit (POST), list and read (GET), follow live (GET
+ * …/events, SSE: the events so far, then live ones, ending with `job.completed` or `job.failed`),
+ * resume a failed job (POST …/resume), rerun one pipeline stage (POST …/stages/:stage/rerun), and
+ * write a text object as splittable bgzip (POST /jobs/bgzip).
  */
 export const routes: Route[] = [
   { method: 'POST', path: '/jobs', handler: submitJob },
@@ -17,10 +18,12 @@ export const routes: Route[] = [
   { method: 'GET', path: '/jobs/:id', handler: getJob },
   { method: 'GET', path: '/jobs/:id/events', handler: followJob },
   { method: 'POST', path: '/jobs/:id/resume', handler: resumeJob },
+  { method: 'POST', path: '/jobs/:id/stages/:stage/rerun', handler: rerunStage },
 ];
 
 async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
   const spec = await readJsonObject<JobSpec>(req);
+  await engine.jobs.check(spec);
   sendJson(res, 201, engine.jobs.submit(spec));
 }
 
@@ -36,6 +39,10 @@ function getJob({ engine, res, params }: RouteContext): void {
 
 function resumeJob({ engine, res, params }: RouteContext): void {
   sendJson(res, 200, engine.jobs.resume(params.id ?? ''));
+}
+
+function rerunStage({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, engine.jobs.rerunStage(params.id ?? '', Number(params.stage)));
 }
 
 function followJob({ engine, req, res, params }: RouteContext): void {
