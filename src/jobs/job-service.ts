@@ -289,7 +289,8 @@ export class JobService implements BackgroundService {
       () => record,
       (err: unknown) => {
         const error = this.#settleFailed(record, err, abort.signal);
-        this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
+        if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
+        else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
         this.#emit(record, { type: 'job.failed', error });
         return record;
       },

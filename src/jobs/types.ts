@@ -135,6 +135,8 @@ export interface JobResult {
   distinctWords?: number;
   top?: Array<[string, number]>;
   output?: { bucket: string; keys: string[]; summaryKey: string };
+  /** Jobs with a reduce: sorted runs the reducers spilled to the store (0: every partition fit in memory). */
+  spill?: { runs: number; bytes: number };
   /** grep: matches in key then line order. */
   matches?: GrepMatch[];
   /** Any other mapper: the merged (summed) JSON results. */
