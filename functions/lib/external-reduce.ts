@@ -198,31 +198,45 @@ function readLines(bucket: string, key: string): AsyncIterable<string> {
   return createInterface({ input: Readable.from(getObjectChunks(bucket, key)), crlfDelay: Number.POSITIVE_INFINITY });
 }
 
-/** Streams text pieces into an object in chunks of about WRITE_CHUNK bytes; returns the bytes written. */
+/**
+ * Streams text pieces into an object in chunks of about WRITE_CHUNK bytes (never an empty chunk: in a
+ * chunked upload that would end the body); returns the bytes written.
+ */
 async function writeLines(
   bucket: string,
   key: string,
   pieces: Iterable<string> | AsyncIterable<string>,
 ): Promise<number> {
-  let bytes = 0;
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    let pending: string[] = [];
-    let size = 0;
-    for await (const piece of pieces) {
-      pending.push(piece);
-      size += piece.length;
-      if (size >= WRITE_CHUNK) {
-        const chunk = Buffer.from(pending.join(''));
-        bytes += chunk.length;
-        yield chunk;
-        pending = [];
-        size = 0;
-      }
-    }
-    const chunk = Buffer.from(pending.join(''));
-    bytes += chunk.length;
-    yield chunk;
+  const iterator = chunksOf(pieces)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) {
+    await putObject(bucket, key, new Uint8Array(0));
+    return 0;
   }
-  await putObject(bucket, key, chunks());
+  let bytes = first.value.length;
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield first.value as Uint8Array;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      bytes += next.value.length;
+      yield next.value;
+    }
+  }
+  await putObject(bucket, key, rest());
   return bytes;
+}
+
+/** Joins text pieces into non-empty chunks of about WRITE_CHUNK bytes. */
+async function* chunksOf(pieces: Iterable<string> | AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+  let pending: string[] = [];
+  let size = 0;
+  for await (const piece of pieces) {
+    pending.push(piece);
+    size += piece.length;
+    if (size >= WRITE_CHUNK) {
+      yield Buffer.from(pending.join(''));
+      pending = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.from(pending.join(''));
 }

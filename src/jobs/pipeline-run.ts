@@ -90,7 +90,6 @@ export async function runPipeline(record: JobRecord, deps: PipelineDeps, start: 
   const spec = record.spec;
   if (!record.pipeline || record.pipeline.length === 0) record.pipeline = planPipeline(record);
   const stages = record.pipeline;
-  const started = Date.now();
   deps.emit(record, { type: 'job.started', spec, resumed: start.resumed });
   deps.store.update(record);
   for (const stage of stages) {
@@ -100,9 +99,10 @@ export async function runPipeline(record: JobRecord, deps: PipelineDeps, start: 
   const last = stages.at(-1);
   record.counters = sumCounters(stages.map((s) => s.counters));
   record.result = last?.result ?? null;
+  // Wall time, like invocations and billed time, is summed over every run of every stage.
   record.cost = sumCosts(
     stages.map((s) => s.cost),
-    Date.now() - started,
+    stages.reduce((ms, s) => ms + (s.cost?.wallMs ?? 0), 0),
     spec,
   );
   record.status = 'succeeded';
