@@ -114,6 +114,10 @@ describe('jobs users can trust', () => {
     const ok = await lambdata('run', 'wordcount', 's3://checks/in/', '--json');
     expect(ok.code, ok.stderr).toBe(0);
     expect((JSON.parse(ok.stdout) as JobRecord).result?.totals.words).toBe(2);
+    // Two words over eight partitions: most reducers get nothing and still commit an empty output.
+    const sparse = await lambdata('run', 'wordfreq', 's3://checks/in/', '--partitions', '8', '--json');
+    expect(sparse.code, sparse.stderr).toBe(0);
+    expect((JSON.parse(sparse.stdout) as JobRecord).result?.distinctWords).toBe(2);
   });
 
   it('reduces a partition many times its memory budget in bounded memory, spilling sorted runs, exactly', async () => {
