@@ -92,9 +92,13 @@ export async function runPipeline(record: JobRecord, deps: PipelineDeps, start: 
   const stages = record.pipeline;
   deps.emit(record, { type: 'job.started', spec, resumed: start.resumed });
   deps.store.update(record);
+  // A rerun runs its stage, then any later stage that has not succeeded; otherwise every stage not yet
+  // succeeded runs (an interrupted or failed one resumes its run).
+  const from = start.rerunStage ?? 1;
   for (const stage of stages) {
-    if (start.rerunStage !== undefined ? stage.stage !== start.rerunStage : stage.status === 'succeeded') continue;
-    await runOne(record, stage, deps, start.rerunStage !== undefined);
+    const rerun = stage.stage === start.rerunStage;
+    if (stage.stage < from || (!rerun && stage.status === 'succeeded')) continue;
+    await runOne(record, stage, deps, rerun);
   }
   const last = stages.at(-1);
   record.counters = sumCounters(stages.map((s) => s.counters));
@@ -116,9 +120,9 @@ export async function runPipeline(record: JobRecord, deps: PipelineDeps, start: 
 async function runOne(record: JobRecord, stage: PipelineStageRecord, deps: PipelineDeps, rerun: boolean) {
   const stages = record.pipeline as PipelineStageRecord[];
   const previous = stage.runId ? deps.store.get(stage.runId) : undefined;
-  // An interrupted run picks up its committed tasks (or, if it had just finished, only its result is
-  // taken); a rerun, or a first run, starts a fresh manifest.
-  const interrupted = !rerun && stage.status === 'running' && previous !== undefined;
+  // An interrupted or failed run picks up its committed tasks (or, if it had just finished, only its
+  // result is taken); a rerun, or a first run, starts a fresh manifest.
+  const interrupted = !rerun && (stage.status === 'running' || stage.status === 'failed') && previous !== undefined;
   const finished = interrupted && previous.status === 'succeeded';
   const resumed = interrupted && !finished;
   let run: JobRecord;

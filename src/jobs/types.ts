@@ -173,7 +173,10 @@ export interface JobRecord {
   counters: JobCounters;
   result: JobResult | null;
   cost: CostReport | null;
-  /** Set when failed; code 'JobInterrupted' when the engine stopped mid-run (resume with `lambdata run --resume`). */
+  /**
+   * Set when failed (`lambdata run --resume` reruns what is not committed). An engine that stops
+   * mid-run leaves the job recorded as running, and resumes it by itself when it starts again.
+   */
   error: { code: string; message: string } | null;
   /** Stages run so far: 'map', 'reduce'. A resumed job reruns only what is not committed. */
   stages: Array<{ name: string; status: JobStatus; tasks: number }>;
