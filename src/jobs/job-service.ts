@@ -99,7 +99,7 @@ export class JobService implements BackgroundService {
    * What the native API runs before `submit`: the spec is well formed, its input bucket exists and
    * something in it matches, and every function it names is deployed or built in, so a job that
    * cannot run is refused at once instead of failing (and billing) later.
-   * @throws InvalidParameterValue; NoSuchBucket; NoSuchKey for a listed key that does not exist;
+   * @throws InvalidParameterValue; NoSuchBucket (input or output); NoSuchKey for a listed key that does not exist;
    * NoInputObjects when nothing matched; ResourceNotFound for an unknown mapper or reducer.
    */
   async check(spec: JobSpec): Promise<void> {
@@ -111,6 +111,8 @@ export class JobService implements BackgroundService {
         );
     }
     const output = spec.output ?? defaultOutput(spec, 'j-');
+    // An output bucket of its own must exist too (listing a missing bucket throws NoSuchBucket).
+    if (output.bucket !== spec.input.bucket) await this.#objects.listObjects(output.bucket, { maxKeys: 1 });
     for await (const object of listInput(this.#objects, spec.input, output)) {
       if (!object.key.endsWith(BGZIP_INDEX_SUFFIX)) return;
     }

@@ -78,6 +78,13 @@ describe('jobs users can trust', () => {
     const missing = await post('/jobs', { mapper: 'wordcount', input: { bucket: 'no-such-bucket' } });
     expect(missing.status).toBe(404);
     expect(missing.error.code).toBe('NoSuchBucket');
+    const missingOutput = await post('/jobs', {
+      mapper: 'wordfreq',
+      input: { bucket: 'checks', prefix: 'in/' },
+      output: { bucket: 'no-such-output', prefix: 'out/' },
+    });
+    expect(missingOutput.status).toBe(404);
+    expect(missingOutput.error.code).toBe('NoSuchBucket');
     const unknown = await post('/jobs', { mapper: 'no-such-mapper', input: { bucket: 'checks', prefix: 'in/' } });
     expect(unknown.status).toBe(404);
     expect(unknown.error.code).toBe('ResourceNotFoundException');
