@@ -76,4 +76,4 @@ it('a job interrupted by kill -9 of lambdata serve resumes by itself when it sta
   expect(uninterrupted?.status).toBe('succeeded');
   expect(done?.result).toEqual(uninterrupted?.result);
   for (const [i, body] of bodies.entries()) expect(done?.result?.perObject?.[`in/${i}.txt`]).toEqual(refCounts(body));
-});
+}, 240_000);

@@ -110,4 +110,4 @@ it('a pipeline interrupted mid-stage resumes that stage by itself, keeping its c
   } finally {
     rmSync(pipeDir, { recursive: true, force: true });
   }
-});
+}, 120_000);

@@ -67,7 +67,7 @@ describe('jobs users can trust', () => {
     expect(second.result?.distinctWords).toBe(refFreq(bodies).size);
     const summary = JSON.parse(await text('whole', second.result?.output?.summaryKey ?? '')) as { jobId: string };
     expect(summary.jobId).toBe(second.id);
-  });
+  }, 240_000);
 
   it('refuses at submit a missing bucket, an unknown mapper or reducer, and an input that matches nothing', async () => {
     engine.objects.createBucket('checks');
@@ -125,7 +125,7 @@ describe('jobs users can trust', () => {
     const sparse = await lambdata('run', 'wordfreq', 's3://checks/in/', '--partitions', '8', '--json');
     expect(sparse.code, sparse.stderr).toBe(0);
     expect((JSON.parse(sparse.stdout) as JobRecord).result?.distinctWords).toBe(2);
-  });
+  }, 240_000);
 
   it('reduces a partition many times its memory budget in bounded memory, spilling sorted runs, exactly', async () => {
     engine.objects.createBucket('spill');
@@ -169,7 +169,7 @@ describe('jobs users can trust', () => {
     expect(done.result?.top?.[0]).toEqual(['common', 120_000]);
     // Runs are deleted once merged.
     expect(keysUnder('spill', `_jobs/${job.id}/spill/`)).toEqual([]);
-  });
+  }, 240_000);
 
   it('runs a two-stage pipeline from a job module; rerunning stage 2 gives the same result without stage 1', async () => {
     engine.objects.createBucket('pipe');
@@ -234,5 +234,5 @@ describe('jobs users can trust', () => {
     const bad = await post(`/jobs/${job.id}/stages/3/rerun`);
     expect(bad.status).toBe(409);
     expect(bad.error.code).toBe('StageNotRerunnable');
-  });
+  }, 240_000);
 });
