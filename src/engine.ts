@@ -129,7 +129,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
   const background = [objects, invocations, mappings, schedules, jobs, queues, streams, tables];
-  const invoking: unknown[] = [invocations, mappings, schedules];
+  // Held until the endpoint is known: these invoke functions as they start (jobs resume interrupted runs).
+  const invoking: unknown[] = [invocations, mappings, schedules, jobs];
   let held =
     options.background !== false && options.awaitEndpoint ? background.filter((s) => invoking.includes(s)) : [];
   let releasing: Promise<void> | undefined;

@@ -3,12 +3,14 @@
  * The module exports `map(line, emit)`, and optionally `combine(a, b)` (map-side, associative;
  * default: numeric sum) and `reduce(key, values)` (default: fold with combine). Mappers combine
  * their emits per key and shuffle them into R partitions by FNV-1a 32 of the key; reducers write
- * sorted `[key, value]` JSON lines.
+ * sorted `[key, value]` JSON lines, in bounded memory (./external-reduce.ts).
  */
+import { type ReduceFold, reducePartition } from './external-reduce.js';
 import { runMap } from './mapper.js';
-import { readObject, writeObject } from './object-io.js';
+import { writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
 import { countText, fnv1a32 } from './text.js';
+import { TopCounts } from './top-counts.js';
 
 /** What a user job module exports. */
 export interface UserJob {
@@ -16,8 +18,6 @@ export interface UserJob {
   combine?(a: unknown, b: unknown): unknown;
   reduce?(key: string, values: unknown[]): unknown;
 }
-
-const TOP = 20;
 
 /** The Lambda handler that maps with `job`. */
 export function mapperFor(job: UserJob) {
@@ -48,34 +48,55 @@ export function mapperFor(job: UserJob) {
   };
 }
 
-/** The Lambda handler that reduces one partition with `job`. */
+/**
+ * The Lambda handler that reduces one partition with `job`: with a `reduce`, a key's values are
+ * gathered (spilled runs keep the lists) and reduced once; without, they fold with `combine`.
+ */
 export function reducerFor(job: UserJob) {
   const combine = job.combine ?? sum;
-  const reduce = job.reduce ?? ((_key: string, values: unknown[]) => values.reduce((a, b) => combine(a, b)));
-  return async (event: ReduceEvent): Promise<ReduceResult> => {
-    const groups = new Map<string, unknown[]>();
-    for (const key of event.inputs) {
-      const text = Buffer.from(await readObject(event.bucket, key)).toString('utf8');
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        const [k, v] = JSON.parse(line) as [string, unknown];
-        const list = groups.get(k);
-        if (list) list.push(v);
-        else groups.set(k, [v]);
+  const parse = (line: string): [string, unknown] | null => (line ? (JSON.parse(line) as [string, unknown]) : null);
+  const userReduce = job.reduce;
+  // The output line and the reported figures both need a key's reduced value: reduce it once.
+  let last: { key: string; value: unknown } | undefined;
+  const reduce = userReduce
+    ? (key: string, values: unknown[]) => {
+        if (last?.key !== key) last = { key, value: userReduce(key, values) };
+        return last.value;
       }
-    }
-    const out: Array<[string, unknown]> = [...groups.keys()]
-      .sort()
-      .map((k) => [k, reduce(k, groups.get(k) as unknown[])]);
-    await writeObject(event.bucket, event.outputKey, out.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    const numeric = out.filter((e): e is [string, number] => typeof e[1] === 'number');
-    const top = numeric.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP);
+    : undefined;
+  const fold: ReduceFold<unknown, unknown> = reduce
+    ? {
+        parse,
+        add: (state, value) => [...((state as unknown[] | undefined) ?? []), value],
+        merge: (a, b) => [...(a as unknown[]), ...(b as unknown[])],
+        format: (key, values) => `${JSON.stringify([key, reduce(key, values as unknown[])])}\n`,
+        fixedSize: false,
+      }
+    : {
+        parse,
+        add: (state, value) => (state === undefined ? value : combine(state, value)),
+        merge: (a, b) => combine(a, b),
+        format: (key, value) => `${JSON.stringify([key, value])}\n`,
+        fixedSize: true,
+      };
+  return async (event: ReduceEvent): Promise<ReduceResult> => {
+    last = undefined;
+    const top = new TopCounts();
+    let words = 0;
+    const stats = await reducePartition(event, fold, (key, state) => {
+      const value = reduce ? reduce(key, state as unknown[]) : state;
+      if (typeof value !== 'number') return;
+      words += value;
+      top.offer(key, value);
+    });
     return {
       partition: event.partition,
-      distinct: out.length,
-      words: numeric.reduce((n, e) => n + e[1], 0),
-      top,
+      distinct: stats.distinct,
+      words,
+      top: top.list(),
       outputKey: event.outputKey,
+      spilledRuns: stats.spilledRuns,
+      spilledBytes: stats.spilledBytes,
     };
   };
 }

@@ -1,34 +1,40 @@
 /**
- * Reducer for word frequencies: merges the `word\tcount` intermediates of one partition (a
- * partition holds only its hash share of the vocabulary, which bounds memory) and writes them
- * as sorted `word\tcount` lines.
+ * Reducer for word frequencies: merges the `word\tcount` intermediates of one partition into
+ * sorted `word\tcount` lines, in bounded memory (../lib/external-reduce.ts: sorted runs spilled to
+ * the store and merged as streams once the counts outgrow a quarter of the function's memory).
  */
-import { readObject, writeObject } from '../lib/object-io.js';
+import { reducePartition } from '../lib/external-reduce.js';
 import type { ReduceEvent, ReduceResult } from '../lib/protocol.js';
-
-const TOP = 20;
+import { TopCounts } from '../lib/top-counts.js';
 
 /** Lambda handler. */
 export async function handler(event: ReduceEvent): Promise<ReduceResult> {
-  const freq = new Map<string, number>();
-  for (const key of event.inputs) {
-    const text = Buffer.from(await readObject(event.bucket, key)).toString('utf8');
-    for (const line of text.split('\n')) {
-      const tab = line.indexOf('\t');
-      if (tab < 0) continue;
-      const word = line.slice(0, tab);
-      freq.set(word, (freq.get(word) ?? 0) + Number(line.slice(tab + 1)));
-    }
-  }
-  const words = [...freq.keys()].sort();
+  const top = new TopCounts();
   let total = 0;
-  const out: string[] = [];
-  for (const word of words) {
-    const count = freq.get(word) as number;
-    total += count;
-    out.push(`${word}\t${count}\n`);
-  }
-  await writeObject(event.bucket, event.outputKey, out.join(''));
-  const top = [...freq.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP);
-  return { partition: event.partition, distinct: words.length, words: total, top, outputKey: event.outputKey };
+  const stats = await reducePartition<number, number>(
+    event,
+    {
+      parse(line) {
+        const tab = line.indexOf('\t');
+        return tab < 0 ? null : [line.slice(0, tab), Number(line.slice(tab + 1))];
+      },
+      add: (state, count) => (state ?? 0) + count,
+      merge: (a, b) => a + b,
+      format: (word, count) => `${word}\t${count}\n`,
+      fixedSize: true,
+    },
+    (word, count) => {
+      total += count;
+      top.offer(word, count);
+    },
+  );
+  return {
+    partition: event.partition,
+    distinct: stats.distinct,
+    words: total,
+    top: top.list(),
+    outputKey: event.outputKey,
+    spilledRuns: stats.spilledRuns,
+    spilledBytes: stats.spilledBytes,
+  };
 }

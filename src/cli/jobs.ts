@@ -15,6 +15,8 @@ const RUN_OPTIONS = {
   logs: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
   resume: { type: 'string' },
+  rerun: { type: 'string' },
+  stage: { type: 'string' },
   output: { type: 'string' },
 } as const;
 const JOBS_OPTIONS = { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } } as const;
@@ -27,9 +29,9 @@ const JOBS_OPTIONS = { json: { type: 'boolean' }, block: { type: 'string' }, to:
 export const commands: Command[] = [
   defineCommand({
     name: 'run',
-    summary: 'Run a map-reduce or scatter job over objects (wordcount, wordfreq, grep, or any function)',
+    summary: 'Run a map-reduce or scatter job or a pipeline over objects (wordcount, wordfreq, grep, any function)',
     usage:
-      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--logs] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]',
+      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts|./pipeline.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--output s3://bucket/prefix] [--logs] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]\n       lambdata run [./pipeline.ts] --rerun <job-id> --stage N [--json]   (redeploys the module first when given)',
     options: RUN_OPTIONS,
     run: runJob,
   }),
@@ -62,14 +64,24 @@ export function parseS3Url(text: string): { bucket: string; key: string } {
 
 async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, ctx: CliContext): Promise<number> {
   let job: JobRecord;
-  if (values.resume) {
+  if (values.stage !== undefined && !values.rerun) throw new UsageError('--stage N goes with --rerun <job-id>');
+  if (values.rerun) {
+    if (values.stage === undefined) throw new UsageError('--rerun <job-id> needs --stage N');
+    const stage = positive('--stage', values.stage);
+    const [module] = positionals;
+    if (module) {
+      if (!isModulePath(module)) throw new UsageError(`not a job module: ${module}`);
+      await deployUserJob(module, ctx);
+    }
+    job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.rerun)}/stages/${stage}/rerun`);
+  } else if (values.resume) {
     job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.resume)}/resume`);
   } else {
     const [mapper, ...inputs] = positionals;
     if (!mapper || inputs.length === 0) throw new UsageError('a mapper and at least one s3:// input are required');
     const spec = buildSpec(mapper, inputs, values);
     if (isModulePath(mapper)) Object.assign(spec, await deployUserJob(mapper, ctx));
-    job = await ctx.client.post<JobRecord>('/jobs', spec);
+    job = await ctx.client.post<JobRecord>('/jobs', spec.stages ? toPipeline(spec) : spec);
   }
   if (values['no-wait']) {
     ctx.out(values.json ? `${JSON.stringify(job)}\n` : `${job.id}\n`);
@@ -81,25 +93,47 @@ async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, c
   return final.status === 'succeeded' ? 0 : 1;
 }
 
+/** A pipeline spec: the run options given on the command line apply to every stage. */
+function toPipeline(spec: JobSpec): JobSpec {
+  const { input, output, cluster, stages = [], mapper: _mapper, reducer: _reducer, ...perStage } = spec;
+  return {
+    mapper: stages[0]?.mapper as string,
+    input,
+    ...(output ? { output } : {}),
+    ...(cluster ? { cluster } : {}),
+    stages: stages.map((stage) => ({ ...perStage, ...stage })),
+  };
+}
+
 function isModulePath(text: string): boolean {
   return /\.[cm]?[jt]s$/.test(text) && existsSync(text);
 }
 
-/** Bundles a user job module and deploys its mapper and reducer; returns the spec fields that run them. */
-async function deployUserJob(path: string, ctx: CliContext): Promise<Pick<JobSpec, 'mapper' | 'reducer'>> {
+/**
+ * Bundles a user job module and deploys its mappers and reducers (one pair, or one per pipeline
+ * stage); returns the spec fields that run them.
+ */
+async function deployUserJob(path: string, ctx: CliContext): Promise<Pick<JobSpec, 'mapper' | 'reducer' | 'stages'>> {
   const pkg = await packageUserJob(path);
-  for (const [name, zip] of [
-    [pkg.mapperName, pkg.mapperZip],
-    [pkg.reducerName, pkg.reducerZip],
-  ] as const) {
-    await ctx.client.put(`/functions/${encodeURIComponent(name)}`, {
-      handler: 'index.handler',
-      memoryMb: 1024,
-      timeoutS: 60,
-      code: { zipBase64: zip.toString('base64') },
-    });
+  for (const stage of pkg.stages) {
+    for (const [name, zip] of [
+      [stage.mapperName, stage.mapperZip],
+      [stage.reducerName, stage.reducerZip],
+    ] as const) {
+      await ctx.client.put(`/functions/${encodeURIComponent(name)}`, {
+        handler: 'index.handler',
+        memoryMb: 1024,
+        timeoutS: 60,
+        code: { zipBase64: zip.toString('base64') },
+      });
+    }
   }
-  return { mapper: pkg.mapperName, reducer: pkg.reducerName };
+  const first = pkg.stages[0] as (typeof pkg.stages)[number];
+  if (!pkg.pipeline) return { mapper: first.mapperName, reducer: first.reducerName };
+  return {
+    mapper: first.mapperName,
+    stages: pkg.stages.map((s) => ({ mapper: s.mapperName, reducer: s.reducerName })),
+  };
 }
 
 function buildSpec(mapper: string, inputs: string[], values: Record<string, string | boolean | undefined>): JobSpec {
@@ -193,6 +227,17 @@ function summary(job: JobRecord): string {
       ]);
     if (r.output) rows.push(['output', `s3://${r.output.bucket}/${r.output.summaryKey}`]);
     if (r.matches) rows.push(['matches', String(r.matches.length)]);
+  }
+  for (const stage of job.pipeline ?? []) {
+    const runs = stage.runs > 1 ? `, ${stage.runs} runs` : '';
+    const done = stage.result
+      ? `, ${stage.result.objects} objects in, ${stage.cost?.invocations ?? 0} invocations`
+      : '';
+    const error = stage.error ? ` (${stage.error.code}: ${stage.error.message})` : '';
+    rows.push([
+      `stage ${stage.stage}`,
+      `${stage.mapper}${stage.reducer ? ` → ${stage.reducer}` : ''}: ${stage.status}${runs}${done}${error}, output s3://${stage.output.bucket}/${stage.output.prefix}out/`,
+    ]);
   }
   const cost = job.cost;
   if (cost) {

@@ -21,3 +21,17 @@ export class JobInterrupted extends LambdataError {
     super('JobInterrupted', 'the engine is stopping');
   }
 }
+
+/** A job's input matched no objects: nothing to run, so nothing runs (and nothing is billed). */
+export class NoInputObjects extends LambdataError {
+  constructor(message: string) {
+    super('NoInputObjects', message, 400);
+  }
+}
+
+/** A pipeline stage cannot be rerun: the job is no pipeline, the stage does not exist, or its input is not committed. */
+export class StageNotRerunnable extends LambdataError {
+  constructor(message: string) {
+    super('StageNotRerunnable', message, 409);
+  }
+}

@@ -4,11 +4,20 @@
  * report, publishing progress events all along. Task outputs are committed through the
  * manifest, so a resumed run applies what is committed and runs only what is missing.
  */
+
+import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
-import { PlanChanged } from './errors.js';
+import { NoInputObjects, PlanChanged } from './errors.js';
 import { finishedSplits, mapStageTask, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
-import { type InputObject, listInput, type MapPlan, type PlannedTask, planListed } from './planner.js';
+import {
+  type InputObject,
+  JOB_OUTPUT_PREFIX,
+  listInput,
+  type MapPlan,
+  type PlannedTask,
+  planListed,
+} from './planner.js';
 import type { MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
 import { type RunDeps, RunProgress } from './run-progress.js';
 import { runStage, type StageOptions, type StageTask } from './scheduler.js';
@@ -74,7 +83,7 @@ export class JobRun {
     this.#maxCascades = Math.max(1, Math.floor((spec.concurrency ?? DEFAULT_CONCURRENCY) / (this.#fanout + 1)));
     const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
     this.#reducer = shuffle ? (spec.reducer ?? 'reducer') : undefined;
-    this.#output = spec.output ?? { bucket: spec.input.bucket, prefix: `_jobs/${record.id}/` };
+    this.#output = spec.output ?? defaultOutput(spec, record.id);
     this.#shuffleTarget = shuffle
       ? { bucket: this.#output.bucket, prefix: this.#output.prefix, partitions: spec.partitions ?? DEFAULT_PARTITIONS }
       : undefined;
@@ -94,7 +103,7 @@ export class JobRun {
     let summaryKey: string | undefined;
     if (reducer) {
       await this.reduce(this.shuffle(), reducer);
-      summaryKey = `${this.#output.prefix}out/_summary.json`;
+      summaryKey = `${this.#output.prefix}summary.json`;
     }
     await this.commit(summaryKey);
   }
@@ -104,10 +113,15 @@ export class JobRun {
     this.#progress.close();
   }
 
-  /** List stage: the input objects (bgzip index objects included, the planner pairs them). */
+  /**
+   * List stage: the input objects (bgzip index objects included, the planner pairs them); job
+   * outputs are never listed as input.
+   * @throws NoInputObjects when nothing matched.
+   */
   async list(): Promise<InputObject[]> {
     const listed: InputObject[] = [];
-    for await (const object of listInput(this.#deps.objects, this.#spec.input)) listed.push(object);
+    for await (const object of listInput(this.#deps.objects, this.#spec.input, this.#output)) listed.push(object);
+    if (!listed.some((o) => !o.key.endsWith(BGZIP_INDEX_SUFFIX))) throw new NoInputObjects(nothingMatched(this.#spec));
     return listed;
   }
 
@@ -215,6 +229,8 @@ export class JobRun {
         bucket: output.bucket,
         inputs: this.#accumulator.partitionInputs(r),
         outputKey: `${output.prefix}out/part-r-${String(r).padStart(5, '0')}`,
+        spillPrefix: `${output.prefix}spill/r${r}/`,
+        ...(this.#spec.reduceBudgetBytes ? { memoryBudget: this.#spec.reduceBudgetBytes } : {}),
       };
       tasks.push({ taskId, bytes: 0, splits: event.inputs.length, payload: () => event });
     }
@@ -306,8 +322,22 @@ export class JobRun {
   }
 }
 
+/** Where a job writes its outputs unless told: the input bucket, under the reserved job output prefix. */
+export function defaultOutput(spec: JobSpec, jobId: string): OutputLocation {
+  return { bucket: spec.input.bucket, prefix: `${JOB_OUTPUT_PREFIX}${jobId}/` };
+}
+
+/** The message of a job whose input matched nothing. */
+export function nothingMatched(spec: JobSpec): string {
+  const input = spec.input;
+  return input.keys
+    ? `nothing matched: none of the ${input.keys.length} keys given exist in bucket ${input.bucket}`
+    : `nothing matched s3://${input.bucket}/${input.prefix ?? ''}: no objects there (job outputs under ${JOB_OUTPUT_PREFIX} are never input)`;
+}
+
 /** Spec defaults filled in, as stored with the job. */
 export function normalizeSpec(spec: JobSpec): JobSpec {
+  if (spec.stages) return { ...spec, mapper: spec.stages[0]?.mapper as string };
   return { format: 'auto', mode: 'aggregate', fanout: DEFAULT_FANOUT, ...spec };
 }
 

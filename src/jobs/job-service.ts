@@ -5,12 +5,23 @@ import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
-import { BUILTIN_FUNCTIONS, Builtins } from './builtins.js';
-import { JobInterrupted } from './errors.js';
-import { type EventBody, type JobProgressReport, normalizeSpec, runJob } from './job-run.js';
+import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
+import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
+import { JobInterrupted, NoInputObjects } from './errors.js';
+import {
+  defaultOutput,
+  type EventBody,
+  type JobProgressReport,
+  normalizeSpec,
+  nothingMatched,
+  type RunDeps,
+  runJob,
+} from './job-run.js';
 import { JobStore } from './job-store.js';
-import type { ObjectSource } from './planner.js';
+import { assertRerunnable, runPipeline } from './pipeline-run.js';
+import { listInput, type ObjectSource } from './planner.js';
 import type { TaskProgressReport } from './protocol.js';
+import { validateSpec } from './spec.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
 export interface JobServiceOptions {
@@ -31,9 +42,10 @@ const LINES_PER_INVOCATION = 50;
 const PLATFORM_LINE = /^(START|END) RequestId: /;
 
 /**
- * Map-reduce and scatter-gather jobs: submit, follow, read results, resume. Jobs persist in
- * SQLite; a job the engine was running when it stopped is marked failed with code
- * `JobInterrupted` at the next start, and `resume(id)` reruns only its uncommitted tasks.
+ * Map-reduce and scatter-gather jobs and pipelines: check, submit, follow, read results, resume,
+ * rerun a pipeline stage. Jobs persist in SQLite; a job the engine was running when it stopped
+ * resumes by itself at the next start (only its uncommitted tasks run again), and `resume(id)`
+ * does the same for a job that failed.
  */
 export class JobService implements BackgroundService {
   /** Every job event, as published (the SSE endpoint filters by job). */
@@ -41,6 +53,7 @@ export class JobService implements BackgroundService {
   /** Progress reports of running mappers; each run takes those of its own attempts. */
   readonly #reports = new Topic<JobProgressReport>();
   #store: JobStore;
+  #functions: FunctionRegistry;
   #invoker: Invoker;
   #objects: ObjectSource;
   #builtins: Builtins;
@@ -55,6 +68,7 @@ export class JobService implements BackgroundService {
   constructor(context: EngineContext, options: JobServiceOptions) {
     this.#store = new JobStore(context.db);
     this.#invoker = options.invoker;
+    this.#functions = options.functions;
     this.#objects = options.objects;
     this.#builtins = new Builtins(context.db, context.dataDir, options.functions);
     this.#log = context.log.child({ component: 'jobs' });
@@ -62,14 +76,6 @@ export class JobService implements BackgroundService {
   }
 
   async start(): Promise<void> {
-    for (const id of this.#store.running()) {
-      const record = this.#store.get(id);
-      if (record)
-        this.#fail(record, {
-          code: 'JobInterrupted',
-          message: 'the engine stopped while the job ran; resume it with `lambdata run --resume <id>`',
-        });
-    }
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     const unsubscribe = records?.subscribe((record) => {
       if (this.#running.size === 0) return;
@@ -79,6 +85,14 @@ export class JobService implements BackgroundService {
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
     const unsubscribeLines = this.#logLines?.subscribe((line) => this.#keepLine(line));
     if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
+    // Jobs the engine was running when it stopped (even by kill -9) resume by themselves.
+    for (const id of this.#store.running()) {
+      const record = this.#store.get(id);
+      if (!record || this.#running.has(id)) continue;
+      this.#log.info('resuming an interrupted job', { jobId: id });
+      this.#emit(record, { type: 'warning', message: 'the engine stopped while this job ran; it resumes by itself' });
+      this.#restart(record, {});
+    }
   }
 
   async stop(): Promise<void> {
@@ -93,13 +107,38 @@ export class JobService implements BackgroundService {
   }
 
   /**
-   * Starts a job and answers at once with its record; follow it with `subscribe` or `wait`.
+   * What the native API runs before `submit`: the spec is well formed, its input bucket exists and
+   * something in it matches, and every function it names is deployed or built in, so a job that
+   * cannot run is refused at once instead of failing (and billing) later.
+   * @throws InvalidParameterValue; NoSuchBucket (input or output); NoSuchKey for a listed key that does not exist;
+   * NoInputObjects when nothing matched; ResourceNotFound for an unknown mapper or reducer.
+   */
+  async check(spec: JobSpec): Promise<void> {
+    validateSpec(spec);
+    for (const name of functionsOf(spec)) {
+      if (!isBuiltin(name) && !this.#functions.has(name))
+        throw new ResourceNotFound(
+          `Function not found: ${name} (deploy it, or use a built-in: wordcount, wordfreq, grep)`,
+        );
+    }
+    const output = spec.output ?? defaultOutput(spec, 'j-');
+    // An output bucket of its own must exist too (listing a missing bucket throws NoSuchBucket).
+    if (output.bucket !== spec.input.bucket) await this.#objects.listObjects(output.bucket, { maxKeys: 1 });
+    for await (const object of listInput(this.#objects, spec.input, output)) {
+      if (!object.key.endsWith(BGZIP_INDEX_SUFFIX)) return;
+    }
+    throw new NoInputObjects(nothingMatched(spec));
+  }
+
+  /**
+   * Starts a job (or a pipeline: a spec with `stages`) and answers at once with its record; follow
+   * it with `follow` or `wait`. Call `check` first to refuse jobs that cannot run.
    * @throws InvalidParameterValue for a malformed spec.
    */
   submit(spec: JobSpec): JobRecord {
     validateSpec(spec);
     const record = this.#store.create(newId('j-'), normalizeSpec(spec), Date.now());
-    this.#launch(record, false);
+    this.#launch(record, { resumed: false });
     return record;
   }
 
@@ -111,6 +150,26 @@ export class JobService implements BackgroundService {
     const record = this.get(id);
     if (record.status !== 'failed')
       throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
+    this.#restart(record, {});
+    return record;
+  }
+
+  /**
+   * Reruns one stage of a pipeline from its stored input (the committed output of the stage
+   * before), with a fresh manifest; the other stages do not run again.
+   * @throws ResourceNotFound; ResourceConflict while the pipeline runs; StageNotRerunnable.
+   */
+  rerunStage(id: string, stage: number): JobRecord {
+    const record = this.get(id);
+    if (record.status === 'running' || this.#running.has(id))
+      throw new ResourceConflict(`job ${id} is running; rerun a stage once it has ended`);
+    assertRerunnable(record, stage);
+    this.#restart(record, { rerunStage: stage });
+    return record;
+  }
+
+  /** Sets a stopped job running again and launches it as a resume (or a stage rerun). */
+  #restart(record: JobRecord, options: { rerunStage?: number }): void {
     record.status = 'running';
     record.error = null;
     record.finishedAt = null;
@@ -125,8 +184,7 @@ export class JobService implements BackgroundService {
       bytes: 0,
     };
     this.#store.update(record);
-    this.#launch(record, true);
-    return record;
+    this.#launch(record, { resumed: options.rerunStage === undefined, ...options });
   }
 
   /** The job's record. @throws ResourceNotFound. */
@@ -212,45 +270,87 @@ export class JobService implements BackgroundService {
     return this.get(id);
   }
 
-  #launch(record: JobRecord, resumed: boolean): void {
+  #launch(record: JobRecord, start: { resumed: boolean; rerunStage?: number }): void {
     const abort = new AbortController();
-    const done = runJob(
-      record,
-      {
-        store: this.#store,
-        invoker: this.#invoker,
-        objects: this.#objects,
-        log: this.#log,
-        emit: (r, body) => this.#emit(r, body),
-        childRecord: (requestId) => this.#records.get(requestId),
-        takeLogLines: (requestId) => this.#takeLines(requestId),
-        ensureFunctions: (names) => this.#builtins.ensure(names),
-        signal: abort.signal,
-        reports: this.#reports,
-      },
-      resumed,
-    ).then(
+    const runDeps = (emit: RunDeps['emit']): RunDeps => ({
+      store: this.#store,
+      invoker: this.#invoker,
+      objects: this.#objects,
+      log: this.#log,
+      emit,
+      childRecord: (requestId) => this.#records.get(requestId),
+      takeLogLines: (requestId) => this.#takeLines(requestId),
+      ensureFunctions: (names) => this.#ensureFunctions(names),
+      signal: abort.signal,
+      reports: this.#reports,
+    });
+    const running = record.spec.stages
+      ? runPipeline(
+          record,
+          {
+            store: this.#store,
+            objects: this.#objects,
+            signal: abort.signal,
+            emit: (r, body) => this.#emit(r, body),
+            runStage: (run, resumed, forward) =>
+              runJob(
+                run,
+                runDeps((_r, body) => forward(body)),
+                resumed,
+              ).catch((err: unknown) => {
+                this.#settleFailed(run, err, abort.signal);
+                throw err;
+              }),
+          },
+          start,
+        )
+      : runJob(
+          record,
+          runDeps((r, body) => this.#emit(r, body)),
+          start.resumed,
+        );
+    const done = running.then(
       () => record,
       (err: unknown) => {
-        const code = abort.signal.aborted ? 'JobInterrupted' : ((err as { code?: string }).code ?? 'JobFailed');
-        this.#log.warn('job failed', { jobId: record.id, code, err });
-        this.#fail(record, { code, message: (err as Error).message ?? String(err) });
+        const error = this.#settleFailed(record, err, abort.signal);
+        if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
+        else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
+        this.#emit(record, { type: 'job.failed', error });
         return record;
       },
     );
-    const functions = new Set(['cascade', record.spec.mapper, record.spec.reducer ?? 'reducer']);
+    const functions = new Set(['cascade', 'reducer', ...functionsOf(record.spec)]);
     const entry = { done: done.finally(() => this.#running.delete(record.id)), abort, functions };
     this.#running.set(record.id, entry);
   }
 
-  #fail(record: JobRecord, error: { code: string; message: string }): void {
+  /** Records a job (or a pipeline stage's run) as failed with the error that ended it. */
+  #settleFailed(record: JobRecord, err: unknown, signal: AbortSignal): { code: string; message: string } {
+    const error = signal.aborted
+      ? {
+          code: 'JobInterrupted',
+          message: 'the engine stopped while the job ran; it resumes when the engine starts again',
+        }
+      : { code: (err as { code?: string }).code ?? 'JobFailed', message: (err as Error).message ?? String(err) };
     // Provisional figures end with the run (a record saved mid-run still holds those of its last save).
     record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
     record.status = 'failed';
     record.error = error;
     record.finishedAt = Date.now();
-    this.#emit(record, { type: 'job.failed', error });
-    this.#store.update(record);
+    // An interrupted job stays recorded as running, so the next start resumes it.
+    if (!signal.aborted) this.#store.update(record);
+    else this.#store.update({ ...record, status: 'running', error: null, finishedAt: null });
+    return error;
+  }
+
+  /**
+   * Deploys the built-ins among `names`, then makes sure every name is a function, so a job over
+   * a function deleted since it was submitted fails at once instead of retrying each task.
+   * @throws ResourceNotFound.
+   */
+  async #ensureFunctions(names: string[]): Promise<void> {
+    await this.#builtins.ensure(names);
+    for (const name of names) if (!this.#functions.has(name)) throw new ResourceNotFound(`Function not found: ${name}`);
   }
 
   #emit(record: JobRecord, body: EventBody): void {
@@ -297,22 +397,10 @@ function evictOldest(map: Map<string, { seenAt: number }>): void {
   }
 }
 
-function validateSpec(spec: JobSpec): void {
-  if (!spec || typeof spec !== 'object') throw new InvalidParameterValue('a job spec object is required');
-  if (typeof spec.mapper !== 'string' || !spec.mapper) throw new InvalidParameterValue('mapper must name a function');
-  if (!spec.input || typeof spec.input.bucket !== 'string' || !spec.input.bucket)
-    throw new InvalidParameterValue('input.bucket is required');
-  if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys))
-    throw new InvalidParameterValue('input.keys must be a list of keys');
-  for (const name of ['splitSize', 'taskSize', 'fanout', 'partitions', 'maxAttempts', 'concurrency'] as const) {
-    const value = spec[name];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1))
-      throw new InvalidParameterValue(`${name} must be a positive integer`);
-  }
-  if (spec.mode !== undefined && spec.mode !== 'aggregate' && spec.mode !== 'scatter')
-    throw new InvalidParameterValue("mode must be 'aggregate' or 'scatter'");
-  if (spec.mapper === 'grep' && typeof spec.params?.pattern !== 'string')
-    throw new InvalidParameterValue('grep needs params.pattern');
+/** Every function a job or pipeline names (mappers and reducers). */
+function functionsOf(spec: JobSpec): string[] {
+  const stages = spec.stages ?? [spec];
+  return [...new Set(stages.flatMap((s) => [s.mapper, ...(s.reducer ? [s.reducer] : [])]))];
 }
 
 const MAX_REPORTED_OBJECTS = 1000;

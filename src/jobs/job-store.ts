@@ -11,6 +11,7 @@ import type {
   JobResult,
   JobSpec,
   JobStatus,
+  PipelineStageRecord,
   PlanParams,
 } from './types.js';
 
@@ -26,7 +27,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   cost TEXT,
   error TEXT,
   stages TEXT NOT NULL DEFAULT '[]',
-  plan TEXT
+  plan TEXT,
+  pipeline TEXT,
+  parent_id TEXT
 );
 CREATE TABLE IF NOT EXISTS job_events (
   job_id TEXT NOT NULL,
@@ -65,6 +68,7 @@ interface JobRow {
   error: string | null;
   stages: string;
   plan?: string | null;
+  pipeline?: string | null;
 }
 
 /** Empty counters for a new job. */
@@ -92,12 +96,15 @@ export class JobStore {
   constructor(db: Db) {
     this.#db = db;
     migrate(db, SCHEMA);
-    // Databases made before plans were recorded lack the column.
+    // Databases made before plans and pipelines were recorded lack these columns.
     const columns = db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === 'plan')) db.exec('ALTER TABLE jobs ADD COLUMN plan TEXT');
+    for (const column of ['plan', 'pipeline', 'parent_id']) {
+      if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column} TEXT`);
+    }
   }
 
-  create(id: string, spec: JobSpec, now: number): JobRecord {
+  /** Records a new running job; `parentId` makes it one run of a pipeline stage (not listed on its own). */
+  create(id: string, spec: JobSpec, now: number, parentId: string | null = null): JobRecord {
     const record: JobRecord = {
       id,
       status: 'running',
@@ -111,9 +118,10 @@ export class JobStore {
       stages: [],
       plan: null,
     };
+    if (spec.stages) record.pipeline = [];
     this.#db
-      .prepare('INSERT INTO jobs (id, status, spec, created_at, counters) VALUES (?, ?, ?, ?, ?)')
-      .run(id, record.status, JSON.stringify(spec), now, JSON.stringify(record.counters));
+      .prepare('INSERT INTO jobs (id, status, spec, created_at, counters, parent_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, record.status, JSON.stringify(spec), now, JSON.stringify(record.counters), parentId);
     return record;
   }
 
@@ -122,25 +130,29 @@ export class JobStore {
     return row && fromRow(row);
   }
 
-  /** Newest first. */
+  /** Newest first; runs of pipeline stages are part of their pipeline, not listed. */
   list(limit = 100): JobRecord[] {
     const rows = this.#db
-      .prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?')
+      .prepare('SELECT * FROM jobs WHERE parent_id IS NULL ORDER BY created_at DESC, id DESC LIMIT ?')
       .all(limit) as JobRow[];
     return rows.map(fromRow);
   }
 
-  /** Ids of jobs recorded as running (at startup: jobs the engine was running when it stopped). */
+  /**
+   * Ids of jobs recorded as running, oldest first (at startup: jobs the engine was running when it
+   * stopped); a running pipeline stage's run is left to its pipeline.
+   */
   running(): string[] {
-    return (this.#db.prepare("SELECT id FROM jobs WHERE status = 'running'").all() as Array<{ id: string }>).map(
-      (r) => r.id,
-    );
+    const rows = this.#db
+      .prepare("SELECT id FROM jobs WHERE status = 'running' AND parent_id IS NULL ORDER BY created_at, id")
+      .all() as Array<{ id: string }>;
+    return rows.map((r) => r.id);
   }
 
   update(record: JobRecord): void {
     this.#db
       .prepare(
-        'UPDATE jobs SET status = ?, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ?, plan = ? WHERE id = ?',
+        'UPDATE jobs SET status = ?, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ?, plan = ?, pipeline = ? WHERE id = ?',
       )
       .run(
         record.status,
@@ -151,6 +163,7 @@ export class JobStore {
         json(record.error),
         JSON.stringify(record.stages),
         json(record.plan),
+        json(record.pipeline),
         record.id,
       );
   }
@@ -207,6 +220,7 @@ function fromRow(row: JobRow): JobRecord {
     error: row.error ? (JSON.parse(row.error) as JobRecord['error']) : null,
     stages: JSON.parse(row.stages) as JobRecord['stages'],
     plan: row.plan ? (JSON.parse(row.plan) as PlanParams) : null,
+    ...(row.pipeline ? { pipeline: JSON.parse(row.pipeline) as PipelineStageRecord[] } : {}),
   };
 }
 

@@ -77,6 +77,10 @@ export class ResultAccumulator {
         keys: reduced.map((r) => r.outputKey),
         summaryKey: options.output.summaryKey,
       };
+      result.spill = {
+        runs: reduced.reduce((n, r) => n + (r.spilledRuns ?? 0), 0),
+        bytes: reduced.reduce((n, r) => n + (r.spilledBytes ?? 0), 0),
+      };
     }
     if (this.#custom !== undefined) result.custom = this.#custom;
     return result;

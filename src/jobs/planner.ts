@@ -72,16 +72,37 @@ const MAX_SPLITS_PER_TASK = 250;
 const INLINE_MAX = 16 * 1024;
 const INLINE_BUDGET = 256 * 1024;
 
-/** Streams the keys of the input (paginated), or heads the listed keys. Index objects are left out. */
-export async function* listInput(objects: ObjectSource, input: JobSpec['input']): AsyncGenerator<InputObject> {
+/**
+ * Keys under this prefix, in any bucket, are job outputs (shuffle files, reduce outputs, summaries):
+ * a job's input listing never includes them unless its input prefix itself begins with it (reading
+ * a job's output on purpose, as a pipeline stage does).
+ */
+export const JOB_OUTPUT_PREFIX = '_jobs/';
+
+/**
+ * Streams the keys of the input (paginated), or heads the listed keys. Job outputs are left out:
+ * keys under JOB_OUTPUT_PREFIX (unless the input prefix is inside it) and under `exclude` (the
+ * job's own output location, when it lies in the input bucket).
+ */
+export async function* listInput(
+  objects: ObjectSource,
+  input: JobSpec['input'],
+  exclude?: { bucket: string; prefix: string },
+): AsyncGenerator<InputObject> {
   if (input.keys) {
     for (const key of input.keys) yield { key, size: (await objects.headObject(input.bucket, key)).size };
     return;
   }
+  const prefix = input.prefix ?? '';
+  const skipped = prefix.startsWith(JOB_OUTPUT_PREFIX) ? [] : [JOB_OUTPUT_PREFIX];
+  if (exclude && exclude.bucket === input.bucket && exclude.prefix && !prefix.startsWith(exclude.prefix))
+    skipped.push(exclude.prefix);
   let startAfter: string | undefined;
   for (;;) {
-    const page = await objects.listObjects(input.bucket, { prefix: input.prefix ?? '', startAfter, maxKeys: PAGE });
-    for (const object of page.objects) yield { key: object.key, size: object.size };
+    const page = await objects.listObjects(input.bucket, { prefix, startAfter, maxKeys: PAGE });
+    for (const object of page.objects) {
+      if (!skipped.some((p) => object.key.startsWith(p))) yield { key: object.key, size: object.size };
+    }
     if (!page.isTruncated || page.objects.length === 0) return;
     startAfter = page.nextStartAfter ?? page.objects[page.objects.length - 1]?.key;
   }

@@ -119,6 +119,10 @@ export interface ReduceEvent {
   bucket: string;
   inputs: string[];
   outputKey: string;
+  /** Where the reducer writes its sorted runs when the partition outgrows its memory budget. */
+  spillPrefix?: string;
+  /** Bytes of reduce state held before spilling (default: a quarter of the function's memory size). */
+  memoryBudget?: number;
 }
 
 /** The reducer's answer. */
@@ -128,4 +132,7 @@ export interface ReduceResult {
   words: number;
   top: Array<[string, number]>;
   outputKey: string;
+  /** Sorted runs spilled to the store (0: the partition fit in memory) and their bytes. */
+  spilledRuns?: number;
+  spilledBytes?: number;
 }

@@ -59,6 +59,42 @@ export interface JobSpec {
   /** Built-in mappers report provisional progress while they run (default true; false for benchmarks). */
   liveProgress?: boolean;
   cluster?: Partial<ClusterPrice>;
+  /**
+   * Bytes of reduce state a reducer holds before it spills a sorted run to the store (default: a
+   * quarter of the reducer's memory size). Set lower only to exercise spilling on small inputs.
+   */
+  reduceBudgetBytes?: number;
+  /**
+   * A pipeline: stages run in order, stage 1 over `input`, each later stage over the committed
+   * output of the one before (`<output prefix>s<n>/out/`). `mapper` is then stage 1's mapper.
+   */
+  stages?: PipelineStageSpec[];
+}
+
+/** One stage of a pipeline: a job without its own input or output (the pipeline wires those). */
+export type PipelineStageSpec = Omit<JobSpec, 'input' | 'output' | 'stages' | 'cluster'>;
+
+/** A pipeline stage as recorded with its job (`JobRecord.pipeline`). */
+export interface PipelineStageRecord {
+  /** 1-based. */
+  stage: number;
+  mapper: string;
+  reducer?: string;
+  status: JobStatus | 'pending';
+  /** The run that holds this stage's task manifest (a rerun gets a fresh one: `<job>.s<n>.r<k>`). */
+  runId: string | null;
+  /** Runs so far (1 + reruns). */
+  runs: number;
+  /** Where the stage reads: the pipeline's input, or the previous stage's committed output. */
+  input: { bucket: string; prefix: string };
+  /** Where the stage writes; its committed output is under `<prefix>out/`. */
+  output: { bucket: string; prefix: string };
+  /** The latest run's counters and result. */
+  counters: JobCounters | null;
+  result: JobResult | null;
+  /** What every run of this stage cost together (invocations, billed time and wall time summed). */
+  cost: CostReport | null;
+  error: { code: string; message: string } | null;
 }
 
 /**
@@ -116,6 +152,8 @@ export interface JobResult {
   distinctWords?: number;
   top?: Array<[string, number]>;
   output?: { bucket: string; keys: string[]; summaryKey: string };
+  /** Jobs with a reduce: sorted runs the reducers spilled to the store (0: every partition fit in memory). */
+  spill?: { runs: number; bytes: number };
   /** grep: matches in key then line order. */
   matches?: GrepMatch[];
   /** Any other mapper: the merged (summed) JSON results. */
@@ -152,12 +190,17 @@ export interface JobRecord {
   counters: JobCounters;
   result: JobResult | null;
   cost: CostReport | null;
-  /** Set when failed; code 'JobInterrupted' when the engine stopped mid-run (resume with `lambdata run --resume`). */
+  /**
+   * Set when failed (`lambdata run --resume` reruns what is not committed). An engine that stops
+   * mid-run leaves the job recorded as running, and resumes it by itself when it starts again.
+   */
   error: { code: string; message: string } | null;
   /** Stages run so far: 'map', 'reduce'. A resumed job reruns only what is not committed. */
   stages: Array<{ name: string; status: JobStatus; tasks: number }>;
   /** How the map stage was planned (null until planned); a resume plans with the same parameters. */
   plan?: PlanParams | null;
+  /** A pipeline's stages (absent for other jobs); counters, result and cost above cover them all. */
+  pipeline?: PipelineStageRecord[] | null;
 }
 
 interface EventBase {
@@ -166,6 +209,12 @@ interface EventBase {
   seq: number;
   at: number;
   counters: JobCounters;
+  /**
+   * Pipelines only: the 1-based stage an event belongs to. A stage's own events (keys.listed,
+   * stage.started, task.*, progress, object.result, log, warning) carry it; `counters` are always
+   * the whole pipeline's (the stages' latest runs summed).
+   */
+  pipelineStage?: number;
 }
 
 /** The progress stream (SSE event name = `type`). Every event carries the running counters. */
@@ -198,6 +247,27 @@ export type JobEvent =
   | (EventBase & { type: 'log'; functionName: string; requestId: string; message: string })
   | (EventBase & { type: 'cost'; cost: CostReport })
   | (EventBase & { type: 'job.completed'; result: JobResult; cost: CostReport })
+  /** Pipelines: a stage begins (`rerun`: a rerun of one stage from its stored input). */
+  | (EventBase & {
+      type: 'pipeline.stage.started';
+      pipelineStage: number;
+      stages: number;
+      mapper: string;
+      reducer?: string;
+      input: { bucket: string; prefix: string };
+      rerun: boolean;
+      resumed: boolean;
+    })
+  /** Pipelines: a stage committed its output; `cost` covers every run of the stage so far. */
+  | (EventBase & {
+      type: 'pipeline.stage.completed';
+      pipelineStage: number;
+      result: JobResult;
+      cost: CostReport;
+      output: { bucket: string; prefix: string };
+    })
+  /** Pipelines: a stage failed (a job.failed for the whole pipeline follows). */
+  | (EventBase & { type: 'pipeline.stage.failed'; pipelineStage: number; error: { code: string; message: string } })
   | (EventBase & { type: 'job.failed'; error: { code: string; message: string } });
 
 export type JobEventType = JobEvent['type'];

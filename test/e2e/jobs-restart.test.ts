@@ -9,7 +9,7 @@ import { tasksDone, withEngine } from '../helpers/jobs.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-it('a job running when the engine stops is failed-interrupted, and resume reruns only what was not committed', async () => {
+it('a job running when the engine stops resumes by itself at the next start, rerunning only what was not committed', async () => {
   const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 70 + i, bytes: 20_000 }));
   const expected = refTotals(bodies);
   let committedBefore = 0;
@@ -30,12 +30,10 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     return job.id;
   });
   await withEngine(dataDir, async (engine) => {
-    const interrupted = engine.jobs.get(jobId);
-    expect(interrupted.status).toBe('failed');
-    expect(interrupted.error?.code).toBe('JobInterrupted');
     expect(committedBefore).toBeGreaterThanOrEqual(2);
-    const resumed = engine.jobs.resume(jobId);
-    const done = await engine.jobs.wait(resumed.id);
+    // Nobody asks for a resume: the engine's start resumed it.
+    const done = await engine.jobs.wait(jobId);
+    expect(done.status).toBe('succeeded');
     expect(done.error).toBeNull();
     expect(done.result?.totals).toEqual(expected);
     const events = engine.jobs.history(jobId);
@@ -51,7 +49,8 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     expect(planned.tasks).toBeGreaterThan(committedBefore);
     expect(rerun.size).toBeLessThanOrEqual(planned.tasks - committedBefore);
     expect(events.at(-1)?.type).toBe('job.completed');
-    // Following it (as `lambdata run --resume` does) replays the interruption but ends at the completion.
+    expect(events.some((e) => e.type === 'warning' && /resumes by itself/.test(e.message))).toBe(true);
+    // Following it replays the interruption but ends at the completion.
     const followed = await new Promise<string[]>((resolve) => {
       const types: string[] = [];
       engine.jobs.follow(
@@ -64,3 +63,51 @@ it('a job running when the engine stops is failed-interrupted, and resume reruns
     expect(followed.at(-1)).toBe('job.completed');
   });
 });
+
+it('a pipeline interrupted mid-stage resumes that stage by itself, keeping its committed tasks, and runs the rest', async () => {
+  const pipeDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-restart-pipe-'));
+  try {
+    const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 170 + i, bytes: 20_000 }));
+    const jobId = await withEngine(pipeDir, async (engine) => {
+      engine.objects.createBucket('pipe');
+      for (const [i, body] of bodies.entries()) await engine.objects.putObject('pipe', `in/${i}.txt`, body);
+      // Stage 1 counts slowly (one split per task); stage 2 counts the lines of stage 1's result.json.
+      const job = engine.jobs.submit({
+        mapper: 'wordcount',
+        input: { bucket: 'pipe', prefix: 'in/' },
+        stages: [
+          {
+            mapper: 'wordcount',
+            splitSize: 20_000,
+            taskSize: 20_000,
+            fanout: 1,
+            concurrency: 2,
+            pace: { chunkBytes: 4_000, delayMs: 150 },
+          },
+          { mapper: 'wordcount' },
+        ],
+      });
+      await tasksDone(engine, job.id, 2);
+      return job.id;
+    });
+    await withEngine(pipeDir, async (engine) => {
+      const done = await engine.jobs.wait(jobId);
+      expect(done.error).toBeNull();
+      expect(done.status).toBe('succeeded');
+      const [first, second] = done.pipeline ?? [];
+      // The interrupted stage resumed in the same run (its manifest kept), not a fresh one.
+      expect(first).toMatchObject({ status: 'succeeded', runs: 1, runId: `${jobId}.s1` });
+      expect(first?.result?.totals).toEqual(refTotals(bodies));
+      expect(second).toMatchObject({ status: 'succeeded', runs: 1 });
+      expect(second?.result?.objects).toBe(1);
+      const started = engine.jobs.history(jobId).filter((e) => e.type === 'pipeline.stage.started');
+      expect(started.map((e) => [e.pipelineStage, (e as { resumed: boolean }).resumed])).toEqual([
+        [1, false],
+        [1, true],
+        [2, false],
+      ]);
+    });
+  } finally {
+    rmSync(pipeDir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -20,7 +20,16 @@ import type {
   LogLine,
   PriceTable,
 } from '../../invoke/index.js';
-import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult, JobSpec } from '../../jobs/index.js';
+import type {
+  CostReport,
+  JobCounters,
+  JobEvent,
+  JobRecord,
+  JobResult,
+  JobSpec,
+  PipelineStageRecord,
+  PipelineStageSpec,
+} from '../../jobs/index.js';
 import type { RuntimeStats, SandboxInfo } from '../../runtime/index.js';
 import type { ObjectInfo } from '../../storage/objects/index.js';
 import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queues/index.js';
@@ -41,6 +50,8 @@ export type {
   LogLine,
   MappingView,
   NotificationConfiguration,
+  PipelineStageRecord,
+  PipelineStageSpec,
   QueueInfo,
   Schedule,
   SendResult,
@@ -413,7 +424,25 @@ export interface AddScheduleRequest {
 
 // ---- jobs --------------------------------------------------------------------------------------------
 
-/** GET /jobs?limit= (records without their per-object results). */
+/*
+ * POST /jobs takes a JobSpec (a pipeline: a JobSpec with `stages`) and answers 201 with the
+ * JobRecord. Before accepting it checks the input and the functions: 404 NoSuchBucket, 404 NoSuchKey
+ * (a listed key), 400 NoInputObjects (nothing matched the prefix), 404 ResourceNotFoundException (an
+ * unknown mapper or reducer), 400 InvalidParameterValueException (a malformed spec).
+ * POST /jobs/:id/resume reruns a failed job's uncommitted tasks; POST /jobs/:id/stages/:n/rerun
+ * reruns pipeline stage n from its stored input (409 StageNotRerunnable, 409 while it runs); both
+ * answer the JobRecord.
+ *
+ * GET /jobs/:id/events (SSE) streams JobEvent values, event name = `type`. Event types only ever
+ * get added. A pipeline's stream holds `job.started`, then per stage `pipeline.stage.started`, the
+ * stage's own events (keys.listed, stage.started, task.*, progress, object.result, log, warning)
+ * each with `pipelineStage` set, and `pipeline.stage.completed` (or `pipeline.stage.failed`),
+ * then `cost` and `job.completed` (or `job.failed`) for the whole pipeline. Every event's
+ * `counters` are the whole job's. A job resumed after the engine restarted begins again with
+ * `warning` and `job.started` (resumed: true) in the same stream.
+ */
+
+/** GET /jobs?limit= (records without their per-object results; runs of pipeline stages are not listed). */
 export interface JobList {
   jobs: JobRecord[];
 }

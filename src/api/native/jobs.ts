@@ -6,10 +6,12 @@ import { openSse } from '../sse.js';
 import type { BgzipAnswer, BgzipRequest, JobList } from './contract.js';
 
 /**
- * Jobs under /_lambdata/jobs: submit (POST), list and read (GET), follow the list live (GET
- * /jobs/events, SSE: a `job` event with the job's brief record whenever one starts, moves or ends), follow one live (GET …/events, SSE:
- * the events so far, then live ones, ending with `job.completed` or `job.failed`), resume a
- * failed job (POST …/resume), take a running mapper's progress report (POST …/progress), and write a text object as splittable bgzip (POST /jobs/bgzip).
+ * Jobs under /_lambdata/jobs: check and submit (POST), list and read (GET), follow the list live (GET
+ * /jobs/events, SSE: a `job` event with the job's brief record whenever one starts, moves or ends), follow
+ * one live (GET …/events, SSE: the events so far, then live ones, ending with `job.completed` or
+ * `job.failed`), resume a failed job (POST …/resume), rerun one pipeline stage (POST
+ * …/stages/:stage/rerun), take a running mapper's progress report (POST …/progress), and write a text
+ * object as splittable bgzip (POST /jobs/bgzip).
  */
 export const routes: Route[] = [
   { method: 'POST', path: '/jobs', handler: submitJob },
@@ -20,10 +22,12 @@ export const routes: Route[] = [
   { method: 'GET', path: '/jobs/:id/events', handler: followJob },
   { method: 'POST', path: '/jobs/:id/resume', handler: resumeJob },
   { method: 'POST', path: '/jobs/:id/progress', handler: reportProgress },
+  { method: 'POST', path: '/jobs/:id/stages/:stage/rerun', handler: rerunStage },
 ];
 
 async function submitJob({ engine, req, res }: RouteContext): Promise<void> {
   const spec = await readJsonObject<JobSpec>(req);
+  await engine.jobs.check(spec);
   sendJson(res, 201, engine.jobs.submit(spec));
 }
 
@@ -67,6 +71,10 @@ function followJobs({ engine, req, res }: RouteContext): void {
 async function reportProgress({ engine, req, res, params }: RouteContext): Promise<void> {
   engine.jobs.report(params.id ?? '', await readJsonObject(req));
   res.writeHead(204).end();
+}
+
+function rerunStage({ engine, res, params }: RouteContext): void {
+  sendJson(res, 200, engine.jobs.rerunStage(params.id ?? '', Number(params.stage)));
 }
 
 function followJob({ engine, req, res, params }: RouteContext): void {

@@ -1,0 +1,79 @@
+import { afterAll, expect, it } from 'vitest';
+import { generateText, type JobRecord, type JobSpec } from '../../src/jobs/index.js';
+import { dataDir, killHard, requireBuild, type Serve, startServe, stopServe, waitFor } from '../chaos/harness.js';
+import { refCounts, refTotals } from '../fixtures/jobs/reference.js';
+
+const dir = dataDir('jobs-autoresume');
+let serve: Serve | undefined;
+afterAll(async () => {
+  if (serve) await stopServe(serve);
+  dir.remove();
+});
+
+async function call<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/_lambdata${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+it('a job interrupted by kill -9 of lambdata serve resumes by itself when it starts again, with the uninterrupted result', async () => {
+  requireBuild();
+  serve = await startServe(dir.path);
+  const bodies = Array.from({ length: 6 }, (_, i) => generateText({ seed: 90 + i, bytes: 20_000 }));
+  await fetch(`${serve.url}/_lambdata/buckets/again`, { method: 'PUT' });
+  for (const [i, body] of bodies.entries()) {
+    const res = await fetch(`${serve.url}/_lambdata/buckets/again/objects/in/${i}.txt`, {
+      method: 'PUT',
+      body: new Uint8Array(body),
+    });
+    expect(res.ok).toBe(true);
+  }
+  // One split per task, one task per cascade, read slowly: the job is mid-way when the engine dies.
+  const spec: JobSpec = {
+    mapper: 'wordcount',
+    input: { bucket: 'again', prefix: 'in/' },
+    splitSize: 20_000,
+    taskSize: 20_000,
+    fanout: 1,
+    concurrency: 2,
+    pace: { chunkBytes: 4_000, delayMs: 150 },
+  };
+  const job = await call<JobRecord>(serve.url, 'POST', '/jobs', spec);
+  const url = serve.url;
+  expect(
+    await waitFor(async () => (await call<JobRecord>(url, 'GET', `/jobs/${job.id}`)).counters.tasksDone >= 2, 60_000),
+  ).toBe(true);
+  const atKill = await call<JobRecord>(url, 'GET', `/jobs/${job.id}`);
+  await killHard(serve);
+  expect(atKill.status).toBe('running');
+  expect(atKill.counters.tasksDone).toBeLessThan(6);
+
+  serve = await startServe(dir.path);
+  const restarted = serve.url;
+  let done: JobRecord | undefined;
+  expect(
+    await waitFor(async () => {
+      done = await call<JobRecord>(restarted, 'GET', `/jobs/${job.id}`);
+      return done.status !== 'running';
+    }, 90_000),
+  ).toBe(true);
+  expect(done?.error).toBeNull();
+  expect(done?.status).toBe('succeeded');
+  expect(done?.result?.totals).toEqual(refTotals(bodies));
+
+  // The same job run without an interruption gives the same result.
+  const { pace: _pace, ...unpaced } = spec;
+  const fresh = await call<JobRecord>(restarted, 'POST', '/jobs', unpaced);
+  let uninterrupted: JobRecord | undefined;
+  await waitFor(async () => {
+    uninterrupted = await call<JobRecord>(restarted, 'GET', `/jobs/${fresh.id}`);
+    return uninterrupted.status !== 'running';
+  }, 60_000);
+  expect(uninterrupted?.status).toBe('succeeded');
+  expect(done?.result).toEqual(uninterrupted?.result);
+  for (const [i, body] of bodies.entries()) expect(done?.result?.perObject?.[`in/${i}.txt`]).toEqual(refCounts(body));
+}, 240_000);
