@@ -9,6 +9,7 @@ import { routes as streamRoutes } from './streams.js';
 import { routes as systemRoutes } from './system.js';
 import { routes as tableRoutes } from './tables.js';
 import { routes as topicRoutes } from './topics.js';
+import { routes as viewRoutes } from './views.js';
 
 /** Every native API route, under /_lambdata. Each part's routes live in its own module. */
 export const nativeRoutes: Route[] = [
@@ -22,4 +23,5 @@ export const nativeRoutes: Route[] = [
   ...topicRoutes,
   ...mappingRoutes,
   ...functionUrlRoutes,
+  ...viewRoutes,
 ];
