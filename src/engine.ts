@@ -9,6 +9,7 @@ import {
   type PriceTable,
 } from './invoke/index.js';
 import { JobService } from './jobs/index.js';
+import { LambdaArch } from './lambda-arch/index.js';
 import { EnvironmentPool, type PoolOptions } from './runtime/index.js';
 import type { Credentials, EngineContext } from './shared/context.js';
 import { DEFAULT_REGION } from './shared/ids.js';
@@ -64,6 +65,8 @@ export interface Engine {
   readonly mappings: EventSourceMappings;
   readonly schedules: Schedules;
   readonly jobs: JobService;
+  /** The Lambda Architecture: master datasets, batch and speed views, queries. */
+  readonly views: LambdaArch;
   /** Sets the URL functions use to call back (the server calls this once it listens). */
   setEndpoint(url: string): void;
   /** Stops cleanly: in-flight work drains or stays durably queued; environments are reaped. */
@@ -115,7 +118,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const schedules = new Schedules(context, { invoker: invocations });
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
-  const background = [objects, invocations, mappings, schedules, jobs, queues, streams];
+  const views = new LambdaArch(context, { objects, streams, mappings, deliveries, functions, jobs });
+
+  const background = [objects, invocations, mappings, schedules, jobs, views, queues, streams];
   const invoking: unknown[] = [invocations, mappings, schedules];
   let held =
     options.background !== false && options.awaitEndpoint ? background.filter((s) => invoking.includes(s)) : [];
@@ -143,6 +148,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     mappings,
     schedules,
     jobs,
+    views,
     setEndpoint(url) {
       endpoint = url;
       const starting = held;

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Deliveries, FunctionRegistry, Invoker } from '../invoke/index.js';
 import { kinesisStreamNameOf, queueNameOf, tableNameOfStream } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
+import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { QueueStore } from '../storage/queues/index.js';
-import type { StreamStore } from '../storage/streams/index.js';
+import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
 import type { TableStore } from '../storage/tables/index.js';
+import type { BatchOutcome } from './batch.js';
 import { dynamodbEvent, kinesisEvent } from './event-shapes.js';
 import { MappingStore } from './mapping-store.js';
 import type {
@@ -40,6 +41,27 @@ interface Poller {
 
 const IDLE_STATUS: MappingStatus = { lag: 0, invocations: 0, failures: 0 };
 
+/** An engine-internal consumer of a Kinesis stream (see `EventSourceMappings.consume`). */
+export interface StreamConsumerSpec {
+  /** Stable id: the consumer's checkpoints are kept under it across restarts. */
+  id: string;
+  streamName: string;
+  batchSize?: number;
+  /** Default -1: retry until the records expire. */
+  maximumRetryAttempts?: number;
+  bisectBatchOnFunctionError?: boolean;
+  /** SQS queue or function ARN that gets the records given up on. */
+  onFailureDestination?: string;
+  /** Handles one batch in order; a throw or a failed outcome retries it as a failed invocation would be. */
+  handle(records: StreamRecordRef[]): Promise<BatchOutcome>;
+}
+
+/** A running internal consumer. */
+export interface StreamConsumer {
+  status(): MappingStatus;
+  stop(): Promise<void>;
+}
+
 /**
  * Event source mappings: pollers feeding functions from streams, table change streams and
  * queues. Mappings and checkpoints are durable; create/update/enable/disable/delete take effect
@@ -50,6 +72,7 @@ export class EventSourceMappings implements BackgroundService {
   #options: EventSourceMappingsOptions;
   #store: MappingStore;
   #pollers = new Map<string, Poller>();
+  #consumers = new Map<string, Poller>();
   #started = false;
 
   constructor(context: EngineContext, options: EventSourceMappingsOptions) {
@@ -65,9 +88,64 @@ export class EventSourceMappings implements BackgroundService {
 
   async stop(): Promise<void> {
     this.#started = false;
-    const pollers = [...this.#pollers.values()];
+    const pollers = [...this.#pollers.values(), ...this.#consumers.values()];
     this.#pollers.clear();
+    this.#consumers.clear();
     await Promise.all(pollers.map((p) => p.stop()));
+  }
+
+  /**
+   * Starts an engine-internal consumer of a stream: the same poller as a Kinesis mapping (batches in
+   * shard order, retries, bisection, durable checkpoints, the failure destination), handing each batch
+   * to in-process code instead of invoking a function. It reads from TRIM_HORIZON the first time.
+   * @throws ResourceNotFound (stream), ResourceConflict (a consumer with that id runs)
+   */
+  consume(spec: StreamConsumerSpec): StreamConsumer {
+    const { streams, invoker, deliveries } = this.#options;
+    if (this.#consumers.has(spec.id)) throw new ResourceConflict(`Consumer ${spec.id} is already running`);
+    const config = validateMapping({
+      uuid: `consumer:${spec.id}`,
+      functionName: spec.id,
+      functionArn: spec.id,
+      eventSourceArn: streams.streamArn(spec.streamName),
+      sourceType: 'kinesis',
+      sourceName: spec.streamName,
+      enabled: true,
+      batchSize: spec.batchSize ?? 500,
+      maximumRetryAttempts: spec.maximumRetryAttempts ?? -1,
+      bisectBatchOnFunctionError: spec.bisectBatchOnFunctionError ?? false,
+      onFailureDestination: spec.onFailureDestination,
+      startingPosition: 'TRIM_HORIZON',
+      lastModified: Date.now(),
+      lastProcessingResult: 'No records processed',
+      stateTransitionReason: 'USER_INITIATED',
+    });
+    const poller = new StreamPoller(config, {
+      source: streamSource(streams, config),
+      event: () => undefined,
+      invoker,
+      deliveries,
+      store: this.#store,
+      log: this.#context.log.child({ component: 'consumers', id: spec.id }),
+      trigger: 'kinesis',
+      onResult: () => {},
+      handle: spec.handle,
+    });
+    poller.initialize();
+    this.#consumers.set(spec.id, poller);
+    poller.start();
+    return {
+      status: () => poller.status(),
+      stop: async () => {
+        if (this.#consumers.get(spec.id) === poller) this.#consumers.delete(spec.id);
+        await poller.stop();
+      },
+    };
+  }
+
+  /** Forgets an internal consumer's checkpoints (after it stopped for good). */
+  forgetConsumer(id: string): void {
+    this.#store.delete(`consumer:${id}`);
   }
 
   /** The event source ARN of a stream, table (its change stream) or queue by name. @throws ResourceNotFound */

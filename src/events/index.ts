@@ -1,5 +1,6 @@
+export type { BatchOutcome } from './batch.js';
 export { parseScheduleExpression, type ScheduleExpression } from './cron.js';
-export { EventSourceMappings } from './event-source-mappings.js';
+export { EventSourceMappings, type StreamConsumer, type StreamConsumerSpec } from './event-source-mappings.js';
 export {
   type FunctionUrlConfig,
   FunctionUrlConfigs,

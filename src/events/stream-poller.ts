@@ -21,6 +21,8 @@ export interface StreamPollerDeps<R> {
   trigger: 'kinesis' | 'dynamodb';
   /** Records the result of each invocation on the mapping (LastProcessingResult). */
   onResult(ok: boolean): void;
+  /** An engine-internal consumer: handles each batch in process instead of invoking the function. */
+  handle?(records: R[]): Promise<BatchOutcome>;
 }
 
 /** Idle shards still re-check this often, in case a wake-up was missed. */
@@ -172,6 +174,12 @@ export class StreamPoller<R> {
     return lanes.filter((l) => l.length > 0);
   }
 
+  #settle(outcome: BatchOutcome): BatchOutcome {
+    if (outcome.kind !== 'success') this.#failures += 1;
+    this.#deps.onResult(outcome.kind === 'success');
+    return outcome;
+  }
+
   #laneOptions(shardId: string, done: (record: R) => void) {
     const m = this.#mapping;
     const { source, invoker, log } = this.#deps;
@@ -189,6 +197,7 @@ export class StreamPoller<R> {
         this.#invocations += 1;
         let outcome: BatchOutcome;
         try {
+          if (this.#deps.handle) return this.#settle(await this.#deps.handle(records));
           const result = await invoker.invoke({
             functionName: m.functionArn,
             payload: JSON.stringify(this.#deps.event(records)),
@@ -200,9 +209,7 @@ export class StreamPoller<R> {
           log.warn('batch invocation failed', { uuid: m.uuid, shardId, error });
           outcome = { kind: 'failed', error };
         }
-        if (outcome.kind !== 'success') this.#failures += 1;
-        this.#deps.onResult(outcome.kind === 'success');
-        return outcome;
+        return this.#settle(outcome);
       },
       discard: async (
         records: R[],

@@ -21,6 +21,15 @@ import type {
   PriceTable,
 } from '../../invoke/index.js';
 import type { CostReport, JobCounters, JobEvent, JobRecord, JobResult, JobSpec } from '../../jobs/index.js';
+import type {
+  BatchGeneration,
+  DatasetInfo,
+  QueryAnswer,
+  RecomputeEvent,
+  TopEntry,
+  ViewInfo,
+  ViewSource,
+} from '../../lambda-arch/index.js';
 import type { RuntimeStats, SandboxInfo } from '../../runtime/index.js';
 import type { ObjectInfo } from '../../storage/objects/index.js';
 import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queues/index.js';
@@ -421,4 +430,56 @@ export interface BgzipAnswer {
   members: number;
   size: number;
   rawSize: number;
+}
+
+// ── Lambda Architecture (/_lambdata/datasets, /_lambdata/views; docs/VIEWS.md) ──
+
+export type { BatchGeneration, DatasetInfo, QueryAnswer, RecomputeEvent, TopEntry, ViewInfo, ViewSource };
+
+/** POST /_lambdata/datasets */
+export interface CreateDatasetRequest {
+  name: string;
+  stream: string;
+  bucket?: string;
+  /** Field holding the event time (default `created_at`). */
+  timeField?: string;
+  retention?: { hours?: number; days?: number };
+  /** SQS queue or function ARN that gets invalid and late events with the reason. */
+  onFailure?: string;
+  batchSize?: number;
+}
+
+/** GET /_lambdata/datasets */
+export interface DatasetList {
+  datasets: DatasetInfo[];
+}
+
+/** POST /_lambdata/views: a built-in view id (`view`) or a module path on the server's machine (`code`). */
+export interface CreateViewRequest {
+  name: string;
+  dataset: string;
+  view?: string;
+  code?: string;
+  generations?: number;
+}
+
+/** GET /_lambdata/views */
+export interface ViewList {
+  views: ViewInfo[];
+}
+
+/** GET /_lambdata/views/{name} */
+export interface ViewDetail extends ViewInfo {
+  top: TopEntry[];
+}
+
+/** POST /_lambdata/views/{name}/recompute */
+export interface RecomputeRequest {
+  incremental?: boolean;
+}
+
+/** 202 answer of POST /_lambdata/views/{name}/recompute */
+export interface RecomputeAnswer {
+  view: string;
+  jobId: string | null;
 }

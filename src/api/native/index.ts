@@ -8,6 +8,7 @@ import { routes as queueRoutes } from './queues.js';
 import { routes as streamRoutes } from './streams.js';
 import { routes as systemRoutes } from './system.js';
 import { routes as tableRoutes } from './tables.js';
+import { routes as viewRoutes } from './views.js';
 
 /** Every native API route, under /_lambdata. Each part's routes live in its own module. */
 export const nativeRoutes: Route[] = [
@@ -20,4 +21,5 @@ export const nativeRoutes: Route[] = [
   ...queueRoutes,
   ...mappingRoutes,
   ...functionUrlRoutes,
+  ...viewRoutes,
 ];

@@ -1,0 +1,86 @@
+/**
+ * Turns a view module into the batch layer's mapper and reducer (the Lambda Architecture's batch
+ * job). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
+ * `params.from ≤ time < params.horizon`, folds each event's contributions per (key, bucket) with
+ * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
+ * each partition's states with the monoid and writes them sorted.
+ */
+import { bucketOf, contributions, eventTime, resolveView, type ViewModule } from '../../src/lambda-arch/view-module.js';
+import { runMap } from './mapper.js';
+import { readObject, writeObject } from './object-io.js';
+import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
+import { countText, fnv1a32 } from './text.js';
+
+/** The params the coordinator passes to every view mapper. */
+export interface ViewJobParams {
+  from: number;
+  horizon: number;
+  timeField: string;
+}
+
+/** The Lambda handler that maps master objects with `module`. */
+export function viewMapper(module: Partial<ViewModule>) {
+  const view = resolveView(module);
+  return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
+    const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
+    const acc = new Map<string, unknown>();
+    let events = 0;
+    let errors = 0;
+    const run = await runMap(event, context, (bytes, start, end) => {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const record = JSON.parse(line) as Record<string, unknown>;
+        const time = eventTime(record, timeField);
+        if (time === undefined || time < from || time >= horizon) continue;
+        events++;
+        let parts: Array<[string, unknown]>;
+        try {
+          parts = contributions(view, record);
+        } catch {
+          errors++;
+          continue;
+        }
+        const bucket = bucketOf(time, view.width);
+        for (const [key, state] of parts) {
+          const id = JSON.stringify([key, bucket]);
+          acc.set(id, acc.has(id) ? view.monoid.merge(acc.get(id), state) : state);
+        }
+      }
+      return countText(bytes, start, end);
+    });
+    const shuffle = event.shuffle;
+    if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
+    const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
+    for (const [id, state] of acc) parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    const keys = parts.map(
+      (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
+    );
+    await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
+    return { taskId: event.taskId, ...run, partitions: keys, custom: { events, errors } };
+  };
+}
+
+/** The Lambda handler that merges one partition's states with `module`'s monoid. */
+export function viewReducer(module: Partial<ViewModule>) {
+  const view = resolveView(module);
+  return async (event: ReduceEvent): Promise<ReduceResult> => {
+    const merged = new Map<string, unknown>();
+    for (const key of event.inputs) {
+      const text = Buffer.from(await readObject(event.bucket, key)).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const [id, state] = JSON.parse(line) as [[string, number], unknown];
+        const k = JSON.stringify(id);
+        merged.set(k, merged.has(k) ? view.monoid.merge(merged.get(k), state) : state);
+      }
+    }
+    const ids = [...merged.keys()].sort();
+    await writeObject(
+      event.bucket,
+      event.outputKey,
+      ids.map((id) => `[${id},${JSON.stringify(merged.get(id))}]\n`).join(''),
+    );
+    return { partition: event.partition, distinct: ids.length, words: 0, top: [], outputKey: event.outputKey };
+  };
+}

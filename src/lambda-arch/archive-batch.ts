@@ -1,0 +1,105 @@
+/**
+ * Turns one batch of stream records into master-dataset objects: valid events grouped by event
+ * hour into gzip JSON-lines bodies named by shard and first sequence number, and invalid or late
+ * events with the reason they were refused. Pure and deterministic: the same records give the same
+ * names and bytes, which is what makes a redelivered batch rewrite identical objects.
+ */
+import { gzipSync } from 'node:zlib';
+import type { StreamRecordRef } from '../storage/streams/index.js';
+import { bucketOf, eventTime, GRANULARITIES } from './view-module.js';
+
+/** An accepted event with its time. */
+export interface TimedEvent {
+  event: Record<string, unknown>;
+  time: number;
+}
+
+/** One object to write. */
+export interface MasterObject {
+  key: string;
+  body: Buffer;
+  events: number;
+  minTime: number;
+  maxTime: number;
+  hour: number;
+}
+
+/** A refused record and why. */
+export interface RefusedRecord {
+  record: StreamRecordRef;
+  reason: string;
+}
+
+/** What a batch comes to. */
+export interface ArchivePlan {
+  accepted: TimedEvent[];
+  objects: MasterObject[];
+  refused: RefusedRecord[];
+}
+
+/** Plans a batch of one shard's records (in order) for a dataset. */
+export function planArchive(
+  records: StreamRecordRef[],
+  options: { prefix: string; timeField: string; sealed: number },
+): ArchivePlan {
+  const accepted: TimedEvent[] = [];
+  const refused: RefusedRecord[] = [];
+  const groups = new Map<number, { first: string; lines: string[]; events: TimedEvent[] }>();
+  for (const record of records) {
+    const verdict = judge(record, options);
+    if ('reason' in verdict) {
+      refused.push({ record, reason: verdict.reason });
+      continue;
+    }
+    accepted.push(verdict);
+    const hour = bucketOf(verdict.time, GRANULARITIES.hour);
+    let group = groups.get(hour);
+    if (!group) {
+      group = { first: record.sequenceNumber, lines: [], events: [] };
+      groups.set(hour, group);
+    }
+    group.lines.push(`${JSON.stringify(verdict.event)}\n`);
+    group.events.push(verdict);
+  }
+  const shardId = records[0]?.shardId ?? '';
+  const objects = [...groups].map(([hour, g]) => {
+    const times = g.events.map((e) => e.time);
+    return {
+      key: `${options.prefix}${partitionOf(hour)}/part-${shardId}-${g.first}.jsonl.gz`,
+      body: gzipSync(g.lines.join('')),
+      events: g.events.length,
+      minTime: Math.min(...times),
+      maxTime: Math.max(...times),
+      hour,
+    };
+  });
+  return { accepted, objects, refused };
+}
+
+/** `dt=YYYY-MM-DD/hour=HH` of an hour's start. */
+export function partitionOf(hour: number): string {
+  const iso = new Date(hour).toISOString();
+  return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+}
+
+function judge(
+  record: StreamRecordRef,
+  options: { timeField: string; sealed: number },
+): TimedEvent | { reason: string } {
+  let event: unknown;
+  try {
+    event = JSON.parse(record.data.toString('utf8'));
+  } catch (err) {
+    return { reason: `InvalidJson: ${(err as Error).message}` };
+  }
+  if (event === null || typeof event !== 'object' || Array.isArray(event))
+    return { reason: 'SchemaViolation: an event must be a JSON object' };
+  const time = eventTime(event as Record<string, unknown>, options.timeField);
+  if (time === undefined)
+    return { reason: `SchemaViolation: field ${options.timeField} must hold the event time (ISO-8601 or epoch ms)` };
+  if (time < options.sealed)
+    return {
+      reason: `LateEvent: event time ${new Date(time).toISOString()} is below the sealed horizon ${new Date(options.sealed).toISOString()}`,
+    };
+  return { event: event as Record<string, unknown>, time };
+}

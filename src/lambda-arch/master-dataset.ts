@@ -1,0 +1,438 @@
+/**
+ * The master dataset: an immutable, append-only archive of a stream in the object store. An
+ * internal consumer (the stream poller of event source mappings) hands each batch of a shard to
+ * `#archive`, which writes the batch's objects, then commits their rows, the shard's position, the
+ * speed-layer updates and the failure records in one SQLite transaction. A crash between the two
+ * leaves a `la_pending` mark, so the redelivered batch is cut the same way and rewrites the same
+ * names with the same bytes. Master objects refuse any other write or delete, through every API.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import type { BatchOutcome, EventSourceMappings, StreamConsumer } from '../events/index.js';
+import type { Deliveries } from '../invoke/index.js';
+import type { EngineContext } from '../shared/context.js';
+import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { ObjectStore } from '../storage/objects/index.js';
+import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
+import { type ArchivePlan, planArchive, type TimedEvent } from './archive-batch.js';
+import type { DatasetLocks } from './dataset-lock.js';
+import { DatasetNotFound, MasterObjectImmutable } from './errors.js';
+import type { DatasetConfig, DatasetInfo, ShardPosition } from './types.js';
+import { DEFAULT_TIME_FIELD } from './view-module.js';
+
+/** What creating a dataset takes. */
+export interface DatasetInput {
+  name: string;
+  stream: string;
+  bucket?: string;
+  timeField?: string;
+  retention?: { hours?: number; days?: number };
+  onFailure?: string;
+  batchSize?: number;
+}
+
+/** What the archive transaction calls to update the speed layer of the dataset's views. */
+export type SpeedUpdate = (dataset: string, events: TimedEvent[]) => void;
+
+/** A committed master object. */
+export interface MasterObjectRow {
+  key: string;
+  events: number;
+  minTime: number;
+  maxTime: number;
+}
+
+export interface MasterDatasetsOptions {
+  objects: ObjectStore;
+  streams: StreamStore;
+  mappings: EventSourceMappings;
+  deliveries: Pick<Deliveries, 'send'>;
+  locks: DatasetLocks;
+  speed: SpeedUpdate;
+  /** Called after every committed batch (for change events). */
+  onArchived(dataset: string): void;
+}
+
+/** Valid dataset and view names. */
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+const DEFAULT_BUCKET = 'lambdata-datasets';
+const RETENTION_SWEEP_MS = 10_000;
+
+/** The master datasets of the engine. */
+export class MasterDatasets {
+  #context: EngineContext;
+  #options: MasterDatasetsOptions;
+  #log: Logger;
+  #configs = new Map<string, DatasetConfig>();
+  #consumers = new Map<string, StreamConsumer>();
+  /** `bucket\0key` of master objects being written or deleted by the archiver or retention. */
+  #privileged = new Set<string>();
+  #unguard?: () => void;
+  #sweeper?: NodeJS.Timeout;
+  #started = false;
+  #sql;
+
+  constructor(context: EngineContext, options: MasterDatasetsOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.#log = context.log.child({ component: 'datasets' });
+    const db = context.db;
+    this.#sql = {
+      all: db.prepare<[], { name: string; config: string; created_at: number; sealed: number }>(
+        'SELECT * FROM la_datasets ORDER BY name',
+      ),
+      one: db.prepare<[string], { name: string; config: string; created_at: number; sealed: number }>(
+        'SELECT * FROM la_datasets WHERE name = ?',
+      ),
+      insert: db.prepare('INSERT INTO la_datasets (name, config, created_at) VALUES (?, ?, ?)'),
+      seal: db.prepare('UPDATE la_datasets SET sealed = MAX(sealed, ?) WHERE name = ?'),
+      shards: db.prepare<[string], ShardRow>('SELECT * FROM la_shards WHERE dataset = ? ORDER BY shard_id'),
+      shard: db.prepare<[string, string], ShardRow>('SELECT * FROM la_shards WHERE dataset = ? AND shard_id = ?'),
+      saveShard: db.prepare(
+        `INSERT INTO la_shards (dataset, shard_id, archived_seq, archived_time, events, rejected) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(dataset, shard_id) DO UPDATE SET archived_seq = excluded.archived_seq,
+           archived_time = MAX(archived_time, excluded.archived_time), events = events + excluded.events,
+           rejected = rejected + excluded.rejected`,
+      ),
+      pending: db.prepare<[string, string], { last_seq: string }>(
+        'SELECT last_seq FROM la_pending WHERE dataset = ? AND shard_id = ?',
+      ),
+      setPending: db.prepare('INSERT OR REPLACE INTO la_pending (dataset, shard_id, last_seq) VALUES (?, ?, ?)'),
+      clearPending: db.prepare('DELETE FROM la_pending WHERE dataset = ? AND shard_id = ?'),
+      addObject: db.prepare(
+        `INSERT OR IGNORE INTO la_objects (dataset, object_key, shard_id, events, bytes, min_time, max_time, hour)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      objects: db.prepare<[string, number], { object_key: string; events: number; min_time: number; max_time: number }>(
+        'SELECT object_key, events, min_time, max_time FROM la_objects WHERE dataset = ? AND max_time >= ? ORDER BY object_key',
+      ),
+      totals: db.prepare<[string], { objects: number; bytes: number | null; events: number | null }>(
+        'SELECT COUNT(*) AS objects, SUM(bytes) AS bytes, SUM(events) AS events FROM la_objects WHERE dataset = ?',
+      ),
+      expired: db.prepare<[string, number], { object_key: string }>(
+        'SELECT object_key FROM la_objects WHERE dataset = ? AND hour < ?',
+      ),
+      dropObject: db.prepare('DELETE FROM la_objects WHERE dataset = ? AND object_key = ?'),
+    };
+  }
+
+  async start(): Promise<void> {
+    this.#started = true;
+    for (const row of this.#sql.all.all()) this.#configs.set(row.name, JSON.parse(row.config) as DatasetConfig);
+    this.#unguard = this.#options.objects.onCommit((event) => {
+      if (this.#privileged.has(`${event.bucket}\0${event.key}`)) return;
+      if (this.#masterOf(event.bucket, event.key)) throw new MasterObjectImmutable(event.bucket, event.key);
+    });
+    for (const config of this.#configs.values()) this.#startConsumer(config);
+    this.#sweeper = setInterval(() => void this.sweepRetention(), RETENTION_SWEEP_MS);
+    this.#sweeper.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    clearInterval(this.#sweeper);
+    const consumers = [...this.#consumers.values()];
+    this.#consumers.clear();
+    await Promise.all(consumers.map((c) => c.stop()));
+    this.#unguard?.();
+  }
+
+  /**
+   * Creates a dataset and starts archiving its stream from the oldest record.
+   * @throws InvalidParameterValue, ResourceNotFound (stream), ResourceConflict (name taken)
+   */
+  create(input: DatasetInput): DatasetInfo {
+    const config = this.#validate(input);
+    if (this.#sql.one.get(config.name)) throw new ResourceConflict(`Dataset already exists: ${config.name}`);
+    const objects = this.#options.objects;
+    if (!objects.listBuckets().some((b) => b.name === config.bucket)) objects.createBucket(config.bucket);
+    this.#sql.insert.run(config.name, JSON.stringify(config), Date.now());
+    this.#configs.set(config.name, config);
+    this.#startConsumer(config);
+    return this.info(config.name);
+  }
+
+  /** The object store master objects live in. */
+  get objectStore(): ObjectStore {
+    return this.#options.objects;
+  }
+
+  /** Every dataset with its state. */
+  list(): DatasetInfo[] {
+    return this.#sql.all.all().map((row) => this.info(row.name));
+  }
+
+  /** A dataset's configuration. @throws DatasetNotFound */
+  config(name: string): DatasetConfig {
+    const config = this.#configs.get(name);
+    if (!config) throw new DatasetNotFound(name);
+    return config;
+  }
+
+  /** A dataset with its archive state. @throws DatasetNotFound */
+  info(name: string): DatasetInfo {
+    const row = this.#sql.one.get(name);
+    if (!row) throw new DatasetNotFound(name);
+    const shards = this.shards(name);
+    const totals = this.#sql.totals.get(name) ?? { objects: 0, bytes: 0, events: 0 };
+    return {
+      ...(JSON.parse(row.config) as DatasetConfig),
+      createdAt: row.created_at,
+      objects: totals.objects,
+      bytes: totals.bytes ?? 0,
+      events: shards.reduce((n, s) => n + s.events, 0),
+      rejected: shards.reduce((n, s) => n + s.rejected, 0),
+      shards,
+      completeUpTo: completeUpTo(shards),
+      sealed: row.sealed,
+    };
+  }
+
+  /** Per-shard archive positions (also the speed layer's checkpoints). */
+  shards(name: string): ShardPosition[] {
+    return this.#sql.shards.all(name).map((r) => ({
+      shardId: r.shard_id,
+      archivedSequence: r.archived_seq,
+      archivedEventTime: r.archived_time,
+      events: r.events,
+      rejected: r.rejected,
+    }));
+  }
+
+  /** The highest horizon sealed so far. */
+  sealed(name: string): number {
+    return this.#sql.one.get(name)?.sealed ?? 0;
+  }
+
+  /** Records with a time below `horizon` are late from now on (call under the dataset's lock). */
+  seal(name: string, horizon: number): void {
+    this.#sql.seal.run(horizon, name);
+  }
+
+  /** Committed master objects that may hold events at or after `minTime`. */
+  objects(name: string, minTime = Number.NEGATIVE_INFINITY): MasterObjectRow[] {
+    return this.#sql.objects
+      .all(name, Number.isFinite(minTime) ? minTime : -Number.MAX_SAFE_INTEGER)
+      .map((r) => ({ key: r.object_key, events: r.events, minTime: r.min_time, maxTime: r.max_time }));
+  }
+
+  /** Reads the events of committed master objects (for seeding a new view's speed layer). */
+  async readEvents(name: string, keys: string[]): Promise<TimedEvent[]> {
+    const config = this.config(name);
+    const events: TimedEvent[] = [];
+    for (const key of keys) {
+      const { body } = await this.#options.objects.getObject(config.bucket, key);
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      for (const line of gunzipSync(Buffer.concat(chunks)).toString('utf8').split('\n')) {
+        if (!line) continue;
+        const event = JSON.parse(line) as Record<string, unknown>;
+        const raw = event[config.timeField];
+        events.push({ event, time: typeof raw === 'number' ? raw : Date.parse(String(raw)) });
+      }
+    }
+    return events;
+  }
+
+  /** Lag of a dataset's consumer (records behind, in ms of arrival time). */
+  lagMs(name: string): number {
+    return this.#consumers.get(name)?.status().lag ?? 0;
+  }
+
+  /** Deletes master objects older than their dataset's retention: the only deletes master objects allow. */
+  async sweepRetention(now = Date.now()): Promise<number> {
+    let deleted = 0;
+    for (const config of this.#configs.values()) {
+      if (!config.retention) continue;
+      const cutoff = now - config.retention.hours * 3_600_000;
+      for (const { object_key } of this.#sql.expired.all(config.name, cutoff - 3_600_000)) {
+        const id = `${config.bucket}\0${object_key}`;
+        this.#privileged.add(id);
+        try {
+          this.#options.objects.deleteObject(config.bucket, object_key);
+          this.#sql.dropObject.run(config.name, object_key);
+          deleted++;
+        } catch (err) {
+          this.#log.warn('retention could not delete a master object', { key: object_key, err });
+        } finally {
+          this.#privileged.delete(id);
+        }
+      }
+    }
+    return deleted;
+  }
+
+  #masterOf(bucket: string, key: string): DatasetConfig | undefined {
+    for (const config of this.#configs.values())
+      if (config.bucket === bucket && key.startsWith(config.prefix)) return config;
+    return undefined;
+  }
+
+  #validate(input: DatasetInput): DatasetConfig {
+    if (!input || typeof input !== 'object') throw new InvalidParameterValue('a dataset needs { name, stream }');
+    if (typeof input.name !== 'string' || !NAME.test(input.name))
+      throw new InvalidParameterValue(`name must match ${NAME.source}`);
+    if (typeof input.stream !== 'string' || !input.stream) throw new InvalidParameterValue('stream is required');
+    this.#options.streams.streamArn(input.stream);
+    if (!this.#options.streams.hasStream(input.stream))
+      throw new InvalidParameterValue(`Stream not found: ${input.stream}`);
+    const bucket = input.bucket ?? DEFAULT_BUCKET;
+    if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      throw new InvalidParameterValue(`bucket must be a valid bucket name: ${bucket}`);
+    const timeField = input.timeField ?? DEFAULT_TIME_FIELD;
+    if (typeof timeField !== 'string' || !timeField) throw new InvalidParameterValue('timeField must be a field name');
+    let retention: DatasetConfig['retention'];
+    if (input.retention !== undefined && input.retention !== null) {
+      const hours = (input.retention.hours ?? 0) + (input.retention.days ?? 0) * 24;
+      if (!Number.isFinite(hours) || hours <= 0)
+        throw new InvalidParameterValue('retention needs a positive number of hours or days');
+      retention = { hours };
+    }
+    const batchSize = input.batchSize ?? 500;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+      throw new InvalidParameterValue('batchSize must be an integer from 1 to 10000');
+    if (input.onFailure !== undefined && typeof input.onFailure !== 'string')
+      throw new InvalidParameterValue('onFailure must be an SQS queue or function ARN');
+    return {
+      name: input.name,
+      stream: input.stream,
+      bucket,
+      prefix: `master/${input.name}/`,
+      timeField,
+      retention,
+      onFailure: input.onFailure,
+      batchSize,
+    };
+  }
+
+  #startConsumer(config: DatasetConfig): void {
+    if (!this.#started || this.#consumers.has(config.name)) return;
+    try {
+      const consumer = this.#options.mappings.consume({
+        id: `dataset-${config.name}`,
+        streamName: config.stream,
+        batchSize: config.batchSize,
+        handle: (records) => this.#options.locks.run(config.name, () => this.#archive(config, records)),
+      });
+      this.#consumers.set(config.name, consumer);
+    } catch (err) {
+      this.#log.error('cannot start the archiver', { dataset: config.name, err });
+    }
+  }
+
+  async #archive(config: DatasetConfig, records: StreamRecordRef[]): Promise<BatchOutcome> {
+    const shardId = (records[0] as StreamRecordRef).shardId;
+    const done = this.#sql.shard.get(config.name, shardId);
+    const fresh = done ? records.filter((r) => BigInt(r.sequenceNumber) > BigInt(done.archived_seq)) : records;
+    if (fresh.length === 0) return { kind: 'success' };
+    // A batch interrupted between its objects and its commit is redone with exactly the same records.
+    const pending = this.#sql.pending.get(config.name, shardId)?.last_seq;
+    if (pending !== undefined) {
+      const cut = BigInt(pending);
+      const first = fresh.filter((r) => BigInt(r.sequenceNumber) <= cut);
+      if (first.length > 0) await this.#archiveUnit(config, shardId, first);
+      const rest = fresh.filter((r) => BigInt(r.sequenceNumber) > cut);
+      if (rest.length > 0) await this.#archiveUnit(config, shardId, rest);
+    } else {
+      await this.#archiveUnit(config, shardId, fresh);
+    }
+    this.#options.onArchived(config.name);
+    return { kind: 'success' };
+  }
+
+  async #archiveUnit(config: DatasetConfig, shardId: string, records: StreamRecordRef[]): Promise<void> {
+    const db = this.#context.db;
+    const plan = planArchive(records, {
+      prefix: config.prefix,
+      timeField: config.timeField,
+      sealed: this.sealed(config.name),
+    });
+    const last = (records[records.length - 1] as StreamRecordRef).sequenceNumber;
+    if (plan.objects.length > 0) {
+      this.#sql.setPending.run(config.name, shardId, last);
+      for (const object of plan.objects) await this.#writeObject(config, object.key, object.body);
+    }
+    db.transaction(() => {
+      for (const o of plan.objects)
+        this.#sql.addObject.run(config.name, o.key, shardId, o.events, o.body.length, o.minTime, o.maxTime, o.hour);
+      const maxTime = plan.accepted.reduce((m, e) => Math.max(m, e.time), 0);
+      this.#sql.saveShard.run(config.name, shardId, last, maxTime, plan.accepted.length, plan.refused.length);
+      this.#sql.clearPending.run(config.name, shardId);
+      if (plan.accepted.length > 0) this.#options.speed(config.name, plan.accepted);
+      this.#refuse(config, shardId, plan);
+    })();
+  }
+
+  /** Writes one master object; an existing one must hold the same bytes (a redelivered batch). */
+  async #writeObject(config: DatasetConfig, key: string, body: Buffer): Promise<void> {
+    const objects = this.#options.objects;
+    const md5 = createHash('md5').update(body).digest('hex');
+    try {
+      const existing = objects.headObject(config.bucket, key);
+      if (existing.etag.replaceAll('"', '') === md5) return;
+      throw new Error(`master object ${key} exists with other bytes`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'NoSuchKey') throw err;
+    }
+    const id = `${config.bucket}\0${key}`;
+    this.#privileged.add(id);
+    try {
+      await objects.putObject(config.bucket, key, body, { contentType: 'application/gzip' });
+    } finally {
+      this.#privileged.delete(id);
+    }
+  }
+
+  /** Sends each refused record to the dataset's failure destination, with its reason. */
+  #refuse(config: DatasetConfig, shardId: string, plan: ArchivePlan): void {
+    if (plan.refused.length === 0) return;
+    if (!config.onFailure) {
+      this.#log.warn('events refused (the dataset has no failure destination)', {
+        dataset: config.name,
+        count: plan.refused.length,
+        reason: plan.refused[0]?.reason,
+      });
+      return;
+    }
+    const streamArn = this.#options.streams.streamArn(config.stream);
+    for (const { record, reason } of plan.refused) {
+      this.#options.deliveries.send(config.onFailure, {
+        requestContext: { condition: 'InvalidEvent', functionArn: `dataset:${config.name}`, approximateInvokeCount: 1 },
+        responseContext: { statusCode: 400, functionError: 'InvalidEvent' },
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        reason,
+        KinesisBatchInfo: {
+          shardId,
+          startSequenceNumber: record.sequenceNumber,
+          endSequenceNumber: record.sequenceNumber,
+          approximateArrivalOfFirstRecord: new Date(record.approximateArrivalTimestamp).toISOString(),
+          approximateArrivalOfLastRecord: new Date(record.approximateArrivalTimestamp).toISOString(),
+          batchSize: 1,
+          streamArn,
+        },
+        record: {
+          partitionKey: record.partitionKey,
+          sequenceNumber: record.sequenceNumber,
+          data: record.data.toString('base64'),
+        },
+      });
+    }
+  }
+}
+
+interface ShardRow {
+  dataset: string;
+  shard_id: string;
+  archived_seq: string;
+  archived_time: number;
+  events: number;
+  rejected: number;
+}
+
+/** Min over shards of their archived event time (0 before any). */
+function completeUpTo(shards: ShardPosition[]): number {
+  if (shards.length === 0) return 0;
+  return Math.min(...shards.map((s) => s.archivedEventTime));
+}

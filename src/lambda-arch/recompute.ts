@@ -1,0 +1,111 @@
+/**
+ * The batch layer's recompute: seal a horizon B under the dataset's lock (from then on, events
+ * older than B are late and refused, so the snapshot of committed master objects holds every event
+ * before B), run the view's mapper and reducer as a job over those objects through the jobs engine,
+ * write the new version's rows, then swap it in with the speed layer's drop in one transaction.
+ * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
+ * merged into the previous version's — the same rows a full recompute gives.
+ */
+import type { JobService } from '../jobs/index.js';
+import type { EngineContext } from '../shared/context.js';
+import type { BatchStore } from './batch-store.js';
+import type { DatasetLocks } from './dataset-lock.js';
+import type { MasterDatasets } from './master-dataset.js';
+import type { SpeedLayer } from './speed-layer.js';
+import type { BatchGeneration, RecomputeEvent } from './types.js';
+import type { LoadedView } from './view-catalog.js';
+import { bucketOf } from './view-module.js';
+
+export interface RecomputeDeps {
+  jobs: JobService;
+  datasets: MasterDatasets;
+  batch: BatchStore;
+  speed: SpeedLayer;
+  locks: DatasetLocks;
+  /** Called with each phase (and the job id once known). */
+  onPhase(event: RecomputeEvent): void;
+}
+
+const PARTITIONS = 4;
+
+/** Runs one recompute to its swap; resolves with the new generation. @throws what the job failed with */
+export async function recompute(
+  context: EngineContext,
+  deps: RecomputeDeps,
+  loaded: LoadedView,
+  options: { incremental: boolean; onJob(jobId: string): void },
+): Promise<BatchGeneration> {
+  const { config, view } = loaded;
+  const { datasets, batch, speed, jobs } = deps;
+  const dataset = datasets.config(config.dataset);
+  const previous = batch.current(config.name);
+  const incremental = options.incremental && previous !== null;
+  const snapshot = await deps.locks.run(dataset.name, async () => {
+    const info = datasets.info(dataset.name);
+    const horizon = Math.max(bucketOf(info.completeUpTo, view.width), previous?.horizon ?? 0);
+    datasets.seal(dataset.name, horizon);
+    const from = incremental ? (previous?.horizon ?? 0) : Number.NEGATIVE_INFINITY;
+    return { horizon, from, keys: datasets.objects(dataset.name, from).map((o) => o.key) };
+  });
+  const version = batch.nextVersion(config.name);
+  const states = new Map<string, { key: string; bucket: number; state: unknown }>();
+  let events = incremental ? (previous?.events ?? 0) : 0;
+  let jobId: string | null = null;
+  if (incremental && previous) {
+    for (const [key, bucket, state] of batch.rows(config.name, previous.version))
+      states.set(JSON.stringify([key, bucket]), { key, bucket, state });
+  }
+  if (snapshot.keys.length > 0 && snapshot.from < snapshot.horizon) {
+    const prefix = `views/${config.name}/v${version}-${Date.now()}/`;
+    const record = jobs.submit({
+      mapper: config.mapper,
+      reducer: config.reducer,
+      input: { bucket: dataset.bucket, keys: snapshot.keys },
+      partitions: PARTITIONS,
+      output: { bucket: dataset.bucket, prefix },
+      params: {
+        from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
+        horizon: snapshot.horizon,
+        timeField: dataset.timeField,
+      },
+    });
+    jobId = record.id;
+    options.onJob(jobId);
+    deps.onPhase({ view: config.name, jobId, phase: 'started' });
+    const final = await jobs.wait(jobId);
+    if (final.status !== 'succeeded') throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
+    const custom = final.result?.custom as { events?: number } | undefined;
+    events += custom?.events ?? 0;
+    for (let r = 0; r < PARTITIONS; r++) {
+      const key = `${prefix}out/part-r-${String(r).padStart(5, '0')}`;
+      const text = await readText(deps, dataset.bucket, key);
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const [[k, bucket], state] = JSON.parse(line) as [[string, number], unknown];
+        const id = JSON.stringify([k, bucket]);
+        const before = states.get(id);
+        states.set(id, { key: k, bucket, state: before ? view.monoid.merge(before.state, state) : state });
+      }
+    }
+  } else {
+    deps.onPhase({ view: config.name, phase: 'started' });
+  }
+  batch.writeRows(
+    config.name,
+    version,
+    [...states.values()].map((s) => [s.key, s.bucket, s.state]),
+  );
+  const generation: BatchGeneration = { version, horizon: snapshot.horizon, computedAt: Date.now(), events };
+  context.db.transaction(() => {
+    batch.swap(config.name, generation, jobId, config.generations);
+    speed.dropBefore(config.name, snapshot.horizon);
+  })();
+  return generation;
+}
+
+async function readText(deps: RecomputeDeps, bucket: string, key: string): Promise<string> {
+  const { body } = await deps.datasets.objectStore.getObject(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,83 @@
+/**
+ * The view-module format: what a built-in or user view exports, and the pure rules every layer
+ * applies to it the same way (event time, buckets, keys). This module runs both in the engine
+ * (speed layer, serving merge) and bundled into the batch job's functions, so it imports nothing
+ * from the engine.
+ */
+import { type Monoid, monoidByName } from './monoids.js';
+
+/** Event-time bucket widths. */
+export const GRANULARITIES = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export type Granularity = keyof typeof GRANULARITIES;
+
+/** What a view module exports (a user module exports these names; `monoid` may be a name or a Monoid). */
+export interface ViewModule {
+  name: string;
+  granularity: Granularity;
+  monoid: Monoid | string;
+  /** The key or keys an event counts under; nothing (null, undefined, []) skips the event. */
+  key(event: Record<string, unknown>): string | string[] | null | undefined;
+  /** The value lifted into the monoid (default: the event itself, which count ignores). */
+  value?(event: Record<string, unknown>): unknown;
+}
+
+/** A view module resolved for use: its monoid an object, its bucket width in ms. */
+export interface ResolvedView {
+  name: string;
+  granularity: Granularity;
+  width: number;
+  monoid: Monoid;
+  key: ViewModule['key'];
+  value: NonNullable<ViewModule['value']>;
+}
+
+/** The field events carry their time in unless a dataset names another. */
+export const DEFAULT_TIME_FIELD = 'created_at';
+
+/**
+ * Checks a module's exports and resolves its monoid.
+ * @throws TypeError naming the bad or missing export
+ */
+export function resolveView(module: Partial<ViewModule>): ResolvedView {
+  if (typeof module.name !== 'string' || module.name === '') throw new TypeError('a view module must export a name');
+  if (!module.granularity || !(module.granularity in GRANULARITIES))
+    throw new TypeError(`view ${module.name}: granularity must be one of ${Object.keys(GRANULARITIES).join(', ')}`);
+  if (typeof module.key !== 'function') throw new TypeError(`view ${module.name}: key(event) must be a function`);
+  if (module.value !== undefined && typeof module.value !== 'function')
+    throw new TypeError(`view ${module.name}: value(event) must be a function`);
+  const monoid = typeof module.monoid === 'string' ? monoidByName(module.monoid) : module.monoid;
+  if (!monoid || typeof monoid.merge !== 'function' || typeof monoid.lift !== 'function')
+    throw new TypeError(`view ${module.name}: monoid must be a built-in monoid name or a monoid object`);
+  return {
+    name: module.name,
+    granularity: module.granularity,
+    width: GRANULARITIES[module.granularity],
+    monoid,
+    key: module.key,
+    value: module.value ?? ((event) => event),
+  };
+}
+
+/**
+ * An event's time in epoch ms from `field` (ISO-8601 text or epoch ms), or undefined when it has none.
+ */
+export function eventTime(event: Record<string, unknown>, field: string): number | undefined {
+  const raw = event[field];
+  const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The start of the bucket holding `time`. */
+export function bucketOf(time: number, width: number): number {
+  return Math.floor(time / width) * width;
+}
+
+/** What one event contributes to a view: a lifted state under each of its keys. @throws what the module throws */
+export function contributions(view: ResolvedView, event: Record<string, unknown>): Array<[string, unknown]> {
+  const keys = view.key(event);
+  if (keys === null || keys === undefined) return [];
+  const list = Array.isArray(keys) ? keys : [keys];
+  if (list.length === 0) return [];
+  const state = view.monoid.lift(view.value(event));
+  return list.map((k) => [String(k), state]);
+}

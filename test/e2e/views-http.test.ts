@@ -1,0 +1,137 @@
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatasetInfo, ErrorAnswer, QueryAnswer, ViewDetail } from '../../src/api/native/contract.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const HOUR = 3_600_000;
+
+/** Polls an async check until it gives a value. */
+async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const T0 = Date.UTC(2026, 0, 5, 10);
+
+function tweet(i: number, hour: number, text: string) {
+  return {
+    id: `t${i}`,
+    user: `u${i % 3}`,
+    text,
+    hashtags: [],
+    created_at: new Date(T0 + hour * HOUR + i).toISOString(),
+    lang: 'en',
+  };
+}
+
+describe('Lambda Architecture over HTTP: dataset → speed → recompute → query', () => {
+  let t: TestServer;
+  let kinesis: KinesisClient;
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> => {
+    const res = await fetch(`${t.url}/_lambdata${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as T };
+  };
+  const put = async (events: unknown[]) => {
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'tweets',
+        Records: events.map((e, i) => ({
+          Data: Buffer.from(typeof e === 'string' ? e : JSON.stringify(e)),
+          PartitionKey: `p${i % 2}`,
+        })),
+      }),
+    );
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer('views-http');
+    kinesis = new KinesisClient({ ...AWS_TEST_CONFIG, endpoint: t.url });
+    t.engine.streams.createStream('tweets', { shardCount: 2 });
+  });
+  afterAll(async () => {
+    kinesis?.destroy();
+    await t?.close();
+  });
+
+  it('archives, serves speed, recomputes, swaps and keeps the sum exact', async () => {
+    const created = await api<DatasetInfo>('POST', '/datasets', { name: 'tw', stream: 'tweets' });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: 'tw', stream: 'tweets', prefix: 'master/tw/', objects: 0 });
+    const view = await api<ViewDetail>('POST', '/views', { name: 'words', dataset: 'tw', view: 'word-count-hourly' });
+    expect(view.status).toBe(201);
+    expect(view.json).toMatchObject({ name: 'words', granularity: 'hour', monoid: 'count', batch: null });
+
+    await put([
+      tweet(1, 0, 'hello world'),
+      tweet(2, 0, 'hello again'),
+      tweet(3, 1, 'hello'),
+      tweet(4, 2, 'world hello'),
+    ]);
+    const speedOnly = await until(async () => {
+      const q = await api<QueryAnswer>('GET', '/views/words/query?key=hello');
+      return q.json.value === 4 ? q.json : undefined;
+    });
+    expect(speedOnly).toMatchObject({ batch: { value: 0, version: null }, speed: { value: 4 } });
+
+    const ds = await api<DatasetInfo>('GET', '/datasets/tw');
+    expect(ds.json.events).toBe(4);
+    expect(ds.json.objects).toBeGreaterThanOrEqual(3);
+    expect(ds.json.completeUpTo).toBeGreaterThanOrEqual(T0 + HOUR);
+
+    const started = await api<{ jobId: string }>('POST', '/views/words/recompute', {});
+    expect(started.status).toBe(202);
+    expect(started.json.jobId).toMatch(/.+/);
+    const busy = await api<ErrorAnswer>('POST', '/views/words/recompute', {});
+    expect(busy.status).toBe(409);
+    expect(busy.json.error.code).toBe('ResourceConflictException');
+    const swapped = await until(async () => {
+      const v = await api<ViewDetail>('GET', '/views/words');
+      return v.json.recompute.running ? undefined : v.json;
+    }, 60_000);
+    expect(swapped.recompute.lastError).toBeUndefined();
+    expect(swapped.batch?.version).toBe(1);
+    const q = await api<QueryAnswer>('GET', '/views/words/query?key=hello');
+    expect(q.json.value).toBe(4);
+    expect((q.json.batch.value as number) + (q.json.speed.value as number)).toBe(4);
+    expect(q.json.batch.value).toBeGreaterThan(0);
+    expect(swapped.top.find((e) => e.key === 'hello')).toMatchObject({ value: 4 });
+  }, 90_000);
+
+  it('refuses writes and deletes of master objects through the S3 API', async () => {
+    const s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: t.url, forcePathStyle: true });
+    try {
+      const [key] = t.engine.objects
+        .listObjects('lambdata-datasets', { prefix: 'master/tw/' })
+        .objects.map((o) => o.key);
+      expect(key).toMatch(/^master\/tw\/dt=2026-01-05\/hour=1\d\/part-shardId-.+\.jsonl\.gz$/);
+      await expect(s3.send(new DeleteObjectCommand({ Bucket: 'lambdata-datasets', Key: key }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+      });
+      await expect(
+        s3.send(new PutObjectCommand({ Bucket: 'lambdata-datasets', Key: key, Body: 'x' })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect(t.engine.objects.headObject('lambdata-datasets', key as string).size).toBeGreaterThan(0);
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('answers unknown views and datasets with 404 in the AWS shape', async () => {
+    const v = await api<ErrorAnswer>('GET', '/views/nope/query?key=a');
+    expect(v.status).toBe(404);
+    expect(v.json.error).toEqual({ code: 'ResourceNotFoundException', message: 'View not found: nope' });
+    const d = await api<ErrorAnswer>('GET', '/datasets/nope');
+    expect(d.status).toBe(404);
+    expect(d.json.error.code).toBe('ResourceNotFoundException');
+  });
+});
