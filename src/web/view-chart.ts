@@ -1,5 +1,14 @@
 /** D3 chart for the Views page: a view's top keys as horizontal bars, the batch part and the speed part stacked. */
-import { axisTop, type ScaleBand, type ScaleLinear, type Selection, scaleBand, scaleLinear, select } from 'd3';
+import {
+  axisTop,
+  type ScaleBand,
+  type ScaleLinear,
+  type Selection,
+  scaleBand,
+  scaleLinear,
+  select,
+  transition,
+} from 'd3';
 
 /** One key's value and its two parts. */
 export interface KeyBar {
@@ -42,17 +51,17 @@ export class StackedBars {
     this.#onPick = onPick;
   }
 
-  /** Redraws with these bars (moving bars animate to their new length and place). */
+  /** Redraws with these bars (moving bars animate to their new length and place); the chart must be in the page. */
   update(bars: readonly KeyBar[]): void {
+    if (!this.#svg.node()?.isConnected) return;
+    // One shared transition per update (importing it also installs selection.transition()).
+    const t = transition().duration(DURATION_MS);
     const height = M.top + M.bottom + Math.max(1, bars.length) * ROW;
     this.#svg.attr('viewBox', `0 0 ${WIDTH} ${height}`);
     const max = Math.max(1, ...bars.map((b) => b.batch + b.speed));
     this.#x.domain([0, max]).nice();
     this.#y.domain(bars.map((b) => b.key)).range([M.top, height - M.bottom]);
-    this.#axis
-      .transition()
-      .duration(DURATION_MS)
-      .call(axisTop(this.#x).ticks(5, 's') as never);
+    this.#axis.transition(t).call(axisTop(this.#x).ticks(5, 's') as never);
     const x = this.#x;
     const y = this.#y;
     const rows = this.#rows
@@ -80,10 +89,7 @@ export class StackedBars {
         return g;
       });
     rows.attr('data-key', (d) => d.key);
-    rows
-      .transition()
-      .duration(DURATION_MS)
-      .attr('transform', (d) => `translate(0,${y(d.key) ?? 0})`);
+    rows.transition(t).attr('transform', (d) => `translate(0,${y(d.key) ?? 0})`);
     const band = y.bandwidth();
     rows
       .select('title')
@@ -97,15 +103,13 @@ export class StackedBars {
       .select<SVGRectElement>('rect.batch')
       .attr('height', band)
       .attr('data-value', (d) => d.batch)
-      .transition()
-      .duration(DURATION_MS)
+      .transition(t)
       .attr('width', (d) => x(d.batch) - M.left);
     rows
       .select<SVGRectElement>('rect.speed')
       .attr('height', band)
       .attr('data-value', (d) => d.speed)
-      .transition()
-      .duration(DURATION_MS)
+      .transition(t)
       .attr('x', (d) => x(d.batch))
       .attr('width', (d) => x(d.batch + d.speed) - x(d.batch));
     rows
@@ -113,8 +117,7 @@ export class StackedBars {
       .attr('y', band / 2)
       .attr('dy', '0.35em')
       .text((d) => fmt(d.batch + d.speed))
-      .transition()
-      .duration(DURATION_MS)
+      .transition(t)
       .attr('x', (d) => x(d.batch + d.speed) + 4);
   }
 }

@@ -1,8 +1,8 @@
 /** One view on the Views page: its layers' state, its top keys (batch and speed stacked), recompute and query. */
+import type { QueryAnswer, RecomputeAnswer, RecomputeEvent, ViewDetail, ViewInfo } from '../../api/native/contract.js';
 import { api } from '../api.js';
 import { field, h, num, replace } from '../dom.js';
 import { type KeyBar, StackedBars } from '../view-chart.js';
-import type { QueryAnswer, RecomputeEvent, ViewInfo } from '../view-shapes.js';
 import { errorBox } from './page.js';
 
 const STATS = [
@@ -14,20 +14,21 @@ const STATS = [
   ['lag', 'Speed lag'],
   ['speed', 'Speed buckets / keys'],
   ['recompute', 'Recompute'],
+  ['errors', 'Events the view rejected'],
 ] as const;
 type Stat = (typeof STATS)[number][0];
 
-/** A view's card; `update` repaints it from a newer ViewInfo. */
+/** A view's card; `update` paints it (once it is in the page) and repaints it from newer state. */
 export class ViewCard {
   readonly el: HTMLElement;
-  #info: ViewInfo;
+  #info: ViewInfo & { top?: ViewDetail['top'] };
   #stats = new Map<Stat, HTMLElement>();
   #chart: StackedBars;
   #note: HTMLElement;
   #keyInput: HTMLInputElement;
   #form: HTMLFormElement;
 
-  constructor(info: ViewInfo) {
+  constructor(info: ViewInfo & { top?: ViewDetail['top'] }) {
     this.#info = info;
     const slug = info.name.replace(/[^\w-]/g, '_');
     const statList = h('dl', { class: 'view-stats' });
@@ -83,11 +84,10 @@ export class ViewCard {
       this.#form,
       answer,
     );
-    this.update(info);
   }
 
   /** Repaints from newer state (top keys kept from before when `info` has none). */
-  update(info: ViewInfo): void {
+  update(info: ViewInfo & { top?: ViewDetail['top'] }): void {
     this.#info = { ...info, top: info.top ?? this.#info.top };
     const { batch, speed, recompute } = this.#info;
     this.#set('dataset', info.dataset);
@@ -99,8 +99,8 @@ export class ViewCard {
         ? `${moment(batch.computedAt)}${recompute.lastDurationMs !== undefined ? ` in ${seconds(recompute.lastDurationMs)}` : ''}`
         : '—',
     );
-    this.#set('checkpoint', speed.checkpointTime ? moment(speed.checkpointTime) : '—');
-    this.#set('lag', speed.lagMs === null ? '—' : seconds(speed.lagMs));
+    this.#set('checkpoint', moment(speed.checkpointTime));
+    this.#set('lag', seconds(speed.lagMs));
     this.#set('speed', `${num(speed.buckets)} / ${num(speed.keys)}`);
     const state = recompute.running
       ? `running${recompute.jobId ? ` (job ${recompute.jobId})` : ''}`
@@ -109,16 +109,27 @@ export class ViewCard {
         : 'idle';
     this.#set('recompute', state);
     this.#stats.get('recompute')?.classList.toggle('error-text', !recompute.running && !!recompute.lastError);
+    const { errors } = this.#info;
+    this.#set('errors', errors.count ? `${num(errors.count)}${errors.last ? ` (last: ${errors.last})` : ''}` : 'none');
     this.#chart.update(bars(this.#info.top ?? []));
   }
 
   /** Shows a recompute's phase from the SSE stream. */
   recomputed(event: RecomputeEvent): void {
-    const job = h('a', { href: `#/jobs/${encodeURIComponent(event.jobId)}` }, event.jobId);
-    if (event.phase === 'started') replace(this.#note, 'Recompute started: job ', job);
-    else if (event.phase === 'swapped') replace(this.#note, 'New batch version swapped in (job ', job, ').');
-    else
-      replace(this.#note, h('span', { class: 'error-text' }, `Recompute failed: ${event.error ?? ''} (job `), job, ')');
+    const job = event.jobId
+      ? h('span', {}, ' (job ', h('a', { href: `#/jobs/${encodeURIComponent(event.jobId)}` }, event.jobId), ')')
+      : null;
+    if (event.phase === 'started') replace(this.#note, 'Recompute started', job, '.');
+    else if (event.phase === 'swapped') {
+      const version = event.version === undefined ? 'A new batch version' : `Batch version v${event.version}`;
+      replace(this.#note, `${version} swapped in`, job, '.');
+    } else {
+      replace(
+        this.#note,
+        h('span', { class: 'error-text' }, `Recompute failed: ${event.error ?? 'unknown error'}`),
+        job,
+      );
+    }
   }
 
   /** Re-renders relative times ("12 s ago"). */
@@ -133,11 +144,11 @@ export class ViewCard {
 
   #recompute(button: HTMLButtonElement): void {
     button.disabled = true;
-    api<{ jobId: string }>(`/views/${encodeURIComponent(this.#info.name)}/recompute`, {
+    api<RecomputeAnswer>(`/views/${encodeURIComponent(this.#info.name)}/recompute`, {
       method: 'POST',
       body: JSON.stringify({}),
     })
-      .then(({ jobId }) => this.recomputed({ view: this.#info.name, jobId, phase: 'started' }))
+      .then(({ jobId }) => this.recomputed({ view: this.#info.name, ...(jobId ? { jobId } : {}), phase: 'started' }))
       .catch((err) => replace(this.#note, errorBox(err)))
       .finally(() => {
         button.disabled = false;
@@ -184,7 +195,7 @@ function answerView(a: QueryAnswer): HTMLElement {
   );
 }
 
-function bars(top: NonNullable<ViewInfo['top']>): KeyBar[] {
+function bars(top: ViewDetail['top']): KeyBar[] {
   return top
     .filter((t) => typeof t.value === 'number')
     .map((t) => ({ key: t.key, batch: Number(t.batch ?? 0) || 0, speed: Number(t.speed ?? 0) || 0 }))

@@ -3,9 +3,9 @@
  * its horizon, last recompute and speed lag, a query box and a Recompute button; the master
  * datasets with how far their archive has got. Live through /views/events (SSE).
  */
+import type { DatasetList, RecomputeEvent, ViewDetail, ViewInfo, ViewList } from '../../api/native/contract.js';
 import { api, stream } from '../api.js';
 import { bytes, h, num, replace, table } from '../dom.js';
-import type { DatasetInfo, RecomputeEvent, ViewInfo } from '../view-shapes.js';
 import { errorBox, type Page } from './page.js';
 import { moment, ViewCard } from './view-card.js';
 
@@ -34,20 +34,21 @@ export const renderViews: Page = (root) => {
   const cards = new Map<string, ViewCard>();
   const refetching = new Map<string, ReturnType<typeof setTimeout>>();
 
-  const show = (info: ViewInfo) => {
+  const show = (info: ViewInfo & { top?: ViewDetail['top'] }) => {
     const card = cards.get(info.name);
     if (card) return card.update(info);
     if (cards.size === 0) replace(list);
     const created = new ViewCard(info);
     cards.set(info.name, created);
     list.append(created.el);
+    created.update(info);
   };
   const refetch = (name: string) => {
     if (refetching.has(name)) return;
     refetching.set(
       name,
       setTimeout(() => {
-        api<ViewInfo>(`/views/${encodeURIComponent(name)}`)
+        api<ViewDetail>(`/views/${encodeURIComponent(name)}`)
           .then(show)
           // The next event retries; a view removed meanwhile just stops updating.
           .catch((err) => console.warn(`views: could not refresh ${name}`, err))
@@ -56,17 +57,17 @@ export const renderViews: Page = (root) => {
     );
   };
 
-  api<{ views: ViewInfo[] }>('/views')
+  api<ViewList>('/views')
     .then(async ({ views }) => {
       if (views.length === 0) replace(list, emptyState());
-      const detailed = await Promise.all(views.map((v) => api<ViewInfo>(`/views/${encodeURIComponent(v.name)}`)));
+      const detailed = await Promise.all(views.map((v) => api<ViewDetail>(`/views/${encodeURIComponent(v.name)}`)));
       for (const info of detailed) show(info);
     })
     .catch((err) => replace(list, errorBox(err)));
 
   const source = stream('/views/events', {
     view: (data) => {
-      const info = data as ViewInfo;
+      const info = data as ViewInfo & { top?: ViewDetail['top'] };
       show(info);
       if (!info.top) refetch(info.name);
     },
@@ -86,7 +87,7 @@ export const renderViews: Page = (root) => {
   });
 
   const loadDatasets = () =>
-    api<{ datasets: DatasetInfo[] }>('/datasets')
+    api<DatasetList>('/datasets')
       .then(({ datasets: all }) => replace(datasets, datasetTable(all)))
       .catch((err) => replace(datasets, errorBox(err)));
   loadDatasets();
@@ -116,15 +117,26 @@ function emptyState(): HTMLElement {
   );
 }
 
-function datasetTable(datasets: DatasetInfo[]): HTMLElement {
+function datasetTable(datasets: DatasetList['datasets']): HTMLElement {
   if (datasets.length === 0) return h('p', { class: 'muted' }, 'No master datasets yet.');
   return table(
-    ['Dataset', 'Stream', 'Location', 'Events', 'Objects', 'Size', 'Complete up to', 'Shards archived up to'],
+    [
+      'Dataset',
+      'Stream',
+      'Location',
+      'Events',
+      'Rejected',
+      'Objects',
+      'Size',
+      'Complete up to',
+      'Shards archived up to',
+    ],
     datasets.map((d) => [
       h('strong', { 'data-dataset': d.name }, d.name),
       d.stream,
       h('code', {}, `s3://${d.bucket}/${d.prefix}`),
       num(d.events),
+      num(d.rejected),
       num(d.objects),
       bytes(d.bytes),
       h('span', { 'data-stat': 'complete-up-to' }, moment(d.completeUpTo)),
