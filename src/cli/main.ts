@@ -1,5 +1,6 @@
 import { ApiClient } from './client.js';
 import { type CliContext, type Command, runCommand } from './command.js';
+import { commands as datasetCommands } from './datasets.js';
 import { commands as functionCommands } from './functions.js';
 import { commands as jobCommands } from './jobs.js';
 import { commands as mappingCommands } from './mappings.js';
@@ -8,6 +9,7 @@ import { commands as s3Commands } from './s3.js';
 import { serve } from './serve.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
+import { commands as viewCommands } from './views.js';
 
 /** Every command, in the order `lambdata help` lists them. */
 const COMMANDS: ReadonlyMap<string, Command> = new Map(
@@ -20,6 +22,8 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     ...tableCommands,
     ...queueCommands,
     ...mappingCommands,
+    ...datasetCommands,
+    ...viewCommands,
   ].map((command) => [command.name, command]),
 );
 

@@ -235,9 +235,25 @@ export class MasterDatasets {
     return events;
   }
 
-  /** Lag of a dataset's consumer (records behind, in ms of arrival time). */
-  lagMs(name: string): number {
-    return this.#consumers.get(name)?.status().lag ?? 0;
+  /**
+   * How far the archive (and so the speed layer) is behind the stream: the age of the oldest record
+   * not yet applied, over shards (0 when every record is applied).
+   */
+  lagMs(name: string, now = Date.now()): number {
+    const config = this.config(name);
+    const streams = this.#options.streams;
+    const done = new Map(this.shards(name).map((s) => [s.shardId, s.archivedSequence]));
+    let lag = 0;
+    try {
+      for (const shard of streams.listShards(config.stream)) {
+        const after = done.get(shard.shardId);
+        const next = streams.readShard(config.stream, shard.shardId, after ? { after } : {}, 1).records[0];
+        if (next) lag = Math.max(lag, now - next.approximateArrivalTimestamp, 1);
+      }
+    } catch (err) {
+      this.#log.debug('cannot measure the archive lag', { dataset: name, err });
+    }
+    return lag;
   }
 
   /** Deletes master objects older than their dataset's retention: the only deletes master objects allow. */

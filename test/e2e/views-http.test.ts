@@ -3,6 +3,7 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, ErrorAnswer, QueryAnswer, ViewDetail } from '../../src/api/native/contract.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { runLambdata } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3_600_000;
@@ -134,4 +135,28 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     expect(d.status).toBe(404);
     expect(d.json.error.code).toBe('ResourceNotFoundException');
   });
+
+  it('drives datasets and views from the CLI', async () => {
+    const ls = await runLambdata(t.url, 'dataset', 'ls');
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^tw\s+tweets\s+4\s+/m);
+    const views = await runLambdata(t.url, 'views', 'ls');
+    expect(views.stdout).toMatch(/^words\s+tw\s+count\/hour\s+1\s+2026-01-05T1\d:00:00.000Z/m);
+    await put([tweet(5, 3, 'hello cli')]);
+    await until(async () =>
+      (await api<QueryAnswer>('GET', '/views/words/query?key=cli')).json.value === 1 ? true : undefined,
+    );
+    const q = await runLambdata(t.url, 'views', 'query', 'words', 'hello', '--json');
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.stdout)).toMatchObject({ key: 'hello', value: 5, complete: true });
+    const re = await runLambdata(t.url, 'views', 'recompute', 'words', '--incremental', '--wait');
+    expect(re.stderr).toBe('');
+    expect(re.stdout).toMatch(/swapped in version 2 \(horizon 2026-01-05T12:00:00.000Z, 3 events\)/);
+    const again = await runLambdata(t.url, 'views', 'query', 'words', 'hello');
+    expect(again.stdout).toMatch(/^hello\t5\t\(batch v2 3 before 2026-01-05T12:00:00.000Z \+ speed 2\)/);
+    const missing = await runLambdata(t.url, 'views', 'show', 'nope');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('ResourceNotFoundException: View not found: nope');
+  }, 60_000);
 });
