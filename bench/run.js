@@ -10,6 +10,7 @@ const suites = [
   ['bench/streams/ingest.js', quick ? ['--records', '20000'] : []],
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '128MB'] : []],
+  ['bench/views/run.js', quick ? ['--mb', '5', '--visible', '50', '--queries', '500'] : []],
 ];
 
 let failed = 0;
