@@ -109,6 +109,16 @@ describe('Views page in a real browser', () => {
     const direct = await native<{ value: number }>('GET', `/views/${VIEW}/query?key=the`);
     expect(shown).toBeLessThanOrEqual(direct.value);
     expect(shown).toBeGreaterThan(before.speed);
+    // A range that ends after what every shard has applied is answered, and clearly marked incomplete.
+    const tomorrow = new Date(Date.now() + 24 * HOUR - new Date().getTimezoneOffset() * 60_000);
+    await card.getByLabel('To', { exact: true }).fill(tomorrow.toISOString().slice(0, 19));
+    await card.getByRole('button', { name: 'Query' }).click();
+    await expect.poll(() => card.locator('.query-answer .answer.incomplete').count()).toBe(1);
+    await expect(card.getByRole('alert').textContent()).resolves.toMatch(
+      /^Incomplete: the range ends after the time every shard has been applied up to\. The batch view covers up to .+; the speed layer has applied events up to .+\.$/,
+    );
+    expect(await card.locator('.query-answer .merged').textContent()).toMatch(/\(incomplete\)$/);
+    await card.getByLabel('To', { exact: true }).fill('');
     await page.screenshot({ path: join(SHOTS, 'views.png') });
   }, 60_000);
 

@@ -189,7 +189,7 @@ function answerView(a: QueryAnswer): HTMLElement {
       : h(
           'p',
           { class: 'incomplete-note', role: 'alert' },
-          `Incomplete: ${a.missing.reason}. The archive is complete up to ${moment(a.missing.batchCompleteUpTo)}; ` +
+          `Incomplete: ${a.missing.reason}. The batch view covers up to ${moment(a.missing.batchCompleteUpTo)}; ` +
             `the speed layer has applied events up to ${moment(a.missing.speedUpTo)}.`,
         ),
   );
