@@ -6,12 +6,13 @@ export const VIEWS_DEMO = {
   dataset: 'tweets-master',
   view: 'word-counts',
   collectSchedule: 'collect-tweets',
-  recomputeSchedule: 'recompute-word-counts',
 } as const;
 
 /** Synthetic tweets per second outside bursts. */
 const RATE = 25;
 const SHARDS = 2;
+/** The view's batch layer catches up (incrementally) this often. */
+const RECOMPUTE_EVERY_S = 60;
 const HOUR = 3_600_000;
 const HISTORY_HOURS = 3;
 /** Tweets per second of the history loaded on the first start (3 h × 2/s = 21,600 tweets). */
@@ -19,17 +20,22 @@ const HISTORY_RATE = 2;
 
 /**
  * Wires the Lambda Architecture demo for `npm start`: a `tweets` stream fed by the collector every
- * minute (and once right away, with three hours of history on the first start), a master dataset archiving it, the built-in word-count view, and a
- * schedule recomputing that view every minute. Everything already present is left alone, so a
- * restart is cheap; the built-in functions are deployed by the caller.
+ * minute (and once right away, with three hours of history on the first start), a master dataset
+ * archiving it, and the built-in word-count view, recomputed incrementally every minute. Everything
+ * already present is left alone, so a restart is cheap; the caller deploys the built-in functions.
  */
 export async function seedViewsDemo(engine: Engine): Promise<void> {
-  const { stream, dataset, view, collectSchedule, recomputeSchedule } = VIEWS_DEMO;
+  const { stream, dataset, view, collectSchedule } = VIEWS_DEMO;
   if (!engine.streams.hasStream(stream)) engine.streams.createStream(stream, { shardCount: SHARDS });
   const fresh = !engine.views.listDatasets().some((d) => d.name === dataset);
   if (fresh) engine.views.createDataset({ name: dataset, stream });
   if (!engine.views.listViews().some((v) => v.name === view)) {
-    await engine.views.createView({ name: view, dataset, view: 'word-count-hourly' });
+    await engine.views.createView({
+      name: view,
+      dataset,
+      view: 'word-count-hourly',
+      recomputeEvery: RECOMPUTE_EVERY_S,
+    });
   }
   const collect = JSON.stringify({ stream, rate: RATE });
   const schedules = new Set(engine.schedules.list().map((s) => s.name));
@@ -39,14 +45,6 @@ export async function seedViewsDemo(engine: Engine): Promise<void> {
       expression: 'rate(1 minute)',
       functionName: 'collector',
       input: collect,
-    });
-  }
-  if (!schedules.has(recomputeSchedule)) {
-    engine.schedules.add({
-      name: recomputeSchedule,
-      expression: 'rate(1 minute)',
-      functionName: 'view-recompute',
-      input: JSON.stringify({ view }),
     });
   }
   if (fresh) {

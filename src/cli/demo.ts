@@ -48,7 +48,7 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
     [
       '',
       `Demo ready: bucket s3://${BUCKET} (${OBJECTS} text objects under corpus/, one bgzip object under compressed/${written ? `; wrote ${written}` : ''}).`,
-      `Functions deployed: ${HELLO} (a demo handler), and the built-ins wordcount, wordfreq, grep, cascade, reducer, collector, view-recompute.`,
+      `Functions deployed: ${HELLO} (a demo handler), and the built-ins wordcount, wordfreq, grep, cascade, reducer, collector.`,
       `Lambda Architecture: the collector puts tweets into stream ${VIEWS_DEMO.stream}, dataset ${VIEWS_DEMO.dataset} archives it, view ${VIEWS_DEMO.view} counts words (recomputed every minute).`,
       '',
       'Try:',

@@ -6,7 +6,7 @@ import { timeText } from './datasets.js';
 import { need, parsePositiveInt, prettyJson, query, table } from './format.js';
 
 const USAGE = `lambdata views <subcommand>
-  create <name> --dataset D (--view ID | --code ./view.ts) [--generations N]
+  create <name> --dataset D (--view ID | --code ./view.ts) [--generations N] [--every SECONDS]
                                    a view over a dataset: a built-in (word-count-hourly, event-count) or your module
   ls [--json]                      views with their batch version, horizon and speed layer
   show <name> [--json]             a view with its top keys (batch and speed parts)
@@ -27,6 +27,7 @@ const views = defineCommand({
     view: { type: 'string' },
     code: { type: 'string' },
     generations: { type: 'string' },
+    every: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     version: { type: 'string' },
@@ -47,6 +48,7 @@ const views = defineCommand({
           dataset: values.dataset,
           ...(values.view ? { view: values.view } : { code: resolve(values.code as string) }),
           ...(values.generations ? { generations: parsePositiveInt(values.generations, '--generations') } : {}),
+          ...(values.every ? { recomputeEvery: parsePositiveInt(values.every, '--every') } : {}),
         });
         ctx.out(
           `created view ${created.name} over ${created.dataset} (${created.monoid} per ${created.granularity})\n`,

@@ -12,15 +12,7 @@ import { build } from 'esbuild';
 import { type Db, migrate } from '../state/index.js';
 
 /** Names of the built-in functions shipped in functions/. */
-export const BUILTIN_FUNCTIONS = [
-  'wordcount',
-  'wordfreq',
-  'grep',
-  'cascade',
-  'reducer',
-  'collector',
-  'view-recompute',
-] as const;
+export const BUILTIN_FUNCTIONS = ['wordcount', 'wordfreq', 'grep', 'cascade', 'reducer', 'collector'] as const;
 export type BuiltinName = (typeof BUILTIN_FUNCTIONS)[number];
 
 /** The package's functions/ folder (from src/jobs or dist/jobs alike). */
@@ -48,7 +40,6 @@ const SETTINGS: Record<BuiltinName, { memoryMb: number; timeoutS: number }> = {
   reducer: { memoryMb: 1024, timeoutS: 300 },
   // The tweet loader: a scheduled run produces for ~55 s of its minute.
   collector: { memoryMb: 256, timeoutS: 60 },
-  'view-recompute': { memoryMb: 128, timeoutS: 10 },
 };
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS job_builtins (name TEXT PRIMARY KEY, hash TEXT NOT NULL, deployed_at INTEGER NOT NULL);`;

@@ -2,31 +2,30 @@
  * A small HyperLogLog (Flajolet et al. 2007, with the linear-counting correction for small sets):
  * 2^12 one-byte registers, a 64-bit slice of MD5 as the hash. No npm package fitted: the maintained
  * ones bundle whole families of sketches with their own dependencies, or need a native addon.
- * Registers travel as base64 so the state is JSON; merging is a register-wise max (associative,
- * commutative, idempotent), so batch ⊕ speed gives the same registers as one pass.
+ * The state is a string, canonical for its registers so equal sketches compare equal: up to
+ * SPARSE_MAX set registers as `~index:rank,…` (most buckets of a view see few values), else all
+ * registers in base64. Merging is a register-wise max (associative, commutative, idempotent), so
+ * batch ⊕ speed gives the same sketch as one pass.
  */
 import { createHash } from 'node:crypto';
 
 const P = 12;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
+const SPARSE_MAX = 256;
 
-/** An empty sketch's registers. */
-export function emptyRegisters(): Uint8Array {
-  return new Uint8Array(M);
-}
-
-/** Adds one value (by its JSON text) to the registers. */
-export function addToRegisters(registers: Uint8Array, value: unknown): void {
+/** The register a value sets and its rank. */
+export function registerOf(value: unknown): [number, number] {
   const digest = createHash('md5')
     .update(typeof value === 'string' ? value : JSON.stringify(value))
     .digest();
-  const index = digest.readUInt16BE(0) >>> (16 - P);
-  // The remaining 64 - P bits: the position of the first 1 bit, counted from 1.
-  const rest = (digest.readBigUInt64BE(0) << BigInt(P)) & 0xffffffffffffffffn;
-  let rank = 1;
-  for (let bit = 63n; bit >= BigInt(P) && (rest & (1n << bit)) === 0n; bit--) rank++;
-  if (rank > (registers[index] ?? 0)) registers[index] = rank;
+  const high = digest.readUInt32BE(0);
+  const low = digest.readUInt32BE(4);
+  const index = high >>> (32 - P);
+  // The rank: position of the first 1 bit in the 64 - P bits after the index, counted from 1.
+  const rest = (high << P) >>> 0;
+  const rank = rest !== 0 ? Math.clz32(rest) + 1 : 32 - P + (low === 0 ? 32 : Math.clz32(low)) + 1;
+  return [index, rank];
 }
 
 /** Register-wise max of two sketches. */
@@ -50,12 +49,21 @@ export function estimate(registers: Uint8Array): number {
   return Math.round(raw);
 }
 
-/** Registers as base64 (the JSON state). */
+/** The canonical state of registers. */
 export function encodeRegisters(registers: Uint8Array): string {
-  return Buffer.from(registers).toString('base64');
+  const set: string[] = [];
+  for (let i = 0; i < M && set.length <= SPARSE_MAX; i++) if (registers[i]) set.push(`${i}:${registers[i]}`);
+  return set.length <= SPARSE_MAX ? `~${set.join(',')}` : Buffer.from(registers).toString('base64');
 }
 
-/** Registers from base64. */
-export function decodeRegisters(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64'));
+/** Registers from a state. */
+export function decodeRegisters(state: string): Uint8Array {
+  if (!state.startsWith('~')) return new Uint8Array(Buffer.from(state, 'base64'));
+  const registers = new Uint8Array(M);
+  if (state.length > 1)
+    for (const pair of state.slice(1).split(',')) {
+      const [i, r] = pair.split(':');
+      registers[Number(i)] = Number(r);
+    }
+  return registers;
 }

@@ -59,6 +59,7 @@ export class LambdaArch implements BackgroundService {
   #inFlight = new Set<Promise<unknown>>();
   #throttle = new Map<string, NodeJS.Timeout>();
   #lastSent = new Map<string, number>();
+  #schedules = new Map<string, NodeJS.Timeout>();
 
   constructor(context: EngineContext, options: LambdaArchOptions) {
     this.#context = context;
@@ -88,9 +89,12 @@ export class LambdaArch implements BackgroundService {
   async start(): Promise<void> {
     await this.#catalog.load();
     await this.#datasets.start();
+    for (const v of this.#catalog.list()) this.#schedule(v);
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.#schedules.values()) clearInterval(timer);
+    this.#schedules.clear();
     await this.#datasets.stop();
     await Promise.allSettled([...this.#inFlight]);
     for (const timer of this.#throttle.values()) clearTimeout(timer);
@@ -134,6 +138,7 @@ export class LambdaArch implements BackgroundService {
         this.#speed.seed(prepared.config.name, prepared.view, events);
       })();
     });
+    this.#schedule(prepared);
     return this.view(prepared.config.name);
   }
 
@@ -230,6 +235,21 @@ export class LambdaArch implements BackgroundService {
     }
   }
 
+  /** Starts a view's scheduled incremental recomputes (skipped while one runs). */
+  #schedule(loaded: LoadedView): void {
+    const every = loaded.config.recomputeEvery;
+    if (!every || this.#schedules.has(loaded.config.name)) return;
+    const timer = setInterval(() => {
+      if (this.#recomputes.get(loaded.config.name)?.running) return;
+      this.recompute(loaded.config.name, { incremental: true }).then(
+        (started) => started.done.catch(() => undefined),
+        (err) => this.#context.log.warn('scheduled recompute did not start', { view: loaded.config.name, err }),
+      );
+    }, every * 1000);
+    timer.unref();
+    this.#schedules.set(loaded.config.name, timer);
+  }
+
   #info(loaded: LoadedView): ViewInfo {
     const { config, view } = loaded;
     const current = this.#batch.current(config.name);
@@ -245,6 +265,7 @@ export class LambdaArch implements BackgroundService {
       granularity: view.granularity,
       monoid: view.monoid.name,
       source: config.source,
+      ...(config.recomputeEvery ? { recomputeEvery: config.recomputeEvery } : {}),
       batch: current ? { ...current, generations: this.#batch.generations(config.name) } : null,
       speed: {
         checkpointTime: dataset.completeUpTo,

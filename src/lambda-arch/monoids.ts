@@ -3,14 +3,7 @@
  * merges two states associatively; states are plain JSON so they travel between functions, SQLite
  * and HTTP. `result` turns a state into the value a query answers with.
  */
-import {
-  addToRegisters,
-  decodeRegisters,
-  emptyRegisters,
-  encodeRegisters,
-  estimate,
-  mergeRegisters,
-} from './hyperloglog.js';
+import { decodeRegisters, encodeRegisters, estimate, mergeRegisters, registerOf } from './hyperloglog.js';
 
 /** A monoid over JSON states. */
 export interface Monoid<S = unknown> {
@@ -66,14 +59,13 @@ const average: Monoid<[number, number]> = {
   result: (s) => (s[1] === 0 ? null : s[0] / s[1]),
 };
 
-/** HyperLogLog registers (base64) or null when empty; the result is the estimated distinct count. */
+/** A HyperLogLog sketch (see hyperloglog.ts) or null when empty; the result is the estimated distinct count. */
 const distinct: Monoid<string | null> = {
   name: 'distinct',
   zero: () => null,
   lift: (v) => {
-    const registers = emptyRegisters();
-    addToRegisters(registers, v);
-    return encodeRegisters(registers);
+    const [index, rank] = registerOf(v);
+    return `~${index}:${rank}`;
   },
   merge: (a, b) =>
     a === null ? b : b === null ? a : encodeRegisters(mergeRegisters(decodeRegisters(a), decodeRegisters(b))),

@@ -52,6 +52,8 @@ export interface ViewConfig {
   source: ViewSource;
   /** Batch versions kept readable (≥ 1). */
   generations: number;
+  /** Seconds between scheduled incremental recomputes; absent: only on demand. */
+  recomputeEvery?: number;
   /** The bundled module the engine loads (user code), under the data dir. */
   bundle?: string;
   mapper: string;
@@ -73,6 +75,7 @@ export interface ViewInfo {
   granularity: string;
   monoid: string;
   source: ViewSource;
+  recomputeEvery?: number;
   batch: (BatchGeneration & { generations: BatchGeneration[] }) | null;
   speed: {
     /** Event time up to which every shard's events are applied (the dataset's completeUpTo). */

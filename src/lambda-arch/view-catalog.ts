@@ -19,6 +19,8 @@ export interface ViewInput {
   view?: string;
   code?: string;
   generations?: number;
+  /** Seconds between scheduled incremental recomputes (≥ 10); absent: only on demand. */
+  recomputeEvery?: number;
 }
 
 /** A view ready for use. */
@@ -74,6 +76,9 @@ export class ViewCatalog {
     const generations = input.generations ?? DEFAULT_GENERATIONS;
     if (!Number.isInteger(generations) || generations < 1 || generations > 100)
       throw new InvalidParameterValue('generations must be an integer from 1 to 100');
+    const every = input.recomputeEvery;
+    if (every !== undefined && (typeof every !== 'number' || !Number.isFinite(every) || every < 10))
+      throw new InvalidParameterValue('recomputeEvery must be a number of seconds, at least 10');
     const source: ViewSource =
       input.view !== undefined ? { builtin: String(input.view) } : { code: String(input.code) };
     const bundle =
@@ -86,6 +91,7 @@ export class ViewCatalog {
       dataset: input.dataset,
       source,
       generations,
+      ...(every !== undefined ? { recomputeEvery: every } : {}),
       bundle,
       mapper: `view-${input.name}-map`,
       reducer: `view-${input.name}-reduce`,

@@ -17,9 +17,11 @@ export interface KeyBar {
   speed: number;
 }
 
-const WIDTH = 560;
+/** The chart's drawing width follows its box (so text stays at its real size), within these bounds. */
+const MIN_WIDTH = 300;
+const MAX_WIDTH = 680;
 const ROW = 22;
-const M = { top: 26, right: 64, bottom: 6, left: 120 } as const;
+const M = { top: 26, right: 64, bottom: 6, left: 100 } as const;
 const DURATION_MS = 300;
 
 type Group = Selection<SVGGElement, unknown, null, undefined>;
@@ -32,6 +34,7 @@ export class StackedBars {
   #x: ScaleLinear<number, number>;
   #y: ScaleBand<string>;
   #onPick: (key: string) => void;
+  #container: HTMLElement;
 
   /** Draws into `container`; clicking a key calls `onPick` with it. */
   constructor(container: HTMLElement, label: string, onPick: (key: string) => void) {
@@ -40,13 +43,14 @@ export class StackedBars {
       .attr('role', 'img')
       .attr('aria-label', label)
       .attr('class', 'chart bars')
-      .attr('viewBox', `0 0 ${WIDTH} ${M.top + M.bottom}`);
+      .attr('viewBox', `0 0 ${MAX_WIDTH} ${M.top + M.bottom}`);
     this.#axis = this.#svg
       .append('g')
       .attr('class', 'axis x')
       .attr('transform', `translate(0,${M.top - 4})`);
     this.#rows = this.#svg.append('g').attr('class', 'rows');
-    this.#x = scaleLinear().range([M.left, WIDTH - M.right]);
+    this.#x = scaleLinear();
+    this.#container = container;
     this.#y = scaleBand<string>().paddingInner(0.2);
     this.#onPick = onPick;
   }
@@ -57,7 +61,9 @@ export class StackedBars {
     // One shared transition per update (importing it also installs selection.transition()).
     const t = transition().duration(DURATION_MS);
     const height = M.top + M.bottom + Math.max(1, bars.length) * ROW;
-    this.#svg.attr('viewBox', `0 0 ${WIDTH} ${height}`);
+    const width = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, this.#container.clientWidth || MAX_WIDTH)));
+    this.#svg.attr('viewBox', `0 0 ${width} ${height}`);
+    this.#x.range([M.left, width - M.right]);
     const max = Math.max(1, ...bars.map((b) => b.batch + b.speed));
     this.#x.domain([0, max]).nice();
     this.#y.domain(bars.map((b) => b.key)).range([M.top, height - M.bottom]);

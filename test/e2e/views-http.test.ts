@@ -159,4 +159,38 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('ResourceNotFoundException: View not found: nope');
   }, 60_000);
+
+  it('recomputes on a schedule and streams view changes over SSE', async () => {
+    const created = await runLambdata(
+      t.url,
+      'views',
+      'create',
+      'sched',
+      '--dataset',
+      'tw',
+      '--view',
+      'event-count',
+      '--every',
+      '10',
+    );
+    expect(created.stdout).toBe('created view sched over tw (count per minute)\n');
+    const abort = new AbortController();
+    const res = await fetch(`${t.url}/_lambdata/views/events`, { signal: abort.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    try {
+      while (!/event: recompute\ndata: \{"view":"sched"[^\n]*"phase":"swapped"/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+    } finally {
+      abort.abort();
+    }
+    expect(text).toMatch(/event: view\ndata: \{"name":"sched"/);
+    const view = await api<ViewDetail>('GET', '/views/sched');
+    expect(view.json.recomputeEvery).toBe(10);
+    expect(view.json.batch?.version).toBeGreaterThanOrEqual(1);
+  }, 40_000);
 });

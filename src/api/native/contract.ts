@@ -461,6 +461,8 @@ export interface CreateViewRequest {
   view?: string;
   code?: string;
   generations?: number;
+  /** Seconds between scheduled incremental recomputes (≥ 10). */
+  recomputeEvery?: number;
 }
 
 /** GET /_lambdata/views */
