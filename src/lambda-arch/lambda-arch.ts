@@ -255,9 +255,7 @@ export class LambdaArch implements BackgroundService {
     const current = this.#batch.current(config.name);
     const dataset = this.#datasets.info(config.dataset);
     const stats = this.#speed.stats(config.name);
-    const errors = this.#context.db
-      .prepare<[string], { count: number; last: string }>('SELECT count, last FROM la_view_errors WHERE view = ?')
-      .get(config.name);
+    const errors = this.#speed.errors(config.name);
     const recomputeState = this.#recomputes.get(config.name) ?? { running: false };
     return {
       name: config.name,
@@ -274,7 +272,7 @@ export class LambdaArch implements BackgroundService {
         lagMs: this.#datasets.lagMs(config.dataset),
       },
       recompute: { ...recomputeState },
-      errors: errors ? { count: errors.count, last: errors.last } : { count: 0 },
+      errors,
     };
   }
 

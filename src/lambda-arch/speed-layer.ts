@@ -33,6 +33,9 @@ export class SpeedLayer {
       stats: db.prepare<[string], { buckets: number; keys: number }>(
         'SELECT COUNT(DISTINCT bucket) AS buckets, COUNT(DISTINCT key) AS keys FROM la_speed WHERE view = ?',
       ),
+      errors: db.prepare<[string], { count: number; last: string }>(
+        'SELECT count, last FROM la_view_errors WHERE view = ?',
+      ),
       error: db.prepare(
         `INSERT INTO la_view_errors (view, count, last) VALUES (?, ?, ?)
          ON CONFLICT(view) DO UPDATE SET count = count + excluded.count, last = excluded.last`,
@@ -93,6 +96,12 @@ export class SpeedLayer {
   /** A key's speed states over [from, to). */
   range(view: string, key: string, from: number, to: number): Array<{ bucket: number; state: unknown }> {
     return this.#sql.range.all(view, key, from, to).map((r) => ({ bucket: r.bucket, state: JSON.parse(r.state) }));
+  }
+
+  /** How many events a view's code threw on, and the last message. */
+  errors(view: string): { count: number; last?: string } {
+    const row = this.#sql.errors.get(view);
+    return row ? { count: row.count, last: row.last } : { count: 0 };
   }
 
   /** How many buckets and keys a view's speed layer holds. */

@@ -72,7 +72,7 @@ function queryView({ engine, res, params, url }: RouteContext): void {
 }
 
 async function recomputeView({ engine, req, res, params }: RouteContext): Promise<void> {
-  const body = await readJsonObject<RecomputeRequest>(req).catch(() => ({}) as RecomputeRequest);
+  const body = await readJsonObject<RecomputeRequest>(req);
   const started = await engine.views.recompute(params.name ?? '', { incremental: body.incremental === true });
   started.done.catch(() => undefined);
   sendJson(res, 202, { view: started.view, jobId: started.jobId } satisfies RecomputeAnswer);
