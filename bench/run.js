@@ -12,6 +12,7 @@ const suites = [
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],
   ['bench/sns/run.js', quick ? ['--messages', '100', '--seconds', '2'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '128MB'] : []],
+  ['bench/views/run.js', quick ? ['--mb', '5', '--visible', '50', '--queries', '500'] : []],
 ];
 
 let failed = 0;

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.js';
 import { BGZIP_INDEX_SUFFIX, encodeBgzip, generateText, remixText } from '../jobs/index.js';
 import { packagePath } from '../shared/paths.js';
+import { seedViewsDemo, VIEWS_DEMO } from './demo-views.js';
 
 /**
  * The demo bucket and its corpus: 48 deterministic text objects of 0.4–1.2 MB (about 38 MB, so the
@@ -44,12 +45,14 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
       code: { dir: packagePath('functions/hello') },
     });
   }
+  await seedViewsDemo(engine);
   const endpoint = url === 'http://127.0.0.1:4566' ? '' : ` --endpoint ${url}`;
   out(
     [
       '',
       `Demo ready: bucket s3://${BUCKET} (${OBJECTS} text objects under corpus/, one bgzip object under compressed/${written ? `; wrote ${written}` : ''}).`,
-      `Functions deployed: ${HELLO} (a demo handler), and the built-ins wordcount, wordfreq, grep, cascade, reducer.`,
+      `Functions deployed: ${HELLO} (a demo handler), and the built-ins wordcount, wordfreq, grep, cascade, reducer, collector.`,
+      `Lambda Architecture: the collector puts tweets into stream ${VIEWS_DEMO.stream}, dataset ${VIEWS_DEMO.dataset} archives it, view ${VIEWS_DEMO.view} counts words (recomputed every minute).`,
       '',
       'Try:',
       `  npx lambdata${endpoint} invoke ${HELLO} '{"name":"you"}' --tail`,
@@ -58,8 +61,9 @@ export async function seedDemo(engine: Engine, url: string, out: (text: string) 
       `  npx lambdata${endpoint} run grep s3://${BUCKET}/corpus/ --pattern 'Kalo'`,
       `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/corpus/ --scatter --json`,
       `  npx lambdata${endpoint} run wordcount s3://${BUCKET}/compressed/ --split 256KB`,
+      `  npx lambdata${endpoint} views query ${VIEWS_DEMO.view} the`,
       `  curl ${url}/_lambdata/jobs`,
-      `  dashboard: ${url}/_lambdata/ui/`,
+      `  dashboard: ${url}/_lambdata/ui/   (live word counts: ${url}/_lambdata/ui/#/views)`,
       '',
     ].join('\n'),
   );

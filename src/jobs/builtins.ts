@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { type Db, migrate } from '../state/index.js';
 
 /** Names of the built-in functions shipped in functions/. */
-export const BUILTIN_FUNCTIONS = ['wordcount', 'wordfreq', 'grep', 'cascade', 'reducer'] as const;
+export const BUILTIN_FUNCTIONS = ['wordcount', 'wordfreq', 'grep', 'cascade', 'reducer', 'collector'] as const;
 export type BuiltinName = (typeof BUILTIN_FUNCTIONS)[number];
 
 /** The package's functions/ folder (from src/jobs or dist/jobs alike). */
@@ -38,6 +38,8 @@ const SETTINGS: Record<BuiltinName, { memoryMb: number; timeoutS: number }> = {
   grep: { memoryMb: 1024, timeoutS: 60 },
   cascade: { memoryMb: 512, timeoutS: 900 },
   reducer: { memoryMb: 1024, timeoutS: 300 },
+  // The tweet loader: a scheduled run produces for ~55 s of its minute.
+  collector: { memoryMb: 256, timeoutS: 60 },
 };
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS job_builtins (name TEXT PRIMARY KEY, hash TEXT NOT NULL, deployed_at INTEGER NOT NULL);`;

@@ -9,6 +9,7 @@ import { renderObjects } from './pages/objects.js';
 import { renderOverview } from './pages/overview.js';
 import type { Page } from './pages/page.js';
 import { renderSources } from './pages/sources.js';
+import { renderViews } from './pages/views.js';
 
 interface RouteDef {
   pattern: RegExp;
@@ -25,6 +26,7 @@ const ROUTES: RouteDef[] = [
   { pattern: /^\/jobs\/([^/]+)$/, nav: 'jobs', page: renderJob },
   { pattern: /^\/dlq\/?$/, nav: 'dlq', page: renderDeadLetters },
   { pattern: /^\/sources\/?$/, nav: 'sources', page: renderSources },
+  { pattern: /^\/views\/?$/, nav: 'views', page: renderViews },
 ];
 
 const NAV = [
@@ -34,6 +36,7 @@ const NAV = [
   ['jobs', '#/jobs', 'Jobs'],
   ['dlq', '#/dlq', 'Dead letters'],
   ['sources', '#/sources', 'Streams & queues'],
+  ['views', '#/views', 'Views'],
 ] as const;
 
 const THEME_KEY = 'lambdata.theme';
