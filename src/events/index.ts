@@ -22,4 +22,4 @@ export type { Schedule, ScheduleInput } from './schedules.js';
 export { Schedules } from './schedules.js';
 export type { SnsMessage } from './sns-messages.js';
 export type { PublishInput } from './topic-messages.js';
-export { type BatchOutcome, type PublishResult, TopicPublisher } from './topic-publisher.js';
+export { type BatchOutcome as PublishBatchOutcome, type PublishResult, TopicPublisher } from './topic-publisher.js';
