@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,14 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     const d = await api<ErrorAnswer>('GET', '/datasets/nope');
     expect(d.status).toBe(404);
     expect(d.json.error.code).toBe('ResourceNotFoundException');
+  });
+
+  it('refuses a view module outside the --allow-code-dir directories (it would run inside the engine)', async () => {
+    const code = join(import.meta.dirname, '../fixtures/views/distinct-users.ts');
+    const refused = await api<ErrorAnswer>('POST', '/views', { name: 'outside', dataset: 'tw', code });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe('AccessDenied');
+    expect((await api<ErrorAnswer>('GET', '/views/outside')).status).toBe(404);
   });
 
   it('drives datasets and views from the CLI', async () => {

@@ -1,4 +1,5 @@
 import { InvalidParameterValue } from '../../shared/errors.js';
+import { CodeDirs } from '../code-dirs.js';
 import { readJsonObject, sendJson } from '../http.js';
 import type { Route, RouteContext } from '../router.js';
 import { openSse } from '../sse.js';
@@ -45,9 +46,14 @@ function listViews({ engine, res }: RouteContext): void {
   sendJson(res, 200, { views: engine.views.listViews() } satisfies ViewList);
 }
 
-async function createView({ engine, req, res }: RouteContext): Promise<void> {
+/**
+ * A view module named by path runs inside the engine (its speed layer), so over HTTP it is held to the
+ * deploy rule: only files under the operator's `--allow-code-dir` directories (403 otherwise).
+ */
+async function createView({ engine, req, res, codeDirs }: RouteContext): Promise<void> {
   const body = await readJsonObject<CreateViewRequest>(req);
-  sendJson(res, 201, await engine.views.createView(body));
+  const checked = typeof body.code === 'string' ? { ...body, code: (codeDirs ?? new CodeDirs()).check(body.code) } : body;
+  sendJson(res, 201, await engine.views.createView(checked));
 }
 
 function getView({ engine, res, params }: RouteContext): void {
