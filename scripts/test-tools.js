@@ -12,7 +12,8 @@ const dryRun = process.argv.includes('--dry-run');
 const missing = [];
 if (!existsSync(CHROMIUM)) missing.push('chromium');
 if (!onPath('aws')) missing.push('awscli');
-if (spawnSync('/usr/bin/python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status !== 0) missing.push('python3-boto3');
+if (spawnSync('/usr/bin/python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status !== 0)
+  missing.push('python3-boto3');
 if (!onPath('javac')) missing.push('openjdk-17-jdk-headless');
 
 if (missing.length === 0) process.exit(0);

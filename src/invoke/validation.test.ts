@@ -29,7 +29,7 @@ describe('function validation', () => {
     expect(messageOf(() => validateConfig({ runtime: 'cobol1.0' }))).toMatch(
       /^Runtime: 'cobol1.0' is not supported; use one of nodejs/,
     );
-    expect(messageOf(() => validateConfig({ runtime: 'java21' }))).toMatch(/^Runtime: 'java21'/);
+    expect(messageOf(() => validateConfig({ runtime: 'java8' }))).toMatch(/^Runtime: 'java8' is not supported/);
     expect(messageOf(() => validateConfig({ handler: 'com.example.Main::' }, 'java17'))).toMatch(/^Handler/);
     expect(messageOf(() => validateConfig({ handler: 'index.handler' }, 'python3.12'))).toBeUndefined();
     for (const handler of ['lambda_function.lambda_handler', 'pkg/mod.fn', 'pkg.mod.fn']) {

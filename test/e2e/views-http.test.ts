@@ -141,7 +141,7 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     const code = join(import.meta.dirname, '../fixtures/views/distinct-users.ts');
     const refused = await api<ErrorAnswer>('POST', '/views', { name: 'outside', dataset: 'tw', code });
     expect(refused.status).toBe(403);
-    expect(refused.json.error.code).toBe('AccessDenied');
+    expect(refused.json.error.code).toBe('AccessDeniedException');
     expect((await api<ErrorAnswer>('GET', '/views/outside')).status).toBe(404);
   });
 

@@ -52,7 +52,8 @@ function listViews({ engine, res }: RouteContext): void {
  */
 async function createView({ engine, req, res, codeDirs }: RouteContext): Promise<void> {
   const body = await readJsonObject<CreateViewRequest>(req);
-  const checked = typeof body.code === 'string' ? { ...body, code: (codeDirs ?? new CodeDirs()).check(body.code) } : body;
+  const checked =
+    typeof body.code === 'string' ? { ...body, code: (codeDirs ?? new CodeDirs()).check(body.code) } : body;
   sendJson(res, 201, await engine.views.createView(checked));
 }
 
