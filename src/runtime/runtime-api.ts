@@ -4,6 +4,7 @@
  * AWS_LAMBDA_RUNTIME_API. It speaks the same messages as the Node bootstrap's socket, so an
  * Environment drives either one the same way.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   type ChildMessage,
@@ -34,6 +35,14 @@ export class RuntimeApi {
   #queued: InvokeMessage | undefined;
   #current: { id: string; sentAt: number } | undefined;
 
+  /**
+   * A secret path segment every request must start with. The port is on the host's loopback, which
+   * every function can reach; only this environment is given the secret (in AWS_LAMBDA_RUNTIME_API,
+   * `127.0.0.1:<port>/<secret>`, so `http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/…` URLs carry it), so
+   * no other function can take this environment's events or a blank's hand-off.
+   */
+  readonly #secret = `/${randomBytes(16).toString('hex')}`;
+
   private constructor(server: Server, blank: boolean) {
     this.#server = server;
     this.#blank = blank;
@@ -53,10 +62,10 @@ export class RuntimeApi {
     return new RuntimeApi(server, blank);
   }
 
-  /** host:port, the value of AWS_LAMBDA_RUNTIME_API. */
+  /** host:port/secret, the value of AWS_LAMBDA_RUNTIME_API. */
   get address(): string {
     const address = this.#server.address();
-    return typeof address === 'object' && address ? `127.0.0.1:${address.port}` : '';
+    return typeof address === 'object' && address ? `127.0.0.1:${address.port}${this.#secret}` : '';
   }
 
   /** Receives what the runtime reports (inited, result) in the bootstrap's message shapes. */
@@ -87,7 +96,12 @@ export class RuntimeApi {
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '';
+    const full = req.url ?? '';
+    if (!full.startsWith(`${this.#secret}/`)) {
+      reply(res, 403, { errorType: 'AccessDenied', errorMessage: 'not this environment\'s Runtime API' });
+      return;
+    }
+    const url = full.slice(this.#secret.length);
     if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
       this.#waiting = res;
       if (!this.#ready) {

@@ -113,8 +113,11 @@ class RuntimeClient:
     """
 
     def __init__(self, address):
-        host, _, port = address.rpartition(":")
-        self._host = address
+        # host:port, then the environment's secret path segment (as lambdata sets it)
+        host_port, _, secret = address.partition("/")
+        host, _, port = host_port.rpartition(":")
+        self._host = host_port
+        self._base = ("/" + secret if secret else "") + RUNTIME_PATH
         self._socket = socket.create_connection((host, int(port)))
         # Small requests one after another: never wait for a delayed ACK.
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -146,7 +149,7 @@ class RuntimeClient:
         return headers, body
 
     def _encode(self, method, path, body=b"", headers=None):
-        lines = ["%s %s%s HTTP/1.1" % (method, RUNTIME_PATH, path), "Host: " + self._host]
+        lines = ["%s %s%s HTTP/1.1" % (method, self._base, path), "Host: " + self._host]
         lines.append("Content-Length: %d" % len(body))
         if body:
             lines.append("Content-Type: application/json")
