@@ -18,7 +18,7 @@ import {
   runJob,
 } from './job-run.js';
 import { JobStore } from './job-store.js';
-import { assertRerunnable, runPipeline } from './pipeline-run.js';
+import { assertRerunnable, pipelineOfRun, runPipeline } from './pipeline-run.js';
 import { listInput, type ObjectSource } from './planner.js';
 import type { TaskProgressReport } from './protocol.js';
 import { validateSpec } from './spec.js';
@@ -148,6 +148,11 @@ export class JobService implements BackgroundService {
    */
   resume(id: string): JobRecord {
     const record = this.get(id);
+    const pipeline = pipelineOfRun(id);
+    if (pipeline !== undefined)
+      throw new ResourceConflict(
+        `${id} is a run of a stage of pipeline ${pipeline}: resume the pipeline, or rerun the stage`,
+      );
     if (record.status !== 'failed')
       throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
     this.#restart(record, {});
@@ -260,7 +265,9 @@ export class JobService implements BackgroundService {
    */
   report(jobId: string, report: unknown): void {
     const valid = validateReport(report);
-    if (this.#running.has(jobId)) this.#reports.publish({ ...valid, jobId });
+    // A pipeline's stage runs (`<id>.s<n>`) report under their own ids while the pipeline runs.
+    if (this.#running.has(jobId) || this.#running.has(pipelineOfRun(jobId) ?? ''))
+      this.#reports.publish({ ...valid, jobId });
   }
 
   /** Resolves with the final record once the job completes or fails. @throws ResourceNotFound. */

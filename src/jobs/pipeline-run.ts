@@ -235,3 +235,8 @@ function sumCosts(list: Array<CostReport | null>, wallMs: number, spec: JobSpec)
   }
   return costReport(usage, wallMs, spec.cluster);
 }
+
+/** The pipeline a stage run's id belongs to (`<pipeline>.s<stage>[.r<run>]`), or undefined for a job's own id. */
+export function pipelineOfRun(id: string): string | undefined {
+  return /^(.+)\.s\d+(?:\.r\d+)?$/.exec(id)?.[1];
+}

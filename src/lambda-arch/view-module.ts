@@ -58,13 +58,17 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
   };
 }
 
+/** The largest epoch ms a Date holds (±100,000,000 days): later times cannot name a partition. */
+const MAX_TIME_MS = 8.64e15;
+
 /**
- * An event's time in epoch ms from `field` (ISO-8601 text or epoch ms), or undefined when it has none.
+ * An event's time in epoch ms from `field` (ISO-8601 text or epoch ms), or undefined when it has none
+ * (or one no date can hold).
  */
 export function eventTime(event: Record<string, unknown>, field: string): number | undefined {
   const raw = event[field];
   const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
-  return Number.isFinite(ms) ? ms : undefined;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : undefined;
 }
 
 /** The start of the bucket holding `time`. */

@@ -98,7 +98,7 @@ export class RuntimeApi {
   #route(req: IncomingMessage, res: ServerResponse): void {
     const full = req.url ?? '';
     if (!full.startsWith(`${this.#secret}/`)) {
-      reply(res, 403, { errorType: 'AccessDenied', errorMessage: 'not this environment\'s Runtime API' });
+      reply(res, 403, { errorType: 'AccessDenied', errorMessage: "not this environment's Runtime API" });
       return;
     }
     const url = full.slice(this.#secret.length);
