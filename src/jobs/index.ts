@@ -6,4 +6,4 @@ export { JobService } from './job-service.js';
 export { ownedRangeInMemory, planRanges } from './splits.js';
 export type * from './types.js';
 export { JOB_MODES, JOB_STATUSES, RECORD_FORMATS } from './types.js';
-export { packageUserJob, type UserJobPackages } from './user-job-package.js';
+export { bundleEntry, packageUserJob, type UserJobPackages } from './user-job-package.js';

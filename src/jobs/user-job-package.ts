@@ -84,16 +84,20 @@ async function stageCount(path: string): Promise<number> {
 }
 
 /** Bundles the module with `body` after it (`job` is the module; `wraps`: the body uses mapperFor/reducerFor). */
-async function bundle(path: string, body: string, wraps = true): Promise<string> {
+function bundle(path: string, body: string, wraps = true): Promise<string> {
   const lib = join(FUNCTIONS_DIR, 'lib', 'user-job.ts');
+  const contents = `import * as job from ${JSON.stringify(path)};\n${wraps ? `import { mapperFor, reducerFor } from ${JSON.stringify(lib)};\n` : ''}${body}\n`;
+  return bundleEntry(contents, dirname(path), path);
+}
+
+/**
+ * Bundles a TypeScript entry (its imports resolved from `resolveDir`) into one ES module for Node 20
+ * that can also `require`. @throws InvalidParameterValue naming `what` with esbuild's messages.
+ */
+export async function bundleEntry(contents: string, resolveDir: string, what: string): Promise<string> {
   try {
     const result = await build({
-      stdin: {
-        contents: `import * as job from ${JSON.stringify(path)};\n${wraps ? `import { mapperFor, reducerFor } from ${JSON.stringify(lib)};\n` : ''}${body}\n`,
-        resolveDir: dirname(path),
-        loader: 'ts',
-        sourcefile: 'handler.ts',
-      },
+      stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -108,7 +112,7 @@ async function bundle(path: string, body: string, wraps = true): Promise<string>
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string }> }).errors ?? [];
     throw new InvalidParameterValue(
-      `cannot bundle ${path}: ${errors.map((e) => e.text).join('; ') || (err as Error).message}`,
+      `cannot bundle ${what}: ${errors.map((e) => e.text).join('; ') || (err as Error).message}`,
       { cause: err },
     );
   }

@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { zipSync } from 'fflate';
-import { FUNCTIONS_DIR } from '../jobs/index.js';
+import { bundleEntry, FUNCTIONS_DIR } from '../jobs/index.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BUILTIN_VIEWS } from './builtin-views.js';
 import type { ViewSource } from './types.js';
@@ -42,10 +41,10 @@ export async function packageView(source: ViewSource): Promise<ViewPackages> {
  * @throws InvalidParameterValue when it does not bundle.
  */
 export async function bundleViewModule(modulePath: string, dir: string): Promise<string> {
-  const code = await runEsbuild(
+  const code = await bundleEntry(
     `export * from ${JSON.stringify(resolve(modulePath))};`,
     dirname(resolve(modulePath)),
-    modulePath,
+    `view ${modulePath}`,
   );
   const file = join(dir, `view-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
   mkdirSync(dir, { recursive: true });
@@ -88,33 +87,9 @@ async function bundleHandler(source: ViewSource, wrapper: 'viewMapper' | 'viewRe
       ? `import { BUILTIN_VIEWS } from ${JSON.stringify(BUILTINS_MODULE)};\nconst view = BUILTIN_VIEWS[${JSON.stringify(source.builtin)}];\n`
       : `import * as loaded from ${JSON.stringify(resolve(source.code))};\nconst view = loaded.default && typeof loaded.default === 'object' ? loaded.default : loaded;\n`;
   const dir = 'builtin' in source ? dirname(BUILTINS_MODULE) : dirname(resolve(source.code));
-  return runEsbuild(
+  return bundleEntry(
     `${load}import { ${wrapper} } from ${JSON.stringify(lib)};\nexport const handler = ${wrapper}(view);\n`,
     dir,
-    'builtin' in source ? source.builtin : source.code,
+    `view ${'builtin' in source ? source.builtin : source.code}`,
   );
-}
-
-async function runEsbuild(contents: string, resolveDir: string, what: string): Promise<string> {
-  try {
-    const result = await build({
-      stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'view-entry.ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      banner: {
-        js: "import { createRequire as __lambdataRequire } from 'node:module'; const require = __lambdataRequire(import.meta.url);",
-      },
-    });
-    return result.outputFiles[0]?.text ?? '';
-  } catch (err) {
-    const errors = (err as { errors?: Array<{ text: string }> }).errors ?? [];
-    throw new InvalidParameterValue(
-      `cannot bundle view ${what}: ${errors.map((e) => e.text).join('; ') || (err as Error).message}`,
-      { cause: err },
-    );
-  }
 }

@@ -3,6 +3,7 @@
  * `MessageAttributes.entry.1.Value.DataType=…`) into a request tree, and results into XML.
  */
 import { XMLBuilder } from 'fast-xml-parser';
+import { isNumbered, numbered, parseQueryForm } from '../query-form.js';
 
 /** A request as a tree: `member` lists become arrays, `entry` maps become objects. */
 export type SnsInput = Record<string, unknown>;
@@ -12,15 +13,8 @@ const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '
 
 /** Translates form parameters into the request tree, and the action name. */
 export function queryToInput(params: URLSearchParams): { action: string; input: SnsInput } {
-  const tree: Record<string, unknown> = Object.create(null);
-  for (const [key, value] of params) {
-    if (key === 'Action' || key === 'Version') continue;
-    const path = key.split('.');
-    // Parameter names become object keys: names that are Object.prototype members are not parameters.
-    if (path.some((segment) => segment in Object.prototype)) continue;
-    setPath(tree, path, value);
-  }
-  return { action: params.get('Action') ?? '', input: normalize(tree) as SnsInput };
+  const { action, tree } = parseQueryForm(params);
+  return { action, input: normalize(tree) as SnsInput };
 }
 
 /** The XML answer of an action: `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata/>`. */
@@ -52,16 +46,6 @@ export function entries(map: Record<string, string>): { entry: Array<{ key: stri
   return list.length ? { entry: list } : '';
 }
 
-function setPath(node: Record<string, unknown>, path: string[], value: string): void {
-  const [head, ...rest] = path as [string, ...string[]];
-  if (rest.length === 0) {
-    node[head] = value;
-    return;
-  }
-  if (typeof node[head] !== 'object' || node[head] === null) node[head] = Object.create(null);
-  setPath(node[head] as Record<string, unknown>, rest, value);
-}
-
 function normalize(node: unknown): unknown {
   if (typeof node !== 'object' || node === null) return node;
   const object = node as Record<string, unknown>;
@@ -80,19 +64,4 @@ function normalize(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of keys) out[key] = normalize(object[key]);
   return out;
-}
-
-function isNumbered(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    Object.keys(value).length > 0 &&
-    Object.keys(value).every((k) => /^\d+$/.test(k))
-  );
-}
-
-function numbered(value: Record<string, unknown>): unknown[] {
-  return Object.keys(value)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => value[k]);
 }

@@ -1,4 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser';
+import { isNumbered, numbered, parseQueryForm } from '../query-form.js';
 import type { SqsInput } from './operations.js';
 
 const XMLNS = 'http://queue.amazonaws.com/doc/2012-11-05/';
@@ -26,15 +27,8 @@ const MAP_NAMES: Record<string, string> = {
  * `SendMessageBatchRequestEntry.2.MessageBody=…`) into the JSON protocol's request shape.
  */
 export function queryToInput(params: URLSearchParams): { action: string; input: SqsInput } {
-  const tree: Record<string, unknown> = Object.create(null);
-  for (const [key, value] of params) {
-    if (key === 'Action' || key === 'Version') continue;
-    const path = key.split('.');
-    // Parameter names become object keys: names that are Object.prototype members are not parameters.
-    if (path.some((segment) => segment in Object.prototype)) continue;
-    setPath(tree, path, value);
-  }
-  return { action: params.get('Action') ?? '', input: normalize(tree) as SqsInput };
+  const { action, tree } = parseQueryForm(params);
+  return { action, input: normalize(tree) as SqsInput };
 }
 
 /** Builds the query protocol's XML answer from a JSON-shaped result. */
@@ -57,16 +51,6 @@ export function errorToXml(type: 'Sender' | 'Receiver', code: string, message: s
   });
 }
 
-function setPath(node: Record<string, unknown>, path: string[], value: string): void {
-  const [head, ...rest] = path as [string, ...string[]];
-  if (rest.length === 0) {
-    node[head] = value;
-    return;
-  }
-  if (typeof node[head] !== 'object' || node[head] === null) node[head] = Object.create(null);
-  setPath(node[head] as Record<string, unknown>, rest, value);
-}
-
 /** Turns `{ Attribute: { '1': { Name, Value } } }` into `{ Attributes: { Name: Value } }` and numbered lists into arrays. */
 function normalize(node: unknown): unknown {
   if (typeof node !== 'object' || node === null) return node;
@@ -87,21 +71,6 @@ function normalize(node: unknown): unknown {
     }
   }
   return out;
-}
-
-function isNumbered(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    Object.keys(value).every((k) => /^\d+$/.test(k)) &&
-    Object.keys(value).length > 0
-  );
-}
-
-function numbered(value: Record<string, unknown>): unknown[] {
-  return Object.keys(value)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => value[k]);
 }
 
 function toXmlShape(action: string, result: Record<string, unknown>): Record<string, unknown> {
