@@ -5,6 +5,7 @@ import { keyValues, parsePositiveInt, prettyJson, query, table } from './format.
 const MAPPINGS_USAGE = [
   'lambdata mappings create --function f (--stream s | --table t | --queue q) [--batch-size N] [--window s]',
   '         [--starting-position TRIM_HORIZON|LATEST] [--parallelization N] [--bisect] [--report-failures] [--max-retries N]',
+  '         [--max-age SECONDS] [--tumbling-window SECONDS]',
   '       lambdata mappings ls [--function f] [--json] | show <uuid> [--json] | enable <uuid> | disable <uuid> | rm <uuid>',
 ].join('\n');
 const SCHEDULE_USAGE =
@@ -27,6 +28,8 @@ const mappings = defineCommand({
     bisect: { type: 'boolean' },
     'report-failures': { type: 'boolean' },
     'max-retries': { type: 'string' },
+    'max-age': { type: 'string' },
+    'tumbling-window': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values, positionals }, ctx) {
@@ -52,6 +55,11 @@ const mappings = defineCommand({
       if (values.bisect) body.bisectBatchOnFunctionError = true;
       if (values['report-failures']) body.reportBatchItemFailures = true;
       if (values['max-retries'] !== undefined) body.maximumRetryAttempts = Number(values['max-retries']);
+      if (values['max-age'] !== undefined) body.maximumRecordAgeInSeconds = Number(values['max-age']);
+      if (values['tumbling-window'])
+        body.tumblingWindowInSeconds = parsePositiveInt(values['tumbling-window'], '--tumbling-window', {
+          allowZero: true,
+        });
       const view = await ctx.client.post<MappingView>('/mappings', body);
       ctx.out(values.json ? prettyJson(view) : `${view.uuid}\n`);
       return 0;

@@ -1,6 +1,7 @@
 import type { EngineContext } from '../shared/context.js';
 import { migrate } from '../state/db.js';
 import type { MappingConfig } from './mapping-types.js';
+import type { WindowState } from './tumbling-window.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS esm_mappings (
@@ -20,6 +21,8 @@ CREATE TABLE IF NOT EXISTS esm_checkpoints (
 export interface Checkpoint {
   after?: string;
   atTimestamp?: number;
+  /** Tumbling windows: the open window and its state, saved with the position it belongs to. */
+  window?: WindowState;
   finished: boolean;
 }
 

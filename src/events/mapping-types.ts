@@ -27,6 +27,8 @@ export interface MappingConfig {
   maximumRecordAgeInSeconds: number;
   bisectBatchOnFunctionError: boolean;
   reportBatchItemFailures: boolean;
+  /** Streams: tumbling window length in seconds (0: off); state passes between a window's invocations. */
+  tumblingWindowInSeconds: number;
   /** SQS or function ARN that gets failed batches (streams). */
   onFailureDestination?: string;
   /** Queues: most concurrent batches. */
@@ -68,6 +70,7 @@ export type MappingPatch = Partial<
     | 'maximumRecordAgeInSeconds'
     | 'bisectBatchOnFunctionError'
     | 'reportBatchItemFailures'
+    | 'tumblingWindowInSeconds'
     | 'onFailureDestination'
     | 'maximumConcurrency'
   >

@@ -11,6 +11,7 @@ type Draft = Omit<
   | 'maximumRecordAgeInSeconds'
   | 'bisectBatchOnFunctionError'
   | 'reportBatchItemFailures'
+  | 'tumblingWindowInSeconds'
 > &
   Partial<MappingConfig>;
 
@@ -29,6 +30,7 @@ export function validateMapping(draft: Draft): MappingConfig {
     maximumRecordAgeInSeconds: draft.maximumRecordAgeInSeconds ?? -1,
     bisectBatchOnFunctionError: draft.bisectBatchOnFunctionError ?? false,
     reportBatchItemFailures: draft.reportBatchItemFailures ?? false,
+    tumblingWindowInSeconds: draft.tumblingWindowInSeconds ?? 0,
   };
   integer('BatchSize', config.batchSize, 1, 10_000);
   integer('MaximumBatchingWindowInSeconds', config.maximumBatchingWindowInSeconds, 0, 300);
@@ -50,7 +52,10 @@ export function validateMapping(draft: Draft): MappingConfig {
     integer('MaximumRetryAttempts', config.maximumRetryAttempts, -1, 10_000);
     if (config.maximumRecordAgeInSeconds !== -1)
       integer('MaximumRecordAgeInSeconds', config.maximumRecordAgeInSeconds, 60, 604_800);
+    integer('TumblingWindowInSeconds', config.tumblingWindowInSeconds, 0, 900);
   } else {
+    if (config.tumblingWindowInSeconds !== 0)
+      throw new InvalidParameterValue('TumblingWindowInSeconds is only valid for stream event sources');
     if (config.startingPosition) throw new InvalidParameterValue('StartingPosition is not valid for SQS event sources');
     if (config.maximumConcurrency !== undefined)
       integer('ScalingConfig.MaximumConcurrency', config.maximumConcurrency, 2, 1000);

@@ -27,9 +27,15 @@ export interface ShardSource<R> {
   sequenceOf(record: R): string;
   partitionKeyOf(record: R): string;
   arrivalOf(record: R): number;
+  /** How long the source keeps a record (ms): a record older than this is given up on as expired. */
+  retentionMs(): number;
   /** Calls `wake` whenever new records may be readable; returns the unsubscribe function. */
   subscribe(wake: (shardId?: string) => void): () => void;
 }
+
+const HOUR_MS = 3_600_000;
+/** DynamoDB Streams keep change records for 24 hours. */
+const TABLE_STREAM_RETENTION_MS = 24 * HOUR_MS;
 
 /** The single "shard" of a table's change stream. */
 export const TABLE_SHARD_ID = 'shardId-00000000000000000000-00000001';
@@ -52,6 +58,7 @@ export function streamSource(streams: StreamStore, mapping: MappingConfig): Shar
     sequenceOf: (r) => r.sequenceNumber,
     partitionKeyOf: (r) => r.partitionKey,
     arrivalOf: (r) => r.approximateArrivalTimestamp,
+    retentionMs: () => streams.describeStream(name).retentionPeriodHours * HOUR_MS,
     subscribe: (wake) =>
       streams.appended.subscribe((e) => {
         if (e.streamName === name) wake(e.shardId);
@@ -86,6 +93,7 @@ export function tableSource(tables: TableStore, mapping: MappingConfig): ShardSo
     sequenceOf: (r) => r.sequenceNumber,
     partitionKeyOf: (r) => JSON.stringify(r.keys),
     arrivalOf: (r) => r.approximateCreationDateTime,
+    retentionMs: () => TABLE_STREAM_RETENTION_MS,
     subscribe: (wake) =>
       tables.changed.subscribe((e) => {
         if (e.tableName === name) wake(TABLE_SHARD_ID);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deliveries, Invoker } from '../invoke/index.js';
 import type { Logger } from '../shared/log.js';
 import { type BatchOutcome, outcomeOf, processInOrder } from './batch.js';
@@ -6,6 +7,14 @@ import { failureRecord } from './failure-records.js';
 import type { MappingStore } from './mapping-store.js';
 import type { MappingConfig, MappingStatus } from './mapping-types.js';
 import type { ShardBatch, ShardSource, SourceShard } from './shard-sources.js';
+import {
+  leadingWindow,
+  stateTooLarge,
+  type WindowState,
+  windowFields,
+  windowOutcome,
+  windowStart,
+} from './tumbling-window.js';
 import { Waiter } from './waiter.js';
 
 /** What a stream poller needs. */
@@ -27,6 +36,8 @@ export interface StreamPollerDeps<R> {
 
 /** Idle shards still re-check this often, in case a wake-up was missed. */
 const IDLE_POLL_MS = 1000;
+/** The longest pause between retries of a window's final invocation. */
+const FINAL_BACKOFF_MAX_MS = 1000;
 
 /**
  * Reads every shard of a stream (or table change stream) for one mapping, in order, parents
@@ -118,8 +129,20 @@ export class StreamPoller<R> {
     const { store, source } = this.#deps;
     const m = this.#mapping;
     const signal = this.#abort.signal;
+    const seconds = m.tumblingWindowInSeconds ?? 0;
     const saved = store.checkpoint(m.uuid, shardId);
     let position = saved ? { after: saved.after, atTimestamp: saved.atTimestamp } : source.initialPosition(shardId);
+    // The open tumbling window and its state travel with the checkpoint, so a restart resumes both.
+    const open: { window?: WindowState } = { window: saved?.window };
+    const save = (finished: boolean) =>
+      store.saveCheckpoint(m.uuid, shardId, { ...position, ...(open.window ? { window: open.window } : {}), finished });
+    const closeWindow = async (): Promise<boolean> => {
+      if (!open.window) return true;
+      if (!(await this.#finalInvoke(shardId, open.window, false))) return false;
+      open.window = undefined;
+      save(false);
+      return true;
+    };
     const limit = m.batchSize * m.parallelizationFactor;
     while (!signal.aborted) {
       let read: ShardBatch<R>;
@@ -134,10 +157,20 @@ export class StreamPoller<R> {
       this.#behind.set(shardId, read.millisBehindLatest);
       if (read.records.length === 0) {
         if (read.closed) {
-          store.saveCheckpoint(m.uuid, shardId, { ...position, finished: true });
+          if (!(await closeWindow())) return;
+          save(true);
           return;
         }
-        await this.#waiter.wait(IDLE_POLL_MS, signal);
+        let idle = IDLE_POLL_MS;
+        if (open.window) {
+          const left = open.window.start + seconds * 1000 - Date.now();
+          if (left <= 0) {
+            if (!(await closeWindow())) return;
+            continue;
+          }
+          idle = Math.min(idle, left);
+        }
+        await this.#waiter.wait(idle, signal);
         continue;
       }
       if (read.records.length < limit && m.maximumBatchingWindowInSeconds > 0) {
@@ -148,18 +181,70 @@ export class StreamPoller<R> {
         }
       }
       if (signal.aborted) return;
-      const records = read.records;
+      let records = read.records;
+      if (seconds > 0) {
+        records = leadingWindow(records, (r) => source.arrivalOf(r), seconds);
+        const start = windowStart(source.arrivalOf(records[0] as R), seconds);
+        if (open.window && open.window.start !== start && !(await closeWindow())) return;
+        open.window ??= { start, state: {} };
+      }
       const commit = (record: R) => {
         position = { after: source.sequenceOf(record) };
-        store.saveCheckpoint(m.uuid, shardId, { ...position, finished: false });
+        save(false);
       };
-      const lanes = this.#lanes(records);
+      // A window's state is one sequence of invocations: windowed mappings use one lane per shard.
+      const lanes = seconds > 0 ? [records] : this.#lanes(records);
       const results = await Promise.all(
-        lanes.map((lane) => processInOrder(lane, this.#laneOptions(shardId, lanes.length === 1 ? commit : () => {}))),
+        lanes.map((lane) =>
+          processInOrder(lane, this.#laneOptions(shardId, lanes.length === 1 ? commit : () => {}, open)),
+        ),
       );
       if (!results.every(Boolean)) return;
       commit(records[records.length - 1] as R);
     }
+  }
+
+  /**
+   * The last invocation of a window (no records, its final state), retried until it succeeds as
+   * Lambda does: the shard waits behind it. False when stopped first.
+   */
+  async #finalInvoke(shardId: string, window: WindowState, terminatedEarly: boolean): Promise<boolean> {
+    const m = this.#mapping;
+    const signal = this.#abort.signal;
+    const payload = JSON.stringify({
+      ...(this.#deps.event([]) as object),
+      ...windowFields(window, m.tumblingWindowInSeconds, {
+        shardId,
+        eventSourceArn: m.eventSourceArn,
+        final: true,
+        terminatedEarly,
+      }),
+    });
+    for (let attempt = 0; !signal.aborted; attempt += 1) {
+      this.#invocations += 1;
+      try {
+        const result = await this.#deps.invoker.invoke({
+          functionName: m.functionArn,
+          payload,
+          invocationType: 'RequestResponse',
+          trigger: this.#deps.trigger,
+        });
+        if (!result.functionError) {
+          this.#settle({ kind: 'success' });
+          return true;
+        }
+        this.#settle({ kind: 'failed', result });
+      } catch (error) {
+        this.#deps.log.warn('final window invocation failed', { uuid: m.uuid, shardId, error });
+        this.#settle({ kind: 'failed', error });
+      }
+      try {
+        await sleep(Math.min(FINAL_BACKOFF_MAX_MS, 20 * 2 ** Math.min(attempt, 6)), undefined, { signal });
+      } catch {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** Splits records into ParallelizationFactor lanes by partition key, keeping each key's order. */
@@ -180,13 +265,15 @@ export class StreamPoller<R> {
     return outcome;
   }
 
-  #laneOptions(shardId: string, done: (record: R) => void) {
+  #laneOptions(shardId: string, done: (record: R) => void, open: { window?: WindowState }) {
     const m = this.#mapping;
     const { source, invoker, log } = this.#deps;
+    // Without MaximumRecordAgeInSeconds a record is retried until the source would drop it.
+    const maxAge = m.maximumRecordAgeInSeconds >= 0 ? m.maximumRecordAgeInSeconds : source.retentionMs() / 1000;
     return {
       batchSize: m.batchSize,
       maximumRetryAttempts: m.maximumRetryAttempts,
-      maximumRecordAgeInSeconds: m.maximumRecordAgeInSeconds,
+      maximumRecordAgeInSeconds: maxAge,
       bisectBatchOnFunctionError: m.bisectBatchOnFunctionError,
       itemId: (r: R) => source.sequenceOf(r),
       arrival: (r: R) => source.arrivalOf(r),
@@ -198,13 +285,38 @@ export class StreamPoller<R> {
         let outcome: BatchOutcome;
         try {
           if (this.#deps.handle) return this.#settle(await this.#deps.handle(records));
+          const window = open.window;
+          const event = this.#deps.event(records) as object;
           const result = await invoker.invoke({
             functionName: m.functionArn,
-            payload: JSON.stringify(this.#deps.event(records)),
+            payload: JSON.stringify(
+              window
+                ? {
+                    ...event,
+                    ...windowFields(window, m.tumblingWindowInSeconds, {
+                      shardId,
+                      eventSourceArn: m.eventSourceArn,
+                      final: false,
+                      terminatedEarly: false,
+                    }),
+                  }
+                : event,
+            ),
             invocationType: 'RequestResponse',
             trigger: this.#deps.trigger,
           });
-          outcome = outcomeOf(result, m.reportBatchItemFailures);
+          if (!window) outcome = outcomeOf(result, m.reportBatchItemFailures);
+          else {
+            const answer = windowOutcome(result, m.reportBatchItemFailures);
+            outcome = answer.outcome;
+            if (outcome.kind !== 'failed') window.state = answer.state;
+            if (outcome.kind !== 'failed' && stateTooLarge(window.state)) {
+              // Past 1 MB the window ends early: the function gets what it has, and the same
+              // window goes on with a fresh state.
+              if (!(await this.#finalInvoke(shardId, window, true))) return { kind: 'failed' };
+              window.state = {};
+            }
+          }
         } catch (error) {
           log.warn('batch invocation failed', { uuid: m.uuid, shardId, error });
           outcome = { kind: 'failed', error };

@@ -15,6 +15,7 @@ const PATCH_KEYS = [
   'maximumRecordAgeInSeconds',
   'bisectBatchOnFunctionError',
   'reportBatchItemFailures',
+  'tumblingWindowInSeconds',
   'onFailureDestination',
   'maximumConcurrency',
   'functionName',

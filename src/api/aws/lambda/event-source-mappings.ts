@@ -77,7 +77,7 @@ export function toWire(v: MappingView, region: string): Body {
       BisectBatchOnFunctionError: v.bisectBatchOnFunctionError,
       LastProcessingResult: v.lastProcessingResult,
       DestinationConfig: { OnFailure: v.onFailureDestination ? { Destination: v.onFailureDestination } : {} },
-      TumblingWindowInSeconds: 0,
+      TumblingWindowInSeconds: v.tumblingWindowInSeconds ?? 0,
     });
   } else if (v.maximumConcurrency !== undefined) {
     out.ScalingConfig = { MaximumConcurrency: v.maximumConcurrency };
@@ -115,6 +115,7 @@ function patchOf(body: Body): MappingPatch {
     bisectBatchOnFunctionError:
       typeof body.BisectBatchOnFunctionError === 'boolean' ? body.BisectBatchOnFunctionError : undefined,
     reportBatchItemFailures: types === undefined ? undefined : types.includes('ReportBatchItemFailures'),
+    tumblingWindowInSeconds: num(body.TumblingWindowInSeconds),
     onFailureDestination: body.DestinationConfig === undefined ? undefined : destination,
     maximumConcurrency: num(scaling?.MaximumConcurrency),
   };

@@ -34,6 +34,7 @@ const MAPPING = {
   MaximumRetryAttempts: 'integer',
   MaximumRecordAgeInSeconds: 'integer',
   BisectBatchOnFunctionError: 'boolean',
+  TumblingWindowInSeconds: 'integer',
   FunctionResponseTypes: { list: 'string' },
   DestinationConfig: { struct: { OnFailure: DESTINATION, OnSuccess: DESTINATION } },
   ScalingConfig: { struct: { MaximumConcurrency: 'integer' } },
