@@ -181,6 +181,26 @@ describe('lambdata function commands', () => {
     expect(t.engine.invocations.deadLetters.list({ functionName: 'failing' })).toEqual([]);
   });
 
+  it('shows and changes how a function handles asynchronous events (invoke-config)', async () => {
+    const queueArn = 'arn:aws:sqs:us-east-1:000000000000:echo-failed';
+    const set = await lambdata('invoke-config', 'echo', '--retries', '0', '--max-age', '120', '--on-failure', queueArn);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/^maximumRetryAttempts\s+0$/m);
+    expect(set.stdout).toMatch(new RegExp(`^onFailure\\s+${queueArn}$`, 'm'));
+    expect(t.engine.functions.settings('echo').eventInvokeConfig).toMatchObject({
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 120,
+      onFailure: queueArn,
+    });
+    const cleared = await lambdata('invoke-config', 'echo', '--on-failure', 'none', '--json');
+    expect(cleared.code).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toEqual({ maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 });
+    const bad = await lambdata('invoke-config', 'echo', '--retries', '5');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('MaximumRetryAttempts');
+    expect(t.engine.functions.settings('echo').eventInvokeConfig.maximumRetryAttempts).toBe(0);
+  });
+
   it('shows and removes a function', async () => {
     const show = await lambdata('functions', 'show', 'failing');
     expect(show.code).toBe(0);
