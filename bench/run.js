@@ -6,12 +6,15 @@ const quick = process.argv.includes('--quick');
 const suites = [
   ['bench/invoke/run.js', quick ? ['--quick'] : []],
   ['bench/invoke/engine.js', quick ? ['--quick'] : []],
+  ['bench/invoke/serve.js', quick ? ['--quick'] : []],
   ['bench/invoke/python.js', quick ? ['--quick'] : []],
   ['bench/objects/run.mjs', quick ? ['--big-mb', '64'] : []],
+  ['bench/objects/get-serve.js', quick ? ['--quick'] : []],
   ['bench/streams/ingest.js', quick ? ['--records', '20000'] : []],
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],
   ['bench/sns/run.js', quick ? ['--messages', '100', '--seconds', '2'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '128MB'] : []],
+  ['bench/wordcount/cli.js', quick ? ['--quick'] : []],
   ['bench/views/run.js', quick ? ['--mb', '5', '--visible', '50', '--queries', '500'] : []],
 ];
 
