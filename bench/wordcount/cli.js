@@ -3,7 +3,8 @@
 // each beside `LC_ALL=C wc -w` on those bytes (a local file, page-cached) timed in the same run.
 // Shapes for --size S (1 GB by default): 16 objects; ~110 objects; 64 KB objects holding a quarter
 // of S plus one object holding the rest (at 1 GB: 4,000 × 64 KB + one ~700 MB object).
-// Usage: npm run build && node bench/wordcount/cli.js [--size 1GB] [--quick] [--skip-wordfreq]
+// Usage: npm run build && node bench/wordcount/cli.js [--size 1GB] [--quick] [--skip-wordfreq] [--shape 0|1|2]
+//   [--profile DIR]   (--profile: serve runs with --cpu-prof and writes its profile into DIR)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1GB' },
     quick: { type: 'boolean', default: false },
     'skip-wordfreq': { type: 'boolean', default: false },
+    shape: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const MB = 1024 * 1024;
@@ -29,7 +32,9 @@ const SMALL = 64 * 1024;
 const PUT_CONCURRENCY = 8;
 
 const work = mkdtempSync(join(tmpdir(), 'lambdata-bench-cli-'));
-const serve = await startServe();
+const serve = await startServe({
+  nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
+});
 const s3 = new S3Client({
   endpoint: serve.url,
   region: 'us-east-1',
@@ -49,6 +54,7 @@ try {
     ['64 KB objects + one big', cutSmallAndBig(corpus)],
   ];
   for (const [index, [label, pieces]] of shapes.entries()) {
+    if (values.shape !== undefined && Number(values.shape) !== index) continue;
     await upload(`shape${index}/`, pieces);
     const describe = `${label} (${pieces.length} objects, ${(corpus.length / MB).toFixed(0)} MB)`;
     const wc = await wcWords(file);
