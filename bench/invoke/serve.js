@@ -5,7 +5,7 @@
 //    keep-alive connections) at concurrency 1..64, with the CPU the serve process tree spent per call.
 // Usage: npm run build && node bench/invoke/serve.js [--quick] [--profile DIR]
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
-//   --concurrency N: only that throughput row.
+//   --concurrency N: only that throughput row (no SDK latency rounds).
 
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -23,7 +23,7 @@ const SDK_RUNS = quick ? 300 : 2000;
 const THROUGHPUT_MS = quick ? 300 : 1500;
 const SETTLE_MS = quick ? 100 : 300;
 const onlyAt = process.argv.indexOf('--concurrency');
-/** `--concurrency N`: only that throughput row (for profiling). */
+/** `--concurrency N`: only that throughput row, no latency rounds (for profiling). */
 const CONCURRENCIES = onlyAt > 0 ? [Number(process.argv[onlyAt + 1])] : [1, 2, 4, 8, 16, 32, 64];
 const ZIP = Buffer.from(zipSync({ 'index.mjs': readFileSync(join(here, 'noop/index.mjs')) }));
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -48,6 +48,39 @@ try {
       Code: { ZipFile: ZIP },
     }),
   );
+  if (onlyAt < 0) await sdkLatency(lambda, floorLambda);
+
+  console.log('\nno-op throughput through the native invoke path (POST /_lambdata/functions/noop/invoke):');
+  for (const concurrency of CONCURRENCIES) {
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const post = (base) => () => nativeInvoke(agent, base, 'noop');
+    // Start as many environments as callers (each cold start is a process start), then let the pool settle.
+    await Promise.all(Array.from({ length: concurrency }, post(serve.url)));
+    await throughput(post(serve.url), concurrency, SETTLE_MS);
+    await throughput(post(floor.url), concurrency, SETTLE_MS);
+    const floorBefore = processCpuMicros(floor.pid);
+    const bare = await throughput(post(floor.url), concurrency, THROUGHPUT_MS);
+    const floorUs = (processCpuMicros(floor.pid) - floorBefore) / bare.done;
+    const before = serveCpu(serve.pid);
+    const through = await throughput(post(serve.url), concurrency, THROUGHPUT_MS);
+    const after = serveCpu(serve.pid);
+    const serverUs = (after.server - before.server) / through.done;
+    const environmentsUs = (after.tree - after.server - (before.tree - before.server)) / through.done;
+    agent.destroy();
+    console.log(
+      `  concurrency ${String(concurrency).padStart(2)}: ${fmt(through.perSecond)}/s` +
+        `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
+        `   CPU/call: server ${serverUs.toFixed(0)} µs, environments ${environmentsUs.toFixed(0)} µs,` +
+        ` bare server ${floorUs.toFixed(0)} µs`,
+    );
+  }
+} finally {
+  for (const client of clients) client.destroy();
+  await serve.stop();
+  await floor.stop();
+}
+
+async function sdkLatency(lambda, floorLambda) {
   const invoke = (client) => () => client.send(new InvokeCommand({ FunctionName: 'noop', Payload: Buffer.from('{}') }));
   const sdk = { serve: { p50: [], p99: [] }, floor: { p50: [], p99: [] } };
   for (let round = 0; round < ROUNDS; round++) {
@@ -64,32 +97,6 @@ try {
   );
   compare('SDK Invoke p50 (ms)', median(sdk.serve.p50), median(sdk.floor.p50), 'SDK vs bare server');
   compare('SDK Invoke p99 (ms)', median(sdk.serve.p99), median(sdk.floor.p99), 'SDK vs bare server');
-
-  console.log('\nno-op throughput through the native invoke path (POST /_lambdata/functions/noop/invoke):');
-  for (const concurrency of CONCURRENCIES) {
-    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    const post = (base) => () => nativeInvoke(agent, base, 'noop');
-    // Start as many environments as callers (each cold start is a process start), then let the pool settle.
-    await Promise.all(Array.from({ length: concurrency }, post(serve.url)));
-    await throughput(post(serve.url), concurrency, SETTLE_MS);
-    await throughput(post(floor.url), concurrency, SETTLE_MS);
-    const bare = await throughput(post(floor.url), concurrency, THROUGHPUT_MS);
-    const before = serveCpu(serve.pid);
-    const through = await throughput(post(serve.url), concurrency, THROUGHPUT_MS);
-    const after = serveCpu(serve.pid);
-    const serverUs = (after.server - before.server) / through.done;
-    const environmentsUs = (after.tree - after.server - (before.tree - before.server)) / through.done;
-    agent.destroy();
-    console.log(
-      `  concurrency ${String(concurrency).padStart(2)}: ${fmt(through.perSecond)}/s` +
-        `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
-        `   CPU/call: server ${serverUs.toFixed(0)} µs, environments ${environmentsUs.toFixed(0)} µs`,
-    );
-  }
-} finally {
-  for (const client of clients) client.destroy();
-  await serve.stop();
-  await floor.stop();
 }
 
 function serveCpu(pid) {
