@@ -64,6 +64,7 @@ try {
     const before = serveCpu(serve.pid);
     const through = await throughput(post(serve.url), concurrency, THROUGHPUT_MS);
     const after = serveCpu(serve.pid);
+    const { environments } = await getJson(`${serve.url}/_lambdata/runtime`);
     const serverUs = (after.server - before.server) / through.done;
     const environmentsUs = (after.tree - after.server - (before.tree - before.server)) / through.done;
     agent.destroy();
@@ -71,7 +72,7 @@ try {
       `  concurrency ${String(concurrency).padStart(2)}: ${fmt(through.perSecond)}/s` +
         `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
         `   CPU/call: server ${serverUs.toFixed(0)} µs, environments ${environmentsUs.toFixed(0)} µs,` +
-        ` bare server ${floorUs.toFixed(0)} µs`,
+        ` bare server ${floorUs.toFixed(0)} µs; environments afterwards ${environments}`,
     );
   }
 } finally {
@@ -97,6 +98,11 @@ async function sdkLatency(lambda, floorLambda) {
   );
   compare('SDK Invoke p50 (ms)', median(sdk.serve.p50), median(sdk.floor.p50), 'SDK vs bare server');
   compare('SDK Invoke p99 (ms)', median(sdk.serve.p99), median(sdk.floor.p99), 'SDK vs bare server');
+}
+
+async function getJson(url) {
+  const res = await fetch(url);
+  return res.json();
 }
 
 function serveCpu(pid) {
