@@ -9,6 +9,14 @@ import { here } from './stats.js';
 
 const BIN = join(here, '../../bin/lambdata.js');
 const TICK_US = 10_000; // USER_HZ is 100 on Linux
+/** Servers started here, stopped if the benchmark itself is interrupted (Ctrl-C, kill). */
+const started = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    await Promise.allSettled([...started].map((server) => server.stop()));
+    process.exit(130);
+  });
+}
 
 /**
  * `lambdata serve --port 0` on a fresh temp data dir; `nodeArgs` go to node (e.g. `--cpu-prof`).
@@ -21,16 +29,19 @@ export async function startServe({ nodeArgs = [], env = {} } = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await listeningUrl(child);
-  return {
+  const server = {
     url,
     pid: child.pid,
     dataDir,
     async stop() {
+      started.delete(server);
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  started.add(server);
+  return server;
 }
 
 /** A bare node:http server (bare-server.mjs) in its own process: the floor. */
@@ -40,14 +51,17 @@ export async function startBareServer() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await listeningUrl(child);
-  return {
+  const server = {
     url,
     pid: child.pid,
     async stop() {
+      started.delete(server);
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
     },
   };
+  started.add(server);
+  return server;
 }
 
 /** CPU time (µs) used so far by `pid` and every process below it that still runs. */

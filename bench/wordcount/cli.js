@@ -32,6 +32,7 @@ const SMALL = 64 * 1024;
 const PUT_CONCURRENCY = 8;
 
 const work = mkdtempSync(join(tmpdir(), 'lambdata-bench-cli-'));
+process.once('exit', () => rmSync(work, { recursive: true, force: true })); // also when interrupted
 const serve = await startServe({
   nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
 });
