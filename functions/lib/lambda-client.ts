@@ -3,8 +3,8 @@
  * at AWS_ENDPOINT_URL (or the regional AWS endpoint), SigV4-signed, so the same code calls
  * lambdata or real AWS Lambda. Throttling (429) is retried with exponential backoff and full jitter.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../src/shared/node-sha256.js';
 
 /** What an invocation answered. */
 export interface InvokeAnswer {
@@ -94,7 +94,7 @@ function signer(region: string): SignatureV4 {
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     sessionToken: process.env.AWS_SESSION_TOKEN || undefined,
   };
-  cached = { region, signer: new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 }) };
+  cached = { region, signer: new SignatureV4({ service: 'lambda', region, credentials, sha256: NodeSha256 }) };
   return cached.signer;
 }
 

@@ -8,8 +8,8 @@
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../src/shared/node-sha256.js';
 import type { MapEvent, MapPiece, TaskProgressReport } from './protocol.js';
 
 type ReportedObject = NonNullable<TaskProgressReport['objects']>[number];
@@ -50,7 +50,7 @@ export class ProgressReporter {
     this.#signer = new SignatureV4({
       service: 'lambda',
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-      sha256: Sha256,
+      sha256: NodeSha256,
       credentials: {
         accessKeyId: env.AWS_ACCESS_KEY_ID || 'test',
         secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'test',

@@ -5,9 +5,9 @@
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
  */
 import type { IncomingMessage } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
+import { NodeSha256 } from '../../src/shared/node-sha256.js';
 import { httpGet } from './http-get.js';
 
 /** An inclusive byte range, as in the HTTP Range header; `end` omitted reads to the end. */
@@ -87,7 +87,8 @@ export class S3Client {
     this.#signer = new SignatureV4({
       service: 's3',
       region: config.region,
-      sha256: Sha256,
+      // node:crypto: the signer's pure-JavaScript SHA-256 cost ~20 µs more CPU per signed request.
+      sha256: NodeSha256,
       uriEscapePath: false,
       applyChecksum: false,
       credentials: {

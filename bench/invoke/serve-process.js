@@ -1,0 +1,116 @@
+// Starts `lambdata serve` (or any server script) as a separate process for the benchmarks, and reads
+// the CPU time of a process tree from /proc.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { here } from './stats.js';
+
+const BIN = join(here, '../../bin/lambdata.js');
+const TICK_US = 10_000; // USER_HZ is 100 on Linux
+/** Servers started here, stopped if the benchmark itself is interrupted (Ctrl-C, kill). */
+const started = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    await Promise.allSettled([...started].map((server) => server.stop()));
+    process.exit(130);
+  });
+}
+
+/**
+ * `lambdata serve --port 0` on a fresh temp data dir; `nodeArgs` go to node (e.g. `--cpu-prof`).
+ * Returns its url, pid and a `stop()` that ends it (SIGTERM, so a CPU profile is written) and removes the dir.
+ */
+export async function startServe({ nodeArgs = [], env = {} } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-serve-'));
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: { PATH: process.env.PATH ?? '', HOME: dataDir, LAMBDATA_LOG: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await listeningUrl(child);
+  const server = {
+    url,
+    pid: child.pid,
+    dataDir,
+    async stop() {
+      started.delete(server);
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  started.add(server);
+  return server;
+}
+
+/** A bare node:http server (bare-server.mjs) in its own process: the floor. */
+export async function startBareServer() {
+  const child = spawn(process.execPath, [join(here, 'bare-server.mjs')], {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await listeningUrl(child);
+  const server = {
+    url,
+    pid: child.pid,
+    async stop() {
+      started.delete(server);
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
+    },
+  };
+  started.add(server);
+  return server;
+}
+
+/** CPU time (µs) used so far by `pid` and every process below it that still runs. */
+export function treeCpuMicros(pid) {
+  let total = procCpuTicks(pid) * TICK_US;
+  for (const child of childrenOf(pid)) total += treeCpuMicros(child);
+  return total;
+}
+
+/** CPU time (µs) used so far by `pid` alone (all its threads). */
+export function processCpuMicros(pid) {
+  return procCpuTicks(pid) * TICK_US;
+}
+
+function listeningUrl(child) {
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = /listening on (\S+)/.exec(line);
+      if (match) resolve(match[1]);
+    });
+  });
+}
+
+function childrenOf(pid) {
+  const pids = [];
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return pids; // ended, or no /proc
+  }
+  for (const tid of tasks) {
+    try {
+      const list = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').trim();
+      if (list) pids.push(...list.split(' ').map(Number));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return pids;
+}
+
+function procCpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch {
+    return 0;
+  }
+}
