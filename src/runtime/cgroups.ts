@@ -1,16 +1,25 @@
 /**
- * Memory and process-count limits of execution environments through cgroup v1 controllers (the
- * hierarchy these machines mount under /sys/fs/cgroup/<controller>). The engine makes one group of
- * its own, `lambdata-<pid>-<random>`, under the groups it already runs in, and one child group per
- * environment. Where the controllers are missing or not writable (cgroup v2 only, no root) the
- * engine goes on without them: the RSS sampler still enforces memory sizes.
+ * Memory and process-count limits and the CPU weight of execution environments through cgroup v1
+ * controllers (the hierarchy these machines mount under /sys/fs/cgroup/<controller>). The engine
+ * makes one group of its own, `lambdata-<pid>-<random>`, under the groups it already runs in, and
+ * one child group per environment. Where the controllers are missing or not writable (cgroup v2
+ * only, no root) the engine goes on without them: the RSS sampler still enforces memory sizes, and
+ * `nice` alone keeps environments below the engine's priority.
+ *
+ * CPU: the engine's `cpu` group weighs ENVIRONMENTS_CPU_SHARES against the engine's own threads
+ * (1,024 each at nice 0), however many environments run inside it — niceness alone is per process,
+ * so 250 starting environments at nice 10 would still outweigh the server 27 to 1. Inside the group
+ * environments share alike (each its own child group of the default weight). When the server is
+ * idle the environments get every core; the weight only decides who runs when both want to.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
-const CONTROLLERS = ['memory', 'pids'] as const;
+const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
+/** All environments together weigh half as much as one engine thread at nice 0. */
+export const ENVIRONMENTS_CPU_SHARES = 512;
 /** AWS allows a function 1,024 processes and threads. */
 const MAX_TASKS = 1024;
 
@@ -36,6 +45,7 @@ export class EnvironmentGroups {
         sweepStale(parent);
         const base = join(parent, `lambdata-${process.pid}-${suffix}`);
         mkdirSync(base, { recursive: true });
+        if (controller === 'cpu') writeFileSync(join(base, 'cpu.shares'), String(ENVIRONMENTS_CPU_SHARES));
         bases[controller] = base;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -45,7 +55,7 @@ export class EnvironmentGroups {
     return new EnvironmentGroups(bases);
   }
 
-  /** Controllers in use, e.g. ['memory', 'pids']. */
+  /** Controllers in use, e.g. ['memory', 'pids', 'cpu']. */
   get controllers(): string[] {
     return Object.keys(this.#bases);
   }
