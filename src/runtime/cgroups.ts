@@ -18,8 +18,8 @@ import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
-/** All environments together weigh half as much as one engine thread at nice 0. */
-export const ENVIRONMENTS_CPU_SHARES = 512;
+/** All environments together weigh as much as one engine thread at nice 0. */
+export const ENVIRONMENTS_CPU_SHARES = 1024;
 /** AWS allows a function 1,024 processes and threads. */
 const MAX_TASKS = 1024;
 

@@ -4,7 +4,7 @@
  * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns
  * a crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -216,6 +216,23 @@ export class Environment {
     if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
     const rssKb = this.#meter.kb();
     if (rssKb > (this.fn as RuntimeFunction).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
+  }
+
+  /**
+   * Milliseconds the runtime process has run or waited to run on a CPU (/proc/<pid>/schedstat);
+   * undefined before the runtime has spoken or once it is gone, or where the kernel keeps no such count.
+   */
+  schedMs(): number | undefined {
+    const pid = this.#runtime();
+    if (pid === undefined) return undefined;
+    try {
+      const [running, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ');
+      return (Number(running) + Number(waiting)) / 1e6;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+      throw err;
+    }
   }
 
   /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */

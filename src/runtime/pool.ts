@@ -16,7 +16,7 @@ import { RuntimeApi } from './runtime-api.js';
 import { runtimeApiProgram } from './runtime-api-program.js';
 import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
-import { StartSlots } from './start-slots.js';
+import { holdWhileBusy, StartSlots } from './start-slots.js';
 import type {
   FunctionErrorShape,
   RunOutcome,
@@ -225,7 +225,12 @@ export class EnvironmentPool implements Runtime {
       sandbox: handOff,
     };
     environment.key = key;
-    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, initDone));
+    const stopWatching = holdWhileBusy(environment, initDone);
+    const done = () => {
+      stopWatching();
+      initDone();
+    };
+    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, done));
   }
 
   /** A cold start that never got an environment of its own; `failed` lets a waiter start its own instead. */

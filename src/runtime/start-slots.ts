@@ -4,8 +4,10 @@
  * its runtime and handler; past what the cores can absorb, more of them at a time only thrash — every
  * start slows down, init limits run out, and the server starves. So starts take a slot, one per core,
  * and wait for one in arrival order across every function (FIFO: no function's burst can shut out
- * another's first call). A slot is held until the environment's init is done, or for HOLD_MS at most:
- * an init that waits (on the network, on a sleep) must not hold the others back for its whole length.
+ * another's first call). A slot is held until the environment's init is done, or until its init
+ * stops wanting CPU (holdWhileBusy): an init that waits on the network or a timer must not hold the
+ * others back for its whole length, while one merely starved of CPU (by the burst, or by a loaded
+ * machine) keeps its slot.
  *
  * A run waiting for a slot is not running yet, as on AWS, where Init and the invocation are timed
  * apart: its timeout starts after init, and init's own limit starts when its slot is granted. While
@@ -24,8 +26,10 @@ interface Waiting {
 
 /** Starts in flight at most: one per core. */
 export const START_SLOTS = Math.max(1, availableParallelism());
-/** A slot is given back after this long even if init is not done. */
-export const HOLD_MS = 2_000;
+/** How often a starting environment's appetite for CPU is checked. */
+const CHECK_MS = 250;
+/** Below this share of a core (running or waiting to run) over CHECK_MS, an init is waiting on something else. */
+const IDLE_SHARE = 0.25;
 
 /** The start slots of one pool; see the module comment. */
 export class StartSlots {
@@ -64,18 +68,33 @@ export class StartSlots {
     for (const waiting of this.#waiting.splice(0)) waiting.grant({ closed: true });
   }
 
-  /** A release function for one slot: idempotent, and called by itself after HOLD_MS. */
+  /** A release function for one slot (idempotent). */
   #releaser(): () => void {
     let held = true;
-    const release = () => {
+    return () => {
       if (!held) return;
       held = false;
-      clearTimeout(timer);
       const next = this.#waiting.shift();
       if (next) next.grant({ release: this.#releaser() });
       else this.#free += 1;
     };
-    const timer = setTimeout(release, HOLD_MS).unref();
-    return release;
   }
+}
+
+/**
+ * Calls `release` once `environment`'s runtime spent less than IDLE_SHARE of a core running or
+ * runnable over CHECK_MS (schedstat counts time waiting for a CPU too, so starvation is not idling).
+ * Returns a function that stops watching.
+ */
+export function holdWhileBusy(environment: Environment, release: () => void): () => void {
+  let last = environment.schedMs();
+  const timer = setInterval(() => {
+    const now = environment.schedMs();
+    if (now !== undefined && last !== undefined && now - last < IDLE_SHARE * CHECK_MS) {
+      clearInterval(timer);
+      release();
+    }
+    last = now;
+  }, CHECK_MS).unref();
+  return () => clearInterval(timer);
 }
