@@ -159,7 +159,8 @@ export class EnvironmentPool implements Runtime {
     let release = () => undefined as void;
     try {
       await this.#sandbox.ready;
-      const grant = await this.#starts.take(key);
+      // A pre-started blank is a start already paid for: it need not queue when nothing else does.
+      const grant = this.#blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
       if ('closed' in grant || this.#closed) throw new RuntimeClosed();
       if ('environment' in grant) {
         // A warm start after all: an environment of this version freed up while this run waited.
@@ -275,8 +276,10 @@ export class EnvironmentPool implements Runtime {
         waiter(environment);
         return result;
       }
-      // A run of this version waiting for a start slot takes it warm.
-      if (this.#starts.offer(environment.key, environment)) return result;
+      // A run of a fast function waiting for a start slot takes it warm (a slow one's runs each get
+      // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
+      if (demand && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
+        return result;
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
       else this.#idle.set(environment.key, [environment]);
@@ -343,6 +346,12 @@ export class EnvironmentPool implements Runtime {
       this.#demand.set(key, demand);
     }
     return demand;
+  }
+
+  /** True when a cold start of `fn` would take a pre-started Node blank now (see #startAndRun). */
+  #blankFits(fn: RuntimeFunction): boolean {
+    if (speaksRuntimeApi(fn.runtime) || fn.environment.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) return false;
+    return this.#blank.some((blank) => blank.alive);
   }
 
   #takeBlank(): Environment {
