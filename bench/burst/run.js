@@ -163,17 +163,28 @@ async function run(url) {
   const g = percentiles(gets);
   const d = drifts.length ? percentiles(drifts) : undefined;
   const f = (ms) => `${(ms / 1000).toFixed(2)} s`;
-  console.log(`burst of ${COUNT} first invocations (${MODULES} generated modules + @aws-sdk/client-s3, NODE_OPTIONS set), ${CORES} cores`);
+  console.log(
+    `burst of ${COUNT} first invocations (${MODULES} generated modules + @aws-sdk/client-s3, NODE_OPTIONS set), ${CORES} cores`,
+  );
   console.log(`  checkout                             ${ROOT}`);
   console.log(`  burst wall time                      ${f(wallMs)}`);
   console.log(`  functions' own CPU / cores           ${f(cpuFloor)}   wall ${(wallMs / cpuFloor).toFixed(2)}× it`);
-  console.log(`  reported Init+Duration / cores       ${f(reportedFloor)}   wall ${(wallMs / reportedFloor).toFixed(2)}× it`);
+  console.log(
+    `  reported Init+Duration / cores       ${f(reportedFloor)}   wall ${(wallMs / reportedFloor).toFixed(2)}× it`,
+  );
   const cold = outcomes.filter((o) => o.cold);
   console.log(`  cold starts (others reused one)      ${cold.length} of ${COUNT}`);
-  if (cold.length) console.log(`  cold start CPU p50 (function's own)   ${percentiles(cold.map((o) => o.cpuMs)).p50.toFixed(0)} ms`);
-  console.log(`  errors                               ${errors.length}${errors.length ? ` ${JSON.stringify(kinds)}` : ''}`);
-  console.log(`  health p50 / p99 / max (${String(health.length).padStart(4)} samples) ${h.p50.toFixed(1)} / ${h.p99.toFixed(1)} / ${h.max.toFixed(1)} ms`);
-  console.log(`  15-byte GET p50 / p99 / max (${String(gets.length).padStart(4)})   ${g.p50.toFixed(1)} / ${g.p99.toFixed(1)} / ${g.max.toFixed(1)} ms`);
+  if (cold.length)
+    console.log(`  cold start CPU p50 (function's own)   ${percentiles(cold.map((o) => o.cpuMs)).p50.toFixed(0)} ms`);
+  console.log(
+    `  errors                               ${errors.length}${errors.length ? ` ${JSON.stringify(kinds)}` : ''}`,
+  );
+  console.log(
+    `  health p50 / p99 / max (${String(health.length).padStart(4)} samples) ${h.p50.toFixed(1)} / ${h.p99.toFixed(1)} / ${h.max.toFixed(1)} ms`,
+  );
+  console.log(
+    `  15-byte GET p50 / p99 / max (${String(gets.length).padStart(4)})   ${g.p50.toFixed(1)} / ${g.p99.toFixed(1)} / ${g.max.toFixed(1)} ms`,
+  );
   console.log(
     `  2 s timeout fired late by p50 / max  ${d ? `${d.p50.toFixed(0)} / ${d.max.toFixed(0)} ms (${drifts.length} timeouts)` : 'no timeout fired during the burst'}`,
   );
@@ -219,7 +230,9 @@ exports.handler = async () => {
 function sleeperPackage() {
   return Buffer.from(
     zipSync({
-      'index.mjs': Buffer.from('export const handler = (event) => new Promise((done) => setTimeout(done, event.ms));\n'),
+      'index.mjs': Buffer.from(
+        'export const handler = (event) => new Promise((done) => setTimeout(done, event.ms));\n',
+      ),
     }),
   );
 }

@@ -108,7 +108,9 @@ export class Launcher {
     launched.once('close', () => this.#launched.delete(options.id));
     const request: LaunchRequest = { t: 'spawn', ...options };
     if (!launcher.connected) {
-      queueMicrotask(() => launched.onReport({ t: 'failed', id: options.id, code: 'ECHILD', message: 'the launcher is gone' }, undefined));
+      queueMicrotask(() =>
+        launched.onReport({ t: 'failed', id: options.id, code: 'ECHILD', message: 'the launcher is gone' }, undefined),
+      );
     } else launcher.send(request);
     return launched;
   }
@@ -121,10 +123,14 @@ export class Launcher {
 
   #started(): ChildProcess {
     if (this.#process && this.#process.exitCode === null && this.#process.signalCode === null) return this.#process;
-    const launcher = spawn(process.execPath, [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js')], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    });
+    const launcher = spawn(
+      process.execPath,
+      [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js')],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      },
+    );
     launcher.on('message', (report: LaunchReport, handle: Socket | undefined) =>
       this.#launched.get(report.id)?.onReport(report, handle),
     );

@@ -12,8 +12,8 @@
  * children carry a parent-death signal (setpriv --pdeathsig), so they go with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import type { Socket } from 'node:net';
+import { setPriority } from 'node:os';
 import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
 
 type Report = (report: LaunchReport, handle?: Socket) => void;

@@ -156,11 +156,12 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demandOf(key);
     demand.environments += 1;
     demand.starting += 1;
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     try {
       await this.#sandbox.ready;
       // A pre-started blank is a start already paid for: it need not queue when nothing else does.
-      const grant = this.#blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
+      const grant =
+        this.#blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
       if ('closed' in grant || this.#closed) throw new RuntimeClosed();
       if ('environment' in grant) {
         // A warm start after all: an environment of this version freed up while this run waited.
@@ -169,6 +170,13 @@ export class EnvironmentPool implements Runtime {
         return await this.#serve(environment, () => environment.run(request));
       }
       release = grant.release;
+      // While it waited, an environment of this version may have come to rest.
+      const idle = this.#idle.get(key)?.pop();
+      if (idle) {
+        release();
+        this.#forgetStart(key, false);
+        return await this.#serve(idle, () => idle.run(request));
+      }
       return await this.#startAndRun(key, request, release);
     } finally {
       release();
@@ -268,17 +276,15 @@ export class EnvironmentPool implements Runtime {
       // instead, so the busy set shrinks back; the recent busy ones still release to the waiters.
       // Long runs do not count (the same rule as #queueFor), so while some calls run long the
       // quick ones keep handing their environments on.
-      const waiter =
-        demand && demand.waiters.length > 0 && recentBusy(demand, now).recent < busyCap(demand)
-          ? demand.waiters.shift()
-          : undefined;
+      const handOn = demand !== undefined && recentBusy(demand, now).recent < busyCap(demand);
+      const waiter = handOn && demand.waiters.length > 0 ? demand.waiters.shift() : undefined;
       if (waiter) {
         waiter(environment);
         return result;
       }
       // A run of a fast function waiting for a start slot takes it warm (a slow one's runs each get
       // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
-      if (demand && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
+      if (handOn && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
         return result;
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
