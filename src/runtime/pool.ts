@@ -170,8 +170,8 @@ export class EnvironmentPool implements Runtime {
         return await this.#serve(environment, () => environment.run(request));
       }
       release = grant.release;
-      // While it waited, an environment of this version may have come to rest.
-      const idle = this.#idle.get(key)?.pop();
+      // While it waited, an environment of this fast version may have come to rest.
+      const idle = busyCap(demand) !== Number.POSITIVE_INFINITY ? this.#idle.get(key)?.pop() : undefined;
       if (idle) {
         release();
         this.#forgetStart(key, false);

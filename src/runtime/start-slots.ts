@@ -1,8 +1,10 @@
 /**
  * How many environments start at once. A cold start that spawns a process (Node with NODE_OPTIONS, a
- * sandbox a blank cannot be handed, a custom runtime) costs hundreds of milliseconds of CPU loading
- * its runtime and handler; past what the cores can absorb, more of them at a time only thrash — every
- * start slows down, init limits run out, and the server starves. So starts take a slot, one per core,
+ * sandbox a blank cannot be handed, a custom runtime) costs tens to hundreds of milliseconds of CPU
+ * loading its runtime and handler; past what the cores can absorb, more of them at a time only
+ * thrash — every start slows down, init limits run out, memory fills. So starts take a slot, a few
+ * per core (a start also waits on exec, mounts and the disk, and a burst of slow functions must
+ * still scale out at once: ten calls of a function that sleeps get ten environments side by side),
  * and wait for one in arrival order across every function (FIFO: no function's burst can shut out
  * another's first call). A slot is held until the environment's init is done, or until its init
  * stops wanting CPU (holdWhileBusy): an init that waits on the network or a timer must not hold the
@@ -24,8 +26,8 @@ interface Waiting {
   grant: (grant: StartGrant) => void;
 }
 
-/** Starts in flight at most: one per core. */
-export const START_SLOTS = Math.max(1, availableParallelism());
+/** Starts in flight at most: four per core. */
+export const START_SLOTS = 4 * Math.max(1, availableParallelism());
 /** How often a starting environment's appetite for CPU is checked. */
 const CHECK_MS = 250;
 /** Below this share of a core (running or waiting to run) over CHECK_MS, an init is waiting on something else. */
