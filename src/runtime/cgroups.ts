@@ -6,20 +6,24 @@
  * only, no root) the engine goes on without them: the RSS sampler still enforces memory sizes, and
  * `nice` alone keeps environments below the engine's priority.
  *
- * CPU: the engine's `cpu` group weighs ENVIRONMENTS_CPU_SHARES against the engine's own threads
- * (1,024 each at nice 0), however many environments run inside it — niceness alone is per process,
- * so 250 starting environments at nice 10 would still outweigh the server 27 to 1. Inside the group
- * environments share alike (each its own child group of the default weight). When the server is
- * idle the environments get every core; the weight only decides who runs when both want to.
+ * CPU: every environment runs inside the engine's `cpu` group, which the scheduler treats as one
+ * entity beside the engine's own threads, weighing ENVIRONMENTS_CPU_SHARES (a nice-0 thread weighs
+ * 1,024) however many environments run in it — niceness alone is per process, so 250 environments
+ * at nice 10 outweighed the server 27 to 1 and it waited behind all of them. Inside the group
+ * environments share alike (each its own child group of the default weight). The weight is two
+ * nice-0 threads per core: on a machine shared with other work the environments keep a fair share
+ * (measured: at one thread's weight, a burst of 16 starts ran past the 10 s init limit on a machine
+ * at load 30), and the server, one entity among few, is still scheduled within milliseconds.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
-/** All environments together weigh as much as one engine thread at nice 0. */
-export const ENVIRONMENTS_CPU_SHARES = 1024;
+/** All environments together weigh two nice-0 threads per core. */
+export const ENVIRONMENTS_CPU_SHARES = 2048 * Math.max(1, availableParallelism());
 /** AWS allows a function 1,024 processes and threads. */
 const MAX_TASKS = 1024;
 
