@@ -13,6 +13,7 @@ const suites = [
   ['bench/sns/run.js', quick ? ['--messages', '100', '--seconds', '2'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '128MB'] : []],
   ['bench/views/run.js', quick ? ['--mb', '5', '--visible', '50', '--queries', '500'] : []],
+  ['bench/burst/run.js', quick ? ['--quick'] : []],
 ];
 
 let failed = 0;
