@@ -20,6 +20,7 @@ const suites = [
   ['bench/wordcount/cli.js', quick ? ['--quick'] : []],
   ['bench/wordcount/progress.js', quick ? ['--size', '32MB', '--rounds', '1'] : []],
   ['bench/views/run.js', quick ? ['--mb', '5', '--visible', '50', '--queries', '500'] : []],
+  ['bench/burst/run.js', quick ? ['--quick'] : []],
 ];
 
 let failed = 0;

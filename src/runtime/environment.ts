@@ -4,12 +4,12 @@
  * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns
  * a crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { encodeFrame, FrameReader } from './frames.js';
+import type { LaunchedProcess, Launcher } from './launcher-client.js';
 import { peakKb, ResidentMeter } from './memory.js';
 import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
 import { channelBroken, exitError, INVALID_FRAME, outOfMemory, timedOut } from './run-errors.js';
@@ -23,6 +23,10 @@ export interface SpawnOptions {
   args: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Starts the process (the engine never forks itself: see launcher.ts). */
+  launcher: Launcher;
+  /** Niceness the launcher sets on the process (the process level; a sandbox runs `nice` itself). */
+  niceness?: number;
   /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
   api?: RuntimeApi;
   /** True when the process was started for one function (not a blank runtime handed one at init). */
@@ -76,12 +80,14 @@ export class Environment {
   retiring = false;
   readonly exited: Promise<void>;
   readonly startedFor: boolean;
-  #child: ChildProcess;
+  #child: LaunchedProcess;
   #runtimePid: number | undefined;
   #findRuntimePid: SpawnOptions['runtimePid'];
   #oomKilled: SpawnOptions['oomKilled'];
   #api: RuntimeApi | undefined;
   #channel: Socket | undefined;
+  /** Frames sent before the launcher handed the channel over (a process started for its first run). */
+  #unsent: Buffer[] | undefined = [];
   #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
@@ -91,6 +97,8 @@ export class Environment {
   #onLog: ((line: string) => void) | undefined;
   #requestId = 'undefined';
   #backlog: string[] = [];
+  /** The process's stdout, stderr and channel as handed over by the launcher. */
+  #streams: Socket[] = [];
   #stderrTail = '';
   /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
   #channelError: FunctionErrorShape | undefined;
@@ -99,34 +107,31 @@ export class Environment {
     this.id = options.id;
     this.#log = options.log;
     this.#api = options.api;
-    this.#child = spawn(options.command, options.args, {
-      cwd: options.cwd,
+    this.#child = options.launcher.launch({
+      id: options.id,
+      command: options.command,
+      args: options.args,
       env: options.env,
-      stdio: this.#api ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
-      detached: true, // its own process group, so a kill takes the function's own children too
+      cwd: options.cwd,
+      channel: !this.#api,
+      niceness: options.niceness,
     });
     this.startedFor = options.startedFor;
     this.#findRuntimePid = options.runtimePid;
     this.#oomKilled = options.oomKilled;
     this.#meter = new ResidentMeter(() => this.#runtime());
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
-    else this.#openChannel(this.#child.stdio[3] as Socket | null);
-    this.#pipeLines(this.#child.stdout, 'INFO', false);
-    this.#pipeLines(this.#child.stderr, 'ERROR', true);
+    this.#child.on('stdio', (fd: number, socket: Socket) => {
+      if (fd === 3) this.#openChannel(socket);
+      else this.#pipeLines(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
+    });
     this.exited = new Promise((resolve) => {
-      this.#child.on('error', (err) => {
-        this.#log.error('environment process failed', { environment: this.id, err });
-        if (this.#child.exitCode === null && this.#child.signalCode === null && this.#child.pid === undefined) {
-          this.#onGone(null, null, options, resolve);
-        }
-      });
+      this.#child.on('error', (err) => this.#log.error('environment process failed', { environment: this.id, err }));
       this.#child.on('close', (code, signal) => this.#onGone(code, signal, options, resolve));
       // A grandchild that inherited stdout/stderr would hold 'close' back forever; stop reading soon after exit.
       this.#child.on('exit', () => {
         setTimeout(() => {
-          this.#child.stdout?.destroy();
-          this.#child.stderr?.destroy();
-          this.#channel?.destroy();
+          for (const stream of this.#streams) stream.destroy();
         }, EXIT_DRAIN_MS).unref();
       });
     });
@@ -144,7 +149,8 @@ export class Environment {
   /**
    * Turns the (blank or freshly spawned) runtime into `fn`'s environment and runs the first
    * invocation. Init and invoke go down together, so a cold start costs one round trip; the
-   * invocation's timeout starts when init is done (init has its own limit, as on AWS).
+   * invocation's timeout starts when init is done (init has its own limit, as on AWS). `initDone`
+   * is called once init is over, however it ended.
    */
   start(
     fn: RuntimeFunction,
@@ -152,6 +158,7 @@ export class Environment {
     message: InitMessage,
     request: RunRequest,
     hostTmpDir: string,
+    initDone: () => void = () => undefined,
   ): Promise<RunResult> {
     this.fn = fn;
     this.key = key;
@@ -163,6 +170,7 @@ export class Environment {
         this.#init?.({ ms: initLimitS * 1000, outcome: 'timeout', error: timedOut(initLimitS) });
       }, initLimitS * 1000);
       this.#init = (result) => {
+        initDone();
         clearTimeout(timer);
         this.#init = undefined;
         const pending = this.#current;
@@ -210,17 +218,28 @@ export class Environment {
     if (rssKb > (this.fn as RuntimeFunction).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
   }
 
+  /**
+   * Milliseconds the runtime process has run or waited to run on a CPU (/proc/<pid>/schedstat);
+   * undefined before the runtime has spoken or once it is gone, or where the kernel keeps no such count.
+   */
+  schedMs(): number | undefined {
+    const pid = this.#runtime();
+    if (pid === undefined) return undefined;
+    try {
+      const [running, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ');
+      return (Number(running) + Number(waiting)) / 1e6;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+      throw err;
+    }
+  }
+
   /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */
   kill(reason: KillReason = 'reap'): void {
     if (this.#dead) return;
     this.#killReason ??= reason;
-    const pid = this.#child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // already gone
-    }
+    this.#child.kill();
   }
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
@@ -298,17 +317,26 @@ export class Environment {
   }
 
   #send(message: ParentMessage): void {
-    if (this.#api) this.#api.send(message);
-    else if (message.t === 'invoke') {
+    if (this.#api) {
+      this.#api.send(message);
+      return;
+    }
+    let frame: Buffer;
+    if (message.t === 'invoke') {
       const { p, ...header } = message;
-      this.#channel?.write(encodeFrame(header, p));
-    } else this.#channel?.write(encodeFrame(message));
+      frame = encodeFrame(header, p);
+    } else frame = encodeFrame(message);
+    if (this.#unsent) this.#unsent.push(frame);
+    else this.#channel?.write(frame);
   }
 
   /** Reads the bootstrap's frames from its socket (fd 3 in the child). */
-  #openChannel(channel: Socket | null): void {
-    if (!channel) return; // the spawn failed; 'error' and 'close' report it
+  #openChannel(channel: Socket): void {
     this.#channel = channel;
+    this.#streams.push(channel);
+    const unsent = this.#unsent ?? [];
+    this.#unsent = undefined;
+    for (const frame of unsent) channel.write(frame);
     const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message), MAX_CHILD_FRAME_BYTES);
     let broken = false;
     channel.on('data', (chunk: Buffer) => {
@@ -397,8 +425,8 @@ export class Environment {
     resolve();
   }
 
-  #pipeLines(stream: NodeJS.ReadableStream | null, level: string, keepTail: boolean): void {
-    if (!stream) return;
+  #pipeLines(stream: Socket, level: string, keepTail: boolean): void {
+    this.#streams.push(stream);
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {

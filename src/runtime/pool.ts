@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
@@ -10,12 +9,14 @@ import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, typ
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import { InterpreterBlanks } from './interpreter-blanks.js';
+import { Launcher } from './launcher-client.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
 import { runtimeApiProgram } from './runtime-api-program.js';
 import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
+import { holdWhileBusy, StartSlots } from './start-slots.js';
 import type {
   FunctionErrorShape,
   RunOutcome,
@@ -61,6 +62,8 @@ export class EnvironmentPool implements Runtime {
   #all = new Set<Environment>();
   #demand = new Map<string, Demand>();
   #interpreters: InterpreterBlanks;
+  #launcher: Launcher;
+  #starts = new StartSlots();
   #sweeper: NodeJS.Timeout;
   #sampler: NodeJS.Timeout | undefined;
   #closed = false;
@@ -75,6 +78,7 @@ export class EnvironmentPool implements Runtime {
     rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
     mkdirSync(this.#tmpRoot, { recursive: true });
     this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
+    this.#launcher = new Launcher(this.#log);
     this.#interpreters = new InterpreterBlanks(this.#prestart, this.#sandbox, (id, program, api) =>
       this.#spawn(id, program.command, program.args, blankEnvironment(), '/', undefined, api),
     );
@@ -132,6 +136,7 @@ export class EnvironmentPool implements Runtime {
   /** Kills every environment and pre-started runtime, clears timers and removes tmp dirs. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#starts.close();
     this.#interpreters.close();
     clearInterval(this.#sweeper);
     clearInterval(this.#sampler);
@@ -142,6 +147,7 @@ export class EnvironmentPool implements Runtime {
     this.#blank = [];
     this.#idle.clear();
     this.#sandbox.close();
+    this.#launcher.close();
     rmSync(this.#tmpRoot, { recursive: true, force: true });
   }
 
@@ -150,17 +156,37 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demandOf(key);
     demand.environments += 1;
     demand.starting += 1;
+    let release: () => void = () => undefined;
     try {
-      return await this.#startAndRun(key, request);
+      await this.#sandbox.ready;
+      // A pre-started blank is a start already paid for: it need not queue when nothing else does.
+      const grant =
+        this.#blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
+      if ('closed' in grant || this.#closed) throw new RuntimeClosed();
+      if ('environment' in grant) {
+        // A warm start after all: an environment of this version freed up while this run waited.
+        const environment = grant.environment;
+        this.#forgetStart(key, false);
+        return await this.#serve(environment, () => environment.run(request));
+      }
+      release = grant.release;
+      // While it waited, an environment of this fast version may have come to rest.
+      const idle = busyCap(demand) !== Number.POSITIVE_INFINITY ? this.#idle.get(key)?.pop() : undefined;
+      if (idle) {
+        release();
+        this.#forgetStart(key, false);
+        return await this.#serve(idle, () => idle.run(request));
+      }
+      return await this.#startAndRun(key, request, release);
     } finally {
+      release();
       demand.starting -= 1;
-      // After the caller has its result: spawning costs milliseconds of this thread.
+      // After the caller has its result: starting blanks is the launcher's work, but not this run's.
       setImmediate(() => this.#refill());
     }
   }
 
-  async #startAndRun(key: string, request: RunRequest): Promise<RunResult> {
-    await this.#sandbox.ready;
+  async #startAndRun(key: string, request: RunRequest, initDone: () => void): Promise<RunResult> {
     const fn = request.fn;
     const id = randomBytes(16).toString('hex');
     const isolated = this.#sandbox.isolated;
@@ -178,7 +204,7 @@ export class EnvironmentPool implements Runtime {
         const program = runtimeApiProgram(fn, isolated);
         if ('error' in program) {
           if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-          this.#forgetStart(key);
+          this.#forgetStart(key, true);
           return initFailure(program.error);
         }
         const api = await RuntimeApi.listen();
@@ -208,15 +234,20 @@ export class EnvironmentPool implements Runtime {
       sandbox: handOff,
     };
     environment.key = key;
-    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir));
+    const stopWatching = holdWhileBusy(environment, initDone);
+    const done = () => {
+      stopWatching();
+      initDone();
+    };
+    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, done));
   }
 
-  /** A cold start that never got an environment. */
-  #forgetStart(key: string): void {
+  /** A cold start that never got an environment of its own; `failed` lets a waiter start its own instead. */
+  #forgetStart(key: string, failed: boolean): void {
     const demand = this.#demand.get(key);
     if (!demand) return;
     demand.environments -= 1;
-    demand.waiters.shift()?.(undefined);
+    if (failed) demand.waiters.shift()?.(undefined);
   }
 
   async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
@@ -245,14 +276,16 @@ export class EnvironmentPool implements Runtime {
       // instead, so the busy set shrinks back; the recent busy ones still release to the waiters.
       // Long runs do not count (the same rule as #queueFor), so while some calls run long the
       // quick ones keep handing their environments on.
-      const waiter =
-        demand && demand.waiters.length > 0 && recentBusy(demand, now).recent < busyCap(demand)
-          ? demand.waiters.shift()
-          : undefined;
+      const handOn = demand !== undefined && recentBusy(demand, now).recent < busyCap(demand);
+      const waiter = handOn && demand.waiters.length > 0 ? demand.waiters.shift() : undefined;
       if (waiter) {
         waiter(environment);
         return result;
       }
+      // A run of a fast function waiting for a start slot takes it warm (a slow one's runs each get
+      // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
+      if (handOn && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
+        return result;
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
       else this.#idle.set(environment.key, [environment]);
@@ -321,6 +354,12 @@ export class EnvironmentPool implements Runtime {
     return demand;
   }
 
+  /** True when a cold start of `fn` would take a pre-started Node blank now (see #startAndRun). */
+  #blankFits(fn: RuntimeFunction): boolean {
+    if (speaksRuntimeApi(fn.runtime) || fn.environment.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) return false;
+    return this.#blank.some((blank) => blank.alive);
+  }
+
   #takeBlank(): Environment {
     const blank = this.#blank.shift();
     if (blank?.alive) return blank;
@@ -355,6 +394,8 @@ export class EnvironmentPool implements Runtime {
     const environment = new Environment({
       id,
       ...launch,
+      launcher: this.#launcher,
+      niceness: this.#sandbox.isolated ? undefined : ENVIRONMENT_NICENESS,
       cwd: this.#sandbox.isolated ? '/' : cwd,
       api,
       startedFor: fn !== undefined,
@@ -366,7 +407,6 @@ export class EnvironmentPool implements Runtime {
         this.#forget(gone);
       },
     });
-    if (!this.#sandbox.isolated && environment.pid !== undefined) lowerPriority(environment.pid);
     this.#all.add(environment);
     return environment;
   }
@@ -420,15 +460,6 @@ export class EnvironmentPool implements Runtime {
     }
     const now = performance.now();
     for (const environment of this.#busy) environment.checkMemory(now, SAMPLE_MS);
-  }
-}
-
-/** Environments run below the engine's CPU priority (in a sandbox, `nice` does it at launch). */
-function lowerPriority(pid: number): void {
-  try {
-    setPriority(pid, ENVIRONMENT_NICENESS);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // gone already: its exit is reported
   }
 }
 

@@ -4,7 +4,7 @@
  * - `namespaces` (Linux, root, util-linux's unshare/setpriv/pivot_root): each environment gets its
  *   own mount, PID and IPC namespaces (see sandbox-script.ts: its own root with a tmpfs /tmp sized to
  *   its ephemeral storage, code read-only, no data dir, no host /proc), runs as an unprivileged user
- *   of its function, with memory and process-count cgroups where cgroup v1 is writable, and dies
+ *   of its function, with memory, process-count and CPU-weight cgroups where cgroup v1 is writable, and dies
  *   with the engine (PID 1 of its namespace carries a parent-death signal).
  * - `user-namespaces` (Linux without root, where unprivileged user namespaces are allowed): the same
  *   mount, PID and IPC walls inside a user namespace of the engine's own, but environments cannot

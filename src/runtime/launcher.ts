@@ -1,0 +1,85 @@
+/**
+ * The launcher: a small process the engine starts once (launcher-client.ts) and asks to start every
+ * execution environment. Starting a process from Node means fork(): its cost grows with the size of
+ * the forking process, and it blocks that process's event loop until the child has exec'd. Done by
+ * the ~200 MB engine, a burst of cold starts stalled the HTTP API and timers for seconds; done here,
+ * it costs a process of a few tens of MB, and only this one waits.
+ *
+ * The channel is the IPC socket the engine gave it at start (fd 3, inherited by no one else): no
+ * path or port a function could reach. It runs with the engine's privileges (root, to build
+ * namespaces), starts each process in its own process group, hands the process's stdout, stderr and
+ * fd 3 to the engine as sockets, and reports its exit. It exits when the engine goes away; its
+ * children carry a parent-death signal (setpriv --pdeathsig), so they go with it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { setPriority } from 'node:os';
+import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
+
+type Report = (report: LaunchReport, handle?: Socket) => void;
+
+const report: Report = (message, handle) => {
+  if (process.connected) process.send?.(message, handle);
+};
+
+process.on('message', (request: LaunchRequest) => {
+  if (request?.t === 'spawn') launch(request);
+});
+// The engine is gone (exited or killed): so is the reason to exist.
+process.on('disconnect', () => process.exit(0));
+
+function launch(request: LaunchRequest): void {
+  let child: ChildProcess;
+  try {
+    child = spawn(request.command, request.args, {
+      cwd: request.cwd,
+      env: request.env,
+      stdio: ['ignore', 'pipe', 'pipe', ...(request.channel ? (['pipe'] as const) : [])],
+      detached: true, // its own process group, so the engine's kill takes the function's children too
+    });
+  } catch (err) {
+    fail(request.id, err);
+    return;
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    child.once('error', (err) => fail(request.id, err));
+    return;
+  }
+  if (request.niceness !== undefined) lowerPriority(pid, request.niceness);
+  const sockets = [child.stdout, child.stderr, request.channel ? child.stdio[3] : null] as (Socket | null)[];
+  // Not one byte may be read here: the engine reads these from now on.
+  for (const socket of sockets) if (socket) stopReading(socket);
+  report({ t: 'spawned', id: request.id, pid });
+  sockets.forEach((socket, at) => {
+    if (socket) report({ t: 'stdio', id: request.id, fd: (at + 1) as 1 | 2 | 3 }, socket);
+  });
+  child.once('exit', (code, signal) => report({ t: 'exit', id: request.id, code, signal }));
+}
+
+/**
+ * Node starts reading a child's pipe as soon as it makes the stream; a handle sent over IPC is closed
+ * here only once the engine acknowledged it. In between, this process must not consume the bytes
+ * (the child's first error lines, or a frame of its channel), so reading stops at once.
+ */
+function stopReading(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: { readStop?: () => number; reading?: boolean } })._handle;
+  if (handle?.readStop) {
+    handle.reading = false;
+    handle.readStop();
+  }
+  socket.pause();
+}
+
+function lowerPriority(pid: number, niceness: number): void {
+  try {
+    setPriority(pid, niceness);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // gone already: its exit is reported
+  }
+}
+
+function fail(id: string, err: unknown): void {
+  const error = err as NodeJS.ErrnoException;
+  report({ t: 'failed', id, code: error.code ?? 'UNKNOWN', message: error.message });
+}
