@@ -27,7 +27,8 @@ describe('runtime: environments start from the launcher, never a fork of the eng
   });
 
   it('starts a pre-started blank and a process of its own (NODE_OPTIONS) from the launcher', async () => {
-    for (const environment of [{}, { NODE_OPTIONS: '--max-semi-space-size=2' }]) {
+    const environments: Record<string, string>[] = [{}, { NODE_OPTIONS: '--max-semi-space-size=2' }];
+    for (const environment of environments) {
       const result = await invoke(harness.pool, fn('index.handler', { codeDir: PARENT, environment }));
       expect(result.outcome).toBe('success');
       const { ppid } = result.body as { ppid: number };
