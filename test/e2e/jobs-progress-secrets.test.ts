@@ -72,7 +72,8 @@ describe('progress reports need the live secret of their attempt', () => {
       const stolen = await server.engine.jobs.wait(thief.id);
       expect(stolen.error).toBeNull();
       const victimRunning = !ofVictim().some((e) => e.type === 'task.done' && e.taskId === 'm0');
-      const answers = (stolen.result?.custom as { answers: Record<string, { status: number; code?: string }> }).answers;
+      type Answers = Record<string, { status: number; code?: string }>;
+      const answers = (stolen.result?.custom as { answers: Answers } | undefined)?.answers ?? {};
       expect(answers.foreign).toEqual({ status: 403, code: 'AccessDeniedException' });
       expect(answers.forged).toEqual({ status: 403, code: 'AccessDeniedException' });
       expect(answers.missing).toEqual({ status: 403, code: 'AccessDeniedException' });
