@@ -98,6 +98,8 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
   let counters: JobCounters | undefined;
   let startedAt = 0;
   let lastSeq = 0;
+  /** Set at a terminal event; the server then ends the stream, and the page does not reconnect. */
+  let ended = false;
   const pendingPoints: ScatterPoint[] = [];
   const pendingLog: Array<[string, string]> = [];
 
@@ -149,6 +151,9 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
     stages.onEvent(e);
     switch (e.type) {
       case 'job.started':
+        // A resumed job or a rerun stage replays an earlier end before this start: the job runs again.
+        ended = false;
+        if (e.seq > 1) setStatus('running');
         startedAt = e.at;
         throughput.push(0, 0);
         log(
@@ -205,13 +210,13 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
           e.at,
         );
         frame.schedule('results', () => replace(results, resultsView(e.result, e.cost)));
-        source.close();
+        ended = true;
         break;
       case 'job.failed':
         setStatus('failed');
         log('error', `failed: ${e.error.code}: ${e.error.message}`, e.at);
         frame.schedule('results', () => replace(results, resumeView(id)));
-        source.close();
+        ended = true;
         break;
       default:
         break;
@@ -225,6 +230,9 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
     `/jobs/${encodeURIComponent(id)}/events`,
     Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
   );
+  source.addEventListener('error', () => {
+    if (ended) source.close();
+  });
   api<JobRecord>(`/jobs/${encodeURIComponent(id)}`)
     .then((job) => {
       if (status.textContent === 'loading') setStatus(job.status);
