@@ -1,20 +1,23 @@
 #!/usr/bin/env node
-// What live progress costs a job (run after `npm run build`):
+// What live progress costs a job, measured as users run jobs (run after `npm run build`):
 //   node bench/wordcount/progress.js [--size 512MB] [--objects 16] [--rounds 5]
-// Generates the wordcount benchmark's corpus into the store, then runs the same wordcount job with
-// mappers reporting progress (the default) and with `liveProgress: false`, interleaved round by
-// round in one process so both see the same machine, and prints each side's median MB/s and the
-// difference (stderr; the JSON record goes to stdout).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Starts `lambdata serve` as its own process on a temp data dir, uploads a generated corpus with
+// `lambdata s3 cp --recursive`, then runs the same wordcount job with `lambdata run … --json`, with
+// mappers reporting progress (the default) and with `--no-live-progress`, interleaved round by round
+// so both see the same machine. Prints each side's median MB/s and the difference (stderr; the JSON
+// record goes to stdout).
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { createEngine } = await import(join(root, 'dist/engine.js'));
-const { startServer } = await import(join(root, 'dist/api/index.js'));
+const bin = join(root, 'bin/lambdata.js');
 const { generateChunks } = await import(join(root, 'dist/jobs/index.js'));
+const run = promisify(execFile);
 
 const { values } = parseArgs({
   options: {
@@ -29,42 +32,54 @@ const objectCount = Number(values.objects);
 const rounds = Number(values.rounds);
 
 const work = mkdtempSync(join(tmpdir(), 'lambdata-bench-progress-'));
-const engine = await createEngine({ dataDir: join(work, 'data') });
-const server = await startServer(engine, { port: 0 });
+const env = { PATH: process.env.PATH ?? '', HOME: work, LAMBDATA_LOG: 'error' };
+const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', join(work, 'data')], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const exited = new Promise((resolve) => serve.once('exit', resolve));
 try {
-  engine.objects.createBucket('bench');
+  const endpoint = await new Promise((resolve, reject) => {
+    serve.once('exit', (code) => reject(new Error(`lambdata serve exited with ${code}`)));
+    createInterface({ input: serve.stdout }).on('line', (line) => {
+      const m = /listening on (\S+)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+  });
+  const lambdata = (...args) =>
+    run(process.execPath, [bin, '--endpoint', endpoint, ...args], { env, maxBuffer: 64 * MB });
+  const corpus = join(work, 'corpus');
+  mkdirSync(corpus);
   let written = 0;
   for (let i = 0; i < objectCount; i++) {
     const body = Buffer.concat([...generateChunks({ seed: 7 + i, bytes: Math.ceil(size / objectCount) })]);
     written += body.length;
-    await engine.objects.putObject('bench', `corpus/part-${String(i).padStart(4, '0')}.txt`, body);
+    writeFileSync(join(corpus, `part-${String(i).padStart(4, '0')}.txt`), body);
   }
-  await engine.jobs.deployBuiltins();
-  const spec = { mapper: 'wordcount', input: { bucket: 'bench', prefix: 'corpus/' } };
-  const run = async (liveProgress) => {
-    const cpu = process.cpuUsage();
-    const job = await engine.jobs.wait(engine.jobs.submit({ ...spec, liveProgress }).id);
-    const used = process.cpuUsage(cpu);
-    if (job.status !== 'succeeded') throw new Error(`job ${job.id} ${job.status}: ${job.error?.message}`);
-    const events = engine.jobs.history(job.id);
+  await lambdata('s3', 'mb', 's3://bench');
+  await lambdata('s3', 'cp', corpus, 's3://bench/corpus/', '--recursive');
+  rmSync(corpus, { recursive: true, force: true });
+  const job = async (liveProgress) => {
+    const args = ['run', 'wordcount', 's3://bench/corpus/', '--json', ...(liveProgress ? [] : ['--no-live-progress'])];
+    const { stdout } = await lambdata(...args);
+    const record = JSON.parse(stdout);
+    if (record.status !== 'succeeded') throw new Error(`job ${record.id} ${record.status}: ${record.error?.message}`);
     return {
-      mbps: job.result.totals.bytes / MB / (job.cost.wallMs / 1000),
-      progressEvents: events.filter((e) => e.type === 'progress').length,
-      engineCpuMs: Math.round((used.user + used.system) / 1000),
-      billedMs: job.cost.billedMs,
+      mbps: record.result.totals.bytes / MB / (record.cost.wallMs / 1000),
+      billedMs: record.cost.billedMs,
     };
   };
-  await run(true); // warm every mapper environment once
+  await job(true); // deploys the built-ins and warms every mapper environment once
   const on = [];
   const off = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate which side goes first, so neither always runs on a warmer machine.
     const pair = r % 2 === 0 ? [true, false] : [false, true];
     for (const live of pair) {
-      const result = await run(live);
+      const result = await job(live);
       (live ? on : off).push(result);
       console.error(
-        `round ${r + 1} progress ${live ? 'on ' : 'off'}: ${result.mbps.toFixed(1)} MB/s (${result.progressEvents} progress events, engine CPU ${result.engineCpuMs} ms, billed ${result.billedMs} ms)`,
+        `round ${r + 1} progress ${live ? 'on ' : 'off'}: ${result.mbps.toFixed(1)} MB/s (billed ${result.billedMs} ms)`,
       );
     }
   }
@@ -76,14 +91,14 @@ try {
   const without = median(off);
   const cost = ((without - withProgress) / without) * 100;
   console.error(
-    `\n${(written / MB).toFixed(0)} MB in ${objectCount} objects, ${rounds} rounds: median ${withProgress.toFixed(1)} MB/s with progress, ${without.toFixed(1)} MB/s without; cost ${cost.toFixed(1)}% (target ≤ 3%), load ${loadavg()
+    `\n${(written / MB).toFixed(0)} MB in ${objectCount} objects, ${rounds} rounds: median ${withProgress.toFixed(1)} MB/s with progress, ${without.toFixed(1)} MB/s without (ratio ${(withProgress / without).toFixed(3)}); cost ${cost.toFixed(1)}% (target ≤ 3%), load ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
   console.log(JSON.stringify({ bytes: written, rounds, withProgress, without, costPercent: cost, on, off }));
 } finally {
-  await server.close();
-  await engine.close();
+  serve.kill('SIGTERM');
+  await exited;
   rmSync(work, { recursive: true, force: true });
 }
 

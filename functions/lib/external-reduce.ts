@@ -4,10 +4,17 @@
  * and cleared; at the end the runs are merged as streams (k-way, in key order) and the reduced
  * records stream out as the partition's output object. Memory stays near the budget however
  * large the partition is. Runs live under the event's spill prefix and are deleted afterwards.
+ * Every object is first spooled to a file in the function's /tmp, so its upload is sized: real S3
+ * answers 411 MissingContentLength to a PUT of unknown length.
  */
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReduceEvent } from './protocol.js';
 import { deleteObject, getObjectChunks, putObject } from './s3-client.js';
 
@@ -34,8 +41,9 @@ export interface ReduceStats {
   budgetBytes: number;
 }
 
-/** Fraction of the function's memory the reduce state may use (the rest: runtime, buffers, output). */
+/** Fraction of the memory left beside the process's own that the reduce state may use. */
 const BUDGET_SHARE = 0.25;
+const MIN_BUDGET = 4 * 1024 * 1024;
 const DEFAULT_MEMORY_MB = 1024;
 /** Rough bytes of one map entry beyond its key and value text (V8 map slot, string and object headers). */
 const ENTRY_OVERHEAD = 96;
@@ -43,11 +51,19 @@ const ENTRY_OVERHEAD = 96;
 const FAN_IN = 32;
 const WRITE_CHUNK = 256 * 1024;
 
-/** The state budget: the event's, else a quarter of the function's configured memory size. */
-export function budgetBytes(event: Pick<ReduceEvent, 'memoryBudget'>, env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * The state budget: the event's, else a share of what the function's memory size leaves beside what
+ * the process already holds (runtime, code, buffers): V8 holds garbage and its young generation on
+ * top of the live state, so the share stays well under the rest.
+ */
+export function budgetBytes(
+  event: Pick<ReduceEvent, 'memoryBudget'>,
+  env: NodeJS.ProcessEnv = process.env,
+  residentBytes: number = process.memoryUsage.rss(),
+): number {
   if (event.memoryBudget && event.memoryBudget > 0) return event.memoryBudget;
-  const mb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || DEFAULT_MEMORY_MB;
-  return Math.floor(mb * 1024 * 1024 * BUDGET_SHARE);
+  const memory = (Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || DEFAULT_MEMORY_MB) * 1024 * 1024;
+  return Math.max(MIN_BUDGET, Math.floor((memory - residentBytes) * BUDGET_SHARE));
 }
 
 /**
@@ -199,33 +215,37 @@ function readLines(bucket: string, key: string): AsyncIterable<string> {
 }
 
 /**
- * Streams text pieces into an object in chunks of about WRITE_CHUNK bytes (never an empty chunk: in a
- * chunked upload that would end the body); returns the bytes written.
+ * Writes text pieces as an object: spooled to a temp file in chunks of about WRITE_CHUNK bytes, then
+ * uploaded from the file with its Content-Length; returns the bytes written.
  */
 async function writeLines(
   bucket: string,
   key: string,
   pieces: Iterable<string> | AsyncIterable<string>,
 ): Promise<number> {
-  const iterator = chunksOf(pieces)[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) {
-    await putObject(bucket, key, new Uint8Array(0));
-    return 0;
+  const spool = join(tmpdir(), `reduce-${randomUUID()}`);
+  try {
+    let bytes = 0;
+    await pipeline(
+      Readable.from(
+        (async function* () {
+          for await (const chunk of chunksOf(pieces)) {
+            bytes += chunk.length;
+            yield chunk;
+          }
+        })(),
+      ),
+      createWriteStream(spool),
+    );
+    const body = bytes === 0 ? new Uint8Array(0) : createReadStream(spool, { highWaterMark: WRITE_CHUNK });
+    await putObject(bucket, key, body, { contentLength: bytes });
+    return bytes;
+  } finally {
+    await rm(spool, { force: true });
   }
-  let bytes = first.value.length;
-  async function* rest(): AsyncGenerator<Uint8Array> {
-    yield first.value as Uint8Array;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      bytes += next.value.length;
-      yield next.value;
-    }
-  }
-  await putObject(bucket, key, rest());
-  return bytes;
 }
 
-/** Joins text pieces into non-empty chunks of about WRITE_CHUNK bytes. */
+/** Joins text pieces into chunks of about WRITE_CHUNK bytes. */
 async function* chunksOf(pieces: Iterable<string> | AsyncIterable<string>): AsyncGenerator<Uint8Array> {
   let pending: string[] = [];
   let size = 0;

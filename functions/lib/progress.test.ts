@@ -36,7 +36,13 @@ async function engine(status: number) {
   return { url: `http://127.0.0.1:${port}`, received, next };
 }
 
-const event: MapEvent = { jobId: 'j-1', taskId: 'm2', attempt: 3, splits: [], progress: { intervalMs: 0 } };
+const event: MapEvent = {
+  jobId: 'j-1',
+  taskId: 'm2',
+  attempt: 3,
+  splits: [],
+  progress: { intervalMs: 0, secret: 's3cret' },
+};
 const piece = (key: string, bytes: number): MapPiece => ({
   key,
   offset: 0,
@@ -61,6 +67,7 @@ describe('ProgressReporter', () => {
     expect(server.received[0]?.body).toEqual({
       taskId: 'm2',
       attempt: 3,
+      secret: 's3cret',
       bytes: 1500,
       words: 150,
       lines: 15,

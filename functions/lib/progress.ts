@@ -75,6 +75,7 @@ export class ProgressReporter {
     const report: TaskProgressReport = {
       taskId: this.#event.taskId,
       attempt: this.#event.attempt,
+      secret: this.#event.progress?.secret ?? '',
       bytes: 0,
       words: 0,
       lines: 0,

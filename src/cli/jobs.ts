@@ -14,6 +14,7 @@ const RUN_OPTIONS = {
   json: { type: 'boolean' },
   logs: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
+  'no-live-progress': { type: 'boolean' },
   resume: { type: 'string' },
   rerun: { type: 'string' },
   stage: { type: 'string' },
@@ -31,7 +32,7 @@ export const commands: Command[] = [
     name: 'run',
     summary: 'Run a map-reduce or scatter job or a pipeline over objects (wordcount, wordfreq, grep, any function)',
     usage:
-      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts|./pipeline.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--output s3://bucket/prefix] [--logs] [--json] [--no-wait]\n       lambdata run --resume <job-id> [--json]\n       lambdata run [./pipeline.ts] --rerun <job-id> --stage N [--json]   (redeploys the module first when given)',
+      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts|./pipeline.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--output s3://bucket/prefix] [--logs] [--json] [--no-wait] [--no-live-progress]\n       lambdata run --resume <job-id> [--json]\n       lambdata run [./pipeline.ts] --rerun <job-id> --stage N [--json]   (redeploys the module first when given)',
     options: RUN_OPTIONS,
     run: runJob,
   }),
@@ -151,6 +152,8 @@ function buildSpec(mapper: string, inputs: string[], values: Record<string, stri
   if (typeof values.partitions === 'string') spec.partitions = positive('--partitions', values.partitions);
   if (typeof values.concurrency === 'string') spec.concurrency = positive('--concurrency', values.concurrency);
   if (values.scatter) spec.mode = 'scatter';
+  // Mappers report progress while they run unless asked not to (what a benchmark compares).
+  if (values['no-live-progress']) spec.liveProgress = false;
   if (typeof values.format === 'string') spec.format = values.format as JobSpec['format'];
   if (typeof values.pattern === 'string') spec.params = { pattern: values.pattern };
   if (typeof values.output === 'string') {

@@ -1,10 +1,11 @@
 import type { Billing, FunctionRegistry, InvocationRecord, Invoker, LogLine } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { AccessDenied, InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
+import { AttemptSecrets } from './attempt-secrets.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
@@ -52,6 +53,7 @@ export class JobService implements BackgroundService {
   readonly events = new Topic<JobEvent>();
   /** Progress reports of running mappers; each run takes those of its own attempts. */
   readonly #reports = new Topic<JobProgressReport>();
+  readonly #secrets = new AttemptSecrets();
   #store: JobStore;
   #functions: FunctionRegistry;
   #invoker: Invoker;
@@ -259,15 +261,19 @@ export class JobService implements BackgroundService {
   }
 
   /**
-   * Takes a running mapper's provisional progress report (see TaskProgressReport); reports for
-   * jobs or attempts not running are ignored.
-   * @throws InvalidParameterValue for a malformed report.
+   * Takes a running mapper's provisional progress report (see TaskProgressReport). Only the attempt
+   * itself can report: the report must carry the secret its payload got, live while it runs (a
+   * pipeline's stage runs, `<id>.s<n>`, report under their own ids).
+   * @throws InvalidParameterValue for a malformed report; AccessDenied when the secret is not the
+   * live secret of that attempt (a forged report, or one from an attempt that has ended).
    */
   report(jobId: string, report: unknown): void {
-    const valid = validateReport(report);
-    // A pipeline's stage runs (`<id>.s<n>`) report under their own ids while the pipeline runs.
-    if (this.#running.has(jobId) || this.#running.has(pipelineOfRun(jobId) ?? ''))
-      this.#reports.publish({ ...valid, jobId });
+    const { secret, ...valid } = validateReport(report);
+    if (!this.#secrets.matches(jobId, valid.taskId, valid.attempt, secret))
+      throw new AccessDenied(
+        `no running attempt ${valid.attempt} of task ${valid.taskId} of job ${jobId} holds that secret`,
+      );
+    this.#reports.publish({ ...valid, jobId });
   }
 
   /** Resolves with the final record once the job completes or fails. @throws ResourceNotFound. */
@@ -290,6 +296,7 @@ export class JobService implements BackgroundService {
       ensureFunctions: (names) => this.#ensureFunctions(names),
       signal: abort.signal,
       reports: this.#reports,
+      secrets: this.#secrets,
     });
     const running = record.spec.stages
       ? runPipeline(
@@ -436,6 +443,8 @@ function validateReport(body: unknown): TaskProgressReport {
   return {
     taskId: r.taskId,
     attempt: r.attempt as number,
+    // Checked against the live secrets by the caller (anything but the right string is refused there).
+    secret: typeof r.secret === 'string' ? r.secret : '',
     bytes: r.bytes as number,
     words: r.words as number,
     lines: r.lines as number,

@@ -19,7 +19,7 @@ export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, sh
     taskId: task.taskId,
     bytes: task.bytes,
     splits: task.splits.length,
-    payload: (attempt): MapEvent => ({
+    payload: (attempt, secret): MapEvent => ({
       jobId,
       taskId: task.taskId,
       attempt,
@@ -28,7 +28,7 @@ export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, sh
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
       ...(shuffle ? { shuffle } : {}),
-      ...(spec.liveProgress === false ? {} : { progress: { intervalMs: PROGRESS_INTERVAL_MS } }),
+      ...(spec.liveProgress === false ? {} : { progress: { intervalMs: PROGRESS_INTERVAL_MS, secret } }),
     }),
   };
 }

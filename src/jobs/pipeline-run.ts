@@ -160,7 +160,12 @@ async function runOne(record: JobRecord, stage: PipelineStageRecord, deps: Pipel
     if (STAGE_OWN_EVENTS.has(body.type)) return;
     stage.counters = run.counters;
     record.counters = sumCounters(stages.map((s) => s.counters));
-    deps.emit(record, { ...body, pipelineStage: stage.stage });
+    const running = run.counters.running;
+    deps.emit(record, {
+      ...body,
+      pipelineStage: stage.stage,
+      stageCounters: { ...run.counters, ...(running ? { running: { ...running } } : {}) },
+    });
   };
   try {
     if (!finished) await deps.runStage(run, resumed, forward);

@@ -37,8 +37,11 @@ export interface MapEvent {
   pace?: { chunkBytes: number; delayMs: number };
   /** Where to write shuffle partitions (wordfreq). */
   shuffle?: { bucket: string; prefix: string; partitions: number };
-  /** Report provisional progress every `intervalMs` while running (POST /_lambdata/jobs/:jobId/progress). */
-  progress?: { intervalMs: number };
+  /**
+   * Report provisional progress every `intervalMs` while running (POST /_lambdata/jobs/:jobId/progress),
+   * each report carrying `secret`: the attempt's own, refused once the attempt has ended.
+   */
+  progress?: { intervalMs: number; secret: string };
 }
 
 /**
@@ -49,6 +52,8 @@ export interface MapEvent {
 export interface TaskProgressReport {
   taskId: string;
   attempt: number;
+  /** The attempt's secret from its MapEvent (`progress.secret`). */
+  secret: string;
   bytes: number;
   words: number;
   lines: number;

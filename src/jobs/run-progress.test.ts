@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
 import { Topic } from '../shared/events.js';
+import { AttemptSecrets } from './attempt-secrets.js';
 import { JobStore } from './job-store.js';
 import { type EventBody, type JobProgressReport, type RunDeps, RunProgress } from './run-progress.js';
 import type { StageTask } from './scheduler.js';
@@ -16,7 +17,9 @@ function setup() {
   const record = store.create('j-1', { mapper: 'wordcount', input: { bucket: 'b' } }, Date.now());
   const events: EventBody[] = [];
   const reports = new Topic<JobProgressReport>();
+  const secrets = new AttemptSecrets();
   const deps = {
+    secrets,
     store,
     emit: (_r: JobRecord, body: EventBody) => events.push(body),
     takeLogLines: () => [],
@@ -28,10 +31,27 @@ function setup() {
   const task: StageTask = { taskId: 'm0', bytes: 1000, splits: 1, payload: () => ({}) };
   const report = (attempt: number, bytes: number, keys = 0) =>
     reports.publish({ jobId: 'j-1', taskId: 'm0', attempt, bytes, words: bytes / 10, lines: bytes / 100, keys });
-  return { record, events, hooks, task, report, progress, reports };
+  return { record, events, hooks, task, report, progress, reports, secrets };
 }
 
 describe('RunProgress: provisional figures of running attempts', () => {
+  it('gives each attempt its own secret and expires it when the attempt is retried, superseded or the run ends', () => {
+    const { hooks, task, progress, secrets } = setup();
+    const first = hooks.dispatched(task, 1, false);
+    expect(secrets.matches('j-1', 'm0', 1, first)).toBe(true);
+    hooks.retried(task, 1, 'boom');
+    expect(secrets.matches('j-1', 'm0', 1, first)).toBe(false);
+    const second = hooks.dispatched(task, 2, false);
+    const backup = hooks.dispatched(task, 3, true);
+    hooks.completed(task, 2, { taskId: 'm0', pieces: [], remaining: [] }, 10);
+    expect(secrets.matches('j-1', 'm0', 2, second)).toBe(false);
+    expect(secrets.matches('j-1', 'm0', 3, backup)).toBe(false);
+    const other = hooks.dispatched({ ...task, taskId: 'm1' }, 1, false);
+    expect(secrets.matches('j-1', 'm1', 1, other)).toBe(true);
+    progress.close();
+    expect(secrets.matches('j-1', 'm1', 1, other)).toBe(false);
+  });
+
   it('drops a retried attempt, counts a task once while a backup runs, and hands over to the commit', () => {
     const { record, hooks, task, report } = setup();
     hooks.dispatched(task, 1, false);

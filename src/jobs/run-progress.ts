@@ -6,6 +6,7 @@
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import type { Topic } from '../shared/events.js';
 import type { Logger } from '../shared/log.js';
+import { AttemptSecrets } from './attempt-secrets.js';
 import type { UsageTotals } from './cost.js';
 import type { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
@@ -37,10 +38,12 @@ export interface RunDeps {
   parallelism?: number;
   /** Progress reports posted by running mappers (of every job: a run keeps its own). */
   reports?: Topic<JobProgressReport>;
+  /** Where the run keeps its attempts' progress secrets (the service checks reports against them). */
+  secrets?: AttemptSecrets;
 }
 
-/** A mapper's progress report with the job it belongs to. */
-export type JobProgressReport = TaskProgressReport & { jobId: string };
+/** A mapper's progress report with the job it belongs to (its secret already checked and left out). */
+export type JobProgressReport = Omit<TaskProgressReport, 'secret'> & { jobId: string };
 
 /** Turns a committed task output into follow-up tasks (a mapper's remainder), if any. */
 export type OnCommit = (task: StageTask, result: unknown) => StageTask[];
@@ -59,6 +62,7 @@ export class RunProgress {
   /** Provisional figures of running attempts, by task id then attempt number. */
   readonly #running = new Map<string, Map<number, RunningCounts>>();
   readonly #rate = new ThroughputWindow();
+  readonly #secrets: AttemptSecrets;
   readonly #unsubscribe: () => void;
   #lastSave = 0;
   #lastProgress = 0;
@@ -66,6 +70,7 @@ export class RunProgress {
   constructor(record: JobRecord, deps: RunDeps) {
     this.#record = record;
     this.#deps = deps;
+    this.#secrets = deps.secrets ?? new AttemptSecrets();
     record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
     this.#rate.add(Date.now(), record.counters.bytes);
     this.#unsubscribe =
@@ -77,6 +82,7 @@ export class RunProgress {
   /** Stops taking progress reports (the run is over). */
   close(): void {
     this.#unsubscribe();
+    this.#secrets.revokeRun(this.#record.id);
     this.#running.clear();
     this.#record.counters.running = { bytes: 0, words: 0, lines: 0, keys: 0 };
   }
@@ -125,6 +131,7 @@ export class RunProgress {
           bytes: task.bytes,
           backup,
         });
+        return this.#secrets.issue(record.id, task.taskId, attempt);
       },
       completed: (task, attempt, result, durationMs) => {
         if (!this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) {
@@ -134,6 +141,7 @@ export class RunProgress {
         // The committed output now holds what this task's attempts reported: their figures leave the
         // running set before the output is applied, so no event carries both.
         this.#running.delete(task.taskId);
+        this.#secrets.revokeTask(record.id, task.taskId);
         this.#sumRunning();
         const follow = onCommit(task, result);
         const partial = follow.length > 0;
@@ -170,6 +178,7 @@ export class RunProgress {
   }
 
   #dropAttempt(taskId: string, attempt: number): void {
+    this.#secrets.revoke(this.#record.id, taskId, attempt);
     const attempts = this.#running.get(taskId);
     if (!attempts?.delete(attempt)) return;
     if (attempts.size === 0) this.#running.delete(taskId);

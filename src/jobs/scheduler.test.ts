@@ -55,6 +55,7 @@ function recorder() {
   const hooks: StageHooks = {
     dispatched: (task, _attempt, backup) => {
       if (backup) backups.push(task.taskId);
+      return '';
     },
     completed: (task, attempt) => {
       if (committed.has(task.taskId)) return null;

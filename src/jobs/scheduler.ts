@@ -14,15 +14,16 @@ import type { CascadeEvent, CascadeOutcome, CascadeResult } from './protocol.js'
 /** A task as the scheduler sees it. */
 export interface StageTask {
   taskId: string;
-  /** Builds the child payload for an attempt number. */
-  payload(attempt: number): unknown;
+  /** Builds the child payload for an attempt number, with the attempt's progress secret. */
+  payload(attempt: number, secret: string): unknown;
   bytes: number;
   splits: number;
 }
 
 /** What the stage tells its owner. */
 export interface StageHooks {
-  dispatched(task: StageTask, attempt: number, backup: boolean): void;
+  /** An attempt starts; returns its progress secret (passed in its payload). */
+  dispatched(task: StageTask, attempt: number, backup: boolean): string;
   /** Commits an output; returns follow-up tasks (a mapper's remainder), or null when another attempt already won. */
   completed(task: StageTask, attempt: number, result: unknown, durationMs: number): StageTask[] | null;
   retried(task: StageTask, attempt: number, reason: string): void;
@@ -95,11 +96,16 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
   const launch = (tasks: StageTask[], backup: boolean) => {
     const entry: Running = { tasks, startedAt: Date.now(), backup };
     running.add(entry);
-    const numbered = tasks.map((task) => ({ task, attempt: nextAttempt(task) }));
-    for (const { task, attempt } of numbered) hooks.dispatched(task, attempt, backup);
+    const numbered = tasks.map((task) => {
+      const attempt = nextAttempt(task);
+      return { task, attempt, secret: hooks.dispatched(task, attempt, backup) };
+    });
     const event: CascadeEvent = {
       functionName: options.functionName,
-      tasks: numbered.map(({ task, attempt }) => ({ taskId: task.taskId, payload: task.payload(attempt) })),
+      tasks: numbered.map(({ task, attempt, secret }) => ({
+        taskId: task.taskId,
+        payload: task.payload(attempt, secret),
+      })),
       parallelism: options.fanout,
     };
     invoker

@@ -215,6 +215,8 @@ interface EventBase {
    * the whole pipeline's (the stages' latest runs summed).
    */
   pipelineStage?: number;
+  /** Pipelines only, with `pipelineStage`: the counters of that stage's current run. */
+  stageCounters?: JobCounters;
 }
 
 /** The progress stream (SSE event name = `type`). Every event carries the running counters. */

@@ -4,6 +4,7 @@ import { api, apiUrl, keyPath, stream } from '../api.js';
 import { ScatterPlot, type ScatterPoint, ThroughputChart } from '../charts.js';
 import { bytes, FrameQueue, h, human, num, replace, table, usd } from '../dom.js';
 import { errorBox, type Page } from './page.js';
+import { stagesPanel } from './pipeline-stages.js';
 
 const EVENT_TYPES: JobEvent['type'][] = [
   'job.started',
@@ -19,6 +20,9 @@ const EVENT_TYPES: JobEvent['type'][] = [
   'cost',
   'job.completed',
   'job.failed',
+  'pipeline.stage.started',
+  'pipeline.stage.completed',
+  'pipeline.stage.failed',
 ];
 const MAX_LOG_LINES = 1000;
 const MAX_TABLE_ROWS = 500;
@@ -30,9 +34,20 @@ interface Box {
   set(text: string, fraction: number | null, exact?: string): void;
 }
 
-/** Renders the live job page (`#/jobs/<id>`). */
-export const renderJob: Page = (root, [rawId]) => {
-  const id = decodeURIComponent(rawId ?? '');
+/** Renders the live job page (`#/jobs/<id>`); a rerun of a pipeline stage renders it afresh to follow the new run. */
+export const renderJob: Page = (root, params) => {
+  let cleanup: (() => void) | undefined;
+  const restart = () => {
+    cleanup?.();
+    root.replaceChildren();
+    cleanup = renderOnce(root, params[0] ?? '', restart);
+  };
+  cleanup = renderOnce(root, params[0] ?? '', restart);
+  return () => cleanup?.();
+};
+
+function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () => void {
+  const id = decodeURIComponent(rawId);
   const status = h('span', { class: 'status running', id: 'job-status' }, 'loading');
   const specLine = h('p', { class: 'muted' });
   const boxes = {
@@ -60,11 +75,13 @@ export const renderJob: Page = (root, [rawId]) => {
   scatterPanel.append(scatterBox);
   const throughputBox = h('div', { id: 'throughput' });
   const results = h('section', { id: 'job-results', 'aria-live': 'polite' });
+  const stages = stagesPanel(id, restart);
   root.append(
     h('p', {}, h('a', { href: '#/jobs' }, '← Jobs')),
     h('h1', {}, 'Job ', h('code', {}, id), ' ', status),
     specLine,
     h('section', { class: 'tiles counters', 'aria-label': 'Job counters' }, ...Object.values(boxes).map((b) => b.el)),
+    stages.el,
     h(
       'div',
       { class: 'grid2' },
@@ -81,6 +98,8 @@ export const renderJob: Page = (root, [rawId]) => {
   let counters: JobCounters | undefined;
   let startedAt = 0;
   let lastSeq = 0;
+  /** Set at a terminal event; the server then ends the stream, and the page does not reconnect. */
+  let ended = false;
   const pendingPoints: ScatterPoint[] = [];
   const pendingLog: Array<[string, string]> = [];
 
@@ -129,8 +148,12 @@ export const renderJob: Page = (root, [rawId]) => {
     lastSeq = e.seq;
     counters = e.counters;
     frame.schedule('counters', paintCounters);
+    stages.onEvent(e);
     switch (e.type) {
       case 'job.started':
+        // A resumed job or a rerun stage replays an earlier end before this start: the job runs again.
+        ended = false;
+        if (e.seq > 1) setStatus('running');
         startedAt = e.at;
         throughput.push(0, 0);
         log(
@@ -167,6 +190,15 @@ export const renderJob: Page = (root, [rawId]) => {
       case 'warning':
         log('warn', `warning: ${e.message}`, e.at);
         break;
+      case 'pipeline.stage.started':
+        log('info', `pipeline stage ${e.pipelineStage} of ${e.stages}: ${e.mapper}${e.rerun ? ' (rerun)' : ''}`, e.at);
+        break;
+      case 'pipeline.stage.completed':
+        log('info', `pipeline stage ${e.pipelineStage} completed, ${usd(e.cost.lambdaUsd)}`, e.at);
+        break;
+      case 'pipeline.stage.failed':
+        log('error', `pipeline stage ${e.pipelineStage} failed: ${e.error.code}: ${e.error.message}`, e.at);
+        break;
       case 'log':
         log('info', `${e.functionName}${e.requestId ? ` ${e.requestId.slice(0, 8)}` : ''}: ${e.message}`, e.at);
         break;
@@ -178,13 +210,13 @@ export const renderJob: Page = (root, [rawId]) => {
           e.at,
         );
         frame.schedule('results', () => replace(results, resultsView(e.result, e.cost)));
-        source.close();
+        ended = true;
         break;
       case 'job.failed':
         setStatus('failed');
         log('error', `failed: ${e.error.code}: ${e.error.message}`, e.at);
         frame.schedule('results', () => replace(results, resumeView(id)));
-        source.close();
+        ended = true;
         break;
       default:
         break;
@@ -198,9 +230,13 @@ export const renderJob: Page = (root, [rawId]) => {
     `/jobs/${encodeURIComponent(id)}/events`,
     Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
   );
+  source.addEventListener('error', () => {
+    if (ended) source.close();
+  });
   api<JobRecord>(`/jobs/${encodeURIComponent(id)}`)
     .then((job) => {
       if (status.textContent === 'loading') setStatus(job.status);
+      stages.setRecord(job);
       const s = job.spec;
       const options = [
         s.mode ?? 'aggregate',
@@ -219,7 +255,7 @@ export const renderJob: Page = (root, [rawId]) => {
       replace(results, errorBox(err));
     });
   return () => source.close();
-};
+}
 
 /** A failed job can be resumed: committed tasks are kept, the rest run again. */
 function resumeView(id: string): HTMLElement {

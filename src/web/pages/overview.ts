@@ -161,12 +161,27 @@ export function jobsTable(jobs: JobRecord[]): HTMLElement {
     ['Job', 'Mapper', 'Input', 'Status', 'Keys', 'Cost', 'Started'],
     jobs.map((j) => [
       h('a', { href: `#/jobs/${encodeURIComponent(j.id)}` }, j.id),
-      `${j.spec.mapper}${j.spec.mode === 'scatter' ? ' (scatter)' : ''}`,
+      j.pipeline?.length ? pipelineCell(j) : `${j.spec.mapper}${j.spec.mode === 'scatter' ? ' (scatter)' : ''}`,
       `${j.spec.input.bucket}/${j.spec.input.prefix ?? ''}`,
       h('span', { class: `status ${j.status}` }, j.status),
       `${num(j.counters.keysDone)} / ${num(j.counters.keysTotal)}`,
       usd(j.counters.costUsd),
       time(j.createdAt),
+    ]),
+  );
+}
+
+/** A pipeline in the jobs list: its stages' mappers in order, each marked with its status. */
+function pipelineCell(job: JobRecord): HTMLElement {
+  const stages = job.pipeline ?? [];
+  const current = stages.find((s) => s.status === 'running' || s.status === 'failed');
+  return h(
+    'span',
+    { class: 'pipeline-cell' },
+    `pipeline (${stages.length} stages${current ? `, stage ${current.stage} ${current.status}` : ''}): `,
+    ...stages.flatMap((s, i) => [
+      ...(i > 0 ? [' → '] : []),
+      h('span', { class: `stage-name ${s.status}`, title: `stage ${s.stage}: ${s.status}` }, s.mapper),
     ]),
   );
 }
