@@ -93,6 +93,8 @@ export class Environment {
   #dead = false;
   #killReason: KillReason | undefined;
   #current: Pending | undefined;
+  /** An answer has come and is settled after this turn of the event loop (see 'result'). */
+  #draining = false;
   #init: ((result: InitResult) => void) | undefined;
   #onLog: ((line: string) => void) | undefined;
   #requestId = 'undefined';
@@ -291,7 +293,7 @@ export class Environment {
           pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), maxMemoryUsedMb));
           return;
         }
-        pending.resolve({
+        const result: RunResult = {
           outcome: message.e ? (message.k ?? 'handled') : 'success',
           payload: message.p,
           error: message.e,
@@ -299,6 +301,14 @@ export class Environment {
           initDurationMs: pending.initMs,
           maxMemoryUsedMb,
           coldStart: pending.cold,
+        };
+        // Output the process wrote to stdout/stderr before answering (a child process's, say) is
+        // already readable on those sockets, but its read may come later in this turn of the event
+        // loop: settle after that turn, so those lines belong to this invocation.
+        this.#draining = true;
+        setImmediate(() => {
+          this.#draining = false;
+          pending.resolve(result);
         });
         return;
       }
@@ -451,7 +461,7 @@ export class Environment {
 
   /** Lines written while no invocation runs (after an early response) go to the next invocation. */
   #deliver(line: string): void {
-    if ((this.#current || this.#init) && this.#onLog) {
+    if ((this.#current || this.#init || this.#draining) && this.#onLog) {
       this.#onLog(line);
       return;
     }
