@@ -20,10 +20,15 @@ const log = createLogger('aws');
 /** S3/AWS authentication failures (403), with the AWS error code. */
 export class SignatureError extends LambdataError {
   constructor(
-    code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed',
+    code:
+      | 'SignatureDoesNotMatch'
+      | 'InvalidAccessKeyId'
+      | 'AccessDenied'
+      | 'AuthorizationHeaderMalformed'
+      | 'AuthorizationQueryParametersError',
     message: string,
   ) {
-    super(code, message, code === 'AuthorizationHeaderMalformed' ? 400 : 403);
+    super(code, message, code.startsWith('Authorization') ? 400 : 403);
   }
 }
 

@@ -40,6 +40,7 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 // Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
 const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * Verifies the SigV4 signature of `req` (Authorization header or presigned query) against
@@ -175,7 +176,8 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
     }
     fields.set(name, part.slice(eq + 1).trim());
   }
-  const longDate = String(req.headers['x-amz-date'] ?? '');
+  const longDate =
+    req.headers['x-amz-date'] !== undefined ? String(req.headers['x-amz-date']) : longDateOf(req.headers.date);
   return parseParts(fields.get('Credential'), fields.get('SignedHeaders'), fields.get('Signature'), longDate);
 }
 
@@ -185,10 +187,7 @@ function presignedAuth(url: URL, now: Date): ParsedAuth {
     throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Algorithm must be AWS4-HMAC-SHA256');
   }
   const longDate = params.get('X-Amz-Date') ?? '';
-  const expires = Number(params.get('X-Amz-Expires') ?? '');
-  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) {
-    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Expires must be between 1 and 604800 seconds');
-  }
+  const expires = presignedExpiry(params.get('X-Amz-Expires'));
   const auth = parseParts(
     params.get('X-Amz-Credential') ?? undefined,
     params.get('X-Amz-SignedHeaders') ?? undefined,
@@ -199,6 +198,32 @@ function presignedAuth(url: URL, now: Date): ParsedAuth {
     throw new SignatureError('AccessDenied', 'Request has expired');
   }
   return auth;
+}
+
+/** X-Amz-Expires as S3 bounds it: whole seconds, 0 to 604800 (seven days). */
+function presignedExpiry(value: string | null): number {
+  const expires = Number(value ?? Number.NaN);
+  if (value === null || value.trim() === '' || !Number.isInteger(expires)) {
+    throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  }
+  if (expires < 0) throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative');
+  if (expires > MAX_PRESIGNED_SECONDS) {
+    throw new SignatureError(
+      'AuthorizationQueryParametersError',
+      `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_SECONDS}`,
+    );
+  }
+  return expires;
+}
+
+/** The signing time of a request dated by its `Date` header (RFC 7231) instead of X-Amz-Date, as `20240101T000000Z`. */
+function longDateOf(dateHeader: string | undefined): string {
+  const time = dateHeader === undefined ? Number.NaN : Date.parse(dateHeader);
+  if (Number.isNaN(time)) return '';
+  return new Date(time)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function parseParts(
