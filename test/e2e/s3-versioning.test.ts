@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -219,7 +220,7 @@ describe('versioning through the SDK', () => {
     keyMarker = 'd';
     versionIdMarker = undefined;
     for (;;) {
-      const out = await s3.send(
+      const out: ListObjectVersionsCommandOutput = await s3.send(
         new ListObjectVersionsCommand({
           Bucket: 'plain',
           MaxKeys: 2,
