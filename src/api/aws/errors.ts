@@ -20,15 +20,17 @@ const log = createLogger('aws');
 /** S3/AWS authentication failures (403), with the AWS error code. */
 export class SignatureError extends LambdataError {
   constructor(
-    code:
-      | 'SignatureDoesNotMatch'
-      | 'InvalidAccessKeyId'
-      | 'AccessDenied'
-      | 'AuthorizationHeaderMalformed'
-      | 'AuthorizationQueryParametersError',
+    code: 'SignatureDoesNotMatch' | 'InvalidAccessKeyId' | 'AccessDenied' | 'AuthorizationHeaderMalformed',
     message: string,
   ) {
-    super(code, message, code.startsWith('Authorization') ? 400 : 403);
+    super(code, message, code === 'AuthorizationHeaderMalformed' ? 400 : 403);
+  }
+}
+
+/** A presigned URL whose query parameters S3 refuses, such as an expiry past seven days (400). */
+export class PresignedQueryError extends LambdataError {
+  constructor(message: string) {
+    super('AuthorizationQueryParametersError', message, 400);
   }
 }
 

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
 import { NodeSha256 } from '../../shared/node-sha256.js';
-import { InvalidUri, SignatureError } from './errors.js';
+import { InvalidUri, PresignedQueryError, SignatureError } from './errors.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -204,12 +204,11 @@ function presignedAuth(url: URL, now: Date): ParsedAuth {
 function presignedExpiry(value: string | null): number {
   const expires = Number(value ?? Number.NaN);
   if (value === null || value.trim() === '' || !Number.isInteger(expires)) {
-    throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+    throw new PresignedQueryError('X-Amz-Expires should be a number');
   }
-  if (expires < 0) throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative');
+  if (expires < 0) throw new PresignedQueryError('X-Amz-Expires must be non-negative');
   if (expires > MAX_PRESIGNED_SECONDS) {
-    throw new SignatureError(
-      'AuthorizationQueryParametersError',
+    throw new PresignedQueryError(
       `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_SECONDS}`,
     );
   }
