@@ -24,7 +24,7 @@ import { createEngine, type Engine } from '../../src/engine.js';
 import { runAwsText } from '../helpers/cli.js';
 
 // Each `aws` run starts a Python interpreter: seconds apiece on a loaded machine.
-const CLI_TIMEOUT = 300_000;
+const CLI_TIMEOUT = 600_000;
 let dir: string;
 let engine: Engine;
 let server: RunningServer;

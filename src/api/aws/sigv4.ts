@@ -79,7 +79,7 @@ export async function verifySigV4(
     if (value === undefined) {
       throw new SignatureError('SignatureDoesNotMatch', `Signed header ${name} is missing from the request`);
     }
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
+    headers[name] = signedText(Array.isArray(value) ? value.join(',') : value);
   }
   const unsignable = new Set<string>();
   if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
@@ -266,6 +266,15 @@ function parseAmzDate(longDate: string): Date {
     number,
   ];
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+}
+
+/**
+ * A header value as the client signed it: Node reads header bytes one per character (latin1), while
+ * a signature covers the bytes, which clients send as UTF-8.
+ */
+function signedText(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for bytes past ASCII
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
 }
 
 function rawPath(target: string): string {
