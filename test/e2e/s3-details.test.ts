@@ -350,7 +350,9 @@ describe('requests as S3 answers them', () => {
     const week = await fetch(url(await presign(604_800)));
     expect(week.status).toBe(200);
     await week.text();
-    const tooLong = await fetch(url(await presign(604_801)));
+    // The signer refuses to presign past seven days: a client that does anyway is refused by the server.
+    const longer = await presign(604_800);
+    const tooLong = await fetch(url({ ...longer, query: { ...longer.query, 'X-Amz-Expires': '604801' } }));
     expect(tooLong.status).toBe(400);
     expect(await tooLong.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
     const expired = await fetch(url(await presign(1, new Date(Date.now() - 60_000))));
