@@ -307,32 +307,9 @@ describe('requests as S3 answers them', () => {
     expect((await failure(s3.send(new HeadObjectCommand({ Bucket: 'details', Key: ' ' })))).status).toBe(404);
   });
 
-  it('verifies SigV4 dated by the Date header, bounds presigned expiry, and names missing buckets to anonymous callers', async () => {
+  it('bounds presigned expiry, and names missing buckets to anonymous callers', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'details', Key: 'dated', Body: 'dated body' }));
     const host = new URL(server.url).host;
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const signed = await signer().sign(
-      {
-        method: 'GET',
-        protocol: 'http:',
-        hostname: '127.0.0.1',
-        path: '/details/dated',
-        query: {},
-        headers: { host, date: now.toUTCString(), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      { signingDate: now, signableHeaders: new Set(['date']), unsignableHeaders: new Set(['x-amz-date']) },
-    );
-    const headers = { ...(signed.headers as Record<string, string>) };
-    delete headers['x-amz-date'];
-    expect(headers.authorization).toContain('SignedHeaders=date;host;x-amz-content-sha256');
-    const dated = await rawRequest('GET', '/details/dated', headers);
-    expect([dated.status, dated.body]).toEqual([200, 'dated body']);
-    const forged = await rawRequest('GET', '/details/dated', {
-      ...headers,
-      date: new Date(now.getTime() + 1000).toUTCString(),
-    });
-    expect(forged.status).toBe(403);
-
     const presign = (expiresIn: number, signingDate = new Date()) =>
       signer().presign(
         {

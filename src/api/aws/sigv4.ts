@@ -176,8 +176,7 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
     }
     fields.set(name, part.slice(eq + 1).trim());
   }
-  const longDate =
-    req.headers['x-amz-date'] !== undefined ? String(req.headers['x-amz-date']) : longDateOf(req.headers.date);
+  const longDate = String(req.headers['x-amz-date'] ?? '');
   return parseParts(fields.get('Credential'), fields.get('SignedHeaders'), fields.get('Signature'), longDate);
 }
 
@@ -213,16 +212,6 @@ function presignedExpiry(value: string | null): number {
     );
   }
   return expires;
-}
-
-/** The signing time of a request dated by its `Date` header (RFC 7231) instead of X-Amz-Date, as `20240101T000000Z`. */
-function longDateOf(dateHeader: string | undefined): string {
-  const time = dateHeader === undefined ? Number.NaN : Date.parse(dateHeader);
-  if (Number.isNaN(time)) return '';
-  return new Date(time)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
 }
 
 function parseParts(
