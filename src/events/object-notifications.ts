@@ -221,6 +221,7 @@ export function s3Record(event: ObjectEvent, configurationId: string, region: st
   const object: Record<string, unknown> = { key: encodeEventKey(event.key) };
   if (event.size !== undefined) object.size = event.size;
   if (event.etag !== undefined) object.eTag = event.etag;
+  if (event.versionId !== undefined) object.versionId = event.versionId;
   object.sequencer = event.sequencer;
   return {
     eventVersion: '2.1',

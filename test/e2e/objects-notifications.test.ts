@@ -52,6 +52,32 @@ const readEvents = (file: string) =>
     .map((line) => JSON.parse(line) as { Records: S3EventRecord[] });
 
 describe('object notifications', () => {
+  it('reports version ids, and a delete in a versioned bucket as DeleteMarkerCreated', async () => {
+    const file = join(outDir, 'versioned.jsonl');
+    await engine.functions.create({
+      name: 'on-version',
+      handler: 'index.handler',
+      code: { dir: RECORDER },
+      environment: { COLLECT_FILE: file },
+    });
+    engine.objects.createBucket('versioned-inbox');
+    engine.objects.putBucketVersioning('versioned-inbox', 'Enabled');
+    engine.notifications.putConfiguration('versioned-inbox', {
+      lambdaFunctionConfigurations: [
+        { functionArn: 'on-version', events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:DeleteMarkerCreated'] },
+      ],
+    });
+    const done = invocations('on-version', 2);
+    const info = await engine.objects.putObject('versioned-inbox', 'v.txt', 'versioned');
+    const marker = engine.objects.deleteObjectVersion('versioned-inbox', 'v.txt');
+    await done;
+    const records = readEvents(file).flatMap((event) => event.Records);
+    const created = records.find((r) => r.eventName === 'ObjectCreated:Put');
+    const removed = records.find((r) => r.eventName === 'ObjectRemoved:DeleteMarkerCreated');
+    expect(created?.s3.object.versionId).toBe(info.versionId);
+    expect(removed?.s3.object).toEqual({ key: 'v.txt', versionId: marker.versionId, sequencer: expect.any(String) });
+  });
+
   it('validates configurations', () => {
     engine.objects.createBucket('validate');
     const put = (cfg: unknown) => () => engine.notifications.putConfiguration('validate', cfg as never);

@@ -86,7 +86,8 @@ describe('buckets', () => {
     expect(Buckets?.map((b) => b.Name)).toEqual(expect.arrayContaining(['life', 'life-eu']));
     await s3.send(new HeadBucketCommand({ Bucket: 'life' }));
     expect(await errorCode(s3.send(new HeadBucketCommand({ Bucket: 'missing' })))).toBe('NotFound');
-    expect(await errorCode(s3.send(new CreateBucketCommand({ Bucket: 'life' })))).toBe('BucketAlreadyOwnedByYou');
+    // us-east-1 answers 200 to creating a bucket you already own (other regions: BucketAlreadyOwnedByYou).
+    expect(await errorCode(s3.send(new CreateBucketCommand({ Bucket: 'life' })))).toBeUndefined();
     expect(await errorCode(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toBe('InvalidBucketName');
     await s3.send(new PutObjectCommand({ Bucket: 'life', Key: 'k', Body: 'x' }));
     expect(await errorCode(s3.send(new DeleteBucketCommand({ Bucket: 'life' })))).toBe('BucketNotEmpty');
@@ -242,8 +243,8 @@ describe('objects', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'obj', Prefix: 'ünïcødé/' }));
     expect(listed.Contents?.map((c) => c.Key)).toEqual(['ünïcødé/日本語 🎉']);
     const encoded = await s3.send(new ListObjectsV2Command({ Bucket: 'obj', Prefix: 'sp ace', EncodingType: 'url' }));
-    // SDK v3 leaves url-encoded keys as sent (form encoding, as S3 does).
-    expect(encoded.Contents?.map((c) => c.Key)).toEqual(['sp+ace%2Bplus%3F%26%3D%23']);
+    // SDK v3 leaves url-encoded keys as sent (percent-encoding, a space as %20, as S3 does).
+    expect(encoded.Contents?.map((c) => c.Key)).toEqual(['sp%20ace%2Bplus%3F%26%3D%23']);
   });
 });
 

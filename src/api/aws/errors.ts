@@ -27,6 +27,13 @@ export class SignatureError extends LambdataError {
   }
 }
 
+/** A presigned URL whose query parameters S3 refuses, such as an expiry past seven days (400). */
+export class PresignedQueryError extends LambdataError {
+  constructor(message: string) {
+    super('AuthorizationQueryParametersError', message, 400);
+  }
+}
+
 /** A request URI whose percent-encoding does not decode. */
 export class InvalidUri extends LambdataError {
   constructor(message: string, options?: ErrorOptions) {

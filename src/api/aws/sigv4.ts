@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
 import { NodeSha256 } from '../../shared/node-sha256.js';
-import { InvalidUri, SignatureError } from './errors.js';
+import { InvalidUri, PresignedQueryError, SignatureError } from './errors.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -40,6 +40,7 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 // Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
 const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * Verifies the SigV4 signature of `req` (Authorization header or presigned query) against
@@ -78,7 +79,7 @@ export async function verifySigV4(
     if (value === undefined) {
       throw new SignatureError('SignatureDoesNotMatch', `Signed header ${name} is missing from the request`);
     }
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
+    headers[name] = signedText(Array.isArray(value) ? value.join(',') : value);
   }
   const unsignable = new Set<string>();
   if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
@@ -185,10 +186,7 @@ function presignedAuth(url: URL, now: Date): ParsedAuth {
     throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Algorithm must be AWS4-HMAC-SHA256');
   }
   const longDate = params.get('X-Amz-Date') ?? '';
-  const expires = Number(params.get('X-Amz-Expires') ?? '');
-  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) {
-    throw new SignatureError('AuthorizationHeaderMalformed', 'X-Amz-Expires must be between 1 and 604800 seconds');
-  }
+  const expires = presignedExpiry(params.get('X-Amz-Expires'));
   const auth = parseParts(
     params.get('X-Amz-Credential') ?? undefined,
     params.get('X-Amz-SignedHeaders') ?? undefined,
@@ -199,6 +197,21 @@ function presignedAuth(url: URL, now: Date): ParsedAuth {
     throw new SignatureError('AccessDenied', 'Request has expired');
   }
   return auth;
+}
+
+/** X-Amz-Expires as S3 bounds it: whole seconds, 0 to 604800 (seven days). */
+function presignedExpiry(value: string | null): number {
+  const expires = Number(value ?? Number.NaN);
+  if (value === null || value.trim() === '' || !Number.isInteger(expires)) {
+    throw new PresignedQueryError('X-Amz-Expires should be a number');
+  }
+  if (expires < 0) throw new PresignedQueryError('X-Amz-Expires must be non-negative');
+  if (expires > MAX_PRESIGNED_SECONDS) {
+    throw new PresignedQueryError(
+      `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_SECONDS}`,
+    );
+  }
+  return expires;
 }
 
 function parseParts(
@@ -242,6 +255,15 @@ function parseAmzDate(longDate: string): Date {
     number,
   ];
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+}
+
+/**
+ * A header value as the client signed it: Node reads header bytes one per character (latin1), while
+ * a signature covers the bytes, which clients send as UTF-8.
+ */
+function signedText(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for bytes past ASCII
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
 }
 
 function rawPath(target: string): string {

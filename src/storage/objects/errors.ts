@@ -9,8 +9,18 @@ export class NoSuchBucket extends LambdataError {
 
 /** The key does not exist (404). */
 export class NoSuchKey extends LambdataError {
-  constructor(readonly key: string) {
+  /** Set when the key's newest version is a delete marker: S3 names it in the answer's headers. */
+  readonly deleteMarker?: boolean;
+  readonly versionId?: string;
+  constructor(
+    readonly key: string,
+    marker?: { versionId: string },
+  ) {
     super('NoSuchKey', 'The specified key does not exist.', 404);
+    if (marker) {
+      this.deleteMarker = true;
+      this.versionId = marker.versionId;
+    }
   }
 }
 
@@ -125,5 +135,35 @@ export class BadDigest extends LambdataError {
 export class InvalidDigest extends LambdataError {
   constructor() {
     super('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
+  }
+}
+
+/** A tag set breaks S3's limits (400). */
+export class InvalidTag extends LambdataError {
+  constructor(message: string) {
+    super('InvalidTag', message, 400);
+  }
+}
+
+/** The version named does not exist (404). */
+export class NoSuchVersion extends LambdataError {
+  constructor(readonly versionId: string) {
+    super('NoSuchVersion', 'The specified version does not exist.', 404);
+  }
+}
+
+/** The version named is a delete marker, which has no body or tags (405). */
+export class DeleteMarkerVersion extends LambdataError {
+  /** Headers S3 answers with: the marker's version id. */
+  readonly deleteMarker = true;
+  constructor(readonly versionId: string) {
+    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
+  }
+}
+
+/** A part number past the object's parts (416). */
+export class InvalidPartNumber extends LambdataError {
+  constructor() {
+    super('InvalidPartNumber', 'The requested partnumber is not satisfiable', 416);
   }
 }

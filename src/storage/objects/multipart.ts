@@ -26,6 +26,8 @@ import { MAX_OBJECT_SIZE, type ObjectCommit } from './writes.js';
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const MIN_PART_SIZE = 5 * 1024 ** 2;
 const MAX_PART_NUMBER = 10_000;
+/** How long a completed upload is remembered, so that completing it again answers as the first time. */
+const COMPLETED_KEPT_MS = 24 * 60 * 60 * 1000;
 
 interface UploadRow {
   upload_id: string;
@@ -56,6 +58,8 @@ interface UploadsPageParams {
 export interface MultipartHost {
   assertBucket(bucket: string): void;
   commit(commit: ObjectCommit): ObjectInfo;
+  /** The key's current object, if any. */
+  current(bucket: string, key: string): ObjectInfo | undefined;
   placeOrphanable(tempPath: string, file: string): Promise<void>;
   releaseFiles(files: string[]): Promise<void>;
   releaseLater(files: string[]): void;
@@ -94,6 +98,15 @@ export class MultipartUploads {
          ORDER BY object_key, upload_id LIMIT @limit`,
       ),
       addOrphan: db.prepare('INSERT OR IGNORE INTO s3_orphan_files (file) VALUES (?)'),
+      recordCompleted: db.prepare(
+        `INSERT OR REPLACE INTO s3_completed_uploads (upload_id, bucket, object_key, etag, version_id, completed_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      completed: db.prepare<[string], { bucket: string; object_key: Buffer; etag: string; version_id: string | null }>(
+        'SELECT * FROM s3_completed_uploads WHERE upload_id = ?',
+      ),
+      dropCompleted: db.prepare('DELETE FROM s3_completed_uploads WHERE bucket = ?'),
+      pruneCompleted: db.prepare('DELETE FROM s3_completed_uploads WHERE completed_at < ?'),
       dropOrphan: db.prepare('DELETE FROM s3_orphan_files WHERE file = ?'),
     };
   }
@@ -139,12 +152,22 @@ export class MultipartUploads {
     return { etag: `"${md5}"`, size: written.size };
   }
 
+  /**
+   * Assembles the listed parts into the object. Completing an upload that was already completed answers
+   * as the first completion did, while the object it wrote is still the key's current version.
+   */
   async complete(
     bucket: string,
     key: string,
     uploadId: string,
     requested: Array<{ partNumber: number; etag: string }>,
   ): Promise<ObjectInfo> {
+    const done = this.#sql.completed.get(uploadId);
+    if (done && done.bucket === bucket && done.object_key.toString('utf8') === key && !this.#sql.upload.get(uploadId)) {
+      const current = this.#host.current(bucket, key);
+      if (current && current.etag === `"${done.etag}"`) return current;
+      throw new NoSuchUpload(uploadId);
+    }
     const upload = this.#upload(bucket, key, uploadId);
     if (requested.length === 0) throw new InvalidArgument('You must specify at least one part');
     const stored = new Map(this.#sql.parts.all(uploadId).map((row) => [row.part_number, row]));
@@ -179,8 +202,11 @@ export class MultipartUploads {
       etag,
       options: JSON.parse(upload.options) as PutOptions,
       eventName: OBJECT_EVENT_NAMES.completeMultipartUpload,
+      partSizes: chosen.map((part) => part.size),
       alsoInTransaction: () => {
         this.#upload(bucket, key, uploadId);
+        this.#sql.pruneCompleted.run(Date.now() - COMPLETED_KEPT_MS);
+        this.#sql.recordCompleted.run(uploadId, bucket, upload.object_key, etag, null, Date.now());
         for (const part of partFiles) this.#sql.addOrphan.run(part);
         this.#sql.deleteParts.run(uploadId);
         this.#sql.deleteUpload.run(uploadId);
@@ -271,6 +297,7 @@ export class MultipartUploads {
 
   /** Removes every upload of a bucket being deleted (inside the caller's transaction). */
   dropBucket(bucket: string): void {
+    this.#sql.dropCompleted.run(bucket);
     for (const upload of this.#sql.bucketUploads.all(bucket)) {
       this.#sql.deleteParts.run(upload.upload_id);
       this.#sql.deleteUpload.run(upload.upload_id);

@@ -3,25 +3,41 @@ import type { BackgroundService, EngineContext } from '../../shared/context.js';
 import type { Topic } from '../../shared/events.js';
 import type { Logger } from '../../shared/log.js';
 import type { Db } from '../../state/db.js';
-import { BucketAlreadyOwnedByYou, BucketNotEmpty, InvalidRequest, NoSuchBucket, NoSuchKey } from './errors.js';
+import {
+  BucketAlreadyOwnedByYou,
+  BucketNotEmpty,
+  DeleteMarkerVersion,
+  InvalidRequest,
+  NoSuchBucket,
+  NoSuchKey,
+  NoSuchVersion,
+} from './errors.js';
 import { BodyFiles } from './files.js';
 import { ObjectListing } from './listing.js';
 import { MultipartUploads } from './multipart.js';
 import { assertBucketName, keyBytes } from './names.js';
-import { openObject } from './reads.js';
-import { migrateObjects, type ObjectRow, toObjectInfo } from './schema.js';
+import { openObject, partRange } from './reads.js';
+import { migrateObjects, NULL_VERSION, type ObjectRow, toObjectInfo, type VersionRow } from './schema.js';
+import { assertTags, decodeTags, encodeTags } from './tags.js';
 import type {
   BodyInput,
+  DeleteOutcome,
   DeleteResult,
   ListOptions,
   ListPartsResult,
   ListResult,
   ListUploadsResult,
+  ListVersionsOptions,
+  ListVersionsResult,
   ObjectEvent,
   ObjectInfo,
   ObjectRead,
   PutOptions,
+  TagSet,
+  VersioningStatus,
 } from './types.js';
+import { listVersions } from './version-listing.js';
+import { ObjectVersions, storedVersionId } from './versions.js';
 import { copyPutOptions, decodeMd5, type ObjectCommit, ObjectWrites } from './writes.js';
 
 export { MAX_OBJECT_SIZE, type ObjectCommit } from './writes.js';
@@ -40,6 +56,7 @@ export class ObjectStore implements BackgroundService {
   #listing: ObjectListing;
   #multipart: MultipartUploads;
   #writes: ObjectWrites;
+  #versions: ObjectVersions;
   #started?: Promise<void>;
   #sql;
 
@@ -57,12 +74,18 @@ export class ObjectStore implements BackgroundService {
       deleteBucket: db.prepare('DELETE FROM s3_buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE bucket = ? LIMIT 1'),
       object: db.prepare<[string, Buffer], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND object_key = ?'),
+      setTags: db.prepare('UPDATE s3_objects SET tags = ? WHERE bucket = ? AND object_key = ?'),
     };
-    this.#writes = new ObjectWrites(db, this.#files, this.#log, (bucket) => this.#assertBucket(bucket));
+    this.#versions = new ObjectVersions(db);
+    this.#writes = new ObjectWrites(db, this.#files, this.#log, (bucket) => this.#assertBucket(bucket), this.#versions);
     this.events = this.#writes.events;
     this.#multipart = new MultipartUploads(this.#db, this.#files, {
       assertBucket: (bucket) => this.#assertBucket(bucket),
       commit: (commit) => this.commitObject(commit),
+      current: (bucket, key) => {
+        const row = this.#sql.object.get(bucket, keyBytes(key));
+        return row ? toObjectInfo(row, this.#versions.status(bucket) !== undefined) : undefined;
+      },
       placeOrphanable: (tempPath, file) => this.placeBody(tempPath, file),
       releaseFiles: (files) => this.#writes.release(files),
       releaseLater: (files) => this.#writes.releaseLater(files),
@@ -100,10 +123,11 @@ export class ObjectStore implements BackgroundService {
   deleteBucket(name: string): void {
     this.#db.transaction(() => {
       this.#assertBucket(name);
-      if (this.#sql.anyObject.get(name)) throw new BucketNotEmpty(name);
+      if (this.#sql.anyObject.get(name) || this.#versions.anyInBucket(name)) throw new BucketNotEmpty(name);
       this.#multipart.dropBucket(name);
       this.#sql.deleteBucket.run(name);
     })();
+    this.#versions.forget(name);
     this.#files.removeBucket(name);
   }
 
@@ -112,6 +136,20 @@ export class ObjectStore implements BackgroundService {
     const row = this.#sql.bucket.get(name);
     if (!row) throw new NoSuchBucket(name);
     return { name: row.name, createdAt: new Date(row.created_at) };
+  }
+
+  /** Turns a bucket's versioning on (Enabled) or off (Suspended). Throws NoSuchBucket. */
+  putBucketVersioning(name: string, status: VersioningStatus): void {
+    this.#db.transaction(() => {
+      this.#assertBucket(name);
+      this.#versions.setStatus(name, status);
+    })();
+  }
+
+  /** A bucket's versioning state; undefined when it never had versioning. Throws NoSuchBucket. */
+  getBucketVersioning(name: string): VersioningStatus | undefined {
+    this.#assertBucket(name);
+    return this.#versions.status(name);
   }
 
   /** Every bucket, by name. */
@@ -134,16 +172,51 @@ export class ObjectStore implements BackgroundService {
   }
 
   /**
-   * Opens an object for reading, optionally a byte range (raw `bytes=…` header). The body stream keeps
-   * reading this version even if the key is overwritten meanwhile. Throws NoSuchBucket, NoSuchKey, InvalidRange.
+   * Opens an object (its current version, or `versionId`) for reading, optionally a byte range (raw
+   * `bytes=…` header) or one part (`partNumber`). The body stream keeps reading this version even if the
+   * key is overwritten meanwhile. Throws NoSuchBucket, NoSuchKey, NoSuchVersion, InvalidRange, InvalidPartNumber.
    */
-  async getObject(bucket: string, key: string, options: { range?: string } = {}): Promise<ObjectRead> {
-    return openObject(this.#files, () => this.#row(bucket, key), options.range);
+  async getObject(
+    bucket: string,
+    key: string,
+    options: { range?: string; versionId?: string; partNumber?: number } = {},
+  ): Promise<ObjectRead> {
+    const versioned = this.#versions.status(bucket) !== undefined;
+    const { partNumber } = options;
+    const range = partNumber === undefined ? options.range : (row: ObjectRow) => partRange(row, partNumber);
+    return openObject(this.#files, () => this.#versionRow(bucket, key, options.versionId), range, versioned);
   }
 
-  /** An object's info. Throws NoSuchBucket or NoSuchKey. */
-  headObject(bucket: string, key: string): ObjectInfo {
-    return toObjectInfo(this.#row(bucket, key));
+  /** An object's info (current version, or `versionId`). Throws NoSuchBucket, NoSuchKey, NoSuchVersion. */
+  headObject(bucket: string, key: string, options: { versionId?: string } = {}): ObjectInfo {
+    return toObjectInfo(this.#versionRow(bucket, key, options.versionId), this.#versions.status(bucket) !== undefined);
+  }
+
+  /** An object's tags. Throws NoSuchBucket, NoSuchKey, NoSuchVersion. */
+  getObjectTagging(
+    bucket: string,
+    key: string,
+    options: { versionId?: string } = {},
+  ): { tags: TagSet; versionId?: string } {
+    const row = this.#versionRow(bucket, key, options.versionId);
+    return { tags: decodeTags(row.tags), ...this.#reportedVersion(bucket, row) };
+  }
+
+  /** Replaces an object's tags (an empty set removes them). Throws InvalidTag, NoSuchKey, NoSuchVersion. */
+  putObjectTagging(
+    bucket: string,
+    key: string,
+    tags: TagSet,
+    options: { versionId?: string } = {},
+  ): { versionId?: string } {
+    assertTags(tags);
+    return this.#db.transaction(() => {
+      const row = this.#versionRow(bucket, key, options.versionId);
+      const stored = encodeTags(tags);
+      if ('seq' in row) this.#versions.setTags(row as VersionRow, stored);
+      else this.#sql.setTags.run(stored, bucket, row.object_key);
+      return this.#reportedVersion(bucket, row);
+    })();
   }
 
   /** Absolute path of an object's current body file, for zero-copy local readers. Throws NoSuchKey. */
@@ -153,18 +226,40 @@ export class ObjectStore implements BackgroundService {
 
   /** Deletes an object; true when it existed (deleting a missing key is not an error). Throws NoSuchBucket. */
   deleteObject(bucket: string, key: string): boolean {
-    return this.#writes.delete(bucket, key, keyBytes(key));
+    return this.#writes.delete(bucket, key, keyBytes(key)).existed;
   }
 
-  /** Deletes many keys, reporting each (errors per key, never thrown except NoSuchBucket). */
-  deleteObjects(bucket: string, keys: string[]): DeleteResult[] {
+  /**
+   * Deletes a key as S3 does in the bucket's versioning state: with versioning a delete marker hides the
+   * object; with `versionId` that version goes for good. Throws NoSuchBucket, InvalidArgument.
+   */
+  deleteObjectVersion(bucket: string, key: string, versionId?: string): DeleteOutcome {
+    const stored = versionId === undefined ? undefined : storedVersionId(versionId);
+    return this.#writes.delete(bucket, key, keyBytes(key), stored);
+  }
+
+  /** Deletes many keys (or versions), reporting each (errors per key, never thrown except NoSuchBucket). */
+  deleteObjects(bucket: string, keys: Array<string | { key: string; versionId?: string }>): DeleteResult[] {
     this.#assertBucket(bucket);
-    return keys.map((key) => {
+    return keys.map((entry) => {
+      const { key, versionId } = typeof entry === 'string' ? { key: entry, versionId: undefined } : entry;
       try {
-        return { key, deleted: this.deleteObject(bucket, key) };
+        const outcome = this.deleteObjectVersion(bucket, key, versionId);
+        const result: DeleteResult = { key, deleted: outcome.existed };
+        if (versionId !== undefined) result.versionId = versionId;
+        if (outcome.deleteMarker) {
+          result.deleteMarker = true;
+          if (outcome.versionId !== undefined) result.deleteMarkerVersionId = outcome.versionId;
+        }
+        return result;
       } catch (err) {
         const { code, message } = err as { code?: string; message: string };
-        return { key, deleted: false, error: { code: code ?? 'InternalError', message } };
+        return {
+          key,
+          deleted: false,
+          ...(versionId !== undefined ? { versionId } : {}),
+          error: { code: code ?? 'InternalError', message },
+        };
       }
     });
   }
@@ -174,12 +269,13 @@ export class ObjectStore implements BackgroundService {
    * REPLACE takes them from `options`. Copying an object onto itself unchanged is InvalidRequest.
    */
   async copyObject(
-    source: { bucket: string; key: string },
+    source: { bucket: string; key: string; versionId?: string },
     target: { bucket: string; key: string },
-    options: { metadataDirective?: 'COPY' | 'REPLACE' } & PutOptions = {},
+    options: { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' } & PutOptions = {},
   ): Promise<ObjectInfo> {
-    const { metadataDirective = 'COPY', ...replacement } = options;
-    if (source.bucket === target.bucket && source.key === target.key && metadataDirective === 'COPY') {
+    const { metadataDirective = 'COPY', taggingDirective = 'COPY', ...replacement } = options;
+    const sameObject = source.bucket === target.bucket && source.key === target.key && !source.versionId;
+    if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
       this.#row(source.bucket, source.key);
       throw new InvalidRequest(
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -187,13 +283,25 @@ export class ObjectStore implements BackgroundService {
     }
     keyBytes(target.key);
     this.#assertBucket(target.bucket);
-    const { info, body } = await this.getObject(source.bucket, source.key);
+    const read = source.versionId ? { versionId: source.versionId } : {};
+    const { info, body } = await this.getObject(source.bucket, source.key, read);
     const putOptions = copyPutOptions(info, metadataDirective, replacement);
+    putOptions.tags =
+      taggingDirective === 'COPY' ? this.getObjectTagging(source.bucket, source.key, read).tags : replacement.tags;
     try {
       return await this.putObject(target.bucket, target.key, body, putOptions, 'Copy');
     } finally {
       body.destroy();
     }
+  }
+
+  /**
+   * One page of every version and delete marker, by key then newest first (see ListVersionsOptions).
+   * Throws NoSuchBucket, InvalidArgument.
+   */
+  listObjectVersions(bucket: string, options: ListVersionsOptions = {}): ListVersionsResult {
+    this.#assertBucket(bucket);
+    return this.#db.transaction(() => listVersions(this.#db, bucket, options))();
   }
 
   /** One page of a listing in UTF-8 byte order (see ListOptions). Throws NoSuchBucket. */
@@ -226,9 +334,12 @@ export class ObjectStore implements BackgroundService {
     key: string,
     uploadId: string,
     partNumber: number,
-    source: { bucket: string; key: string; range?: string },
+    source: { bucket: string; key: string; range?: string; versionId?: string },
   ): Promise<{ etag: string; size: number; lastModified: Date }> {
-    const { body } = await this.getObject(source.bucket, source.key, source.range ? { range: source.range } : {});
+    const { body } = await this.getObject(source.bucket, source.key, {
+      ...(source.range ? { range: source.range } : {}),
+      ...(source.versionId ? { versionId: source.versionId } : {}),
+    });
     try {
       const part = await this.#multipart.uploadPart(bucket, key, uploadId, partNumber, body, undefined);
       return { ...part, lastModified: new Date() };
@@ -300,6 +411,27 @@ export class ObjectStore implements BackgroundService {
     const row = this.#sql.object.get(bucket, keyBuf);
     if (row) return row;
     this.#assertBucket(bucket);
+    const newest = this.#versions.status(bucket) !== undefined ? this.#versions.newest(bucket, keyBuf) : undefined;
+    if (newest?.delete_marker) throw new NoSuchKey(key, { versionId: newest.version_id ?? NULL_VERSION });
     throw new NoSuchKey(key);
+  }
+
+  /** The row of one version of a key (the current one without `versionId`). */
+  #versionRow(bucket: string, key: string, versionId: string | undefined): ObjectRow {
+    if (versionId === undefined) return this.#row(bucket, key);
+    const keyBuf = keyBytes(key);
+    const stored = storedVersionId(versionId);
+    const current = this.#sql.object.get(bucket, keyBuf);
+    if (current && current.version_id === stored) return current;
+    const row = this.#versions.find(bucket, keyBuf, stored);
+    if (row?.delete_marker) throw new DeleteMarkerVersion(versionId);
+    if (row) return row;
+    this.#assertBucket(bucket);
+    throw new NoSuchVersion(versionId);
+  }
+
+  #reportedVersion(bucket: string, row: ObjectRow): { versionId?: string } {
+    if (row.version_id !== null) return { versionId: row.version_id };
+    return this.#versions.status(bucket) !== undefined ? { versionId: NULL_VERSION } : {};
   }
 }

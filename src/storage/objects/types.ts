@@ -15,7 +15,22 @@ export interface ObjectInfo {
   contentEncoding?: string;
   contentDisposition?: string;
   cacheControl?: string;
+  contentLanguage?: string;
+  /** The Expires header as given at write time. */
+  expires?: string;
+  /** How many tags the object carries (absent for none). */
+  tagCount?: number;
+  /** How many parts a multipart upload assembled it from (absent for an object written whole). */
+  partsCount?: number;
+  /** The version id; absent in a bucket that never had versioning, `"null"` for the null version. */
+  versionId?: string;
 }
+
+/** A bucket's versioning state as S3 names it; absent for a bucket that never had versioning. */
+export type VersioningStatus = 'Enabled' | 'Suspended';
+
+/** An object's tags, in the order given. */
+export type TagSet = Array<{ key: string; value: string }>;
 
 /** Options of a write (put, copy, multipart create). */
 export interface PutOptions {
@@ -24,6 +39,9 @@ export interface PutOptions {
   contentEncoding?: string;
   contentDisposition?: string;
   cacheControl?: string;
+  contentLanguage?: string;
+  expires?: string;
+  tags?: TagSet;
   /** Base64 MD5 of the body; a mismatch is BadDigest and nothing is stored. */
   contentMd5?: string;
 }
@@ -48,6 +66,49 @@ export interface ListOptions {
   maxKeys?: number;
 }
 
+/** Options of `listObjectVersions`. */
+export interface ListVersionsOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Start after this key (after every version of it, unless `versionIdMarker` is given too). */
+  keyMarker?: string;
+  /** With `keyMarker`: start after this version of that key. */
+  versionIdMarker?: string;
+  /** 0–1000, default 1000. */
+  maxKeys?: number;
+}
+
+/** One version or delete marker in a version listing. */
+export interface VersionEntry {
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  lastModified: Date;
+  /** Absent for delete markers. */
+  etag?: string;
+  size?: number;
+}
+
+/** One page of `listObjectVersions`. */
+export interface ListVersionsResult {
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
+/** What a delete did: removed a version (or nothing), or created a delete marker. */
+export interface DeleteOutcome {
+  /** Whether something existed and was removed or hidden. */
+  existed: boolean;
+  /** The delete marker created, or the version removed. */
+  versionId?: string;
+  /** True when a delete marker was created, or the version removed was a delete marker. */
+  deleteMarker: boolean;
+}
+
 /** One page of a listing. */
 export interface ListResult {
   objects: ObjectInfo[];
@@ -64,6 +125,7 @@ export const OBJECT_EVENT_NAMES = {
   copy: 'ObjectCreated:Copy',
   completeMultipartUpload: 'ObjectCreated:CompleteMultipartUpload',
   delete: 'ObjectRemoved:Delete',
+  deleteMarkerCreated: 'ObjectRemoved:DeleteMarkerCreated',
 } as const;
 export type ObjectEventName = (typeof OBJECT_EVENT_NAMES)[keyof typeof OBJECT_EVENT_NAMES];
 
@@ -76,6 +138,8 @@ export interface ObjectEvent {
   size?: number;
   /** Unquoted ETag; absent for removals. */
   etag?: string;
+  /** The version written or removed, in a bucket with versioning. */
+  versionId?: string;
   /** Hex, strictly increasing across the store's lifetime. */
   sequencer: string;
   time: Date;
@@ -121,5 +185,11 @@ export interface ListUploadsResult {
 export interface DeleteResult {
   key: string;
   deleted: boolean;
+  /** The version asked for, if any. */
+  versionId?: string;
+  /** Set when the delete created a delete marker or removed one. */
+  deleteMarker?: boolean;
+  /** The delete marker's version id (created, or removed by version id). */
+  deleteMarkerVersionId?: string;
   error?: { code: string; message: string };
 }

@@ -10,15 +10,18 @@ import type { Logger } from '../../shared/log.js';
 import type { Db } from '../../state/db.js';
 import { BadDigest, InvalidDigest } from './errors.js';
 import type { BodyFiles } from './files.js';
-import { type ObjectRow, toObjectInfo } from './schema.js';
+import { NULL_VERSION, type ObjectRow, toObjectInfo } from './schema.js';
+import { encodeTags } from './tags.js';
 import {
   type BodyInput,
+  type DeleteOutcome,
   OBJECT_EVENT_NAMES,
   type ObjectEvent,
   type ObjectEventName,
   type ObjectInfo,
   type PutOptions,
 } from './types.js';
+import { isVersion, newVersionId, type ObjectVersions } from './versions.js';
 
 /** What a commit writes: the new body and its metadata. Used by puts, copies and multipart completion. */
 export interface ObjectCommit {
@@ -30,6 +33,8 @@ export interface ObjectCommit {
   etag: string;
   options: PutOptions;
   eventName: ObjectEventName;
+  /** Sizes of the parts a multipart upload assembled the body from. */
+  partSizes?: number[];
   /** More statements for the same transaction (e.g. dropping the upload a multipart commit completes). */
   alsoInTransaction?: () => void;
 }
@@ -51,12 +56,14 @@ export class ObjectWrites {
   #files: BodyFiles;
   #log: Logger;
   #assertBucket: (bucket: string) => void;
+  #versions: ObjectVersions;
   #listeners = new Set<(event: ObjectEvent) => void>();
   #sequence: number;
   #releasing = new Set<Promise<void>>();
   #sql;
 
-  constructor(db: Db, files: BodyFiles, log: Logger, assertBucket: (bucket: string) => void) {
+  constructor(db: Db, files: BodyFiles, log: Logger, assertBucket: (bucket: string) => void, versions: ObjectVersions) {
+    this.#versions = versions;
     this.#db = db;
     this.#files = files;
     this.#log = log;
@@ -65,9 +72,10 @@ export class ObjectWrites {
       object: db.prepare<[string, Buffer], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND object_key = ?'),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO s3_objects (bucket, object_key, size, etag, last_modified, content_type, metadata,
-           content_encoding, content_disposition, cache_control, file)
+           content_encoding, content_disposition, cache_control, content_language, expires, tags, parts, version_id,
+           file)
          VALUES (@bucket, @key, @size, @etag, @lastModified, @contentType, @metadata, @contentEncoding,
-           @contentDisposition, @cacheControl, @file)`,
+           @contentDisposition, @cacheControl, @contentLanguage, @expires, @tags, @parts, @versionId, @file)`,
       ),
       deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND object_key = ?'),
       addOrphan: db.prepare('INSERT OR IGNORE INTO s3_orphan_files (file) VALUES (?)'),
@@ -129,13 +137,29 @@ export class ObjectWrites {
     await this.#files.place(tempPath, file);
   }
 
-  /** Commits a placed body's metadata (replacing any previous version), then publishes the event. */
+  /**
+   * Commits a placed body's metadata, then publishes the event. Without versioning it replaces the key's
+   * object; with versioning Enabled the object it replaces becomes a noncurrent version; Suspended writes
+   * the null version (replacing any earlier null version, current or not).
+   */
   commit(commit: ObjectCommit): ObjectInfo {
     const { bucket, key, options } = commit;
     const lastModified = Date.now();
-    const { old, event } = this.#db.transaction(() => {
+    const { released, event } = this.#db.transaction(() => {
       this.#assertBucket(bucket);
+      const status = this.#versions.status(bucket);
+      const released: string[] = [];
       const existing = this.#sql.object.get(bucket, key);
+      let versionId: string | null = null;
+      if (status === 'Enabled') versionId = newVersionId();
+      if (status === 'Suspended') {
+        const oldNull = this.#versions.removeNullVersion(bucket, key);
+        if (oldNull?.file) released.push(oldNull.file);
+      }
+      // Enabled keeps what it replaces; Suspended replaces the null version and keeps any other.
+      const keep = status === 'Enabled' || (status === 'Suspended' && existing && !isVersion(existing, null));
+      if (existing && keep) this.#versions.demote(bucket, key);
+      else if (existing) released.push(existing.file);
       this.#sql.upsertObject.run({
         bucket,
         key,
@@ -150,10 +174,15 @@ export class ObjectWrites {
         contentEncoding: options.contentEncoding ?? null,
         contentDisposition: options.contentDisposition ?? null,
         cacheControl: options.cacheControl ?? null,
+        contentLanguage: options.contentLanguage ?? null,
+        expires: options.expires ?? null,
+        tags: encodeTags(options.tags),
+        parts: commit.partSizes ? JSON.stringify(commit.partSizes) : null,
+        versionId,
         file: commit.file,
       });
       this.#sql.dropOrphan.run(commit.file);
-      if (existing) this.#sql.addOrphan.run(existing.file);
+      for (const file of released) this.#sql.addOrphan.run(file);
       commit.alsoInTransaction?.();
       const recorded = this.#recordEvent({
         eventName: commit.eventName,
@@ -161,28 +190,101 @@ export class ObjectWrites {
         key: key.toString('utf8'),
         size: commit.size,
         etag: commit.etag,
+        ...(status !== undefined ? { versionId: versionId ?? NULL_VERSION } : {}),
       });
-      return { old: existing?.file, event: recorded };
+      return { released, event: recorded };
     })();
     this.events.publish(event);
-    if (old) this.releaseLater([old]);
-    return toObjectInfo(this.#sql.object.get(bucket, key) as ObjectRow);
+    if (released.length > 0) this.releaseLater(released);
+    const row = this.#sql.object.get(bucket, key) as ObjectRow;
+    return toObjectInfo(row, this.#versions.status(bucket) !== undefined);
   }
 
-  /** Deletes an object's metadata and publishes the event; true when it existed. Throws NoSuchBucket. */
-  delete(bucket: string, key: string, keyBuf: Buffer): boolean {
-    const { old, event } = this.#db.transaction(() => {
+  /**
+   * Deletes a key as S3 does. Without versioning the object goes; with versioning a delete marker is
+   * added (the object it hides stays as a noncurrent version; Suspended replaces the null version).
+   * With `versionId` that one version goes for good, and the newest remaining one becomes current.
+   * Throws NoSuchBucket.
+   */
+  delete(bucket: string, key: string, keyBuf: Buffer, versionId?: string | null): DeleteOutcome {
+    const { released, event, outcome } = this.#db.transaction(() => {
       this.#assertBucket(bucket);
-      const existing = this.#sql.object.get(bucket, keyBuf);
-      if (!existing) return { old: undefined, event: undefined };
-      this.#sql.deleteObject.run(bucket, keyBuf);
-      this.#sql.addOrphan.run(existing.file);
-      return { old: existing.file, event: this.#recordEvent({ eventName: OBJECT_EVENT_NAMES.delete, bucket, key }) };
+      const result = this.#deleteInTransaction(bucket, key, keyBuf, versionId);
+      for (const file of result.released) this.#sql.addOrphan.run(file);
+      return result;
     })();
-    if (!old || !event) return false;
-    this.events.publish(event);
-    this.releaseLater([old]);
-    return true;
+    if (event) this.events.publish(event);
+    if (released.length > 0) this.releaseLater(released);
+    return outcome;
+  }
+
+  #deleteInTransaction(
+    bucket: string,
+    key: string,
+    keyBuf: Buffer,
+    versionId: string | null | undefined,
+  ): { released: string[]; event?: ObjectEvent; outcome: DeleteOutcome } {
+    const status = this.#versions.status(bucket);
+    if (versionId !== undefined) return this.#deleteVersion(bucket, key, keyBuf, versionId, status !== undefined);
+    const existing = this.#sql.object.get(bucket, keyBuf);
+    if (status === undefined) {
+      if (!existing) return { released: [], outcome: { existed: false, deleteMarker: false } };
+      this.#sql.deleteObject.run(bucket, keyBuf);
+      const event = this.#recordEvent({ eventName: OBJECT_EVENT_NAMES.delete, bucket, key });
+      return { released: [existing.file], event, outcome: { existed: true, deleteMarker: false } };
+    }
+    const released: string[] = [];
+    const markerId = status === 'Enabled' ? newVersionId() : null;
+    if (status === 'Suspended') {
+      const oldNull = this.#versions.removeNullVersion(bucket, keyBuf);
+      if (oldNull?.file) released.push(oldNull.file);
+    }
+    if (existing && status === 'Suspended' && isVersion(existing, null)) {
+      this.#sql.deleteObject.run(bucket, keyBuf);
+      released.push(existing.file);
+    } else if (existing) {
+      this.#versions.demote(bucket, keyBuf);
+    }
+    this.#versions.addDeleteMarker(bucket, keyBuf, markerId, Date.now());
+    const reported = markerId ?? NULL_VERSION;
+    const event = this.#recordEvent({
+      eventName: OBJECT_EVENT_NAMES.deleteMarkerCreated,
+      bucket,
+      key,
+      versionId: reported,
+    });
+    return { released, event, outcome: { existed: true, deleteMarker: true, versionId: reported } };
+  }
+
+  #deleteVersion(
+    bucket: string,
+    key: string,
+    keyBuf: Buffer,
+    versionId: string | null,
+    versioned: boolean,
+  ): { released: string[]; event?: ObjectEvent; outcome: DeleteOutcome } {
+    const reported = versionId ?? NULL_VERSION;
+    const existing = this.#sql.object.get(bucket, keyBuf);
+    let released: string[];
+    let deleteMarker = false;
+    if (existing && isVersion(existing, versionId)) {
+      this.#sql.deleteObject.run(bucket, keyBuf);
+      released = [existing.file];
+    } else {
+      const row = this.#versions.find(bucket, keyBuf, versionId);
+      if (!row) return { released: [], outcome: { existed: false, deleteMarker: false, versionId: reported } };
+      this.#versions.remove(row);
+      deleteMarker = row.delete_marker === 1;
+      released = deleteMarker ? [] : [row.file];
+    }
+    if (!this.#sql.object.get(bucket, keyBuf)) this.#versions.promoteNewest(bucket, keyBuf);
+    const event = this.#recordEvent({
+      eventName: OBJECT_EVENT_NAMES.delete,
+      bucket,
+      key,
+      ...(versioned || versionId !== null ? { versionId: reported } : {}),
+    });
+    return { released, event, outcome: { existed: true, deleteMarker, versionId: reported } };
   }
 
   /** Unlinks the bodies a crash left journalled; returns how many there were. */
@@ -245,6 +347,8 @@ export function copyPutOptions(info: ObjectInfo, directive: 'COPY' | 'REPLACE', 
         contentEncoding: info.contentEncoding,
         contentDisposition: info.contentDisposition,
         cacheControl: info.cacheControl,
+        contentLanguage: info.contentLanguage,
+        expires: info.expires,
       };
 }
 

@@ -3,7 +3,7 @@ import { assertBucketName } from '../../../storage/objects/index.js';
 import { type S3Code, S3Error } from './errors.js';
 import { readSmallBody } from './objects.js';
 import { type S3Request, sendEmpty } from './request.js';
-import { parseXml, sendXml } from './xml.js';
+import { malformedXml, parseXml, sendXml } from './xml.js';
 
 const OWNER = { ID: 'lambdata', DisplayName: 'lambdata' } as const;
 
@@ -18,7 +18,11 @@ export async function listBuckets({ engine, res }: Pick<S3Request, 'engine' | 'r
   });
 }
 
-/** CreateBucket (PUT /bucket, with or without a CreateBucketConfiguration body). @throws InvalidBucketName, BucketAlreadyOwnedByYou */
+/**
+ * CreateBucket (PUT /bucket, with or without a CreateBucketConfiguration body). Creating a bucket you
+ * already own succeeds again in us-east-1, as S3 does there; elsewhere it is BucketAlreadyOwnedByYou.
+ * @throws InvalidBucketName, BucketAlreadyOwnedByYou
+ */
 export async function createBucket({ engine, req, res, bucket }: S3Request): Promise<void> {
   assertBucketName(bucket);
   const body = await readSmallBody(req);
@@ -31,7 +35,12 @@ export async function createBucket({ engine, req, res, bucket }: S3Request): Pro
       );
     }
   }
-  engine.objects.createBucket(bucket);
+  try {
+    engine.objects.createBucket(bucket);
+  } catch (err) {
+    const ownedHere = (err as { code?: string }).code === 'BucketAlreadyOwnedByYou';
+    if (!ownedHere || engine.context.region !== 'us-east-1') throw err;
+  }
   sendEmpty(res, 200, { location: `/${bucket}` });
 }
 
@@ -54,10 +63,21 @@ export async function getBucketLocation({ engine, res, bucket }: S3Request): Pro
   sendXml(res, { LocationConstraint: region === 'us-east-1' ? '' : region });
 }
 
-/** GetBucketVersioning: versioning is never enabled. */
+/** GetBucketVersioning: no Status until versioning was first set, then Enabled or Suspended. */
 export async function getBucketVersioning({ engine, res, bucket }: S3Request): Promise<void> {
+  const status = engine.objects.getBucketVersioning(bucket);
+  sendXml(res, { VersioningConfiguration: status ? { Status: status } : '' });
+}
+
+/** PutBucketVersioning (PUT ?versioning): Status Enabled or Suspended. @throws MalformedXML, NoSuchBucket */
+export async function putBucketVersioning({ engine, req, res, bucket }: S3Request): Promise<void> {
   engine.objects.headBucket(bucket);
-  sendXml(res, { VersioningConfiguration: '' });
+  const doc = parseXml(await readSmallBody(req)).VersioningConfiguration as { Status?: unknown } | '' | undefined;
+  if (doc === undefined) throw malformedXml();
+  const status = doc === '' ? undefined : doc.Status;
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml();
+  engine.objects.putBucketVersioning(bucket, status);
+  sendEmpty(res, 200);
 }
 
 /** GetBucketAcl / GetObjectAcl: the owner has full control. */

@@ -66,7 +66,11 @@ export function sendS3Error(
     res.destroy();
     return;
   }
-  const headers: Record<string, string> = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId };
+  const headers: Record<string, string> = {
+    'x-amz-request-id': requestId,
+    'x-amz-id-2': requestId,
+    ...deleteMarkerHeaders(err),
+  };
   if (method === 'HEAD' || status === 304) {
     res.writeHead(status, headers);
     res.end();
@@ -75,6 +79,13 @@ export function sendS3Error(
   const body = buildXml({ Error: { Code: code, Message: message, Resource: resource, RequestId: requestId } }, false);
   res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** A read that met a delete marker names it, as S3 does: `x-amz-delete-marker` and its version id. */
+function deleteMarkerHeaders(err: unknown): Record<string, string> {
+  const marker = err as { deleteMarker?: boolean; versionId?: string };
+  if (!(err instanceof LambdataError) || marker.deleteMarker !== true) return {};
+  return { 'x-amz-delete-marker': 'true', ...(marker.versionId ? { 'x-amz-version-id': marker.versionId } : {}) };
 }
 
 function s3ErrorOf(err: unknown): { status: number; code: string; message: string } {

@@ -6,7 +6,7 @@ import type { AwsRequestContext } from '../index.js';
 import { verifySigV4 } from '../sigv4.js';
 import * as buckets from './buckets.js';
 import { S3Error, sendS3Error } from './errors.js';
-import { listObjectsV1, listObjectsV2 } from './listing.js';
+import { listObjectsV1, listObjectsV2, listObjectVersions } from './listing.js';
 import * as multipart from './multipart.js';
 import { getNotificationConfiguration, putNotificationConfiguration } from './notifications.js';
 import * as objects from './objects.js';
@@ -30,6 +30,10 @@ export async function handleS3(ctx: AwsRequestContext): Promise<void> {
     resource = target.resource;
     const scope = await verifySigV4(req, url, payloadHashOf(req), engine.context.credentials, {
       anonymous: ctx.anonymous ?? false,
+    }).catch((err: unknown) => {
+      // S3 answers an unsigned request for a bucket that does not exist with NoSuchBucket, not AccessDenied.
+      if (target.bucket && isUnsigned(req, url)) engine.objects.headBucket(target.bucket);
+      throw err;
     });
     if (!target.bucket) {
       if (method !== 'GET')
@@ -61,6 +65,7 @@ function bucketOperation({ req, query }: S3Request): Operation {
       if (has('location')) return buckets.getBucketLocation;
       if (has('notification')) return getNotificationConfiguration;
       if (has('versioning')) return buckets.getBucketVersioning;
+      if (has('versions')) return listObjectVersions;
       if (has('acl')) return buckets.getAcl;
       if (has('uploads')) return multipart.listMultipartUploads;
       if (has('cors'))
@@ -83,6 +88,7 @@ function bucketOperation({ req, query }: S3Request): Operation {
       return listObjectsV1;
     case 'PUT':
       if (has('notification')) return putNotificationConfiguration;
+      if (has('versioning')) return buckets.putBucketVersioning;
       if ([...query.keys()].length > 0) return notImplemented;
       return buckets.createBucket;
     case 'HEAD':
@@ -107,7 +113,7 @@ function objectOperation({ req, query }: S3Request): Operation {
     case 'GET':
       if (has('uploadId')) return multipart.listParts;
       if (has('acl')) return buckets.getAcl;
-      if (has('tagging')) return notImplemented;
+      if (has('tagging')) return objects.getObjectTagging;
       return objects.getObject;
     case 'HEAD':
       return objects.headObject;
@@ -115,10 +121,12 @@ function objectOperation({ req, query }: S3Request): Operation {
       if (has('partNumber') && has('uploadId')) {
         return req.headers['x-amz-copy-source'] ? multipart.uploadPartCopy : multipart.uploadPart;
       }
-      if (has('acl') || has('tagging')) return notImplemented;
+      if (has('tagging')) return objects.putObjectTagging;
+      if (has('acl')) return notImplemented;
       return req.headers['x-amz-copy-source'] ? objects.copyObject : objects.putObject;
     case 'DELETE':
       if (has('uploadId')) return multipart.abortMultipartUpload;
+      if (has('tagging')) return objects.deleteObjectTagging;
       return objects.deleteObject;
     case 'POST':
       if (has('uploads')) return multipart.createMultipartUpload;
@@ -127,6 +135,10 @@ function objectOperation({ req, query }: S3Request): Operation {
     default:
       return methodNotAllowed;
   }
+}
+
+function isUnsigned(req: AwsRequestContext['req'], url: URL): boolean {
+  return req.headers.authorization === undefined && !url.searchParams.has('X-Amz-Signature');
 }
 
 async function notImplemented(): Promise<void> {

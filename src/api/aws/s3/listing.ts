@@ -1,4 +1,7 @@
-/** ListObjects (v1, Marker) and ListObjectsV2 (continuation tokens), with prefixes, delimiters and url encoding. */
+/**
+ * ListObjects (v1, Marker), ListObjectsV2 (continuation tokens) and ListObjectVersions, with prefixes,
+ * delimiters and url encoding.
+ */
 import { S3Error } from './errors.js';
 import type { S3Request } from './request.js';
 import { sendXml } from './xml.js';
@@ -11,7 +14,8 @@ export async function listObjectsV2(s3: S3Request): Promise<void> {
   const { query } = s3;
   const token = query.get('continuation-token');
   const startAfter = query.get('start-after') ?? undefined;
-  const resumeAt = token !== null ? decodeToken(token) : startAfter;
+  // An empty token is no token: the listing starts at the beginning (or at start-after).
+  const resumeAt = token ? decodeToken(token) : startAfter;
   const page = list(s3, resumeAt);
   const encode = encoderOf(query);
   const fetchOwner = query.get('fetch-owner') === 'true';
@@ -33,7 +37,10 @@ export async function listObjectsV2(s3: S3Request): Promise<void> {
   });
 }
 
-/** ListObjects v1 (GET bucket): Marker in, NextMarker out when the listing is truncated. */
+/**
+ * ListObjects v1 (GET bucket): Marker in; NextMarker out only when the listing is truncated and a
+ * delimiter was given (otherwise clients resume after the last key, as S3 documents).
+ */
 export async function listObjectsV1(s3: S3Request): Promise<void> {
   const { query } = s3;
   const marker = query.get('marker') ?? '';
@@ -44,7 +51,7 @@ export async function listObjectsV1(s3: S3Request): Promise<void> {
       Name: s3.bucket,
       Prefix: encode(page.prefix),
       Marker: encode(marker),
-      ...(page.isTruncated && page.nextStartAfter ? { NextMarker: encode(page.nextStartAfter) } : {}),
+      ...(page.isTruncated && page.nextStartAfter && page.delimiter ? { NextMarker: encode(page.nextStartAfter) } : {}),
       MaxKeys: page.maxKeys,
       ...(page.delimiter ? { Delimiter: encode(page.delimiter) } : {}),
       IsTruncated: page.isTruncated,
@@ -94,8 +101,15 @@ function maxKeysOf(value: string | null): number {
 
 function encoderOf(query: URLSearchParams): (text: string) => string {
   if (query.get('encoding-type') !== 'url') return (text) => text;
-  // S3 form-encodes (spaces as '+'), which botocore decodes with unquote_plus.
-  return (text) => encodeURIComponent(text).replace(/%2F/g, '/').replace(/%20/g, '+');
+  // S3 percent-encodes every byte but unreserved characters and '/': a space is %20, '(' is %28.
+  return (text) =>
+    encodeURIComponent(text)
+      .replace(/%2F/g, '/')
+      .replace(/[!'()*]/g, percentEncode);
+}
+
+function percentEncode(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
 function encodeToken(startAfter: string): string {
@@ -104,8 +118,60 @@ function encodeToken(startAfter: string): string {
 
 function decodeToken(token: string): string {
   const decoded = Buffer.from(token, 'base64url').toString('utf8');
-  if (token === '' || Buffer.from(decoded, 'utf8').toString('base64url') !== token) {
+  if (Buffer.from(decoded, 'utf8').toString('base64url') !== token) {
     throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect');
   }
   return decoded;
+}
+
+/** ListObjectVersions (GET ?versions): versions and delete markers by key, newest first. */
+export async function listObjectVersions(s3: S3Request): Promise<void> {
+  const { query } = s3;
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const keyMarker = query.get('key-marker') ?? '';
+  const versionIdMarker = query.get('version-id-marker') ?? '';
+  const maxKeys = maxKeysOf(query.get('max-keys'));
+  const page =
+    maxKeys === 0
+      ? {
+          versions: [],
+          commonPrefixes: [],
+          isTruncated: false,
+          nextKeyMarker: undefined,
+          nextVersionIdMarker: undefined,
+        }
+      : s3.engine.objects.listObjectVersions(s3.bucket, {
+          prefix: prefix || undefined,
+          delimiter: delimiter || undefined,
+          keyMarker: keyMarker || undefined,
+          versionIdMarker: versionIdMarker || undefined,
+          maxKeys,
+        });
+  const encode = encoderOf(query);
+  const common = (v: (typeof page.versions)[number]) => ({
+    Key: encode(v.key),
+    VersionId: v.versionId,
+    IsLatest: v.isLatest,
+    LastModified: v.lastModified.toISOString(),
+  });
+  sendXml(s3.res, {
+    ListVersionsResult: {
+      Name: s3.bucket,
+      Prefix: encode(prefix),
+      KeyMarker: encode(keyMarker),
+      VersionIdMarker: versionIdMarker,
+      ...(page.nextKeyMarker !== undefined ? { NextKeyMarker: encode(page.nextKeyMarker) } : {}),
+      ...(page.nextVersionIdMarker !== undefined ? { NextVersionIdMarker: page.nextVersionIdMarker } : {}),
+      MaxKeys: maxKeys,
+      ...(delimiter ? { Delimiter: encode(delimiter) } : {}),
+      IsTruncated: page.isTruncated,
+      ...(query.get('encoding-type') === 'url' ? { EncodingType: 'url' } : {}),
+      Version: page.versions
+        .filter((v) => !v.deleteMarker)
+        .map((v) => ({ ...common(v), ETag: v.etag, Size: v.size, Owner: OWNER, StorageClass: 'STANDARD' })),
+      DeleteMarker: page.versions.filter((v) => v.deleteMarker).map((v) => ({ ...common(v), Owner: OWNER })),
+      CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: encode(p) })),
+    },
+  });
 }

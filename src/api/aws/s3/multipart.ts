@@ -40,13 +40,40 @@ export async function uploadPartCopy(s3: S3Request): Promise<void> {
   const { engine, req, res, bucket, key } = s3;
   const { uploadId, partNumber } = partOf(s3);
   const source = copySourceOf(header(req, 'x-amz-copy-source') ?? '');
-  const info = engine.objects.headObject(source.bucket, source.key);
+  const info = engine.objects.headObject(
+    source.bucket,
+    source.key,
+    source.versionId ? { versionId: source.versionId } : {},
+  );
   if (checkConditions(s3, info, 'x-amz-copy-source-') === 'not-modified') {
     throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   }
-  const range = header(req, 'x-amz-copy-source-range');
+  const range = copySourceRangeOf(header(req, 'x-amz-copy-source-range'), info.size);
   const part = await engine.objects.uploadPartCopy(bucket, key, uploadId, partNumber, { ...source, range });
-  sendXml(res, { CopyPartResult: { ETag: part.etag, LastModified: part.lastModified.toISOString() } });
+  const headers: Record<string, string> = {};
+  if (info.versionId !== undefined) headers['x-amz-copy-source-version-id'] = info.versionId;
+  sendXml(res, { CopyPartResult: { ETag: part.etag, LastModified: part.lastModified.toISOString() } }, headers);
+}
+
+/**
+ * Checks x-amz-copy-source-range as S3 does: exactly `bytes=first-last`, first ≤ last, within the source.
+ * @throws S3Error InvalidArgument
+ */
+function copySourceRangeOf(value: string | undefined, sourceSize: number): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^bytes=(\d+)-(\d+)$/.exec(value.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (!match || first > last) {
+    throw new S3Error(
+      'InvalidArgument',
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+    );
+  }
+  if (last >= sourceSize) {
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${sourceSize}`);
+  }
+  return `bytes=${first}-${last}`;
 }
 
 /** CompleteMultipartUpload (POST ?uploadId). */
@@ -63,14 +90,19 @@ export async function completeMultipartUpload(s3: S3Request): Promise<void> {
   if (parts.length === 0) throw malformedXml();
   const info = await engine.objects.completeMultipartUpload(bucket, key, uploadId, parts);
   const host = header(req, 'host') ?? 'localhost';
-  sendXml(res, {
-    CompleteMultipartUploadResult: {
-      Location: `http://${host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
-      Bucket: bucket,
-      Key: key,
-      ETag: info.etag,
+  const headers: Record<string, string> = info.versionId !== undefined ? { 'x-amz-version-id': info.versionId } : {};
+  sendXml(
+    res,
+    {
+      CompleteMultipartUploadResult: {
+        Location: `http://${host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+        Bucket: bucket,
+        Key: key,
+        ETag: info.etag,
+      },
     },
-  });
+    headers,
+  );
 }
 
 /** AbortMultipartUpload (DELETE ?uploadId). */

@@ -7,12 +7,12 @@ import { S3Error } from './errors.js';
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
-const parser = new XMLParser({
+const PARSER_OPTIONS = {
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: true,
-  isArray: (name) =>
+  isArray: (name: string) =>
     [
       'Object',
       'Part',
@@ -22,7 +22,9 @@ const parser = new XMLParser({
       'FilterRule',
       'Event',
     ].includes(name),
-});
+};
+const parser = new XMLParser(PARSER_OPTIONS);
+const untrimmedParser = new XMLParser({ ...PARSER_OPTIONS, trimValues: false });
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 /** Builds a document; the root element gets the S3 namespace unless `namespaced` is false. */
@@ -43,6 +45,8 @@ export interface XmlLimits {
   maxTags?: number;
   /** Most elements of one name (`Part`, `Object`) the schema allows. */
   maxOccurs?: Readonly<Record<string, number>>;
+  /** Keep values exactly as sent, whitespace included (object keys). Default false: values are trimmed. */
+  keepWhitespace?: boolean;
 }
 
 const DEFAULT_MAX_TAGS = 20_000;
@@ -57,7 +61,7 @@ export function parseXml(text: string, limits: XmlLimits = {}): Record<string, u
     if (elementCount(text, name) > max) throw malformedXml();
   }
   try {
-    return parser.parse(text, true) as Record<string, unknown>;
+    return (limits.keepWhitespace ? untrimmedParser : parser).parse(text, true) as Record<string, unknown>;
   } catch (err) {
     throw malformedXml(err);
   }
