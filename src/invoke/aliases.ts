@@ -185,7 +185,9 @@ export class FunctionAliases {
       throw new InvalidParameterValue(`FunctionVersion: '${functionVersion}' must be $LATEST or a version number`);
     }
     if (!this.#deps.hasVersion(functionName, functionVersion)) {
-      throw new ResourceNotFound(`Function not found: ${functionArn(this.#deps.region, functionName, functionVersion)}`);
+      throw new ResourceNotFound(
+        `Function not found: ${functionArn(this.#deps.region, functionName, functionVersion)}`,
+      );
     }
     if (alias.description.length > MAX_DESCRIPTION) {
       throw new InvalidParameterValue(`Description must be at most ${MAX_DESCRIPTION} characters`);
@@ -199,7 +201,9 @@ export class FunctionAliases {
         throw new InvalidParameterValue(`RoutingConfig: additional version '${version}' must be a published version`);
       }
       if (!PUBLISHED.test(functionVersion)) {
-        throw new InvalidParameterValue('RoutingConfig: the alias must point at a published version to route between two');
+        throw new InvalidParameterValue(
+          'RoutingConfig: the alias must point at a published version to route between two',
+        );
       }
       if (version === functionVersion) {
         throw new InvalidParameterValue(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ResourceConflict, InvalidParameterValue, ResourceNotFound } from '../shared/errors.js';
+import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { ACCOUNT_ID } from '../shared/ids.js';
 import { type Db, migrate } from '../state/db.js';
 
@@ -143,7 +143,9 @@ export class FunctionPolicies {
     const row = this.#db
       .prepare('SELECT statements, revision_id FROM invoke_function_policies WHERE function_name = ? AND qualifier = ?')
       .get(functionName, qualifier) as { statements: string; revision_id: string } | undefined;
-    return row ? { statements: JSON.parse(row.statements) as PolicyStatement[], revisionId: row.revision_id } : undefined;
+    return row
+      ? { statements: JSON.parse(row.statements) as PolicyStatement[], revisionId: row.revision_id }
+      : undefined;
   }
 
   #write(functionName: string, qualifier: string, statements: PolicyStatement[]): string {
@@ -187,7 +189,8 @@ export function toStatement(resource: string, input: PermissionInput): PolicySta
     equals('lambda:FunctionUrlAuthType', input.functionUrlAuthType);
   }
   if (input.sourceArn !== undefined) {
-    if (!input.sourceArn.startsWith('arn:')) throw new InvalidParameterValue(`SourceArn: '${input.sourceArn}' is not an ARN`);
+    if (!input.sourceArn.startsWith('arn:'))
+      throw new InvalidParameterValue(`SourceArn: '${input.sourceArn}' is not an ARN`);
     condition.ArnLike = { 'AWS:SourceArn': input.sourceArn };
   }
   return {
@@ -212,7 +215,8 @@ function grants(statement: PolicyStatement, request: PolicyRequest): boolean {
   const action = statement.Action;
   if (action !== '*' && action !== 'lambda:*' && action !== request.action) return false;
   const principal = statement.Principal;
-  const account = principal === '*' ? undefined : 'AWS' in principal ? ACCOUNT_PRINCIPAL.exec(principal.AWS)?.[1] : null;
+  const account =
+    principal === '*' ? undefined : 'AWS' in principal ? ACCOUNT_PRINCIPAL.exec(principal.AWS)?.[1] : null;
   if (account === null || (account !== undefined && account !== request.account)) return false;
   const { StringEquals = {}, ...others } = statement.Condition ?? {};
   // A condition on anything but the URL's auth type (a source ARN, an org) cannot hold for a direct caller.

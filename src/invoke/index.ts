@@ -5,8 +5,8 @@ export { type AsyncInvocation, Deliveries } from './deliveries.js';
 export { type DestinationSender, destinationRecord, type GiveUp } from './destinations.js';
 export { FunctionMetadata } from './function-metadata.js';
 export {
-  type FunctionPolicy,
   FunctionPolicies,
+  type FunctionPolicy,
   type PermissionInput,
   type PolicyRequest,
   type PolicyStatement,

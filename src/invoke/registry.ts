@@ -176,7 +176,7 @@ export class FunctionRegistry {
    */
   get(nameOrArn: string, qualifier?: string): FunctionVersion {
     const alias = this.#aliasOf(nameOrArn, qualifier);
-    if (alias) return this.#version(alias.name, alias.functionVersion);
+    if (alias) return this.#version(alias.functionName, alias.functionVersion);
     return this.#version(nameOrArn, qualifier);
   }
 
@@ -186,7 +186,7 @@ export class FunctionRegistry {
    */
   route(nameOrArn: string, qualifier?: string): FunctionVersion {
     const alias = this.#aliasOf(nameOrArn, qualifier);
-    if (alias) return this.#version(alias.name, this.aliases.choose(alias));
+    if (alias) return this.#version(alias.functionName, this.aliases.choose(alias));
     return this.#version(nameOrArn, qualifier);
   }
 

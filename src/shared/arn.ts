@@ -12,7 +12,8 @@ export const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([A-Za
 const FUNCTION_REF =
   /^(arn:aws:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
 /** A function ARN an async invocation may be sent on to: unqualified, $LATEST, a version number or an alias. */
-const DESTINATION_FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+const DESTINATION_FUNCTION_ARN =
+  /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 /** A queue ARN an async invocation's record may be sent to. */
 const DESTINATION_QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$/;
 /** A topic ARN an async invocation's record may be sent to. */

@@ -71,7 +71,7 @@ const routes: Route[] = [
 
 const router = new Router(routes);
 const ESM_PATH = /^\/2015-03-31\/event-source-mappings(\/|$)/;
-const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/url(\/|$)/;
+const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/urls?(\/|$)/;
 
 /** True for the Lambda REST API's paths (/2015-03-31/functions…, event-source-mappings, …). */
 export function isLambdaPath(path: string): boolean {
