@@ -107,7 +107,7 @@ async function authorizeIam(ctx: UrlFrontContext, functionName: string, body: Bu
   let accessKey: string;
   try {
     const scope = await verifySigV4(req, url, payloadHash, engine.context.credentials);
-    if (!scope || scope.service !== 'lambda') throw new AccessDenied('Forbidden: sign the request for service lambda');
+    if (scope?.service !== 'lambda') throw new AccessDenied('Forbidden: sign the request for service lambda');
     accessKey = scope.accessKeyId;
   } catch (err) {
     throw new AccessDenied('Forbidden', { cause: err });
