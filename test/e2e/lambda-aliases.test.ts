@@ -132,7 +132,13 @@ describe('aliases', () => {
     await expect(
       lambda.send(new UpdateAliasCommand({ FunctionName: 'svc', Name: 'live', Description: 'x', RevisionId: 'stale' })),
     ).rejects.toMatchObject({ name: 'PreconditionFailedException', $metadata: { httpStatusCode: 412 } });
-    for (const weights of [{ '2': 1.5 }, { '1': 0.5 }, { $LATEST: 0.5 }, { '2': 0.5, '3': 0.1 }]) {
+    const refused: Array<Record<string, number>> = [
+      { '2': 1.5 },
+      { '1': 0.5 },
+      { $LATEST: 0.5 },
+      { '2': 0.5, '3': 0.1 },
+    ];
+    for (const weights of refused) {
       await expect(
         lambda.send(
           new UpdateAliasCommand({
