@@ -31,6 +31,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
@@ -195,9 +196,10 @@ describe('aliases', () => {
     expect(only.ExecutedVersion).toBe('1');
   });
 
-  it('takes alias ARNs as S3 notification, queue mapping and destination targets', async () => {
+  it('takes alias ARNs as S3 notification, SNS subscription, queue mapping and destination targets', async () => {
     const s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: t.url, forcePathStyle: true });
     const sqs = new SQSClient({ ...AWS_TEST_CONFIG, endpoint: t.url });
+    const sns = new SNSClient({ ...AWS_TEST_CONFIG, endpoint: t.url });
     try {
       await s3.send(new CreateBucketCommand({ Bucket: 'uploads' }));
       await s3.send(
@@ -211,6 +213,12 @@ describe('aliases', () => {
       await s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'a.txt', Body: 'hello' }));
       await eventually(() => versionsRun('s3').length === 1);
       expect(versionsRun('s3')).toEqual(['1']);
+
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'events' }));
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: `${ARN}:live` }));
+      await sns.send(new PublishCommand({ TopicArn, Message: 'hi' }));
+      await eventually(() => versionsRun('sns').length === 1);
+      expect(versionsRun('sns')).toEqual(['1']);
 
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'jobs' }));
       const mapping = await lambda.send(
@@ -240,6 +248,7 @@ describe('aliases', () => {
     } finally {
       s3.destroy();
       sqs.destroy();
+      sns.destroy();
     }
   }, 60_000);
 
