@@ -54,10 +54,11 @@ export class RequestGuard {
 
   /**
    * Refuses a request whose Host is not the server's, whose Origin is another site's, or that a
-   * browser marks cross-site or same-site (another port) while it changes state.
+   * browser marks cross-site or same-site (another port) while it changes state. Only a function
+   * URL passes `allowsOrigin` (its CORS config): an Origin it allows is let through, Host still checked.
    * @throws AccessDenied (403)
    */
-  check(req: IncomingMessage): void {
+  check(req: IncomingMessage, options: { allowsOrigin?: (origin: string) => boolean } = {}): void {
     const host = requestHost(req);
     if (!host) throw new AccessDenied('The request has no Host header');
     const hostname = hostnameOf(host);
@@ -67,6 +68,7 @@ export class RequestGuard {
       );
     }
     const origin = req.headers.origin;
+    if (origin !== undefined && options.allowsOrigin?.(origin)) return;
     if (origin !== undefined && !sameHost(origin, host)) {
       throw new AccessDenied(`Cross-origin requests are refused (Origin ${origin})`);
     }

@@ -11,6 +11,7 @@ import { AccessControl } from './access.js';
 import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { CodeDirs } from './code-dirs.js';
+import { serveFunctionUrl, URL_PREFIX } from './function-url-front.js';
 import { readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
 import { RequestGuard } from './request-guard.js';
@@ -176,6 +177,10 @@ async function handle(
   const requestId = newRequestId();
   const url = requestUrl(req.url);
   const path = url.pathname;
+  if (path.startsWith(URL_PREFIX)) {
+    await serveFunctionUrl({ engine, req, res, url, requestId, guard: policy.guard, access: policy.access });
+    return;
+  }
   if (path === NATIVE_PREFIX || path.startsWith(`${NATIVE_PREFIX}/`)) {
     try {
       policy.guard.check(req);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deliveries, FunctionRegistry, Invoker } from '../invoke/index.js';
-import { kinesisStreamNameOf, queueNameOf, tableNameOfStream } from '../shared/arn.js';
+import { kinesisStreamNameOf, parseFunctionRef, queueNameOf, tableNameOfStream, withQualifier } from '../shared/arn.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -168,7 +168,7 @@ export class EventSourceMappings implements BackgroundService {
       ...input,
       uuid: randomUUID(),
       functionName: fn.name,
-      functionArn: fn.arn,
+      functionArn: mappedArn(fn.arn, input.functionName),
       sourceType,
       sourceName,
       enabled: input.enabled ?? true,
@@ -215,7 +215,7 @@ export class EventSourceMappings implements BackgroundService {
     if (defined.functionName) {
       const fn = this.#options.functions.get(defined.functionName);
       next.functionName = fn.name;
-      next.functionArn = fn.arn;
+      next.functionArn = mappedArn(fn.arn, defined.functionName);
     }
     this.#store.put(next);
     await this.#stopPoller(uuid);
@@ -330,4 +330,10 @@ export class EventSourceMappings implements BackgroundService {
     if (!config || config.lastProcessingResult === result) return;
     this.#store.put({ ...config, lastProcessingResult: result });
   }
+}
+
+/** The ARN a mapping invokes: the function's, keeping an alias the caller named so each batch follows the alias. */
+function mappedArn(resolvedArn: string, requested: string): string {
+  const { qualifier } = parseFunctionRef(requested);
+  return qualifier ? withQualifier(resolvedArn, qualifier) : resolvedArn;
 }

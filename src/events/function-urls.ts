@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
-import { migrate } from '../state/db.js';
+import { migrate, tableExists } from '../state/db.js';
+import { checkCors, type UrlCors } from './url-cors.js';
 
 /** An HTTP request as the function URL front end saw it. */
 export interface UrlRequest {
@@ -17,6 +18,17 @@ export interface UrlRequest {
   domainName: string;
   apiId: string;
   protocol?: string;
+  /** The signer of a request to an AWS_IAM URL (requestContext.authorizer.iam). */
+  iam?: UrlCaller;
+}
+
+/** Who signed a request to an AWS_IAM function URL, as the event's authorizer reports it. */
+export interface UrlCaller {
+  accessKey: string;
+  accountId: string;
+  callerId: string;
+  userArn: string;
+  userId: string;
 }
 
 /** The HTTP response a function's answer maps to. */
@@ -26,11 +38,18 @@ export interface UrlResponse {
   body: Buffer;
 }
 
+/** What CreateFunctionUrlConfig and UpdateFunctionUrlConfig take. */
+export interface UrlConfigInput {
+  authType?: string;
+  cors?: unknown;
+  invokeMode?: string;
+}
+
 /** A function URL configuration, as stored. */
 export interface FunctionUrlConfig {
   functionName: string;
   authType: 'NONE' | 'AWS_IAM';
-  cors?: Record<string, unknown>;
+  cors?: UrlCors;
   invokeMode: 'BUFFERED' | 'RESPONSE_STREAM';
   createdAt: number;
   modifiedAt: number;
@@ -64,10 +83,11 @@ export function urlEvent(req: UrlRequest, now = Date.now()): Record<string, unkn
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: 'anonymous',
+      accountId: req.iam?.accountId ?? 'anonymous',
       apiId: req.apiId,
       domainName: req.domainName,
       domainPrefix: req.apiId,
+      ...(req.iam ? { authorizer: { iam: { ...req.iam, cognitoIdentity: null, principalOrgId: null } } } : {}),
       http: {
         method: req.method,
         path: req.rawPath,
@@ -133,17 +153,27 @@ export class FunctionUrlConfigs {
 
   constructor(context: EngineContext) {
     this.#context = context;
+    const db = context.db;
+    // A URL goes with its function: the table refers to the registry's, so deleting a function deletes its URL.
     migrate(
-      context.db,
-      `CREATE TABLE IF NOT EXISTS function_urls (function_name TEXT PRIMARY KEY, config TEXT NOT NULL);`,
+      db,
+      `CREATE TABLE IF NOT EXISTS function_url_configs (
+         function_name TEXT PRIMARY KEY REFERENCES invoke_functions(name) ON DELETE CASCADE,
+         config TEXT NOT NULL
+       );`,
     );
+    if (tableExists(db, 'function_urls')) {
+      db.transaction(() => {
+        db.exec(`INSERT OR IGNORE INTO function_url_configs (function_name, config)
+                   SELECT function_name, config FROM function_urls
+                   WHERE function_name IN (SELECT name FROM invoke_functions);
+                 DROP TABLE function_urls;`);
+      })();
+    }
   }
 
   /** @throws ResourceConflictException when the function has a URL already; InvalidParameterValue for a bad AuthType */
-  create(
-    functionName: string,
-    input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string },
-  ): FunctionUrlConfig {
+  create(functionName: string, input: UrlConfigInput): FunctionUrlConfig {
     if (this.find(functionName))
       throw new ResourceConflict(
         `Failed to create function url config for [functionArn = ${functionName}]. Error message:  FunctionUrlConfig exists for this Lambda function`,
@@ -164,16 +194,13 @@ export class FunctionUrlConfigs {
 
   find(functionName: string): FunctionUrlConfig | undefined {
     const row = this.#context.db
-      .prepare('SELECT config FROM function_urls WHERE function_name = ?')
+      .prepare('SELECT config FROM function_url_configs WHERE function_name = ?')
       .get(functionName) as { config: string } | undefined;
     return row ? (JSON.parse(row.config) as FunctionUrlConfig) : undefined;
   }
 
   /** @throws ResourceNotFound */
-  update(
-    functionName: string,
-    input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string },
-  ): FunctionUrlConfig {
+  update(functionName: string, input: UrlConfigInput): FunctionUrlConfig {
     const current = this.get(functionName);
     const next: FunctionUrlConfig = {
       ...current,
@@ -191,25 +218,25 @@ export class FunctionUrlConfigs {
   /** @throws ResourceNotFound */
   delete(functionName: string): void {
     this.get(functionName);
-    this.#context.db.prepare('DELETE FROM function_urls WHERE function_name = ?').run(functionName);
+    this.#context.db.prepare('DELETE FROM function_url_configs WHERE function_name = ?').run(functionName);
   }
 
   #write(config: FunctionUrlConfig): void {
     this.#context.db
       .prepare(
-        'INSERT INTO function_urls (function_name, config) VALUES (?, ?) ON CONFLICT(function_name) DO UPDATE SET config = excluded.config',
+        'INSERT INTO function_url_configs (function_name, config) VALUES (?, ?) ON CONFLICT(function_name) DO UPDATE SET config = excluded.config',
       )
       .run(config.functionName, JSON.stringify(config));
   }
 }
 
-function checked(input: { authType?: string; cors?: Record<string, unknown>; invokeMode?: string }) {
+function checked(input: UrlConfigInput) {
   const authType = input.authType ?? 'NONE';
   if (authType !== 'NONE' && authType !== 'AWS_IAM') throw new InvalidParameterValue(`Invalid AuthType: ${authType}`);
   const invokeMode = input.invokeMode ?? 'BUFFERED';
   if (invokeMode !== 'BUFFERED' && invokeMode !== 'RESPONSE_STREAM')
     throw new InvalidParameterValue(`Invalid InvokeMode: ${invokeMode}`);
-  return { authType, invokeMode, ...(input.cors ? { cors: input.cors } : {}) } as Pick<
+  return { authType, invokeMode, ...(input.cors ? { cors: checkCors(input.cors) } : {}) } as Pick<
     FunctionUrlConfig,
     'authType' | 'invokeMode' | 'cors'
   >;

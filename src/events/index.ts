@@ -4,6 +4,8 @@ export { EventSourceMappings, type StreamConsumer, type StreamConsumerSpec } fro
 export {
   type FunctionUrlConfig,
   FunctionUrlConfigs,
+  type UrlCaller,
+  type UrlConfigInput,
   type UrlRequest,
   type UrlResponse,
   urlEvent,
@@ -23,3 +25,4 @@ export { Schedules } from './schedules.js';
 export type { SnsMessage } from './sns-messages.js';
 export type { PublishInput } from './topic-messages.js';
 export { type BatchOutcome as PublishBatchOutcome, type PublishResult, TopicPublisher } from './topic-publisher.js';
+export { corsAllowsOrigin, preflightHeaders, responseCorsHeaders, type UrlCors } from './url-cors.js';

@@ -65,7 +65,7 @@ export function route(
   const service = arnService(arn) ?? '';
   try {
     if (service === 'lambda') {
-      const fn = deps.functions.get(arn);
+      const fn = deps.functions.route(arn);
       deps.queue.enqueue({ ...base, kind: 'invoke', target: fn.name, qualifier: fn.version });
     } else if (deps.senders.has(service)) {
       deps.queue.enqueue(

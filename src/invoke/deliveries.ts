@@ -88,7 +88,7 @@ export class Deliveries {
    * Returns its request id and the version it will run. Throws ResourceNotFoundException.
    */
   invoke(invocation: AsyncInvocation): { requestId: string; fn: FunctionVersion } {
-    const fn = this.#deps.functions.get(invocation.functionName, invocation.qualifier);
+    const fn = this.#deps.functions.route(invocation.functionName, invocation.qualifier);
     const delivery: NewDelivery = {
       id: newRequestId(),
       kind: 'invoke',

@@ -128,7 +128,7 @@ export class InvocationService implements Invoker, BackgroundService {
         `InvocationType: '${String(invocationType)}' must be RequestResponse, Event or DryRun`,
       );
     }
-    const fn = this.#options.functions.get(request.functionName, request.qualifier || undefined);
+    const fn = this.#options.functions.route(request.functionName, request.qualifier || undefined);
     const payload = checkPayload(request.payload, payloadLimit(invocationType));
     const trigger = request.trigger ?? 'api';
     if (invocationType === 'DryRun')

@@ -6,6 +6,8 @@ import { functionArn, parseFunctionRef } from '../shared/arn.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { migrate } from '../state/db.js';
+import { FunctionAliases, isAliasName } from './aliases.js';
+import { FunctionPolicies } from './function-policies.js';
 import { type FunctionCode, storePackage } from './package.js';
 import { statementCache } from './statements.js';
 import type { EventInvokeConfig, FunctionSettings, FunctionVersion } from './types.js';
@@ -67,6 +69,10 @@ CREATE TABLE IF NOT EXISTS invoke_function_versions (
  * and numbered versions in SQLite. Names, ARNs and partial ARNs are accepted wherever a function is looked up.
  */
 export class FunctionRegistry {
+  /** Each function's aliases (CreateAlias …); `get` and `route` resolve them. */
+  readonly aliases: FunctionAliases;
+  /** Each function's resource-based policies (AddPermission …). */
+  readonly policies: FunctionPolicies;
   #context: EngineContext;
   #onChange: (functionName: string) => void;
   #statements: ReturnType<typeof statementCache>;
@@ -80,6 +86,15 @@ export class FunctionRegistry {
     this.#onChange = options.onChange;
     migrate(context.db, SCHEMA);
     this.#statements = statementCache(context.db);
+    this.aliases = new FunctionAliases({
+      db: context.db,
+      region: context.region,
+      hasVersion: (name, version) =>
+        this.#sql('SELECT 1 FROM invoke_function_versions WHERE name = ? AND version = ?').get(name, version) !==
+        undefined,
+      onDelete: (name, alias) => this.policies.forget(name, alias),
+    });
+    this.policies = new FunctionPolicies(context.db);
   }
 
   /** Deploys a new function. Throws ResourceConflictException if it exists, InvalidParameterValueException for bad input. */
@@ -155,8 +170,38 @@ export class FunctionRegistry {
     return this.#expand(next);
   }
 
-  /** One version of a function (qualifier from the argument or the ARN; default $LATEST). Throws ResourceNotFoundException. */
+  /**
+   * One version of a function (qualifier from the argument or the ARN; default $LATEST). An alias
+   * resolves to its primary version. Throws ResourceNotFoundException.
+   */
   get(nameOrArn: string, qualifier?: string): FunctionVersion {
+    const alias = this.#aliasOf(nameOrArn, qualifier);
+    if (alias) return this.#version(alias.functionName, alias.functionVersion);
+    return this.#version(nameOrArn, qualifier);
+  }
+
+  /**
+   * The version an invocation runs: as `get`, but an alias with a routing config sends each call to
+   * its additional version with that version's weight. Throws ResourceNotFoundException.
+   */
+  route(nameOrArn: string, qualifier?: string): FunctionVersion {
+    const alias = this.#aliasOf(nameOrArn, qualifier);
+    if (alias) return this.#version(alias.functionName, this.aliases.choose(alias));
+    return this.#version(nameOrArn, qualifier);
+  }
+
+  #aliasOf(nameOrArn: string, qualifier?: string) {
+    // Nearly every lookup is a plain name without a qualifier: only a qualifier can name an alias.
+    if (qualifier === undefined && !nameOrArn.includes(':')) return undefined;
+    const parsed = parseFunctionRef(nameOrArn);
+    const q = qualifier ?? parsed.qualifier;
+    if (q === undefined || !isAliasName(q)) return undefined;
+    const alias = this.aliases.find(parsed.name, q);
+    if (!alias) throw this.#notFound(parsed.name, q);
+    return alias;
+  }
+
+  #version(nameOrArn: string, qualifier?: string): FunctionVersion {
     const key = qualifier === undefined ? nameOrArn : `${nameOrArn}\0${qualifier}`;
     let version = this.#versions.get(key);
     if (!version) {
@@ -227,10 +272,18 @@ export class FunctionRegistry {
       if (version === LATEST)
         throw new InvalidParameterValue('Qualifier: $LATEST version cannot be deleted without deleting the function');
       this.#read(fnName, version);
+      const aliases = this.aliases.referencing(fnName, version);
+      if (aliases.length) {
+        throw new ResourceConflict(
+          `Unable to delete version because the following aliases reference it: [${aliases.join(', ')}]`,
+        );
+      }
       this.#sql('DELETE FROM invoke_function_versions WHERE name = ? AND version = ?').run(fnName, version);
+      this.policies.forget(fnName, version);
       this.#collectCode(fnName);
     } else {
       this.#sql('DELETE FROM invoke_functions WHERE name = ?').run(fnName);
+      this.aliases.forget();
       rmSync(this.#root(fnName), { recursive: true, force: true });
     }
     this.#onChange(fnName);

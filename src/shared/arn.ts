@@ -11,8 +11,9 @@ export const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([A-Za
 /** A function name, or a function ARN, optionally with a version or alias (S3 notification CloudFunction). */
 const FUNCTION_REF =
   /^(arn:aws:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
-/** A function ARN an async invocation may be sent on to: unqualified, $LATEST or a version number. */
-const DESTINATION_FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|\d+))?$/;
+/** A function ARN an async invocation may be sent on to: unqualified, $LATEST, a version number or an alias. */
+const DESTINATION_FUNCTION_ARN =
+  /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 /** A queue ARN an async invocation's record may be sent to. */
 const DESTINATION_QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$/;
 /** A topic ARN an async invocation's record may be sent to. */
@@ -72,6 +73,12 @@ export function roleArn(name: string): string {
 /** An S3 bucket (bucket ARNs carry neither region nor account). */
 export function bucketArn(bucket: string): string {
   return `arn:aws:s3:::${bucket}`;
+}
+
+/** A function ARN with its qualifier replaced: `…:function:name` + `live` → `…:function:name:live`. */
+export function withQualifier(arn: string, qualifier: string | undefined): string {
+  const base = arn.split(':').slice(0, 7).join(':');
+  return qualifier ? `${base}:${qualifier}` : base;
 }
 
 /** Splits a function name, ARN or partial ARN (`123456789012:function:name`) into name and qualifier. */

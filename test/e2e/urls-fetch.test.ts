@@ -1,15 +1,37 @@
 import { fileURLToPath } from 'node:url';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   CreateFunctionUrlConfigCommand,
   DeleteFunctionUrlConfigCommand,
   GetFunctionUrlConfigCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
 import type { Engine } from '../../src/engine.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signedFetch } from '../helpers/signed-fetch.js';
+
+/** SigV4 headers (service lambda, the engine's test/test keys) for a POST of `body` to `url`. */
+async function signedHeaders(url: string, body: string): Promise<Record<string, string>> {
+  const target = new URL(url);
+  const signer = new SignatureV4({ ...AWS_TEST_CONFIG, service: 'lambda', sha256: Sha256 });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: target.protocol,
+    hostname: target.hostname,
+    port: Number(target.port),
+    path: target.pathname,
+    query: Object.fromEntries(target.searchParams),
+    headers: { host: target.host, 'content-type': 'application/json' },
+    body,
+  });
+  return signed.headers;
+}
+
+const WEB = fileURLToPath(new URL('../fixtures/events/web', import.meta.url));
 
 describe('function URLs', () => {
   let t: TestServer;
@@ -23,8 +45,10 @@ describe('function URLs', () => {
     await engine.functions.create({
       name: 'web',
       handler: 'index.handler',
-      code: { dir: fileURLToPath(new URL('../fixtures/events/web', import.meta.url)) },
+      code: { dir: WEB },
     });
+    for (const name of ['private', 'nourl'])
+      await engine.functions.create({ name, handler: 'index.handler', code: { dir: WEB } });
     const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
     try {
       const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web', AuthType: 'NONE' }));
@@ -106,6 +130,50 @@ describe('function URLs', () => {
     expect(failed.status).toBe(502);
   });
 
+  it('answers only for functions with a URL config', async () => {
+    const res = await fetch(`${server.url}/_lambdata/url/nourl/anything`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+    expect(await engine.invocations.recent({ functionName: 'nourl' })).toEqual([]);
+  });
+
+  it('requires a SigV4 signature of the engine for AuthType AWS_IAM and reports the caller', async () => {
+    const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
+    try {
+      await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'private', AuthType: 'AWS_IAM' }));
+    } finally {
+      lambda.destroy();
+    }
+    const target = `${server.url}/_lambdata/url/private/secret?x=1`;
+    const unsigned = await fetch(target, {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.json()).toMatchObject({ Message: 'Forbidden' });
+    const init = { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } };
+    const wrongService = await signedFetch(target, init, 's3');
+    expect(wrongService.status).toBe(403);
+    const signed = await signedFetch(target, init, 'lambda');
+    expect(signed.status).toBe(201);
+    const event = await signed.json();
+    expect(event).toMatchObject({
+      rawPath: '/secret',
+      body: '{"a":1}',
+      requestContext: {
+        accountId: '000000000000',
+        authorizer: {
+          iam: { accessKey: 'test', accountId: '000000000000', userArn: 'arn:aws:iam::000000000000:root' },
+        },
+      },
+    });
+    // The body is part of the signature: the headers signed for one body do not carry another.
+    const headers = await signedHeaders(target, '{"a":1}');
+    expect((await fetch(target, { method: 'POST', headers, body: '{"a":1}' })).status).toBe(201);
+    expect((await fetch(target, { method: 'POST', headers, body: '{"a":2}' })).status).toBe(403);
+  });
+
   it('deletes the URL configuration', async () => {
     const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: server.url });
     try {
@@ -113,6 +181,7 @@ describe('function URLs', () => {
       await expect(lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'web' }))).rejects.toMatchObject({
         name: 'ResourceNotFoundException',
       });
+      expect((await fetch(`${base}plain`)).status).toBe(404);
     } finally {
       lambda.destroy();
     }

@@ -1,5 +1,4 @@
 import type { Route } from '../router.js';
-import { routes as functionUrlRoutes } from './function-urls.js';
 import { routes as functionRoutes } from './functions.js';
 import { routes as jobRoutes } from './jobs.js';
 import { routes as mappingRoutes } from './mappings.js';
@@ -22,6 +21,5 @@ export const nativeRoutes: Route[] = [
   ...queueRoutes,
   ...topicRoutes,
   ...mappingRoutes,
-  ...functionUrlRoutes,
   ...viewRoutes,
 ];

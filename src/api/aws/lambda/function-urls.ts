@@ -1,25 +1,37 @@
 import type { FunctionUrlConfig } from '../../../events/index.js';
+import { InvalidParameterValue } from '../../../shared/errors.js';
 import { sendJson } from '../../http.js';
 import { decodePathParam } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
 import { inputShapes, readInput } from './inputs.js';
+import { parseFunctionName } from './names.js';
 
 /**
  * The function URL part of the Lambda REST API: `/2021-10-31/functions/{name}/url`
- * (POST create, GET, PUT update, DELETE). The URL points at `/_lambdata/url/{name}/`.
+ * (POST create, GET, PUT update, DELETE) and `…/urls` (GET list). The URL points at `/_lambdata/url/{name}/`.
  */
 export async function handle({ engine, req, res, url, requestId }: AwsRequestContext): Promise<void> {
   const method = req.method ?? 'GET';
   const headers = { 'x-amzn-RequestId': requestId };
   try {
-    const m = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(url.pathname);
+    const m = /^\/2021-10-31\/functions\/([^/]+)\/(url|urls)\/?$/.exec(url.pathname);
     if (!m) throw new UnknownOperation(method, url.pathname);
     const store = engine.functionUrls;
-    const fn = engine.functions.get(decodePathParam(m[1] as string));
+    const { name, qualifier } = parseFunctionName(decodePathParam(m[1] as string), url.searchParams.get('Qualifier'));
+    const fn = engine.functions.get(name);
+    if (qualifier) {
+      throw new InvalidParameterValue(
+        `lambdata serves function URLs of unqualified functions only (Qualifier ${qualifier})`,
+      );
+    }
     const base = `http://${req.headers.host ?? new URL(engine.context.endpoint()).host}`;
     const wire = (c: FunctionUrlConfig) => toWire(c, fn.arn, base);
-    if (method === 'POST') {
+    if (m[2] === 'urls') {
+      if (method !== 'GET') throw new UnknownOperation(method, url.pathname);
+      const config = store.find(fn.name);
+      sendJson(res, 200, { FunctionUrlConfigs: config ? [wire(config)] : [] }, headers);
+    } else if (method === 'POST') {
       const body = await readInput(req, inputShapes.CreateFunctionUrlConfig);
       sendJson(res, 201, wire(store.create(fn.name, inputOf(body))), headers);
     } else if (method === 'GET') {
@@ -42,7 +54,7 @@ export async function handle({ engine, req, res, url, requestId }: AwsRequestCon
 function inputOf(body: Record<string, unknown>) {
   return {
     authType: body.AuthType as string | undefined,
-    cors: body.Cors as Record<string, unknown> | undefined,
+    cors: body.Cors,
     invokeMode: body.InvokeMode as string | undefined,
   };
 }

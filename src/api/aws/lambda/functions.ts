@@ -5,14 +5,13 @@ import type { RouteContext } from '../../router.js';
 import { RevisionMismatch } from './errors.js';
 import { inputShapes, readInput } from './inputs.js';
 import { parseFunctionName } from './names.js';
-import { optionalNumber, optionalString, toFunctionConfiguration } from './shapes.js';
+import { optionalNumber, optionalString, paginate, toFunctionConfiguration } from './shapes.js';
 
 type Body = Record<string, unknown>;
 
 /** A request carrying a zip is base64 JSON: about 4/3 of the zip plus the configuration. */
 const MAX_CODE_REQUEST_BYTES = Math.ceil((PACKAGE_LIMITS.zippedBytes * 4) / 3) + 1024 * 1024;
 const MAX_CONFIG_REQUEST_BYTES = 1024 * 1024;
-const DEFAULT_MAX_ITEMS = 50;
 
 /** CreateFunction: POST /2015-03-31/functions (201 FunctionConfiguration). */
 export async function createFunction({ engine, req, res }: RouteContext): Promise<void> {
@@ -181,17 +180,4 @@ function checkRevision(fn: FunctionVersion, body: Body): void {
   if (revision && revision !== fn.revisionId) {
     throw new RevisionMismatch();
   }
-}
-
-function paginate<T>(items: T[], url: URL): { items: T[]; nextMarker?: string } {
-  const start = Number(url.searchParams.get('Marker') ?? 0);
-  const maxItems = Number(url.searchParams.get('MaxItems') ?? DEFAULT_MAX_ITEMS);
-  if (!Number.isInteger(start) || start < 0) throw new InvalidParameterValue('Marker is not valid');
-  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) {
-    throw new InvalidParameterValue('MaxItems must be between 1 and 10000');
-  }
-  const end = start + maxItems;
-  return end < items.length
-    ? { items: items.slice(start, end), nextMarker: String(end) }
-    : { items: items.slice(start) };
 }

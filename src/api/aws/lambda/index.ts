@@ -1,5 +1,6 @@
 import { type Route, Router } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
+import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './aliases.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
 import { handle as handleEventSourceMappings } from './event-source-mappings.js';
 import { handle as handleFunctionUrls } from './function-urls.js';
@@ -15,6 +16,7 @@ import {
   updateFunctionConfiguration,
 } from './functions.js';
 import { invoke, invokeAsync } from './invoke.js';
+import { addPermission, getPolicy, removePermission } from './policies.js';
 import {
   deleteEventInvokeConfig,
   deleteFunctionConcurrency,
@@ -44,6 +46,14 @@ const routes: Route[] = [
   { method: 'POST', path: `${FN}/versions`, handler: publishVersion },
   { method: 'GET', path: `${FN}/versions`, handler: listVersionsByFunction },
   { method: 'POST', path: `${FN}/invocations`, handler: invoke },
+  { method: 'POST', path: `${FN}/aliases`, handler: createAlias },
+  { method: 'GET', path: `${FN}/aliases`, handler: listAliases },
+  { method: 'GET', path: `${FN}/aliases/:alias`, handler: getAlias },
+  { method: 'PUT', path: `${FN}/aliases/:alias`, handler: updateAlias },
+  { method: 'DELETE', path: `${FN}/aliases/:alias`, handler: deleteAlias },
+  { method: 'POST', path: `${FN}/policy`, handler: addPermission },
+  { method: 'GET', path: `${FN}/policy`, handler: getPolicy },
+  { method: 'DELETE', path: `${FN}/policy/:sid`, handler: removePermission },
   { method: 'POST', path: '/2014-11-13/functions/:name/invoke-async', handler: invokeAsync },
   { method: 'PUT', path: '/2017-10-31/functions/:name/concurrency', handler: putFunctionConcurrency },
   { method: 'DELETE', path: '/2017-10-31/functions/:name/concurrency', handler: deleteFunctionConcurrency },
@@ -61,7 +71,7 @@ const routes: Route[] = [
 
 const router = new Router(routes);
 const ESM_PATH = /^\/2015-03-31\/event-source-mappings(\/|$)/;
-const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/url(\/|$)/;
+const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/urls?(\/|$)/;
 
 /** True for the Lambda REST API's paths (/2015-03-31/functions…, event-source-mappings, …). */
 export function isLambdaPath(path: string): boolean {

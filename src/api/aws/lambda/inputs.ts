@@ -39,6 +39,12 @@ const MAPPING = {
   DestinationConfig: { struct: { OnFailure: DESTINATION, OnSuccess: DESTINATION } },
   ScalingConfig: { struct: { MaximumConcurrency: 'integer' } },
 } as const;
+const ALIAS = {
+  FunctionVersion: 'string',
+  Description: 'string',
+  RoutingConfig: { struct: { AdditionalVersionWeights: { map: 'number' } } },
+  RevisionId: 'string',
+} as const;
 const URL_CONFIG = { AuthType: 'string', Cors: 'object', InvokeMode: 'string', Qualifier: 'string' } as const;
 
 /** Lambda's answer to a wrong-typed member or a body that is not an object, and to a missing one. */
@@ -74,6 +80,19 @@ export const inputShapes = {
     StartingPositionTimestamp: 'any',
   },
   UpdateEventSourceMapping: MAPPING,
+  CreateAlias: { ...ALIAS, Name: 'string' },
+  UpdateAlias: ALIAS,
+  AddPermission: {
+    StatementId: 'string',
+    Action: 'string',
+    Principal: 'string',
+    SourceArn: 'string',
+    SourceAccount: 'string',
+    EventSourceToken: 'string',
+    PrincipalOrgID: 'string',
+    FunctionUrlAuthType: 'string',
+    RevisionId: 'string',
+  },
   CreateFunctionUrlConfig: URL_CONFIG,
   UpdateFunctionUrlConfig: URL_CONFIG,
 } as const satisfies Record<string, Members>;

@@ -1,6 +1,6 @@
 import type { EventInvokeConfig, FunctionVersion } from '../../../invoke/index.js';
 import { roleArn } from '../../../shared/arn.js';
-import { InvalidRequestContent } from '../../../shared/errors.js';
+import { InvalidParameterValue, InvalidRequestContent } from '../../../shared/errors.js';
 
 /** FunctionConfiguration as the Lambda API returns it (the fields lambdata fills in). */
 export interface FunctionConfiguration {
@@ -25,6 +25,8 @@ export interface FunctionConfiguration {
   Architectures: ['x86_64'];
   RevisionId: string;
 }
+
+const DEFAULT_MAX_ITEMS = 50;
 
 /** The role reported for functions created without one (lambdata does not enforce IAM). */
 export const DEFAULT_ROLE = roleArn('lambdata-execution-role');
@@ -115,4 +117,18 @@ export function optionalString(body: Record<string, unknown>, field: string): st
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new InvalidRequestContent(`${field} must be a string`);
   return value;
+}
+
+/** One page of a listing by the Lambda API's `Marker` (an offset here) and `MaxItems` (default 50). */
+export function paginate<T>(items: T[], url: URL): { items: T[]; nextMarker?: string } {
+  const start = Number(url.searchParams.get('Marker') ?? 0);
+  const maxItems = Number(url.searchParams.get('MaxItems') ?? DEFAULT_MAX_ITEMS);
+  if (!Number.isInteger(start) || start < 0) throw new InvalidParameterValue('Marker is not valid');
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) {
+    throw new InvalidParameterValue('MaxItems must be between 1 and 10000');
+  }
+  const end = start + maxItems;
+  return end < items.length
+    ? { items: items.slice(start, end), nextMarker: String(end) }
+    : { items: items.slice(start) };
 }
