@@ -11,6 +11,7 @@ import { AccessControl } from './access.js';
 import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { CodeDirs } from './code-dirs.js';
+import { FaultInjector } from './faults.js';
 import { readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
 import { RequestGuard } from './request-guard.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   allowCodeDirs?: readonly string[];
   /** Connection limits (tests shorten them); see TIMEOUTS for the defaults. */
   timeouts?: Partial<Timeouts>;
+  /** Test-only: throttle every n-th request of some AWS operations (see faults.ts, LAMBDATA_FAULTS). */
+  faults?: string;
 }
 
 /** A listening server. */
@@ -54,6 +57,7 @@ interface Policy {
   access: AccessControl;
   codeDirs: CodeDirs;
   anonymous: boolean;
+  faults?: FaultInjector;
 }
 
 const NATIVE_PREFIX = '/_lambdata';
@@ -83,6 +87,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     access: new AccessControl(options.token),
     codeDirs: new CodeDirs(options.allowCodeDirs),
     anonymous: !options.token && (options.anonymous ?? false),
+    ...(options.faults ? { faults: new FaultInjector(options.faults) } : {}),
   };
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -207,6 +212,11 @@ async function handle(
     if (!route.verifiesOwnSignature) await verifyBufferedRequest(engine, anonymous, req, url);
   } catch (err) {
     route.sendError(req, res, err, requestId);
+    return;
+  }
+  const fault = policy.faults?.take(route, req, url);
+  if (fault) {
+    route.sendError(req, res, fault, requestId);
     return;
   }
   await route.handle({ engine, req, res, url, requestId, anonymous });

@@ -152,7 +152,9 @@ export class JobService implements BackgroundService {
     validateSpec(spec);
     const remote = (spec.target ?? LOCAL) !== LOCAL;
     // Mappers on a target cannot reach this engine's progress endpoint: progress comes per task there.
-    const normalized = normalizeSpec(remote && spec.liveProgress === undefined ? { ...spec, liveProgress: false } : spec);
+    const normalized = normalizeSpec(
+      remote && spec.liveProgress === undefined ? { ...spec, liveProgress: false } : spec,
+    );
     const record = this.#store.create(newId('j-'), normalized, Date.now());
     this.#launch(record, { resumed: false });
     return record;
@@ -300,9 +302,9 @@ export class JobService implements BackgroundService {
       backend = this.#backendOf(record.spec);
     } catch (err) {
       // The target was removed since the job started: the job fails with the reason.
-      const failure = Promise.reject(err);
-      failure.catch(() => {});
-      return this.#settle(record, failure, abort, new Set());
+      const failure = Promise.reject(err as Error);
+      this.#settle(record, failure, abort, new Set());
+      return;
     }
     const runDeps = (emit: RunDeps['emit']): RunDeps => ({
       store: this.#store,

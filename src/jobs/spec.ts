@@ -23,7 +23,10 @@ export function validateSpec(spec: JobSpec): void {
     throw new InvalidParameterValue('input.keys must be a list of keys');
   if (spec.output !== undefined && (typeof spec.output?.bucket !== 'string' || typeof spec.output.prefix !== 'string'))
     throw new InvalidParameterValue('output must be { bucket, prefix }');
-  if (spec.target !== undefined && (typeof spec.target !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(spec.target)))
+  if (
+    spec.target !== undefined &&
+    (typeof spec.target !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(spec.target))
+  )
     throw new InvalidParameterValue('target must name a target (local, or one added with lambdata targets add)');
   if (spec.stages === undefined) {
     validateStage(spec, '');

@@ -70,7 +70,11 @@ export class LambdaDeployer {
       let fn: FunctionConfiguration;
       if (exists) {
         await this.#lambda.send(
-          new UpdateFunctionCodeCommand({ FunctionName: spec.name, ...code, Architectures: [this.#target.architecture] }),
+          new UpdateFunctionCodeCommand({
+            FunctionName: spec.name,
+            ...code,
+            Architectures: [this.#target.architecture],
+          }),
         );
         await this.#waitReady(spec.name, 'updated');
         fn = await this.#lambda.send(

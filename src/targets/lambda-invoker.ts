@@ -4,7 +4,7 @@
  * exponential backoff and full jitter.
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvocationRecord, Invoker, InvokeRequest, InvokeResult, PriceTable } from '../invoke/index.js';
+import type { InvocationRecord, InvokeRequest, InvokeResult, Invoker, PriceTable } from '../invoke/index.js';
 import { RequestTooLarge } from '../shared/errors.js';
 import { targetError } from './aws-clients.js';
 import { parseReport, recordFromReport } from './prices.js';

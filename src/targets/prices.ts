@@ -39,9 +39,7 @@ export function lambdaPrices(region: string, architecture: Architecture): PriceT
 
 /** The figures of the last REPORT line in a log text (a Tail log, base64-decoded), or undefined. */
 export function parseReport(log: string): ReportFigures | undefined {
-  const line = log
-    .split('\n')
-    .findLast((l) => l.startsWith('REPORT RequestId: '));
+  const line = log.split('\n').findLast((l) => l.startsWith('REPORT RequestId: '));
   const m = line ? REPORT.exec(line) : null;
   if (!m) return undefined;
   return {

@@ -2,6 +2,8 @@
  * The jobs' ObjectSource over S3 (or any S3-compatible endpoint): paged ListObjectsV2, HeadObject,
  * ranged GETs streamed, PutObject. 503 SlowDown and 5xx are retried by the SDK (S3_ATTEMPTS).
  */
+
+import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -12,7 +14,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { NoSuchBucket, NoSuchKey } from '../storage/objects/index.js';
 import { targetError } from './aws-clients.js';
 import type { TargetConfig } from './types.js';
@@ -48,7 +49,12 @@ export class S3ObjectSource {
 
   /** @throws NoSuchKey; NoSuchBucket; target errors. */
   async headObject(bucket: string, key: string): Promise<{ size: number }> {
-    const head = await this.#send<HeadObjectCommandOutput>(new HeadObjectCommand({ Bucket: bucket, Key: key }), `s3://${bucket}/${key}`, bucket, key);
+    const head = await this.#send<HeadObjectCommandOutput>(
+      new HeadObjectCommand({ Bucket: bucket, Key: key }),
+      `s3://${bucket}/${key}`,
+      bucket,
+      key,
+    );
     return { size: head.ContentLength ?? 0 };
   }
 

@@ -16,7 +16,14 @@ import { LambdaInvoker } from './lambda-invoker.js';
 import { lambdaPrices, parseReport, recordFromReport } from './prices.js';
 import { S3ObjectSource } from './s3-source.js';
 import { TargetStore } from './target-store.js';
-import { ARCHITECTURES, type Architecture, LOCAL_TARGET, type RemoteDeploy, type RemoteFunction, type TargetConfig } from './types.js';
+import {
+  ARCHITECTURES,
+  type Architecture,
+  LOCAL_TARGET,
+  type RemoteDeploy,
+  type RemoteFunction,
+  type TargetConfig,
+} from './types.js';
 
 /** What `add` takes (the rest of TargetConfig is filled in). */
 export type TargetInput = Omit<TargetConfig, 'createdAt' | 'architecture'> & { architecture?: string };
@@ -64,7 +71,9 @@ export class Targets {
   get(name: string): TargetConfig {
     const config = this.#store.get(name);
     if (!config)
-      throw new ResourceNotFound(`Target not found: ${name} (add it: lambdata targets add ${name} --region R [--profile P])`);
+      throw new ResourceNotFound(
+        `Target not found: ${name} (add it: lambdata targets add ${name} --region R [--profile P])`,
+      );
     return config;
   }
 
@@ -136,7 +145,8 @@ export class Targets {
 export function validateTarget(input: TargetInput): TargetConfig {
   if (typeof input.name !== 'string' || !NAME.test(input.name))
     throw new InvalidParameterValue('a target name is 1-64 letters, digits, - and _');
-  if (input.name === LOCAL_TARGET) throw new InvalidParameterValue("'local' is this machine's own target; pick another name");
+  if (input.name === LOCAL_TARGET)
+    throw new InvalidParameterValue("'local' is this machine's own target; pick another name");
   if (typeof input.region !== 'string' || !REGION.test(input.region))
     throw new InvalidParameterValue(`--region: ${String(input.region)} is not an AWS region (e.g. us-east-1)`);
   if (input.profile !== undefined && (typeof input.profile !== 'string' || !PROFILE.test(input.profile)))
@@ -152,7 +162,9 @@ export function validateTarget(input: TargetInput): TargetConfig {
       throw new InvalidParameterValue(`--endpoint: ${String(input.endpoint)} is not an http(s) URL`);
   }
   if (input.roleArn !== undefined && (typeof input.roleArn !== 'string' || !ROLE_ARN.test(input.roleArn)))
-    throw new InvalidParameterValue(`--role-arn: ${String(input.roleArn)} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`);
+    throw new InvalidParameterValue(
+      `--role-arn: ${String(input.roleArn)} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`,
+    );
   if (input.codeBucket !== undefined && (typeof input.codeBucket !== 'string' || !BUCKET.test(input.codeBucket)))
     throw new InvalidParameterValue(`--code-bucket: ${String(input.codeBucket)} is not a bucket name`);
   const architecture = (input.architecture ?? 'x86_64') as Architecture;

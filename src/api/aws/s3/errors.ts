@@ -28,6 +28,7 @@ export const S3_ERRORS = {
   NotImplemented: 501,
   PreconditionFailed: 412,
   SignatureDoesNotMatch: 403,
+  SlowDown: 503,
   XAmzContentSHA256Mismatch: 400,
 } as const;
 
