@@ -57,7 +57,7 @@ export class FaultInjector {
 function operationOf(route: AwsRoute, req: IncomingMessage, url: URL): FaultOp | undefined {
   if (route.service === 'lambda') return req.method === 'POST' && INVOKE_PATH.test(url.pathname) ? 'invoke' : undefined;
   if (route.service !== 's3') return undefined;
-  const keyed = url.pathname.replace(/^\/+/, '').includes('/');
+  const keyed = url.pathname.replace(/^\/+|\/+$/g, '').includes('/');
   if (req.method === 'GET' && url.searchParams.get('list-type') === '2' && !keyed) return 'list';
   if (!keyed) return undefined;
   if (req.method === 'HEAD') return 'head';
