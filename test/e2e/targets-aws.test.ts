@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationsAnswer, JobRecord, RemoteFunction } from '../../src/api/native/contract.js';
 import { generateText } from '../../src/jobs/index.js';
@@ -137,6 +137,23 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
       standinLog.filter((l) => l.includes('fault injected') && l.includes(`"op":"${op}"`));
     expect(injected('invoke').length).toBeGreaterThan(0);
     expect(injected('list').length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('runs a shuffle (wordfreq with the built-in reducer) on the target with the local run’s answer', async () => {
+    const local = await runJson('wordfreq', `s3://${BUCKET}/in/`, '--partitions', '2');
+    const remote = await runJson('wordfreq', `s3://${BUCKET}/in/`, '--partitions', '2', '--target', 'standin');
+    expect(remote.status).toBe('succeeded');
+    expect(remote.result?.top).toEqual(local.result?.top);
+    expect(remote.result?.distinctWords).toBe(local.result?.distinctWords);
+    // The reduce outputs were written to the target's store, not the coordinator's.
+    const onTarget = await s3(standin.url, STANDIN_KEYS).send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${remote.id}/out/` }),
+    );
+    expect(onTarget.KeyCount).toBe(2);
+    const onCoordinator = await s3(coordinator.url).send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${remote.id}/` }),
+    );
+    expect(onCoordinator.KeyCount ?? 0).toBe(0);
   }, 240_000);
 
   it('resumes on the target after the coordinator is killed, without recounting committed tasks', async () => {
