@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { InvalidParameterValue, type LambdataError, TooManyRequests } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
 import type { AwsRoute } from './aws/index.js';
-import { S3Error } from './aws/s3/errors.js';
+import { slowDown } from './aws/s3/errors.js';
 
 const OPS = ['invoke', 'list', 'head', 'get', 'put'] as const;
 type FaultOp = (typeof OPS)[number];
@@ -50,7 +50,7 @@ export class FaultInjector {
     log.warn('fault injected', { op, status: rule.status, injected: rule.injected });
     return rule.status === 429
       ? new TooManyRequests('Rate Exceeded. (injected by LAMBDATA_FAULTS)')
-      : new S3Error('SlowDown', 'Please reduce your request rate. (injected by LAMBDATA_FAULTS)');
+      : slowDown('Please reduce your request rate. (injected by LAMBDATA_FAULTS)');
   }
 }
 

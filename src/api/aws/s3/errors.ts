@@ -42,6 +42,11 @@ export class S3Error extends LambdataError {
   }
 }
 
+/** S3's throttling answer (503 SlowDown), as a client must retry it. */
+export function slowDown(message: string): S3Error {
+  return new S3Error('SlowDown', message);
+}
+
 const log = createLogger('s3');
 
 /** Maps engine error codes that differ from S3's to S3's (the status stays the engine's). */
