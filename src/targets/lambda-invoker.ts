@@ -22,8 +22,6 @@ export class LambdaInvoker implements Invoker {
   readonly #client: LambdaClient;
   readonly #target: TargetConfig;
   readonly #prices: PriceTable;
-  /** 429s retried so far (reported in job warnings and benchmarks). */
-  throttles = 0;
 
   constructor(client: LambdaClient, target: TargetConfig, prices: PriceTable) {
     this.#client = client;
@@ -69,7 +67,6 @@ export class LambdaInvoker implements Invoker {
       } catch (err) {
         const error = targetError(this.#target, resource, err);
         if (error.code !== 'TooManyRequestsException' || Date.now() >= deadline) throw error;
-        this.throttles++;
         const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
         await new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
       }
