@@ -163,10 +163,12 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
       body: JSON.stringify({
         mapper: 'wordcount',
         input: { bucket: BUCKET, prefix: 'in/' },
+        // About 14 tasks of one split, two at a time, each paced to take over a second: the crash lands mid-job.
         splitSize: 128 * 1024,
+        taskSize: 128 * 1024,
         concurrency: 4,
         fanout: 1,
-        pace: { chunkBytes: 32 * 1024, delayMs: 150 },
+        pace: { chunkBytes: 32 * 1024, delayMs: 300 },
         target: 'standin',
       }),
     });
