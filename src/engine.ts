@@ -26,6 +26,7 @@ import { QueueStore } from './storage/queues/index.js';
 import { StreamStore } from './storage/streams/index.js';
 import { TableStore } from './storage/tables/index.js';
 import { TopicStore } from './storage/topics/index.js';
+import { Targets } from './targets/index.js';
 
 /** Options of `createEngine`; every one has a default fit for one machine. */
 export interface EngineOptions {
@@ -78,6 +79,8 @@ export interface Engine {
   readonly jobs: JobService;
   /** The Lambda Architecture: master datasets, batch and speed views, queries. */
   readonly views: LambdaArch;
+  /** Scale-out targets (AWS accounts/regions) functions and jobs can run on besides this machine. */
+  readonly targets: Targets;
   /** Sets the URL functions use to call back (the server calls this once it listens). */
   setEndpoint(url: string): void;
   /** Stops cleanly: in-flight work drains or stays durably queued; environments are reaped. */
@@ -129,7 +132,16 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     queues,
   });
   const schedules = new Schedules(context, { invoker: invocations });
-  const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
+  // The one place a backend is chosen: a job naming a target gets that target's invoker and object source.
+  const targets = new Targets(context);
+  const jobs = new JobService(context, {
+    invoker: invocations,
+    objects,
+    functions,
+    billing,
+    logLines: logs.lines,
+    backends: (name) => targets.backend(name),
+  });
 
   const views = new LambdaArch(context, { objects, streams, mappings, deliveries, functions, jobs });
 
@@ -165,6 +177,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     schedules,
     jobs,
     views,
+    targets,
     setEndpoint(url) {
       endpoint = url;
       const starting = held;

@@ -1,7 +1,9 @@
 /**
  * cascade: the fan-out multiplier. Invokes `functionName` once per task, `parallelism` at a time,
  * through the Lambda Invoke API (throttles retried with backoff), and answers every child's
- * outcome in task order, so the coordinator commits each task on its own.
+ * outcome in task order, so the coordinator commits each task on its own. Each outcome carries the
+ * child's REPORT line (from its Tail log), so a coordinator that cannot see the invocations (a job
+ * on AWS Lambda) still bills them from AWS's own figures.
  */
 import { invoke } from '../lib/lambda-client.js';
 import type { CascadeEvent, CascadeOutcome, CascadeResult } from '../lib/protocol.js';
@@ -16,8 +18,9 @@ export async function handler(event: CascadeEvent): Promise<CascadeResult> {
       const task = event.tasks[index] as CascadeEvent['tasks'][number];
       const started = Date.now();
       try {
-        const answer = await invoke(event.functionName, task.payload);
+        const answer = await invoke(event.functionName, task.payload, { logType: 'Tail' });
         const parsed = parse(answer.payload);
+        const report = reportLine(answer.logResult);
         outcomes[index] = answer.functionError
           ? {
               taskId: task.taskId,
@@ -25,6 +28,7 @@ export async function handler(event: CascadeEvent): Promise<CascadeResult> {
               error: asError(parsed),
               durationMs: Date.now() - started,
               requestId: answer.requestId,
+              ...(report ? { report } : {}),
             }
           : {
               taskId: task.taskId,
@@ -32,6 +36,7 @@ export async function handler(event: CascadeEvent): Promise<CascadeResult> {
               result: parsed,
               durationMs: Date.now() - started,
               requestId: answer.requestId,
+              ...(report ? { report } : {}),
             };
       } catch (err) {
         const e = err as Error & { code?: string };
@@ -47,6 +52,15 @@ export async function handler(event: CascadeEvent): Promise<CascadeResult> {
   const width = Math.max(1, Math.min(event.parallelism ?? event.tasks.length, event.tasks.length));
   await Promise.all(Array.from({ length: width }, worker));
   return { outcomes };
+}
+
+/** The last REPORT line of a base64 Tail log, if any. */
+function reportLine(logResult: string | undefined): string | undefined {
+  if (!logResult) return undefined;
+  return Buffer.from(logResult, 'base64')
+    .toString('utf8')
+    .split('\n')
+    .findLast((line) => line.startsWith('REPORT RequestId: '));
 }
 
 function parse(payload: Buffer): unknown {

@@ -13,6 +13,8 @@ export interface InvokeAnswer {
   /** 'Handled' | 'Unhandled' when the function failed. */
   functionError?: string;
   requestId?: string;
+  /** Base64 of the last 4 KB of the invocation's log (with `logType: 'Tail'`). */
+  logResult?: string;
   /** Number of 429s retried before this answer. */
   throttles: number;
 }
@@ -36,6 +38,8 @@ const MAX_DELAY_MS = 2_000;
 export interface InvokeOptions {
   /** Give up on throttling after this long (default 10 minutes). */
   maxWaitMs?: number;
+  /** 'Tail' asks for the end of the log (with its REPORT line) in `logResult`. */
+  logType?: 'None' | 'Tail';
 }
 
 /**
@@ -61,7 +65,12 @@ export async function invoke(
       hostname: endpoint.hostname,
       port: endpoint.port ? Number(endpoint.port) : undefined,
       path,
-      headers: { host: endpoint.host, 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
+      headers: {
+        host: endpoint.host,
+        'content-type': 'application/json',
+        'x-amz-invocation-type': 'RequestResponse',
+        ...(options.logType === 'Tail' ? { 'x-amz-log-type': 'Tail' } : {}),
+      },
       body,
     });
     const res = await fetch(new URL(path, endpoint), {
@@ -81,7 +90,8 @@ export async function invoke(
     }
     const functionError = res.headers.get('x-amz-function-error') ?? undefined;
     const requestId = res.headers.get('x-amzn-requestid') ?? undefined;
-    return { status: res.status, payload: bytes, functionError, requestId, throttles: attempt };
+    const logResult = res.headers.get('x-amz-log-result') ?? undefined;
+    return { status: res.status, payload: bytes, functionError, requestId, logResult, throttles: attempt };
   }
 }
 

@@ -12,6 +12,7 @@ import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { CodeDirs } from './code-dirs.js';
 import { serveFunctionUrl, URL_PREFIX } from './function-url-front.js';
+import { FaultInjector } from './faults.js';
 import { readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
 import { nativeRoutes } from './native/index.js';
 import { RequestGuard } from './request-guard.js';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   allowCodeDirs?: readonly string[];
   /** Connection limits (tests shorten them); see TIMEOUTS for the defaults. */
   timeouts?: Partial<Timeouts>;
+  /** Test-only: throttle every n-th request of some AWS operations (see faults.ts, LAMBDATA_FAULTS). */
+  faults?: string;
 }
 
 /** A listening server. */
@@ -55,6 +58,7 @@ interface Policy {
   access: AccessControl;
   codeDirs: CodeDirs;
   anonymous: boolean;
+  faults?: FaultInjector;
 }
 
 const NATIVE_PREFIX = '/_lambdata';
@@ -84,6 +88,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     access: new AccessControl(options.token),
     codeDirs: new CodeDirs(options.allowCodeDirs),
     anonymous: !options.token && (options.anonymous ?? false),
+    ...(options.faults ? { faults: new FaultInjector(options.faults) } : {}),
   };
   const router = new Router(nativeRoutes);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -212,6 +217,11 @@ async function handle(
     if (!route.verifiesOwnSignature) await verifyBufferedRequest(engine, anonymous, req, url);
   } catch (err) {
     route.sendError(req, res, err, requestId);
+    return;
+  }
+  const fault = policy.faults?.take(route, req, url);
+  if (fault) {
+    route.sendError(req, res, fault, requestId);
     return;
   }
   await route.handle({ engine, req, res, url, requestId, anonymous });

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Zippable, zipSync } from 'fflate';
-import type { DeployRequest, FunctionDetail } from '../api/native/contract.js';
+import type { DeployRequest, FunctionDetail, RemoteFunction, TargetDeployRequest } from '../api/native/contract.js';
 // The limits module alone: the CLI client must not load the engine's modules.
 import { PACKAGE_LIMITS } from '../invoke/limits.js';
 import { defineCommand, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
 
 const USAGE =
-  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
+  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]\n       lambdata deploy <name> <dir|file.zip> --handler index.handler --target NAME [--role-arn ARN] [--runtime …] [--memory …] [--timeout …] [--env K=V …] [--json]   (on a scale-out target: see lambdata targets)';
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
 export const deploy = defineCommand({
@@ -26,11 +26,29 @@ export const deploy = defineCommand({
     description: { type: 'string' },
     concurrency: { type: 'string' },
     json: { type: 'boolean' },
+    target: { type: 'string' },
+    'role-arn': { type: 'string' },
   },
   async run({ values, positionals }, ctx) {
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
+    if (values.target && values.target !== 'local') {
+      if (!values.handler) throw new UsageError('--handler is required for a deploy to a target');
+      if (values.publish || values.concurrency !== undefined || values.storage)
+        throw new UsageError('--publish, --concurrency and --storage apply to the local target only');
+      const body: TargetDeployRequest = { zipBase64: Buffer.from(zip).toString('base64'), handler: values.handler };
+      if (values.runtime) body.runtime = values.runtime;
+      if (values.memory) body.memoryMb = parsePositiveInt(values.memory, '--memory');
+      if (values.timeout) body.timeoutS = parsePositiveInt(values.timeout, '--timeout');
+      if (values.env) body.environment = parseEnv(values.env);
+      if (values.description !== undefined) body.description = values.description;
+      if (values['role-arn']) body.roleArn = values['role-arn'];
+      const path = `/targets/${encodeURIComponent(values.target)}/functions/${encodeURIComponent(name)}`;
+      const fn = await ctx.client.put<RemoteFunction>(path, body);
+      ctx.out(values.json ? prettyJson(fn) : keyValues({ ...fn }));
+      return 0;
+    }
     if (zip.length > PACKAGE_LIMITS.zippedBytes) {
       ctx.err(`lambdata deploy: the package is ${zip.length} bytes; the limit is ${PACKAGE_LIMITS.zippedBytes}\n`);
       return 1;

@@ -19,6 +19,7 @@ const RUN_OPTIONS = {
   rerun: { type: 'string' },
   stage: { type: 'string' },
   output: { type: 'string' },
+  target: { type: 'string' },
 } as const;
 const JOBS_OPTIONS = { json: { type: 'boolean' }, block: { type: 'string' }, to: { type: 'string' } } as const;
 
@@ -32,7 +33,7 @@ export const commands: Command[] = [
     name: 'run',
     summary: 'Run a map-reduce or scatter job or a pipeline over objects (wordcount, wordfreq, grep, any function)',
     usage:
-      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts|./pipeline.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--output s3://bucket/prefix] [--logs] [--json] [--no-wait] [--no-live-progress]\n       lambdata run --resume <job-id> [--json]\n       lambdata run [./pipeline.ts] --rerun <job-id> --stage N [--json]   (redeploys the module first when given)',
+      'lambdata run <wordcount|wordfreq|grep|function|./myjob.ts|./pipeline.ts> s3://bucket/prefix [s3://bucket/key …] [--split 64MB] [--fanout 10] [--scatter] [--partitions 4] [--pattern RE] [--format auto|text|gzip|bgzip] [--concurrency 64] [--output s3://bucket/prefix] [--target NAME] [--logs] [--json] [--no-wait] [--no-live-progress]\n       lambdata run --resume <job-id> [--json]\n       lambdata run [./pipeline.ts] --rerun <job-id> --stage N [--json]   (redeploys the module first when given)',
     options: RUN_OPTIONS,
     run: runJob,
   }),
@@ -81,7 +82,7 @@ async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, c
     const [mapper, ...inputs] = positionals;
     if (!mapper || inputs.length === 0) throw new UsageError('a mapper and at least one s3:// input are required');
     const spec = buildSpec(mapper, inputs, values);
-    if (isModulePath(mapper)) Object.assign(spec, await deployUserJob(mapper, ctx));
+    if (isModulePath(mapper)) Object.assign(spec, await deployUserJob(mapper, ctx, spec.target));
     job = await ctx.client.post<JobRecord>('/jobs', spec.stages ? toPipeline(spec) : spec);
   }
   if (values['no-wait']) {
@@ -96,12 +97,13 @@ async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, c
 
 /** A pipeline spec: the run options given on the command line apply to every stage. */
 function toPipeline(spec: JobSpec): JobSpec {
-  const { input, output, cluster, stages = [], mapper: _mapper, reducer: _reducer, ...perStage } = spec;
+  const { input, output, cluster, target, stages = [], mapper: _mapper, reducer: _reducer, ...perStage } = spec;
   return {
     mapper: stages[0]?.mapper as string,
     input,
     ...(output ? { output } : {}),
     ...(cluster ? { cluster } : {}),
+    ...(target ? { target } : {}),
     stages: stages.map((stage) => ({ ...perStage, ...stage })),
   };
 }
@@ -114,19 +116,29 @@ function isModulePath(text: string): boolean {
  * Bundles a user job module and deploys its mappers and reducers (one pair, or one per pipeline
  * stage); returns the spec fields that run them.
  */
-async function deployUserJob(path: string, ctx: CliContext): Promise<Pick<JobSpec, 'mapper' | 'reducer' | 'stages'>> {
+async function deployUserJob(
+  path: string,
+  ctx: CliContext,
+  target = 'local',
+): Promise<Pick<JobSpec, 'mapper' | 'reducer' | 'stages'>> {
   const pkg = await packageUserJob(path);
   for (const stage of pkg.stages) {
     for (const [name, zip] of [
       [stage.mapperName, stage.mapperZip],
       [stage.reducerName, stage.reducerZip],
     ] as const) {
-      await ctx.client.put(`/functions/${encodeURIComponent(name)}`, {
-        handler: 'index.handler',
-        memoryMb: 1024,
-        timeoutS: 60,
-        code: { zipBase64: zip.toString('base64') },
-      });
+      const settings = { handler: 'index.handler', memoryMb: 1024, timeoutS: 60 };
+      // The same package goes to a scale-out target through its own deploy route.
+      if (target === 'local')
+        await ctx.client.put(`/functions/${encodeURIComponent(name)}`, {
+          ...settings,
+          code: { zipBase64: zip.toString('base64') },
+        });
+      else
+        await ctx.client.put(`/targets/${encodeURIComponent(target)}/functions/${encodeURIComponent(name)}`, {
+          ...settings,
+          zipBase64: zip.toString('base64'),
+        });
     }
   }
   const first = pkg.stages[0] as (typeof pkg.stages)[number];
@@ -156,6 +168,7 @@ function buildSpec(mapper: string, inputs: string[], values: Record<string, stri
   if (values['no-live-progress']) spec.liveProgress = false;
   if (typeof values.format === 'string') spec.format = values.format as JobSpec['format'];
   if (typeof values.pattern === 'string') spec.params = { pattern: values.pattern };
+  if (typeof values.target === 'string') spec.target = values.target;
   if (typeof values.output === 'string') {
     const out = parseS3Url(values.output);
     spec.output = { bucket: out.bucket, prefix: out.key && !out.key.endsWith('/') ? `${out.key}/` : out.key };

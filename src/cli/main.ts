@@ -9,6 +9,7 @@ import { commands as s3Commands } from './s3.js';
 import { serve } from './serve.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
+import { commands as targetCommands } from './targets.js';
 import { commands as topicCommands } from './topics.js';
 import { commands as viewCommands } from './views.js';
 
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     ...mappingCommands,
     ...datasetCommands,
     ...viewCommands,
+    ...targetCommands,
   ].map((command) => [command.name, command]),
 );
 

@@ -53,6 +53,8 @@ export async function runServe(
       token: values.token || undefined,
       allowHosts: values['allow-host'],
       allowCodeDirs: values['allow-code-dir'],
+      // Test-only (a server standing in for AWS in the targets tests): see src/api/faults.ts.
+      faults: env.LAMBDATA_FAULTS || undefined,
     });
   } catch (err) {
     // Nothing is served: stop the engine's workers so the process exits instead of idling.

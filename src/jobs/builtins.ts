@@ -20,7 +20,7 @@ export const FUNCTIONS_DIR = fileURLToPath(new URL('../../functions/', import.me
 
 /** The part of the function registry auto-deploy uses. */
 export interface DeployTarget {
-  has(name: string): boolean;
+  has(name: string): boolean | Promise<boolean>;
   create(spec: {
     name: string;
     handler: string;
@@ -54,12 +54,15 @@ export class Builtins {
   #db: Db;
   #dataDir: string;
   #target: DeployTarget;
+  /** Rows of a remote target are kept under `<target>/<name>`; the local target's under the name alone. */
+  #scope: string;
   #pending = new Map<string, Promise<void>>();
 
-  constructor(db: Db, dataDir: string, target: DeployTarget) {
+  constructor(db: Db, dataDir: string, target: DeployTarget, scope = '') {
     this.#db = db;
     this.#dataDir = dataDir;
     this.#target = target;
+    this.#scope = scope ? `${scope}/` : '';
     migrate(db, SCHEMA);
   }
 
@@ -84,17 +87,17 @@ export class Builtins {
   async #deploy(name: BuiltinName): Promise<void> {
     const dir = join(FUNCTIONS_DIR, name);
     const hash = sourceHash(dir);
-    const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(name) as
+    const row = this.#db.prepare('SELECT hash FROM job_builtins WHERE name = ?').get(this.#scope + name) as
       | { hash: string }
       | undefined;
-    const exists = this.#target.has(name);
+    const exists = await this.#target.has(name);
     if (exists && row?.hash === hash) return;
     const bundle = await this.#bundle(name, dir, hash);
     if (exists) await this.#target.updateCode(name, { dir: bundle });
     else await this.#target.create({ name, handler: 'index.handler', ...SETTINGS[name], code: { dir: bundle } });
     this.#db
       .prepare('INSERT OR REPLACE INTO job_builtins (name, hash, deployed_at) VALUES (?, ?, ?)')
-      .run(name, hash, Date.now());
+      .run(this.#scope + name, hash, Date.now());
   }
 }
 

@@ -1,3 +1,4 @@
+export type { JobBackend, ResolveBackend } from './backend.js';
 export { BGZIP_INDEX_SUFFIX, type BgzipIndex, encodeBgzip, parseBgzipIndex } from './bgzip.js';
 export { BUILTIN_FUNCTIONS, FUNCTIONS_DIR } from './builtins.js';
 export { generateChunks, generateText, remixText, seededRandom } from './corpus.js';

@@ -6,6 +6,7 @@ import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import { AttemptSecrets } from './attempt-secrets.js';
+import type { JobBackend, ResolveBackend } from './backend.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
@@ -32,7 +33,12 @@ export interface JobServiceOptions {
   billing: Billing;
   /** Every function log line as it is written; a job republishes those of its own invocations. */
   logLines?: Topic<LogLine>;
+  /** Resolves the scale-out targets a spec may name (`spec.target`); without it only `local` runs. */
+  backends?: ResolveBackend;
 }
+
+/** The name of this machine's own target. */
+const LOCAL = 'local';
 
 const RECORD_TTL_MS = 10 * 60_000;
 /** Invocation records and log-line sets kept for running jobs, at most (the oldest go first). */
@@ -59,6 +65,10 @@ export class JobService implements BackgroundService {
   #invoker: Invoker;
   #objects: ObjectSource;
   #builtins: Builtins;
+  #backends?: ResolveBackend;
+  /** Built-in deployers of remote targets, by target name. */
+  #remoteBuiltins = new Map<string, Builtins>();
+  #context: EngineContext;
   #log: Logger;
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
   #seq = new Map<string, number>();
@@ -73,6 +83,8 @@ export class JobService implements BackgroundService {
     this.#functions = options.functions;
     this.#objects = options.objects;
     this.#builtins = new Builtins(context.db, context.dataDir, options.functions);
+    this.#backends = options.backends;
+    this.#context = context;
     this.#log = context.log.child({ component: 'jobs' });
     this.#logLines = options.logLines;
   }
@@ -117,16 +129,17 @@ export class JobService implements BackgroundService {
    */
   async check(spec: JobSpec): Promise<void> {
     validateSpec(spec);
+    const backend = this.#backendOf(spec);
     for (const name of functionsOf(spec)) {
-      if (!isBuiltin(name) && !this.#functions.has(name))
+      if (!isBuiltin(name) && !(await backend.functions.has(name)))
         throw new ResourceNotFound(
-          `Function not found: ${name} (deploy it, or use a built-in: wordcount, wordfreq, grep)`,
+          `Function not found: ${name}${backend.name === LOCAL ? '' : ` on target ${backend.name}`} (deploy it, or use a built-in: wordcount, wordfreq, grep)`,
         );
     }
     const output = spec.output ?? defaultOutput(spec, 'j-');
     // An output bucket of its own must exist too (listing a missing bucket throws NoSuchBucket).
-    if (output.bucket !== spec.input.bucket) await this.#objects.listObjects(output.bucket, { maxKeys: 1 });
-    for await (const object of listInput(this.#objects, spec.input, output)) {
+    if (output.bucket !== spec.input.bucket) await backend.objects.listObjects(output.bucket, { maxKeys: 1 });
+    for await (const object of listInput(backend.objects, spec.input, output)) {
       if (!object.key.endsWith(BGZIP_INDEX_SUFFIX)) return;
     }
     throw new NoInputObjects(nothingMatched(spec));
@@ -139,7 +152,12 @@ export class JobService implements BackgroundService {
    */
   submit(spec: JobSpec): JobRecord {
     validateSpec(spec);
-    const record = this.#store.create(newId('j-'), normalizeSpec(spec), Date.now());
+    const remote = (spec.target ?? LOCAL) !== LOCAL;
+    // Mappers on a target cannot reach this engine's progress endpoint: progress comes per task there.
+    const normalized = normalizeSpec(
+      remote && spec.liveProgress === undefined ? { ...spec, liveProgress: false } : spec,
+    );
+    const record = this.#store.create(newId('j-'), normalized, Date.now());
     this.#launch(record, { resumed: false });
     return record;
   }
@@ -285,15 +303,25 @@ export class JobService implements BackgroundService {
 
   #launch(record: JobRecord, start: { resumed: boolean; rerunStage?: number }): void {
     const abort = new AbortController();
+    let backend: JobBackend;
+    try {
+      backend = this.#backendOf(record.spec);
+    } catch (err) {
+      // The target was removed since the job started: the job fails with the reason.
+      const failure = Promise.reject(err as Error);
+      this.#settle(record, failure, abort, new Set());
+      return;
+    }
     const runDeps = (emit: RunDeps['emit']): RunDeps => ({
       store: this.#store,
-      invoker: this.#invoker,
-      objects: this.#objects,
+      invoker: backend.invoker,
+      objects: backend.objects,
       log: this.#log,
       emit,
-      childRecord: (requestId) => this.#records.get(requestId),
+      childRecord: (requestId, functionName, report) =>
+        this.#records.get(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report),
       takeLogLines: (requestId) => this.#takeLines(requestId),
-      ensureFunctions: (names) => this.#ensureFunctions(names),
+      ensureFunctions: (names) => this.#ensureFunctions(backend, names),
       signal: abort.signal,
       reports: this.#reports,
       secrets: this.#secrets,
@@ -303,7 +331,7 @@ export class JobService implements BackgroundService {
           record,
           {
             store: this.#store,
-            objects: this.#objects,
+            objects: backend.objects,
             signal: abort.signal,
             emit: (r, body) => this.#emit(r, body),
             runStage: (run, resumed, forward) =>
@@ -323,6 +351,11 @@ export class JobService implements BackgroundService {
           runDeps((r, body) => this.#emit(r, body)),
           start.resumed,
         );
+    this.#settle(record, running, abort, new Set(['cascade', 'reducer', ...functionsOf(record.spec)]));
+  }
+
+  /** Records the end of a launched run, whatever it is, and keeps it in the running set until then. */
+  #settle(record: JobRecord, running: Promise<unknown>, abort: AbortController, functions: Set<string>): void {
     const done = running.then(
       () => record,
       (err: unknown) => {
@@ -333,7 +366,6 @@ export class JobService implements BackgroundService {
         return record;
       },
     );
-    const functions = new Set(['cascade', 'reducer', ...functionsOf(record.spec)]);
     const entry = { done: done.finally(() => this.#running.delete(record.id)), abort, functions };
     this.#running.set(record.id, entry);
   }
@@ -362,9 +394,34 @@ export class JobService implements BackgroundService {
    * a function deleted since it was submitted fails at once instead of retrying each task.
    * @throws ResourceNotFound.
    */
-  async #ensureFunctions(names: string[]): Promise<void> {
-    await this.#builtins.ensure(names);
-    for (const name of names) if (!this.#functions.has(name)) throw new ResourceNotFound(`Function not found: ${name}`);
+  async #ensureFunctions(backend: JobBackend, names: string[]): Promise<void> {
+    await this.#builtinsOf(backend).ensure(names);
+    for (const name of names) {
+      if (!(await backend.functions.has(name)))
+        throw new ResourceNotFound(
+          `Function not found: ${name}${backend.name === LOCAL ? '' : ` on target ${backend.name}`}`,
+        );
+    }
+  }
+
+  /** The backend a spec runs on: this engine, or the scale-out target it names. @throws ResourceNotFound. */
+  #backendOf(spec: Pick<JobSpec, 'target'>): JobBackend {
+    const target = spec.target ?? LOCAL;
+    if (target === LOCAL)
+      return { name: LOCAL, invoker: this.#invoker, objects: this.#objects, functions: this.#functions };
+    if (!this.#backends) throw new ResourceNotFound(`Target not found: ${target}`);
+    return this.#backends(target);
+  }
+
+  /** Built-ins are deployed to each target on first use, once per content hash. */
+  #builtinsOf(backend: JobBackend): Builtins {
+    if (backend.name === LOCAL) return this.#builtins;
+    let builtins = this.#remoteBuiltins.get(backend.name);
+    if (!builtins) {
+      builtins = new Builtins(this.#context.db, this.#context.dataDir, backend.functions, backend.name);
+      this.#remoteBuiltins.set(backend.name, builtins);
+    }
+    return builtins;
   }
 
   #emit(record: JobRecord, body: EventBody): void {

@@ -110,6 +110,8 @@ export interface CascadeOutcome {
   durationMs: number;
   /** The child invocation's request id (the coordinator bills it to the job). */
   requestId?: string;
+  /** The REPORT line of the child's Tail log (a remote target's coordinator prices it). */
+  report?: string;
 }
 
 /** The cascade's answer. */

@@ -29,7 +29,8 @@ export interface RunDeps {
   objects: ObjectSource;
   log: Logger;
   emit(record: JobRecord, body: EventBody): void;
-  childRecord(requestId: string): InvocationRecord | undefined;
+  /** A child invocation's record: recorded here (local), or priced from its REPORT line (a target). */
+  childRecord(requestId: string, functionName: string, report?: string): InvocationRecord | undefined;
   /** The log lines of one of the job's invocations (each invocation's lines are handed out once). */
   takeLogLines(requestId: string): string[];
   ensureFunctions(names: string[]): Promise<void>;

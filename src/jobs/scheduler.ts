@@ -29,8 +29,8 @@ export interface StageHooks {
   retried(task: StageTask, attempt: number, reason: string): void;
   /** An invocation record that belongs to this job. */
   billed(record: InvocationRecord): void;
-  /** Looks up a child invocation's record by request id. */
-  childRecord(requestId: string): InvocationRecord | undefined;
+  /** A child invocation's record, by request id (or from the REPORT line the cascade passed on). */
+  childRecord(requestId: string, functionName: string, report?: string): InvocationRecord | undefined;
 }
 
 /** Settings of a stage. */
@@ -127,7 +127,9 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
           const answer = JSON.parse(result.payload.toString('utf8')) as CascadeResult;
           answer.outcomes.forEach((outcome: CascadeOutcome, i) => {
             const { task, attempt } = numbered[i] as { task: StageTask; attempt: number };
-            const record = outcome.requestId ? hooks.childRecord(outcome.requestId) : undefined;
+            const record = outcome.requestId
+              ? hooks.childRecord(outcome.requestId, options.functionName, outcome.report)
+              : undefined;
             if (record) hooks.billed(record);
             if (!outcome.ok) {
               fail(task, attempt, `${outcome.error?.errorType}: ${outcome.error?.errorMessage}`);

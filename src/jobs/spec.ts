@@ -12,7 +12,7 @@ const POSITIVE = [
   'reduceBudgetBytes',
 ] as const;
 /** Settings only the pipeline as a whole has. */
-const PIPELINE_ONLY = ['input', 'output', 'stages', 'cluster'] as const;
+const PIPELINE_ONLY = ['input', 'output', 'stages', 'cluster', 'target'] as const;
 
 /** Checks a spec's shape (not whether its bucket or functions exist). @throws InvalidParameterValue naming the bad field. */
 export function validateSpec(spec: JobSpec): void {
@@ -23,6 +23,11 @@ export function validateSpec(spec: JobSpec): void {
     throw new InvalidParameterValue('input.keys must be a list of keys');
   if (spec.output !== undefined && (typeof spec.output?.bucket !== 'string' || typeof spec.output.prefix !== 'string'))
     throw new InvalidParameterValue('output must be { bucket, prefix }');
+  if (
+    spec.target !== undefined &&
+    (typeof spec.target !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(spec.target))
+  )
+    throw new InvalidParameterValue('target must name a target (local, or one added with lambdata targets add)');
   if (spec.stages === undefined) {
     validateStage(spec, '');
     return;

@@ -60,6 +60,11 @@ export interface JobSpec {
   liveProgress?: boolean;
   cluster?: Partial<ClusterPrice>;
   /**
+   * Where the tasks run and the objects live: `local` (default) or a named scale-out target
+   * (`lambdata targets add`); the coordinator, manifest and progress stay on this engine.
+   */
+  target?: string;
+  /**
    * Bytes of reduce state a reducer holds before it spills a sorted run to the store (default: a
    * quarter of the reducer's memory size). Set lower only to exercise spilling on small inputs.
    */
@@ -72,7 +77,7 @@ export interface JobSpec {
 }
 
 /** One stage of a pipeline: a job without its own input or output (the pipeline wires those). */
-export type PipelineStageSpec = Omit<JobSpec, 'input' | 'output' | 'stages' | 'cluster'>;
+export type PipelineStageSpec = Omit<JobSpec, 'input' | 'output' | 'stages' | 'cluster' | 'target'>;
 
 /** A pipeline stage as recorded with its job (`JobRecord.pipeline`). */
 export interface PipelineStageRecord {

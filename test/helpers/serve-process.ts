@@ -12,15 +12,38 @@ export interface ServeProcess {
   /** The temp data dir (also usable as HOME for AWS CLI runs). */
   dir: string;
   close(): Promise<void>;
+  /** Kills the process with SIGKILL and leaves its data dir (start another on it with `options.dir`). */
+  crash(): Promise<void>;
+}
+
+/** Extras of `startServe`: more serve flags, more environment, and a reader of its stderr lines. */
+export interface ServeOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Called with each stderr line (stderr is inherited otherwise). */
+  onStderr?: (line: string) => void;
+  /** An existing data dir (one a crashed server left) instead of a fresh one. */
+  dir?: string;
 }
 
 /** Starts `lambdata serve --port 0` on a temp data dir; resolves once it listens. */
-export async function startServe(prefix: string): Promise<ServeProcess> {
-  const dir = mkdtempSync(join(tmpdir(), `lambdata-${prefix}-`));
-  const child: ChildProcess = spawn(process.execPath, [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dir], {
-    env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error', LAMBDATA_SANDBOX: process.env.LAMBDATA_SANDBOX ?? '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function startServe(prefix: string, options: ServeOptions = {}): Promise<ServeProcess> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `lambdata-${prefix}-`));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', dir, ...(options.args ?? [])],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        LAMBDATA_LOG: 'error',
+        LAMBDATA_SANDBOX: process.env.LAMBDATA_SANDBOX ?? '',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', options.onStderr ? 'pipe' : 'inherit'],
+    },
+  );
+  const { onStderr } = options;
+  if (onStderr && child.stderr) createInterface({ input: child.stderr }).on('line', onStderr);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`lambdata serve exited with ${code} before listening`)));
@@ -36,6 +59,10 @@ export async function startServe(prefix: string): Promise<ServeProcess> {
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+    },
+    async crash() {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

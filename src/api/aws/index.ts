@@ -31,6 +31,8 @@ export type AwsHandler = (ctx: AwsRequestContext) => Promise<void>;
  */
 export interface AwsRoute {
   handle: AwsHandler;
+  /** The service, for the few that are told apart after routing (test-only fault injection). */
+  service?: 'lambda' | 's3';
   verifiesOwnSignature: boolean;
   /** Answers a refusal in the service's own error shape (S3 XML, or JSON with `__type`). */
   sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string): void;
@@ -61,7 +63,7 @@ const SNS_ROUTE: AwsRoute = {
  * X-Amz-Target (JSON protocols), SNS by its signing scope, the SQS query protocol, and S3 for everything else.
  */
 export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
-  if (isLambdaPath(url.pathname)) return signed(handleLambda);
+  if (isLambdaPath(url.pathname)) return { ...signed(handleLambda), service: 'lambda' };
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     if (target.startsWith('Kinesis_')) return signed(handleKinesis);
@@ -72,6 +74,7 @@ export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
   if (isSqsQueryRequest(req, url)) return SQS_ROUTE;
   return {
     handle: handleS3,
+    service: 's3',
     verifiesOwnSignature: true,
     sendError: (req, res, err, requestId) => {
       req.resume();

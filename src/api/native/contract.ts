@@ -44,6 +44,7 @@ import type { ObjectInfo } from '../../storage/objects/index.js';
 import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queues/index.js';
 import type { ShardDescription, StreamDescription } from '../../storage/streams/index.js';
 import type { StreamViewType, TableDescription } from '../../storage/tables/index.js';
+import type { RemoteFunction, TargetConfig } from '../../targets/index.js';
 
 export type {
   CostReport,
@@ -62,10 +63,39 @@ export type {
   PipelineStageRecord,
   PipelineStageSpec,
   QueueInfo,
+  RemoteFunction,
   Schedule,
   SendResult,
   TableDescription,
+  TargetConfig,
 };
+
+/** PUT /targets/:name: an AWS target (credentials come from the server's AWS chain, never from here). */
+export interface TargetRequest {
+  region: string;
+  profile?: string;
+  endpoint?: string;
+  roleArn?: string;
+  codeBucket?: string;
+  architecture?: string;
+}
+
+/** GET /targets. */
+export interface TargetList {
+  targets: TargetConfig[];
+}
+
+/** PUT /targets/:name/functions/:function: a zipped package and its configuration; answers RemoteFunction. */
+export interface TargetDeployRequest {
+  zipBase64: string;
+  handler: string;
+  runtime?: string;
+  memoryMb?: number;
+  timeoutS?: number;
+  environment?: Record<string, string>;
+  description?: string;
+  roleArn?: string;
+}
 
 /** The body of every error answer (4xx and 5xx). */
 export interface ErrorAnswer {

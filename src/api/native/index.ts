@@ -7,6 +7,7 @@ import { routes as queueRoutes } from './queues.js';
 import { routes as streamRoutes } from './streams.js';
 import { routes as systemRoutes } from './system.js';
 import { routes as tableRoutes } from './tables.js';
+import { routes as targetRoutes } from './targets.js';
 import { routes as topicRoutes } from './topics.js';
 import { routes as viewRoutes } from './views.js';
 
@@ -22,4 +23,5 @@ export const nativeRoutes: Route[] = [
   ...topicRoutes,
   ...mappingRoutes,
   ...viewRoutes,
+  ...targetRoutes,
 ];

@@ -28,6 +28,7 @@ export const S3_ERRORS = {
   NotImplemented: 501,
   PreconditionFailed: 412,
   SignatureDoesNotMatch: 403,
+  SlowDown: 503,
   XAmzContentSHA256Mismatch: 400,
 } as const;
 
@@ -39,6 +40,11 @@ export class S3Error extends LambdataError {
   constructor(code: S3Code, message: string, options?: ErrorOptions) {
     super(code, message, S3_ERRORS[code], options);
   }
+}
+
+/** S3's throttling answer (503 SlowDown), as a client must retry it. */
+export function slowDown(message: string): S3Error {
+  return new S3Error('SlowDown', message);
 }
 
 const log = createLogger('s3');

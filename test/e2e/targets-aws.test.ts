@@ -1,0 +1,298 @@
+/**
+ * The AWS target path — SDK clients, retries, packaging, Tail-log REPORT parsing, cost — against a
+ * second `lambdata serve` standing in for AWS (own data dir, port and credentials), with Lambda 429s
+ * and S3 503 SlowDown injected there (LAMBDATA_FAULTS). The coordinator is a first `lambdata serve`
+ * reached through the CLI, as a user does.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvocationsAnswer, JobRecord, RemoteFunction } from '../../src/api/native/contract.js';
+import { generateText } from '../../src/jobs/index.js';
+import { refCounts } from '../fixtures/jobs/reference.js';
+import { runLambdata } from '../helpers/cli.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+
+const STANDIN_KEYS = { accessKeyId: 'standin-key', secretAccessKey: 'standin-secret' };
+const ROLE = 'arn:aws:iam::123456789012:role/lambdata-jobs';
+const BUCKET = 'corpus';
+const HELLO_DIR = fileURLToPath(new URL('../../functions/hello/', import.meta.url));
+
+let standin: ServeProcess;
+let coordinator: ServeProcess;
+let awsDir: string;
+let coordinatorEnv: Record<string, string>;
+const standinLog: string[] = [];
+const inputs = new Map<string, Buffer>();
+
+function s3(url: string, credentials = { accessKeyId: 'test', secretAccessKey: 'test' }): S3Client {
+  return new S3Client({ region: 'us-east-1', endpoint: url, forcePathStyle: true, credentials });
+}
+
+async function seed(client: S3Client): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  for (const [key, body] of inputs) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+}
+
+async function cli(...args: string[]) {
+  return runLambdata(coordinator.url, ...args);
+}
+
+async function runJson(...args: string[]): Promise<JobRecord> {
+  const r = await cli('run', ...args, '--json');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as JobRecord;
+}
+
+beforeAll(async () => {
+  for (let i = 0; i < 12; i++)
+    inputs.set(`in/part-${i}.txt`, generateText({ seed: 40 + i, bytes: 60_000 + i * 7_919 }));
+  inputs.set('in/big.txt', generateText({ seed: 99, bytes: 900_000 }));
+  // The stand-in throttles every 4th Invoke (coordinator → cascade, cascade → mappers) and answers 503
+  // SlowDown to every 2nd ListObjectsV2 and HeadObject.
+  standin = await startServe('target-standin', {
+    args: ['--access-key', STANDIN_KEYS.accessKeyId, '--secret-key', STANDIN_KEYS.secretAccessKey],
+    env: { LAMBDATA_FAULTS: 'invoke=429/4,list=503/2,head=503/2', LAMBDATA_LOG: 'warn' },
+    onStderr: (line) => standinLog.push(line),
+  });
+  // The coordinator's AWS chain: a shared credentials file with the stand-in's keys, a wrong pair, no more.
+  awsDir = mkdtempSync(join(tmpdir(), 'lambdata-target-aws-'));
+  writeFileSync(
+    join(awsDir, 'credentials'),
+    `[standin]\naws_access_key_id = ${STANDIN_KEYS.accessKeyId}\naws_secret_access_key = ${STANDIN_KEYS.secretAccessKey}\n` +
+      '[wrongkeys]\naws_access_key_id = standin-key\naws_secret_access_key = not-the-secret\n',
+  );
+  writeFileSync(join(awsDir, 'config'), '');
+  coordinatorEnv = {
+    AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'),
+    AWS_CONFIG_FILE: join(awsDir, 'config'),
+    HOME: awsDir,
+  };
+  coordinator = await startServe('target-coordinator', { env: coordinatorEnv });
+  await seed(s3(coordinator.url));
+  await seed(s3(standin.url, STANDIN_KEYS));
+  const added = await cli(
+    'targets',
+    'add',
+    'standin',
+    '--region',
+    'us-east-1',
+    '--profile',
+    'standin',
+    '--endpoint',
+    standin.url,
+    '--role-arn',
+    ROLE,
+  );
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await coordinator?.close();
+  await standin?.close();
+  if (awsDir) rmSync(awsDir, { recursive: true, force: true });
+});
+
+describe('a job on an AWS target (a second server standing in for AWS)', () => {
+  it('counts the same words as the local run, billed from the stand-in’s REPORT lines, through injected 429s and 503s', async () => {
+    const local = await runJson('wordcount', `s3://${BUCKET}/in/`, '--split', '256KB');
+    const remote = await runJson('wordcount', `s3://${BUCKET}/in/`, '--split', '256KB', '--target', 'standin');
+    expect(local.status).toBe('succeeded');
+    expect(remote.status).toBe('succeeded');
+    expect(remote.spec.target).toBe('standin');
+
+    const expected = { words: 0, lines: 0, bytes: 0 };
+    for (const body of inputs.values()) {
+      const c = refCounts(body);
+      expected.words += c.words;
+      expected.lines += c.lines;
+      expected.bytes += c.bytes;
+    }
+    expect(remote.result?.totals).toEqual(expected);
+    expect(remote.result?.totals).toEqual(local.result?.totals);
+    expect(remote.result?.top).toEqual(local.result?.top);
+    expect(remote.result?.distinctWords).toBe(local.result?.distinctWords);
+
+    // Every invocation the stand-in ran (the cascades and the mappers it fanned out to) is billed to the
+    // job with the stand-in's own billed duration and memory, and nothing else is.
+    const res = await fetch(`${standin.url}/_lambdata/invocations?limit=1000`);
+    const { invocations } = (await res.json()) as InvocationsAnswer;
+    const ran = invocations.filter((i) => i.functionName === 'cascade' || i.functionName === 'wordcount');
+    expect(ran.length).toBeGreaterThan(1);
+    expect(remote.cost?.invocations).toBe(ran.length);
+    expect(remote.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    const gbSeconds = ran.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
+    expect(remote.cost?.gbSeconds).toBeCloseTo(gbSeconds, 5);
+    // AWS's x86 price in us-east-1: $0.0000166667 per GB-s and $0.20 per million requests.
+    expect(remote.cost?.lambdaUsd).toBeCloseTo(gbSeconds * 0.0000166667 + ran.length * 0.2e-6, 8);
+
+    // The faults were injected, and retried: the job still succeeded with exact figures.
+    const injected = (op: string) =>
+      standinLog.filter((l) => l.includes('fault injected') && l.includes(`"op":"${op}"`));
+    expect(injected('invoke').length).toBeGreaterThan(0);
+    expect(injected('list').length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('runs a shuffle (wordfreq with the built-in reducer) on the target with the local run’s answer', async () => {
+    const local = await runJson('wordfreq', `s3://${BUCKET}/in/`, '--partitions', '2');
+    const remote = await runJson('wordfreq', `s3://${BUCKET}/in/`, '--partitions', '2', '--target', 'standin');
+    expect(remote.status).toBe('succeeded');
+    expect(remote.result?.top).toEqual(local.result?.top);
+    expect(remote.result?.distinctWords).toBe(local.result?.distinctWords);
+    // The reduce outputs were written to the target's store, not the coordinator's.
+    const onTarget = await s3(standin.url, STANDIN_KEYS).send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${remote.id}/out/` }),
+    );
+    expect(onTarget.KeyCount).toBe(2);
+    const onCoordinator = await s3(coordinator.url).send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${remote.id}/` }),
+    );
+    expect(onCoordinator.KeyCount ?? 0).toBe(0);
+  }, 240_000);
+
+  it('resumes on the target after the coordinator is killed, without recounting committed tasks', async () => {
+    const submitted = await fetch(`${coordinator.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        mapper: 'wordcount',
+        input: { bucket: BUCKET, prefix: 'in/' },
+        // About 14 tasks of one split, two at a time, each paced to take over a second: the crash lands mid-job.
+        splitSize: 128 * 1024,
+        taskSize: 128 * 1024,
+        concurrency: 4,
+        fanout: 1,
+        pace: { chunkBytes: 32 * 1024, delayMs: 300 },
+        target: 'standin',
+      }),
+    });
+    expect(submitted.status).toBe(201);
+    const { id } = (await submitted.json()) as JobRecord;
+    const job = async () => (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    let before = await job();
+    for (let i = 0; i < 600 && before.counters.tasksDone < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      before = await job();
+    }
+    expect(before.status).toBe('running');
+    expect(before.counters.tasksDone).toBeGreaterThanOrEqual(2);
+    await coordinator.crash();
+    coordinator = await startServe('target-coordinator', { env: coordinatorEnv, dir: coordinator.dir });
+    let after = await job();
+    for (let i = 0; i < 1200 && after.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await job();
+    }
+    expect(after.status).toBe('succeeded');
+    const expected = { words: 0, lines: 0, bytes: 0 };
+    for (const body of inputs.values()) {
+      const c = refCounts(body);
+      expected.words += c.words;
+      expected.lines += c.lines;
+      expected.bytes += c.bytes;
+    }
+    expect(after.result?.totals).toEqual(expected);
+    // The resumed run dispatched none of the tasks committed before the crash.
+    const text = await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}/events`)).text();
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; taskId?: string; resumed?: boolean });
+    const resumedAt = events.findIndex((e) => e.type === 'job.started' && e.resumed === true);
+    expect(resumedAt).toBeGreaterThan(0);
+    const committed = new Set(events.slice(0, resumedAt).flatMap((e) => (e.type === 'task.done' ? [e.taskId] : [])));
+    expect(committed.size).toBeGreaterThanOrEqual(2);
+    const rerun = events.slice(resumedAt).filter((e) => e.type === 'task.dispatched' && committed.has(e.taskId));
+    expect(rerun).toEqual([]);
+  }, 240_000);
+
+  it('deploys a function to the target, creates then updates it, and it runs there', async () => {
+    const created = await cli(
+      'deploy',
+      'hello',
+      HELLO_DIR,
+      '--handler',
+      'index.handler',
+      '--target',
+      'standin',
+      '--json',
+    );
+    expect(created.stderr).toBe('');
+    const fn = JSON.parse(created.stdout) as RemoteFunction;
+    expect(fn).toMatchObject({
+      target: 'standin',
+      name: 'hello',
+      state: 'Active',
+      lastUpdateStatus: 'Successful',
+      created: true,
+    });
+    const again = await cli(
+      'deploy',
+      'hello',
+      HELLO_DIR,
+      '--handler',
+      'index.handler',
+      '--target',
+      'standin',
+      '--memory',
+      '256',
+      '--json',
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false, state: 'Active' });
+    // The function is on the stand-in, not on the coordinator.
+    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: standin.url, credentials: STANDIN_KEYS });
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{"name":"target"}') }),
+    );
+    expect(answer.FunctionError).toBeUndefined();
+    const local = await cli('functions', 'hello');
+    expect(local.code).not.toBe(0);
+  }, 120_000);
+
+  it('answers bad targets and bad credentials with what to do', async () => {
+    const unknown = await cli('run', 'wordcount', `s3://${BUCKET}/in/`, '--target', 'nosuch');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('ResourceNotFoundException');
+    expect(unknown.stderr).toContain('lambdata targets add nosuch');
+
+    const badRegion = await cli('targets', 'add', 'x', '--region', 'moon-1');
+    expect(badRegion.code).toBe(1);
+    expect(badRegion.stderr).toContain('--region');
+
+    await cli(
+      'targets',
+      'add',
+      'wrongkeys',
+      '--region',
+      'us-east-1',
+      '--profile',
+      'wrongkeys',
+      '--endpoint',
+      standin.url,
+    );
+    const denied = await cli('run', 'wordcount', `s3://${BUCKET}/in/`, '--target', 'wrongkeys');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('AccessDeniedException');
+    expect(denied.stderr).toContain('target wrongkeys');
+    expect(denied.stderr).toContain(`s3://${BUCKET}/in/`);
+
+    await cli('targets', 'add', 'nokeys', '--region', 'us-east-1', '--profile', 'absent', '--endpoint', standin.url);
+    const missing = await cli('run', 'wordcount', `s3://${BUCKET}/in/`, '--target', 'nokeys');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('CredentialsProviderError');
+    expect(missing.stderr).toContain('--profile');
+
+    const norole = await cli('deploy', 'hello2', HELLO_DIR, '--handler', 'index.handler', '--target', 'wrongkeys');
+    expect(norole.code).toBe(1);
+
+    const listed = await cli('targets', 'ls', '--json');
+    const names = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((t) => t.name);
+    expect(names).toEqual(['nokeys', 'standin', 'wrongkeys']);
+  }, 120_000);
+});
