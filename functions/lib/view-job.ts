@@ -1,11 +1,21 @@
 /**
  * Turns a view module into the batch layer's mapper and reducer (the Lambda Architecture's batch
- * job). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
+ * job), and into the speed layer's folder (a user view's code runs only in these functions, never
+ * in the engine). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
  * `params.from ≤ time < params.horizon`, folds each event's contributions per (key, bucket) with
  * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
  * each partition's states with the monoid and writes them sorted.
  */
-import { bucketOf, contributions, eventTime, resolveView, type ViewModule } from '../../src/lambda-arch/view-module.js';
+import {
+  bucketOf,
+  contributions,
+  eventTime,
+  foldEvents,
+  resolveView,
+  type TimedEvent,
+  type ViewFold,
+  type ViewModule,
+} from '../../src/lambda-arch/view-module.js';
 import { runMap } from './mapper.js';
 import { readObject, writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
@@ -16,6 +26,38 @@ export interface ViewJobParams {
   from: number;
   horizon: number;
   timeField: string;
+}
+
+/** What the speed layer sends a view's folder: describe the view, or fold a batch of events. */
+export type SpeedRequest = { describe: true } | { events: TimedEvent[] };
+
+/** A view as its folder describes it: the engine stores this instead of loading the module. */
+export interface ViewDescription {
+  name: string;
+  granularity: string;
+  /** The built-in monoid's name; the engine refuses views whose monoid is not built in. */
+  monoid: string;
+  builtinMonoid: boolean;
+}
+
+/**
+ * The Lambda handler that folds a batch of events with `module` for the speed layer: its keys,
+ * values and monoid merges run here, in the function's sandbox; the engine gets back one
+ * `[key, bucket, state]` per distinct (key, bucket) and merges those with the built-in monoid.
+ */
+export function viewSpeed(module: Partial<ViewModule>) {
+  const view = resolveView(module);
+  return async (event: SpeedRequest): Promise<ViewFold | ViewDescription> => {
+    if ('describe' in event)
+      return {
+        name: view.name,
+        granularity: view.granularity,
+        monoid: view.monoid.name,
+        builtinMonoid: typeof module.monoid === 'string',
+      };
+    if (!Array.isArray(event.events)) throw new TypeError('a speed request needs events or describe');
+    return foldEvents(view, event.events);
+  };
 }
 
 /** The Lambda handler that maps master objects with `module`. */

@@ -95,7 +95,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
   limitHttp2(http2, limits);
   const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
+  const server = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     routeConnection(socket, http1, http2, limits);
