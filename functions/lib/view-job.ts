@@ -65,7 +65,8 @@ export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
     const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
-    const acc = new Map<string, unknown>();
+    // Keyed by `bucket\0key` (cheap to build per contribution); JSON only when the map is written out.
+    const acc = new Map<string, [string, number, unknown]>();
     let events = 0;
     let errors = 0;
     const run = await runMap(event, context, (bytes, start, end) => {
@@ -85,8 +86,10 @@ export function viewMapper(module: Partial<ViewModule>) {
         }
         const bucket = bucketOf(time, view.width);
         for (const [key, state] of parts) {
-          const id = JSON.stringify([key, bucket]);
-          acc.set(id, acc.has(id) ? view.monoid.merge(acc.get(id), state) : state);
+          const id = `${bucket}\0${key}`;
+          const entry = acc.get(id);
+          if (entry) entry[2] = view.monoid.merge(entry[2], state);
+          else acc.set(id, [key, bucket, state]);
         }
       }
       return countText(bytes, start, end);
@@ -94,7 +97,10 @@ export function viewMapper(module: Partial<ViewModule>) {
     const shuffle = event.shuffle;
     if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
     const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-    for (const [id, state] of acc) parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    for (const [key, bucket, state] of acc.values()) {
+      const id = JSON.stringify([key, bucket]);
+      parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    }
     const keys = parts.map(
       (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
     );

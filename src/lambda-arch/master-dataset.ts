@@ -63,6 +63,11 @@ export interface MasterDatasetsOptions {
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 const DEFAULT_BUCKET = 'lambdata-datasets';
 const RETENTION_SWEEP_MS = 10_000;
+/**
+ * Records per archived batch at most. A poll takes what the shard holds up to this, so a lone record
+ * is archived at once; under load, batches (and so master objects and speed transactions) grow.
+ */
+const DEFAULT_BATCH_SIZE = 5000;
 
 /** The master datasets of the engine. */
 export class MasterDatasets {
@@ -310,7 +315,7 @@ export class MasterDatasets {
         throw new InvalidParameterValue('retention needs a positive number of hours or days');
       retention = { hours };
     }
-    const batchSize = input.batchSize ?? 500;
+    const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
       throw new InvalidParameterValue('batchSize must be an integer from 1 to 10000');
     if (input.onFailure !== undefined && typeof input.onFailure !== 'string')

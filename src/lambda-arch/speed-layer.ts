@@ -19,6 +19,11 @@ export class SpeedLayer {
         'SELECT state FROM la_speed WHERE view = ? AND key = ? AND bucket = ?',
       ),
       put: db.prepare('INSERT OR REPLACE INTO la_speed (view, key, bucket, state) VALUES (?, ?, ?, ?)'),
+      // Counts are integers: SQLite adds them exactly, so a count needs no read before its write.
+      addCount: db.prepare(
+        `INSERT INTO la_speed (view, key, bucket, state) VALUES (?, ?, ?, ?) ON CONFLICT (view, key, bucket)
+         DO UPDATE SET state = CAST(CAST(state AS INTEGER) + CAST(excluded.state AS INTEGER) AS TEXT)`,
+      ),
       drop: db.prepare('DELETE FROM la_speed WHERE view = ? AND bucket < ?'),
       dropView: db.prepare('DELETE FROM la_speed WHERE view = ?'),
       range: db.prepare<[string, string, number, number], { bucket: number; state: string }>(
@@ -38,15 +43,20 @@ export class SpeedLayer {
   }
 
   /**
-   * Merges a batch's folded tuples into a view's states with its built-in monoid: one read and one
-   * write per distinct (key, bucket). Run inside the caller's (archive) transaction. Events the
-   * view's code threw on were skipped by the fold and are counted here.
+   * Merges a batch's folded tuples into a view's states with its built-in monoid: one write per
+   * distinct (key, bucket) (an upsert for counts; a read and a write for the others). Run inside
+   * the caller's (archive) transaction. Events the view's code threw on were skipped by the fold and
+   * are counted here.
    */
   apply(name: string, view: ViewShape, fold: ViewFold): void {
-    const { get, put } = this.#sql;
-    for (const [key, bucket, state] of fold.tuples) {
-      const row = get.get(name, key, bucket);
-      put.run(name, key, bucket, JSON.stringify(row ? view.monoid.merge(JSON.parse(row.state), state) : state));
+    const { get, put, addCount } = this.#sql;
+    if (view.monoid.name === 'count') {
+      for (const [key, bucket, state] of fold.tuples) addCount.run(name, key, bucket, String(state));
+    } else {
+      for (const [key, bucket, state] of fold.tuples) {
+        const row = get.get(name, key, bucket);
+        put.run(name, key, bucket, JSON.stringify(row ? view.monoid.merge(JSON.parse(row.state), state) : state));
+      }
     }
     if (fold.errors > 0) this.#sql.error.run(name, fold.errors, (fold.last ?? '').slice(0, 500));
   }
