@@ -131,7 +131,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const schedules = new Schedules(context, { invoker: invocations });
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
-  const views = new LambdaArch(context, { objects, streams, mappings, deliveries, functions, invoker: invocations, jobs });
+  const views = new LambdaArch(context, {
+    objects,
+    streams,
+    mappings,
+    deliveries,
+    functions,
+    invoker: invocations,
+    jobs,
+  });
 
   const background = [objects, invocations, mappings, schedules, jobs, views, queues, streams, tables];
   // Held until the endpoint is known: these invoke functions as they start (jobs resume interrupted runs).
