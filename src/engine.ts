@@ -143,7 +143,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     backends: (name) => targets.backend(name),
   });
 
-  const views = new LambdaArch(context, { objects, streams, mappings, deliveries, functions, jobs });
+  const views = new LambdaArch(context, {
+    objects,
+    streams,
+    mappings,
+    deliveries,
+    functions,
+    invoker: invocations,
+    jobs,
+  });
 
   const background = [objects, invocations, mappings, schedules, jobs, views, queues, streams, tables];
   // Held until the endpoint is known: these invoke functions as they start (jobs resume interrupted runs).

@@ -1,11 +1,21 @@
 /**
  * Turns a view module into the batch layer's mapper and reducer (the Lambda Architecture's batch
- * job). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
+ * job), and into the speed layer's folder (a user view's code runs only in these functions, never
+ * in the engine). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
  * `params.from ≤ time < params.horizon`, folds each event's contributions per (key, bucket) with
  * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
  * each partition's states with the monoid and writes them sorted.
  */
-import { bucketOf, contributions, eventTime, resolveView, type ViewModule } from '../../src/lambda-arch/view-module.js';
+import {
+  bucketOf,
+  contributions,
+  eventTime,
+  foldEvents,
+  resolveView,
+  type TimedEvent,
+  type ViewFold,
+  type ViewModule,
+} from '../../src/lambda-arch/view-module.js';
 import { runMap } from './mapper.js';
 import { readObject, writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
@@ -18,12 +28,45 @@ export interface ViewJobParams {
   timeField: string;
 }
 
+/** What the speed layer sends a view's folder: describe the view, or fold a batch of events. */
+export type SpeedRequest = { describe: true } | { events: TimedEvent[] };
+
+/** A view as its folder describes it: the engine stores this instead of loading the module. */
+export interface ViewDescription {
+  name: string;
+  granularity: string;
+  /** The built-in monoid's name; the engine refuses views whose monoid is not built in. */
+  monoid: string;
+  builtinMonoid: boolean;
+}
+
+/**
+ * The Lambda handler that folds a batch of events with `module` for the speed layer: its keys,
+ * values and monoid merges run here, in the function's sandbox; the engine gets back one
+ * `[key, bucket, state]` per distinct (key, bucket) and merges those with the built-in monoid.
+ */
+export function viewSpeed(module: Partial<ViewModule>) {
+  const view = resolveView(module);
+  return async (event: SpeedRequest): Promise<ViewFold | ViewDescription> => {
+    if ('describe' in event)
+      return {
+        name: view.name,
+        granularity: view.granularity,
+        monoid: view.monoid.name,
+        builtinMonoid: typeof module.monoid === 'string',
+      };
+    if (!Array.isArray(event.events)) throw new TypeError('a speed request needs events or describe');
+    return foldEvents(view, event.events);
+  };
+}
+
 /** The Lambda handler that maps master objects with `module`. */
 export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
     const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
-    const acc = new Map<string, unknown>();
+    // Keyed by `bucket\0key` (cheap to build per contribution); JSON only when the map is written out.
+    const acc = new Map<string, [string, number, unknown]>();
     let events = 0;
     let errors = 0;
     const run = await runMap(event, context, (bytes, start, end) => {
@@ -43,8 +86,10 @@ export function viewMapper(module: Partial<ViewModule>) {
         }
         const bucket = bucketOf(time, view.width);
         for (const [key, state] of parts) {
-          const id = JSON.stringify([key, bucket]);
-          acc.set(id, acc.has(id) ? view.monoid.merge(acc.get(id), state) : state);
+          const id = `${bucket}\0${key}`;
+          const entry = acc.get(id);
+          if (entry) entry[2] = view.monoid.merge(entry[2], state);
+          else acc.set(id, [key, bucket, state]);
         }
       }
       return countText(bytes, start, end);
@@ -52,7 +97,10 @@ export function viewMapper(module: Partial<ViewModule>) {
     const shuffle = event.shuffle;
     if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
     const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-    for (const [id, state] of acc) parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    for (const [key, bucket, state] of acc.values()) {
+      const id = JSON.stringify([key, bucket]);
+      parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    }
     const keys = parts.map(
       (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
     );

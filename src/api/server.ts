@@ -101,7 +101,9 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
   limitHttp2(http2, limits);
   const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
+  // No Nagle delay: an HTTP/2 session turns it off only on a socket it owns, and it gets a wrapper
+  // here, so without this each h2c answer (HEADERS, then DATA) waited ~40 ms for the client's ACK.
+  const server = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     routeConnection(socket, http1, http2, limits);

@@ -6,13 +6,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { StreamRecordRef } from '../storage/streams/index.js';
-import { bucketOf, eventTime, GRANULARITIES } from './view-module.js';
+import { bucketOf, eventTime, GRANULARITIES, type TimedEvent } from './view-module.js';
 
-/** An accepted event with its time. */
-export interface TimedEvent {
-  event: Record<string, unknown>;
-  time: number;
-}
+export type { TimedEvent } from './view-module.js';
 
 /** One object to write. */
 export interface MasterObject {

@@ -35,3 +35,10 @@ export class MasterObjectImmutable extends LambdataError {
     );
   }
 }
+
+/** A view's sandboxed function failed as a whole on a batch (the batch is retried, 500). */
+export class ViewFunctionFailed extends LambdataError {
+  constructor(functionName: string, message: string) {
+    super('ViewFunctionFailed', `View function ${functionName} failed: ${message}`, 500);
+  }
+}

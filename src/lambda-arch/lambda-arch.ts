@@ -3,7 +3,7 @@
  * recomputes, the speed layer and the serving layer, composed over storage, events, invoke and jobs.
  */
 import type { EventSourceMappings } from '../events/index.js';
-import type { Deliveries, FunctionRegistry } from '../invoke/index.js';
+import type { Deliveries, FunctionRegistry, Invoker } from '../invoke/index.js';
 import type { JobService } from '../jobs/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
 import { Topic } from '../shared/events.js';
@@ -19,6 +19,7 @@ import { Serving } from './serving.js';
 import { SpeedLayer } from './speed-layer.js';
 import type { DatasetInfo, QueryAnswer, QueryOptions, RecomputeEvent, TopEntry, ViewInfo } from './types.js';
 import { type LoadedView, ViewCatalog, type ViewInput } from './view-catalog.js';
+import type { ViewFold } from './view-module.js';
 
 export interface LambdaArchOptions {
   objects: ObjectStore;
@@ -26,6 +27,8 @@ export interface LambdaArchOptions {
   mappings: EventSourceMappings;
   deliveries: Pick<Deliveries, 'send'>;
   functions: FunctionRegistry;
+  /** Runs user views' speed functions. */
+  invoker: Invoker;
   jobs: JobService;
 }
 
@@ -67,18 +70,20 @@ export class LambdaArch implements BackgroundService {
     migrateLambdaArch(context.db);
     this.#speed = new SpeedLayer(context);
     this.#batch = new BatchStore(context);
-    this.#catalog = new ViewCatalog(context, options.functions);
+    this.#catalog = new ViewCatalog(context, options.functions, options.invoker);
     this.#datasets = new MasterDatasets(context, {
       objects: options.objects,
       streams: options.streams,
       mappings: options.mappings,
       deliveries: options.deliveries,
       locks: this.#locks,
-      speed: (dataset, events) =>
-        this.#speed.apply(
-          this.#catalog.ofDataset(dataset).map((v) => ({ name: v.config.name, view: v.view })),
-          events,
-        ),
+      speed: async (dataset, events) => {
+        const views = this.#catalog.ofDataset(dataset);
+        const folds = await Promise.all(views.map((v) => v.folder.fold(events)));
+        return () => {
+          for (const [i, v] of views.entries()) this.#speed.apply(v.config.name, v.view, folds[i] as ViewFold);
+        };
+      },
       onArchived: (dataset) => {
         for (const v of this.#catalog.ofDataset(dataset)) this.#changed(v.config.name);
       },
@@ -133,9 +138,10 @@ export class LambdaArch implements BackgroundService {
         dataset.name,
         this.#datasets.objects(dataset.name).map((o) => o.key),
       );
+      const fold = await prepared.folder.fold(events);
       this.#context.db.transaction(() => {
         this.#catalog.commit(prepared);
-        this.#speed.seed(prepared.config.name, prepared.view, events);
+        this.#speed.apply(prepared.config.name, prepared.view, fold);
       })();
     });
     this.#schedule(prepared);

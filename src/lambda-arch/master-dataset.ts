@@ -1,8 +1,9 @@
 /**
  * The master dataset: an immutable, append-only archive of a stream in the object store. An
  * internal consumer (the stream poller of event source mappings) hands each batch of a shard to
- * `#archive`, which writes the batch's objects, then commits their rows, the shard's position, the
- * speed-layer updates and the failure records in one SQLite transaction. A crash between the two
+ * `#archive`, which folds the batch for the speed layer, writes the batch's objects, then commits
+ * their rows, the shard's position, the speed-layer updates and the failure records in one SQLite
+ * transaction. A crash between the two
  * leaves a `la_pending` mark, so the redelivered batch is cut the same way and rewrites the same
  * names with the same bytes. Master objects refuse any other write or delete, through every API.
  */
@@ -32,8 +33,12 @@ export interface DatasetInput {
   batchSize?: number;
 }
 
-/** What the archive transaction calls to update the speed layer of the dataset's views. */
-export type SpeedUpdate = (dataset: string, events: TimedEvent[]) => void;
+/**
+ * Folds a batch's accepted events for the speed layer of the dataset's views (user code runs in
+ * their functions, before the transaction), and answers what the archive transaction calls to merge
+ * the result. Called under the dataset's lock, so the set of views cannot change in between.
+ */
+export type SpeedUpdate = (dataset: string, events: TimedEvent[]) => Promise<() => void>;
 
 /** A committed master object. */
 export interface MasterObjectRow {
@@ -58,6 +63,11 @@ export interface MasterDatasetsOptions {
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 const DEFAULT_BUCKET = 'lambdata-datasets';
 const RETENTION_SWEEP_MS = 10_000;
+/**
+ * Records per archived batch at most. A poll takes what the shard holds up to this, so a lone record
+ * is archived at once; under load, batches (and so master objects and speed transactions) grow.
+ */
+const DEFAULT_BATCH_SIZE = 5000;
 
 /** The master datasets of the engine. */
 export class MasterDatasets {
@@ -305,7 +315,7 @@ export class MasterDatasets {
         throw new InvalidParameterValue('retention needs a positive number of hours or days');
       retention = { hours };
     }
-    const batchSize = input.batchSize ?? 500;
+    const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
       throw new InvalidParameterValue('batchSize must be an integer from 1 to 10000');
     if (input.onFailure !== undefined && typeof input.onFailure !== 'string')
@@ -365,6 +375,8 @@ export class MasterDatasets {
       sealed: this.sealed(config.name),
     });
     const last = (records[records.length - 1] as StreamRecordRef).sequenceNumber;
+    // Folded before anything is written: a view function that fails fails the batch, which is retried.
+    const applySpeed = plan.accepted.length > 0 ? await this.#options.speed(config.name, plan.accepted) : undefined;
     if (plan.objects.length > 0) {
       this.#sql.setPending.run(config.name, shardId, last);
       for (const object of plan.objects) await this.#writeObject(config, object.key, object.body);
@@ -375,7 +387,7 @@ export class MasterDatasets {
       const maxTime = plan.accepted.reduce((m, e) => Math.max(m, e.time), 0);
       this.#sql.saveShard.run(config.name, shardId, last, maxTime, plan.accepted.length, plan.refused.length);
       this.#sql.clearPending.run(config.name, shardId);
-      if (plan.accepted.length > 0) this.#options.speed(config.name, plan.accepted);
+      applySpeed?.();
       this.#refuse(config, shardId, plan);
     })();
   }

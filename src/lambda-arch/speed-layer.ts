@@ -2,17 +2,11 @@
  * The speed layer: per (view, key, bucket) states in SQLite, updated inside the archive
  * transaction of each batch, so the update and the shard position (its checkpoint) commit together
  * and a redelivered batch is skipped, never counted twice. It holds buckets at or after each view's
- * batch horizon; a swap drops those the new version covers.
+ * batch horizon; a swap drops those the new version covers. The tuples come from each view's folder
+ * (view-folder.ts): user code never runs here, only built-in monoid merges.
  */
 import type { EngineContext } from '../shared/context.js';
-import type { TimedEvent } from './archive-batch.js';
-import { bucketOf, contributions, type ResolvedView } from './view-module.js';
-
-/** A view as the speed layer applies it. */
-export interface SpeedView {
-  name: string;
-  view: ResolvedView;
-}
+import type { ViewFold, ViewShape } from './view-module.js';
 
 /** The speed layer's state. */
 export class SpeedLayer {
@@ -25,6 +19,11 @@ export class SpeedLayer {
         'SELECT state FROM la_speed WHERE view = ? AND key = ? AND bucket = ?',
       ),
       put: db.prepare('INSERT OR REPLACE INTO la_speed (view, key, bucket, state) VALUES (?, ?, ?, ?)'),
+      // Counts are integers: SQLite adds them exactly, so a count needs no read before its write.
+      addCount: db.prepare(
+        `INSERT INTO la_speed (view, key, bucket, state) VALUES (?, ?, ?, ?) ON CONFLICT (view, key, bucket)
+         DO UPDATE SET state = CAST(CAST(state AS INTEGER) + CAST(excluded.state AS INTEGER) AS TEXT)`,
+      ),
       drop: db.prepare('DELETE FROM la_speed WHERE view = ? AND bucket < ?'),
       dropView: db.prepare('DELETE FROM la_speed WHERE view = ?'),
       range: db.prepare<[string, string, number, number], { bucket: number; state: string }>(
@@ -44,43 +43,22 @@ export class SpeedLayer {
   }
 
   /**
-   * Folds events into the views' states. Run inside the caller's transaction. A view that throws on
-   * an event skips that event (for that view only) and counts an error.
+   * Merges a batch's folded tuples into a view's states with its built-in monoid: one write per
+   * distinct (key, bucket) (an upsert for counts; a read and a write for the others). Run inside
+   * the caller's (archive) transaction. Events the view's code threw on were skipped by the fold and
+   * are counted here.
    */
-  apply(views: SpeedView[], events: TimedEvent[]): void {
-    for (const { name, view } of views) {
-      const folded = new Map<string, { key: string; bucket: number; state: unknown }>();
-      let errors = 0;
-      let last = '';
-      for (const { event, time } of events) {
-        let parts: Array<[string, unknown]>;
-        try {
-          parts = contributions(view, event);
-        } catch (err) {
-          errors++;
-          last = `${(err as Error).message ?? err}`;
-          continue;
-        }
-        const bucket = bucketOf(time, view.width);
-        for (const [key, state] of parts) {
-          const id = `${bucket}\0${key}`;
-          const entry = folded.get(id);
-          if (entry) entry.state = view.monoid.merge(entry.state, state);
-          else folded.set(id, { key, bucket, state });
-        }
+  apply(name: string, view: ViewShape, fold: ViewFold): void {
+    const { get, put, addCount } = this.#sql;
+    if (view.monoid.name === 'count') {
+      for (const [key, bucket, state] of fold.tuples) addCount.run(name, key, bucket, String(state));
+    } else {
+      for (const [key, bucket, state] of fold.tuples) {
+        const row = get.get(name, key, bucket);
+        put.run(name, key, bucket, JSON.stringify(row ? view.monoid.merge(JSON.parse(row.state), state) : state));
       }
-      for (const { key, bucket, state } of folded.values()) {
-        const row = this.#sql.get.get(name, key, bucket);
-        const merged = row ? view.monoid.merge(JSON.parse(row.state), state) : state;
-        this.#sql.put.run(name, key, bucket, JSON.stringify(merged));
-      }
-      if (errors > 0) this.#sql.error.run(name, errors, last.slice(0, 500));
     }
-  }
-
-  /** Adds precomputed states (a new view's seed) under the caller's transaction. */
-  seed(name: string, view: ResolvedView, events: TimedEvent[]): void {
-    this.apply([{ name, view }], events);
+    if (fold.errors > 0) this.#sql.error.run(name, fold.errors, (fold.last ?? '').slice(0, 500));
   }
 
   /** Drops the buckets a batch version with horizon `horizon` now covers (in the swap transaction). */

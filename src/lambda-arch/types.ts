@@ -54,10 +54,12 @@ export interface ViewConfig {
   generations: number;
   /** Seconds between scheduled incremental recomputes; absent: only on demand. */
   recomputeEvery?: number;
-  /** The bundled module the engine loads (user code), under the data dir. */
-  bundle?: string;
   mapper: string;
   reducer: string;
+  /** A user view's speed-layer function (its code runs only in functions, never in the engine). */
+  speed?: string;
+  /** A user view's granularity and built-in monoid, as its function described them at creation. */
+  shape?: { granularity: string; monoid: string };
 }
 
 /** One batch version. */

@@ -1,16 +1,17 @@
 /**
- * The views: their configuration in SQLite, their modules loaded in the engine, and their batch
- * functions deployed in the function registry.
+ * The views: their configuration in SQLite, their functions deployed in the function registry
+ * (batch mapper and reducer; for a user's module also the speed layer's folder), and how each
+ * folds a batch: a built-in view in the engine, a user's view only in its sandboxed function.
  */
-import { join } from 'node:path';
-import type { FunctionRegistry } from '../invoke/index.js';
+import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
 import { ViewNotFound } from './errors.js';
 import { NAME } from './master-dataset.js';
 import type { ViewConfig, ViewSource } from './types.js';
-import { type ResolvedView, resolveView } from './view-module.js';
-import { bundleViewModule, loadViewModule, packageView } from './view-packages.js';
+import { describeView, inProcessFolder, sandboxedFolder, shapeOf, type ViewFolder } from './view-folder.js';
+import { resolveView, type ViewShape } from './view-module.js';
+import { builtinView, packageView } from './view-packages.js';
 
 /** What creating a view takes: a built-in view id or a module path. */
 export interface ViewInput {
@@ -23,10 +24,11 @@ export interface ViewInput {
   recomputeEvery?: number;
 }
 
-/** A view ready for use. */
+/** A view ready for use: what the engine knows of it, and how its speed layer folds a batch. */
 export interface LoadedView {
   config: ViewConfig;
-  view: ResolvedView;
+  view: ViewShape;
+  folder: ViewFolder;
 }
 
 const DEFAULT_GENERATIONS = 3;
@@ -35,12 +37,14 @@ const DEFAULT_GENERATIONS = 3;
 export class ViewCatalog {
   #context: EngineContext;
   #functions: FunctionRegistry;
+  #invoker: Invoker;
   #loaded = new Map<string, LoadedView>();
   #sql;
 
-  constructor(context: EngineContext, functions: FunctionRegistry) {
+  constructor(context: EngineContext, functions: FunctionRegistry, invoker: Invoker) {
     this.#context = context;
     this.#functions = functions;
+    this.#invoker = invoker;
     const db = context.db;
     this.#sql = {
       all: db.prepare<[], { name: string; config: string }>('SELECT name, config FROM la_views ORDER BY name'),
@@ -48,13 +52,16 @@ export class ViewCatalog {
     };
   }
 
-  /** Loads every view's module (at start). A view whose module no longer loads is logged and left out. */
+  /**
+   * Loads every view (at start): a built-in's module, a user view's stored shape. A view that no
+   * longer loads (or a user view stored before user code left the engine, without a speed function)
+   * is logged and left out.
+   */
   async load(): Promise<void> {
     for (const row of this.#sql.all.all()) {
       const config = JSON.parse(row.config) as ViewConfig;
       try {
-        const module = await loadViewModule(config.source, config.bundle);
-        this.#loaded.set(config.name, { config, view: resolveView(module) });
+        this.#loaded.set(config.name, this.#ready(config));
       } catch (err) {
         this.#context.log.error('cannot load view', { view: config.name, err });
       }
@@ -81,25 +88,26 @@ export class ViewCatalog {
       throw new InvalidParameterValue('recomputeEvery must be a number of seconds, at least 10');
     const source: ViewSource =
       input.view !== undefined ? { builtin: String(input.view) } : { code: String(input.code) };
-    const bundle =
-      'code' in source
-        ? await bundleViewModule(source.code, join(this.#context.dataDir, 'views', input.name))
-        : undefined;
-    const module = await loadViewModule(source, bundle);
+    if ('builtin' in source) builtinView(source.builtin);
     const config: ViewConfig = {
       name: input.name,
       dataset: input.dataset,
       source,
       generations,
       ...(every !== undefined ? { recomputeEvery: every } : {}),
-      bundle,
       mapper: `view-${input.name}-map`,
       reducer: `view-${input.name}-reduce`,
     };
     const packages = await packageView(source);
+    if (packages.speedZip) {
+      config.speed = `view-${input.name}-speed`;
+      await this.#deploy(config.speed, packages.speedZip, 60);
+      const shape = await describeView(this.#invoker, config.speed);
+      config.shape = { granularity: shape.granularity, monoid: shape.monoid.name };
+    }
     await this.#deploy(config.mapper, packages.mapperZip);
     await this.#deploy(config.reducer, packages.reducerZip);
-    return { config, view: resolveView(module) };
+    return this.#ready(config);
   }
 
   /** Stores a prepared view and makes it visible (call inside the transaction that seeds it). */
@@ -125,8 +133,20 @@ export class ViewCatalog {
     return [...this.#loaded.values()].filter((v) => v.config.dataset === dataset);
   }
 
-  async #deploy(name: string, zip: Buffer): Promise<void> {
+  /** A stored view made usable. @throws InvalidParameterValue */
+  #ready(config: ViewConfig): LoadedView {
+    if ('builtin' in config.source) {
+      const view = resolveView(builtinView(config.source.builtin));
+      return { config, view, folder: inProcessFolder(view) };
+    }
+    if (!config.speed || !config.shape)
+      throw new InvalidParameterValue(`view ${config.name} predates sandboxed speed functions: create it again`);
+    const view = shapeOf({ name: config.name, ...config.shape });
+    return { config, view, folder: sandboxedFolder(this.#invoker, config.speed, view) };
+  }
+
+  async #deploy(name: string, zip: Buffer, timeoutS = 300): Promise<void> {
     if (this.#functions.has(name)) await this.#functions.updateCode(name, { zip });
-    else await this.#functions.create({ name, handler: 'index.handler', memoryMb: 1024, timeoutS: 300, code: { zip } });
+    else await this.#functions.create({ name, handler: 'index.handler', memoryMb: 1024, timeoutS, code: { zip } });
   }
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventTime } from './view-module.js';
+import { eventTime, foldEvents, resolveView } from './view-module.js';
 
 describe('event time', () => {
   it('reads ISO text or epoch ms, and refuses a time no date can hold (it would stall the archive)', () => {
@@ -8,5 +9,46 @@ describe('event time', () => {
     expect(eventTime({ t: 1e20 }, 't')).toBeUndefined();
     expect(eventTime({ t: 'soon' }, 't')).toBeUndefined();
     expect(eventTime({}, 't')).toBeUndefined();
+  });
+});
+
+describe('folding a batch (what a speed function answers)', () => {
+  const view = resolveView({
+    name: 'tags',
+    granularity: 'minute',
+    monoid: 'sum',
+    key: (e) => {
+      if (e.bad) throw new Error('bad event');
+      return e.tags as string[];
+    },
+    value: (e) => e.n,
+  });
+
+  it('gives one tuple per distinct (key, bucket) holding the sum of its events, and counts throws', () => {
+    const event = fc.record({
+      tags: fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 }),
+      n: fc.integer({ min: -5, max: 5 }),
+      minute: fc.integer({ min: 0, max: 3 }),
+      bad: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        const timed = events.map((e) => ({ event: e, time: e.minute * 60_000 + 1234 }));
+        const fold = foldEvents(view, timed);
+        const expected = new Map<string, number>();
+        for (const e of events) {
+          if (e.bad) continue;
+          for (const tag of e.tags) {
+            const id = `${tag}@${e.minute * 60_000}`;
+            expected.set(id, (expected.get(id) ?? 0) + e.n);
+          }
+        }
+        expect(new Map(fold.tuples.map(([k, b, s]) => [`${k}@${b}`, s]))).toEqual(expected);
+        expect(fold.tuples.length).toBe(expected.size);
+        expect(fold.errors).toBe(events.filter((e) => e.bad).length);
+        if (fold.errors > 0) expect(fold.last).toBe('bad event');
+      }),
+      { seed: 7, numRuns: 100 },
+    );
   });
 });

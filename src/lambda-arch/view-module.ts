@@ -21,12 +21,16 @@ export interface ViewModule {
   value?(event: Record<string, unknown>): unknown;
 }
 
-/** A view module resolved for use: its monoid an object, its bucket width in ms. */
-export interface ResolvedView {
+/** What the engine knows of every view: its buckets and its (built-in) monoid, not its code. */
+export interface ViewShape {
   name: string;
   granularity: Granularity;
   width: number;
   monoid: Monoid;
+}
+
+/** A view module resolved for use: its monoid an object, its bucket width in ms. */
+export interface ResolvedView extends ViewShape {
   key: ViewModule['key'];
   value: NonNullable<ViewModule['value']>;
 }
@@ -84,4 +88,45 @@ export function contributions(view: ResolvedView, event: Record<string, unknown>
   if (list.length === 0) return [];
   const state = view.monoid.lift(view.value(event));
   return list.map((k) => [String(k), state]);
+}
+
+/** An event with its time, as a view folds it. */
+export interface TimedEvent {
+  event: Record<string, unknown>;
+  time: number;
+}
+
+/**
+ * What a batch of events contributes to a view, pre-aggregated: one `[key, bucket, state]` per
+ * distinct (key, bucket), and the events its code threw on (skipped).
+ */
+export interface ViewFold {
+  tuples: Array<[string, number, unknown]>;
+  errors: number;
+  last?: string;
+}
+
+/** Folds events into per-(key, bucket) states with the view's code and monoid. */
+export function foldEvents(view: ResolvedView, events: TimedEvent[]): ViewFold {
+  const folded = new Map<string, [string, number, unknown]>();
+  let errors = 0;
+  let last: string | undefined;
+  for (const { event, time } of events) {
+    let parts: Array<[string, unknown]>;
+    try {
+      parts = contributions(view, event);
+    } catch (err) {
+      errors++;
+      last = `${(err as Error)?.message ?? err}`;
+      continue;
+    }
+    const bucket = bucketOf(time, view.width);
+    for (const [key, state] of parts) {
+      const id = `${bucket}\0${key}`;
+      const entry = folded.get(id);
+      if (entry) entry[2] = view.monoid.merge(entry[2], state);
+      else folded.set(id, [key, bucket, state]);
+    }
+  }
+  return { tuples: [...folded.values()], errors, ...(last !== undefined ? { last } : {}) };
 }

@@ -1,86 +1,57 @@
 /**
  * Bundles a view (built-in id or user module) with esbuild, as handlers and user jobs are: into the
- * batch job's mapper and reducer (ordinary functions, run sandboxed like any other), and, for user
- * modules, into one module file under the data dir that the engine loads for the speed and serving
- * layers.
+ * batch job's mapper and reducer and, for a user module, the speed layer's folder (ordinary
+ * functions, run sandboxed like any other). The engine never imports a user's module.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { bundleEntry, FUNCTIONS_DIR } from '../jobs/index.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BUILTIN_VIEWS } from './builtin-views.js';
 import type { ViewSource } from './types.js';
-import { resolveView, type ViewModule } from './view-module.js';
+import type { ViewModule } from './view-module.js';
 
-/** The mapper and reducer packages of a view. */
+/** The function packages of a view (a speed folder only for user modules). */
 export interface ViewPackages {
   mapperZip: Buffer;
   reducerZip: Buffer;
+  speedZip?: Buffer;
 }
 
 const BUILTINS_MODULE = fileURLToPath(new URL('./builtin-views.js', import.meta.url)).replace(/\.js$/, '');
 
 /** Bundles the batch functions of a view. @throws InvalidParameterValue when the module does not bundle. */
 export async function packageView(source: ViewSource): Promise<ViewPackages> {
-  const [mapper, reducer] = await Promise.all([
+  const [mapper, reducer, speed] = await Promise.all([
     bundleHandler(source, 'viewMapper'),
     bundleHandler(source, 'viewReducer'),
+    'code' in source ? bundleHandler(source, 'viewSpeed') : undefined,
   ]);
-  const tag = createHash('sha256').update(mapper).update(reducer).digest('hex').slice(0, 8);
-  return {
-    mapperZip: Buffer.from(zipSync({ 'index.mjs': Buffer.from(mapper), [`.view-${tag}`]: new Uint8Array(0) })),
-    reducerZip: Buffer.from(zipSync({ 'index.mjs': Buffer.from(reducer), [`.view-${tag}`]: new Uint8Array(0) })),
-  };
+  const tag = createHash('sha256')
+    .update(mapper)
+    .update(reducer)
+    .update(speed ?? '')
+    .digest('hex')
+    .slice(0, 8);
+  const zip = (code: string) =>
+    Buffer.from(zipSync({ 'index.mjs': Buffer.from(code), [`.view-${tag}`]: new Uint8Array(0) }));
+  return { mapperZip: zip(mapper), reducerZip: zip(reducer), ...(speed ? { speedZip: zip(speed) } : {}) };
 }
 
 /**
- * Bundles a user's view module into `dir` (content-addressed) and returns the file's path.
- * @throws InvalidParameterValue when it does not bundle.
+ * A built-in view's module (trusted engine code, run in the engine's process).
+ * @throws InvalidParameterValue for an unknown id
  */
-export async function bundleViewModule(modulePath: string, dir: string): Promise<string> {
-  const code = await bundleEntry(
-    `export * from ${JSON.stringify(resolve(modulePath))};`,
-    dirname(resolve(modulePath)),
-    `view ${modulePath}`,
-  );
-  const file = join(dir, `view-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(`${file}.tmp`, code);
-  renameSync(`${file}.tmp`, file);
-  return file;
-}
-
-/**
- * Loads a view's module in the engine: a built-in by id, or a bundled user module.
- * @throws InvalidParameterValue for an unknown built-in or a module that is not a view
- */
-export async function loadViewModule(source: ViewSource, bundle?: string): Promise<ViewModule> {
-  let module: Partial<ViewModule> | undefined;
-  if ('builtin' in source) {
-    module = BUILTIN_VIEWS[source.builtin];
-    if (!module)
-      throw new InvalidParameterValue(
-        `unknown built-in view ${source.builtin} (use ${Object.keys(BUILTIN_VIEWS).join(', ')})`,
-      );
-  } else {
-    if (!bundle) throw new InvalidParameterValue('a user view needs its bundled module');
-    const loaded = (await import(pathToFileURL(bundle).href)) as Partial<ViewModule> & {
-      default?: Partial<ViewModule>;
-    };
-    module = loaded.default && typeof loaded.default === 'object' ? loaded.default : loaded;
-  }
-  try {
-    resolveView(module);
-  } catch (err) {
-    throw new InvalidParameterValue((err as Error).message, { cause: err });
-  }
+export function builtinView(id: string): ViewModule {
+  const module = BUILTIN_VIEWS[id];
+  if (!module)
+    throw new InvalidParameterValue(`unknown built-in view ${id} (use ${Object.keys(BUILTIN_VIEWS).join(', ')})`);
   return module as ViewModule;
 }
 
-async function bundleHandler(source: ViewSource, wrapper: 'viewMapper' | 'viewReducer'): Promise<string> {
+async function bundleHandler(source: ViewSource, wrapper: 'viewMapper' | 'viewReducer' | 'viewSpeed'): Promise<string> {
   const lib = join(FUNCTIONS_DIR, 'lib', 'view-job.ts');
   const load =
     'builtin' in source

@@ -137,7 +137,7 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     expect(d.json.error.code).toBe('ResourceNotFoundException');
   });
 
-  it('refuses a view module outside the --allow-code-dir directories (it would run inside the engine)', async () => {
+  it('refuses a view module outside the --allow-code-dir directories (the deploy rule for server paths)', async () => {
     const code = join(import.meta.dirname, '../fixtures/views/distinct-users.ts');
     const refused = await api<ErrorAnswer>('POST', '/views', { name: 'outside', dataset: 'tw', code });
     expect(refused.status).toBe(403);

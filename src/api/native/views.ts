@@ -47,8 +47,8 @@ function listViews({ engine, res }: RouteContext): void {
 }
 
 /**
- * A view module named by path runs inside the engine (its speed layer), so over HTTP it is held to the
- * deploy rule: only files under the operator's `--allow-code-dir` directories (403 otherwise).
+ * A view module named by path is bundled from a file on the server's machine, so over HTTP it is held
+ * to the deploy rule: only files under the operator's `--allow-code-dir` directories (403 otherwise).
  */
 async function createView({ engine, req, res, codeDirs }: RouteContext): Promise<void> {
   const body = await readJsonObject<CreateViewRequest>(req);
