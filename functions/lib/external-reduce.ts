@@ -42,7 +42,7 @@ export interface ReduceStats {
 }
 
 /** Fraction of the memory left beside the process's own that the reduce state may use. */
-const BUDGET_SHARE = 0.25;
+const BUDGET_SHARE = 0.15;
 const MIN_BUDGET = 4 * 1024 * 1024;
 const DEFAULT_MEMORY_MB = 1024;
 /** Rough bytes of one map entry beyond its key and value text (V8 map slot, string and object headers). */
