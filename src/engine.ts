@@ -26,6 +26,7 @@ import { QueueStore } from './storage/queues/index.js';
 import { StreamStore } from './storage/streams/index.js';
 import { TableStore } from './storage/tables/index.js';
 import { TopicStore } from './storage/topics/index.js';
+import { Stacks } from './templates/index.js';
 
 /** Options of `createEngine`; every one has a default fit for one machine. */
 export interface EngineOptions {
@@ -78,6 +79,8 @@ export interface Engine {
   readonly jobs: JobService;
   /** The Lambda Architecture: master datasets, batch and speed views, queries. */
   readonly views: LambdaArch;
+  /** Stacks deployed from SAM and serverless.yml templates (docs/TEMPLATES.md). */
+  readonly stacks: Stacks;
   /** Sets the URL functions use to call back (the server calls this once it listens). */
   setEndpoint(url: string): void;
   /** Stops cleanly: in-flight work drains or stays durably queued; environments are reaped. */
@@ -132,6 +135,18 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const jobs = new JobService(context, { invoker: invocations, objects, functions, billing, logLines: logs.lines });
 
   const views = new LambdaArch(context, { objects, streams, mappings, deliveries, functions, jobs });
+  const stacks = new Stacks(context, {
+    functions,
+    objects,
+    queues,
+    streams,
+    tables,
+    topics,
+    notifications,
+    mappings,
+    schedules,
+    functionUrls,
+  });
 
   const background = [objects, invocations, mappings, schedules, jobs, views, queues, streams, tables];
   // Held until the endpoint is known: these invoke functions as they start (jobs resume interrupted runs).
@@ -165,6 +180,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     schedules,
     jobs,
     views,
+    stacks,
     setEndpoint(url) {
       endpoint = url;
       const starting = held;

@@ -13,7 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'web'],
   ['api'],
   ['engine'],
-  ['lambda-arch'],
+  ['lambda-arch', 'templates'],
   ['jobs'],
   ['events'],
   ['invoke'],

@@ -6,14 +6,19 @@ import type { DeployRequest, FunctionDetail } from '../api/native/contract.js';
 import { PACKAGE_LIMITS } from '../invoke/limits.js';
 import { defineCommand, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
+import { deployTemplate } from './stacks.js';
 
-const USAGE =
-  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]';
+const USAGE = [
+  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]',
+  '       lambdata deploy --template template.yaml|serverless.yml [--stack-name NAME] [--parameter-overrides K=V …] [--stage dev] [--json]',
+].join('\n');
+/** 1980-01-01, the first date a zip entry can hold. */
+const ZIP_EPOCH = 315532800000;
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
 export const deploy = defineCommand({
   name: 'deploy',
-  summary: 'Create or update a function from a directory or .zip',
+  summary: 'Create or update a function from a directory or .zip, or a stack from a SAM or serverless.yml template',
   usage: USAGE,
   options: {
     handler: { type: 'string' },
@@ -26,8 +31,25 @@ export const deploy = defineCommand({
     description: { type: 'string' },
     concurrency: { type: 'string' },
     json: { type: 'boolean' },
+    template: { type: 'string' },
+    'stack-name': { type: 'string' },
+    'parameter-overrides': { type: 'string', multiple: true },
+    stage: { type: 'string' },
   },
   async run({ values, positionals }, ctx) {
+    if (values.template !== undefined) {
+      if (positionals.length > 0) throw new UsageError('--template takes no <name> or <dir>: the template names them');
+      return deployTemplate(
+        {
+          template: values.template,
+          ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}),
+          ...(values['parameter-overrides'] ? { parameterOverrides: values['parameter-overrides'] } : {}),
+          ...(values.stage ? { stage: values.stage } : {}),
+          ...(values.json ? { json: true } : {}),
+        },
+        ctx,
+      );
+    }
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
@@ -71,8 +93,11 @@ export function packageSource(source: string): Uint8Array {
   const files: Zippable = {};
   for (const file of walk(source, source)) {
     // Unix permissions travel in the high 16 bits of the external attributes (keeps `bootstrap` executable).
-    const attrs = ((statSync(file).mode & 0o777) | 0o100000) * 0x10000;
-    files[relative(source, file).split('\\').join('/')] = [readFileSync(file), { os: 3, attrs }];
+    const stat = statSync(file);
+    const attrs = ((stat.mode & 0o777) | 0o100000) * 0x10000;
+    // Each entry keeps its file's time, so the same files zip to the same bytes (a redeploy sees no change).
+    const mtime = Math.max(stat.mtimeMs, ZIP_EPOCH);
+    files[relative(source, file).split('\\').join('/')] = [readFileSync(file), { os: 3, attrs, mtime }];
   }
   if (Object.keys(files).length === 0) throw new UsageError(`${source} is empty`);
   return zipSync(files, { level: 6 });

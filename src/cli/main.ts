@@ -7,6 +7,7 @@ import { commands as mappingCommands } from './mappings.js';
 import { commands as queueCommands } from './queues.js';
 import { commands as s3Commands } from './s3.js';
 import { serve } from './serve.js';
+import { commands as stackCommands } from './stacks.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
 import { commands as topicCommands } from './topics.js';
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     ...mappingCommands,
     ...datasetCommands,
     ...viewCommands,
+    ...stackCommands,
   ].map((command) => [command.name, command]),
 );
 
