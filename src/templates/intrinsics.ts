@@ -99,7 +99,8 @@ export function referencesOf(value: unknown, into = new Set<string>()): Set<stri
 }
 
 function isIntrinsicName(key: string): boolean {
-  return key === 'Ref' || key === 'Condition' || key.startsWith('Fn::');
+  // `!Unknown` is how the YAML reader passes on a tag it does not know.
+  return key === 'Ref' || key === 'Condition' || key.startsWith('Fn::') || key.startsWith('!');
 }
 
 function call(name: string, arg: unknown, scope: IntrinsicScope, where: string): unknown {

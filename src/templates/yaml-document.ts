@@ -2,7 +2,7 @@
  * Reading a template document: YAML (with CloudFormation's short-form tags `!Ref`, `!GetAtt`,
  * `!Sub` …, each read as its long form `{ "Fn::…": … }`) or JSON, through the `yaml` package.
  */
-import { type CollectionTag, parse, type ScalarTag } from 'yaml';
+import { type CollectionTag, isNode, parseDocument, type ScalarTag, visit } from 'yaml';
 import { TemplateInvalid } from './errors.js';
 
 /** The short forms CloudFormation's YAML accepts, and the long form each stands for. */
@@ -28,15 +28,27 @@ const SHORT_FORMS = [
 ] as const;
 
 const TAGS = SHORT_FORMS.flatMap((name) => tagsOf(name));
+const KNOWN_TAGS = new Set(SHORT_FORMS.map((name) => `!${name}`));
 
 /**
  * The document of a template's text, with short-form tags read as long forms.
  * @throws TemplateInvalid (ValidationError) naming the file and position of a YAML error.
  */
 export function readDocument(text: string, file: string): Record<string, unknown> {
+  const parsed = parseDocument(text, { customTags: TAGS, prettyErrors: true, logLevel: 'error' });
+  const [error] = parsed.errors;
+  if (error) throw new TemplateInvalid(`${file} is not valid YAML: ${error.message}`, { cause: error });
+  // A tag no one knows (`!Frobnicate x`) becomes `{ "!Frobnicate": x }`, which the intrinsics refuse
+  // naming the property it sits in.
+  visit(parsed, {
+    Node(_, node) {
+      if (!isNode(node) || !node.tag?.startsWith('!') || KNOWN_TAGS.has(node.tag)) return undefined;
+      return parsed.createNode({ [node.tag]: node.toJSON() });
+    },
+  });
   let doc: unknown;
   try {
-    doc = parse(text, { customTags: TAGS, prettyErrors: true, maxAliasCount: 1000 });
+    doc = parsed.toJS({ maxAliasCount: 1000 });
   } catch (err) {
     throw new TemplateInvalid(`${file} is not valid YAML: ${(err as Error).message}`, { cause: err });
   }
