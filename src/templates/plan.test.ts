@@ -42,7 +42,12 @@ describe('SAM templates', () => {
       codePath: join(FIXTURES, 'thumbnail/src'),
     });
     expect(plan.notifications).toEqual([
-      { bucket: 'photos-uploads-prod', function: 'photos-ThumbnailFunction', events: ['s3:ObjectCreated:*'], prefix: 'photos/' },
+      {
+        bucket: 'photos-uploads-prod',
+        function: 'photos-ThumbnailFunction',
+        events: ['s3:ObjectCreated:*'],
+        prefix: 'photos/',
+      },
       { bucket: 'photos-uploads-prod', function: 'photos-AuditFunction', events: ['s3:ObjectCreated:*'] },
     ]);
     expect(plan.warnings.join('\n')).toMatch(/ThumbnailFunction: Layers are ignored/);
@@ -52,12 +57,27 @@ describe('SAM templates', () => {
   it('map Kinesis events to mappings, FindInMap and NoValue, HttpApi events to function URLs', () => {
     const stream = planTemplate(join(FIXTURES, 'stream-to-table/template.yaml'), { stackName: 'clicks', site });
     expect(stream.mappings).toEqual([
-      { function: 'clicks-Consumer', source: { type: 'stream', name: 'clicks-clicks' }, batchSize: 50, startingPosition: 'TRIM_HORIZON' },
+      {
+        function: 'clicks-Consumer',
+        source: { type: 'stream', name: 'clicks-clicks' },
+        batchSize: 50,
+        startingPosition: 'TRIM_HORIZON',
+      },
     ]);
     expect(stream.functions[0]?.reservedConcurrency).toBe(2);
-    expect(stream.functions[0]?.environment.TABLE_ARN).toBe('arn:aws:dynamodb:eu-west-1:000000000000:table/clicks-page-counts');
-    const api = planTemplate(join(FIXTURES, 'api/template.yaml'), { stackName: 'web', parameters: { Language: 'fr' }, site });
-    expect(api.functions[0]).toMatchObject({ name: 'web-hello', environment: { GREETING: 'Bonjour' }, url: { authType: 'NONE' } });
+    expect(stream.functions[0]?.environment.TABLE_ARN).toBe(
+      'arn:aws:dynamodb:eu-west-1:000000000000:table/clicks-page-counts',
+    );
+    const api = planTemplate(join(FIXTURES, 'api/template.yaml'), {
+      stackName: 'web',
+      parameters: { Language: 'fr' },
+      site,
+    });
+    expect(api.functions[0]).toMatchObject({
+      name: 'web-hello',
+      environment: { GREETING: 'Bonjour' },
+      url: { authType: 'NONE' },
+    });
     expect(api.functions[0]?.environment).not.toHaveProperty('DEBUG');
   });
 
@@ -92,7 +112,9 @@ Resources:
       Handler: index.handler
       Runtime: nodejs20.x
 ${props}`;
-    expect(() => planText(fn('      CodeUri: .\n      Description: !Frobnicate x'))).toThrow(/Resources\.F.*unknown intrinsic/);
+    expect(() => planText(fn('      CodeUri: .\n      Description: !Frobnicate x'))).toThrow(
+      /Resources\.F.*unknown intrinsic/,
+    );
     expect(() => planText(fn('      CodeUri: .\n      Description: { "Fn::Frobnicate": x }'))).toThrow(
       /Resources\.F\.Properties\.Description: unknown intrinsic function Fn::Frobnicate/,
     );
@@ -138,7 +160,12 @@ describe('serverless.yml', () => {
     });
     expect(plan.functions[1]).toMatchObject({ name: 'thumbs-test-hello', memoryMb: 256, url: { authType: 'NONE' } });
     expect(plan.notifications).toEqual([
-      { bucket: 'thumbs-test-uploads', function: 'thumbs-test-thumbnail', events: ['s3:ObjectCreated:*'], prefix: 'photos/' },
+      {
+        bucket: 'thumbs-test-uploads',
+        function: 'thumbs-test-thumbnail',
+        events: ['s3:ObjectCreated:*'],
+        prefix: 'photos/',
+      },
     ]);
     const dev = planTemplate(join(FIXTURES, 'serverless-thumbnail/serverless.yml'), { site });
     expect(dev.stack).toBe('thumbs-dev');
@@ -150,7 +177,9 @@ describe('serverless.yml', () => {
       `service: s\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  f:\n    handler: index.handler\n    environment:\n      X: ${env}\n`;
     const file = join(scratch, 'serverless.yml');
     writeFileSync(file, yml('${ssm:/db/password}'));
-    expect(() => planTemplate(file, { site })).toThrow(/functions\.f\.environment\.X: variable source ssm: is not supported/);
+    expect(() => planTemplate(file, { site })).toThrow(
+      /functions\.f\.environment\.X: variable source ssm: is not supported/,
+    );
     writeFileSync(file, yml('${env:LAMBDATA_TEST_UNSET_VARIABLE}'));
     expect(() => planTemplate(file, { site, env: {} })).toThrow(/\$\{env:LAMBDATA_TEST_UNSET_VARIABLE\} has no value/);
   });
