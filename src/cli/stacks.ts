@@ -51,7 +51,7 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
   const result = await ctx.client.put<StackAnswer>(`/stacks/${encodeURIComponent(plan.stack)}`, plan);
   for (const warning of result.warnings) ctx.err(`warning: ${warning}\n`);
   if (options.json) {
-    ctx.out(prettyJson(result));
+    ctx.out(prettyJson({ ...result, outputs: plan.outputs ?? {} }));
     return 0;
   }
   ctx.out(`stack ${result.stack}\n`);
@@ -62,6 +62,7 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
     ),
   );
   for (const [fn, url] of Object.entries(result.urls)) ctx.out(`url ${fn} ${url}\n`);
+  for (const [key, value] of Object.entries(plan.outputs ?? {})) ctx.out(`output ${key} ${value}\n`);
   return 0;
 }
 

@@ -87,7 +87,6 @@ export async function applyFunctions(plan: StackPlan, s: Services, changes: Stac
         code: { zip },
         reservedConcurrency: fn.reservedConcurrency,
       });
-      if (fn.reservedConcurrency !== null) s.functions.putConcurrency(fn.name, fn.reservedConcurrency);
       changes.push({ action: 'created', type: 'function', name: fn.name });
       continue;
     }

@@ -49,4 +49,32 @@ export function checkPlan(plan: StackPlan): void {
       throw new InvalidParameterValue(`function ${fn.name}: reservedConcurrency must be a whole number or null`);
     }
   }
+  for (const key of ['buckets', 'queues', 'streams', 'tables', 'topics'] as const) {
+    for (const resource of plan[key]) strings(resource, ['name'], key);
+  }
+  for (const table of plan.tables) {
+    if (!Array.isArray(table.keySchema) || !Array.isArray(table.attributeDefinitions)) {
+      throw new InvalidParameterValue(`table ${table.name}: keySchema and attributeDefinitions must be lists`);
+    }
+  }
+  for (const n of plan.notifications) {
+    strings(n, ['bucket', 'function'], 'notifications');
+    if (!Array.isArray(n.events)) throw new InvalidParameterValue('notifications: events must be a list');
+  }
+  for (const m of plan.mappings) {
+    strings(m, ['function'], 'mappings');
+    if (!m.source || !['stream', 'table', 'queue'].includes(m.source.type) || typeof m.source.name !== 'string') {
+      throw new InvalidParameterValue('mappings: source must be { type: stream|table|queue, name }');
+    }
+  }
+  for (const schedule of plan.schedules) strings(schedule, ['name', 'function', 'expression'], 'schedules');
+  for (const subscription of plan.subscriptions) strings(subscription, ['topic', 'function'], 'subscriptions');
+}
+
+function strings(entry: unknown, keys: string[], list: string): void {
+  for (const key of keys) {
+    if (typeof (entry as Record<string, unknown> | null)?.[key] !== 'string') {
+      throw new InvalidParameterValue(`${list}: each entry needs a string ${key}`);
+    }
+  }
 }

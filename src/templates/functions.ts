@@ -10,6 +10,12 @@ import { nameInArn } from './resources.js';
 
 type Props = Record<string, unknown>;
 
+/**
+ * What CloudFormation gives a function that sets none (SAM's and Lambda's defaults), so a redeploy
+ * that drops a setting puts the default back.
+ */
+export const SAM_DEFAULTS = { memoryMb: 128, timeoutS: 3, ephemeralStorageMb: 512, description: '' } as const;
+
 /** A function's settings read from resolved properties; `code` is CodeUri (SAM) or Code (CloudFormation), relative to `dir`. */
 export function functionOf(
   logicalId: string,
@@ -34,15 +40,13 @@ export function functionOf(
     reservedConcurrency:
       optionalInt(props.ReservedConcurrentExecutions, `${where}.ReservedConcurrentExecutions`) ?? null,
     codePath: codePath(code, dir, where),
+    memoryMb: optionalInt(props.MemorySize, `${where}.MemorySize`) ?? SAM_DEFAULTS.memoryMb,
+    timeoutS: optionalInt(props.Timeout, `${where}.Timeout`) ?? SAM_DEFAULTS.timeoutS,
+    ephemeralStorageMb:
+      optionalInt((props.EphemeralStorage as Props | undefined)?.Size, `${where}.EphemeralStorage.Size`) ??
+      SAM_DEFAULTS.ephemeralStorageMb,
+    description: optionalString(props.Description, `${where}.Description`) ?? SAM_DEFAULTS.description,
   };
-  const memory = optionalInt(props.MemorySize, `${where}.MemorySize`);
-  if (memory !== undefined) fn.memoryMb = memory;
-  const timeout = optionalInt(props.Timeout, `${where}.Timeout`);
-  if (timeout !== undefined) fn.timeoutS = timeout;
-  const storage = optionalInt((props.EphemeralStorage as Props | undefined)?.Size, `${where}.EphemeralStorage.Size`);
-  if (storage !== undefined) fn.ephemeralStorageMb = storage;
-  const description = optionalString(props.Description, `${where}.Description`);
-  if (description !== undefined) fn.description = description;
   if (Array.isArray(props.Layers) && props.Layers.length > 0) {
     plan.warnings.push(`${where}: Layers are ignored (package what the function needs with its code)`);
   }

@@ -81,7 +81,7 @@ describe('SAM templates', () => {
     expect(api.functions[0]?.environment).not.toHaveProperty('DEBUG');
   });
 
-  it('read both forms of !Sub, escaped ${!Literal}, and long forms', () => {
+  it('read both forms of !Sub, escaped literals and long forms', () => {
     const plan = planText(`
 Resources:
   Q:
@@ -98,7 +98,7 @@ Resources:
           B: { 'Fn::Join': [':', [{ Ref: 'AWS::AccountId' }, { 'Fn::GetAtt': [Q, Arn] }]] }
 `);
     expect(plan.functions[0]?.environment).toEqual({
-      A: 'http://127.0.0.1:4566/000000000000/unit-Q|unit-Q|${Literal}',
+      A: `http://127.0.0.1:4566/000000000000/unit-Q|unit-Q|\${Literal}`,
       B: '000000000000:arn:aws:sqs:eu-west-1:000000000000:unit-Q',
     });
   });
@@ -176,11 +176,11 @@ describe('serverless.yml', () => {
     const yml = (env: string) =>
       `service: s\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  f:\n    handler: index.handler\n    environment:\n      X: ${env}\n`;
     const file = join(scratch, 'serverless.yml');
-    writeFileSync(file, yml('${ssm:/db/password}'));
+    writeFileSync(file, yml(`\${ssm:/db/password}`));
     expect(() => planTemplate(file, { site })).toThrow(
       /functions\.f\.environment\.X: variable source ssm: is not supported/,
     );
-    writeFileSync(file, yml('${env:LAMBDATA_TEST_UNSET_VARIABLE}'));
+    writeFileSync(file, yml(`\${env:LAMBDATA_TEST_UNSET_VARIABLE}`));
     expect(() => planTemplate(file, { site, env: {} })).toThrow(/\$\{env:LAMBDATA_TEST_UNSET_VARIABLE\} has no value/);
   });
 });

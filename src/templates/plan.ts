@@ -86,6 +86,8 @@ export interface StackPlan {
   packages: Record<string, string>;
   /** What the template holds that runs nowhere here (unsupported resource types, layers …). */
   warnings: string[];
+  /** The template's Outputs, resolved (printed by the CLI). */
+  outputs?: Record<string, string>;
 }
 
 /** What applying a plan did to one thing. */

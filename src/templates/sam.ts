@@ -81,7 +81,18 @@ export function planSam(doc: Props, options: TemplateOptions): StackPlan {
       plan.subscriptions.push({ topic: nameInArn(props.TopicArn, `${where}.TopicArn`).name, function: fn.name });
     }
   }
+  plan.outputs = outputsOf(doc.Outputs, scope);
   return plan;
+}
+
+/** The Outputs section's values, resolved. @throws TemplateInvalid naming the output */
+function outputsOf(outputs: unknown, scope: TemplateResources): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, output] of Object.entries((outputs ?? {}) as Record<string, Props>)) {
+    const value = scope.resolve(output?.Value, `Outputs.${key}.Value`);
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
 }
 
 /**

@@ -12,6 +12,9 @@ import { resolveVariables, stageOf, type VariableSources } from './variables.js'
 
 type Props = Record<string, unknown>;
 
+/** The Serverless Framework's defaults for a function that sets none (larger than Lambda's own). */
+const SERVERLESS_DEFAULTS = { memoryMb: 1024, timeoutS: 6, ephemeralStorageMb: 512 } as const;
+
 /** The service and stage a serverless.yml names, for the default stack name `<service>-<stage>`. */
 export function serviceOf(
   raw: Props,
@@ -95,16 +98,13 @@ function functionOf(
     reservedConcurrency: optionalInt(props.reservedConcurrency, `${where}.reservedConcurrency`) ?? null,
     codePath: codePath(artifact ?? '.', dir, where),
   };
-  const memory = optionalInt(props.memorySize ?? provider.memorySize, `${where}.memorySize`);
-  if (memory !== undefined) fn.memoryMb = memory;
-  const timeout = optionalInt(props.timeout ?? provider.timeout, `${where}.timeout`);
-  if (timeout !== undefined) fn.timeoutS = timeout;
-  const storage = optionalInt(
-    props.ephemeralStorageSize ?? provider.ephemeralStorageSize,
-    `${where}.ephemeralStorageSize`,
-  );
-  if (storage !== undefined) fn.ephemeralStorageMb = storage;
-  if (typeof props.description === 'string') fn.description = props.description;
+  fn.memoryMb =
+    optionalInt(props.memorySize ?? provider.memorySize, `${where}.memorySize`) ?? SERVERLESS_DEFAULTS.memoryMb;
+  fn.timeoutS = optionalInt(props.timeout ?? provider.timeout, `${where}.timeout`) ?? SERVERLESS_DEFAULTS.timeoutS;
+  fn.ephemeralStorageMb =
+    optionalInt(props.ephemeralStorageSize ?? provider.ephemeralStorageSize, `${where}.ephemeralStorageSize`) ??
+    SERVERLESS_DEFAULTS.ephemeralStorageMb;
+  fn.description = typeof props.description === 'string' ? props.description : '';
   const layers = props.layers ?? provider.layers;
   if (Array.isArray(layers) && layers.length > 0)
     plan.warnings.push(`${where}: layers are ignored (package what the function needs with its code)`);

@@ -214,6 +214,7 @@ describe('lambdata deploy --template (SAM)', () => {
     expect(out.stderr).toMatch(/HttpApi events are served on the function's URL/);
     const url = /^url web-hello (\S+)$/m.exec(out.stdout)?.[1];
     expect(url).toBe(`${t.url}/_lambdata/url/web-hello/`);
+    expect(out.stdout).toMatch(new RegExp(`^output Url ${url}$`, 'm'));
     const res = await fetch(`${url}hello?name=Ada`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ message: 'Bonjour, Ada', path: '/hello', method: 'GET', debug: null });
