@@ -3,7 +3,7 @@ import type { HealthAnswer, StackAnswer, StackList } from '../api/native/contrac
 import { planTemplate, type StackPlan, type StackRecord } from '../templates/index.js';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
 import { prettyJson, table } from './format.js';
-import { packageSource } from './functions-deploy.js';
+import { packageSource } from './package-source.js';
 
 /** What `lambdata deploy --template` reads from its options. */
 export interface TemplateDeployOptions {
