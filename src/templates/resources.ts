@@ -115,7 +115,7 @@ export class TemplateResources implements IntrinsicScope {
     const kind = TYPES[resource.Type as string]?.kind;
     const name = this.physicalName(logicalId);
     if (kind === 'queue') return this.queueUrl(name);
-    if (kind === 'topic') return this.#arn('sns', name);
+    if (kind === 'topic') return this.arn('sns', name);
     return name;
   }
 
@@ -171,13 +171,8 @@ export class TemplateResources implements IntrinsicScope {
   }
 
   /** An ARN in this stack's region and account. */
-  #arn(service: string, rest: string): string {
-    return `arn:aws:${service}:${this.#site.region}:${this.#site.accountId}:${rest}`;
-  }
-
-  /** ARN helpers for `attributeOf`. */
   arn(service: string, rest: string): string {
-    return this.#arn(service, rest);
+    return `arn:aws:${service}:${this.#site.region}:${this.#site.accountId}:${rest}`;
   }
 
   /**
