@@ -27,6 +27,7 @@ import { StreamStore } from './storage/streams/index.js';
 import { TableStore } from './storage/tables/index.js';
 import { TopicStore } from './storage/topics/index.js';
 import { Targets } from './targets/index.js';
+import { Stacks } from './templates/index.js';
 
 /** Options of `createEngine`; every one has a default fit for one machine. */
 export interface EngineOptions {
@@ -81,6 +82,8 @@ export interface Engine {
   readonly views: LambdaArch;
   /** Scale-out targets (AWS accounts/regions) functions and jobs can run on besides this machine. */
   readonly targets: Targets;
+  /** Stacks deployed from SAM and serverless.yml templates (docs/TEMPLATES.md). */
+  readonly stacks: Stacks;
   /** Sets the URL functions use to call back (the server calls this once it listens). */
   setEndpoint(url: string): void;
   /** Stops cleanly: in-flight work drains or stays durably queued; environments are reaped. */
@@ -152,6 +155,18 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     invoker: invocations,
     jobs,
   });
+  const stacks = new Stacks(context, {
+    functions,
+    objects,
+    queues,
+    streams,
+    tables,
+    topics,
+    notifications,
+    mappings,
+    schedules,
+    functionUrls,
+  });
 
   const background = [objects, invocations, mappings, schedules, jobs, views, queues, streams, tables];
   // Held until the endpoint is known: these invoke functions as they start (jobs resume interrupted runs).
@@ -186,6 +201,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     jobs,
     views,
     targets,
+    stacks,
     setEndpoint(url) {
       endpoint = url;
       const starting = held;

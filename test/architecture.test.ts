@@ -13,7 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'web'],
   ['api'],
   ['engine'],
-  ['lambda-arch', 'targets'],
+  ['lambda-arch', 'targets', 'templates'],
   ['jobs'],
   ['events'],
   ['invoke'],

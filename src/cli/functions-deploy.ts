@@ -1,19 +1,21 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { type Zippable, zipSync } from 'fflate';
 import type { DeployRequest, FunctionDetail, RemoteFunction, TargetDeployRequest } from '../api/native/contract.js';
 // The limits module alone: the CLI client must not load the engine's modules.
 import { PACKAGE_LIMITS } from '../invoke/limits.js';
 import { defineCommand, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
+import { packageSource } from './package-source.js';
+import { deployTemplate } from './stacks.js';
 
-const USAGE =
-  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]\n       lambdata deploy <name> <dir|file.zip> --handler index.handler --target NAME [--role-arn ARN] [--runtime …] [--memory …] [--timeout …] [--env K=V …] [--json]   (on a scale-out target: see lambdata targets)';
+const USAGE = [
+  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]',
+  '       lambdata deploy --template template.yaml|serverless.yml [--stack-name NAME] [--parameter-overrides K=V …] [--stage dev] [--json]',
+  '       lambdata deploy <name> <dir|file.zip> --handler index.handler --target NAME [--role-arn ARN] [--runtime …] [--memory …] [--timeout …] [--env K=V …] [--json]   (on a scale-out target: see lambdata targets)',
+].join('\n');
 
 /** `lambdata deploy`: zips a directory (or takes a .zip) and creates or updates the function. */
 export const deploy = defineCommand({
   name: 'deploy',
-  summary: 'Create or update a function from a directory or .zip',
+  summary: 'Create or update a function from a directory or .zip, or a stack from a SAM or serverless.yml template',
   usage: USAGE,
   options: {
     handler: { type: 'string' },
@@ -28,8 +30,25 @@ export const deploy = defineCommand({
     json: { type: 'boolean' },
     target: { type: 'string' },
     'role-arn': { type: 'string' },
+    template: { type: 'string' },
+    'stack-name': { type: 'string' },
+    'parameter-overrides': { type: 'string', multiple: true },
+    stage: { type: 'string' },
   },
   async run({ values, positionals }, ctx) {
+    if (values.template !== undefined) {
+      if (positionals.length > 0) throw new UsageError('--template takes no <name> or <dir>: the template names them');
+      return deployTemplate(
+        {
+          template: values.template,
+          ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}),
+          ...(values['parameter-overrides'] ? { parameterOverrides: values['parameter-overrides'] } : {}),
+          ...(values.stage ? { stage: values.stage } : {}),
+          ...(values.json ? { json: true } : {}),
+        },
+        ctx,
+      );
+    }
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
     const zip = packageSource(source);
@@ -76,32 +95,3 @@ export const deploy = defineCommand({
     return 0;
   },
 });
-
-/** The zip bytes of a .zip (or .jar) file, or of a directory zipped here (skipping .git and node_modules/.bin). */
-export function packageSource(source: string): Uint8Array {
-  const stat = statSync(source, { throwIfNoEntry: false });
-  if (!stat) throw new UsageError(`no such file or directory: ${source}`);
-  if (stat.isFile()) {
-    // A jar is a zip: Java functions deploy as a fat jar, as on AWS.
-    if (!/\.(zip|jar)$/.test(source)) throw new UsageError(`${source} is not a directory, a .zip or a .jar file`);
-    return readFileSync(source);
-  }
-  const files: Zippable = {};
-  for (const file of walk(source, source)) {
-    // Unix permissions travel in the high 16 bits of the external attributes (keeps `bootstrap` executable).
-    const attrs = ((statSync(file).mode & 0o777) | 0o100000) * 0x10000;
-    files[relative(source, file).split('\\').join('/')] = [readFileSync(file), { os: 3, attrs }];
-  }
-  if (Object.keys(files).length === 0) throw new UsageError(`${source} is empty`);
-  return zipSync(files, { level: 6 });
-}
-
-function* walk(root: string, dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    const rel = relative(root, path).split('\\').join('/');
-    if (entry.name === '.git' || rel === 'node_modules/.bin' || rel.endsWith('/node_modules/.bin')) continue;
-    if (entry.isDirectory()) yield* walk(root, path);
-    else if (entry.isFile()) yield path;
-  }
-}

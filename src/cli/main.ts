@@ -7,6 +7,7 @@ import { commands as mappingCommands } from './mappings.js';
 import { commands as queueCommands } from './queues.js';
 import { commands as s3Commands } from './s3.js';
 import { serve } from './serve.js';
+import { commands as stackCommands } from './stacks.js';
 import { commands as streamCommands } from './streams.js';
 import { commands as tableCommands } from './tables.js';
 import { commands as targetCommands } from './targets.js';
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     ...datasetCommands,
     ...viewCommands,
     ...targetCommands,
+    ...stackCommands,
   ].map((command) => [command.name, command]),
 );
 

@@ -3,6 +3,7 @@
  * once and used by the server's routes, the CLI and the dashboard. Types only — importing this file pulls
  * no server code into the CLI or the browser bundle. Dates the core keeps as `Date` travel as ISO strings.
  */
+
 import type {
   LambdaFunctionConfiguration,
   MappingInput,
@@ -45,6 +46,7 @@ import type { QueueInfo, ReceivedMessage, SendResult } from '../../storage/queue
 import type { ShardDescription, StreamDescription } from '../../storage/streams/index.js';
 import type { StreamViewType, TableDescription } from '../../storage/tables/index.js';
 import type { RemoteFunction, TargetConfig } from '../../targets/index.js';
+import type { StackPlan, StackRecord, StackResult } from '../../templates/index.js';
 
 export type {
   CostReport,
@@ -114,7 +116,19 @@ export interface HealthAnswer {
   status: 'ok';
   dataDir: string;
   sandbox: SandboxInfo;
+  /** The engine's region and account (ARNs a template resolves use them). */
+  region: string;
+  accountId: string;
 }
+
+/** GET /stacks: every stack deployed from a template. */
+export interface StackList {
+  stacks: StackRecord[];
+}
+
+/** PUT /stacks/:name takes a resolved plan (`lambdata deploy --template`) and answers what changed; DELETE answers the same. */
+export type StackRequest = StackPlan;
+export type StackAnswer = StackResult;
 
 /** GET /runtime: execution environments alive now. */
 export type RuntimeAnswer = RuntimeStats;

@@ -4,6 +4,7 @@ import { routes as jobRoutes } from './jobs.js';
 import { routes as mappingRoutes } from './mappings.js';
 import { routes as objectRoutes } from './objects.js';
 import { routes as queueRoutes } from './queues.js';
+import { routes as stackRoutes } from './stacks.js';
 import { routes as streamRoutes } from './streams.js';
 import { routes as systemRoutes } from './system.js';
 import { routes as tableRoutes } from './tables.js';
@@ -24,4 +25,5 @@ export const nativeRoutes: Route[] = [
   ...mappingRoutes,
   ...viewRoutes,
   ...targetRoutes,
+  ...stackRoutes,
 ];

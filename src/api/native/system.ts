@@ -1,3 +1,4 @@
+import { ACCOUNT_ID } from '../../shared/ids.js';
 import { sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import type { HealthAnswer, RuntimeAnswer } from './contract.js';
@@ -12,6 +13,8 @@ export const routes: Route[] = [
         status: 'ok',
         dataDir: engine.dataDir,
         sandbox: engine.runtime.sandbox,
+        region: engine.context.region,
+        accountId: ACCOUNT_ID,
       } satisfies HealthAnswer),
   },
   {
