@@ -9,6 +9,8 @@ import { renderObjects } from './pages/objects.js';
 import { renderOverview } from './pages/overview.js';
 import type { Page } from './pages/page.js';
 import { renderSources } from './pages/sources.js';
+import { renderTables } from './pages/tables.js';
+import { renderTopics } from './pages/topics.js';
 import { renderViews } from './pages/views.js';
 
 interface RouteDef {
@@ -26,6 +28,8 @@ const ROUTES: RouteDef[] = [
   { pattern: /^\/jobs\/([^/]+)$/, nav: 'jobs', page: renderJob },
   { pattern: /^\/dlq\/?$/, nav: 'dlq', page: renderDeadLetters },
   { pattern: /^\/sources\/?$/, nav: 'sources', page: renderSources },
+  { pattern: /^\/topics(?:\/([^/]+))?\/?$/, nav: 'topics', page: renderTopics },
+  { pattern: /^\/tables(?:\/([^/]+))?\/?$/, nav: 'tables', page: renderTables },
   { pattern: /^\/views\/?$/, nav: 'views', page: renderViews },
 ];
 
@@ -36,6 +40,8 @@ const NAV = [
   ['jobs', '#/jobs', 'Jobs'],
   ['dlq', '#/dlq', 'Dead letters'],
   ['sources', '#/sources', 'Streams & queues'],
+  ['topics', '#/topics', 'Topics'],
+  ['tables', '#/tables', 'Tables'],
   ['views', '#/views', 'Views'],
 ] as const;
 
