@@ -4,6 +4,17 @@ import { invokeConfig } from './functions-async.js';
 import { billing, dlq } from './functions-billing.js';
 import { deploy } from './functions-deploy.js';
 import { invoke, logs } from './functions-invoke.js';
+import { commands as routingCommands } from './functions-routing.js';
 
-/** Function commands: deploy, invoke, logs, functions, versions, invoke-config, billing, dlq. */
-export const commands: Command[] = [deploy, invoke, logs, functions, versions, invokeConfig, billing, dlq];
+/** Function commands: deploy, invoke, logs, functions, versions, invoke-config, aliases, url, billing, dlq. */
+export const commands: Command[] = [
+  deploy,
+  invoke,
+  logs,
+  functions,
+  versions,
+  invokeConfig,
+  ...routingCommands,
+  billing,
+  dlq,
+];

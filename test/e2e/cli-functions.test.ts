@@ -201,6 +201,36 @@ describe('lambdata function commands', () => {
     expect(t.engine.functions.settings('echo').eventInvokeConfig.maximumRetryAttempts).toBe(0);
   });
 
+  it('sets and lists aliases, and creates, shows and removes a function URL (aliases, url)', async () => {
+    const set = await lambdata('aliases', 'echo', 'set', 'live', '--version', '1', '--description', 'prod', '--json');
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'live', functionVersion: '1', description: 'prod' });
+    const listed = await lambdata('aliases', 'echo', '--json');
+    expect(JSON.parse(listed.stdout).map((a: { name: string }) => a.name)).toEqual(['live']);
+    // The alias runs version 1; the unqualified name runs $LATEST.
+    const byAlias = await lambdata('invoke', 'echo', '{}', '--qualifier', 'live');
+    expect(byAlias.code).toBe(0);
+    expect(JSON.parse(byAlias.stdout).version).toBe('1');
+    const latest = await lambdata('invoke', 'echo', '{}');
+    expect(JSON.parse(latest.stdout).version).toBe('$LATEST');
+    const badWeight = await lambdata('aliases', 'echo', 'set', 'live', '--weight', '2=7');
+    expect(badWeight.code).toBe(2);
+    const none = await lambdata('url', 'echo');
+    expect(none.code).toBe(1);
+    expect((await fetch(`${t.url}/_lambdata/url/echo/x`)).status).toBe(404);
+    const created = await lambdata('url', 'echo', '--auth', 'NONE', '--cors-origin', 'https://app.example', '--json');
+    expect(created.code).toBe(0);
+    const config = JSON.parse(created.stdout);
+    expect(config).toMatchObject({ authType: 'NONE', cors: { AllowOrigins: ['https://app.example'] } });
+    const answer = await fetch(config.url + 'hello?x=1');
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { event: { rawPath: string } }).event.rawPath).toBe('/hello');
+    expect((await lambdata('url', 'echo', 'rm')).code).toBe(0);
+    expect((await fetch(config.url)).status).toBe(404);
+    expect((await lambdata('aliases', 'echo', 'rm', 'live')).code).toBe(0);
+    expect(t.engine.functions.aliases.list('echo')).toEqual([]);
+  });
+
   it('shows and removes a function', async () => {
     const show = await lambdata('functions', 'show', 'failing');
     expect(show.code).toBe(0);

@@ -16,6 +16,7 @@ import type {
   BillingSummary,
   DeadLetter,
   EventInvokeConfig,
+  FunctionAlias,
   FunctionSettings,
   InvocationRecord,
   LogLine,
@@ -350,6 +351,11 @@ export interface StreamRecordJson {
 export interface RecordsAnswer {
   records: StreamRecordJson[];
   millisBehindLatest: number;
+}
+
+/** GET /functions/:name/aliases. */
+export interface AliasList {
+  aliases: FunctionAlias[];
 }
 
 // ---- tables ------------------------------------------------------------------------------------------

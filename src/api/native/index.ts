@@ -1,4 +1,5 @@
 import type { Route } from '../router.js';
+import { routes as functionRoutingRoutes } from './function-routing.js';
 import { routes as functionRoutes } from './functions.js';
 import { routes as jobRoutes } from './jobs.js';
 import { routes as mappingRoutes } from './mappings.js';
@@ -15,6 +16,7 @@ import { routes as viewRoutes } from './views.js';
 /** Every native API route, under /_lambdata. Each part's routes live in its own module. */
 export const nativeRoutes: Route[] = [
   ...systemRoutes,
+  ...functionRoutingRoutes,
   ...functionRoutes,
   ...objectRoutes,
   ...jobRoutes,
