@@ -96,7 +96,10 @@ describe('Host names', () => {
     for (const host of ['localhost:1', '127.0.0.1', '127.0.0.2:9', '[::1]:4566', 'lambdata.test:4566', 'LOCALHOST']) {
       expect((await withHost(host, '/_lambdata/functions')).status, host).toBe(200);
     }
-    // A virtual-hosted S3 request gets past the Host check to the signature check.
+    // A virtual-hosted S3 request gets past the Host check to the signature check (an anonymous
+    // request to a bucket that does not exist is a 404 NoSuchBucket, as on S3).
+    expect((await withHost('books.localhost:4566', '/key.txt')).status).toBe(404);
+    t.engine.objects.createBucket('books');
     const bucket = await withHost('books.localhost:4566', '/key.txt');
     expect(bucket.status).toBe(403);
     expect(bucket.body).toContain('carries no AWS Signature');
