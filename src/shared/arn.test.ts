@@ -30,7 +30,7 @@ describe('ARNs', () => {
     expect(tableNameOfStream(tableArn('us-east-1', 't'))).toBeUndefined();
     expect(queueNameOf(kinesisStreamArn('us-east-1', 's'))).toBeUndefined();
     expect(isDestinationArn(functionArn('us-east-1', 'f', '$LATEST'))).toBe(true);
-    expect(isDestinationArn(functionArn('us-east-1', 'f', 'live'))).toBe(false);
+    expect(isDestinationArn(functionArn('us-east-1', 'f', 'live'))).toBe(true); // an alias ARN is a destination too
     expect(isFunctionRef(functionArn('us-east-1', 'f', 'live'))).toBe(true);
     expect(isFunctionRef('not a function')).toBe(false);
     expect(parseFunctionRef('123456789012:function:f')).toEqual({ name: 'f' });
