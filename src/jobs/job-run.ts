@@ -185,6 +185,8 @@ export class JobRun {
           toRun.push(this.#mapTask(task));
           break;
         }
+        // Committed in an earlier run: dispatched and done then, so the counters still add up.
+        record.counters.tasksDispatched++;
         task = this.#applyMap(task, result);
       }
     }
@@ -221,6 +223,8 @@ export class JobRun {
       const done = committed.get(taskId);
       if (done) {
         this.#accumulator.applyReduce(done);
+        record.counters.tasksDispatched++;
+        record.counters.tasksDone++;
         continue;
       }
       const event: ReduceEvent = {
@@ -247,6 +251,7 @@ export class JobRun {
       this.#stageOptions(reducer, partitions, tasks),
       this.#progress.hooks('reduce', reducer, (_task, result) => {
         this.#accumulator.applyReduce(result as ReduceResult);
+        this.#record.counters.tasksDone++;
         return [];
       }),
     );

@@ -68,6 +68,7 @@ describe('RunProgress: provisional figures of running attempts', () => {
     expect(record.counters.running).toEqual({ bytes: 600, words: 60, lines: 6, keys: 0 });
     hooks.completed(task, 2, { taskId: 'm0', pieces: [], remaining: [] }, 10);
     expect(record.counters.running?.bytes).toBe(0);
+    expect(record.counters.tasksDispatched).toBe(1); // three attempts of one task
     report(3, 900); // the backup, still running, after the commit
     expect(record.counters.running?.bytes).toBe(0);
   });

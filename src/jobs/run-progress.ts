@@ -62,6 +62,8 @@ export class RunProgress {
   readonly #usage: UsageTotals = { invocations: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
   /** Provisional figures of running attempts, by task id then attempt number. */
   readonly #running = new Map<string, Map<number, RunningCounts>>();
+  /** Tasks dispatched at least once, by stage and task id: retries and backups are not new tasks. */
+  readonly #dispatchedTasks = new Set<string>();
   readonly #rate = new ThroughputWindow();
   readonly #secrets: AttemptSecrets;
   readonly #unsubscribe: () => void;
@@ -120,7 +122,11 @@ export class RunProgress {
     const counters = record.counters;
     return {
       dispatched: (task, attempt, backup) => {
-        counters.tasksDispatched++;
+        const id = `${stage}/${task.taskId}`;
+        if (!this.#dispatchedTasks.has(id)) {
+          this.#dispatchedTasks.add(id);
+          counters.tasksDispatched++;
+        }
         const attempts = this.#running.get(task.taskId) ?? new Map<number, RunningCounts>();
         attempts.set(attempt, { bytes: 0, words: 0, lines: 0, keys: 0 });
         this.#running.set(task.taskId, attempts);

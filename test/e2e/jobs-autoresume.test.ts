@@ -75,5 +75,8 @@ it('a job interrupted by kill -9 of lambdata serve resumes by itself when it sta
   }, 60_000);
   expect(uninterrupted?.status).toBe('succeeded');
   expect(done?.result).toEqual(uninterrupted?.result);
+  // Tasks committed before the kill count as dispatched and done once, not again.
+  expect(done?.counters.tasksDone).toBe(done?.counters.tasksDispatched);
+  expect(done?.counters.tasksDone).toBe(uninterrupted?.counters.tasksDone);
   for (const [i, body] of bodies.entries()) expect(done?.result?.perObject?.[`in/${i}.txt`]).toEqual(refCounts(body));
 }, 240_000);

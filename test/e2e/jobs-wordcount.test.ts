@@ -86,6 +86,9 @@ describe('jobs over a mixed corpus', () => {
     const expected = refFreq([...inputs.values()]);
     const output = done.result?.output;
     expect(output?.keys).toHaveLength(3);
+    // Every task, map and reduce, is counted done once it commits.
+    expect(done.counters.tasksDone).toBe(done.counters.tasksDispatched);
+    expect(done.counters.tasksDone).toBeGreaterThan(3);
     const seen = new Map<string, number>();
     for (const key of output?.keys ?? []) {
       const { body } = await engine.objects.getObject(output?.bucket ?? '', key);
