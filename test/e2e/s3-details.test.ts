@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
@@ -19,46 +18,28 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
-import { startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
-import { runAwsText } from '../helpers/cli.js';
+import type { Engine } from '../../src/engine.js';
+import { bodyText, type S3Harness, sdkFailure, startS3Harness } from '../helpers/s3-harness.js';
 
 // Each `aws` run starts a Python interpreter: seconds apiece on a loaded machine.
 const CLI_TIMEOUT = 600_000;
 const MIB = 1024 * 1024;
+let h: S3Harness;
 let dir: string;
 let engine: Engine;
 let server: RunningServer;
 let s3: S3Client;
-
-function aws(...args: string[]): Promise<string> {
-  return runAwsText(server.url, dir, ...args);
-}
-
-async function awsJson<T>(...args: string[]): Promise<T> {
-  const out = await aws(...args);
-  return (out.trim() ? JSON.parse(out) : {}) as T;
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ name?: string; status?: number; message?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected a failure');
-}
-
-const text = async (out: { Body?: { transformToString(): Promise<string> } }) =>
-  (await out.Body?.transformToString()) ?? '';
+const aws = (...args: string[]) => h.aws(...args);
+const awsJson = <T>(...args: string[]) => h.awsJson<T>(...args);
+const failure = sdkFailure;
+const text = bodyText;
 
 /** Decodes one RFC 2047 B-encoded word, as a client reading S3's non-ASCII metadata does. */
 function decodeWord(value: string | undefined): string {
@@ -97,23 +78,13 @@ function rawRequest(
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lambdata-s3-details-'));
-  engine = await createEngine({ dataDir: join(dir, 'data'), background: false });
-  server = await startServer(engine, { port: 0 });
-  s3 = new S3Client({
-    endpoint: server.url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  h = await startS3Harness('s3-details');
+  ({ dir, engine, server, s3 } = h);
   await s3.send(new CreateBucketCommand({ Bucket: 'details' }));
 });
 
 afterAll(async () => {
-  s3?.destroy();
-  await server?.close();
-  await engine?.close();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('tagging and headers through the SDK', () => {

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CopyObjectCommand,
@@ -15,60 +14,30 @@ import {
   type ListObjectVersionsCommandOutput,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/api/index.js';
-import { startServer } from '../../src/api/index.js';
-import { createEngine, type Engine } from '../../src/engine.js';
-import { runAwsText } from '../helpers/cli.js';
+import type { Engine } from '../../src/engine.js';
+import { bodyText, type S3Harness, sdkFailure, startS3Harness } from '../helpers/s3-harness.js';
 
 // Each `aws` run starts a Python interpreter: seconds apiece on a loaded machine.
 const CLI_TIMEOUT = 600_000;
+let h: S3Harness;
 let dir: string;
 let engine: Engine;
-let server: RunningServer;
 let s3: S3Client;
-
-function aws(...args: string[]): Promise<string> {
-  return runAwsText(server.url, dir, ...args);
-}
-
-async function awsJson<T>(...args: string[]): Promise<T> {
-  const text = await aws(...args);
-  return (text.trim() ? JSON.parse(text) : {}) as T;
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ name?: string; status?: number; headers?: unknown }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: unknown } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, headers: e.$response?.headers };
-  }
-  throw new Error('expected a failure');
-}
-
-const text = async (out: { Body?: { transformToString(): Promise<string> } }) =>
-  (await out.Body?.transformToString()) ?? '';
+const aws = (...args: string[]) => h.aws(...args);
+const awsJson = <T>(...args: string[]) => h.awsJson<T>(...args);
+const failure = sdkFailure;
+const text = bodyText;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lambdata-s3-versioning-'));
-  engine = await createEngine({ dataDir: join(dir, 'data'), background: false });
-  server = await startServer(engine, { port: 0 });
-  s3 = new S3Client({
-    endpoint: server.url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  h = await startS3Harness('s3-versioning');
+  ({ dir, engine, s3 } = h);
 });
 
 afterAll(async () => {
-  s3?.destroy();
-  await server?.close();
-  await engine?.close();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('versioning through the SDK', () => {
