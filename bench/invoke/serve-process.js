@@ -64,11 +64,19 @@ export async function startBareServer() {
   return server;
 }
 
-/** CPU time (µs) used so far by `pid` and every process below it that still runs. */
-export function treeCpuMicros(pid) {
-  let total = procCpuTicks(pid) * TICK_US;
-  for (const child of childrenOf(pid)) total += treeCpuMicros(child);
+/**
+ * CPU time (µs) used so far by `pid` and every process below it that still runs; with `reaped`, also
+ * by the processes below it that ended and were waited for (their time moves into their parent's).
+ */
+export function treeCpuMicros(pid, { reaped = false } = {}) {
+  let total = procCpuTicks(pid, reaped) * TICK_US;
+  for (const child of childrenOf(pid)) total += treeCpuMicros(child, { reaped });
   return total;
+}
+
+/** CPU time (µs) used by the children of `pid` that ended and were waited for. */
+export function reapedCpuMicros(pid) {
+  return (procCpuTicks(pid, true) - procCpuTicks(pid)) * TICK_US;
 }
 
 /** CPU time (µs) used so far by `pid` alone (all its threads). */
@@ -105,11 +113,12 @@ function childrenOf(pid) {
   return pids;
 }
 
-function procCpuTicks(pid) {
+function procCpuTicks(pid, reaped = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
+    const own = Number(fields[11]) + Number(fields[12]); // utime, stime
+    return reaped ? own + Number(fields[13]) + Number(fields[14]) : own; // + cutime, cstime
   } catch {
     return 0;
   }
