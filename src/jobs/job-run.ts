@@ -8,7 +8,7 @@
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
-import { finishedSplits, mapStageTask, remainderOf, type ShuffleTarget } from './map-tasks.js';
+import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
 import {
   type InputObject,
@@ -60,6 +60,8 @@ export class JobRun {
   readonly #progress: RunProgress;
   readonly #accumulator: ResultAccumulator;
   readonly #fanout: number;
+  /** How often each mapper reports progress; set once the plan says how many run at once. */
+  #progressIntervalMs = progressIntervalMs(1);
   readonly #maxCascades: number;
   /** The reducer, for a job with a shuffle. */
   readonly #reducer: string | undefined;
@@ -137,6 +139,7 @@ export class JobRun {
       parallelism: this.#deps.parallelism,
       recorded: record.plan ?? undefined,
     });
+    this.#progressIntervalMs = progressIntervalMs(Math.min(plan.tasks.length, this.#maxCascades * this.#fanout));
     if (record.plan && record.plan.fingerprint !== plan.params.fingerprint) {
       throw new PlanChanged(
         `job ${record.id} cannot resume: its input no longer plans into the same tasks as when it started ` +
@@ -300,7 +303,10 @@ export class JobRun {
   }
 
   #mapTask(task: PlannedTask): StageTask {
-    return mapStageTask(this.#record.id, this.#spec, task, this.#shuffleTarget);
+    return mapStageTask(this.#record.id, this.#spec, task, {
+      ...(this.#shuffleTarget ? { shuffle: this.#shuffleTarget } : {}),
+      progressIntervalMs: this.#progressIntervalMs,
+    });
   }
 
   /** Applies a committed map output; returns the remainder task, if any. */

@@ -7,14 +7,32 @@ import type { MapEvent, MapResult, SplitSpec } from './protocol.js';
 import type { StageTask } from './scheduler.js';
 import type { JobSpec } from './types.js';
 
-/** How often a running mapper reports its provisional progress (a few times a second). */
-export const PROGRESS_INTERVAL_MS = 400;
+/** Reports a second a job's running mappers send together, about (each a few times a second at most). */
+const JOB_REPORTS_PER_SECOND = 8;
+const MIN_REPORT_INTERVAL_MS = 400;
+const MAX_REPORT_INTERVAL_MS = 1_000;
+
+/**
+ * How often each running mapper reports its provisional progress when `parallel` run at once: the job
+ * as a whole gets about JOB_REPORTS_PER_SECOND reports a second (each costs the engine a signed
+ * request and an event), each mapper one every 400 ms to 1 s, so counters move smoothly at any width.
+ */
+export function progressIntervalMs(parallel: number): number {
+  const even = Math.round((1000 * Math.max(1, parallel)) / JOB_REPORTS_PER_SECOND);
+  return Math.min(MAX_REPORT_INTERVAL_MS, Math.max(MIN_REPORT_INTERVAL_MS, even));
+}
 
 /** Where the mappers of a job with a shuffle write their partitions. */
 export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;
 
 /** A planned map task as a stage task; its payload is the mapper's event for an attempt. */
-export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, shuffle?: ShuffleTarget): StageTask {
+export function mapStageTask(
+  jobId: string,
+  spec: JobSpec,
+  task: PlannedTask,
+  options: { shuffle?: ShuffleTarget; progressIntervalMs: number },
+): StageTask {
+  const { shuffle, progressIntervalMs: intervalMs } = options;
   return {
     taskId: task.taskId,
     bytes: task.bytes,
@@ -28,7 +46,7 @@ export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, sh
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
       ...(shuffle ? { shuffle } : {}),
-      ...(spec.liveProgress === false ? {} : { progress: { intervalMs: PROGRESS_INTERVAL_MS, secret } }),
+      ...(spec.liveProgress === false ? {} : { progress: { intervalMs, secret } }),
     }),
   };
 }
