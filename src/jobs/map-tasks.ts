@@ -3,7 +3,7 @@
  * remainder task that picks up what a mapper left when it stopped before its deadline.
  */
 import { type PlannedTask, splitBytes } from './planner.js';
-import type { MapEvent, MapResult, SplitSpec } from './protocol.js';
+import type { MapEvent, MapResult, ResultStore, SplitSpec } from './protocol.js';
 import type { StageTask } from './scheduler.js';
 import type { JobSpec } from './types.js';
 
@@ -13,8 +13,17 @@ export const PROGRESS_INTERVAL_MS = 400;
 /** Where the mappers of a job with a shuffle write their partitions. */
 export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;
 
-/** A planned map task as a stage task; its payload is the mapper's event for an attempt. */
-export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, shuffle?: ShuffleTarget): StageTask {
+/**
+ * A planned map task as a stage task; its payload is the mapper's event for an attempt (with where
+ * to write a result over the response limit, `results`).
+ */
+export function mapStageTask(
+  jobId: string,
+  spec: JobSpec,
+  task: PlannedTask,
+  shuffle?: ShuffleTarget,
+  results?: ResultStore,
+): StageTask {
   return {
     taskId: task.taskId,
     bytes: task.bytes,
@@ -28,6 +37,7 @@ export function mapStageTask(jobId: string, spec: JobSpec, task: PlannedTask, sh
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
       ...(shuffle ? { shuffle } : {}),
+      ...(results ? { results } : {}),
       ...(spec.liveProgress === false ? {} : { progress: { intervalMs: PROGRESS_INTERVAL_MS, secret } }),
     }),
   };

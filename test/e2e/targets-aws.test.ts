@@ -156,6 +156,76 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     expect(onCoordinator.KeyCount ?? 0).toBe(0);
   }, 240_000);
 
+  it('answers results over the 6 MB response limit through S3, locally and on the target (grep with long matching lines)', async () => {
+    // One object whose task answers ~8 MB of matches (the mapper stores it), and two whose ~3.6 MB answers
+    // fit alone but not together in one cascade's answer (the cascade stores the larger).
+    const line = (i: number) => `${i} ${'lorem ipsum dolor sit amet '.repeat(30)}\n`;
+    const body = (lines: number, from: number) =>
+      Buffer.from(Array.from({ length: lines }, (_, i) => line(from + i)).join(''));
+    const large = new Map([
+      ['large/big.txt', body(10_400, 0)],
+      ['large/mid-a.txt', body(4_400, 20_000)],
+      ['large/mid-b.txt', body(4_400, 30_000)],
+    ]);
+    const submit = async (url: string, target?: string) => {
+      const res = await fetch(`${url}/_lambdata/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          mapper: 'grep',
+          params: { pattern: 'amet' },
+          input: { bucket: BUCKET, prefix: 'large/' },
+          splitSize: 16 * 1024 * 1024,
+          taskSize: 4 * 1024 * 1024,
+          ...(target ? { target } : {}),
+        }),
+      });
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as JobRecord;
+      let job = (await (await fetch(`${url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+      for (let i = 0; i < 1800 && job.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await (await fetch(`${url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+      }
+      return job;
+    };
+    for (const client of [s3(coordinator.url), s3(standin.url, STANDIN_KEYS)]) {
+      for (const [key, data] of large)
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+    }
+    const local = await submit(coordinator.url);
+    const remote = await submit(coordinator.url, 'standin');
+    expect(local.error).toBeNull();
+    expect(local.status).toBe('succeeded');
+    expect(remote.status).toBe('succeeded');
+    // Every line matches; grep keeps at most 10,000 matches per task.
+    const expected = 10_000 + 4_400 + 4_400;
+    expect(local.result?.matches?.length).toBe(expected);
+    expect(remote.result?.matches).toEqual(local.result?.matches);
+    expect(remote.result?.matches?.at(-1)).toEqual({
+      key: 'large/mid-b.txt',
+      line: 4_400,
+      text: line(34_399).slice(0, -1),
+    });
+
+    // The stored results are under each job's own output prefix, on the store where its tasks ran.
+    const stored = async (client: S3Client, id: string) =>
+      (await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${id}/results/` }))).Contents ?? [];
+    for (const [client, job] of [
+      [s3(coordinator.url), local],
+      [s3(standin.url, STANDIN_KEYS), remote],
+    ] as const) {
+      const objects = await stored(client, job.id);
+      // The big task's own (mapper) and one of the mid tasks' (cascade), each over 3 MB.
+      expect(objects.length).toBeGreaterThanOrEqual(2);
+      expect(objects.every((o) => /\/m\d+-a\d+\.json$/.test(o.Key as string) && (o.Size ?? 0) > 3_000_000)).toBe(true);
+    }
+    // Job outputs never become input: a job over the whole bucket lists only the seeded objects.
+    const whole = await runJson('wordcount', `s3://${BUCKET}/`, '--target', 'standin');
+    expect(whole.status).toBe('succeeded');
+    expect(whole.counters.keysTotal).toBe(inputs.size + large.size);
+  }, 300_000);
+
   it('resumes on the target after the coordinator is killed, without recounting committed tasks', async () => {
     const submitted = await fetch(`${coordinator.url}/_lambdata/jobs`, {
       method: 'POST',
