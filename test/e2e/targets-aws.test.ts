@@ -226,6 +226,49 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     expect(whole.counters.keysTotal).toBe(inputs.size + large.size);
   }, 300_000);
 
+  it('prices a failed child invocation on the target from its REPORT line, as AWS bills failures', async () => {
+    const since = Date.now();
+    const res = await fetch(`${coordinator.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // Each task's first attempt throws; the retry succeeds.
+      body: JSON.stringify({
+        mapper: 'wordcount',
+        input: { bucket: BUCKET, prefix: 'in/' },
+        failAttempts: 1,
+        target: 'standin',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as JobRecord;
+    let job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    for (let i = 0; i < 1200 && job.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    }
+    expect(job.status).toBe('succeeded');
+    const { invocations } = (await (
+      await fetch(`${standin.url}/_lambdata/invocations?limit=1000`)
+    ).json()) as InvocationsAnswer;
+    const ran = invocations.filter(
+      (i) => i.startedAt >= since && (i.functionName === 'cascade' || i.functionName === 'wordcount'),
+    );
+    const failed = ran.filter((i) => i.outcome !== 'success');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((i) => i.functionName === 'wordcount' && i.billedDurationMs > 0)).toBe(true);
+    // The failures are in the job's bill, with the stand-in's own billed durations, and counted apart.
+    expect(job.cost?.invocations).toBe(ran.length);
+    expect(job.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    expect(job.cost?.failures?.invocations).toBe(failed.length);
+    expect(job.cost?.failures?.billedMs).toBe(failed.reduce((s, i) => s + i.billedDurationMs, 0));
+    const gbSeconds = failed.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
+    expect(job.cost?.failures?.usd).toBeCloseTo(gbSeconds * 0.0000166667 + failed.length * 0.2e-6, 8);
+    const shown = await cli('jobs', 'show', id);
+    expect(shown.stdout).toMatch(
+      new RegExp(`failed, billed +${failed.length} invocations, ${job.cost?.failures?.billedMs} ms`),
+    );
+  }, 240_000);
+
   it('resumes on the target after the coordinator is killed, without recounting committed tasks', async () => {
     const submitted = await fetch(`${coordinator.url}/_lambdata/jobs`, {
       method: 'POST',
