@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationsAnswer, JobRecord, RemoteFunction } from '../../src/api/native/contract.js';
@@ -367,6 +367,60 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     const local = await cli('functions', 'hello');
     expect(local.code).not.toBe(0);
   }, 120_000);
+
+  it('deploys a SAM template’s functions to the target (and refuses a template with resources, deploying nothing)', async () => {
+    const template = fileURLToPath(new URL('../fixtures/templates/target-functions/template.yaml', import.meta.url));
+    const deployed = await cli(
+      'deploy',
+      '--template',
+      template,
+      '--stack-name',
+      'tgt',
+      '--parameter-overrides',
+      'Greeting=hi',
+      '--target',
+      'standin',
+      '--json',
+    );
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    const answer = JSON.parse(deployed.stdout) as { target: string; functions: RemoteFunction[] };
+    expect(answer.target).toBe('standin');
+    expect(answer.functions.map((f) => [f.name, f.state])).toEqual([
+      ['tgt-greet', 'Active'],
+      ['tgt-EchoFunction', 'Active'],
+    ]);
+    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: standin.url, credentials: STANDIN_KEYS });
+    const greet = await lambda.send(
+      new InvokeCommand({ FunctionName: 'tgt-greet', Payload: Buffer.from('{"name":"target"}') }),
+    );
+    expect(JSON.parse(Buffer.from(greet.Payload ?? []).toString())).toEqual({
+      message: 'hi, target',
+      region: 'us-east-1',
+      memory: '256',
+    });
+    // Redeploying updates in place.
+    const again = await cli('deploy', '--template', template, '--stack-name', 'tgt', '--target', 'standin');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/updated +function +tgt-greet +Active/);
+    // Nothing of it is on the coordinator, no stack there either.
+    expect((await cli('functions', 'tgt-greet')).code).not.toBe(0);
+    expect((await cli('stacks', 'show', 'tgt')).code).not.toBe(0);
+
+    const thumbnail = fileURLToPath(new URL('../fixtures/templates/thumbnail/template.yaml', import.meta.url));
+    const refused = await cli('deploy', '--template', thumbnail, '--stack-name', 'thumbs', '--target', 'standin');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('only functions go to a target');
+    expect(refused.stderr).toContain('bucket thumbs-uploads-dev');
+    expect(refused.stderr).toMatch(/S3 event thumbs-uploads-dev → /);
+    expect(refused.stderr).toContain('Nothing was deployed');
+    const functions = await lambda.send(new ListFunctionsCommand({}));
+    expect(functions.Functions?.some((f) => f.FunctionName?.startsWith('thumbs'))).toBe(false);
+
+    const unknown = await cli('deploy', '--template', template, '--target', 'nosuch');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('lambdata targets add nosuch');
+  }, 180_000);
 
   it('answers bad targets and bad credentials with what to do', async () => {
     const unknown = await cli('run', 'wordcount', `s3://${BUCKET}/in/`, '--target', 'nosuch');
