@@ -19,12 +19,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * `lambdata serve --port 0` on a fresh temp data dir; `nodeArgs` go to node (e.g. `--cpu-prof`).
- * Returns its url, pid and a `stop()` that ends it (SIGTERM, so a CPU profile is written) and removes the dir.
+ * `lambdata serve --port 0` on a fresh temp data dir; `nodeArgs` go to node (e.g. `--cpu-prof`),
+ * `args` to serve (e.g. `--access-key`). Returns its url, pid and a `stop()` that ends it (SIGTERM,
+ * so a CPU profile is written) and removes the dir.
  */
-export async function startServe({ nodeArgs = [], env = {} } = {}) {
+export async function startServe({ nodeArgs = [], args = [], env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-serve-'));
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: dataDir, LAMBDATA_LOG: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

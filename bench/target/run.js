@@ -1,25 +1,26 @@
 #!/usr/bin/env node
-// Remote-target overhead (run after `npm run build`):
+// Remote-target overhead, as users run it (after `npm run build`):
 //   node bench/target/run.js [--size 200MB] [--objects 16] [--rounds 3]
-// Starts a second `lambdata serve` (own data dir, port and keys) standing in for AWS, writes the same
-// generated corpus to it and to a local engine, adds it as a target, and times the same wordcount job
-// local and with --target, alternating, in the same run. The overhead of the remote path (coordinator
-// → SDK → Lambda/S3 API, Tail-log parsing, packaging on first use) is (target − local) / target.
-// Both servers share this machine's cores: the stand-in runs the mappers, the coordinator only plans and
-// commits. Prints a summary on stderr and one JSON record on stdout.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Two `lambdata serve` processes: the coordinator (the user's server) and a stand-in for AWS (own data
+// dir, port and keys). The same generated corpus is written to both; the stand-in is added as a target
+// with `lambdata targets add`; each job is started by `lambdata run wordcount s3://bench/corpus/ --json
+// [--target standin]` (process start included), alternating local and target, after one warm-up run
+// each (the target's deploys the built-ins there). The overhead of the remote path (coordinator → SDK →
+// Lambda/S3 APIs, Tail-log parsing) is (target − local) / target. Both servers share this machine's cores:
+// on the target the stand-in runs the mappers, the coordinator only plans and commits.
+// Prints a summary on stderr and one JSON record on stdout.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startServe } from '../invoke/serve-process.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { createEngine } = await import(join(root, 'dist/engine.js'));
-const { startServer } = await import(join(root, 'dist/api/index.js'));
 const { generateChunks } = await import(join(root, 'dist/jobs/index.js'));
+const execFileAsync = promisify(execFile);
 
 const { values } = parseArgs({
   options: {
@@ -35,39 +36,61 @@ const rounds = Number(values.rounds);
 const KEYS = { accessKeyId: 'bench-standin', secretAccessKey: 'bench-standin-secret' };
 
 const work = mkdtempSync(join(tmpdir(), 'lambdata-bench-target-'));
-const standin = await startStandin(join(work, 'standin'));
-// The coordinator finds the target's credentials in the standard chain (here: the environment).
-process.env.AWS_ACCESS_KEY_ID = KEYS.accessKeyId;
-process.env.AWS_SECRET_ACCESS_KEY = KEYS.secretAccessKey;
-const engine = await createEngine({ dataDir: join(work, 'coordinator') });
-const server = await startServer(engine, { port: 0 });
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+// The coordinator finds the target's credentials in the standard chain: a shared credentials file's profile.
+writeFileSync(
+  join(work, 'credentials'),
+  `[standin]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
+);
+writeFileSync(join(work, 'config'), '');
+const standin = await startServe({ args: ['--access-key', KEYS.accessKeyId, '--secret-key', KEYS.secretAccessKey] });
+const coordinator = await startServe({
+  env: { AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'), AWS_CONFIG_FILE: join(work, 'config') },
+});
+const cliEnv = { PATH: process.env.PATH ?? '', HOME: work, LAMBDATA_ENDPOINT: coordinator.url };
 const load = [loadavg()[0]];
 try {
-  engine.objects.createBucket('bench');
-  const remote = new S3Client({ region: 'us-east-1', endpoint: standin.url, forcePathStyle: true, credentials: KEYS });
-  await remote.send(new CreateBucketCommand({ Bucket: 'bench' }));
+  const stores = [s3(coordinator.url, { accessKeyId: 'test', secretAccessKey: 'test' }), s3(standin.url, KEYS)];
+  for (const store of stores) await store.send(new CreateBucketCommand({ Bucket: 'bench' }));
   let written = 0;
   for (let i = 0; i < objectCount; i++) {
     const body = Buffer.concat([...generateChunks({ seed: 7 + i, bytes: Math.ceil(size / objectCount) })]);
     written += body.length;
     const key = `corpus/part-${String(i).padStart(4, '0')}.txt`;
-    await engine.objects.putObject('bench', key, body);
-    await remote.send(new PutObjectCommand({ Bucket: 'bench', Key: key, Body: body }));
+    for (const store of stores) await store.send(new PutObjectCommand({ Bucket: 'bench', Key: key, Body: body }));
   }
+  for (const store of stores) store.destroy();
   console.error(`corpus: ${(written / MB).toFixed(0)} MB in ${objectCount} objects, on both servers`);
-  engine.targets.add({
-    name: 'standin',
-    region: 'us-east-1',
-    endpoint: standin.url,
-    roleArn: 'arn:aws:iam::123456789012:role/bench',
-  });
+  await lambdata(
+    'targets',
+    'add',
+    'standin',
+    '--region',
+    'us-east-1',
+    '--profile',
+    'standin',
+    '--endpoint',
+    standin.url,
+    '--role-arn',
+    'arn:aws:iam::123456789012:role/bench',
+  );
 
-  const spec = { mapper: 'wordcount', input: { bucket: 'bench', prefix: 'corpus/' }, liveProgress: false };
   const timeJob = async (target) => {
-    const t = Date.now();
-    const job = await engine.jobs.wait(engine.jobs.submit({ ...spec, ...(target ? { target } : {}) }).id);
-    if (job.status !== 'succeeded') throw new Error(`${target ?? 'local'} job ${job.status}: ${job.error?.message}`);
-    return { ms: Date.now() - t, words: job.result.totals.words, cost: job.cost };
+    const t = performance.now();
+    const job = JSON.parse(
+      await lambdata(
+        'run',
+        'wordcount',
+        's3://bench/corpus/',
+        '--json',
+        '--no-live-progress',
+        ...(target ? ['--target', target] : []),
+      ),
+    );
+    const ms = Math.round(performance.now() - t);
+    if (job.status !== 'succeeded')
+      throw new Error(`${target ?? 'local'} job ${job.id} ${job.status}: ${job.error?.message}`);
+    return { ms, words: job.result.totals.words, cost: job.cost };
   };
   // First runs deploy and warm the built-ins on each side (the target's packaging and upload happen here).
   const firstTarget = await timeJob('standin');
@@ -109,49 +132,27 @@ try {
   };
   console.error(
     `local wordcount: median ${localMs} ms (${summary.localMBps.toFixed(0)} MB/s); --target standin: median ${targetMs} ms ` +
-      `(${summary.targetMBps.toFixed(0)} MB/s); ratio ${summary.ratio.toFixed(2)}×, remote overhead ${(overhead * 100).toFixed(1)}% of job time ` +
-      `(goal ≤ 25%) ; load ${summary.loadAverage.join(' ')}`,
+      `(${summary.targetMBps.toFixed(0)} MB/s); ratio target/local ${summary.ratio.toFixed(2)}×, remote overhead ` +
+      `${(overhead * 100).toFixed(1)}% of job time (goal ≤ 25%); load ${summary.loadAverage.join(' ')}`,
   );
   console.log(JSON.stringify(summary));
 } finally {
-  await server.close();
-  await engine.close();
-  await standin.close();
+  await coordinator.stop();
+  await standin.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
-async function startStandin(dir) {
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin/lambdata.js'),
-      'serve',
-      '--port',
-      '0',
-      '--data-dir',
-      dir,
-      '--access-key',
-      KEYS.accessKeyId,
-      '--secret-key',
-      KEYS.secretAccessKey,
-    ],
-    { env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /listening on (\S+)/.exec(line);
-      if (m) resolve(m[1]);
-    });
+/** Runs the `lambdata` CLI against the coordinator; answers its stdout. */
+async function lambdata(...args) {
+  const { stdout } = await execFileAsync(process.execPath, [join(root, 'bin/lambdata.js'), ...args], {
+    env: cliEnv,
+    maxBuffer: 64 * MB,
   });
-  return {
-    url,
-    async close() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return stdout;
+}
+
+function s3(endpoint, credentials) {
+  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials });
 }
 
 function parseSize(text) {

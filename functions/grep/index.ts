@@ -3,13 +3,17 @@
  * optional), reported with their line index within each piece; the coordinator turns those into
  * line numbers by a prefix sum of the pieces' line counts.
  */
+import { answerWithin, type ResultReference } from '../lib/large-result.js';
 import { runMap } from '../lib/mapper.js';
 import type { MapEvent, MapResult } from '../lib/protocol.js';
 
 const MAX_MATCHES_PER_TASK = 10_000;
 
 /** Lambda handler. */
-export async function handler(event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> {
+export async function handler(
+  event: MapEvent,
+  context: { getRemainingTimeInMillis(): number },
+): Promise<MapResult | ResultReference> {
   const pattern = event.params?.pattern;
   if (typeof pattern !== 'string') throw new Error('grep needs params.pattern (a string)');
   const regex = new RegExp(pattern, typeof event.params?.flags === 'string' ? event.params.flags : '');
@@ -30,5 +34,5 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
     }
     return { words, lines: lines.length, bytes: to - from };
   });
-  return { taskId: event.taskId, ...run };
+  return answerWithin({ taskId: event.taskId, ...run }, event.results, event.taskId, event.attempt);
 }

@@ -6,6 +6,7 @@
  * sorted `[key, value]` JSON lines, in bounded memory (./external-reduce.ts).
  */
 import { type ReduceFold, reducePartition } from './external-reduce.js';
+import { answerWithin, type ResultReference } from './large-result.js';
 import { runMap } from './mapper.js';
 import { writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
@@ -22,7 +23,10 @@ export interface UserJob {
 /** The Lambda handler that maps with `job`. */
 export function mapperFor(job: UserJob) {
   const combine = job.combine ?? sum;
-  return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
+  return async (
+    event: MapEvent,
+    context: { getRemainingTimeInMillis(): number },
+  ): Promise<MapResult | ResultReference> => {
     const acc = new Map<string, unknown>();
     const emit = (key: string, value: unknown) => {
       const k = String(key);
@@ -37,7 +41,13 @@ export function mapperFor(job: UserJob) {
       return countText(bytes, from, to);
     });
     const shuffle = event.shuffle;
-    if (!shuffle) return { taskId: event.taskId, ...run, custom: Object.fromEntries(acc) };
+    if (!shuffle)
+      return answerWithin(
+        { taskId: event.taskId, ...run, custom: Object.fromEntries(acc) },
+        event.results,
+        event.taskId,
+        event.attempt,
+      );
     const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
     for (const [key, value] of acc) parts[fnv1a32(key) % shuffle.partitions]?.push(`${JSON.stringify([key, value])}\n`);
     const keys = parts.map(
@@ -79,7 +89,7 @@ export function reducerFor(job: UserJob) {
         format: (key, value) => `${JSON.stringify([key, value])}\n`,
         fixedSize: true,
       };
-  return async (event: ReduceEvent): Promise<ReduceResult> => {
+  return async (event: ReduceEvent): Promise<ReduceResult | ResultReference> => {
     last = undefined;
     const top = new TopCounts();
     let words = 0;
@@ -89,7 +99,7 @@ export function reducerFor(job: UserJob) {
       words += value;
       top.offer(key, value);
     });
-    return {
+    const result: ReduceResult = {
       partition: event.partition,
       distinct: stats.distinct,
       words,
@@ -98,6 +108,7 @@ export function reducerFor(job: UserJob) {
       spilledRuns: stats.spilledRuns,
       spilledBytes: stats.spilledBytes,
     };
+    return answerWithin(result, event.results, `r${event.partition}`, event.attempt ?? 1);
   };
 }
 

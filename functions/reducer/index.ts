@@ -4,11 +4,12 @@
  * the store and merged as streams once the counts outgrow a quarter of the function's memory).
  */
 import { reducePartition } from '../lib/external-reduce.js';
+import { answerWithin, type ResultReference } from '../lib/large-result.js';
 import type { ReduceEvent, ReduceResult } from '../lib/protocol.js';
 import { TopCounts } from '../lib/top-counts.js';
 
 /** Lambda handler. */
-export async function handler(event: ReduceEvent): Promise<ReduceResult> {
+export async function handler(event: ReduceEvent): Promise<ReduceResult | ResultReference> {
   const top = new TopCounts();
   let total = 0;
   const stats = await reducePartition<number, number>(
@@ -28,7 +29,7 @@ export async function handler(event: ReduceEvent): Promise<ReduceResult> {
       top.offer(word, count);
     },
   );
-  return {
+  const result: ReduceResult = {
     partition: event.partition,
     distinct: stats.distinct,
     words: total,
@@ -37,4 +38,5 @@ export async function handler(event: ReduceEvent): Promise<ReduceResult> {
     spilledRuns: stats.spilledRuns,
     spilledBytes: stats.spilledBytes,
   };
+  return answerWithin(result, event.results, `r${event.partition}`, event.attempt ?? 1);
 }

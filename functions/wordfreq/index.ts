@@ -3,6 +3,7 @@
  * combining in the WebAssembly word table of ../lib/wasm-words.ts), then writes them as sorted `word\tcount` lines into R partition objects,
  * chosen by FNV-1a 32 of the word's UTF-8 bytes, for the reducers.
  */
+import { answerWithin, type ResultReference } from '../lib/large-result.js';
 import { runMap } from '../lib/mapper.js';
 import { writeObject } from '../lib/object-io.js';
 import type { MapEvent, MapResult } from '../lib/protocol.js';
@@ -10,7 +11,10 @@ import { countText, partitionOf } from '../lib/text.js';
 import { WordCounter } from '../lib/wasm-words.js';
 
 /** Lambda handler. */
-export async function handler(event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> {
+export async function handler(
+  event: MapEvent,
+  context: { getRemainingTimeInMillis(): number },
+): Promise<MapResult | ResultReference> {
   const freq = new WordCounter();
   const run = await runMap(event, context, (bytes, from, to) => ({
     words: freq.add(bytes, from, to),
@@ -20,7 +24,8 @@ export async function handler(event: MapEvent, context: { getRemainingTimeInMill
   const shuffle = event.shuffle;
   if (!shuffle) {
     // Without a shuffle the counts travel back in the answer (small inputs only).
-    return { taskId: event.taskId, ...run, custom: Object.fromEntries([...freq.entries()].map(([w, n]) => [w, n])) };
+    const custom = Object.fromEntries([...freq.entries()].map(([w, n]) => [w, n]));
+    return answerWithin({ taskId: event.taskId, ...run, custom }, event.results, event.taskId, event.attempt);
   }
   const parts: Array<Array<[string, number]>> = Array.from({ length: shuffle.partitions }, () => []);
   for (const [word, count, hash] of freq.entries()) parts[partitionOf(hash, shuffle.partitions)]?.push([word, count]);

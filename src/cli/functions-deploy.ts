@@ -8,7 +8,7 @@ import { deployTemplate } from './stacks.js';
 
 const USAGE = [
   'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]',
-  '       lambdata deploy --template template.yaml|serverless.yml [--stack-name NAME] [--parameter-overrides K=V …] [--stage dev] [--json]',
+  '       lambdata deploy --template template.yaml|serverless.yml [--stack-name NAME] [--parameter-overrides K=V …] [--stage dev] [--target NAME [--role-arn ARN]] [--json]   (to a target: functions only)',
   '       lambdata deploy <name> <dir|file.zip> --handler index.handler --target NAME [--role-arn ARN] [--runtime …] [--memory …] [--timeout …] [--env K=V …] [--json]   (on a scale-out target: see lambdata targets)',
 ].join('\n');
 
@@ -45,6 +45,8 @@ export const deploy = defineCommand({
           ...(values['parameter-overrides'] ? { parameterOverrides: values['parameter-overrides'] } : {}),
           ...(values.stage ? { stage: values.stage } : {}),
           ...(values.json ? { json: true } : {}),
+          ...(values.target ? { target: values.target } : {}),
+          ...(values['role-arn'] ? { roleArn: values['role-arn'] } : {}),
         },
         ctx,
       );

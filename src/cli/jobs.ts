@@ -262,6 +262,14 @@ function summary(job: JobRecord): string {
       ['throughput', `${(job.counters.bytes / Math.max(0.001, cost.wallMs / 1000) / 1024 ** 2).toFixed(1)} MB/s`],
       ['invocations', String(cost.invocations)],
       ['billed', `${cost.billedMs} ms, ${cost.gbSeconds} GB-s`],
+      ...(cost.failures?.invocations
+        ? [
+            [
+              'failed, billed',
+              `${cost.failures.invocations} invocations, ${cost.failures.billedMs} ms, $${cost.failures.usd.toFixed(6)}`,
+            ] as [string, string],
+          ]
+        : []),
       ['lambda cost', `$${cost.lambdaUsd.toFixed(6)}`],
       [
         'cluster cost',

@@ -4,6 +4,7 @@ import { planTemplate, type StackPlan, type StackRecord } from '../templates/ind
 import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
 import { prettyJson, table } from './format.js';
 import { packageSource } from './package-source.js';
+import { deployPlanToTarget, targetSite } from './template-target.js';
 
 /** What `lambdata deploy --template` reads from its options. */
 export interface TemplateDeployOptions {
@@ -12,6 +13,9 @@ export interface TemplateDeployOptions {
   parameterOverrides?: string[];
   stage?: string;
   json?: boolean;
+  /** A scale-out target: the template's functions go there (and nothing else may be in it). */
+  target?: string;
+  roleArn?: string;
 }
 
 /**
@@ -20,6 +24,14 @@ export interface TemplateDeployOptions {
  */
 export async function deployTemplate(options: TemplateDeployOptions, ctx: CliContext): Promise<number> {
   const health = await ctx.client.get<HealthAnswer>('/health');
+  const target = options.target && options.target !== 'local' ? options.target : undefined;
+  const site = target ? await targetSite(target, ctx) : { region: health.region, endpoint: ctx.endpoint };
+  if (!site) {
+    ctx.err(
+      `lambdata deploy: ResourceNotFoundException: Target not found: ${target} (add it: lambdata targets add ${target} --region R [--profile P])\n`,
+    );
+    return 1;
+  }
   let plan: StackPlan;
   try {
     plan = planTemplate(options.template, {
@@ -27,7 +39,7 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
       parameters: parseOverrides(options.parameterOverrides ?? []),
       ...(options.stage ? { stage: options.stage } : {}),
       env: process.env,
-      site: { region: health.region, accountId: health.accountId, endpoint: ctx.endpoint },
+      site: { region: site.region, accountId: health.accountId, endpoint: site.endpoint ?? ctx.endpoint },
     });
   } catch (err) {
     if ((err as { code?: string }).code !== 'ValidationError') throw err;
@@ -48,6 +60,13 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
     fn.packageId = id;
     delete fn.codePath;
   }
+  if (target)
+    return deployPlanToTarget(
+      plan,
+      target,
+      { ...(options.json ? { json: true } : {}), ...(options.roleArn ? { roleArn: options.roleArn } : {}) },
+      ctx,
+    );
   const result = await ctx.client.put<StackAnswer>(`/stacks/${encodeURIComponent(plan.stack)}`, plan);
   for (const warning of result.warnings) ctx.err(`warning: ${warning}\n`);
   if (options.json) {

@@ -16,9 +16,15 @@ export interface JobBackend {
   functions: DeployTarget;
   /**
    * The priced record of a child invocation a cascade made, from the REPORT line of its Tail log
-   * (`report`), for targets whose invocations this engine does not record itself.
+   * (`report`), for targets whose invocations this engine does not record itself; `failed` when the
+   * child answered a function error (priced all the same: AWS bills failures).
    */
-  childRecord?(functionName: string, trigger: string, report: string | undefined): InvocationRecord | undefined;
+  childRecord?(
+    functionName: string,
+    trigger: string,
+    report: string | undefined,
+    failed: boolean,
+  ): InvocationRecord | undefined;
 }
 
 /** Resolves a target name other than `local`. @throws ResourceNotFound for an unknown target. */

@@ -19,6 +19,19 @@ export interface UsageTotals {
   billedMs: number;
   gbSeconds: number;
   costUsd: number;
+  /** The failed invocations among them (counted in the totals too). */
+  failures: { invocations: number; billedMs: number; costUsd: number };
+}
+
+/** Totals before any invocation. */
+export function emptyUsage(): UsageTotals {
+  return {
+    invocations: 0,
+    billedMs: 0,
+    gbSeconds: 0,
+    costUsd: 0,
+    failures: { invocations: 0, billedMs: 0, costUsd: 0 },
+  };
 }
 
 /** Builds the report for `wallMs` of wall time. */
@@ -30,6 +43,11 @@ export function costReport(usage: UsageTotals, wallMs: number, cluster: Partial<
     billedMs: usage.billedMs,
     gbSeconds: round(usage.gbSeconds, 6),
     lambdaUsd: round(usage.costUsd, 9),
+    failures: {
+      invocations: usage.failures.invocations,
+      billedMs: usage.failures.billedMs,
+      usd: round(usage.failures.costUsd, 9),
+    },
     wallMs,
     cluster: { ...price, billedSeconds, usd: round((price.instances * price.pricePerHour * billedSeconds) / 3600, 6) },
   };

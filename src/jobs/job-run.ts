@@ -5,6 +5,8 @@
  * manifest, so a resumed run applies what is committed and runs only what is missing.
  */
 
+import { buffer } from 'node:stream/consumers';
+import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
@@ -19,6 +21,7 @@ import {
   planListed,
 } from './planner.js';
 import type { MapResult, ReduceEvent, ReduceResult, SplitSpec } from './protocol.js';
+import { RESULTS_FOLDER, type ResultReference, type ResultStore } from './result-refs.js';
 import { type RunDeps, RunProgress } from './run-progress.js';
 import { runStage, type StageOptions, type StageTask } from './scheduler.js';
 import type { JobRecord, JobSpec } from './types.js';
@@ -66,6 +69,8 @@ export class JobRun {
   /** The reducer, for a job with a shuffle. */
   readonly #reducer: string | undefined;
   readonly #output: OutputLocation;
+  /** Where tasks write results over Lambda's response limit (read back by `#readResult`). */
+  readonly #results: ResultStore;
   /** Where mappers write shuffle partitions, for a job with a shuffle. */
   readonly #shuffleTarget: ShuffleTarget | undefined;
   /** Splits of each input key not yet finished, to tell when an object is done. */
@@ -86,6 +91,7 @@ export class JobRun {
     const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
     this.#reducer = shuffle ? (spec.reducer ?? 'reducer') : undefined;
     this.#output = spec.output ?? defaultOutput(spec, record.id);
+    this.#results = { bucket: this.#output.bucket, prefix: `${this.#output.prefix}${RESULTS_FOLDER}` };
     this.#shuffleTarget = shuffle
       ? { bucket: this.#output.bucket, prefix: this.#output.prefix, partitions: spec.partitions ?? DEFAULT_PARTITIONS }
       : undefined;
@@ -238,8 +244,9 @@ export class JobRun {
         outputKey: `${output.prefix}out/part-r-${String(r).padStart(5, '0')}`,
         spillPrefix: `${output.prefix}spill/r${r}/`,
         ...(this.#spec.reduceBudgetBytes ? { memoryBudget: this.#spec.reduceBudgetBytes } : {}),
+        results: this.#results,
       };
-      tasks.push({ taskId, bytes: 0, splits: event.inputs.length, payload: () => event });
+      tasks.push({ taskId, bytes: 0, splits: event.inputs.length, payload: (attempt) => ({ ...event, attempt }) });
     }
     return tasks;
   }
@@ -299,12 +306,29 @@ export class JobRun {
       maxAttempts: this.#spec.maxAttempts ?? DEFAULT_ATTEMPTS,
       tasks,
       signal: this.#deps.signal,
+      results: this.#results,
+      readResult: (reference) => this.#readResult(reference),
     };
+  }
+
+  /**
+   * A result a task stored instead of answering (over the response limit), read from the job's
+   * objects. @throws InvalidParameterValue for a reference outside this job's result folder.
+   */
+  async #readResult({ resultRef }: ResultReference): Promise<unknown> {
+    const store = this.#results;
+    if (resultRef.bucket !== store.bucket || !resultRef.key.startsWith(store.prefix) || resultRef.key.includes('..'))
+      throw new InvalidParameterValue(
+        `a stored result must lie under s3://${store.bucket}/${store.prefix}, not s3://${resultRef.bucket}/${resultRef.key}`,
+      );
+    const { body } = await this.#deps.objects.getObject(resultRef.bucket, resultRef.key);
+    return JSON.parse((await buffer(body)).toString('utf8'));
   }
 
   #mapTask(task: PlannedTask): StageTask {
     return mapStageTask(this.#record.id, this.#spec, task, {
       ...(this.#shuffleTarget ? { shuffle: this.#shuffleTarget } : {}),
+      results: this.#results,
       progressIntervalMs: this.#progressIntervalMs,
     });
   }

@@ -318,8 +318,8 @@ export class JobService implements BackgroundService {
       objects: backend.objects,
       log: this.#log,
       emit,
-      childRecord: (requestId, functionName, report) =>
-        this.#records.get(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report),
+      childRecord: (requestId, functionName, report, failed) =>
+        this.#records.get(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report, failed),
       takeLogLines: (requestId) => this.#takeLines(requestId),
       ensureFunctions: (names) => this.#ensureFunctions(backend, names),
       signal: abort.signal,

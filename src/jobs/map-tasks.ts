@@ -3,7 +3,7 @@
  * remainder task that picks up what a mapper left when it stopped before its deadline.
  */
 import { type PlannedTask, splitBytes } from './planner.js';
-import type { MapEvent, MapResult, SplitSpec } from './protocol.js';
+import type { MapEvent, MapResult, ResultStore, SplitSpec } from './protocol.js';
 import type { StageTask } from './scheduler.js';
 import type { JobSpec } from './types.js';
 
@@ -25,14 +25,17 @@ export function progressIntervalMs(parallel: number): number {
 /** Where the mappers of a job with a shuffle write their partitions. */
 export type ShuffleTarget = NonNullable<MapEvent['shuffle']>;
 
-/** A planned map task as a stage task; its payload is the mapper's event for an attempt. */
+/**
+ * A planned map task as a stage task; its payload is the mapper's event for an attempt (with where
+ * to write a result over the response limit, `results`).
+ */
 export function mapStageTask(
   jobId: string,
   spec: JobSpec,
   task: PlannedTask,
-  options: { shuffle?: ShuffleTarget; progressIntervalMs: number },
+  options: { shuffle?: ShuffleTarget; results?: ResultStore; progressIntervalMs: number },
 ): StageTask {
-  const { shuffle, progressIntervalMs: intervalMs } = options;
+  const { shuffle, results, progressIntervalMs: intervalMs } = options;
   return {
     taskId: task.taskId,
     bytes: task.bytes,
@@ -46,6 +49,7 @@ export function mapStageTask(
       ...(spec.failAttempts ? { failAttempts: spec.failAttempts } : {}),
       ...(spec.pace ? { pace: spec.pace } : {}),
       ...(shuffle ? { shuffle } : {}),
+      ...(results ? { results } : {}),
       ...(spec.liveProgress === false ? {} : { progress: { intervalMs, secret } }),
     }),
   };

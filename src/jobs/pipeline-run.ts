@@ -4,7 +4,7 @@
  * one stage can be rerun from it without rerunning the others; the pipeline's record, counters,
  * cost and progress events cover every stage.
  */
-import { costReport, type UsageTotals } from './cost.js';
+import { costReport, emptyUsage } from './cost.js';
 import { StageNotRerunnable } from './errors.js';
 import { defaultOutput } from './job-run.js';
 import type { JobStore } from './job-store.js';
@@ -230,13 +230,16 @@ function sumCounters(list: Array<JobCounters | null>): JobCounters {
 
 /** Costs summed (invocations and billed time), with the cluster priced over `wallMs`. */
 function sumCosts(list: Array<CostReport | null>, wallMs: number, spec: JobSpec): CostReport {
-  const usage: UsageTotals = { invocations: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
+  const usage = emptyUsage();
   for (const cost of list) {
     if (!cost) continue;
     usage.invocations += cost.invocations;
     usage.billedMs += cost.billedMs;
     usage.gbSeconds += cost.gbSeconds;
     usage.costUsd += cost.lambdaUsd;
+    usage.failures.invocations += cost.failures?.invocations ?? 0;
+    usage.failures.billedMs += cost.failures?.billedMs ?? 0;
+    usage.failures.costUsd += cost.failures?.usd ?? 0;
   }
   return costReport(usage, wallMs, spec.cluster);
 }

@@ -2,6 +2,9 @@
  * The JSON events and results exchanged between the coordinator and the built-in functions
  * (mapper, cascade, reducer). functions/lib/protocol.ts re-exports these types.
  */
+import type { ResultStore } from './result-refs.js';
+
+export type { ResultReference, ResultStore } from './result-refs.js';
 
 /** How a split's bytes are stored: plain text, a whole gzip object, or one member of a bgzip object. */
 export type SplitFormat = 'text' | 'gzip' | 'member';
@@ -42,6 +45,8 @@ export interface MapEvent {
    * each report carrying `secret`: the attempt's own, refused once the attempt has ended.
    */
   progress?: { intervalMs: number; secret: string };
+  /** Where a result over the 6 MB response limit is written instead of answered. */
+  results?: ResultStore;
 }
 
 /**
@@ -91,6 +96,8 @@ export interface MapResult {
 /** One task for the cascade to invoke. */
 export interface CascadeTask {
   taskId: string;
+  /** The attempt number, which names the task's result object if the cascade stores it. */
+  attempt?: number;
   payload: unknown;
 }
 
@@ -99,6 +106,8 @@ export interface CascadeEvent {
   functionName: string;
   tasks: CascadeTask[];
   parallelism?: number;
+  /** Where the cascade writes children's results when its whole answer would pass the 6 MB response limit. */
+  results?: ResultStore;
 }
 
 /** One child's outcome, in task order. */
@@ -123,6 +132,8 @@ export interface CascadeResult {
 export interface ReduceEvent {
   jobId: string;
   partition: number;
+  /** Names the result object if the result passes the response limit. */
+  attempt?: number;
   bucket: string;
   inputs: string[];
   outputKey: string;
@@ -130,6 +141,8 @@ export interface ReduceEvent {
   spillPrefix?: string;
   /** Bytes of reduce state held before spilling (default: a quarter of the function's memory size). */
   memoryBudget?: number;
+  /** Where a result over the 6 MB response limit is written instead of answered. */
+  results?: ResultStore;
 }
 
 /** The reducer's answer. */

@@ -7,7 +7,7 @@ import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import type { Topic } from '../shared/events.js';
 import type { Logger } from '../shared/log.js';
 import { AttemptSecrets } from './attempt-secrets.js';
-import type { UsageTotals } from './cost.js';
+import { emptyUsage, type UsageTotals } from './cost.js';
 import type { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
 import type { TaskProgressReport } from './protocol.js';
@@ -30,7 +30,7 @@ export interface RunDeps {
   log: Logger;
   emit(record: JobRecord, body: EventBody): void;
   /** A child invocation's record: recorded here (local), or priced from its REPORT line (a target). */
-  childRecord(requestId: string, functionName: string, report?: string): InvocationRecord | undefined;
+  childRecord: StageHooks['childRecord'];
   /** The log lines of one of the job's invocations (each invocation's lines are handed out once). */
   takeLogLines(requestId: string): string[];
   ensureFunctions(names: string[]): Promise<void>;
@@ -59,7 +59,7 @@ export class RunProgress {
   readonly #deps: RunDeps;
   readonly #started = Date.now();
   readonly #seenRequests = new Set<string>();
-  readonly #usage: UsageTotals = { invocations: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
+  readonly #usage: UsageTotals = emptyUsage();
   /** Provisional figures of running attempts, by task id then attempt number. */
   readonly #running = new Map<string, Map<number, RunningCounts>>();
   /** Tasks dispatched at least once, by stage and task id: retries and backups are not new tasks. */
@@ -225,6 +225,11 @@ export class RunProgress {
     usage.billedMs += invocation.billedDurationMs;
     usage.gbSeconds += invocation.gbSeconds;
     usage.costUsd += invocation.costUsd;
+    if (invocation.outcome !== 'success' && invocation.outcome !== 'throttled') {
+      usage.failures.invocations++;
+      usage.failures.billedMs += invocation.billedDurationMs;
+      usage.failures.costUsd += invocation.costUsd;
+    }
     const counters = this.#record.counters;
     counters.invocations = usage.invocations;
     counters.billedMs = usage.billedMs;

@@ -9,7 +9,8 @@
 import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import { hasCode } from '../shared/errors.js';
 import { TaskFailed } from './errors.js';
-import type { CascadeEvent, CascadeOutcome, CascadeResult } from './protocol.js';
+import type { CascadeEvent, CascadeResult } from './protocol.js';
+import { isResultReference, type ResultReference, type ResultStore } from './result-refs.js';
 
 /** A task as the scheduler sees it. */
 export interface StageTask {
@@ -29,8 +30,16 @@ export interface StageHooks {
   retried(task: StageTask, attempt: number, reason: string): void;
   /** An invocation record that belongs to this job. */
   billed(record: InvocationRecord): void;
-  /** A child invocation's record, by request id (or from the REPORT line the cascade passed on). */
-  childRecord(requestId: string, functionName: string, report?: string): InvocationRecord | undefined;
+  /**
+   * A child invocation's record, by request id (or from the REPORT line the cascade passed on);
+   * `failed` when the child answered a function error (AWS bills it all the same).
+   */
+  childRecord(
+    requestId: string,
+    functionName: string,
+    report: string | undefined,
+    failed: boolean,
+  ): InvocationRecord | undefined;
 }
 
 /** Settings of a stage. */
@@ -44,6 +53,10 @@ export interface StageOptions {
   /** Tasks already committed are skipped by the caller; these are the ones to run. */
   tasks: StageTask[];
   signal: AbortSignal;
+  /** Where children write results over the response limit (the cascade's event carries it). */
+  results?: ResultStore;
+  /** Reads a stored result back. @throws when the reference is not the job's or cannot be read. */
+  readResult?(reference: ResultReference): Promise<unknown>;
 }
 
 const BACKOFF_MS = 100;
@@ -104,9 +117,11 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
       functionName: options.functionName,
       tasks: numbered.map(({ task, attempt, secret }) => ({
         taskId: task.taskId,
+        attempt,
         payload: task.payload(attempt, secret),
       })),
       parallelism: options.fanout,
+      ...(options.results ? { results: options.results } : {}),
     };
     invoker
       .invoke({
@@ -116,7 +131,7 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
         trigger: `job:${options.jobId}`,
       })
       .then(
-        (result) => {
+        async (result) => {
           if (options.signal.aborted) return;
           if (result.record) hooks.billed(result.record);
           if (result.functionError) {
@@ -125,26 +140,38 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
             return;
           }
           const answer = JSON.parse(result.payload.toString('utf8')) as CascadeResult;
-          answer.outcomes.forEach((outcome: CascadeOutcome, i) => {
+          for (const [i, outcome] of answer.outcomes.entries()) {
             const { task, attempt } = numbered[i] as { task: StageTask; attempt: number };
             const record = outcome.requestId
-              ? hooks.childRecord(outcome.requestId, options.functionName, outcome.report)
+              ? hooks.childRecord(outcome.requestId, options.functionName, outcome.report, !outcome.ok)
               : undefined;
             if (record) hooks.billed(record);
             if (!outcome.ok) {
               fail(task, attempt, `${outcome.error?.errorType}: ${outcome.error?.errorMessage}`);
-              return;
+              continue;
             }
-            if (!outstanding.has(task.taskId)) return;
-            const follow = hooks.completed(task, attempt, outcome.result, outcome.durationMs);
-            if (follow === null) return;
+            if (!outstanding.has(task.taskId)) continue;
+            let output = outcome.result;
+            if (isResultReference(output)) {
+              try {
+                if (!options.readResult) throw new Error('this stage reads no stored results');
+                output = await options.readResult(output);
+              } catch (err) {
+                fail(task, attempt, `its stored result could not be read: ${(err as Error).message}`);
+                continue;
+              }
+              if (options.signal.aborted) return;
+              if (!outstanding.has(task.taskId)) continue;
+            }
+            const follow = hooks.completed(task, attempt, output, outcome.durationMs);
+            if (follow === null) continue;
             outstanding.delete(task.taskId);
             durations.push(outcome.durationMs);
             for (const next of follow) {
               outstanding.add(next.taskId);
               pending.push(next);
             }
-          });
+          }
         },
         (err: unknown) => {
           if (options.signal.aborted) return;

@@ -171,6 +171,11 @@ export interface CostReport {
   billedMs: number;
   gbSeconds: number;
   lambdaUsd: number;
+  /**
+   * Of those, the invocations that failed (a function error, a timeout): billed as AWS bills
+   * failures, by their REPORT line's billed duration. Absent on reports made before it was kept.
+   */
+  failures?: { invocations: number; billedMs: number; usd: number };
   wallMs: number;
   cluster: ClusterPrice & { billedSeconds: number; usd: number };
 }

@@ -115,10 +115,10 @@ export class Targets {
           }),
         updateCode: (name, code) => remote.deployer.deploy({ name, handler: 'index.handler', zip: zipDir(code.dir) }),
       },
-      childRecord: (functionName, trigger, report): InvocationRecord | undefined => {
+      childRecord: (functionName, trigger, report, failed): InvocationRecord | undefined => {
         const figures = report ? parseReport(report) : undefined;
         return figures
-          ? recordFromReport(functionName, trigger, figures, lambdaPrices(config.region, config.architecture), false)
+          ? recordFromReport(functionName, trigger, figures, lambdaPrices(config.region, config.architecture), failed)
           : undefined;
       },
     };

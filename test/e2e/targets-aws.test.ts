@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationsAnswer, JobRecord, RemoteFunction } from '../../src/api/native/contract.js';
@@ -156,6 +156,119 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     expect(onCoordinator.KeyCount ?? 0).toBe(0);
   }, 240_000);
 
+  it('answers results over the 6 MB response limit through S3, locally and on the target (grep with long matching lines)', async () => {
+    // One object whose task answers ~8 MB of matches (the mapper stores it), and two whose ~3.6 MB answers
+    // fit alone but not together in one cascade's answer (the cascade stores the larger).
+    const line = (i: number) => `${i} ${'lorem ipsum dolor sit amet '.repeat(30)}\n`;
+    const body = (lines: number, from: number) =>
+      Buffer.from(Array.from({ length: lines }, (_, i) => line(from + i)).join(''));
+    const large = new Map([
+      ['large/big.txt', body(10_400, 0)],
+      ['large/mid-a.txt', body(4_400, 20_000)],
+      ['large/mid-b.txt', body(4_400, 30_000)],
+    ]);
+    const submit = async (url: string, target?: string) => {
+      const res = await fetch(`${url}/_lambdata/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          mapper: 'grep',
+          params: { pattern: 'amet' },
+          input: { bucket: BUCKET, prefix: 'large/' },
+          splitSize: 16 * 1024 * 1024,
+          taskSize: 4 * 1024 * 1024,
+          ...(target ? { target } : {}),
+        }),
+      });
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as JobRecord;
+      let job = (await (await fetch(`${url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+      for (let i = 0; i < 1800 && job.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await (await fetch(`${url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+      }
+      return job;
+    };
+    for (const client of [s3(coordinator.url), s3(standin.url, STANDIN_KEYS)]) {
+      for (const [key, data] of large)
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+    }
+    const local = await submit(coordinator.url);
+    const remote = await submit(coordinator.url, 'standin');
+    expect(local.error).toBeNull();
+    expect(local.status).toBe('succeeded');
+    expect(remote.status).toBe('succeeded');
+    // Every line matches; grep keeps at most 10,000 matches per task.
+    const expected = 10_000 + 4_400 + 4_400;
+    expect(local.result?.matches?.length).toBe(expected);
+    expect(remote.result?.matches).toEqual(local.result?.matches);
+    expect(remote.result?.matches?.at(-1)).toEqual({
+      key: 'large/mid-b.txt',
+      line: 4_400,
+      text: line(34_399).slice(0, -1),
+    });
+
+    // The stored results are under each job's own output prefix, on the store where its tasks ran.
+    const stored = async (client: S3Client, id: string) =>
+      (await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `_jobs/${id}/results/` }))).Contents ?? [];
+    for (const [client, job] of [
+      [s3(coordinator.url), local],
+      [s3(standin.url, STANDIN_KEYS), remote],
+    ] as const) {
+      const objects = await stored(client, job.id);
+      // The big task's own (mapper) and one of the mid tasks' (cascade), each over 3 MB.
+      expect(objects.length).toBeGreaterThanOrEqual(2);
+      expect(objects.every((o) => /\/m\d+-a\d+\.json$/.test(o.Key as string) && (o.Size ?? 0) > 3_000_000)).toBe(true);
+    }
+    // Job outputs never become input: a job over the whole bucket lists only the seeded objects.
+    const whole = await runJson('wordcount', `s3://${BUCKET}/`, '--target', 'standin');
+    expect(whole.status).toBe('succeeded');
+    expect(whole.counters.keysTotal).toBe(inputs.size + large.size);
+  }, 300_000);
+
+  it('prices a failed child invocation on the target from its REPORT line, as AWS bills failures', async () => {
+    const since = Date.now();
+    const res = await fetch(`${coordinator.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // Each task's first attempt throws; the retry succeeds.
+      body: JSON.stringify({
+        mapper: 'wordcount',
+        input: { bucket: BUCKET, prefix: 'in/' },
+        failAttempts: 1,
+        target: 'standin',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as JobRecord;
+    let job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    for (let i = 0; i < 1200 && job.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    }
+    expect(job.status).toBe('succeeded');
+    const { invocations } = (await (
+      await fetch(`${standin.url}/_lambdata/invocations?limit=1000`)
+    ).json()) as InvocationsAnswer;
+    const ran = invocations.filter(
+      (i) => i.startedAt >= since && (i.functionName === 'cascade' || i.functionName === 'wordcount'),
+    );
+    const failed = ran.filter((i) => i.outcome !== 'success');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((i) => i.functionName === 'wordcount' && i.billedDurationMs > 0)).toBe(true);
+    // The failures are in the job's bill, with the stand-in's own billed durations, and counted apart.
+    expect(job.cost?.invocations).toBe(ran.length);
+    expect(job.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    expect(job.cost?.failures?.invocations).toBe(failed.length);
+    expect(job.cost?.failures?.billedMs).toBe(failed.reduce((s, i) => s + i.billedDurationMs, 0));
+    const gbSeconds = failed.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
+    expect(job.cost?.failures?.usd).toBeCloseTo(gbSeconds * 0.0000166667 + failed.length * 0.2e-6, 8);
+    const shown = await cli('jobs', 'show', id);
+    expect(shown.stdout).toMatch(
+      new RegExp(`failed, billed +${failed.length} invocations, ${job.cost?.failures?.billedMs} ms`),
+    );
+  }, 240_000);
+
   it('resumes on the target after the coordinator is killed, without recounting committed tasks', async () => {
     const submitted = await fetch(`${coordinator.url}/_lambdata/jobs`, {
       method: 'POST',
@@ -254,6 +367,60 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     const local = await cli('functions', 'hello');
     expect(local.code).not.toBe(0);
   }, 120_000);
+
+  it('deploys a SAM template’s functions to the target (and refuses a template with resources, deploying nothing)', async () => {
+    const template = fileURLToPath(new URL('../fixtures/templates/target-functions/template.yaml', import.meta.url));
+    const deployed = await cli(
+      'deploy',
+      '--template',
+      template,
+      '--stack-name',
+      'tgt',
+      '--parameter-overrides',
+      'Greeting=hi',
+      '--target',
+      'standin',
+      '--json',
+    );
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    const answer = JSON.parse(deployed.stdout) as { target: string; functions: RemoteFunction[] };
+    expect(answer.target).toBe('standin');
+    expect(answer.functions.map((f) => [f.name, f.state])).toEqual([
+      ['tgt-greet', 'Active'],
+      ['tgt-EchoFunction', 'Active'],
+    ]);
+    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: standin.url, credentials: STANDIN_KEYS });
+    const greet = await lambda.send(
+      new InvokeCommand({ FunctionName: 'tgt-greet', Payload: Buffer.from('{"name":"target"}') }),
+    );
+    expect(JSON.parse(Buffer.from(greet.Payload ?? []).toString())).toEqual({
+      message: 'hi, target',
+      region: 'us-east-1',
+      memory: '256',
+    });
+    // Redeploying updates in place.
+    const again = await cli('deploy', '--template', template, '--stack-name', 'tgt', '--target', 'standin');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/updated +function +tgt-greet +Active/);
+    // Nothing of it is on the coordinator, no stack there either.
+    expect((await cli('functions', 'tgt-greet')).code).not.toBe(0);
+    expect((await cli('stacks', 'show', 'tgt')).code).not.toBe(0);
+
+    const thumbnail = fileURLToPath(new URL('../fixtures/templates/thumbnail/template.yaml', import.meta.url));
+    const refused = await cli('deploy', '--template', thumbnail, '--stack-name', 'thumbs', '--target', 'standin');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('only functions go to a target');
+    expect(refused.stderr).toContain('bucket thumbs-uploads-dev');
+    expect(refused.stderr).toMatch(/S3 event thumbs-uploads-dev → /);
+    expect(refused.stderr).toContain('Nothing was deployed');
+    const functions = await lambda.send(new ListFunctionsCommand({}));
+    expect(functions.Functions?.some((f) => f.FunctionName?.startsWith('thumbs'))).toBe(false);
+
+    const unknown = await cli('deploy', '--template', template, '--target', 'nosuch');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('lambdata targets add nosuch');
+  }, 180_000);
 
   it('answers bad targets and bad credentials with what to do', async () => {
     const unknown = await cli('run', 'wordcount', `s3://${BUCKET}/in/`, '--target', 'nosuch');
