@@ -68,7 +68,7 @@ const HEAP_OOM = /heap out of memory|Reached heap limit/;
 /** Resident memory, as a share of the memory size, from which the sampler checks the cgroup's OOM count at each sample. */
 const NEAR_CAP = 0.8;
 /** How often the sampler checks the cgroup's OOM count of a busy environment far from its cap. */
-const OOM_CHECK_MS = 100;
+const OOM_CHECK_MS = 250;
 /** Runs at least this long check the cgroup's OOM count when they answer (shorter ones met no sample either). */
 const OOM_CHECK_RUN_MS = 15;
 
