@@ -1,13 +1,16 @@
 /**
  * Pre-started blank Node runtimes, kept by the memory size their heap limits were set for (V8 fixes
  * its heap limits when the process starts; see node-heap.ts). A cold start takes a blank of its
- * function's size; blanks are kept for the default size and for the last other size a cold start
- * asked for, so a run of many environments of one size (a job's mappers) starts them from blanks.
+ * function's size; blanks are kept for the default size and for the last OTHER_SIZES other sizes
+ * cold starts asked for (a job's mappers and reducers, say), so runs of many environments of one
+ * size start them from blanks.
  */
 import type { Environment } from './environment.js';
 
 /** Lambda's default memory size (MB). */
 const DEFAULT_MEMORY_MB = 128;
+/** Other memory sizes kept pre-started at once (the most recently asked for). */
+const OTHER_SIZES = 2;
 
 type SpawnBlank = (memoryMb: number) => Environment;
 
@@ -16,6 +19,8 @@ export class NodeBlanks {
   #count: number;
   #spawn: SpawnBlank;
   #blanks = new Map<number, Environment[]>([[DEFAULT_MEMORY_MB, []]]);
+  /** The other sizes kept, least recently asked for first. */
+  #others: number[] = [];
 
   /** `count` blanks per size kept; `spawn` starts one for a memory size. */
   constructor(count: number, spawn: SpawnBlank) {
@@ -61,14 +66,17 @@ export class NodeBlanks {
     for (const list of this.#blanks.values()) list.length = 0;
   }
 
-  /** Keeps blanks of the default size and of `memoryMb`; those of a size dropped here are killed. */
+  /** Keeps blanks of `memoryMb` from now on; those of the size it displaces are killed. */
   #keep(memoryMb: number): void {
-    if (this.#blanks.has(memoryMb)) return;
-    for (const [size, list] of this.#blanks) {
-      if (size === DEFAULT_MEMORY_MB) continue;
-      for (const blank of list) blank.kill();
-      this.#blanks.delete(size);
+    if (memoryMb === DEFAULT_MEMORY_MB) return;
+    const at = this.#others.indexOf(memoryMb);
+    if (at >= 0) this.#others.splice(at, 1);
+    this.#others.push(memoryMb);
+    if (!this.#blanks.has(memoryMb)) this.#blanks.set(memoryMb, []);
+    while (this.#others.length > OTHER_SIZES) {
+      const dropped = this.#others.shift() as number;
+      for (const blank of this.#blanks.get(dropped) ?? []) blank.kill();
+      this.#blanks.delete(dropped);
     }
-    this.#blanks.set(memoryMb, []);
   }
 }
