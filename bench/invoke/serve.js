@@ -5,7 +5,7 @@
 //    keep-alive connections) at concurrency 1..64, with the CPU the serve process tree spent per call.
 // Usage: npm run build && node bench/invoke/serve.js [--quick] [--profile DIR]
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
-//   --concurrency N: only that throughput row (no SDK latency rounds).
+//   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
 
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -20,7 +20,9 @@ const profileAt = process.argv.indexOf('--profile');
 const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : undefined;
 const ROUNDS = quick ? 1 : 3;
 const SDK_RUNS = quick ? 300 : 2000;
-const THROUGHPUT_MS = quick ? 300 : 1500;
+const secondsAt = process.argv.indexOf('--seconds');
+/** `--seconds S`: measure each throughput row for S seconds (a longer steady state for a profile). */
+const THROUGHPUT_MS = secondsAt > 0 ? Number(process.argv[secondsAt + 1]) * 1000 : quick ? 300 : 1500;
 const SETTLE_MS = quick ? 100 : 300;
 const onlyAt = process.argv.indexOf('--concurrency');
 /** `--concurrency N`: only that throughput row, no latency rounds (for profiling). */

@@ -19,21 +19,42 @@ export function requestBody(req: IncomingMessage): Readable {
   return early ? Readable.from([early]) : req;
 }
 
-/** Reads a request body into memory, refusing more than `limit` bytes (413 RequestTooLargeException). */
-export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+/**
+ * Reads a request body into memory, refusing more than `limit` bytes (413 RequestTooLargeException;
+ * the request is destroyed). Read with stream events rather than an async iterator: on the invoke
+ * path the iterator's set-up cost more per call than the rest of the request handling.
+ */
+export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
   const early = preRead.get(req);
-  if (early) {
-    if (early.length > limit) throw tooLarge(limit);
-    return early;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (early) return early.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(early);
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (err?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', settle);
+      req.off('close', onClose);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      settle(tooLarge(limit));
+      req.destroy();
+    };
+    const onEnd = () => settle();
+    const onClose = () => settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', settle);
+    req.on('close', onClose);
+  });
 }
 
 /** Parses a JSON body; malformed JSON is a 400 InvalidRequestContentException. */

@@ -65,6 +65,12 @@ const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
 const INIT_LIMIT_S = 10;
 const HEAP_OOM = /heap out of memory|Reached heap limit/;
+/** Resident memory, as a share of the memory size, from which the sampler checks the cgroup's OOM count at each sample. */
+const NEAR_CAP = 0.8;
+/** How often the sampler checks the cgroup's OOM count of a busy environment far from its cap. */
+const OOM_CHECK_MS = 250;
+/** Runs at least this long check the cgroup's OOM count when they answer (shorter ones met no sample either). */
+const OOM_CHECK_RUN_MS = 15;
 
 /** A process serving one function version; see the module comment. */
 export class Environment {
@@ -104,6 +110,8 @@ export class Environment {
   #stderrTail = '';
   /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
   #channelError: FunctionErrorShape | undefined;
+  /** When the sampler last read the cgroup's OOM count (performance.now()). */
+  #oomCheckedAt = 0;
 
   constructor(options: SpawnOptions) {
     this.id = options.id;
@@ -216,8 +224,17 @@ export class Environment {
    */
   checkMemory(now: number, minRunningMs: number): void {
     if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
+    const capKb = (this.fn as RuntimeFunction).memoryMb * 1024;
     const rssKb = this.#meter.kb();
-    if (rssKb > (this.fn as RuntimeFunction).memoryMb * 1024 || this.#oomKilled()) this.#failCurrent('oom');
+    if (rssKb > capKb) {
+      this.#failCurrent('oom');
+      return;
+    }
+    // The cgroup's OOM count is a file read per look: look often only near the cap; otherwise now
+    // and then (a child process can hit the cgroup's limit alone), and at every longer run's end.
+    if (rssKb < capKb * NEAR_CAP && now - this.#oomCheckedAt < OOM_CHECK_MS) return;
+    this.#oomCheckedAt = now;
+    if (this.#oomKilled()) this.#failCurrent('oom');
   }
 
   /**
@@ -288,9 +305,13 @@ export class Environment {
         const fn = this.fn as RuntimeFunction;
         const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
         const maxMemoryUsedMb = Math.ceil(peak / 1024);
-        if (maxMemoryUsedMb > fn.memoryMb) {
+        if (
+          maxMemoryUsedMb > fn.memoryMb ||
+          (performance.now() - pending.started >= OOM_CHECK_RUN_MS && this.#oomKilled())
+        ) {
           this.kill('oom');
-          pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), maxMemoryUsedMb));
+          const reported = Math.max(maxMemoryUsedMb, fn.memoryMb);
+          pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), reported));
           return;
         }
         const result: RunResult = {

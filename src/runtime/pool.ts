@@ -10,6 +10,8 @@ import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import { InterpreterBlanks } from './interpreter-blanks.js';
 import { Launcher } from './launcher-client.js';
+import { NodeBlanks } from './node-blanks.js';
+import { nodeHeapArgs } from './node-heap.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -56,7 +58,7 @@ export class EnvironmentPool implements Runtime {
   #idleMs: number;
   #tmpRoot: string;
   #sandbox: Sandbox;
-  #blank: Environment[] = [];
+  #blanks: NodeBlanks;
   #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
   #all = new Set<Environment>();
@@ -79,6 +81,7 @@ export class EnvironmentPool implements Runtime {
     mkdirSync(this.#tmpRoot, { recursive: true });
     this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
     this.#launcher = new Launcher(this.#log);
+    this.#blanks = new NodeBlanks(this.#prestart, (memoryMb) => this.#spawnBlank(memoryMb));
     this.#interpreters = new InterpreterBlanks(this.#prestart, this.#sandbox, (id, program, api) =>
       this.#spawn(id, program.command, program.args, blankEnvironment(), '/', undefined, api),
     );
@@ -129,7 +132,7 @@ export class EnvironmentPool implements Runtime {
   stats(): RuntimeStats {
     let idle = 0;
     for (const list of this.#idle.values()) idle += list.length;
-    const prestarted = this.#blank.length + this.#interpreters.size;
+    const prestarted = this.#blanks.size + this.#interpreters.size;
     return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted };
   }
 
@@ -144,7 +147,7 @@ export class EnvironmentPool implements Runtime {
     for (const environment of all) environment.kill();
     for (const demand of this.#demand.values()) for (const waiter of demand.waiters.splice(0)) waiter(undefined);
     await Promise.all(all.map((environment) => environment.exited));
-    this.#blank = [];
+    this.#blanks.clear();
     this.#idle.clear();
     this.#sandbox.close();
     this.#launcher.close();
@@ -216,7 +219,7 @@ export class EnvironmentPool implements Runtime {
       // so such a function gets its own process.
       environment = this.#spawnFor(fn, id, env);
     } else {
-      environment = this.#takeBlank();
+      environment = this.#blanks.take(fn.memoryMb);
     }
     const handOff = environment.startedFor ? undefined : this.#sandbox.handOff(environment.id, fn);
     if (environment.startedFor) this.#sandbox.limit(environment.id, fn);
@@ -357,23 +360,19 @@ export class EnvironmentPool implements Runtime {
   /** True when a cold start of `fn` would take a pre-started Node blank now (see #startAndRun). */
   #blankFits(fn: RuntimeFunction): boolean {
     if (speaksRuntimeApi(fn.runtime) || fn.environment.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) return false;
-    return this.#blank.some((blank) => blank.alive);
+    return this.#blanks.has(fn.memoryMb);
   }
 
-  #takeBlank(): Environment {
-    const blank = this.#blank.shift();
-    if (blank?.alive) return blank;
-    return this.#spawnBlank();
-  }
-
-  #spawnBlank(): Environment {
+  /** A blank Node runtime with the heap limits of `memoryMb` (node-heap.ts). */
+  #spawnBlank(memoryMb: number): Environment {
     const bootstrap = this.#sandbox.isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
     const node = this.#sandbox.isolated ? INSIDE.node : process.execPath;
-    return this.#spawn(randomBytes(16).toString('hex'), node, [bootstrap], blankEnvironment(), '/');
+    const args = [...nodeHeapArgs(memoryMb), bootstrap];
+    return this.#spawn(randomBytes(16).toString('hex'), node, args, blankEnvironment(), '/');
   }
 
   #spawnFor(fn: RuntimeFunction, id: string, env: Record<string, string>): Environment {
-    const execArgv = /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${fn.memoryMb}`];
+    const execArgv = nodeHeapArgs(fn.memoryMb, env.NODE_OPTIONS);
     const isolated = this.#sandbox.isolated;
     const bootstrap = isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
     const node = isolated ? INSIDE.node : process.execPath;
@@ -412,17 +411,15 @@ export class EnvironmentPool implements Runtime {
   }
 
   #refill(): void {
-    while (!this.#closed && this.#blank.length < this.#prestart) {
-      this.#blank.push(this.#spawnBlank());
-    }
-    if (!this.#closed) this.#interpreters.refill();
+    if (this.#closed) return;
+    this.#blanks.refill();
+    this.#interpreters.refill();
   }
 
   #forget(environment: Environment): void {
     this.#all.delete(environment);
     this.#busy.delete(environment);
-    const blankAt = this.#blank.indexOf(environment);
-    if (blankAt >= 0) this.#blank.splice(blankAt, 1);
+    this.#blanks.forget(environment);
     this.#interpreters.forget(environment);
     const list = this.#idle.get(environment.key);
     const at = list?.indexOf(environment) ?? -1;
