@@ -5,7 +5,7 @@ import { keyValues, parsePositiveInt, prettyJson } from './format.js';
 const USAGE = [
   'lambdata invoke-config <name> [--retries 0-2] [--max-age SECONDS] [--on-success ARN|none] [--on-failure ARN|none] [--dlq QUEUE_OR_TOPIC_ARN|none] [--json]',
   '  With no option, shows how the function handles asynchronous events (retries, event age, destinations,',
-  '  dead-letter queue). --dlq sets the function\'s DeadLetterConfig (an SQS queue or SNS topic).',
+  "  dead-letter queue). --dlq sets the function's DeadLetterConfig (an SQS queue or SNS topic).",
 ].join('\n');
 
 /** `lambdata invoke-config <name> …`: a function's asynchronous invocation settings (PutFunctionEventInvokeConfig). */

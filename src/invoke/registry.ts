@@ -115,7 +115,8 @@ export class FunctionRegistry {
     validateName(input.name);
     if (input.handler === undefined) throw new InvalidParameterValue('Handler: is required');
     validateConfig(input);
-    if (input.deadLetterTargetArn !== undefined) validateDeadLetterTarget(input.deadLetterTargetArn, this.#targetExists);
+    if (input.deadLetterTargetArn !== undefined)
+      validateDeadLetterTarget(input.deadLetterTargetArn, this.#targetExists);
     if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
     const stored = await storePackage(this.#root(input.name), input.code, input.handler).catch((err: unknown) => {
       if (!this.has(input.name)) rmSync(this.#root(input.name), { recursive: true, force: true });
@@ -174,7 +175,8 @@ export class FunctionRegistry {
     // A new runtime must accept the handler the function keeps.
     const handler = patch.handler ?? (patch.runtime !== undefined ? current.handler : undefined);
     validateConfig({ ...patch, handler }, current.runtime);
-    if (patch.deadLetterTargetArn !== undefined) validateDeadLetterTarget(patch.deadLetterTargetArn, this.#targetExists);
+    if (patch.deadLetterTargetArn !== undefined)
+      validateDeadLetterTarget(patch.deadLetterTargetArn, this.#targetExists);
     const next: StoredVersion = { ...current, lastModified: awsTimestamp(), revisionId: randomUUID() };
     if (patch.deadLetterTargetArn === '') delete next.deadLetterTargetArn;
     else if (patch.deadLetterTargetArn !== undefined) next.deadLetterTargetArn = patch.deadLetterTargetArn;

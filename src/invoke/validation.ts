@@ -139,7 +139,8 @@ export function validateDeadLetterTarget(arn: unknown, exists: TargetExists): vo
   if (!action) {
     throw new InvalidParameterValue(`DeadLetterConfig.TargetArn: '${arn}' must be an SQS queue or SNS topic ARN`);
   }
-  if (!exists(arn)) throw new InvalidParameterValue(`The provided execution role does not have permissions to call ${action}`);
+  if (!exists(arn))
+    throw new InvalidParameterValue(`The provided execution role does not have permissions to call ${action}`);
 }
 
 function validateEnvironment(environment: Record<string, string>): void {

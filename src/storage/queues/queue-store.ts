@@ -235,7 +235,9 @@ export class QueueStore implements BackgroundService {
   /** Sends a message (with attributes when given) to the queue an ARN names (async destinations, dead-letter targets). */
   async sendByArn(arn: string, body: string, messageAttributes?: Record<string, MessageAttributeValue>): Promise<void> {
     const name = this.nameOf(arn);
-    const input: SendInput = name.endsWith('.fifo') ? { body, groupId: 'lambdata', deduplicationId: randomUUID() } : { body };
+    const input: SendInput = name.endsWith('.fifo')
+      ? { body, groupId: 'lambdata', deduplicationId: randomUUID() }
+      : { body };
     if (messageAttributes) input.messageAttributes = messageAttributes;
     this.send(name, input);
   }
