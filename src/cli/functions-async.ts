@@ -40,7 +40,8 @@ export const invokeConfig = defineCommand({
       ? await ctx.client.request<FunctionDetail>('PATCH', path, patch)
       : await ctx.client.get<FunctionDetail>(path);
     const config = fn.eventInvokeConfig;
-    if (values.json) ctx.out(prettyJson({ ...config, deadLetterTargetArn: fn.deadLetterTargetArn }));
+    const { deadLetterTargetArn } = fn;
+    if (values.json) ctx.out(prettyJson(deadLetterTargetArn ? { ...config, deadLetterTargetArn } : config));
     else
       ctx.out(
         keyValues({
