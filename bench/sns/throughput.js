@@ -102,6 +102,8 @@ async function drive(endpoint, topicArn, mode) {
   const children = Array.from({ length: PROCESSES }, () =>
     fork(join(here, '../sns/publisher.mjs'), [endpoint, topicArn, mode, String(CONCURRENCY), String(MS)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The SDK warns about the Node version once per process: one line is enough.
+      execArgv: ['--no-warnings'],
     }),
   );
   const message = (child, key) =>
