@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionDetail, InvocationsAnswer } from '../../src/api/native/contract.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { runAws, runLambdata } from '../helpers/cli.js';
-import { zipFixture } from '../helpers/fixtures.js';
+import { fixturePath, zipFixture } from '../helpers/fixtures.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -229,6 +229,20 @@ describe('Lambda DeadLetterConfig (SQS and SNS targets)', () => {
     expect(refused.stderr).toContain('SendMessage on SQS');
     const detail = (await (await fetch(`${serve.url}/_lambdata/functions/cli-fn`)).json()) as FunctionDetail;
     expect(detail.deadLetterTargetArn).toBe(`${ARN}:cli-dlq`);
+
+    const deployed = await runLambdata(
+      serve.url,
+      'deploy',
+      'cli-deployed',
+      fixturePath('invoke/reject'),
+      '--handler',
+      'index.handler',
+      '--dlq',
+      `${ARN}:cli-dlq`,
+      '--json',
+    );
+    expect(deployed.code).toBe(0);
+    expect((JSON.parse(deployed.stdout) as FunctionDetail).deadLetterTargetArn).toBe(`${ARN}:cli-dlq`);
   });
 });
 
