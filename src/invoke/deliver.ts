@@ -197,7 +197,8 @@ function fail(
         kind: 'dead-letter',
         target: dlq,
         payload: delivery.payload,
-        trigger: delivery.trigger,
+        // Its own trigger, as destination records have: queue depths by trigger ('s3', 'sns') count events to run.
+        trigger: 'dead-letter',
         deadLetter: letter,
         enqueuedAt: Date.now(),
       };
