@@ -16,6 +16,7 @@ const suites = [
   ['bench/streams/ingest.js', quick ? ['--records', '20000'] : []],
   ['bench/streams/latency.js', quick ? ['--records', '100'] : []],
   ['bench/sns/run.js', quick ? ['--messages', '100', '--seconds', '2'] : []],
+  ['bench/sns/throughput.js', quick ? ['--processes', '2', '--seconds', '3'] : []],
   ['bench/wordcount/run.js', quick ? ['--size', '32MB'] : []],
   ['bench/wordcount/cli.js', quick ? ['--quick'] : []],
   ['bench/wordcount/progress.js', quick ? ['--size', '32MB', '--rounds', '1'] : []],

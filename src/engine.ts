@@ -17,6 +17,7 @@ import {
 import { JobService } from './jobs/index.js';
 import { LambdaArch } from './lambda-arch/index.js';
 import { EnvironmentPool, type PoolOptions } from './runtime/index.js';
+import { arnService } from './shared/arn.js';
 import type { Credentials, EngineContext } from './shared/context.js';
 import { DEFAULT_REGION } from './shared/ids.js';
 import { createLogger } from './shared/log.js';
@@ -105,7 +106,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   };
 
   const runtime = new EnvironmentPool(context, options.runtime);
-  const functions = new FunctionRegistry(context, { onChange: (name) => runtime.retire(name) });
+  const functions = new FunctionRegistry(context, {
+    onChange: (name) => runtime.retire(name),
+    // Asked at request time, once the queues and topics below exist.
+    deadLetterTargetExists: (arn): boolean =>
+      arnService(arn) === 'sqs' ? queues.hasQueue(queues.nameOf(arn)) : topicPublisher.hasTopic(arn),
+  });
   const functionMetadata = new FunctionMetadata(context);
   const logs = new LogStore(context);
   const billing = new Billing(context, options.prices);

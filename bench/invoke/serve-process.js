@@ -45,9 +45,9 @@ export async function startServe({ nodeArgs = [], args = [], env = {} } = {}) {
   return server;
 }
 
-/** A bare node:http server (bare-server.mjs) in its own process: the floor. */
-export async function startBareServer() {
-  const child = spawn(process.execPath, [join(here, 'bare-server.mjs')], {
+/** A bare node:http server (bare-server.mjs, or `script`) in its own process: the floor. */
+export async function startBareServer(script = join(here, 'bare-server.mjs')) {
+  const child = spawn(process.execPath, [script], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

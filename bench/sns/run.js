@@ -2,6 +2,7 @@
 // idle engine, and Publish throughput with one function and one queue subscribed, each beside the
 // bare HTTP round trip (the same SDK call answered by a plain node:http server) in the same run.
 // Usage: npm run build && node bench/sns/run.js [--messages 300] [--gap-ms 20] [--seconds 5]
+// Its throughput rows come from one client process; bench/sns/throughput.js drives Publish from several.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,7 @@ import { packageSource } from './package-source.js';
 import { deployTemplate } from './stacks.js';
 
 const USAGE = [
-  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--json]',
+  'lambdata deploy <name> <dir|file.zip|file.jar> --handler index.handler [--runtime nodejs20.x] [--memory 256] [--timeout 30] [--storage 512] [--env K=V …] [--publish] [--description …] [--concurrency N] [--dlq QUEUE_OR_TOPIC_ARN|none] [--json]',
   '       lambdata deploy --template template.yaml|serverless.yml [--stack-name NAME] [--parameter-overrides K=V …] [--stage dev] [--target NAME [--role-arn ARN]] [--json]   (to a target: functions only)',
   '       lambdata deploy <name> <dir|file.zip> --handler index.handler --target NAME [--role-arn ARN] [--runtime …] [--memory …] [--timeout …] [--env K=V …] [--json]   (on a scale-out target: see lambdata targets)',
 ].join('\n');
@@ -27,6 +27,7 @@ export const deploy = defineCommand({
     publish: { type: 'boolean' },
     description: { type: 'string' },
     concurrency: { type: 'string' },
+    dlq: { type: 'string' },
     json: { type: 'boolean' },
     target: { type: 'string' },
     'role-arn': { type: 'string' },
@@ -56,8 +57,8 @@ export const deploy = defineCommand({
     const zip = packageSource(source);
     if (values.target && values.target !== 'local') {
       if (!values.handler) throw new UsageError('--handler is required for a deploy to a target');
-      if (values.publish || values.concurrency !== undefined || values.storage)
-        throw new UsageError('--publish, --concurrency and --storage apply to the local target only');
+      if (values.publish || values.concurrency !== undefined || values.storage || values.dlq !== undefined)
+        throw new UsageError('--publish, --concurrency, --storage and --dlq apply to the local target only');
       const body: TargetDeployRequest = { zipBase64: Buffer.from(zip).toString('base64'), handler: values.handler };
       if (values.runtime) body.runtime = values.runtime;
       if (values.memory) body.memoryMb = parsePositiveInt(values.memory, '--memory');
@@ -83,6 +84,8 @@ export const deploy = defineCommand({
     if (values.env) body.environment = parseEnv(values.env);
     if (values.description !== undefined) body.description = values.description;
     if (values.publish) body.publish = true;
+    // `none` removes the dead-letter target ('' is how the engine clears it).
+    if (values.dlq !== undefined) body.deadLetterTargetArn = values.dlq === 'none' ? '' : values.dlq;
     if (values.concurrency !== undefined) {
       body.reservedConcurrency = parsePositiveInt(values.concurrency, '--concurrency', { allowZero: true });
     }

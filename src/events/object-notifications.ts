@@ -57,6 +57,9 @@ export const NOTIFICATION_EVENT_TYPES = [
   's3:ObjectRemoved:*',
   's3:ObjectRemoved:Delete',
   's3:ObjectRemoved:DeleteMarkerCreated',
+  's3:ObjectTagging:*',
+  's3:ObjectTagging:Put',
+  's3:ObjectTagging:Delete',
 ] as const;
 
 /** The trigger of notification invocations (their records and deliveries say 's3'). */
@@ -216,7 +219,7 @@ export class ObjectNotifications {
   }
 }
 
-/** The exact S3 notification record (event version 2.1) of one event. */
+/** The exact S3 notification record of one event: version 2.1, or 2.3 for tagging events as S3 sends them. */
 export function s3Record(event: ObjectEvent, configurationId: string, region: string): Record<string, unknown> {
   const object: Record<string, unknown> = { key: encodeEventKey(event.key) };
   if (event.size !== undefined) object.size = event.size;
@@ -224,7 +227,7 @@ export function s3Record(event: ObjectEvent, configurationId: string, region: st
   if (event.versionId !== undefined) object.versionId = event.versionId;
   object.sequencer = event.sequencer;
   return {
-    eventVersion: '2.1',
+    eventVersion: event.eventName.startsWith('ObjectTagging:') ? '2.3' : '2.1',
     eventSource: 'aws:s3',
     awsRegion: region,
     eventTime: event.time.toISOString(),

@@ -80,7 +80,7 @@ export class TopicPublisher {
     this.#deliveries = options.deliveries;
     this.#deliveries.addDestinationType(
       'sns',
-      (arn, payload) => this.#sendDelivery(arn, payload),
+      (arn, payload, attributes) => this.#sendDelivery(arn, payload, attributes),
       (arn, payload, err) => this.#giveUp(arn, payload, err),
     );
   }
@@ -269,14 +269,14 @@ export class TopicPublisher {
   }
 
   /** The delivery pipeline's sender for `sns` ARNs: a topic (async destination) or a subscription's endpoint. */
-  async #sendDelivery(arn: string, payload: string): Promise<void> {
+  async #sendDelivery(arn: string, payload: string, attributes?: Record<string, TopicMessageAttribute>): Promise<void> {
     if (this.#topics.isTopicArn(arn)) {
       const topic = this.#topics.topic(arn);
-      await this.publish(
-        topic.fifo
-          ? { topicArn: arn, message: payload, groupId: 'lambdata', deduplicationId: randomUUID() }
-          : { topicArn: arn, message: payload },
-      );
+      const input: PublishInput = topic.fifo
+        ? { topicArn: arn, message: payload, groupId: 'lambdata', deduplicationId: randomUUID() }
+        : { topicArn: arn, message: payload };
+      if (attributes) input.attributes = attributes;
+      await this.publish(input);
       return;
     }
     let sub: SubscriptionInfo;

@@ -6,8 +6,14 @@ import type { Logger } from '../shared/log.js';
 import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter, Slot } from './concurrency.js';
 import type { DeadLetterStore } from './dead-letters.js';
-import type { Delivery, DeliveryQueue } from './delivery-queue.js';
-import { type AttemptResponse, type DestinationSender, destinationRecord, type GiveUp } from './destinations.js';
+import type { Delivery, DeliveryQueue, NewDelivery } from './delivery-queue.js';
+import {
+  type AttemptResponse,
+  type DestinationSender,
+  destinationRecord,
+  type GiveUp,
+  type SendAttribute,
+} from './destinations.js';
 import type { Execution, ExecutionRequest } from './execution.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, EventInvokeConfig, FailureCondition, FunctionVersion } from './types.js';
@@ -35,6 +41,8 @@ export interface DeliverDeps {
 
 /** Attempts at sending a record to a queue (or topic) before it is given up on. */
 const SEND_ATTEMPTS = 3;
+/** AWS truncates a dead-letter message's ErrorMessage attribute to 1 KB. */
+const ERROR_MESSAGE_BYTES = 1024;
 
 /**
  * Delivers one due delivery. An invocation runs under the function's async settings: retried with
@@ -164,7 +172,12 @@ async function attempt(
   fail({ ...delivery, attempts }, fn, config, 'RetriesExhausted', deps, response);
 }
 
-/** Final failure: the on-failure destination's record, or a dead letter when there is none or it cannot take it. */
+/**
+ * Final failure, as AWS settles a discarded event: the function's dead-letter queue or topic gets the
+ * event (DeadLetterConfig) and the on-failure destination its record, both when both are set. The
+ * local dead-letter store keeps the letter when neither is set, or when the one that carries it
+ * cannot take it for good.
+ */
 function fail(
   delivery: Delivery,
   fn: FunctionVersion,
@@ -174,14 +187,28 @@ function fail(
   response?: AttemptResponse,
 ): void {
   const letter = deadLetterOf(delivery, fn, condition, response);
+  const dlq = fn.deadLetterTargetArn;
   let kept: DeadLetter | undefined;
   deps.queue.transaction(() => {
     deps.queue.remove(delivery.id);
+    if (dlq) {
+      const dead: NewDelivery = {
+        id: newRequestId(),
+        kind: 'dead-letter',
+        target: dlq,
+        payload: delivery.payload,
+        // Its own trigger, as destination records have: queue depths by trigger ('s3', 'sns') count events to run.
+        trigger: 'dead-letter',
+        deadLetter: letter,
+        enqueuedAt: Date.now(),
+      };
+      deps.queue.enqueue(dead);
+    }
     const { onFailure } = config;
     if (onFailure) {
       const record = recordOf(delivery, fn, condition, delivery.attempts, deps.region, response);
-      kept = route(onFailure, record, deps, letter);
-    } else {
+      kept = route(onFailure, record, deps, dlq ? undefined : letter);
+    } else if (!dlq) {
       deps.letters.add(letter);
       kept = letter;
     }
@@ -193,6 +220,7 @@ function fail(
     condition,
     attempts: delivery.attempts,
     toDestination: kept === undefined,
+    ...(dlq ? { deadLetterTarget: dlq } : {}),
   });
 }
 
@@ -202,7 +230,11 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
     try {
       const sender = deps.senders.get(arnService(delivery.target) ?? '');
       if (!sender) throw new InvalidParameterValue(`No destination type can send to ${delivery.target}`);
-      await sender(delivery.target, delivery.payload);
+      if (delivery.kind === 'dead-letter' && delivery.deadLetter) {
+        await sender(delivery.target, delivery.payload, deadLetterAttributes(delivery.deadLetter));
+      } else {
+        await sender(delivery.target, delivery.payload);
+      }
       deps.queue.remove(delivery.id);
     } catch (err) {
       const attempts = delivery.attempts + 1;
@@ -219,7 +251,9 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
       deps.queue.transaction(() => {
         deps.queue.remove(delivery.id);
         if (letter) deps.letters.add(letter);
-        deps.giveUps.get(arnService(delivery.target) ?? '')?.(delivery.target, delivery.payload, err);
+        if (delivery.kind === 'send') {
+          deps.giveUps.get(arnService(delivery.target) ?? '')?.(delivery.target, delivery.payload, err);
+        }
       });
       deps.log.error('destination delivery failed; given up', { destination: delivery.target, attempts, err });
       if (letter) deps.deadLetterAdded.publish(letter);
@@ -268,6 +302,31 @@ function deadLetterOf(
   if (error?.errorType) letter.errorType = error.errorType;
   if (error?.errorMessage) letter.errorMessage = error.errorMessage;
   return letter;
+}
+
+/**
+ * The attributes Lambda puts on a dead-letter message: RequestID, ErrorCode (the HTTP status of the
+ * failure: 200 for a function error, which Invoke reports with 200; 429 for an event that expired
+ * unrun, waiting for capacity) and ErrorMessage (truncated to 1 KB).
+ */
+function deadLetterAttributes(letter: DeadLetter): Record<string, SendAttribute> {
+  const ran = letter.attempts > 0;
+  const message = ran
+    ? (letter.errorMessage ?? letter.errorType ?? 'Function error')
+    : 'Event age exceeded before the function could run';
+  return {
+    RequestID: { dataType: 'String', stringValue: letter.requestId },
+    ErrorCode: { dataType: 'Number', stringValue: ran ? '200' : '429' },
+    ErrorMessage: { dataType: 'String', stringValue: truncateUtf8(message, ERROR_MESSAGE_BYTES) },
+  };
+}
+
+/** The longest prefix of `text` whose UTF-8 encoding fits in `bytes`, cut at a character boundary. */
+function truncateUtf8(text: string, bytes: number): string {
+  if (Buffer.byteLength(text) <= bytes) return text;
+  const cut = new TextDecoder().decode(Buffer.from(text).subarray(0, bytes));
+  // A character split by the cut decodes to U+FFFD: drop it.
+  return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
 }
 
 function parseError(payload: Buffer): { errorType?: string; errorMessage?: string } | undefined {

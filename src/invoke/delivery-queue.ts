@@ -6,9 +6,11 @@ import type { DeadLetter } from './types.js';
 /**
  * What a delivery does: `invoke` runs a function asynchronously (the function's retry and
  * destination settings apply); `send` hands a record to a destination that is not a function
- * (a queue; a topic once topics exist).
+ * (a queue or a topic); `dead-letter` sends a discarded event to its function's dead-letter queue
+ * or topic (DeadLetterConfig), the event as the body and its letter's request id and error as
+ * message attributes.
  */
-export type DeliveryKind = 'invoke' | 'send';
+export type DeliveryKind = 'invoke' | 'send' | 'dead-letter';
 
 /** One delivery waiting (or running) in the durable queue. */
 export interface Delivery {
@@ -23,7 +25,7 @@ export interface Delivery {
   /** What caused it: 'api', 's3', 'destination' … */
   trigger: string;
   clientContext?: string;
-  /** A send that cannot be delivered keeps this letter (the async event whose failure it reports). */
+  /** A send that cannot be delivered keeps this letter (the async event whose failure it reports; a dead-letter send's own). */
   deadLetter?: DeadLetter;
   enqueuedAt: number;
   /** Finished attempts (throttles do not count). */

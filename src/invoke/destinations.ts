@@ -44,8 +44,21 @@ export function destinationRecord(input: DestinationInput): Record<string, unkno
   return record;
 }
 
-/** Sends a record's JSON body to one destination (a queue, a topic …); throws when it cannot take it. */
-export type DestinationSender = (arn: string, body: string) => Promise<void>;
+/** A message attribute a sender passes on (SQS MessageAttributes, SNS MessageAttributes). */
+export interface SendAttribute {
+  dataType: 'String' | 'Number';
+  stringValue: string;
+}
+
+/**
+ * Sends a record's JSON body to one destination (a queue, a topic …), with message attributes when
+ * given (a function's dead-letter queue); throws when it cannot take it.
+ */
+export type DestinationSender = (
+  arn: string,
+  body: string,
+  attributes?: Record<string, SendAttribute>,
+) => Promise<void>;
 
 /** Called, inside the transaction that drops it, for a record a sender failed to take for good. */
 export type GiveUp = (arn: string, body: string, err: unknown) => void;

@@ -97,7 +97,7 @@ export class InvocationService implements Invoker, BackgroundService {
       limiter: this.#limiter,
       attempts: this.#attempts,
       retryBaseMs: options.retryBaseMs ?? retryBaseFromEnv(),
-      destinations: { sqs: (arn, body) => options.queues.sendByArn(arn, body) },
+      destinations: { sqs: (arn, body, attributes) => options.queues.sendByArn(arn, body, attributes) },
     });
     const letters = this.deliveries.letters;
     this.deadLetters = {

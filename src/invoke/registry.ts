@@ -11,7 +11,14 @@ import { FunctionPolicies } from './function-policies.js';
 import { type FunctionCode, storePackage } from './package.js';
 import { statementCache } from './statements.js';
 import type { EventInvokeConfig, FunctionSettings, FunctionVersion } from './types.js';
-import { DEFAULTS, validateConfig, validateEventInvokeConfig, validateName } from './validation.js';
+import {
+  DEFAULTS,
+  type TargetExists,
+  validateConfig,
+  validateDeadLetterTarget,
+  validateEventInvokeConfig,
+  validateName,
+} from './validation.js';
 
 export type { FunctionCode } from './package.js';
 
@@ -28,6 +35,8 @@ export interface CreateFunctionInput {
   code: FunctionCode;
   publish?: boolean;
   reservedConcurrency?: number | null;
+  /** DeadLetterConfig.TargetArn: an SQS queue or SNS topic ARN; '' means none. */
+  deadLetterTargetArn?: string;
 }
 
 /** Configuration that `updateConfig` may change. */
@@ -36,6 +45,8 @@ export type FunctionConfigPatch = Partial<Omit<CreateFunctionInput, 'name' | 'co
 export interface FunctionRegistryOptions {
   /** Called after code or configuration changed or the function was deleted, so environments are retired. */
   onChange: (functionName: string) => void;
+  /** Whether a dead-letter target (queue or topic ARN) exists; asked when one is set. */
+  deadLetterTargetExists: TargetExists;
 }
 
 /** A function's row of settings that are not part of a version. */
@@ -75,6 +86,7 @@ export class FunctionRegistry {
   readonly policies: FunctionPolicies;
   #context: EngineContext;
   #onChange: (functionName: string) => void;
+  #targetExists: TargetExists;
   #statements: ReturnType<typeof statementCache>;
   /** Versions by the `get` arguments and settings rows by name, read once: every invocation looks them up. */
   #versions = new Map<string, FunctionVersion>();
@@ -84,6 +96,7 @@ export class FunctionRegistry {
   constructor(context: EngineContext, options: FunctionRegistryOptions) {
     this.#context = context;
     this.#onChange = options.onChange;
+    this.#targetExists = options.deadLetterTargetExists;
     migrate(context.db, SCHEMA);
     this.#statements = statementCache(context.db);
     this.aliases = new FunctionAliases({
@@ -102,6 +115,8 @@ export class FunctionRegistry {
     validateName(input.name);
     if (input.handler === undefined) throw new InvalidParameterValue('Handler: is required');
     validateConfig(input);
+    if (input.deadLetterTargetArn !== undefined)
+      validateDeadLetterTarget(input.deadLetterTargetArn, this.#targetExists);
     if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
     const stored = await storePackage(this.#root(input.name), input.code, input.handler).catch((err: unknown) => {
       if (!this.has(input.name)) rmSync(this.#root(input.name), { recursive: true, force: true });
@@ -123,6 +138,7 @@ export class FunctionRegistry {
       lastModified: awsTimestamp(),
       revisionId: randomUUID(),
     };
+    if (input.deadLetterTargetArn) version.deadLetterTargetArn = input.deadLetterTargetArn;
     const db = this.#context.db;
     db.transaction(() => {
       if (this.has(input.name)) throw new ResourceConflict(`Function already exist: ${input.name}`);
@@ -159,7 +175,11 @@ export class FunctionRegistry {
     // A new runtime must accept the handler the function keeps.
     const handler = patch.handler ?? (patch.runtime !== undefined ? current.handler : undefined);
     validateConfig({ ...patch, handler }, current.runtime);
+    if (patch.deadLetterTargetArn !== undefined)
+      validateDeadLetterTarget(patch.deadLetterTargetArn, this.#targetExists);
     const next: StoredVersion = { ...current, lastModified: awsTimestamp(), revisionId: randomUUID() };
+    if (patch.deadLetterTargetArn === '') delete next.deadLetterTargetArn;
+    else if (patch.deadLetterTargetArn !== undefined) next.deadLetterTargetArn = patch.deadLetterTargetArn;
     for (const key of ['handler', 'runtime', 'memoryMb', 'timeoutS', 'ephemeralStorageMb', 'description'] as const) {
       if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
     }
@@ -427,7 +447,16 @@ export class FunctionRegistry {
 }
 
 function sameSnapshot(a: StoredVersion, b: StoredVersion): boolean {
-  const fields = ['codeSha256', 'codeKey', 'handler', 'runtime', 'memoryMb', 'timeoutS', 'ephemeralStorageMb'] as const;
+  const fields = [
+    'codeSha256',
+    'codeKey',
+    'handler',
+    'runtime',
+    'memoryMb',
+    'timeoutS',
+    'ephemeralStorageMb',
+    'deadLetterTargetArn',
+  ] as const;
   return fields.every((f) => a[f] === b[f]) && JSON.stringify(a.environment) === JSON.stringify(b.environment);
 }
 

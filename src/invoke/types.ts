@@ -37,6 +37,8 @@ export interface FunctionVersion {
   codeDir: string;
   lastModified: string; // ISO 8601
   revisionId: string;
+  /** DeadLetterConfig.TargetArn: the queue or topic a discarded async event goes to. */
+  deadLetterTargetArn?: string;
 }
 
 /** Per-function settings that are not part of a version. */

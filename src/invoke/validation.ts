@@ -1,5 +1,5 @@
 import { RUNTIME_IDS, runtimeFamily } from '../runtime/index.js';
-import { isDestinationArn } from '../shared/arn.js';
+import { arnService, isDestinationArn } from '../shared/arn.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { EventInvokeConfig } from './types.js';
 
@@ -117,6 +117,30 @@ export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): E
     result[key] = arn;
   }
   return result;
+}
+
+/** What a dead-letter target check asks of the services that own queues and topics. */
+export type TargetExists = (arn: string) => boolean;
+
+/** The action a function's dead-letter target is sent with, as AWS names it in its refusal. */
+const DEAD_LETTER_ACTIONS: Readonly<Record<string, string>> = { sqs: 'SendMessage on SQS', sns: 'Publish on SNS' };
+
+/**
+ * Checks DeadLetterConfig.TargetArn: an existing SQS queue or SNS topic, or '' (none). A target that
+ * does not exist is refused as AWS words it (it checks the execution role can send to it; lambdata's
+ * one account can send to anything that exists). Throws InvalidParameterValueException.
+ */
+export function validateDeadLetterTarget(arn: unknown, exists: TargetExists): void {
+  if (arn === '') return;
+  if (typeof arn !== 'string' || !arn.startsWith('arn:')) {
+    throw new InvalidParameterValue(`Invalid dead letter queue ARN: ARNs must start with 'arn:': ${String(arn)}`);
+  }
+  const action = DEAD_LETTER_ACTIONS[arnService(arn) ?? ''];
+  if (!action) {
+    throw new InvalidParameterValue(`DeadLetterConfig.TargetArn: '${arn}' must be an SQS queue or SNS topic ARN`);
+  }
+  if (!exists(arn))
+    throw new InvalidParameterValue(`The provided execution role does not have permissions to call ${action}`);
 }
 
 function validateEnvironment(environment: Record<string, string>): void {

@@ -79,6 +79,8 @@ export async function applyFunctions(plan: StackPlan, s: Services, changes: Stac
       ...(fn.timeoutS !== undefined ? { timeoutS: fn.timeoutS } : {}),
       ...(fn.ephemeralStorageMb !== undefined ? { ephemeralStorageMb: fn.ephemeralStorageMb } : {}),
       ...(fn.description !== undefined ? { description: fn.description } : {}),
+      // '' removes a target a previous deploy set.
+      deadLetterTargetArn: fn.deadLetterTargetArn ?? '',
     };
     if (!s.functions.has(fn.name)) {
       await s.functions.create({
@@ -92,7 +94,10 @@ export async function applyFunctions(plan: StackPlan, s: Services, changes: Stac
     }
     const current = s.functions.get(fn.name) as unknown as Record<string, unknown>;
     const patch = Object.fromEntries(
-      Object.entries(config).filter(([key, value]) => JSON.stringify(current[key]) !== JSON.stringify(value)),
+      Object.entries(config).filter(
+        ([key, value]) =>
+          JSON.stringify(key === 'deadLetterTargetArn' ? (current[key] ?? '') : current[key]) !== JSON.stringify(value),
+      ),
     );
     let changed = false;
     if (Object.keys(patch).length > 0) {

@@ -48,6 +48,9 @@ export function checkPlan(plan: StackPlan): void {
     if (fn.reservedConcurrency !== null && !Number.isInteger(fn.reservedConcurrency)) {
       throw new InvalidParameterValue(`function ${fn.name}: reservedConcurrency must be a whole number or null`);
     }
+    if (fn.deadLetterTargetArn !== undefined && typeof fn.deadLetterTargetArn !== 'string') {
+      throw new InvalidParameterValue(`function ${fn.name}: deadLetterTargetArn must be a string`);
+    }
   }
   for (const key of ['buckets', 'queues', 'streams', 'tables', 'topics'] as const) {
     for (const resource of plan[key]) strings(resource, ['name'], key);

@@ -47,6 +47,10 @@ export function functionOf(
       SAM_DEFAULTS.ephemeralStorageMb,
     description: optionalString(props.Description, `${where}.Description`) ?? SAM_DEFAULTS.description,
   };
+  // SAM names it DeadLetterQueue ({ Type, TargetArn }), CloudFormation DeadLetterConfig ({ TargetArn }).
+  const deadLetter = (props.DeadLetterQueue ?? props.DeadLetterConfig) as Props | undefined;
+  const deadLetterTarget = optionalString(deadLetter?.TargetArn, `${where}.DeadLetterQueue.TargetArn`);
+  if (deadLetterTarget) fn.deadLetterTargetArn = deadLetterTarget;
   if (Array.isArray(props.Layers) && props.Layers.length > 0) {
     plan.warnings.push(`${where}: Layers are ignored (package what the function needs with its code)`);
   }

@@ -21,6 +21,8 @@ export interface PlannedFunction {
   environment: Record<string, string>;
   /** Reserved concurrency; null when the template sets none. */
   reservedConcurrency: number | null;
+  /** DeadLetterConfig.TargetArn (SAM's DeadLetterQueue.TargetArn): a queue or topic ARN. */
+  deadLetterTargetArn?: string;
   /** Absolute path of the code (a directory or a .zip), on the machine that reads the template. */
   codePath?: string;
   /** Key of its zip in `StackPlan.packages` (set by the CLI before sending). */

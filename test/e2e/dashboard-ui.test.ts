@@ -137,8 +137,13 @@ describe('dashboard in a real browser', () => {
 
   it('invokes a function from the form, shows its REPORT figures and the live log tail', async () => {
     engine.functions.publish('hello', 'first');
+    const dlq = engine.queues.createQueue('hello-dlq').arn;
+    engine.functions.updateConfig('hello', { deadLetterTargetArn: dlq });
     await page.goto(ui('/functions/hello'));
     await expect.poll(() => page.locator('.props').first().textContent()).toContain('256 MB');
+    expect(await page.locator('.props').first().textContent()).toContain(`Dead-letter queue${dlq}`);
+    // A later test expects this function's failures in the local dead-letter store.
+    engine.functions.updateConfig('hello', { deadLetterTargetArn: '' });
     await page.getByLabel('Version').selectOption('1');
     await page.getByLabel('Payload (JSON)').fill('{"name":"dashboard"}');
     await page.getByRole('button', { name: 'Invoke' }).click();

@@ -5,10 +5,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
-import { NodeSha256 } from '../../shared/node-sha256.js';
 import { InvalidUri, PresignedQueryError, SignatureError } from './errors.js';
+import { DateHeaderSigner, longDateOf } from './sigv4-date.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -91,24 +91,29 @@ export async function verifySigV4(
     const previous = query[name];
     query[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
   }
-  const signed = await signer.sign(
-    {
-      method: req.method ?? 'GET',
-      protocol: 'http:',
-      hostname: 'localhost',
-      path: rawPath(req.url ?? '/'),
-      query,
-      headers,
-    },
-    {
+  const request = {
+    method: req.method ?? 'GET',
+    protocol: 'http:',
+    hostname: 'localhost',
+    path: rawPath(req.url ?? '/'),
+    query,
+    headers,
+  };
+  let expected: string;
+  if (auth.datedByDateHeader) {
+    // Only what was signed goes into the canonical headers (the payload hash header too, when signed).
+    if (unsignable.has('x-amz-content-sha256')) delete headers['x-amz-content-sha256'];
+    expected = await signer.signatureOf(request, new Set(auth.signedHeaders), auth.longDate, payloadHash);
+  } else {
+    const signed = await signer.sign(request, {
       signingDate,
       signingRegion: auth.region,
       signingService: auth.service,
       signableHeaders: new Set(auth.signedHeaders),
       unsignableHeaders: unsignable,
-    },
-  );
-  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1] ?? '';
+    });
+    expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1] ?? '';
+  }
   if (!sameHex(expected, auth.signature)) {
     throw new SignatureError(
       'SignatureDoesNotMatch',
@@ -129,21 +134,19 @@ export function credentialScopeOf(req: IncomingMessage, url: URL): { region: str
 
 // Signers by service, region and credentials: a signer caches its derived signing keys (a chain of
 // four HMACs per day), which a fresh signer per request would recompute every time.
-const signers = new Map<string, SignatureV4>();
+const signers = new Map<string, DateHeaderSigner>();
 const MAX_SIGNERS = 64;
 
-function signerFor(service: string, region: string, credentials: Credentials): SignatureV4 {
+function signerFor(service: string, region: string, credentials: Credentials): DateHeaderSigner {
   const key = `${service}\n${region}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
   let signer = signers.get(key);
   if (!signer) {
-    signer = new SignatureV4({
+    signer = new DateHeaderSigner({
       service,
       region,
-      sha256: NodeSha256,
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       // S3 signs the path as sent; every other service signs it encoded once more.
       uriEscapePath: service !== 's3',
-      applyChecksum: false,
     });
     if (signers.size >= MAX_SIGNERS) signers.clear();
     signers.set(key, signer);
@@ -158,6 +161,8 @@ interface ParsedAuth {
   service: string;
   signedHeaders: string[];
   signature: string;
+  /** Dated by the signed `Date` header (no X-Amz-Date). */
+  datedByDateHeader?: boolean;
 }
 
 function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
@@ -176,8 +181,17 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
     }
     fields.set(name, part.slice(eq + 1).trim());
   }
-  const longDate = String(req.headers['x-amz-date'] ?? '');
-  return parseParts(fields.get('Credential'), fields.get('SignedHeaders'), fields.get('Signature'), longDate);
+  const amzDate = req.headers['x-amz-date'];
+  const signedHeaders = fields.get('SignedHeaders');
+  // Without X-Amz-Date the signed Date header dates the request, as the specification allows.
+  const dateHeader = req.headers.date;
+  const datedByDateHeader =
+    amzDate === undefined &&
+    dateHeader !== undefined &&
+    (signedHeaders ?? '').toLowerCase().split(';').includes('date');
+  const longDate = datedByDateHeader ? (longDateOf(dateHeader) ?? '') : String(amzDate ?? '');
+  const parts = parseParts(fields.get('Credential'), signedHeaders, fields.get('Signature'), longDate);
+  return datedByDateHeader ? { ...parts, datedByDateHeader } : parts;
 }
 
 function presignedAuth(url: URL, now: Date): ParsedAuth {

@@ -153,6 +153,8 @@ export interface NativeFunction {
   lastModified: string;
   revisionId: string;
   reservedConcurrency: number | null;
+  /** DeadLetterConfig.TargetArn: the queue or topic discarded async events go to; null for none. */
+  deadLetterTargetArn: string | null;
 }
 
 /** GET /functions. */
@@ -184,6 +186,8 @@ export interface DeployRequest {
   publish?: boolean;
   /** A non-negative integer, or null to remove the reservation. */
   reservedConcurrency?: number | null;
+  /** An SQS queue or SNS topic ARN for discarded async events; '' removes it. */
+  deadLetterTargetArn?: string;
 }
 
 /** PATCH /functions/:name: configuration only. */

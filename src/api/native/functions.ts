@@ -74,6 +74,7 @@ export function toNativeFunction(fn: FunctionVersion, reservedConcurrency: numbe
     lastModified: fn.lastModified,
     revisionId: fn.revisionId,
     reservedConcurrency,
+    deadLetterTargetArn: fn.deadLetterTargetArn ?? null,
   };
 }
 
@@ -305,7 +306,7 @@ function describe(engine: RouteContext['engine'], name: string, qualifier?: stri
 
 function configFields(body: Body) {
   const fields: FunctionConfigPatch = {};
-  for (const key of ['handler', 'runtime', 'description'] as const) {
+  for (const key of ['handler', 'runtime', 'description', 'deadLetterTargetArn'] as const) {
     const value = body[key];
     if (value === undefined) continue;
     if (typeof value !== 'string') throw new InvalidRequestContent(`${key} must be a string`);

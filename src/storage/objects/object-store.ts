@@ -30,12 +30,14 @@ import type {
   ListVersionsOptions,
   ListVersionsResult,
   ObjectEvent,
+  ObjectEventName,
   ObjectInfo,
   ObjectRead,
   PutOptions,
   TagSet,
   VersioningStatus,
 } from './types.js';
+import { OBJECT_EVENT_NAMES } from './types.js';
 import { listVersions } from './version-listing.js';
 import { ObjectVersions, storedVersionId } from './versions.js';
 import { copyPutOptions, decodeMd5, type ObjectCommit, ObjectWrites } from './writes.js';
@@ -202,7 +204,10 @@ export class ObjectStore implements BackgroundService {
     return { tags: decodeTags(row.tags), ...this.#reportedVersion(bucket, row) };
   }
 
-  /** Replaces an object's tags (an empty set removes them). Throws InvalidTag, NoSuchKey, NoSuchVersion. */
+  /**
+   * Replaces an object's tags (an empty set removes them) and records `ObjectTagging:Put`. Throws
+   * InvalidTag, NoSuchKey, NoSuchVersion.
+   */
   putObjectTagging(
     bucket: string,
     key: string,
@@ -210,13 +215,32 @@ export class ObjectStore implements BackgroundService {
     options: { versionId?: string } = {},
   ): { versionId?: string } {
     assertTags(tags);
-    return this.#db.transaction(() => {
-      const row = this.#versionRow(bucket, key, options.versionId);
+    return this.#setTags(bucket, key, tags, options.versionId, OBJECT_EVENT_NAMES.taggingPut);
+  }
+
+  /** Removes an object's tags and records `ObjectTagging:Delete`. Throws NoSuchKey, NoSuchVersion. */
+  deleteObjectTagging(bucket: string, key: string, options: { versionId?: string } = {}): { versionId?: string } {
+    return this.#setTags(bucket, key, [], options.versionId, OBJECT_EVENT_NAMES.taggingDelete);
+  }
+
+  #setTags(
+    bucket: string,
+    key: string,
+    tags: TagSet,
+    versionId: string | undefined,
+    eventName: ObjectEventName,
+  ): { versionId?: string } {
+    const { reported, event } = this.#db.transaction(() => {
+      const row = this.#versionRow(bucket, key, versionId);
       const stored = encodeTags(tags);
       if ('seq' in row) this.#versions.setTags(row as VersionRow, stored);
       else this.#sql.setTags.run(stored, bucket, row.object_key);
-      return this.#reportedVersion(bucket, row);
+      const reported = this.#reportedVersion(bucket, row);
+      const event = this.#writes.recordInTransaction({ eventName, bucket, key, etag: row.etag, ...reported });
+      return { reported, event };
     })();
+    this.#writes.events.publish(event);
+    return reported;
   }
 
   /** Absolute path of an object's current body file, for zero-copy local readers. Throws NoSuchKey. */

@@ -126,6 +126,8 @@ export const OBJECT_EVENT_NAMES = {
   completeMultipartUpload: 'ObjectCreated:CompleteMultipartUpload',
   delete: 'ObjectRemoved:Delete',
   deleteMarkerCreated: 'ObjectRemoved:DeleteMarkerCreated',
+  taggingPut: 'ObjectTagging:Put',
+  taggingDelete: 'ObjectTagging:Delete',
 } as const;
 export type ObjectEventName = (typeof OBJECT_EVENT_NAMES)[keyof typeof OBJECT_EVENT_NAMES];
 
@@ -134,7 +136,7 @@ export interface ObjectEvent {
   eventName: ObjectEventName;
   bucket: string;
   key: string;
-  /** Absent for removals. */
+  /** Absent for removals and tagging. */
   size?: number;
   /** Unquoted ETag; absent for removals. */
   etag?: string;

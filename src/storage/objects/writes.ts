@@ -317,6 +317,14 @@ export class ObjectWrites {
     }
   }
 
+  /**
+   * Records an event that changes no body (tags put or deleted) inside the caller's metadata
+   * transaction, so its listeners (notifications) commit with it; publish it on `events` after commit.
+   */
+  recordInTransaction(fields: Omit<ObjectEvent, 'sequencer' | 'time'>): ObjectEvent {
+    return this.#recordEvent(fields);
+  }
+
   #recordEvent(fields: Omit<ObjectEvent, 'sequencer' | 'time'>): ObjectEvent {
     this.#sequence += 1;
     this.#sql.setSequence.run(this.#sequence);

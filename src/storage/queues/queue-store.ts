@@ -15,7 +15,15 @@ import { LongPolls } from './long-poll.js';
 import { changeVisibility, deleteReceived, receiveNow } from './receive.js';
 import { migrateQueues, type QueueContext, type QueueRow, queueRow, requireQueue } from './schema.js';
 import { insertMessage } from './send.js';
-import type { QueueDepth, QueueInfo, ReceivedMessage, ReceiveOptions, SendInput, SendResult } from './types.js';
+import type {
+  MessageAttributeValue,
+  QueueDepth,
+  QueueInfo,
+  ReceivedMessage,
+  ReceiveOptions,
+  SendInput,
+  SendResult,
+} from './types.js';
 
 /** Options of a QueueStore; tests pass a clock. */
 export interface QueueStoreOptions {
@@ -224,10 +232,14 @@ export class QueueStore implements BackgroundService {
     return out;
   }
 
-  /** Sends a plain message to the queue an ARN names (async destinations, dead-letter targets). */
-  async sendByArn(arn: string, body: string): Promise<void> {
+  /** Sends a message (with attributes when given) to the queue an ARN names (async destinations, dead-letter targets). */
+  async sendByArn(arn: string, body: string, messageAttributes?: Record<string, MessageAttributeValue>): Promise<void> {
     const name = this.nameOf(arn);
-    this.send(name, name.endsWith('.fifo') ? { body, groupId: 'lambdata', deduplicationId: randomUUID() } : { body });
+    const input: SendInput = name.endsWith('.fifo')
+      ? { body, groupId: 'lambdata', deduplicationId: randomUUID() }
+      : { body };
+    if (messageAttributes) input.messageAttributes = messageAttributes;
+    this.send(name, input);
   }
 
   /**

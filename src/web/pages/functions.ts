@@ -122,6 +122,8 @@ function configView(fn: FunctionDetail): HTMLElement {
     ['Timeout', `${fn.timeoutS} s`],
     ['Ephemeral storage', `${fn.ephemeralStorageMb} MB`],
     ['Reserved concurrency', fn.reservedConcurrency === null ? 'unreserved' : String(fn.reservedConcurrency)],
+    ['Dead-letter queue', fn.deadLetterTargetArn ?? '—'],
+    ['On-failure destination', fn.eventInvokeConfig.onFailure || '—'],
     ['Code', `${bytes(fn.codeSize)}, sha256 ${fn.codeSha256}`],
     ['Last modified', new Date(fn.lastModified).toLocaleString()],
     ['Environment', Object.keys(fn.environment).join(', ') || '—'],

@@ -152,6 +152,9 @@ function configFields(body: Body) {
   if (variables && typeof variables === 'object') fields.environment = variables as Record<string, string>;
   const description = optionalString(body, 'Description');
   if (description !== undefined) fields.description = description;
+  // `DeadLetterConfig: {}` (no TargetArn) and an empty TargetArn both remove the dead-letter target.
+  const deadLetter = body.DeadLetterConfig as Body | undefined;
+  if (deadLetter) fields.deadLetterTargetArn = optionalString(deadLetter, 'TargetArn') ?? '';
   return fields;
 }
 

@@ -23,6 +23,7 @@ const CONFIGURATION = {
   Timeout: 'integer',
   EphemeralStorage: { struct: { Size: 'integer' } },
   Environment: { struct: { Variables: STRING_MAP } },
+  DeadLetterConfig: { struct: { TargetArn: 'string' } },
   RevisionId: 'string',
 } as const;
 const MAPPING = {

@@ -24,6 +24,7 @@ export interface FunctionConfiguration {
   PackageType: 'Zip';
   Architectures: ['x86_64'];
   RevisionId: string;
+  DeadLetterConfig?: { TargetArn: string };
 }
 
 const DEFAULT_MAX_ITEMS = 50;
@@ -33,7 +34,7 @@ export const DEFAULT_ROLE = roleArn('lambdata-execution-role');
 
 /** Maps a stored function version to the AWS FunctionConfiguration JSON. */
 export function toFunctionConfiguration(fn: FunctionVersion, role = DEFAULT_ROLE): FunctionConfiguration {
-  return {
+  const configuration: FunctionConfiguration = {
     FunctionName: fn.name,
     FunctionArn: versionArn(fn),
     Runtime: fn.runtime === 'nodejs' ? 'nodejs20.x' : fn.runtime,
@@ -55,6 +56,8 @@ export function toFunctionConfiguration(fn: FunctionVersion, role = DEFAULT_ROLE
     Architectures: ['x86_64'],
     RevisionId: fn.revisionId,
   };
+  if (fn.deadLetterTargetArn) configuration.DeadLetterConfig = { TargetArn: fn.deadLetterTargetArn };
+  return configuration;
 }
 
 /** The ARN AWS reports for a version: unqualified for $LATEST, `…:function:name:3` for published ones. */

@@ -121,7 +121,7 @@ export async function putObjectTagging(s3: S3Request): Promise<void> {
 
 /** DeleteObjectTagging (DELETE ?tagging): 204. */
 export async function deleteObjectTagging({ engine, res, bucket, key, query }: S3Request): Promise<void> {
-  const { versionId } = engine.objects.putObjectTagging(bucket, key, [], readSelectorOf(query));
+  const { versionId } = engine.objects.deleteObjectTagging(bucket, key, readSelectorOf(query));
   sendEmpty(res, 204, versionId !== undefined ? { 'x-amz-version-id': versionId } : {});
 }
 
