@@ -3,7 +3,6 @@ import type { DeployRequest, FunctionDetail, RemoteFunction, TargetDeployRequest
 import { PACKAGE_LIMITS } from '../invoke/limits.js';
 import { defineCommand, UsageError } from './command.js';
 import { keyValues, parseEnv, parsePositiveInt, prettyJson } from './format.js';
-import { packageSource } from './package-source.js';
 import { deployTemplate } from './stacks.js';
 
 const USAGE = [
@@ -54,6 +53,7 @@ export const deploy = defineCommand({
     }
     const [name, source] = positionals;
     if (!name || !source || positionals.length > 2) throw new UsageError('expected <name> and <dir|file.zip>');
+    const { packageSource } = await import('./package-source.js');
     const zip = packageSource(source);
     if (values.target && values.target !== 'local') {
       if (!values.handler) throw new UsageError('--handler is required for a deploy to a target');

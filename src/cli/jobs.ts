@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { BgzipAnswer, BgzipRequest, JobEvent, JobList, JobRecord, JobSpec } from '../api/native/contract.js';
-import { packageUserJob } from '../jobs/index.js';
 import { type CliContext, type Command, defineCommand, type ParsedArgs, UsageError } from './command.js';
 
 const RUN_OPTIONS = {
@@ -121,6 +120,8 @@ async function deployUserJob(
   ctx: CliContext,
   target = 'local',
 ): Promise<Pick<JobSpec, 'mapper' | 'reducer' | 'stages'>> {
+  // Loaded here, not at start: the bundler is needed only for a job module (the CLI starts in every job run).
+  const { packageUserJob } = await import('../jobs/index.js');
   const pkg = await packageUserJob(path);
   for (const stage of pkg.stages) {
     for (const [name, zip] of [

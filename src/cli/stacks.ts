@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { HealthAnswer, StackAnswer, StackList } from '../api/native/contract.js';
-import { planTemplate, type StackPlan, type StackRecord } from '../templates/index.js';
+import type { StackPlan, StackRecord } from '../templates/index.js';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.js';
 import { prettyJson, table } from './format.js';
-import { packageSource } from './package-source.js';
 import { deployPlanToTarget, targetSite } from './template-target.js';
 
 /** What `lambdata deploy --template` reads from its options. */
@@ -34,6 +33,8 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
   }
   let plan: StackPlan;
   try {
+    // The template layer (its YAML parser) loads only when a template is deployed, not at every CLI start.
+    const { planTemplate } = await import('../templates/index.js');
     plan = planTemplate(options.template, {
       ...(options.stackName ? { stackName: options.stackName } : {}),
       parameters: parseOverrides(options.parameterOverrides ?? []),
@@ -52,6 +53,7 @@ export async function deployTemplate(options: TemplateDeployOptions, ctx: CliCon
     const path = fn.codePath as string;
     let id = packaged.get(path);
     if (!id) {
+      const { packageSource } = await import('./package-source.js');
       const zip = packageSource(path);
       id = createHash('sha256').update(zip).digest('hex');
       packaged.set(path, id);
