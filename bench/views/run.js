@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateStreamCommand, KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { jsonParseFloor, native, pct, startBareServer, startServe, timeCalls, tweets, until } from './lib.js';
+import { jsonParseFloorOfLines, native, pct, startBareServer, startServe, timeCalls, tweets, until } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -133,7 +133,7 @@ try {
   }
 
   // 4. Batch recompute over the master dataset.
-  const floorMbs = jsonParseFloor(`${lines.join('\n')}\n`);
+  const floorMbs = jsonParseFloorOfLines(lines);
   const recomputeStart = performance.now();
   await native(serve.url, 'POST', `/views/${VIEW}/recompute`, {});
   const info = await until(

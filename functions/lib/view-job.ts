@@ -7,12 +7,11 @@
  * each partition's states with the monoid and writes them sorted.
  */
 import {
-  bucketOf,
-  contributions,
   eventTime,
   foldEvents,
   resolveView,
   type TimedEvent,
+  ViewAccumulator,
   type ViewFold,
   type ViewModule,
 } from '../../src/lambda-arch/view-module.js';
@@ -65,8 +64,7 @@ export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
     const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
-    // Keyed by `bucket\0key` (cheap to build per contribution); JSON only when the map is written out.
-    const acc = new Map<string, [string, number, unknown]>();
+    const acc = new ViewAccumulator(view);
     let events = 0;
     let errors = 0;
     const run = await runMap(event, context, (bytes, start, end) => {
@@ -77,19 +75,10 @@ export function viewMapper(module: Partial<ViewModule>) {
         const time = eventTime(record, timeField);
         if (time === undefined || time < from || time >= horizon) continue;
         events++;
-        let parts: Array<[string, unknown]>;
         try {
-          parts = contributions(view, record);
+          acc.add(record, time);
         } catch {
           errors++;
-          continue;
-        }
-        const bucket = bucketOf(time, view.width);
-        for (const [key, state] of parts) {
-          const id = `${bucket}\0${key}`;
-          const entry = acc.get(id);
-          if (entry) entry[2] = view.monoid.merge(entry[2], state);
-          else acc.set(id, [key, bucket, state]);
         }
       }
       return countText(bytes, start, end);
@@ -97,7 +86,7 @@ export function viewMapper(module: Partial<ViewModule>) {
     const shuffle = event.shuffle;
     if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
     const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-    for (const [key, bucket, state] of acc.values()) {
+    for (const [key, bucket, state] of acc.tuples()) {
       const id = JSON.stringify([key, bucket]);
       parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
     }

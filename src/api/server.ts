@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import type { Engine } from '../engine.js';
 import { AccessDenied, InvalidParameterValue, ListenFailed, UnsupportedMediaType } from '../shared/errors.js';
 import { newRequestId } from '../shared/ids.js';
@@ -101,8 +100,8 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
   const http2 = createHttp2Server(onRequest as unknown as Parameters<typeof createHttp2Server>[0]);
   limitHttp2(http2, limits);
   const sockets = new Set<Socket>();
-  // No Nagle delay: an HTTP/2 session turns it off only on a socket it owns, and it gets a wrapper
-  // here, so without this each h2c answer (HEADERS, then DATA) waited ~40 ms for the client's ACK.
+  // No Nagle delay on any connection: an answer written in two pieces (HEADERS, then DATA) must not
+  // wait ~40 ms for the client's delayed ACK.
   const server = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -134,44 +133,24 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0');
 
 /**
- * Hands a new connection to the HTTP/1.1 or the HTTP/2 server by its first bytes. HTTP/1.1 gets
- * the socket itself (the peeked bytes are put back); HTTP/2 gets a stream that replays them,
- * since its session reads the socket's handle directly.
+ * Hands a new connection to the HTTP/1.1 or the HTTP/2 server by its first bytes, which are put
+ * back first. Both get the socket itself: an HTTP/2 session feeds itself what the socket already
+ * buffered, then reads its handle natively (a JS stream between them cost a copy and an extra
+ * write per frame on every Kinesis call).
  */
 function routeConnection(socket: Socket, http1: Server, http2: Http2Server, limits: Timeouts): void {
   const routed = limitUnrouted(socket, limits);
   socket.once('data', (first: Buffer) => {
     routed();
     socket.pause();
+    socket.unshift(first);
     if (first.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE)) {
-      http2.emit('connection', replaying(socket, first));
+      http2.emit('connection', socket);
     } else {
-      socket.unshift(first);
       http1.emit('connection', socket);
       socket.resume();
     }
   });
-}
-
-function replaying(socket: Socket, first: Buffer): Duplex {
-  const stream = new Duplex({
-    read: () => socket.resume(),
-    write: (chunk, encoding, callback) => socket.write(chunk, encoding, callback),
-    final: (callback) => socket.end(callback),
-    destroy: (err, callback) => {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  stream.push(first);
-  socket.on('data', (chunk) => {
-    if (!stream.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => stream.push(null));
-  socket.on('error', (err) => stream.destroy(err));
-  socket.on('close', () => stream.destroy());
-  Object.assign(stream, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, encrypted: false });
-  return stream;
 }
 
 async function handle(

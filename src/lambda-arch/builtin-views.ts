@@ -4,15 +4,17 @@
  */
 import type { ViewModule } from './view-module.js';
 
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu;
+// One pass over the text: a whitespace-led token starting with `http` or `@` (a link or a mention)
+// is matched whole and skipped (no group); anything else yields its words (group 1).
+const WORD_OR_SKIPPED = /(?<=^|\s)(?:http|@)\S*|([\p{L}\p{N}][\p{L}\p{N}'_-]*)/gu;
 
 /** Words of a tweet's text, lower-cased, without links and mentions. */
 export function wordsOf(text: unknown): string[] {
   if (typeof text !== 'string') return [];
   const words: string[] = [];
-  for (const token of text.toLowerCase().split(/\s+/)) {
-    if (token.startsWith('http') || token.startsWith('@')) continue;
-    for (const match of token.matchAll(WORD)) words.push(match[0]);
+  for (const match of text.toLowerCase().matchAll(WORD_OR_SKIPPED)) {
+    const word = match[1];
+    if (word !== undefined) words.push(word);
   }
   return words;
 }

@@ -8,6 +8,7 @@
  * names with the same bytes. Master objects refuse any other write or delete, through every API.
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { BatchOutcome, EventSourceMappings, StreamConsumer } from '../events/index.js';
 import type { Deliveries } from '../invoke/index.js';
@@ -399,7 +400,8 @@ export class MasterDatasets {
     try {
       const existing = objects.headObject(config.bucket, key);
       if (existing.etag.replaceAll('"', '') === md5) return;
-      throw new Error(`master object ${key} exists with other bytes`);
+      if (await this.#sameEvents(config, key, body)) return;
+      throw new Error(`master object ${key} exists with other events`);
     } catch (err) {
       if ((err as { code?: string }).code !== 'NoSuchKey') throw err;
     }
@@ -410,6 +412,22 @@ export class MasterDatasets {
     } finally {
       this.#privileged.delete(id);
     }
+  }
+
+  /**
+   * True when the stored object holds the same events as `body`: a batch archived by an earlier
+   * version (another gzip level or line encoding) and redone after an upgrade keeps its object.
+   */
+  async #sameEvents(config: DatasetConfig, key: string, body: Buffer): Promise<boolean> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await this.#options.objects.getObject(config.bucket, key)).body) chunks.push(chunk);
+    const events = (gz: Buffer) =>
+      gunzipSync(gz)
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as unknown);
+    return isDeepStrictEqual(events(Buffer.concat(chunks)), events(body));
   }
 
   /** Sends each refused record to the dataset's failure destination, with its reason. */

@@ -1,0 +1,38 @@
+// The batch mapper's per-event work on one core, in memory, beside its floor: JSON.parse per line
+// alone; then parse + event time + the built-in word-count-hourly view folded per (hour, word).
+// Usage: npm run build && node bench/views/fold.js [--events 100000]
+import { parseArgs } from 'node:util';
+import { BUILTIN_VIEWS } from '../../dist/lambda-arch/builtin-views.js';
+import { eventTime, resolveView, ViewAccumulator } from '../../dist/lambda-arch/view-module.js';
+import { tweets } from './lib.js';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' } } });
+const text = `${[...tweets(Number(values.events), { extraWord: 'benchmarkword' })].map((t) => JSON.stringify(t)).join('\n')}\n`;
+const mb = Buffer.byteLength(text) / 1e6;
+const view = resolveView(BUILTIN_VIEWS['word-count-hourly']);
+
+/** Best of three passes, in MB/s. */
+function rate(pass) {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 4; i++) {
+    const start = performance.now();
+    pass();
+    if (i > 0) best = Math.min(best, performance.now() - start);
+  }
+  return mb / (best / 1000);
+}
+
+const floor = rate(() => {
+  for (const line of text.split('\n')) if (line) JSON.parse(line);
+});
+const fold = rate(() => {
+  const acc = new ViewAccumulator(view);
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const event = JSON.parse(line);
+    acc.add(event, eventTime(event, 'created_at'));
+  }
+});
+console.log(`${mb.toFixed(1)} MB of tweets, one core, in memory`);
+console.log(`JSON.parse per line (floor)            ${floor.toFixed(1)} MB/s`);
+console.log(`parse + time + word-count-hourly fold  ${fold.toFixed(1)} MB/s   ${(fold / floor).toFixed(2)}× the floor`);
