@@ -24,49 +24,22 @@ export async function targetSite(
 
 /** What in a plan cannot go to a target, one line each (empty: only functions). */
 export function notForTargets(plan: StackPlan): string[] {
-  const out: string[] = [];
-  const each = (type: string, names: string[]) => {
-    for (const name of names) out.push(`${type} ${name}`);
-  };
-  each(
-    'bucket',
-    plan.buckets.map((b) => b.name),
-  );
-  each(
-    'queue',
-    plan.queues.map((q) => q.name),
-  );
-  each(
-    'stream',
-    plan.streams.map((s) => s.name),
-  );
-  each(
-    'table',
-    plan.tables.map((t) => t.name),
-  );
-  each(
-    'topic',
-    plan.topics.map((t) => t.name),
-  );
-  each(
-    'S3 event',
-    plan.notifications.map((n) => `${n.bucket} → ${n.function}`),
-  );
-  each(
-    'event source mapping',
-    plan.mappings.map((m) => `${m.source.type} ${m.source.name} → ${m.function}`),
-  );
-  each(
-    'schedule',
-    plan.schedules.map((s) => `${s.name} → ${s.function}`),
-  );
-  each(
-    'SNS subscription',
-    plan.subscriptions.map((s) => `${s.topic} → ${s.function}`),
-  );
+  const out = [
+    ...plan.buckets.map((b) => `bucket ${b.name}`),
+    ...plan.queues.map((q) => `queue ${q.name}`),
+    ...plan.streams.map((s) => `stream ${s.name}`),
+    ...plan.tables.map((t) => `table ${t.name}`),
+    ...plan.topics.map((t) => `topic ${t.name}`),
+    ...plan.notifications.map((n) => `S3 event ${n.bucket} → ${n.function}`),
+    ...plan.mappings.map((m) => `event source mapping ${m.source.type} ${m.source.name} → ${m.function}`),
+    ...plan.schedules.map((s) => `schedule ${s.name} → ${s.function}`),
+    ...plan.subscriptions.map((s) => `SNS subscription ${s.topic} → ${s.function}`),
+  ];
   for (const fn of plan.functions) {
     if (fn.url) out.push(`function URL of ${fn.name}`);
     if (fn.reservedConcurrency !== null) out.push(`reserved concurrency of ${fn.name}`);
+    // The target deploy carries no DeadLetterConfig: refused rather than dropped silently.
+    if (fn.deadLetterTargetArn) out.push(`dead-letter queue of ${fn.name} (${fn.deadLetterTargetArn})`);
     if (fn.ephemeralStorageMb !== undefined && fn.ephemeralStorageMb !== DEFAULT_EPHEMERAL_MB)
       out.push(`ephemeral storage of ${fn.name} (${fn.ephemeralStorageMb} MB)`);
   }
