@@ -23,6 +23,11 @@ describe('S3 ObjectTagging notifications', () => {
   let lambda: LambdaClient;
   let queueUrl: string;
 
+  /** `aws s3api …` against the server, on the test bucket's key v.txt when `onKey` names the operation. */
+  const s3api = (...args: string[]) => runAws(serve.url, serve.dir, 's3api', ...args);
+  const onKey = (operation: string, ...args: string[]) =>
+    s3api(operation, '--bucket', 'tagged-versions', '--key', 'v.txt', ...args);
+
   /** The S3 records the forwarding function sent to the queue, until `count` arrived. */
   async function records(count: number): Promise<S3EventRecord[]> {
     const seen: S3EventRecord[] = [];
@@ -112,10 +117,7 @@ describe('S3 ObjectTagging notifications', () => {
     await s3.send(
       new PutBucketVersioningCommand({ Bucket: 'tagged-versions', VersioningConfiguration: { Status: 'Enabled' } }),
     );
-    await runAws(
-      serve.url,
-      serve.dir,
-      's3api',
+    await s3api(
       'put-bucket-notification-configuration',
       '--bucket',
       'tagged-versions',
@@ -130,40 +132,9 @@ describe('S3 ObjectTagging notifications', () => {
       }),
     );
     const put = await s3.send(new PutObjectCommand({ Bucket: 'tagged-versions', Key: 'v.txt', Body: 'v1' }));
-    await runAws(
-      serve.url,
-      serve.dir,
-      's3api',
-      'put-object-tagging',
-      '--bucket',
-      'tagged-versions',
-      '--key',
-      'v.txt',
-      '--tagging',
-      'TagSet=[{Key=stage,Value=raw}]',
-    );
-    await runAws(
-      serve.url,
-      serve.dir,
-      's3api',
-      'delete-object-tagging',
-      '--bucket',
-      'tagged-versions',
-      '--key',
-      'v.txt',
-    );
-    await runAws(
-      serve.url,
-      serve.dir,
-      's3api',
-      'put-object-tagging',
-      '--bucket',
-      'tagged-versions',
-      '--key',
-      'v.txt',
-      '--tagging',
-      'TagSet=[{Key=stage,Value=clean}]',
-    );
+    await onKey('put-object-tagging', '--tagging', 'TagSet=[{Key=stage,Value=raw}]');
+    await onKey('delete-object-tagging');
+    await onKey('put-object-tagging', '--tagging', 'TagSet=[{Key=stage,Value=clean}]');
     const got = await records(2);
     expect(got.map((r) => r.eventName)).toEqual(['ObjectTagging:Put', 'ObjectTagging:Put']);
     expect(got.map((r) => r.s3.object.versionId)).toEqual([put.VersionId, put.VersionId]);
