@@ -53,17 +53,13 @@ async function waitForBody(bucket: string, key: string, timeoutMs = 30_000): Pro
 
 describe('lambdata deploy --template (SAM)', () => {
   let thumbnailDir: string;
+  /** `lambdata deploy` of the thumbnail fixture's template as stack `photos`, with `extra` options. */
+  const deployPhotos = (...extra: string[]) =>
+    runLambdata(t.url, 'deploy', '--template', join(thumbnailDir, 'template.yaml'), '--stack-name', 'photos', ...extra);
 
   it('deploys an S3-triggered thumbnail function that writes a derived object on upload', async () => {
     thumbnailDir = fixture('thumbnail');
-    const out = await runLambdata(
-      t.url,
-      'deploy',
-      '--template',
-      join(thumbnailDir, 'template.yaml'),
-      '--stack-name',
-      'photos',
-    );
+    const out = await deployPhotos();
     expect(out.stderr).toMatch(/warning: Resources\.ThumbnailFunction: Layers are ignored/);
     expect(out.stderr).toMatch(/warning: Not deployed .*ThumbnailRole \(AWS::IAM::Role\)/);
     expect(out.code).toBe(0);
@@ -93,23 +89,14 @@ describe('lambdata deploy --template (SAM)', () => {
 
   it('redeploys idempotently: nothing changes, then only the memory, then a removed function is deleted and data kept', async () => {
     const template = join(thumbnailDir, 'template.yaml');
-    const again = await runLambdata(t.url, 'deploy', '--template', template, '--stack-name', 'photos');
+    const again = await deployPhotos();
     expect(again.code).toBe(0);
     const lines = changeLines(again.stdout);
     expect(lines.length).toBeGreaterThan(4);
     expect(lines.filter((line) => !line.startsWith('unchanged '))).toEqual([]);
     const revision = t.engine.functions.get('photos-ThumbnailFunction').revisionId;
 
-    const bigger = await runLambdata(
-      t.url,
-      'deploy',
-      '--template',
-      template,
-      '--stack-name',
-      'photos',
-      '--parameter-overrides',
-      'Memory=512',
-    );
+    const bigger = await deployPhotos('--parameter-overrides', 'Memory=512');
     expect(bigger.code).toBe(0);
     expect(changeLines(bigger.stdout).filter((line) => !line.startsWith('unchanged '))).toEqual([
       'updated function photos-ThumbnailFunction',
@@ -125,16 +112,7 @@ describe('lambdata deploy --template (SAM)', () => {
     const start = text.indexOf('  AuditFunction:');
     const end = text.indexOf('  ThumbnailRole:');
     writeFileSync(template, text.slice(0, start) + text.slice(end));
-    const smaller = await runLambdata(
-      t.url,
-      'deploy',
-      '--template',
-      template,
-      '--stack-name',
-      'photos',
-      '--parameter-overrides',
-      'Memory=512',
-    );
+    const smaller = await deployPhotos('--parameter-overrides', 'Memory=512');
     expect(smaller.code).toBe(0);
     expect(changeLines(smaller.stdout).filter((line) => !line.startsWith('unchanged '))).toEqual([
       'updated notification photos-uploads-dev',
