@@ -77,11 +77,14 @@ export class LambdaArch implements BackgroundService {
       mappings: options.mappings,
       deliveries: options.deliveries,
       locks: this.#locks,
-      speed: async (dataset, events) => {
-        const views = this.#catalog.ofDataset(dataset);
+      speed: async (dataset, events, skip) => {
+        const views = this.#catalog.ofDataset(dataset).filter((v) => !skip.has(v.config.name));
         const folds = await Promise.all(views.map((v) => v.folder.fold(events)));
-        return () => {
-          for (const [i, v] of views.entries()) this.#speed.apply(v.config.name, v.view, folds[i] as ViewFold);
+        return {
+          views: views.map((v) => v.config.name),
+          apply: () => {
+            for (const [i, v] of views.entries()) this.#speed.apply(v.config.name, v.view, folds[i] as ViewFold);
+          },
         };
       },
       onArchived: (dataset) => {

@@ -1,11 +1,13 @@
 /**
  * The master dataset: an immutable, append-only archive of a stream in the object store. An
  * internal consumer (the stream poller of event source mappings) hands each batch of a shard to
- * `#archive`, which folds the batch for the speed layer, writes the batch's objects, then commits
- * their rows, the shard's position, the speed-layer updates and the failure records in one SQLite
- * transaction. A crash between the two
- * leaves a `la_pending` mark, so the redelivered batch is cut the same way and rewrites the same
- * names with the same bytes. Master objects refuse any other write or delete, through every API.
+ * `#archive`, which folds the batch for the speed layer and commits it in two SQLite transactions:
+ * first the speed-layer updates with a `la_pending` mark (the shard's speed position, and which views
+ * it was applied to), so a query sees the batch without waiting for the object store's fsyncs; then,
+ * once the batch's objects are written, their rows, the shard's archive position and the failure
+ * records, clearing the mark. A crash or failure in between leaves the mark, so the redelivered batch
+ * is cut the same way, rewrites the same names with the same bytes, and skips the views it was already
+ * applied to. Master objects refuse any other write or delete, through every API.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -35,11 +37,16 @@ export interface DatasetInput {
 }
 
 /**
- * Folds a batch's accepted events for the speed layer of the dataset's views (user code runs in
- * their functions, before the transaction), and answers what the archive transaction calls to merge
- * the result. Called under the dataset's lock, so the set of views cannot change in between.
+ * Folds a batch's accepted events for the speed layer of the dataset's views except `skip` (user code
+ * runs in their functions, before the transaction), and answers the views folded and what the speed
+ * transaction calls to merge the result. Called under the dataset's lock, so the set of views cannot
+ * change in between.
  */
-export type SpeedUpdate = (dataset: string, events: TimedEvent[]) => Promise<() => void>;
+export type SpeedUpdate = (
+  dataset: string,
+  events: TimedEvent[],
+  skip: ReadonlySet<string>,
+) => Promise<{ views: string[]; apply: () => void }>;
 
 /** A committed master object. */
 export interface MasterObjectRow {
@@ -111,6 +118,14 @@ export class MasterDatasets {
       ),
       setPending: db.prepare('INSERT OR REPLACE INTO la_pending (dataset, shard_id, last_seq) VALUES (?, ?, ?)'),
       clearPending: db.prepare('DELETE FROM la_pending WHERE dataset = ? AND shard_id = ?'),
+      pendingAll: db.prepare<[string], { shard_id: string; last_seq: string }>(
+        'SELECT shard_id, last_seq FROM la_pending WHERE dataset = ?',
+      ),
+      applied: db.prepare<[string, string], { view: string }>(
+        'SELECT view FROM la_speed_applied WHERE dataset = ? AND shard_id = ?',
+      ),
+      addApplied: db.prepare('INSERT OR IGNORE INTO la_speed_applied (dataset, shard_id, view) VALUES (?, ?, ?)'),
+      clearApplied: db.prepare('DELETE FROM la_speed_applied WHERE dataset = ? AND shard_id = ?'),
       addObject: db.prepare(
         `INSERT OR IGNORE INTO la_objects (dataset, object_key, shard_id, events, bytes, min_time, max_time, hour)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -211,6 +226,16 @@ export class MasterDatasets {
     }));
   }
 
+  /**
+   * Per shard, the last sequence number the speed layer has applied: the archive position, or past it
+   * while a batch's objects are still being written.
+   */
+  speedPositions(name: string): Map<string, string> {
+    const positions = new Map(this.shards(name).map((s) => [s.shardId, s.archivedSequence]));
+    for (const row of this.#sql.pendingAll.all(name)) positions.set(row.shard_id, row.last_seq);
+    return positions;
+  }
+
   /** The highest horizon sealed so far. */
   sealed(name: string): number {
     return this.#sql.one.get(name)?.sealed ?? 0;
@@ -247,13 +272,13 @@ export class MasterDatasets {
   }
 
   /**
-   * How far the archive (and so the speed layer) is behind the stream: the age of the oldest record
-   * not yet applied, over shards (0 when every record is applied).
+   * How far the speed layer is behind the stream: the age of the oldest record not yet applied, over
+   * shards (0 when every record is applied).
    */
   lagMs(name: string, now = Date.now()): number {
     const config = this.config(name);
     const streams = this.#options.streams;
-    const done = new Map(this.shards(name).map((s) => [s.shardId, s.archivedSequence]));
+    const done = this.speedPositions(name);
     let lag = 0;
     try {
       for (const shard of streams.listShards(config.stream)) {
@@ -358,37 +383,45 @@ export class MasterDatasets {
     if (pending !== undefined) {
       const cut = BigInt(pending);
       const first = fresh.filter((r) => BigInt(r.sequenceNumber) <= cut);
-      if (first.length > 0) await this.#archiveUnit(config, shardId, first);
+      if (first.length > 0) await this.#archiveUnit(config, shardId, first, true);
       const rest = fresh.filter((r) => BigInt(r.sequenceNumber) > cut);
-      if (rest.length > 0) await this.#archiveUnit(config, shardId, rest);
+      if (rest.length > 0) await this.#archiveUnit(config, shardId, rest, false);
     } else {
-      await this.#archiveUnit(config, shardId, fresh);
+      await this.#archiveUnit(config, shardId, fresh, false);
     }
     this.#options.onArchived(config.name);
     return { kind: 'success' };
   }
 
-  async #archiveUnit(config: DatasetConfig, shardId: string, records: StreamRecordRef[]): Promise<void> {
+  /** Archives one unit of a shard's records; `redo` when it is the unit a `la_pending` mark names. */
+  async #archiveUnit(config: DatasetConfig, shardId: string, records: StreamRecordRef[], redo: boolean): Promise<void> {
     const db = this.#context.db;
+    const sql = this.#sql;
     const plan = planArchive(records, {
       prefix: config.prefix,
       timeField: config.timeField,
       sealed: this.sealed(config.name),
     });
     const last = (records[records.length - 1] as StreamRecordRef).sequenceNumber;
-    // Folded before anything is written: a view function that fails fails the batch, which is retried.
-    const applySpeed = plan.accepted.length > 0 ? await this.#options.speed(config.name, plan.accepted) : undefined;
-    if (plan.objects.length > 0) {
-      this.#sql.setPending.run(config.name, shardId, last);
-      for (const object of plan.objects) await this.#writeObject(config, object.key, object.body);
+    if (plan.accepted.length > 0) {
+      const applied = new Set(redo ? sql.applied.all(config.name, shardId).map((r) => r.view) : []);
+      // Folded before anything is written: a view function that fails fails the batch, which is retried.
+      const speed = await this.#options.speed(config.name, plan.accepted, applied);
+      // The speed layer's update and its position commit together: queries see the batch from here on.
+      db.transaction(() => {
+        sql.setPending.run(config.name, shardId, last);
+        for (const view of speed.views) sql.addApplied.run(config.name, shardId, view);
+        speed.apply();
+      })();
     }
+    for (const object of plan.objects) await this.#writeObject(config, object.key, object.body);
     db.transaction(() => {
       for (const o of plan.objects)
-        this.#sql.addObject.run(config.name, o.key, shardId, o.events, o.body.length, o.minTime, o.maxTime, o.hour);
+        sql.addObject.run(config.name, o.key, shardId, o.events, o.body.length, o.minTime, o.maxTime, o.hour);
       const maxTime = plan.accepted.reduce((m, e) => Math.max(m, e.time), 0);
-      this.#sql.saveShard.run(config.name, shardId, last, maxTime, plan.accepted.length, plan.refused.length);
-      this.#sql.clearPending.run(config.name, shardId);
-      applySpeed?.();
+      sql.saveShard.run(config.name, shardId, last, maxTime, plan.accepted.length, plan.refused.length);
+      sql.clearPending.run(config.name, shardId);
+      sql.clearApplied.run(config.name, shardId);
       this.#refuse(config, shardId, plan);
     })();
   }

@@ -6,6 +6,7 @@
  * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
  * merged into the previous version's — the same rows a full recompute gives.
  */
+import { availableParallelism } from 'node:os';
 import type { JobService } from '../jobs/index.js';
 import type { EngineContext } from '../shared/context.js';
 import type { BatchStore } from './batch-store.js';
@@ -26,7 +27,12 @@ export interface RecomputeDeps {
   onPhase(event: RecomputeEvent): void;
 }
 
-const PARTITIONS = 4;
+/**
+ * Reduce partitions of a recompute. A view's map output is one state per (key, bucket), small beside
+ * the events it folds, so its reducers do little but start: on 2 cores, four of them cost more (four
+ * cold starts sharing the cores) than the map stage over 5 MB. One per two cores, at most four.
+ */
+const PARTITIONS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 
 /** Runs one recompute to its swap; resolves with the new generation. @throws what the job failed with */
 export async function recompute(

@@ -22,6 +22,12 @@ CREATE TABLE IF NOT EXISTS la_pending (
   last_seq TEXT NOT NULL,
   PRIMARY KEY (dataset, shard_id)
 );
+CREATE TABLE IF NOT EXISTS la_speed_applied (
+  dataset TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  view TEXT NOT NULL,
+  PRIMARY KEY (dataset, shard_id, view)
+);
 CREATE TABLE IF NOT EXISTS la_objects (
   dataset TEXT NOT NULL,
   object_key TEXT NOT NULL,

@@ -100,7 +100,7 @@ export class Serving {
           value: monoid.result(speedState),
           from: horizon,
           upTo,
-          shards: Object.fromEntries(shards.map((s) => [s.shardId, s.archivedSequence])),
+          shards: Object.fromEntries(datasets.speedPositions(config.dataset)),
         },
         complete: missing === undefined,
         ...(missing ? { missing } : {}),

@@ -85,7 +85,11 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     });
     expect(speedOnly).toMatchObject({ batch: { value: 0, version: null }, speed: { value: 4 } });
 
-    const ds = await api<DatasetInfo>('GET', '/datasets/tw');
+    // The speed layer commits a batch before its objects are written: the archive follows shortly.
+    const ds = await until(async () => {
+      const d = await api<DatasetInfo>('GET', '/datasets/tw');
+      return d.json.events === 4 ? d : undefined;
+    });
     expect(ds.json.events).toBe(4);
     expect(ds.json.objects).toBeGreaterThanOrEqual(3);
     expect(ds.json.completeUpTo).toBeGreaterThanOrEqual(T0 + HOUR);
