@@ -48,7 +48,12 @@ export class ObjectReaders {
       requestId,
     };
     try {
-      const answer = await postSigned(endpoint, `/_lambdata/jobs/${encodeURIComponent(event.jobId)}/reads`, request, env);
+      const answer = await postSigned(
+        endpoint,
+        `/_lambdata/jobs/${encodeURIComponent(event.jobId)}/reads`,
+        request,
+        env,
+      );
       return new ObjectReaders((answer as ReadGrantAnswer).files);
     } catch (err) {
       console.warn(`local reads off for task ${event.taskId}: ${(err as Error).message}`);

@@ -134,10 +134,19 @@ describe('short-circuit local reads', () => {
   }, 180_000);
 
   it('counts exactly through granted files (wordcount over the plain and multipart objects)', async () => {
-    const job = await submit({ mapper: 'wordcount', input: { bucket: 'grants', keys: ['in/plain.txt', 'in/multi.txt'] } });
+    const job = await submit({
+      mapper: 'wordcount',
+      input: { bucket: 'grants', keys: ['in/plain.txt', 'in/multi.txt'] },
+    });
     expect(job.status).toBe('succeeded');
     const words = ['in/plain.txt', 'in/multi.txt']
-      .map((key) => (bodies.get(key) as Buffer).toString('latin1').split(/[ \t\n\r\v\f]+/).filter(Boolean).length)
+      .map(
+        (key) =>
+          (bodies.get(key) as Buffer)
+            .toString('latin1')
+            .split(/[ \t\n\r\v\f]+/)
+            .filter(Boolean).length,
+      )
       .reduce((a, b) => a + b, 0);
     expect(words).toBeGreaterThan(100_000);
     expect(job.result?.totals.words).toBe(words);
