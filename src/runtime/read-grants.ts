@@ -25,6 +25,8 @@ export class ReadGrants {
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, 'tmp', 'grants');
+    // Links left by an engine that was killed would keep deleted objects' bytes on disk: none is live now.
+    rmSync(this.#root, { recursive: true, force: true });
   }
 
   /** Creates the (empty) grant directory of a new environment; answers its host path. */
