@@ -150,6 +150,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     billing,
     logLines: logs.lines,
     backends: (name) => targets.backend(name),
+    // Short-circuit local reads need a namespace sandbox: at the process level mappers read over S3.
+    ...(runtime.sandbox.level === 'process'
+      ? {}
+      : { grantFiles: (requestId, fn, files) => runtime.grantReads(requestId, fn, files) }),
   });
 
   const views = new LambdaArch(context, {

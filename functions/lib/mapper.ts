@@ -5,7 +5,7 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { readChunks, readRange } from './object-io.js';
+import { type ObjectReader, ObjectReaders } from './local-reads.js';
 import { ProgressReporter } from './progress.js';
 import type { MapEvent, MapPiece, SplitSpec } from './protocol.js';
 import { lastNewline, ownedRange } from './splits.js';
@@ -23,6 +23,8 @@ export type LineSink = (bytes: Uint8Array, from: number, to: number, piece: MapP
 /** The part of the Lambda context the driver needs. */
 export interface DeadlineContext {
   getRemainingTimeInMillis(): number;
+  /** The invocation's request id (a local read grant lasts as long as it runs). */
+  awsRequestId?: string;
 }
 
 /** What the driver returns: finished pieces and the splits (or split tails) still to do. */
@@ -48,7 +50,8 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
   const clock = new Deadline(context);
   const pieces: MapPiece[] = [];
   const progress = new ProgressReporter(event);
-  const prefetch = new Prefetch(event.splits);
+  const readers = await ObjectReaders.forEvent(event, context.awsRequestId);
+  const prefetch = new Prefetch(event.splits, readers);
   for (let i = 0; i < event.splits.length; i++) {
     const split = event.splits[i] as SplitSpec;
     const whole =
@@ -76,13 +79,14 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.end += to - from;
       progress.maybeSend(pieces);
     };
+    const reader = readers.readerFor(split);
     const stoppedAt = whole
       ? mapWhole(await whole, piece, feed)
       : split.format === 'text'
         ? pace
-          ? await mapText(split, piece, feed, clock, pace)
-          : await mapTextStream(split, piece, feed, clock)
-        : await mapCompressed(split, feed, clock, pace);
+          ? await mapText(split, reader, piece, feed, clock, pace)
+          : await mapTextStream(split, reader, piece, feed, clock)
+        : await mapCompressed(split, reader, feed, clock, pace);
     if (stoppedAt !== null) {
       return { pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] };
     }
@@ -108,11 +112,13 @@ function mapWhole(bytes: Uint8Array, piece: MapPiece, feed: Feed): null {
  */
 class Prefetch {
   #splits: SplitSpec[];
+  #readers: ObjectReaders;
   #reads = new Map<number, Promise<Uint8Array>>();
   #next = 0;
 
-  constructor(splits: SplitSpec[]) {
+  constructor(splits: SplitSpec[], readers: ObjectReaders) {
     this.#splits = splits;
+    this.#readers = readers;
   }
 
   /** The whole body of split `i` when it is a small whole object, else undefined. */
@@ -121,7 +127,7 @@ class Prefetch {
     while (this.#next < this.#splits.length && this.#next < i + PREFETCH_DEPTH) {
       const split = this.#splits[this.#next] as SplitSpec;
       if (isSmallWhole(split) && split.inline === undefined)
-        this.#reads.set(this.#next, readRange(split.bucket, split.key, 0, split.size));
+        this.#reads.set(this.#next, this.#readers.readerFor(split).range(0, split.size));
       this.#next++;
     }
     const read = this.#reads.get(i);
@@ -148,12 +154,13 @@ function isSmallWhole(split: SplitSpec): boolean {
 /** Maps one text split; returns the line start it stopped at, or null when the split is done. */
 async function mapText(
   split: SplitSpec,
+  reader: ObjectReader,
   piece: MapPiece,
   feed: Feed,
   clock: Deadline,
   pace: Pace,
 ): Promise<number | null> {
-  const read = (a: number, b: number) => readRange(split.bucket, split.key, a, b);
+  const read = (a: number, b: number) => reader.range(a, b);
   const owned = await ownedRange(read, split.size, { start: split.start, end: split.end ?? split.size });
   piece.start = owned.start;
   piece.end = owned.start;
@@ -179,8 +186,14 @@ async function mapText(
  * after its last '\n' and fed in place; only the partial line at a cut is copied (with the head of
  * the next chunk). Same contract as mapText.
  */
-async function mapTextStream(split: SplitSpec, piece: MapPiece, feed: Feed, clock: Deadline): Promise<number | null> {
-  const read = (a: number, b: number) => readRange(split.bucket, split.key, a, b);
+async function mapTextStream(
+  split: SplitSpec,
+  reader: ObjectReader,
+  piece: MapPiece,
+  feed: Feed,
+  clock: Deadline,
+): Promise<number | null> {
+  const read = (a: number, b: number) => reader.range(a, b);
   const owned = await ownedRange(read, split.size, { start: split.start, end: split.end ?? split.size });
   piece.start = owned.start;
   piece.end = owned.start;
@@ -189,7 +202,7 @@ async function mapTextStream(split: SplitSpec, piece: MapPiece, feed: Feed, cloc
   let started = Date.now();
   let sinceCheck = 0;
   let received = 0;
-  for await (const chunk of readChunks(split.bucket, split.key, owned.start, owned.end)) {
+  for await (const chunk of reader.chunks(owned.start, owned.end)) {
     lines.push(chunk);
     received += chunk.length;
     sinceCheck += chunk.length;
@@ -244,13 +257,19 @@ export class LineCutter {
 }
 
 /** Maps a gzip object or bgzip member from decompressed byte `split.start`; same contract as mapText. */
-async function mapCompressed(split: SplitSpec, feed: Feed, clock: Deadline, pace: Pace): Promise<number | null> {
+async function mapCompressed(
+  split: SplitSpec,
+  reader: ObjectReader,
+  feed: Feed,
+  clock: Deadline,
+  pace: Pace,
+): Promise<number | null> {
   const offset = split.offset ?? 0;
   const length = split.length ?? split.size;
   const step = READ_BYTES;
   async function* compressed() {
     for (let p = offset; p < offset + length; p += step) {
-      yield await readRange(split.bucket, split.key, p, Math.min(offset + length, p + step));
+      yield await reader.range(p, Math.min(offset + length, p + step));
     }
   }
   const gunzip = createGunzip({ chunkSize: pace?.chunkBytes ?? 1024 * 1024 });

@@ -330,6 +330,7 @@ export class JobRun {
       ...(this.#shuffleTarget ? { shuffle: this.#shuffleTarget } : {}),
       results: this.#results,
       progressIntervalMs: this.#progressIntervalMs,
+      localReads: this.#deps.localReads === true,
     });
   }
 

@@ -20,9 +20,10 @@ import {
   runJob,
 } from './job-run.js';
 import { JobStore } from './job-store.js';
+import { type GrantFiles, grantAttemptReads } from './local-reads.js';
 import { assertRerunnable, pipelineOfRun, runPipeline } from './pipeline-run.js';
-import { listInput, type ObjectSource } from './planner.js';
-import type { TaskProgressReport } from './protocol.js';
+import { listInput } from './planner.js';
+import type { ReadGrantAnswer, TaskProgressReport } from './protocol.js';
 import { validateSpec } from './spec.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
@@ -35,6 +36,8 @@ export interface JobServiceOptions {
   logLines?: Topic<LogLine>;
   /** Resolves the scale-out targets a spec may name (`spec.target`); without it only `local` runs. */
   backends?: ResolveBackend;
+  /** Short-circuit local reads for map attempts; absent where environments are not sandboxed. */
+  grantFiles?: GrantFiles;
 }
 
 /** The name of this machine's own target. */
@@ -63,9 +66,10 @@ export class JobService implements BackgroundService {
   #store: JobStore;
   #functions: FunctionRegistry;
   #invoker: Invoker;
-  #objects: ObjectSource;
+  #objects: ObjectStore;
   #builtins: Builtins;
   #backends?: ResolveBackend;
+  #grantFiles?: GrantFiles;
   /** Built-in deployers of remote targets, by target name. */
   #remoteBuiltins = new Map<string, Builtins>();
   #context: EngineContext;
@@ -84,6 +88,7 @@ export class JobService implements BackgroundService {
     this.#objects = options.objects;
     this.#builtins = new Builtins(context.db, context.dataDir, options.functions);
     this.#backends = options.backends;
+    this.#grantFiles = options.grantFiles;
     this.#context = context;
     this.#log = context.log.child({ component: 'jobs' });
     this.#logLines = options.logLines;
@@ -294,6 +299,19 @@ export class JobService implements BackgroundService {
     this.#reports.publish({ ...valid, jobId });
   }
 
+  /**
+   * A running map attempt's short-circuit read grant (docs/MAPPERS.md): its input objects as read-only
+   * files in its environment, until its invocation ends.
+   * @throws InvalidParameterValue for a malformed request; AccessDenied for a secret no running attempt holds.
+   */
+  grantReads(jobId: string, request: unknown): ReadGrantAnswer {
+    const grant = this.#grantFiles;
+    if (!grant) return { files: [] };
+    const { files, granted } = grantAttemptReads(this.#secrets, this.#objects, grant, jobId, request);
+    if (!granted) throw new AccessDenied(`no running attempt of job ${jobId} holds that secret`);
+    return { files };
+  }
+
   /** Resolves with the final record once the job completes or fails. @throws ResourceNotFound. */
   async wait(id: string): Promise<JobRecord> {
     const run = this.#running.get(id);
@@ -325,6 +343,7 @@ export class JobService implements BackgroundService {
       signal: abort.signal,
       reports: this.#reports,
       secrets: this.#secrets,
+      localReads: backend.name === LOCAL && this.#grantFiles !== undefined,
     });
     const running = record.spec.stages
       ? runPipeline(

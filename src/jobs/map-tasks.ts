@@ -33,13 +33,15 @@ export function mapStageTask(
   jobId: string,
   spec: JobSpec,
   task: PlannedTask,
-  options: { shuffle?: ShuffleTarget; results?: ResultStore; progressIntervalMs: number },
+  options: { shuffle?: ShuffleTarget; results?: ResultStore; progressIntervalMs: number; localReads?: boolean },
 ): StageTask {
   const { shuffle, results, progressIntervalMs: intervalMs } = options;
+  const objects = options.localReads ? objectsRead(task.splits) : [];
   return {
     taskId: task.taskId,
     bytes: task.bytes,
     splits: task.splits.length,
+    ...(objects.length > 0 ? { objects } : {}),
     payload: (attempt, secret): MapEvent => ({
       jobId,
       taskId: task.taskId,
@@ -51,8 +53,22 @@ export function mapStageTask(
       ...(shuffle ? { shuffle } : {}),
       ...(results ? { results } : {}),
       ...(spec.liveProgress === false ? {} : { progress: { intervalMs, secret } }),
+      ...(objects.length > 0 ? { localReads: { secret } } : {}),
     }),
   };
+}
+
+/** The objects a task's splits read from the store (those not inlined into its event), each once. */
+function objectsRead(splits: SplitSpec[]): Array<{ bucket: string; key: string }> {
+  const seen = new Set<string>();
+  const objects: Array<{ bucket: string; key: string }> = [];
+  for (const { bucket, key, inline } of splits) {
+    const id = `${bucket}/${key}`;
+    if (inline !== undefined || seen.has(id)) continue;
+    seen.add(id);
+    objects.push({ bucket, key });
+  }
+  return objects;
 }
 
 /** The task that picks up a map output's unfinished splits (`m3` → `m3.1` → `m3.2`), if any. */

@@ -45,8 +45,31 @@ export interface MapEvent {
    * each report carrying `secret`: the attempt's own, refused once the attempt has ended.
    */
   progress?: { intervalMs: number; secret: string };
+  /**
+   * Short-circuit local reads, when the mapper runs on the engine's own host: POST
+   * /_lambdata/jobs/:jobId/reads with a ReadGrantRequest and read the granted objects as files.
+   */
+  localReads?: { secret: string };
   /** Where a result over the 6 MB response limit is written instead of answered. */
   results?: ResultStore;
+}
+
+/** What a mapper attempt posts to `/_lambdata/jobs/:jobId/reads`: who it is (its attempt's secret). */
+export interface ReadGrantRequest {
+  taskId: string;
+  attempt: number;
+  secret: string;
+  /** The mapper's own invocation (the grant lives as long as it runs). */
+  requestId: string;
+}
+
+/**
+ * The answer: the objects of the attempt's splits it may read as files (read-only, until its
+ * invocation ends), each at `path` inside its environment; the others (or all, where the engine
+ * cannot grant) are read over S3.
+ */
+export interface ReadGrantAnswer {
+  files: Array<{ bucket: string; key: string; path: string }>;
 }
 
 /**

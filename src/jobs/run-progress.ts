@@ -41,6 +41,8 @@ export interface RunDeps {
   reports?: Topic<JobProgressReport>;
   /** Where the run keeps its attempts' progress secrets (the service checks reports against them). */
   secrets?: AttemptSecrets;
+  /** True when map attempts may ask for short-circuit local reads (the local target, in a namespace sandbox). */
+  localReads?: boolean;
 }
 
 /** A mapper's progress report with the job it belongs to (its secret already checked and left out). */
@@ -138,7 +140,8 @@ export class RunProgress {
           bytes: task.bytes,
           backup,
         });
-        return this.#secrets.issue(record.id, task.taskId, attempt);
+        const reads = task.objects ? { functionName, objects: task.objects } : undefined;
+        return this.#secrets.issue(record.id, task.taskId, attempt, reads);
       },
       completed: (task, attempt, result, durationMs) => {
         if (!this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) {

@@ -19,6 +19,8 @@ export interface StageTask {
   payload(attempt: number, secret: string): unknown;
   bytes: number;
   splits: number;
+  /** A map task's input objects, which its attempts may be granted as local files. */
+  objects?: Array<{ bucket: string; key: string }>;
 }
 
 /** What the stage tells its owner. */

@@ -152,6 +152,11 @@ export class Environment {
     return !this.#dead && this.#killReason === undefined;
   }
 
+  /** The request id of the invocation running now, if any. */
+  get runningRequestId(): string | undefined {
+    return this.#current?.requestId;
+  }
+
   get pid(): number | undefined {
     return this.#child.pid;
   }

@@ -114,6 +114,22 @@ export class EnvironmentPool implements Runtime {
     return this.#coldRun(key, request);
   }
 
+  /**
+   * Short-circuit reads: grants the running invocation `requestId` of `functionName` read-only access
+   * to `files` (absolute host paths), each answered as its path inside the environment (null where it
+   * could not be linked), until the invocation ends. Undefined when no such invocation runs here in a
+   * namespace sandbox (at the process level, or a finished one): the caller reads over S3.
+   */
+  grantReads(requestId: string, functionName: string, files: string[]): Array<string | null> | undefined {
+    const grants = this.#sandbox.grants;
+    if (!grants) return undefined;
+    for (const environment of this.#busy) {
+      if (environment.runningRequestId === requestId && environment.fn?.name === functionName)
+        return grants.grant(environment.id, files);
+    }
+    return undefined;
+  }
+
   /** Drops idle environments of `functionName` now and busy ones when their invocation ends. */
   retire(functionName: string): void {
     for (const [key, list] of this.#idle) {
@@ -259,6 +275,8 @@ export class EnvironmentPool implements Runtime {
     const counted = this.#demandOf(environment.key);
     counted.running.set(environment, performance.now());
     const result = await run();
+    // Before the environment can run anything else: its grants were for this invocation alone.
+    this.#sandbox.grants?.revoke(environment.id);
     counted.running.delete(environment);
     this.#busy.delete(environment);
     if (counted.environments <= 0 && counted.running.size === 0 && counted.waiters.length === 0) {

@@ -21,7 +21,8 @@
  * ENVIRONMENT_SCRIPT runs for each environment as root, as PID 1 of a new PID namespace inside a
  * new mount and IPC namespace copied from the template's: it joins the environment's cgroups, mounts
  * its own /tmp (a tmpfs of the function's ephemeral storage), /proc and /var (with the code at
- * /var/task when the function is known), and pivots into the template root, leaving the data dir,
+ * /var/task when the function is known, and its own grant directory read-only at /var/grants:
+ * read-grants.ts), and pivots into the template root, leaving the data dir,
  * the engine's /proc and the rest of the host out of sight. It stays PID 1 — its parent-death
  * signal (`unshare --kill-child`) survives, and when PID 1 dies the kernel kills the whole
  * namespace — and starts the command as the function's user, or as root for a blank runtime, whose
@@ -58,8 +59,8 @@ exec sleep infinity
 `;
 
 export const ENVIRONMENT_SCRIPT = `set -eu
-root=$1 procs=$2 tmpsize=$3 task=$4 uid=$5 gid=$6 envfile=$7
-shift 7
+root=$1 procs=$2 tmpsize=$3 task=$4 uid=$5 gid=$6 envfile=$7 grants=$8
+shift 8
 if [ -n "$envfile" ]; then exec 4< "$envfile"; rm -f "$envfile"; fi
 for f in $procs; do echo 1 > "$f"; done
 mount -t tmpfs -o "size=$tmpsize,mode=1777,nosuid,nodev" lambdata-tmp "$root/tmp"
@@ -68,6 +69,10 @@ mount -t tmpfs -o size=64k,mode=755,nosuid,nodev lambdata-var "$root/var"
 if [ -n "$task" ]; then
   mkdir "$root/var/task"
   mount --bind -o ro,nosuid,nodev "$task" "$root/var/task"
+fi
+if [ -n "$grants" ]; then
+  mkdir "$root/var/grants"
+  mount --bind -o ro,nosuid,nodev,noexec "$grants" "$root/var/grants"
 fi
 cd "$root"
 pivot_root . .old

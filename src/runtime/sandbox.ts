@@ -35,6 +35,7 @@ import { delimiter, join, relative, sep } from 'node:path';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { distPath, packagePath } from '../shared/paths.js';
 import { EnvironmentGroups } from './cgroups.js';
+import { ReadGrants } from './read-grants.js';
 import { SandboxFailed } from './run-errors.js';
 import { ENVIRONMENT_SCRIPT, TEMPLATE_SCRIPT } from './sandbox-script.js';
 import type { RuntimeFunction } from './types.js';
@@ -94,6 +95,8 @@ export class Sandbox {
   readonly #functionsRoot: string;
   readonly #sandboxRoot: string;
   readonly #groups: EnvironmentGroups | undefined;
+  /** Short-circuit read grants (namespace levels only: at the process level functions read over S3). */
+  readonly grants: ReadGrants | undefined;
   readonly #ids = new Map<string, number>();
   readonly #setpriv: string | undefined;
   readonly #level: SandboxLevel;
@@ -136,6 +139,7 @@ export class Sandbox {
     mkdirSync(this.#functionsRoot, { recursive: true, mode: 0o711 });
     chmodSync(this.#functionsRoot, 0o711); // other functions' names stay unlisted
     mkdirSync(this.#sandboxRoot, { recursive: true });
+    this.grants = new ReadGrants(dataDir);
     if (level === 'namespaces') {
       this.#groups = EnvironmentGroups.open();
       const cgroups = this.#groups.controllers.map((name) => `${name}-cgroup`);
@@ -229,6 +233,7 @@ export class Sandbox {
         id,
         id,
         envFile,
+        this.grants?.create(envId) ?? '',
         command,
         ...args,
       ],
@@ -268,11 +273,13 @@ export class Sandbox {
   /** Forgets an environment whose processes are gone. */
   release(envId: string): void {
     this.#groups?.remove(envId);
+    this.grants?.remove(envId);
   }
 
   close(): void {
     this.#template?.kill('SIGKILL');
     this.#groups?.close();
+    this.grants?.close();
   }
 
   /**

@@ -10,7 +10,7 @@ import type { BgzipAnswer, BgzipRequest, JobList } from './contract.js';
  * /jobs/events, SSE: a `job` event with the job's brief record whenever one starts, moves or ends), follow
  * one live (GET …/events, SSE: the events so far, then live ones, ending with `job.completed` or
  * `job.failed`), resume a failed job (POST …/resume), rerun one pipeline stage (POST
- * …/stages/:stage/rerun), take a running mapper's progress report (POST …/progress), and write a text
+ * …/stages/:stage/rerun), take a running mapper's progress report (POST …/progress), grant it local reads (POST …/reads), and write a text
  * object as splittable bgzip (POST /jobs/bgzip).
  */
 export const routes: Route[] = [
@@ -22,6 +22,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/jobs/:id/events', handler: followJob },
   { method: 'POST', path: '/jobs/:id/resume', handler: resumeJob },
   { method: 'POST', path: '/jobs/:id/progress', handler: reportProgress },
+  { method: 'POST', path: '/jobs/:id/reads', handler: grantReads },
   { method: 'POST', path: '/jobs/:id/stages/:stage/rerun', handler: rerunStage },
 ];
 
@@ -71,6 +72,11 @@ function followJobs({ engine, req, res }: RouteContext): void {
 async function reportProgress({ engine, req, res, params }: RouteContext): Promise<void> {
   engine.jobs.report(params.id ?? '', await readJsonObject(req));
   res.writeHead(204).end();
+}
+
+/** A running mapper's short-circuit read grant: its input objects as read-only files in its sandbox. */
+async function grantReads({ engine, req, res, params }: RouteContext): Promise<void> {
+  sendJson(res, 200, engine.jobs.grantReads(params.id ?? '', await readJsonObject(req)));
 }
 
 function rerunStage({ engine, res, params }: RouteContext): void {

@@ -1,0 +1,164 @@
+/**
+ * Short-circuit local reads from inside a mapper (docs/MAPPERS.md, "Local reads"). When the event
+ * offers them (`localReads`: the mapper runs sandboxed on the engine's own host), the attempt asks the
+ * engine once, SigV4-signed with the function's credentials and carrying its attempt's secret, for its
+ * input objects as read-only files; the engine links exactly those into the environment, until the
+ * invocation ends. Every object not granted — or whose file is not the size the split was planned
+ * for — is read over S3 as before, so the S3 path stays the fallback and the only path elsewhere.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../src/shared/node-sha256.js';
+import { readChunks, readRange } from './object-io.js';
+import type { MapEvent, ReadGrantAnswer, ReadGrantRequest, SplitSpec } from './protocol.js';
+
+/** Byte-range access to one object, half-open [start, end) as in the split rules. */
+export interface ObjectReader {
+  range(start: number, end: number): Promise<Uint8Array>;
+  chunks(start: number, end: number): AsyncIterable<Uint8Array>;
+}
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 5_000;
+const EMPTY = new Uint8Array(0);
+
+/** The readers of one attempt's objects: granted files, else S3. */
+export class ObjectReaders {
+  /** "bucket/key" → the granted file's path inside this environment. */
+  readonly #files: Map<string, string>;
+
+  constructor(files: ReadGrantAnswer['files'] = []) {
+    this.#files = new Map(files.map((f) => [`${f.bucket}/${f.key}`, f.path]));
+  }
+
+  /**
+   * Asks the engine for the attempt's grant when the event offers one; any failure leaves every
+   * read on S3 (logged once: the job still runs, only slower).
+   */
+  static async forEvent(event: MapEvent, requestId: string | undefined, env = process.env): Promise<ObjectReaders> {
+    const endpoint = env.AWS_ENDPOINT_URL;
+    if (!event.localReads || !requestId || !endpoint) return new ObjectReaders();
+    const request: ReadGrantRequest = {
+      taskId: event.taskId,
+      attempt: event.attempt,
+      secret: event.localReads.secret,
+      requestId,
+    };
+    try {
+      const answer = await postSigned(
+        endpoint,
+        `/_lambdata/jobs/${encodeURIComponent(event.jobId)}/reads`,
+        request,
+        env,
+      );
+      return new ObjectReaders((answer as ReadGrantAnswer).files);
+    } catch (err) {
+      console.warn(`local reads off for task ${event.taskId}: ${(err as Error).message}`);
+      return new ObjectReaders();
+    }
+  }
+
+  /** How many objects this attempt reads as local files. */
+  get granted(): number {
+    return this.#files.size;
+  }
+
+  /** The reader of a split's object: its granted file when that is the object planned, else S3. */
+  readerFor(split: SplitSpec): ObjectReader {
+    const path = this.#files.get(`${split.bucket}/${split.key}`);
+    if (path !== undefined && sizeOf(path) === split.size) return fileReader(path);
+    return {
+      range: (start, end) => readRange(split.bucket, split.key, start, end),
+      chunks: (start, end) => readChunks(split.bucket, split.key, start, end),
+    };
+  }
+}
+
+function fileReader(path: string): ObjectReader {
+  return {
+    async range(start, end) {
+      if (end <= start) return EMPTY;
+      const file = await open(path, 'r');
+      try {
+        const bytes = Buffer.allocUnsafe(end - start);
+        let filled = 0;
+        while (filled < bytes.length) {
+          const { bytesRead } = await file.read(bytes, filled, bytes.length - filled, start + filled);
+          if (bytesRead === 0) throw new Error(`${path} ended at byte ${start + filled}, before ${end}`);
+          filled += bytesRead;
+        }
+        return bytes;
+      } finally {
+        await file.close();
+      }
+    },
+    async *chunks(start, end) {
+      if (end <= start) return;
+      yield* createReadStream(path, { start, end: end - 1, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>;
+    },
+  };
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined; // the grant ended or never held: read over S3
+  }
+}
+
+/** POSTs JSON to the engine, SigV4-signed with the function's credentials; answers the parsed JSON. */
+async function postSigned(endpoint: string, path: string, body: unknown, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const url = new URL(endpoint.replace(/\/$/, '') + path);
+  const text = JSON.stringify(body);
+  const signer = new SignatureV4({
+    service: 'lambda',
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    sha256: NodeSha256,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID || 'test',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'test',
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+    },
+  });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body: text,
+  });
+  const https = url.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(
+      {
+        method: 'POST',
+        hostname: url.hostname,
+        port: url.port || undefined,
+        path: url.pathname,
+        headers: { ...signed.headers, 'content-length': String(Buffer.byteLength(text)) },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const answer = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(new Error(`the engine answered ${status}: ${answer}`));
+          else resolve(JSON.parse(answer));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(text);
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Short-circuit local reads for map attempts (docs/MAPPERS.md, "Local reads"): where the mapper runs in
+ * an environment of this engine, sandboxed, the attempt may read its own input objects as read-only
+ * files instead of over S3, as HDFS short-circuit reads do. It asks once per attempt with its secret;
+ * the grant covers exactly the objects of its splits (never another's, never the store) and ends
+ * with its invocation.
+ */
+import { InvalidParameterValue } from '../shared/errors.js';
+import type { ObjectStore } from '../storage/objects/index.js';
+import type { AttemptSecrets } from './attempt-secrets.js';
+import type { ReadGrantAnswer, ReadGrantRequest } from './protocol.js';
+
+/**
+ * Links `files` (host paths) into the environment running invocation `requestId` of `functionName`;
+ * each answered as its path inside the environment, or null; undefined when no such invocation runs
+ * in a sandbox here (the runtime's EnvironmentPool.grantReads).
+ */
+export type GrantFiles = (requestId: string, functionName: string, files: string[]) => Array<string | null> | undefined;
+
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Grants the attempt named in `request` its objects, when `request.secret` is the attempt's live
+ * secret; objects that cannot be granted (gone, overwritten, another file system) are left out.
+ * @throws InvalidParameterValue for a malformed request (a wrong secret is answered `granted: false`).
+ */
+export function grantAttemptReads(
+  secrets: AttemptSecrets,
+  store: ObjectStore,
+  grantFiles: GrantFiles,
+  jobId: string,
+  body: unknown,
+): ReadGrantAnswer & { granted: boolean } {
+  const request = validateGrantRequest(body);
+  const reads = secrets.readsOf(jobId, request.taskId, request.attempt, request.secret);
+  if (!reads) return { files: [], granted: false };
+  const paths = reads.objects.map(({ bucket, key }) => bodyPathOrEmpty(store, bucket, key));
+  const inside = grantFiles(request.requestId, reads.functionName, paths) ?? [];
+  const files: ReadGrantAnswer['files'] = [];
+  inside.forEach((path, i) => {
+    const object = reads.objects[i];
+    if (path && object) files.push({ bucket: object.bucket, key: object.key, path });
+  });
+  return { files, granted: true };
+}
+
+function validateGrantRequest(body: unknown): ReadGrantRequest {
+  const r = (body ?? {}) as Partial<Record<keyof ReadGrantRequest, unknown>>;
+  if (typeof r.taskId !== 'string' || !r.taskId || r.taskId.length > 64)
+    throw new InvalidParameterValue('taskId must be a task id');
+  if (!Number.isSafeInteger(r.attempt) || (r.attempt as number) < 1)
+    throw new InvalidParameterValue('attempt must be a positive integer');
+  if (typeof r.requestId !== 'string' || !REQUEST_ID.test(r.requestId))
+    throw new InvalidParameterValue('requestId must be the mapper invocation’s request id');
+  return {
+    taskId: r.taskId,
+    attempt: r.attempt as number,
+    requestId: r.requestId,
+    // Checked against the live secrets (anything but the right string is refused there).
+    secret: typeof r.secret === 'string' ? r.secret : '',
+  };
+}
+
+/** The object's current body file, or '' (which no link can be made from) when it is gone. */
+function bodyPathOrEmpty(store: ObjectStore, bucket: string, key: string): string {
+  try {
+    return store.bodyPath(bucket, key);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'NoSuchKey' || (err as { code?: string }).code === 'NoSuchBucket')
+      return '';
+    throw err;
+  }
+}

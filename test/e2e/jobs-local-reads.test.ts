@@ -1,0 +1,154 @@
+/**
+ * Short-circuit local reads: a map attempt running sandboxed on the engine's host may read its input
+ * objects as read-only files instead of over S3. A checking mapper (test/fixtures/jobs/read-grants)
+ * takes its grant from inside its sandbox and compares every granted file with what S3 serves, byte
+ * for byte, whole and in ranges (a plain object, a multipart one, a gzip-encoded one), and tries to
+ * write, remove, add to and reach past its grant. The built-in wordcount, which reads through the same
+ * grants, must count exactly what a single pass counts.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../src/api/native/contract.js';
+import { generateText } from '../../src/jobs/index.js';
+import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MIB = 1024 * 1024;
+const SECRET_TEXT = 'only-the-other-bucket-holds-this-line';
+
+let server: TestServer;
+let s3: S3Client;
+const bodies = new Map<string, Buffer>();
+
+async function submit(spec: Record<string, unknown>): Promise<JobRecord> {
+  const res = await fetch(`${server.url}/_lambdata/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  });
+  expect(res.status).toBe(201);
+  return server.engine.jobs.wait(((await res.json()) as JobRecord).id);
+}
+
+beforeAll(async () => {
+  server = await startTestServer('local-reads');
+  s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: server.url, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'grants' }));
+  await s3.send(new CreateBucketCommand({ Bucket: 'other' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'other', Key: 'secret.txt', Body: `${SECRET_TEXT}\n`.repeat(2000) }));
+
+  const plain = generateText({ seed: 3, bytes: 200 * 1024 });
+  await s3.send(new PutObjectCommand({ Bucket: 'grants', Key: 'in/plain.txt', Body: plain }));
+  bodies.set('in/plain.txt', plain);
+
+  const encoded = gzipSync(generateText({ seed: 4, bytes: 400 * 1024 }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: 'grants', Key: 'in/encoded.txt', Body: encoded, ContentEncoding: 'gzip' }),
+  );
+  bodies.set('in/encoded.txt', encoded);
+
+  const parts = [generateText({ seed: 5, bytes: 5 * MIB }), generateText({ seed: 6, bytes: MIB + 123 })];
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'grants', Key: 'in/multi.txt' }));
+  const etags: string[] = [];
+  for (const [i, body] of parts.entries()) {
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: 'grants', Key: 'in/multi.txt', UploadId, PartNumber: i + 1, Body: body }),
+    );
+    etags.push(part.ETag as string);
+  }
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: 'grants',
+      Key: 'in/multi.txt',
+      UploadId,
+      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+    }),
+  );
+  bodies.set('in/multi.txt', Buffer.concat(parts));
+
+  await server.engine.functions.create({
+    name: 'read-grants',
+    handler: 'index.handler',
+    code: { dir: join(here, '../fixtures/jobs/read-grants') },
+  });
+  await server.engine.jobs.deployBuiltins();
+}, 120_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  await server?.close();
+});
+
+describe('short-circuit local reads', () => {
+  it('grants an attempt exactly its objects, read-only, byte for byte what S3 serves', async () => {
+    const job = await submit({
+      mapper: 'read-grants',
+      input: { bucket: 'grants', prefix: 'in/' },
+      format: 'text',
+      params: { dataDir: server.dir, secretText: SECRET_TEXT },
+    });
+    expect(job.error).toBeNull();
+    const c = job.result?.custom as Record<string, number>;
+    const tasks = job.counters.tasksDone;
+    expect(c.splits).toBeGreaterThanOrEqual(bodies.size);
+    expect(c.forgedRefused).toBe(tasks);
+    expect(c.dataDirSeen).toBe(0);
+    if (server.engine.runtime.sandbox.level === 'process') {
+      // No sandbox to link into: every read stays on S3 (the fallback), and nothing is granted.
+      expect(c.granted).toBe(0);
+      return;
+    }
+    expect(c.granted).toBe(bodies.size);
+    expect(c.listed).toBe(bodies.size);
+    expect(c.foreign).toBe(0);
+    expect(c.same).toBe(bodies.size);
+    expect(c.differ).toBe(0);
+    expect(c.rangesSame).toBe(4 * bodies.size);
+    expect(c.rangesDiffer).toBe(0);
+    expect(c.writeRefused).toBe(bodies.size);
+    expect(c.unlinkRefused).toBe(bodies.size);
+    expect(c.createRefused).toBe(tasks);
+    expect(c.secretSeen).toBe(0);
+    // Every grant ended with its invocation: no link is left on the host.
+    const root = join(server.dir, 'tmp', 'grants');
+    for (const dir of readdirSync(root)) expect(readdirSync(join(root, dir))).toEqual([]);
+    // And the attempt's secret grants nothing once the job is over.
+    const late = await fetch(`${server.url}/_lambdata/jobs/${job.id}/reads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ taskId: 'm0', attempt: 1, secret: 'x', requestId: 'r-1' }),
+    });
+    expect(late.status).toBe(403);
+  }, 180_000);
+
+  it('counts exactly through granted files (wordcount over the plain and multipart objects)', async () => {
+    const job = await submit({
+      mapper: 'wordcount',
+      input: { bucket: 'grants', keys: ['in/plain.txt', 'in/multi.txt'] },
+    });
+    expect(job.status).toBe('succeeded');
+    const words = ['in/plain.txt', 'in/multi.txt']
+      .map(
+        (key) =>
+          (bodies.get(key) as Buffer)
+            .toString('latin1')
+            .split(/[ \t\n\r\v\f]+/)
+            .filter(Boolean).length,
+      )
+      .reduce((a, b) => a + b, 0);
+    expect(words).toBeGreaterThan(100_000);
+    expect(job.result?.totals.words).toBe(words);
+  }, 180_000);
+});
