@@ -86,8 +86,7 @@ try {
     const drained = await drain(QueueUrl);
     const serverCpu = processCpuMicros(serve.pid) - cpuBefore.server;
     const treeCpu = treeCpuMicros(serve.pid, { reaped: true }) - cpuBefore.tree;
-    const delivered =
-      drained.seconds === null ? null : lambdata.messages / (lambdata.seconds + drained.seconds);
+    const delivered = drained.seconds === null ? null : lambdata.messages / (lambdata.seconds + drained.seconds);
     const row = {
       mode,
       lambdata,
@@ -96,7 +95,10 @@ try {
       drained,
       delivered,
       deliveredRatio: delivered === null ? null : delivered / floor.perSecond,
-      cpuMicrosPerMessage: { server: serverCpu / lambdata.messages, environments: (treeCpu - serverCpu) / lambdata.messages },
+      cpuMicrosPerMessage: {
+        server: serverCpu / lambdata.messages,
+        environments: (treeCpu - serverCpu) / lambdata.messages,
+      },
       load: loadavg()[0],
     };
     rows.push(row);
@@ -149,7 +151,12 @@ async function drive(endpoint, topicArn, mode) {
   const answers = await results;
   const seconds = (performance.now() - started) / 1000;
   const messages = answers.reduce((sum, a) => sum + a.messages, 0);
-  return { perSecond: messages / seconds, messages, seconds, failures: answers.reduce((sum, a) => sum + a.failures, 0) };
+  return {
+    perSecond: messages / seconds,
+    messages,
+    seconds,
+    failures: answers.reduce((sum, a) => sum + a.failures, 0),
+  };
 }
 
 /** Waits (up to the limit) until the function's queued invocations ran; empties the queue. */
