@@ -157,7 +157,7 @@ export class Deliveries {
     clearTimeout(grace);
   }
 
-  /** Capacity was freed: invocations waiting for it may run now. */
+  /** Capacity was freed (or a function's settings changed): invocations waiting for it may run or expire now. */
   onCapacity(): void {
     if (this.#waiting.size > 0) this.wake();
   }
