@@ -152,10 +152,14 @@ async function attempt(
   const response: AttemptResponse = { executedVersion: fn.version, payload: execution.payload };
   if (execution.functionError) response.functionError = execution.functionError;
   if (!execution.functionError) {
+    const { onSuccess } = config;
+    if (!onSuccess) {
+      deps.queue.removeLater(delivery.id);
+      return;
+    }
     deps.queue.transaction(() => {
       deps.queue.remove(delivery.id);
-      const { onSuccess } = config;
-      if (onSuccess) route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
+      route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
     });
     return;
   }

@@ -146,15 +146,17 @@ export class Deliveries {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    if (this.#inflight.size === 0) return;
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.#inflight.values()]),
-      new Promise<void>((resolve) => {
-        grace = setTimeout(resolve, STOP_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(grace);
+    if (this.#inflight.size > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#inflight.values()]),
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
+    }
+    this.#db.transaction(() => this.#queue.removeFinished())();
   }
 
   /** Capacity was freed (or a function's settings changed): invocations waiting for it may run or expire now. */
@@ -184,6 +186,7 @@ export class Deliveries {
     try {
       // One transaction for the whole pass: marking deliveries running is a commit each otherwise.
       this.#db.transaction(() => {
+        this.#queue.removeFinished();
         for (const target of this.#queue.targets()) {
           const page = this.#pageSize(target);
           const due = this.#queue.dueFor(target, now, page);

@@ -95,6 +95,7 @@ export class DeliveryQueue {
    * dropped by `forgetIfEmpty`.
    */
   #targets = new Set<string>();
+  #finished: string[] = [];
 
   constructor(db: Db) {
     this.#db = db;
@@ -189,6 +190,22 @@ export class DeliveryQueue {
 
   remove(id: string): void {
     this.#sql('DELETE FROM deliveries WHERE id = ?').run(id);
+  }
+
+  /**
+   * Removes a finished delivery with the next `removeFinished` (the dispatcher's next commit), so a
+   * burst of finished invocations costs one commit rather than one each. A crash before then runs
+   * it again after restart: at least once, as Lambda delivers async events.
+   */
+  removeLater(id: string): void {
+    this.#finished.push(id);
+  }
+
+  /** Removes the deliveries `removeLater` noted; call inside a transaction. */
+  removeFinished(): void {
+    const finished = this.#finished;
+    this.#finished = [];
+    for (const id of finished) this.remove(id);
   }
 
   /** After a crash or restart: deliveries that were running are pending again. */
