@@ -154,22 +154,6 @@ export class DeliveryQueue {
     return row?.at;
   }
 
-  /** Pending deliveries due by `now`, earliest due first, then in commit order. */
-  due(now: number, limit: number): Delivery[] {
-    const rows = this.#sql(
-      `SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
-    ).all(now, limit) as Row[];
-    return rows.map(fromRow);
-  }
-
-  /** When the next pending delivery falls due, if any. */
-  nextDueAt(): number | undefined {
-    const row = this.#sql(`SELECT MIN(next_at) AS at FROM deliveries WHERE state = 'pending'`).get() as {
-      at: number | null;
-    };
-    return row.at ?? undefined;
-  }
-
   markRunning(id: string): void {
     this.#sql(`UPDATE deliveries SET state = 'running' WHERE id = ?`).run(id);
   }
