@@ -2,7 +2,10 @@
 // from several client processes (one SDK process tops out near a bare server's rate), beside a bare
 // node:http server (bare-sns.mjs) driven the same way in the same run; prints the ratio. `lambdata serve`
 // and the floor each run in their own process, as users run them.
+// "Delivered" counts until every message is in the queue and the function has run for each (the
+// engine's async-invoke queue empty), not only acknowledged.
 // Usage: npm run build && node bench/sns/throughput.js [--processes 4] [--concurrency 16] [--seconds 10]
+//   [--drain-seconds 120] [--modes publish,batch] [--profile DIR] (serve's CPU profile, written when it stops)
 import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +14,7 @@ import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { zipSync } from 'fflate';
-import { startBareServer, startServe } from '../invoke/serve-process.js';
+import { processCpuMicros, startBareServer, startServe, treeCpuMicros } from '../invoke/serve-process.js';
 import { here } from '../invoke/stats.js';
 
 const { values } = parseArgs({
@@ -20,6 +23,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' },
     'drain-seconds': { type: 'string', default: '120' },
+    modes: { type: 'string', default: 'publish,batch' },
+    profile: { type: 'string' },
   },
 });
 const PROCESSES = Number(values.processes);
@@ -30,7 +35,10 @@ const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAcc
 const ACCOUNT = '000000000000';
 const HANDLER = 'export const handler = async (event) => ({ got: event.Records.length });\n';
 
-const serve = await startServe();
+const MODES = values.modes.split(',');
+const serve = await startServe({
+  nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
+});
 const bare = await startBareServer(join(here, '../sns/bare-sns.mjs'));
 const sns = new SNSClient({ ...AWS, endpoint: serve.url });
 const sqs = new SQSClient({ ...AWS, endpoint: serve.url });
@@ -71,16 +79,36 @@ try {
       .join(' ')} (${availableParallelism()} cores)`,
   );
   const rows = [];
-  for (const mode of ['publish', 'batch']) {
+  for (const mode of MODES) {
     const floor = await drive(bare.url, TopicArn, mode);
+    const cpuBefore = { server: processCpuMicros(serve.pid), tree: treeCpuMicros(serve.pid, { reaped: true }) };
     const lambdata = await drive(serve.url, TopicArn, mode);
     const drained = await drain(QueueUrl);
-    const row = { mode, lambdata, floor, ratio: lambdata.perSecond / floor.perSecond, drained, load: loadavg()[0] };
+    const serverCpu = processCpuMicros(serve.pid) - cpuBefore.server;
+    const treeCpu = treeCpuMicros(serve.pid, { reaped: true }) - cpuBefore.tree;
+    const delivered = drained.seconds === null ? null : lambdata.messages / (lambdata.seconds + drained.seconds);
+    const row = {
+      mode,
+      lambdata,
+      floor,
+      ratio: lambdata.perSecond / floor.perSecond,
+      drained,
+      delivered,
+      deliveredRatio: delivered === null ? null : delivered / floor.perSecond,
+      cpuMicrosPerMessage: {
+        server: serverCpu / lambdata.messages,
+        environments: (treeCpu - serverCpu) / lambdata.messages,
+      },
+      load: loadavg()[0],
+    };
     rows.push(row);
     console.log(
-      `${mode === 'batch' ? 'PublishBatch (10/call)' : 'Publish'}: lambdata ${Math.round(lambdata.perSecond)} messages/s` +
-        ` (${lambdata.failures} failed calls)  bare HTTP ${Math.round(floor.perSecond)} messages/s  ratio ${row.ratio.toFixed(2)}` +
-        `  | queue depth ${drained.queued}, invocations drained ${drained.seconds === null ? 'not within the limit' : `in ${drained.seconds.toFixed(1)} s`}`,
+      `${mode === 'batch' ? 'PublishBatch (10/call)' : 'Publish'}: lambdata ${Math.round(lambdata.perSecond)} messages/s acknowledged` +
+        ` (${lambdata.failures} failed calls), ${delivered === null ? 'not all delivered within the limit' : `${Math.round(delivered)}/s delivered`}` +
+        `  bare HTTP ${Math.round(floor.perSecond)} messages/s  ratio ${row.ratio.toFixed(2)} acknowledged` +
+        `${delivered === null ? '' : `, ${row.deliveredRatio.toFixed(2)} delivered`}` +
+        `  | queue depth ${drained.queued}, invocations drained ${drained.seconds === null ? 'not within the limit' : `in ${drained.seconds.toFixed(1)} s after`}` +
+        `  | serve CPU per message ${Math.round(row.cpuMicrosPerMessage.server)} µs + environments ${Math.round(row.cpuMicrosPerMessage.environments)} µs`,
     );
   }
   console.log(
@@ -123,7 +151,12 @@ async function drive(endpoint, topicArn, mode) {
   const answers = await results;
   const seconds = (performance.now() - started) / 1000;
   const messages = answers.reduce((sum, a) => sum + a.messages, 0);
-  return { perSecond: messages / seconds, messages, failures: answers.reduce((sum, a) => sum + a.failures, 0) };
+  return {
+    perSecond: messages / seconds,
+    messages,
+    seconds,
+    failures: answers.reduce((sum, a) => sum + a.failures, 0),
+  };
 }
 
 /** Waits (up to the limit) until the function's queued invocations ran; empties the queue. */
@@ -142,7 +175,7 @@ async function drain(queueUrl) {
         seconds: (performance.now() - start) / 1000,
       };
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
   }
   return { queued: Number(Attributes?.ApproximateNumberOfMessages ?? 0), seconds: null };
 }

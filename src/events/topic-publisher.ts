@@ -235,7 +235,8 @@ export class TopicPublisher {
   #deliver(sub: SubscriptionInfo, message: SnsMessage, input: PublishInput, checked: CheckedPublish): void {
     const raw = sub.attributes.RawMessageDelivery?.toLowerCase() === 'true';
     const endpoint = this.#context.endpoint();
-    const body =
+    // A function gets the Records[].Sns event; the envelope is only built when its message must go to a DLQ.
+    const bodyOf = () =>
       raw && sub.protocol !== 'lambda'
         ? message.message
         : JSON.stringify(notificationEnvelope(message, sub.arn, endpoint));
@@ -243,7 +244,10 @@ export class TopicPublisher {
       if (sub.protocol === 'lambda') {
         const payload = JSON.stringify(lambdaEvent(message, sub.arn, endpoint));
         this.#deliveries.invoke({ functionName: sub.endpoint, payload, trigger: TRIGGER });
-      } else if (sub.protocol === 'sqs') {
+        return;
+      }
+      const body = bodyOf();
+      if (sub.protocol === 'sqs') {
         const send: SendInput = { body };
         if (raw && message.attributes) send.messageAttributes = toQueueAttributes(message.attributes);
         if (input.groupId && sub.endpoint.endsWith('.fifo')) {
@@ -264,7 +268,7 @@ export class TopicPublisher {
     } catch (err) {
       // The target is gone or refuses the message: as SNS does for such client errors, straight to the DLQ.
       if (!(err instanceof LambdataError) || err.status >= 500) throw err;
-      this.#toDeadLetterQueue(sub, body, err);
+      this.#toDeadLetterQueue(sub, bodyOf(), err);
     }
   }
 

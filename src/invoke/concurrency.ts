@@ -34,15 +34,21 @@ export class ConcurrencyLimiter {
 
   /** Takes a slot for one execution. Throws TooManyRequestsException with the AWS reason when none is free. */
   acquire(functionName: string): Slot {
+    const slot = this.tryAcquire(functionName);
+    if (slot) return slot;
+    throw this.#options.reservedOf(functionName) !== null
+      ? new TooManyRequests('Rate Exceeded.', 'ReservedFunctionConcurrentInvocationLimitExceeded')
+      : new TooManyRequests('Rate Exceeded.', 'ConcurrentInvocationLimitExceeded');
+  }
+
+  /**
+   * Takes a slot when one is free, else undefined: for the async queue, which waits for capacity
+   * without building an error per waiting event.
+   */
+  tryAcquire(functionName: string): Slot | undefined {
+    if (this.available(functionName) <= 0) return undefined;
     const reserved = this.#options.reservedOf(functionName);
     const current = this.#byFunction.get(functionName) ?? 0;
-    if (reserved !== null) {
-      if (current >= reserved) {
-        throw new TooManyRequests('Rate Exceeded.', 'ReservedFunctionConcurrentInvocationLimitExceeded');
-      }
-    } else if (this.#unreservedInUse >= this.limit - this.#options.reservedTotal()) {
-      throw new TooManyRequests('Rate Exceeded.', 'ConcurrentInvocationLimitExceeded');
-    }
     const shared = reserved === null;
     this.#byFunction.set(functionName, current + 1);
     this.#inUse += 1;
@@ -60,6 +66,13 @@ export class ConcurrencyLimiter {
         this.#options.onRelease?.();
       },
     };
+  }
+
+  /** How many more executions of a function may start now. */
+  available(functionName: string): number {
+    const reserved = this.#options.reservedOf(functionName);
+    if (reserved !== null) return reserved - (this.#byFunction.get(functionName) ?? 0);
+    return this.limit - this.#options.reservedTotal() - this.#unreservedInUse;
   }
 
   /** Executions in flight, in total and per function. */

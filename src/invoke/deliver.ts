@@ -45,15 +45,21 @@ const SEND_ATTEMPTS = 3;
 const ERROR_MESSAGE_BYTES = 1024;
 
 /**
- * Delivers one due delivery. An invocation runs under the function's async settings: retried with
- * doubling delays up to MaximumRetryAttempts, expired after MaximumEventAgeInSeconds, throttled
- * without counting an attempt, and ended by queueing its destination record (on-success or
- * on-failure) or, failing that, by a dead letter. A record for a queue is sent, retried a few times,
- * then given up on (keeping its dead letter when it carries one). Returns the work in flight, or
- * undefined when the delivery was settled at once (dropped, throttled or expired).
+ * What dispatching a delivery did: started `work`, settled it at once (dropped or expired), or left
+ * it pending because its function has no free concurrency; it expires unrun at `expiresAt`.
  */
-export function deliver(delivery: Delivery, deps: DeliverDeps, now: number): Promise<void> | undefined {
-  return delivery.kind === 'invoke' ? invoke(delivery, deps, now) : send(delivery, deps);
+export type Dispatch = { work: Promise<void> } | { settled: true } | { waitingForCapacity: true; expiresAt: number };
+
+/**
+ * Delivers one due delivery. An invocation runs under the function's async settings: retried with
+ * doubling delays up to MaximumRetryAttempts, expired after MaximumEventAgeInSeconds, left pending
+ * while the function has no free concurrency (a throttle, which is not an attempt), and ended by
+ * queueing its destination record (on-success or on-failure) or, failing that, by a dead letter. A
+ * record for a queue is sent, retried a few times, then given up on (keeping its dead letter when it
+ * carries one).
+ */
+export function deliver(delivery: Delivery, deps: DeliverDeps, now: number): Dispatch {
+  return delivery.kind === 'invoke' ? invoke(delivery, deps, now) : { work: send(delivery, deps) };
 }
 
 /**
@@ -92,7 +98,7 @@ export function route(
   }
 }
 
-function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Promise<void> | undefined {
+function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Dispatch {
   let fn: FunctionVersion;
   let config: EventInvokeConfig;
   try {
@@ -105,26 +111,19 @@ function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Promise<voi
         functionName: delivery.target,
       });
       deps.queue.remove(delivery.id);
-      return undefined;
+      return { settled: true };
     }
     throw err;
   }
-  if (now - delivery.enqueuedAt > config.maximumEventAgeInSeconds * 1000) {
+  const expiresAt = delivery.enqueuedAt + config.maximumEventAgeInSeconds * 1000;
+  if (now > expiresAt) {
     fail(delivery, fn, config, 'EventAgeExceeded', deps);
-    return undefined;
+    return { settled: true };
   }
-  let slot: Slot;
-  try {
-    slot = deps.limiter.acquire(fn.name);
-  } catch (err) {
-    if (hasCode(err, 'TooManyRequestsException')) {
-      deps.queue.throttle(delivery.id, now + Math.max(deps.retryBaseMs, 10));
-      return undefined;
-    }
-    throw err;
-  }
+  const slot = deps.limiter.tryAcquire(fn.name);
+  if (!slot) return { waitingForCapacity: true, expiresAt: expiresAt + 1 };
   deps.queue.markRunning(delivery.id);
-  return attempt(delivery, fn, config, slot, deps);
+  return { work: attempt(delivery, fn, config, slot, deps) };
 }
 
 async function attempt(
@@ -153,10 +152,14 @@ async function attempt(
   const response: AttemptResponse = { executedVersion: fn.version, payload: execution.payload };
   if (execution.functionError) response.functionError = execution.functionError;
   if (!execution.functionError) {
+    const { onSuccess } = config;
+    if (!onSuccess) {
+      deps.queue.removeLater(delivery.id);
+      return;
+    }
     deps.queue.transaction(() => {
       deps.queue.remove(delivery.id);
-      const { onSuccess } = config;
-      if (onSuccess) route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
+      route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
     });
     return;
   }

@@ -5,7 +5,7 @@ import type { Db } from '../state/db.js';
 import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
-import { type DeliverDeps, deliver, route } from './deliver.js';
+import { type DeliverDeps, type Dispatch, deliver, route } from './deliver.js';
 import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
 import type { DestinationSender, GiveUp } from './destinations.js';
 import type { FunctionRegistry } from './registry.js';
@@ -61,6 +61,8 @@ export class Deliveries {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #inflight = new Map<string, Promise<void>>();
+  /** Functions whose due invocations wait for capacity, with when the oldest of them expires. */
+  #waiting = new Map<string, number>();
 
   constructor(options: DeliveriesOptions) {
     this.#db = options.db;
@@ -144,21 +146,22 @@ export class Deliveries {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    if (this.#inflight.size === 0) return;
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.#inflight.values()]),
-      new Promise<void>((resolve) => {
-        grace = setTimeout(resolve, STOP_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(grace);
+    if (this.#inflight.size > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#inflight.values()]),
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
+    }
+    this.#db.transaction(() => this.#queue.removeFinished())();
   }
 
-  /** Capacity was freed: throttled invocations may run now. */
+  /** Capacity was freed (or a function's settings changed): invocations waiting for it may run or expire now. */
   onCapacity(): void {
-    if (!this.#running) return;
-    if (this.#queue.wakeThrottled(Date.now()) > 0) this.wake();
+    if (this.#waiting.size > 0) this.wake();
   }
 
   /** Schedules a dispatch pass on the next tick (coalesced, so it runs after the producer's commit). */
@@ -171,36 +174,68 @@ export class Deliveries {
     });
   }
 
+  /**
+   * One dispatch pass, target by target: each function's due invocations start while it has free
+   * concurrency; the rest stay pending, untouched, until a slot is released or the oldest expires.
+   */
   #pump(): void {
     if (!this.#running) return;
     const now = Date.now();
-    let due: Delivery[];
+    let more = false;
+    const waiting = new Map<string, number>();
     try {
-      due = this.#queue.due(now, DISPATCH_BATCH);
+      // One transaction for the whole pass: marking deliveries running is a commit each otherwise.
+      this.#db.transaction(() => {
+        this.#queue.removeFinished();
+        for (const target of this.#queue.targets()) {
+          const page = this.#pageSize(target);
+          const due = this.#queue.dueFor(target, now, page);
+          if (due.length === 0) this.#queue.forgetIfEmpty(target);
+          for (const delivery of due) {
+            if (this.#inflight.has(delivery.id)) continue;
+            const dispatch = this.#dispatch(delivery, now);
+            if (dispatch && 'work' in dispatch) this.#track(delivery.id, dispatch.work);
+            if (dispatch && 'waitingForCapacity' in dispatch) {
+              waiting.set(target, dispatch.expiresAt);
+              break;
+            }
+          }
+          if (due.length === page && !waiting.has(target)) more = true;
+        }
+      })();
     } catch (err) {
       this.#deps.log.error('could not read the delivery queue', { err });
-      return;
     }
-    // One transaction for the whole batch: marking deliveries running is a commit each otherwise.
-    this.#db.transaction(() => {
-      for (const delivery of due) {
-        if (this.#inflight.has(delivery.id)) continue;
-        try {
-          const work = deliver(delivery, this.#deps, now);
-          if (work) this.#track(delivery.id, work);
-        } catch (err) {
-          this.#deps.log.error('could not dispatch delivery', { id: delivery.id, err });
-        }
-      }
-    })();
-    if (due.length === DISPATCH_BATCH) this.wake();
-    this.#arm();
+    this.#waiting = waiting;
+    if (more) this.wake();
+    else this.#arm();
   }
 
-  /** Arms one timer for the next delivery that falls due (backoff, throttle waits). */
+  #dispatch(delivery: Delivery, now: number): Dispatch | undefined {
+    try {
+      return deliver(delivery, this.#deps, now);
+    } catch (err) {
+      this.#deps.log.error('could not dispatch delivery', { id: delivery.id, err });
+      return undefined;
+    }
+  }
+
+  /** How many due deliveries of a target to read in one pass: as many as its function can start. */
+  #pageSize(target: string): number {
+    // Invocations are queued under the function's name; other deliveries under an ARN (which has colons).
+    if (target.includes(':')) return DISPATCH_BATCH;
+    return Math.min(DISPATCH_BATCH, Math.max(1, this.#deps.limiter.available(target)));
+  }
+
+  /** Arms one timer for the next delivery that falls due (backoff) or expires waiting for capacity. */
   #arm(): void {
-    const next = this.#queue.nextDueAt();
-    if (next === undefined || !this.#running) return;
+    if (!this.#running) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const target of this.#queue.targets()) {
+      const at = this.#waiting.get(target) ?? this.#queue.nextDueAtFor(target);
+      if (at !== undefined && at < next) next = at;
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
     if (this.#timer && this.#timerAt <= next) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = next;

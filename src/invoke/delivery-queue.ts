@@ -65,11 +65,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_at INTEGER NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending',
+  -- Unused: waits for capacity are kept in memory now. Kept so that older data dirs open unchanged.
   throttled INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at, seq);
-CREATE INDEX IF NOT EXISTS deliveries_target ON deliveries (target, state);
-CREATE INDEX IF NOT EXISTS deliveries_throttled ON deliveries (throttled) WHERE throttled = 1;`;
+CREATE INDEX IF NOT EXISTS deliveries_target_due ON deliveries (target, state, next_at, seq);
+DROP INDEX IF EXISTS deliveries_target;
+DROP INDEX IF EXISTS deliveries_throttled;`;
 
 /** The async-invoke queue of earlier versions; its rows move into `deliveries` once. */
 const LEGACY_ASYNC_EVENTS = `
@@ -82,19 +84,27 @@ DROP TABLE invoke_async_events;`;
  * The one durable delivery queue in SQLite. A delivery is committed by `enqueue` (inside the
  * producer's own transaction when it has one) before the producer acknowledges anything; a
  * `running` delivery left by a crash is made pending again by `recover`. Due deliveries come out
- * in commit order.
+ * in commit order, overall or per target (a function, or a destination ARN), so that one target
+ * waiting for capacity holds up no other.
  */
 export class DeliveryQueue {
   #db: Db;
   #sql: ReturnType<typeof statementCache>;
-  /** Whether some pending delivery waits for capacity (saves an UPDATE on every release). */
-  #throttled = true;
+  /**
+   * Every target that may have deliveries: added on enqueue (a rolled-back one only costs a query),
+   * dropped by `forgetIfEmpty`.
+   */
+  #targets = new Set<string>();
+  #finished: string[] = [];
 
   constructor(db: Db) {
     this.#db = db;
     migrate(db, SCHEMA);
     this.#sql = statementCache(db);
     if (tableExists(db, 'invoke_async_events')) db.transaction(() => db.exec(LEGACY_ASYNC_EVENTS))();
+    for (const row of db.prepare('SELECT DISTINCT target FROM deliveries').all() as Array<{ target: string }>) {
+      this.#targets.add(row.target);
+    }
   }
 
   enqueue(delivery: NewDelivery): void {
@@ -113,41 +123,39 @@ export class DeliveryQueue {
       delivery.enqueuedAt,
       delivery.enqueuedAt,
     );
+    this.#targets.add(delivery.target);
   }
 
-  /** Pending deliveries due by `now`, earliest due first, then in commit order. */
-  due(now: number, limit: number): Delivery[] {
+  /** The targets that may have deliveries (a copy). */
+  targets(): string[] {
+    return [...this.#targets];
+  }
+
+  /** Drops a target from `targets` when it has no delivery left, pending or running. */
+  forgetIfEmpty(target: string): void {
+    if (this.#sql('SELECT 1 FROM deliveries WHERE target = ? LIMIT 1').get(target) === undefined) {
+      this.#targets.delete(target);
+    }
+  }
+
+  /** Pending deliveries of one target due by `now`, earliest due first, then in commit order. */
+  dueFor(target: string, now: number, limit: number): Delivery[] {
     const rows = this.#sql(
-      `SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
-    ).all(now, limit) as Row[];
+      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
+    ).all(target, now, limit) as Row[];
     return rows.map(fromRow);
   }
 
-  /** When the next pending delivery falls due, if any. */
-  nextDueAt(): number | undefined {
-    const row = this.#sql(`SELECT MIN(next_at) AS at FROM deliveries WHERE state = 'pending'`).get() as {
-      at: number | null;
-    };
-    return row.at ?? undefined;
+  /** When the next pending delivery of one target falls due, if any. */
+  nextDueAtFor(target: string): number | undefined {
+    const row = this.#sql(
+      `SELECT next_at AS at FROM deliveries WHERE target = ? AND state = 'pending' ORDER BY next_at LIMIT 1`,
+    ).get(target) as { at: number } | undefined;
+    return row?.at;
   }
 
   markRunning(id: string): void {
-    this.#sql(`UPDATE deliveries SET state = 'running', throttled = 0 WHERE id = ?`).run(id);
-  }
-
-  /** Puts a delivery back to wait for capacity; throttles are not attempts. */
-  throttle(id: string, nextAt: number): void {
-    this.#throttled = true;
-    this.#sql(`UPDATE deliveries SET state = 'pending', throttled = 1, next_at = ? WHERE id = ?`).run(nextAt, id);
-  }
-
-  /** Makes throttled deliveries due now (capacity was freed); returns how many. */
-  wakeThrottled(now: number): number {
-    if (!this.#throttled) return 0;
-    this.#throttled = false;
-    return this.#sql(`UPDATE deliveries SET next_at = ?, throttled = 0 WHERE state = 'pending' AND throttled = 1`).run(
-      now,
-    ).changes;
+    this.#sql(`UPDATE deliveries SET state = 'running' WHERE id = ?`).run(id);
   }
 
   /** Schedules another attempt after a failed one. */
@@ -166,6 +174,22 @@ export class DeliveryQueue {
 
   remove(id: string): void {
     this.#sql('DELETE FROM deliveries WHERE id = ?').run(id);
+  }
+
+  /**
+   * Removes a finished delivery with the next `removeFinished` (the dispatcher's next commit), so a
+   * burst of finished invocations costs one commit rather than one each. A crash before then runs
+   * it again after restart: at least once, as Lambda delivers async events.
+   */
+  removeLater(id: string): void {
+    this.#finished.push(id);
+  }
+
+  /** Removes the deliveries `removeLater` noted; call inside a transaction. */
+  removeFinished(): void {
+    const finished = this.#finished;
+    this.#finished = [];
+    for (const id of finished) this.remove(id);
   }
 
   /** After a crash or restart: deliveries that were running are pending again. */

@@ -99,6 +99,8 @@ export class InvocationService implements Invoker, BackgroundService {
       retryBaseMs: options.retryBaseMs ?? retryBaseFromEnv(),
       destinations: { sqs: (arn, body, attributes) => options.queues.sendByArn(arn, body, attributes) },
     });
+    // Queued events waiting for capacity (or to expire) are looked at again when settings change.
+    options.functions.settingsChanged.subscribe(() => this.deliveries.onCapacity());
     const letters = this.deliveries.letters;
     this.deadLetters = {
       list: (filter) => letters.list(filter),

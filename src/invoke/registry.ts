@@ -5,6 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import { functionArn, parseFunctionRef } from '../shared/arn.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { Topic } from '../shared/events.js';
 import { migrate } from '../state/db.js';
 import { FunctionAliases, isAliasName } from './aliases.js';
 import { FunctionPolicies } from './function-policies.js';
@@ -84,6 +85,8 @@ export class FunctionRegistry {
   readonly aliases: FunctionAliases;
   /** Each function's resource-based policies (AddPermission …). */
   readonly policies: FunctionPolicies;
+  /** The name of a function whose reserved concurrency or async settings changed, or that was deleted: queued events may run or expire now. */
+  readonly settingsChanged = new Topic<string>();
   #context: EngineContext;
   #onChange: (functionName: string) => void;
   #targetExists: TargetExists;
@@ -305,6 +308,7 @@ export class FunctionRegistry {
       this.#sql('DELETE FROM invoke_functions WHERE name = ?').run(fnName);
       this.aliases.forget();
       rmSync(this.#root(fnName), { recursive: true, force: true });
+      this.settingsChanged.publish(fnName);
     }
     this.#onChange(fnName);
   }
@@ -324,6 +328,7 @@ export class FunctionRegistry {
     validateConfig({ reservedConcurrency: reserved });
     const row = this.#settingsRow(name);
     this.#sql('UPDATE invoke_functions SET reserved_concurrency = ? WHERE name = ?').run(reserved, row.name);
+    this.settingsChanged.publish(row.name);
   }
 
   /** Sum of reserved concurrency over all functions (capacity unreserved functions cannot use). */
@@ -352,6 +357,7 @@ export class FunctionRegistry {
       JSON.stringify(valid),
       row.name,
     );
+    this.settingsChanged.publish(row.name);
     return valid;
   }
 
@@ -364,6 +370,7 @@ export class FunctionRegistry {
   deleteEventInvokeConfig(name: string): void {
     const row = this.#settingsRow(name);
     this.#sql('UPDATE invoke_functions SET event_invoke_config = NULL WHERE name = ?').run(row.name);
+    this.settingsChanged.publish(row.name);
   }
 
   #settingsRow(name: string): SettingsRow {

@@ -109,15 +109,21 @@ export function validateEventInvokeConfig(config: Partial<EventInvokeConfig>): E
   for (const key of ['onSuccess', 'onFailure'] as const) {
     const arn = config[key];
     if (arn === undefined || arn === null || arn === '') continue;
+    const field = `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination`;
     if (typeof arn !== 'string' || !isDestinationArn(arn)) {
-      throw new InvalidParameterValue(
-        `DestinationConfig.${key === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}.Destination: '${String(arn)}' must be a function, queue or topic ARN`,
-      );
+      throw new InvalidParameterValue(`${field}: '${String(arn)}' must be a function, queue or topic ARN`);
     }
+    if (isFifoTarget(arn)) throw new InvalidParameterValue(`${field}: ${FIFO_REFUSED}: ${arn}`);
     result[key] = arn;
   }
   return result;
 }
+
+/**
+ * Lambda sends invocation records and dead letters only to standard queues and topics: a FIFO one
+ * (its name ends in `.fifo`) is refused when configured, as for a CDK on-failure destination.
+ */
+const FIFO_REFUSED = 'FIFO SQS queues and FIFO SNS topics are not supported; use a standard queue or topic';
 
 /** What a dead-letter target check asks of the services that own queues and topics. */
 export type TargetExists = (arn: string) => boolean;
@@ -139,8 +145,14 @@ export function validateDeadLetterTarget(arn: unknown, exists: TargetExists): vo
   if (!action) {
     throw new InvalidParameterValue(`DeadLetterConfig.TargetArn: '${arn}' must be an SQS queue or SNS topic ARN`);
   }
+  if (isFifoTarget(arn)) throw new InvalidParameterValue(`DeadLetterConfig.TargetArn: ${FIFO_REFUSED}: ${arn}`);
   if (!exists(arn))
     throw new InvalidParameterValue(`The provided execution role does not have permissions to call ${action}`);
+}
+
+function isFifoTarget(arn: string): boolean {
+  const service = arnService(arn);
+  return (service === 'sqs' || service === 'sns') && arn.endsWith('.fifo');
 }
 
 function validateEnvironment(environment: Record<string, string>): void {

@@ -194,6 +194,61 @@ describe('Lambda DeadLetterConfig (SQS and SNS targets)', () => {
     });
   });
 
+  it('refuses a FIFO queue or FIFO topic as dead-letter target or async destination, as Lambda takes only standard ones', async () => {
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'ordered.fifo', Attributes: { FifoQueue: 'true' } }),
+    );
+    expect(QueueUrl).toBeDefined();
+    const { TopicArn } = await sns.send(
+      new CreateTopicCommand({ Name: 'ordered.fifo', Attributes: { FifoTopic: 'true' } }),
+    );
+    const queueArn = `${ARN}:ordered.fifo`;
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'accepted',
+        (err: Error) => `${err.name}: ${err.message}`,
+      );
+    const fifoRefusal = /^InvalidParameterValueException: .*FIFO SQS queues and FIFO SNS topics are not supported/;
+    expect(await refused(createRejecting(lambda, 'fifo-dlq', queueArn))).toMatch(fifoRefusal);
+    await createRejecting(lambda, 'fifo-target');
+    for (const target of [queueArn, TopicArn as string]) {
+      expect(
+        await refused(
+          lambda.send(
+            new UpdateFunctionConfigurationCommand({
+              FunctionName: 'fifo-target',
+              DeadLetterConfig: { TargetArn: target },
+            }),
+          ),
+        ),
+      ).toMatch(fifoRefusal);
+      for (const key of ['OnFailure', 'OnSuccess'] as const) {
+        expect(
+          await refused(
+            lambda.send(
+              new PutFunctionEventInvokeConfigCommand({
+                FunctionName: 'fifo-target',
+                DestinationConfig: { [key]: { Destination: target } },
+              }),
+            ),
+          ),
+        ).toMatch(fifoRefusal);
+      }
+    }
+    // Nothing refused was stored: the function keeps no dead-letter target.
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fifo-target' }));
+    expect(config.DeadLetterConfig?.TargetArn).toBeUndefined();
+    // A standard queue of the same stem is still taken.
+    await sqs.send(new CreateQueueCommand({ QueueName: 'ordered' }));
+    const taken = await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'fifo-target',
+        DeadLetterConfig: { TargetArn: `${ARN}:ordered` },
+      }),
+    );
+    expect(taken.DeadLetterConfig).toEqual({ TargetArn: `${ARN}:ordered` });
+  });
+
   it('is set, shown and cleared from the AWS CLI and the lambdata CLI', async () => {
     await sqs.send(new CreateQueueCommand({ QueueName: 'cli-dlq' }));
     await createRejecting(lambda, 'cli-fn');
