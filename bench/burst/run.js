@@ -6,13 +6,18 @@
 // function with a 2 s timeout is invoked again and again to see when its timeout fires.
 // Reports health and GET p99, the burst's wall time against its CPU work divided by the cores (the
 // functions' own process CPU, and the reported Init Duration + Duration), timeouts, and timer drift.
-// Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT]
+// Also prints how late serve's event loop and this process's ran (serve's from /_lambdata/health), so a
+// slow health answer can be told apart from a blocked server.
+// Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT] [--profile DIR]
 //   --root runs another checkout's built `lambdata` (a before/after comparison in one run).
+//   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
+//   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -27,6 +32,8 @@ const { values } = parseArgs({
     count: { type: 'string' },
     root: { type: 'string' },
     modules: { type: 'string', default: '250' },
+    profile: { type: 'string' },
+    'no-raise': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count ?? (values.quick ? 40 : 250));
@@ -39,10 +46,20 @@ const TIMER_FN_TIMEOUT_S = 2;
 const BURST_LIMIT_MS = 15 * 60_000;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-burst-'));
-const serve = spawn(process.execPath, [join(ROOT, 'bin/lambdata.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-  env: { PATH: process.env.PATH ?? '', HOME: dataDir, LAMBDATA_LOG: 'error' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
+const serve = spawn(
+  process.execPath,
+  [...profile, join(ROOT, 'bin/lambdata.js'), 'serve', '--port', '0', '--data-dir', dataDir],
+  {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dataDir,
+      LAMBDATA_LOG: 'error',
+      ...(values['no-raise'] ? { LAMBDATA_RAISE_PRIORITY: '0' } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 try {
   const url = await new Promise((resolveUrl, reject) => {
     serve.once('exit', (code) => reject(new Error(`lambdata serve exited (${code})`)));
@@ -127,6 +144,8 @@ async function run(url) {
     timerProbe(),
   ];
 
+  const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+  ownLoop.enable();
   const started = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: COUNT }, async (_, i) => {
@@ -150,6 +169,8 @@ async function run(url) {
   });
   const wallMs = performance.now() - started;
   await Promise.all(samplers);
+  ownLoop.disable();
+  const serveLoop = (await (await fetch(`${url}/_lambdata/health`)).json()).eventLoopDelayMs;
   for (const c of [lambda, probeLambda, s3]) c.destroy();
   if (wallMs > BURST_LIMIT_MS) console.log('(the burst ran past its limit)');
 
@@ -166,7 +187,9 @@ async function run(url) {
   console.log(
     `burst of ${COUNT} first invocations (${MODULES} generated modules + @aws-sdk/client-s3, NODE_OPTIONS set), ${CORES} cores`,
   );
-  console.log(`  checkout                             ${ROOT}`);
+  console.log(
+    `  checkout                             ${ROOT}${values['no-raise'] ? ' (LAMBDATA_RAISE_PRIORITY=0)' : ''}`,
+  );
   console.log(`  burst wall time                      ${f(wallMs)}`);
   console.log(`  functions' own CPU / cores           ${f(cpuFloor)}   wall ${(wallMs / cpuFloor).toFixed(2)}× it`);
   console.log(
@@ -188,6 +211,12 @@ async function run(url) {
   console.log(
     `  2 s timeout fired late by p50 / max  ${d ? `${d.p50.toFixed(0)} / ${d.max.toFixed(0)} ms (${drifts.length} timeouts)` : 'no timeout fired during the burst'}`,
   );
+  if (serveLoop)
+    console.log(
+      `  serve's event loop late by p50 / p99 / max  ${serveLoop.p50} / ${serveLoop.p99} / ${serveLoop.max} ms (since it started)`,
+    );
+  const late = (q) => Math.max(0, (q === 'max' ? ownLoop.max : ownLoop.percentile(q)) / 1e6 - 10).toFixed(1);
+  console.log(`  this client's event loop late by p50 / p99 / max  ${late(50)} / ${late(99)} / ${late('max')} ms`);
   const done = percentiles(outcomes.map((o) => o.finished));
   console.log(`  invocation done after p50 / p99      ${f(done.p50)} / ${f(done.p99)}`);
 }
