@@ -6,8 +6,9 @@
 // function with a 2 s timeout is invoked again and again to see when its timeout fires.
 // Reports health and GET p99, the burst's wall time against its CPU work divided by the cores (the
 // functions' own process CPU, and the reported Init Duration + Duration), timeouts, and timer drift.
-// Also prints how late serve's event loop and this process's ran (serve's from /_lambdata/health), so a
-// slow health answer can be told apart from a blocked server.
+// Also prints how late serve's event loop and this process's ran (serve's from /_lambdata/health), and
+// a bare node:http server's answer times sampled the same way (the floor), so a slow health answer can
+// be told apart from a blocked server or a starved machine.
 // Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT] [--profile DIR]
 //   --root runs another checkout's built `lambdata` (a before/after comparison in one run).
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
@@ -24,6 +25,7 @@ import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/cli
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { zipSync } from 'fflate';
+import { startBareServer } from '../invoke/serve-process.js';
 import { percentiles } from '../invoke/stats.js';
 
 const { values } = parseArgs({
@@ -110,6 +112,11 @@ async function run(url) {
   await probeLambda.send(new InvokeCommand({ FunctionName: 'sleeper', Payload: '{"ms":0}' })); // warm
 
   const health = [];
+  const floorHealth = [];
+  const loopWindows = [];
+  // The floor: a bare node:http server in its own process (nice 0), sampled the same way, so what the
+  // machine's load and this client add to every answer shows beside serve's figure.
+  const floor = await startBareServer();
   const gets = [];
   const drifts = [];
   let bursting = true;
@@ -134,8 +141,14 @@ async function run(url) {
   const samplers = [
     sampler(health, async () => {
       const res = await fetch(`${url}/_lambdata/health`);
-      await res.arrayBuffer();
       if (!res.ok) throw new Error(`health answered ${res.status}`);
+      const loop = (await res.json()).eventLoopDelayMs;
+      // serve reports its loop per 10 s window: keep each window once.
+      if (loop && JSON.stringify(loop) !== JSON.stringify(loopWindows.at(-1))) loopWindows.push(loop);
+    }),
+    sampler(floorHealth, async () => {
+      const res = await fetch(`${floor.url}/health`);
+      await res.arrayBuffer();
     }),
     sampler(gets, async () => {
       const out = await s3.send(new GetObjectCommand({ Bucket: 'burst', Key: 'small.txt' }));
@@ -170,7 +183,7 @@ async function run(url) {
   const wallMs = performance.now() - started;
   await Promise.all(samplers);
   ownLoop.disable();
-  const serveLoop = (await (await fetch(`${url}/_lambdata/health`)).json()).eventLoopDelayMs;
+  await floor.stop();
   for (const c of [lambda, probeLambda, s3]) c.destroy();
   if (wallMs > BURST_LIMIT_MS) console.log('(the burst ran past its limit)');
 
@@ -182,6 +195,7 @@ async function run(url) {
   const reportedFloor = sum('reportedMs') / CORES;
   const h = percentiles(health);
   const g = percentiles(gets);
+  const fh = percentiles(floorHealth);
   const d = drifts.length ? percentiles(drifts) : undefined;
   const f = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(
@@ -206,15 +220,21 @@ async function run(url) {
     `  health p50 / p99 / max (${String(health.length).padStart(4)} samples) ${h.p50.toFixed(1)} / ${h.p99.toFixed(1)} / ${h.max.toFixed(1)} ms`,
   );
   console.log(
+    `  floor: bare server p50 / p99 / max (${String(floorHealth.length).padStart(4)}) ${fh.p50.toFixed(1)} / ${fh.p99.toFixed(1)} / ${fh.max.toFixed(1)} ms`,
+  );
+  console.log(
     `  15-byte GET p50 / p99 / max (${String(gets.length).padStart(4)})   ${g.p50.toFixed(1)} / ${g.p99.toFixed(1)} / ${g.max.toFixed(1)} ms`,
   );
   console.log(
     `  2 s timeout fired late by p50 / max  ${d ? `${d.p50.toFixed(0)} / ${d.max.toFixed(0)} ms (${drifts.length} timeouts)` : 'no timeout fired during the burst'}`,
   );
-  if (serveLoop)
+  const windows = loopWindows.slice(1); // the first covers the deploys before the burst
+  if (windows.length) {
+    const p99s = percentiles(windows.map((w) => w.p99));
     console.log(
-      `  serve's event loop late by p50 / p99 / max  ${serveLoop.p50} / ${serveLoop.p99} / ${serveLoop.max} ms (since it started)`,
+      `  serve's event loop late, 10 s windows  p99 median ${p99s.p50} / worst ${p99s.max} ms, max ${Math.max(...windows.map((w) => w.max))} ms (${windows.length} windows)`,
     );
+  }
   const late = (q) => Math.max(0, (q === 'max' ? ownLoop.max : ownLoop.percentile(q)) / 1e6 - 10).toFixed(1);
   console.log(`  this client's event loop late by p50 / p99 / max  ${late(50)} / ${late(99)} / ${late('max')} ms`);
   const done = percentiles(outcomes.map((o) => o.finished));

@@ -1,16 +1,22 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
-/** How late the server's event loop ran its timers, in milliseconds, since it started listening. */
+/** How late the server's event loop ran its timers over the last window, in milliseconds. */
 export interface EventLoopDelay {
   p50: number;
   p99: number;
   max: number;
+  /** The window's length: the figures cover the last full window (the current one before the first ends). */
+  windowMs: number;
 }
 
 /** The histogram's sampling timer, in ms: finer would cost the loop more than it measures. */
 const RESOLUTION_MS = 10;
+/** Figures are kept per window, so a stall at start-up (or an hour ago) does not hide today's. */
+const WINDOW_MS = 10_000;
 
 let histogram: IntervalHistogram | undefined;
+let rotation: NodeJS.Timeout | undefined;
+let lastWindow: EventLoopDelay | undefined;
 let users = 0;
 
 /**
@@ -20,24 +26,41 @@ let users = 0;
 export function watchEventLoop(): () => void {
   users += 1;
   if (!histogram) {
-    histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-    histogram.enable();
+    const watched = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    watched.enable();
+    histogram = watched;
+    rotation = setInterval(() => {
+      lastWindow = figures(watched);
+      watched.reset();
+    }, WINDOW_MS).unref();
   }
   let stopped = false;
   return () => {
     if (stopped) return;
     stopped = true;
     users -= 1;
-    if (users === 0) {
-      histogram?.disable();
-      histogram = undefined;
-    }
+    if (users > 0) return;
+    clearInterval(rotation);
+    histogram?.disable();
+    histogram = undefined;
+    lastWindow = undefined;
   };
 }
 
-/** The delay so far (zeros before any server listens); the histogram's own timer period is subtracted. */
+/** The delay over the last full window (the current one before it ends; zeros before any server listens). */
 export function eventLoopDelay(): EventLoopDelay {
-  if (!histogram || histogram.count === 0) return { p50: 0, p99: 0, max: 0 };
+  if (lastWindow) return lastWindow;
+  return histogram ? figures(histogram) : { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS };
+}
+
+/** The histogram records whole timer periods: its own period is taken off each figure. */
+function figures(watched: IntervalHistogram): EventLoopDelay {
+  if (watched.count === 0) return { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS };
   const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 10) / 10);
-  return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) };
+  return {
+    p50: ms(watched.percentile(50)),
+    p99: ms(watched.percentile(99)),
+    max: ms(watched.max),
+    windowMs: WINDOW_MS,
+  };
 }

@@ -121,7 +121,7 @@ export interface HealthAnswer {
   /** The engine's region and account (ARNs a template resolves use them). */
   region: string;
   accountId: string;
-  /** How late the server's event loop ran, p50 / p99 / max since it started listening (its responsiveness). */
+  /** How late the server's event loop ran, p50 / p99 / max over the last 10 s window (its responsiveness). */
   eventLoopDelayMs: EventLoopDelay;
 }
 
