@@ -6,6 +6,7 @@
 // Usage: npm run build && node bench/invoke/serve.js [--quick] [--profile DIR]
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
 //   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
+//   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
 // Each throughput row also prints the client's own CPU per call: on a 2-core machine a rate R needs
 // client + serve + environment CPU per call below 2 s / R, which bounds what any server can reach.
 
@@ -33,7 +34,10 @@ const ZIP = Buffer.from(zipSync({ 'index.mjs': readFileSync(join(here, 'noop/ind
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const floor = await startBareServer();
-const serve = await startServe({ nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+const serve = await startServe({
+  nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  env: process.argv.includes('--no-raise') ? { LAMBDATA_RAISE_PRIORITY: '0' } : {},
+});
 const clients = [];
 const lambdaClient = (endpoint) => {
   const client = new LambdaClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });

@@ -7,6 +7,8 @@ export interface EventLoopDelay {
   max: number;
   /** The window's length: the figures cover the last full window (the current one before the first ends). */
   windowMs: number;
+  /** Which window: 1 for the first full one, counting up; 0 while the first is still running. */
+  window: number;
 }
 
 /** The histogram's sampling timer, in ms: finer would cost the loop more than it measures. */
@@ -17,6 +19,7 @@ const WINDOW_MS = 10_000;
 let histogram: IntervalHistogram | undefined;
 let rotation: NodeJS.Timeout | undefined;
 let lastWindow: EventLoopDelay | undefined;
+let windows = 0;
 let users = 0;
 
 /**
@@ -30,7 +33,8 @@ export function watchEventLoop(): () => void {
     watched.enable();
     histogram = watched;
     rotation = setInterval(() => {
-      lastWindow = figures(watched);
+      windows += 1;
+      lastWindow = figures(watched, windows);
       watched.reset();
     }, WINDOW_MS).unref();
   }
@@ -44,23 +48,25 @@ export function watchEventLoop(): () => void {
     histogram?.disable();
     histogram = undefined;
     lastWindow = undefined;
+    windows = 0;
   };
 }
 
 /** The delay over the last full window (the current one before it ends; zeros before any server listens). */
 export function eventLoopDelay(): EventLoopDelay {
   if (lastWindow) return lastWindow;
-  return histogram ? figures(histogram) : { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS };
+  return histogram ? figures(histogram, 0) : { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS, window: 0 };
 }
 
 /** The histogram records whole timer periods: its own period is taken off each figure. */
-function figures(watched: IntervalHistogram): EventLoopDelay {
-  if (watched.count === 0) return { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS };
+function figures(watched: IntervalHistogram, window: number): EventLoopDelay {
+  if (watched.count === 0) return { p50: 0, p99: 0, max: 0, windowMs: WINDOW_MS, window };
   const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 10) / 10);
   return {
     p50: ms(watched.percentile(50)),
     p99: ms(watched.percentile(99)),
     max: ms(watched.max),
     windowMs: WINDOW_MS,
+    window,
   };
 }

@@ -66,12 +66,13 @@ describe('serve: the event loop runs above its environments', () => {
     expect(niceOf(launchers[0] as number)).toBe(BASE);
 
     const health = (await (await fetch(`${serve.url}/_lambdata/health`)).json()) as {
-      eventLoopDelayMs: { p50: number; p99: number; max: number };
+      eventLoopDelayMs: { p50: number; p99: number; max: number; windowMs: number };
     };
     const { p50, p99, max } = health.eventLoopDelayMs;
     expect(p50).toBeGreaterThanOrEqual(0);
     expect(p99).toBeGreaterThanOrEqual(p50);
     expect(max).toBeGreaterThanOrEqual(p99);
+    expect(health.eventLoopDelayMs.windowMs).toBe(10_000);
   });
 
   it('stays at its starting niceness with LAMBDATA_RAISE_PRIORITY=0', async () => {
