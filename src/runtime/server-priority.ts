@@ -24,7 +24,9 @@ export function raiseServerPriority(): { from: number; to: number } | undefined 
   try {
     setPriority(to);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    // os.setPriority throws a SystemError (code ERR_SYSTEM_ERROR) whose errno name is in `info.code`.
+    const failure = err as NodeJS.ErrnoException & { info?: { code?: string } };
+    const code = failure.info?.code ?? failure.code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSYS') return undefined;
     throw err;
   }
