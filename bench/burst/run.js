@@ -6,19 +6,26 @@
 // function with a 2 s timeout is invoked again and again to see when its timeout fires.
 // Reports health and GET p99, the burst's wall time against its CPU work divided by the cores (the
 // functions' own process CPU, and the reported Init Duration + Duration), timeouts, and timer drift.
-// Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT]
+// Also prints how late serve's event loop and this process's ran (serve's from /_lambdata/health), and
+// a bare node:http server's answer times sampled the same way (the floor), so a slow health answer can
+// be told apart from a blocked server or a starved machine.
+// Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT] [--profile DIR]
 //   --root runs another checkout's built `lambdata` (a before/after comparison in one run).
+//   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
+//   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { zipSync } from 'fflate';
+import { startBareServer } from '../invoke/serve-process.js';
 import { percentiles } from '../invoke/stats.js';
 
 const { values } = parseArgs({
@@ -27,6 +34,8 @@ const { values } = parseArgs({
     count: { type: 'string' },
     root: { type: 'string' },
     modules: { type: 'string', default: '250' },
+    profile: { type: 'string' },
+    'no-raise': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count ?? (values.quick ? 40 : 250));
@@ -39,10 +48,20 @@ const TIMER_FN_TIMEOUT_S = 2;
 const BURST_LIMIT_MS = 15 * 60_000;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-burst-'));
-const serve = spawn(process.execPath, [join(ROOT, 'bin/lambdata.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-  env: { PATH: process.env.PATH ?? '', HOME: dataDir, LAMBDATA_LOG: 'error' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
+const serve = spawn(
+  process.execPath,
+  [...profile, join(ROOT, 'bin/lambdata.js'), 'serve', '--port', '0', '--data-dir', dataDir],
+  {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dataDir,
+      LAMBDATA_LOG: 'error',
+      ...(values['no-raise'] ? { LAMBDATA_RAISE_PRIORITY: '0' } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 try {
   const url = await new Promise((resolveUrl, reject) => {
     serve.once('exit', (code) => reject(new Error(`lambdata serve exited (${code})`)));
@@ -93,6 +112,13 @@ async function run(url) {
   await probeLambda.send(new InvokeCommand({ FunctionName: 'sleeper', Payload: '{"ms":0}' })); // warm
 
   const health = [];
+  const floorHealth = [];
+  const loopWindows = [];
+  // Windows that ended before the burst (start-up, deploys) are left out.
+  const firstWindow = (await (await fetch(`${url}/_lambdata/health`)).json()).eventLoopDelayMs?.window ?? 0;
+  // The floor: a bare node:http server in its own process (nice 0), sampled the same way, so what the
+  // machine's load and this client add to every answer shows beside serve's figure.
+  const floor = await startBareServer();
   const gets = [];
   const drifts = [];
   let bursting = true;
@@ -117,8 +143,14 @@ async function run(url) {
   const samplers = [
     sampler(health, async () => {
       const res = await fetch(`${url}/_lambdata/health`);
-      await res.arrayBuffer();
       if (!res.ok) throw new Error(`health answered ${res.status}`);
+      const loop = (await res.json()).eventLoopDelayMs;
+      // serve reports its loop per 10 s window: keep each full window once, from the burst's start on.
+      if (loop?.window > (loopWindows.at(-1)?.window ?? firstWindow)) loopWindows.push(loop);
+    }),
+    sampler(floorHealth, async () => {
+      const res = await fetch(`${floor.url}/health`);
+      await res.arrayBuffer();
     }),
     sampler(gets, async () => {
       const out = await s3.send(new GetObjectCommand({ Bucket: 'burst', Key: 'small.txt' }));
@@ -127,6 +159,8 @@ async function run(url) {
     timerProbe(),
   ];
 
+  const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+  ownLoop.enable();
   const started = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: COUNT }, async (_, i) => {
@@ -150,6 +184,8 @@ async function run(url) {
   });
   const wallMs = performance.now() - started;
   await Promise.all(samplers);
+  ownLoop.disable();
+  await floor.stop();
   for (const c of [lambda, probeLambda, s3]) c.destroy();
   if (wallMs > BURST_LIMIT_MS) console.log('(the burst ran past its limit)');
 
@@ -161,12 +197,15 @@ async function run(url) {
   const reportedFloor = sum('reportedMs') / CORES;
   const h = percentiles(health);
   const g = percentiles(gets);
+  const fh = percentiles(floorHealth);
   const d = drifts.length ? percentiles(drifts) : undefined;
   const f = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(
     `burst of ${COUNT} first invocations (${MODULES} generated modules + @aws-sdk/client-s3, NODE_OPTIONS set), ${CORES} cores`,
   );
-  console.log(`  checkout                             ${ROOT}`);
+  console.log(
+    `  checkout                             ${ROOT}${values['no-raise'] ? ' (LAMBDATA_RAISE_PRIORITY=0)' : ''}`,
+  );
   console.log(`  burst wall time                      ${f(wallMs)}`);
   console.log(`  functions' own CPU / cores           ${f(cpuFloor)}   wall ${(wallMs / cpuFloor).toFixed(2)}× it`);
   console.log(
@@ -183,11 +222,23 @@ async function run(url) {
     `  health p50 / p99 / max (${String(health.length).padStart(4)} samples) ${h.p50.toFixed(1)} / ${h.p99.toFixed(1)} / ${h.max.toFixed(1)} ms`,
   );
   console.log(
+    `  floor: bare server p50 / p99 / max (${String(floorHealth.length).padStart(4)}) ${fh.p50.toFixed(1)} / ${fh.p99.toFixed(1)} / ${fh.max.toFixed(1)} ms`,
+  );
+  console.log(
     `  15-byte GET p50 / p99 / max (${String(gets.length).padStart(4)})   ${g.p50.toFixed(1)} / ${g.p99.toFixed(1)} / ${g.max.toFixed(1)} ms`,
   );
   console.log(
     `  2 s timeout fired late by p50 / max  ${d ? `${d.p50.toFixed(0)} / ${d.max.toFixed(0)} ms (${drifts.length} timeouts)` : 'no timeout fired during the burst'}`,
   );
+  const windows = loopWindows.slice(1); // the first began before the burst
+  if (windows.length) {
+    const p99s = percentiles(windows.map((w) => w.p99));
+    console.log(
+      `  serve's event loop late, 10 s windows  p99 median ${p99s.p50} / worst ${p99s.max} ms, max ${Math.max(...windows.map((w) => w.max))} ms (${windows.length} windows)`,
+    );
+  }
+  const late = (q) => Math.max(0, (q === 'max' ? ownLoop.max : ownLoop.percentile(q)) / 1e6 - 10).toFixed(1);
+  console.log(`  this client's event loop late by p50 / p99 / max  ${late(50)} / ${late(99)} / ${late('max')} ms`);
   const done = percentiles(outcomes.map((o) => o.finished));
   console.log(`  invocation done after p50 / p99      ${f(done.p50)} / ${f(done.p99)}`);
 }

@@ -6,6 +6,9 @@
 // Usage: npm run build && node bench/invoke/serve.js [--quick] [--profile DIR]
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
 //   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
+//   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
+// Each throughput row also prints the client's own CPU per call: on a 2-core machine a rate R needs
+// client + serve + environment CPU per call below 2 s / R, which bounds what any server can reach.
 
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -31,7 +34,10 @@ const ZIP = Buffer.from(zipSync({ 'index.mjs': readFileSync(join(here, 'noop/ind
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const floor = await startBareServer();
-const serve = await startServe({ nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+const serve = await startServe({
+  nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  env: process.argv.includes('--no-raise') ? { LAMBDATA_RAISE_PRIORITY: '0' } : {},
+});
 const clients = [];
 const lambdaClient = (endpoint) => {
   const client = new LambdaClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
@@ -61,11 +67,15 @@ try {
     await throughput(post(serve.url), concurrency, SETTLE_MS);
     await throughput(post(floor.url), concurrency, SETTLE_MS);
     const floorBefore = processCpuMicros(floor.pid);
+    const clientBeforeBare = clientCpuMicros();
     const bare = await throughput(post(floor.url), concurrency, THROUGHPUT_MS);
     const floorUs = (processCpuMicros(floor.pid) - floorBefore) / bare.done;
+    const clientBareUs = (clientCpuMicros() - clientBeforeBare) / bare.done;
     const before = serveCpu(serve.pid);
+    const clientBefore = clientCpuMicros();
     const through = await throughput(post(serve.url), concurrency, THROUGHPUT_MS);
     const after = serveCpu(serve.pid);
+    const clientUs = (clientCpuMicros() - clientBefore) / through.done;
     const { environments } = await getJson(`${serve.url}/_lambdata/runtime`);
     const serverUs = (after.server - before.server) / through.done;
     const environmentsUs = (after.tree - after.server - (before.tree - before.server)) / through.done;
@@ -74,7 +84,8 @@ try {
       `  concurrency ${String(concurrency).padStart(2)}: ${fmt(through.perSecond)}/s` +
         `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
         `   CPU/call: server ${serverUs.toFixed(0)} µs, environments ${environmentsUs.toFixed(0)} µs,` +
-        ` bare server ${floorUs.toFixed(0)} µs; environments afterwards ${environments}`,
+        ` bare server ${floorUs.toFixed(0)} µs; this client ${clientUs.toFixed(0)} µs (${clientBareUs.toFixed(0)} µs` +
+        ` against the bare server); environments afterwards ${environments}`,
     );
   }
 } finally {
@@ -105,6 +116,12 @@ async function sdkLatency(lambda, floorLambda) {
 async function getJson(url) {
   const res = await fetch(url);
   return res.json();
+}
+
+/** CPU this benchmark process spent (the HTTP client shares the machine's cores with serve). */
+function clientCpuMicros() {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 function serveCpu(pid) {

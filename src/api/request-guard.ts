@@ -18,11 +18,15 @@ export interface RequestGuardOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '']);
+/** Host headers whose verdict is remembered (a client sends the same one on every request). */
+const KNOWN_HOSTS = 256;
 
 /** Checks the Host, Origin and Sec-Fetch-Site headers of each request. */
 export class RequestGuard {
   #names = new Set<string>(['localhost', '::1']);
   #suffixes = ['.localhost'];
+  /** Host header → whether it names this server; parsing it as a URL cost more than the rest of the check. */
+  #verdicts = new Map<string, boolean>();
 
   /** @throws Error naming `--allow-host` when an allowed name is empty or malformed. */
   constructor(options: RequestGuardOptions) {
@@ -61,10 +65,9 @@ export class RequestGuard {
   check(req: IncomingMessage, options: { allowsOrigin?: (origin: string) => boolean } = {}): void {
     const host = requestHost(req);
     if (!host) throw new AccessDenied('The request has no Host header');
-    const hostname = hostnameOf(host);
-    if (hostname === undefined || !this.allowsHost(hostname)) {
+    if (!this.#hostIsOurs(host)) {
       throw new AccessDenied(
-        `Host '${host}' is not one of this server's names; start lambdata serve with --allow-host ${hostname ?? host} to answer it`,
+        `Host '${host}' is not one of this server's names; start lambdata serve with --allow-host ${hostnameOf(host) ?? host} to answer it`,
       );
     }
     const origin = req.headers.origin;
@@ -76,6 +79,17 @@ export class RequestGuard {
     if ((site === 'cross-site' || site === 'same-site') && !SAFE_METHODS.has(req.method ?? 'GET')) {
       throw new AccessDenied(`Cross-site ${req.method} requests are refused (Sec-Fetch-Site: ${site})`);
     }
+  }
+
+  #hostIsOurs(host: string): boolean {
+    let ours = this.#verdicts.get(host);
+    if (ours === undefined) {
+      const hostname = hostnameOf(host);
+      ours = hostname !== undefined && this.allowsHost(hostname);
+      if (this.#verdicts.size >= KNOWN_HOSTS) this.#verdicts.clear();
+      this.#verdicts.set(host, ours);
+    }
+    return ours;
   }
 }
 

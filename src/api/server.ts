@@ -10,6 +10,7 @@ import { AccessControl } from './access.js';
 import { pickAwsHandler } from './aws/index.js';
 import { verifySigV4 } from './aws/sigv4.js';
 import { CodeDirs } from './code-dirs.js';
+import { watchEventLoop } from './event-loop.js';
 import { FaultInjector } from './faults.js';
 import { serveFunctionUrl, URL_PREFIX } from './function-url-front.js';
 import { readBody, sendJson, sendNativeError, setPreReadBody } from './http.js';
@@ -114,6 +115,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     });
     server.listen(port, host, () => resolve());
   });
+  const unwatch = watchEventLoop();
   const bound = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   engine.setEndpoint(isLoopback(host) ? url : `http://127.0.0.1:${bound}`);
@@ -123,6 +125,7 @@ export async function startServer(engine: Engine, options: ServerOptions = {}): 
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        unwatch();
         server.close(() => resolve());
         http1.closeAllConnections();
         for (const socket of sockets) socket.destroy();

@@ -1,6 +1,6 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
-import type { SandboxInfo } from '../runtime/index.js';
+import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
 import type { SERVE_OPTIONS } from './serve.js';
@@ -15,6 +15,7 @@ function describeSandbox(sandbox: SandboxInfo): string {
 /**
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
  * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE and LAMBDATA_PROFILE.
+ * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
  */
 export async function runServe(
   { values: options }: ParsedArgs<typeof SERVE_OPTIONS>,
@@ -39,6 +40,8 @@ export async function runServe(
     token: values.token,
     env,
   });
+  // Before the engine starts any process: those return to the niceness the server started with.
+  const priority = env.LAMBDATA_RAISE_PRIORITY === '0' ? undefined : raiseServerPriority();
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
@@ -67,6 +70,9 @@ export async function runServe(
   ctx.out(`  data dir    ${engine.dataDir}\n`);
   ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
+  ctx.out(
+    `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
+  );
   if (values.demo) await seedDemo(engine, server.url, ctx.out);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

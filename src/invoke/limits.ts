@@ -16,6 +16,8 @@ export const PAYLOAD_LIMITS = {
 export const PACKAGE_LIMITS = {
   zippedBytes: 50 * 1024 * 1024,
   unzippedBytes: 250 * 1024 * 1024,
+  /** Zips at least this big unzip on a worker thread, off the event loop (a thread's start costs more below). */
+  offLoopZippedBytes: 256 * 1024,
 } as const;
 
 /** The largest payload an invocation of this type takes. */

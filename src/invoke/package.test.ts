@@ -5,7 +5,9 @@ import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storePackage } from './package.js';
 
-const LIMITS = { zippedBytes: 1024 * 1024, unzippedBytes: 1024 * 1024 };
+const LIMITS = { zippedBytes: 1024 * 1024, unzippedBytes: 1024 * 1024, offLoopZippedBytes: 256 * 1024 };
+/** Every zip unzips on the worker thread. */
+const OFF_LOOP = { ...LIMITS, offLoopZippedBytes: 0 };
 
 describe('storePackage', () => {
   const roots: string[] = [];
@@ -56,5 +58,27 @@ describe('storePackage', () => {
     const err = await storePackage(root(), { zip }, 'app.handler', LIMITS).catch((e) => e);
     expect(err.code).toBe('InvalidParameterValueException');
     expect(err.message).toMatch(/app\.ts/);
+  });
+
+  it('unzips on a worker thread with the same files, modes and refusals', async () => {
+    const zip = Buffer.from(zipSync({ 'lib/': new Uint8Array(0), 'lib/x.js': Buffer.from('module.exports = 1;') }));
+    // The event loop keeps turning meanwhile (unzipped on the loop, no timer could fire before the answer).
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    const stored = await storePackage(root(), { zip }, 'lib/x.handler', OFF_LOOP).finally(() => clearInterval(ticker));
+    expect(turns).toBeGreaterThan(0);
+    expect(readFileSync(join(stored.codeDir, 'lib/x.js'), 'utf8')).toBe('module.exports = 1;');
+    const bomb = Buffer.from(
+      zipSync({ 'a.bin': new Uint8Array(600 * 1024), 'b.bin': new Uint8Array(600 * 1024) }, { level: 9 }),
+    );
+    const dir = root();
+    const tooBig = await storePackage(dir, { zip: bomb }, 'index.handler', OFF_LOOP).catch((e) => e);
+    expect(tooBig.code).toBe('InvalidParameterValueException');
+    expect(tooBig.message).toMatch(/unzipped size must be smaller than 1048576 bytes/);
+    expect(readdirSync(dir)).toEqual([]);
+    const escaping = Buffer.from(zipSync({ '../evil.js': Buffer.from('1') }));
+    const refused = await storePackage(root(), { zip: escaping }, 'index.handler', OFF_LOOP).catch((e) => e);
+    expect(refused.code).toBe('InvalidParameterValueException');
+    expect(refused.message).toMatch(/escapes the package directory/);
   });
 });

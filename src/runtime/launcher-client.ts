@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
+import { childNiceness } from './server-priority.js';
 
 /** What to start. */
 export type LaunchOptions = Omit<LaunchRequest, 't'>;
@@ -125,7 +126,8 @@ export class Launcher {
     if (this.#process && this.#process.exitCode === null && this.#process.signalCode === null) return this.#process;
     const launcher = spawn(
       process.execPath,
-      [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js')],
+      // A raised server passes the niceness it started with: the launcher (and so every environment) returns to it.
+      [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js'), ...niceArg()],
       {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
@@ -147,4 +149,9 @@ export class Launcher {
     this.#process = launcher;
     return launcher;
   }
+}
+
+function niceArg(): string[] {
+  const niceness = childNiceness();
+  return niceness === undefined ? [] : [String(niceness)];
 }

@@ -22,6 +22,10 @@ const report: Report = (message, handle) => {
   if (process.connected) process.send?.(message, handle);
 };
 
+// Started by a server that raised its own priority: come back down to where it started (argv[2]),
+// so environments are niced relative to that, never above it.
+if (process.argv[2] !== undefined) setPriority(Number(process.argv[2]));
+
 process.on('message', (request: LaunchRequest) => {
   if (request?.t === 'spawn') launch(request);
 });

@@ -9,6 +9,8 @@ import { LAMBDATA_BIN } from './cli.js';
 /** A running `lambdata serve`; `close()` stops it and removes its data dir. */
 export interface ServeProcess {
   url: string;
+  /** The serve process's PID. */
+  pid: number;
   /** The temp data dir (also usable as HOME for AWS CLI runs). */
   dir: string;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startServe(prefix: string, options: ServeOptions = {}): Pr
   });
   return {
     url,
+    pid: child.pid as number,
     dir,
     async close() {
       child.kill('SIGTERM');

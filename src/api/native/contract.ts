@@ -48,6 +48,7 @@ import type { ShardDescription, StreamDescription } from '../../storage/streams/
 import type { StreamViewType, TableDescription } from '../../storage/tables/index.js';
 import type { RemoteFunction, TargetConfig } from '../../targets/index.js';
 import type { StackPlan, StackRecord, StackResult } from '../../templates/index.js';
+import type { EventLoopDelay } from '../event-loop.js';
 
 export type {
   CostReport,
@@ -120,6 +121,8 @@ export interface HealthAnswer {
   /** The engine's region and account (ARNs a template resolves use them). */
   region: string;
   accountId: string;
+  /** How late the server's event loop ran, p50 / p99 / max over the last 10 s window (its responsiveness). */
+  eventLoopDelayMs: EventLoopDelay;
 }
 
 /** GET /stacks: every stack deployed from a template. */

@@ -1,4 +1,5 @@
 import { ACCOUNT_ID } from '../../shared/ids.js';
+import { eventLoopDelay } from '../event-loop.js';
 import { sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import type { HealthAnswer, RuntimeAnswer } from './contract.js';
@@ -15,6 +16,7 @@ export const routes: Route[] = [
         sandbox: engine.runtime.sandbox,
         region: engine.context.region,
         accountId: ACCOUNT_ID,
+        eventLoopDelayMs: eventLoopDelay(),
       } satisfies HealthAnswer),
   },
   {
