@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { wholeJsonLines } from '../helpers/recorder.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const SERVE = fixturePath('invoke/serve.mjs');
@@ -141,12 +143,7 @@ describe('invoke: async events survive kill -9', () => {
     children.push(second.child);
     const lambda2 = client(second.url);
     const delivered = () =>
-      existsSync(notified)
-        ? readFileSync(notified, 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line).Records[0].s3.object.key as string)
-        : [];
+      wholeJsonLines<{ Records: S3EventRecord[] }>(notified).map((event) => event.Records[0]?.s3.object.key as string);
     try {
       await lambda2.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'notified' }));
       const deadline = Date.now() + 20_000;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { InvocationRecord } from '../../src/invoke/index.js';
+import { wholeJsonLines } from '../helpers/recorder.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 
 const RECORDER = fileURLToPath(new URL('../fixtures/objects/recorder', import.meta.url));
@@ -45,11 +46,7 @@ function invocations(functionName: string, count: number): Promise<InvocationRec
   });
 }
 
-const readEvents = (file: string) =>
-  readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { Records: S3EventRecord[] });
+const readEvents = (file: string) => wholeJsonLines<{ Records: S3EventRecord[] }>(file);
 
 describe('object notifications', () => {
   it('reports version ids, and a delete in a versioned bucket as DeleteMarkerCreated', async () => {

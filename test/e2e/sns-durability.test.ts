@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -11,6 +11,7 @@ import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { LAMBDATA_BIN } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { wholeJsonLines } from '../helpers/recorder.js';
 import { WRITES_HOST_FILES } from '../helpers/sandbox.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -107,13 +108,7 @@ describe('SNS durability', () => {
       engine.functions.putConcurrency('fan-in', null);
       engine.invocations.deliveries.onCapacity();
       const invoked = await eventually(() => {
-        if (!existsSync(seen)) return undefined;
-        const ids = new Set(
-          readFileSync(seen, 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => (JSON.parse(line) as SNSEvent).Records[0]?.Sns.MessageId),
-        );
+        const ids = new Set(wholeJsonLines<SNSEvent>(seen).map((event) => event.Records[0]?.Sns.MessageId));
         return [...acknowledged].every((id) => ids.has(id)) ? ids : undefined;
       }, 60_000);
       expect(invoked.size).toBeGreaterThanOrEqual(acknowledged.size);

@@ -33,11 +33,18 @@ export async function deployRecorder(
  * appending while the test polls may be read half written.
  */
 export function recorded(outDir: string): Recorded[] {
-  const file = join(outDir, 'events.jsonl');
+  return wholeJsonLines<Recorded>(join(outDir, 'events.jsonl'));
+}
+
+/**
+ * The whole JSON lines a function has appended to `file` so far (the objects/recorder fixture's
+ * COLLECT_FILE, one event per line); [] before the first. A line still being written is left out.
+ */
+export function wholeJsonLines<T>(file: string): T[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
     .slice(0, -1) // after the last newline: nothing, or a line still being written
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as Recorded);
+    .map((line) => JSON.parse(line) as T);
 }
