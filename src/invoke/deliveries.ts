@@ -58,6 +58,8 @@ export class Deliveries {
   #deps: DeliverDeps;
   #running = false;
   #pumpQueued = false;
+  /** Which target goes first in the next dispatch pass (see #takingTurns). */
+  #turn = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #inflight = new Map<string, Promise<void>>();
@@ -183,11 +185,12 @@ export class Deliveries {
     const now = Date.now();
     let more = false;
     const waiting = new Map<string, number>();
+    let removed: string[] = [];
     try {
       // One transaction for the whole pass: marking deliveries running is a commit each otherwise.
       this.#db.transaction(() => {
-        this.#queue.removeFinished();
-        for (const target of this.#queue.targets()) {
+        removed = this.#queue.removeFinished();
+        for (const target of this.#takingTurns(this.#queue.targets())) {
           const page = this.#pageSize(target);
           const due = this.#queue.dueFor(target, now, page);
           if (due.length === 0) this.#queue.forgetIfEmpty(target);
@@ -204,11 +207,23 @@ export class Deliveries {
         }
       })();
     } catch (err) {
+      // The pass rolled back: its removals with it, so they wait for the next commit again.
+      for (const id of removed) this.#queue.removeLater(id);
       this.#deps.log.error('could not read the delivery queue', { err });
     }
     this.#waiting = waiting;
     if (more) this.wake();
     else this.#arm();
+  }
+
+  /**
+   * The targets in this pass's order: each pass starts one further along, so a function that always
+   * has work queued cannot take every freed slot ahead of the others pass after pass.
+   */
+  #takingTurns(targets: string[]): string[] {
+    if (targets.length < 2) return targets;
+    const start = this.#turn++ % targets.length;
+    return [...targets.slice(start), ...targets.slice(0, start)];
   }
 
   #dispatch(delivery: Delivery, now: number): Dispatch | undefined {

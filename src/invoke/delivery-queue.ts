@@ -185,11 +185,15 @@ export class DeliveryQueue {
     this.#finished.push(id);
   }
 
-  /** Removes the deliveries `removeLater` noted; call inside a transaction. */
-  removeFinished(): void {
+  /**
+   * Removes the deliveries `removeLater` noted; call inside a transaction. Answers their ids, which
+   * the caller hands back to `removeLater` when that transaction rolls back.
+   */
+  removeFinished(): string[] {
     const finished = this.#finished;
     this.#finished = [];
     for (const id of finished) this.remove(id);
+    return finished;
   }
 
   /** After a crash or restart: deliveries that were running are pending again. */

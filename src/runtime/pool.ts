@@ -276,7 +276,13 @@ export class EnvironmentPool implements Runtime {
     counted.running.set(environment, performance.now());
     const result = await run();
     // Before the environment can run anything else: its grants were for this invocation alone.
-    this.#sandbox.grants?.revoke(environment.id);
+    try {
+      this.#sandbox.grants?.revoke(environment.id);
+    } catch (err) {
+      // Links that could not be taken back must not reach its next invocation: the environment goes.
+      this.#log.error('could not take back read grants; ending the environment', { env: environment.id, err });
+      environment.kill();
+    }
     counted.running.delete(environment);
     this.#busy.delete(environment);
     if (counted.environments <= 0 && counted.running.size === 0 && counted.waiters.length === 0) {
