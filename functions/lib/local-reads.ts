@@ -8,10 +8,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../src/shared/node-sha256.js';
+import { engineSigner, postToEngine } from './engine-post.js';
 import { readChunks, readRange } from './object-io.js';
 import type { MapEvent, ReadGrantAnswer, ReadGrantRequest, SplitSpec } from './protocol.js';
 
@@ -48,13 +45,14 @@ export class ObjectReaders {
       requestId,
     };
     try {
-      const answer = await postSigned(
-        endpoint,
-        `/_lambdata/jobs/${encodeURIComponent(event.jobId)}/reads`,
-        request,
-        env,
-      );
-      return new ObjectReaders((answer as ReadGrantAnswer).files);
+      const url = new URL(`${endpoint.replace(/\/$/, '')}/_lambdata/jobs/${encodeURIComponent(event.jobId)}/reads`);
+      const answer = await postToEngine(engineSigner(env), url, JSON.stringify(request), {
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      if (answer.status < 200 || answer.status >= 300)
+        throw new Error(`the engine answered ${answer.status}: ${answer.text}`);
+      // Parsed here, inside the try: an answer that is not JSON also means reading over S3.
+      return new ObjectReaders((JSON.parse(answer.text) as ReadGrantAnswer).files);
     } catch (err) {
       console.warn(`local reads off for task ${event.taskId}: ${(err as Error).message}`);
       return new ObjectReaders();
@@ -108,57 +106,4 @@ function sizeOf(path: string): number | undefined {
   } catch {
     return undefined; // the grant ended or never held: read over S3
   }
-}
-
-/** POSTs JSON to the engine, SigV4-signed with the function's credentials; answers the parsed JSON. */
-async function postSigned(endpoint: string, path: string, body: unknown, env: NodeJS.ProcessEnv): Promise<unknown> {
-  const url = new URL(endpoint.replace(/\/$/, '') + path);
-  const text = JSON.stringify(body);
-  const signer = new SignatureV4({
-    service: 'lambda',
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    sha256: NodeSha256,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID || 'test',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'test',
-      sessionToken: env.AWS_SESSION_TOKEN || undefined,
-    },
-  });
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query: {},
-    headers: { host: url.host, 'content-type': 'application/json' },
-    body: text,
-  });
-  const https = url.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(
-      {
-        method: 'POST',
-        hostname: url.hostname,
-        port: url.port || undefined,
-        path: url.pathname,
-        headers: { ...signed.headers, 'content-length': String(Buffer.byteLength(text)) },
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const answer = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) reject(new Error(`the engine answered ${status}: ${answer}`));
-          else resolve(JSON.parse(answer));
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(text);
-  });
 }

@@ -6,10 +6,10 @@
  * checked from the line feed (no timer). Reports are provisional: the engine drops them when the
  * attempt is retried or its output commits, so they never count twice.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../src/shared/node-sha256.js';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { engineSigner, postToEngine } from './engine-post.js';
 import type { MapEvent, MapPiece, TaskProgressReport } from './protocol.js';
 
 type ReportedObject = NonNullable<TaskProgressReport['objects']>[number];
@@ -47,16 +47,7 @@ export class ProgressReporter {
     }
     const base = endpoint.replace(/\/$/, '');
     this.#url = new URL(`${base}/_lambdata/jobs/${encodeURIComponent(event.jobId)}/progress`);
-    this.#signer = new SignatureV4({
-      service: 'lambda',
-      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-      sha256: NodeSha256,
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID || 'test',
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'test',
-        sessionToken: env.AWS_SESSION_TOKEN || undefined,
-      },
-    });
+    this.#signer = engineSigner(env);
   }
 
   /** Notes a whole object this attempt finished (its figures feed the live scatter plot). */
@@ -107,37 +98,9 @@ export class ProgressReporter {
   async #post(report: TaskProgressReport): Promise<void> {
     const url = this.#url as URL;
     const body = JSON.stringify(report);
-    const signed = await (this.#signer as SignatureV4).sign({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    });
-    const https = url.protocol === 'https:';
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        {
-          method: 'POST',
-          hostname: url.hostname,
-          port: url.port || undefined,
-          path: url.pathname,
-          headers: { ...signed.headers, 'content-length': String(Buffer.byteLength(body)) },
-          agent: https ? httpsAgent : httpAgent,
-          timeout: REQUEST_TIMEOUT_MS,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', reject);
-      req.end(body);
+    const { status } = await postToEngine(this.#signer as SignatureV4, url, body, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
     });
     if (status < 200 || status >= 300) throw new RefusedReport(`the engine answered ${status}`);
   }
