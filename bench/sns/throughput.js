@@ -6,11 +6,18 @@
 // engine's async-invoke queue empty), not only acknowledged.
 // Usage: npm run build && node bench/sns/throughput.js [--processes 4] [--concurrency 16] [--seconds 10]
 //   [--drain-seconds 120] [--modes publish,batch] [--profile DIR] (serve's CPU profile, written when it stops)
+//   [--hold-delivery] (the function's reserved concurrency is 0 while the clients publish, so serve only
+//   acknowledges; it is lifted when they stop and the backlog is timed as it drains)
 import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { zipSync } from 'fflate';
@@ -25,6 +32,7 @@ const { values } = parseArgs({
     'drain-seconds': { type: 'string', default: '120' },
     modes: { type: 'string', default: 'publish,batch' },
     profile: { type: 'string' },
+    'hold-delivery': { type: 'boolean', default: false },
   },
 });
 const PROCESSES = Number(values.processes);
@@ -36,6 +44,7 @@ const ACCOUNT = '000000000000';
 const HANDLER = 'export const handler = async (event) => ({ got: event.Records.length });\n';
 
 const MODES = values.modes.split(',');
+const HOLD = values['hold-delivery'];
 const serve = await startServe({
   nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
 });
@@ -71,7 +80,8 @@ try {
     }),
   );
   console.log(
-    `SNS throughput: ${PROCESSES} client processes × ${CONCURRENCY} callers, ${MS / 1000} s per row, one function + one queue subscribed`,
+    `SNS throughput: ${PROCESSES} client processes × ${CONCURRENCY} callers, ${MS / 1000} s per row, one function + one queue subscribed` +
+      (HOLD ? ', the function held at concurrency 0 while they publish' : ''),
   );
   console.log(
     `load average at start: ${loadavg()
@@ -82,7 +92,14 @@ try {
   for (const mode of MODES) {
     const floor = await drive(bare.url, TopicArn, mode);
     const cpuBefore = { server: processCpuMicros(serve.pid), tree: treeCpuMicros(serve.pid, { reaped: true }) };
+    if (HOLD) {
+      await lambda.send(
+        new PutFunctionConcurrencyCommand({ FunctionName: 'sns-bench', ReservedConcurrentExecutions: 0 }),
+      );
+    }
     const lambdata = await drive(serve.url, TopicArn, mode);
+    const publishCpu = processCpuMicros(serve.pid) - cpuBefore.server;
+    if (HOLD) await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'sns-bench' }));
     const drained = await drain(QueueUrl);
     const serverCpu = processCpuMicros(serve.pid) - cpuBefore.server;
     const treeCpu = treeCpuMicros(serve.pid, { reaped: true }) - cpuBefore.tree;
@@ -97,6 +114,7 @@ try {
       deliveredRatio: delivered === null ? null : delivered / floor.perSecond,
       cpuMicrosPerMessage: {
         server: serverCpu / lambdata.messages,
+        serverWhilePublishing: publishCpu / lambdata.messages,
         environments: (treeCpu - serverCpu) / lambdata.messages,
       },
       load: loadavg()[0],
@@ -108,7 +126,7 @@ try {
         `  bare HTTP ${Math.round(floor.perSecond)} messages/s  ratio ${row.ratio.toFixed(2)} acknowledged` +
         `${delivered === null ? '' : `, ${row.deliveredRatio.toFixed(2)} delivered`}` +
         `  | queue depth ${drained.queued}, invocations drained ${drained.seconds === null ? 'not within the limit' : `in ${drained.seconds.toFixed(1)} s after`}` +
-        `  | serve CPU per message ${Math.round(row.cpuMicrosPerMessage.server)} µs + environments ${Math.round(row.cpuMicrosPerMessage.environments)} µs`,
+        `  | serve CPU per message ${Math.round(row.cpuMicrosPerMessage.server)} µs (${Math.round(row.cpuMicrosPerMessage.serverWhilePublishing)} µs while publishing) + environments ${Math.round(row.cpuMicrosPerMessage.environments)} µs`,
     );
   }
   console.log(
@@ -116,7 +134,9 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  console.log(JSON.stringify({ bench: 'sns-throughput', processes: PROCESSES, concurrency: CONCURRENCY, rows }));
+  console.log(
+    JSON.stringify({ bench: 'sns-throughput', processes: PROCESSES, concurrency: CONCURRENCY, hold: HOLD, rows }),
+  );
 } finally {
   sns.destroy();
   sqs.destroy();

@@ -91,7 +91,8 @@ export class TopicPublisher {
    * its own, so one that fails leaves the others whole. @throws NotFound, InvalidParameter
    */
   publish(input: PublishInput): Promise<PublishResult> {
-    return this.#grouped(() => this.publishNow(input));
+    // #grouped runs it in a savepoint of its own already.
+    return this.#grouped(() => this.#publish(this.#topics.topic(input.topicArn), input));
   }
 
   /** Publishes inside the caller's transaction (an S3 notification inside its object's). @throws NotFound, InvalidParameter */
@@ -115,18 +116,17 @@ export class TopicPublisher {
     return this.#grouped(() => this.#publishBatch(topicArn, entries));
   }
 
+  /** Runs in its group commit's savepoint. */
   #publishBatch(topicArn: string, entries: Array<PublishInput & { id: string }>): BatchOutcome[] {
     const topic = this.#topics.topic(topicArn);
-    return this.#inTransaction(() =>
-      entries.map((entry): BatchOutcome => {
-        try {
-          return { id: entry.id, ok: true, result: this.#publish(topic, entry) };
-        } catch (error) {
-          if (!(error instanceof LambdataError)) throw error;
-          return { id: entry.id, ok: false, error };
-        }
-      }),
-    ) as BatchOutcome[];
+    return entries.map((entry): BatchOutcome => {
+      try {
+        return { id: entry.id, ok: true, result: this.#publish(topic, entry) };
+      } catch (error) {
+        if (!(error instanceof LambdataError)) throw error;
+        return { id: entry.id, ok: false, error };
+      }
+    });
   }
 
   /**

@@ -58,8 +58,8 @@ export class Deliveries {
   #deps: DeliverDeps;
   #running = false;
   #pumpQueued = false;
-  /** Which target goes first in the next dispatch pass (see #takingTurns). */
-  #turn = 0;
+  /** The target that last started a delivery: the next dispatch pass begins after it (see #takingTurns). */
+  #lastServed: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #inflight = new Map<string, Promise<void>>();
@@ -197,7 +197,10 @@ export class Deliveries {
           for (const delivery of due) {
             if (this.#inflight.has(delivery.id)) continue;
             const dispatch = this.#dispatch(delivery, now);
-            if (dispatch && 'work' in dispatch) this.#track(delivery.id, dispatch.work);
+            if (dispatch && 'work' in dispatch) {
+              this.#track(delivery.id, dispatch.work);
+              this.#lastServed = target;
+            }
             if (dispatch && 'waitingForCapacity' in dispatch) {
               waiting.set(target, dispatch.expiresAt);
               break;
@@ -217,13 +220,15 @@ export class Deliveries {
   }
 
   /**
-   * The targets in this pass's order: each pass starts one further along, so a function that always
-   * has work queued cannot take every freed slot ahead of the others pass after pass.
+   * The targets in this pass's order: starting after the one that last started a delivery, so a
+   * function that always has work queued cannot take every freed slot ahead of the others. (Rotating
+   * on every pass is not enough: a freed slot is often followed by a pass that starts nothing, so the
+   * passes that find a free slot can keep the same order.)
    */
   #takingTurns(targets: string[]): string[] {
-    if (targets.length < 2) return targets;
-    const start = this.#turn++ % targets.length;
-    return [...targets.slice(start), ...targets.slice(0, start)];
+    const last = this.#lastServed === undefined ? -1 : targets.indexOf(this.#lastServed);
+    if (targets.length < 2 || last < 0) return targets;
+    return [...targets.slice(last + 1), ...targets.slice(0, last + 1)];
   }
 
   #dispatch(delivery: Delivery, now: number): Dispatch | undefined {

@@ -210,7 +210,10 @@ export class QueueStore implements BackgroundService {
    */
   send(name: string, input: SendInput): SendResult {
     const db = this.#context.db;
-    const result = db.transaction(() => insertMessage(db, name, input, this.#now()))();
+    // Inside a caller's transaction (an SNS fan-out) this is a savepoint; the insert needs no wrapper of its own then.
+    const result = db.inTransaction
+      ? insertMessage(db, name, input, this.#now())
+      : db.transaction(() => insertMessage(db, name, input, this.#now()))();
     this.#wake(name);
     return result;
   }

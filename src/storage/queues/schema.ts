@@ -2,6 +2,7 @@
  * The queue tables (queues, messages, FIFO deduplication), their rows, and what the queue
  * modules share with the store that owns them.
  */
+import type { Statement } from 'better-sqlite3';
 import type { Logger } from '../../shared/log.js';
 import { type Db, migrate } from '../../state/db.js';
 import { QueueDoesNotExist } from './errors.js';
@@ -47,6 +48,8 @@ export interface QueueContext {
 export const INSERT_MESSAGE = `INSERT INTO sqs_messages (queue, message_id, body, message_attributes, md5_attrs, sent_at, visible_at, group_id, dedup_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sqs_queues (
   name TEXT PRIMARY KEY,
@@ -86,9 +89,27 @@ export function migrateQueues(db: Db): void {
   migrate(db, SCHEMA);
 }
 
+/**
+ * A statement prepared once per database and SQL text: the send path runs per message (an SNS
+ * fan-out sends thousands a second), and preparing costs more than running a small query.
+ */
+export function statement(db: Db, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let prepared = cache.get(sql);
+  if (!prepared) {
+    prepared = db.prepare(sql);
+    cache.set(sql, prepared);
+  }
+  return prepared;
+}
+
 /** A queue's row, or undefined. */
 export function queueRow(db: Db, name: string): QueueRow | undefined {
-  return db.prepare('SELECT * FROM sqs_queues WHERE name = ?').get(name) as QueueRow | undefined;
+  return statement(db, 'SELECT * FROM sqs_queues WHERE name = ?').get(name) as QueueRow | undefined;
 }
 
 /** A queue's row. @throws QueueDoesNotExist */

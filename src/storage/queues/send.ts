@@ -9,7 +9,7 @@ import { SETTABLE_DEFAULTS } from './attributes.js';
 import { InvalidQueueParameter, MissingQueueParameter } from './errors.js';
 import { md5OfBody, md5OfMessageAttributes } from './md5.js';
 import { encodeAttributes, validateMessageAttributes } from './message-attributes.js';
-import { INSERT_MESSAGE, requireQueue } from './schema.js';
+import { INSERT_MESSAGE, requireQueue, statement } from './schema.js';
 import type { SendInput, SendResult } from './types.js';
 
 const DEDUP_WINDOW_MS = 5 * 60_000;
@@ -59,29 +59,29 @@ export function insertMessage(db: Db, name: string, input: SendInput, now: numbe
       }
       dedupId = createHash('sha256').update(input.body).digest('hex');
     }
-    const seen = db
-      .prepare('SELECT message_id, seq FROM sqs_dedup WHERE queue = ? AND dedup_id = ? AND expires_at >= ?')
-      .get(name, dedupId, now) as { message_id: string; seq: string } | undefined;
+    const seen = statement(
+      db,
+      'SELECT message_id, seq FROM sqs_dedup WHERE queue = ? AND dedup_id = ? AND expires_at >= ?',
+    ).get(name, dedupId, now) as { message_id: string; seq: string } | undefined;
     if (seen) return { ...result, messageId: seen.message_id, sequenceNumber: seen.seq };
   }
-  const info = db
-    .prepare(INSERT_MESSAGE)
-    .run(
-      name,
-      result.messageId,
-      input.body,
-      input.messageAttributes ? encodeAttributes(input.messageAttributes) : null,
-      result.md5OfMessageAttributes ?? null,
-      now,
-      now + delay * 1000,
-      input.groupId ?? null,
-      dedupId,
-    );
+  const info = statement(db, INSERT_MESSAGE).run(
+    name,
+    result.messageId,
+    input.body,
+    input.messageAttributes ? encodeAttributes(input.messageAttributes) : null,
+    result.md5OfMessageAttributes ?? null,
+    now,
+    now + delay * 1000,
+    input.groupId ?? null,
+    dedupId,
+  );
   if (fifo) {
     const seq = String(info.lastInsertRowid).padStart(20, '0');
     result.sequenceNumber = seq;
-    db.prepare('UPDATE sqs_messages SET seq = ? WHERE id = ?').run(seq, info.lastInsertRowid);
-    db.prepare(
+    statement(db, 'UPDATE sqs_messages SET seq = ? WHERE id = ?').run(seq, info.lastInsertRowid);
+    statement(
+      db,
       'INSERT OR REPLACE INTO sqs_dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)',
     ).run(name, dedupId, result.messageId, seq, now + DEDUP_WINDOW_MS);
   }
