@@ -39,6 +39,12 @@ export interface AsyncInvocation {
 
 const DISPATCH_BATCH = 100;
 const STOP_GRACE_MS = 3000;
+/**
+ * Least time between two dispatch passes. Each pass is a commit; under a backlog every finished
+ * invocation wakes the pump, so without a gap a pass (and a commit) runs per invocation, on the
+ * event loop that also acknowledges producers. A pass after an idle spell runs at once.
+ */
+const PASS_GAP_MS = 1;
 
 /**
  * The one durable delivery pipeline. Every producer (async invoke, object notifications, event
@@ -58,6 +64,9 @@ export class Deliveries {
   #deps: DeliverDeps;
   #running = false;
   #pumpQueued = false;
+  /** The pass scheduled after the gap, if any. */
+  #gapTimer: NodeJS.Timeout | undefined;
+  #lastPassAt = 0;
   /** The target that last started a delivery: the next dispatch pass begins after it (see #takingTurns). */
   #lastServed: string | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -145,6 +154,9 @@ export class Deliveries {
   /** Stops delivering; waits briefly for running attempts; unfinished deliveries stay queued. */
   async stop(): Promise<void> {
     this.#running = false;
+    clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    this.#pumpQueued = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
@@ -166,14 +178,18 @@ export class Deliveries {
     if (this.#waiting.size > 0) this.wake();
   }
 
-  /** Schedules a dispatch pass on the next tick (coalesced, so it runs after the producer's commit). */
+  /** Schedules a dispatch pass (coalesced, so it runs after the producer's commit): on the next tick, or after the gap. */
   wake(): void {
     if (!this.#running || this.#pumpQueued) return;
     this.#pumpQueued = true;
-    setImmediate(() => {
+    const run = () => {
+      this.#gapTimer = undefined;
       this.#pumpQueued = false;
       this.#pump();
-    });
+    };
+    const wait = this.#lastPassAt + PASS_GAP_MS - performance.now();
+    if (wait <= 0) setImmediate(run);
+    else this.#gapTimer = setTimeout(run, wait);
   }
 
   /**
@@ -215,6 +231,7 @@ export class Deliveries {
       this.#deps.log.error('could not read the delivery queue', { err });
     }
     this.#waiting = waiting;
+    this.#lastPassAt = performance.now();
     if (more) this.wake();
     else this.#arm();
   }
