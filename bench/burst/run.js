@@ -8,7 +8,8 @@
 // functions' own process CPU, and the reported Init Duration + Duration), timeouts, and timer drift.
 // Also prints how late serve's event loop and this process's ran (serve's from /_lambdata/health), and
 // a bare node:http server's answer times sampled the same way (the floor), so a slow health answer can
-// be told apart from a blocked server or a starved machine.
+// be told apart from a blocked server or a starved machine. Both are also sampled from a process of
+// its own (sampler.mjs), whose answer times this process's busy event loop does not inflate.
 // Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--root CHECKOUT] [--profile DIR]
 //   --root runs another checkout's built `lambdata` (a before/after comparison in one run).
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
@@ -159,6 +160,7 @@ async function run(url) {
     timerProbe(),
   ];
 
+  const apart = startSampler({ health: `${url}/_lambdata/health`, floor: `${floor.url}/health` });
   const ownLoop = monitorEventLoopDelay({ resolution: 10 });
   ownLoop.enable();
   const started = performance.now();
@@ -184,6 +186,7 @@ async function run(url) {
   });
   const wallMs = performance.now() - started;
   await Promise.all(samplers);
+  const sampledApart = await apart.stop();
   ownLoop.disable();
   await floor.stop();
   for (const c of [lambda, probeLambda, s3]) c.destroy();
@@ -224,6 +227,12 @@ async function run(url) {
   console.log(
     `  floor: bare server p50 / p99 / max (${String(floorHealth.length).padStart(4)}) ${fh.p50.toFixed(1)} / ${fh.p99.toFixed(1)} / ${fh.max.toFixed(1)} ms`,
   );
+  const ah = percentiles(sampledApart.health);
+  const af = percentiles(sampledApart.floor);
+  console.log(
+    `  sampled from a process of its own: health p50 / p99 / max (${sampledApart.health.length}) ${ah.p50.toFixed(1)} / ${ah.p99.toFixed(1)} / ${ah.max.toFixed(1)} ms;` +
+      ` floor ${af.p50.toFixed(1)} / ${af.p99.toFixed(1)} / ${af.max.toFixed(1)} ms; the sampler's loop late p99 ${sampledApart.ownLoopP99Ms.toFixed(1)} ms`,
+  );
   console.log(
     `  15-byte GET p50 / p99 / max (${String(gets.length).padStart(4)})   ${g.p50.toFixed(1)} / ${g.p99.toFixed(1)} / ${g.max.toFixed(1)} ms`,
   );
@@ -241,6 +250,27 @@ async function run(url) {
   console.log(`  this client's event loop late by p50 / p99 / max  ${late(50)} / ${late(99)} / ${late('max')} ms`);
   const done = percentiles(outcomes.map((o) => o.finished));
   console.log(`  invocation done after p50 / p99      ${f(done.p50)} / ${f(done.p99)}`);
+}
+
+/** sampler.mjs in its own process, timing GETs of `targets` until `stop()`, which returns its samples. */
+function startSampler(targets) {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'sampler.mjs'), JSON.stringify(targets), String(SAMPLE_MS)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const result = new Promise((resolveResult, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => resolveResult(JSON.parse(line)));
+    child.once('exit', (code) => reject(new Error(`the sampler exited (${code}) before reporting`)));
+  });
+  return {
+    stop() {
+      child.stdin.end('stop\n');
+      return result;
+    },
+  };
 }
 
 /** A function that loads a generated module tree and @aws-sdk/client-s3 at init, then reads one object. */

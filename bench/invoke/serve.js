@@ -1,6 +1,8 @@
 // Invocation as users run it: `lambdata serve` in its own process, driven over HTTP from this one,
 // beside a bare node:http server in its own process (the floor) measured in the same run.
 //  - SDK warm no-op Invoke (@aws-sdk/client-lambda) p50/p99, serve and floor alternated in rounds;
+//  - a second floor, relay-server.mjs: a bare server that hands each request to a child process over a
+//    framed socket and answers when it does (one hop more, as any server that runs functions apart must);
 //  - no-op throughput through the native invoke path (POST /_lambdata/functions/:name/invoke over
 //    keep-alive connections) at concurrency 1..64, with the CPU the serve process tree spent per call.
 // Usage: npm run build && node bench/invoke/serve.js [--quick] [--profile DIR]
@@ -34,6 +36,7 @@ const ZIP = Buffer.from(zipSync({ 'index.mjs': readFileSync(join(here, 'noop/ind
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const floor = await startBareServer();
+const relay = await startBareServer(join(here, 'relay-server.mjs'));
 const serve = await startServe({
   nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   env: process.argv.includes('--no-raise') ? { LAMBDATA_RAISE_PRIORITY: '0' } : {},
@@ -47,6 +50,7 @@ const lambdaClient = (endpoint) => {
 try {
   const lambda = lambdaClient(serve.url);
   const floorLambda = lambdaClient(floor.url);
+  const relayLambda = lambdaClient(relay.url);
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: 'noop',
@@ -56,7 +60,7 @@ try {
       Code: { ZipFile: ZIP },
     }),
   );
-  if (onlyAt < 0) await sdkLatency(lambda, floorLambda);
+  if (onlyAt < 0) await sdkLatency({ serve: lambda, floor: floorLambda, relay: relayLambda });
 
   console.log('\nno-op throughput through the native invoke path (POST /_lambdata/functions/noop/invoke):');
   for (const concurrency of CONCURRENCIES) {
@@ -66,6 +70,10 @@ try {
     await Promise.all(Array.from({ length: concurrency }, post(serve.url)));
     await throughput(post(serve.url), concurrency, SETTLE_MS);
     await throughput(post(floor.url), concurrency, SETTLE_MS);
+    await throughput(post(relay.url), concurrency, SETTLE_MS);
+    const relayBefore = treeCpuMicros(relay.pid);
+    const relayed = await throughput(post(relay.url), concurrency, THROUGHPUT_MS);
+    const relayUs = (treeCpuMicros(relay.pid) - relayBefore) / relayed.done;
     const floorBefore = processCpuMicros(floor.pid);
     const clientBeforeBare = clientCpuMicros();
     const bare = await throughput(post(floor.url), concurrency, THROUGHPUT_MS);
@@ -85,32 +93,38 @@ try {
         `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
         `   CPU/call: server ${serverUs.toFixed(0)} µs, environments ${environmentsUs.toFixed(0)} µs,` +
         ` bare server ${floorUs.toFixed(0)} µs; this client ${clientUs.toFixed(0)} µs (${clientBareUs.toFixed(0)} µs` +
-        ` against the bare server); environments afterwards ${environments}`,
+        ` against the bare server); environments afterwards ${environments}` +
+        `\n                    relay floor ${fmt(relayed.perSecond)}/s   serve ÷ relay ${(through.perSecond / relayed.perSecond).toFixed(2)}x` +
+        `   relay CPU/call (server + child) ${relayUs.toFixed(0)} µs`,
     );
   }
 } finally {
   for (const client of clients) client.destroy();
   await serve.stop();
   await floor.stop();
+  await relay.stop();
 }
 
-async function sdkLatency(lambda, floorLambda) {
+async function sdkLatency(clientsBySide) {
   const invoke = (client) => () => client.send(new InvokeCommand({ FunctionName: 'noop', Payload: Buffer.from('{}') }));
-  const sdk = { serve: { p50: [], p99: [] }, floor: { p50: [], p99: [] } };
+  const sides = ['floor', 'relay', 'serve'];
+  const sdk = Object.fromEntries(sides.map((side) => [side, { p50: [], p99: [] }]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['floor', 'serve'] : ['serve', 'floor'];
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      const measured = await timeSequential(invoke(side === 'serve' ? lambda : floorLambda), SDK_RUNS);
+      const measured = await timeSequential(invoke(clientsBySide[side]), SDK_RUNS);
       sdk[side].p50.push(measured.p50);
       sdk[side].p99.push(measured.p99);
     }
   }
   const median = (values) => percentiles(values).p50;
   console.log(
-    `SDK warm no-op Invoke, lambdata serve vs a bare node:http server (both own processes), ${ROUNDS} rounds:`,
+    `SDK warm no-op Invoke, lambdata serve vs a bare node:http server and the relay floor (all own processes), ${ROUNDS} rounds:`,
   );
   compare('SDK Invoke p50 (ms)', median(sdk.serve.p50), median(sdk.floor.p50), 'SDK vs bare server');
   compare('SDK Invoke p99 (ms)', median(sdk.serve.p99), median(sdk.floor.p99), 'SDK vs bare server');
+  compare('relay floor p50 (ms)', median(sdk.relay.p50), median(sdk.floor.p50), 'SDK vs bare server');
+  compare('relay floor p99 (ms)', median(sdk.relay.p99), median(sdk.floor.p99), 'SDK vs bare server');
 }
 
 async function getJson(url) {
