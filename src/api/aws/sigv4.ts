@@ -9,7 +9,6 @@ import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
 import { InvalidUri, PresignedQueryError, SignatureError } from './errors.js';
 import { DateHeaderSigner, longDateOf } from './sigv4-date.js';
-import { directSignature } from './sigv4-direct.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -82,33 +81,12 @@ export async function verifySigV4(
     }
     headers[name] = signedText(Array.isArray(value) ? value.join(',') : value);
   }
-  const pairs = rawQuery(req.url ?? '/');
-  // The common case, computed directly; anything it does not match goes on to the SDK's signer.
-  if (!presigned && !auth.datedByDateHeader) {
-    const signed: Record<string, string> = { ...headers };
-    if ('x-amz-content-sha256' in signed) signed['x-amz-content-sha256'] = payloadHash;
-    const direct = directSignature(
-      {
-        method: req.method ?? 'GET',
-        path: rawPath(req.url ?? '/'),
-        query: pairs,
-        headers: signed,
-        payloadHash,
-        longDate: auth.longDate,
-        region: auth.region,
-        service: auth.service,
-        uriEscapePath: auth.service !== 's3',
-      },
-      credentials.secretAccessKey,
-    );
-    if (sameHex(direct, auth.signature)) return { ...auth, signer, signingDate };
-  }
   const unsignable = new Set<string>();
   if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
   if (!('x-amz-date' in headers)) unsignable.add('x-amz-date');
   headers['x-amz-content-sha256'] = presigned ? UNSIGNED_PAYLOAD : payloadHash;
   const query: Record<string, string | string[]> = {};
-  for (const [name, value] of pairs) {
+  for (const [name, value] of rawQuery(req.url ?? '/')) {
     if (presigned && name === 'X-Amz-Signature') continue;
     const previous = query[name];
     query[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
