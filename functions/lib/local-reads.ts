@@ -6,19 +6,28 @@
  * invocation ends. Every object not granted — or whose file is not the size the split was planned
  * for — is read over S3 as before, so the S3 path stays the fallback and the only path elsewhere.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { engineSigner, postToEngine } from './engine-post.js';
 import { readChunks, readRange } from './object-io.js';
 import type { MapEvent, ReadGrantAnswer, ReadGrantRequest, SplitSpec } from './protocol.js';
 
-/** Byte-range access to one object, half-open [start, end) as in the split rules. */
+/**
+ * Byte-range access to one object, half-open [start, end) as in the split rules. A chunk `chunks`
+ * yields is valid only until the next is asked for (a local file is read into one reused buffer):
+ * whoever keeps bytes across chunks copies them.
+ */
 export interface ObjectReader {
   range(start: number, end: number): Promise<Uint8Array>;
   chunks(start: number, end: number): AsyncIterable<Uint8Array>;
 }
 
-const CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes per read of a granted file, into one buffer reused for the whole range: a fresh buffer per
+ * chunk (what a read stream hands out) cost more than the count itself — 270–630 MB/s against
+ * 3–6 GB/s for the same read and count into a reused 1 MB buffer, one core, page-cached file.
+ */
+const CHUNK_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5_000;
 const EMPTY = new Uint8Array(0);
 
@@ -26,6 +35,9 @@ const EMPTY = new Uint8Array(0);
 export class ObjectReaders {
   /** "bucket/key" → the granted file's path inside this environment. */
   readonly #files: Map<string, string>;
+  /** The objects this attempt read, by the path they took. */
+  readonly #readLocally = new Set<string>();
+  readonly #readOverS3 = new Set<string>();
 
   constructor(files: ReadGrantAnswer['files'] = []) {
     this.#files = new Map(files.map((f) => [`${f.bucket}/${f.key}`, f.path]));
@@ -64,10 +76,23 @@ export class ObjectReaders {
     return this.#files.size;
   }
 
+  /**
+   * The line an attempt offered local reads logs when done (in its function's log and the job's
+   * `log` events): how many of its objects it read from granted files and how many over S3.
+   */
+  summary(): string {
+    return `local reads: ${this.#readLocally.size} objects from granted files, ${this.#readOverS3.size} over S3`;
+  }
+
   /** The reader of a split's object: its granted file when that is the object planned, else S3. */
   readerFor(split: SplitSpec): ObjectReader {
-    const path = this.#files.get(`${split.bucket}/${split.key}`);
-    if (path !== undefined && sizeOf(path) === split.size) return fileReader(path);
+    const id = `${split.bucket}/${split.key}`;
+    const path = this.#files.get(id);
+    if (path !== undefined && sizeOf(path) === split.size) {
+      this.#readLocally.add(id);
+      return fileReader(path);
+    }
+    this.#readOverS3.add(id);
     return {
       range: (start, end) => readRange(split.bucket, split.key, start, end),
       chunks: (start, end) => readChunks(split.bucket, split.key, start, end),
@@ -95,7 +120,18 @@ function fileReader(path: string): ObjectReader {
     },
     async *chunks(start, end) {
       if (end <= start) return;
-      yield* createReadStream(path, { start, end: end - 1, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>;
+      const file = await open(path, 'r');
+      try {
+        const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK_BYTES, end - start));
+        for (let at = start; at < end; ) {
+          const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - at), at);
+          if (bytesRead === 0) throw new Error(`${path} ended at byte ${at}, before ${end}`);
+          at += bytesRead;
+          yield buffer.subarray(0, bytesRead);
+        }
+      } finally {
+        await file.close();
+      }
     },
   };
 }

@@ -36,6 +36,22 @@ afterAll(async () => {
 });
 
 describe('line cutter', () => {
+  it('keeps what it carries when the reader reuses its buffer for the next chunk', () => {
+    const text = Buffer.from('one two\nthree four five\nsix\n\nseven eight nine ten eleven\ntwelve');
+    for (const size of [1, 2, 3, 5, 8, 13]) {
+      const fed: string[] = [];
+      const cutter = new LineCutter((b, from, to) => fed.push(Buffer.from(b.subarray(from, to)).toString()));
+      const reused = Buffer.alloc(size);
+      for (let at = 0; at < text.length; at += size) {
+        const n = text.copy(reused, 0, at, Math.min(text.length, at + size));
+        cutter.push(reused.subarray(0, n));
+        reused.fill(0x58); // the reader's next read overwrites the buffer
+      }
+      cutter.end();
+      expect(fed.join('')).toBe(text.toString());
+    }
+  });
+
   it('feeds whole lines, in order, however the stream is chunked', () => {
     const text = fc
       .array(fc.constantFrom('a', 'bc d', '\n', '\n\n', ' ', 'xyz\r\n'), { maxLength: 60 })

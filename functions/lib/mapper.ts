@@ -17,7 +17,7 @@ export interface ChunkCounts {
   bytes: number;
 }
 
-/** Consumes whole lines bytes[from, to) of `piece`; returns their counts. */
+/** Consumes whole lines bytes[from, to) of `piece` (valid during the call only); returns their counts. */
 export type LineSink = (bytes: Uint8Array, from: number, to: number, piece: MapPiece) => ChunkCounts;
 
 /** The part of the Lambda context the driver needs. */
@@ -60,7 +60,7 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
         : pace
           ? undefined
           : prefetch.take(i);
-    if (pieces.length > 0 && clock.low()) return { pieces, remaining: event.splits.slice(i) };
+    if (pieces.length > 0 && clock.low()) return ended({ pieces, remaining: event.splits.slice(i) });
     const piece: MapPiece = {
       key: split.key,
       offset: split.offset ?? 0,
@@ -79,20 +79,24 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.end += to - from;
       progress.maybeSend(pieces);
     };
-    const reader = readers.readerFor(split);
     const stoppedAt = whole
       ? mapWhole(await whole, piece, feed)
       : split.format === 'text'
         ? pace
-          ? await mapText(split, reader, piece, feed, clock, pace)
-          : await mapTextStream(split, reader, piece, feed, clock)
-        : await mapCompressed(split, reader, feed, clock, pace);
+          ? await mapText(split, readers.readerFor(split), piece, feed, clock, pace)
+          : await mapTextStream(split, readers.readerFor(split), piece, feed, clock)
+        : await mapCompressed(split, readers.readerFor(split), feed, clock, pace);
     if (stoppedAt !== null) {
-      return { pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] };
+      return ended({ pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] });
     }
     if (isWholeObject(split)) progress.objectDone(piece);
   }
-  return { pieces, remaining: [] };
+  return ended({ pieces, remaining: [] });
+
+  function ended(run: MapRun): MapRun {
+    if (event.localReads) console.log(readers.summary());
+    return run;
+  }
 }
 
 type Feed = (bytes: Uint8Array, from: number, to: number) => void;
@@ -219,7 +223,11 @@ async function mapTextStream(
   return null;
 }
 
-/** Cuts a stream of chunks into whole lines for a Feed, copying only the lines that straddle two chunks. */
+/**
+ * Cuts a stream of chunks into whole lines for a Feed, copying only the lines that straddle two
+ * chunks. A chunk may be overwritten once `push` returns (readers reuse their buffer): the
+ * unterminated tail it keeps is a copy.
+ */
 export class LineCutter {
   #feed: Feed;
   #carry: Uint8Array[] = [];
@@ -228,11 +236,11 @@ export class LineCutter {
     this.#feed = feed;
   }
 
-  /** Feeds the whole lines that `chunk` completes; keeps its unterminated tail. */
+  /** Feeds the whole lines that `chunk` completes; keeps (a copy of) its unterminated tail. */
   push(chunk: Uint8Array): void {
     const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
-      if (chunk.length > 0) this.#carry.push(chunk);
+      if (chunk.length > 0) this.#carry.push(new Uint8Array(chunk)); // a copy (Buffer.slice would share)
       return;
     }
     let from = 0;
@@ -244,7 +252,7 @@ export class LineCutter {
       from = first + 1;
     }
     if (from < last + 1) this.#feed(chunk, from, last + 1);
-    if (last + 1 < chunk.length) this.#carry.push(chunk.subarray(last + 1));
+    if (last + 1 < chunk.length) this.#carry.push(new Uint8Array(chunk.subarray(last + 1)));
   }
 
   /** Feeds the final unterminated line, if any. */

@@ -84,9 +84,15 @@ export class ApiClient {
 
   /**
    * Reads a Server-Sent Events stream, calling `onEvent` for each event until it returns false, the
-   * stream ends or `signal` aborts.
+   * stream ends or `signal` aborts. Events whose name `wants` refuses are skipped unparsed (a job's
+   * stream can carry thousands of per-object events a caller has no use for).
    */
-  async stream(path: string, onEvent: (event: string, data: unknown) => unknown, signal?: AbortSignal): Promise<void> {
+  async stream(
+    path: string,
+    onEvent: (event: string, data: unknown) => unknown,
+    signal?: AbortSignal,
+    wants: (event: string) => boolean = () => true,
+  ): Promise<void> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
@@ -120,7 +126,7 @@ export class ApiClient {
             if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data.push(line.slice(6));
           }
-          if (data.length === 0) continue;
+          if (data.length === 0 || !wants(event)) continue;
           if (onEvent(event, safeJson(data.join('\n'))) === false) return;
         }
       }

@@ -190,18 +190,24 @@ function positive(name: string, text: string): number {
 async function followJob(id: string, ctx: CliContext, showProgress: boolean, showLogs = false): Promise<JobRecord> {
   const tty = showProgress && process.stderr.isTTY === true;
   let rate = 0;
-  await ctx.client.stream(`/jobs/${encodeURIComponent(id)}/events`, (_type, data) => {
-    const event = data as JobEvent;
-    if (event.type === 'progress') rate = event.bytesPerSecond;
-    if (tty) ctx.err(`\r${progressLine(event, rate)}`);
-    if (showProgress && event.type === 'warning') ctx.err(`\nwarning: ${event.message}\n`);
-    if (showLogs && event.type === 'log') {
-      ctx.err(`${tty ? '\n' : ''}${event.functionName} ${event.requestId} ${event.message.trimEnd()}\n`);
-    }
-    // The server ends the stream at the job's end; a resumed job replays its interruption's job.failed first.
-    if (tty && (event.type === 'job.completed' || event.type === 'job.failed')) ctx.err('\n');
-    return true;
-  });
+  await ctx.client.stream(
+    `/jobs/${encodeURIComponent(id)}/events`,
+    (_type, data) => {
+      const event = data as JobEvent;
+      if (event.type === 'progress') rate = event.bytesPerSecond;
+      if (tty) ctx.err(`\r${progressLine(event, rate)}`);
+      if (showProgress && event.type === 'warning') ctx.err(`\nwarning: ${event.message}\n`);
+      if (showLogs && event.type === 'log') {
+        ctx.err(`${tty ? '\n' : ''}${event.functionName} ${event.requestId} ${event.message.trimEnd()}\n`);
+      }
+      // The server ends the stream at the job's end; a resumed job replays its interruption's job.failed first.
+      if (tty && (event.type === 'job.completed' || event.type === 'job.failed')) ctx.err('\n');
+      return true;
+    },
+    undefined,
+    // Without a progress bar only warnings and log lines are shown: the rest is not even parsed.
+    (type) => tty || (showProgress && type === 'warning') || (showLogs && type === 'log'),
+  );
   return ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);
 }
 

@@ -60,6 +60,8 @@ const PLATFORM_LINE = /^(START|END) RequestId: /;
 export class JobService implements BackgroundService {
   /** Every job event, as published (the SSE endpoint filters by job). */
   readonly events = new Topic<JobEvent>();
+  /** Events emitted this turn, stored and published together at its end (#emit). */
+  readonly #unstored: JobEvent[] = [];
   /** Progress reports of running mappers; each run takes those of its own attempts. */
   readonly #reports = new Topic<JobProgressReport>();
   readonly #secrets = new AttemptSecrets();
@@ -443,12 +445,23 @@ export class JobService implements BackgroundService {
     return builtins;
   }
 
+  /**
+   * Records an event and publishes it once stored. Events emitted in one turn of the event loop (a
+   * commit's thousands of per-object results) are stored in one transaction at the end of the turn,
+   * then published in order; whatever runs next (a follower's replay, an HTTP request) sees them stored.
+   */
   #emit(record: JobRecord, body: EventBody): void {
     const seq = (this.#seq.get(record.id) ?? this.#store.lastSeq(record.id)) + 1;
     this.#seq.set(record.id, seq);
     const event = { ...body, jobId: record.id, seq, at: Date.now(), counters: { ...record.counters } } as JobEvent;
-    this.#store.appendEvent(event);
-    this.events.publish(event);
+    this.#unstored.push(event);
+    if (this.#unstored.length === 1) queueMicrotask(() => this.#storeEvents());
+  }
+
+  #storeEvents(): void {
+    const events = this.#unstored.splice(0);
+    this.#store.appendEvents(events);
+    for (const event of events) this.events.publish(event);
   }
 
   /**

@@ -53,6 +53,30 @@ describe('map planning', () => {
   });
 });
 
+describe('task sizes', () => {
+  const spec = { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 64 * MB };
+
+  it('packs objects a little over an even share evenly (text cut at line ends)', async () => {
+    const objects = Array.from({ length: 16 }, (_, i) => ({ key: `in/${i}`, size: 64 * MB + (i % 3) * 40 - 40 }));
+    const source = { ...listing(0, 0), listObjects: () => ({ objects, isTruncated: false }) };
+    const plan = await planMap(source, spec, 50, { parallelism: 2 });
+    expect(plan.tasks.map((t) => t.splits.length)).toEqual([4, 4, 4, 4]);
+  });
+
+  it('puts thousands of small objects in a few tasks, each event within its budget', async () => {
+    const objects = [
+      ...Array.from({ length: 4000 }, (_, i) => ({ key: `in/part-${String(i).padStart(5, '0')}.txt`, size: 65_000 })),
+      { key: 'in/zz-big.txt', size: 768 * MB },
+    ];
+    const source = { ...listing(0, 0), listObjects: () => ({ objects, isTruncated: false }) };
+    const plan = await planMap(source, spec, 50, { parallelism: 2 });
+    const small = plan.tasks.filter((t) => t.splits.some((s) => s.size === 65_000));
+    expect(small.length).toBeLessThanOrEqual(3);
+    expect(plan.tasks.length).toBeLessThanOrEqual(6);
+    for (const task of plan.tasks) expect(JSON.stringify(task.splits).length).toBeLessThan(320 * 1024);
+  });
+});
+
 describe('plan parameters for resumes', () => {
   const spec = { mapper: 'wordcount', input: { bucket: 'b' }, splitSize: 16 * MB };
 

@@ -42,6 +42,18 @@ async function submit(spec: Record<string, unknown>): Promise<JobRecord> {
   return server.engine.jobs.wait(((await res.json()) as JobRecord).id);
 }
 
+/** The function log lines a finished job's events carry (GET …/events replays them, then ends). */
+async function jobLogLines(id: string): Promise<string[]> {
+  const res = await fetch(`${server.url}/_lambdata/jobs/${id}/events`, { headers: { accept: 'text/event-stream' } });
+  expect(res.status).toBe(200);
+  return (await res.text())
+    .split('\n')
+    .filter((line) => line.startsWith('data:'))
+    .map((line) => JSON.parse(line.slice(5)) as { type: string; message?: string })
+    .filter((event) => event.type === 'log')
+    .map((event) => event.message ?? '');
+}
+
 beforeAll(async () => {
   server = await startTestServer('local-reads');
   s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: server.url, forcePathStyle: true });
@@ -124,13 +136,20 @@ describe('short-circuit local reads', () => {
     // Every grant ended with its invocation: no link is left on the host.
     const root = join(server.dir, 'tmp', 'grants');
     for (const dir of readdirSync(root)) expect(readdirSync(join(root, dir))).toEqual([]);
-    // And the attempt's secret grants nothing once the job is over.
-    const late = await fetch(`${server.url}/_lambdata/jobs/${job.id}/reads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ taskId: 'm0', attempt: 1, secret: 'x', requestId: 'r-1' }),
-    });
-    expect(late.status).toBe(403);
+    // And an attempt's own secret, which got its grant while it ran, grants nothing once it is over.
+    const asked = (await jobLogLines(job.id))
+      .filter((line) => line.includes('attempt grant '))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
+    expect(asked.length).toBe(tasks);
+    for (const request of asked) {
+      const late = await fetch(`${server.url}/_lambdata/jobs/${job.id}/reads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      expect(late.status).toBe(403);
+      expect(((await late.json()) as { error: { code: string } }).error.code).toBe('AccessDeniedException');
+    }
   }, 180_000);
 
   it('counts exactly through granted files (wordcount over the plain and multipart objects)', async () => {
@@ -150,5 +169,17 @@ describe('short-circuit local reads', () => {
       .reduce((a, b) => a + b, 0);
     expect(words).toBeGreaterThan(100_000);
     expect(job.result?.totals.words).toBe(words);
+    // Each attempt logs which path its objects took: all through granted files, none over S3.
+    const paths = (await jobLogLines(job.id))
+      .map((line) => /local reads: (\d+) objects from granted files, (\d+) over S3/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => ({ local: Number(m[1]), s3: Number(m[2]) }));
+    if (server.engine.runtime.sandbox.level === 'process') {
+      expect(paths).toEqual([]); // no sandbox: local reads are not offered
+      return;
+    }
+    expect(paths.length).toBe(job.counters.tasksDone);
+    expect(paths.reduce((n, p) => n + p.local, 0)).toBe(2);
+    expect(paths.reduce((n, p) => n + p.s3, 0)).toBe(0);
   }, 180_000);
 });
