@@ -6,6 +6,7 @@
  * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
  * each partition's states with the monoid and writes them sorted.
  */
+import { pickFields } from '../../src/lambda-arch/event-fields.js';
 import {
   eventTime,
   foldEvents,
@@ -65,13 +66,14 @@ export function viewMapper(module: Partial<ViewModule>) {
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
     const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
     const acc = new ViewAccumulator(view);
+    const wanted = view.fields ? new Set([...view.fields, timeField]) : undefined;
     let events = 0;
     let errors = 0;
     const run = await runMap(event, context, (bytes, start, end) => {
       const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
       for (const line of text.split('\n')) {
         if (!line) continue;
-        const record = JSON.parse(line) as Record<string, unknown>;
+        const record = ((wanted && pickFields(line, wanted)) ?? JSON.parse(line)) as Record<string, unknown>;
         const time = eventTime(record, timeField);
         if (time === undefined || time < from || time >= horizon) continue;
         events++;
