@@ -1,8 +1,10 @@
 // The batch mapper's per-event work on one core, in memory, beside its floor: JSON.parse per line
-// alone; then parse + event time + the built-in word-count-hourly view folded per (hour, word).
+// alone; then parse + event time + the built-in word-count-hourly view folded per (hour, word), with
+// JSON.parse and with the mapper's fast path (only the view's declared fields read from each line).
 // Usage: npm run build && node bench/views/fold.js [--events 100000]
 import { parseArgs } from 'node:util';
 import { BUILTIN_VIEWS } from '../../dist/lambda-arch/builtin-views.js';
+import { pickFields } from '../../dist/lambda-arch/event-fields.js';
 import { eventTime, resolveView, ViewAccumulator } from '../../dist/lambda-arch/view-module.js';
 import { tweets } from './lib.js';
 
@@ -33,6 +35,16 @@ const fold = rate(() => {
     acc.add(event, eventTime(event, 'created_at'));
   }
 });
+const wanted = new Set([...(view.fields ?? []), 'created_at']);
+const fast = rate(() => {
+  const acc = new ViewAccumulator(view);
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const event = pickFields(line, wanted) ?? JSON.parse(line);
+    acc.add(event, eventTime(event, 'created_at'));
+  }
+});
 console.log(`${mb.toFixed(1)} MB of tweets, one core, in memory`);
 console.log(`JSON.parse per line (floor)            ${floor.toFixed(1)} MB/s`);
 console.log(`parse + time + word-count-hourly fold  ${fold.toFixed(1)} MB/s   ${(fold / floor).toFixed(2)}× the floor`);
+console.log(`the same, declared fields only         ${fast.toFixed(1)} MB/s   ${(fast / floor).toFixed(2)}× the floor`);

@@ -11,18 +11,74 @@ const WORD_OR_SKIPPED = /(?<=^|\s)(?:http|@)\S*|([\p{L}\p{N}][\p{L}\p{N}'_-]*)/g
 /** Words of a tweet's text, lower-cased, without links and mentions. */
 export function wordsOf(text: unknown): string[] {
   if (typeof text !== 'string') return [];
+  const lower = text.toLowerCase();
+  return asciiWordsOf(lower) ?? regexWordsOf(lower);
+}
+
+/** wordsOf by WORD_OR_SKIPPED: the definition, for text with any character past ASCII. */
+function regexWordsOf(lower: string): string[] {
   const words: string[] = [];
-  for (const match of text.toLowerCase().matchAll(WORD_OR_SKIPPED)) {
+  for (const match of lower.matchAll(WORD_OR_SKIPPED)) {
     const word = match[1];
     if (word !== undefined) words.push(word);
   }
   return words;
 }
 
+/**
+ * WORD_OR_SKIPPED's matches for lower-cased ASCII text by a scan over its character codes (in ASCII,
+ * \p{L} is a–z once lower-cased, \p{N} is 0–9, \s is space and \t–\r), or undefined at the first
+ * character past ASCII, where the regular expression decides.
+ */
+function asciiWordsOf(lower: string): string[] | undefined {
+  const words: string[] = [];
+  const n = lower.length;
+  let afterSpace = true;
+  let i = 0;
+  while (i < n) {
+    const c = lower.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    if (afterSpace && (c === 0x40 || (c === 0x68 && lower.startsWith('http', i)))) {
+      // A link or a mention: skipped to the next whitespace.
+      while (i < n) {
+        const d = lower.charCodeAt(i);
+        if (d > 0x7f) return undefined;
+        if (isAsciiSpace(d)) break;
+        i++;
+      }
+      afterSpace = false;
+      continue;
+    }
+    if (isAsciiAlnum(c)) {
+      const start = i;
+      for (i++; i < n; i++) {
+        const d = lower.charCodeAt(i);
+        if (d > 0x7f) return undefined;
+        if (!isAsciiAlnum(d) && d !== 0x27 && d !== 0x5f && d !== 0x2d) break;
+      }
+      words.push(lower.slice(start, i));
+      afterSpace = false;
+      continue;
+    }
+    afterSpace = isAsciiSpace(c);
+    i++;
+  }
+  return words;
+}
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
 const wordCountHourly: ViewModule = {
   name: 'word-count-hourly',
   granularity: 'hour',
   monoid: 'count',
+  fields: ['text'],
   key: (event) => wordsOf(event.text),
 };
 
@@ -30,6 +86,7 @@ const eventCount: ViewModule = {
   name: 'event-count',
   granularity: 'minute',
   monoid: 'count',
+  fields: ['key', 'type'],
   key: (event) => {
     const key = event.key ?? event.type;
     return key === undefined || key === null ? null : String(key);

@@ -52,3 +52,14 @@ describe('folding a batch (what a speed function answers)', () => {
     );
   });
 });
+
+describe('declared fields', () => {
+  const base = { name: 'v', granularity: 'minute' as const, monoid: 'count', key: () => 'k' };
+
+  it('keeps a list of field names, and refuses anything else naming the export', () => {
+    expect(resolveView({ ...base, fields: ['text'] }).fields).toEqual(['text']);
+    expect(resolveView(base).fields).toBeUndefined();
+    expect(() => resolveView({ ...base, fields: 'text' as never })).toThrow(/fields must be an array/);
+    expect(() => resolveView({ ...base, fields: [1] as never })).toThrow(/fields must be an array/);
+  });
+});

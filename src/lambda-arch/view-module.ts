@@ -4,6 +4,7 @@
  * (speed layer, serving merge) and bundled into the batch job's functions, so it imports nothing
  * from the engine.
  */
+import { isoTimeMs } from './iso-time.js';
 import { type Monoid, monoidByName } from './monoids.js';
 
 /** Event-time bucket widths. */
@@ -19,6 +20,11 @@ export interface ViewModule {
   key(event: Record<string, unknown>): string | string[] | null | undefined;
   /** The value lifted into the monoid (default: the event itself, which count ignores). */
   value?(event: Record<string, unknown>): unknown;
+  /**
+   * The top-level fields `key` and `value` read, when they read no others: the batch mapper then
+   * hands them an event holding only these (and the time field) instead of parsing whole lines.
+   */
+  fields?: readonly string[];
 }
 
 /** What the engine knows of every view: its buckets and its (built-in) monoid, not its code. */
@@ -33,6 +39,7 @@ export interface ViewShape {
 export interface ResolvedView extends ViewShape {
   key: ViewModule['key'];
   value: NonNullable<ViewModule['value']>;
+  fields?: readonly string[];
 }
 
 /** The field events carry their time in unless a dataset names another. */
@@ -49,6 +56,11 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
   if (typeof module.key !== 'function') throw new TypeError(`view ${module.name}: key(event) must be a function`);
   if (module.value !== undefined && typeof module.value !== 'function')
     throw new TypeError(`view ${module.name}: value(event) must be a function`);
+  if (
+    module.fields !== undefined &&
+    !(Array.isArray(module.fields) && module.fields.every((f) => typeof f === 'string'))
+  )
+    throw new TypeError(`view ${module.name}: fields must be an array of field names`);
   const monoid = typeof module.monoid === 'string' ? monoidByName(module.monoid) : module.monoid;
   if (!monoid || typeof monoid.merge !== 'function' || typeof monoid.lift !== 'function')
     throw new TypeError(`view ${module.name}: monoid must be a built-in monoid name or a monoid object`);
@@ -59,6 +71,7 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     monoid,
     key: module.key,
     value: module.value ?? ((event) => event),
+    ...(module.fields ? { fields: module.fields } : {}),
   };
 }
 
@@ -71,7 +84,7 @@ const MAX_TIME_MS = 8.64e15;
  */
 export function eventTime(event: Record<string, unknown>, field: string): number | undefined {
   const raw = event[field];
-  const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (isoTimeMs(raw) ?? Date.parse(raw)) : Number.NaN;
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : undefined;
 }
 
