@@ -122,7 +122,7 @@ function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Dispatch {
   }
   const slot = deps.limiter.tryAcquire(fn.name);
   if (!slot) return { waitingForCapacity: true, expiresAt: expiresAt + 1 };
-  deps.queue.markRunning(delivery.id);
+  deps.queue.claim(delivery);
   return { work: attempt(delivery, fn, config, slot, deps) };
 }
 
@@ -228,7 +228,7 @@ function fail(
 }
 
 function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
-  deps.queue.markRunning(delivery.id);
+  deps.queue.claim(delivery);
   return (async () => {
     try {
       const sender = deps.senders.get(arnService(delivery.target) ?? '');
@@ -238,7 +238,7 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
       } else {
         await sender(delivery.target, delivery.payload);
       }
-      deps.queue.remove(delivery.id);
+      deps.queue.removeLater(delivery.id);
     } catch (err) {
       const attempts = delivery.attempts + 1;
       if (!deps.running()) {

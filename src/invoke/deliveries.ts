@@ -45,6 +45,12 @@ const STOP_GRACE_MS = 3000;
  * event loop that also acknowledges producers. A pass after an idle spell runs at once.
  */
 const PASS_GAP_MS = 1;
+/**
+ * How long finished deliveries wait to be deleted together (one statement, in a pass's commit), or
+ * how many: a crash within that window runs them again, which at-least-once delivery allows.
+ */
+const REMOVAL_HOLD_MS = 20;
+const REMOVAL_BATCH = 500;
 
 /**
  * The one durable delivery pipeline. Every producer (async invoke, object notifications, event
@@ -71,6 +77,8 @@ export class Deliveries {
   #lastServed: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** The pass that deletes held finished deliveries, when no other pass comes first. */
+  #removalTimer: NodeJS.Timeout | undefined;
   #inflight = new Map<string, Promise<void>>();
   /** Functions whose due invocations wait for capacity, with when the oldest of them expires. */
   #waiting = new Map<string, number>();
@@ -143,7 +151,7 @@ export class Deliveries {
       : this.#queue.depth({ target: filter.functionName });
   }
 
-  /** Resumes the queue: deliveries a crash left running run again. */
+  /** Resumes the queue: every delivery left in it (running or finished when a crash came) is due again. */
   start(): void {
     const recovered = this.#queue.recover();
     if (recovered > 0) this.#deps.log.info('resuming deliveries left running', { count: recovered });
@@ -160,6 +168,8 @@ export class Deliveries {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    clearTimeout(this.#removalTimer);
+    this.#removalTimer = undefined;
     if (this.#inflight.size > 0) {
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -170,7 +180,11 @@ export class Deliveries {
       ]);
       clearTimeout(grace);
     }
-    this.#db.transaction(() => this.#queue.removeFinished())();
+    let removed: string[] = [];
+    this.#db.transaction(() => {
+      removed = this.#queue.removeFinished();
+    })();
+    this.#queue.unclaim(removed);
   }
 
   /** Capacity was freed (or a function's settings changed): invocations waiting for it may run or expire now. */
@@ -195,17 +209,19 @@ export class Deliveries {
   /**
    * One dispatch pass, target by target: each function's due invocations start while it has free
    * concurrency; the rest stay pending, untouched, until a slot is released or the oldest expires.
+   * Starting a delivery writes nothing; a pass writes (and commits) only when it deletes the
+   * finished deliveries held since an earlier pass.
    */
   #pump(): void {
     if (!this.#running) return;
     const now = Date.now();
     let more = false;
     const waiting = new Map<string, number>();
+    const removing = this.#removalDue();
     let removed: string[] = [];
     try {
-      // One transaction for the whole pass: marking deliveries running is a commit each otherwise.
       this.#db.transaction(() => {
-        removed = this.#queue.removeFinished();
+        if (removing) removed = this.#queue.removeFinished();
         for (const target of this.#takingTurns(this.#queue.targets())) {
           const page = this.#pageSize(target);
           const due = this.#queue.dueFor(target, now, page);
@@ -228,12 +244,35 @@ export class Deliveries {
     } catch (err) {
       // The pass rolled back: its removals with it, so they wait for the next commit again.
       for (const id of removed) this.#queue.removeLater(id);
+      removed = [];
       this.#deps.log.error('could not read the delivery queue', { err });
     }
+    this.#queue.unclaim(removed);
+    this.#holdRemovals();
     this.#waiting = waiting;
     this.#lastPassAt = performance.now();
     if (more) this.wake();
     else this.#arm();
+  }
+
+  /** Whether this pass deletes the finished deliveries held: enough of them, or the oldest held long enough. */
+  #removalDue(): boolean {
+    const { count, since } = this.#queue.finished();
+    return count >= REMOVAL_BATCH || (since !== undefined && performance.now() - since >= REMOVAL_HOLD_MS);
+  }
+
+  /** Makes sure a pass comes to delete the finished deliveries still held, once their hold ends. */
+  #holdRemovals(): void {
+    const { since } = this.#queue.finished();
+    if (since === undefined || this.#removalTimer) return;
+    this.#removalTimer = setTimeout(
+      () => {
+        this.#removalTimer = undefined;
+        this.wake();
+      },
+      Math.max(0, since + REMOVAL_HOLD_MS - performance.now()),
+    );
+    this.#removalTimer.unref?.();
   }
 
   /**

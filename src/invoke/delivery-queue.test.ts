@@ -35,20 +35,56 @@ describe('DeliveryQueue', () => {
     expect(queue.dueFor('fn', 2000, 2).map((d) => d.id)).toEqual(['c', 'a']);
   });
 
-  it('makes running deliveries pending again after a crash, and backs off retries', () => {
+  it('skips started deliveries without writing their rows, and hands every row out again after a crash', () => {
     const queue = new DeliveryQueue(db);
     queue.enqueue(delivery('x', 1000));
     queue.enqueue(delivery('y', 1000));
-    queue.markRunning('x');
+    const [x] = queue.dueFor('fn', 1000, 1);
+    if (!x) throw new Error('x is due');
+    queue.claim(x);
+    const changes = db.prepare('SELECT total_changes() AS n').get() as { n: number };
+    expect(queue.dueFor('fn', 1000, 10).map((d) => d.id)).toEqual(['y']);
+    expect((db.prepare('SELECT total_changes() AS n').get() as { n: number }).n).toBe(changes.n);
     queue.retry('y', 1, 5000);
     expect(queue.dueFor('fn', 1000, 10)).toEqual([]);
     expect(queue.depth({ trigger: 's3' })).toBe(1);
-    expect(new DeliveryQueue(db).recover()).toBe(1);
-    expect(queue.dueFor('fn', 1000, 10).map((d) => [d.id, d.attempts])).toEqual([['x', 0]]);
-    expect(queue.nextDueAtFor('fn')).toBe(1000);
-    queue.remove('x');
+    expect(queue.depth({ target: 'fn' })).toBe(1);
+    expect(queue.depth()).toBe(1);
     expect(queue.nextDueAtFor('fn')).toBe(5000);
-    expect(queue.dueFor('fn', 5000, 10).map((d) => [d.id, d.attempts])).toEqual([['y', 1]]);
+    // A new queue on the same database is what a restart after kill -9 sees: nothing is claimed.
+    const restarted = new DeliveryQueue(db);
+    expect(restarted.dueFor('fn', 1000, 10).map((d) => [d.id, d.attempts])).toEqual([['x', 0]]);
+    expect(restarted.nextDueAtFor('fn')).toBe(1000);
+    restarted.remove('x');
+    expect(restarted.nextDueAtFor('fn')).toBe(5000);
+    expect(restarted.dueFor('fn', 5000, 10).map((d) => [d.id, d.attempts])).toEqual([['y', 1]]);
+  });
+
+  it('steps over a long run of started deliveries to the ones still waiting, and deletes finished ones together', () => {
+    const queue = new DeliveryQueue(db);
+    // Ten to a millisecond: the cursor must order by commit within one.
+    for (let i = 0; i < 250; i++) queue.enqueue(delivery(`d${i}`, 1000 + Math.floor(i / 10)));
+    for (const d of queue.dueFor('fn', 2000, 200)) queue.claim(d);
+    expect(queue.dueFor('fn', 2000, 3).map((d) => d.id)).toEqual(['d200', 'd201', 'd202']);
+    for (const d of queue.dueFor('fn', 2000, 5)) queue.claim(d);
+    expect(queue.dueFor('fn', 2000, 2).map((d) => d.id)).toEqual(['d205', 'd206']);
+    queue.unclaim(['d200', 'd201', 'd202', 'd203', 'd204']);
+    expect(queue.depth()).toBe(50);
+    for (let i = 0; i < 200; i += 2) queue.removeLater(`d${i}`);
+    // Odd ones fail and come back later; they must not be skipped by the cursor.
+    for (let i = 1; i < 200; i += 2) queue.retry(`d${i}`, 1, 1500);
+    expect(queue.finished().count).toBe(100);
+    let removed: string[] = [];
+    queue.transaction(() => {
+      removed = queue.removeFinished();
+    });
+    queue.unclaim(removed);
+    expect(queue.finished()).toEqual({ count: 0, since: undefined });
+    expect(queue.depth()).toBe(150);
+    const waiting = Array.from({ length: 50 }, (_, i) => `d${200 + i}`);
+    const retried = Array.from({ length: 100 }, (_, i) => `d${2 * i + 1}`);
+    expect(queue.dueFor('fn', 1499, 200).map((d) => d.id)).toEqual(waiting);
+    expect(queue.dueFor('fn', 2000, 200).map((d) => d.id)).toEqual([...waiting, ...retried]);
   });
 
   it('hands out due deliveries per target, and forgets a target only once it has none left', () => {
@@ -57,12 +93,14 @@ describe('DeliveryQueue', () => {
     queue.enqueue({ ...delivery('b1', 1000), target: 'other' });
     expect(queue.targets().sort()).toEqual(['fn', 'other']);
     expect(queue.dueFor('other', 1000, 10).map((d) => d.id)).toEqual(['b1']);
-    queue.markRunning('b1');
+    const [b1] = queue.dueFor('other', 1000, 10);
+    if (!b1) throw new Error('b1 is due');
+    queue.claim(b1);
     queue.forgetIfEmpty('other');
     expect(queue.targets()).toContain('other');
     queue.removeLater('b1');
     expect(queue.dueFor('other', 1000, 10)).toEqual([]);
-    queue.transaction(() => queue.removeFinished());
+    queue.transaction(() => queue.unclaim(queue.removeFinished()));
     queue.forgetIfEmpty('other');
     expect(queue.targets()).toEqual(['fn']);
     expect(new DeliveryQueue(db).targets()).toEqual(['fn']);

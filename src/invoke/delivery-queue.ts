@@ -37,6 +37,7 @@ export interface Delivery {
 export type NewDelivery = Omit<Delivery, 'attempts' | 'nextAt'>;
 
 interface Row {
+  seq: number;
   id: string;
   kind: DeliveryKind;
   target: string;
@@ -80,12 +81,25 @@ INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_co
   FROM invoke_async_events ORDER BY enqueued_at;
 DROP TABLE invoke_async_events;`;
 
+/** Where a target's due reads start: every row at or before it was claimed when a read passed it. */
+interface Cursor {
+  nextAt: number;
+  seq: number;
+}
+
+interface Claim {
+  target: string;
+  trigger: string;
+}
+
 /**
  * The one durable delivery queue in SQLite. A delivery is committed by `enqueue` (inside the
- * producer's own transaction when it has one) before the producer acknowledges anything; a
- * `running` delivery left by a crash is made pending again by `recover`. Due deliveries come out
- * in commit order, overall or per target (a function, or a destination ARN), so that one target
- * waiting for capacity holds up no other.
+ * producer's own transaction when it has one) before the producer acknowledges anything, and
+ * stays in its row, untouched while it runs, until it is removed or rescheduled: that a delivery
+ * is running is kept in memory only (`claim`), so starting one costs no write, and after a crash
+ * or restart every row left is simply due again (at least once, as Lambda delivers async events).
+ * Due deliveries come out in commit order per target (a function, or a destination ARN), so that
+ * one target waiting for capacity holds up no other.
  */
 export class DeliveryQueue {
   #db: Db;
@@ -95,7 +109,14 @@ export class DeliveryQueue {
    * dropped by `forgetIfEmpty`.
    */
   #targets = new Set<string>();
+  /** Deliveries started in this process whose rows are not yet removed or rescheduled. */
+  #claims = new Map<string, Claim>();
+  /** Claimed deliveries per target, to reset a target's cursor once it has none. */
+  #claimsPerTarget = new Map<string, number>();
+  /** Per target, where due reads start, past the run of claimed rows at its head. */
+  #cursors = new Map<string, Cursor>();
   #finished: string[] = [];
+  #finishedSince: number | undefined;
 
   constructor(db: Db) {
     this.#db = db;
@@ -131,72 +152,123 @@ export class DeliveryQueue {
     return [...this.#targets];
   }
 
-  /** Drops a target from `targets` when it has no delivery left, pending or running. */
+  /** Drops a target from `targets` when it has no delivery left, waiting or running. */
   forgetIfEmpty(target: string): void {
     if (this.#sql('SELECT 1 FROM deliveries WHERE target = ? LIMIT 1').get(target) === undefined) {
       this.#targets.delete(target);
     }
   }
 
-  /** Pending deliveries of one target due by `now`, earliest due first, then in commit order. */
+  /**
+   * Unclaimed deliveries of one target due by `now`, earliest due first, then in commit order. The
+   * claimed run at the head of the target's rows is stepped over once (the cursor moves past it),
+   * not read again on every call.
+   */
   dueFor(target: string, now: number, limit: number): Delivery[] {
-    const rows = this.#sql(
-      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
-    ).all(target, now, limit) as Row[];
-    return rows.map(fromRow);
+    const out: Delivery[] = [];
+    let from = this.#cursors.get(target);
+    let atHead = true;
+    while (out.length < limit) {
+      const wanted = limit - out.length;
+      const rows = this.#dueRows(target, now, from, wanted);
+      for (const row of rows) {
+        const claimed = this.#claims.has(row.id);
+        if (claimed && atHead) this.#cursors.set(target, { nextAt: row.next_at, seq: row.seq });
+        if (!claimed) {
+          atHead = false;
+          out.push(fromRow(row));
+        }
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < wanted) break;
+      from = { nextAt: last.next_at, seq: last.seq };
+    }
+    return out;
   }
 
-  /** When the next pending delivery of one target falls due, if any. */
+  /** When the next unclaimed delivery of one target falls due, if any. */
   nextDueAtFor(target: string): number | undefined {
-    const row = this.#sql(
-      `SELECT next_at AS at FROM deliveries WHERE target = ? AND state = 'pending' ORDER BY next_at LIMIT 1`,
-    ).get(target) as { at: number } | undefined;
-    return row?.at;
+    const from = this.#cursors.get(target) ?? { nextAt: Number.MIN_SAFE_INTEGER, seq: 0 };
+    const rows = this.#sql(
+      `SELECT id, next_at FROM deliveries WHERE target = ? AND state = 'pending' AND (next_at, seq) > (?, ?)
+         ORDER BY next_at, seq`,
+    ).iterate(target, from.nextAt, from.seq) as IterableIterator<{ id: string; next_at: number }>;
+    for (const row of rows) {
+      if (!this.#claims.has(row.id)) return row.next_at;
+    }
+    return undefined;
   }
 
-  markRunning(id: string): void {
-    this.#sql(`UPDATE deliveries SET state = 'running' WHERE id = ?`).run(id);
+  /** Marks a delivery as started, in memory: `dueFor` skips it until it is removed or rescheduled. */
+  claim(delivery: Delivery): void {
+    this.#claims.set(delivery.id, { target: delivery.target, trigger: delivery.trigger });
+    this.#claimsPerTarget.set(delivery.target, (this.#claimsPerTarget.get(delivery.target) ?? 0) + 1);
   }
 
   /** Schedules another attempt after a failed one. */
   retry(id: string, attempts: number, nextAt: number): void {
-    this.#sql(`UPDATE deliveries SET state = 'pending', attempts = ?, next_at = ? WHERE id = ?`).run(
-      attempts,
-      nextAt,
-      id,
-    );
+    this.#sql('UPDATE deliveries SET attempts = ?, next_at = ? WHERE id = ?').run(attempts, nextAt, id);
+    this.unclaim([id]);
   }
 
-  /** Returns a running delivery to pending without counting an attempt (the engine is stopping). */
+  /** Hands a started delivery back without counting an attempt (the engine is stopping): its row never changed. */
   release(id: string): void {
-    this.#sql(`UPDATE deliveries SET state = 'pending' WHERE id = ?`).run(id);
+    this.unclaim([id]);
   }
 
   remove(id: string): void {
     this.#sql('DELETE FROM deliveries WHERE id = ?').run(id);
+    this.unclaim([id]);
   }
 
   /**
-   * Removes a finished delivery with the next `removeFinished` (the dispatcher's next commit), so a
-   * burst of finished invocations costs one commit rather than one each. A crash before then runs
-   * it again after restart: at least once, as Lambda delivers async events.
+   * Removes a finished delivery with a later `removeFinished`, so a burst of finished invocations
+   * costs one statement in one commit rather than a commit each; it stays claimed until then. A
+   * crash before then runs it again after restart: at least once, as Lambda delivers async events.
    */
   removeLater(id: string): void {
     this.#finished.push(id);
+    this.#finishedSince ??= performance.now();
+  }
+
+  /** How many finished deliveries wait for `removeFinished`, and since when (`performance.now()`). */
+  finished(): { count: number; since: number | undefined } {
+    return { count: this.#finished.length, since: this.#finishedSince };
   }
 
   /**
-   * Removes the deliveries `removeLater` noted; call inside a transaction. Answers their ids, which
-   * the caller hands back to `removeLater` when that transaction rolls back.
+   * Deletes the deliveries `removeLater` noted, in one statement; call inside a transaction. Answers
+   * their ids: the caller hands them to `unclaim` once that transaction commits, or back to
+   * `removeLater` when it rolls back.
    */
   removeFinished(): string[] {
     const finished = this.#finished;
     this.#finished = [];
-    for (const id of finished) this.remove(id);
+    this.#finishedSince = undefined;
+    if (finished.length > 0) {
+      this.#sql('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(finished));
+    }
     return finished;
   }
 
-  /** After a crash or restart: deliveries that were running are pending again. */
+  /** Forgets that these deliveries run (their rows are gone or rescheduled). */
+  unclaim(ids: string[]): void {
+    for (const id of ids) {
+      const claim = this.#claims.get(id);
+      if (!claim) continue;
+      this.#claims.delete(id);
+      const left = (this.#claimsPerTarget.get(claim.target) ?? 1) - 1;
+      if (left > 0) {
+        this.#claimsPerTarget.set(claim.target, left);
+      } else {
+        // Nothing of this target runs: its next read starts from its first row again.
+        this.#claimsPerTarget.delete(claim.target);
+        this.#cursors.delete(claim.target);
+      }
+    }
+  }
+
+  /** On start: rows an older version marked running are plain rows again (nothing is claimed yet). */
   recover(): number {
     return this.#sql(`UPDATE deliveries SET state = 'pending' WHERE state = 'running'`).run().changes;
   }
@@ -204,20 +276,33 @@ export class DeliveryQueue {
   /** Deliveries waiting (not running): all, or those of one target or one trigger. */
   depth(filter: { target?: string; trigger?: string } = {}): number {
     if (filter.target !== undefined) {
-      return this.#count(`SELECT COUNT(*) AS n FROM deliveries WHERE target = ? AND state = 'pending'`, filter.target);
+      const rows = this.#count(`SELECT COUNT(*) AS n FROM deliveries WHERE target = ?`, filter.target);
+      return rows - (this.#claimsPerTarget.get(filter.target) ?? 0);
     }
     if (filter.trigger !== undefined) {
-      return this.#count(
-        `SELECT COUNT(*) AS n FROM deliveries WHERE trigger = ? AND state = 'pending'`,
-        filter.trigger,
-      );
+      const rows = this.#count(`SELECT COUNT(*) AS n FROM deliveries WHERE trigger = ?`, filter.trigger);
+      let claimed = 0;
+      for (const claim of this.#claims.values()) if (claim.trigger === filter.trigger) claimed += 1;
+      return rows - claimed;
     }
-    return this.#count(`SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'`);
+    return this.#count('SELECT COUNT(*) AS n FROM deliveries') - this.#claims.size;
   }
 
   /** Runs `work` in one transaction (nested calls join the outer one). */
   transaction(work: () => void): void {
     this.#db.transaction(work)();
+  }
+
+  #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
+    if (from === undefined) {
+      return this.#sql(
+        `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
+      ).all(target, now, limit) as Row[];
+    }
+    return this.#sql(
+      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? AND (next_at, seq) > (?, ?)
+         ORDER BY next_at, seq LIMIT ?`,
+    ).all(target, now, from.nextAt, from.seq, limit) as Row[];
   }
 
   #count(sql: string, ...args: string[]): number {
