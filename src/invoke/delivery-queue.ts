@@ -81,6 +81,9 @@ INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_co
   FROM invoke_async_events ORDER BY enqueued_at;
 DROP TABLE invoke_async_events;`;
 
+/** Rows read at a time when looking past claimed ones for the next due. */
+const DUE_PAGE = 100;
+
 /** Where a target's due reads start: every row at or before it was claimed when a read passed it. */
 interface Cursor {
   nextAt: number;
@@ -115,6 +118,11 @@ export class DeliveryQueue {
   #claimsPerTarget = new Map<string, number>();
   /** Per target, where due reads start, past the run of claimed rows at its head. */
   #cursors = new Map<string, Cursor>();
+  /**
+   * Per target, the rows the last `dueFor` handed out right after the cursor, in order: claiming
+   * them in that order moves the cursor, so a started row is not read again to be stepped over.
+   */
+  #heads = new Map<string, { rows: Array<Cursor & { id: string }>; next: number }>();
   #finished: string[] = [];
   #finishedSince: number | undefined;
 
@@ -166,42 +174,53 @@ export class DeliveryQueue {
    */
   dueFor(target: string, now: number, limit: number): Delivery[] {
     const out: Delivery[] = [];
+    const head: Array<Cursor & { id: string }> = [];
     let from = this.#cursors.get(target);
     let atHead = true;
+    let contiguous = true;
     while (out.length < limit) {
       const wanted = limit - out.length;
       const rows = this.#dueRows(target, now, from, wanted);
       for (const row of rows) {
         const claimed = this.#claims.has(row.id);
         if (claimed && atHead) this.#cursors.set(target, { nextAt: row.next_at, seq: row.seq });
+        if (claimed && !atHead) contiguous = false;
         if (!claimed) {
           atHead = false;
           out.push(fromRow(row));
+          if (contiguous) head.push({ id: row.id, nextAt: row.next_at, seq: row.seq });
         }
       }
       const last = rows.at(-1);
       if (last === undefined || rows.length < wanted) break;
       from = { nextAt: last.next_at, seq: last.seq };
     }
+    this.#heads.set(target, { rows: head, next: 0 });
     return out;
   }
 
   /** When the next unclaimed delivery of one target falls due, if any. */
   nextDueAtFor(target: string): number | undefined {
-    const from = this.#cursors.get(target) ?? { nextAt: Number.MIN_SAFE_INTEGER, seq: 0 };
-    const rows = this.#sql(
-      `SELECT id, next_at FROM deliveries WHERE target = ? AND state = 'pending' AND (next_at, seq) > (?, ?)
-         ORDER BY next_at, seq`,
-    ).iterate(target, from.nextAt, from.seq) as IterableIterator<{ id: string; next_at: number }>;
-    for (const row of rows) {
-      if (!this.#claims.has(row.id)) return row.next_at;
+    let from = this.#cursors.get(target);
+    for (;;) {
+      const rows = this.#dueRows(target, Number.MAX_SAFE_INTEGER, from, DUE_PAGE);
+      const unclaimed = rows.find((row) => !this.#claims.has(row.id));
+      if (unclaimed) return unclaimed.next_at;
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < DUE_PAGE) return undefined;
+      from = { nextAt: last.next_at, seq: last.seq };
     }
-    return undefined;
   }
 
   /** Marks a delivery as started, in memory: `dueFor` skips it until it is removed or rescheduled. */
   claim(delivery: Delivery): void {
     this.#claims.set(delivery.id, { target: delivery.target, trigger: delivery.trigger });
+    const head = this.#heads.get(delivery.target);
+    const row = head?.rows[head.next];
+    if (head && row?.id === delivery.id) {
+      this.#cursors.set(delivery.target, row);
+      head.next += 1;
+    }
     this.#claimsPerTarget.set(delivery.target, (this.#claimsPerTarget.get(delivery.target) ?? 0) + 1);
   }
 
@@ -213,7 +232,10 @@ export class DeliveryQueue {
 
   /** Hands a started delivery back without counting an attempt (the engine is stopping): its row never changed. */
   release(id: string): void {
+    const claim = this.#claims.get(id);
     this.unclaim([id]);
+    // Its row is behind the cursor again: the next read starts from the target's first row.
+    if (claim) this.#forgetPosition(claim.target);
   }
 
   remove(id: string): void {
@@ -263,7 +285,7 @@ export class DeliveryQueue {
       } else {
         // Nothing of this target runs: its next read starts from its first row again.
         this.#claimsPerTarget.delete(claim.target);
-        this.#cursors.delete(claim.target);
+        this.#forgetPosition(claim.target);
       }
     }
   }
@@ -293,16 +315,29 @@ export class DeliveryQueue {
     this.#db.transaction(work)();
   }
 
+  #forgetPosition(target: string): void {
+    this.#cursors.delete(target);
+    this.#heads.delete(target);
+  }
+
   #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
     if (from === undefined) {
       return this.#sql(
         `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
       ).all(target, now, limit) as Row[];
     }
-    return this.#sql(
-      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? AND (next_at, seq) > (?, ?)
+    // Two index ranges rather than one row-value comparison, which SQLite seeks by next_at alone and
+    // then walks every row queued in the cursor's millisecond (a PublishBatch queues hundreds in one).
+    const same = this.#sql(
+      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at = ? AND seq > ? AND next_at <= ?
+         ORDER BY seq LIMIT ?`,
+    ).all(target, from.nextAt, from.seq, now, limit) as Row[];
+    if (same.length === limit) return same;
+    const later = this.#sql(
+      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at > ? AND next_at <= ?
          ORDER BY next_at, seq LIMIT ?`,
-    ).all(target, now, from.nextAt, from.seq, limit) as Row[];
+    ).all(target, from.nextAt, now, limit - same.length) as Row[];
+    return same.length === 0 ? later : [...same, ...later];
   }
 
   #count(sql: string, ...args: string[]): number {
