@@ -5,6 +5,7 @@
  * manifest, so a resumed run applies what is committed and runs only what is missing.
  */
 
+import { availableParallelism } from 'node:os';
 import { buffer } from 'node:stream/consumers';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
@@ -37,7 +38,14 @@ interface OutputLocation {
 const DEFAULT_FANOUT = 10;
 const DEFAULT_CONCURRENCY = 64;
 const DEFAULT_ATTEMPTS = 4;
-const DEFAULT_PARTITIONS = 4;
+/**
+ * Reduce partitions of a shuffle when the spec names none: one per core, 2 to 4. More reducers
+ * than cores only take turns, and each partition costs every map task one more object to write
+ * (a durable PUT) and the reduce one more output; jobs record the number they were given.
+ */
+const DEFAULT_PARTITIONS = Math.min(4, Math.max(2, availableParallelism()));
+/** What a job recorded before its spec carried a default number of partitions ran with. */
+const UNRECORDED_PARTITIONS = 4;
 const SHUFFLE_MAPPERS = new Set(['wordfreq']);
 const CASCADE = 'cascade';
 
@@ -93,7 +101,11 @@ export class JobRun {
     this.#output = spec.output ?? defaultOutput(spec, record.id);
     this.#results = { bucket: this.#output.bucket, prefix: `${this.#output.prefix}${RESULTS_FOLDER}` };
     this.#shuffleTarget = shuffle
-      ? { bucket: this.#output.bucket, prefix: this.#output.prefix, partitions: spec.partitions ?? DEFAULT_PARTITIONS }
+      ? {
+          bucket: this.#output.bucket,
+          prefix: this.#output.prefix,
+          partitions: spec.partitions ?? UNRECORDED_PARTITIONS,
+        }
       : undefined;
   }
 
@@ -222,7 +234,7 @@ export class JobRun {
   shuffle(): StageTask[] {
     const record = this.#record;
     const output = this.#output;
-    const partitions = this.#spec.partitions ?? DEFAULT_PARTITIONS;
+    const partitions = this.#spec.partitions ?? UNRECORDED_PARTITIONS;
     const committed = new Map(
       this.#deps.store.committed(record.id, 'reduce').map((e) => [e.taskId, e.result as ReduceResult]),
     );
@@ -253,7 +265,7 @@ export class JobRun {
 
   /** Reduce stage: runs the reduce tasks still to run with `reducer`. */
   async reduce(tasks: StageTask[], reducer: string): Promise<void> {
-    const partitions = this.#spec.partitions ?? DEFAULT_PARTITIONS;
+    const partitions = this.#spec.partitions ?? UNRECORDED_PARTITIONS;
     this.#record.stages.push({ name: 'reduce', status: 'running', tasks: partitions });
     this.#progress.emit({ type: 'stage.started', stage: 'reduce', tasks: tasks.length });
     await runStage(
@@ -374,7 +386,14 @@ export function nothingMatched(spec: JobSpec): string {
 /** Spec defaults filled in, as stored with the job. */
 export function normalizeSpec(spec: JobSpec): JobSpec {
   if (spec.stages) return { ...spec, mapper: spec.stages[0]?.mapper as string };
-  return { format: 'auto', mode: 'aggregate', fanout: DEFAULT_FANOUT, ...spec };
+  const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
+  return {
+    format: 'auto',
+    mode: 'aggregate',
+    fanout: DEFAULT_FANOUT,
+    ...(shuffle ? { partitions: DEFAULT_PARTITIONS } : {}),
+    ...spec,
+  };
 }
 
 function markStage(record: JobRecord, name: string): void {

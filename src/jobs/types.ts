@@ -42,7 +42,7 @@ export interface JobSpec {
   mode?: JobMode; // default aggregate
   /** Reducer function for a shuffle (wordfreq: 'reducer'); absent means the coordinator merges results. */
   reducer?: string;
-  /** Reduce partitions R of the shuffle (default 4). */
+  /** Reduce partitions R of the shuffle (default: one per core, 2 to 4, recorded with the job). */
   partitions?: number;
   /** Where shuffle intermediates and final outputs go (default: input bucket, `_jobs/<id>/`). */
   output?: { bucket: string; prefix: string };

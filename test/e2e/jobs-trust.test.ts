@@ -60,7 +60,10 @@ describe('jobs users can trust', () => {
     }
     const [first, second] = runs as [JobRecord, JobRecord];
     // The first job's shuffle files, reduce outputs and summary are in the bucket…
-    expect(keysUnder('whole', `_jobs/${first.id}/`).length).toBeGreaterThan(5);
+    const firstOutputs = keysUnder('whole', `_jobs/${first.id}/`);
+    const output = first.result?.output;
+    expect(firstOutputs).toEqual(expect.arrayContaining([...(output?.keys ?? []), output?.summaryKey]));
+    expect(firstOutputs.length).toBeGreaterThan((output?.keys.length ?? 0) + 1); // the shuffle files too
     // …and the second job did not count them.
     expect(second.result?.objects).toBe(5);
     expect(second.result?.totals).toEqual(first.result?.totals);

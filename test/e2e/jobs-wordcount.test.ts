@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/index.js';
@@ -106,6 +107,31 @@ describe('jobs over a mixed corpus', () => {
     expect(done.result?.top?.[0]).toEqual(top);
     const summary = await engine.objects.getObject(output?.bucket ?? '', output?.summaryKey ?? '');
     expect(JSON.parse((await readAll(summary.body)).toString()).distinctWords).toBe(expected.size);
+  });
+
+  it('wordfreq without partitions records one per core (2 to 4) and reduces into that many, exactly', async () => {
+    const job = engine.jobs.submit({
+      mapper: 'wordfreq',
+      input: { bucket: BUCKET, prefix: 'mix/' },
+      splitSize: 65_536,
+    });
+    const done = await engine.jobs.wait(job.id);
+    expect(done.error).toBeNull();
+    const partitions = Math.min(4, Math.max(2, availableParallelism()));
+    // Recorded with the job, so a resume on a machine with other cores shuffles the same way.
+    expect(done.spec.partitions).toBe(partitions);
+    expect(done.stages.find((s) => s.name === 'reduce')?.tasks).toBe(partitions);
+    const output = done.result?.output;
+    expect(output?.keys).toHaveLength(partitions);
+    const seen = new Map<string, number>();
+    for (const key of output?.keys ?? []) {
+      const { body } = await engine.objects.getObject(output?.bucket ?? '', key);
+      for (const line of (await readAll(body)).toString('utf8').split('\n').filter(Boolean)) {
+        const [w, n] = line.split('\t');
+        seen.set(w as string, Number(n));
+      }
+    }
+    expect(seen).toEqual(refFreq([...inputs.values()]));
   });
 
   it('grep reports matching lines with exact line numbers across splits', async () => {
