@@ -31,10 +31,17 @@ export async function startServe(dataDir, env = {}) {
 
 /** A JSON call to the native API under /_lambdata; throws with the AWS-style error on non-2xx. */
 export async function native(url, method, path, body) {
-  const res = await fetch(`${url}/_lambdata${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const send = () =>
+    fetch(`${url}/_lambdata${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  // A kept-alive socket the server closed while idle (the 1 GB run spends seconds on its floor
+  // between calls) fails before the request reaches the server: send it again on a fresh one.
+  const res = await send().catch((err) => {
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    return send();
   });
   const text = await res.text();
   const parsed = text ? JSON.parse(text) : null;

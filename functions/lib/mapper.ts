@@ -85,8 +85,14 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
       piece.end += to - from;
       progress.maybeSend(pieces);
     };
-    const stoppedAt = whole
-      ? mapWhole(split.format === 'gzip' ? inflate(await whole, split.size) : await whole, piece, feed)
+    let body: Uint8Array | undefined;
+    try {
+      body = whole && (await whole);
+    } catch (err) {
+      throw namingObject(err, split);
+    }
+    const stoppedAt = body
+      ? mapWhole(split.format === 'gzip' ? inflate(body, split.size) : body, piece, feed)
       : split.format === 'text'
         ? pace
           ? await mapText(split, readers.readerFor(split), piece, feed, clock, pace)
@@ -103,6 +109,13 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
     if (event.localReads) console.log(readers.summary());
     return run;
   }
+}
+
+/** A read's error with the object it was reading named in its message (its name and code kept). */
+function namingObject(err: unknown, split: SplitSpec): unknown {
+  if (!(err instanceof Error)) return err;
+  err.message = `s3://${split.bucket}/${split.key}: ${err.message}`;
+  return err;
 }
 
 type Feed = (bytes: Uint8Array, from: number, to: number) => void;
@@ -141,8 +154,12 @@ class Prefetch {
     this.#next = Math.max(this.#next, i);
     while (this.#next < this.#splits.length && this.#next < i + PREFETCH_DEPTH) {
       const split = this.#splits[this.#next] as SplitSpec;
-      if (isSmallWhole(split) && split.inline === undefined)
-        this.#reads.set(this.#next, this.#readers.readerFor(split).range(0, split.size));
+      if (isSmallWhole(split) && split.inline === undefined) {
+        const read = this.#readers.readerFor(split).range(0, split.size);
+        // Awaited when its turn comes; until then a failed read is not an unhandled rejection.
+        read.catch(() => {});
+        this.#reads.set(this.#next, read);
+      }
       this.#next++;
     }
     const read = this.#reads.get(i);

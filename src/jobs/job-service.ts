@@ -146,7 +146,9 @@ export class JobService implements BackgroundService {
     const output = spec.output ?? defaultOutput(spec, 'j-');
     // An output bucket of its own must exist too (listing a missing bucket throws NoSuchBucket).
     if (output.bucket !== spec.input.bucket) await backend.objects.listObjects(output.bucket, { maxKeys: 1 });
-    for await (const object of listInput(backend.objects, spec.input, output)) {
+    // Known sizes spare the run a HEAD per key; the check still heads what it reads.
+    const { sizes: _known, ...input } = spec.input;
+    for await (const object of listInput(backend.objects, input, output)) {
       if (!object.key.endsWith(BGZIP_INDEX_SUFFIX)) return;
     }
     throw new NoInputObjects(nothingMatched(spec));

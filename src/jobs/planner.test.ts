@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type ObjectSource, planMap, splitBytes } from './planner.js';
+import { validateSpec } from './spec.js';
+import type { JobSpec } from './types.js';
 
 const MB = 1024 * 1024;
 
@@ -99,5 +101,28 @@ describe('plan parameters for resumes', () => {
     const more = await planMap(listing(17, 16 * MB), spec, 50, { parallelism: 1, recorded: before.params });
     expect(grown.params.fingerprint).not.toBe(before.params.fingerprint);
     expect(more.params.fingerprint).not.toBe(before.params.fingerprint);
+  });
+});
+
+describe('listed keys with known sizes', () => {
+  it('plans them without a HEAD per key, and validates the sizes', async () => {
+    let heads = 0;
+    const source: ObjectSource = { ...listing(0, 0), headObject: () => ({ size: heads++ }) };
+    const keys = ['d/a.gz', 'd/b.gz', 'd/c.gz'];
+    const plan = await planMap(source, { mapper: 'm', input: { bucket: 'b', keys, sizes: [10, 0, 30] } }, 4);
+    expect(heads).toBe(0);
+    expect(plan.objects).toEqual([
+      { key: 'd/a.gz', size: 10 },
+      { key: 'd/b.gz', size: 0 },
+      { key: 'd/c.gz', size: 30 },
+    ]);
+    expect(plan.bytes).toBe(40);
+    await planMap(source, { mapper: 'm', input: { bucket: 'b', keys } }, 4);
+    expect(heads).toBe(3);
+    for (const sizes of [[1, 2], [1, 2, -1], [1, 2, 1.5], 'x', [1, 2, '3']])
+      expect(() => validateSpec({ mapper: 'm', input: { bucket: 'b', keys, sizes } } as unknown as JobSpec)).toThrow(
+        /input.sizes must be one size in bytes/,
+      );
+    expect(() => validateSpec({ mapper: 'm', input: { bucket: 'b', prefix: 'd/', sizes: [] } })).toThrow(/input.sizes/);
   });
 });

@@ -86,7 +86,8 @@ const INLINE_BUDGET = 128 * 1024;
 export const JOB_OUTPUT_PREFIX = '_jobs/';
 
 /**
- * Streams the keys of the input (paginated), or heads the listed keys. Job outputs are left out:
+ * Streams the keys of the input (paginated), or heads the listed keys (unless their sizes are
+ * given: then it heads none). Job outputs are left out:
  * keys under JOB_OUTPUT_PREFIX (unless the input prefix is inside it) and under `exclude` (the
  * job's own output location, when it lies in the input bucket).
  */
@@ -95,6 +96,10 @@ export async function* listInput(
   input: JobSpec['input'],
   exclude?: { bucket: string; prefix: string },
 ): AsyncGenerator<InputObject> {
+  if (input.keys && input.sizes) {
+    for (let i = 0; i < input.keys.length; i++) yield { key: input.keys[i] as string, size: input.sizes[i] as number };
+    return;
+  }
   if (input.keys) {
     for (const key of input.keys) yield { key, size: (await objects.headObject(input.bucket, key)).size };
     return;
@@ -230,7 +235,13 @@ async function inlineSmallObjects(objects: ObjectSource, tasks: PlannedTask[]): 
         continue;
       budget -= split.size;
       jobs.push(async () => {
-        split.inline = (await readBody(objects, split.bucket, split.key)).toString('base64');
+        try {
+          split.inline = (await readBody(objects, split.bucket, split.key)).toString('base64');
+        } catch (err) {
+          // Sizes given with the keys were not checked by a HEAD: say which object is missing.
+          if (err instanceof Error) err.message = `s3://${split.bucket}/${split.key}: ${err.message}`;
+          throw err;
+        }
       });
     }
   }

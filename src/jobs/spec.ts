@@ -21,6 +21,14 @@ export function validateSpec(spec: JobSpec): void {
     throw new InvalidParameterValue('input.bucket is required');
   if (spec.input.keys !== undefined && !Array.isArray(spec.input.keys))
     throw new InvalidParameterValue('input.keys must be a list of keys');
+  const sizes = spec.input.sizes;
+  if (
+    sizes !== undefined &&
+    (!Array.isArray(sizes) ||
+      sizes.length !== spec.input.keys?.length ||
+      !sizes.every((size) => Number.isSafeInteger(size) && size >= 0))
+  )
+    throw new InvalidParameterValue('input.sizes must be one size in bytes (an integer ≥ 0) per key of input.keys');
   if (spec.output !== undefined && (typeof spec.output?.bucket !== 'string' || typeof spec.output.prefix !== 'string'))
     throw new InvalidParameterValue('output must be { bucket, prefix }');
   if (

@@ -31,7 +31,13 @@ export interface ClusterPrice {
 export interface JobSpec {
   /** Mapper: a built-in ('wordcount' | 'wordfreq' | 'grep') or any deployed function name. */
   mapper: string;
-  input: { bucket: string; prefix?: string; keys?: string[] };
+  /**
+   * The objects to read: every key under `prefix`, or the listed `keys`. `sizes` (with `keys`, one
+   * per key) are their sizes when the caller already knows them (a master dataset records each
+   * immutable object's size): the planner then sends no HEAD per key, and a key that is missing
+   * fails the task that reads it.
+   */
+  input: { bucket: string; prefix?: string; keys?: string[]; sizes?: number[] };
   format?: RecordFormat; // default auto
   /** Bytes per split (default 64 MiB). */
   splitSize?: number;

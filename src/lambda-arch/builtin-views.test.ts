@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { wordsOf } from './builtin-views.js';
+import { BUILTIN_VIEWS, wordsOf } from './builtin-views.js';
+import { resolveView, ViewAccumulator } from './view-module.js';
 
 /** The definition wordsOf's ASCII scan must match: the one regular expression over the lower-cased text. */
 function byRegex(text: string): string[] {
@@ -43,6 +44,38 @@ describe('words of a tweet', () => {
         },
       ),
       { seed: 20261207, numRuns: 5000 },
+    );
+  });
+});
+
+describe('word counts folded through the key table', () => {
+  it('equal the counts folded from wordsOf per (word, hour), on any texts and times (property, seeded)', () => {
+    const module = BUILTIN_VIEWS['word-count-hourly'];
+    if (!module) throw new Error('word-count-hourly is built in');
+    const tabled = resolveView(module);
+    const { keysInto: _, ...plain } = module;
+    const mapped = resolveView(plain);
+    expect(tabled.keysInto).toBeTypeOf('function');
+    expect(mapped.keysInto).toBeUndefined();
+    const text = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'the a b ab ba http @x é É Z 9 - _'.split(' '), ' ', '\t'), maxLength: 60 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc.constant(42),
+    );
+    const event = fc.record({ text, time: fc.integer({ min: 0, max: 5 * 3_600_000 }) });
+    const sorted = (acc: ViewAccumulator) =>
+      [...acc.tuples()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1]));
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 300 }), (events) => {
+        const a = new ViewAccumulator(tabled);
+        const b = new ViewAccumulator(mapped);
+        for (const e of events) {
+          a.add({ text: e.text }, e.time);
+          b.add({ text: e.text }, e.time);
+        }
+        expect(sorted(a)).toEqual(sorted(b));
+      }),
+      { seed: 20261207, numRuns: 500 },
     );
   });
 });

@@ -8,11 +8,27 @@ import type { ViewModule } from './view-module.js';
 // is matched whole and skipped (no group); anything else yields its words (group 1).
 const WORD_OR_SKIPPED = /(?<=^|\s)(?:http|@)\S*|([\p{L}\p{N}][\p{L}\p{N}'_-]*)/gu;
 
+/** Takes words as slices text[start, end) of a lower-cased text (no string built per word). */
+export interface WordSink {
+  add(text: string, start: number, end: number): void;
+}
+
+const PAST_ASCII = /[^\0-\x7f]/;
+
 /** Words of a tweet's text, lower-cased, without links and mentions. */
 export function wordsOf(text: unknown): string[] {
-  if (typeof text !== 'string') return [];
+  const words: string[] = [];
+  wordsInto(text, { add: (lower, start, end) => words.push(lower.slice(start, end)) });
+  return words;
+}
+
+/** wordsOf's words, in order, handed to `sink` as slices of the lower-cased text. */
+export function wordsInto(text: unknown, sink: WordSink): void {
+  if (typeof text !== 'string') return;
   const lower = text.toLowerCase();
-  return asciiWordsOf(lower) ?? regexWordsOf(lower);
+  if (PAST_ASCII.test(lower)) {
+    for (const word of regexWordsOf(lower)) sink.add(word, 0, word.length);
+  } else asciiWordsInto(lower, sink);
 }
 
 /** wordsOf by WORD_OR_SKIPPED: the definition, for text with any character past ASCII. */
@@ -27,25 +43,17 @@ function regexWordsOf(lower: string): string[] {
 
 /**
  * WORD_OR_SKIPPED's matches for lower-cased ASCII text by a scan over its character codes (in ASCII,
- * \p{L} is a–z once lower-cased, \p{N} is 0–9, \s is space and \t–\r), or undefined at the first
- * character past ASCII, where the regular expression decides.
+ * \p{L} is a–z once lower-cased, \p{N} is 0–9, \s is space and \t–\r).
  */
-function asciiWordsOf(lower: string): string[] | undefined {
-  const words: string[] = [];
+function asciiWordsInto(lower: string, sink: WordSink): void {
   const n = lower.length;
   let afterSpace = true;
   let i = 0;
   while (i < n) {
     const c = lower.charCodeAt(i);
-    if (c > 0x7f) return undefined;
     if (afterSpace && (c === 0x40 || (c === 0x68 && lower.startsWith('http', i)))) {
       // A link or a mention: skipped to the next whitespace.
-      while (i < n) {
-        const d = lower.charCodeAt(i);
-        if (d > 0x7f) return undefined;
-        if (isAsciiSpace(d)) break;
-        i++;
-      }
+      while (i < n && !isAsciiSpace(lower.charCodeAt(i))) i++;
       afterSpace = false;
       continue;
     }
@@ -53,17 +61,15 @@ function asciiWordsOf(lower: string): string[] | undefined {
       const start = i;
       for (i++; i < n; i++) {
         const d = lower.charCodeAt(i);
-        if (d > 0x7f) return undefined;
         if (!isAsciiAlnum(d) && d !== 0x27 && d !== 0x5f && d !== 0x2d) break;
       }
-      words.push(lower.slice(start, i));
+      sink.add(lower, start, i);
       afterSpace = false;
       continue;
     }
     afterSpace = isAsciiSpace(c);
     i++;
   }
-  return words;
 }
 
 function isAsciiAlnum(c: number): boolean {
@@ -80,6 +86,7 @@ const wordCountHourly: ViewModule = {
   monoid: 'count',
   fields: ['text'],
   key: (event) => wordsOf(event.text),
+  keysInto: (event, sink) => wordsInto(event.text, sink),
 };
 
 const eventCount: ViewModule = {

@@ -51,6 +51,8 @@ export type SpeedUpdate = (
 /** A committed master object. */
 export interface MasterObjectRow {
   key: string;
+  /** The object's size as written (gzip bytes). */
+  size: number;
   events: number;
   minTime: number;
   maxTime: number;
@@ -130,8 +132,11 @@ export class MasterDatasets {
         `INSERT OR IGNORE INTO la_objects (dataset, object_key, shard_id, events, bytes, min_time, max_time, hour)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      objects: db.prepare<[string, number], { object_key: string; events: number; min_time: number; max_time: number }>(
-        'SELECT object_key, events, min_time, max_time FROM la_objects WHERE dataset = ? AND max_time >= ? ORDER BY object_key',
+      objects: db.prepare<
+        [string, number],
+        { object_key: string; bytes: number; events: number; min_time: number; max_time: number }
+      >(
+        'SELECT object_key, bytes, events, min_time, max_time FROM la_objects WHERE dataset = ? AND max_time >= ? ORDER BY object_key',
       ),
       totals: db.prepare<[string], { objects: number; bytes: number | null; events: number | null }>(
         'SELECT COUNT(*) AS objects, SUM(bytes) AS bytes, SUM(events) AS events FROM la_objects WHERE dataset = ?',
@@ -250,7 +255,7 @@ export class MasterDatasets {
   objects(name: string, minTime = Number.NEGATIVE_INFINITY): MasterObjectRow[] {
     return this.#sql.objects
       .all(name, Number.isFinite(minTime) ? minTime : -Number.MAX_SAFE_INTEGER)
-      .map((r) => ({ key: r.object_key, events: r.events, minTime: r.min_time, maxTime: r.max_time }));
+      .map((r) => ({ key: r.object_key, size: r.bytes, events: r.events, minTime: r.min_time, maxTime: r.max_time }));
   }
 
   /** Reads the events of committed master objects (for seeding a new view's speed layer). */

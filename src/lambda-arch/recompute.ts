@@ -60,7 +60,8 @@ export async function recompute(
     const horizon = Math.max(bucketOf(info.completeUpTo, view.width), previous?.horizon ?? 0);
     datasets.seal(dataset.name, horizon);
     const from = incremental ? (previous?.horizon ?? 0) : Number.NEGATIVE_INFINITY;
-    return { horizon, from, keys: datasets.objects(dataset.name, from).map((o) => o.key) };
+    const objects = datasets.objects(dataset.name, from);
+    return { horizon, from, keys: objects.map((o) => o.key), sizes: objects.map((o) => o.size) };
   });
   const version = batch.nextVersion(config.name);
   const states = new Map<string, { key: string; bucket: number; state: unknown }>();
@@ -75,7 +76,8 @@ export async function recompute(
     const record = jobs.submit({
       mapper: config.mapper,
       reducer: config.reducer,
-      input: { bucket: dataset.bucket, keys: snapshot.keys },
+      // Master objects are immutable and the dataset records their sizes: no HEAD per object.
+      input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
       partitions: PARTITIONS,
       fanout: MAP_SLOTS,
       concurrency: MAP_SLOTS + 1,

@@ -5,6 +5,7 @@
  * from the engine.
  */
 import { isoTimeMs } from './iso-time.js';
+import { KeyTable } from './key-table.js';
 import { type Monoid, monoidByName } from './monoids.js';
 
 /** Event-time bucket widths. */
@@ -25,6 +26,17 @@ export interface ViewModule {
    * hands them an event holding only these (and the time field) instead of parsing whole lines.
    */
   fields?: readonly string[];
+  /**
+   * The keys `key` gives, in order, handed to `sink` as slices `text[start, end)` instead of
+   * strings, so a fold finds an existing key without building a string for it. Optional; when
+   * present it must give exactly `key`'s keys and not throw (the built-in word view has one).
+   */
+  keysInto?(event: Record<string, unknown>, sink: KeySink): void;
+}
+
+/** Takes an event's keys as slices of a text. */
+export interface KeySink {
+  add(text: string, start: number, end: number): void;
 }
 
 /** What the engine knows of every view: its buckets and its (built-in) monoid, not its code. */
@@ -40,6 +52,7 @@ export interface ResolvedView extends ViewShape {
   key: ViewModule['key'];
   value: NonNullable<ViewModule['value']>;
   fields?: readonly string[];
+  keysInto?: ViewModule['keysInto'];
 }
 
 /** The field events carry their time in unless a dataset names another. */
@@ -56,6 +69,8 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
   if (typeof module.key !== 'function') throw new TypeError(`view ${module.name}: key(event) must be a function`);
   if (module.value !== undefined && typeof module.value !== 'function')
     throw new TypeError(`view ${module.name}: value(event) must be a function`);
+  if (module.keysInto !== undefined && typeof module.keysInto !== 'function')
+    throw new TypeError(`view ${module.name}: keysInto(event, sink) must be a function`);
   if (
     module.fields !== undefined &&
     !(Array.isArray(module.fields) && module.fields.every((f) => typeof f === 'string'))
@@ -72,6 +87,7 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     key: module.key,
     value: module.value ?? ((event) => event),
     ...(module.fields ? { fields: module.fields } : {}),
+    ...(module.keysInto ? { keysInto: module.keysInto } : {}),
   };
 }
 
@@ -121,19 +137,34 @@ export interface ViewFold {
 
 /**
  * Per-(bucket, key) states of a view, folded with its monoid as events come: buckets, then keys,
- * in maps (no composite key built per contribution). What the speed fold and the batch mapper share.
+ * in maps (no composite key built per contribution). A view with `keysInto` folds into one flat
+ * KeyTable per bucket instead (one probe per key, no string per key already seen). What the speed
+ * fold and the batch mapper share.
  */
 export class ViewAccumulator {
   readonly #view: ResolvedView;
   readonly #buckets = new Map<number, Map<string, { state: unknown }>>();
+  readonly #tables = new Map<number, KeyTable>();
+  readonly #sink: TableSink;
 
   constructor(view: ResolvedView) {
     this.#view = view;
+    this.#sink = new TableSink(view);
   }
 
   /** Folds one event at `time` in. @throws what the view's key or value code throws */
   add(event: Record<string, unknown>, time: number): void {
     const view = this.#view;
+    if (view.keysInto) {
+      const bucket = bucketOf(time, view.width);
+      let table = this.#tables.get(bucket);
+      if (!table) {
+        table = new KeyTable();
+        this.#tables.set(bucket, table);
+      }
+      this.#sink.fold(event, table, view.keysInto);
+      return;
+    }
     const keys = view.key(event);
     if (keys === null || keys === undefined) return;
     const list = Array.isArray(keys) ? keys : [keys];
@@ -156,6 +187,40 @@ export class ViewAccumulator {
   /** One `[key, bucket, state]` per distinct (key, bucket). */
   *tuples(): Generator<[string, number, unknown]> {
     for (const [bucket, states] of this.#buckets) for (const [key, { state }] of states) yield [key, bucket, state];
+    for (const [bucket, table] of this.#tables) for (const [key, state] of table.entries()) yield [key, bucket, state];
+  }
+}
+
+/**
+ * Folds one event's keys, as `keysInto` hands them, into a bucket's table: the event's state is
+ * lifted at its first key (an event without keys lifts nothing, as with `key`).
+ */
+class TableSink implements KeySink {
+  readonly #view: ResolvedView;
+  readonly #merge: (a: unknown, b: unknown) => unknown;
+  #event: Record<string, unknown> = {};
+  #table: KeyTable | undefined;
+  #state: unknown;
+  #lifted = false;
+
+  constructor(view: ResolvedView) {
+    this.#view = view;
+    this.#merge = view.monoid.merge;
+  }
+
+  fold(event: Record<string, unknown>, table: KeyTable, keysInto: NonNullable<ResolvedView['keysInto']>): void {
+    this.#event = event;
+    this.#table = table;
+    this.#lifted = false;
+    keysInto(event, this);
+  }
+
+  add(text: string, start: number, end: number): void {
+    if (!this.#lifted) {
+      this.#state = this.#view.monoid.lift(this.#view.value(this.#event));
+      this.#lifted = true;
+    }
+    (this.#table as KeyTable).add(text, start, end, this.#state, this.#merge);
   }
 }
 

@@ -130,6 +130,38 @@ describe('jobs users can trust', () => {
     expect((JSON.parse(sparse.stdout) as JobRecord).result?.distinctWords).toBe(2);
   }, 240_000);
 
+  it('plans listed keys with known sizes without heading them; a missing one fails the job by name', async () => {
+    engine.objects.createBucket('sized');
+    await engine.objects.putObject('sized', 'in/a.txt', 'alpha beta\n');
+    await engine.objects.putObject('sized', 'in/b.txt', 'gamma\n');
+    const run = async (keys: string[], sizes: number[]) => {
+      const res = await fetch(`${api}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mapper: 'wordcount', input: { bucket: 'sized', keys, sizes }, maxAttempts: 1 }),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+      return engine.jobs.wait(((await res.json()) as JobRecord).id);
+    };
+    const ok = await run(['in/a.txt', 'in/b.txt'], [11, 6]);
+    expect(ok.status).toBe('succeeded');
+    expect(ok.result?.totals.words).toBe(3);
+    expect(ok.counters.bytesTotal).toBe(17);
+    const bad = await post('/jobs', {
+      mapper: 'wordcount',
+      input: { bucket: 'sized', keys: ['in/a.txt'], sizes: [1, 2] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.error.message).toContain('input.sizes');
+    // Missing when the planner reads it (small text travels in the task event) or when a mapper
+    // reads it (a gzip object): either way the job fails naming it.
+    for (const gone of ['in/gone.txt', 'in/gone.gz']) {
+      const missing = await run(['in/a.txt', gone], [11, 6]);
+      expect(missing.status).toBe('failed');
+      expect(missing.error?.message).toContain(`s3://sized/${gone}`);
+    }
+  }, 240_000);
+
   it('runs a two-stage pipeline from a job module; rerunning stage 2 gives the same result without stage 1', async () => {
     engine.objects.createBucket('pipe');
     const bodies = Array.from({ length: 4 }, (_, i) => generateText({ seed: 500 + i, bytes: 40_000 }));
