@@ -462,7 +462,13 @@ export class JobService implements BackgroundService {
 
   #storeEvents(): void {
     const events = this.#unstored.splice(0);
-    this.#store.appendEvents(events);
+    try {
+      this.#store.appendEvents(events);
+    } catch (err) {
+      // Thrown here it would be an uncaught exception that ends the server; the job's state lives in
+      // its record and manifest, so only late subscribers' replay misses these events.
+      this.#log.error('cannot store job events', { jobId: events[0]?.jobId, count: events.length, err });
+    }
     for (const event of events) this.events.publish(event);
   }
 
