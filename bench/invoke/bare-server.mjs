@@ -2,19 +2,12 @@
 // request at once (`null` for a Lambda Invoke, a small JSON object for the native invoke path).
 // Prints `listening on http://127.0.0.1:PORT` like `lambdata serve` does.
 import { createServer } from 'node:http';
+import { answerInvoke } from './invoke-answer.mjs';
 
-const NATIVE = Buffer.from('{"requestId":"r","statusCode":200,"executedVersion":"$LATEST","payload":null}');
-const LAMBDA = Buffer.from('null');
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    const body = req.url?.startsWith('/_lambdata/') ? NATIVE : LAMBDA;
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': body.length,
-      'x-amz-executed-version': '$LATEST',
-    });
-    res.end(body);
+    answerInvoke(req, res);
   });
 });
 server.keepAliveTimeout = 60_000;

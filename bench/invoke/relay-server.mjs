@@ -10,10 +10,8 @@ import { createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader } from '../../dist/runtime/frames.js';
+import { answerInvoke } from './invoke-answer.mjs';
 import { here } from './stats.js';
-
-const NATIVE = Buffer.from('{"requestId":"r","statusCode":200,"executedVersion":"$LATEST","payload":null}');
-const LAMBDA = Buffer.from('null');
 
 const children = Array.from({ length: availableParallelism() }, () => {
   const child = spawn(process.execPath, [join(here, 'echo-child.mjs')], {
@@ -33,13 +31,7 @@ const server = createServer((req, res) => {
     const target = children[next];
     next = (next + 1) % children.length;
     target.waiting.push(() => {
-      const body = req.url?.startsWith('/_lambdata/') ? NATIVE : LAMBDA;
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': body.length,
-        'x-amz-executed-version': '$LATEST',
-      });
-      res.end(body);
+      answerInvoke(req, res);
     });
     target.channel.write(encodeFrame({ t: 'invoke', id: 'r', arn: 'arn', ms: 3000 }, Buffer.concat(chunks)));
   });
