@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Unzip, UnzipInflate } from 'fflate';
+import { childNiceness } from '../runtime/index.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { distPath } from '../shared/paths.js';
 import { executableEntries } from './zip-modes.js';
@@ -13,13 +14,23 @@ export interface UnzipAnswer {
 
 const CHUNK = 64 * 1024;
 
+/** What unzip-worker.ts is started with. */
+export interface UnzipWork {
+  zip: Uint8Array;
+  target: string;
+  maxBytes: number;
+  /** The niceness the server started with (undefined when it was never raised): the worker returns to it. */
+  niceness: number | undefined;
+}
+
 /**
  * Unzips into `target` on a worker thread (unzip-worker.ts), so the event loop keeps serving while a
  * big package inflates. Throws InvalidParameterValueException as `unzipInto` does.
  */
 export function unzipOffLoop(zip: Buffer, target: string, maxBytes: number): Promise<void> {
   return new Promise((resolveDone, reject) => {
-    const worker = new Worker(distPath('invoke/unzip-worker.js'), { workerData: { zip, target, maxBytes } });
+    const workerData: UnzipWork = { zip, target, maxBytes, niceness: childNiceness() };
+    const worker = new Worker(distPath('invoke/unzip-worker.js'), { workerData });
     let answered = false;
     worker.once('message', (answer: UnzipAnswer) => {
       answered = true;
