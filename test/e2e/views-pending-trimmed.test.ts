@@ -13,11 +13,12 @@ import {
   GetShardIteratorCommand,
   KinesisClient,
   PutRecordsCommand,
+  type PutRecordsCommandOutput,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DatasetInfo, QueryAnswer } from '../../src/api/native/contract.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { runLambdata } from '../helpers/cli.js';
@@ -67,15 +68,25 @@ function recount(tweets: Array<{ text: string }>): Map<string, number> {
   return counts;
 }
 
-describe('a pending batch whose records the stream has trimmed', () => {
-  let serve: ServeProcess | undefined;
-  afterAll(async () => {
-    await serve?.close();
-  });
+/** The pending batch's events (three hours ago); a record that is not JSON rides with them. */
+function pendingTweets(now: number) {
+  return [
+    tweet('1', 'alpha beta', now - 3 * HOUR),
+    tweet('2', 'alpha gamma', now - 3 * HOUR + 1),
+    tweet('3', 'beta', now - 3 * HOUR + 2),
+  ];
+}
 
-  it('is completed from its journal after a kill -9: the master dataset and a full recompute count it exactly once', async () => {
-    serve = await startServe('views-trimmed');
-    let c = clients(serve.url);
+/**
+ * Starts serve with a dataset (failure destination: queue `refused`) and a word view, makes the
+ * dataset's bucket refuse writes, puts the pending batch, waits for the speed layer to count it while
+ * the archive cannot write it, and kills serve -9. Answers the crashed server and the put.
+ */
+async function pendingBatchThenCrash(prefix: string, now: number) {
+  const serve = await startServe(prefix);
+  const c = clients(serve.url);
+  let put: PutRecordsCommandOutput;
+  try {
     await c.kinesis.send(new CreateStreamCommand({ StreamName: 'tw', ShardCount: 1 }));
     await c.sqs.send(new CreateQueueCommand({ QueueName: 'refused' }));
     await api(serve.url, 'POST', '/datasets', {
@@ -86,33 +97,62 @@ describe('a pending batch whose records the stream has trimmed', () => {
     });
     await api(serve.url, 'POST', '/views', { name: 'words', dataset: 'tw', view: 'word-count-hourly' });
     await c.s3.send(new DeleteBucketCommand({ Bucket: BUCKET }));
-
-    // The pending batch: three events three hours ago and one record that is not JSON.
-    const now = Date.now();
-    const pending = [
-      tweet('1', 'alpha beta', now - 3 * HOUR),
-      tweet('2', 'alpha gamma', now - 3 * HOUR + 1),
-      tweet('3', 'beta', now - 3 * HOUR + 2),
-    ];
-    const records = [...pending.map((t) => JSON.stringify(t)), 'not json {'];
-    const put = await c.kinesis.send(
+    const records = [...pendingTweets(now).map((t) => JSON.stringify(t)), 'not json {'];
+    put = await c.kinesis.send(
       new PutRecordsCommand({
         StreamName: 'tw',
         Records: records.map((r, i) => ({ Data: Buffer.from(r), PartitionKey: `p${i}` })),
       }),
     );
     expect(put.FailedRecordCount).toBe(0);
-    const shardId = put.Records?.[0]?.ShardId as string;
-    const first = serve.url;
     await until(async () => {
-      const a = await api<QueryAnswer>(first, 'GET', '/views/words/query?key=alpha');
+      const a = await api<QueryAnswer>(serve.url, 'GET', '/views/words/query?key=alpha');
       return a.value === 2 ? a : undefined;
     }, 'the speed layer to count the pending batch');
     expect((await api<DatasetInfo>(serve.url, 'GET', '/datasets/tw')).events).toBe(0);
-
-    // kill -9 while the batch is pending, then age its records past the stream's retention.
+  } catch (err) {
+    await serve.close();
+    throw err;
+  } finally {
     for (const client of Object.values(c)) client.destroy();
-    await serve.crash();
+  }
+  await serve.crash();
+  return { serve, put, shardId: put.Records?.[0]?.ShardId as string };
+}
+
+/** The failure reasons the queue `refused` holds (each message received once). */
+async function refusedReasons(url: string, sqs: SQSClient): Promise<string[]> {
+  const reasons: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: `${url}/000000000000/refused`,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+      }),
+    );
+    for (const m of got.Messages ?? []) reasons.push((JSON.parse(m.Body as string) as { reason: string }).reason);
+  }
+  return reasons;
+}
+
+describe('a pending batch', () => {
+  let live: ServeProcess | undefined;
+  afterEach(async () => {
+    await live?.close();
+    live = undefined;
+  });
+
+  it('whose records the stream trimmed is completed from its journal after a kill -9: the master dataset and a full recompute count it exactly once', async () => {
+    const now = Date.now();
+    const pending = pendingTweets(now);
+    const crashed = await pendingBatchThenCrash('views-trimmed', now);
+    const { put, shardId } = crashed;
+    let serve = crashed.serve;
+    live = serve; // closing it removes the data dir left by the crash
+
+    // Age the pending batch's records past the stream's retention while serve is down.
     const db = new Database(join(serve.dir, 'lambdata.db'));
     try {
       const pendingMarks = db.prepare('SELECT COUNT(*) AS n FROM la_pending').get() as { n: number };
@@ -122,7 +162,8 @@ describe('a pending batch whose records the stream has trimmed', () => {
       db.close();
     }
     serve = await startServe('views-trimmed', { dir: serve.dir });
-    c = clients(serve.url);
+    live = serve;
+    const c = clients(serve.url);
     const second = serve.url;
     try {
       // The stream no longer holds the batch's records.
@@ -162,7 +203,11 @@ describe('a pending batch whose records the stream has trimmed', () => {
       for (const [word, count] of expected) {
         const answer = await api<QueryAnswer>(second, 'GET', `/views/words/query?key=${word}`);
         expect(answer.batch.horizon).toBeGreaterThan(now - 3 * HOUR);
-        expect({ word, value: answer.value, complete: answer.complete }).toEqual({ word, value: count, complete: true });
+        expect({ word, value: answer.value, complete: answer.complete }).toEqual({
+          word,
+          value: count,
+          complete: true,
+        });
       }
       const pendingHour = await api<QueryAnswer>(
         second,
@@ -172,23 +217,50 @@ describe('a pending batch whose records the stream has trimmed', () => {
       expect({ batch: pendingHour.batch.value, speed: pendingHour.speed.value }).toEqual({ batch: 2, speed: 0 });
 
       // The refused record reached the failure destination once.
-      const reasons: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const got = await c.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: `${second}/000000000000/refused`,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: 60,
-          }),
-        );
-        for (const m of got.Messages ?? []) reasons.push((JSON.parse(m.Body as string) as { reason: string }).reason);
-      }
-      expect(reasons).toEqual([expect.stringMatching(/^InvalidJson: /)]);
+      expect(await refusedReasons(second, c.sqs)).toEqual([expect.stringMatching(/^InvalidJson: /)]);
     } finally {
       for (const client of Object.values(c)) client.destroy();
     }
   }, 120_000);
+
+  it('marked by a version without a journal is still redone from the stream records', async () => {
+    const now = Date.now();
+    const crashed = await pendingBatchThenCrash('views-unjournaled', now);
+    live = crashed.serve;
+    // The database as an earlier version left it: the mark and its applied views, no journal.
+    const db = new Database(join(crashed.serve.dir, 'lambdata.db'));
+    try {
+      const journaled = db.prepare('SELECT COUNT(*) AS n FROM la_pending_objects').get() as { n: number };
+      expect(journaled.n).toBe(1);
+      db.prepare('DELETE FROM la_pending_objects').run();
+      db.prepare('DELETE FROM la_pending_refused').run();
+    } finally {
+      db.close();
+    }
+    const serve = await startServe('views-unjournaled', { dir: crashed.serve.dir });
+    live = serve;
+    const c = clients(serve.url);
+    try {
+      await c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      const done = await until(async () => {
+        const d = await api<DatasetInfo>(serve.url, 'GET', '/datasets/tw');
+        return d.events > 0 ? d : undefined;
+      }, 'the redone batch to be archived');
+      expect({ events: done.events, rejected: done.rejected, objects: done.objects }).toEqual({
+        events: 3,
+        rejected: 1,
+        objects: 1,
+      });
+      expect(done.shards[0]?.archivedSequence).toBe(crashed.put.Records?.at(-1)?.SequenceNumber);
+      for (const [word, count] of recount(pendingTweets(now))) {
+        const answer = await api<QueryAnswer>(serve.url, 'GET', `/views/words/query?key=${word}`);
+        expect({ word, value: answer.value }).toEqual({ word, value: count });
+      }
+      expect(await refusedReasons(serve.url, c.sqs)).toEqual([expect.stringMatching(/^InvalidJson: /)]);
+    } finally {
+      for (const client of Object.values(c)) client.destroy();
+    }
+  }, 90_000);
 });
 
 /** `dt=YYYY-MM-DD/hour=HH` of a time. */
