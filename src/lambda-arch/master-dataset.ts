@@ -23,7 +23,7 @@ import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
-import { planArchive, type TimedEvent } from './archive-batch.js';
+import { eventsOf, planArchive, type TimedEvent } from './archive-batch.js';
 import { ArchiveJournal, type ArchiveUnit } from './archive-journal.js';
 import type { DatasetLocks } from './dataset-lock.js';
 import { DatasetNotFound, MasterObjectImmutable } from './errors.js';
@@ -280,12 +280,7 @@ export class MasterDatasets {
       const { body } = await this.#options.objects.getObject(config.bucket, key);
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
-      for (const line of gunzipSync(Buffer.concat(chunks)).toString('utf8').split('\n')) {
-        if (!line) continue;
-        const event = JSON.parse(line) as Record<string, unknown>;
-        const raw = event[config.timeField];
-        events.push({ event, time: typeof raw === 'number' ? raw : Date.parse(String(raw)) });
-      }
+      for (const event of eventsOf(Buffer.concat(chunks), config.timeField)) events.push(event);
     }
     return events;
   }
@@ -409,12 +404,20 @@ export class MasterDatasets {
       }
   }
 
-  /** Writes and commits a shard's journaled unit, if it has one (call under the dataset's lock). */
+  /**
+   * Writes and commits a shard's journaled unit, if it has one (call under the dataset's lock). The
+   * unit's events, read back from its journaled objects, are folded into the views its mark does not
+   * list (a view created meanwhile was seeded from the archive, which lacked them), in its commit.
+   */
   async #completeFromJournal(config: DatasetConfig, shardId: string): Promise<void> {
     const pending = this.#sql.pending.get(config.name, shardId)?.last_seq;
     if (pending === undefined) return;
     const unit = this.#journal.read(config.name, config.stream, shardId, pending);
-    if (unit) await this.#finish(config, shardId, unit);
+    if (!unit) return;
+    const applied = new Set(this.#sql.applied.all(config.name, shardId).map((r) => r.view));
+    const events = unit.objects.flatMap((o) => eventsOf(o.body, config.timeField));
+    const speed = await this.#options.speed(config.name, events, applied);
+    await this.#finish(config, shardId, unit, speed.apply);
   }
 
   async #archive(config: DatasetConfig, records: StreamRecordRef[]): Promise<BatchOutcome> {
@@ -474,8 +477,11 @@ export class MasterDatasets {
     await this.#finish(config, shardId, unit);
   }
 
-  /** The second commit of a unit: writes its objects, then commits their rows and the shard's position. */
-  async #finish(config: DatasetConfig, shardId: string, unit: ArchiveUnit): Promise<void> {
+  /**
+   * The second commit of a unit: writes its objects, then commits their rows and the shard's position
+   * (with `applySpeed`, the speed updates of views the first commit did not reach).
+   */
+  async #finish(config: DatasetConfig, shardId: string, unit: ArchiveUnit, applySpeed?: () => void): Promise<void> {
     const sql = this.#sql;
     for (const object of unit.objects) await this.#writeObject(config, object.key, object.body);
     this.#context.db.transaction(() => {
@@ -485,6 +491,7 @@ export class MasterDatasets {
       sql.clearPending.run(config.name, shardId);
       sql.clearApplied.run(config.name, shardId);
       this.#journal.clear(config.name, shardId);
+      applySpeed?.();
       this.#refuse(config, shardId, unit.refused);
     })();
   }
