@@ -4,7 +4,7 @@
  * events with the reason they were refused. Pure and deterministic: the same records give the same
  * names and bytes, which is what makes a redelivered batch rewrite identical objects.
  */
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StreamRecordRef } from '../storage/streams/index.js';
 import { bucketOf, eventTime, GRANULARITIES, type TimedEvent } from './view-module.js';
 
@@ -74,6 +74,17 @@ export function planArchive(
     };
   });
   return { accepted, objects, refused };
+}
+
+/** The events of a master object's gzip body, with their times read as the archive judged them. */
+export function eventsOf(body: Buffer, timeField: string): TimedEvent[] {
+  const events: TimedEvent[] = [];
+  for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+    if (!line) continue;
+    const event = JSON.parse(line) as Record<string, unknown>;
+    events.push({ event, time: eventTime(event, timeField) ?? Number.NaN });
+  }
+  return events;
 }
 
 /** `dt=YYYY-MM-DD/hour=HH` of an hour's start. */

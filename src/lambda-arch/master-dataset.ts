@@ -3,11 +3,15 @@
  * internal consumer (the stream poller of event source mappings) hands each batch of a shard to
  * `#archive`, which folds the batch for the speed layer and commits it in two SQLite transactions:
  * first the speed-layer updates with a `la_pending` mark (the shard's speed position, and which views
- * it was applied to), so a query sees the batch without waiting for the object store's fsyncs; then,
- * once the batch's objects are written, their rows, the shard's archive position and the failure
- * records, clearing the mark. A crash or failure in between leaves the mark, so the redelivered batch
- * is cut the same way, rewrites the same names with the same bytes, and skips the views it was already
- * applied to. Master objects refuse any other write or delete, through every API.
+ * it was applied to) and a journal of what the second commit needs (the objects' names and bodies,
+ * the refused records), so a query sees the batch without waiting for the object store's fsyncs;
+ * then, once the batch's objects are written, their rows, the shard's archive position and the
+ * failure records, clearing the mark and the journal. A crash or failure in between leaves both, and
+ * the unit is completed from the journal (at startup, before the shard's next batch, and on the
+ * periodic sweep) without needing the stream to still hold its records. A mark left by a version
+ * without a journal is redone from the redelivered batch, cut the same way (same names, same bytes),
+ * skipping the views it was already applied to. Master objects refuse any other write or delete,
+ * through every API.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +23,8 @@ import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
-import { type ArchivePlan, planArchive, type TimedEvent } from './archive-batch.js';
+import { eventsOf, planArchive, type TimedEvent } from './archive-batch.js';
+import { ArchiveJournal, type ArchiveUnit } from './archive-journal.js';
 import type { DatasetLocks } from './dataset-lock.js';
 import { DatasetNotFound, MasterObjectImmutable } from './errors.js';
 import type { DatasetConfig, DatasetInfo, ShardPosition } from './types.js';
@@ -91,6 +96,9 @@ export class MasterDatasets {
   #unguard?: () => void;
   #sweeper?: NodeJS.Timeout;
   #started = false;
+  #journal: ArchiveJournal;
+  /** Completions of journaled units started outside a batch (startup, sweep); awaited by `stop`. */
+  #completing = new Set<Promise<void>>();
   #sql;
 
   constructor(context: EngineContext, options: MasterDatasetsOptions) {
@@ -98,6 +106,7 @@ export class MasterDatasets {
     this.#options = options;
     this.#log = context.log.child({ component: 'datasets' });
     const db = context.db;
+    this.#journal = new ArchiveJournal(db);
     this.#sql = {
       all: db.prepare<[], { name: string; config: string; created_at: number; sealed: number }>(
         'SELECT * FROM la_datasets ORDER BY name',
@@ -156,7 +165,11 @@ export class MasterDatasets {
       if (this.#masterOf(event.bucket, event.key)) throw new MasterObjectImmutable(event.bucket, event.key);
     });
     for (const config of this.#configs.values()) this.#startConsumer(config);
-    this.#sweeper = setInterval(() => void this.sweepRetention(), RETENTION_SWEEP_MS);
+    this.#completeJournaled();
+    this.#sweeper = setInterval(() => {
+      this.#completeJournaled();
+      void this.sweepRetention();
+    }, RETENTION_SWEEP_MS);
     this.#sweeper.unref();
   }
 
@@ -166,6 +179,7 @@ export class MasterDatasets {
     const consumers = [...this.#consumers.values()];
     this.#consumers.clear();
     await Promise.all(consumers.map((c) => c.stop()));
+    await Promise.all(this.#completing);
     this.#unguard?.();
   }
 
@@ -266,12 +280,7 @@ export class MasterDatasets {
       const { body } = await this.#options.objects.getObject(config.bucket, key);
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
-      for (const line of gunzipSync(Buffer.concat(chunks)).toString('utf8').split('\n')) {
-        if (!line) continue;
-        const event = JSON.parse(line) as Record<string, unknown>;
-        const raw = event[config.timeField];
-        events.push({ event, time: typeof raw === 'number' ? raw : Date.parse(String(raw)) });
-      }
+      for (const event of eventsOf(Buffer.concat(chunks), config.timeField)) events.push(event);
     }
     return events;
   }
@@ -378,12 +387,47 @@ export class MasterDatasets {
     }
   }
 
+  /**
+   * Completes, each under its dataset's lock, the journaled units of every dataset (a failure is
+   * logged: the unit stays, and the shard's next batch or the next sweep tries again).
+   */
+  #completeJournaled(): void {
+    for (const config of this.#configs.values())
+      for (const shardId of this.#journal.shards(config.name)) {
+        const run: Promise<void> = this.#options.locks
+          .run(config.name, () => this.#completeFromJournal(config, shardId))
+          .catch((err) =>
+            this.#log.warn('cannot complete a pending archive unit yet', { dataset: config.name, shardId, err }),
+          )
+          .finally(() => this.#completing.delete(run));
+        this.#completing.add(run);
+      }
+  }
+
+  /**
+   * Writes and commits a shard's journaled unit, if it has one (call under the dataset's lock). The
+   * unit's events, read back from its journaled objects, are folded into the views its mark does not
+   * list (a view created meanwhile was seeded from the archive, which lacked them), in its commit.
+   */
+  async #completeFromJournal(config: DatasetConfig, shardId: string): Promise<void> {
+    const pending = this.#sql.pending.get(config.name, shardId)?.last_seq;
+    if (pending === undefined) return;
+    const unit = this.#journal.read(config.name, config.stream, shardId, pending);
+    if (!unit) return;
+    const applied = new Set(this.#sql.applied.all(config.name, shardId).map((r) => r.view));
+    const events = unit.objects.flatMap((o) => eventsOf(o.body, config.timeField));
+    const speed = await this.#options.speed(config.name, events, applied);
+    await this.#finish(config, shardId, unit, speed.apply);
+  }
+
   async #archive(config: DatasetConfig, records: StreamRecordRef[]): Promise<BatchOutcome> {
     const shardId = (records[0] as StreamRecordRef).shardId;
+    // A unit journaled by an earlier batch commits first: its records may be gone from the stream.
+    await this.#completeFromJournal(config, shardId);
     const done = this.#sql.shard.get(config.name, shardId);
     const fresh = done ? records.filter((r) => BigInt(r.sequenceNumber) > BigInt(done.archived_seq)) : records;
     if (fresh.length === 0) return { kind: 'success' };
-    // A batch interrupted between its objects and its commit is redone with exactly the same records.
+    // A mark without a journal (an earlier version's) is redone with exactly the same records.
     const pending = this.#sql.pending.get(config.name, shardId)?.last_seq;
     if (pending !== undefined) {
       const cut = BigInt(pending);
@@ -398,7 +442,10 @@ export class MasterDatasets {
     return { kind: 'success' };
   }
 
-  /** Archives one unit of a shard's records; `redo` when it is the unit a `la_pending` mark names. */
+  /**
+   * Archives one unit of a shard's records; `redo` when it is the unit a `la_pending` mark without a
+   * journal names.
+   */
   async #archiveUnit(config: DatasetConfig, shardId: string, records: StreamRecordRef[], redo: boolean): Promise<void> {
     const db = this.#context.db;
     const sql = this.#sql;
@@ -407,27 +454,45 @@ export class MasterDatasets {
       timeField: config.timeField,
       sealed: this.sealed(config.name),
     });
-    const last = (records[records.length - 1] as StreamRecordRef).sequenceNumber;
+    const unit: ArchiveUnit = {
+      last: (records[records.length - 1] as StreamRecordRef).sequenceNumber,
+      objects: plan.objects,
+      refused: plan.refused,
+      accepted: plan.accepted.length,
+      maxTime: plan.accepted.reduce((m, e) => Math.max(m, e.time), 0),
+    };
     if (plan.accepted.length > 0) {
       const applied = new Set(redo ? sql.applied.all(config.name, shardId).map((r) => r.view) : []);
       // Folded before anything is written: a view function that fails fails the batch, which is retried.
       const speed = await this.#options.speed(config.name, plan.accepted, applied);
       // The speed layer's update and its position commit together: queries see the batch from here on.
+      // The journal makes the unit complete-able without the stream's records.
       db.transaction(() => {
-        sql.setPending.run(config.name, shardId, last);
+        sql.setPending.run(config.name, shardId, unit.last);
         for (const view of speed.views) sql.addApplied.run(config.name, shardId, view);
+        this.#journal.write(config.name, shardId, unit);
         speed.apply();
       })();
     }
-    for (const object of plan.objects) await this.#writeObject(config, object.key, object.body);
-    db.transaction(() => {
-      for (const o of plan.objects)
+    await this.#finish(config, shardId, unit);
+  }
+
+  /**
+   * The second commit of a unit: writes its objects, then commits their rows and the shard's position
+   * (with `applySpeed`, the speed updates of views the first commit did not reach).
+   */
+  async #finish(config: DatasetConfig, shardId: string, unit: ArchiveUnit, applySpeed?: () => void): Promise<void> {
+    const sql = this.#sql;
+    for (const object of unit.objects) await this.#writeObject(config, object.key, object.body);
+    this.#context.db.transaction(() => {
+      for (const o of unit.objects)
         sql.addObject.run(config.name, o.key, shardId, o.events, o.body.length, o.minTime, o.maxTime, o.hour);
-      const maxTime = plan.accepted.reduce((m, e) => Math.max(m, e.time), 0);
-      sql.saveShard.run(config.name, shardId, last, maxTime, plan.accepted.length, plan.refused.length);
+      sql.saveShard.run(config.name, shardId, unit.last, unit.maxTime, unit.accepted, unit.refused.length);
       sql.clearPending.run(config.name, shardId);
       sql.clearApplied.run(config.name, shardId);
-      this.#refuse(config, shardId, plan);
+      this.#journal.clear(config.name, shardId);
+      applySpeed?.();
+      this.#refuse(config, shardId, unit.refused);
     })();
   }
 
@@ -469,18 +534,18 @@ export class MasterDatasets {
   }
 
   /** Sends each refused record to the dataset's failure destination, with its reason. */
-  #refuse(config: DatasetConfig, shardId: string, plan: ArchivePlan): void {
-    if (plan.refused.length === 0) return;
+  #refuse(config: DatasetConfig, shardId: string, refused: ArchiveUnit['refused']): void {
+    if (refused.length === 0) return;
     if (!config.onFailure) {
       this.#log.warn('events refused (the dataset has no failure destination)', {
         dataset: config.name,
-        count: plan.refused.length,
-        reason: plan.refused[0]?.reason,
+        count: refused.length,
+        reason: refused[0]?.reason,
       });
       return;
     }
     const streamArn = this.#options.streams.streamArn(config.stream);
-    for (const { record, reason } of plan.refused) {
+    for (const { record, reason } of refused) {
       this.#options.deliveries.send(config.onFailure, {
         requestContext: { condition: 'InvalidEvent', functionArn: `dataset:${config.name}`, approximateInvokeCount: 1 },
         responseContext: { statusCode: 400, functionError: 'InvalidEvent' },

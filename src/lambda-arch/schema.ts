@@ -28,6 +28,28 @@ CREATE TABLE IF NOT EXISTS la_speed_applied (
   view TEXT NOT NULL,
   PRIMARY KEY (dataset, shard_id, view)
 );
+CREATE TABLE IF NOT EXISTS la_pending_objects (
+  dataset TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  object_key TEXT NOT NULL,
+  body BLOB NOT NULL,
+  events INTEGER NOT NULL,
+  min_time INTEGER NOT NULL,
+  max_time INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  PRIMARY KEY (dataset, shard_id, object_key)
+);
+CREATE TABLE IF NOT EXISTS la_pending_refused (
+  dataset TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  sequence TEXT NOT NULL,
+  partition_key TEXT NOT NULL,
+  arrived INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (dataset, shard_id, position)
+);
 CREATE TABLE IF NOT EXISTS la_objects (
   dataset TEXT NOT NULL,
   object_key TEXT NOT NULL,
@@ -79,7 +101,10 @@ CREATE TABLE IF NOT EXISTS la_speed (
 ) WITHOUT ROWID;
 `;
 
-/** Creates the Lambda Architecture's tables (datasets, archive positions, views, batch and speed rows). */
+/**
+ * Creates the Lambda Architecture's tables (datasets, archive positions, pending units and their
+ * journal, views, batch and speed rows).
+ */
 export function migrateLambdaArch(db: Db): void {
   migrate(db, SCHEMA);
 }
