@@ -110,7 +110,7 @@ function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Dispatch {
         requestId: delivery.id,
         functionName: delivery.target,
       });
-      deps.queue.remove(delivery.id);
+      deps.queue.settle(delivery.id);
       return { settled: true };
     }
     throw err;
@@ -157,8 +157,7 @@ async function attempt(
       deps.queue.removeLater(delivery.id);
       return;
     }
-    deps.queue.transaction(() => {
-      deps.queue.remove(delivery.id);
+    deps.queue.settle(delivery.id, () => {
       route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
     });
     return;
@@ -192,8 +191,7 @@ function fail(
   const letter = deadLetterOf(delivery, fn, condition, response);
   const dlq = fn.deadLetterTargetArn;
   let kept: DeadLetter | undefined;
-  deps.queue.transaction(() => {
-    deps.queue.remove(delivery.id);
+  deps.queue.settle(delivery.id, () => {
     if (dlq) {
       const dead: NewDelivery = {
         id: newRequestId(),
@@ -251,8 +249,7 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
         return;
       }
       const letter = delivery.deadLetter;
-      deps.queue.transaction(() => {
-        deps.queue.remove(delivery.id);
+      deps.queue.settle(delivery.id, () => {
         if (letter) deps.letters.add(letter);
         if (delivery.kind === 'send') {
           deps.giveUps.get(arnService(delivery.target) ?? '')?.(delivery.target, delivery.payload, err);

@@ -55,7 +55,7 @@ describe('DeliveryQueue', () => {
     const restarted = new DeliveryQueue(db);
     expect(restarted.dueFor('fn', 1000, 10).map((d) => [d.id, d.attempts])).toEqual([['x', 0]]);
     expect(restarted.nextDueAtFor('fn')).toBe(1000);
-    restarted.remove('x');
+    restarted.settle('x');
     expect(restarted.nextDueAtFor('fn')).toBe(5000);
     expect(restarted.dueFor('fn', 5000, 10).map((d) => [d.id, d.attempts])).toEqual([['y', 1]]);
   });
@@ -85,6 +85,35 @@ describe('DeliveryQueue', () => {
     const retried = Array.from({ length: 100 }, (_, i) => `d${2 * i + 1}`);
     expect(queue.dueFor('fn', 1499, 200).map((d) => d.id)).toEqual(waiting);
     expect(queue.dueFor('fn', 2000, 200).map((d) => d.id)).toEqual([...waiting, ...retried]);
+  });
+
+  it('hands a delivery back when settling it rolls back, though its target stays busy', () => {
+    const queue = new DeliveryQueue(db);
+    for (const id of ['a', 'b', 'c']) queue.enqueue(delivery(id, 1000));
+    for (const d of queue.dueFor('fn', 1000, 2)) queue.claim(d);
+    expect(queue.dueFor('fn', 1000, 10).map((d) => d.id)).toEqual(['c']);
+    // 'a' finished; what settling it queues fails, so its row stays. 'b' still runs: the target is busy.
+    expect(() =>
+      queue.settle('a', () => {
+        queue.enqueue(delivery('record-of-a', 1000));
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
+    expect(queue.dueFor('fn', 1000, 10).map((d) => d.id)).toEqual(['a', 'c']);
+    expect(queue.depth()).toBe(2);
+    // A retry whose write fails is handed back the same way.
+    const [a] = queue.dueFor('fn', 1000, 1);
+    if (!a) throw new Error('a is due');
+    queue.claim(a);
+    db.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON deliveries BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    expect(() => queue.retry('a', 1, 5000)).toThrow('refused');
+    db.exec('DROP TRIGGER refuse');
+    expect(queue.dueFor('fn', 1000, 10).map((d) => [d.id, d.attempts])).toEqual([
+      ['a', 0],
+      ['c', 0],
+    ]);
+    queue.settle('c');
+    expect(queue.depth()).toBe(1);
   });
 
   it('hands out due deliveries per target, and forgets a target only once it has none left', () => {

@@ -81,6 +81,9 @@ INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_co
   FROM invoke_async_events ORDER BY enqueued_at;
 DROP TABLE invoke_async_events;`;
 
+/** What orders and identifies a row. */
+type Key = Pick<Row, 'id' | 'next_at' | 'seq'>;
+
 /** Rows read at a time when looking past claimed ones for the next due. */
 const DUE_PAGE = 100;
 
@@ -203,7 +206,7 @@ export class DeliveryQueue {
   nextDueAtFor(target: string): number | undefined {
     let from = this.#cursors.get(target);
     for (;;) {
-      const rows = this.#dueRows(target, Number.MAX_SAFE_INTEGER, from, DUE_PAGE);
+      const rows = this.#dueKeys(target, Number.MAX_SAFE_INTEGER, from, DUE_PAGE);
       const unclaimed = rows.find((row) => !this.#claims.has(row.id));
       if (unclaimed) return unclaimed.next_at;
       const last = rows.at(-1);
@@ -224,9 +227,14 @@ export class DeliveryQueue {
     this.#claimsPerTarget.set(delivery.target, (this.#claimsPerTarget.get(delivery.target) ?? 0) + 1);
   }
 
-  /** Schedules another attempt after a failed one. */
+  /** Schedules another attempt after a failed one. When the write fails, the delivery is handed back as it was (see `settle`). */
   retry(id: string, attempts: number, nextAt: number): void {
-    this.#sql('UPDATE deliveries SET attempts = ?, next_at = ? WHERE id = ?').run(attempts, nextAt, id);
+    try {
+      this.#sql('UPDATE deliveries SET attempts = ?, next_at = ? WHERE id = ?').run(attempts, nextAt, id);
+    } catch (err) {
+      this.release(id);
+      throw err;
+    }
     this.unclaim([id]);
   }
 
@@ -238,8 +246,23 @@ export class DeliveryQueue {
     if (claim) this.#forgetPosition(claim.target);
   }
 
-  remove(id: string): void {
-    this.#sql('DELETE FROM deliveries WHERE id = ?').run(id);
+  /**
+   * Settles a delivery for good: deletes its row and runs `work` (what settling it queues: a
+   * destination record, a dead letter) in one transaction, nested in the caller's when there is one.
+   * It is unclaimed only once that commits. When it rolls back, the row is back as it was, so the
+   * delivery is handed back (`release`) to be read again from its target's first row rather than
+   * left behind a busy target's cursor, and the error is rethrown.
+   */
+  settle(id: string, work?: () => void): void {
+    try {
+      this.#db.transaction(() => {
+        this.#sql('DELETE FROM deliveries WHERE id = ?').run(id);
+        work?.();
+      })();
+    } catch (err) {
+      this.release(id);
+      throw err;
+    }
     this.unclaim([id]);
   }
 
@@ -321,22 +344,31 @@ export class DeliveryQueue {
   }
 
   #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
+    return this.#due('*', target, now, from, limit) as Row[];
+  }
+
+  /** As `#dueRows`, only the columns that order and identify rows: no payload is read or copied. */
+  #dueKeys(target: string, now: number, from: Cursor | undefined, limit: number): Key[] {
+    return this.#due('id, next_at, seq', target, now, from, limit) as Key[];
+  }
+
+  #due(columns: string, target: string, now: number, from: Cursor | undefined, limit: number): unknown[] {
     if (from === undefined) {
       return this.#sql(
-        `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
-      ).all(target, now, limit) as Row[];
+        `SELECT ${columns} FROM deliveries WHERE target = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?`,
+      ).all(target, now, limit);
     }
     // Two index ranges rather than one row-value comparison, which SQLite seeks by next_at alone and
     // then walks every row queued in the cursor's millisecond (a PublishBatch queues hundreds in one).
     const same = this.#sql(
-      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at = ? AND seq > ? AND next_at <= ?
+      `SELECT ${columns} FROM deliveries WHERE target = ? AND state = 'pending' AND next_at = ? AND seq > ? AND next_at <= ?
          ORDER BY seq LIMIT ?`,
-    ).all(target, from.nextAt, from.seq, now, limit) as Row[];
+    ).all(target, from.nextAt, from.seq, now, limit);
     if (same.length === limit) return same;
     const later = this.#sql(
-      `SELECT * FROM deliveries WHERE target = ? AND state = 'pending' AND next_at > ? AND next_at <= ?
+      `SELECT ${columns} FROM deliveries WHERE target = ? AND state = 'pending' AND next_at > ? AND next_at <= ?
          ORDER BY next_at, seq LIMIT ?`,
-    ).all(target, from.nextAt, now, limit - same.length) as Row[];
+    ).all(target, from.nextAt, now, limit - same.length);
     return same.length === 0 ? later : [...same, ...later];
   }
 
