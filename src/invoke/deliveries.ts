@@ -173,11 +173,11 @@ export class Deliveries {
       ]);
       clearTimeout(grace);
     }
-    let removed: string[] = [];
+    let removed: Array<Pick<Delivery, 'id' | 'seq'>> = [];
     this.#db.transaction(() => {
       removed = this.#queue.removeFinished();
     })();
-    this.#queue.unclaim(removed);
+    this.#queue.unclaim(removed.map((d) => d.id));
     // Deliveries that finished during the grace woke the pump: no pass runs after stop.
     this.#cancelPass();
   }
@@ -207,7 +207,7 @@ export class Deliveries {
     let more = false;
     const waiting = new Map<string, number>();
     const removing = this.#removalDue();
-    let removed: string[] = [];
+    let removed: Array<Pick<Delivery, 'id' | 'seq'>> = [];
     try {
       this.#db.transaction(() => {
         if (removing) removed = this.#queue.removeFinished();
@@ -239,11 +239,11 @@ export class Deliveries {
       })();
     } catch (err) {
       // The pass rolled back: its removals with it, so they wait for the next commit again.
-      for (const id of removed) this.#queue.removeLater(id);
+      for (const delivery of removed) this.#queue.removeLater(delivery);
       removed = [];
       this.#deps.log.error('could not read the delivery queue', { err });
     }
-    this.#queue.unclaim(removed);
+    this.#queue.unclaim(removed.map((d) => d.id));
     this.#waiting = waiting;
     this.#lastPassAt = performance.now();
     this.#scheduleAfterPass(more);
