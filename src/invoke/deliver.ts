@@ -110,7 +110,7 @@ function invoke(delivery: Delivery, deps: DeliverDeps, now: number): Dispatch {
         requestId: delivery.id,
         functionName: delivery.target,
       });
-      deps.queue.remove(delivery.id);
+      deps.queue.settle(delivery);
       return { settled: true };
     }
     throw err;
@@ -154,11 +154,10 @@ async function attempt(
   if (!execution.functionError) {
     const { onSuccess } = config;
     if (!onSuccess) {
-      deps.queue.removeLater(delivery.id);
+      deps.queue.removeLater(delivery);
       return;
     }
-    deps.queue.transaction(() => {
-      deps.queue.remove(delivery.id);
+    deps.queue.settle(delivery, () => {
       route(onSuccess, recordOf(delivery, fn, 'Success', attempts, deps.region, response), deps);
     });
     return;
@@ -169,7 +168,7 @@ async function attempt(
     return;
   }
   if (attempts <= config.maximumRetryAttempts) {
-    deps.queue.retry(delivery.id, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
+    deps.queue.retry(delivery, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
     return;
   }
   fail({ ...delivery, attempts }, fn, config, 'RetriesExhausted', deps, response);
@@ -192,8 +191,7 @@ function fail(
   const letter = deadLetterOf(delivery, fn, condition, response);
   const dlq = fn.deadLetterTargetArn;
   let kept: DeadLetter | undefined;
-  deps.queue.transaction(() => {
-    deps.queue.remove(delivery.id);
+  deps.queue.settle(delivery, () => {
     if (dlq) {
       const dead: NewDelivery = {
         id: newRequestId(),
@@ -238,7 +236,7 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
       } else {
         await sender(delivery.target, delivery.payload);
       }
-      deps.queue.removeLater(delivery.id);
+      deps.queue.removeLater(delivery);
     } catch (err) {
       const attempts = delivery.attempts + 1;
       if (!deps.running()) {
@@ -247,12 +245,11 @@ function send(delivery: Delivery, deps: DeliverDeps): Promise<void> {
       }
       if (attempts < SEND_ATTEMPTS) {
         deps.log.warn('destination delivery failed; will retry', { destination: delivery.target, attempts, err });
-        deps.queue.retry(delivery.id, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
+        deps.queue.retry(delivery, attempts, Date.now() + deps.retryBaseMs * 2 ** (attempts - 1));
         return;
       }
       const letter = delivery.deadLetter;
-      deps.queue.transaction(() => {
-        deps.queue.remove(delivery.id);
+      deps.queue.settle(delivery, () => {
         if (letter) deps.letters.add(letter);
         if (delivery.kind === 'send') {
           deps.giveUps.get(arnService(delivery.target) ?? '')?.(delivery.target, delivery.payload, err);

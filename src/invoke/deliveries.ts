@@ -37,7 +37,13 @@ export interface AsyncInvocation {
   clientContext?: string;
 }
 
-const DISPATCH_BATCH = 100;
+/**
+ * Most deliveries a pass starts for one target: a function as many as it has free slots up to this,
+ * a destination ARN (a send, no slots) this many. Not the account's whole concurrency at once: a
+ * held backlog of 10,000 released 1,000 at a time to a pool with no warm environment drained 2-3x
+ * slower than 100 per pass (its waiters gave up after 50 ms and started environments of their own).
+ */
+const PAGE = 100;
 const STOP_GRACE_MS = 3000;
 /**
  * Least time between two dispatch passes. Each pass is a commit; under a backlog every finished
@@ -69,16 +75,11 @@ export class Deliveries {
   #giveUps = new Map<string, GiveUp>();
   #deps: DeliverDeps;
   #running = false;
-  #pumpQueued = false;
-  /** The pass scheduled after the gap, if any. */
-  #gapTimer: NodeJS.Timeout | undefined;
+  /** The next dispatch pass, the pump's one timer: when it runs (`performance.now()`) and its handle. */
+  #next: { at: number; immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout } | undefined;
   #lastPassAt = 0;
   /** The target that last started a delivery: the next dispatch pass begins after it (see #takingTurns). */
   #lastServed: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
-  /** The pass that deletes held finished deliveries, when no other pass comes first. */
-  #removalTimer: NodeJS.Timeout | undefined;
   #inflight = new Map<string, Promise<void>>();
   /** Functions whose due invocations wait for capacity, with when the oldest of them expires. */
   #waiting = new Map<string, number>();
@@ -162,14 +163,7 @@ export class Deliveries {
   /** Stops delivering; waits briefly for running attempts; unfinished deliveries stay queued. */
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#gapTimer);
-    this.#gapTimer = undefined;
-    this.#pumpQueued = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Number.POSITIVE_INFINITY;
-    clearTimeout(this.#removalTimer);
-    this.#removalTimer = undefined;
+    this.#cancelPass();
     if (this.#inflight.size > 0) {
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -180,11 +174,13 @@ export class Deliveries {
       ]);
       clearTimeout(grace);
     }
-    let removed: string[] = [];
+    let removed: Array<Pick<Delivery, 'id' | 'seq'>> = [];
     this.#db.transaction(() => {
       removed = this.#queue.removeFinished();
     })();
-    this.#queue.unclaim(removed);
+    this.#queue.unclaim(removed.map((d) => d.id));
+    // Deliveries that finished during the grace woke the pump: no pass runs after stop.
+    this.#cancelPass();
   }
 
   /** Capacity was freed (or a function's settings changed): invocations waiting for it may run or expire now. */
@@ -192,18 +188,12 @@ export class Deliveries {
     if (this.#waiting.size > 0) this.wake();
   }
 
-  /** Schedules a dispatch pass (coalesced, so it runs after the producer's commit): on the next tick, or after the gap. */
+  /**
+   * Schedules a dispatch pass (coalesced, so it runs after the producer's commit): on the next turn
+   * of the event loop, or once the gap since the last pass has passed.
+   */
   wake(): void {
-    if (!this.#running || this.#pumpQueued) return;
-    this.#pumpQueued = true;
-    const run = () => {
-      this.#gapTimer = undefined;
-      this.#pumpQueued = false;
-      this.#pump();
-    };
-    const wait = this.#lastPassAt + PASS_GAP_MS - performance.now();
-    if (wait <= 0) setImmediate(run);
-    else this.#gapTimer = setTimeout(run, wait);
+    this.#schedule(this.#lastPassAt + PASS_GAP_MS - performance.now());
   }
 
   /**
@@ -218,13 +208,19 @@ export class Deliveries {
     let more = false;
     const waiting = new Map<string, number>();
     const removing = this.#removalDue();
-    let removed: string[] = [];
+    let removed: Array<Pick<Delivery, 'id' | 'seq'>> = [];
     try {
       this.#db.transaction(() => {
         if (removing) removed = this.#queue.removeFinished();
         for (const target of this.#takingTurns(this.#queue.targets())) {
           const page = this.#pageSize(target);
-          const due = this.#queue.dueFor(target, now, page);
+          // Still without a free slot and its oldest not yet expired: nothing to read until either changes.
+          const expiresAt = this.#waiting.get(target);
+          if (page === 0 && expiresAt !== undefined && now < expiresAt) {
+            waiting.set(target, expiresAt);
+            continue;
+          }
+          const due = this.#queue.dueFor(target, now, Math.max(1, page));
           if (due.length === 0) this.#queue.forgetIfEmpty(target);
           for (const delivery of due) {
             if (this.#inflight.has(delivery.id)) continue;
@@ -238,41 +234,73 @@ export class Deliveries {
               break;
             }
           }
-          if (due.length === page && !waiting.has(target)) more = true;
+          // A full page that slots did not cut short: more may be due. (Slots freed later wake the pump.)
+          if (due.length === page && page === PAGE && !waiting.has(target)) more = true;
         }
       })();
     } catch (err) {
       // The pass rolled back: its removals with it, so they wait for the next commit again.
-      for (const id of removed) this.#queue.removeLater(id);
+      for (const delivery of removed) this.#queue.removeLater(delivery);
       removed = [];
       this.#deps.log.error('could not read the delivery queue', { err });
     }
-    this.#queue.unclaim(removed);
-    this.#holdRemovals();
+    this.#queue.unclaim(removed.map((d) => d.id));
     this.#waiting = waiting;
     this.#lastPassAt = performance.now();
-    if (more) this.wake();
-    else this.#arm();
+    this.#scheduleAfterPass(more);
+  }
+
+  /**
+   * The next pass after this one: after the gap when a page was full (more may be due), else at the
+   * earliest of the end of the finished deliveries' hold, the next delivery falling due (backoff) or
+   * expiring while it waits for capacity. Passes woken in between (enqueue, freed capacity) come sooner.
+   */
+  #scheduleAfterPass(more: boolean): void {
+    if (!this.#running) return;
+    if (more) {
+      this.wake();
+      return;
+    }
+    const { since } = this.#queue.finished();
+    if (since !== undefined) this.#schedule(since + REMOVAL_HOLD_MS - performance.now());
+    let next = Number.POSITIVE_INFINITY;
+    for (const target of this.#queue.targets()) {
+      const at = this.#waiting.get(target) ?? this.#queue.nextDueAtFor(target);
+      if (at !== undefined && at < next) next = at;
+    }
+    // Not sooner than the gap: a due delivery that could not be dispatched must not spin the pump.
+    if (next !== Number.POSITIVE_INFINITY) this.#schedule(Math.max(next - Date.now(), PASS_GAP_MS));
+  }
+
+  /** Makes the next pass run within `delayMs` (at once when 0 or less); an earlier one already scheduled stays. */
+  #schedule(delayMs: number): void {
+    if (!this.#running) return;
+    const at = performance.now() + Math.max(0, delayMs);
+    if (this.#next && this.#next.at <= at) return;
+    this.#cancelPass();
+    const run = () => {
+      this.#next = undefined;
+      this.#pump();
+    };
+    if (delayMs <= 0) {
+      this.#next = { at, immediate: setImmediate(run) };
+    } else {
+      const timeout = setTimeout(run, delayMs);
+      timeout.unref?.();
+      this.#next = { at, timeout };
+    }
+  }
+
+  #cancelPass(): void {
+    clearImmediate(this.#next?.immediate);
+    clearTimeout(this.#next?.timeout);
+    this.#next = undefined;
   }
 
   /** Whether this pass deletes the finished deliveries held: enough of them, or the oldest held long enough. */
   #removalDue(): boolean {
     const { count, since } = this.#queue.finished();
     return count >= REMOVAL_BATCH || (since !== undefined && performance.now() - since >= REMOVAL_HOLD_MS);
-  }
-
-  /** Makes sure a pass comes to delete the finished deliveries still held, once their hold ends. */
-  #holdRemovals(): void {
-    const { since } = this.#queue.finished();
-    if (since === undefined || this.#removalTimer) return;
-    this.#removalTimer = setTimeout(
-      () => {
-        this.#removalTimer = undefined;
-        this.wake();
-      },
-      Math.max(0, since + REMOVAL_HOLD_MS - performance.now()),
-    );
-    this.#removalTimer.unref?.();
   }
 
   /**
@@ -296,34 +324,11 @@ export class Deliveries {
     }
   }
 
-  /** How many due deliveries of a target to read in one pass: as many as its function can start. */
+  /** How many due deliveries of a target a pass may start: as many as its function has free slots (0 when none). */
   #pageSize(target: string): number {
     // Invocations are queued under the function's name; other deliveries under an ARN (which has colons).
-    if (target.includes(':')) return DISPATCH_BATCH;
-    return Math.min(DISPATCH_BATCH, Math.max(1, this.#deps.limiter.available(target)));
-  }
-
-  /** Arms one timer for the next delivery that falls due (backoff) or expires waiting for capacity. */
-  #arm(): void {
-    if (!this.#running) return;
-    let next = Number.POSITIVE_INFINITY;
-    for (const target of this.#queue.targets()) {
-      const at = this.#waiting.get(target) ?? this.#queue.nextDueAtFor(target);
-      if (at !== undefined && at < next) next = at;
-    }
-    if (next === Number.POSITIVE_INFINITY) return;
-    if (this.#timer && this.#timerAt <= next) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = next;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.#pump();
-      },
-      Math.max(0, next - Date.now()),
-    );
-    this.#timer.unref?.();
+    if (target.includes(':')) return PAGE;
+    return Math.min(PAGE, Math.max(0, this.#deps.limiter.available(target)));
   }
 
   #track(id: string, work: Promise<void>): void {

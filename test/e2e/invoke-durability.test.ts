@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { DeleteFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { artifactDir } from '../helpers/artifacts.js';
@@ -36,6 +37,49 @@ function killHard(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * Deploys a function into `dataDir` with an engine that runs nothing, then closes it, so the test's
+ * servers start on a data dir that already has it. `prepare` adds what else the test needs.
+ */
+async function deploy(
+  dataDir: string,
+  fn: {
+    name: string;
+    fixture: string;
+    reservedConcurrency?: number;
+    timeoutS?: number;
+    environment?: Record<string, string>;
+  },
+  prepare?: (engine: Awaited<ReturnType<typeof createEngine>>) => void,
+): Promise<void> {
+  const engine = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
+  try {
+    const { fixture, ...options } = fn;
+    await engine.functions.create({ handler: 'index.handler', code: { dir: fixturePath(fixture) }, ...options });
+    prepare?.(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Resolves once `done` holds, polling every 20 ms; throws after 20 s with `describe()` in the message. */
+async function until(done: () => boolean | Promise<boolean>, describe: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The server's concurrency answer for one function: its queued events and its executions in flight. */
+async function concurrency(url: string, name: string): Promise<{ queueDepth: number; running: number }> {
+  const answer = (await (await fetch(`${url}/_lambdata/concurrency?function=${name}`)).json()) as {
+    queueDepth: number;
+    byFunction: Record<string, number>;
+  };
+  return { queueDepth: answer.queueDepth, running: answer.byFunction[name] ?? 0 };
+}
+
 const client = (endpoint: string) =>
   new LambdaClient({
     endpoint,
@@ -51,22 +95,20 @@ describe('invoke: async events survive kill -9', () => {
     for (const child of children) await killHard(child);
     dir.remove();
   });
+  /** Starts a server process on `dataDir`, killed after the tests if the test does not kill it. */
+  const start = async (dataDir: string) => {
+    const started = await serve(dataDir);
+    children.push(started.child);
+    return started;
+  };
 
   it('runs every event accepted with 202 exactly once after a crash and restart', async () => {
     const dataDir = join(dir.path, 'data');
     const ran = join(dir.path, 'ran.log');
     // Deploy with reserved concurrency 0, so every accepted event is still queued when the engine dies.
-    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
-    await setup.functions.create({
-      name: 'durable',
-      handler: 'index.handler',
-      code: { dir: fixturePath('invoke/durable') },
-      reservedConcurrency: 0,
-    });
-    await setup.close();
+    await deploy(dataDir, { name: 'durable', fixture: 'invoke/durable', reservedConcurrency: 0 });
 
-    const first = await serve(dataDir);
-    children.push(first.child);
+    const first = await start(dataDir);
     const lambda1 = client(first.url);
     const ids = Array.from({ length: 8 }, (_, i) => `event-${i}`);
     for (const id of ids) {
@@ -83,20 +125,19 @@ describe('invoke: async events survive kill -9', () => {
     await killHard(first.child);
     expect(existsSync(ran)).toBe(false);
 
-    const second = await serve(dataDir);
-    children.push(second.child);
+    const second = await start(dataDir);
     const lambda2 = client(second.url);
     try {
       await lambda2.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'durable' }));
-      const deadline = Date.now() + 20_000;
-      let state = { queueDepth: -1, inUse: -1 };
       // Another process: poll its concurrency endpoint until the queue is drained and nothing runs.
-      while (Date.now() < deadline) {
-        state = (await (await fetch(`${second.url}/_lambdata/concurrency?function=durable`)).json()) as typeof state;
-        if (state.queueDepth === 0 && state.inUse === 0 && existsSync(ran)) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(state).toMatchObject({ queueDepth: 0, inUse: 0 });
+      let state = { queueDepth: -1, running: -1 };
+      await until(
+        async () => {
+          state = await concurrency(second.url, 'durable');
+          return state.queueDepth === 0 && state.running === 0 && existsSync(ran);
+        },
+        () => JSON.stringify(state),
+      );
       const lines = readFileSync(ran, 'utf8').trim().split('\n');
       expect(lines.sort()).toEqual([...ids].sort());
       const recent = (await (await fetch(`${second.url}/_lambdata/invocations?function=durable`)).json()) as {
@@ -113,22 +154,9 @@ describe('invoke: async events survive kill -9', () => {
     const dataDir = join(dir.path, 'data-held');
     const ran = join(dir.path, 'held.log');
     const release = join(dir.path, 'released');
-    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
-    await setup.functions.create({
-      name: 'held',
-      handler: 'index.handler',
-      code: { dir: fixturePath('invoke/held') },
-      timeoutS: 120,
-    });
-    await setup.close();
+    await deploy(dataDir, { name: 'held', fixture: 'invoke/held', timeoutS: 120 });
     const runs = () => (existsSync(ran) ? readFileSync(ran, 'utf8').trim().split('\n') : []);
-    const until = async (done: () => boolean | Promise<boolean>) => {
-      const deadline = Date.now() + 20_000;
-      while (!(await done())) {
-        if (Date.now() > deadline) throw new Error(`timed out; runs so far: ${runs().join(', ')}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
+    const runsSoFar = () => `; runs so far: ${runs().join(', ')}`;
     const event = (lambda: LambdaClient, payload: Record<string, string>) =>
       lambda.send(
         new InvokeCommand({
@@ -138,34 +166,40 @@ describe('invoke: async events survive kill -9', () => {
         }),
       );
 
-    const first = await serve(dataDir);
-    children.push(first.child);
+    const first = await start(dataDir);
     const lambda1 = client(first.url);
     expect((await event(lambda1, { id: 'held', file: ran, release })).StatusCode).toBe(202);
-    await until(() => runs().includes('held'));
+    await until(() => runs().includes('held'), runsSoFar);
     // More events while it runs: each wakes the dispatcher, which must not start the running one again.
     for (const id of ['quick-1', 'quick-2', 'quick-3']) {
       expect((await event(lambda1, { id, file: ran })).StatusCode).toBe(202);
     }
-    await until(() => runs().length === 4);
-    // A moment for the passes the quick events' ends wake: none may start 'held' again.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => runs().length === 4, runsSoFar);
+    // The quick events' rows are deleted only by a dispatch pass that ran after their ends woke it, and
+    // every such pass reads the held event's row: once they are gone, none of them may have started it again.
+    const db = new Database(join(dataDir, 'lambdata.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = () => (db.prepare('SELECT id FROM deliveries').all() as Array<{ id: string }>).length;
+      await until(
+        () => rows() === 1,
+        () => `; ${rows()} delivery rows left`,
+      );
+    } finally {
+      db.close();
+    }
+    expect(await concurrency(first.url, 'held')).toEqual({ queueDepth: 0, running: 1 });
     expect(runs().filter((id) => id === 'held')).toEqual(['held']);
     lambda1.destroy();
     await killHard(first.child);
 
     writeFileSync(release, '');
-    const second = await serve(dataDir);
-    children.push(second.child);
+    const second = await start(dataDir);
     try {
-      await until(() => runs().filter((id) => id === 'held').length === 2);
+      await until(() => runs().filter((id) => id === 'held').length === 2, runsSoFar);
       await until(async () => {
-        const state = (await (await fetch(`${second.url}/_lambdata/concurrency?function=held`)).json()) as {
-          queueDepth: number;
-          inUse: number;
-        };
-        return state.queueDepth === 0 && state.inUse === 0;
-      });
+        const state = await concurrency(second.url, 'held');
+        return state.queueDepth === 0 && state.running === 0;
+      }, runsSoFar);
       // At least once: the quick events finished before the crash; one whose removal had not been
       // committed yet may run once more, never more than that.
       const counts = new Map<string, number>();
@@ -184,22 +218,23 @@ describe('invoke: async events survive kill -9', () => {
     const dataDir = join(dir.path, 'notify-data');
     const notified = join(dir.path, 'notified.jsonl');
     // Reserved concurrency 0 again: every notification is still queued when the engine dies.
-    const setup = await createEngine({ dataDir, background: false, runtime: { prestart: 0, ...WRITES_HOST_FILES } });
-    await setup.functions.create({
-      name: 'notified',
-      handler: 'index.handler',
-      code: { dir: fixturePath('invoke/collector') },
-      environment: { COLLECT_FILE: notified },
-      reservedConcurrency: 0,
-    });
-    setup.objects.createBucket('uploads');
-    setup.notifications.putConfiguration('uploads', {
-      lambdaFunctionConfigurations: [{ functionArn: 'notified', events: ['s3:ObjectCreated:*'] }],
-    });
-    await setup.close();
+    await deploy(
+      dataDir,
+      {
+        name: 'notified',
+        fixture: 'invoke/collector',
+        environment: { COLLECT_FILE: notified },
+        reservedConcurrency: 0,
+      },
+      (engine) => {
+        engine.objects.createBucket('uploads');
+        engine.notifications.putConfiguration('uploads', {
+          lambdaFunctionConfigurations: [{ functionArn: 'notified', events: ['s3:ObjectCreated:*'] }],
+        });
+      },
+    );
 
-    const first = await serve(dataDir);
-    children.push(first.child);
+    const first = await start(dataDir);
     const s3 = new S3Client({ ...AWS_TEST_CONFIG, endpoint: first.url, forcePathStyle: true, maxAttempts: 1 });
     const keys = Array.from({ length: 6 }, (_, i) => `upload-${i}`);
     for (const key of keys) {
@@ -210,17 +245,16 @@ describe('invoke: async events survive kill -9', () => {
     await killHard(first.child);
     expect(existsSync(notified)).toBe(false);
 
-    const second = await serve(dataDir);
-    children.push(second.child);
+    const second = await start(dataDir);
     const lambda2 = client(second.url);
     const delivered = () =>
       wholeJsonLines<{ Records: S3EventRecord[] }>(notified).map((event) => event.Records[0]?.s3.object.key as string);
     try {
       await lambda2.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'notified' }));
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && delivered().length < keys.length) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(
+        () => delivered().length >= keys.length,
+        () => `; delivered ${delivered().join(', ')}`,
+      );
       expect(delivered().sort()).toEqual([...keys].sort());
     } finally {
       lambda2.destroy();
