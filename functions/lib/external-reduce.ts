@@ -4,8 +4,9 @@
  * and cleared; at the end the runs are merged as streams (k-way, in key order) and the reduced
  * records stream out as the partition's output object. Memory stays near the budget however
  * large the partition is. Runs live under the event's spill prefix and are deleted afterwards.
- * Every object is first spooled to a file in the function's /tmp, so its upload is sized: real S3
- * answers 411 MissingContentLength to a PUT of unknown length.
+ * Every upload is sized (real S3 answers 411 MissingContentLength to a PUT of unknown length): an
+ * object up to SPOOL_BYTES is gathered in memory, a larger one is spooled to a file in the
+ * function's /tmp first.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -50,6 +51,14 @@ const ENTRY_OVERHEAD = 96;
 /** Runs merged at once; more are merged in passes, through intermediate runs. */
 const FAN_IN = 32;
 const WRITE_CHUNK = 256 * 1024;
+/**
+ * Objects up to this size are uploaded from memory; past it, from a spool file. A partition of a
+ * few tens of thousands of words (~0.5 MB) spent more in the spool's file write, read back and
+ * unlink than in its reduce.
+ */
+const SPOOL_BYTES = 4 * 1024 * 1024;
+/** Inputs whose GETs are opened ahead of the one being read (each pauses at its socket's buffers). */
+const READ_AHEAD = 3;
 
 /**
  * The state budget: the event's, else a share of what the function's memory size leaves beside what
@@ -97,8 +106,8 @@ export async function reducePartition<V, S>(
     used = 0;
   };
   try {
-    for (const input of event.inputs) {
-      for await (const line of readLines(event.bucket, input)) {
+    for await (const lines of readAhead(event.bucket, event.inputs)) {
+      for await (const line of lines) {
         const parsed = fold.parse(line);
         if (!parsed) continue;
         const [key, value] = parsed;
@@ -209,36 +218,96 @@ async function* mergeRuns<S>(
   }
 }
 
+/**
+ * The lines of each object in turn, with the GETs of the next READ_AHEAD objects already under
+ * way: a reducer's inputs are one small object per map task, and reading them one round trip after
+ * another left it waiting on each.
+ */
+async function* readAhead(bucket: string, keys: string[]): AsyncGenerator<AsyncIterable<string>> {
+  const opened: Array<AsyncIterator<Buffer>> = [];
+  const open = (i: number) => {
+    const chunks = getObjectChunks(bucket, keys[i] as string);
+    // The first next() sends the request; an error surfaces when that input's turn comes.
+    const first = chunks.next();
+    first.catch(() => {});
+    opened[i] = withFirst(first, chunks);
+  };
+  try {
+    for (let i = 0; i < keys.length; i++) {
+      for (let j = i; j < Math.min(keys.length, i + 1 + READ_AHEAD); j++) if (!opened[j]) open(j);
+      const chunks = opened[i] as AsyncIterator<Buffer>;
+      yield createInterface({
+        input: Readable.from({ [Symbol.asyncIterator]: () => chunks }),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
+    }
+  } finally {
+    // Inputs opened ahead but never read (the reduce failed) release their connections.
+    await Promise.all(opened.map((chunks) => chunks?.return?.().catch(() => undefined)));
+  }
+}
+
+/** An iterator that answers `first` (an already started next()) before the rest of `rest`. */
+function withFirst<T>(first: Promise<IteratorResult<T>>, rest: AsyncIterator<T>): AsyncIterator<T> {
+  let pending: Promise<IteratorResult<T>> | undefined = first;
+  return {
+    next() {
+      const answer = pending ?? rest.next();
+      pending = undefined;
+      return answer;
+    },
+    return(value?: unknown) {
+      pending = undefined;
+      return rest.return ? rest.return(value) : Promise.resolve({ done: true, value: undefined as T });
+    },
+  };
+}
+
 /** The lines of an object, streamed. */
 function readLines(bucket: string, key: string): AsyncIterable<string> {
   return createInterface({ input: Readable.from(getObjectChunks(bucket, key)), crlfDelay: Number.POSITIVE_INFINITY });
 }
 
 /**
- * Writes text pieces as an object: spooled to a temp file in chunks of about WRITE_CHUNK bytes, then
- * uploaded from the file with its Content-Length; returns the bytes written.
+ * Writes text pieces as an object with its Content-Length: gathered in memory up to SPOOL_BYTES,
+ * past that spooled to a temp file in chunks of about WRITE_CHUNK bytes and uploaded from it;
+ * returns the bytes written.
  */
 async function writeLines(
   bucket: string,
   key: string,
   pieces: Iterable<string> | AsyncIterable<string>,
 ): Promise<number> {
+  const chunks = chunksOf(pieces)[Symbol.asyncIterator]();
+  const held: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) {
+      await putObject(bucket, key, held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held), {
+        contentLength: bytes,
+      });
+      return bytes;
+    }
+    held.push(next.value);
+    bytes += next.value.length;
+    if (bytes > SPOOL_BYTES) break;
+  }
   const spool = join(tmpdir(), `reduce-${randomUUID()}`);
   try {
-    let bytes = 0;
     await pipeline(
       Readable.from(
         (async function* () {
-          for await (const chunk of chunksOf(pieces)) {
-            bytes += chunk.length;
-            yield chunk;
+          yield* held.splice(0);
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            bytes += next.value.length;
+            yield next.value;
           }
         })(),
       ),
       createWriteStream(spool),
     );
-    const body = bytes === 0 ? new Uint8Array(0) : createReadStream(spool, { highWaterMark: WRITE_CHUNK });
-    await putObject(bucket, key, body, { contentLength: bytes });
+    await putObject(bucket, key, createReadStream(spool, { highWaterMark: WRITE_CHUNK }), { contentLength: bytes });
     return bytes;
   } finally {
     await rm(spool, { force: true });

@@ -6,7 +6,7 @@
  * invocation ends. Every object not granted — or whose file is not the size the split was planned
  * for — is read over S3 as before, so the S3 path stays the fallback and the only path elsewhere.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { engineSigner, postToEngine } from './engine-post.js';
 import { readChunks, readRange } from './object-io.js';
@@ -28,6 +28,12 @@ export interface ObjectReader {
  * 3–6 GB/s for the same read and count into a reused 1 MB buffer, one core, page-cached file.
  */
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Ranges of a granted file up to this size are read with synchronous calls: a page-cached 64 KB
+ * object took ~60 µs that way against ~120 µs through the promise API's open, read and close
+ * (each a hop through the thread pool), and a task over thousands of small objects pays it per object.
+ */
+const SYNC_READ_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5_000;
 const EMPTY = new Uint8Array(0);
 
@@ -104,6 +110,7 @@ function fileReader(path: string): ObjectReader {
   return {
     async range(start, end) {
       if (end <= start) return EMPTY;
+      if (end - start <= SYNC_READ_BYTES) return readSyncRange(path, start, end);
       const file = await open(path, 'r');
       try {
         const bytes = Buffer.allocUnsafe(end - start);
@@ -134,6 +141,22 @@ function fileReader(path: string): ObjectReader {
       }
     },
   };
+}
+
+/** Bytes [start, end) of a local file, read with synchronous calls. @throws when the file is shorter. */
+function readSyncRange(path: string, start: number, end: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(end - start);
+    for (let filled = 0; filled < bytes.length; ) {
+      const read = readSync(fd, bytes, filled, bytes.length - filled, start + filled);
+      if (read === 0) throw new Error(`${path} ended at byte ${start + filled}, before ${end}`);
+      filled += read;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function sizeOf(path: string): number | undefined {

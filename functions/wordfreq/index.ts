@@ -1,7 +1,8 @@
 /**
  * wordfreq mapper: counts lowercased `[A-Za-z][A-Za-z0-9]*` words of its splits (map-side
- * combining in the WebAssembly word table of ../lib/wasm-words.ts), then writes them as sorted `word\tcount` lines into R partition objects,
- * chosen by FNV-1a 32 of the word's UTF-8 bytes, for the reducers.
+ * combining in the WebAssembly word table of ../lib/wasm-words.ts), then writes them as `word\tcount` lines into R partition objects,
+ * chosen by FNV-1a 32 of the word's UTF-8 bytes, for the reducers. The lines are in no particular
+ * order: the reducer folds them into a table and sorts its distinct words once.
  */
 import { answerWithin, type ResultReference } from '../lib/large-result.js';
 import { runMap } from '../lib/mapper.js';
@@ -32,11 +33,7 @@ export async function handler(
   const keys = parts.map(
     (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
   );
-  const text = (entries: Array<[string, number]>) =>
-    entries
-      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-      .map(([w, n]) => `${w}\t${n}\n`)
-      .join('');
+  const text = (entries: Array<[string, number]>) => entries.map(([w, n]) => `${w}\t${n}\n`).join('');
   await Promise.all(parts.map((entries, r) => writeObject(shuffle.bucket, keys[r] as string, text(entries))));
   return { taskId: event.taskId, ...run, partitions: keys };
 }

@@ -34,7 +34,7 @@ export function grantAttemptReads(
   const request = validateGrantRequest(body);
   const reads = secrets.readsOf(jobId, request.taskId, request.attempt, request.secret);
   if (!reads) return { files: [], granted: false };
-  const paths = reads.objects.map(({ bucket, key }) => bodyPathOrEmpty(store, bucket, key));
+  const paths = bodyPathsOrEmpty(store, reads.objects);
   const inside = grantFiles(request.requestId, reads.functionName, paths) ?? [];
   const files: ReadGrantAnswer['files'] = [];
   inside.forEach((path, i) => {
@@ -61,13 +61,32 @@ function validateGrantRequest(body: unknown): ReadGrantRequest {
   };
 }
 
-/** The object's current body file, or '' (which no link can be made from) when it is gone. */
-function bodyPathOrEmpty(store: ObjectStore, bucket: string, key: string): string {
-  try {
-    return store.bodyPath(bucket, key);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'NoSuchKey' || (err as { code?: string }).code === 'NoSuchBucket')
-      return '';
-    throw err;
+/**
+ * The objects' current body files, or '' (which no link can be made from) for one that is gone; one
+ * lookup per bucket, as an attempt's objects mostly share one.
+ */
+function bodyPathsOrEmpty(store: ObjectStore, objects: ReadonlyArray<{ bucket: string; key: string }>): string[] {
+  const paths: string[] = new Array(objects.length).fill('');
+  const byBucket = new Map<string, number[]>();
+  objects.forEach(({ bucket }, i) => {
+    const list = byBucket.get(bucket);
+    if (list) list.push(i);
+    else byBucket.set(bucket, [i]);
+  });
+  for (const [bucket, indexes] of byBucket) {
+    let found: Array<string | undefined>;
+    try {
+      found = store.bodyPaths(
+        bucket,
+        indexes.map((i) => (objects[i] as { key: string }).key),
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NoSuchBucket') continue;
+      throw err;
+    }
+    indexes.forEach((at, j) => {
+      paths[at] = found[j] ?? '';
+    });
   }
+  return paths;
 }

@@ -92,6 +92,26 @@ describe('native objects API', () => {
     }
   });
 
+  it('looks up many body files at once: the current file of each key (after an overwrite too), undefined for a missing key', async () => {
+    for (const key of ['bulk/a', 'bulk/b']) {
+      const res = await fetch(`${api}/buckets/native/objects/${keyPath(key)}`, { method: 'PUT', body: key });
+      expect(res.status).toBe(200);
+    }
+    const first = engine.objects.bodyPath('native', 'bulk/a');
+    expect((await fetch(`${api}/buckets/native/objects/bulk%2Fa`, { method: 'PUT', body: 'again' })).status).toBe(200);
+    const paths = engine.objects.bodyPaths('native', ['bulk/a', 'bulk/missing', 'bulk/b', '../../etc/passwd']);
+    expect(paths).toEqual([
+      engine.objects.bodyPath('native', 'bulk/a'),
+      undefined,
+      engine.objects.bodyPath('native', 'bulk/b'),
+      engine.objects.bodyPath('native', '../../etc/passwd'),
+    ]);
+    expect(paths[0]).not.toBe(first);
+    expect(() => engine.objects.bodyPaths('no-such-bucket', ['bulk/a'])).toThrow(
+      expect.objectContaining({ code: 'NoSuchBucket' }),
+    );
+  });
+
   it('rejects keys over 1024 bytes', async () => {
     const res = await fetch(`${api}/buckets/native/objects/${'k'.repeat(1025)}`, { method: 'PUT', body: 'x' });
     expect(res.status).toBe(400);
