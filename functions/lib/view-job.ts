@@ -28,6 +28,19 @@ export interface ViewJobParams {
   from: number;
   horizon: number;
   timeField: string;
+  /**
+   * Where a job without a shuffle has each map task write its states (one object per attempt,
+   * named in the task's result); the engine merges them, with no reduce stage.
+   */
+  output?: { bucket: string; prefix: string };
+}
+
+/** What a view mapper's task answers in its result's `custom` (summed over tasks by the jobs engine). */
+export interface ViewMapCustom {
+  events: number;
+  errors: number;
+  /** Without a shuffle: the object each task wrote its states to, by task id. */
+  outputs?: Record<string, string>;
 }
 
 /** What the speed layer sends a view's folder: describe the view, or fold a batch of events. */
@@ -66,7 +79,7 @@ export function viewSpeed(module: Partial<ViewModule>) {
 export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
-    const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
+    const { from, horizon, timeField, output } = event.params as unknown as ViewJobParams;
     const acc = new ViewAccumulator(view);
     const wanted = view.fields ? new Set([...view.fields, timeField]) : undefined;
     let events = 0;
@@ -86,18 +99,31 @@ export function viewMapper(module: Partial<ViewModule>) {
       return countText(bytes, start, end);
     });
     const shuffle = event.shuffle;
-    if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
-    const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-    for (const [key, bucket, state] of acc.tuples()) {
-      const id = JSON.stringify([key, bucket]);
-      parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    const custom: ViewMapCustom = { events, errors };
+    if (shuffle) {
+      const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
+      for (const [key, bucket, state] of acc.tuples()) {
+        const id = JSON.stringify([key, bucket]);
+        parts[fnv1a32(id) % shuffle.partitions]?.push(stateLine(id, state));
+      }
+      const keys = parts.map(
+        (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
+      );
+      await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
+      return { taskId: event.taskId, ...run, partitions: keys, custom };
     }
-    const keys = parts.map(
-      (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
-    );
-    await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
-    return { taskId: event.taskId, ...run, partitions: keys, custom: { events, errors } };
+    if (!output) throw new Error('a view mapper needs a shuffle or params.output');
+    const lines: string[] = [];
+    for (const [key, bucket, state] of acc.tuples()) lines.push(stateLine(JSON.stringify([key, bucket]), state));
+    const key = `${output.prefix}map/${event.taskId}-a${event.attempt}`;
+    await writeObject(output.bucket, key, lines.join(''));
+    return { taskId: event.taskId, ...run, custom: { ...custom, outputs: { [event.taskId]: key } } };
   };
+}
+
+/** One `[[key, bucket], state]` line of a mapper's or reducer's output; `id` is `[key, bucket]` as JSON. */
+function stateLine(id: string, state: unknown): string {
+  return `[${id},${JSON.stringify(state)}]\n`;
 }
 
 /**
@@ -134,11 +160,7 @@ export function viewReducer(module: Partial<ViewModule>) {
       }
     }
     const ids = [...merged.keys()].sort();
-    await writeObject(
-      event.bucket,
-      event.outputKey,
-      ids.map((id) => `[${id},${JSON.stringify(merged.get(id))}]\n`).join(''),
-    );
+    await writeObject(event.bucket, event.outputKey, ids.map((id) => stateLine(id, merged.get(id))).join(''));
     return { partition: event.partition, distinct: ids.length, words: 0, top: [], outputKey: event.outputKey };
   };
 }
