@@ -108,7 +108,7 @@ describe('recompute without a reduce stage', () => {
       const old = e.views.query('old', word, range);
       expect([now.value, old.value], id).toEqual([count, count]);
       expect(now.batch.value, id).toBe(old.batch.value);
-      batched += now.batch.value;
+      batched += now.batch.value as number;
     }
     expect(batched).toBeGreaterThan(300);
   }, 120_000);
