@@ -3,16 +3,15 @@
  * job), and into the speed layer's folder (a user view's code runs only in these functions, never
  * in the engine). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
  * `params.from ≤ time < params.horizon`, folds each event's contributions per (key, bucket) with
- * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
- * each partition's states with the monoid and writes them sorted.
+ * the view's monoid (src/lambda-arch/line-fold.ts) and writes `[[key, bucket], state]` lines: one
+ * object per task for the engine to merge, or (a job with a shuffle, for views created before)
+ * partitions that the reducer merges with the monoid and writes sorted.
  */
-import { pickFields } from '../../src/lambda-arch/event-fields.js';
+import { LineFolder } from '../../src/lambda-arch/line-fold.js';
 import {
-  eventTime,
   foldEvents,
   resolveView,
   type TimedEvent,
-  ViewAccumulator,
   type ViewFold,
   type ViewModule,
 } from '../../src/lambda-arch/view-module.js';
@@ -20,8 +19,6 @@ import { runMap } from './mapper.js';
 import { readObject, writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
 import { countText, fnv1a32 } from './text.js';
-
-const DECODE_BYTES = 64 * 1024;
 
 /** The params the coordinator passes to every view mapper. */
 export interface ViewJobParams {
@@ -80,24 +77,13 @@ export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
     const { from, horizon, timeField, output } = event.params as unknown as ViewJobParams;
-    const acc = new ViewAccumulator(view);
-    const wanted = view.fields ? new Set([...view.fields, timeField]) : undefined;
-    let events = 0;
-    let errors = 0;
+    const folder = new LineFolder(view, { from, horizon, timeField });
     const run = await runMap(event, context, (bytes, start, end) => {
-      eachLine(bytes, start, end, (line) => {
-        const record = ((wanted && pickFields(line, wanted)) ?? JSON.parse(line)) as Record<string, unknown>;
-        const time = eventTime(record, timeField);
-        if (time === undefined || time < from || time >= horizon) return;
-        events++;
-        try {
-          acc.add(record, time);
-        } catch {
-          errors++;
-        }
-      });
+      folder.fold(bytes, start, end);
       return countText(bytes, start, end);
     });
+    const acc = folder.accumulator;
+    const { events, errors } = folder;
     const shuffle = event.shuffle;
     const custom: ViewMapCustom = { events, errors };
     if (shuffle) {
@@ -124,25 +110,6 @@ export function viewMapper(module: Partial<ViewModule>) {
 /** One `[[key, bucket], state]` line of a mapper's or reducer's output; `id` is `[key, bucket]` as JSON. */
 function stateLine(id: string, state: unknown): string {
   return `[${id},${JSON.stringify(state)}]\n`;
-}
-
-/**
- * Calls `onLine` with each non-empty line of bytes[start, end), decoded in pieces of about
- * DECODE_BYTES cut after a newline (a newline byte never sits inside a UTF-8 sequence): V8 makes
- * strings past ~128 KB in its large-object space, which cost ten times more per byte to build.
- */
-function eachLine(bytes: Uint8Array, start: number, end: number, onLine: (line: string) => void): void {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let from = start; from < end; ) {
-    let to = Math.min(end, from + DECODE_BYTES);
-    if (to < end) {
-      const last = buffer.lastIndexOf(0x0a, to - 1);
-      const next = last >= from ? last : buffer.indexOf(0x0a, to);
-      to = next < 0 || next >= end ? end : next + 1;
-    }
-    for (const line of buffer.toString('utf8', from, to).split('\n')) if (line) onLine(line);
-    from = to;
-  }
 }
 
 /** The Lambda handler that merges one partition's states with `module`'s monoid. */

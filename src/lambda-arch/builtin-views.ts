@@ -13,6 +13,11 @@ export interface WordSink {
   add(text: string, start: number, end: number): void;
 }
 
+/** Takes words as lower-cased ASCII bytes[start, end) (valid during the call only). */
+export interface ByteWordSink {
+  addBytes(bytes: Uint8Array, start: number, end: number): void;
+}
+
 const PAST_ASCII = /[^\0-\x7f]/;
 
 /** Words of a tweet's text, lower-cased, without links and mentions. */
@@ -72,6 +77,50 @@ function asciiWordsInto(lower: string, sink: WordSink): void {
   }
 }
 
+/** The lower-cased copy asciiWordBytesInto scans (grown as texts need; one per process). */
+let lowered = new Uint8Array(1024);
+
+/**
+ * wordsInto's words of the ASCII text bytes[start, end), handed to `sink` as lower-cased bytes:
+ * the same scan as asciiWordsInto, over a lower-cased copy of the bytes instead of a string.
+ */
+export function asciiWordBytesInto(bytes: Uint8Array, start: number, end: number, sink: ByteWordSink): void {
+  const n = end - start;
+  if (lowered.length < n) lowered = new Uint8Array(Math.max(n, 2 * lowered.length));
+  const lower = lowered;
+  for (let k = 0; k < n; k++) {
+    const c = bytes[start + k] as number;
+    lower[k] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  let afterSpace = true;
+  let i = 0;
+  while (i < n) {
+    const c = lower[i] as number;
+    if (
+      afterSpace &&
+      (c === 0x40 ||
+        (c === 0x68 && i + 3 < n && lower[i + 1] === 0x74 && lower[i + 2] === 0x74 && lower[i + 3] === 0x70))
+    ) {
+      // A link or a mention: skipped to the next whitespace.
+      while (i < n && !isAsciiSpace(lower[i] as number)) i++;
+      afterSpace = false;
+      continue;
+    }
+    if (isAsciiAlnum(c)) {
+      const from = i;
+      for (i++; i < n; i++) {
+        const d = lower[i] as number;
+        if (!isAsciiAlnum(d) && d !== 0x27 && d !== 0x5f && d !== 0x2d) break;
+      }
+      sink.addBytes(lower, from, i);
+      afterSpace = false;
+      continue;
+    }
+    afterSpace = isAsciiSpace(c);
+    i++;
+  }
+}
+
 function isAsciiAlnum(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 }
@@ -87,6 +136,7 @@ const wordCountHourly: ViewModule = {
   fields: ['text'],
   key: (event) => wordsOf(event.text),
   keysInto: (event, sink) => wordsInto(event.text, sink),
+  keysFromBytes: asciiWordBytesInto,
 };
 
 const eventCount: ViewModule = {
