@@ -77,48 +77,65 @@ function asciiWordsInto(lower: string, sink: WordSink): void {
   }
 }
 
-/** The lower-cased copy asciiWordBytesInto scans (grown as texts need; one per process). */
+/** Byte classes for asciiWordBytesInto: a word's first character, one that continues a word, whitespace. */
+const WORD_START = 1;
+const WORD_PART = 2;
+const SPACE = 4;
+const CLASS = new Uint8Array(256);
+/** ASCII lower-casing of a byte. */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  LOWER[c] = lower;
+  if (isAsciiAlnum(lower)) CLASS[c] = WORD_START | WORD_PART;
+  else if (lower === 0x27 || lower === 0x5f || lower === 0x2d) CLASS[c] = WORD_PART;
+  else if (isAsciiSpace(lower)) CLASS[c] = SPACE;
+}
+
+/** The lower-cased words asciiWordBytesInto hands on (grown as texts need; one per process). */
 let lowered = new Uint8Array(1024);
 
 /**
  * wordsInto's words of the ASCII text bytes[start, end), handed to `sink` as lower-cased bytes:
- * the same scan as asciiWordsInto, over a lower-cased copy of the bytes instead of a string.
+ * asciiWordsInto's scan over the bytes, each word lower-cased into a copy as it is scanned.
  */
 export function asciiWordBytesInto(bytes: Uint8Array, start: number, end: number, sink: ByteWordSink): void {
-  const n = end - start;
-  if (lowered.length < n) lowered = new Uint8Array(Math.max(n, 2 * lowered.length));
+  if (lowered.length < end - start) lowered = new Uint8Array(Math.max(end - start, 2 * lowered.length));
   const lower = lowered;
-  for (let k = 0; k < n; k++) {
-    const c = bytes[start + k] as number;
-    lower[k] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  }
   let afterSpace = true;
-  let i = 0;
-  while (i < n) {
-    const c = lower[i] as number;
-    if (
-      afterSpace &&
-      (c === 0x40 ||
-        (c === 0x68 && i + 3 < n && lower[i + 1] === 0x74 && lower[i + 2] === 0x74 && lower[i + 3] === 0x70))
-    ) {
+  let i = start;
+  while (i < end) {
+    const c = bytes[i] as number;
+    if (afterSpace && (c === 0x40 || (LOWER[c] === 0x68 && startsHttp(bytes, i, end)))) {
       // A link or a mention: skipped to the next whitespace.
-      while (i < n && !isAsciiSpace(lower[i] as number)) i++;
+      while (i < end && ((CLASS[bytes[i] as number] as number) & SPACE) === 0) i++;
       afterSpace = false;
       continue;
     }
-    if (isAsciiAlnum(c)) {
-      const from = i;
-      for (i++; i < n; i++) {
-        const d = lower[i] as number;
-        if (!isAsciiAlnum(d) && d !== 0x27 && d !== 0x5f && d !== 0x2d) break;
-      }
-      sink.addBytes(lower, from, i);
+    const kind = CLASS[c] as number;
+    if (kind & WORD_START) {
+      let n = 0;
+      do {
+        lower[n++] = LOWER[bytes[i] as number] as number;
+        i++;
+      } while (i < end && ((CLASS[bytes[i] as number] as number) & WORD_PART) !== 0);
+      sink.addBytes(lower, 0, n);
       afterSpace = false;
       continue;
     }
-    afterSpace = isAsciiSpace(c);
+    afterSpace = (kind & SPACE) !== 0;
     i++;
   }
+}
+
+/** True when bytes[i, i + 4) is `http` in any case. */
+function startsHttp(bytes: Uint8Array, i: number, end: number): boolean {
+  return (
+    i + 3 < end &&
+    LOWER[bytes[i + 1] as number] === 0x74 &&
+    LOWER[bytes[i + 2] as number] === 0x74 &&
+    LOWER[bytes[i + 3] as number] === 0x70
+  );
 }
 
 function isAsciiAlnum(c: number): boolean {

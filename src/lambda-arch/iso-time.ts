@@ -6,6 +6,10 @@
 
 const ISO_LENGTH = 24;
 const MS_PER_DAY = 86_400_000;
+/** The month timeOf converted last (events come in time order, so mostly the same month). */
+let cachedYear = -1;
+let cachedMonth = -1;
+let cachedDays = 0;
 
 /**
  * The time `text` names when it is exactly `YYYY-MM-DDTHH:mm:ss.sssZ` with month 1–12, day 1–31,
@@ -71,7 +75,12 @@ function timeOf(
 ): number | undefined {
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return undefined;
-  return (daysFromCivil(year, month) + day - 1) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+  if (year !== cachedYear || month !== cachedMonth) {
+    cachedYear = year;
+    cachedMonth = month;
+    cachedDays = daysFromCivil(year, month);
+  }
+  return (cachedDays + day - 1) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
 }
 
 /** digits over bytes. */
