@@ -36,7 +36,8 @@ export interface ViewModule {
    * `keysInto` for the batch mapper reading bytes: the keys of an event whose one declared field
    * holds the text bytes[start, end) (ASCII, as a JSON string without escapes holds it), handed to
    * `sink` as ASCII bytes. Optional; used only for a view with exactly one declared field (not its
-   * time field), no `value`, and the count monoid; it must give exactly `key`'s keys and not throw.
+   * time field), no `value`, and the built-in `count` monoid (named); it must give exactly `key`'s
+   * keys and not throw.
    */
   keysFromBytes?(bytes: Uint8Array, start: number, end: number, sink: ByteKeySink): void;
 }
@@ -104,7 +105,7 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     value: module.value ?? ((event) => event),
     ...(module.fields ? { fields: module.fields } : {}),
     ...(module.keysInto ? { keysInto: module.keysInto } : {}),
-    ...(module.keysFromBytes && module.fields?.length === 1 && !module.value && monoid.name === 'count'
+    ...(module.keysFromBytes && module.fields?.length === 1 && !module.value && module.monoid === 'count'
       ? { keysFromBytes: module.keysFromBytes }
       : {}),
   };
