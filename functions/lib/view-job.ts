@@ -3,16 +3,15 @@
  * job), and into the speed layer's folder (a user view's code runs only in these functions, never
  * in the engine). The mapper reads master-dataset objects (gzip JSON lines), keeps events with
  * `params.from ≤ time < params.horizon`, folds each event's contributions per (key, bucket) with
- * the view's monoid and shuffles `[[key, bucket], state]` lines into partitions; the reducer merges
- * each partition's states with the monoid and writes them sorted.
+ * the view's monoid (src/lambda-arch/line-fold.ts) and writes `[[key, bucket], state]` lines: one
+ * object per task for the engine to merge, or (a job with a shuffle, for views created before)
+ * partitions that the reducer merges with the monoid and writes sorted.
  */
-import { pickFields } from '../../src/lambda-arch/event-fields.js';
+import { LineFolder } from '../../src/lambda-arch/line-fold.js';
 import {
-  eventTime,
   foldEvents,
   resolveView,
   type TimedEvent,
-  ViewAccumulator,
   type ViewFold,
   type ViewModule,
 } from '../../src/lambda-arch/view-module.js';
@@ -21,13 +20,24 @@ import { readObject, writeObject } from './object-io.js';
 import type { MapEvent, MapResult, ReduceEvent, ReduceResult } from './protocol.js';
 import { countText, fnv1a32 } from './text.js';
 
-const DECODE_BYTES = 64 * 1024;
-
 /** The params the coordinator passes to every view mapper. */
 export interface ViewJobParams {
   from: number;
   horizon: number;
   timeField: string;
+  /**
+   * Where a job without a shuffle has each map task write its states (one object per attempt,
+   * named in the task's result); the engine merges them, with no reduce stage.
+   */
+  output?: { bucket: string; prefix: string };
+}
+
+/** What a view mapper's task answers in its result's `custom` (summed over tasks by the jobs engine). */
+export interface ViewMapCustom {
+  events: number;
+  errors: number;
+  /** Without a shuffle: the object each task wrote its states to, by task id. */
+  outputs?: Record<string, string>;
 }
 
 /** What the speed layer sends a view's folder: describe the view, or fold a batch of events. */
@@ -66,57 +76,40 @@ export function viewSpeed(module: Partial<ViewModule>) {
 export function viewMapper(module: Partial<ViewModule>) {
   const view = resolveView(module);
   return async (event: MapEvent, context: { getRemainingTimeInMillis(): number }): Promise<MapResult> => {
-    const { from, horizon, timeField } = event.params as unknown as ViewJobParams;
-    const acc = new ViewAccumulator(view);
-    const wanted = view.fields ? new Set([...view.fields, timeField]) : undefined;
-    let events = 0;
-    let errors = 0;
+    const { from, horizon, timeField, output } = event.params as unknown as ViewJobParams;
+    const folder = new LineFolder(view, { from, horizon, timeField });
     const run = await runMap(event, context, (bytes, start, end) => {
-      eachLine(bytes, start, end, (line) => {
-        const record = ((wanted && pickFields(line, wanted)) ?? JSON.parse(line)) as Record<string, unknown>;
-        const time = eventTime(record, timeField);
-        if (time === undefined || time < from || time >= horizon) return;
-        events++;
-        try {
-          acc.add(record, time);
-        } catch {
-          errors++;
-        }
-      });
+      folder.fold(bytes, start, end);
       return countText(bytes, start, end);
     });
+    const acc = folder.accumulator;
+    const { events, errors } = folder;
     const shuffle = event.shuffle;
-    if (!shuffle) throw new Error('a view mapper needs a shuffle (the job has a reducer)');
-    const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
-    for (const [key, bucket, state] of acc.tuples()) {
-      const id = JSON.stringify([key, bucket]);
-      parts[fnv1a32(id) % shuffle.partitions]?.push(`[${id},${JSON.stringify(state)}]\n`);
+    const custom: ViewMapCustom = { events, errors };
+    if (shuffle) {
+      const parts: string[][] = Array.from({ length: shuffle.partitions }, () => []);
+      for (const [key, bucket, state] of acc.tuples()) {
+        const id = JSON.stringify([key, bucket]);
+        parts[fnv1a32(id) % shuffle.partitions]?.push(stateLine(id, state));
+      }
+      const keys = parts.map(
+        (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
+      );
+      await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
+      return { taskId: event.taskId, ...run, partitions: keys, custom };
     }
-    const keys = parts.map(
-      (_, r) => `${shuffle.prefix}map/${event.taskId}-a${event.attempt}/part-${String(r).padStart(5, '0')}`,
-    );
-    await Promise.all(parts.map((lines, r) => writeObject(shuffle.bucket, keys[r] as string, lines.join(''))));
-    return { taskId: event.taskId, ...run, partitions: keys, custom: { events, errors } };
+    if (!output) throw new Error('a view mapper needs a shuffle or params.output');
+    const lines: string[] = [];
+    for (const [key, bucket, state] of acc.tuples()) lines.push(stateLine(JSON.stringify([key, bucket]), state));
+    const key = `${output.prefix}map/${event.taskId}-a${event.attempt}`;
+    await writeObject(output.bucket, key, lines.join(''));
+    return { taskId: event.taskId, ...run, custom: { ...custom, outputs: { [event.taskId]: key } } };
   };
 }
 
-/**
- * Calls `onLine` with each non-empty line of bytes[start, end), decoded in pieces of about
- * DECODE_BYTES cut after a newline (a newline byte never sits inside a UTF-8 sequence): V8 makes
- * strings past ~128 KB in its large-object space, which cost ten times more per byte to build.
- */
-function eachLine(bytes: Uint8Array, start: number, end: number, onLine: (line: string) => void): void {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let from = start; from < end; ) {
-    let to = Math.min(end, from + DECODE_BYTES);
-    if (to < end) {
-      const last = buffer.lastIndexOf(0x0a, to - 1);
-      const next = last >= from ? last : buffer.indexOf(0x0a, to);
-      to = next < 0 || next >= end ? end : next + 1;
-    }
-    for (const line of buffer.toString('utf8', from, to).split('\n')) if (line) onLine(line);
-    from = to;
-  }
+/** One `[[key, bucket], state]` line of a mapper's or reducer's output; `id` is `[key, bucket]` as JSON. */
+function stateLine(id: string, state: unknown): string {
+  return `[${id},${JSON.stringify(state)}]\n`;
 }
 
 /** The Lambda handler that merges one partition's states with `module`'s monoid. */
@@ -134,11 +127,7 @@ export function viewReducer(module: Partial<ViewModule>) {
       }
     }
     const ids = [...merged.keys()].sort();
-    await writeObject(
-      event.bucket,
-      event.outputKey,
-      ids.map((id) => `[${id},${JSON.stringify(merged.get(id))}]\n`).join(''),
-    );
+    await writeObject(event.bucket, event.outputKey, ids.map((id) => stateLine(id, merged.get(id))).join(''));
     return { partition: event.partition, distinct: ids.length, words: 0, top: [], outputKey: event.outputKey };
   };
 }

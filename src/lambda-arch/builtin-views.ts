@@ -13,6 +13,11 @@ export interface WordSink {
   add(text: string, start: number, end: number): void;
 }
 
+/** Takes words as lower-cased ASCII bytes[start, end) (valid during the call only). */
+export interface ByteWordSink {
+  addBytes(bytes: Uint8Array, start: number, end: number): void;
+}
+
 const PAST_ASCII = /[^\0-\x7f]/;
 
 /** Words of a tweet's text, lower-cased, without links and mentions. */
@@ -72,6 +77,67 @@ function asciiWordsInto(lower: string, sink: WordSink): void {
   }
 }
 
+/** Byte classes for asciiWordBytesInto: a word's first character, one that continues a word, whitespace. */
+const WORD_START = 1;
+const WORD_PART = 2;
+const SPACE = 4;
+const CLASS = new Uint8Array(256);
+/** ASCII lower-casing of a byte. */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  LOWER[c] = lower;
+  if (isAsciiAlnum(lower)) CLASS[c] = WORD_START | WORD_PART;
+  else if (lower === 0x27 || lower === 0x5f || lower === 0x2d) CLASS[c] = WORD_PART;
+  else if (isAsciiSpace(lower)) CLASS[c] = SPACE;
+}
+
+/** The lower-cased words asciiWordBytesInto hands on (grown as texts need; one per process). */
+let lowered = new Uint8Array(1024);
+
+/**
+ * wordsInto's words of the ASCII text bytes[start, end), handed to `sink` as lower-cased bytes:
+ * asciiWordsInto's scan over the bytes, each word lower-cased into a copy as it is scanned.
+ */
+export function asciiWordBytesInto(bytes: Uint8Array, start: number, end: number, sink: ByteWordSink): void {
+  if (lowered.length < end - start) lowered = new Uint8Array(Math.max(end - start, 2 * lowered.length));
+  const lower = lowered;
+  let afterSpace = true;
+  let i = start;
+  while (i < end) {
+    const c = bytes[i] as number;
+    if (afterSpace && (c === 0x40 || (LOWER[c] === 0x68 && startsHttp(bytes, i, end)))) {
+      // A link or a mention: skipped to the next whitespace.
+      while (i < end && ((CLASS[bytes[i] as number] as number) & SPACE) === 0) i++;
+      afterSpace = false;
+      continue;
+    }
+    const kind = CLASS[c] as number;
+    if (kind & WORD_START) {
+      let n = 0;
+      do {
+        lower[n++] = LOWER[bytes[i] as number] as number;
+        i++;
+      } while (i < end && ((CLASS[bytes[i] as number] as number) & WORD_PART) !== 0);
+      sink.addBytes(lower, 0, n);
+      afterSpace = false;
+      continue;
+    }
+    afterSpace = (kind & SPACE) !== 0;
+    i++;
+  }
+}
+
+/** True when bytes[i, i + 4) is `http` in any case. */
+function startsHttp(bytes: Uint8Array, i: number, end: number): boolean {
+  return (
+    i + 3 < end &&
+    LOWER[bytes[i + 1] as number] === 0x74 &&
+    LOWER[bytes[i + 2] as number] === 0x74 &&
+    LOWER[bytes[i + 3] as number] === 0x70
+  );
+}
+
 function isAsciiAlnum(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 }
@@ -87,6 +153,7 @@ const wordCountHourly: ViewModule = {
   fields: ['text'],
   key: (event) => wordsOf(event.text),
   keysInto: (event, sink) => wordsInto(event.text, sink),
+  keysFromBytes: asciiWordBytesInto,
 };
 
 const eventCount: ViewModule = {

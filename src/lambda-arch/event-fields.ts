@@ -104,3 +104,123 @@ function onlySpace(line: string, from: number): boolean {
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
+
+/**
+ * pickFields over the bytes of one line (UTF-8, bytes[start, end), no newline), for fields whose
+ * values the caller reads as bytes: sets out[2i], out[2i + 1] to where the raw text of `names[i]`'s
+ * string value lies (between its quotes; -1, -1 when the field is absent; the last of duplicate keys
+ * wins) and answers true, when the line is an object pickFields reads whole and every named field
+ * present holds a string of ASCII without escapes (so its raw bytes are its text). Answers false
+ * otherwise (out is then unspecified): the caller reads that line as a string instead. `names` are
+ * the fields' UTF-8 bytes; keys are compared byte for byte (a key with an escape answers false).
+ */
+export function fieldRangesOf(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  names: readonly Uint8Array[],
+  out: Int32Array,
+): boolean {
+  out.fill(-1, 0, 2 * names.length);
+  let i = skipSpaceBytes(bytes, start, end);
+  if (bytes[i] !== OPEN_BRACE || i >= end) return false;
+  i = skipSpaceBytes(bytes, i + 1, end);
+  if (i < end && bytes[i] === CLOSE_BRACE) return skipSpaceBytes(bytes, i + 1, end) === end;
+  for (;;) {
+    if (i >= end || bytes[i] !== QUOTE) return false;
+    const keyStart = i + 1;
+    const keyEnd = bytes.indexOf(QUOTE, keyStart);
+    if (keyEnd < 0 || keyEnd >= end) return false;
+    const field = fieldNamed(bytes, keyStart, keyEnd, names);
+    if (field === -2) return false;
+    i = skipSpaceBytes(bytes, keyEnd + 1, end);
+    if (i >= end || bytes[i] !== COLON) return false;
+    i = skipSpaceBytes(bytes, i + 1, end);
+    if (i >= end) return false;
+    if (bytes[i] === QUOTE) {
+      const close = plainStringEnd(bytes, i + 1, end);
+      if (close >= 0) {
+        if (field >= 0) {
+          out[2 * field] = i + 1;
+          out[2 * field + 1] = close;
+        }
+        i = close + 1;
+      } else {
+        // Escaped or past ASCII: fine to skip, not to read as bytes.
+        if (field >= 0) return false;
+        i = stringEndBytes(bytes, i, end);
+        if (i < 0) return false;
+        i++;
+      }
+    } else {
+      if (field >= 0) return false;
+      i = valueEndBytes(bytes, i, end);
+      if (i < 0) return false;
+    }
+    i = skipSpaceBytes(bytes, i, end);
+    if (i >= end) return false;
+    const next = bytes[i];
+    if (next === CLOSE_BRACE) return skipSpaceBytes(bytes, i + 1, end) === end;
+    if (next !== COMMA) return false;
+    i = skipSpaceBytes(bytes, i + 1, end);
+  }
+}
+
+/** Which of `names` the key bytes[from, to) is: its index, -1 for none, -2 for a key with an escape. */
+function fieldNamed(bytes: Uint8Array, from: number, to: number, names: readonly Uint8Array[]): number {
+  for (let k = from; k < to; k++) if (bytes[k] === BACKSLASH) return -2;
+  outer: for (let n = 0; n < names.length; n++) {
+    const name = names[n] as Uint8Array;
+    if (name.length !== to - from) continue;
+    for (let k = 0; k < name.length; k++) if (name[k] !== bytes[from + k]) continue outer;
+    return n;
+  }
+  return -1;
+}
+
+/** The index of the quote closing a string whose text starts at `from`, when it is ASCII without escapes; else -1. */
+function plainStringEnd(bytes: Uint8Array, from: number, end: number): number {
+  for (let k = from; k < end; k++) {
+    const c = bytes[k] as number;
+    if (c === QUOTE) return k;
+    if (c === BACKSLASH || c >= 0x80) return -1;
+  }
+  return -1;
+}
+
+/** stringEnd over bytes (UTF-8 never puts a quote or backslash byte inside a longer character). */
+function stringEndBytes(bytes: Uint8Array, open: number, end: number): number {
+  for (let k = open + 1; k < end; k++) {
+    const c = bytes[k];
+    if (c === BACKSLASH) k++;
+    else if (c === QUOTE) return k;
+  }
+  return -1;
+}
+
+/** valueEnd over bytes. */
+function valueEndBytes(bytes: Uint8Array, from: number, end: number): number {
+  let depth = 0;
+  for (let k = from; k < end; k++) {
+    const c = bytes[k] as number;
+    if (c === QUOTE) {
+      k = stringEndBytes(bytes, k, end);
+      if (k < 0) return -1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth === 0) return k;
+      depth--;
+      if (depth === 0) return k + 1;
+    } else if (depth === 0 && (c === COMMA || isSpace(c))) {
+      return k;
+    }
+  }
+  return depth === 0 ? end : -1;
+}
+
+function skipSpaceBytes(bytes: Uint8Array, from: number, end: number): number {
+  let k = from;
+  while (k < end && isSpace(bytes[k] as number)) k++;
+  return k;
+}

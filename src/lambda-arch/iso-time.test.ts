@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoTimeMs } from './iso-time.js';
+import { isoTimeMs, isoTimeMsOfBytes } from './iso-time.js';
 import { eventTime } from './view-module.js';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -20,6 +20,8 @@ describe('ISO-8601 event times without Date.parse', () => {
       fc.property(parts, ([y, mo, d, h, mi, s, ms]) => {
         const text = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`;
         expect(isoTimeMs(text)).toBe(Date.parse(text));
+        const bytes = Buffer.from(` ${text}"`);
+        expect(isoTimeMsOfBytes(bytes, 1, bytes.length - 1)).toBe(Date.parse(text));
       }),
       { seed: 20261207, numRuns: 5000 },
     );
@@ -48,6 +50,7 @@ describe('ISO-8601 event times without Date.parse', () => {
     ];
     for (const text of others) {
       expect(isoTimeMs(text), text).toBeUndefined();
+      expect(isoTimeMsOfBytes(Buffer.from(text), 0, text.length), text).toBeUndefined();
       const parsed = Date.parse(text);
       expect(eventTime({ t: text }, 't'), text).toBe(Number.isFinite(parsed) ? parsed : undefined);
     }

@@ -6,6 +6,10 @@
 
 const ISO_LENGTH = 24;
 const MS_PER_DAY = 86_400_000;
+/** The month timeOf converted last (events come in time order, so mostly the same month). */
+let cachedYear = -1;
+let cachedMonth = -1;
+let cachedDays = 0;
 
 /**
  * The time `text` names when it is exactly `YYYY-MM-DDTHH:mm:ss.sssZ` with month 1–12, day 1–31,
@@ -24,16 +28,70 @@ export function isoTimeMs(text: string): number | undefined {
     text.charCodeAt(23) !== 0x5a // Z
   )
     return undefined;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
-  const ms = digits(text, 20, 3);
+  return timeOf(
+    digits(text, 0, 4),
+    digits(text, 5, 2),
+    digits(text, 8, 2),
+    digits(text, 11, 2),
+    digits(text, 14, 2),
+    digits(text, 17, 2),
+    digits(text, 20, 3),
+  );
+}
+
+/** isoTimeMs of the ASCII text bytes[start, end) (the batch mapper reads event times from bytes). */
+export function isoTimeMsOfBytes(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (
+    end - start !== ISO_LENGTH ||
+    bytes[start + 4] !== 0x2d ||
+    bytes[start + 7] !== 0x2d ||
+    bytes[start + 10] !== 0x54 ||
+    bytes[start + 13] !== 0x3a ||
+    bytes[start + 16] !== 0x3a ||
+    bytes[start + 19] !== 0x2e ||
+    bytes[start + 23] !== 0x5a
+  )
+    return undefined;
+  return timeOf(
+    byteDigits(bytes, start, 4),
+    byteDigits(bytes, start + 5, 2),
+    byteDigits(bytes, start + 8, 2),
+    byteDigits(bytes, start + 11, 2),
+    byteDigits(bytes, start + 14, 2),
+    byteDigits(bytes, start + 17, 2),
+    byteDigits(bytes, start + 20, 3),
+  );
+}
+
+/** Epoch ms of the parts, each -1 when not digits; undefined when one is missing or out of range. */
+function timeOf(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): number | undefined {
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return undefined;
-  return (daysFromCivil(year, month) + day - 1) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+  if (year !== cachedYear || month !== cachedMonth) {
+    cachedYear = year;
+    cachedMonth = month;
+    cachedDays = daysFromCivil(year, month);
+  }
+  return (cachedDays + day - 1) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
+/** digits over bytes. */
+function byteDigits(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = (bytes[i] as number) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 /** The decimal number in text[at, at + count), or -1 when a character there is not a digit. */

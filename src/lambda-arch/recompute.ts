@@ -1,8 +1,10 @@
 /**
  * The batch layer's recompute: seal a horizon B under the dataset's lock (from then on, events
  * older than B are late and refused, so the snapshot of committed master objects holds every event
- * before B), run the view's mapper and reducer as a job over those objects through the jobs engine,
- * write the new version's rows, then swap it in with the speed layer's drop in one transaction.
+ * before B), run the view's mapper as a job over those objects through the jobs engine, merge the
+ * states its tasks wrote, write the new version's rows, then swap it in with the speed layer's drop
+ * in one transaction (a view created before the mappers wrote per-task objects still has its
+ * reducer merge shuffled partitions first).
  * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
  * merged into the previous version's — the same rows a full recompute gives.
  */
@@ -28,7 +30,8 @@ export interface RecomputeDeps {
 }
 
 /**
- * Reduce partitions of a recompute. A view's map output is one state per (key, bucket), small beside
+ * Reduce partitions of a recompute of a view whose mapper shuffles (created before per-task map
+ * outputs). A view's map output is one state per (key, bucket), small beside
  * the events it folds, so its reducers do little but start: on 2 cores, four of them cost more (four
  * cold starts sharing the cores) than the map stage over 5 MB. One per two cores, at most four.
  */
@@ -73,12 +76,14 @@ export async function recompute(
   }
   if (snapshot.keys.length > 0 && snapshot.from < snapshot.horizon) {
     const prefix = `views/${config.name}/v${version}-${Date.now()}/`;
+    const perTask = config.mapOutput === 'per-task';
     const record = jobs.submit({
       mapper: config.mapper,
-      reducer: config.reducer,
+      // A view's map output is small (one state per key and bucket): the engine merges the map
+      // tasks' objects itself rather than wait for a reducer's cold start to merge them first.
+      ...(perTask ? {} : { reducer: config.reducer, partitions: PARTITIONS }),
       // Master objects are immutable and the dataset records their sizes: no HEAD per object.
       input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
-      partitions: PARTITIONS,
       fanout: MAP_SLOTS,
       concurrency: MAP_SLOTS + 1,
       output: { bucket: dataset.bucket, prefix },
@@ -86,6 +91,7 @@ export async function recompute(
         from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
         horizon: snapshot.horizon,
         timeField: dataset.timeField,
+        ...(perTask ? { output: { bucket: dataset.bucket, prefix } } : {}),
       },
     });
     jobId = record.id;
@@ -93,11 +99,15 @@ export async function recompute(
     deps.onPhase({ view: config.name, jobId, phase: 'started' });
     const final = await jobs.wait(jobId);
     if (final.status !== 'succeeded') throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
-    const custom = final.result?.custom as { events?: number } | undefined;
+    const custom = final.result?.custom as { events?: number; outputs?: Record<string, string> } | undefined;
     events += custom?.events ?? 0;
-    for (let r = 0; r < PARTITIONS; r++) {
-      const key = `${prefix}out/part-r-${String(r).padStart(5, '0')}`;
-      const text = await readText(deps, dataset.bucket, key);
+    const outputs = perTask
+      ? Object.entries(custom?.outputs ?? {})
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, key]) => key)
+      : Array.from({ length: PARTITIONS }, (_, r) => `${prefix}out/part-r-${String(r).padStart(5, '0')}`);
+    const texts = await Promise.all(outputs.map((key) => readText(deps, dataset.bucket, key)));
+    for (const text of texts) {
       for (const line of text.split('\n')) {
         if (!line) continue;
         const [[k, bucket], state] = JSON.parse(line) as [[string, number], unknown];

@@ -56,6 +56,13 @@ export interface ViewConfig {
   recomputeEvery?: number;
   mapper: string;
   reducer: string;
+  /**
+   * How the view's mapper hands its folded states to a recompute. 'per-task': each map task writes
+   * one object and the engine merges them (views created since the reduce stage was dropped: their
+   * mapper knows `params.output`). Absent: shuffled partitions, merged by the view's reducer first
+   * (views created before; their deployed mapper needs a shuffle).
+   */
+  mapOutput?: 'per-task';
   /** A user view's speed-layer function (its code runs only in functions, never in the engine). */
   speed?: string;
   /** A user view's granularity and built-in monoid, as its function described them at creation. */

@@ -97,6 +97,7 @@ export class ViewCatalog {
       ...(every !== undefined ? { recomputeEvery: every } : {}),
       mapper: `view-${input.name}-map`,
       reducer: `view-${input.name}-reduce`,
+      mapOutput: 'per-task',
     };
     const packages = await packageView(source);
     if (packages.speedZip) {

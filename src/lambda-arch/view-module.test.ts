@@ -62,4 +62,22 @@ describe('declared fields', () => {
     expect(() => resolveView({ ...base, fields: 'text' as never })).toThrow(/fields must be an array/);
     expect(() => resolveView({ ...base, fields: [1] as never })).toThrow(/fields must be an array/);
   });
+
+  it('keeps keysFromBytes only for one declared field, no value and the count monoid by name', () => {
+    const keysFromBytes = () => undefined;
+    const bytes = { ...base, fields: ['text'], keysFromBytes };
+    expect(resolveView(bytes).keysFromBytes).toBe(keysFromBytes);
+    expect(resolveView({ ...bytes, fields: ['text', 'user'] }).keysFromBytes).toBeUndefined();
+    expect(resolveView({ ...bytes, fields: undefined }).keysFromBytes).toBeUndefined();
+    expect(resolveView({ ...bytes, value: () => 2 }).keysFromBytes).toBeUndefined();
+    expect(resolveView({ ...bytes, monoid: 'sum' }).keysFromBytes).toBeUndefined();
+    const ownCount = {
+      name: 'count',
+      zero: () => 0,
+      lift: () => 5,
+      merge: (a: unknown, b: unknown) => Number(a) + Number(b),
+    };
+    expect(resolveView({ ...bytes, monoid: ownCount as never }).keysFromBytes).toBeUndefined();
+    expect(() => resolveView({ ...bytes, keysFromBytes: 'x' as never })).toThrow(/keysFromBytes/);
+  });
 });

@@ -32,11 +32,24 @@ export interface ViewModule {
    * present it must give exactly `key`'s keys and not throw (the built-in word view has one).
    */
   keysInto?(event: Record<string, unknown>, sink: KeySink): void;
+  /**
+   * `keysInto` for the batch mapper reading bytes: the keys of an event whose one declared field
+   * holds the text bytes[start, end) (ASCII, as a JSON string without escapes holds it), handed to
+   * `sink` as ASCII bytes. Optional; used only for a view with exactly one declared field (not its
+   * time field), no `value`, and the built-in `count` monoid (named); it must give exactly `key`'s
+   * keys and not throw.
+   */
+  keysFromBytes?(bytes: Uint8Array, start: number, end: number, sink: ByteKeySink): void;
 }
 
 /** Takes an event's keys as slices of a text. */
 export interface KeySink {
   add(text: string, start: number, end: number): void;
+}
+
+/** Takes an event's keys as ASCII bytes[start, end) (valid during the call only). */
+export interface ByteKeySink {
+  addBytes(bytes: Uint8Array, start: number, end: number): void;
 }
 
 /** What the engine knows of every view: its buckets and its (built-in) monoid, not its code. */
@@ -53,6 +66,8 @@ export interface ResolvedView extends ViewShape {
   value: NonNullable<ViewModule['value']>;
   fields?: readonly string[];
   keysInto?: ViewModule['keysInto'];
+  /** Present only where the batch mapper may use it (see ViewModule.keysFromBytes). */
+  keysFromBytes?: ViewModule['keysFromBytes'];
 }
 
 /** The field events carry their time in unless a dataset names another. */
@@ -71,6 +86,8 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     throw new TypeError(`view ${module.name}: value(event) must be a function`);
   if (module.keysInto !== undefined && typeof module.keysInto !== 'function')
     throw new TypeError(`view ${module.name}: keysInto(event, sink) must be a function`);
+  if (module.keysFromBytes !== undefined && typeof module.keysFromBytes !== 'function')
+    throw new TypeError(`view ${module.name}: keysFromBytes(bytes, start, end, sink) must be a function`);
   if (
     module.fields !== undefined &&
     !(Array.isArray(module.fields) && module.fields.every((f) => typeof f === 'string'))
@@ -88,6 +105,9 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     value: module.value ?? ((event) => event),
     ...(module.fields ? { fields: module.fields } : {}),
     ...(module.keysInto ? { keysInto: module.keysInto } : {}),
+    ...(module.keysFromBytes && module.fields?.length === 1 && !module.value && module.monoid === 'count'
+      ? { keysFromBytes: module.keysFromBytes }
+      : {}),
   };
 }
 
@@ -146,23 +166,19 @@ export class ViewAccumulator {
   readonly #buckets = new Map<number, Map<string, { state: unknown }>>();
   readonly #tables = new Map<number, KeyTable>();
   readonly #sink: TableSink;
+  readonly #byteSink: ByteTableSink | undefined;
 
   constructor(view: ResolvedView) {
     this.#view = view;
     this.#sink = new TableSink(view);
+    this.#byteSink = view.keysFromBytes ? new ByteTableSink(view) : undefined;
   }
 
   /** Folds one event at `time` in. @throws what the view's key or value code throws */
   add(event: Record<string, unknown>, time: number): void {
     const view = this.#view;
     if (view.keysInto) {
-      const bucket = bucketOf(time, view.width);
-      let table = this.#tables.get(bucket);
-      if (!table) {
-        table = new KeyTable();
-        this.#tables.set(bucket, table);
-      }
-      this.#sink.fold(event, table, view.keysInto);
+      this.#sink.fold(event, this.#table(bucketOf(time, view.width)), view.keysInto);
       return;
     }
     const keys = view.key(event);
@@ -184,10 +200,31 @@ export class ViewAccumulator {
     }
   }
 
+  /**
+   * Folds in one event at `time` whose declared field holds the ASCII text bytes[start, end), through
+   * the view's `keysFromBytes` (only for a view that has it), into the same tables `add` uses.
+   */
+  addBytes(bytes: Uint8Array, start: number, end: number, time: number): void {
+    const keysFromBytes = this.#view.keysFromBytes;
+    const sink = this.#byteSink;
+    if (!keysFromBytes || !sink) throw new TypeError(`view ${this.#view.name} reads no keys from bytes`);
+    sink.table = this.#table(bucketOf(time, this.#view.width));
+    keysFromBytes(bytes, start, end, sink);
+  }
+
   /** One `[key, bucket, state]` per distinct (key, bucket). */
   *tuples(): Generator<[string, number, unknown]> {
     for (const [bucket, states] of this.#buckets) for (const [key, { state }] of states) yield [key, bucket, state];
     for (const [bucket, table] of this.#tables) for (const [key, state] of table.entries()) yield [key, bucket, state];
+  }
+
+  #table(bucket: number): KeyTable {
+    let table = this.#tables.get(bucket);
+    if (!table) {
+      table = new KeyTable();
+      this.#tables.set(bucket, table);
+    }
+    return table;
   }
 }
 
@@ -221,6 +258,22 @@ class TableSink implements KeySink {
       this.#lifted = true;
     }
     (this.#table as KeyTable).add(text, start, end, this.#state, this.#merge);
+  }
+}
+
+/** Folds keys handed as bytes into a bucket's table, each with the count monoid's lifted state. */
+class ByteTableSink implements ByteKeySink {
+  table: KeyTable = new KeyTable();
+  readonly #state: unknown;
+  readonly #merge: (a: unknown, b: unknown) => unknown;
+
+  constructor(view: ResolvedView) {
+    this.#state = view.monoid.lift(undefined);
+    this.#merge = view.monoid.merge;
+  }
+
+  addBytes(bytes: Uint8Array, start: number, end: number): void {
+    this.table.addBytes(bytes, start, end, this.#state, this.#merge);
   }
 }
 
