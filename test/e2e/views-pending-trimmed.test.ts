@@ -22,32 +22,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DatasetInfo, QueryAnswer } from '../../src/api/native/contract.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { runLambdata } from '../helpers/cli.js';
+import { api, until } from '../helpers/native-api.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const BUCKET = 'trimmed-master';
 const HOUR = 3_600_000;
 const RETENTION_HOURS = 24;
-
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/_lambdata${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 function clients(url: string) {
   return {
