@@ -6,8 +6,8 @@
 // Usage: npm run build && node bench/wordcount/cli.js [--size 1GB] [--quick] [--skip-wordfreq] [--shape 0|1|2]
 //   [--runs N] [--profile DIR]   (--profile: serve runs with --cpu-prof and writes its profile into DIR)
 // --runs N (2 by default, 1 with --quick): wc -w, wordcount and wordfreq each run N times per shape, in turn;
-// each row reports every run's rate and the ratios of the best runs (a job started the moment its upload
-// ends shares the cores with the store's own work on it: the first run is shown, not hidden).
+// each row reports every run's rate and the ratios of the best runs; the first run, which starts the moment
+// the upload ends and finds fewer environments warm, is shown, not hidden.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
