@@ -40,6 +40,9 @@ export class ArchiveJournal {
       refused: db.prepare<[string, string], PendingRefusedRow>(
         'SELECT * FROM la_pending_refused WHERE dataset = ? AND shard_id = ? ORDER BY position',
       ),
+      oldest: db.prepare<[string], { t: number | null }>(
+        'SELECT MIN(min_time) AS t FROM la_pending_objects WHERE dataset = ?',
+      ),
       shards: db.prepare<[string], { shard_id: string }>(
         'SELECT DISTINCT shard_id FROM la_pending_objects WHERE dataset = ?',
       ),
@@ -108,6 +111,11 @@ export class ArchiveJournal {
   /** Shards of a dataset with a journaled unit. */
   shards(dataset: string): string[] {
     return this.#sql.shards.all(dataset).map((r) => r.shard_id);
+  }
+
+  /** The earliest event time of a dataset's journaled units (undefined when it has none). */
+  oldestEvent(dataset: string): number | undefined {
+    return this.#sql.oldest.get(dataset)?.t ?? undefined;
   }
 
   /** Deletes a shard's unit; call inside the second commit's transaction. */

@@ -57,6 +57,7 @@ export class Archiver {
       pending: db.prepare<[string, string], { last_seq: string }>(
         'SELECT last_seq FROM la_pending WHERE dataset = ? AND shard_id = ?',
       ),
+      pendingShards: db.prepare<[string], { shard_id: string }>('SELECT shard_id FROM la_pending WHERE dataset = ?'),
       setPending: db.prepare('INSERT OR REPLACE INTO la_pending (dataset, shard_id, last_seq) VALUES (?, ?, ?)'),
       clearPending: db.prepare('DELETE FROM la_pending WHERE dataset = ? AND shard_id = ?'),
       applied: db.prepare<[string, string], { view: string }>(
@@ -74,6 +75,20 @@ export class Archiver {
   /** Shards of a dataset with a journaled unit waiting for its second commit. */
   journaledShards(dataset: string): string[] {
     return this.#journal.shards(dataset);
+  }
+
+  /**
+   * The earliest event time the dataset's pending units may hold (Infinity when none is pending): the
+   * speed layer counted them and the master dataset does not hold them yet, so a horizon above it
+   * would drop them from the speed layer with no batch version counting them. A mark without a
+   * journal (an earlier version's) holds unknown events, no older than the horizon sealed when its
+   * batch was judged: no older than `sealed`.
+   */
+  pendingFloor(dataset: string, sealed: number): number {
+    const oldest = this.#journal.oldestEvent(dataset) ?? Number.POSITIVE_INFINITY;
+    const marks = this.#sql.pendingShards.all(dataset).map((r) => r.shard_id);
+    const journaled = new Set(this.#journal.shards(dataset));
+    return marks.some((shard) => !journaled.has(shard)) ? Math.min(oldest, sealed) : oldest;
   }
 
   /**

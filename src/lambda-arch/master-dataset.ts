@@ -229,6 +229,23 @@ export class MasterDatasets {
     return this.#sql.one.get(name)?.sealed ?? 0;
   }
 
+  /**
+   * The latest horizon a recompute may seal now (call under the dataset's lock): where every shard's
+   * archive is complete, and below every event of a unit still pending (counted by the speed layer,
+   * not yet in the master dataset). Pending units are completed first where the store allows.
+   */
+  async sealableUpTo(name: string): Promise<number> {
+    const config = this.config(name);
+    for (const shardId of this.#archiver.journaledShards(name)) {
+      try {
+        await this.#archiver.completeFromJournal(config, shardId);
+      } catch (err) {
+        this.#log.warn('cannot complete a pending archive unit yet', { dataset: name, shardId, err });
+      }
+    }
+    return Math.min(this.info(name).completeUpTo, this.#archiver.pendingFloor(name, this.sealed(name)));
+  }
+
   /** Records with a time below `horizon` are late from now on (call under the dataset's lock). */
   seal(name: string, horizon: number): void {
     this.#sql.seal.run(horizon, name);

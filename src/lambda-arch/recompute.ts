@@ -1,7 +1,8 @@
 /**
  * The batch layer's recompute: seal a horizon B under the dataset's lock (from then on, events
  * older than B are late and refused, so the snapshot of committed master objects holds every event
- * before B), run the view's mapper as a job over those objects through the jobs engine, merge the
+ * before B; B stays below the events of any unit still pending, which the speed layer counted but the
+ * master dataset does not hold yet), run the view's mapper as a job over those objects through the jobs engine, merge the
  * states its tasks wrote, write the new version's rows, then swap it in with the speed layer's drop
  * in one transaction (a view created before the mappers wrote per-task objects still has its
  * reducer merge shuffled partitions first).
@@ -59,8 +60,7 @@ export async function recompute(
   const previous = batch.current(config.name);
   const incremental = options.incremental && previous !== null;
   const snapshot = await deps.locks.run(dataset.name, async () => {
-    const info = datasets.info(dataset.name);
-    const horizon = Math.max(bucketOf(info.completeUpTo, view.width), previous?.horizon ?? 0);
+    const horizon = Math.max(bucketOf(await datasets.sealableUpTo(dataset.name), view.width), previous?.horizon ?? 0);
     datasets.seal(dataset.name, horizon);
     const from = incremental ? (previous?.horizon ?? 0) : Number.NEGATIVE_INFINITY;
     const objects = datasets.objects(dataset.name, from);
