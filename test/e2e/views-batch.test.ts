@@ -4,6 +4,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryAnswer } from '../../src/lambda-arch/index.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { until } from '../helpers/native-api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const MINUTE = 60_000;
@@ -11,16 +12,6 @@ const HOUR = 60 * MINUTE;
 const T0 = Date.UTC(2026, 4, 1, 8);
 const TAGS = ['red', 'green', 'blue'];
 const WORDS = ['sun', 'moon', 'star', 'sky'];
-
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('batch layer: incremental = full, atomic swaps, retention, bad input', () => {
   let t: TestServer;

@@ -5,20 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, ErrorAnswer, QueryAnswer, ViewDetail } from '../../src/api/native/contract.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { runLambdata } from '../helpers/cli.js';
+import { apiAnswer, until } from '../helpers/native-api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3_600_000;
 
 /** Polls an async check until it gives a value. */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const T0 = Date.UTC(2026, 0, 5, 10);
 
 function tweet(i: number, hour: number, text: string) {
@@ -35,14 +27,7 @@ function tweet(i: number, hour: number, text: string) {
 describe('Lambda Architecture over HTTP: dataset → speed → recompute → query', () => {
   let t: TestServer;
   let kinesis: KinesisClient;
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> => {
-    const res = await fetch(`${t.url}/_lambdata${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, json: (await res.json()) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) => apiAnswer<T>(t.url, method, path, body);
   const put = async (events: unknown[]) => {
     await kinesis.send(
       new PutRecordsCommand({
@@ -103,7 +88,7 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     const swapped = await until(async () => {
       const v = await api<ViewDetail>('GET', '/views/words');
       return v.json.recompute.running ? undefined : v.json;
-    }, 60_000);
+    }, 'the recompute to swap its version in', 60_000);
     expect(swapped.recompute.lastError).toBeUndefined();
     expect(swapped.batch?.version).toBe(1);
     const q = await api<QueryAnswer>('GET', '/views/words/query?key=hello');

@@ -4,31 +4,15 @@ import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryAnswer } from '../../src/lambda-arch/index.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { apiAnswer, until } from '../helpers/native-api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/views');
 
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("a user view's code runs in its sandboxed function, never in the engine", () => {
   let t: TestServer;
   let kinesis: KinesisClient;
-  const api = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${t.url}/_lambdata${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, json: (await res.json()) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) => apiAnswer<T>(t.url, method, path, body);
 
   beforeAll(async () => {
     t = await startTestServer('views-isolation', {}, { allowCodeDirs: [FIXTURES] });

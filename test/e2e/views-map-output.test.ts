@@ -13,21 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { until } from '../helpers/native-api.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const T0 = Date.UTC(2026, 4, 1, 8);
 const WORDS = ['sun', 'moon', 'star', 'sky', 'Sun'];
-
-async function until<T>(check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('recompute without a reduce stage', () => {
   let dir: string;

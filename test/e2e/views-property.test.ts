@@ -15,6 +15,7 @@ import type { QueryAnswer, ViewInfo } from '../../src/api/native/contract.js';
 import { artifactDir } from '../helpers/artifacts.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { LAMBDATA_BIN } from '../helpers/cli.js';
+import { apiAnswer } from '../helpers/native-api.js';
 
 const SEED = Number(process.env.LAMBDATA_PROPERTY_SEED ?? 1207);
 const VOCAB = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'] as const;
@@ -94,14 +95,7 @@ describe('batch ⊕ speed equals a recount (property, kill -9, redelivery)', () 
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const dataDir = join(dir.path, `run-${Date.now()}`);
         let server = await serve(dataDir);
-        const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> => {
-          const res = await fetch(`${server.url}/_lambdata${path}`, {
-            method,
-            headers: body === undefined ? {} : { 'content-type': 'application/json' },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-          return { status: res.status, json: (await res.json()) as T };
-        };
+        const api = <T>(method: string, path: string, body?: unknown) => apiAnswer<T>(server.url, method, path, body);
         let kinesis = new KinesisClient({ ...AWS_TEST_CONFIG, endpoint: server.url, maxAttempts: 1 });
         const acked: Acked[] = [];
         let invalid = 0;
