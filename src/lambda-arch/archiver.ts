@@ -14,16 +14,38 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { BatchOutcome } from '../events/index.js';
+import type { Deliveries } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import type { Logger } from '../shared/log.js';
-import type { StreamRecordRef } from '../storage/streams/index.js';
-import { eventsOf, planArchive } from './archive-batch.js';
+import type { ObjectStore } from '../storage/objects/index.js';
+import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
+import { eventsOf, planArchive, type TimedEvent } from './archive-batch.js';
 import { ArchiveJournal, type ArchiveUnit } from './archive-journal.js';
-import type { MasterDatasetsOptions } from './master-dataset.js';
 import type { DatasetConfig } from './types.js';
 
-export interface ArchiverOptions
-  extends Pick<MasterDatasetsOptions, 'objects' | 'streams' | 'deliveries' | 'speed' | 'onArchived'> {
+/**
+ * Folds a batch's accepted events for the speed layer of the dataset's views except `skip` (user code
+ * runs in their functions, before the transaction), and answers the views folded and what the speed
+ * transaction calls to merge the result. Called under the dataset's lock, so the set of views cannot
+ * change in between.
+ */
+export type SpeedUpdate = (
+  dataset: string,
+  events: TimedEvent[],
+  skip: ReadonlySet<string>,
+) => Promise<{ views: string[]; apply: () => void }>;
+
+/** What the archiver writes to and tells: the master datasets pass theirs on. */
+export interface ArchiverDeps {
+  objects: ObjectStore;
+  streams: StreamStore;
+  deliveries: Pick<Deliveries, 'send'>;
+  speed: SpeedUpdate;
+  /** Called after every committed batch (for change events). */
+  onArchived(dataset: string): void;
+}
+
+export interface ArchiverOptions extends ArchiverDeps {
   /** `bucket\0key` of master objects being written by the archiver: the immutability guard lets them by. */
   privileged: Set<string>;
   /** A dataset's sealed horizon: events below it are late. */

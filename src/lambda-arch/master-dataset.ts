@@ -5,14 +5,12 @@
  * every API, except the retention policy's deletes.
  */
 import type { EventSourceMappings, StreamConsumer } from '../events/index.js';
-import type { Deliveries } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
-import type { StreamStore } from '../storage/streams/index.js';
 import { eventsOf, type TimedEvent } from './archive-batch.js';
-import { Archiver } from './archiver.js';
+import { Archiver, type ArchiverDeps } from './archiver.js';
 import type { DatasetLocks } from './dataset-lock.js';
 import { DatasetNotFound, MasterObjectImmutable } from './errors.js';
 import type { DatasetConfig, DatasetInfo, ShardPosition } from './types.js';
@@ -29,18 +27,6 @@ export interface DatasetInput {
   batchSize?: number;
 }
 
-/**
- * Folds a batch's accepted events for the speed layer of the dataset's views except `skip` (user code
- * runs in their functions, before the transaction), and answers the views folded and what the speed
- * transaction calls to merge the result. Called under the dataset's lock, so the set of views cannot
- * change in between.
- */
-export type SpeedUpdate = (
-  dataset: string,
-  events: TimedEvent[],
-  skip: ReadonlySet<string>,
-) => Promise<{ views: string[]; apply: () => void }>;
-
 /** A committed master object. */
 export interface MasterObjectRow {
   key: string;
@@ -51,15 +37,9 @@ export interface MasterObjectRow {
   maxTime: number;
 }
 
-export interface MasterDatasetsOptions {
-  objects: ObjectStore;
-  streams: StreamStore;
+export interface MasterDatasetsOptions extends ArchiverDeps {
   mappings: EventSourceMappings;
-  deliveries: Pick<Deliveries, 'send'>;
   locks: DatasetLocks;
-  speed: SpeedUpdate;
-  /** Called after every committed batch (for change events). */
-  onArchived(dataset: string): void;
 }
 
 /** Valid dataset and view names. */
