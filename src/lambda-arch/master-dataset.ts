@@ -46,6 +46,8 @@ export interface MasterDatasetsOptions extends ArchiverDeps {
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 const DEFAULT_BUCKET = 'lambdata-datasets';
 const RETENTION_SWEEP_MS = 10_000;
+/** How often a journaled unit that keeps failing to complete is logged as a warning. */
+const STUCK_WARN_MS = 5 * 60_000;
 /**
  * Records per archived batch at most. A poll takes what the shard holds up to this, so a lone record
  * is archived at once; under load, batches (and so master objects and speed transactions) grow.
@@ -64,6 +66,8 @@ export class MasterDatasets {
   #sweeper?: NodeJS.Timeout;
   #started = false;
   #archiver: Archiver;
+  /** When a shard's journaled unit first failed to complete, and when that was last logged as a warning. */
+  #stuckSince = new Map<string, { since: number; warned: number }>();
   /** Completions of journaled units started outside a batch (startup, sweep); awaited by `stop`. */
   #completing = new Set<Promise<void>>();
   #sql;
@@ -220,7 +224,7 @@ export class MasterDatasets {
       try {
         await this.#archiver.completeFromJournal(config, shardId);
       } catch (err) {
-        this.#log.warn('cannot complete a pending archive unit yet', { dataset: name, shardId, err });
+        this.#stuck(name, shardId, err);
       }
     }
     return Math.min(this.info(name).completeUpTo, this.#archiver.pendingFloor(name, this.sealed(name)));
@@ -354,20 +358,37 @@ export class MasterDatasets {
   }
 
   /**
+   * Logs a journaled unit that cannot complete yet: a warning at the first failure and every
+   * STUCK_WARN_MS while it lasts (the sweep retries every RETENTION_SWEEP_MS), debug in between.
+   */
+  #stuck(dataset: string, shardId: string, err: unknown): void {
+    const id = `${dataset}\0${shardId}`;
+    const now = Date.now();
+    const state = this.#stuckSince.get(id) ?? { since: now, warned: 0 };
+    this.#stuckSince.set(id, state);
+    const fields = { dataset, shardId, pendingForMs: now - state.since, err };
+    if (now - state.warned < STUCK_WARN_MS) return this.#log.debug('a pending archive unit is still stuck', fields);
+    state.warned = now;
+    this.#log.warn('cannot complete a pending archive unit yet', fields);
+  }
+
+  /**
    * Completes, each under its dataset's lock, the journaled units of every dataset (a failure is
    * logged: the unit stays, and the shard's next batch or the next sweep tries again).
    */
   #completeJournaled(): void {
-    for (const config of this.#configs.values())
-      for (const shardId of this.#archiver.journaledShards(config.name)) {
-        const run: Promise<void> = this.#options.locks
-          .run(config.name, () => this.#archiver.completeFromJournal(config, shardId))
-          .catch((err) =>
-            this.#log.warn('cannot complete a pending archive unit yet', { dataset: config.name, shardId, err }),
-          )
-          .finally(() => this.#completing.delete(run));
-        this.#completing.add(run);
-      }
+    const units = [...this.#configs.values()].flatMap((config) =>
+      this.#archiver.journaledShards(config.name).map((shardId) => ({ config, shardId })),
+    );
+    const ids = new Set(units.map((u) => `${u.config.name}\0${u.shardId}`));
+    for (const id of this.#stuckSince.keys()) if (!ids.has(id)) this.#stuckSince.delete(id);
+    for (const { config, shardId } of units) {
+      const run: Promise<void> = this.#options.locks
+        .run(config.name, () => this.#archiver.completeFromJournal(config, shardId))
+        .catch((err) => this.#stuck(config.name, shardId, err))
+        .finally(() => this.#completing.delete(run));
+      this.#completing.add(run);
+    }
   }
 }
 
