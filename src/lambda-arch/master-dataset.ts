@@ -6,26 +6,15 @@
  */
 import type { EventSourceMappings, StreamConsumer } from '../events/index.js';
 import type { EngineContext } from '../shared/context.js';
-import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
+import { ResourceConflict } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import { eventsOf, type TimedEvent } from './archive-batch.js';
 import { Archiver, type ArchiverDeps } from './archiver.js';
+import { type DatasetInput, validateDataset } from './dataset-input.js';
 import type { DatasetLocks } from './dataset-lock.js';
 import { DatasetNotFound, MasterObjectImmutable } from './errors.js';
 import type { DatasetConfig, DatasetInfo, ShardPosition } from './types.js';
-import { DEFAULT_TIME_FIELD } from './view-module.js';
-
-/** What creating a dataset takes. */
-export interface DatasetInput {
-  name: string;
-  stream: string;
-  bucket?: string;
-  timeField?: string;
-  retention?: { hours?: number; days?: number };
-  onFailure?: string;
-  batchSize?: number;
-}
 
 /** A committed master object. */
 export interface MasterObjectRow {
@@ -42,17 +31,9 @@ export interface MasterDatasetsOptions extends ArchiverDeps {
   locks: DatasetLocks;
 }
 
-/** Valid dataset and view names. */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
-const DEFAULT_BUCKET = 'lambdata-datasets';
 const RETENTION_SWEEP_MS = 10_000;
 /** How often a journaled unit that keeps failing to complete is logged as a warning. */
 const STUCK_WARN_MS = 5 * 60_000;
-/**
- * Records per archived batch at most. A poll takes what the shard holds up to this, so a lone record
- * is archived at once; under load, batches (and so master objects and speed transactions) grow.
- */
-const DEFAULT_BATCH_SIZE = 5000;
 
 /** The master datasets of the engine. */
 export class MasterDatasets {
@@ -141,7 +122,7 @@ export class MasterDatasets {
    * @throws InvalidParameterValue, ResourceNotFound (stream), ResourceConflict (name taken)
    */
   create(input: DatasetInput): DatasetInfo {
-    const config = this.#validate(input);
+    const config = validateDataset(input, this.#options.streams);
     if (this.#sql.one.get(config.name)) throw new ResourceConflict(`Dataset already exists: ${config.name}`);
     const objects = this.#options.objects;
     if (!objects.listBuckets().some((b) => b.name === config.bucket)) objects.createBucket(config.bucket);
@@ -303,43 +284,6 @@ export class MasterDatasets {
     for (const config of this.#configs.values())
       if (config.bucket === bucket && key.startsWith(config.prefix)) return config;
     return undefined;
-  }
-
-  #validate(input: DatasetInput): DatasetConfig {
-    if (!input || typeof input !== 'object') throw new InvalidParameterValue('a dataset needs { name, stream }');
-    if (typeof input.name !== 'string' || !NAME.test(input.name))
-      throw new InvalidParameterValue(`name must match ${NAME.source}`);
-    if (typeof input.stream !== 'string' || !input.stream) throw new InvalidParameterValue('stream is required');
-    this.#options.streams.streamArn(input.stream);
-    if (!this.#options.streams.hasStream(input.stream))
-      throw new InvalidParameterValue(`Stream not found: ${input.stream}`);
-    const bucket = input.bucket ?? DEFAULT_BUCKET;
-    if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-      throw new InvalidParameterValue(`bucket must be a valid bucket name: ${bucket}`);
-    const timeField = input.timeField ?? DEFAULT_TIME_FIELD;
-    if (typeof timeField !== 'string' || !timeField) throw new InvalidParameterValue('timeField must be a field name');
-    let retention: DatasetConfig['retention'];
-    if (input.retention !== undefined && input.retention !== null) {
-      const hours = (input.retention.hours ?? 0) + (input.retention.days ?? 0) * 24;
-      if (!Number.isFinite(hours) || hours <= 0)
-        throw new InvalidParameterValue('retention needs a positive number of hours or days');
-      retention = { hours };
-    }
-    const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
-      throw new InvalidParameterValue('batchSize must be an integer from 1 to 10000');
-    if (input.onFailure !== undefined && typeof input.onFailure !== 'string')
-      throw new InvalidParameterValue('onFailure must be an SQS queue or function ARN');
-    return {
-      name: input.name,
-      stream: input.stream,
-      bucket,
-      prefix: `master/${input.name}/`,
-      timeField,
-      retention,
-      onFailure: input.onFailure,
-      batchSize,
-    };
   }
 
   #startConsumer(config: DatasetConfig): void {

@@ -6,8 +6,8 @@
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue, ResourceConflict } from '../shared/errors.js';
+import { NAME } from './dataset-input.js';
 import { ViewNotFound } from './errors.js';
-import { NAME } from './master-dataset.js';
 import type { ViewConfig, ViewSource } from './types.js';
 import { describeView, inProcessFolder, sandboxedFolder, shapeOf, type ViewFolder } from './view-folder.js';
 import { resolveView, type ViewShape } from './view-module.js';
