@@ -104,9 +104,12 @@ const views = defineCommand({
         );
         if (values.json) ctx.out(prettyJson(answer));
         else {
-          ctx.out(
-            `${answer.key}\t${JSON.stringify(answer.value)}\t(batch v${answer.batch.version ?? '-'} ${JSON.stringify(answer.batch.value)} before ${timeText(answer.batch.horizon)} + speed ${JSON.stringify(answer.speed.value)})\n`,
-          );
+          const speed = `speed ${JSON.stringify(answer.speed.value)}`;
+          const parts =
+            answer.batch.version === null
+              ? `no batch version yet; ${speed}`
+              : `batch v${answer.batch.version} ${JSON.stringify(answer.batch.value)} before ${timeText(answer.batch.horizon)} + ${speed}`;
+          ctx.out(`${answer.key}\t${JSON.stringify(answer.value)}\t(${parts})\n`);
           if (answer.missing) ctx.err(`incomplete: ${answer.missing.reason}\n`);
         }
         return answer.complete ? 0 : 3;

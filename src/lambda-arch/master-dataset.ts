@@ -311,7 +311,10 @@ export class MasterDatasets {
     const state = this.#stuckSince.get(id) ?? { since: now, warned: 0 };
     this.#stuckSince.set(id, state);
     const fields = { dataset, shardId, pendingForMs: now - state.since, err };
-    if (now - state.warned < STUCK_WARN_MS) return this.#log.debug('a pending archive unit is still stuck', fields);
+    if (now - state.warned < STUCK_WARN_MS) {
+      this.#log.debug('a pending archive unit is still stuck', fields);
+      return;
+    }
     state.warned = now;
     this.#log.warn('cannot complete a pending archive unit yet', fields);
   }

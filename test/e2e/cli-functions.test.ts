@@ -238,7 +238,7 @@ describe('lambdata function commands', () => {
     expect(created.code).toBe(0);
     const config = JSON.parse(created.stdout);
     expect(config).toMatchObject({ authType: 'NONE', cors: { AllowOrigins: ['https://app.example'] } });
-    const answer = await fetch(config.url + 'hello?x=1');
+    const answer = await fetch(`${config.url}hello?x=1`);
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { event: { rawPath: string } }).event.rawPath).toBe('/hello');
     expect((await lambdata('url', 'echo', 'rm')).code).toBe(0);

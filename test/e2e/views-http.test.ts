@@ -85,10 +85,14 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     const busy = await api<ErrorAnswer>('POST', '/views/words/recompute', {});
     expect(busy.status).toBe(409);
     expect(busy.json.error.code).toBe('ResourceConflictException');
-    const swapped = await until(async () => {
-      const v = await api<ViewDetail>('GET', '/views/words');
-      return v.json.recompute.running ? undefined : v.json;
-    }, 'the recompute to swap its version in', 60_000);
+    const swapped = await until(
+      async () => {
+        const v = await api<ViewDetail>('GET', '/views/words');
+        return v.json.recompute.running ? undefined : v.json;
+      },
+      'the recompute to swap its version in',
+      60_000,
+    );
     expect(swapped.recompute.lastError).toBeUndefined();
     expect(swapped.batch?.version).toBe(1);
     const q = await api<QueryAnswer>('GET', '/views/words/query?key=hello');

@@ -64,6 +64,8 @@ describe('a recompute while a batch is pending', () => {
       await put('2', 'alpha beta alpha', now - 3 * HOUR);
       await until(async () => ((await query('alpha')).value === 2 ? true : undefined), 'the speed layer to count it');
       expect((await api<DatasetInfo>(url, 'GET', '/datasets/tw')).events).toBe(1);
+      const before = await runLambdata(url, 'views', 'query', 'words', 'alpha');
+      expect(before.stdout).toBe('alpha\t2\t(no batch version yet; speed 2)\n');
 
       await recompute();
       const during = await query('alpha');
