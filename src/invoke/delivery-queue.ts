@@ -98,12 +98,6 @@ INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_co
   FROM invoke_async_events ORDER BY enqueued_at;
 DROP TABLE invoke_async_events;`;
 
-/** What orders and identifies a row. */
-type Key = Pick<Row, 'id' | 'next_at' | 'seq'>;
-
-/** Rows read at a time when looking past claimed ones for the next due. */
-const DUE_PAGE = 100;
-
 /** Where a target's due reads start: every row at or before it was claimed when a read passed it. */
 interface Cursor {
   nextAt: number;
@@ -223,17 +217,16 @@ export class DeliveryQueue {
     return out;
   }
 
-  /** When the next unclaimed delivery of one target falls due, if any. */
-  nextDueAtFor(target: string): number | undefined {
-    let from = this.#cursors.get(target);
-    for (;;) {
-      const rows = this.#dueKeys(target, Number.MAX_SAFE_INTEGER, from, DUE_PAGE);
-      const unclaimed = rows.find((row) => !this.#claims.has(row.id));
-      if (unclaimed) return unclaimed.next_at;
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < DUE_PAGE) return undefined;
-      from = { nextAt: last.next_at, seq: last.seq };
-    }
+  /**
+   * When the earliest delivery of one target due after `after` falls due (a retry's backoff), if any:
+   * one index seek. Rows due by then are not looked at, so claimed ones need no stepping over (a
+   * delivery is claimed only once due).
+   */
+  nextDueAfter(target: string, after: number): number | undefined {
+    const row = this.#sql(
+      `SELECT next_at FROM deliveries WHERE target = ? AND state = 'pending' AND next_at > ? ORDER BY next_at LIMIT 1`,
+    ).get(target, after) as { next_at: number } | undefined;
+    return row?.next_at;
   }
 
   /** Marks a delivery as started, in memory: `dueFor` skips it until it is removed or rescheduled. */
@@ -370,11 +363,6 @@ export class DeliveryQueue {
 
   #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
     return this.#due('*', target, now, from, limit) as Row[];
-  }
-
-  /** As `#dueRows`, only the columns that order and identify rows: no payload is read or copied. */
-  #dueKeys(target: string, now: number, from: Cursor | undefined, limit: number): Key[] {
-    return this.#due('id, next_at, seq', target, now, from, limit) as Key[];
   }
 
   #due(columns: string, target: string, now: number, from: Cursor | undefined, limit: number): unknown[] {

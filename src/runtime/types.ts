@@ -64,6 +64,8 @@ export interface Runtime {
   run(request: RunRequest): Promise<RunResult>;
   /** Drops environments of a function (code or config changed, function deleted). */
   retire(functionName: string): void;
+  /** Runs of a function waiting for one of its busy environments to be released (see demand.ts). */
+  waitingRuns(functionName: string): number;
   stats(): RuntimeStats;
   close(): Promise<void>;
 }
