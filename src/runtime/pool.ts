@@ -143,7 +143,9 @@ export class EnvironmentPool implements Runtime {
   waitingRuns(functionName: string): number {
     const prefix = `${functionName}\0`;
     let waiting = 0;
-    for (const [key, demand] of this.#demand) if (key.startsWith(prefix)) waiting += demand.waiters.length;
+    for (const [key, demand] of this.#demand) {
+      if (key.startsWith(prefix)) waiting += demand.waiters.length + demand.starting;
+    }
     return waiting;
   }
 
