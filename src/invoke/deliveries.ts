@@ -6,7 +6,7 @@ import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { type DeliverDeps, type Dispatch, deliver, route } from './deliver.js';
-import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
+import { type Delivery, DeliveryQueue, type NewDelivery, type PayloadExpander } from './delivery-queue.js';
 import type { DestinationSender, GiveUp } from './destinations.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, FunctionVersion } from './types.js';
@@ -37,6 +37,8 @@ export interface AsyncInvocation {
   /** What caused it: 'api', 's3', 'sns' … */
   trigger: string;
   clientContext?: string;
+  /** The compact form `payload` is in, expanded into the event when it runs (see `addPayloadForm`). */
+  payloadForm?: string;
 }
 
 /**
@@ -135,6 +137,7 @@ export class Deliveries {
       enqueuedAt: Date.now(),
     };
     if (invocation.clientContext !== undefined) delivery.clientContext = invocation.clientContext;
+    if (invocation.payloadForm !== undefined) delivery.payloadForm = invocation.payloadForm;
     this.#queue.enqueue(delivery);
     this.wake();
     return { requestId: delivery.id, fn };
@@ -157,6 +160,14 @@ export class Deliveries {
   addDestinationType(service: string, sender: DestinationSender, giveUp?: GiveUp): void {
     this.#senders.set(service, sender);
     if (giveUp) this.#giveUps.set(service, giveUp);
+  }
+
+  /**
+   * Adds a compact form async invocations may queue their payload in (`AsyncInvocation.payloadForm`):
+   * `expand` turns it back into the event whenever the delivery is read. Register before `start`.
+   */
+  addPayloadForm(name: string, expand: PayloadExpander): void {
+    this.#queue.addPayloadForm(name, expand);
   }
 
   /** Deliveries waiting (not running): all, those of one function, or those of one trigger. */
