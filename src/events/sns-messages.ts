@@ -40,28 +40,21 @@ export function notificationEnvelope(
 
 /** The event a subscribed function receives (one record per message, as SNS invokes). */
 export function lambdaEvent(m: SnsMessage, subscriptionArn: string, endpoint: string): Record<string, unknown> {
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: subscriptionArn,
-        Sns: {
-          Type: 'Notification',
-          MessageId: m.messageId,
-          TopicArn: m.topicArn,
-          Subject: m.subject ?? null,
-          Message: m.message,
-          Timestamp: m.timestamp,
-          SignatureVersion: '1',
-          Signature: '',
-          SigningCertUrl: '',
-          UnsubscribeUrl: unsubscribeUrl(endpoint, subscriptionArn),
-          MessageAttributes: envelopeAttributes(m.attributes ?? {}),
-        },
-      },
-    ],
-  };
+  return lambdaEventOf(compactEvent(m, subscriptionArn, endpoint));
+}
+
+/**
+ * The event a subscribed function receives, as the compact JSON the delivery queue stores until the
+ * invocation runs (`expandLambdaEvent` builds the event's JSON from it): what differs between
+ * messages, without the event's fixed fields and URL.
+ */
+export function storedLambdaEvent(m: SnsMessage, subscriptionArn: string, endpoint: string): string {
+  return JSON.stringify(compactEvent(m, subscriptionArn, endpoint));
+}
+
+/** The JSON of the event `storedLambdaEvent` stands for. */
+export function expandLambdaEvent(stored: string): string {
+  return JSON.stringify(lambdaEventOf(JSON.parse(stored) as CompactEvent));
 }
 
 /** The SubscriptionConfirmation an HTTP/HTTPS endpoint receives when it is subscribed. */
@@ -92,6 +85,48 @@ function envelopeAttributes(attributes: Record<string, TopicMessageAttribute>): 
     out[name] = { Type: a.dataType, Value: a.binaryValue ? a.binaryValue.toString('base64') : (a.stringValue ?? '') };
   }
   return out;
+}
+
+/** A Lambda event's parts that vary, in order: message id, topic, subject, message, timestamp, subscription, endpoint, attributes. */
+type CompactEvent = [string, string, string | null, string, string, string, string, Record<string, unknown>];
+
+function compactEvent(m: SnsMessage, subscriptionArn: string, endpoint: string): CompactEvent {
+  const attributes = envelopeAttributes(m.attributes ?? {});
+  return [m.messageId, m.topicArn, m.subject ?? null, m.message, m.timestamp, subscriptionArn, endpoint, attributes];
+}
+
+function lambdaEventOf([
+  messageId,
+  topicArn,
+  subject,
+  message,
+  timestamp,
+  subscriptionArn,
+  endpoint,
+  attributes,
+]: CompactEvent): Record<string, unknown> {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: subscriptionArn,
+        Sns: {
+          Type: 'Notification',
+          MessageId: messageId,
+          TopicArn: topicArn,
+          Subject: subject,
+          Message: message,
+          Timestamp: timestamp,
+          SignatureVersion: '1',
+          Signature: '',
+          SigningCertUrl: '',
+          UnsubscribeUrl: unsubscribeUrl(endpoint, subscriptionArn),
+          MessageAttributes: attributes,
+        },
+      },
+    ],
+  };
 }
 
 function unsubscribeUrl(endpoint: string, subscriptionArn: string): string {

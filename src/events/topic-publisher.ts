@@ -13,7 +13,13 @@ import {
   type TopicMessageAttribute,
   type TopicStore,
 } from '../storage/topics/index.js';
-import { confirmationMessage, lambdaEvent, notificationEnvelope, type SnsMessage } from './sns-messages.js';
+import {
+  confirmationMessage,
+  expandLambdaEvent,
+  notificationEnvelope,
+  type SnsMessage,
+  storedLambdaEvent,
+} from './sns-messages.js';
 import { EndpointRefused } from './topic-errors.js';
 import { attributeValues, type CheckedPublish, checkPublish, type PublishInput } from './topic-messages.js';
 
@@ -21,7 +27,7 @@ import { attributeValues, type CheckedPublish, checkPublish, type PublishInput }
 export interface TopicPublisherOptions {
   topics: TopicStore;
   queues: QueueStore;
-  deliveries: Pick<Deliveries, 'invoke' | 'send' | 'addDestinationType'>;
+  deliveries: Pick<Deliveries, 'invoke' | 'send' | 'addDestinationType' | 'addPayloadForm'>;
 }
 
 /** The answer to a publish. */
@@ -48,6 +54,8 @@ interface EndpointDelivery {
 
 /** The trigger of invocations a topic causes. */
 const TRIGGER = 'sns';
+/** The form a subscribed function's event waits in the delivery queue: the message, built into the event when it runs. */
+const LAMBDA_EVENT_FORM = 'sns-lambda-event';
 const HTTP_TIMEOUT_MS = 15_000;
 
 /**
@@ -83,6 +91,7 @@ export class TopicPublisher {
       (arn, payload, attributes) => this.#sendDelivery(arn, payload, attributes),
       (arn, payload, err) => this.#giveUp(arn, payload, err),
     );
+    this.#deliveries.addPayloadForm(LAMBDA_EVENT_FORM, expandLambdaEvent);
   }
 
   /**
@@ -242,8 +251,13 @@ export class TopicPublisher {
         : JSON.stringify(notificationEnvelope(message, sub.arn, endpoint));
     try {
       if (sub.protocol === 'lambda') {
-        const payload = JSON.stringify(lambdaEvent(message, sub.arn, endpoint));
-        this.#deliveries.invoke({ functionName: sub.endpoint, payload, trigger: TRIGGER });
+        const payload = storedLambdaEvent(message, sub.arn, endpoint);
+        this.#deliveries.invoke({
+          functionName: sub.endpoint,
+          payload,
+          trigger: TRIGGER,
+          payloadForm: LAMBDA_EVENT_FORM,
+        });
         return;
       }
       const body = bodyOf();

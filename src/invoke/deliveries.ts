@@ -6,7 +6,7 @@ import type { Attempts } from './attempts.js';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { type DeliverDeps, type Dispatch, deliver, route } from './deliver.js';
-import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.js';
+import { type Delivery, DeliveryQueue, type NewDelivery, type PayloadExpander } from './delivery-queue.js';
 import type { DestinationSender, GiveUp } from './destinations.js';
 import type { FunctionRegistry } from './registry.js';
 import type { DeadLetter, FunctionVersion } from './types.js';
@@ -23,6 +23,8 @@ export interface DeliveriesOptions {
   retryBaseMs: number;
   /** Senders of destinations that are not functions, by ARN service (e.g. `sqs`). */
   destinations?: Record<string, DestinationSender>;
+  /** Runs of a function started but waiting in the runtime for one of its busy environments (none when omitted). */
+  waitingRuns?: (functionName: string) => number;
 }
 
 /** An async invocation a producer queues. */
@@ -35,6 +37,8 @@ export interface AsyncInvocation {
   /** What caused it: 'api', 's3', 'sns' … */
   trigger: string;
   clientContext?: string;
+  /** The compact form `payload` is in, expanded into the event when it runs (see `addPayloadForm`). */
+  payloadForm?: string;
 }
 
 /**
@@ -44,6 +48,16 @@ export interface AsyncInvocation {
  * slower than 100 per pass (its waiters gave up after 50 ms and started environments of their own).
  */
 const PAGE = 100;
+/**
+ * Most started invocations of one function left waiting in the runtime for a warm environment (a
+ * fast function's runs queue there once its few hot environments are busy). A pass tops the wait up
+ * to this only once it fell under half, so a backlog of thousands is not handed over at once: each
+ * waiter held a concurrency slot, the payload in memory and a timer, a pass ran per finished
+ * invocation to hand over one more, and when nothing finished for 50 ms every waiter gave up and
+ * started an environment of its own.
+ */
+const RUNTIME_QUEUE = 100;
+const RUNTIME_RECHECK_MS = 10;
 const STOP_GRACE_MS = 3000;
 /**
  * Least time between two dispatch passes. Each pass is a commit; under a backlog every finished
@@ -81,12 +95,14 @@ export class Deliveries {
   /** The target that last started a delivery: the next dispatch pass begins after it (see #takingTurns). */
   #lastServed: string | undefined;
   #inflight = new Map<string, Promise<void>>();
+  #waitingRuns: (functionName: string) => number;
   /** Functions whose due invocations wait for capacity, with when the oldest of them expires. */
   #waiting = new Map<string, number>();
 
   constructor(options: DeliveriesOptions) {
     this.#db = options.db;
     this.#queue = new DeliveryQueue(options.db);
+    this.#waitingRuns = options.waitingRuns ?? (() => 0);
     this.letters = new DeadLetterStore(options.db);
     for (const [service, sender] of Object.entries(options.destinations ?? {})) this.#senders.set(service, sender);
     this.#deps = {
@@ -121,6 +137,7 @@ export class Deliveries {
       enqueuedAt: Date.now(),
     };
     if (invocation.clientContext !== undefined) delivery.clientContext = invocation.clientContext;
+    if (invocation.payloadForm !== undefined) delivery.payloadForm = invocation.payloadForm;
     this.#queue.enqueue(delivery);
     this.wake();
     return { requestId: delivery.id, fn };
@@ -143,6 +160,14 @@ export class Deliveries {
   addDestinationType(service: string, sender: DestinationSender, giveUp?: GiveUp): void {
     this.#senders.set(service, sender);
     if (giveUp) this.#giveUps.set(service, giveUp);
+  }
+
+  /**
+   * Adds a compact form async invocations may queue their payload in (`AsyncInvocation.payloadForm`):
+   * `expand` turns it back into the event whenever the delivery is read. Register before `start`.
+   */
+  addPayloadForm(name: string, expand: PayloadExpander): void {
+    this.#queue.addPayloadForm(name, expand);
   }
 
   /** Deliveries waiting (not running): all, those of one function, or those of one trigger. */
@@ -205,7 +230,8 @@ export class Deliveries {
   #pump(): void {
     if (!this.#running) return;
     const now = Date.now();
-    let more = false;
+    /** When the next pass is due: after the gap when a target may have more due now, else at its next retry. */
+    let nextAt = Number.POSITIVE_INFINITY;
     const waiting = new Map<string, number>();
     const removing = this.#removalDue();
     let removed: Array<Pick<Delivery, 'id' | 'seq'>> = [];
@@ -214,13 +240,20 @@ export class Deliveries {
         if (removing) removed = this.#queue.removeFinished();
         for (const target of this.#takingTurns(this.#queue.targets())) {
           const page = this.#pageSize(target);
+          // Enough of its runs wait in the runtime already. A finished one wakes the pump; the timer is for
+          // runs that are not the pump's (sync invokes), whose ends do not.
+          if (page === 'runtime busy') {
+            nextAt = Math.min(nextAt, now + RUNTIME_RECHECK_MS);
+            continue;
+          }
           // Still without a free slot and its oldest not yet expired: nothing to read until either changes.
           const expiresAt = this.#waiting.get(target);
           if (page === 0 && expiresAt !== undefined && now < expiresAt) {
             waiting.set(target, expiresAt);
             continue;
           }
-          const due = this.#queue.dueFor(target, now, Math.max(1, page));
+          const limit = Math.max(1, page);
+          const due = this.#queue.dueFor(target, now, limit);
           if (due.length === 0) this.#queue.forgetIfEmpty(target);
           for (const delivery of due) {
             if (this.#inflight.has(delivery.id)) continue;
@@ -234,8 +267,12 @@ export class Deliveries {
               break;
             }
           }
-          // A full page that slots did not cut short: more may be due. (Slots freed later wake the pump.)
-          if (due.length === page && page === PAGE && !waiting.has(target)) more = true;
+          const at = waiting.has(target)
+            ? (waiting.get(target) as number)
+            : due.length === limit
+              ? now // a full read: more may be due now
+              : this.#queue.nextDueAfter(target, now);
+          if (at !== undefined && at < nextAt) nextAt = at;
         }
       })();
     } catch (err) {
@@ -247,29 +284,20 @@ export class Deliveries {
     this.#queue.unclaim(removed.map((d) => d.id));
     this.#waiting = waiting;
     this.#lastPassAt = performance.now();
-    this.#scheduleAfterPass(more);
+    this.#scheduleAfterPass(nextAt);
   }
 
   /**
-   * The next pass after this one: after the gap when a page was full (more may be due), else at the
-   * earliest of the end of the finished deliveries' hold, the next delivery falling due (backoff) or
-   * expiring while it waits for capacity. Passes woken in between (enqueue, freed capacity) come sooner.
+   * The next pass after this one: at the earliest of the end of the finished deliveries' hold and
+   * `nextAt` (a target with more due now, a retry's backoff, the oldest waiting for capacity
+   * expiring), never sooner than the gap. Passes woken in between (enqueue, freed capacity) come sooner.
    */
-  #scheduleAfterPass(more: boolean): void {
+  #scheduleAfterPass(nextAt: number): void {
     if (!this.#running) return;
-    if (more) {
-      this.wake();
-      return;
-    }
     const { since } = this.#queue.finished();
     if (since !== undefined) this.#schedule(since + REMOVAL_HOLD_MS - performance.now());
-    let next = Number.POSITIVE_INFINITY;
-    for (const target of this.#queue.targets()) {
-      const at = this.#waiting.get(target) ?? this.#queue.nextDueAtFor(target);
-      if (at !== undefined && at < next) next = at;
-    }
     // Not sooner than the gap: a due delivery that could not be dispatched must not spin the pump.
-    if (next !== Number.POSITIVE_INFINITY) this.#schedule(Math.max(next - Date.now(), PASS_GAP_MS));
+    if (nextAt !== Number.POSITIVE_INFINITY) this.#schedule(Math.max(nextAt - Date.now(), PASS_GAP_MS));
   }
 
   /** Makes the next pass run within `delayMs` (at once when 0 or less); an earlier one already scheduled stays. */
@@ -324,11 +352,16 @@ export class Deliveries {
     }
   }
 
-  /** How many due deliveries of a target a pass may start: as many as its function has free slots (0 when none). */
-  #pageSize(target: string): number {
+  /**
+   * How many due deliveries of a target a pass may start: as many as its function has free slots (0
+   * when none), and no more than keeps RUNTIME_QUEUE of its runs waiting for an environment.
+   */
+  #pageSize(target: string): number | 'runtime busy' {
     // Invocations are queued under the function's name; other deliveries under an ARN (which has colons).
     if (target.includes(':')) return PAGE;
-    return Math.min(PAGE, Math.max(0, this.#deps.limiter.available(target)));
+    const queued = this.#waitingRuns(target);
+    if (queued >= RUNTIME_QUEUE / 2) return 'runtime busy';
+    return Math.min(PAGE, RUNTIME_QUEUE - queued, Math.max(0, this.#deps.limiter.available(target)));
   }
 
   #track(id: string, work: Promise<void>): void {

@@ -56,13 +56,13 @@ describe('DeliveryQueue', () => {
     expect(queue.depth({ trigger: 's3' })).toBe(1);
     expect(queue.depth({ target: 'fn' })).toBe(1);
     expect(queue.depth()).toBe(1);
-    expect(queue.nextDueAtFor('fn')).toBe(5000);
+    expect(queue.nextDueAfter('fn', 1000)).toBe(5000);
     // A new queue on the same database is what a restart after kill -9 sees: nothing is claimed.
     const restarted = new DeliveryQueue(db);
     expect(restarted.dueFor('fn', 1000, 10).map((d) => [d.id, d.attempts])).toEqual([['x', 0]]);
-    expect(restarted.nextDueAtFor('fn')).toBe(1000);
+    expect(restarted.nextDueAfter('fn', 1000)).toBe(5000);
     restarted.settle(ref('x'));
-    expect(restarted.nextDueAtFor('fn')).toBe(5000);
+    expect(restarted.nextDueAfter('fn', 5000)).toBeUndefined();
     expect(restarted.dueFor('fn', 5000, 10).map((d) => [d.id, d.attempts])).toEqual([['y', 1]]);
   });
 

@@ -1,5 +1,6 @@
+import { LambdataError } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
-import { migrate, tableExists } from '../state/db.js';
+import { migrateDeliveries } from './delivery-schema.js';
 import { statementCache } from './statements.js';
 import type { DeadLetter } from './types.js';
 
@@ -35,8 +36,14 @@ export interface Delivery {
   nextAt: number;
 }
 
-/** What a producer puts in the queue. */
-export type NewDelivery = Omit<Delivery, 'seq' | 'attempts' | 'nextAt'>;
+/**
+ * What a producer puts in the queue. With `payloadForm`, `payload` is stored in that form and turned
+ * into the event by the form's expander (`addPayloadForm`) whenever the row is read.
+ */
+export type NewDelivery = Omit<Delivery, 'seq' | 'attempts' | 'nextAt'> & { payloadForm?: string };
+
+/** Turns a payload stored in a compact form back into the event it stands for. */
+export type PayloadExpander = (stored: string) => string;
 
 interface Row {
   seq: number;
@@ -51,58 +58,8 @@ interface Row {
   enqueued_at: number;
   attempts: number;
   next_at: number;
+  payload_form: string | null;
 }
-
-/**
- * Rows are found by `seq` (the rowid). `id` has no index: a UNIQUE index on random request ids cost
- * every queued delivery a B-tree insert and delete at a random page (about 10 µs each, two thirds
- * of an enqueue), for lookups `seq` answers.
- */
-const TABLE = `
-CREATE TABLE IF NOT EXISTS deliveries (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  target TEXT NOT NULL,
-  qualifier TEXT,
-  payload TEXT NOT NULL,
-  trigger TEXT NOT NULL,
-  client_context TEXT,
-  dead_letter TEXT,
-  enqueued_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending',
-  -- Unused: waits for capacity are kept in memory now. Kept so that older data dirs open unchanged.
-  throttled INTEGER NOT NULL DEFAULT 0
-);`;
-
-const SCHEMA = `${TABLE}
-CREATE INDEX IF NOT EXISTS deliveries_target_due ON deliveries (target, state, next_at, seq);
--- Due reads are per target; an index every queued delivery paid for on insert and delete, read by none.
-DROP INDEX IF EXISTS deliveries_due;
-DROP INDEX IF EXISTS deliveries_target;
-DROP INDEX IF EXISTS deliveries_throttled;`;
-
-/** Earlier versions' table, with its UNIQUE id index: rebuilt once without it, rows and seqs kept. */
-const REBUILD_WITHOUT_UNIQUE_IDS = `
-ALTER TABLE deliveries RENAME TO deliveries_unique_ids;
-${TABLE}
-INSERT INTO deliveries SELECT * FROM deliveries_unique_ids;
-DROP TABLE deliveries_unique_ids;`;
-
-/** The async-invoke queue of earlier versions; its rows move into `deliveries` once. */
-const LEGACY_ASYNC_EVENTS = `
-INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_context, enqueued_at, attempts, next_at, throttled)
-  SELECT id, 'invoke', function_name, qualifier, payload, trigger, client_context, enqueued_at, attempts, next_at, throttled
-  FROM invoke_async_events ORDER BY enqueued_at;
-DROP TABLE invoke_async_events;`;
-
-/** What orders and identifies a row. */
-type Key = Pick<Row, 'id' | 'next_at' | 'seq'>;
-
-/** Rows read at a time when looking past claimed ones for the next due. */
-const DUE_PAGE = 100;
 
 /** Where a target's due reads start: every row at or before it was claimed when a read passed it. */
 interface Cursor {
@@ -148,22 +105,30 @@ export class DeliveryQueue {
   #finished: string[] = [];
   #finishedSeqs: number[] = [];
   #finishedSince: number | undefined;
+  #forms = new Map<string, PayloadExpander>();
 
   constructor(db: Db) {
     this.#db = db;
-    if (hasUniqueIds(db)) db.transaction(() => db.exec(REBUILD_WITHOUT_UNIQUE_IDS))();
-    migrate(db, SCHEMA);
+    migrateDeliveries(db);
     this.#sql = statementCache(db);
-    if (tableExists(db, 'invoke_async_events')) db.transaction(() => db.exec(LEGACY_ASYNC_EVENTS))();
     for (const row of db.prepare('SELECT DISTINCT target FROM deliveries').all() as Array<{ target: string }>) {
       this.#targets.add(row.target);
     }
   }
 
+  /**
+   * Adds a compact form payloads may be stored in (an SNS message rather than the `Records[].Sns`
+   * event built from it): smaller rows to write and read, and no event built while the producer
+   * waits. Register it before `dueFor` reads such rows.
+   */
+  addPayloadForm(name: string, expand: PayloadExpander): void {
+    this.#forms.set(name, expand);
+  }
+
   enqueue(delivery: NewDelivery): void {
     this.#sql(
-      `INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_context, dead_letter, enqueued_at, next_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deliveries (id, kind, target, qualifier, payload, trigger, client_context, dead_letter, enqueued_at, next_at, payload_form)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       delivery.id,
       delivery.kind,
@@ -175,6 +140,7 @@ export class DeliveryQueue {
       delivery.deadLetter ? JSON.stringify(delivery.deadLetter) : null,
       delivery.enqueuedAt,
       delivery.enqueuedAt,
+      delivery.payloadForm ?? null,
     );
     this.#targets.add(delivery.target);
   }
@@ -211,7 +177,7 @@ export class DeliveryQueue {
         if (claimed && !atHead) contiguous = false;
         if (!claimed) {
           atHead = false;
-          out.push(fromRow(row));
+          out.push(this.#fromRow(row));
           if (contiguous) head.push({ id: row.id, nextAt: row.next_at, seq: row.seq });
         }
       }
@@ -223,17 +189,16 @@ export class DeliveryQueue {
     return out;
   }
 
-  /** When the next unclaimed delivery of one target falls due, if any. */
-  nextDueAtFor(target: string): number | undefined {
-    let from = this.#cursors.get(target);
-    for (;;) {
-      const rows = this.#dueKeys(target, Number.MAX_SAFE_INTEGER, from, DUE_PAGE);
-      const unclaimed = rows.find((row) => !this.#claims.has(row.id));
-      if (unclaimed) return unclaimed.next_at;
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < DUE_PAGE) return undefined;
-      from = { nextAt: last.next_at, seq: last.seq };
-    }
+  /**
+   * When the earliest delivery of one target due after `after` falls due (a retry's backoff), if any:
+   * one index seek. Rows due by then are not looked at, so claimed ones need no stepping over (a
+   * delivery is claimed only once due).
+   */
+  nextDueAfter(target: string, after: number): number | undefined {
+    const row = this.#sql(
+      `SELECT next_at FROM deliveries WHERE target = ? AND state = 'pending' AND next_at > ? ORDER BY next_at LIMIT 1`,
+    ).get(target, after) as { next_at: number } | undefined;
+    return row?.next_at;
   }
 
   /** Marks a delivery as started, in memory: `dueFor` skips it until it is removed or rescheduled. */
@@ -368,13 +333,18 @@ export class DeliveryQueue {
     this.#heads.delete(target);
   }
 
-  #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
-    return this.#due('*', target, now, from, limit) as Row[];
+  #fromRow(row: Row): Delivery {
+    const delivery = fromRow(row);
+    if (row.payload_form !== null) {
+      const expand = this.#forms.get(row.payload_form);
+      if (!expand) throw new LambdataError('InternalError', `No expander for payload form ${row.payload_form}`);
+      delivery.payload = expand(row.payload);
+    }
+    return delivery;
   }
 
-  /** As `#dueRows`, only the columns that order and identify rows: no payload is read or copied. */
-  #dueKeys(target: string, now: number, from: Cursor | undefined, limit: number): Key[] {
-    return this.#due('id, next_at, seq', target, now, from, limit) as Key[];
+  #dueRows(target: string, now: number, from: Cursor | undefined, limit: number): Row[] {
+    return this.#due('*', target, now, from, limit) as Row[];
   }
 
   #due(columns: string, target: string, now: number, from: Cursor | undefined, limit: number): unknown[] {
@@ -400,12 +370,6 @@ export class DeliveryQueue {
   #count(sql: string, ...args: string[]): number {
     return (this.#sql(sql).get(...args) as { n: number }).n;
   }
-}
-
-/** Whether the table is an earlier version's, with a UNIQUE index on `id`. */
-function hasUniqueIds(db: Db): boolean {
-  const sql = `SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND name LIKE 'sqlite_autoindex_deliveries_%'`;
-  return db.prepare(sql).get() !== undefined;
 }
 
 function fromRow(row: Row): Delivery {

@@ -98,6 +98,7 @@ export class InvocationService implements Invoker, BackgroundService {
       attempts: this.#attempts,
       retryBaseMs: options.retryBaseMs ?? retryBaseFromEnv(),
       destinations: { sqs: (arn, body, attributes) => options.queues.sendByArn(arn, body, attributes) },
+      waitingRuns: (name) => options.runtime.waitingRuns(name),
     });
     // Queued events waiting for capacity (or to expire) are looked at again when settings change.
     options.functions.settingsChanged.subscribe(() => this.deliveries.onCapacity());

@@ -140,6 +140,15 @@ export class EnvironmentPool implements Runtime {
     for (const environment of this.#busy) if (environment.fn?.name === functionName) environment.retiring = true;
   }
 
+  waitingRuns(functionName: string): number {
+    const prefix = `${functionName}\0`;
+    let waiting = 0;
+    for (const [key, demand] of this.#demand) {
+      if (key.startsWith(prefix)) waiting += demand.waiters.length + demand.starting;
+    }
+    return waiting;
+  }
+
   /** The isolation level in force and what it consists of. */
   get sandbox(): SandboxInfo {
     return this.#sandbox.info;

@@ -64,6 +64,8 @@ export interface Runtime {
   run(request: RunRequest): Promise<RunResult>;
   /** Drops environments of a function (code or config changed, function deleted). */
   retire(functionName: string): void;
+  /** Runs of a function without an environment yet: waiting for a busy one to be released (see demand.ts), or starting one. */
+  waitingRuns(functionName: string): number;
   stats(): RuntimeStats;
   close(): Promise<void>;
 }

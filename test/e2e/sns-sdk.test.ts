@@ -221,7 +221,17 @@ describe('SNS topics (SDK v3, query protocol)', () => {
         Subject: 'shipping',
         Message: 'order 42 shipped',
         MessageAttributes: { kind: { Type: 'String', Value: 'shipped' }, amount: { Type: 'Number', Value: '42' } },
+        SignatureVersion: '1',
+        Signature: '',
+        SigningCertUrl: '',
       },
+    });
+    expect(new Date(event.Records[0]?.Sns.Timestamp as string).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const unsubscribe = new URL(event.Records[0]?.Sns.UnsubscribeUrl as string);
+    expect(unsubscribe.origin).toBe(new URL(server.url).origin);
+    expect(Object.fromEntries(unsubscribe.searchParams)).toEqual({
+      Action: 'Unsubscribe',
+      SubscriptionArn: fnSub.SubscriptionArn,
     });
   });
 
