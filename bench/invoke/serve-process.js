@@ -85,6 +85,14 @@ export function processCpuMicros(pid) {
   return procCpuTicks(pid) * TICK_US;
 }
 
+/**
+ * CPU time (µs) used so far by the main thread of `pid` alone: for a Node process, its event loop
+ * (worker threads, the libuv pool and V8's helper threads excluded).
+ */
+export function mainThreadCpuMicros(pid) {
+  return procCpuTicks(`${pid}/task/${pid}`) * TICK_US;
+}
+
 function listeningUrl(child) {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
@@ -114,6 +122,7 @@ function childrenOf(pid) {
   return pids;
 }
 
+/** `pid` may also name a thread as `pid/task/tid`. */
 function procCpuTicks(pid, reaped = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');

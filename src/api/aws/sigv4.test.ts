@@ -8,23 +8,26 @@ import { verifySigV4 } from './sigv4.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-async function signedJsonRequest(body: string, secret = 'test'): Promise<IncomingMessage> {
+async function signedJsonRequest(body: string, secret = 'test', signingDate = new Date()): Promise<IncomingMessage> {
   const signer = new SignatureV4({
     service: 'lambda',
     region: 'eu-west-1',
     sha256: Sha256,
     credentials: { accessKeyId: 'test', secretAccessKey: secret },
   });
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: '127.0.0.1',
-    port: 4566,
-    path: '/2015-03-31/functions/my%3Afn/invocations',
-    query: { Qualifier: 'a b' },
-    headers: { host: '127.0.0.1:4566', 'content-type': 'application/json', 'x-amz-user-agent': 'x' },
-    body,
-  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: 4566,
+      path: '/2015-03-31/functions/my%3Afn/invocations',
+      query: { Qualifier: 'a b' },
+      headers: { host: '127.0.0.1:4566', 'content-type': 'application/json', 'x-amz-user-agent': 'x' },
+      body,
+    },
+    { signingDate },
+  );
   return {
     method: 'POST',
     url: '/2015-03-31/functions/my%3Afn/invocations?Qualifier=a%20b',
@@ -94,6 +97,32 @@ describe('verifySigV4 for JSON services', () => {
       });
     }
     expect(await verifySigV4(req, url, hash('{}'), credentials)).toBeDefined();
+  });
+
+  it('verifies requests of different days with the key of their day, and refuses a signed header or date changed after signing', async () => {
+    const days = [new Date('2026-03-01T23:59:00Z'), new Date('2026-03-02T00:01:00Z'), new Date('2026-03-01T12:00:00Z')];
+    for (const day of days) {
+      const req = await signedJsonRequest('{}', 'test', day);
+      const url = new URL(`http://x${req.url}`);
+      expect(await verifySigV4(req, url, hash('{}'), credentials, { now: day })).toBeDefined();
+      const retagged = { ...req, headers: { ...req.headers, 'x-amz-user-agent': 'y' } } as unknown as IncomingMessage;
+      await expect(verifySigV4(retagged, url, hash('{}'), credentials, { now: day })).rejects.toMatchObject({
+        code: 'SignatureDoesNotMatch',
+      });
+    }
+    // Signed on the 1st, presented as the 2nd (still within the allowed skew): the 2nd's key does not match.
+    const req = await signedJsonRequest('{}', 'test', days[0]);
+    const redated = {
+      ...req,
+      headers: {
+        ...req.headers,
+        'x-amz-date': '20260302T000100Z',
+        authorization: String(req.headers.authorization).replace('/20260301/', '/20260302/'),
+      },
+    } as unknown as IncomingMessage;
+    await expect(
+      verifySigV4(redated, new URL(`http://x${req.url}`), hash('{}'), credentials, { now: days[1] }),
+    ).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
   });
 
   it('rejects requests signed too long ago', async () => {

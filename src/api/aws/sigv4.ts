@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../shared/context.js';
 import { InvalidUri, PresignedQueryError, SignatureError } from './errors.js';
-import { DateHeaderSigner, longDateOf } from './sigv4-date.js';
+import { longDateOf, RequestSigner } from './sigv4-signer.js';
 
 /** The signing scope of a verified request: what chunk and trailer signatures chain from. */
 export interface SigningScope {
@@ -100,7 +100,7 @@ export async function verifySigV4(
     headers,
   };
   let expected: string;
-  if (auth.datedByDateHeader) {
+  if (!presigned) {
     // Only what was signed goes into the canonical headers (the payload hash header too, when signed).
     if (unsignable.has('x-amz-content-sha256')) delete headers['x-amz-content-sha256'];
     expected = await signer.signatureOf(request, new Set(auth.signedHeaders), auth.longDate, payloadHash);
@@ -134,14 +134,14 @@ export function credentialScopeOf(req: IncomingMessage, url: URL): { region: str
 
 // Signers by service, region and credentials: a signer caches its derived signing keys (a chain of
 // four HMACs per day), which a fresh signer per request would recompute every time.
-const signers = new Map<string, DateHeaderSigner>();
+const signers = new Map<string, RequestSigner>();
 const MAX_SIGNERS = 64;
 
-function signerFor(service: string, region: string, credentials: Credentials): DateHeaderSigner {
+function signerFor(service: string, region: string, credentials: Credentials): RequestSigner {
   const key = `${service}\n${region}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
   let signer = signers.get(key);
   if (!signer) {
-    signer = new DateHeaderSigner({
+    signer = new RequestSigner({
       service,
       region,
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },

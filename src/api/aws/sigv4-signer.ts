@@ -1,8 +1,10 @@
 /**
- * SigV4 for requests dated by the `Date` header instead of `X-Amz-Date` (the specification allows
- * either; botocore signs that way when a request carries `Date`). @smithy/signature-v4's `sign()`
- * drops a `Date` header before signing, so the signature is computed from the library's own steps
- * (canonical headers, canonical request, string to sign, signing key) with the `date` header kept.
+ * The signature a received request should carry, computed from @smithy/signature-v4's own steps
+ * (canonical headers, canonical request, string to sign, signing key) over exactly the headers the
+ * client signed. Its `sign()` is not used for received requests: it drops a `Date` header before
+ * signing (the specification lets `Date` date a request instead of `X-Amz-Date`, and botocore signs
+ * that way when a request carries `Date`), and per call it clones the request and derives the
+ * signing key's cache key with an extra HMAC, a large share of a no-op Invoke's time in the server.
  */
 import { createHmac } from 'node:crypto';
 import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4 } from '@smithy/signature-v4';
@@ -13,11 +15,16 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** A request as the signer reads it. */
 type SignableRequest = Parameters<typeof getCanonicalHeaders>[0];
 
-/** A signer that also computes signatures over a request whose signed headers include `date`. */
-export class DateHeaderSigner extends SignatureV4 {
+/** Signing keys kept per signer (one per day of the requests' dates). */
+const MAX_KEYS = 4;
+
+/** A signer (for one service, region and credentials) that computes the signature of a received request. */
+export class RequestSigner extends SignatureV4 {
   readonly #service: string;
   readonly #region: string;
   readonly #credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Signing keys by short date: a chain of four HMACs each, the same for every request of the day. */
+  readonly #keys = new Map<string, Uint8Array>();
 
   constructor(options: {
     service: string;
@@ -32,8 +39,8 @@ export class DateHeaderSigner extends SignatureV4 {
   }
 
   /**
-   * The hex signature of `request` (its headers exactly the signed ones), dated `longDate`
-   * (`20240101T000000Z`), over `payloadHash`.
+   * The hex signature of `request` (its headers exactly the signed ones, with their values as
+   * signed), dated `longDate` (`20240101T000000Z`), over `payloadHash`.
    */
   async signatureOf(
     request: SignableRequest,
@@ -46,8 +53,19 @@ export class DateHeaderSigner extends SignatureV4 {
     const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
     const scope = createScope(shortDate, this.#region, this.#service);
     const stringToSign = await this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM);
-    const key = await getSigningKey(NodeSha256, this.#credentials, shortDate, this.#region, this.#service);
-    return createHmac('sha256', key).update(stringToSign).digest('hex');
+    return createHmac('sha256', await this.#keyOf(shortDate))
+      .update(stringToSign)
+      .digest('hex');
+  }
+
+  async #keyOf(shortDate: string): Promise<Uint8Array> {
+    let key = this.#keys.get(shortDate);
+    if (!key) {
+      key = await getSigningKey(NodeSha256, this.#credentials, shortDate, this.#region, this.#service);
+      if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
+      this.#keys.set(shortDate, key);
+    }
+    return key;
   }
 }
 
