@@ -165,7 +165,7 @@ export class ApiClient {
     const options: RequestOptions = { method, headers: sent, ...(signal ? { signal } : {}) };
     return new Promise((resolve, reject) => {
       const req = request(url, options, resolve);
-      req.once('error', (err) => {
+      req.on('error', (err) => {
         if (signal?.aborted) reject(err);
         else
           reject(
