@@ -5,10 +5,10 @@ import { setFlagsFromString } from 'node:v8';
 // process on Node 20) is not ours to show. Functions get their own environment and are not affected.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// A client command talks to the server through Node's fetch, whose HTTP parser is WebAssembly. V8
-// optimizes that module on background threads and the process waits for them before it exits: 0.2-0.45 s
-// after the command is done (measured on Node 20), paid by every `lambdata run`. The baseline compiler
-// alone parses a client's few responses just as well. `serve` keeps the optimizing compiler.
+// Client commands that stream bodies (s3 cp, uploads) talk to the server through Node's fetch, whose HTTP
+// parser is WebAssembly (the others use node:http). V8 optimizes that module on background threads and the
+// process waits for them before it exits: 0.2-0.45 s after the command is done (measured on Node 20). The
+// baseline compiler alone parses a client's few responses just as well. `serve` keeps the optimizing compiler.
 const args = process.argv.slice(2);
 const command = args.find((arg, i) => !arg.startsWith('--') && !/^--(endpoint|token)$/.test(args[i - 1] ?? ''));
 if (command !== 'serve') setFlagsFromString('--liftoff-only');

@@ -190,8 +190,10 @@ function positive(name: string, text: string): number {
 async function followJob(id: string, ctx: CliContext, showProgress: boolean, showLogs = false): Promise<JobRecord> {
   const tty = showProgress && process.stderr.isTTY === true;
   let rate = 0;
+  // Without a progress bar only warnings and log lines are shown: the server sends no other events.
+  const types = tty ? '' : `?types=job.completed,job.failed${showProgress ? ',warning' : ''}${showLogs ? ',log' : ''}`;
   await ctx.client.stream(
-    `/jobs/${encodeURIComponent(id)}/events`,
+    `/jobs/${encodeURIComponent(id)}/events${types}`,
     (_type, data) => {
       const event = data as JobEvent;
       if (event.type === 'progress') rate = event.bytesPerSecond;
@@ -205,7 +207,6 @@ async function followJob(id: string, ctx: CliContext, showProgress: boolean, sho
       return true;
     },
     undefined,
-    // Without a progress bar only warnings and log lines are shown: the rest is not even parsed.
     (type) => tty || (showProgress && type === 'warning') || (showLogs && type === 'log'),
   );
   return ctx.client.get<JobRecord>(`/jobs/${encodeURIComponent(id)}`);

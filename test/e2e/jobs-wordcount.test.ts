@@ -186,6 +186,12 @@ describe('jobs over a mixed corpus', () => {
     // A late subscriber gets the same events replayed, then the stream ends.
     const replay = await readSse(`${server.url}/_lambdata/jobs/${job.id}/events`);
     expect(replay.map((e) => e.type)).toEqual(events.map((e) => e.type));
+    // ?types= sends only the events asked for (the CLI waiting with --json asks for the end alone).
+    const ends = await readSse(`${server.url}/_lambdata/jobs/${job.id}/events?types=job.completed,job.failed,cost`);
+    expect(ends.map((e) => e.type)).toEqual(['cost', 'job.completed']);
+    expect(ends.map((e) => e.seq)).toEqual(
+      events.filter((e) => e.type === 'cost' || e.type === 'job.completed').map((e) => e.seq),
+    );
     const record = (await (await fetch(`${server.url}/_lambdata/jobs/${job.id}`)).json()) as JobRecord;
     expect(record.status).toBe('succeeded');
     const list = (await (await fetch(`${server.url}/_lambdata/jobs`)).json()) as { jobs: JobRecord[] };

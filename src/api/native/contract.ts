@@ -499,8 +499,8 @@ export interface AddScheduleRequest {
  * reruns pipeline stage n from its stored input (409 StageNotRerunnable, 409 while it runs); both
  * answer the JobRecord.
  *
- * GET /jobs/:id/events (SSE) streams JobEvent values, event name = `type`. Event types only ever
- * get added. A pipeline's stream holds `job.started`, then per stage `pipeline.stage.started`, the
+ * GET /jobs/:id/events (SSE) streams JobEvent values, event name = `type`; `?types=a,b` sends only
+ * events of those types (the stream still ends at the job's end). Event types only ever get added. A pipeline's stream holds `job.started`, then per stage `pipeline.stage.started`, the
  * stage's own events (keys.listed, stage.started, task.*, progress, object.result, log, warning)
  * each with `pipelineStage` set, and `pipeline.stage.completed` (or `pipeline.stage.failed`),
  * then `cost` and `job.completed` (or `job.failed`) for the whole pipeline. Every event's

@@ -83,13 +83,18 @@ function rerunStage({ engine, res, params }: RouteContext): void {
   sendJson(res, 200, engine.jobs.rerunStage(params.id ?? '', Number(params.stage)));
 }
 
-function followJob({ engine, req, res, params }: RouteContext): void {
+function followJob({ engine, req, res, url, params }: RouteContext): void {
   const id = params.id ?? '';
   engine.jobs.get(id); // 404 before the stream opens
+  // ?types=a,b: only those events are sent (a CLI waiting for the end skips thousands of object.result).
+  const types = url.searchParams.get('types');
+  const wanted = types === null ? undefined : new Set(types.split(','));
   const sse = openSse(req, res);
   const stop = engine.jobs.follow(
     id,
-    (event) => sse.send(event.type, event, event.seq),
+    (event) => {
+      if (!wanted || wanted.has(event.type)) sse.send(event.type, event, event.seq);
+    },
     () => sse.close(),
   );
   sse.onClose(stop);
