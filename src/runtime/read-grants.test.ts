@@ -24,18 +24,36 @@ describe('ReadGrants', () => {
     const grants = new ReadGrants(root);
     const host = grants.create('env1');
     const [first, missing, second] = grants.grant('env1', [body, join(root, 'gone'), body]);
-    expect(first).toBe(`${GRANTS_INSIDE}/0`);
+    // One subdirectory per invocation holds its links.
+    expect(first).toBe(`${GRANTS_INSIDE}/0/1`);
     expect(missing).toBeNull();
-    expect(second).toBe(`${GRANTS_INSIDE}/2`);
-    expect(readFileSync(join(host, '0'), 'utf8')).toBe('object bytes\n');
-    expect(statSync(join(host, '0')).ino).toBe(statSync(body).ino); // a link, not a copy
+    expect(second).toBe(`${GRANTS_INSIDE}/0/3`);
+    expect(readFileSync(join(host, '0', '1'), 'utf8')).toBe('object bytes\n');
+    expect(statSync(join(host, '0', '1')).ino).toBe(statSync(body).ino); // a link, not a copy
+    expect(grants.grant('env1', [body])).toEqual([`${GRANTS_INSIDE}/0/4`]); // same invocation, same directory
     grants.revoke('env1');
     expect(readdirSync(host)).toEqual([]);
     expect(readFileSync(body, 'utf8')).toBe('object bytes\n'); // the store's file stays
     // Names are never reused within an environment's life.
-    expect(grants.grant('env1', [body])).toEqual([`${GRANTS_INSIDE}/3`]);
+    expect(grants.grant('env1', [body])).toEqual([`${GRANTS_INSIDE}/5/6`]);
     grants.remove('env1');
     expect(existsSync(host)).toBe(false);
+  });
+
+  it('removes revoked links in the background, leaving the store file the only name of its bytes', async () => {
+    const root = dataDir();
+    const body = join(root, 'body');
+    writeFileSync(body, 'x');
+    const grants = new ReadGrants(root);
+    grants.create('env1');
+    grants.grant(
+      'env1',
+      Array.from({ length: 50 }, () => body),
+    );
+    expect(statSync(body).nlink).toBe(51);
+    grants.revoke('env1');
+    for (let i = 0; i < 100 && statSync(body).nlink > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(statSync(body).nlink).toBe(1);
   });
 
   it('grants nothing to an environment it does not know, and clears what a killed engine left', () => {

@@ -3,13 +3,17 @@
  *
  * At a namespace level each environment's sandbox has a host directory of its own bind-mounted
  * read-only at INSIDE.grants (`/var/grants`), empty unless an invocation holds grants. A grant hard-
- * links a file (an object body of the store, which is never written in place) into that directory
- * under a fresh name and answers the name as the environment sees it; the links go when the
- * invocation ends, before the environment runs anything else. A hard link needs the same file system
- * as the store's bodies, so the directories live under the data dir; a link the kernel refuses
- * (another file system, a vanished file) is answered as null and the reader falls back to S3.
+ * links a file (an object body of the store, which is never written in place) into a subdirectory
+ * of the invocation's, under a fresh name, and answers the path as the environment sees it. When the
+ * invocation ends, before the environment runs anything else, that subdirectory is renamed out of
+ * the environment's directory (one system call, however many links: a job over 4,000 small objects
+ * unlinked each on the event loop), and the links are removed from there in the background. A hard
+ * link needs the same file system as the store's bodies, so the directories live under the data dir;
+ * a link the kernel refuses (another file system, a vanished file) is answered as null and the
+ * reader falls back to S3.
  */
-import { linkSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Where an environment sees its granted files. */
@@ -20,11 +24,15 @@ export class ReadGrants {
   readonly #root: string;
   /** envId → names handed out so far (names are never reused within an environment's life). */
   readonly #issued = new Map<string, number>();
-  /** Environments holding links now. */
-  readonly #held = new Set<string>();
+  /** Environments holding links now, with the name of the subdirectory holding them. */
+  readonly #held = new Map<string, string>();
+  /** Where revoked subdirectories go until they are removed: outside every environment's directory. */
+  readonly #revoked: string;
+  #revocations = 0;
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, 'tmp', 'grants');
+    this.#revoked = join(this.#root, '.revoked');
     // Links left by an engine that was killed would keep deleted objects' bytes on disk: none is live now.
     rmSync(this.#root, { recursive: true, force: true });
   }
@@ -45,27 +53,42 @@ export class ReadGrants {
     const first = this.#issued.get(envId);
     if (first === undefined) return files.map(() => null);
     let next = first;
-    const dir = this.#dirOf(envId);
+    let sub = this.#held.get(envId);
+    if (sub === undefined) {
+      // Named like the links: never reused within the environment's life either.
+      sub = String(next++);
+      mkdirSync(join(this.#dirOf(envId), sub), { mode: 0o755 });
+      this.#held.set(envId, sub);
+    }
+    const dir = join(this.#dirOf(envId), sub);
     const granted = files.map((file) => {
       const name = String(next++);
       try {
         linkSync(file, join(dir, name));
-        return `${GRANTS_INSIDE}/${name}`;
+        return `${GRANTS_INSIDE}/${sub}/${name}`;
       } catch {
         // EXDEV (another file system) or ENOENT (overwritten since): the caller reads over S3 instead.
         return null;
       }
     });
     this.#issued.set(envId, next);
-    this.#held.add(envId);
     return granted;
   }
 
-  /** Takes back every grant of the environment (its invocation ended). */
+  /**
+   * Takes back every grant of the environment (its invocation ended): once this returns, the
+   * environment cannot open any of them; the links themselves are removed in the background.
+   */
   revoke(envId: string): void {
-    if (!this.#held.delete(envId)) return;
-    const dir = this.#dirOf(envId);
-    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    const sub = this.#held.get(envId);
+    if (sub === undefined) return;
+    this.#held.delete(envId);
+    mkdirSync(this.#revoked, { recursive: true, mode: 0o700 });
+    const away = join(this.#revoked, `${this.#revocations++}`);
+    renameSync(join(this.#dirOf(envId), sub), away);
+    void rm(away, { recursive: true, force: true }).catch(() => {
+      // Left for the next start, which removes the whole grants directory.
+    });
   }
 
   /** Removes the directory of an environment whose processes are gone. */
