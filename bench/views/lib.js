@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
 
-/** Starts `lambdata serve --port 0` on `dataDir`; resolves with its URL and a stop(). */
-export async function startServe(dataDir, env = {}) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+/** Starts `lambdata serve --port 0` on `dataDir` (node run with `nodeArgs`); resolves with its URL, pid and a stop(). */
+export async function startServe(dataDir, env = {}, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
     env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -21,6 +21,7 @@ export async function startServe(dataDir, env = {}) {
   });
   return {
     url,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

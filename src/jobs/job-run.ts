@@ -14,6 +14,7 @@ import { NoInputObjects, PlanChanged } from './errors.js';
 import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
 import {
+  DEFAULT_FANOUT,
   type InputObject,
   JOB_OUTPUT_PREFIX,
   listInput,
@@ -35,7 +36,6 @@ interface OutputLocation {
   prefix: string;
 }
 
-const DEFAULT_FANOUT = 10;
 const DEFAULT_CONCURRENCY = 64;
 const DEFAULT_ATTEMPTS = 4;
 /**

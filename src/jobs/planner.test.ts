@@ -77,6 +77,25 @@ describe('task sizes', () => {
     expect(plan.tasks.length).toBeLessThanOrEqual(6);
     for (const task of plan.tasks) expect(JSON.stringify(task.splits).length).toBeLessThan(320 * 1024);
   });
+
+  it('gives each task of a narrow fan-out a larger share of the cascade event: no small last task', async () => {
+    // A 1 GB master dataset: ~5,100 gzip objects of ~35 KB under long keys.
+    const objects = Array.from({ length: 5137 }, (_, i) => ({
+      key: `bench-master/dt=2026-12-07/hour=${String(i % 24).padStart(2, '0')}/part-shardId-000000000001-${String(49_000_000_000 + i).padStart(120, '0')}.jsonl.gz`,
+      size: 34_000 + (i % 7) * 100,
+    }));
+    const source = { ...listing(0, 0), listObjects: () => ({ objects, isTruncated: false }) };
+    const narrow = await planMap(source, { ...spec, fanout: 4 }, 4, { parallelism: 2 });
+    expect(narrow.tasks.length).toBe(4);
+    const sizes = narrow.tasks.map((t) => t.bytes);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(100_000);
+    const events = narrow.tasks.map((t) => JSON.stringify(t.splits).length);
+    expect(events.reduce((a, b) => a + b, 0)).toBeLessThan(10 * 320 * 1024);
+    // At the default fan-out of 10 a task's descriptions stay within 320 KB, as before.
+    const wide = await planMap(source, spec, 4, { parallelism: 2 });
+    expect(wide.tasks.length).toBeGreaterThan(4);
+    for (const task of wide.tasks) expect(JSON.stringify(task.splits).length).toBeLessThan(320 * 1024);
+  });
 });
 
 describe('plan parameters for resumes', () => {

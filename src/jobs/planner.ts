@@ -68,12 +68,21 @@ const MIN_TASK_BYTES = 1024 * 1024;
 const TASKS_PER_CORE = 2;
 const MAX_TASK_BYTES = 512 * 1024 * 1024;
 /**
- * The most a task's split descriptions may take in its event (estimated by splitEventBytes): many
- * small objects share one task up to this, so 4,000 objects of 64 KB are one task, not 16 tasks
- * (each an environment to start, on cores already busy). A cascade carries up to 10 task events
- * (the default fan-out) inside the 6 MB invoke payload: 10 × (this + the inlined bodies in base64).
+ * The most a task's split descriptions may take in its event (estimated by splitEventBytes) at the
+ * default fan-out: many small objects share one task up to this, so 4,000 objects of 64 KB are one
+ * task, not 16 tasks (each an environment to start, on cores already busy). A cascade carries up to
+ * `fanout` task events inside the 6 MB invoke payload: 10 × (this + the inlined bodies in base64).
  */
 const MAX_TASK_EVENT_BYTES = 320 * 1024;
+/**
+ * What the split descriptions of one cascade's task events may take together: a job with a smaller
+ * fan-out gives each task a larger share. A 1 GB master dataset (5,137 gzip objects, ~250 bytes of
+ * description each) fanned out 4 wide was packed into 4 tasks of 1,282 objects and a fifth of 42,
+ * which ran alone after the others, its own cascade and its own wait.
+ */
+const CASCADE_EVENT_BYTES = 10 * MAX_TASK_EVENT_BYTES;
+/** Mapper invocations a cascade fans out to when a job names no fan-out. */
+export const DEFAULT_FANOUT = 10;
 /** Text objects up to this size travel inside the task event, up to INLINE_BUDGET bytes per task. */
 const INLINE_MAX = 16 * 1024;
 const INLINE_BUDGET = 128 * 1024;
@@ -192,7 +201,8 @@ export async function planListed(
     options.recorded?.taskBytes ??
     spec.taskSize ??
     Math.min(MAX_TASK_BYTES, Math.max(MIN_TASK_BYTES, Math.ceil(bytes / wanted)));
-  const tasks = packTasks(splits, taskBytes);
+  const fanout = Math.max(1, spec.fanout ?? DEFAULT_FANOUT);
+  const tasks = packTasks(splits, taskBytes, Math.max(MAX_TASK_EVENT_BYTES, Math.floor(CASCADE_EVENT_BYTES / fanout)));
   const params = { splitSize, taskBytes, fingerprint: planFingerprint(tasks) };
   await inlineSmallObjects(objects, tasks);
   return { objects: inputs, bytes, splits: splits.length, tasks, splitsPerKey, params };
@@ -253,30 +263,38 @@ async function inlineSmallObjects(objects: ObjectSource, tasks: PlannedTask[]): 
 }
 
 /**
- * Packs splits in order into tasks of about `taskBytes` (a split is never cut further here): a
- * split joins the current task when at least half of it fits, so objects a few bytes over an even
- * share (text cut at line ends) do not leave a task one split short and a last task of one split
- * (16 × 64 MB packed 4, 3, 4, 4, 1 under a strict limit).
+ * Packs splits in order into tasks of about `taskBytes` (a split is never cut further here): the
+ * input is cut at multiples of `taskBytes`, and a split belongs to the task whose range holds its
+ * middle byte. So objects a few bytes over an even share (text cut at line ends) do not leave a task
+ * one split short and a last task of one split (16 × 64 MB packed 4, 3, 4, 4, 1 under a strict
+ * limit), and thousands of small objects make as many tasks as the input has ranges, not one more
+ * from the shortfalls of the others. A task's split descriptions stay within `maxEventBytes` (a task
+ * cut for that leaves the rest of its range to the next).
  */
-export function packTasks(splits: SplitSpec[], taskBytes: number): PlannedTask[] {
+export function packTasks(
+  splits: SplitSpec[],
+  taskBytes: number,
+  maxEventBytes: number = MAX_TASK_EVENT_BYTES,
+): PlannedTask[] {
   const tasks: PlannedTask[] = [];
   let current: PlannedTask | undefined;
   let eventBytes = 0;
+  let offset = 0;
+  let rangeEnd = 0;
   for (const split of splits) {
     const size = splitBytes(split);
     const described = splitEventBytes(split);
-    if (
-      !current ||
-      (current.splits.length > 0 &&
-        (current.bytes + size / 2 > taskBytes || eventBytes + described > MAX_TASK_EVENT_BYTES))
-    ) {
+    const middle = offset + size / 2;
+    if (!current || (current.splits.length > 0 && (middle > rangeEnd || eventBytes + described > maxEventBytes))) {
       current = { taskId: `m${tasks.length}`, splits: [], bytes: 0 };
       tasks.push(current);
       eventBytes = 0;
+      if (middle >= rangeEnd) rangeEnd = (Math.floor(middle / taskBytes) + 1) * taskBytes;
     }
     current.splits.push(split);
     current.bytes += size;
     eventBytes += described;
+    offset += size;
   }
   return tasks;
 }

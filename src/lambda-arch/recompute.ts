@@ -40,10 +40,12 @@ const PARTITIONS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2
 
 /**
  * Map tasks of a recompute running at once: two per core, as the planner sizes tasks for. A 1 GB
- * dataset is ~5,600 master objects, planned as ~23 tasks of at most 250 objects; the jobs engine's
- * defaults (10 per cascade, 64 invocations) ran all 23 at once on 2 cores — 23 cold starts and 23
- * processes sharing the cores, ~30 s each. One cascade of this many leaves keeps environments warm
- * from one task to the next.
+ * dataset (947 MB of events) is 5,137 master objects (177 MB gzip), planned as 4 tasks of about
+ * 1,300 objects and 44 MB each, run by one cascade of 4 leaves that end within ~0.1 s of each other;
+ * the jobs engine's defaults (10 per cascade, 64 invocations) once ran 23 tasks at once on 2 cores,
+ * 23 cold starts and 23 processes sharing the cores, ~30 s each. Slots of one per core were tried
+ * (2 tasks): on a machine shared with other work neither the wall time nor the CPU seconds told
+ * the two apart, run after run.
  */
 const MAP_SLOTS = 2 * availableParallelism();
 
