@@ -1,4 +1,3 @@
-import { LambdataError } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
 import { migrateDeliveries } from './delivery-schema.js';
 import { statementCache } from './statements.js';
@@ -337,7 +336,8 @@ export class DeliveryQueue {
     const delivery = fromRow(row);
     if (row.payload_form !== null) {
       const expand = this.#forms.get(row.payload_form);
-      if (!expand) throw new LambdataError('InternalError', `No expander for payload form ${row.payload_form}`);
+      // The engine registers every form before deliveries start: a missing one is a bug of the engine.
+      if (!expand) throw new Error(`no expander for payload form ${row.payload_form}`);
       delivery.payload = expand(row.payload);
     }
     return delivery;
