@@ -57,7 +57,7 @@ beforeAll(async () => {
   // SlowDown to every 2nd ListObjectsV2 and HeadObject.
   standin = await startServe('target-standin', {
     args: ['--access-key', STANDIN_KEYS.accessKeyId, '--secret-key', STANDIN_KEYS.secretAccessKey],
-    env: { LAMBDATA_FAULTS: 'invoke=429/4,list=503/2,head=503/2', LAMBDATA_LOG: 'warn' },
+    env: { LAMBDATA_FAULTS: 'invoke=429/2,list=503/2,head=503/2', LAMBDATA_LOG: 'warn' },
     onStderr: (line) => standinLog.push(line),
   });
   // The coordinator's AWS chain: a shared credentials file with the stand-in's keys, a wrong pair, no more.
