@@ -31,6 +31,13 @@ process.on('message', (request: LaunchRequest) => {
 });
 // The engine is gone (exited or killed): so is the reason to exist.
 process.on('disconnect', () => process.exit(0));
+// And in case 'disconnect' never comes: fresh-clone CI runs left launchers whose IPC channel was
+// closed, parent was init and environments were still alive, minutes after their engine died.
+const ENGINE_PID = process.ppid;
+if (ENGINE_PID === 1) process.exit(0); // the engine died before this process got here
+setInterval(() => {
+  if (process.ppid !== ENGINE_PID) process.exit(0);
+}, 1000).unref();
 
 function launch(request: LaunchRequest): void {
   let child: ChildProcess;
