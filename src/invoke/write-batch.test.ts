@@ -79,30 +79,6 @@ describe('WriteBatch', () => {
     await vi.waitFor(() => expect(errors).toHaveLength(1));
   });
 
-  it('writes on the event loop when its thread cannot open the database, without stalling flush', async () => {
-    const { db } = open();
-    // The same connection, but a file the thread cannot open.
-    const unreachable = new Proxy(db, {
-      get: (target, key) => {
-        if (key === 'name') return join(tmpdir(), 'lambdata-no-such-dir', 'lambdata.db');
-        const value = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const warnings: string[] = [];
-    const log = { ...createLogger('test'), warn: (message: string) => warnings.push(message), error: () => undefined };
-    const batch = new WriteBatch(unreachable, log);
-    const t = batch.table({ insert: 'INSERT INTO t (k, n)', columns: 2 });
-    batch.add(t, 'lost', 1); // the thread's first batch: it cannot write it, and says so
-    const started = Date.now();
-    batch.flush();
-    expect(Date.now() - started).toBeLessThan(5000);
-    await vi.waitFor(() => expect(warnings).toContain('invocation records are written on the event loop from now on'));
-    batch.add(t, 'kept', 2);
-    batch.flush();
-    expect(db.prepare('SELECT k FROM t').all()).toEqual([{ k: 'kept' }]);
-  });
-
   it('prunes a table every so many rows', () => {
     const { db } = open();
     const batch = new WriteBatch(db, createLogger('test'));
