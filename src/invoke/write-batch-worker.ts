@@ -21,13 +21,6 @@ export interface WriteBatchWork {
   niceness?: number;
 }
 
-/** A batch that failed; `unusable` when the thread has no connection (the batch goes elsewhere from now on). */
-export interface BatchAnswer {
-  seq: number;
-  error: string;
-  unusable?: boolean;
-}
-
 /** One batch to write. */
 export interface BatchMessage {
   seq: number;
@@ -40,12 +33,16 @@ const work = workerData as WriteBatchWork;
 // Linux niceness is per thread and this one inherited the raised event loop's: bookkeeping goes behind it.
 if (work.niceness !== undefined) setPriority(work.niceness);
 const done = new Int32Array(work.done);
-const opened = open();
+const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+const db = new Sqlite(work.file);
+db.pragma('busy_timeout = 5000');
+db.pragma(`synchronous = ${work.synchronous}`);
+let writer = new RowWriter(db, work.tables);
 
 parentPort?.on('message', (message: BatchMessage | 'close') => {
   if (message === 'close') {
     try {
-      if ('db' in opened) opened.db.close();
+      db.close();
     } finally {
       Atomics.store(done, 1, 1);
       Atomics.notify(done, 1);
@@ -53,30 +50,13 @@ parentPort?.on('message', (message: BatchMessage | 'close') => {
     }
     return;
   }
+  if (message.tables) writer = new RowWriter(db, message.tables);
   try {
-    if (!('db' in opened)) throw opened.error;
-    if (message.tables) opened.writer = new RowWriter(opened.db, message.tables);
-    opened.writer.write(message.rows);
+    writer.write(message.rows);
   } catch (err) {
-    const answer: BatchAnswer = { seq: message.seq, error: err instanceof Error ? err.message : String(err) };
-    if (!('db' in opened)) answer.unusable = true;
-    parentPort?.postMessage(answer);
+    parentPort?.postMessage({ seq: message.seq, error: err instanceof Error ? err.message : String(err) });
   } finally {
-    // Also after a failure: whoever waits in flush() must never wait for a batch that will not come.
     Atomics.store(done, 0, message.seq);
     Atomics.notify(done, 0);
   }
 });
-
-/** The thread's connection, or why it could not be opened (every batch then fails with that). */
-function open(): { db: Database.Database; writer: RowWriter } | { error: unknown } {
-  try {
-    const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-    const db = new Sqlite(work.file);
-    db.pragma('busy_timeout = 5000');
-    db.pragma(`synchronous = ${work.synchronous}`);
-    return { db, writer: new RowWriter(db, work.tables) };
-  } catch (error) {
-    return { error };
-  }
-}

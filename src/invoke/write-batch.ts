@@ -6,7 +6,7 @@ import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import type { Db } from '../state/db.js';
 import { type BatchedTable, type BatchRows, RowWriter } from './batch-rows.js';
-import type { BatchAnswer, BatchMessage, WriteBatchWork } from './write-batch-worker.js';
+import type { BatchMessage, WriteBatchWork } from './write-batch-worker.js';
 
 export type { BatchedTable } from './batch-rows.js';
 
@@ -118,7 +118,7 @@ export class WriteBatch {
       return;
     }
     this.#posted += 1;
-    const message: BatchMessage = { seq: this.#posted, rows };
+    const message: BatchMessage & { tables?: BatchedTable[] } = { seq: this.#posted, rows };
     if (this.#tablesSent !== this.#tables.length) {
       message.tables = this.#tables;
       this.#tablesSent = this.#tables.length;
@@ -154,13 +154,13 @@ export class WriteBatch {
     this.#tablesSent = this.#tables.length;
     const worker = new Worker(file, { workerData });
     worker.unref();
-    worker.on('message', (answer: BatchAnswer) => {
-      this.#log.error('could not store invocation records and log lines', { batch: answer.seq, error: answer.error });
-      if (answer.unusable) this.#giveUp(worker);
-    });
+    worker.on('message', (answer: { seq: number; error: string }) =>
+      this.#log.error('could not store invocation records and log lines', { batch: answer.seq, error: answer.error }),
+    );
     worker.on('error', (err) => {
-      this.#log.error('the invocation records thread failed', { err });
-      this.#giveUp(worker);
+      this.#log.error('the invocation records thread failed; records are written on the event loop', { err });
+      this.#workerFailed = true;
+      if (this.#worker === worker) this.#worker = undefined;
     });
     this.#worker = worker;
     const close = this.#db.close.bind(this.#db);
@@ -169,15 +169,6 @@ export class WriteBatch {
       return close();
     };
     return worker;
-  }
-
-  /** The thread cannot write: later batches are written on the event loop. */
-  #giveUp(worker: Worker): void {
-    if (this.#workerFailed && this.#worker !== worker) return;
-    this.#log.warn('invocation records are written on the event loop from now on');
-    this.#workerFailed = true;
-    if (this.#worker === worker) this.#worker = undefined;
-    void worker.terminate();
   }
 }
 
