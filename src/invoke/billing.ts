@@ -54,9 +54,11 @@ const LEDGER = `(SELECT function_name, trigger, started_at, billed_ms, gb_second
 export class Billing {
   readonly prices: PriceTable;
   #db: Db;
+  #insert;
+  #insertSync;
   #batch: WriteBatch;
-  #table: number;
-  #syncTable: number;
+  #pending: InvocationRecord[] = [];
+  #pendingSync: InvocationRecord[] = [];
 
   /** Throws InvalidParameterValueException naming a bad price. */
   constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
@@ -69,17 +71,16 @@ export class Billing {
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
+    this.#insert = this.#db.prepare(
+      `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertSync = this.#db.prepare(
+      `INSERT INTO invoke_billing_sync (request_id, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.#batch = writeBatchOf(context);
-    this.#table = this.#batch.table({
-      insert:
-        'INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
-      columns: 8,
-    });
-    this.#syncTable = this.#batch.table({
-      insert:
-        'INSERT INTO invoke_billing_sync (request_id, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
-      columns: 7,
-    });
+    this.#batch.register(this);
   }
 
   /** Duration rounded up to the billing granularity (at least one unit). */
@@ -95,10 +96,27 @@ export class Billing {
   }
 
   /** Books one invocation (written with the invoke layer's next batch); throttled ones are free and not booked. */
-  record(r: InvocationRecord): void {
-    if (r.outcome === OUTCOMES.throttled) return;
-    if (r.invocationType === 'RequestResponse') this.#batch.add(this.#syncTable, r.requestId, ...bookingColumns(r));
-    else this.#batch.add(this.#table, r.requestId, r.attempt, ...bookingColumns(r));
+  record(rec: InvocationRecord): void {
+    if (rec.outcome === OUTCOMES.throttled) return;
+    if (rec.invocationType === 'RequestResponse') this.#pendingSync.push(rec);
+    else this.#pending.push(rec);
+    this.#batch.schedule();
+  }
+
+  /** Part of the write batch: inserts the buffered bookings. */
+  writePending(): void {
+    const calls = this.#pendingSync;
+    const attempts = this.#pending;
+    this.#pendingSync = [];
+    this.#pending = [];
+    for (const r of calls) this.#insertSync.run(r.requestId, ...bookingColumns(r));
+    for (const r of attempts) this.#insert.run(r.requestId, r.attempt, ...bookingColumns(r));
+  }
+
+  /** Part of the write batch: forgets the buffered bookings. */
+  dropPending(): void {
+    this.#pending = [];
+    this.#pendingSync = [];
   }
 
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */

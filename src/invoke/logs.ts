@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { EngineContext } from '../shared/context.js';
 import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
@@ -32,6 +33,8 @@ DROP INDEX IF EXISTS invoke_log_lines_req;`;
 /** Lines kept across all functions; older ones are pruned. */
 const KEEP_LINES = 1_000_000;
 const PRUNE_EVERY = 10_000;
+/** Lines per INSERT statement when a batch is written. */
+const ROWS_PER_INSERT = 64;
 
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
@@ -41,28 +44,22 @@ export class LogStore {
   /** Every appended line, as it is appended. */
   readonly lines = new Topic<LogLine>();
   #db: Db;
+  #inserts = new Map<number, Statement>();
   #batch: WriteBatch;
-  #table: number;
+  #pending: LogLine[] = [];
+  #sincePrune = 0;
 
   constructor(context: EngineContext) {
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
     this.#batch = writeBatchOf(context);
-    this.#table = this.#batch.table({
-      insert: 'INSERT INTO invoke_log_lines (function_name, request_id, time, line)',
-      columns: 4,
-      prune: {
-        every: PRUNE_EVERY,
-        sql: 'DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?',
-        args: [KEEP_LINES],
-      },
-    });
+    this.#batch.register(this);
   }
 
   /**
    * Appends lines of one invocation and publishes each at once. Rows are written in batches (one
-   * transaction every few milliseconds for all of the invoke layer's bookkeeping, off the event
-   * loop, or at `flush`), since a commit per line would cap invocation throughput.
+   * transaction per tick for all of the invoke layer's bookkeeping, or at `flush`), since a commit
+   * per line would cap invocation throughput.
    */
   append(functionName: string, requestId: string, lines: string[]): void {
     const time = Date.now();
@@ -79,9 +76,53 @@ export class LogStore {
     this.#batch.flush();
   }
 
+  /** Part of the write batch: inserts the buffered lines. */
+  writePending(): void {
+    if (this.#pending.length === 0) return;
+    const rows = this.#pending;
+    this.#pending = [];
+    // Many rows per statement: each run of a prepared statement has a fixed cost worth sharing.
+    const args: Array<string | number> = [];
+    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+      const chunk = Math.min(ROWS_PER_INSERT, rows.length - at);
+      args.length = 0;
+      for (let i = at; i < at + chunk; i++) {
+        const r = rows[i] as LogLine;
+        args.push(r.functionName, r.requestId, r.time, r.line);
+      }
+      this.#insertOf(chunk).run(args);
+    }
+    this.#sincePrune += rows.length;
+    if (this.#sincePrune >= PRUNE_EVERY) {
+      this.#sincePrune = 0;
+      this.#db
+        .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
+        .run(KEEP_LINES);
+    }
+  }
+
+  /** Part of the write batch: forgets the buffered lines. */
+  dropPending(): void {
+    this.#pending = [];
+  }
+
+  /** The INSERT of `rows` lines at once (prepared once per size). */
+  #insertOf(rows: number): Statement {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
+      statement = this.#db.prepare(
+        `INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES ${values}`,
+      );
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
+  }
+
   #push(entry: LogLine): void {
-    this.#batch.add(this.#table, entry.functionName, entry.requestId, entry.time, entry.line);
+    this.#pending.push(entry);
     this.lines.publish(entry);
+    this.#batch.schedule();
   }
 
   /** The newest lines matching the filter, oldest first. */

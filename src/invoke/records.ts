@@ -25,35 +25,50 @@ CREATE INDEX IF NOT EXISTS invoke_records_fn ON invoke_records (function_name, s
 
 /** Records kept; older ones are pruned (billing keeps its own ledger). */
 const KEEP = 100_000;
-const PRUNE_EVERY = 1000;
 
 /**
  * Stored invocation records, newest first, for logs, the dashboard and jobs. `add` buffers the record
- * for the invoke layer's write batch (written off the event loop); `recent` flushes first.
+ * for the invoke layer's write batch (one transaction per tick); `recent` flushes first.
  */
 export class RecordStore {
   #db: Db;
+  #insert;
   #batch: WriteBatch;
-  #table: number;
+  #pending: InvocationRecord[] = [];
+  #sinceprune = 0;
 
   constructor(context: Pick<EngineContext, 'db' | 'log'>) {
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
+    this.#insert = this.#db.prepare(
+      'INSERT INTO invoke_records (request_id, function_name, trigger, started_at, record) VALUES (?, ?, ?, ?, ?)',
+    );
     this.#batch = writeBatchOf(context);
-    this.#table = this.#batch.table({
-      insert: 'INSERT INTO invoke_records (request_id, function_name, trigger, started_at, record)',
-      columns: 5,
-      prune: {
-        every: PRUNE_EVERY,
-        sql: 'DELETE FROM invoke_records WHERE seq <= (SELECT MAX(seq) FROM invoke_records) - ?',
-        args: [KEEP],
-      },
-    });
+    this.#batch.register(this);
   }
 
   /** Buffers a record; it is written with the next batch. */
-  add(r: InvocationRecord): void {
-    this.#batch.add(this.#table, r.requestId, r.functionName, r.trigger, r.startedAt, JSON.stringify(r));
+  add(record: InvocationRecord): void {
+    this.#pending.push(record);
+    this.#batch.schedule();
+  }
+
+  /** Part of the write batch: inserts the buffered records. */
+  writePending(): void {
+    if (this.#pending.length === 0) return;
+    const records = this.#pending;
+    this.#pending = [];
+    for (const r of records) this.#insert.run(r.requestId, r.functionName, r.trigger, r.startedAt, JSON.stringify(r));
+    this.#sinceprune += records.length;
+    if (this.#sinceprune >= 1000) {
+      this.#sinceprune = 0;
+      this.#db.prepare('DELETE FROM invoke_records WHERE seq <= (SELECT MAX(seq) FROM invoke_records) - ?').run(KEEP);
+    }
+  }
+
+  /** Part of the write batch: forgets the buffered records. */
+  dropPending(): void {
+    this.#pending = [];
   }
 
   /** Stored records matching the filter, newest first (buffered ones included). */
