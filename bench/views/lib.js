@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 
 const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
 
@@ -151,4 +152,25 @@ export async function until(probe, { timeoutMs = 120_000, everyMs = 0, what = 'c
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => (everyMs ? setTimeout(resolve, everyMs) : setImmediate(resolve)));
   }
+}
+
+/**
+ * Puts JSON `lines` into stream `stream` from `writers` concurrent PutRecords loops of 500 records
+ * (partition key: each line's `user`), resending records a call answered as failed.
+ */
+export async function putAllLines(kinesis, stream, lines, writers) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < lines.length) {
+        const batch = lines.slice(next, next + 500);
+        next += batch.length;
+        const records = batch.map((line) => ({ Data: Buffer.from(line), PartitionKey: JSON.parse(line).user }));
+        for (let pending = records; pending.length > 0; ) {
+          const answer = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: pending }));
+          pending = pending.filter((_, i) => answer.Records?.[i]?.ErrorCode);
+        }
+      }
+    }),
+  );
 }

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { jsonParseFloorOfLines, native, startServe, tweets, until } from './lib.js';
+import { jsonParseFloorOfLines, native, putAllLines, startServe, tweets, until } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -104,20 +104,7 @@ async function ingest(url, lines) {
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'bench', ShardCount: 2 }));
     await native(url, 'POST', '/datasets', { name: DATASET, stream: 'bench' });
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < lines.length) {
-          const batch = lines.slice(next, next + 500);
-          next += batch.length;
-          const records = batch.map((line) => ({ Data: Buffer.from(line), PartitionKey: JSON.parse(line).user }));
-          for (let pending = records; pending.length > 0; ) {
-            const answer = await kinesis.send(new PutRecordsCommand({ StreamName: 'bench', Records: pending }));
-            pending = pending.filter((_, i) => answer.Records?.[i]?.ErrorCode);
-          }
-        }
-      }),
-    );
+    await putAllLines(kinesis, 'bench', lines, 4);
     // Events of this hour on every shard: the archive is complete (the horizon may pass the
     // dataset's last hour) only up to the oldest of the shards' latest event times.
     const now = Array.from({ length: 20 }, (_, i) => ({

@@ -14,8 +14,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateStreamCommand, KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { jsonParseFloorOfLines, native, pct, startBareServer, startServe, timeCalls, tweets, until } from './lib.js';
+import { CreateStreamCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import {
+  jsonParseFloorOfLines,
+  native,
+  pct,
+  putAllLines,
+  startBareServer,
+  startServe,
+  timeCalls,
+  tweets,
+  until,
+} from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,21 +95,8 @@ try {
     lines.push(line);
     bytes += Buffer.byteLength(line) + 1;
   }
-  let next = 0;
   const ingestStart = performance.now();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      while (next < lines.length) {
-        const batch = lines.slice(next, next + 500);
-        next += batch.length;
-        const records = batch.map((line) => ({ Data: Buffer.from(line), PartitionKey: JSON.parse(line).user }));
-        for (let pending = records; pending.length > 0; ) {
-          const answer = await kinesis.send(new PutRecordsCommand({ StreamName: 'bench', Records: pending }));
-          pending = pending.filter((_, i) => answer.Records?.[i]?.ErrorCode);
-        }
-      }
-    }),
-  );
+  await putAllLines(kinesis, 'bench', lines, WRITERS);
   const putDone = performance.now();
   await until(async () => (await query(MARK)).value >= total, {
     timeoutMs: 30 * 60_000,

@@ -9,8 +9,10 @@ export interface DatasetInput {
   name: string;
   stream: string;
   bucket?: string;
+  /** Field holding the event time (default `created_at`). */
   timeField?: string;
   retention?: { hours?: number; days?: number };
+  /** SQS queue or function ARN that gets invalid and late events with the reason. */
   onFailure?: string;
   batchSize?: number;
 }

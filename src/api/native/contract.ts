@@ -35,6 +35,7 @@ import type {
 import type {
   BatchGeneration,
   DatasetInfo,
+  DatasetInput,
   QueryAnswer,
   RecomputeEvent,
   TopEntry,
@@ -602,18 +603,8 @@ export interface SubscriptionList {
 
 export type { BatchGeneration, DatasetInfo, QueryAnswer, RecomputeEvent, TopEntry, ViewInfo, ViewSource };
 
-/** POST /_lambdata/datasets */
-export interface CreateDatasetRequest {
-  name: string;
-  stream: string;
-  bucket?: string;
-  /** Field holding the event time (default `created_at`). */
-  timeField?: string;
-  retention?: { hours?: number; days?: number };
-  /** SQS queue or function ARN that gets invalid and late events with the reason. */
-  onFailure?: string;
-  batchSize?: number;
-}
+/** POST /_lambdata/datasets: what the engine's `createDataset` takes (timeField defaults to `created_at`). */
+export type CreateDatasetRequest = DatasetInput;
 
 /** GET /_lambdata/datasets */
 export interface DatasetList {
