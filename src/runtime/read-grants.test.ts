@@ -36,6 +36,8 @@ describe('ReadGrants', () => {
     expect(readFileSync(body, 'utf8')).toBe('object bytes\n'); // the store's file stays
     // Names are never reused within an environment's life.
     expect(grants.grant('env1', [body])).toEqual([`${GRANTS_INSIDE}/5/6`]);
+    grants.revoke('env1'); // a second invocation's grants go the same way
+    expect(readdirSync(host)).toEqual([]);
     grants.remove('env1');
     expect(existsSync(host)).toBe(false);
   });

@@ -29,6 +29,8 @@ export class ReadGrants {
   /** Where revoked subdirectories go until they are removed: outside every environment's directory. */
   readonly #revoked: string;
   #revocations = 0;
+  /** Whether #revoked has been made since the root was last removed (made on first use, not per revoke). */
+  #revokedMade = false;
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, 'tmp', 'grants');
@@ -83,7 +85,10 @@ export class ReadGrants {
     const sub = this.#held.get(envId);
     if (sub === undefined) return;
     this.#held.delete(envId);
-    mkdirSync(this.#revoked, { recursive: true, mode: 0o700 });
+    if (!this.#revokedMade) {
+      mkdirSync(this.#revoked, { recursive: true, mode: 0o700 });
+      this.#revokedMade = true;
+    }
     const away = join(this.#revoked, `${this.#revocations++}`);
     renameSync(join(this.#dirOf(envId), sub), away);
     void rm(away, { recursive: true, force: true }).catch(() => {
@@ -102,6 +107,7 @@ export class ReadGrants {
   close(): void {
     this.#issued.clear();
     this.#held.clear();
+    this.#revokedMade = false;
     rmSync(this.#root, { recursive: true, force: true });
   }
 
