@@ -163,7 +163,11 @@ describe('every surface under load at once', () => {
       const failed = answers.filter((a) => a.status === 'rejected').map((a) => String(a.reason));
       expect(failed).toEqual([]);
       for (const answer of answers) {
-        const value = (answer as PromiseFulfilledResult<Record<string, unknown>>).value;
+        const value = (answer as PromiseFulfilledResult<unknown>).value as {
+          FunctionError?: string;
+          Failed?: unknown[];
+          FailedRecordCount?: number;
+        };
         expect(value.FunctionError, JSON.stringify(value)).toBeUndefined();
         expect(value.Failed ?? [], 'a PublishBatch entry failed').toEqual([]);
         expect(value.FailedRecordCount ?? 0, 'a Kinesis record failed').toBe(0);
