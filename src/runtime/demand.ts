@@ -14,10 +14,14 @@ export interface Demand {
    * run started (performance.now()): only recent ones count toward the busy cap (see recentBusy).
    */
   running: Map<Environment, number>;
-  /** Cold starts in flight. */
+  /** Cold starts in flight (until their first run ends). */
   starting: number;
+  /** Of those, the ones not through init yet (waiting for a start slot, or holding one: see start-slots.ts). */
+  initializing: number;
   /** Moving average of warm run durations (ms); undefined until a warm run finished. */
   averageMs: number | undefined;
+  /** Moving average of successful cold starts' Init Duration (ms); undefined until one finished. */
+  initMs: number | undefined;
   /** Runs finished so far (a waiter that sees this move knows the queue is moving). */
   finished: number;
   waiters: Waiter[];
@@ -32,9 +36,11 @@ const CORES = Math.max(1, availableParallelism());
  * short (under FAST_MS) queues for a warm environment once WARM_CAP of them are busy — even when
  * it has more idle ones (left from a burst before it was measured): a few hot processes cost less
  * CPU per run than many cold ones. A burst of a function not yet measured starts at most
- * STARTING_CAP at a time. A waiter takes an idle environment or starts a new one anyway when no
- * run of that function finished for WAIT_MS, so long runs still scale out: concurrency limits
- * (and throttles) are the invoke layer's, never the pool's.
+ * STARTING_CAP at a time, and its waiters wait for the first of those to be ready. A slower
+ * function queues only while that is quicker than a start (worthWaiting). A waiter takes an idle
+ * environment or starts a new one anyway when no run of that function finished for as long as one
+ * of its starts takes (at least WAIT_MS), so long runs still scale out: concurrency limits (and
+ * throttles) are the invoke layer's, never the pool's.
  */
 const FAST_MS = 10;
 const WARM_CAP = Math.max(2, 2 * CORES);
@@ -47,12 +53,26 @@ const TINY_MS = 1;
 const HOT_CAP = Math.max(2, CORES);
 /** A burst of a function not yet measured starts at most this many environments at a time. */
 export const STARTING_CAP = Math.max(2, CORES);
-/** A waiter gives up after this long with no run of its function finished. */
+/** A waiter gives up after this long with no run of its function finished (or its start time, if longer). */
 export const WAIT_MS = 50;
+/**
+ * But never waits longer than this with nothing finished, however long starts take: an init that
+ * waits on the network, a run that sleeps, must not keep a burst from scaling out for long.
+ */
+export const MAX_PATIENCE_MS = 2000;
 
 /** A function version with no environments yet. */
 export function newDemand(): Demand {
-  return { environments: 0, running: new Map(), starting: 0, averageMs: undefined, finished: 0, waiters: [] };
+  return {
+    environments: 0,
+    running: new Map(),
+    starting: 0,
+    initializing: 0,
+    averageMs: undefined,
+    initMs: undefined,
+    finished: 0,
+    waiters: [],
+  };
 }
 
 /** How many environments of a function may be busy before a run waits for one (unlimited unless fast). */
@@ -71,4 +91,36 @@ export function recentBusy(demand: Demand, now: number): { recent: number; long:
   let long = 0;
   for (const since of demand.running.values()) if (now - since >= window) long += 1;
   return { recent: demand.running.size - long, long };
+}
+
+/**
+ * For a function not measured as fast (no busy cap), whether a new run should queue for one of its
+ * busy environments rather than start another: only when none is idle and the wait it can expect —
+ * every run ahead of it plus its own, at the warm average, shared by the environments working (busy
+ * on recent runs, or initializing) — is shorter than a cold start of this function takes. On AWS
+ * every concurrent run gets an environment; on a few cores a function whose init costs many runs
+ * (an SDK to load) gains nothing from a hundred of them starting at once: they share the same cores
+ * and each start is CPU the runs do not get. Runs that last longer than a start still scale out.
+ */
+export function worthWaiting(demand: Demand, idle: number, now: number): boolean {
+  const { averageMs, initMs } = demand;
+  if (averageMs === undefined || initMs === undefined || idle > 0) return false;
+  const working = recentBusy(demand, now).recent + demand.initializing;
+  return working > 0 && (demand.waiters.length + 1) * averageMs < initMs * working;
+}
+
+/**
+ * The other side of worthWaiting, checked as runs end: whether the queue has grown long enough that
+ * its last waiter would wait longer than a cold start takes, so it should start an environment of
+ * its own (`released` waiters were just let go for that). At most STARTING_CAP of a function's
+ * environments initialize at a time; a function measured as fast keeps its busy cap instead.
+ */
+export function wantsAnotherStart(demand: Demand, now: number, released = 0): boolean {
+  const { averageMs, initMs } = demand;
+  if (averageMs === undefined || initMs === undefined || demand.waiters.length === 0) return false;
+  if (busyCap(demand) !== Number.POSITIVE_INFINITY) return false;
+  const initializing = demand.initializing + released;
+  if (initializing >= STARTING_CAP) return false;
+  const working = Math.max(1, recentBusy(demand, now).recent + initializing);
+  return demand.waiters.length * averageMs >= initMs * working;
 }

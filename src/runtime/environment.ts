@@ -165,7 +165,7 @@ export class Environment {
    * Turns the (blank or freshly spawned) runtime into `fn`'s environment and runs the first
    * invocation. Init and invoke go down together, so a cold start costs one round trip; the
    * invocation's timeout starts when init is done (init has its own limit, as on AWS). `initDone`
-   * is called once init is over, however it ended.
+   * is called once init is over, however it ended, with its duration (ms) when it succeeded.
    */
   start(
     fn: RuntimeFunction,
@@ -173,7 +173,7 @@ export class Environment {
     message: InitMessage,
     request: RunRequest,
     hostTmpDir: string,
-    initDone: () => void = () => undefined,
+    initDone: (initMs?: number) => void = () => undefined,
   ): Promise<RunResult> {
     this.fn = fn;
     this.key = key;
@@ -185,7 +185,7 @@ export class Environment {
         this.#init?.({ ms: initLimitS * 1000, outcome: 'timeout', error: timedOut(initLimitS) });
       }, initLimitS * 1000);
       this.#init = (result) => {
-        initDone();
+        initDone(result.error ? undefined : result.ms);
         clearTimeout(timer);
         this.#init = undefined;
         const pending = this.#current;

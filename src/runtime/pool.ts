@@ -5,7 +5,18 @@ import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
-import { busyCap, type Demand, newDemand, recentBusy, STARTING_CAP, WAIT_MS, type Waiter } from './demand.js';
+import {
+  busyCap,
+  type Demand,
+  MAX_PATIENCE_MS,
+  newDemand,
+  recentBusy,
+  STARTING_CAP,
+  WAIT_MS,
+  type Waiter,
+  wantsAnotherStart,
+  worthWaiting,
+} from './demand.js';
 import { Environment } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import { InterpreterBlanks } from './interpreter-blanks.js';
@@ -184,6 +195,16 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demandOf(key);
     demand.environments += 1;
     demand.starting += 1;
+    demand.initializing += 1;
+    let initializing = true;
+    /** Init is over (with its duration when it succeeded), or the run ended without one. */
+    const endInit = (initMs?: number) => {
+      if (!initializing) return;
+      initializing = false;
+      demand.initializing -= 1;
+      if (initMs !== undefined)
+        demand.initMs = demand.initMs === undefined ? initMs : 0.8 * demand.initMs + 0.2 * initMs;
+    };
     let release: () => void = () => undefined;
     try {
       await this.#sandbox.ready;
@@ -198,23 +219,32 @@ export class EnvironmentPool implements Runtime {
         return await this.#serve(environment, () => environment.run(request));
       }
       release = grant.release;
-      // While it waited, an environment of this fast version may have come to rest.
-      const idle = busyCap(demand) !== Number.POSITIVE_INFINITY ? this.#idle.get(key)?.pop() : undefined;
+      // While it waited, an environment of this version may have come to rest: a warm start, as on AWS.
+      const idle = this.#idle.get(key)?.pop();
       if (idle) {
         release();
         this.#forgetStart(key, false);
         return await this.#serve(idle, () => idle.run(request));
       }
-      return await this.#startAndRun(key, request, release);
+      return await this.#startAndRun(key, request, { release, ended: endInit });
     } finally {
       release();
+      endInit();
       demand.starting -= 1;
       // After the caller has its result: starting blanks is the launcher's work, but not this run's.
       setImmediate(() => this.#refill());
     }
   }
 
-  async #startAndRun(key: string, request: RunRequest, initDone: () => void): Promise<RunResult> {
+  /**
+   * Starts an environment for `request.fn` and runs the request in it. `init.release` gives back the
+   * start slot (possibly early, see holdWhileBusy); `init.ended` is called once init is over.
+   */
+  async #startAndRun(
+    key: string,
+    request: RunRequest,
+    init: { release: () => void; ended: (initMs?: number) => void },
+  ): Promise<RunResult> {
     const fn = request.fn;
     const id = randomBytes(16).toString('hex');
     const isolated = this.#sandbox.isolated;
@@ -262,10 +292,11 @@ export class EnvironmentPool implements Runtime {
       sandbox: handOff,
     };
     environment.key = key;
-    const stopWatching = holdWhileBusy(environment, initDone);
-    const done = () => {
+    const stopWatching = holdWhileBusy(environment, init.release);
+    const done = (initMs?: number) => {
       stopWatching();
-      initDone();
+      init.release();
+      init.ended(initMs);
     };
     return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, done));
   }
@@ -304,6 +335,7 @@ export class EnvironmentPool implements Runtime {
       if (!result.coldStart)
         demand.averageMs =
           demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
+      this.#scaleOut(demand);
     }
     if (environment.alive && !environment.retiring && !this.#closed) {
       const now = performance.now();
@@ -341,7 +373,7 @@ export class EnvironmentPool implements Runtime {
     const idle = this.#idle.get(key)?.length ?? 0;
     if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
     const cap = busyCap(demand);
-    if (cap === Number.POSITIVE_INFINITY) return false;
+    if (cap === Number.POSITIVE_INFINITY) return worthWaiting(demand, idle, performance.now());
     // Environments held by long runs are neither busy nor available here: they are not the hot set.
     const { recent, long } = recentBusy(demand, performance.now());
     return recent >= cap || (demand.environments - long >= cap && idle === 0);
@@ -355,12 +387,23 @@ export class EnvironmentPool implements Runtime {
     const demand = this.#demandOf(key);
     return new Promise((resolve) => {
       let seen = demand.finished;
+      const created = performance.now();
+      let since = created;
       let settled = false;
       const decide = () => {
         if (settled) return;
+        const now = performance.now();
         if (demand.finished !== seen) {
           seen = demand.finished;
-          timer = setTimeout(check, WAIT_MS);
+          since = now;
+        } else if (demand.initMs === undefined && demand.initializing > 0 && now - created < MAX_PATIENCE_MS) {
+          // A first burst: no start of this function measured yet, and some under way. Giving up now
+          // would start one more beside them, each slowing the others down.
+          since = now;
+        }
+        const left = since + patience() - now;
+        if (left > 0) {
+          timer = setTimeout(check, left);
           return;
         }
         settled = true;
@@ -371,7 +414,10 @@ export class EnvironmentPool implements Runtime {
       // Timers run before I/O in a loop turn: after this process was stalled, results already in the
       // sockets are read first (setImmediate runs after the poll), so a stall alone is not "no progress".
       const check = () => setImmediate(decide);
-      let timer = setTimeout(check, WAIT_MS);
+      // Waiting with no run finished for longer than a start of this function takes gains nothing;
+      // waiting less costs less than starting one.
+      const patience = () => Math.min(MAX_PATIENCE_MS, Math.max(WAIT_MS, demand.initMs ?? 0));
+      let timer = setTimeout(check, patience());
       const waiter: Waiter = (environment) => {
         settled = true;
         clearTimeout(timer);
@@ -379,6 +425,16 @@ export class EnvironmentPool implements Runtime {
       };
       demand.waiters.push(waiter);
     });
+  }
+
+  /**
+   * Lets the last waiters of a function whose queue outgrew its environments start their own (see
+   * wantsAnotherStart), at most as many as may initialize beside the ones already starting.
+   */
+  #scaleOut(demand: Demand): void {
+    const now = performance.now();
+    // A released waiter counts as initializing only once its run gets going (after this loop).
+    for (let released = 0; wantsAnotherStart(demand, now, released); released++) demand.waiters.pop()?.(undefined);
   }
 
   #demandOf(key: string): Demand {

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionVersion } from '../../src/invoke/types.js';
 import type { RunResult } from '../../src/runtime/index.js';
-import { createPool, fn, invoke } from '../fixtures/runtime/harness.js';
+import { createPool, FIXTURES, fn, invoke } from '../fixtures/runtime/harness.js';
 
 describe('runtime: how many environments a burst gets', () => {
   let harness: ReturnType<typeof createPool>;
@@ -27,7 +28,8 @@ describe('runtime: how many environments a burst gets', () => {
 
   it('keeps a fast function on a few busy environments even when an earlier slow burst left it many idle', async () => {
     const version = fn('index.pidAfter');
-    const burst = await Promise.all(Array.from({ length: 16 }, () => invoke(harness.pool, version, { ms: 300 })));
+    // Runs far longer than a start (a waiter waits up to one start's time before it starts its own).
+    const burst = await Promise.all(Array.from({ length: 16 }, () => invoke(harness.pool, version, { ms: 1000 })));
     expect(new Set(burst.map((r) => r.body)).size).toBe(16); // slow runs: one environment each
     for (let i = 0; i < 5; i++) await invoke(harness.pool, version, { ms: 0 }); // now measured as fast
     const results = await Promise.all(Array.from({ length: 48 }, () => invoke(harness.pool, version, { ms: 0 })));
@@ -57,6 +59,26 @@ describe('runtime: how many environments a burst gets', () => {
     expect(new Set(rounds[0]).size).toBeGreaterThan(cap + 2); // still measured as slow: spread out
     // Fast again: environments past the cap rest instead of taking the next waiter.
     expect(new Set(rounds.slice(-5).flat()).size).toBeLessThanOrEqual(cap + 2);
+    harness.pool.retire(version.name);
+  });
+
+  it('serves a burst of short runs of a function with a costly init from a few environments, not one start each', async () => {
+    const version = fn('index.handler', { codeDir: join(FIXTURES, 'heavy-init'), timeoutS: 30 });
+    await invoke(harness.pool, version, { ms: 20 }); // measured: a start costs ~300 ms, a run ~20 ms
+    await invoke(harness.pool, version, { ms: 20 });
+    const results = await Promise.all(Array.from({ length: 60 }, () => invoke(harness.pool, version, { ms: 20 })));
+    expect(results.every((r) => r.outcome === 'success')).toBe(true);
+    // Queued behind their warm ones, each run waits less than a start would take; one start per call
+    // (60 inits of 300 ms of CPU on these cores) would take longer than all the runs together.
+    expect(new Set(results.map((r) => r.body)).size).toBeLessThanOrEqual(12);
+    harness.pool.retire(version.name);
+  });
+
+  it('waits for the first starts of a new function with a costly init instead of starting one per call', async () => {
+    const version = fn('index.handler', { codeDir: join(FIXTURES, 'heavy-init'), timeoutS: 30 });
+    const results = await Promise.all(Array.from({ length: 40 }, () => invoke(harness.pool, version, { ms: 20 })));
+    expect(results.every((r) => r.outcome === 'success')).toBe(true);
+    expect(new Set(results.map((r) => r.body)).size).toBeLessThanOrEqual(12);
     harness.pool.retire(version.name);
   });
 
