@@ -19,7 +19,9 @@ import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
 type Report = (report: LaunchReport, handle?: Socket) => void;
 
 const report: Report = (message, handle) => {
-  if (process.connected) process.send?.(message, handle);
+  // A failed send (EPIPE: the engine went away mid-report) comes to the callback instead of being
+  // thrown as an unhandled 'error'; the channel's 'disconnect' then ends this process.
+  if (process.connected) process.send?.(message, handle, undefined, () => undefined);
 };
 
 // Started by a server that raised its own priority: come back down to where it started (argv[2]),
