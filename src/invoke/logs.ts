@@ -1,8 +1,8 @@
-import type { Statement } from 'better-sqlite3';
 import type { EngineContext } from '../shared/context.js';
 import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
+import { RowInserter } from './statements.js';
 import type { LogLine } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
@@ -29,12 +29,16 @@ CREATE INDEX IF NOT EXISTS invoke_log_lines_fn ON invoke_log_lines (function_nam
 DROP INDEX IF EXISTS invoke_log_lines_req;`;
 // No index on request_id: random keys made every line cost a scattered B-tree write (≈4× the
 // insert time); a lookup by request id scans the function's own lines instead, which is rare.
+//
+// A row holds the lines one invocation appended within one write batch: a no-op's START, END and
+// REPORT are one row, not three (a row and its index entry cost more than the bytes of a line).
+// A row of one line keeps it in `line` with `times` NULL (every row written before `times` existed
+// is such a row); a row of several keeps them as a JSON array in `line`, with `time` the last
+// line's and `times` how many ms before it each line came, comma-separated.
 
-/** Lines kept across all functions; older ones are pruned. */
-const KEEP_LINES = 1_000_000;
+/** Rows kept across all functions (a row is one or more lines of one invocation); older ones are pruned. */
+const KEEP_ROWS = 1_000_000;
 const PRUNE_EVERY = 10_000;
-/** Lines per INSERT statement when a batch is written. */
-const ROWS_PER_INSERT = 64;
 
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
@@ -44,7 +48,7 @@ export class LogStore {
   /** Every appended line, as it is appended. */
   readonly lines = new Topic<LogLine>();
   #db: Db;
-  #inserts = new Map<number, Statement>();
+  #insert: RowInserter;
   #batch: WriteBatch;
   #pending: LogLine[] = [];
   #sincePrune = 0;
@@ -52,6 +56,12 @@ export class LogStore {
   constructor(context: EngineContext) {
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
+    addTimesColumn(this.#db);
+    this.#insert = new RowInserter(
+      this.#db,
+      'INSERT INTO invoke_log_lines (function_name, request_id, time, line, times)',
+      5,
+    );
     this.#batch = writeBatchOf(context);
     this.#batch.register(this);
   }
@@ -76,47 +86,26 @@ export class LogStore {
     this.#batch.flush();
   }
 
-  /** Part of the write batch: inserts the buffered lines. */
+  /** Part of the write batch: inserts the buffered lines, one row per invocation (see SCHEMA). */
   writePending(): void {
     if (this.#pending.length === 0) return;
-    const rows = this.#pending;
+    const rows = rowsOf(this.#pending);
     this.#pending = [];
-    // Many rows per statement: each run of a prepared statement has a fixed cost worth sharing.
-    const args: Array<string | number> = [];
-    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
-      const chunk = Math.min(ROWS_PER_INSERT, rows.length - at);
-      args.length = 0;
-      for (let i = at; i < at + chunk; i++) {
-        const r = rows[i] as LogLine;
-        args.push(r.functionName, r.requestId, r.time, r.line);
-      }
-      this.#insertOf(chunk).run(args);
-    }
+    const values: Array<string | number | null> = [];
+    for (const r of rows) values.push(r.functionName, r.requestId, r.time, r.line, r.times);
+    this.#insert.insert(values);
     this.#sincePrune += rows.length;
     if (this.#sincePrune >= PRUNE_EVERY) {
       this.#sincePrune = 0;
       this.#db
         .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
-        .run(KEEP_LINES);
+        .run(KEEP_ROWS);
     }
   }
 
   /** Part of the write batch: forgets the buffered lines. */
   dropPending(): void {
     this.#pending = [];
-  }
-
-  /** The INSERT of `rows` lines at once (prepared once per size). */
-  #insertOf(rows: number): Statement {
-    let statement = this.#inserts.get(rows);
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
-      statement = this.#db.prepare(
-        `INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES ${values}`,
-      );
-      this.#inserts.set(rows, statement);
-    }
-    return statement;
   }
 
   #push(entry: LogLine): void {
@@ -139,13 +128,83 @@ export class LogStore {
       args.push(filter.requestId);
     }
     const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
+    // Each row holds at least one line, so the newest `limit` rows hold the newest `limit` lines.
     const rows = this.#db
       .prepare(
-        `SELECT function_name, request_id, time, line FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
+        `SELECT function_name AS functionName, request_id AS requestId, time, line, times FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
       )
-      .all(...args) as Array<{ function_name: string; request_id: string; time: number; line: string }>;
-    return rows
-      .reverse()
-      .map((r) => ({ functionName: r.function_name, requestId: r.request_id, time: r.time, line: r.line }));
+      .all(...args) as StoredRow[];
+    const lines: LogLine[] = [];
+    for (let i = rows.length - 1; i >= 0; i--) linesOf(rows[i] as StoredRow, lines);
+    const since = filter.since;
+    const kept = since === undefined ? lines : lines.filter((line) => line.time >= since);
+    return kept.length > limit ? kept.slice(kept.length - limit) : kept;
+  }
+}
+
+/** A row of invoke_log_lines as written and read (see SCHEMA). */
+interface StoredRow {
+  functionName: string;
+  requestId: string;
+  time: number;
+  line: string;
+  times: string | null;
+}
+
+/** Adds the `times` column to a table made before it existed. */
+function addTimesColumn(db: Db): void {
+  const columns = db.prepare('PRAGMA table_info(invoke_log_lines)').all() as Array<{ name: string }>;
+  if (!columns.some((column) => column.name === 'times')) db.exec('ALTER TABLE invoke_log_lines ADD COLUMN times TEXT');
+}
+
+/** The buffered lines as rows: one per invocation, in the order each invocation first appended. */
+function rowsOf(pending: LogLine[]): StoredRow[] {
+  const byInvocation = new Map<string, LogLine[]>();
+  for (const entry of pending) {
+    const key = `${entry.requestId}\n${entry.functionName}`;
+    const lines = byInvocation.get(key);
+    if (lines) lines.push(entry);
+    else byInvocation.set(key, [entry]);
+  }
+  const rows: StoredRow[] = [];
+  for (const lines of byInvocation.values()) {
+    const first = lines[0] as LogLine;
+    if (lines.length === 1) {
+      rows.push({
+        functionName: first.functionName,
+        requestId: first.requestId,
+        time: first.time,
+        line: first.line,
+        times: null,
+      });
+      continue;
+    }
+    const time = (lines[lines.length - 1] as LogLine).time;
+    rows.push({
+      functionName: first.functionName,
+      requestId: first.requestId,
+      time,
+      line: JSON.stringify(lines.map((entry) => entry.line)),
+      times: lines.map((entry) => time - entry.time).join(','),
+    });
+  }
+  return rows;
+}
+
+/** Appends the lines of a stored row to `out`, oldest first. */
+function linesOf(row: StoredRow, out: LogLine[]): void {
+  if (row.times === null) {
+    out.push({ functionName: row.functionName, requestId: row.requestId, time: row.time, line: row.line });
+    return;
+  }
+  const texts = JSON.parse(row.line) as string[];
+  const before = row.times.split(',');
+  for (let i = 0; i < texts.length; i++) {
+    out.push({
+      functionName: row.functionName,
+      requestId: row.requestId,
+      time: row.time - Number(before[i]),
+      line: texts[i] as string,
+    });
   }
 }
