@@ -50,7 +50,8 @@ export class LogStore {
   #db: Db;
   #insert: RowInserter;
   #batch: WriteBatch;
-  #pending: LogLine[] = [];
+  /** Lines waiting for the next batch, one entry per invocation (see SCHEMA). */
+  #pending = new Map<string, PendingRow>();
   #sincePrune = 0;
 
   constructor(context: EngineContext) {
@@ -88,13 +89,25 @@ export class LogStore {
 
   /** Part of the write batch: inserts the buffered lines, one row per invocation (see SCHEMA). */
   writePending(): void {
-    if (this.#pending.length === 0) return;
-    const rows = rowsOf(this.#pending);
-    this.#pending = [];
+    if (this.#pending.size === 0) return;
+    const rows = this.#pending;
+    this.#pending = new Map();
     const values: Array<string | number | null> = [];
-    for (const r of rows) values.push(r.functionName, r.requestId, r.time, r.line, r.times);
+    for (const row of rows.values()) {
+      const { lines, times } = row;
+      const last = times[times.length - 1] as number;
+      if (lines.length === 1) values.push(row.functionName, row.requestId, last, lines[0] as string, null);
+      else
+        values.push(
+          row.functionName,
+          row.requestId,
+          last,
+          JSON.stringify(lines),
+          times.map((time) => last - time).join(','),
+        );
+    }
     this.#insert.insert(values);
-    this.#sincePrune += rows.length;
+    this.#sincePrune += rows.size;
     if (this.#sincePrune >= PRUNE_EVERY) {
       this.#sincePrune = 0;
       this.#db
@@ -105,13 +118,30 @@ export class LogStore {
 
   /** Part of the write batch: forgets the buffered lines. */
   dropPending(): void {
-    this.#pending = [];
+    this.#pending.clear();
   }
 
   #push(entry: LogLine): void {
-    this.#pending.push(entry);
+    const row = this.#rowOf(entry);
+    row.lines.push(entry.line);
+    row.times.push(entry.time);
     this.lines.publish(entry);
     this.#batch.schedule();
+  }
+
+  /** The pending row of the entry's invocation (keyed by request id, and function name should two functions share one). */
+  #rowOf(entry: LogLine): PendingRow {
+    let key = entry.requestId;
+    let row = this.#pending.get(key);
+    if (row && row.functionName !== entry.functionName) {
+      key = `${key}\n${entry.functionName}`;
+      row = this.#pending.get(key);
+    }
+    if (!row) {
+      row = { functionName: entry.functionName, requestId: entry.requestId, lines: [], times: [] };
+      this.#pending.set(key, row);
+    }
+    return row;
   }
 
   /** The newest lines matching the filter, oldest first. */
@@ -157,38 +187,12 @@ function addTimesColumn(db: Db): void {
   if (!columns.some((column) => column.name === 'times')) db.exec('ALTER TABLE invoke_log_lines ADD COLUMN times TEXT');
 }
 
-/** The buffered lines as rows: one per invocation, in the order each invocation first appended. */
-function rowsOf(pending: LogLine[]): StoredRow[] {
-  const byInvocation = new Map<string, LogLine[]>();
-  for (const entry of pending) {
-    const key = `${entry.requestId}\n${entry.functionName}`;
-    const lines = byInvocation.get(key);
-    if (lines) lines.push(entry);
-    else byInvocation.set(key, [entry]);
-  }
-  const rows: StoredRow[] = [];
-  for (const lines of byInvocation.values()) {
-    const first = lines[0] as LogLine;
-    if (lines.length === 1) {
-      rows.push({
-        functionName: first.functionName,
-        requestId: first.requestId,
-        time: first.time,
-        line: first.line,
-        times: null,
-      });
-      continue;
-    }
-    const time = (lines[lines.length - 1] as LogLine).time;
-    rows.push({
-      functionName: first.functionName,
-      requestId: first.requestId,
-      time,
-      line: JSON.stringify(lines.map((entry) => entry.line)),
-      times: lines.map((entry) => time - entry.time).join(','),
-    });
-  }
-  return rows;
+/** The lines of one invocation appended since the last batch, with their times (epoch ms). */
+interface PendingRow {
+  functionName: string;
+  requestId: string;
+  lines: string[];
+  times: number[];
 }
 
 /** Appends the lines of a stored row to `out`, oldest first. */
