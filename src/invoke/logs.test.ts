@@ -77,6 +77,21 @@ describe('LogStore', () => {
     expect(logs.tail({ functionName: 'f', since: 2100 })).toEqual([]);
   });
 
+  it('prunes the oldest lines past keepLines, counting the lines rows hold', () => {
+    const ctx = context();
+    const logs = new LogStore(ctx, { keepLines: 30 });
+    // 40 invocations of 3 lines, one batch each (tail flushes): 120 lines, of which ~30 are kept.
+    for (let i = 0; i < 40; i++) {
+      for (const word of ['START', 'hello', 'END']) append(logs, 'f', `r${i}`, 3000 + i, `${word} r${i}`);
+      logs.flush();
+    }
+    const kept = logs.tail({ functionName: 'f' });
+    expect(kept.length).toBeGreaterThanOrEqual(30);
+    expect(kept.length).toBeLessThanOrEqual(36);
+    expect(kept.at(-1)?.line).toBe('END r39');
+    expect(() => new LogStore(ctx, { keepLines: 0 })).toThrow(/keepLines/);
+  });
+
   it('keeps reading the one-line rows of a table written before rows held several lines', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-logs-'));
     const old = openDb(dataDir);

@@ -1,4 +1,5 @@
 import type { EngineContext } from '../shared/context.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
@@ -36,8 +37,12 @@ DROP INDEX IF EXISTS invoke_log_lines_req;`;
 // is such a row); a row of several keeps them as a JSON array in `line`, with `time` the last
 // line's and `times` how many ms before it each line came, comma-separated.
 
-/** Rows kept across all functions (a row is one or more lines of one invocation); older ones are pruned. */
-const KEEP_ROWS = 1_000_000;
+/**
+ * Lines kept across all functions, about: older rows are pruned, as many as the lines per row this
+ * engine has written so far say (a row holds one or more lines).
+ */
+const KEEP_LINES = 1_000_000;
+/** Lines written between prunes (at most; a tenth of the lines kept when that is fewer). */
 const PRUNE_EVERY = 10_000;
 
 /**
@@ -53,8 +58,19 @@ export class LogStore {
   /** Lines waiting for the next batch, one entry per invocation (see SCHEMA). */
   #pending = new Map<string, PendingRow>();
   #sincePrune = 0;
+  #keepLines: number;
+  #pruneEvery: number;
+  /** Rows and lines this store has written, for the lines a row holds on average. */
+  #written = { rows: 0, lines: 0 };
 
-  constructor(context: EngineContext) {
+  /** Throws InvalidParameterValueException for a `keepLines` that is not a whole number >= 1. */
+  constructor(context: EngineContext, options: { keepLines?: number } = {}) {
+    const keepLines = options.keepLines ?? KEEP_LINES;
+    if (!Number.isInteger(keepLines) || keepLines < 1) {
+      throw new InvalidParameterValue(`keepLines: ${keepLines} must be a whole number >= 1`);
+    }
+    this.#keepLines = keepLines;
+    this.#pruneEvery = Math.min(PRUNE_EVERY, Math.max(1, Math.floor(keepLines / 10)));
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
     addTimesColumn(this.#db);
@@ -93,8 +109,10 @@ export class LogStore {
     const rows = this.#pending;
     this.#pending = new Map();
     const values: Array<string | number | null> = [];
+    let lineCount = 0;
     for (const row of rows.values()) {
       const { lines, times } = row;
+      lineCount += lines.length;
       const last = times[times.length - 1] as number;
       if (lines.length === 1) values.push(row.functionName, row.requestId, last, lines[0] as string, null);
       else
@@ -107,12 +125,15 @@ export class LogStore {
         );
     }
     this.#insert.insert(values);
-    this.#sincePrune += rows.size;
-    if (this.#sincePrune >= PRUNE_EVERY) {
+    this.#written.rows += rows.size;
+    this.#written.lines += lineCount;
+    this.#sincePrune += lineCount;
+    if (this.#sincePrune >= this.#pruneEvery) {
       this.#sincePrune = 0;
+      const keepRows = Math.ceil((this.#keepLines * this.#written.rows) / this.#written.lines);
       this.#db
         .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
-        .run(KEEP_ROWS);
+        .run(keepRows);
     }
   }
 
