@@ -204,8 +204,17 @@ interface StoredRow {
 
 /** Adds the `times` column to a table made before it existed. */
 function addTimesColumn(db: Db): void {
-  const columns = db.prepare('PRAGMA table_info(invoke_log_lines)').all() as Array<{ name: string }>;
-  if (!columns.some((column) => column.name === 'times')) db.exec('ALTER TABLE invoke_log_lines ADD COLUMN times TEXT');
+  const hasTimes = () =>
+    (db.prepare('PRAGMA table_info(invoke_log_lines)').all() as Array<{ name: string }>).some(
+      (column) => column.name === 'times',
+    );
+  if (hasTimes()) return;
+  try {
+    db.exec('ALTER TABLE invoke_log_lines ADD COLUMN times TEXT');
+  } catch (err) {
+    // Another engine opening the same data dir may have added it first.
+    if (!hasTimes()) throw err;
+  }
 }
 
 /** The lines of one invocation appended since the last batch, with their times (epoch ms). */
