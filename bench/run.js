@@ -8,6 +8,7 @@ const suites = [
   ['bench/invoke/engine.js', quick ? ['--quick'] : []],
   ['bench/invoke/serve.js', quick ? ['--quick'] : []],
   ['bench/invoke/sigv4.js', quick ? ['--quick'] : []],
+  ['bench/invoke/bookkeeping.js', quick ? ['--quick'] : []],
   ['bench/invoke/python.js', quick ? ['--quick'] : []],
   ['bench/invoke/java.js', quick ? ['--quick'] : []],
   ['bench/invoke/sandbox.js', quick ? ['--quick'] : []],

@@ -10,7 +10,6 @@ export interface RouteContext {
   res: ServerResponse;
   url: URL;
   params: Record<string, string>;
-  requestId: string;
   /** The server directories a native deploy may name as `code.dir` (none when absent). */
   codeDirs?: CodeDirs;
 }

@@ -163,10 +163,10 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const requestId = newRequestId();
   const url = requestUrl(req.url);
   const path = url.pathname;
   if (path.startsWith(URL_PREFIX)) {
+    const requestId = newRequestId();
     await serveFunctionUrl({ engine, req, res, url, requestId, guard: policy.guard, access: policy.access });
     return;
   }
@@ -183,9 +183,10 @@ async function handle(
       sendNativeError(res, err);
       return;
     }
-    await handleNative(engine, router, policy, req, res, url, requestId);
+    await handleNative(engine, router, policy, req, res, url);
     return;
   }
+  const requestId = newRequestId();
   const route = pickAwsHandler(req, url);
   let anonymous = policy.anonymous;
   try {
@@ -218,7 +219,6 @@ async function handleNative(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  requestId: string,
 ): Promise<void> {
   const path = url.pathname;
   const sub = path.slice(NATIVE_PREFIX.length) || '/';
@@ -242,7 +242,7 @@ async function handleNative(
     if (req.method === 'POST' && route.body !== 'raw' && !isJson(req)) {
       throw new UnsupportedMediaType(`${req.method} ${path} requires Content-Type: application/json`);
     }
-    await route.handler({ engine, req, res, url, params, requestId, codeDirs: policy.codeDirs });
+    await route.handler({ engine, req, res, url, params, codeDirs: policy.codeDirs });
   } catch (err) {
     req.resume();
     sendNativeError(res, err, { path });

@@ -2,7 +2,7 @@ import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
-import { whereClause } from './statements.js';
+import { RowInserter, whereClause } from './statements.js';
 import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
@@ -54,8 +54,8 @@ const LEDGER = `(SELECT function_name, trigger, started_at, billed_ms, gb_second
 export class Billing {
   readonly prices: PriceTable;
   #db: Db;
-  #insert;
-  #insertSync;
+  #insert: RowInserter;
+  #insertSync: RowInserter;
   #batch: WriteBatch;
   #pending: InvocationRecord[] = [];
   #pendingSync: InvocationRecord[] = [];
@@ -71,13 +71,15 @@ export class Billing {
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
-    this.#insert = this.#db.prepare(
-      `INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.#insert = new RowInserter(
+      this.#db,
+      'INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
+      8,
     );
-    this.#insertSync = this.#db.prepare(
-      `INSERT INTO invoke_billing_sync (request_id, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    this.#insertSync = new RowInserter(
+      this.#db,
+      'INSERT INTO invoke_billing_sync (request_id, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
+      7,
     );
     this.#batch = writeBatchOf(context);
     this.#batch.register(this);
@@ -109,8 +111,16 @@ export class Billing {
     const attempts = this.#pending;
     this.#pendingSync = [];
     this.#pending = [];
-    for (const r of calls) this.#insertSync.run(r.requestId, ...bookingColumns(r));
-    for (const r of attempts) this.#insert.run(r.requestId, r.attempt, ...bookingColumns(r));
+    if (calls.length > 0) {
+      const values: Array<string | number> = [];
+      for (const r of calls) values.push(r.requestId, ...bookingColumns(r));
+      this.#insertSync.insert(values);
+    }
+    if (attempts.length > 0) {
+      const values: Array<string | number> = [];
+      for (const r of attempts) values.push(r.requestId, r.attempt, ...bookingColumns(r));
+      this.#insert.insert(values);
+    }
   }
 
   /** Part of the write batch: forgets the buffered bookings. */

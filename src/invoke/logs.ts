@@ -1,8 +1,9 @@
-import type { Statement } from 'better-sqlite3';
 import type { EngineContext } from '../shared/context.js';
+import { InvalidParameterValue } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import type { Db } from '../state/db.js';
 import { migrate } from '../state/db.js';
+import { RowInserter } from './statements.js';
 import type { LogLine } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
@@ -29,12 +30,20 @@ CREATE INDEX IF NOT EXISTS invoke_log_lines_fn ON invoke_log_lines (function_nam
 DROP INDEX IF EXISTS invoke_log_lines_req;`;
 // No index on request_id: random keys made every line cost a scattered B-tree write (≈4× the
 // insert time); a lookup by request id scans the function's own lines instead, which is rare.
+//
+// A row holds the lines one invocation appended within one write batch: a no-op's START, END and
+// REPORT are one row, not three (a row and its index entry cost more than the bytes of a line).
+// A row of one line keeps it in `line` with `times` NULL (every row written before `times` existed
+// is such a row); a row of several keeps them as a JSON array in `line`, with `time` the last
+// line's and `times` how many ms before it each line came, comma-separated.
 
-/** Lines kept across all functions; older ones are pruned. */
+/**
+ * Lines kept across all functions, about: older rows are pruned, as many as the lines per row this
+ * engine has written so far say (a row holds one or more lines).
+ */
 const KEEP_LINES = 1_000_000;
+/** Lines written between prunes (at most; a tenth of the lines kept when that is fewer). */
 const PRUNE_EVERY = 10_000;
-/** Lines per INSERT statement when a batch is written. */
-const ROWS_PER_INSERT = 64;
 
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
@@ -44,14 +53,32 @@ export class LogStore {
   /** Every appended line, as it is appended. */
   readonly lines = new Topic<LogLine>();
   #db: Db;
-  #inserts = new Map<number, Statement>();
+  #insert: RowInserter;
   #batch: WriteBatch;
-  #pending: LogLine[] = [];
+  /** Lines waiting for the next batch, one entry per invocation (see SCHEMA). */
+  #pending = new Map<string, PendingRow>();
   #sincePrune = 0;
+  #keepLines: number;
+  #pruneEvery: number;
+  /** Rows and lines this store has written, for the lines a row holds on average. */
+  #written = { rows: 0, lines: 0 };
 
-  constructor(context: EngineContext) {
+  /** Throws InvalidParameterValueException for a `keepLines` that is not a whole number >= 1. */
+  constructor(context: EngineContext, options: { keepLines?: number } = {}) {
+    const keepLines = options.keepLines ?? KEEP_LINES;
+    if (!Number.isInteger(keepLines) || keepLines < 1) {
+      throw new InvalidParameterValue(`keepLines: ${keepLines} must be a whole number >= 1`);
+    }
+    this.#keepLines = keepLines;
+    this.#pruneEvery = Math.min(PRUNE_EVERY, Math.max(1, Math.floor(keepLines / 10)));
     this.#db = context.db;
     migrate(this.#db, SCHEMA);
+    addTimesColumn(this.#db);
+    this.#insert = new RowInserter(
+      this.#db,
+      'INSERT INTO invoke_log_lines (function_name, request_id, time, line, times)',
+      5,
+    );
     this.#batch = writeBatchOf(context);
     this.#batch.register(this);
   }
@@ -76,53 +103,66 @@ export class LogStore {
     this.#batch.flush();
   }
 
-  /** Part of the write batch: inserts the buffered lines. */
+  /** Part of the write batch: inserts the buffered lines, one row per invocation (see SCHEMA). */
   writePending(): void {
-    if (this.#pending.length === 0) return;
+    if (this.#pending.size === 0) return;
     const rows = this.#pending;
-    this.#pending = [];
-    // Many rows per statement: each run of a prepared statement has a fixed cost worth sharing.
-    const args: Array<string | number> = [];
-    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
-      const chunk = Math.min(ROWS_PER_INSERT, rows.length - at);
-      args.length = 0;
-      for (let i = at; i < at + chunk; i++) {
-        const r = rows[i] as LogLine;
-        args.push(r.functionName, r.requestId, r.time, r.line);
-      }
-      this.#insertOf(chunk).run(args);
+    this.#pending = new Map();
+    const values: Array<string | number | null> = [];
+    let lineCount = 0;
+    for (const row of rows.values()) {
+      const { lines, times } = row;
+      lineCount += lines.length;
+      const last = times[times.length - 1] as number;
+      if (lines.length === 1) values.push(row.functionName, row.requestId, last, lines[0] as string, null);
+      else
+        values.push(
+          row.functionName,
+          row.requestId,
+          last,
+          JSON.stringify(lines),
+          times.map((time) => last - time).join(','),
+        );
     }
-    this.#sincePrune += rows.length;
-    if (this.#sincePrune >= PRUNE_EVERY) {
+    this.#insert.insert(values);
+    this.#written.rows += rows.size;
+    this.#written.lines += lineCount;
+    this.#sincePrune += lineCount;
+    if (this.#sincePrune >= this.#pruneEvery) {
       this.#sincePrune = 0;
+      const keepRows = Math.ceil((this.#keepLines * this.#written.rows) / this.#written.lines);
       this.#db
         .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
-        .run(KEEP_LINES);
+        .run(keepRows);
     }
   }
 
   /** Part of the write batch: forgets the buffered lines. */
   dropPending(): void {
-    this.#pending = [];
-  }
-
-  /** The INSERT of `rows` lines at once (prepared once per size). */
-  #insertOf(rows: number): Statement {
-    let statement = this.#inserts.get(rows);
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
-      statement = this.#db.prepare(
-        `INSERT INTO invoke_log_lines (function_name, request_id, time, line) VALUES ${values}`,
-      );
-      this.#inserts.set(rows, statement);
-    }
-    return statement;
+    this.#pending.clear();
   }
 
   #push(entry: LogLine): void {
-    this.#pending.push(entry);
+    const row = this.#rowOf(entry);
+    row.lines.push(entry.line);
+    row.times.push(entry.time);
     this.lines.publish(entry);
     this.#batch.schedule();
+  }
+
+  /** The pending row of the entry's invocation (keyed by request id, and function name should two functions share one). */
+  #rowOf(entry: LogLine): PendingRow {
+    let key = entry.requestId;
+    let row = this.#pending.get(key);
+    if (row && row.functionName !== entry.functionName) {
+      key = `${key}\n${entry.functionName}`;
+      row = this.#pending.get(key);
+    }
+    if (!row) {
+      row = { functionName: entry.functionName, requestId: entry.requestId, lines: [], times: [] };
+      this.#pending.set(key, row);
+    }
+    return row;
   }
 
   /** The newest lines matching the filter, oldest first. */
@@ -139,13 +179,66 @@ export class LogStore {
       args.push(filter.requestId);
     }
     const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
+    // Each row holds at least one line, so the newest `limit` rows hold the newest `limit` lines.
     const rows = this.#db
       .prepare(
-        `SELECT function_name, request_id, time, line FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
+        `SELECT function_name AS functionName, request_id AS requestId, time, line, times FROM invoke_log_lines WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
       )
-      .all(...args) as Array<{ function_name: string; request_id: string; time: number; line: string }>;
-    return rows
-      .reverse()
-      .map((r) => ({ functionName: r.function_name, requestId: r.request_id, time: r.time, line: r.line }));
+      .all(...args) as StoredRow[];
+    const lines: LogLine[] = [];
+    for (let i = rows.length - 1; i >= 0; i--) linesOf(rows[i] as StoredRow, lines);
+    const since = filter.since;
+    const kept = since === undefined ? lines : lines.filter((line) => line.time >= since);
+    return kept.length > limit ? kept.slice(kept.length - limit) : kept;
+  }
+}
+
+/** A row of invoke_log_lines as written and read (see SCHEMA). */
+interface StoredRow {
+  functionName: string;
+  requestId: string;
+  time: number;
+  line: string;
+  times: string | null;
+}
+
+/** Adds the `times` column to a table made before it existed. */
+function addTimesColumn(db: Db): void {
+  const hasTimes = () =>
+    (db.prepare('PRAGMA table_info(invoke_log_lines)').all() as Array<{ name: string }>).some(
+      (column) => column.name === 'times',
+    );
+  if (hasTimes()) return;
+  try {
+    db.exec('ALTER TABLE invoke_log_lines ADD COLUMN times TEXT');
+  } catch (err) {
+    // Another engine opening the same data dir may have added it first.
+    if (!hasTimes()) throw err;
+  }
+}
+
+/** The lines of one invocation appended since the last batch, with their times (epoch ms). */
+interface PendingRow {
+  functionName: string;
+  requestId: string;
+  lines: string[];
+  times: number[];
+}
+
+/** Appends the lines of a stored row to `out`, oldest first. */
+function linesOf(row: StoredRow, out: LogLine[]): void {
+  if (row.times === null) {
+    out.push({ functionName: row.functionName, requestId: row.requestId, time: row.time, line: row.line });
+    return;
+  }
+  const texts = JSON.parse(row.line) as string[];
+  const before = row.times.split(',');
+  for (let i = 0; i < texts.length; i++) {
+    out.push({
+      functionName: row.functionName,
+      requestId: row.requestId,
+      time: row.time - Number(before[i]),
+      line: texts[i] as string,
+    });
   }
 }

@@ -28,3 +28,43 @@ export function whereClause(conditions: Array<[sql: string, value: string | numb
     args: set.map(([, value]) => value),
   };
 }
+
+/** Rows per INSERT statement: each run of a prepared statement has a fixed cost worth sharing. */
+const ROWS_PER_INSERT = 64;
+
+/**
+ * Inserts rows many per statement. `sql` is the statement up to its VALUES (`INSERT INTO t (a, b)`,
+ * `INSERT OR REPLACE …`), each row `columns` values; one statement is prepared per row count used.
+ */
+export class RowInserter {
+  #db: Db;
+  #sql: string;
+  #columns: number;
+  #statements = new Map<number, Statement>();
+
+  constructor(db: Db, sql: string, columns: number) {
+    this.#db = db;
+    this.#sql = sql;
+    this.#columns = columns;
+  }
+
+  /** Inserts the rows whose values `values` holds one row after another. */
+  insert(values: unknown[]): void {
+    const columns = this.#columns;
+    const rows = values.length / columns;
+    for (let at = 0; at < rows; at += ROWS_PER_INSERT) {
+      const chunk = Math.min(ROWS_PER_INSERT, rows - at);
+      this.#statementOf(chunk).run(chunk === rows ? values : values.slice(at * columns, (at + chunk) * columns));
+    }
+  }
+
+  #statementOf(rows: number): Statement {
+    let statement = this.#statements.get(rows);
+    if (!statement) {
+      const row = `(${Array.from({ length: this.#columns }, () => '?').join(', ')})`;
+      statement = this.#db.prepare(`${this.#sql} VALUES ${Array.from({ length: rows }, () => row).join(', ')}`);
+      this.#statements.set(rows, statement);
+    }
+    return statement;
+  }
+}

@@ -166,12 +166,14 @@ function downloadCode({ engine, res, url, params }: RouteContext): void {
 }
 
 async function invokeFunction({ engine, req, res, url, params }: RouteContext): Promise<void> {
-  const invocationType = url.searchParams.get('type') ?? 'RequestResponse';
+  // Most calls have no query: skip building its URLSearchParams.
+  const query = url.search === '' ? undefined : url.searchParams;
+  const invocationType = query?.get('type') ?? 'RequestResponse';
   if (!isInvocationType(invocationType)) {
     throw new InvalidParameterValue(`type must be one of ${INVOCATION_TYPES.join(', ')}`);
   }
-  const tail = ['1', 'true'].includes(url.searchParams.get('tail') ?? '');
-  const qualifier = url.searchParams.get('qualifier');
+  const tail = ['1', 'true'].includes(query?.get('tail') ?? '');
+  const qualifier = query?.get('qualifier');
   const payload = await readBody(req, PAYLOAD_LIMITS.syncBytes);
   const result = await engine.invocations.invoke({
     functionName: params.name ?? '',
