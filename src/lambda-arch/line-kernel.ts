@@ -28,6 +28,8 @@ export interface LineKernelOptions {
   horizon: number;
   /** The view's bucket width in ms. */
   width: number;
+  /** The most bytes of lines copied in per scan (tests make it small to cut blocks often). */
+  pieceBytes?: number;
 }
 
 /** Largest magnitude given the kernel for from and horizon (times it reads are below 10^14). */
@@ -54,6 +56,7 @@ export class LineKernel {
   readonly #ints: Int32Array;
   readonly #accumulator: ViewAccumulator;
   readonly #width: number;
+  readonly #pieceBytes: number;
   readonly #lowered = new Uint8Array(L.INPUT_BYTES);
 
   constructor(options: LineKernelOptions, accumulator: ViewAccumulator) {
@@ -63,6 +66,7 @@ export class LineKernel {
     this.#ints = new Int32Array(this.#wasm.memory.buffer);
     this.#accumulator = accumulator;
     this.#width = options.width;
+    this.#pieceBytes = Math.min(L.INPUT_BYTES, options.pieceBytes ?? L.INPUT_BYTES);
     const memory = this.#memory;
     for (let c = 0; c < 128; c++) {
       const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
@@ -93,7 +97,7 @@ export class LineKernel {
     const memory = this.#memory;
     let events = 0;
     for (let at = start; at < end; ) {
-      let to = Math.min(end, at + L.INPUT_BYTES);
+      let to = Math.min(end, at + this.#pieceBytes);
       if (to < end) {
         const last = bytes.lastIndexOf(0x0a, to - 1);
         if (last < at) {
