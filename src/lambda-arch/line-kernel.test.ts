@@ -145,7 +145,7 @@ const event = fc.record(
 );
 /** A line as JSON.stringify writes it (fields in any order), or the same event spelled otherwise. */
 const line = fc.tuple(event, fc.nat(9), fc.nat(1000)).map(([e, form, seed]) => {
-  const entries = Object.entries(e);
+  const entries: Array<[string, unknown]> = Object.entries(e);
   for (let i = entries.length - 1; i > 0; i--) {
     const j = (seed * (i + 7)) % (i + 1);
     [entries[i], entries[j]] = [entries[j] as [string, unknown], entries[i] as [string, unknown]];
