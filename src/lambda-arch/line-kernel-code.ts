@@ -34,8 +34,10 @@ import {
   mem,
   OP,
   resolve,
+  simd,
   splat,
   T,
+  V,
   when,
 } from '../shared/wasm-asm.js';
 import {
@@ -50,6 +52,7 @@ import {
   LAYOUT as L,
   LOCAL,
   type LocalName,
+  maskAtI,
   SPACE,
   s,
   V128_LOCALS,
@@ -80,15 +83,32 @@ function matchName(n: number, lenAt: number, nameAt: number): Item[] {
   );
 }
 
+const lanesEq = (constant: Item[]): Item[] => [...g('raw'), ...constant, ...simd(V.i8x16Eq)];
+const vor = (...xs: Item[][]): Item[] => [...(xs[0] ?? []), ...xs.slice(1).flatMap((x) => [...x, ...simd(V.or)])];
+
+/**
+ * Moves $i to the first of the next 16-byte runs' bytes `lanes` selects (sixteen bytes a step; the
+ * line's newline, or the sentinel one past the input, ends every search that also selects it).
+ */
+const seek = (name: string, lanes: Item[]): Item[] =>
+  loop(
+    name,
+    s('mask', maskAtI(lanes)),
+    when([...g('mask'), OP.i32Eqz], s('i', add(iI, k(16))), br(name)),
+    s('i', add(iI, [...g('mask'), OP.i32Ctz])),
+  );
+
 /** Skips the string whose opening quote $i is past, honouring escapes; $i ends on its closing quote. */
 const skipString = (name: string): Item[] =>
   loop(
     name,
+    seek(`${name}-seek`, vor(lanesEq(g('cQuote')), lanesEq(g('cSlash')), lanesEq(g('cNewline')))),
     readC(),
     brIf(cIs(QUOTE), `${name}-out`),
     brIf(cIs(NEWLINE), 'bail'),
-    when(cIs(0x5c), brIf(eq(byteAt(iI, 1), k(NEWLINE)), 'bail'), inc('i')),
-    inc('i'),
+    // A backslash: the escaped character is skipped (a newline there ends the line instead).
+    brIf(eq(byteAt(iI, 1), k(NEWLINE)), 'bail'),
+    s('i', add(iI, k(2))),
     br(name),
   );
 
@@ -128,18 +148,13 @@ function pairsCode(): Item[] {
           s('n', iI),
           when(
             ne(g('field'), k(2)),
-            // A field read as bytes: plain ASCII, no escapes, no control characters.
-            block(
-              'plain-out',
-              loop(
-                'plain',
-                readC(),
-                brIf(cIs(QUOTE), 'plain-out'),
-                brIf(or(ltU(g('c'), k(0x20)), geU(g('c'), k(0x80)), cIs(0x5c)), 'bail'),
-                inc('i'),
-                br('plain'),
-              ),
+            // A field read as bytes: plain ASCII (a signed byte below 0x20 is a control character
+            // or past ASCII), no escapes.
+            seek(
+              'plain',
+              vor([...g('raw'), ...g('c20'), ...simd(V.i8x16LtS)], lanesEq(g('cQuote')), lanesEq(g('cSlash'))),
             ),
+            brIf(ne(byteAt(iI), k(QUOTE)), 'bail'),
             when(eq(g('field'), k(0)), s('ts', g('n')), s('te', iI)),
             when(eq(g('field'), k(1)), s('ms', g('n')), s('me', iI)),
             inc('i'),
@@ -262,6 +277,12 @@ function scanCode(): number[] {
     ...s('cA', splat(0x41)),
     ...s('c25', splat(25)),
     ...s('c20', splat(0x20)),
+    ...s('cQuote', splat(QUOTE)),
+    ...s('cSlash', splat(0x5c)),
+    ...s('cNewline', splat(NEWLINE)),
+    ...s('ca', splat(0x61)),
+    ...s('c0', splat(0x30)),
+    ...s('c9', splat(9)),
     ...s('size', global(GLOBALS.size)),
     ...block(
       'done',

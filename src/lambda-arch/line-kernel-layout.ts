@@ -3,7 +3,7 @@
  * the instruction helpers its parts share: what the kernel's JavaScript side (./line-kernel.ts)
  * reads and writes, and the names its instructions use.
  */
-import { get, I32, type Item, i32, mem, OP, set } from '../shared/wasm-asm.js';
+import { get, I32, type Item, i32, mem, OP, set, simd, V, vmem } from '../shared/wasm-asm.js';
 
 /** Memory layout (bytes). */
 export const LAYOUT = (() => {
@@ -68,10 +68,10 @@ export const LEN = 1;
 // biome-ignore format: a list of names
 export const I32_LOCALS = [
   'ls', 'c', 'k', 'field', 'ts', 'te', 'ms', 'me', 'depth', 'j', 'ws', 'wl', 'slot', 'addr', 'cnt', 'after',
-  'events', 'bails', 'longs', 'size', 'bad', 'y', 'mo', 'd', 'h', 'mi', 'se', 'mss', 'n', 'days',
+  'events', 'bails', 'longs', 'size', 'bad', 'y', 'mo', 'd', 'h', 'mi', 'se', 'mss', 'n', 'days', 'mask',
 ] as const;
 export const I64_LOCALS = ['time', 'bucket', 'k0', 'k1'] as const;
-export const V128_LOCALS = ['raw', 'cA', 'c25', 'c20'] as const;
+export const V128_LOCALS = ['raw', 'cA', 'c25', 'c20', 'cQuote', 'cSlash', 'cNewline', 'ca', 'c0', 'c9'] as const;
 export type LocalName = (typeof I32_LOCALS)[number] | (typeof I64_LOCALS)[number] | (typeof V128_LOCALS)[number];
 export const LOCAL: Record<LocalName, number> = Object.fromEntries(
   [...I32_LOCALS, ...I64_LOCALS, ...V128_LOCALS].map((name, k) => [name, 2 + k]),
@@ -92,6 +92,14 @@ export const inc = (name: LocalName | 'i'): Item[] => s(name, I32.add(g(name), k
 export const byteAt = (address: Item[], offset = 0): Item[] => [
   ...address,
   ...mem(OP.i32Load8U, 0, LAYOUT.INPUT_AT + offset),
+];
+/** Pushes the 16-bit mask of the 16 input bytes from $i that `lanes` (v128 code over `raw`) selects. */
+export const maskAtI = (lanes: Item[]): Item[] => [
+  ...g('i'),
+  ...vmem(V.load, 0, LAYOUT.INPUT_AT),
+  ...set(LOCAL.raw),
+  ...lanes,
+  ...simd(V.i8x16Bitmask),
 ];
 /** Pushes the CLASS bits of a byte. */
 export const classOf = (byte: Item[]): Item[] => [...byte, ...mem(OP.i32Load8U, 0, LAYOUT.CLASS_AT)];
