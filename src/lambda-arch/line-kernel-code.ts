@@ -303,6 +303,8 @@ function scanCode(): number[] {
           brIf([...g('time'), ...i64At(L.HORIZON_AT), OP.i64GeS], 'line'),
           inc('events'),
           s('bucket', [...g('time'), ...i64At(L.WIDTH_AT), OP.i64DivU]),
+          // The bucket's part of every word's hash, mixed once a line.
+          s('bmix', [...g('bucket'), ...i64(0x165667b19e3779f9n), OP.i64Mul]),
           wordsCode(),
           br('line'),
         ),

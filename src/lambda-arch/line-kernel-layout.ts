@@ -70,7 +70,7 @@ export const I32_LOCALS = [
   'ls', 'c', 'k', 'field', 'ts', 'te', 'ms', 'me', 'depth', 'j', 'ws', 'wl', 'slot', 'addr', 'cnt', 'after',
   'events', 'bails', 'longs', 'size', 'bad', 'y', 'mo', 'd', 'h', 'mi', 'se', 'mss', 'n', 'days', 'mask',
 ] as const;
-export const I64_LOCALS = ['time', 'bucket', 'k0', 'k1'] as const;
+export const I64_LOCALS = ['time', 'bucket', 'bmix', 'k0', 'k1'] as const;
 export const V128_LOCALS = ['raw', 'cA', 'c25', 'c20', 'cQuote', 'cSlash', 'cNewline', 'ca', 'c0', 'c9'] as const;
 export type LocalName = (typeof I32_LOCALS)[number] | (typeof I64_LOCALS)[number] | (typeof V128_LOCALS)[number];
 export const LOCAL: Record<LocalName, number> = Object.fromEntries(

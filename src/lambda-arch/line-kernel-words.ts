@@ -10,7 +10,6 @@ const { add, and, eq, geU, gtU, ltU, ne, or } = I32;
 const cIs = (byte: number) => eq(g('c'), k(byte));
 const HASH_A = 0x9e3779b97f4a7c15n;
 const HASH_B = 0xc2b2ae3d27d4eb4fn;
-const HASH_C = 0x165667b19e3779f9n;
 
 /** Counts the word input[$ws, + $wl) (its first 16 bytes lower-cased in $raw) at $bucket: in the table, or in the long list. */
 function countCode(): Item[] {
@@ -38,9 +37,7 @@ function countCode(): Item[] {
       OP.i64Mul,
       ...g('k1'),
       OP.i64Xor,
-      ...g('bucket'),
-      ...i64(HASH_C),
-      OP.i64Mul,
+      ...g('bmix'),
       OP.i64Xor,
       ...i64(HASH_B),
       OP.i64Mul,
