@@ -7,7 +7,7 @@ import { get, I32, type Item, i32, mem, OP, set, simd, V, vmem } from '../shared
 
 /** Memory layout (bytes). */
 export const LAYOUT = (() => {
-  const CLASS_AT = 0; // 256 bytes: WORD_START | WORD_PART | SPACE bits per byte
+  const CLASS_AT = 0; // 256 bytes: WORD_PART | SPACE bits per byte
   const MASK_AT = 256; // 17 × 16 bytes: mask[n] has n leading 0xff bytes
   const FROM_AT = 1024; // i64
   const HORIZON_AT = 1032; // i64
@@ -54,8 +54,7 @@ export const LAYOUT = (() => {
   } as const;
 })();
 
-/** CLASS bits: a word's first byte, a byte that continues a word, whitespace. */
-export const WORD_START = 1;
+/** CLASS bits: a byte that can be part of a word (letters and digits start one), whitespace. */
 export const WORD_PART = 2;
 export const SPACE = 4;
 

@@ -6,7 +6,7 @@
  * engine, as it runs inside the view's functions.
  */
 import { assembleLineKernel } from './line-kernel-code.js';
-import { LAYOUT as L, SPACE, WORD_PART, WORD_START } from './line-kernel-layout.js';
+import { LAYOUT as L, SPACE, WORD_PART } from './line-kernel-layout.js';
 import type { ViewAccumulator } from './view-module.js';
 
 interface KernelExports {
@@ -71,8 +71,7 @@ export class LineKernel {
     for (let c = 0; c < 128; c++) {
       const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
       const alnum = (lower >= 0x61 && lower <= 0x7a) || (lower >= 0x30 && lower <= 0x39);
-      if (alnum) memory[L.CLASS_AT + c] = WORD_START | WORD_PART;
-      else if (lower === 0x27 || lower === 0x5f || lower === 0x2d) memory[L.CLASS_AT + c] = WORD_PART;
+      if (alnum || lower === 0x27 || lower === 0x5f || lower === 0x2d) memory[L.CLASS_AT + c] = WORD_PART;
       else if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) memory[L.CLASS_AT + c] = SPACE;
     }
     for (let n = 0; n <= 16; n++) memory.fill(0xff, L.MASK_AT + n * 16, L.MASK_AT + n * 16 + n);
