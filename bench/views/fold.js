@@ -2,6 +2,8 @@
 // alone; then parse + event time + the built-in word-count-hourly view folded per (hour, word), with
 // JSON.parse and with the mapper's fast path (only the view's declared fields read from each line);
 // then the batch mapper's own fold (LineFolder) over the bytes, as it reads an inflated object.
+// Each figure is the best of three passes in MB/s of wall time and in CPU-s per GB of this process
+// (the one to trust on a shared machine).
 // Usage: npm run build && node bench/views/fold.js [--events 100000]
 import { parseArgs } from 'node:util';
 import { BUILTIN_VIEWS } from '../../dist/lambda-arch/builtin-views.js';
@@ -15,15 +17,32 @@ const text = `${[...tweets(Number(values.events), { extraWord: 'benchmarkword' }
 const mb = Buffer.byteLength(text) / 1e6;
 const view = resolveView(BUILTIN_VIEWS['word-count-hourly']);
 
-/** Best of three passes, in MB/s. */
+/** Best of three passes (after one to warm up): MB/s of wall time, and CPU-s per GB. */
 function rate(pass) {
   let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 4; i++) {
     const start = performance.now();
+    const cpu = process.cpuUsage();
     pass();
-    if (i > 0) best = Math.min(best, performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    if (i > 0) {
+      best = Math.min(best, performance.now() - start);
+      bestCpu = Math.min(bestCpu, (used.user + used.system) / 1e6);
+    }
   }
-  return mb / (best / 1000);
+  return { mbs: mb / (best / 1000), cpuPerGb: bestCpu / (mb / 1000) };
+}
+
+/** One result line: the pass's figures and their ratio to the floor's. */
+function row(name, r) {
+  const ratio =
+    floor === r
+      ? ''
+      : `   ${(r.mbs / floor.mbs).toFixed(2)}× the floor (CPU: ${(floor.cpuPerGb / r.cpuPerGb).toFixed(2)}×)`;
+  console.log(
+    `${name.padEnd(40)} ${r.mbs.toFixed(1).padStart(6)} MB/s  ${r.cpuPerGb.toFixed(2).padStart(5)} CPU-s/GB${ratio}`,
+  );
 }
 
 const floor = rate(() => {
@@ -52,9 +71,7 @@ const mapper = rate(() => {
   folder.fold(bytes, 0, bytes.length);
 });
 console.log(`${mb.toFixed(1)} MB of tweets, one core, in memory`);
-console.log(`JSON.parse per line (floor)            ${floor.toFixed(1)} MB/s`);
-console.log(`parse + time + word-count-hourly fold  ${fold.toFixed(1)} MB/s   ${(fold / floor).toFixed(2)}× the floor`);
-console.log(`the same, declared fields only         ${fast.toFixed(1)} MB/s   ${(fast / floor).toFixed(2)}× the floor`);
-console.log(
-  `the mapper's fold over the bytes       ${mapper.toFixed(1)} MB/s   ${(mapper / floor).toFixed(2)}× the floor`,
-);
+row('JSON.parse per line (floor)', floor);
+row('parse + time + word-count-hourly fold', fold);
+row('the same, declared fields only', fast);
+row("the mapper's fold over the bytes", mapper);

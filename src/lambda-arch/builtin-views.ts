@@ -154,6 +154,7 @@ const wordCountHourly: ViewModule = {
   key: (event) => wordsOf(event.text),
   keysInto: (event, sink) => wordsInto(event.text, sink),
   keysFromBytes: asciiWordBytesInto,
+  keysKernel: 'words',
 };
 
 const eventCount: ViewModule = {

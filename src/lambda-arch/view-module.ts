@@ -40,6 +40,11 @@ export interface ViewModule {
    * keys and not throw.
    */
   keysFromBytes?(bytes: Uint8Array, start: number, end: number, sink: ByteKeySink): void;
+  /**
+   * `'words'` when `keysFromBytes` gives the built-in word view's words (builtin-views.ts), so the
+   * batch mapper may count them with its WebAssembly kernel (line-kernel-code.ts) instead.
+   */
+  keysKernel?: 'words';
 }
 
 /** Takes an event's keys as slices of a text. */
@@ -68,6 +73,8 @@ export interface ResolvedView extends ViewShape {
   keysInto?: ViewModule['keysInto'];
   /** Present only where the batch mapper may use it (see ViewModule.keysFromBytes). */
   keysFromBytes?: ViewModule['keysFromBytes'];
+  /** Present only with keysFromBytes. */
+  keysKernel?: 'words';
 }
 
 /** The field events carry their time in unless a dataset names another. */
@@ -106,7 +113,10 @@ export function resolveView(module: Partial<ViewModule>): ResolvedView {
     ...(module.fields ? { fields: module.fields } : {}),
     ...(module.keysInto ? { keysInto: module.keysInto } : {}),
     ...(module.keysFromBytes && module.fields?.length === 1 && !module.value && module.monoid === 'count'
-      ? { keysFromBytes: module.keysFromBytes }
+      ? {
+          keysFromBytes: module.keysFromBytes,
+          ...(module.keysKernel === 'words' ? { keysKernel: 'words' as const } : {}),
+        }
       : {}),
   };
 }
@@ -212,6 +222,17 @@ export class ViewAccumulator {
     keysFromBytes(bytes, start, end, sink);
   }
 
+  /**
+   * Merges `count` events into the state of the key given as ASCII bytes[start, end) at `bucket` (a
+   * bucket's start), for a view with `keysFromBytes` (its monoid is count): what a kernel that
+   * counted them itself hands on.
+   */
+  addKeyCount(bytes: Uint8Array, start: number, end: number, bucket: number, count: number): void {
+    const sink = this.#byteSink;
+    if (!sink) throw new TypeError(`view ${this.#view.name} reads no keys from bytes`);
+    this.#table(bucket).addBytes(bytes, start, end, count, sink.merge);
+  }
+
   /** One `[key, bucket, state]` per distinct (key, bucket). */
   *tuples(): Generator<[string, number, unknown]> {
     for (const [bucket, states] of this.#buckets) for (const [key, { state }] of states) yield [key, bucket, state];
@@ -264,16 +285,16 @@ class TableSink implements KeySink {
 /** Folds keys handed as bytes into a bucket's table, each with the count monoid's lifted state. */
 class ByteTableSink implements ByteKeySink {
   table: KeyTable = new KeyTable();
+  readonly merge: (a: unknown, b: unknown) => unknown;
   readonly #state: unknown;
-  readonly #merge: (a: unknown, b: unknown) => unknown;
 
   constructor(view: ResolvedView) {
     this.#state = view.monoid.lift(undefined);
-    this.#merge = view.monoid.merge;
+    this.merge = view.monoid.merge;
   }
 
   addBytes(bytes: Uint8Array, start: number, end: number): void {
-    this.table.addBytes(bytes, start, end, this.#state, this.#merge);
+    this.table.addBytes(bytes, start, end, this.#state, this.merge);
   }
 }
 
