@@ -4,7 +4,9 @@
 // (with the parameters that regenerate its bytes), so later invocations go straight to the timing.
 // Each invocation creates a fresh view on that dataset, so a changed mapper is the one measured.
 // Usage: npm run build && node --max-old-space-size=8192 bench/views/recompute.js \
-//          --data-dir DIR [--mb 1000] [--runs 3] [--view NAME] [--cpu-prof DIR] [--timeline]
+//          --data-dir DIR [--mb 1000] [--compression none|gzip] [--runs 3] [--view NAME] [--cpu-prof DIR] [--timeline]
+//        (--compression: how a dataset built by this invocation stores its master objects; default the
+//         engine's, plain JSON lines)
 //        (--cpu-prof: serve writes a V8 CPU profile of its own process into DIR when it stops;
 //         --timeline: each run's job events and invocations, in ms from the recompute's POST)
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string' },
     mb: { type: 'string', default: '1000' },
+    compression: { type: 'string' },
     runs: { type: 'string', default: '3' },
     'cpu-prof': { type: 'string' },
     view: { type: 'string' },
@@ -58,7 +61,11 @@ try {
   const views = (await native(serve.url, 'GET', '/views')).views.map((v) => v.name);
   if (!views.includes(view))
     await native(serve.url, 'POST', '/views', { name: view, dataset: DATASET, view: 'word-count-hourly' });
-  console.log(`view ${view}`);
+  const dataset = await native(serve.url, 'GET', `/datasets/${DATASET}`);
+  // A dataset created before the setting existed has none in its configuration: it writes gzip.
+  console.log(
+    `view ${view}, dataset of ${dataset.objects} objects, ${(dataset.bytes / 1e6).toFixed(0)} MB stored (${dataset.compression ?? 'gzip'})`,
+  );
   for (let run = 1; run <= RUNS; run++) {
     const floorCpu = process.cpuUsage();
     const floorMbs = jsonParseFloorOfLines(lines);
@@ -109,7 +116,8 @@ async function ingest(url, lines) {
   });
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'bench', ShardCount: 2 }));
-    await native(url, 'POST', '/datasets', { name: DATASET, stream: 'bench' });
+    const compression = values.compression ? { compression: values.compression } : {};
+    await native(url, 'POST', '/datasets', { name: DATASET, stream: 'bench', ...compression });
     await putAllLines(kinesis, 'bench', lines, 4);
     // Events of this hour on every shard: the archive is complete (the horizon may pass the
     // dataset's last hour) only up to the oldest of the shards' latest event times.
