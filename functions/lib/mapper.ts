@@ -91,13 +91,14 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
     } catch (err) {
       throw namingObject(err, split);
     }
-    const stoppedAt = body
-      ? mapWhole(split.format === 'gzip' ? inflate(body, split.size) : body, piece, feed)
+    const reader = body ? undefined : await readers.readerWhenAsked(split);
+    const stoppedAt = !reader
+      ? mapWhole(split.format === 'gzip' ? inflate(body as Uint8Array, split.size) : (body as Uint8Array), piece, feed)
       : split.format === 'text'
         ? pace
-          ? await mapText(split, readers.readerFor(split), piece, feed, clock, pace)
-          : await mapTextStream(split, readers.readerFor(split), piece, feed, clock)
-        : await mapCompressed(split, readers.readerFor(split), feed, clock, pace);
+          ? await mapText(split, reader, piece, feed, clock, pace)
+          : await mapTextStream(split, reader, piece, feed, clock)
+        : await mapCompressed(split, reader, feed, clock, pace);
     if (stoppedAt !== null) {
       return ended({ pieces, remaining: [{ ...split, start: stoppedAt }, ...event.splits.slice(i + 1)] });
     }
@@ -106,6 +107,7 @@ export async function runMap(event: MapEvent, context: DeadlineContext, sink: Li
   return ended({ pieces, remaining: [] });
 
   function ended(run: MapRun): MapRun {
+    readers.close();
     if (event.localReads) console.log(readers.summary());
     return run;
   }
@@ -155,7 +157,7 @@ class Prefetch {
     while (this.#next < this.#splits.length && this.#next < i + PREFETCH_DEPTH) {
       const split = this.#splits[this.#next] as SplitSpec;
       if (isSmallWhole(split) && split.inline === undefined) {
-        const read = this.#readers.readerFor(split).range(0, split.size);
+        const read = this.#readers.readerWhenAsked(split).then((reader) => reader.range(0, split.size));
         // Awaited when its turn comes; until then a failed read is not an unhandled rejection.
         read.catch(() => {});
         this.#reads.set(this.#next, read);

@@ -19,9 +19,13 @@ export type GrantFiles = (requestId: string, functionName: string, files: string
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
+/** The most objects one grant request may name. */
+const MAX_REQUEST_OBJECTS = 10_000;
+
 /**
- * Grants the attempt named in `request` its objects, when `request.secret` is the attempt's live
- * secret; objects that cannot be granted (gone, overwritten, another file system) are left out.
+ * Grants the attempt named in `request` its objects (those of them the request names, when it names
+ * some), when `request.secret` is the attempt's live secret; objects that cannot be granted (gone,
+ * overwritten, another file system, not the attempt's) are left out.
  * @throws InvalidParameterValue for a malformed request (a wrong secret is answered `granted: false`).
  */
 export function grantAttemptReads(
@@ -34,14 +38,30 @@ export function grantAttemptReads(
   const request = validateGrantRequest(body);
   const reads = secrets.readsOf(jobId, request.taskId, request.attempt, request.secret);
   if (!reads) return { files: [], granted: false };
-  const paths = bodyPathsOrEmpty(store, reads.objects);
+  const objects = request.objects ? ownObjects(reads.objects, request.objects) : reads.objects;
+  const paths = bodyPathsOrEmpty(store, objects);
   const inside = grantFiles(request.requestId, reads.functionName, paths) ?? [];
   const files: ReadGrantAnswer['files'] = [];
   inside.forEach((path, i) => {
-    const object = reads.objects[i];
+    const object = objects[i];
     if (path && object) files.push({ bucket: object.bucket, key: object.key, path });
   });
   return { files, granted: true };
+}
+
+/** Those of `asked` that are among the attempt's `own` objects, each once, in the order asked. */
+function ownObjects(
+  own: ReadonlyArray<{ bucket: string; key: string }>,
+  asked: ReadonlyArray<{ bucket: string; key: string }>,
+): Array<{ bucket: string; key: string }> {
+  const ids = new Set(own.map((o) => `${o.bucket}/${o.key}`));
+  const out: Array<{ bucket: string; key: string }> = [];
+  for (const { bucket, key } of asked) {
+    const id = `${bucket}/${key}`;
+    if (!ids.delete(id)) continue;
+    out.push({ bucket, key });
+  }
+  return out;
 }
 
 function validateGrantRequest(body: unknown): ReadGrantRequest {
@@ -52,12 +72,20 @@ function validateGrantRequest(body: unknown): ReadGrantRequest {
     throw new InvalidParameterValue('attempt must be a positive integer');
   if (typeof r.requestId !== 'string' || !REQUEST_ID.test(r.requestId))
     throw new InvalidParameterValue('requestId must be the mapper invocation’s request id');
+  if (
+    r.objects !== undefined &&
+    (!Array.isArray(r.objects) ||
+      r.objects.length > MAX_REQUEST_OBJECTS ||
+      !r.objects.every((o) => typeof o?.bucket === 'string' && typeof o?.key === 'string'))
+  )
+    throw new InvalidParameterValue(`objects must be at most ${MAX_REQUEST_OBJECTS} { bucket, key } pairs`);
   return {
     taskId: r.taskId,
     attempt: r.attempt as number,
     requestId: r.requestId,
     // Checked against the live secrets (anything but the right string is refused there).
     secret: typeof r.secret === 'string' ? r.secret : '',
+    ...(r.objects ? { objects: r.objects as ReadGrantRequest['objects'] } : {}),
   };
 }
 

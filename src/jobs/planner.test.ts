@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type ObjectSource, planMap, splitBytes } from './planner.js';
+import { type ObjectSource, planFingerprint, planMap, splitBytes } from './planner.js';
 import { validateSpec } from './spec.js';
 import type { JobSpec } from './types.js';
 
@@ -120,6 +121,25 @@ describe('plan parameters for resumes', () => {
     const more = await planMap(listing(17, 16 * MB), spec, 50, { parallelism: 1, recorded: before.params });
     expect(grown.params.fingerprint).not.toBe(before.params.fingerprint);
     expect(more.params.fingerprint).not.toBe(before.params.fingerprint);
+  });
+
+  it('is the digest jobs recorded before (a job planned then still resumes)', async () => {
+    const plan = await planMap(listing(40, 3 * MB), { ...spec, format: 'gzip' }, 50, { parallelism: 2 });
+    // As fingerprints were computed until now: the same text, hashed a line at a time.
+    const hash = createHash('sha256');
+    for (const task of plan.tasks) {
+      hash.update(`${task.taskId}\n`);
+      for (const s of task.splits) {
+        hash.update(
+          JSON.stringify([s.bucket, s.key, s.size, s.format, s.start, s.end, s.offset ?? null, s.length ?? null]),
+        );
+        hash.update('\n');
+      }
+    }
+    const recorded = hash.digest('hex');
+    expect(plan.tasks.length).toBeGreaterThan(1);
+    expect(planFingerprint(plan.tasks)).toBe(recorded);
+    expect(plan.params.fingerprint).toBe(recorded);
   });
 });
 

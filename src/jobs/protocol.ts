@@ -61,6 +61,11 @@ export interface ReadGrantRequest {
   secret: string;
   /** The mapper's own invocation (the grant lives as long as it runs). */
   requestId: string;
+  /**
+   * The objects of its splits to grant now (others are ignored); absent: all of them. A mapper asks
+   * in pieces, the first small, so it starts reading while the engine links the rest.
+   */
+  objects?: Array<{ bucket: string; key: string }>;
 }
 
 /**

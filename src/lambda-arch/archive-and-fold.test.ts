@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StreamRecordRef } from '../storage/streams/index.js';
-import { planArchive } from './archive-batch.js';
+import { eventsOf, linesOf, planArchive } from './archive-batch.js';
 import { BUILTIN_VIEWS, wordsOf } from './builtin-views.js';
 import { foldEvents, resolveView } from './view-module.js';
 
@@ -75,18 +75,44 @@ describe('word-count fold', () => {
 });
 
 describe('planArchive', () => {
+  const time = '2026-12-01T10:00:00.000Z';
+  const single = `{"created_at":"${time}", "text":"as sent"}`;
+  const pretty = JSON.stringify({ created_at: time, text: 'pretty' }, null, 2);
+  const stored = `${single}\n{"created_at":"${time}","text":"pretty"}\n`;
+
   it('stores each event as one JSON line, keeping single-line records as sent and re-encoding multi-line ones', () => {
-    const time = '2026-12-01T10:00:00.000Z';
-    const single = `{"created_at":"${time}", "text":"as sent"}`;
-    const pretty = JSON.stringify({ created_at: time, text: 'pretty' }, null, 2);
     const plan = planArchive([record(single, 1), record(pretty, 2)], {
       prefix: 'm/',
       timeField: 'created_at',
       sealed: 0,
+      compression: 'none',
     });
     expect(plan.objects).toHaveLength(1);
-    const lines = gunzipSync(plan.objects[0]?.body ?? Buffer.alloc(0)).toString('utf8');
-    expect(lines).toBe(`${single}\n{"created_at":"${time}","text":"pretty"}\n`);
+    expect(plan.objects[0]?.key).toMatch(/^m\/dt=2026-12-01\/hour=10\/part-.*\.jsonl$/);
+    expect(plan.objects[0]?.body.toString('utf8')).toBe(stored);
     expect(plan.accepted.map((e) => e.event.text)).toEqual(['as sent', 'pretty']);
+  });
+
+  it('writes gzip objects for a gzip dataset, and reads events back from either kind', () => {
+    const options = { prefix: 'm/', timeField: 'created_at', sealed: 0 };
+    const gzip = planArchive([record(single, 1), record(pretty, 2)], { ...options, compression: 'gzip' });
+    const plain = planArchive([record(single, 1), record(pretty, 2)], { ...options, compression: 'none' });
+    const body = gzip.objects[0]?.body ?? Buffer.alloc(0);
+    expect(gzip.objects[0]?.key).toBe(`${plain.objects[0]?.key}.gz`);
+    expect(gunzipSync(body).toString('utf8')).toBe(stored);
+    expect(linesOf(body)).toBe(stored);
+    const events = (b: Buffer | undefined) => eventsOf(b ?? Buffer.alloc(0), 'created_at');
+    expect(events(body)).toEqual(events(plain.objects[0]?.body));
+    expect(events(body).map((e) => [e.event.text, e.time])).toEqual([
+      ['as sent', Date.parse(time)],
+      ['pretty', Date.parse(time)],
+    ]);
+  });
+
+  it('gives a redelivered batch the same object names and bytes', () => {
+    const options = { prefix: 'm/', timeField: 'created_at', sealed: 0, compression: 'none' } as const;
+    const first = planArchive([record(single, 1), record(pretty, 2)], options);
+    const again = planArchive([record(single, 1), record(pretty, 2)], options);
+    expect(again.objects.map((o) => [o.key, o.body])).toEqual(first.objects.map((o) => [o.key, o.body]));
   });
 });

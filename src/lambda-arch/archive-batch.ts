@@ -1,11 +1,13 @@
 /**
  * Turns one batch of stream records into master-dataset objects: valid events grouped by event
- * hour into gzip JSON-lines bodies named by shard and first sequence number, and invalid or late
- * events with the reason they were refused. Pure and deterministic: the same records give the same
- * names and bytes, which is what makes a redelivered batch rewrite identical objects.
+ * hour into JSON-lines bodies (plain, or gzip for a dataset that asks for it) named by shard and
+ * first sequence number, and invalid or late events with the reason they were refused. Pure and
+ * deterministic: the same records give the same names and bytes, which is what makes a redelivered
+ * batch rewrite identical objects.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StreamRecordRef } from '../storage/streams/index.js';
+import type { Compression } from './types.js';
 import { bucketOf, eventTime, GRANULARITIES, type TimedEvent } from './view-module.js';
 
 export type { TimedEvent } from './view-module.js';
@@ -37,10 +39,13 @@ export interface ArchivePlan {
 // costs a fraction of the default's CPU for bodies a little larger; reading them back is as fast.
 const GZIP_LEVEL = 1;
 
+/** The first bytes of every gzip member; a JSON line never begins with them. */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
 /** Plans a batch of one shard's records (in order) for a dataset. */
 export function planArchive(
   records: StreamRecordRef[],
-  options: { prefix: string; timeField: string; sealed: number },
+  options: { prefix: string; timeField: string; sealed: number; compression: Compression },
 ): ArchivePlan {
   const accepted: TimedEvent[] = [];
   const refused: RefusedRecord[] = [];
@@ -62,11 +67,13 @@ export function planArchive(
     group.events.push(verdict);
   }
   const shardId = records[0]?.shardId ?? '';
+  const gzip = options.compression === 'gzip';
   const objects = [...groups].map(([hour, g]) => {
     const times = g.events.map((e) => e.time);
+    const lines = g.lines.join('');
     return {
-      key: `${options.prefix}${partitionOf(hour)}/part-${shardId}-${g.first}.jsonl.gz`,
-      body: gzipSync(g.lines.join(''), { level: GZIP_LEVEL }),
+      key: `${options.prefix}${partitionOf(hour)}/part-${shardId}-${g.first}.jsonl${gzip ? '.gz' : ''}`,
+      body: gzip ? gzipSync(lines, { level: GZIP_LEVEL }) : Buffer.from(lines),
       events: g.events.length,
       minTime: Math.min(...times),
       maxTime: Math.max(...times),
@@ -76,10 +83,21 @@ export function planArchive(
   return { accepted, objects, refused };
 }
 
-/** The events of a master object's gzip body, with their times read as the archive judged them. */
+/** The JSON lines of a master object's body, plain or gzip (objects of either kind may be in a dataset). */
+export function linesOf(body: Buffer): string {
+  const gzip = body[0] === GZIP_MAGIC[0] && body[1] === GZIP_MAGIC[1];
+  return (gzip ? gunzipSync(body) : body).toString('utf8');
+}
+
+/** The content type a master object is stored with. */
+export function contentTypeOf(key: string): string {
+  return key.endsWith('.gz') ? 'application/gzip' : 'application/x-ndjson';
+}
+
+/** The events of a master object's body, with their times read as the archive judged them. */
 export function eventsOf(body: Buffer, timeField: string): TimedEvent[] {
   const events: TimedEvent[] = [];
-  for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+  for (const line of linesOf(body).split('\n')) {
     if (!line) continue;
     const event = JSON.parse(line) as Record<string, unknown>;
     events.push({ event, time: eventTime(event, timeField) ?? Number.NaN });

@@ -12,14 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import type { BatchOutcome } from '../events/index.js';
 import type { Deliveries } from '../invoke/index.js';
 import type { EngineContext } from '../shared/context.js';
 import type { Logger } from '../shared/log.js';
 import type { ObjectStore } from '../storage/objects/index.js';
 import type { StreamRecordRef, StreamStore } from '../storage/streams/index.js';
-import { eventsOf, planArchive, type TimedEvent } from './archive-batch.js';
+import { contentTypeOf, eventsOf, linesOf, planArchive, type TimedEvent } from './archive-batch.js';
 import { ArchiveJournal, type ArchiveUnit } from './archive-journal.js';
 import type { DatasetConfig } from './types.js';
 
@@ -163,6 +162,7 @@ export class Archiver {
       prefix: config.prefix,
       timeField: config.timeField,
       sealed: this.#options.sealed(config.name),
+      compression: config.compression ?? 'gzip',
     });
     const unit: ArchiveUnit = {
       last: (records[records.length - 1] as StreamRecordRef).sequenceNumber,
@@ -221,7 +221,7 @@ export class Archiver {
     const id = `${config.bucket}\0${key}`;
     this.#options.privileged.add(id);
     try {
-      await objects.putObject(config.bucket, key, body, { contentType: 'application/gzip' });
+      await objects.putObject(config.bucket, key, body, { contentType: contentTypeOf(key) });
     } finally {
       this.#options.privileged.delete(id);
     }
@@ -234,9 +234,8 @@ export class Archiver {
   async #sameEvents(config: DatasetConfig, key: string, body: Buffer): Promise<boolean> {
     const chunks: Buffer[] = [];
     for await (const chunk of (await this.#options.objects.getObject(config.bucket, key)).body) chunks.push(chunk);
-    const events = (gz: Buffer) =>
-      gunzipSync(gz)
-        .toString('utf8')
+    const events = (stored: Buffer) =>
+      linesOf(stored)
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as unknown);

@@ -26,7 +26,16 @@ export interface DatasetConfig {
   /** SQS queue or function ARN that gets invalid and late events, with the reason. */
   onFailure?: string;
   batchSize: number;
+  /**
+   * How master objects are stored: `none`, plain JSON lines (`.jsonl`), or `gzip` (`.jsonl.gz`).
+   * Absent in datasets created before it was a setting: those keep writing gzip, so a batch redone
+   * after an upgrade rewrites the object it wrote before, under the same name.
+   */
+  compression?: Compression;
 }
+
+/** How a dataset stores its master objects. */
+export type Compression = 'none' | 'gzip';
 
 /** A dataset with its archive state. */
 export interface DatasetInfo extends DatasetConfig {

@@ -188,4 +188,34 @@ describe('short-circuit local reads', () => {
     expect(paths.reduce((n, p) => n + p.local, 0)).toBe(2);
     expect(paths.reduce((n, p) => n + p.s3, 0)).toBe(0);
   }, 180_000);
+
+  it('grants a task of hundreds of objects in pieces, every object read from its file', async () => {
+    // 300 objects of 20 KB (past the size inlined into task events), one task: the mapper asks for
+    // its first 16, then 256, then the last 28 while it reads.
+    const keys: string[] = [];
+    let words = 0;
+    for (let i = 0; i < 300; i++) {
+      const key = `many/${String(i).padStart(3, '0')}.txt`;
+      const body = generateText({ seed: 100 + i, bytes: 20 * 1024 });
+      words += body
+        .toString('latin1')
+        .split(/[ \t\n\r\v\f]+/)
+        .filter(Boolean).length;
+      await s3.send(new PutObjectCommand({ Bucket: 'grants', Key: key, Body: body }));
+      keys.push(key);
+    }
+    const job = await submit({ mapper: 'wordcount', input: { bucket: 'grants', prefix: 'many/' }, taskSize: 64 * MIB });
+    expect(job.status).toBe('succeeded');
+    expect(job.counters.tasksDone).toBe(1);
+    expect(job.result?.totals.words).toBe(words);
+    const paths = (await jobLogLines(job.id))
+      .map((line) => /local reads: (\d+) objects from granted files, (\d+) over S3/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => ({ local: Number(m[1]), s3: Number(m[2]) }));
+    if (server.engine.runtime.sandbox.level === 'process') {
+      expect(paths).toEqual([]);
+      return;
+    }
+    expect(paths).toEqual([{ local: keys.length, s3: 0 }]);
+  }, 180_000);
 });

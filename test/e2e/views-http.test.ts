@@ -108,7 +108,7 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
       const [key] = t.engine.objects
         .listObjects('lambdata-datasets', { prefix: 'master/tw/' })
         .objects.map((o) => o.key);
-      expect(key).toMatch(/^master\/tw\/dt=2026-01-05\/hour=1\d\/part-shardId-.+\.jsonl\.gz$/);
+      expect(key).toMatch(/^master\/tw\/dt=2026-01-05\/hour=1\d\/part-shardId-.+\.jsonl$/);
       await expect(s3.send(new DeleteObjectCommand({ Bucket: 'lambdata-datasets', Key: key }))).rejects.toMatchObject({
         name: 'AccessDenied',
       });
@@ -160,6 +160,14 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
     const missing = await runLambdata(t.url, 'views', 'show', 'nope');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('ResourceNotFoundException: View not found: nope');
+    const gz = await runLambdata(t.url, 'dataset', 'create', 'tw-gz', '--stream', 'tweets', '--compression', 'gzip');
+    expect(gz.stderr).toBe('');
+    expect(JSON.parse((await runLambdata(t.url, 'dataset', 'show', 'tw-gz')).stdout)).toMatchObject({
+      compression: 'gzip',
+    });
+    const bad = await runLambdata(t.url, 'dataset', 'create', 'tw-zip', '--stream', 'tweets', '--compression', 'zip');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('compression must be one of none, gzip');
   }, 60_000);
 
   it('recomputes on a schedule and streams view changes over SSE', async () => {
