@@ -6,7 +6,7 @@
 // Usage: npm run build && node --max-old-space-size=8192 bench/views/recompute.js \
 //          --data-dir DIR [--mb 1000] [--compression none|gzip] [--runs 3] [--view NAME] [--cpu-prof DIR] [--timeline]
 //        (--compression: how a dataset built by this invocation stores its master objects; default the
-//         engine's, plain JSON lines)
+//         engine's, gzip)
 //        (--cpu-prof: serve writes a V8 CPU profile of its own process into DIR when it stops;
 //         --timeline: each run's job events and invocations, in ms from the recompute's POST)
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

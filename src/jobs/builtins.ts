@@ -145,11 +145,15 @@ async function bundleBuiltin(dataDir: string, name: string, dir: string, hash: s
  */
 const hashes = new Map<string, { stamp: string; hash: string }>();
 
-/** Hash of a built-in's folder, functions/lib and the shared job modules it bundles. */
+/** The engine's source folders built-ins import from (functions/lib imports jobs/, shared/ and lambda-arch/). */
+const ENGINE_SOURCES = ['jobs', 'shared', 'lambda-arch'].map((folder) =>
+  fileURLToPath(new URL(`../../src/${folder}/`, import.meta.url)),
+);
+
+/** Hash of a built-in's folder, functions/lib and the engine's modules it bundles. */
 export function sourceHash(dir: string): string {
-  const shared = fileURLToPath(new URL('../../src/jobs/', import.meta.url));
   const files: Array<{ path: string; stamp: string }> = [];
-  for (const root of [dir, join(FUNCTIONS_DIR, 'lib'), shared]) {
+  for (const root of [dir, join(FUNCTIONS_DIR, 'lib'), ...ENGINE_SOURCES]) {
     if (!existsSync(root)) continue;
     for (const file of listFiles(root)) if (!file.path.endsWith('.test.ts')) files.push(file);
   }

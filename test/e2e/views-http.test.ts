@@ -108,7 +108,7 @@ describe('Lambda Architecture over HTTP: dataset → speed → recompute → que
       const [key] = t.engine.objects
         .listObjects('lambdata-datasets', { prefix: 'master/tw/' })
         .objects.map((o) => o.key);
-      expect(key).toMatch(/^master\/tw\/dt=2026-01-05\/hour=1\d\/part-shardId-.+\.jsonl$/);
+      expect(key).toMatch(/^master\/tw\/dt=2026-01-05\/hour=1\d\/part-shardId-.+\.jsonl\.gz$/);
       await expect(s3.send(new DeleteObjectCommand({ Bucket: 'lambdata-datasets', Key: key }))).rejects.toMatchObject({
         name: 'AccessDenied',
       });

@@ -172,7 +172,7 @@ describe('a pending batch', () => {
       const listed = await c.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'master/tw/' }));
       const keys = (listed.Contents ?? []).map((o) => o.Key as string);
       expect(keys).toContain(
-        `master/tw/${hourPartition(now - 3 * HOUR)}/part-${shardId}-${put.Records?.[0]?.SequenceNumber}.jsonl`,
+        `master/tw/${hourPartition(now - 3 * HOUR)}/part-${shardId}-${put.Records?.[0]?.SequenceNumber}.jsonl.gz`,
       );
       expect(keys).toHaveLength(archived.objects);
 
