@@ -1,28 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineContext } from '../shared/context.js';
-import { createLogger } from '../shared/log.js';
-import { openDb } from '../state/db.js';
+import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
 import { Billing } from './billing.js';
 import type { InvocationRecord } from './types.js';
 
-const dirs: string[] = [];
-const dbs: EngineContext['db'][] = [];
-function context(): EngineContext {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-billing-'));
-  dirs.push(dataDir);
-  const db = openDb(dataDir);
-  dbs.push(db);
-  return {
-    db,
-    dataDir,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    endpoint: () => '',
-    log: createLogger('test'),
-  };
+const contexts: TestContext[] = [];
+function context(): TestContext {
+  const ctx = testContext('billing');
+  contexts.push(ctx);
+  return ctx;
 }
 
 function record(over: Partial<InvocationRecord>): InvocationRecord {
@@ -48,8 +33,7 @@ function record(over: Partial<InvocationRecord>): InvocationRecord {
 
 describe('Billing', () => {
   afterEach(() => {
-    for (const db of dbs.splice(0)) db.close();
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const ctx of contexts.splice(0)) ctx.dispose();
   });
 
   it('rounds up to the granularity and prices GB-seconds plus the request charge', () => {

@@ -1,26 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { EngineContext } from '../shared/context.js';
-import { createLogger } from '../shared/log.js';
+import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
 import { openDb } from '../state/db.js';
 import { LogStore } from './logs.js';
 
-const dirs: string[] = [];
-const dbs: EngineContext['db'][] = [];
-function context(dataDir = mkdtempSync(join(tmpdir(), 'lambdata-logs-'))): EngineContext {
-  dirs.push(dataDir);
-  const db = openDb(dataDir);
-  dbs.push(db);
-  return {
-    db,
-    dataDir,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    endpoint: () => '',
-    log: createLogger('test'),
-  };
+const contexts: TestContext[] = [];
+function context(dataDir?: string): TestContext {
+  const ctx = testContext('logs', dataDir);
+  contexts.push(ctx);
+  return ctx;
 }
 
 /** Appends `line` of invocation `id` of `fn` at epoch ms `time`. */
@@ -35,8 +25,7 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.useRealTimers();
-  for (const db of dbs.splice(0)) db.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const ctx of contexts.splice(0)) ctx.dispose();
 });
 
 describe('LogStore', () => {

@@ -1,25 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineContext } from '../shared/context.js';
-import { createLogger } from '../shared/log.js';
-import { openDb } from '../state/db.js';
+import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
 import { RecordStore } from './records.js';
 import type { InvocationRecord } from './types.js';
 
-const dirs: string[] = [];
-const dbs: EngineContext['db'][] = [];
-function context(dataDir = mkdtempSync(join(tmpdir(), 'lambdata-records-'))): Pick<EngineContext, 'db' | 'log'> {
-  dirs.push(dataDir);
-  const db = openDb(dataDir);
-  dbs.push(db);
-  return { db, log: createLogger('test') };
+const contexts: TestContext[] = [];
+function context(): TestContext {
+  const ctx = testContext('records');
+  contexts.push(ctx);
+  return ctx;
 }
 
 afterEach(() => {
-  for (const db of dbs.splice(0)) db.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const ctx of contexts.splice(0)) ctx.dispose();
 });
 
 const ok: InvocationRecord = {
@@ -64,9 +56,9 @@ describe('RecordStore', () => {
   });
 
   it('reads records stored whole, as rows written before records were packed hold them', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-records-'));
-    const first = new RecordStore(context(dataDir));
-    (dbs[0] as EngineContext['db'])
+    const ctx = context();
+    const first = new RecordStore(ctx);
+    ctx.db
       .prepare(
         'INSERT INTO invoke_records (request_id, function_name, trigger, started_at, record) VALUES (?, ?, ?, ?, ?)',
       )

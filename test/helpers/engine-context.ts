@@ -9,9 +9,11 @@ import { openDb } from '../../src/state/db.js';
 /** An EngineContext whose `dispose()` closes the database and removes the data dir. */
 export type TestContext = EngineContext & { dispose(): void };
 
-/** Opens a fresh database in a temp dir named after `prefix`, with test credentials and region. */
-export function testContext(prefix: string): TestContext {
-  const dataDir = mkdtempSync(join(tmpdir(), `lambdata-${prefix}-`));
+/**
+ * Opens a fresh database in a temp dir named after `prefix` (or the database of `dataDir`, one an
+ * earlier context or an older schema left), with test credentials and region.
+ */
+export function testContext(prefix: string, dataDir = mkdtempSync(join(tmpdir(), `lambdata-${prefix}-`))): TestContext {
   const db = openDb(dataDir);
   return {
     db,
