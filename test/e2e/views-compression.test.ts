@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/index.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
+import { dropConfigField } from '../helpers/legacy-config.js';
 import { until } from '../helpers/native-api.js';
 
 const MINUTE = 60_000;
@@ -109,13 +109,7 @@ describe('master object compression', () => {
       await e.views.createView({ name: `${name}-words`, dataset: name, view: 'word-count-hourly' });
     await shut();
     // 'legacy' as an engine from before the setting stored it: no compression in its config.
-    const db = new Database(join(dir, 'lambdata.db'));
-    const row = db.prepare('SELECT config FROM la_datasets WHERE name = ?').get('legacy') as { config: string };
-    const config = JSON.parse(row.config);
-    expect(config.compression).toBe('gzip');
-    delete config.compression;
-    db.prepare('UPDATE la_datasets SET config = ? WHERE name = ?').run(JSON.stringify(config), 'legacy');
-    db.close();
+    expect(dropConfigField(dir, 'la_datasets', 'legacy', 'compression')).toBe('gzip');
     await open();
   }, 60_000);
   afterAll(async () => {
