@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/helpers/engine-context.js';
 import { eventually } from '../../test/helpers/wait.js';
 import type { InvokeRequest, InvokeResult } from '../invoke/index.js';
@@ -44,6 +44,7 @@ describe('stream poller', () => {
   afterEach(async () => {
     await poller?.stop();
   });
+  afterAll(() => context.dispose());
 
   const mapping = (overrides: Record<string, unknown> = {}) =>
     validateMapping({
