@@ -46,7 +46,9 @@ describe('SQS → function mapping', () => {
         new CreateQueueCommand({
           QueueName: 'jobs',
           Attributes: {
-            VisibilityTimeout: '1',
+            // Longer than a cold run takes on a loaded CI machine: a batch still running when its
+            // messages reappear is received again, and two slow rounds would send all three to the DLQ.
+            VisibilityTimeout: '4',
             RedrivePolicy: JSON.stringify({
               deadLetterTargetArn: engine.queues.queueArn('jobs-dlq'),
               maxReceiveCount: 2,
@@ -73,8 +75,8 @@ describe('SQS → function mapping', () => {
         }),
       );
       expect(mapping.BatchSize).toBe(10);
-      // The bad message is received twice (visibility timeout 1 s), then moved to the DLQ.
-      await eventually(() => engine.queues.depth('jobs-dlq').visible === 1, 20_000);
+      // The bad message is received twice (visibility timeout 4 s), then moved to the DLQ.
+      await eventually(() => engine.queues.depth('jobs-dlq').visible === 1, 40_000);
       const depth = engine.queues.depth('jobs');
       expect(depth.visible + depth.inFlight + depth.delayed).toBe(0);
       const calls = recorded(dir);
