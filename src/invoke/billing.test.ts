@@ -3,6 +3,9 @@ import { type TestContext, testContext } from '../../test/helpers/engine-context
 import { Billing } from './billing.js';
 import type { InvocationRecord } from './types.js';
 
+const HOUR = 3_600_000;
+/** Half past an hour that began an hour ago: bookings now are kept one by one (not yet pruned). */
+const NOW = (Math.floor(Date.now() / HOUR) - 1) * HOUR + HOUR / 2;
 const contexts: TestContext[] = [];
 function context(): TestContext {
   const ctx = testContext('billing');
@@ -17,7 +20,7 @@ function record(over: Partial<InvocationRecord>): InvocationRecord {
     version: '$LATEST',
     trigger: 'api',
     invocationType: 'RequestResponse',
-    startedAt: 1000,
+    startedAt: NOW,
     durationMs: 10,
     billedDurationMs: 10,
     initDurationMs: null,
@@ -55,7 +58,7 @@ describe('Billing', () => {
       billing.record(record({ ...over, billedDurationMs: billed, gbSeconds, costUsd }));
     };
     book({ functionName: 'a', billedDurationMs: 1000, memorySizeMb: 1024 });
-    book({ functionName: 'a', billedDurationMs: 500, memorySizeMb: 1024, trigger: 's3', startedAt: 5000 });
+    book({ functionName: 'a', billedDurationMs: 500, memorySizeMb: 1024, trigger: 's3', startedAt: NOW + 4000 });
     book({ functionName: 'b', billedDurationMs: 2000, memorySizeMb: 512 });
     billing.record(record({ functionName: 'b', outcome: 'throttled' }));
     const all = billing.summary();
@@ -69,7 +72,7 @@ describe('Billing', () => {
       ['b', 1],
     ]);
     expect(billing.summary({ trigger: 's3' }).billedMs).toBe(500);
-    expect(billing.summary({ since: 2000 }).invocations).toBe(1);
+    expect(billing.summary({ since: NOW + 1000 }).invocations).toBe(1);
     expect(billing.summary({ functionName: 'b' }).gbSeconds).toBeCloseTo(1, 12);
   });
 
@@ -88,5 +91,65 @@ describe('Billing', () => {
       ['g', 2],
     ]);
     expect(billing.summary({ functionName: 'g' }).billedMs).toBe(9);
+  });
+
+  it('answers from hourly totals, exactly for a since inside a kept hour, and keeps totals of pruned rows', () => {
+    const ctx = context();
+    const billing = new Billing(ctx);
+    const old = NOW - 3 * 24 * HOUR; // single bookings of this hour are pruned, its totals kept
+    const at = [old, old + 60_000, NOW - 60_000, NOW, NOW + 1, NOW + HOUR];
+    for (const [i, startedAt] of at.entries()) {
+      billing.record(record({ requestId: `r${i}`, startedAt, billedDurationMs: 2 ** i }));
+    }
+    billing.record(record({ requestId: 'e', invocationType: 'Event', startedAt: old, billedDurationMs: 64 }));
+    expect(billing.summary().billedMs).toBe(127);
+    // Exact within a kept hour: from NOW on, and from one millisecond later.
+    expect(billing.summary({ since: NOW }).billedMs).toBe(8 + 16 + 32);
+    expect(billing.summary({ since: NOW + 1 }).billedMs).toBe(16 + 32);
+    expect(billing.summary({ since: NOW + 2 }).billedMs).toBe(32);
+    // A new engine on the same database prunes the old hour's single rows; its totals stay.
+    const reopened = new Billing(ctx);
+    const single = ctx.db.prepare('SELECT COUNT(*) AS n FROM invoke_billing_sync').get() as { n: number };
+    expect(single.n).toBe(4);
+    expect(reopened.summary().billedMs).toBe(127);
+    expect(reopened.summary().invocations).toBe(7);
+    // A since inside the pruned hour counts that hour whole.
+    expect(reopened.summary({ since: old + 30_000 }).billedMs).toBe(127);
+    expect(reopened.summary({ since: old + HOUR }).billedMs).toBe(4 + 8 + 16 + 32);
+  });
+
+  it('prunes a large backlog of old single bookings a step per batch, counting them throughout', () => {
+    const ctx = context();
+    const billing = new Billing(ctx);
+    const old = NOW - 3 * 24 * HOUR;
+    for (let i = 0; i < 2500; i++) billing.record(record({ requestId: `o${i}`, startedAt: old + i }));
+    billing.summary();
+    const singles = () => (ctx.db.prepare('SELECT COUNT(*) AS n FROM invoke_billing_sync').get() as { n: number }).n;
+    const reopened = new Billing(ctx); // its first step deletes 2,000
+    expect(singles()).toBe(500);
+    expect(reopened.summary({ since: old + 2400 })).toMatchObject({ invocations: 2500, billedMs: 25_000 });
+    reopened.record(record({ requestId: 'new' }));
+    expect(reopened.summary().invocations).toBe(2501);
+    expect(singles()).toBe(1);
+  });
+
+  it('moves an async attempt booked again in a later batch, counting it once', () => {
+    const billing = new Billing(context());
+    const attempt = { requestId: 'e2', invocationType: 'Event' as const, functionName: 'g' };
+    billing.record(record({ ...attempt, billedDurationMs: 5 }));
+    expect(billing.summary().billedMs).toBe(5);
+    billing.record(record({ ...attempt, billedDurationMs: 7, startedAt: NOW + HOUR }));
+    expect(billing.summary()).toMatchObject({ invocations: 1, billedMs: 7 });
+    expect(billing.summary({ since: NOW + HOUR }).billedMs).toBe(7);
+  });
+
+  it('fills the hourly totals from the rows of a database made before them', () => {
+    const ctx = context();
+    const billing = new Billing(ctx);
+    for (let i = 0; i < 3; i++) billing.record(record({ requestId: `s${i}`, billedDurationMs: 10 }));
+    billing.summary();
+    // The database of an earlier version: the same rows, no totals.
+    ctx.db.exec('DROP TABLE invoke_billing_hours');
+    expect(new Billing(ctx).summary()).toMatchObject({ invocations: 3, billedMs: 30 });
   });
 });

@@ -1,51 +1,25 @@
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Db } from '../state/db.js';
-import { migrate } from '../state/db.js';
-import { RowInserter, whereClause } from './statements.js';
+import {
+  ASYNC_INSERT,
+  type Booking,
+  HOUR_MS,
+  hourAdder,
+  type LedgerFilter,
+  ledgerTotals,
+  migrateLedger,
+  pruneLedgerStep,
+  SYNC_INSERT,
+} from './billing-ledger.js';
+import { RowInserter } from './statements.js';
 import { type BillingSummary, DEFAULT_PRICES, type InvocationRecord, OUTCOMES, type PriceTable } from './types.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
 export type { BillingSummary } from './types.js';
 
 /** Which invocations a summary covers. */
-export interface BillingFilter {
-  functionName?: string;
-  /** Epoch ms; only invocations started at or after it. */
-  since?: number;
-  trigger?: string;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS invoke_billing (
-  request_id TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  function_name TEXT NOT NULL,
-  trigger TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  billed_ms INTEGER NOT NULL,
-  gb_seconds REAL NOT NULL,
-  cost_usd REAL NOT NULL,
-  PRIMARY KEY (request_id, attempt)
-);
-CREATE INDEX IF NOT EXISTS invoke_billing_time ON invoke_billing (started_at);
-CREATE TABLE IF NOT EXISTS invoke_billing_sync (
-  request_id TEXT NOT NULL,
-  function_name TEXT NOT NULL,
-  trigger TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  billed_ms INTEGER NOT NULL,
-  gb_seconds REAL NOT NULL,
-  cost_usd REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS invoke_billing_sync_time ON invoke_billing_sync (started_at);`;
-// Two tables, one ledger: an async attempt can be booked twice (it runs again after a crash) and
-// the (request_id, attempt) key keeps it once; a RequestResponse call has a fresh request id, so its
-// rows need no unique key — a random-key B-tree write per row that grew from ~14 to ~25 µs as the
-// table reached 300k rows. summary() reads both.
-
-const LEDGER = `(SELECT function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd FROM invoke_billing
-  UNION ALL SELECT function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd FROM invoke_billing_sync)`;
+export type BillingFilter = LedgerFilter;
 
 /**
  * The billing ledger, with AWS's model: each invocation costs one request charge plus
@@ -56,9 +30,13 @@ export class Billing {
   #db: Db;
   #insert: RowInserter;
   #insertSync: RowInserter;
+  #addToHours: (bookings: readonly Booking[]) => void;
   #batch: WriteBatch;
   #pending: InvocationRecord[] = [];
   #pendingSync: InvocationRecord[] = [];
+  /** The hour whose old single bookings are pruned (or being pruned, a step per batch). */
+  #pruneHour = 0;
+  #pruning = false;
 
   /** Throws InvalidParameterValueException naming a bad price. */
   constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
@@ -70,17 +48,11 @@ export class Billing {
     }
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
-    migrate(this.#db, SCHEMA);
-    this.#insert = new RowInserter(
-      this.#db,
-      'INSERT OR REPLACE INTO invoke_billing (request_id, attempt, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
-      8,
-    );
-    this.#insertSync = new RowInserter(
-      this.#db,
-      'INSERT INTO invoke_billing_sync (request_id, function_name, trigger, started_at, billed_ms, gb_seconds, cost_usd)',
-      7,
-    );
+    migrateLedger(this.#db);
+    this.#prune(Date.now());
+    this.#insert = new RowInserter(this.#db, ASYNC_INSERT.sql, 8, ASYNC_INSERT.onConflict);
+    this.#insertSync = new RowInserter(this.#db, SYNC_INSERT, 7);
+    this.#addToHours = hourAdder(this.#db);
     this.#batch = writeBatchOf(context);
     this.#batch.register(this);
   }
@@ -105,8 +77,9 @@ export class Billing {
     this.#batch.schedule();
   }
 
-  /** Part of the write batch: inserts the buffered bookings. */
+  /** Part of the write batch: inserts the buffered bookings (and, once an hour, prunes old ones). */
   writePending(): void {
+    this.#prune(Date.now());
     const calls = this.#pendingSync;
     const attempts = this.#pending;
     this.#pendingSync = [];
@@ -115,12 +88,23 @@ export class Billing {
       const values: Array<string | number> = [];
       for (const r of calls) values.push(r.requestId, ...bookingColumns(r));
       this.#insertSync.insert(values);
+      this.#addToHours(calls);
     }
     if (attempts.length > 0) {
       const values: Array<string | number> = [];
       for (const r of attempts) values.push(r.requestId, r.attempt, ...bookingColumns(r));
       this.#insert.insert(values);
     }
+  }
+
+  /** A step of pruning single bookings, while a prune started this hour has rows left. */
+  #prune(now: number): void {
+    const hour = Math.floor(now / HOUR_MS);
+    if (hour !== this.#pruneHour) {
+      this.#pruneHour = hour;
+      this.#pruning = true;
+    }
+    if (this.#pruning) this.#pruning = !pruneLedgerStep(this.#db, now);
   }
 
   /** Part of the write batch: forgets the buffered bookings. */
@@ -132,18 +116,7 @@ export class Billing {
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */
   summary(filter: BillingFilter = {}): BillingSummary {
     this.#batch.flush();
-    const { clause, args } = whereClause([
-      ['function_name = ?', filter.functionName],
-      ['started_at >= ?', filter.since],
-      ['trigger = ?', filter.trigger],
-    ]);
-    const rows = this.#db
-      .prepare(
-        `SELECT function_name AS functionName, COUNT(*) AS invocations, SUM(billed_ms) AS billedMs,
-                SUM(gb_seconds) AS gbSeconds, SUM(cost_usd) AS totalCostUsd
-         FROM ${LEDGER} ${clause} GROUP BY function_name ORDER BY function_name`,
-      )
-      .all(...args) as BillingSummary['byFunction'];
+    const rows = ledgerTotals(this.#db, filter);
     const invocations = sum(rows, 'invocations');
     const gbSeconds = sum(rows, 'gbSeconds');
     const requestCostUsd = (invocations * this.prices.perMillionRequests) / 1e6;

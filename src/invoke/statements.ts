@@ -34,18 +34,21 @@ const ROWS_PER_INSERT = 64;
 
 /**
  * Inserts rows many per statement. `sql` is the statement up to its VALUES (`INSERT INTO t (a, b)`,
- * `INSERT OR REPLACE …`), each row `columns` values; one statement is prepared per row count used.
+ * `INSERT OR REPLACE …`), `after` what follows them (an `ON CONFLICT …` clause), each row `columns`
+ * values; one statement is prepared per row count used.
  */
 export class RowInserter {
   #db: Db;
   #sql: string;
   #columns: number;
+  #after: string;
   #statements = new Map<number, Statement>();
 
-  constructor(db: Db, sql: string, columns: number) {
+  constructor(db: Db, sql: string, columns: number, after = '') {
     this.#db = db;
     this.#sql = sql;
     this.#columns = columns;
+    this.#after = after;
   }
 
   /** Inserts the rows whose values `values` holds one row after another. */
@@ -62,7 +65,8 @@ export class RowInserter {
     let statement = this.#statements.get(rows);
     if (!statement) {
       const row = `(${Array.from({ length: this.#columns }, () => '?').join(', ')})`;
-      statement = this.#db.prepare(`${this.#sql} VALUES ${Array.from({ length: rows }, () => row).join(', ')}`);
+      const values = Array.from({ length: rows }, () => row).join(', ');
+      statement = this.#db.prepare(`${this.#sql} VALUES ${values} ${this.#after}`);
       this.#statements.set(rows, statement);
     }
     return statement;
