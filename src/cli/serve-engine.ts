@@ -14,7 +14,8 @@ function describeSandbox(sandbox: SandboxInfo): string {
 
 /**
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
- * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE and LAMBDATA_PROFILE.
+ * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE, LAMBDATA_PROFILE,
+ * LAMBDATA_KEEP_JOB_RUNS and LAMBDATA_KEEP_JOB_DAYS.
  * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
  */
 export async function runServe(
@@ -29,6 +30,8 @@ export async function runServe(
     token: options.token ?? env.LAMBDATA_TOKEN,
     'credentials-file': options['credentials-file'] ?? env.LAMBDATA_CREDENTIALS_FILE,
     profile: options.profile ?? env.LAMBDATA_PROFILE,
+    'keep-job-runs': options['keep-job-runs'] ?? env.LAMBDATA_KEEP_JOB_RUNS,
+    'keep-job-days': options['keep-job-days'] ?? env.LAMBDATA_KEEP_JOB_DAYS,
   };
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${values.port} is not a port`);
@@ -45,6 +48,10 @@ export async function runServe(
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
+    jobRetention: {
+      keepRuns: limit('--keep-job-runs', values['keep-job-runs'], Number.isSafeInteger),
+      keepDays: limit('--keep-job-days', values['keep-job-days'], Number.isFinite),
+    },
     credentials,
     awaitEndpoint: true,
   });
@@ -83,6 +90,17 @@ export async function runServe(
   await server.close();
   await engine.close();
   return 0;
+}
+
+/** A retention limit given as text: a non-negative number (0: no limit). @throws UsageError. */
+function limit(flag: string, text: string | undefined, valid: (n: number) => boolean): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!valid(n) || n < 0)
+    throw new UsageError(
+      `${flag}: ${text} is not a non-negative ${flag === '--keep-job-runs' ? 'integer' : 'number'} (0: no limit)`,
+    );
+  return n;
 }
 
 function describeKeys(source: string, accessKeyId: string): string {

@@ -24,6 +24,8 @@ import { type GrantFiles, grantAttemptReads } from './local-reads.js';
 import { assertRerunnable, pipelineOfRun, runPipeline } from './pipeline-run.js';
 import { listInput } from './planner.js';
 import type { ReadGrantAnswer, TaskProgressReport } from './protocol.js';
+import { type RetentionPolicy, retentionPolicy } from './retention.js';
+import { RunCleanup } from './run-cleanup.js';
 import { validateSpec } from './spec.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
@@ -38,6 +40,14 @@ export interface JobServiceOptions {
   backends?: ResolveBackend;
   /** Short-circuit local reads for map attempts; absent where environments are not sandboxed. */
   grantFiles?: GrantFiles;
+  /** Finished runs kept (default DEFAULT_RETENTION); running ones are never deleted. */
+  retention?: Partial<RetentionPolicy>;
+}
+
+/** How a job is submitted besides its spec. */
+export interface SubmitOptions {
+  /** What retention groups the run with (default: its mapper, or its stages' mappers). */
+  kind?: string;
 }
 
 /** The name of this machine's own target. */
@@ -55,7 +65,8 @@ const PLATFORM_LINE = /^(START|END) RequestId: /;
  * Map-reduce and scatter-gather jobs and pipelines: check, submit, follow, read results, resume,
  * rerun a pipeline stage. Jobs persist in SQLite; a job the engine was running when it stopped
  * resumes by itself at the next start (only its uncommitted tasks run again), and `resume(id)`
- * does the same for a job that failed.
+ * does the same for a job that failed. Finished runs are cleaned up (run-cleanup.ts): their
+ * intermediates when they end, the runs themselves past the retention policy or on request.
  */
 export class JobService implements BackgroundService {
   /** Every job event, as published (the SSE endpoint filters by job). */
@@ -82,7 +93,9 @@ export class JobService implements BackgroundService {
   #lines = new Map<string, { lines: string[]; dropped: number; seenAt: number }>();
   #logLines?: Topic<LogLine>;
   #unsubscribe: Array<() => void> = [];
+  #cleanup: RunCleanup;
 
+  /** @throws InvalidParameterValue for a bad retention policy. */
   constructor(context: EngineContext, options: JobServiceOptions) {
     this.#store = new JobStore(context.db);
     this.#invoker = options.invoker;
@@ -94,6 +107,13 @@ export class JobService implements BackgroundService {
     this.#context = context;
     this.#log = context.log.child({ component: 'jobs' });
     this.#logLines = options.logLines;
+    this.#cleanup = new RunCleanup({
+      store: this.#store,
+      policy: retentionPolicy(options.retention),
+      log: this.#log,
+      objectsOf: (spec) => this.#backendOf(spec).objects,
+      isRunning: (id) => this.#running.has(id),
+    });
   }
 
   async start(): Promise<void> {
@@ -114,12 +134,14 @@ export class JobService implements BackgroundService {
       this.#emit(record, { type: 'warning', message: 'the engine stopped while this job ran; it resumes by itself' });
       this.#restart(record, {});
     }
+    this.#cleanup.start();
   }
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     for (const run of this.#running.values()) run.abort.abort(new JobInterrupted());
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    await this.#cleanup.stop();
   }
 
   /** Deploys the built-in functions (or those named) now, instead of when a job first needs them. */
@@ -159,14 +181,14 @@ export class JobService implements BackgroundService {
    * it with `follow` or `wait`. Call `check` first to refuse jobs that cannot run.
    * @throws InvalidParameterValue for a malformed spec.
    */
-  submit(spec: JobSpec): JobRecord {
+  submit(spec: JobSpec, options: SubmitOptions = {}): JobRecord {
     validateSpec(spec);
     const remote = (spec.target ?? LOCAL) !== LOCAL;
     // Mappers on a target cannot reach this engine's progress endpoint: progress comes per task there.
     const normalized = normalizeSpec(
       remote && spec.liveProgress === undefined ? { ...spec, liveProgress: false } : spec,
     );
-    const record = this.#store.create(newId('j-'), normalized, Date.now());
+    const record = this.#store.create(newId('j-'), normalized, Date.now(), null, options.kind);
     this.#launch(record, { resumed: false });
     return record;
   }
@@ -184,6 +206,7 @@ export class JobService implements BackgroundService {
       );
     if (record.status !== 'failed')
       throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
+    this.#assertSettled(id);
     this.#restart(record, {});
     return record;
   }
@@ -197,9 +220,37 @@ export class JobService implements BackgroundService {
     const record = this.get(id);
     if (record.status === 'running' || this.#running.has(id))
       throw new ResourceConflict(`job ${id} is running; rerun a stage once it has ended`);
+    this.#assertSettled(id);
     assertRerunnable(record, stage);
     this.#restart(record, { rerunStage: stage });
     return record;
+  }
+
+  /**
+   * Deletes a finished job or pipeline (its stage runs with it): its intermediates, record, events and
+   * manifest; the outputs it wrote stay where they are.
+   * @throws ResourceNotFound for an unknown id; ResourceConflict while it runs, or for a pipeline stage's run.
+   */
+  async delete(id: string): Promise<void> {
+    const record = this.get(id);
+    const pipeline = pipelineOfRun(id);
+    if (pipeline !== undefined)
+      throw new ResourceConflict(`${id} is a run of a stage of pipeline ${pipeline}: delete the pipeline`);
+    if (record.status === 'running' || this.#running.has(id))
+      throw new ResourceConflict(`job ${id} is running; delete it once it has ended`);
+    await this.#cleanup.delete(record);
+    this.#seq.delete(id);
+  }
+
+  /** Deletes the finished runs the retention policy no longer keeps (also done at start, after each run and every 10 minutes). */
+  applyRetention(now?: number): Promise<void> {
+    return this.#cleanup.prune(now);
+  }
+
+  /** @throws ResourceConflict while a job that has ended is still being cleaned up. */
+  #assertSettled(id: string): void {
+    if (this.#running.has(id) || this.#cleanup.sweeping(id))
+      throw new ResourceConflict(`job ${id} is still being cleaned up after its end; try again in a moment`);
   }
 
   /** Sets a stopped job running again and launches it as a resume (or a stage rerun). */
@@ -379,17 +430,30 @@ export class JobService implements BackgroundService {
 
   /** Records the end of a launched run, whatever it is, and keeps it in the running set until then. */
   #settle(record: JobRecord, running: Promise<unknown>, abort: AbortController, functions: Set<string>): void {
-    const done = running.then(
-      () => record,
-      (err: unknown) => {
-        const error = this.#settleFailed(record, err, abort.signal);
-        if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
-        else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
-        this.#emit(record, { type: 'job.failed', error });
-        return record;
-      },
-    );
-    const entry = { done: done.finally(() => this.#running.delete(record.id)), abort, functions };
+    const done = running
+      .then(
+        () => record,
+        (err: unknown) => {
+          const error = this.#settleFailed(record, err, abort.signal);
+          if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
+          else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
+          this.#emit(record, { type: 'job.failed', error });
+          return record;
+        },
+      )
+      // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
+      .then(async (ended) => {
+        if (!abort.signal.aborted) await this.#cleanup.finished(ended);
+        return ended;
+      });
+    const entry = {
+      done: done.finally(() => {
+        this.#running.delete(record.id);
+        if (!abort.signal.aborted) void this.#cleanup.prune();
+      }),
+      abort,
+      functions,
+    };
     this.#running.set(record.id, entry);
   }
 

@@ -79,23 +79,27 @@ export async function recompute(
   if (snapshot.keys.length > 0 && snapshot.from < snapshot.horizon) {
     const prefix = `views/${config.name}/v${version}-${Date.now()}/`;
     const perTask = config.mapOutput === 'per-task';
-    const record = jobs.submit({
-      mapper: config.mapper,
-      // A view's map output is small (one state per key and bucket): the engine merges the map
-      // tasks' objects itself rather than wait for a reducer's cold start to merge them first.
-      ...(perTask ? {} : { reducer: config.reducer, partitions: PARTITIONS }),
-      // Master objects are immutable and the dataset records their sizes: no HEAD per object.
-      input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
-      fanout: MAP_SLOTS,
-      concurrency: MAP_SLOTS + 1,
-      output: { bucket: dataset.bucket, prefix },
-      params: {
-        from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
-        horizon: snapshot.horizon,
-        timeField: dataset.timeField,
-        ...(perTask ? { output: { bucket: dataset.bucket, prefix } } : {}),
+    const record = jobs.submit(
+      {
+        mapper: config.mapper,
+        // A view's map output is small (one state per key and bucket): the engine merges the map
+        // tasks' objects itself rather than wait for a reducer's cold start to merge them first.
+        ...(perTask ? {} : { reducer: config.reducer, partitions: PARTITIONS }),
+        // Master objects are immutable and the dataset records their sizes: no HEAD per object.
+        input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
+        fanout: MAP_SLOTS,
+        concurrency: MAP_SLOTS + 1,
+        output: { bucket: dataset.bucket, prefix },
+        params: {
+          from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
+          horizon: snapshot.horizon,
+          timeField: dataset.timeField,
+          ...(perTask ? { output: { bucket: dataset.bucket, prefix } } : {}),
+        },
+        // Retention keeps a view's recomputes together, apart from other jobs of the same mapper.
       },
-    });
+      { kind: `view:${config.name}` },
+    );
     jobId = record.id;
     options.onJob(jobId);
     deps.onPhase({ view: config.name, jobId, phase: 'started' });
