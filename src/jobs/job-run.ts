@@ -10,6 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
+import { sweepIntermediates } from './intermediates.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
 import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
@@ -125,6 +126,9 @@ export class JobRun {
       await this.reduce(this.shuffle(), reducer);
       summaryKey = `${this.#output.prefix}summary.json`;
     }
+    // Every task is committed, so nothing reads the intermediates again: they go before the job reports its
+    // end (a resume after a crash here finds every reduce committed and needs no partition).
+    await sweepIntermediates(this.#deps.objects, { ...this.#output, shuffle: reducer !== undefined });
     await this.commit(summaryKey);
   }
 

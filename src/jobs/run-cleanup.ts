@@ -71,11 +71,11 @@ export class RunCleanup {
 
   /**
    * Deletes a finished job or pipeline: its intermediates, then its records, events and manifests (its
-   * outputs stay). The caller checks that it exists and is not running.
+   * outputs stay). The caller checks that it exists and is not running. Its intermediates are listed
+   * again even if swept: a backup attempt still running when its stage ended may have written since.
    */
   async delete(record: JobRecord): Promise<void> {
-    await this.#sweeps.get(record.id);
-    await this.#track(record.id, () => this.#sweepJob(record));
+    await this.#track(record.id, () => this.#sweepJob(record, true));
     this.#deps.store.delete(record.id);
   }
 
@@ -118,17 +118,19 @@ export class RunCleanup {
   }
 
   /** A job's own run, or a pipeline's finished stage runs, then the pipeline's record itself. */
-  async #sweepJob(record: JobRecord): Promise<void> {
+  async #sweepJob(record: JobRecord, again = false): Promise<void> {
     const { store } = this.#deps;
-    if (!record.spec.stages) return this.#sweepAll([record]);
-    await this.#sweepAll(store.runsOf(record.id));
+    if (!record.spec.stages) return this.#sweepAll([record], again);
+    await this.#sweepAll(store.runsOf(record.id), again);
     store.markSwept(record.id, Date.now());
   }
 
-  async #sweepAll(records: JobRecord[]): Promise<void> {
+  /** Sweeps the finished records among `records` not swept yet (or every finished one, `again`). */
+  async #sweepAll(records: JobRecord[], again = false): Promise<void> {
     for (const record of records) {
-      if (record.spec.stages) await this.#sweepJob(record);
-      else if (record.status !== 'running' && !this.#deps.store.swept(record.id)) await this.#sweepRun(record);
+      if (record.spec.stages) await this.#sweepJob(record, again);
+      else if (record.status !== 'running' && (again || !this.#deps.store.swept(record.id)))
+        await this.#sweepRun(record);
     }
   }
 
