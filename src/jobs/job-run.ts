@@ -10,8 +10,8 @@ import { buffer } from 'node:stream/consumers';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
-import { sweepIntermediates } from './intermediates.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
+import { sweepIntermediates } from './intermediates.js';
 import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
 import {
