@@ -324,6 +324,7 @@ export class JobRun {
       signal: this.#deps.signal,
       results: this.#results,
       readResult: (reference) => this.#readResult(reference),
+      ...(this.#deps.inFlight ? { inFlight: this.#deps.inFlight } : {}),
     };
   }
 

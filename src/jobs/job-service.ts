@@ -376,13 +376,14 @@ export class JobService implements BackgroundService {
 
   #launch(record: JobRecord, start: { resumed: boolean; rerunStage?: number }): void {
     const abort = new AbortController();
+    const inFlight = new Set<Promise<unknown>>();
     let backend: JobBackend;
     try {
       backend = this.#backendOf(record.spec);
     } catch (err) {
       // The target was removed since the job started: the job fails with the reason.
       const failure = Promise.reject(err as Error);
-      this.#settle(record, failure, abort, new Set());
+      this.#settle(record, failure, abort, new Set(), inFlight);
       return;
     }
     const runDeps = (emit: RunDeps['emit']): RunDeps => ({
@@ -399,6 +400,7 @@ export class JobService implements BackgroundService {
       reports: this.#reports,
       secrets: this.#secrets,
       localReads: backend.name === LOCAL && this.#grantFiles !== undefined,
+      inFlight,
     });
     const running = record.spec.stages
       ? runPipeline(
@@ -425,31 +427,35 @@ export class JobService implements BackgroundService {
           runDeps((r, body) => this.#emit(r, body)),
           start.resumed,
         );
-    this.#settle(record, running, abort, new Set(['cascade', 'reducer', ...functionsOf(record.spec)]));
+    this.#settle(record, running, abort, new Set(['cascade', 'reducer', ...functionsOf(record.spec)]), inFlight);
   }
 
-  /** Records the end of a launched run, whatever it is, and keeps it in the running set until then. */
-  #settle(record: JobRecord, running: Promise<unknown>, abort: AbortController, functions: Set<string>): void {
-    const done = running
-      .then(
-        () => record,
-        (err: unknown) => {
-          const error = this.#settleFailed(record, err, abort.signal);
-          if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
-          else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
-          this.#emit(record, { type: 'job.failed', error });
-          return record;
-        },
-      )
-      // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
-      .then(async (ended) => {
-        if (!abort.signal.aborted) await this.#cleanup.finished(ended);
-        return ended;
-      });
+  /**
+   * Records the end of a launched run, whatever it is, and keeps it in the running set until then; then
+   * cleans it up (in the background: `inFlight` invocations that outlived their stage end first).
+   */
+  #settle(
+    record: JobRecord,
+    running: Promise<unknown>,
+    abort: AbortController,
+    functions: Set<string>,
+    inFlight: Set<Promise<unknown>>,
+  ): void {
+    const done = running.then(
+      () => record,
+      (err: unknown) => {
+        const error = this.#settleFailed(record, err, abort.signal);
+        if (error.code === 'JobInterrupted') this.#log.info('job interrupted', { jobId: record.id });
+        else this.#log.warn('job failed', { jobId: record.id, code: error.code, err });
+        this.#emit(record, { type: 'job.failed', error });
+        return record;
+      },
+    );
     const entry = {
       done: done.finally(() => {
+        // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
+        if (!abort.signal.aborted) this.#cleanup.finished(record, inFlight).then(() => this.#cleanup.prune());
         this.#running.delete(record.id);
-        if (!abort.signal.aborted) void this.#cleanup.prune();
       }),
       abort,
       functions,

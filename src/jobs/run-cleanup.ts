@@ -64,9 +64,15 @@ export class RunCleanup {
     return this.#sweeps.has(id);
   }
 
-  /** Sweeps a job or pipeline that has just ended (never throws: a failed sweep is retried at the next start). */
-  finished(record: JobRecord): Promise<void> {
-    return this.#track(record.id, () => this.#sweepJob(record));
+  /**
+   * Sweeps a job or pipeline that has just ended, once the invocations it left running (`inFlight`) have
+   * ended too: they may still write. Never throws (a failed sweep is retried at the next start).
+   */
+  finished(record: JobRecord, inFlight: Set<Promise<unknown>> = new Set()): Promise<void> {
+    return this.#track(record.id, async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await this.#sweepJob(record);
+    });
   }
 
   /**

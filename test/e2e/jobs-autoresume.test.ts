@@ -2,6 +2,7 @@ import { afterAll, expect, it } from 'vitest';
 import { generateText, type JobRecord, type JobSpec } from '../../src/jobs/index.js';
 import { dataDir, killHard, requireBuild, type Serve, startServe, stopServe, waitFor } from '../chaos/harness.js';
 import { refCounts, refFreq, refTotals } from '../fixtures/jobs/reference.js';
+import { runLambdata } from '../helpers/cli.js';
 
 const dir = dataDir('jobs-autoresume');
 let serve: Serve | undefined;
@@ -140,5 +141,71 @@ it('a wordfreq job killed with -9 mid-map resumes with its shuffle files, then l
     if (serve) await stopServe(serve);
     serve = undefined;
     shuffleDir.remove();
+  }
+}, 240_000);
+
+it('a wordfreq job that failed leaves no shuffle files, and `lambdata run --resume` runs its map tasks again to the right answer', async () => {
+  requireBuild();
+  if (serve) await stopServe(serve);
+  const failDir = dataDir('jobs-autoresume-failed');
+  try {
+    serve = await startServe(failDir.path);
+    const bodies = Array.from({ length: 5 }, (_, i) => generateText({ seed: 290 + i, bytes: 20_000 }));
+    await fetch(`${serve.url}/_lambdata/buckets/fail`, { method: 'PUT' });
+    // The last object is listed with its size but not there yet: its map task fails, the others commit.
+    for (const [i, body] of bodies.slice(0, -1).entries()) {
+      const res = await fetch(`${serve.url}/_lambdata/buckets/fail/objects/in/${i}.txt`, {
+        method: 'PUT',
+        body: new Uint8Array(body),
+      });
+      expect(res.ok).toBe(true);
+    }
+    const keys = bodies.map((_, i) => `in/${i}.txt`);
+    const job = await call<JobRecord>(serve.url, 'POST', '/jobs', {
+      mapper: 'wordfreq',
+      input: { bucket: 'fail', keys, sizes: bodies.map((b) => b.length) },
+      partitions: 2,
+      splitSize: 20_000,
+      taskSize: 20_000,
+      fanout: 1,
+      maxAttempts: 1,
+    } satisfies JobSpec);
+    const url = serve.url;
+    const under = async () =>
+      (
+        await call<{ objects: Array<{ key: string }> }>(url, 'GET', `/buckets/fail/objects?prefix=_jobs/${job.id}/`)
+      ).objects
+        .map((o) => o.key)
+        .sort();
+    let failed: JobRecord | undefined;
+    expect(
+      await waitFor(async () => {
+        failed = await call<JobRecord>(url, 'GET', `/jobs/${job.id}`);
+        return failed.status !== 'running';
+      }, 60_000),
+    ).toBe(true);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.error?.message).toContain('in/4.txt');
+    expect(failed?.counters.tasksDone).toBeGreaterThan(0);
+    // The committed map tasks' partitions went with the failure (the cleanup ends before the record can be resumed).
+    expect(await waitFor(async () => (await under()).length === 0, 30_000)).toBe(true);
+
+    const res = await fetch(`${url}/_lambdata/buckets/fail/objects/in/4.txt`, {
+      method: 'PUT',
+      body: new Uint8Array(bodies[4] as Buffer),
+    });
+    expect(res.ok).toBe(true);
+    const out = await runLambdata(url, 'run', '--resume', job.id, '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const done = JSON.parse(out.stdout) as JobRecord;
+    expect(done.status).toBe('succeeded');
+    expect(done.result?.distinctWords).toBe(refFreq(bodies).size);
+    expect(done.result?.totals).toEqual(refTotals(bodies));
+    const output = done.result?.output;
+    expect(await under()).toEqual([...(output?.keys ?? []), output?.summaryKey].sort());
+  } finally {
+    if (serve) await stopServe(serve);
+    serve = undefined;
+    failDir.remove();
   }
 }, 240_000);
