@@ -1,6 +1,6 @@
 import type { Billing, FunctionRegistry, InvocationRecord, Invoker, LogLine } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { AccessDenied, InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { AccessDenied, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
@@ -10,6 +10,7 @@ import type { JobBackend, ResolveBackend } from './backend.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
+import { JobInvocations } from './job-invocations.js';
 import {
   defaultOutput,
   type EventBody,
@@ -23,7 +24,8 @@ import { JobStore } from './job-store.js';
 import { type GrantFiles, grantAttemptReads } from './local-reads.js';
 import { assertRerunnable, pipelineOfRun, runPipeline } from './pipeline-run.js';
 import { listInput } from './planner.js';
-import type { ReadGrantAnswer, TaskProgressReport } from './protocol.js';
+import { validateReport } from './progress-report.js';
+import type { ReadGrantAnswer } from './protocol.js';
 import { type RetentionPolicy, retentionPolicy } from './retention.js';
 import { RunCleanup } from './run-cleanup.js';
 import { validateSpec } from './spec.js';
@@ -53,14 +55,6 @@ export interface SubmitOptions {
 /** The name of this machine's own target. */
 const LOCAL = 'local';
 
-const RECORD_TTL_MS = 10 * 60_000;
-/** Invocation records and log-line sets kept for running jobs, at most (the oldest go first). */
-const MAX_KEPT = 10_000;
-/** Lines kept per invocation for a job's progress stream; the rest are counted in one closing line. */
-const LINES_PER_INVOCATION = 50;
-/** Platform lines a job does not republish (its own events say when tasks start and end). */
-const PLATFORM_LINE = /^(START|END) RequestId: /;
-
 /**
  * Map-reduce and scatter-gather jobs and pipelines: check, submit, follow, read results, resume,
  * rerun a pipeline stage. Jobs persist in SQLite; a job the engine was running when it stopped
@@ -89,8 +83,8 @@ export class JobService implements BackgroundService {
   #log: Logger;
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
   #seq = new Map<string, number>();
-  #records = new Map<string, InvocationRecord & { seenAt: number }>();
-  #lines = new Map<string, { lines: string[]; dropped: number; seenAt: number }>();
+  /** Records and log lines of the invocations running jobs make, until their job takes them. */
+  readonly #invocations = new JobInvocations();
   #logLines?: Topic<LogLine>;
   #unsubscribe: Array<() => void> = [];
   #cleanup: RunCleanup;
@@ -119,12 +113,13 @@ export class JobService implements BackgroundService {
   async start(): Promise<void> {
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     const unsubscribe = records?.subscribe((record) => {
-      if (this.#running.size === 0) return;
-      this.#records.set(record.requestId, { ...record, seenAt: Date.now() });
-      evictOldest(this.#records);
+      if (this.#running.size > 0) this.#invocations.keepRecord(record);
     });
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
-    const unsubscribeLines = this.#logLines?.subscribe((line) => this.#keepLine(line));
+    const unsubscribeLines = this.#logLines?.subscribe((line) => {
+      if (this.#running.size === 0) return;
+      this.#invocations.keepLine(line, (fn) => [...this.#running.values()].some((run) => run.functions.has(fn)));
+    });
     if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
     // Jobs the engine was running when it stopped (even by kill -9) resume by themselves.
     for (const id of this.#store.running()) {
@@ -393,8 +388,8 @@ export class JobService implements BackgroundService {
       log: this.#log,
       emit,
       childRecord: (requestId, functionName, report, failed) =>
-        this.#records.get(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report, failed),
-      takeLogLines: (requestId) => this.#takeLines(requestId),
+        this.#invocations.record(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report, failed),
+      takeLogLines: (requestId) => this.#invocations.takeLines(requestId),
       ensureFunctions: (names) => this.#ensureFunctions(backend, names),
       signal: abort.signal,
       reports: this.#reports,
@@ -541,83 +536,10 @@ export class JobService implements BackgroundService {
     }
     for (const event of events) this.events.publish(event);
   }
-
-  /**
-   * Keeps a log line of a function some running job uses, until the job that made the invocation
-   * takes it (lines of the same functions invoked by others age out).
-   */
-  #keepLine(line: LogLine): void {
-    if (this.#running.size === 0 || PLATFORM_LINE.test(line.line)) return;
-    let kept = this.#lines.get(line.requestId);
-    if (!kept) {
-      if (![...this.#running.values()].some((run) => run.functions.has(line.functionName))) return;
-      kept = { lines: [], dropped: 0, seenAt: Date.now() };
-      this.#lines.set(line.requestId, kept);
-      evictOldest(this.#lines);
-    }
-    if (kept.lines.length < LINES_PER_INVOCATION) kept.lines.push(line.line);
-    else kept.dropped += 1;
-  }
-
-  /** The kept lines of one invocation (once: they are forgotten here). */
-  #takeLines(requestId: string): string[] {
-    const kept = this.#lines.get(requestId);
-    if (!kept) return [];
-    this.#lines.delete(requestId);
-    if (kept.dropped === 0) return kept.lines;
-    return [...kept.lines, `… ${kept.dropped} more lines: lambdata logs <function> shows them all`];
-  }
-}
-
-/** Drops entries past their time to live, and the oldest past MAX_KEPT (maps iterate in insertion order). */
-function evictOldest(map: Map<string, { seenAt: number }>): void {
-  const cutoff = Date.now() - RECORD_TTL_MS;
-  for (const [id, entry] of map) {
-    if (entry.seenAt >= cutoff && map.size <= MAX_KEPT) return;
-    map.delete(id);
-  }
 }
 
 /** Every function a job or pipeline names (mappers and reducers). */
 function functionsOf(spec: JobSpec): string[] {
   const stages = spec.stages ?? [spec];
   return [...new Set(stages.flatMap((s) => [s.mapper, ...(s.reducer ? [s.reducer] : [])]))];
-}
-
-const MAX_REPORTED_OBJECTS = 1000;
-
-/** Checks a progress report's shape. @throws InvalidParameterValue naming the bad field. */
-function validateReport(body: unknown): TaskProgressReport {
-  const r = body as Partial<TaskProgressReport> | null;
-  if (!r || typeof r !== 'object') throw new InvalidParameterValue('a progress report object is required');
-  if (typeof r.taskId !== 'string' || !r.taskId || r.taskId.length > 128)
-    throw new InvalidParameterValue('taskId must be a task id');
-  for (const name of ['attempt', 'bytes', 'words', 'lines', 'keys'] as const) {
-    const value = r[name];
-    if (!Number.isSafeInteger(value) || (value as number) < 0)
-      throw new InvalidParameterValue(`${name} must be a non-negative integer`);
-  }
-  const objects = r.objects ?? [];
-  if (!Array.isArray(objects) || objects.length > MAX_REPORTED_OBJECTS)
-    throw new InvalidParameterValue(`objects must be a list of at most ${MAX_REPORTED_OBJECTS} objects`);
-  for (const o of objects) {
-    if (!o || typeof o.key !== 'string' || !o.key || o.key.length > 1024)
-      throw new InvalidParameterValue('each object needs its key');
-    for (const name of ['words', 'lines', 'bytes'] as const)
-      if (!Number.isSafeInteger(o[name]) || o[name] < 0)
-        throw new InvalidParameterValue(`objects[].${name} must be a non-negative integer`);
-  }
-  return {
-    taskId: r.taskId,
-    attempt: r.attempt as number,
-    // Checked against the live secrets by the caller (anything but the right string is refused there).
-    secret: typeof r.secret === 'string' ? r.secret : '',
-    bytes: r.bytes as number,
-    words: r.words as number,
-    lines: r.lines as number,
-    keys: r.keys as number,
-    ...(objects.length > 0
-      ? { objects: objects.map(({ key, words, lines, bytes }) => ({ key, words, lines, bytes })) }
-      : {}),
-  };
 }
