@@ -1,5 +1,6 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
+import type { RetentionPolicy } from '../jobs/index.js';
 import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
@@ -77,6 +78,7 @@ export async function runServe(
   ctx.out(`  data dir    ${engine.dataDir}\n`);
   ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
+  ctx.out(`  job runs    ${describeRetention(engine.jobs.retention)}\n`);
   ctx.out(
     `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
   );
@@ -101,6 +103,15 @@ function limit(flag: string, text: string | undefined, valid: (n: number) => boo
       `${flag}: ${text} is not a non-negative ${flag === '--keep-job-runs' ? 'integer' : 'number'} (0: no limit)`,
     );
   return n;
+}
+
+/** `newest 20 per kind, up to 30 days` (0 turns a limit off). */
+function describeRetention({ keepRuns, keepDays }: RetentionPolicy): string {
+  const limits = [
+    ...(keepRuns > 0 ? [`newest ${keepRuns} per kind`] : []),
+    ...(keepDays > 0 ? [`up to ${keepDays} days`] : []),
+  ];
+  return `${limits.length > 0 ? `finished ones kept: ${limits.join(', ')}` : 'every finished one kept'} (--keep-job-runs, --keep-job-days)`;
 }
 
 function describeKeys(source: string, accessKeyId: string): string {

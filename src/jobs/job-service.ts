@@ -88,6 +88,7 @@ export class JobService implements BackgroundService {
   #logLines?: Topic<LogLine>;
   #unsubscribe: Array<() => void> = [];
   #cleanup: RunCleanup;
+  readonly #retention: RetentionPolicy;
 
   /** @throws InvalidParameterValue for a bad retention policy. */
   constructor(context: EngineContext, options: JobServiceOptions) {
@@ -101,9 +102,10 @@ export class JobService implements BackgroundService {
     this.#context = context;
     this.#log = context.log.child({ component: 'jobs' });
     this.#logLines = options.logLines;
+    this.#retention = retentionPolicy(options.retention);
     this.#cleanup = new RunCleanup({
       store: this.#store,
-      policy: retentionPolicy(options.retention),
+      policy: this.#retention,
       log: this.#log,
       objectsOf: (spec) => this.#backendOf(spec).objects,
       isRunning: (id) => this.#running.has(id),
@@ -235,6 +237,11 @@ export class JobService implements BackgroundService {
       throw new ResourceConflict(`job ${id} is running; delete it once it has ended`);
     await this.#cleanup.delete(record);
     this.#seq.delete(id);
+  }
+
+  /** How many finished runs are kept, and how long. */
+  get retention(): RetentionPolicy {
+    return { ...this.#retention };
   }
 
   /** Deletes the finished runs the retention policy no longer keeps (also done at start, after each run and every 10 minutes). */

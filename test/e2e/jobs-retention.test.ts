@@ -5,6 +5,8 @@
  * `--keep-job-days` (but the newest of each kind); `lambdata jobs delete` deletes a finished job and
  * refuses a running or unknown one.
  */
+
+import { execFile } from 'node:child_process';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -17,7 +19,7 @@ import type { JobRecord } from '../../src/api/native/contract.js';
 import { generateText } from '../../src/jobs/index.js';
 import { refFreq, refTotals } from '../fixtures/jobs/reference.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
-import { runLambdata } from '../helpers/cli.js';
+import { LAMBDATA_BIN, runLambdata } from '../helpers/cli.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const BUCKET = 'books';
@@ -176,4 +178,22 @@ describe('finished job runs do not pile up', () => {
     );
     expect(jobs.map((j) => j.spec.mapper).sort()).toEqual(['wordcount', 'wordfreq']);
   }, 120_000);
+
+  it('refuses a retention limit that is not a non-negative number, naming the flag, before it starts', async () => {
+    for (const [args, env, message] of [
+      [['--keep-job-runs=2.5'], {}, '--keep-job-runs: 2.5 is not a non-negative integer'],
+      [[], { LAMBDATA_KEEP_JOB_DAYS: 'soon' }, '--keep-job-days: soon is not a non-negative number'],
+    ] as const) {
+      const out = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [LAMBDATA_BIN, 'serve', '--port', '0', '--data-dir', `${serve.dir}-refused`, ...args],
+          { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+          (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+        ),
+      );
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(message);
+    }
+  });
 });
