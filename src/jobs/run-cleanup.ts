@@ -35,20 +35,27 @@ export class RunCleanup {
   readonly #sweeps = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #pruning: Promise<void> | undefined;
+  /** The start's sweeps of runs that ended before the last stop, then its retention. */
+  #starting: Promise<void> | undefined;
 
   constructor(deps: RunCleanupDeps) {
     this.#deps = deps;
   }
 
-  /** Sweeps what runs that ended before the last stop left, applies retention, and starts the timer. */
+  /**
+   * Sweeps, one job at a time, what runs that ended before the last stop left (not the stage runs of a
+   * pipeline that resumed: it sweeps them when it ends), applies retention, and starts the timer.
+   */
   start(): void {
     const byJob = new Map<string, JobRecord[]>();
     for (const record of this.#deps.store.unswept()) {
       const id = pipelineOfRun(record.id) ?? record.id;
-      byJob.set(id, [...(byJob.get(id) ?? []), record]);
+      if (!this.#deps.isRunning(id)) byJob.set(id, [...(byJob.get(id) ?? []), record]);
     }
-    for (const [id, records] of byJob) void this.#track(id, () => this.#sweepAll(records));
-    void this.prune();
+    this.#starting = (async () => {
+      for (const [id, records] of byJob) await this.#track(id, () => this.#sweepAll(records));
+      await this.prune();
+    })();
     this.#timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
     this.#timer.unref();
   }
@@ -56,7 +63,7 @@ export class RunCleanup {
   /** Stops the timer and waits for sweeps and retention under way. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await Promise.allSettled([...this.#sweeps.values(), this.#pruning]);
+    await Promise.allSettled([this.#starting, ...this.#sweeps.values(), this.#pruning]);
   }
 
   /** Whether a sweep of this job or pipeline is under way (it cannot be resumed or rerun until it ends). */
@@ -131,12 +138,17 @@ export class RunCleanup {
     store.markSwept(record.id, Date.now());
   }
 
-  /** Sweeps the finished records among `records` not swept yet (or every finished one, `again`). */
+  /**
+   * Sweeps the finished records among `records` not swept yet (or every finished one, `again`), each as
+   * stored now: one set running again since it was read (a resume) is left alone.
+   */
   async #sweepAll(records: JobRecord[], again = false): Promise<void> {
-    for (const record of records) {
+    const { store } = this.#deps;
+    for (const read of records) {
+      const record = store.get(read.id);
+      if (!record || record.status === 'running') continue;
       if (record.spec.stages) await this.#sweepJob(record, again);
-      else if (record.status !== 'running' && (again || !this.#deps.store.swept(record.id)))
-        await this.#sweepRun(record);
+      else if (again || !store.swept(record.id)) await this.#sweepRun(record);
     }
   }
 
