@@ -14,7 +14,7 @@ import {
   LogStore,
   type PriceTable,
 } from './invoke/index.js';
-import { JobService } from './jobs/index.js';
+import { JobService, type RetentionPolicy } from './jobs/index.js';
 import { LambdaArch } from './lambda-arch/index.js';
 import { EnvironmentPool, type PoolOptions } from './runtime/index.js';
 import { arnService } from './shared/arn.js';
@@ -52,6 +52,11 @@ export interface EngineOptions {
   awaitEndpoint?: boolean;
   /** Where SQLite WAL checkpoints run (see `openDb`): 'background' (default) or 'auto'. */
   checkpoint?: 'background' | 'auto';
+  /**
+   * Finished job runs kept: per kind (a job's mapper, a pipeline, a view's recomputes) the newest
+   * `keepRuns` (default 20) younger than `keepDays` (default 30); 0 turns a limit off.
+   */
+  jobRetention?: Partial<RetentionPolicy>;
 }
 
 /** The engine: one object owning every service and their lifetimes (DESIGN.md). */
@@ -150,6 +155,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     billing,
     logLines: logs.lines,
     backends: (name) => targets.backend(name),
+    retention: options.jobRetention,
     // Short-circuit local reads need a namespace sandbox: at the process level mappers read over S3.
     ...(runtime.sandbox.level === 'process'
       ? {}

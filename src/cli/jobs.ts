@@ -1,5 +1,13 @@
 import { existsSync } from 'node:fs';
-import type { BgzipAnswer, BgzipRequest, JobEvent, JobList, JobRecord, JobSpec } from '../api/native/contract.js';
+import type {
+  BgzipAnswer,
+  BgzipRequest,
+  DeletedAnswer,
+  JobEvent,
+  JobList,
+  JobRecord,
+  JobSpec,
+} from '../api/native/contract.js';
 import { type CliContext, type Command, defineCommand, type ParsedArgs, UsageError } from './command.js';
 
 const RUN_OPTIONS = {
@@ -25,7 +33,7 @@ const JOBS_OPTIONS = { json: { type: 'boolean' }, block: { type: 'string' }, to:
 /**
  * `lambdata run` submits a job and follows it (progress bar on a TTY's stderr, summary table at
  * the end, or the final record as one JSON document with --json); `lambdata jobs` lists, shows,
- * follows and converts inputs to the splittable bgzip format.
+ * follows and deletes jobs, and converts inputs to the splittable bgzip format.
  */
 export const commands: Command[] = [
   defineCommand({
@@ -38,9 +46,9 @@ export const commands: Command[] = [
   }),
   defineCommand({
     name: 'jobs',
-    summary: 'List jobs, show or follow one, or write an object as splittable bgzip',
+    summary: 'List jobs, show, follow or delete one, or write an object as splittable bgzip',
     usage:
-      'lambdata jobs [ls|list] | jobs show <id> [--json] | jobs follow <id> | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
+      'lambdata jobs [ls|list] | jobs show <id> [--json] | jobs follow <id> | jobs delete <id> … | jobs bgzip s3://bucket/key [--block 4MB] [--to key]',
     options: JOBS_OPTIONS,
     run: jobsCommand,
   }),
@@ -324,6 +332,16 @@ async function jobsCommand(
       const job = await followJob(id, ctx, true);
       ctx.out(summary(job));
       return job.status === 'succeeded' ? 0 : 1;
+    }
+    case 'rm':
+    case 'delete': {
+      if (positionals.length === 0) throw new UsageError('a job id is required');
+      // One at a time, in order: the first that cannot be deleted (unknown, running) ends the command.
+      for (const id of positionals) {
+        await ctx.client.delete<DeletedAnswer>(`/jobs/${encodeURIComponent(id)}`);
+        ctx.out(`deleted ${id}\n`);
+      }
+      return 0;
     }
     case 'bgzip': {
       const url = positionals[0];

@@ -1,5 +1,6 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
+import type { RetentionPolicy } from '../jobs/index.js';
 import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
@@ -14,7 +15,8 @@ function describeSandbox(sandbox: SandboxInfo): string {
 
 /**
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
- * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE and LAMBDATA_PROFILE.
+ * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE, LAMBDATA_PROFILE,
+ * LAMBDATA_KEEP_JOB_RUNS and LAMBDATA_KEEP_JOB_DAYS.
  * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
  */
 export async function runServe(
@@ -29,6 +31,8 @@ export async function runServe(
     token: options.token ?? env.LAMBDATA_TOKEN,
     'credentials-file': options['credentials-file'] ?? env.LAMBDATA_CREDENTIALS_FILE,
     profile: options.profile ?? env.LAMBDATA_PROFILE,
+    'keep-job-runs': options['keep-job-runs'] ?? env.LAMBDATA_KEEP_JOB_RUNS,
+    'keep-job-days': options['keep-job-days'] ?? env.LAMBDATA_KEEP_JOB_DAYS,
   };
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${values.port} is not a port`);
@@ -45,6 +49,10 @@ export async function runServe(
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
+    jobRetention: {
+      keepRuns: limit('--keep-job-runs', values['keep-job-runs'], Number.isSafeInteger),
+      keepDays: limit('--keep-job-days', values['keep-job-days'], Number.isFinite),
+    },
     credentials,
     awaitEndpoint: true,
   });
@@ -70,6 +78,7 @@ export async function runServe(
   ctx.out(`  data dir    ${engine.dataDir}\n`);
   ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
+  ctx.out(`  job runs    ${describeRetention(engine.jobs.retention)}\n`);
   ctx.out(
     `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
   );
@@ -83,6 +92,26 @@ export async function runServe(
   await server.close();
   await engine.close();
   return 0;
+}
+
+/** A retention limit given as text: a non-negative number (0: no limit). @throws UsageError. */
+function limit(flag: string, text: string | undefined, valid: (n: number) => boolean): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!valid(n) || n < 0)
+    throw new UsageError(
+      `${flag}: ${text} is not a non-negative ${flag === '--keep-job-runs' ? 'integer' : 'number'} (0: no limit)`,
+    );
+  return n;
+}
+
+/** `newest 20 per kind, up to 30 days` (0 turns a limit off). */
+function describeRetention({ keepRuns, keepDays }: RetentionPolicy): string {
+  const limits = [
+    ...(keepRuns > 0 ? [`newest ${keepRuns} per kind`] : []),
+    ...(keepDays > 0 ? [`up to ${keepDays} days`] : []),
+  ];
+  return `${limits.length > 0 ? `finished ones kept: ${limits.join(', ')}` : 'every finished one kept'} (--keep-job-runs, --keep-job-days)`;
 }
 
 function describeKeys(source: string, accessKeyId: string): string {

@@ -13,6 +13,8 @@ export const SERVE_OPTIONS = {
   'allow-host': { type: 'string', multiple: true },
   'allow-code-dir': { type: 'string', multiple: true },
   concurrency: { type: 'string' },
+  'keep-job-runs': { type: 'string' },
+  'keep-job-days': { type: 'string' },
   demo: { type: 'boolean' },
 } as const;
 
@@ -26,7 +28,7 @@ export const serve = defineCommand({
   usage:
     'lambdata serve [--port 4566] [--host 127.0.0.1] [--data-dir .lambdata] [--token T] ' +
     '[--access-key K --secret-key S | --credentials-file FILE [--profile P]] [--allow-host NAME …] ' +
-    '[--allow-code-dir DIR …] [--concurrency 1000] [--demo]',
+    '[--allow-code-dir DIR …] [--concurrency 1000] [--keep-job-runs 20] [--keep-job-days 30] [--demo]',
   options: SERVE_OPTIONS,
   positionals: false,
   run: async (args, ctx) => (await import('./serve-engine.js')).runServe(args, ctx),

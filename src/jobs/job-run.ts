@@ -11,6 +11,7 @@ import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { costReport } from './cost.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
+import { sweepIntermediates } from './intermediates.js';
 import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
 import { ResultAccumulator } from './merge.js';
 import {
@@ -96,7 +97,7 @@ export class JobRun {
     this.#accumulator = new ResultAccumulator(spec.mapper === 'grep');
     this.#fanout = spec.fanout ?? DEFAULT_FANOUT;
     this.#maxCascades = Math.max(1, Math.floor((spec.concurrency ?? DEFAULT_CONCURRENCY) / (this.#fanout + 1)));
-    const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
+    const shuffle = hasShuffle(spec);
     this.#reducer = shuffle ? (spec.reducer ?? 'reducer') : undefined;
     this.#output = spec.output ?? defaultOutput(spec, record.id);
     this.#results = { bucket: this.#output.bucket, prefix: `${this.#output.prefix}${RESULTS_FOLDER}` };
@@ -125,6 +126,9 @@ export class JobRun {
       await this.reduce(this.shuffle(), reducer);
       summaryKey = `${this.#output.prefix}summary.json`;
     }
+    // Every task is committed, so nothing reads the intermediates again: they go before the job reports its
+    // end (a resume after a crash here finds every reduce committed and needs no partition).
+    await sweepIntermediates(this.#deps.objects, { ...this.#output, shuffle: reducer !== undefined });
     await this.commit(summaryKey);
   }
 
@@ -320,6 +324,7 @@ export class JobRun {
       signal: this.#deps.signal,
       results: this.#results,
       readResult: (reference) => this.#readResult(reference),
+      ...(this.#deps.inFlight ? { inFlight: this.#deps.inFlight } : {}),
     };
   }
 
@@ -375,6 +380,11 @@ export function defaultOutput(spec: JobSpec, jobId: string): OutputLocation {
   return { bucket: spec.input.bucket, prefix: `${JOB_OUTPUT_PREFIX}${jobId}/` };
 }
 
+/** Whether a job's map outputs are shuffled to reducers (a reducer named, or a mapper that shuffles). */
+export function hasShuffle(spec: JobSpec): boolean {
+  return !spec.stages && (spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper));
+}
+
 /** The message of a job whose input matched nothing. */
 export function nothingMatched(spec: JobSpec): string {
   const input = spec.input;
@@ -386,12 +396,11 @@ export function nothingMatched(spec: JobSpec): string {
 /** Spec defaults filled in, as stored with the job. */
 export function normalizeSpec(spec: JobSpec): JobSpec {
   if (spec.stages) return { ...spec, mapper: spec.stages[0]?.mapper as string };
-  const shuffle = spec.reducer !== undefined || SHUFFLE_MAPPERS.has(spec.mapper);
   return {
     format: 'auto',
     mode: 'aggregate',
     fanout: DEFAULT_FANOUT,
-    ...(shuffle ? { partitions: DEFAULT_PARTITIONS } : {}),
+    ...(hasShuffle(spec) ? { partitions: DEFAULT_PARTITIONS } : {}),
     ...spec,
   };
 }

@@ -1,6 +1,6 @@
 import type { Billing, FunctionRegistry, InvocationRecord, Invoker, LogLine } from '../invoke/index.js';
 import type { BackgroundService, EngineContext } from '../shared/context.js';
-import { AccessDenied, InvalidParameterValue, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
+import { AccessDenied, ResourceConflict, ResourceNotFound } from '../shared/errors.js';
 import { Topic } from '../shared/events.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
@@ -10,6 +10,7 @@ import type { JobBackend, ResolveBackend } from './backend.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
+import { JobInvocations } from './job-invocations.js';
 import {
   defaultOutput,
   type EventBody,
@@ -23,7 +24,10 @@ import { JobStore } from './job-store.js';
 import { type GrantFiles, grantAttemptReads } from './local-reads.js';
 import { assertRerunnable, pipelineOfRun, runPipeline } from './pipeline-run.js';
 import { listInput } from './planner.js';
-import type { ReadGrantAnswer, TaskProgressReport } from './protocol.js';
+import { validateReport } from './progress-report.js';
+import type { ReadGrantAnswer } from './protocol.js';
+import { type RetentionPolicy, retentionPolicy } from './retention.js';
+import { RunCleanup } from './run-cleanup.js';
 import { validateSpec } from './spec.js';
 import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
@@ -38,24 +42,25 @@ export interface JobServiceOptions {
   backends?: ResolveBackend;
   /** Short-circuit local reads for map attempts; absent where environments are not sandboxed. */
   grantFiles?: GrantFiles;
+  /** Finished runs kept (default DEFAULT_RETENTION); running ones are never deleted. */
+  retention?: Partial<RetentionPolicy>;
+}
+
+/** How a job is submitted besides its spec. */
+export interface SubmitOptions {
+  /** What retention groups the run with (default: its mapper, or its stages' mappers). */
+  kind?: string;
 }
 
 /** The name of this machine's own target. */
 const LOCAL = 'local';
 
-const RECORD_TTL_MS = 10 * 60_000;
-/** Invocation records and log-line sets kept for running jobs, at most (the oldest go first). */
-const MAX_KEPT = 10_000;
-/** Lines kept per invocation for a job's progress stream; the rest are counted in one closing line. */
-const LINES_PER_INVOCATION = 50;
-/** Platform lines a job does not republish (its own events say when tasks start and end). */
-const PLATFORM_LINE = /^(START|END) RequestId: /;
-
 /**
  * Map-reduce and scatter-gather jobs and pipelines: check, submit, follow, read results, resume,
  * rerun a pipeline stage. Jobs persist in SQLite; a job the engine was running when it stopped
  * resumes by itself at the next start (only its uncommitted tasks run again), and `resume(id)`
- * does the same for a job that failed.
+ * does the same for a job that failed. Finished runs are cleaned up (run-cleanup.ts): their
+ * intermediates when they end, the runs themselves past the retention policy or on request.
  */
 export class JobService implements BackgroundService {
   /** Every job event, as published (the SSE endpoint filters by job). */
@@ -78,11 +83,14 @@ export class JobService implements BackgroundService {
   #log: Logger;
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
   #seq = new Map<string, number>();
-  #records = new Map<string, InvocationRecord & { seenAt: number }>();
-  #lines = new Map<string, { lines: string[]; dropped: number; seenAt: number }>();
+  /** Records and log lines of the invocations running jobs make, until their job takes them. */
+  readonly #invocations = new JobInvocations();
   #logLines?: Topic<LogLine>;
   #unsubscribe: Array<() => void> = [];
+  #cleanup: RunCleanup;
+  readonly #retention: RetentionPolicy;
 
+  /** @throws InvalidParameterValue for a bad retention policy. */
   constructor(context: EngineContext, options: JobServiceOptions) {
     this.#store = new JobStore(context.db);
     this.#invoker = options.invoker;
@@ -94,17 +102,26 @@ export class JobService implements BackgroundService {
     this.#context = context;
     this.#log = context.log.child({ component: 'jobs' });
     this.#logLines = options.logLines;
+    this.#retention = retentionPolicy(options.retention);
+    this.#cleanup = new RunCleanup({
+      store: this.#store,
+      policy: this.#retention,
+      log: this.#log,
+      objectsOf: (spec) => this.#backendOf(spec).objects,
+      isRunning: (id) => this.#running.has(id),
+    });
   }
 
   async start(): Promise<void> {
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     const unsubscribe = records?.subscribe((record) => {
-      if (this.#running.size === 0) return;
-      this.#records.set(record.requestId, { ...record, seenAt: Date.now() });
-      evictOldest(this.#records);
+      if (this.#running.size > 0) this.#invocations.keepRecord(record);
     });
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
-    const unsubscribeLines = this.#logLines?.subscribe((line) => this.#keepLine(line));
+    const unsubscribeLines = this.#logLines?.subscribe((line) => {
+      if (this.#running.size === 0) return;
+      this.#invocations.keepLine(line, (fn) => [...this.#running.values()].some((run) => run.functions.has(fn)));
+    });
     if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
     // Jobs the engine was running when it stopped (even by kill -9) resume by themselves.
     for (const id of this.#store.running()) {
@@ -114,12 +131,14 @@ export class JobService implements BackgroundService {
       this.#emit(record, { type: 'warning', message: 'the engine stopped while this job ran; it resumes by itself' });
       this.#restart(record, {});
     }
+    this.#cleanup.start();
   }
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     for (const run of this.#running.values()) run.abort.abort(new JobInterrupted());
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    await this.#cleanup.stop();
   }
 
   /** Deploys the built-in functions (or those named) now, instead of when a job first needs them. */
@@ -159,14 +178,14 @@ export class JobService implements BackgroundService {
    * it with `follow` or `wait`. Call `check` first to refuse jobs that cannot run.
    * @throws InvalidParameterValue for a malformed spec.
    */
-  submit(spec: JobSpec): JobRecord {
+  submit(spec: JobSpec, options: SubmitOptions = {}): JobRecord {
     validateSpec(spec);
     const remote = (spec.target ?? LOCAL) !== LOCAL;
     // Mappers on a target cannot reach this engine's progress endpoint: progress comes per task there.
     const normalized = normalizeSpec(
       remote && spec.liveProgress === undefined ? { ...spec, liveProgress: false } : spec,
     );
-    const record = this.#store.create(newId('j-'), normalized, Date.now());
+    const record = this.#store.create(newId('j-'), normalized, Date.now(), null, options.kind);
     this.#launch(record, { resumed: false });
     return record;
   }
@@ -184,6 +203,7 @@ export class JobService implements BackgroundService {
       );
     if (record.status !== 'failed')
       throw new ResourceConflict(`job ${id} is ${record.status}; only failed jobs resume`);
+    this.#assertSettled(id);
     this.#restart(record, {});
     return record;
   }
@@ -197,9 +217,42 @@ export class JobService implements BackgroundService {
     const record = this.get(id);
     if (record.status === 'running' || this.#running.has(id))
       throw new ResourceConflict(`job ${id} is running; rerun a stage once it has ended`);
+    this.#assertSettled(id);
     assertRerunnable(record, stage);
     this.#restart(record, { rerunStage: stage });
     return record;
+  }
+
+  /**
+   * Deletes a finished job or pipeline (its stage runs with it): its intermediates, record, events and
+   * manifest; the outputs it wrote stay where they are.
+   * @throws ResourceNotFound for an unknown id; ResourceConflict while it runs, or for a pipeline stage's run.
+   */
+  async delete(id: string): Promise<void> {
+    const record = this.get(id);
+    const pipeline = pipelineOfRun(id);
+    if (pipeline !== undefined)
+      throw new ResourceConflict(`${id} is a run of a stage of pipeline ${pipeline}: delete the pipeline`);
+    if (record.status === 'running' || this.#running.has(id))
+      throw new ResourceConflict(`job ${id} is running; delete it once it has ended`);
+    await this.#cleanup.delete(record);
+    this.#seq.delete(id);
+  }
+
+  /** How many finished runs are kept, and how long. */
+  get retention(): RetentionPolicy {
+    return { ...this.#retention };
+  }
+
+  /** Deletes the finished runs the retention policy no longer keeps (also done at start, after each run and every 10 minutes). */
+  applyRetention(now?: number): Promise<void> {
+    return this.#cleanup.prune(now);
+  }
+
+  /** @throws ResourceConflict while a job that has ended is still being cleaned up. */
+  #assertSettled(id: string): void {
+    if (this.#running.has(id) || this.#cleanup.sweeping(id))
+      throw new ResourceConflict(`job ${id} is still being cleaned up after its end; try again in a moment`);
   }
 
   /** Sets a stopped job running again and launches it as a resume (or a stage rerun). */
@@ -325,13 +378,14 @@ export class JobService implements BackgroundService {
 
   #launch(record: JobRecord, start: { resumed: boolean; rerunStage?: number }): void {
     const abort = new AbortController();
+    const inFlight = new Set<Promise<unknown>>();
     let backend: JobBackend;
     try {
       backend = this.#backendOf(record.spec);
     } catch (err) {
       // The target was removed since the job started: the job fails with the reason.
       const failure = Promise.reject(err as Error);
-      this.#settle(record, failure, abort, new Set());
+      this.#settle(record, failure, abort, new Set(), inFlight);
       return;
     }
     const runDeps = (emit: RunDeps['emit']): RunDeps => ({
@@ -341,13 +395,14 @@ export class JobService implements BackgroundService {
       log: this.#log,
       emit,
       childRecord: (requestId, functionName, report, failed) =>
-        this.#records.get(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report, failed),
-      takeLogLines: (requestId) => this.#takeLines(requestId),
+        this.#invocations.record(requestId) ?? backend.childRecord?.(functionName, `job:${record.id}`, report, failed),
+      takeLogLines: (requestId) => this.#invocations.takeLines(requestId),
       ensureFunctions: (names) => this.#ensureFunctions(backend, names),
       signal: abort.signal,
       reports: this.#reports,
       secrets: this.#secrets,
       localReads: backend.name === LOCAL && this.#grantFiles !== undefined,
+      inFlight,
     });
     const running = record.spec.stages
       ? runPipeline(
@@ -374,11 +429,20 @@ export class JobService implements BackgroundService {
           runDeps((r, body) => this.#emit(r, body)),
           start.resumed,
         );
-    this.#settle(record, running, abort, new Set(['cascade', 'reducer', ...functionsOf(record.spec)]));
+    this.#settle(record, running, abort, new Set(['cascade', 'reducer', ...functionsOf(record.spec)]), inFlight);
   }
 
-  /** Records the end of a launched run, whatever it is, and keeps it in the running set until then. */
-  #settle(record: JobRecord, running: Promise<unknown>, abort: AbortController, functions: Set<string>): void {
+  /**
+   * Records the end of a launched run, whatever it is, and keeps it in the running set until then; then
+   * cleans it up (in the background: `inFlight` invocations that outlived their stage end first).
+   */
+  #settle(
+    record: JobRecord,
+    running: Promise<unknown>,
+    abort: AbortController,
+    functions: Set<string>,
+    inFlight: Set<Promise<unknown>>,
+  ): void {
     const done = running.then(
       () => record,
       (err: unknown) => {
@@ -389,7 +453,15 @@ export class JobService implements BackgroundService {
         return record;
       },
     );
-    const entry = { done: done.finally(() => this.#running.delete(record.id)), abort, functions };
+    const entry = {
+      done: done.finally(() => {
+        // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
+        if (!abort.signal.aborted) this.#cleanup.finished(record, inFlight).then(() => this.#cleanup.prune());
+        this.#running.delete(record.id);
+      }),
+      abort,
+      functions,
+    };
     this.#running.set(record.id, entry);
   }
 
@@ -471,83 +543,10 @@ export class JobService implements BackgroundService {
     }
     for (const event of events) this.events.publish(event);
   }
-
-  /**
-   * Keeps a log line of a function some running job uses, until the job that made the invocation
-   * takes it (lines of the same functions invoked by others age out).
-   */
-  #keepLine(line: LogLine): void {
-    if (this.#running.size === 0 || PLATFORM_LINE.test(line.line)) return;
-    let kept = this.#lines.get(line.requestId);
-    if (!kept) {
-      if (![...this.#running.values()].some((run) => run.functions.has(line.functionName))) return;
-      kept = { lines: [], dropped: 0, seenAt: Date.now() };
-      this.#lines.set(line.requestId, kept);
-      evictOldest(this.#lines);
-    }
-    if (kept.lines.length < LINES_PER_INVOCATION) kept.lines.push(line.line);
-    else kept.dropped += 1;
-  }
-
-  /** The kept lines of one invocation (once: they are forgotten here). */
-  #takeLines(requestId: string): string[] {
-    const kept = this.#lines.get(requestId);
-    if (!kept) return [];
-    this.#lines.delete(requestId);
-    if (kept.dropped === 0) return kept.lines;
-    return [...kept.lines, `… ${kept.dropped} more lines: lambdata logs <function> shows them all`];
-  }
-}
-
-/** Drops entries past their time to live, and the oldest past MAX_KEPT (maps iterate in insertion order). */
-function evictOldest(map: Map<string, { seenAt: number }>): void {
-  const cutoff = Date.now() - RECORD_TTL_MS;
-  for (const [id, entry] of map) {
-    if (entry.seenAt >= cutoff && map.size <= MAX_KEPT) return;
-    map.delete(id);
-  }
 }
 
 /** Every function a job or pipeline names (mappers and reducers). */
 function functionsOf(spec: JobSpec): string[] {
   const stages = spec.stages ?? [spec];
   return [...new Set(stages.flatMap((s) => [s.mapper, ...(s.reducer ? [s.reducer] : [])]))];
-}
-
-const MAX_REPORTED_OBJECTS = 1000;
-
-/** Checks a progress report's shape. @throws InvalidParameterValue naming the bad field. */
-function validateReport(body: unknown): TaskProgressReport {
-  const r = body as Partial<TaskProgressReport> | null;
-  if (!r || typeof r !== 'object') throw new InvalidParameterValue('a progress report object is required');
-  if (typeof r.taskId !== 'string' || !r.taskId || r.taskId.length > 128)
-    throw new InvalidParameterValue('taskId must be a task id');
-  for (const name of ['attempt', 'bytes', 'words', 'lines', 'keys'] as const) {
-    const value = r[name];
-    if (!Number.isSafeInteger(value) || (value as number) < 0)
-      throw new InvalidParameterValue(`${name} must be a non-negative integer`);
-  }
-  const objects = r.objects ?? [];
-  if (!Array.isArray(objects) || objects.length > MAX_REPORTED_OBJECTS)
-    throw new InvalidParameterValue(`objects must be a list of at most ${MAX_REPORTED_OBJECTS} objects`);
-  for (const o of objects) {
-    if (!o || typeof o.key !== 'string' || !o.key || o.key.length > 1024)
-      throw new InvalidParameterValue('each object needs its key');
-    for (const name of ['words', 'lines', 'bytes'] as const)
-      if (!Number.isSafeInteger(o[name]) || o[name] < 0)
-        throw new InvalidParameterValue(`objects[].${name} must be a non-negative integer`);
-  }
-  return {
-    taskId: r.taskId,
-    attempt: r.attempt as number,
-    // Checked against the live secrets by the caller (anything but the right string is refused there).
-    secret: typeof r.secret === 'string' ? r.secret : '',
-    bytes: r.bytes as number,
-    words: r.words as number,
-    lines: r.lines as number,
-    keys: r.keys as number,
-    ...(objects.length > 0
-      ? { objects: objects.map(({ key, words, lines, bytes }) => ({ key, words, lines, bytes })) }
-      : {}),
-  };
 }

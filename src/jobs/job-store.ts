@@ -1,6 +1,7 @@
 /**
  * Durable job state in SQLite: job records, the event log (for replay to late subscribers and
- * after restarts) and the task manifest, where the first committed attempt of a task wins.
+ * after restarts) and the task manifest, where the first committed attempt of a task wins. Each
+ * record carries its kind (what retention groups runs by) and when its intermediates were swept.
  */
 import type { Statement } from 'better-sqlite3';
 import { type Db, migrate } from '../state/index.js';
@@ -72,6 +73,13 @@ interface JobRow {
   pipeline?: string | null;
 }
 
+/** A finished run as retention sees it. */
+export interface FinishedRun {
+  id: string;
+  kind: string;
+  finishedAt: number;
+}
+
 /** Empty counters for a new job. */
 export function zeroCounters(): JobCounters {
   return {
@@ -101,13 +109,36 @@ export class JobStore {
     migrate(db, SCHEMA);
     // Databases made before plans and pipelines were recorded lack these columns.
     const columns = db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>;
-    for (const column of ['plan', 'pipeline', 'parent_id']) {
+    for (const column of ['plan', 'pipeline', 'parent_id', 'kind']) {
       if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column} TEXT`);
+    }
+    if (!columns.some((c) => c.name === 'swept_at')) db.exec('ALTER TABLE jobs ADD COLUMN swept_at INTEGER');
+    db.exec(`CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_id);
+      CREATE INDEX IF NOT EXISTS jobs_unswept ON jobs (status, swept_at)`);
+    // Runs recorded before kinds were: their kind is read from their spec, once.
+    const unkinded = db.prepare('SELECT id, spec FROM jobs WHERE kind IS NULL').all() as Array<{
+      id: string;
+      spec: string;
+    }>;
+    if (unkinded.length > 0) {
+      const set = db.prepare('UPDATE jobs SET kind = ? WHERE id = ?');
+      db.transaction(() => {
+        for (const row of unkinded) set.run(legacyKindOf(JSON.parse(row.spec) as JobSpec), row.id);
+      })();
     }
   }
 
-  /** Records a new running job; `parentId` makes it one run of a pipeline stage (not listed on its own). */
-  create(id: string, spec: JobSpec, now: number, parentId: string | null = null): JobRecord {
+  /**
+   * Records a new running job of `kind` (what retention groups runs by); `parentId` makes it one run of a
+   * pipeline stage (not listed on its own, kept and deleted with its pipeline).
+   */
+  create(
+    id: string,
+    spec: JobSpec,
+    now: number,
+    parentId: string | null = null,
+    kind = defaultKindOf(spec),
+  ): JobRecord {
     const record: JobRecord = {
       id,
       status: 'running',
@@ -123,8 +154,10 @@ export class JobStore {
     };
     if (spec.stages) record.pipeline = [];
     this.#db
-      .prepare('INSERT INTO jobs (id, status, spec, created_at, counters, parent_id) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, record.status, JSON.stringify(spec), now, JSON.stringify(record.counters), parentId);
+      .prepare(
+        'INSERT INTO jobs (id, status, spec, created_at, counters, parent_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, record.status, JSON.stringify(spec), now, JSON.stringify(record.counters), parentId, kind);
     return record;
   }
 
@@ -152,12 +185,14 @@ export class JobStore {
     return rows.map((r) => r.id);
   }
 
+  /** Saves a record; a record set running again has intermediates again (its sweep is undone). */
   update(record: JobRecord): void {
     this.#db
       .prepare(
-        'UPDATE jobs SET status = ?, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ?, plan = ?, pipeline = ? WHERE id = ?',
+        "UPDATE jobs SET status = ?, swept_at = CASE WHEN ? = 'running' THEN NULL ELSE swept_at END, finished_at = ?, counters = ?, result = ?, cost = ?, error = ?, stages = ?, plan = ?, pipeline = ? WHERE id = ?",
       )
       .run(
+        record.status,
         record.status,
         record.finishedAt,
         JSON.stringify(record.counters),
@@ -219,6 +254,86 @@ export class JobStore {
       .all(jobId, stage) as Array<{ task_id: string; stage: string; attempt: number; result: string }>;
     return rows.map((r) => ({ taskId: r.task_id, stage: r.stage, attempt: r.attempt, result: JSON.parse(r.result) }));
   }
+
+  /** The runs of a pipeline's stages (every run of every stage), oldest first. */
+  runsOf(parentId: string): JobRecord[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY created_at, id')
+      .all(parentId) as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Finished jobs and pipelines (not their stage runs), newest first within each kind. */
+  finished(): FinishedRun[] {
+    return this.#db
+      .prepare(
+        "SELECT id, kind, COALESCE(finished_at, created_at) AS finishedAt FROM jobs WHERE parent_id IS NULL AND status != 'running' ORDER BY kind, finishedAt DESC, created_at DESC, id DESC",
+      )
+      .all() as FinishedRun[];
+  }
+
+  /** Finished records (stage runs included) whose intermediates were not swept yet, oldest first. */
+  unswept(): JobRecord[] {
+    const rows = this.#db
+      .prepare("SELECT * FROM jobs WHERE status != 'running' AND swept_at IS NULL ORDER BY created_at, id")
+      .all() as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Whether a finished record's intermediates are swept. */
+  swept(id: string): boolean {
+    const row = this.#db.prepare('SELECT swept_at FROM jobs WHERE id = ?').get(id) as
+      | { swept_at: number | null }
+      | undefined;
+    return row?.swept_at != null;
+  }
+
+  /** Records that a finished record's intermediates are gone (unless it was set running again meanwhile). */
+  markSwept(id: string, now: number): void {
+    this.#db.prepare("UPDATE jobs SET swept_at = ? WHERE id = ? AND status != 'running'").run(now, id);
+  }
+
+  /** Forgets committed task outputs of a run: every stage's, or only `stage`'s. */
+  dropCommitted(jobId: string, stage?: string): void {
+    if (stage === undefined) this.#db.prepare('DELETE FROM job_manifest WHERE job_id = ?').run(jobId);
+    else this.#db.prepare('DELETE FROM job_manifest WHERE job_id = ? AND stage = ?').run(jobId, stage);
+  }
+
+  /**
+   * Deletes a job or pipeline with its stage runs: records, events and manifests, in one transaction.
+   * Returns how many records went (0 for an unknown id).
+   */
+  delete(id: string): number {
+    return this.#db.transaction(() => {
+      const ids = [
+        id,
+        ...(this.#db.prepare('SELECT id FROM jobs WHERE parent_id = ?').all(id) as Array<{ id: string }>).map(
+          (r) => r.id,
+        ),
+      ];
+      let deleted = 0;
+      for (const run of ids) {
+        this.#db.prepare('DELETE FROM job_events WHERE job_id = ?').run(run);
+        this.#db.prepare('DELETE FROM job_manifest WHERE job_id = ?').run(run);
+        deleted += this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(run).changes;
+      }
+      return deleted;
+    })();
+  }
+}
+
+/** The kind of a run submitted without one: its mapper, or its stages' mappers for a pipeline. */
+export function defaultKindOf(spec: JobSpec): string {
+  return spec.stages ? `pipeline:${spec.stages.map((s) => s.mapper).join('+')}` : `job:${spec.mapper}`;
+}
+
+/** A view's recompute writes under `views/<view>/v<version>-<time>/` (lambda-arch/recompute.ts). */
+const RECOMPUTE_OUTPUT = /^views\/([^/]+)\/v\d+-\d+\/$/;
+
+/** The kind of a run recorded before kinds were: recomputes are told apart by where they wrote. */
+function legacyKindOf(spec: JobSpec): string {
+  const view = RECOMPUTE_OUTPUT.exec(spec.output?.prefix ?? '')?.[1];
+  return view === undefined ? defaultKindOf(spec) : `view:${view}`;
 }
 
 function fromRow(row: JobRow): JobRecord {

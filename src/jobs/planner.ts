@@ -23,6 +23,8 @@ export interface ObjectSource {
   headObject(bucket: string, key: string): MaybePromise<{ size: number }>;
   getObject(bucket: string, key: string, options?: { range?: string }): Promise<{ body: Readable }>;
   putObject(bucket: string, key: string, body: Buffer | string): Promise<unknown>;
+  /** Deletes keys (at most 1,000), a missing one is no error (a run's intermediates, once it finished). */
+  deleteObjects(bucket: string, keys: string[]): MaybePromise<unknown>;
 }
 
 /** A listed input object. */

@@ -43,6 +43,8 @@ export interface RunDeps {
   secrets?: AttemptSecrets;
   /** True when map attempts may ask for short-circuit local reads (the local target, in a namespace sandbox). */
   localReads?: boolean;
+  /** Where the run's stages track their invocations while they run (see StageOptions.inFlight). */
+  inFlight?: Set<Promise<unknown>>;
 }
 
 /** A mapper's progress report with the job it belongs to (its secret already checked and left out). */
@@ -144,7 +146,12 @@ export class RunProgress {
         return this.#secrets.issue(record.id, task.taskId, attempt, reads);
       },
       completed: (task, attempt, result, durationMs) => {
-        if (!this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })) {
+        // An attempt answering after its run failed commits nothing: the run's cleanup forgets what a
+        // resume must redo (a shuffle's map tasks), and a late commit would bring one back without its files.
+        if (
+          record.status !== 'running' ||
+          !this.#deps.store.commit(record.id, { taskId: task.taskId, stage, attempt, result })
+        ) {
           this.#dropAttempt(task.taskId, attempt);
           return null;
         }

@@ -59,6 +59,11 @@ export interface StageOptions {
   results?: ResultStore;
   /** Reads a stored result back. @throws when the reference is not the job's or cannot be read. */
   readResult?(reference: ResultReference): Promise<unknown>;
+  /**
+   * Collects the stage's cascade invocations while they run: one may outlive the stage (a straggler's
+   * twin, or a task still running when another failed the stage) and write intermediates after it.
+   */
+  inFlight?: Set<Promise<unknown>>;
 }
 
 const BACKOFF_MS = 100;
@@ -125,7 +130,7 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
       parallelism: options.fanout,
       ...(options.results ? { results: options.results } : {}),
     };
-    invoker
+    const invocation = invoker
       .invoke({
         functionName: options.cascadeName,
         payload: JSON.stringify(event),
@@ -188,8 +193,10 @@ export async function runStage(invoker: Invoker, options: StageOptions, hooks: S
       )
       .finally(() => {
         running.delete(entry);
+        options.inFlight?.delete(invocation);
         wake();
       });
+    options.inFlight?.add(invocation);
   };
 
   while (outstanding.size > 0) {

@@ -7,7 +7,8 @@
  * in one transaction (a view created before the mappers wrote per-task objects still has its
  * reducer merge shuffled partitions first).
  * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
- * merged into the previous version's — the same rows a full recompute gives.
+ * merged into the previous version's — the same rows a full recompute gives. What the job wrote is
+ * deleted once its rows are in (or it failed): every version is served from SQLite, never from them.
  */
 import { availableParallelism } from 'node:os';
 import type { JobService } from '../jobs/index.js';
@@ -72,6 +73,8 @@ export async function recompute(
   const states = new Map<string, { key: string; bucket: number; state: unknown }>();
   let events = incremental ? (previous?.events ?? 0) : 0;
   let jobId: string | null = null;
+  /** The prefix of the job's objects, once read. */
+  let written: string | undefined;
   if (incremental && previous) {
     for (const [key, bucket, state] of batch.rows(config.name, previous.version))
       states.set(JSON.stringify([key, bucket]), { key, bucket, state });
@@ -79,28 +82,36 @@ export async function recompute(
   if (snapshot.keys.length > 0 && snapshot.from < snapshot.horizon) {
     const prefix = `views/${config.name}/v${version}-${Date.now()}/`;
     const perTask = config.mapOutput === 'per-task';
-    const record = jobs.submit({
-      mapper: config.mapper,
-      // A view's map output is small (one state per key and bucket): the engine merges the map
-      // tasks' objects itself rather than wait for a reducer's cold start to merge them first.
-      ...(perTask ? {} : { reducer: config.reducer, partitions: PARTITIONS }),
-      // Master objects are immutable and the dataset records their sizes: no HEAD per object.
-      input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
-      fanout: MAP_SLOTS,
-      concurrency: MAP_SLOTS + 1,
-      output: { bucket: dataset.bucket, prefix },
-      params: {
-        from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
-        horizon: snapshot.horizon,
-        timeField: dataset.timeField,
-        ...(perTask ? { output: { bucket: dataset.bucket, prefix } } : {}),
+    const record = jobs.submit(
+      {
+        mapper: config.mapper,
+        // A view's map output is small (one state per key and bucket): the engine merges the map
+        // tasks' objects itself rather than wait for a reducer's cold start to merge them first.
+        ...(perTask ? {} : { reducer: config.reducer, partitions: PARTITIONS }),
+        // Master objects are immutable and the dataset records their sizes: no HEAD per object.
+        input: { bucket: dataset.bucket, keys: snapshot.keys, sizes: snapshot.sizes },
+        fanout: MAP_SLOTS,
+        concurrency: MAP_SLOTS + 1,
+        output: { bucket: dataset.bucket, prefix },
+        params: {
+          from: Number.isFinite(snapshot.from) ? snapshot.from : -8.64e15,
+          horizon: snapshot.horizon,
+          timeField: dataset.timeField,
+          ...(perTask ? { output: { bucket: dataset.bucket, prefix } } : {}),
+        },
+        // Retention keeps a view's recomputes together, apart from other jobs of the same mapper.
       },
-    });
+      { kind: `view:${config.name}` },
+    );
     jobId = record.id;
     options.onJob(jobId);
     deps.onPhase({ view: config.name, jobId, phase: 'started' });
     const final = await jobs.wait(jobId);
-    if (final.status !== 'succeeded') throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
+    if (final.status !== 'succeeded') {
+      // A job interrupted by a stop resumes at the next start and still needs its objects.
+      if (final.error?.code !== 'JobInterrupted') deleteUnder(deps, dataset.bucket, prefix);
+      throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
+    }
     const custom = final.result?.custom as { events?: number; outputs?: Record<string, string> } | undefined;
     events += custom?.events ?? 0;
     const outputs = perTask
@@ -109,6 +120,7 @@ export async function recompute(
           .map(([, key]) => key)
       : Array.from({ length: PARTITIONS }, (_, r) => `${prefix}out/part-r-${String(r).padStart(5, '0')}`);
     const texts = await Promise.all(outputs.map((key) => readText(deps, dataset.bucket, key)));
+    written = prefix;
     for (const text of texts) {
       for (const line of text.split('\n')) {
         if (!line) continue;
@@ -131,7 +143,22 @@ export async function recompute(
     batch.swap(config.name, generation, jobId, config.generations);
     speed.dropBefore(config.name, snapshot.horizon);
   })();
+  if (written) deleteUnder(deps, dataset.bucket, written);
   return generation;
+}
+
+/** Deletes every object under a recompute job's prefix (the job has ended: nothing writes there any more). */
+function deleteUnder(deps: RecomputeDeps, bucket: string, prefix: string): void {
+  const store = deps.datasets.objectStore;
+  for (;;) {
+    const page = store.listObjects(bucket, { prefix, maxKeys: 1000 });
+    if (page.objects.length > 0)
+      store.deleteObjects(
+        bucket,
+        page.objects.map((o) => o.key),
+      );
+    if (!page.isTruncated || page.objects.length === 0) return;
+  }
 }
 
 async function readText(deps: RecomputeDeps, bucket: string, key: string): Promise<string> {

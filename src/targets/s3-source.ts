@@ -1,10 +1,12 @@
 /**
  * The jobs' ObjectSource over S3 (or any S3-compatible endpoint): paged ListObjectsV2, HeadObject,
- * ranged GETs streamed, PutObject. 503 SlowDown and 5xx are retried by the SDK (S3_ATTEMPTS).
+ * ranged GETs streamed, PutObject, DeleteObjects. 503 SlowDown and 5xx are retried by the SDK (S3_ATTEMPTS).
  */
 
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -74,7 +76,28 @@ export class S3ObjectSource {
     return this.#send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }), `s3://${bucket}/${key}`, bucket);
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: one send for the four command types
+  /**
+   * Deletes up to 1,000 keys in one request (a missing key is no error in S3).
+   * @throws NoSuchBucket; target errors, including the first key S3 could not delete.
+   */
+  async deleteObjects(bucket: string, keys: string[]): Promise<unknown> {
+    if (keys.length === 0) return undefined;
+    const answer = await this.#send<DeleteObjectsCommandOutput>(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+      `s3://${bucket}/${keys[0]}`,
+      bucket,
+    );
+    const failed = answer.Errors?.[0];
+    if (failed)
+      throw targetError(
+        this.#target,
+        `s3://${bucket}/${failed.Key ?? ''}`,
+        Object.assign(new Error(failed.Message ?? 'cannot delete'), { name: failed.Code ?? 'InternalError' }),
+      );
+    return answer;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: one send for the five command types
   async #send<T>(command: any, resource: string, bucket: string, key?: string): Promise<T> {
     try {
       return (await this.#client.send(command)) as T;

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine.js';
 import { generateText } from '../../src/jobs/index.js';
 import { refTotals } from '../fixtures/jobs/reference.js';
 import { tasksDone, withEngine } from '../helpers/jobs.js';
+import { eventually } from '../helpers/wait.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -109,5 +111,40 @@ it('a pipeline interrupted mid-stage resumes that stage by itself, keeping its c
     });
   } finally {
     rmSync(pipeDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+it('a run that ended just before the engine stopped, its intermediates still there, is swept at the next start', async () => {
+  const sweepDir = mkdtempSync(join(tmpdir(), 'lambdata-jobs-restart-sweep-'));
+  try {
+    const bodies = Array.from({ length: 3 }, (_, i) => generateText({ seed: 270 + i, bytes: 20_000 }));
+    const done = await withEngine(sweepDir, async (engine) => {
+      engine.objects.createBucket('sweep');
+      for (const [i, body] of bodies.entries()) await engine.objects.putObject('sweep', `in/${i}.txt`, body);
+      const job = engine.jobs.submit({ mapper: 'wordfreq', input: { bucket: 'sweep', prefix: 'in/' }, partitions: 2 });
+      return engine.jobs.wait(job.id);
+    });
+    expect(done.status).toBe('succeeded');
+    const outputs = [...(done.result?.output?.keys ?? []), done.result?.output?.summaryKey as string];
+    // What a crash between the run's end and its sweep leaves (as does an engine from before sweeps): the
+    // run recorded as not swept, with a map partition, a reducer's spill and a stored result in place.
+    const left = ['map/m0-a1/part-00000', 'spill/r0/0f3a/run-0', 'results/m1-a2.json'].map(
+      (key) => `_jobs/${done.id}/${key}`,
+    );
+    const notIntermediate = `_jobs/${done.id}/map/notes.txt`;
+    const offline = await createEngine({ dataDir: sweepDir, background: false });
+    try {
+      for (const key of [...left, notIntermediate]) await offline.objects.putObject('sweep', key, 'x');
+      offline.context.db.prepare('UPDATE jobs SET swept_at = NULL WHERE id = ?').run(done.id);
+    } finally {
+      await offline.close();
+    }
+    await withEngine(sweepDir, async (engine) => {
+      const keys = () => engine.objects.listObjects('sweep', { prefix: `_jobs/${done.id}/` }).objects.map((o) => o.key);
+      await eventually(() => !keys().some((k) => left.includes(k)));
+      expect(keys().sort()).toEqual([...outputs, notIntermediate].sort());
+    });
+  } finally {
+    rmSync(sweepDir, { recursive: true, force: true });
   }
 }, 120_000);

@@ -1,7 +1,8 @@
 /**
  * A recompute's map tasks each write their folded states to one object and the engine merges them:
  * no reduce stage. A view created before that (its stored config has no `mapOutput`, its reducer
- * deployed) still recomputes through its reducer, after a restart, to the same rows.
+ * deployed) still recomputes through its reducer, after a restart, to the same rows. Neither leaves
+ * objects behind, and with one run kept per kind, a view keeps only its last recompute's job.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,9 +27,11 @@ describe('recompute without a reduce stage', () => {
   let server: RunningServer | undefined;
   /** The number of events holding each lower-cased word, per hour bucket: what the view must count. */
   const expected = new Map<string, number>();
+  /** The recompute jobs of the first test, by view. */
+  const jobs: Record<string, string> = {};
 
   const open = async () => {
-    engine = await createEngine({ dataDir: dir });
+    engine = await createEngine({ dataDir: dir, jobRetention: { keepRuns: 1 } });
     server = await startServer(engine, { port: 0 });
     return { engine, url: server.url };
   };
@@ -73,7 +76,6 @@ describe('recompute without a reduce stage', () => {
 
   it('merges the map tasks’ objects in the engine, and an older view still reduces, to the same rows', async () => {
     const e = engine as Engine;
-    const jobs: Record<string, string> = {};
     for (const name of ['now', 'old']) {
       const started = await e.views.recompute(name, { incremental: false });
       await started.done;
@@ -96,5 +98,24 @@ describe('recompute without a reduce stage', () => {
       batched += now.batch.value as number;
     }
     expect(batched).toBeGreaterThan(300);
+  }, 120_000);
+
+  it('leaves no objects of its jobs, and keeps only the last recompute job of a view, serving the same rows', async () => {
+    const e = engine as Engine;
+    const bucket = e.views.dataset('ev').bucket;
+    // The per-task states and the older view's partitions and reduce outputs are in SQLite rows now.
+    expect(e.objects.listObjects(bucket, { prefix: 'views/' }).objects.map((o) => o.key)).toEqual([]);
+    const again = await e.views.recompute('now', { incremental: false });
+    await again.done;
+    // One run kept per kind: this view's first recompute job goes, the other view's stays.
+    await until(() => (e.jobs.list().some((j) => j.id === jobs.now) ? undefined : true));
+    expect(e.jobs.list().map((j) => j.id)).toEqual(expect.arrayContaining([again.jobId, jobs.old]));
+    expect(() => e.jobs.get(jobs.now as string)).toThrow(/Job not found/);
+    expect(e.objects.listObjects(bucket, { prefix: 'views/' }).objects).toEqual([]);
+    for (const [id, count] of expected) {
+      const [word, bucketStart] = id.split('@') as [string, string];
+      const range = { from: Number(bucketStart), to: Number(bucketStart) + HOUR };
+      expect(e.views.query('now', word, range).value, id).toBe(count);
+    }
   }, 120_000);
 });

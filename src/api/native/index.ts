@@ -1,6 +1,7 @@
 import type { Route } from '../router.js';
 import { routes as functionRoutingRoutes } from './function-routing.js';
 import { routes as functionRoutes } from './functions.js';
+import { routes as jobDeleteRoutes } from './job-delete.js';
 import { routes as jobRoutes } from './jobs.js';
 import { routes as mappingRoutes } from './mappings.js';
 import { routes as objectRoutes } from './objects.js';
@@ -20,6 +21,7 @@ export const nativeRoutes: Route[] = [
   ...functionRoutes,
   ...objectRoutes,
   ...jobRoutes,
+  ...jobDeleteRoutes,
   ...streamRoutes,
   ...tableRoutes,
   ...queueRoutes,
