@@ -28,12 +28,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
 /** All environments together weigh two nice-0 threads per core. */
 export const ENVIRONMENTS_CPU_SHARES = 2048 * Math.max(1, availableParallelism());
+/** The server's own group weighs twice all environments together (see joinServerGroup). */
+export const SERVER_CPU_SHARES = 2 * ENVIRONMENTS_CPU_SHARES;
+/** The server's group, beside the engine's: named for the PID, so a later engine sweeps it once the server died. */
+const SERVER_GROUP = `lambdata-${process.pid}-server`;
 /** AWS allows a function 1,024 processes and threads. */
 const MAX_TASKS = 1024;
 
@@ -57,7 +61,8 @@ export class EnvironmentGroups {
     for (const controller of CONTROLLERS) {
       const own = ownPath(controller);
       if (own === undefined) continue;
-      const parent = join(ROOT, controller, own);
+      // A server in its own group keeps its environments beside it, not below it.
+      const parent = join(ROOT, controller, basename(own) === SERVER_GROUP ? dirname(own) : own);
       try {
         sweepStale(parent);
         const base = join(parent, `lambdata-${process.pid}-${suffix}`);
@@ -146,6 +151,51 @@ export class EnvironmentGroups {
   }
 }
 
+/** Where the server's own `cpu` group is and how to leave it. */
+export interface ServerGroup {
+  /** The group's directory. */
+  path: string;
+  /** Its cpu.shares. */
+  shares: number;
+  /** The cpu.shares of the environments' group beside it. */
+  environmentShares: number;
+  /** Moves the process back to the group it came from and removes its own. */
+  leave(): void;
+}
+
+/**
+ * Moves this process (every thread; threads and processes it starts later follow) into a `cpu`
+ * group of its own weighing SERVER_CPU_SHARES, beside the groups its engine makes for environments.
+ * Call it before the engine starts. Returns undefined where there is no writable cgroup v1 `cpu`
+ * controller (cgroup v2 only, no root): the server then has only its niceness, a documented fallback.
+ */
+export function joinServerGroup(): ServerGroup | undefined {
+  const own = ownPath('cpu');
+  if (own === undefined) return undefined;
+  const parent = join(ROOT, 'cpu', own);
+  const path = join(parent, SERVER_GROUP);
+  try {
+    sweepStale(parent);
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'cpu.shares'), String(SERVER_CPU_SHARES));
+    writeFileSync(join(path, 'cgroup.procs'), String(process.pid));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOENT') throw err;
+    removeGroup(path);
+    return undefined;
+  }
+  return {
+    path,
+    shares: SERVER_CPU_SHARES,
+    environmentShares: ENVIRONMENTS_CPU_SHARES,
+    leave() {
+      writeFileSync(join(parent, 'cgroup.procs'), String(process.pid));
+      removeGroup(path);
+    },
+  };
+}
+
 /** This process's group in a v1 controller's hierarchy, from /proc/self/cgroup. */
 function ownPath(controller: Controller): string | undefined {
   if (!existsSync(join(ROOT, controller, 'cgroup.procs'))) return undefined;
@@ -165,7 +215,7 @@ function ownPath(controller: Controller): string | undefined {
 /** Groups of engines that died without cleaning up (kill -9): their processes died with them. */
 function sweepStale(parent: string): void {
   for (const entry of readdirSync(parent, { withFileTypes: true })) {
-    const match = /^lambdata-(\d+)-[0-9a-f]+$/.exec(entry.name);
+    const match = /^lambdata-(\d+)-(?:[0-9a-f]+|server)$/.exec(entry.name);
     if (!match || !entry.isDirectory() || isAlive(Number(match[1]))) continue;
     const dir = join(parent, entry.name);
     for (const child of readdirSync(dir, { withFileTypes: true }))
