@@ -52,6 +52,8 @@ export async function runServe(
   });
   // Where environments weigh one cpu group, the server weighs one beside it (see cgroups.ts).
   const cpuGroup = raise && engine.runtime.sandbox.features.includes('cpu-cgroup') ? joinServerGroup() : undefined;
+  // The process may also end inside engine.close() (nothing left holding the event loop): leave then.
+  if (cpuGroup) process.once('exit', () => cpuGroup.leave());
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(engine, {
@@ -66,7 +68,7 @@ export async function runServe(
   } catch (err) {
     // Nothing is served: stop the engine's workers so the process exits instead of idling.
     await engine.close();
-    cpuGroup?.leave();
+    await leave(cpuGroup);
     ctx.err(`lambdata: ${(err as Error).message}\n`);
     return 1;
   }
@@ -87,8 +89,14 @@ export async function runServe(
   ctx.out('lambdata: stopping…\n');
   await server.close();
   await engine.close();
-  cpuGroup?.leave();
+  await leave(cpuGroup);
   return 0;
+}
+
+/** Leaves the server's cpu group, waiting up to ~1 s for processes killed by the engine's close to exit. */
+async function leave(group: ServerGroup | undefined): Promise<void> {
+  for (let attempt = 0; group && !group.leave() && attempt < 50; attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function describeGroup(group: ServerGroup | undefined): string {
