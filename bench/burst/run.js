@@ -5,19 +5,23 @@
 // burst runs --rounds times, each round against a function deployed fresh for it (so its invocations
 // are first ones again). While a round runs, a process of its own (sampler.mjs) times
 // /_lambdata/health, a 15-byte GetObject and a bare node:http server in a process of its own (the
-// floor: what the machine's load alone adds to an answer), health and floor every --sample-ms, the GET
-// every 5 × that, whether or not the last answered; and a warm function with a 2 s timeout is invoked again and again to see when its
-// timeout fires. Answer times are pooled over the rounds, so the p99 comes from hundreds of samples.
-// Reports health and GET p99 beside the floor's, the burst's wall time against its CPU work divided by
-// the cores (the functions' own process CPU, and the reported Init Duration + Duration), timeouts, and
-// how late serve's event loop ran (from /_lambdata/health) and this process's.
+// floor: what the machine's load alone adds to an answer), health and floor every --sample-ms, the
+// GET every 5 × that, whether or not the last answered; and a warm function with a 2 s timeout is
+// invoked again and again to see when its timeout fires. Answer times are pooled over the rounds, so
+// the p99 comes from hundreds of samples. Reports health and GET p99 beside the floor's, the burst's
+// wall time against its CPU work divided by the cores (the functions' own process CPU, and the
+// reported Init Duration + Duration), timeouts, how late serve's event loop ran (from
+// /_lambdata/health) and this process's, and how long serve's and the floor's event-loop threads
+// waited for a CPU (/proc schedstat: a starved server, told apart from a busy one).
 // Usage: npm run build && node bench/burst/run.js [--quick] [--count N] [--rounds N] [--sample-ms MS]
 //          [--root CHECKOUT] [--profile DIR] [--no-raise] [--sampler-nice N]
 //   --quick: 40 invocations, one round (CI keeps the benchmark working with it).
 //   --root runs another checkout's built `lambdata` (a before/after comparison in one run).
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
-//   --sampler-nice N: the autogroup nice of the sampler's, the floor's and this process's sessions (default -10).
-//   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
+//   --sampler-nice N: the autogroup nice of the sampler's, the floor's and this process's sessions
+//     (default -10; this process's is put back when it ends).
+//   --no-raise: serve stays at its starting niceness and out of a cpu group of its own
+//     (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -56,10 +60,10 @@ const GET_EVERY = 5;
 /**
  * Where the processes run (Linux schedules each session as one autogroup, weighing one nice-0 thread
  * by default): serve in a session of its own, as when started from its own terminal, so how it places
- * itself is all that counts; the sampler, the floor and this process each in a session of its own
- * whose autogroup is raised to SAMPLER_NICE (-10 weighs 9,548, about what serve's own cpu group
- * weighs), as clients and a front end that do not share the sandboxes' CPU would be. A starved
- * sampler inflates every answer it times; a starved client, the burst's wall time.
+ * itself is all that counts; the sampler and the floor each in a session of its own, and this
+ * process in the one it was started in, their autogroups raised to SAMPLER_NICE (-10 weighs 9,548),
+ * as clients that do not share the sandboxes' CPU would be. A starved sampler inflates every answer
+ * it times, serve's and the floor's alike; a starved client, the burst's wall time.
  */
 const SAMPLER_NICE = Number(values['sampler-nice'] ?? -10);
 const TIMER_FN_TIMEOUT_S = 2;
