@@ -23,7 +23,7 @@
 //   --no-raise: serve stays at its starting niceness and out of a cpu group of its own
 //     (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { percentiles } from '../invoke/stats.js';
 import { heavyPackage, sleeperPackage } from './packages.js';
+import { detached, raiseAutogroup, schedDiff, schedstat, startBareServer, startSampler } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -69,10 +70,6 @@ const SAMPLER_NICE = Number(values['sampler-nice'] ?? -10);
 const TIMER_FN_TIMEOUT_S = 2;
 /** Give up on the burst after this long (the engine before issue 17 could take minutes). */
 const BURST_LIMIT_MS = 15 * 60_000;
-/** What raiseAutogroup could do, for the report. */
-let autogroupNice = 'unchanged';
-/** Processes started in sessions of their own, ended if this one is interrupted. */
-const detached = new Set();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-burst-'));
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
@@ -91,14 +88,16 @@ const serve = spawn(
   },
 );
 detached.add(serve);
-const ownAutogroup = raiseAutogroup('self');
+const ownAutogroup = raiseAutogroup('self', SAMPLER_NICE);
+const autogroupNice = ownAutogroup ? SAMPLER_NICE : 'unchanged (no autogroups, or not allowed)';
+// The autogroup is the session's (a terminal's, say): put it back however this process ends.
+process.once('exit', () => ownAutogroup?.restore());
 // The processes above run in sessions of their own, so Ctrl-C reaches only this one: end them here.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     for (const child of detached) child.kill('SIGTERM');
     await new Promise((done) => (serve.exitCode === null ? serve.once('exit', done) : done()));
     rmSync(dataDir, { recursive: true, force: true });
-    ownAutogroup?.restore();
     process.exit(130);
   });
 }
@@ -115,7 +114,6 @@ try {
   serve.kill('SIGTERM');
   await new Promise((done) => (serve.exitCode === null ? serve.once('exit', done) : done()));
   rmSync(dataDir, { recursive: true, force: true });
-  ownAutogroup?.restore();
 }
 
 async function run(url) {
@@ -150,12 +148,15 @@ async function run(url) {
 
   // The floor: a bare node:http server in its own process (nice 0), sampled the same way, so what the
   // machine's load and the sampler add to every answer shows beside serve's figure.
-  const floor = await startBareServer();
-  const sampler = await startSampler({
-    health: { everyMs: SAMPLE_MS, url: `${url}/_lambdata/health` },
-    floor: { everyMs: SAMPLE_MS, url: `${floor.url}/health` },
-    get: { everyMs: SAMPLE_MS * GET_EVERY, endpoint: url, bucket: 'burst', key: 'small.txt' },
-  });
+  const floor = await startBareServer(SAMPLER_NICE);
+  const sampler = await startSampler(
+    {
+      health: { everyMs: SAMPLE_MS, url: `${url}/_lambdata/health` },
+      floor: { everyMs: SAMPLE_MS, url: `${floor.url}/health` },
+      get: { everyMs: SAMPLE_MS * GET_EVERY, endpoint: url, bucket: 'burst', key: 'small.txt' },
+    },
+    SAMPLER_NICE,
+  );
   const loopWindows = [];
   // Windows that ended before the bursts (start-up, deploys) are left out.
   const firstWindow = (await (await fetch(`${url}/_lambdata/health`)).json()).eventLoopDelayMs?.window ?? 0;
@@ -191,6 +192,8 @@ async function run(url) {
     await sampler.send('start');
     const loopThreads = [schedstat(serve.pid), schedstat(floor.pid)];
     const probes = [timerProbe(), loopProbe()];
+    // Awaited after the burst; a failure meanwhile (serve gone) must not end the process before the cleanup.
+    for (const probe of probes) probe.catch(() => undefined);
     ownLoop.enable();
     const started = performance.now();
     const outcomes = await Promise.all(
@@ -215,7 +218,7 @@ async function run(url) {
     });
     const wallMs = performance.now() - started;
     const [serveLoop, floorLoop] = [schedstat(serve.pid), schedstat(floor.pid)].map((now, i) =>
-      diff(now, loopThreads[i]),
+      schedDiff(now, loopThreads[i]),
     );
     await sampler.send('pause');
     ownLoop.disable();
@@ -303,93 +306,4 @@ function report({ rounds, sampled, drifts, loopWindows, ownLoop }) {
   console.log(`  the floor's                           ${sched('floorLoop')}`);
   const done = percentiles(outcomes.map((o) => o.finished));
   console.log(`  invocation done after p50 / p99      ${f(done.p50)} / ${f(done.p99)}`);
-}
-
-/** A bare node:http server in a session of its own (bench/invoke/bare-server.mjs): the floor. */
-async function startBareServer() {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../invoke/bare-server.mjs')], {
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  });
-  detached.add(child);
-  raiseAutogroup(child.pid);
-  const url = await new Promise((resolveUrl, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare server exited (${code})`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolveUrl(match[1]);
-    });
-  });
-  return {
-    url,
-    pid: child.pid,
-    stop: () => {
-      child.kill('SIGTERM');
-      return new Promise((done) => (child.exitCode === null ? child.once('exit', done) : done()));
-    },
-  };
-}
-
-/**
- * Sets the nice of a process's autogroup to SAMPLER_NICE (Linux, and only where this process may:
- * root or CAP_SYS_NICE). Returns a `restore()` of the old value, or undefined where it could not.
- */
-function raiseAutogroup(pid) {
-  const file = `/proc/${pid}/autogroup`;
-  try {
-    const before = /nice (-?\d+)/.exec(readFileSync(file, 'latin1'))?.[1];
-    writeFileSync(file, String(SAMPLER_NICE));
-    autogroupNice = SAMPLER_NICE;
-    return { restore: () => writeFileSync(file, before ?? '0') };
-  } catch {
-    autogroupNice = 'unchanged (no autogroups, or not allowed)';
-    return undefined;
-  }
-}
-
-/** A thread's CPU time and time spent runnable but waiting for a CPU, in ms (Linux schedstat); undefined elsewhere. */
-function schedstat(pid) {
-  try {
-    const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ').map(Number);
-    return { runMs: runNs / 1e6, waitMs: waitNs / 1e6 };
-  } catch {
-    return undefined; // no /proc, or no schedstats in this kernel
-  }
-}
-
-function diff(now, before) {
-  return now && before ? { runMs: now.runMs - before.runMs, waitMs: now.waitMs - before.waitMs } : undefined;
-}
-
-/** sampler.mjs in its own process, timing GETs of `targets` while on; `stop()` returns its samples. */
-async function startSampler(targets) {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'sampler.mjs'), JSON.stringify(targets)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    detached: true,
-  });
-  detached.add(child);
-  raiseAutogroup(child.pid);
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`the sampler exited (${code}) before reporting`))),
-  );
-  exited.catch(() => undefined);
-  const nextLine = async () => {
-    const line = await Promise.race([lines.next(), exited]);
-    if (line.done) throw new Error('the sampler closed its output before reporting');
-    return line.value;
-  };
-  await nextLine(); // ready
-  return {
-    /** "start" returns at once; "pause" once the requests in flight answered. */
-    async send(command) {
-      child.stdin.write(`${command}\n`);
-      if (command === 'pause') await nextLine();
-    },
-    async stop() {
-      child.stdin.end('stop\n');
-      return JSON.parse(await nextLine());
-    },
-  };
 }
