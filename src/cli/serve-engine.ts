@@ -1,7 +1,7 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
 import type { RetentionPolicy } from '../jobs/index.js';
-import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
+import { joinServerGroup, raiseServerPriority, type SandboxInfo, type ServerGroup } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
 import type { SERVE_OPTIONS } from './serve.js';
@@ -17,7 +17,8 @@ function describeSandbox(sandbox: SandboxInfo): string {
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
  * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE, LAMBDATA_PROFILE,
  * LAMBDATA_KEEP_JOB_RUNS and LAMBDATA_KEEP_JOB_DAYS.
- * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
+ * LAMBDATA_RAISE_PRIORITY=0 keeps the server at the niceness it started with, and out of a cpu group
+ * of its own.
  */
 export async function runServe(
   { values: options }: ParsedArgs<typeof SERVE_OPTIONS>,
@@ -45,7 +46,8 @@ export async function runServe(
     env,
   });
   // Before the engine starts any process: those return to the niceness the server started with.
-  const priority = env.LAMBDATA_RAISE_PRIORITY === '0' ? undefined : raiseServerPriority();
+  const raise = env.LAMBDATA_RAISE_PRIORITY !== '0';
+  const priority = raise ? raiseServerPriority() : undefined;
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
@@ -56,6 +58,10 @@ export async function runServe(
     credentials,
     awaitEndpoint: true,
   });
+  // Where environments weigh one cpu group, the server weighs one beside it (see cgroups.ts).
+  const cpuGroup = raise && engine.runtime.sandbox.features.includes('cpu-cgroup') ? joinServerGroup() : undefined;
+  // The process may also end inside engine.close() (nothing left holding the event loop): leave then.
+  if (cpuGroup) process.once('exit', () => cpuGroup.leave());
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(engine, {
@@ -70,6 +76,7 @@ export async function runServe(
   } catch (err) {
     // Nothing is served: stop the engine's workers so the process exits instead of idling.
     await engine.close();
+    await leave(cpuGroup);
     ctx.err(`lambdata: ${(err as Error).message}\n`);
     return 1;
   }
@@ -80,7 +87,7 @@ export async function runServe(
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
   ctx.out(`  job runs    ${describeRetention(engine.jobs.retention)}\n`);
   ctx.out(
-    `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
+    `  priority    ${priority ? `nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}${describeGroup(cpuGroup)}\n`,
   );
   if (values.demo) await seedDemo(engine, server.url, ctx.out);
   await new Promise<void>((resolve) => {
@@ -91,6 +98,7 @@ export async function runServe(
   ctx.out('lambdata: stopping…\n');
   await server.close();
   await engine.close();
+  await leave(cpuGroup);
   return 0;
 }
 
@@ -112,6 +120,18 @@ function describeRetention({ keepRuns, keepDays }: RetentionPolicy): string {
     ...(keepDays > 0 ? [`up to ${keepDays} days`] : []),
   ];
   return `${limits.length > 0 ? `finished ones kept: ${limits.join(', ')}` : 'every finished one kept'} (--keep-job-runs, --keep-job-days)`;
+}
+
+/** Leaves the server's cpu group, waiting up to ~1 s for processes killed by the engine's close to exit. */
+async function leave(group: ServerGroup | undefined): Promise<void> {
+  for (let attempt = 0; group && !group.leave() && attempt < 50; attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+function describeGroup(group: ServerGroup | undefined): string {
+  return group
+    ? `; its own cpu group weighing ${group.shares}, beside the environments' ${group.environmentShares}`
+    : '';
 }
 
 function describeKeys(source: string, accessKeyId: string): string {

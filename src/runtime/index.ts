@@ -1,3 +1,4 @@
+export { joinServerGroup, type ServerGroup } from './cgroups.js';
 export { EnvironmentPool, type PoolOptions } from './pool.js';
 export { RUN_ERRORS } from './run-errors.js';
 export {

@@ -6,6 +6,7 @@
  * the process may (root, or CAP_SYS_NICE) keeps it scheduled first; processes the engine starts are
  * put back to the niceness it started with (the launcher does this for every environment).
  */
+import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** Niceness steps the server's event-loop thread is raised by (nice 0 → -5: ~3× a nice-0 thread's weight). */
@@ -14,9 +15,9 @@ export const SERVER_PRIORITY_BOOST = 5;
 let startedAt: number | undefined;
 
 /**
- * Raises the calling thread (the event loop) by SERVER_PRIORITY_BOOST niceness steps. Returns the
- * niceness before and after, or undefined when the process may not raise its priority (it keeps its
- * niceness: a documented fallback, not an error).
+ * Raises the calling thread (the event loop) by SERVER_PRIORITY_BOOST niceness steps, and every other
+ * thread the process already runs. Returns the niceness before and after, or undefined when the
+ * process may not raise its priority (it keeps its niceness: a documented fallback, not an error).
  */
 export function raiseServerPriority(): { from: number; to: number } | undefined {
   const from = startedAt ?? getPriority();
@@ -31,10 +32,35 @@ export function raiseServerPriority(): { from: number; to: number } | undefined 
     throw err;
   }
   startedAt = from;
+  // Linux niceness is per thread, and threads inherit it only when they start: libuv's pool (object
+  // reads and writes, fs.promises) and V8's helpers (the garbage collector's parallel phases, which
+  // the event loop waits for) started before this call and stayed at `from`. Left there, the loop
+  // waited for them behind the environments under a burst (a GET's fs.read, a scavenge).
+  for (const thread of otherThreads()) raiseThread(thread, to);
   return { from, to };
 }
 
 /** The niceness processes started by the engine return to; undefined when the server was never raised. */
 export function childNiceness(): number | undefined {
   return startedAt;
+}
+
+/** The process's threads other than the calling one (Linux: /proc/self/task); none where there is no /proc. */
+function otherThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task')
+      .map(Number)
+      .filter((tid) => tid !== process.pid);
+  } catch {
+    return []; // not Linux: niceness there is per process, and setPriority(to) set it already
+  }
+}
+
+function raiseThread(tid: number, to: number): void {
+  try {
+    setPriority(tid, to);
+  } catch (err) {
+    const failure = err as NodeJS.ErrnoException & { info?: { code?: string } };
+    if ((failure.info?.code ?? failure.code) !== 'ESRCH') throw err; // ended meanwhile
+  }
 }

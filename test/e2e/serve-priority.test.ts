@@ -1,10 +1,11 @@
 /**
  * `lambdata serve` keeps its event loop above its environments' CPU priority (issue 17, "Under a
- * burst"): the loop thread is raised 5 niceness steps where the process may (these tests run as
- * root), the launcher returns to the starting niceness, and a function runs niced below that. The
- * health answer reports how late the event loop ran.
+ * burst"): every thread of the server is raised 5 niceness steps where the process may (these tests
+ * run as root), the launcher returns to the starting niceness, and a function runs niced below that.
+ * Where environments weigh one cgroup `cpu` group, the server runs in one of its own beside it,
+ * weighing more, and removes it when it stops. The health answer reports how late the event loop ran.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
@@ -22,6 +23,14 @@ const BASE = getPriority();
 function niceOf(pid: number, tid = pid): number {
   const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/** The process's group in the cgroup v1 `cpu` hierarchy, or undefined where there is none. */
+function cpuGroupOf(pid: number): string | undefined {
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'latin1')
+    .split('\n')
+    .find((entry) => entry.split(':')[1]?.split(',').includes('cpu'));
+  return line?.slice(line.lastIndexOf(':') + 1);
 }
 
 /** The PIDs of a process's children whose command line mentions `marker`. */
@@ -59,7 +68,11 @@ describe('serve: the event loop runs above its environments', () => {
 
   it('raises its loop thread, puts the launcher back and runs functions niced below the start', async () => {
     serve = await startServe('priority');
-    expect(niceOf(serve.pid)).toBe(Math.max(-20, BASE - 5));
+    const pid = serve.pid;
+    // Every thread: V8's garbage-collector helpers and libuv's pool started before the raise.
+    const threads = readdirSync(`/proc/${pid}/task`).map(Number);
+    expect(threads.length).toBeGreaterThan(1);
+    for (const tid of threads) expect(niceOf(pid, tid)).toBe(Math.max(-20, BASE - 5));
     expect(await functionNice(serve)).toBe(Math.min(19, BASE + 10));
     const launchers = childrenRunning(serve.pid, 'runtime/launcher.js');
     expect(launchers).toHaveLength(1);
@@ -75,9 +88,29 @@ describe('serve: the event loop runs above its environments', () => {
     expect(health.eventLoopDelayMs.windowMs).toBe(10_000);
   });
 
+  it('runs in a cpu group of its own, weighing more than its environments, and removes it on stop', async (ctx) => {
+    const health = async (url: string) =>
+      (await (await fetch(`${url}/_lambdata/health`)).json()) as { sandbox: { features: string[] } };
+    serve = await startServe('priority-group');
+    if (!(await health(serve.url)).sandbox.features.includes('cpu-cgroup')) ctx.skip(); // no writable cgroup v1 cpu
+    const pid = serve.pid;
+    const group = cpuGroupOf(pid);
+    expect(group).toMatch(new RegExp(`/lambdata-${pid}-server$`));
+    const groupDir = `/sys/fs/cgroup/cpu${group}`;
+    const parent = groupDir.slice(0, groupDir.lastIndexOf('/'));
+    const environments = readdirSync(parent).filter((name) => new RegExp(`^lambdata-${pid}-[0-9a-f]+$`).test(name));
+    expect(environments).toHaveLength(1); // beside the server's group, not below it
+    const shares = (dir: string) => Number(readFileSync(`${dir}/cpu.shares`, 'latin1'));
+    expect(shares(groupDir)).toBeGreaterThan(shares(`${parent}/${environments[0]}`));
+    await serve.close();
+    serve = undefined;
+    expect(existsSync(groupDir)).toBe(false);
+  });
+
   it('stays at its starting niceness with LAMBDATA_RAISE_PRIORITY=0', async () => {
     serve = await startServe('priority-off', { env: { LAMBDATA_RAISE_PRIORITY: '0' } });
     expect(niceOf(serve.pid)).toBe(BASE);
+    expect(cpuGroupOf(serve.pid)).not.toMatch(/lambdata-\d+-server/);
     expect(await functionNice(serve)).toBe(Math.min(19, BASE + 10));
   });
 });
