@@ -84,7 +84,11 @@ async function runJob({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>, c
     }
     job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.rerun)}/stages/${stage}/rerun`);
   } else if (values.resume) {
-    job = await ctx.client.post<JobRecord>(`/jobs/${encodeURIComponent(values.resume)}/resume`);
+    // A job the server was running when it stopped resumes by itself when it starts again: follow it
+    // (or show how it ended); only a failed one is started again.
+    const path = `/jobs/${encodeURIComponent(values.resume)}`;
+    const current = await ctx.client.get<JobRecord>(path);
+    job = current.status === 'failed' ? await ctx.client.post<JobRecord>(`${path}/resume`) : current;
   } else {
     const [mapper, ...inputs] = positionals;
     if (!mapper || inputs.length === 0) throw new UsageError('a mapper and at least one s3:// input are required');

@@ -1,6 +1,7 @@
 /**
- * A wordcount job killed with SIGKILL mid-run. After the restart the job is failed with JobInterrupted,
- * `lambdata run --resume <id> --json` finishes it, and its totals equal a reference count. Tasks the engine
+ * A wordcount job killed with SIGKILL mid-run. After the restart the job resumes by itself, and
+ * `lambdata run --resume <id> --json` follows it to its end (or reruns it, had it failed); its totals
+ * equal a reference count. Tasks the engine
  * had committed before the kill must not run again (their manifest entries are the acknowledged writes).
  */
 import { execFile } from 'node:child_process';

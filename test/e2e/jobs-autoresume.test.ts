@@ -55,13 +55,11 @@ it('a job interrupted by kill -9 of lambdata serve resumes by itself when it sta
 
   serve = await startServe(dir.path);
   const restarted = serve.url;
-  let done: JobRecord | undefined;
-  expect(
-    await waitFor(async () => {
-      done = await call<JobRecord>(restarted, 'GET', `/jobs/${job.id}`);
-      return done.status !== 'running';
-    }, 90_000),
-  ).toBe(true);
+  // `lambdata run --resume` follows the job that resumed by itself to its end.
+  const followed = await runLambdata(restarted, 'run', '--resume', job.id, '--json');
+  expect(followed.code).toBe(0);
+  expect((JSON.parse(followed.stdout) as JobRecord).status).toBe('succeeded');
+  const done = await call<JobRecord>(restarted, 'GET', `/jobs/${job.id}`);
   expect(done?.error).toBeNull();
   expect(done?.status).toBe('succeeded');
   expect(done?.result?.totals).toEqual(refTotals(bodies));
