@@ -1,6 +1,6 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
-import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
+import { leaveServerGroup, raiseServerPriority, type SandboxInfo, type ServerPriority } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
 import type { SERVE_OPTIONS } from './serve.js';
@@ -62,6 +62,7 @@ export async function runServe(
   } catch (err) {
     // Nothing is served: stop the engine's workers so the process exits instead of idling.
     await engine.close();
+    leaveServerGroup();
     ctx.err(`lambdata: ${(err as Error).message}\n`);
     return 1;
   }
@@ -70,9 +71,7 @@ export async function runServe(
   ctx.out(`  data dir    ${engine.dataDir}\n`);
   ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
-  ctx.out(
-    `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
-  );
+  ctx.out(`  priority    ${describePriority(priority)}\n`);
   if (values.demo) await seedDemo(engine, server.url, ctx.out);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -82,7 +81,16 @@ export async function runServe(
   ctx.out('lambdata: stopping…\n');
   await server.close();
   await engine.close();
+  leaveServerGroup();
   return 0;
+}
+
+function describePriority(priority: ServerPriority | undefined): string {
+  if (!priority) {
+    return 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)';
+  }
+  const group = priority.cpuShares ? ` in its own cpu group (${priority.cpuShares} shares)` : '';
+  return `event loop at nice ${priority.to} (started at ${priority.from})${group}; environments run niced below ${priority.from}`;
 }
 
 function describeKeys(source: string, accessKeyId: string): string {
