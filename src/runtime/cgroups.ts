@@ -31,6 +31,7 @@ import {
   readFileSync,
   readSync,
   rmdirSync,
+  stat,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -175,6 +176,9 @@ export function joinServerCpuGroup(): string | undefined {
   try {
     mkdirSync(dir);
     writeFileSync(join(dir, 'cpu.shares'), String(SERVER_CPU_SHARES));
+    // A thread starts in the group of the thread that made it, and libuv makes its pool's threads at
+    // the first piece of pool work: make them now, so file, zlib and crypto work stays where it was.
+    stat(ROOT, () => undefined);
     // `tasks` takes one thread; `cgroup.procs` would move every thread of the process.
     writeFileSync(join(dir, 'tasks'), String(process.pid));
   } catch (err) {
