@@ -15,7 +15,8 @@ function describeSandbox(sandbox: SandboxInfo): string {
 /**
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
  * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE and LAMBDATA_PROFILE.
- * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
+ * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with;
+ * LAMBDATA_SERVER_CPU_GROUP=0 raises it without a cpu group of its own (see server-priority.ts).
  */
 export async function runServe(
   { values: options }: ParsedArgs<typeof SERVE_OPTIONS>,
@@ -41,7 +42,10 @@ export async function runServe(
     env,
   });
   // Before the engine starts any process: those return to the niceness the server started with.
-  const priority = env.LAMBDATA_RAISE_PRIORITY === '0' ? undefined : raiseServerPriority();
+  const priority =
+    env.LAMBDATA_RAISE_PRIORITY === '0'
+      ? undefined
+      : raiseServerPriority({ cpuGroup: env.LAMBDATA_SERVER_CPU_GROUP !== '0' });
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,

@@ -30,10 +30,10 @@ let startedIn: string | undefined;
 
 /**
  * Raises the calling thread (the event loop) by SERVER_PRIORITY_BOOST niceness steps, and into a cpu
- * group of its own where it can. Returns how, or undefined when the process may not raise its
- * priority (it keeps its niceness: a documented fallback, not an error).
+ * group of its own where it can (unless `cpuGroup` is false). Returns how, or undefined when the
+ * process may not raise its priority (it keeps its niceness: a documented fallback, not an error).
  */
-export function raiseServerPriority(): ServerPriority | undefined {
+export function raiseServerPriority({ cpuGroup = true }: { cpuGroup?: boolean } = {}): ServerPriority | undefined {
   const from = startedAt ?? getPriority();
   const to = Math.max(-20, from - SERVER_PRIORITY_BOOST);
   try {
@@ -46,7 +46,7 @@ export function raiseServerPriority(): ServerPriority | undefined {
     throw err;
   }
   startedAt = from;
-  startedIn = joinServerCpuGroup();
+  startedIn = cpuGroup ? joinServerCpuGroup() : undefined;
   return { from, to, ...(startedIn ? { cpuShares: SERVER_CPU_SHARES } : {}) };
 }
 

@@ -119,6 +119,13 @@ describe('serve: the event loop runs above its environments', () => {
     expect(readdirSync(parent).filter((name) => name.startsWith(`lambdata-${serving.pid}-`))).toEqual([]);
   });
 
+  it('raises its loop thread without a cpu group of its own with LAMBDATA_SERVER_CPU_GROUP=0', async () => {
+    serve = await startServe('priority-no-group', { env: { LAMBDATA_SERVER_CPU_GROUP: '0' } });
+    expect(niceOf(serve.pid)).toBe(Math.max(-20, BASE - 5));
+    expect(cpuGroupOf(serve.pid)).toBe(cpuGroupOf(process.pid));
+    expect(await functionNice(serve)).toBe(Math.min(19, BASE + 10));
+  });
+
   it('stays at its starting niceness with LAMBDATA_RAISE_PRIORITY=0', async () => {
     serve = await startServe('priority-off', { env: { LAMBDATA_RAISE_PRIORITY: '0' } });
     expect(niceOf(serve.pid)).toBe(BASE);
