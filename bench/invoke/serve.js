@@ -9,7 +9,6 @@
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
 //   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
 //   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
-//   --no-cpu-group: serve's event loop is raised but gets no cpu group of its own (LAMBDATA_SERVER_CPU_GROUP=0).
 // Each throughput row prints serve's CPU per call (all its threads, and its event loop alone, with how
 // often per call the loop was preempted: an environment it woke taking its CPU, say) and the
 // client's own CPU per call: on a 2-core machine a rate R needs client + serve + environment CPU per
@@ -49,10 +48,7 @@ const floor = await startBareServer();
 const relay = await startBareServer(join(here, 'relay-server.mjs'));
 const serve = await startServe({
   nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-  env: {
-    ...(process.argv.includes('--no-raise') ? { LAMBDATA_RAISE_PRIORITY: '0' } : {}),
-    ...(process.argv.includes('--no-cpu-group') ? { LAMBDATA_SERVER_CPU_GROUP: '0' } : {}),
-  },
+  env: process.argv.includes('--no-raise') ? { LAMBDATA_RAISE_PRIORITY: '0' } : {},
 });
 const clients = [];
 const lambdaClient = (endpoint) => {

@@ -1,6 +1,6 @@
 import { startServer } from '../api/index.js';
 import { createEngine } from '../engine.js';
-import { leaveServerGroup, raiseServerPriority, type SandboxInfo, type ServerPriority } from '../runtime/index.js';
+import { raiseServerPriority, type SandboxInfo } from '../runtime/index.js';
 import { type CliContext, type ParsedArgs, UsageError } from './command.js';
 import { seedDemo } from './demo.js';
 import type { SERVE_OPTIONS } from './serve.js';
@@ -15,8 +15,7 @@ function describeSandbox(sandbox: SandboxInfo): string {
 /**
  * Runs `lambdata serve`: the engine and its server, until SIGINT or SIGTERM. Options left out fall back to
  * LAMBDATA_PORT, LAMBDATA_HOST, LAMBDATA_TOKEN, LAMBDATA_CREDENTIALS_FILE and LAMBDATA_PROFILE.
- * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with;
- * LAMBDATA_SERVER_CPU_GROUP=0 raises it without a cpu group of its own (see server-priority.ts).
+ * LAMBDATA_RAISE_PRIORITY=0 keeps the server's event loop at the niceness it started with.
  */
 export async function runServe(
   { values: options }: ParsedArgs<typeof SERVE_OPTIONS>,
@@ -42,10 +41,7 @@ export async function runServe(
     env,
   });
   // Before the engine starts any process: those return to the niceness the server started with.
-  const priority =
-    env.LAMBDATA_RAISE_PRIORITY === '0'
-      ? undefined
-      : raiseServerPriority({ cpuGroup: env.LAMBDATA_SERVER_CPU_GROUP !== '0' });
+  const priority = env.LAMBDATA_RAISE_PRIORITY === '0' ? undefined : raiseServerPriority();
   const engine = await createEngine({
     dataDir: values['data-dir'],
     accountConcurrency: values.concurrency ? Number(values.concurrency) : undefined,
@@ -66,7 +62,6 @@ export async function runServe(
   } catch (err) {
     // Nothing is served: stop the engine's workers so the process exits instead of idling.
     await engine.close();
-    leaveServerGroup();
     ctx.err(`lambdata: ${(err as Error).message}\n`);
     return 1;
   }
@@ -75,7 +70,9 @@ export async function runServe(
   ctx.out(`  data dir    ${engine.dataDir}\n`);
   ctx.out(`  sandbox     ${describeSandbox(engine.runtime.sandbox)}\n`);
   ctx.out(`  aws keys    ${describeKeys(source, credentials.accessKeyId)}\n`);
-  ctx.out(`  priority    ${describePriority(priority)}\n`);
+  ctx.out(
+    `  priority    ${priority ? `event loop at nice ${priority.to} (started at ${priority.from}); environments run niced below ${priority.from}` : 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)'}\n`,
+  );
   if (values.demo) await seedDemo(engine, server.url, ctx.out);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -85,16 +82,7 @@ export async function runServe(
   ctx.out('lambdata: stopping…\n');
   await server.close();
   await engine.close();
-  leaveServerGroup();
   return 0;
-}
-
-function describePriority(priority: ServerPriority | undefined): string {
-  if (!priority) {
-    return 'server not raised above its environments (LAMBDATA_RAISE_PRIORITY=0, or neither root nor CAP_SYS_NICE)';
-  }
-  const group = priority.cpuShares ? ` in its own cpu group (${priority.cpuShares} shares)` : '';
-  return `event loop at nice ${priority.to} (started at ${priority.from})${group}; environments run niced below ${priority.from}`;
 }
 
 function describeKeys(source: string, accessKeyId: string): string {

@@ -14,12 +14,6 @@
  * nice-0 threads per core: on a machine shared with other work the environments keep a fair share
  * (measured: at one thread's weight, a burst of 16 starts ran past the 10 s init limit on a machine
  * at load 30), and the server, one entity among few, is still scheduled within milliseconds.
- *
- * The server's own event-loop thread gets a `cpu` group too (joinServerCpuGroup, server-priority.ts):
- * a thread outside any group sits in its session's autogroup where the kernel has autogroups on
- * (most desktops and VMs), and the autogroup weighs one nice-0 thread whatever the thread's niceness,
- * so the environments' group outweighed the server four to one on two cores. Waking an environment
- * then preempted the server in the middle of its write to the environment's socket.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -31,7 +25,6 @@ import {
   readFileSync,
   readSync,
   rmdirSync,
-  stat,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -41,18 +34,10 @@ const ROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
 /** All environments together weigh two nice-0 threads per core. */
 export const ENVIRONMENTS_CPU_SHARES = 2048 * Math.max(1, availableParallelism());
-/**
- * The server's event loop alone weighs four times all environments together: it is one thread, so
- * it never takes more than one core, and an environment it wakes never preempts it mid-write.
- */
-export const SERVER_CPU_SHARES = 4 * ENVIRONMENTS_CPU_SHARES;
 /** AWS allows a function 1,024 processes and threads. */
 const MAX_TASKS = 1024;
 
 type Controller = (typeof CONTROLLERS)[number];
-
-/** The server thread's own cpu group and the group it came from, while it is in one. */
-let serverGroup: { dir: string; parent: string; own: string } | undefined;
 
 /** The engine's own groups, one per controller it could use. */
 export class EnvironmentGroups {
@@ -161,48 +146,8 @@ export class EnvironmentGroups {
   }
 }
 
-/**
- * Moves the calling thread, which must be the main thread (its thread id is the process id), into a
- * cpu group of its own weighing SERVER_CPU_SHARES, beside where environments' groups go. Returns the
- * `cgroup.procs` file of the group it came from, where processes the server starts belong (the
- * launcher moves itself back there), or undefined where cgroup v1's cpu controller is not writable.
- */
-export function joinServerCpuGroup(): string | undefined {
-  if (serverGroup) return join(serverGroup.parent, 'cgroup.procs');
-  const own = ownPath('cpu');
-  if (own === undefined) return undefined;
-  const parent = join(ROOT, 'cpu', own);
-  const dir = join(parent, `lambdata-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'cpu.shares'), String(SERVER_CPU_SHARES));
-    // A thread starts in the group of the thread that made it, and libuv makes its pool's threads at
-    // the first piece of pool work: make them now, so file, zlib and crypto work stays where it was.
-    stat(ROOT, () => undefined);
-    // `tasks` takes one thread; `cgroup.procs` would move every thread of the process.
-    writeFileSync(join(dir, 'tasks'), String(process.pid));
-  } catch (err) {
-    removeGroup(dir);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') return undefined;
-    throw err;
-  }
-  serverGroup = { dir, parent, own };
-  return join(parent, 'cgroup.procs');
-}
-
-/** Moves the main thread back to the group it came from and removes the server's group (idempotent). */
-export function leaveServerCpuGroup(): void {
-  if (!serverGroup) return;
-  const { dir, parent } = serverGroup;
-  serverGroup = undefined;
-  writeFileSync(join(parent, 'tasks'), String(process.pid));
-  removeGroup(dir);
-}
-
-/** This process's group in a v1 controller's hierarchy, from /proc/self/cgroup (for cpu: where the server came from). */
+/** This process's group in a v1 controller's hierarchy, from /proc/self/cgroup. */
 function ownPath(controller: Controller): string | undefined {
-  if (controller === 'cpu' && serverGroup) return serverGroup.own;
   if (!existsSync(join(ROOT, controller, 'cgroup.procs'))) return undefined;
   let text: string;
   try {

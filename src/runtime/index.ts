@@ -11,11 +11,5 @@ export {
   speaksRuntimeApi,
 } from './runtimes.js';
 export type { SandboxInfo, SandboxLevel } from './sandbox.js';
-export {
-  childNiceness,
-  leaveServerGroup,
-  raiseServerPriority,
-  SERVER_PRIORITY_BOOST,
-  type ServerPriority,
-} from './server-priority.js';
+export { childNiceness, raiseServerPriority, SERVER_PRIORITY_BOOST } from './server-priority.js';
 export type * from './types.js';

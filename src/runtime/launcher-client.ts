@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../shared/log.js';
 import { distPath } from '../shared/paths.js';
 import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
-import { childCpuGroup, childNiceness } from './server-priority.js';
+import { childNiceness } from './server-priority.js';
 
 /** What to start. */
 export type LaunchOptions = Omit<LaunchRequest, 't'>;
@@ -126,8 +126,8 @@ export class Launcher {
     if (this.#process && this.#process.exitCode === null && this.#process.signalCode === null) return this.#process;
     const launcher = spawn(
       process.execPath,
-      // A raised server passes the niceness and cpu group it started with: the launcher (and so every environment) returns to them.
-      [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js'), ...startingPlace()],
+      // A raised server passes the niceness it started with: the launcher (and so every environment) returns to it.
+      [`--max-old-space-size=${LAUNCHER_HEAP_MB}`, distPath('runtime/launcher.js'), ...niceArg()],
       {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
@@ -151,10 +151,7 @@ export class Launcher {
   }
 }
 
-/** `[niceness, cgroup.procs file]` the server started with, as far as it left them. */
-function startingPlace(): string[] {
+function niceArg(): string[] {
   const niceness = childNiceness();
-  if (niceness === undefined) return [];
-  const group = childCpuGroup();
-  return group === undefined ? [String(niceness)] : [String(niceness), group];
+  return niceness === undefined ? [] : [String(niceness)];
 }

@@ -12,7 +12,6 @@
  * children carry a parent-death signal (setpriv --pdeathsig), so they go with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
@@ -26,10 +25,8 @@ const report: Report = (message, handle) => {
 };
 
 // Started by a server that raised its own priority: come back down to where it started (argv[2]),
-// so environments are niced relative to that, never above it; and out of the server's own cpu group
-// (argv[3], the `cgroup.procs` file of the group it came from), before starting anything.
+// so environments are niced relative to that, never above it.
 if (process.argv[2] !== undefined) setPriority(Number(process.argv[2]));
-if (process.argv[3] !== undefined) writeFileSync(process.argv[3], String(process.pid));
 
 process.on('message', (request: LaunchRequest) => {
   if (request?.t === 'spawn') launch(request);
