@@ -93,6 +93,19 @@ export function mainThreadCpuMicros(pid) {
   return procCpuTicks(`${pid}/task/${pid}`) * TICK_US;
 }
 
+/**
+ * Times the main thread of `pid` was switched out while it could still run (preempted: another task
+ * took its CPU), from /proc/<pid>/task/<pid>/status; 0 where /proc is not there.
+ */
+export function mainThreadPreemptions(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'latin1');
+    return Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 function listeningUrl(child) {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));

@@ -9,7 +9,8 @@
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
 //   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
 //   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
-// Each throughput row prints serve's CPU per call (all its threads, and its event loop alone) and the
+// Each throughput row prints serve's CPU per call (all its threads, and its event loop alone, with how
+// often per call the loop was preempted: an environment it woke taking its CPU, say) and the
 // client's own CPU per call: on a 2-core machine a rate R needs client + serve + environment CPU per
 // call below 2 s / R, which bounds what any server can reach.
 
@@ -18,7 +19,14 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
-import { mainThreadCpuMicros, processCpuMicros, startBareServer, startServe, treeCpuMicros } from './serve-process.js';
+import {
+  mainThreadCpuMicros,
+  mainThreadPreemptions,
+  processCpuMicros,
+  startBareServer,
+  startServe,
+  treeCpuMicros,
+} from './serve-process.js';
 import { compare, here, percentiles, timeSequential } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -89,11 +97,12 @@ try {
     const serverUs = (after.server - before.server) / through.done;
     const loopUs = (after.loop - before.loop) / through.done;
     const environmentsUs = (after.tree - after.server - (before.tree - before.server)) / through.done;
+    const preempted = (after.preempted - before.preempted) / through.done;
     agent.destroy();
     console.log(
       `  concurrency ${String(concurrency).padStart(2)}: ${fmt(through.perSecond)}/s` +
         `   bare server ${fmt(bare.perSecond)}/s   ratio ${(through.perSecond / bare.perSecond).toFixed(2)}x` +
-        `   CPU/call: server ${serverUs.toFixed(0)} µs (event loop ${loopUs.toFixed(0)}), environments ${environmentsUs.toFixed(0)} µs,` +
+        `   CPU/call: server ${serverUs.toFixed(0)} µs (event loop ${loopUs.toFixed(0)}, preempted ${preempted.toFixed(2)}×), environments ${environmentsUs.toFixed(0)} µs,` +
         ` bare server ${floorUs.toFixed(0)} µs; this client ${clientUs.toFixed(0)} µs (${clientBareUs.toFixed(0)} µs` +
         ` against the bare server); environments afterwards ${environments}` +
         `\n                    relay floor ${fmt(relayed.perSecond)}/s   serve ÷ relay ${(through.perSecond / relayed.perSecond).toFixed(2)}x` +
@@ -141,7 +150,12 @@ function clientCpuMicros() {
 }
 
 function serveCpu(pid) {
-  return { server: processCpuMicros(pid), loop: mainThreadCpuMicros(pid), tree: treeCpuMicros(pid) };
+  return {
+    server: processCpuMicros(pid),
+    loop: mainThreadCpuMicros(pid),
+    tree: treeCpuMicros(pid),
+    preempted: mainThreadPreemptions(pid),
+  };
 }
 
 function nativeInvoke(agent, base, name) {

@@ -12,6 +12,7 @@
  * children carry a parent-death signal (setpriv --pdeathsig), so they go with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import type { LaunchReport, LaunchRequest } from './launcher-protocol.js';
@@ -89,6 +90,23 @@ function lowerPriority(pid: number, niceness: number): void {
     setPriority(pid, niceness);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // gone already: its exit is reported
+  }
+  lowerSession(pid, niceness);
+}
+
+/**
+ * A detached process leads a session of its own, and where the kernel groups sessions (autogroups,
+ * on by default on desktops and most VMs) a niceness weighs only against the threads of its own
+ * session: each session weighs one nice-0 thread against the engine's, so without this every
+ * environment outweighed the niced server. Its session goes to the same niceness.
+ */
+function lowerSession(pid: number, niceness: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
+  } catch (err) {
+    // No autogroups in this kernel (ENOENT), gone already, or not allowed: its own niceness still holds.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ESRCH' && code !== 'EPERM' && code !== 'EACCES') throw err;
   }
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, FIXTURES, fn, invoke } from '../fixtures/runtime/harness.js';
 
 const PARENT = join(FIXTURES, 'parent');
+const SESSION = join(FIXTURES, 'session');
 
 /** The command line of a process, as /proc has it. */
 function commandLine(pid: number): string {
@@ -36,6 +37,15 @@ describe('runtime: environments start from the launcher, never a fork of the eng
       expect(commandLine(ppid)).toMatch(/runtime\/launcher\.js/);
       expect(parentOf(ppid)).toBe(process.pid); // the launcher is the engine's own child
     }
+  });
+
+  it('runs each environment niced, in a session niced as much (a session of its own weighs a nice-0 thread)', async (ctx) => {
+    const result = await invoke(harness.pool, fn('index.handler', { codeDir: SESSION }));
+    expect(result.outcome).toBe('success');
+    const { nice, autogroup } = result.body as { nice: number; autogroup: string | null };
+    expect(nice).toBe(10);
+    if (autogroup === null) ctx.skip(); // a kernel without autogroups
+    expect(autogroup).toMatch(/^\/autogroup-\d+ nice 10$/);
   });
 
   it("hands the process's first bytes to the engine: an invalid NODE_OPTIONS is reported with node's own words", async () => {
