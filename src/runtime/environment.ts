@@ -27,6 +27,8 @@ export interface SpawnOptions {
   launcher: Launcher;
   /** Niceness the launcher sets on the process (the process level; a sandbox runs `nice` itself). */
   niceness?: number;
+  /** Niceness the launcher sets on the session the process leads (every level: see LaunchRequest). */
+  sessionNiceness?: number;
   /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
   api?: RuntimeApi;
   /** True when the process was started for one function (not a blank runtime handed one at init). */
@@ -125,6 +127,7 @@ export class Environment {
       cwd: options.cwd,
       channel: !this.#api,
       niceness: options.niceness,
+      sessionNiceness: options.sessionNiceness,
     });
     this.startedFor = options.startedFor;
     this.#findRuntimePid = options.runtimePid;

@@ -16,6 +16,11 @@ export interface LaunchRequest {
   channel: boolean;
   /** Niceness to set on the process right after it starts (the process level: a sandbox runs `nice` itself). */
   niceness?: number;
+  /**
+   * Niceness of the session the process leads (it starts detached): where the kernel groups sessions
+   * (autogroups), a niceness weighs only within its session, so the session is niced too, at every level.
+   */
+  sessionNiceness?: number;
 }
 
 /** Launcher → engine. A `stdio` message carries the socket of fd `fd` as its handle. */

@@ -61,6 +61,7 @@ function launch(request: LaunchRequest): void {
     return;
   }
   if (request.niceness !== undefined) lowerPriority(pid, request.niceness);
+  if (request.sessionNiceness !== undefined) lowerSession(pid, request.sessionNiceness);
   const sockets = [child.stdout, child.stderr, request.channel ? child.stdio[3] : null] as (Socket | null)[];
   // Not one byte may be read here: the engine reads these from now on.
   for (const socket of sockets) if (socket) stopReading(socket);
@@ -91,7 +92,6 @@ function lowerPriority(pid: number, niceness: number): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // gone already: its exit is reported
   }
-  lowerSession(pid, niceness);
 }
 
 /**

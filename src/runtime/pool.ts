@@ -484,6 +484,7 @@ export class EnvironmentPool implements Runtime {
       ...launch,
       launcher: this.#launcher,
       niceness: this.#sandbox.isolated ? undefined : ENVIRONMENT_NICENESS,
+      sessionNiceness: ENVIRONMENT_NICENESS,
       cwd: this.#sandbox.isolated ? '/' : cwd,
       api,
       startedFor: fn !== undefined,

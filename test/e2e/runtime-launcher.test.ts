@@ -48,6 +48,27 @@ describe('runtime: environments start from the launcher, never a fork of the eng
     expect(autogroup).toMatch(/^\/autogroup-\d+ nice 10$/);
   });
 
+  for (const level of ['namespaces', 'user-namespaces']) {
+    it(`nices the session of an environment in a ${level} sandbox too`, async (ctx) => {
+      let sandboxed: ReturnType<typeof createPool>;
+      try {
+        sandboxed = createPool({ sandbox: level });
+      } catch {
+        return ctx.skip(); // not available here (namespaces need root; user namespaces, no root)
+      }
+      try {
+        const result = await invoke(sandboxed.pool, fn('index.handler', { codeDir: SESSION }));
+        expect(result.outcome).toBe('success');
+        const { nice, autogroup } = result.body as { nice: number; autogroup: string | null };
+        expect(nice).toBe(10);
+        if (autogroup === null) ctx.skip(); // a kernel without autogroups
+        expect(autogroup).toMatch(/^\/autogroup-\d+ nice 10$/);
+      } finally {
+        await sandboxed.close();
+      }
+    });
+  }
+
   it("hands the process's first bytes to the engine: an invalid NODE_OPTIONS is reported with node's own words", async () => {
     const result = await invoke(
       harness.pool,
