@@ -7,15 +7,11 @@
 // Usage: npm run build && node bench/invoke/bookkeeping.js [--quick] [--batch N]
 // Prints CPU µs per invocation (this process, all threads: the WAL checkpointer included) and the ratio.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Billing, LogStore } from '../../dist/invoke/index.js';
 import { RecordStore } from '../../dist/invoke/records.js';
 import { RowInserter } from '../../dist/invoke/statements.js';
 import { writeBatchOf } from '../../dist/invoke/write-batch.js';
-import { createLogger } from '../../dist/shared/log.js';
-import { openDb } from '../../dist/state/db.js';
+import { benchContext } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const batchAt = process.argv.indexOf('--batch');
@@ -57,29 +53,9 @@ function measure(invoke, flush, batches) {
   return (spent.user + spent.system) / (batches * BATCH);
 }
 
-function database() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-book-'));
-  const db = openDb(dataDir);
-  const context = {
-    db,
-    dataDir,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    endpoint: () => '',
-    log: createLogger('bench'),
-  };
-  return {
-    context,
-    close() {
-      db.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** The invoke layer's stores, fed what execution.ts feeds them for a no-op. */
 function stores() {
-  const { context, close } = database();
+  const { context, close } = benchContext('lambdata-bench-book-');
   const logs = new LogStore(context);
   const records = new RecordStore(context);
   const billing = new Billing(context);
@@ -102,7 +78,7 @@ function stores() {
 
 /** One row per invocation, no index, batched as the stores are. */
 function floorStore() {
-  const { context, close } = database();
+  const { context, close } = benchContext('lambdata-bench-book-');
   const { db } = context;
   db.exec('CREATE TABLE floor_lines (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, line TEXT NOT NULL)');
   const insert = new RowInserter(db, 'INSERT INTO floor_lines (request_id, line)', 2);

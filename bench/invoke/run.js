@@ -1,13 +1,10 @@
 // Runtime benchmark at the pool level: warm no-op runs beside a raw child-process socket round trip,
 // cold start beside `node -e 0`, and no-op throughput at concurrency 1…64.
 // Usage: npm run build && node bench/invoke/run.js [--quick]   (bench/invoke/engine.js goes through the engine)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvironmentPool } from '../../dist/runtime/index.js';
-import { createLogger } from '../../dist/shared/log.js';
-import { openDb } from '../../dist/state/db.js';
 import {
+  benchContext,
   compare,
   here,
   ipcFloor,
@@ -26,16 +23,7 @@ const THROUGHPUT_MS = quick ? 300 : 1500;
 const SETTLE_MS = quick ? 100 : 300;
 const payload = Buffer.from('{}');
 
-const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-'));
-const db = openDb(dataDir);
-const context = {
-  db,
-  dataDir,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  endpoint: () => 'http://127.0.0.1:4566',
-  log: createLogger('bench'),
-};
+const { context, close } = benchContext('lambdata-bench-', 'http://127.0.0.1:4566');
 
 let names = 0;
 const version = (name = `noop${++names}`) => ({
@@ -92,6 +80,5 @@ try {
   }
 } finally {
   await pool.close();
-  db.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  close();
 }

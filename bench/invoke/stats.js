@@ -1,9 +1,13 @@
 // Small helpers shared by the invoke benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameReader } from '../../dist/runtime/frames.js';
+import { createLogger } from '../../dist/shared/log.js';
+import { openDb } from '../../dist/state/db.js';
+import { childrenOf, treeCpuMicros } from './proc-cpu.js';
 
 export const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -85,13 +89,12 @@ export function compare(label, value, floor, floorLabel) {
   );
 }
 
-const TICK_US = 10_000; // USER_HZ is 100 on Linux
-
 /** CPU time (µs) used so far by this process and by every child process it started that still runs. */
 export function cpuMicros() {
   const own = process.cpuUsage();
   let children = 0;
-  for (const pid of childPids()) children += procCpuTicks(pid) * TICK_US;
+  // The launcher's tree: environments start below it, not below this process.
+  for (const pid of childrenOf(process.pid)) children += treeCpuMicros(pid);
   return { engine: own.user + own.system, children };
 }
 
@@ -122,31 +125,26 @@ export function printRate(concurrency, { perSecond, engineUs, childUs }) {
   );
 }
 
-function childPids() {
-  const pids = [];
-  let tasks = [];
-  try {
-    tasks = readdirSync(`/proc/${process.pid}/task`);
-  } catch {
-    return pids; // no /proc: children are not counted
-  }
-  for (const tid of tasks) {
-    try {
-      const list = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'latin1').trim();
-      if (list) pids.push(...list.split(' ').map(Number));
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return pids;
-}
-
-function procCpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
-  } catch {
-    return 0; // exited between the listing and the read
-  }
+/**
+ * An engine context over a fresh database in a temp dir (what the engine hands its services), for
+ * benchmarks that drive one layer directly; `close()` closes the database and removes the dir.
+ */
+export function benchContext(prefix = 'lambdata-bench-', endpoint = '') {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const db = openDb(dataDir);
+  const context = {
+    db,
+    dataDir,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: () => endpoint,
+    log: createLogger('bench'),
+  };
+  return {
+    context,
+    close() {
+      db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
