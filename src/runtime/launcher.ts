@@ -100,13 +100,16 @@ function lowerPriority(pid: number, niceness: number): void {
  * session: each session weighs one nice-0 thread against the engine's, so without this every
  * environment outweighed the niced server. Its session goes to the same niceness.
  */
+const SESSION_NICE_REFUSALS = new Set(['ENOENT', 'ESRCH', 'EPERM', 'EACCES', 'EAGAIN']);
+
 function lowerSession(pid: number, niceness: number): void {
   try {
     writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
   } catch (err) {
-    // No autogroups in this kernel (ENOENT), gone already, or not allowed: its own niceness still holds.
+    // No autogroups in this kernel (ENOENT), gone already, not allowed, or (without CAP_SYS_ADMIN) a
+    // second change within 100 ms (EAGAIN: the kernel rate-limits it): its own niceness still holds.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ESRCH' && code !== 'EPERM' && code !== 'EACCES') throw err;
+    if (!SESSION_NICE_REFUSALS.has(code ?? '')) throw err;
   }
 }
 
