@@ -182,7 +182,7 @@ export class EnvironmentPool implements Runtime {
     const all = [...this.#all];
     for (const environment of all) environment.kill();
     for (const demand of this.#demand.values()) for (const waiter of demand.waiters.splice(0)) waiter(undefined);
-    await Promise.all(all.map((environment) => environment.exited));
+    await untilExited(all);
     this.#blanks.clear();
     this.#idle.clear();
     this.#sandbox.close();
@@ -563,4 +563,25 @@ function checkCount(name: string, value: number): number {
     throw new InvalidParameterValue(`runtime option ${name} must be a non-negative integer, got ${value}`);
   }
   return value;
+}
+
+/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
+const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
+ * engine left idle may end its process), so a timer holds it meanwhile: without one the process
+ * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
+ * launcher next takes its children with it (parent-death signal).
+ */
+async function untilExited(environments: readonly Environment[]): Promise<void> {
+  let hold: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    hold = setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
+  } finally {
+    clearTimeout(hold);
+  }
 }
