@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { listeningUrl } from '../invoke/serve-process.js';
 
 /** Processes started in sessions of their own, ended by run.js if it is interrupted (Ctrl-C reaches only it). */
 export const detached = new Set();
@@ -18,13 +19,7 @@ export async function startBareServer(nice) {
   });
   detached.add(child);
   raiseAutogroup(child.pid, nice);
-  const url = await new Promise((resolveUrl, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare server exited (${code})`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolveUrl(match[1]);
-    });
-  });
+  const url = await listeningUrl(child);
   return {
     url,
     pid: child.pid,

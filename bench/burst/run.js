@@ -28,11 +28,11 @@ import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { listeningUrl } from '../invoke/serve-process.js';
 import { percentiles } from '../invoke/stats.js';
 import { heavyPackage, sleeperPackage } from './packages.js';
 import { detached, raiseAutogroup, schedDiff, schedstat, startBareServer, startSampler } from './processes.js';
@@ -102,13 +102,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 try {
-  const url = await new Promise((resolveUrl, reject) => {
-    serve.once('exit', (code) => reject(new Error(`lambdata serve exited (${code})`)));
-    createInterface({ input: serve.stdout }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolveUrl(match[1]);
-    });
-  });
+  const url = await listeningUrl(serve);
   await run(url);
 } finally {
   serve.kill('SIGTERM');

@@ -8,9 +8,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
+import { listeningUrl } from './serve-process.js';
 import { here, percentiles, timeSequential } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -38,12 +38,7 @@ try {
     env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise((resolve) =>
-    createInterface({ input: serve.stdout }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolve(match[1]);
-    }),
-  );
+  const url = await listeningUrl(serve);
   const lambda = new LambdaClient({
     endpoint: url,
     region: 'us-east-1',

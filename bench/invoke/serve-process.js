@@ -72,7 +72,8 @@ export async function startBareServer(script = join(here, 'bare-server.mjs')) {
   return server;
 }
 
-function listeningUrl(child) {
+/** The url a server child prints as `listening on URL` on its stdout; rejects if it exits first. */
+export function listeningUrl(child) {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
     createInterface({ input: child.stdout }).on('line', (line) => {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { listeningUrl } from '../invoke/serve-process.js';
 
 const BIN = fileURLToPath(new URL('../../bin/lambdata.js', import.meta.url));
 
@@ -13,13 +14,7 @@ export async function startServe(dataDir, env = {}, nodeArgs = []) {
     env: { PATH: process.env.PATH ?? '', LAMBDATA_LOG: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`lambdata serve exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolve(match[1]);
-    });
-  });
+  const url = await listeningUrl(child);
   return {
     url,
     pid: child.pid,
