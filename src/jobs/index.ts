@@ -3,6 +3,7 @@ export { BGZIP_INDEX_SUFFIX, type BgzipIndex, encodeBgzip, parseBgzipIndex } fro
 export { BUILTIN_FUNCTIONS, FUNCTIONS_DIR } from './builtins.js';
 export { generateChunks, generateText, remixText, seededRandom } from './corpus.js';
 export { costReport, DEFAULT_CLUSTER } from './cost.js';
+export { purgeUnder } from './intermediates.js';
 export { JobService, type SubmitOptions } from './job-service.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
 export { ownedRangeInMemory, planRanges } from './splits.js';

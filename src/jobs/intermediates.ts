@@ -33,33 +33,53 @@ const SHUFFLE_KEYS = [
 const RESULT_KEYS = { folder: RESULTS_FOLDER, pattern: /^results\/[^/]+-a\d+\.json$/ };
 
 /**
- * Deletes a finished run's intermediates; returns how many objects went. Keys that do not match
- * what the run's functions write are left alone (an output prefix the user chose may hold other things).
+ * Deletes a finished run's intermediates for good; returns how many object versions went. Keys that do
+ * not match what the run's functions write are left alone (an output prefix the user chose may hold
+ * other things).
  * @throws what listing or deleting throws (a sweep that fails is retried at the next start).
  */
 export async function sweepIntermediates(objects: ObjectSource, output: RunOutput): Promise<number> {
   const kinds = output.shuffle ? [...SHUFFLE_KEYS, RESULT_KEYS] : [RESULT_KEYS];
   let deleted = 0;
   for (const { folder, pattern } of kinds) {
-    const keys: string[] = [];
-    for await (const key of listKeys(objects, output.bucket, `${output.prefix}${folder}`)) {
-      if (pattern.test(key.slice(output.prefix.length))) keys.push(key);
-    }
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH);
-      await objects.deleteObjects(output.bucket, batch);
-      deleted += batch.length;
-    }
+    deleted += await purgeUnder(objects, output.bucket, `${output.prefix}${folder}`, (key) =>
+      pattern.test(key.slice(output.prefix.length)),
+    );
   }
   return deleted;
 }
 
-async function* listKeys(objects: ObjectSource, bucket: string, prefix: string): AsyncGenerator<string> {
-  let startAfter: string | undefined;
+/**
+ * Deletes the keys under `prefix` that `matches` accepts, every version of each and its delete markers,
+ * so that what the engine wrote for itself leaves nothing behind on a bucket with versioning (where a
+ * plain delete only hides the object behind a marker); returns how many versions went.
+ * @throws what listing or deleting throws.
+ */
+export async function purgeUnder(
+  objects: ObjectSource,
+  bucket: string,
+  prefix: string,
+  matches: (key: string) => boolean = () => true,
+): Promise<number> {
+  const versions: Array<{ key: string; versionId?: string }> = [];
+  for await (const version of listVersions(objects, bucket, prefix)) if (matches(version.key)) versions.push(version);
+  for (let i = 0; i < versions.length; i += DELETE_BATCH)
+    await objects.deleteObjects(bucket, versions.slice(i, i + DELETE_BATCH));
+  return versions.length;
+}
+
+async function* listVersions(
+  objects: ObjectSource,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<{ key: string; versionId?: string }> {
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
   for (;;) {
-    const page = await objects.listObjects(bucket, { prefix, startAfter, maxKeys: PAGE });
-    for (const object of page.objects) yield object.key;
-    if (!page.isTruncated || page.objects.length === 0) return;
-    startAfter = page.nextStartAfter ?? page.objects.at(-1)?.key;
+    const page = await objects.listObjectVersions(bucket, { prefix, keyMarker, versionIdMarker, maxKeys: PAGE });
+    for (const { key, versionId } of page.versions) yield versionId === undefined ? { key } : { key, versionId };
+    if (!page.isTruncated || page.versions.length === 0 || page.nextKeyMarker === undefined) return;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
   }
 }

@@ -16,6 +16,7 @@ function listing(count: number, size: number): ObjectSource {
     headObject: () => ({ size }),
     getObject: async () => ({ body: Readable.from([]) }),
     putObject: async () => undefined,
+    listObjectVersions: () => ({ versions: [], isTruncated: false }),
     deleteObjects: () => undefined,
   };
 }

@@ -23,8 +23,21 @@ export interface ObjectSource {
   headObject(bucket: string, key: string): MaybePromise<{ size: number }>;
   getObject(bucket: string, key: string, options?: { range?: string }): Promise<{ body: Readable }>;
   putObject(bucket: string, key: string, body: Buffer | string): Promise<unknown>;
-  /** Deletes keys (at most 1,000), a missing one is no error (a run's intermediates, once it finished). */
-  deleteObjects(bucket: string, keys: string[]): MaybePromise<unknown>;
+  /** One page of every version and delete marker under a prefix, by key (S3's ListObjectVersions). */
+  listObjectVersions(
+    bucket: string,
+    options: { prefix?: string; keyMarker?: string; versionIdMarker?: string; maxKeys?: number },
+  ): MaybePromise<{
+    versions: Array<{ key: string; versionId?: string }>;
+    isTruncated: boolean;
+    nextKeyMarker?: string;
+    nextVersionIdMarker?: string;
+  }>;
+  /**
+   * Deletes keys, or with a version id that version for good (at most 1,000); a missing one is no error
+   * (a run's intermediates, once it finished).
+   */
+  deleteObjects(bucket: string, keys: Array<string | { key: string; versionId?: string }>): MaybePromise<unknown>;
 }
 
 /** A listed input object. */

@@ -8,10 +8,14 @@
  * reducer merge shuffled partitions first).
  * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
  * merged into the previous version's — the same rows a full recompute gives. What the job wrote is
- * deleted once its rows are in (or it failed): every version is served from SQLite, never from them.
+ * deleted for good (every version, on a bucket with versioning) once its rows are in (or it failed), and
+ * again once the invocations it left running have ended (a backup attempt that lost its race may write
+ * after the job ended); a recompute first deletes what earlier ones of its view left (a crash before
+ * their deletes, a job resumed after a restart that no recompute waited for): every version is served
+ * from SQLite, never from them.
  */
 import { availableParallelism } from 'node:os';
-import type { JobService } from '../jobs/index.js';
+import { type JobService, purgeUnder } from '../jobs/index.js';
 import type { EngineContext } from '../shared/context.js';
 import type { BatchStore } from './batch-store.js';
 import type { DatasetLocks } from './dataset-lock.js';
@@ -29,6 +33,8 @@ export interface RecomputeDeps {
   locks: DatasetLocks;
   /** Called with each phase (and the job id once known). */
   onPhase(event: RecomputeEvent): void;
+  /** Keeps work that outlives the recompute (a late sweep) until it ends, for a stop to wait for. */
+  track(work: Promise<unknown>): void;
 }
 
 /**
@@ -73,14 +79,15 @@ export async function recompute(
   const states = new Map<string, { key: string; bucket: number; state: unknown }>();
   let events = incremental ? (previous?.events ?? 0) : 0;
   let jobId: string | null = null;
-  /** The prefix of the job's objects, once read. */
-  let written: string | undefined;
+  /** The job's prefix, once its objects are read. */
+  let written: { prefix: string; jobId: string } | undefined;
   if (incremental && previous) {
     for (const [key, bucket, state] of batch.rows(config.name, previous.version))
       states.set(JSON.stringify([key, bucket]), { key, bucket, state });
   }
   if (snapshot.keys.length > 0 && snapshot.from < snapshot.horizon) {
-    const prefix = `views/${config.name}/v${version}-${Date.now()}/`;
+    await sweepEarlier(deps, dataset.bucket, config.name);
+    const prefix = `${viewPrefix(config.name)}v${version}-${Date.now()}/`;
     const perTask = config.mapOutput === 'per-task';
     const record = jobs.submit(
       {
@@ -109,7 +116,7 @@ export async function recompute(
     const final = await jobs.wait(jobId);
     if (final.status !== 'succeeded') {
       // A job interrupted by a stop resumes at the next start and still needs its objects.
-      if (final.error?.code !== 'JobInterrupted') deleteUnder(deps, dataset.bucket, prefix);
+      if (final.error?.code !== 'JobInterrupted') await deleteWritten(deps, dataset.bucket, prefix, jobId);
       throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
     }
     const custom = final.result?.custom as { events?: number; outputs?: Record<string, string> } | undefined;
@@ -120,7 +127,7 @@ export async function recompute(
           .map(([, key]) => key)
       : Array.from({ length: PARTITIONS }, (_, r) => `${prefix}out/part-r-${String(r).padStart(5, '0')}`);
     const texts = await Promise.all(outputs.map((key) => readText(deps, dataset.bucket, key)));
-    written = prefix;
+    written = { prefix, jobId };
     for (const text of texts) {
       for (const line of text.split('\n')) {
         if (!line) continue;
@@ -143,22 +150,36 @@ export async function recompute(
     batch.swap(config.name, generation, jobId, config.generations);
     speed.dropBefore(config.name, snapshot.horizon);
   })();
-  if (written) deleteUnder(deps, dataset.bucket, written);
+  if (written) await deleteWritten(deps, dataset.bucket, written.prefix, written.jobId);
   return generation;
 }
 
-/** Deletes every object under a recompute job's prefix (the job has ended: nothing writes there any more). */
-function deleteUnder(deps: RecomputeDeps, bucket: string, prefix: string): void {
+/** Where a view's recompute jobs write, each under a folder of its own. */
+function viewPrefix(view: string): string {
+  return `views/${view}/`;
+}
+
+/**
+ * Deletes what an ended recompute job wrote, now and again once the invocations it left running have
+ * ended too (until then a backup attempt may still write).
+ */
+async function deleteWritten(deps: RecomputeDeps, bucket: string, prefix: string, jobId: string): Promise<void> {
   const store = deps.datasets.objectStore;
-  for (;;) {
-    const page = store.listObjects(bucket, { prefix, maxKeys: 1000 });
-    if (page.objects.length > 0)
-      store.deleteObjects(
-        bucket,
-        page.objects.map((o) => o.key),
-      );
-    if (!page.isTruncated || page.objects.length === 0) return;
-  }
+  await purgeUnder(store, bucket, prefix);
+  deps.track(deps.jobs.settled(jobId).then(() => purgeUnder(store, bucket, prefix)));
+}
+
+/**
+ * Deletes what earlier recomputes of a view left under its prefix, but the objects of a recompute job
+ * still running (one resumed after a restart).
+ */
+async function sweepEarlier(deps: RecomputeDeps, bucket: string, view: string): Promise<void> {
+  const under = viewPrefix(view);
+  const running = deps.jobs
+    .list()
+    .filter((j) => j.status === 'running' && j.spec.output?.bucket === bucket && j.spec.output.prefix.startsWith(under))
+    .map((j) => j.spec.output?.prefix as string);
+  await purgeUnder(deps.datasets.objectStore, bucket, under, (key) => !running.some((p) => key.startsWith(p)));
 }
 
 async function readText(deps: RecomputeDeps, bucket: string, key: string): Promise<string> {

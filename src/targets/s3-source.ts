@@ -1,6 +1,6 @@
 /**
  * The jobs' ObjectSource over S3 (or any S3-compatible endpoint): paged ListObjectsV2, HeadObject,
- * ranged GETs streamed, PutObject, DeleteObjects. 503 SlowDown and 5xx are retried by the SDK (S3_ATTEMPTS).
+ * ranged GETs streamed, PutObject, ListObjectVersions and DeleteObjects (of versions too). 503 SlowDown and 5xx are retried by the SDK (S3_ATTEMPTS).
  */
 
 import type { Readable } from 'node:stream';
@@ -13,6 +13,8 @@ import {
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -76,15 +78,49 @@ export class S3ObjectSource {
     return this.#send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }), `s3://${bucket}/${key}`, bucket);
   }
 
+  /** One page of versions and delete markers, by key. @throws NoSuchBucket; target errors. */
+  async listObjectVersions(
+    bucket: string,
+    options: { prefix?: string; keyMarker?: string; versionIdMarker?: string; maxKeys?: number },
+  ): Promise<{
+    versions: Array<{ key: string; versionId?: string }>;
+    isTruncated: boolean;
+    nextKeyMarker?: string;
+    nextVersionIdMarker?: string;
+  }> {
+    const page = await this.#send<ListObjectVersionsCommandOutput>(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: options.prefix || undefined,
+        KeyMarker: options.keyMarker,
+        VersionIdMarker: options.versionIdMarker,
+        MaxKeys: options.maxKeys,
+      }),
+      `s3://${bucket}/${options.prefix ?? ''}`,
+      bucket,
+    );
+    const versions = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({
+      key: v.Key ?? '',
+      ...(v.VersionId ? { versionId: v.VersionId } : {}),
+    }));
+    return {
+      versions,
+      isTruncated: page.IsTruncated === true,
+      ...(page.NextKeyMarker ? { nextKeyMarker: page.NextKeyMarker } : {}),
+      ...(page.NextVersionIdMarker ? { nextVersionIdMarker: page.NextVersionIdMarker } : {}),
+    };
+  }
+
   /**
-   * Deletes up to 1,000 keys in one request (a missing key is no error in S3).
+   * Deletes up to 1,000 keys, or versions of keys, in one request (a missing key is no error in S3).
    * @throws NoSuchBucket; target errors, including the first key S3 could not delete.
    */
-  async deleteObjects(bucket: string, keys: string[]): Promise<unknown> {
+  async deleteObjects(bucket: string, keys: Array<string | { key: string; versionId?: string }>): Promise<unknown> {
     if (keys.length === 0) return undefined;
+    const objects = keys.map((k) => (typeof k === 'string' ? { Key: k } : { Key: k.key, VersionId: k.versionId }));
     const answer = await this.#send<DeleteObjectsCommandOutput>(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-      `s3://${bucket}/${keys[0]}`,
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+      `s3://${bucket}/${objects[0]?.Key ?? ''}`,
       bucket,
     );
     const failed = answer.Errors?.[0];
@@ -97,7 +133,7 @@ export class S3ObjectSource {
     return answer;
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: one send for the five command types
+  // biome-ignore lint/suspicious/noExplicitAny: one send for the six command types
   async #send<T>(command: any, resource: string, bucket: string, key?: string): Promise<T> {
     try {
       return (await this.#client.send(command)) as T;
