@@ -1,13 +1,14 @@
 // SNS: Publish → subscribed function invoked and → subscribed queue message visible, p50/p99 on an
 // idle engine, and Publish throughput with one function and one queue subscribed, each beside the
-// bare HTTP round trip (the same SDK call answered by a plain node:http server) in the same run.
+// bare HTTP round trip (the same SDK call answered by a plain node:http server, bare-sns.mjs) in the
+// same run. `lambdata serve` and the floor each run in a process of their own, as users run them;
+// "function invoked" is when its log line reaches this process over serve's log stream (SSE), as
+// `lambdata logs --follow` sees it.
 // Usage: npm run build && node bench/sns/run.js [--messages 300] [--gap-ms 20] [--seconds 5]
 // Its throughput rows come from one client process; bench/sns/throughput.js drives Publish from several.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateTopicCommand,
   PublishBatchCommand,
@@ -15,10 +16,16 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startServer } from '../../dist/api/index.js';
-import { createEngine } from '../../dist/engine.js';
-import { percentiles, rate } from '../invoke/stats.js';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { zipSync } from 'fflate';
+import { startBareServer, startServe } from '../invoke/serve-process.js';
+import { here, percentiles, rate } from '../invoke/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,22 +38,26 @@ const MESSAGES = Number(values.messages);
 const GAP_MS = Number(values['gap-ms']);
 const THROUGHPUT_MS = Number(values.seconds) * 1000;
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 };
+const HANDLER =
+  "export const handler = async (event) => { for (const r of event.Records) console.log('got ' + r.Sns.Message); };\n";
 
-const dataDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-sns-'));
-const codeDir = mkdtempSync(join(tmpdir(), 'lambdata-bench-sns-fn-'));
-writeFileSync(
-  join(codeDir, 'index.mjs'),
-  "export const handler = async (event) => { for (const r of event.Records) console.log('got ' + r.Sns.Message); };\n",
-);
-
-const engine = await createEngine({ dataDir });
-const server = await startServer(engine, { port: 0 });
-const bare = await bareServer();
-const sns = new SNSClient({ ...AWS, endpoint: server.url });
-const sqs = new SQSClient({ ...AWS, endpoint: server.url });
+const serve = await startServe();
+const bare = await startBareServer(join(here, '../sns/bare-sns.mjs'));
+const sns = new SNSClient({ ...AWS, endpoint: serve.url });
+const sqs = new SQSClient({ ...AWS, endpoint: serve.url });
+const lambda = new LambdaClient({ ...AWS, endpoint: serve.url });
 const bareSns = new SNSClient({ ...AWS, endpoint: bare.url });
+const logs = new AbortController();
 try {
-  await engine.functions.create({ name: 'sns-bench', handler: 'index.handler', code: { dir: codeDir } });
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'sns-bench',
+      Runtime: 'nodejs20.x',
+      Handler: 'index.handler',
+      Role: 'arn:aws:iam::000000000000:role/bench',
+      Code: { ZipFile: zipSync({ 'index.mjs': Buffer.from(HANDLER) }) },
+    }),
+  );
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'bench' }));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'sns-bench' }));
   await sns.send(
@@ -72,12 +83,13 @@ try {
   const settle = (id) => {
     if (invokedAt.has(id) && visibleAt.has(id)) waiters.get(id)?.();
   };
-  engine.logs.lines.subscribe(({ line }) => {
+  const following = followLogs('sns-bench', logs.signal, (line) => {
     const m = /got (\S+)/.exec(line);
     if (!m) return;
     invokedAt.set(m[1], performance.now());
     settle(m[1]);
   });
+  await following.open;
   let receiving = true;
   const receiver = (async () => {
     while (receiving) {
@@ -132,11 +144,14 @@ try {
   console.log(`latency: ${MESSAGES} publishes, ${GAP_MS} ms apart (idle engine), one function + one queue subscribed`);
   console.log(`  bare HTTP round trip (SDK Publish → node:http): ${fmt(percentiles(floor))}`);
   console.log(`  Publish acknowledged:                          ${fmt(percentiles(ack))}`);
-  console.log(`  Publish → function invoked (its log line):     ${fmt(percentiles(invoked))}`);
+  console.log(`  Publish → function invoked (log line via SSE): ${fmt(percentiles(invoked))}`);
   console.log(`  Publish → message received from the queue:     ${fmt(percentiles(visible))}`);
 
   // Throughput: publish acknowledgements per second from concurrent SDK callers.
-  const drained = () => engine.invocations.deliveries.depth({ trigger: 'sns' }) === 0;
+  const drained = async () => {
+    const { queueDepth, inUse } = await (await fetch(`${serve.url}/_lambdata/concurrency`)).json();
+    return queueDepth === 0 && inUse === 0;
+  };
   const rows = [];
   for (const concurrency of [8, 32]) {
     const lambdata = await rate(
@@ -168,18 +183,12 @@ try {
       `throughput, concurrency ${concurrency}: Publish ${Math.round(lambdata)}/s  (bare HTTP ${Math.round(floorRate)}/s)   PublishBatch ${Math.round(batch * 10)} messages/s`,
     );
     const drainStart = performance.now();
-    while (!drained()) await new Promise((r) => setTimeout(r, 50));
+    while (!(await drained())) await new Promise((r) => setTimeout(r, 50));
     console.log(
       `  function invocations queued by it drained in ${((performance.now() - drainStart) / 1000).toFixed(1)} s`,
     );
-    await engine.queues.purge('sns-bench');
+    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
   }
-  const libraryRate = await rate(
-    async (i) => engine.topicPublisher.publish({ topicArn: TopicArn, message: `l${i}` }),
-    1,
-    THROUGHPUT_MS,
-  );
-  console.log(`library (engine.topicPublisher.publish, no HTTP): ${Math.round(libraryRate)} publishes/s`);
   console.log(
     JSON.stringify({
       bench: 'sns',
@@ -188,28 +197,51 @@ try {
       invoked: percentiles(invoked),
       visible: percentiles(visible),
       throughput: rows,
-      libraryRate,
     }),
   );
 } finally {
+  logs.abort();
   sns.destroy();
   sqs.destroy();
+  lambda.destroy();
   bareSns.destroy();
-  bare.server.close();
-  await server.close();
-  await engine.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(codeDir, { recursive: true, force: true });
+  await bare.stop();
+  await serve.stop();
 }
 
-/** A plain node:http server answering every request with a PublishResponse, the floor for the SDK's Publish. */
-async function bareServer() {
-  const body =
-    '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>00000000-0000-0000-0000-000000000000</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>';
-  const http = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/xml', 'content-length': body.length }).end(body));
+/**
+ * Follows a function's log lines over serve's SSE stream (`/_lambdata/functions/:name/logs/stream`),
+ * calling `onLine` with each line's text; `open` resolves once the stream answered.
+ */
+function followLogs(name, signal, onLine) {
+  let opened;
+  const open = new Promise((resolve) => {
+    opened = resolve;
   });
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { server: http, url: `http://127.0.0.1:${http.address().port}` };
+  const done = (async () => {
+    const since = Date.now();
+    const res = await fetch(`${serve.url}/_lambdata/functions/${name}/logs/stream?since=${since}`, { signal });
+    if (!res.ok) throw new Error(`log stream answered ${res.status}`);
+    opened();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of res.body) {
+        buffered += decoder.decode(chunk, { stream: true });
+        for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+          const event = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(event)?.[1];
+          if (data && /^event: log$/m.test(event)) onLine(JSON.parse(data).line ?? '');
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+  })();
+  done.catch((err) => {
+    console.error(`log stream failed: ${err.message}`);
+    process.exitCode = 1;
+  });
+  return { open };
 }
