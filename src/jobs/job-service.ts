@@ -376,16 +376,6 @@ export class JobService implements BackgroundService {
     return this.get(id);
   }
 
-  /**
-   * Resolves once a job has ended and so have the invocations it left running (a backup attempt that
-   * lost the race may still write until then), and its intermediates are swept. @throws ResourceNotFound.
-   */
-  async settled(id: string): Promise<JobRecord> {
-    const record = await this.wait(id);
-    await this.#cleanup.settled(id);
-    return record;
-  }
-
   #launch(record: JobRecord, start: { resumed: boolean; rerunStage?: number }): void {
     const abort = new AbortController();
     const inFlight = new Set<Promise<unknown>>();

@@ -66,11 +66,6 @@ export class RunCleanup {
     await Promise.allSettled([this.#starting, ...this.#sweeps.values(), this.#pruning]);
   }
 
-  /** Resolves once the sweep of this job or pipeline under way, if any, has ended (never rejects). */
-  settled(id: string): Promise<void> {
-    return this.#sweeps.get(id) ?? Promise.resolve();
-  }
-
   /** Whether a sweep of this job or pipeline is under way (it cannot be resumed or rerun until it ends). */
   sweeping(id: string): boolean {
     return this.#sweeps.has(id);

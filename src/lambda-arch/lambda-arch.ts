@@ -105,8 +105,7 @@ export class LambdaArch implements BackgroundService {
     for (const timer of this.#schedules.values()) clearInterval(timer);
     this.#schedules.clear();
     await this.#datasets.stop();
-    // A recompute that ends meanwhile adds its late sweep.
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#inFlight]);
     for (const timer of this.#throttle.values()) clearTimeout(timer);
     this.#throttle.clear();
   }
@@ -216,13 +215,6 @@ export class LambdaArch implements BackgroundService {
       speed: this.#speed,
       locks: this.#locks,
       onPhase: (event: RecomputeEvent) => this.events.publish({ type: 'recompute', recompute: event }),
-      track: (work: Promise<unknown>) => {
-        const tracked = work.catch((err: unknown) =>
-          this.#context.log.warn('cannot delete the objects of a recompute job', { view: name, err }),
-        );
-        this.#inFlight.add(tracked);
-        void tracked.finally(() => this.#inFlight.delete(tracked));
-      },
     };
     try {
       const generation = await recompute(this.#context, deps, loaded, {

@@ -8,11 +8,12 @@
  * reducer merge shuffled partitions first).
  * Incremental: only objects that may hold events in [previous B, B) are read, and their rows are
  * merged into the previous version's — the same rows a full recompute gives. What the job wrote is
- * deleted for good (every version, on a bucket with versioning) once its rows are in (or it failed), and
- * again once the invocations it left running have ended (a backup attempt that lost its race may write
- * after the job ended); a recompute first deletes what earlier ones of its view left (a crash before
- * their deletes, a job resumed after a restart that no recompute waited for): every version is served
- * from SQLite, never from them.
+ * deleted for good (every version, on a bucket with versioning) once its rows are in (or it failed):
+ * every version is served from SQLite, never from them. Nothing of the job writes after it ended: it
+ * runs one cascade at a time (MAP_SLOTS), so the scheduler never starts a backup attempt beside a
+ * running one. What still lands under a view's prefix later (a map task left running by a cascade that
+ * failed and was retried, a crash before the delete, a job resumed after a restart that no recompute
+ * waited for) is deleted by the view's next recompute, which first sweeps its earlier jobs' objects.
  */
 import { availableParallelism } from 'node:os';
 import { type JobService, purgeUnder } from '../jobs/index.js';
@@ -33,8 +34,6 @@ export interface RecomputeDeps {
   locks: DatasetLocks;
   /** Called with each phase (and the job id once known). */
   onPhase(event: RecomputeEvent): void;
-  /** Keeps work that outlives the recompute (a late sweep) until it ends, for a stop to wait for. */
-  track(work: Promise<unknown>): void;
 }
 
 /**
@@ -80,7 +79,7 @@ export async function recompute(
   let events = incremental ? (previous?.events ?? 0) : 0;
   let jobId: string | null = null;
   /** The job's prefix, once its objects are read. */
-  let written: { prefix: string; jobId: string } | undefined;
+  let written: string | undefined;
   if (incremental && previous) {
     for (const [key, bucket, state] of batch.rows(config.name, previous.version))
       states.set(JSON.stringify([key, bucket]), { key, bucket, state });
@@ -116,7 +115,7 @@ export async function recompute(
     const final = await jobs.wait(jobId);
     if (final.status !== 'succeeded') {
       // A job interrupted by a stop resumes at the next start and still needs its objects.
-      if (final.error?.code !== 'JobInterrupted') await deleteWritten(deps, dataset.bucket, prefix, jobId);
+      if (final.error?.code !== 'JobInterrupted') await purgeUnder(deps.datasets.objectStore, dataset.bucket, prefix);
       throw new Error(`job ${jobId} ${final.status}: ${final.error?.message ?? ''}`);
     }
     const custom = final.result?.custom as { events?: number; outputs?: Record<string, string> } | undefined;
@@ -127,7 +126,7 @@ export async function recompute(
           .map(([, key]) => key)
       : Array.from({ length: PARTITIONS }, (_, r) => `${prefix}out/part-r-${String(r).padStart(5, '0')}`);
     const texts = await Promise.all(outputs.map((key) => readText(deps, dataset.bucket, key)));
-    written = { prefix, jobId };
+    written = prefix;
     for (const text of texts) {
       for (const line of text.split('\n')) {
         if (!line) continue;
@@ -150,23 +149,13 @@ export async function recompute(
     batch.swap(config.name, generation, jobId, config.generations);
     speed.dropBefore(config.name, snapshot.horizon);
   })();
-  if (written) await deleteWritten(deps, dataset.bucket, written.prefix, written.jobId);
+  if (written) await purgeUnder(deps.datasets.objectStore, dataset.bucket, written);
   return generation;
 }
 
 /** Where a view's recompute jobs write, each under a folder of its own. */
 function viewPrefix(view: string): string {
   return `views/${view}/`;
-}
-
-/**
- * Deletes what an ended recompute job wrote, now and again once the invocations it left running have
- * ended too (until then a backup attempt may still write).
- */
-async function deleteWritten(deps: RecomputeDeps, bucket: string, prefix: string, jobId: string): Promise<void> {
-  const store = deps.datasets.objectStore;
-  await purgeUnder(store, bucket, prefix);
-  deps.track(deps.jobs.settled(jobId).then(() => purgeUnder(store, bucket, prefix)));
 }
 
 /**

@@ -3,8 +3,8 @@
  * serve` as its own process, the `lambdata` CLI and the AWS SDK: a job's shuffle files, what
  * `lambdata jobs delete` and retention delete, and a view recompute's per-task objects leave neither
  * old versions nor delete markers, while outputs and the user's own objects keep every version. An
- * object written under a finished recompute's prefix after it ended (as a backup attempt that lost its
- * race may write) is deleted by the view's next recompute.
+ * object written under a finished recompute's prefix after it ended (as a map task left running by a
+ * cascade that failed may write) is deleted by the view's next recompute.
  */
 
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
