@@ -286,6 +286,11 @@ export class JobService implements BackgroundService {
     return this.#store.list(limit);
   }
 
+  /** Every job recorded as running, oldest first (one interrupted by a stop included: it resumes). */
+  running(): JobRecord[] {
+    return this.#store.running().flatMap((id) => this.#store.get(id) ?? []);
+  }
+
   /** Events so far (after `afterSeq`), for replay to late subscribers. */
   history(id: string, afterSeq = 0): JobEvent[] {
     this.get(id);

@@ -165,8 +165,8 @@ function viewPrefix(view: string): string {
 async function sweepEarlier(deps: RecomputeDeps, bucket: string, view: string): Promise<void> {
   const under = viewPrefix(view);
   const running = deps.jobs
-    .list()
-    .filter((j) => j.status === 'running' && j.spec.output?.bucket === bucket && j.spec.output.prefix.startsWith(under))
+    .running()
+    .filter((j) => j.spec.output?.bucket === bucket && j.spec.output.prefix.startsWith(under))
     .map((j) => j.spec.output?.prefix as string);
   await purgeUnder(deps.datasets.objectStore, bucket, under, (key) => !running.some((p) => key.startsWith(p)));
 }
