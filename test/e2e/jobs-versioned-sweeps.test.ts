@@ -173,4 +173,34 @@ describe('sweeps on a bucket with versioning', () => {
     // The master dataset is untouched.
     expect(await versionsUnder(LAKE, 'master/')).toEqual(masters);
   }, 180_000);
+
+  it('a recompute spares the objects of a job of its view still running (one resumed after a restart)', async () => {
+    for (let i = 0; i < 2; i++)
+      await s3.send(new PutObjectCommand({ Bucket: BOOKS, Key: `slow/${i}.txt`, Body: bodies[i]?.slice(0, 20_000) }));
+    // A job writing under the view's prefix, as a recompute job resumed after a restart does; it reads
+    // 4 KB a second, so it runs through the recompute below.
+    const prefix = 'views/words/v99-1/';
+    const res = await fetch(`${serve.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        mapper: 'wordcount',
+        input: { bucket: BOOKS, prefix: 'slow/' },
+        output: { bucket: LAKE, prefix },
+        splitSize: 20_000,
+        taskSize: 20_000,
+        pace: { chunkBytes: 4_000, delayMs: 1_000 },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const slow = (await res.json()) as JobRecord;
+    await writeTwice(LAKE, `${prefix}map/m0-a1`);
+    await cli('views', 'recompute', 'words', '--wait');
+    expect((JSON.parse(await cli('jobs', 'show', slow.id, '--json')) as JobRecord).status).toBe('running');
+    expect(await versionsUnder(LAKE, 'views/')).toEqual([`${prefix}map/m0-a1`, `${prefix}map/m0-a1`]);
+    // Once it has ended, the next recompute deletes what it left.
+    await cli('jobs', 'follow', slow.id);
+    await cli('views', 'recompute', 'words', '--wait');
+    expect(await versionsUnder(LAKE, 'views/')).toEqual([]);
+  }, 180_000);
 });
