@@ -23,6 +23,7 @@ const suites = [
   ['bench/wordcount/cli.js', quick ? ['--quick'] : []],
   ['bench/wordcount/progress.js', quick ? ['--size', '32MB', '--rounds', '1'] : []],
   ['bench/jobs/cleanup.js', quick ? ['--size', '16MB', '--runs', '10'] : []],
+  ['bench/jobs/progress-events.js', quick ? ['--objects', '500', '--rounds', '1'] : []],
   ['bench/views/run.js', quick ? ['--quick'] : []],
   ['bench/burst/run.js', quick ? ['--quick'] : []],
 ];
