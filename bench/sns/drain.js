@@ -3,11 +3,18 @@
 // published at once with PublishBatch (10 per call, `--concurrency` calls in flight) through the AWS
 // SDK, then timed until every message is in the queue and the function has run for each. Prints
 // acceptance and delivery rates, cold starts and serve's CPU per message (serve + environments).
-// Usage: npm run build && node bench/sns/drain.js [--messages 5000] [--concurrency 32]
+// With --hold, the function's reserved concurrency is 0 while the burst is published (so one client
+// process's publishing rate does not pace the deliveries) and the backlog is timed from its release.
+// Usage: npm run build && node bench/sns/drain.js [--messages 5000] [--concurrency 32] [--hold]
 import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
 import {
   CreateTopicCommand,
   PublishBatchCommand,
@@ -20,7 +27,11 @@ import { zipSync } from 'fflate';
 import { startServe, treeCpuMicros } from '../invoke/serve-process.js';
 
 const { values } = parseArgs({
-  options: { messages: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' } },
+  options: {
+    messages: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '32' },
+    hold: { type: 'boolean', default: false },
+  },
 });
 const MESSAGES = Number(values.messages);
 const CONCURRENCY = Number(values.concurrency);
@@ -61,6 +72,8 @@ try {
   const load = loadavg()[0];
   const cpuBefore = treeCpuMicros(serve.pid, { reaped: true });
   const recordsBefore = (await invocations()).length;
+  const held = { FunctionName: 'sns-drain' };
+  if (values.hold) await lambda.send(new PutFunctionConcurrencyCommand({ ...held, ReservedConcurrentExecutions: 0 }));
   const started = performance.now();
   let next = 0;
   const publisher = async () => {
@@ -76,7 +89,10 @@ try {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, publisher));
   const accepted = (performance.now() - started) / 1000;
+  const released = performance.now();
+  if (values.hold) await lambda.send(new DeleteFunctionConcurrencyCommand(held));
   await drained();
+  const backlog = (performance.now() - released) / 1000;
   await queued(MESSAGES + 1);
   const delivered = (performance.now() - started) / 1000;
   const cpu = treeCpuMicros(serve.pid, { reaped: true }) - cpuBefore;
@@ -86,7 +102,8 @@ try {
   console.log(
     `${MESSAGES} messages through lambdata serve (load ${load.toFixed(1)}): accepted in ${accepted.toFixed(2)} s (${Math.round(MESSAGES / accepted)}/s), ` +
       `delivered in ${delivered.toFixed(2)} s (${Math.round(MESSAGES / delivered)}/s); ${ran} invocations, ${cold} cold starts; ` +
-      `CPU ${Math.round(cpu / MESSAGES)} µs per message (serve + environments); queue holds ${await queued(0)} (1 warm-up)`,
+      `CPU ${Math.round(cpu / MESSAGES)} µs per message (serve + environments); queue holds ${await queued(0)} (1 warm-up)` +
+      (values.hold ? `; the held backlog ran in ${backlog.toFixed(2)} s (${Math.round(MESSAGES / backlog)}/s)` : ''),
   );
   console.log(
     JSON.stringify({
@@ -94,6 +111,7 @@ try {
       messages: MESSAGES,
       acceptedPerSecond: MESSAGES / accepted,
       deliveredPerSecond: MESSAGES / delivered,
+      ...(values.hold ? { backlogPerSecond: MESSAGES / backlog } : {}),
       invocations: ran,
       coldStarts: cold,
       cpuMicrosPerMessage: cpu / MESSAGES,
