@@ -55,6 +55,9 @@ const PARTITIONS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2
  */
 const MAP_SLOTS = 2 * availableParallelism();
 
+/** The folder of one recompute job under its view's prefix: `v<version>-<epoch ms>/`. */
+const JOB_FOLDER = /^v\d+-\d+\//;
+
 /** Runs one recompute to its swap; resolves with the new generation. @throws what the job failed with */
 export async function recompute(
   context: EngineContext,
@@ -159,8 +162,9 @@ function viewPrefix(view: string): string {
 }
 
 /**
- * Deletes what earlier recomputes of a view left under its prefix, but the objects of a recompute job
- * still running (one resumed after a restart).
+ * Deletes what earlier recomputes of a view left in their folders under its prefix (`v<version>-<ms>/`),
+ * but the objects of a recompute job still running (one resumed after a restart); anything else there
+ * is not the engine's and stays.
  */
 async function sweepEarlier(deps: RecomputeDeps, bucket: string, view: string): Promise<void> {
   const under = viewPrefix(view);
@@ -168,7 +172,12 @@ async function sweepEarlier(deps: RecomputeDeps, bucket: string, view: string): 
     .running()
     .filter((j) => j.spec.output?.bucket === bucket && j.spec.output.prefix.startsWith(under))
     .map((j) => j.spec.output?.prefix as string);
-  await purgeUnder(deps.datasets.objectStore, bucket, under, (key) => !running.some((p) => key.startsWith(p)));
+  await purgeUnder(
+    deps.datasets.objectStore,
+    bucket,
+    under,
+    (key) => JOB_FOLDER.test(key.slice(under.length)) && !running.some((p) => key.startsWith(p)),
+  );
 }
 
 async function readText(deps: RecomputeDeps, bucket: string, key: string): Promise<string> {
