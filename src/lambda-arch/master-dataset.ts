@@ -5,6 +5,7 @@
  * every API, except the retention policy's deletes.
  */
 import type { EventSourceMappings, StreamConsumer } from '../events/index.js';
+import { purgeUnder } from '../jobs/index.js';
 import type { EngineContext } from '../shared/context.js';
 import { ResourceConflict } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -267,7 +268,8 @@ export class MasterDatasets {
         const id = `${config.bucket}\0${object_key}`;
         this.#privileged.add(id);
         try {
-          this.#options.objects.deleteObject(config.bucket, object_key);
+          // Every version, so that a bucket with versioning keeps none of what retention deletes.
+          await purgeUnder(this.#options.objects, config.bucket, object_key, (key) => key === object_key);
           this.#sql.dropObject.run(config.name, object_key);
           deleted++;
         } catch (err) {

@@ -4,7 +4,8 @@
  * `lambdata jobs delete` and retention delete, and a view recompute's per-task objects leave neither
  * old versions nor delete markers, while outputs and the user's own objects keep every version. An
  * object written under a finished recompute's prefix after it ended (as a map task left running by a
- * cascade that failed may write) is deleted by the view's next recompute.
+ * cascade that failed may write) is deleted by the view's next recompute. A dataset's retention deletes its
+ * expired master objects with every version.
  */
 
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -216,4 +217,30 @@ describe('sweeps on a bucket with versioning', () => {
     await cli('views', 'recompute', 'words', '--wait');
     expect(await versionsUnder(LAKE, 'views/')).toEqual([]);
   }, 180_000);
+
+  it("a dataset's retention deletes its master objects for good", async () => {
+    const kinesis = new KinesisClient({ ...AWS_TEST_CONFIG, endpoint: serve.url });
+    try {
+      await kinesis.send(new CreateStreamCommand({ StreamName: 'aged', ShardCount: 1 }));
+      await cli('dataset', 'create', 'aged', '--stream', 'aged', '--bucket', LAKE, '--retention-days', '1');
+      // Events of months ago: past the retention once archived, deleted at the next sweep (every 10 s).
+      const records = Array.from({ length: 20 }, (_, n) => ({
+        Data: Buffer.from(JSON.stringify({ id: `a${n}`, created_at: new Date(T0 + n * HOUR).toISOString() })),
+        PartitionKey: `p${n}`,
+      }));
+      const put = await kinesis.send(new PutRecordsCommand({ StreamName: 'aged', Records: records }));
+      expect(put.FailedRecordCount ?? 0).toBe(0);
+    } finally {
+      kinesis.destroy();
+    }
+    await until(async () => {
+      const datasets = JSON.parse(await cli('dataset', 'ls', '--json')) as DatasetInfo[];
+      return datasets.find((d) => d.name === 'aged')?.events === 20;
+    });
+    await until(async () => {
+      const datasets = JSON.parse(await cli('dataset', 'ls', '--json')) as DatasetInfo[];
+      return datasets.find((d) => d.name === 'aged')?.objects === 0;
+    }, 30_000);
+    expect(await versionsUnder(LAKE, 'master/aged/')).toEqual([]);
+  }, 120_000);
 });
