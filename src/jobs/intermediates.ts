@@ -53,7 +53,7 @@ export async function sweepIntermediates(objects: ObjectSource, output: RunOutpu
  * Deletes the keys under `prefix` that `matches` accepts, every version of each and its delete markers,
  * so that what the engine wrote for itself leaves nothing behind on a bucket with versioning (where a
  * plain delete only hides the object behind a marker); returns how many versions went.
- * @throws what listing or deleting throws.
+ * @throws what listing or deleting throws, and the first key the store reports it could not delete.
  */
 export async function purgeUnder(
   objects: ObjectSource,
@@ -63,9 +63,21 @@ export async function purgeUnder(
 ): Promise<number> {
   const versions: Array<{ key: string; versionId?: string }> = [];
   for await (const version of listVersions(objects, bucket, prefix)) if (matches(version.key)) versions.push(version);
-  for (let i = 0; i < versions.length; i += DELETE_BATCH)
-    await objects.deleteObjects(bucket, versions.slice(i, i + DELETE_BATCH));
+  for (let i = 0; i < versions.length; i += DELETE_BATCH) {
+    throwFirstFailure(await objects.deleteObjects(bucket, versions.slice(i, i + DELETE_BATCH)));
+  }
   return versions.length;
+}
+
+/** The local store answers a multi-delete with a result per key, errors included, instead of throwing. */
+function throwFirstFailure(results: unknown): void {
+  if (!Array.isArray(results)) return;
+  const failed = results.find((result) => result?.error !== undefined) as
+    | { key: string; error: { code: string; message: string } }
+    | undefined;
+  if (failed) {
+    throw Object.assign(new Error(`cannot delete ${failed.key}: ${failed.error.message}`), { code: failed.error.code });
+  }
 }
 
 async function* listVersions(
