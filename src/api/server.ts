@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -261,7 +261,7 @@ async function verifyBufferedRequest(
 ): Promise<void> {
   const body = await readBody(req, MAX_BUFFERED_BODY);
   setPreReadBody(req, body);
-  const payloadHash = createHash('sha256').update(body).digest('hex');
+  const payloadHash = hash('sha256', body, 'hex');
   await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous });
 }
 
