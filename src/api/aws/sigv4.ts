@@ -36,6 +36,9 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 type AuthField = 'Credential' | 'SignedHeaders' | 'Signature';
+/** The Authorization header as the SDKs and the CLI write it, read in one match; any other is split up. */
+const SDK_AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
 // Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
 const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
@@ -176,7 +179,13 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
     throw new SignatureError('AccessDenied', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported');
   }
   const fields: Partial<Record<AuthField, string>> = {};
-  for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
+  const usual = SDK_AUTHORIZATION.exec(header);
+  if (usual) {
+    fields.Credential = usual[1];
+    fields.SignedHeaders = usual[2];
+    fields.Signature = usual[3];
+  }
+  for (const part of usual ? [] : header.slice(ALGORITHM.length + 1).split(',')) {
     const eq = part.indexOf('=');
     const name = part.slice(0, Math.max(eq, 0)).trim();
     // Exactly Credential, SignedHeaders and Signature, once each: anything else is not a signature.
