@@ -7,6 +7,7 @@ const suites = [
   ['bench/invoke/run.js', quick ? ['--quick'] : []],
   ['bench/invoke/engine.js', quick ? ['--quick'] : []],
   ['bench/invoke/serve.js', quick ? ['--quick'] : []],
+  ['bench/invoke/signed-replay.js', quick ? ['--quick'] : []],
   ['bench/invoke/sigv4.js', quick ? ['--quick'] : []],
   ['bench/invoke/bookkeeping.js', quick ? ['--quick'] : []],
   ['bench/invoke/python.js', quick ? ['--quick'] : []],

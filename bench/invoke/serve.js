@@ -9,6 +9,7 @@
 //   --profile DIR: run serve with --cpu-prof, writing its CPU profile into DIR when it stops.
 //   --concurrency N: only that throughput row (no SDK latency rounds); --seconds S: measure each row S s.
 //   --no-raise: serve's event loop stays at its starting niceness (LAMBDATA_RAISE_PRIORITY=0), for an A/B run.
+//   --latency: only the SDK latency rounds (no throughput rows); --rounds N: that many rounds (default 3).
 // Each throughput row prints serve's CPU per call (all its threads, and its event loop alone, with how
 // often per call the loop was preempted: an environment it woke taking its CPU, say) and the
 // client's own CPU per call: on a 2-core machine a rate R needs client + serve + environment CPU per
@@ -32,7 +33,9 @@ import { compare, here, percentiles, timeSequential } from './stats.js';
 const quick = process.argv.includes('--quick');
 const profileAt = process.argv.indexOf('--profile');
 const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : undefined;
-const ROUNDS = quick ? 1 : 3;
+const roundsAt = process.argv.indexOf('--rounds');
+const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
+const latencyOnly = process.argv.includes('--latency');
 const SDK_RUNS = quick ? 300 : 2000;
 const secondsAt = process.argv.indexOf('--seconds');
 /** `--seconds S`: measure each throughput row for S seconds (a longer steady state for a profile). */
@@ -70,8 +73,10 @@ try {
     }),
   );
   if (onlyAt < 0) await sdkLatency({ serve: lambda, floor: floorLambda, relay: relayLambda });
+  if (latencyOnly) CONCURRENCIES.length = 0;
 
-  console.log('\nno-op throughput through the native invoke path (POST /_lambdata/functions/noop/invoke):');
+  if (CONCURRENCIES.length)
+    console.log('\nno-op throughput through the native invoke path (POST /_lambdata/functions/noop/invoke):');
   for (const concurrency of CONCURRENCIES) {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const post = (base) => () => nativeInvoke(agent, base, 'noop');

@@ -37,7 +37,7 @@ export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promis
       req.off('error', settle);
       req.off('close', onClose);
       if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -199,7 +199,13 @@ async function handle(
       delete req.headers.authorization;
       anonymous = true;
     }
-    if (!route.verifiesOwnSignature) await verifyBufferedRequest(engine, anonymous, req, url);
+    if (!route.verifiesOwnSignature) {
+      // A JSON/REST request (Lambda, Kinesis, DynamoDB) is read here to verify its signature over
+      // its body; the adapter gets the same bytes from `readBody`.
+      const body = await readBody(req, MAX_BUFFERED_BODY);
+      setPreReadBody(req, body);
+      await verifySigV4(req, url, hash('sha256', body, 'hex'), engine.context.credentials, { anonymous });
+    }
   } catch (err) {
     route.sendError(req, res, err, requestId);
     return;
@@ -247,22 +253,6 @@ async function handleNative(
     req.resume();
     sendNativeError(res, err, { path });
   }
-}
-
-/**
- * Reads the body of a JSON/REST AWS request (Lambda, Kinesis, DynamoDB, SQS) and verifies its SigV4
- * signature over it; the adapter then gets the same bytes from `readBody`.
- */
-async function verifyBufferedRequest(
-  engine: Engine,
-  anonymous: boolean,
-  req: IncomingMessage,
-  url: URL,
-): Promise<void> {
-  const body = await readBody(req, MAX_BUFFERED_BODY);
-  setPreReadBody(req, body);
-  const payloadHash = createHash('sha256').update(body).digest('hex');
-  await verifySigV4(req, url, payloadHash, engine.context.credentials, { anonymous });
 }
 
 function isJson(req: IncomingMessage): boolean {

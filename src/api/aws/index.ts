@@ -38,6 +38,22 @@ export interface AwsRoute {
   sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string): void;
 }
 
+// Routes are built once: one is picked per request.
+const LAMBDA_ROUTE: AwsRoute = { ...signed(handleLambda), service: 'lambda' };
+const KINESIS_ROUTE = signed(handleKinesis);
+const DYNAMODB_ROUTE = signed(handleDynamoDb);
+
+/** S3 checks its own signatures (it streams its bodies) and answers in its XML. */
+const S3_ROUTE: AwsRoute = {
+  handle: handleS3,
+  service: 's3',
+  verifiesOwnSignature: true,
+  sendError: (req, res, err, requestId) => {
+    req.resume();
+    sendS3Error(res, err, requestUrl(req.url).pathname, requestId, req.method ?? 'GET');
+  },
+};
+
 /** SQS checks its own signatures, so that their failures answer in its query-XML or JSON shape. */
 const SQS_ROUTE: AwsRoute = {
   handle: handleSqs,
@@ -63,24 +79,16 @@ const SNS_ROUTE: AwsRoute = {
  * X-Amz-Target (JSON protocols), SNS by its signing scope, the SQS query protocol, and S3 for everything else.
  */
 export function pickAwsHandler(req: IncomingMessage, url: URL): AwsRoute {
-  if (isLambdaPath(url.pathname)) return { ...signed(handleLambda), service: 'lambda' };
+  if (isLambdaPath(url.pathname)) return LAMBDA_ROUTE;
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
-    if (target.startsWith('Kinesis_')) return signed(handleKinesis);
-    if (target.startsWith('DynamoDB')) return signed(handleDynamoDb);
+    if (target.startsWith('Kinesis_')) return KINESIS_ROUTE;
+    if (target.startsWith('DynamoDB')) return DYNAMODB_ROUTE;
     if (target.startsWith('AmazonSQS')) return SQS_ROUTE;
   }
   if (isSnsRequest(req, url)) return SNS_ROUTE;
   if (isSqsQueryRequest(req, url)) return SQS_ROUTE;
-  return {
-    handle: handleS3,
-    service: 's3',
-    verifiesOwnSignature: true,
-    sendError: (req, res, err, requestId) => {
-      req.resume();
-      sendS3Error(res, err, requestUrl(req.url).pathname, requestId, req.method ?? 'GET');
-    },
-  };
+  return S3_ROUTE;
 }
 
 function signed(handle: AwsHandler): AwsRoute {

@@ -1,12 +1,14 @@
 /**
  * The signature a received request should carry, computed from @smithy/signature-v4's own steps
- * (canonical headers, canonical request, string to sign, signing key) over exactly the headers the
- * client signed. Its `sign()` is not used for received requests: it drops a `Date` header before
- * signing (the specification lets `Date` date a request instead of `X-Amz-Date`, and botocore signs
- * that way when a request carries `Date`), and per call it clones the request and derives the
- * signing key's cache key with an extra HMAC, a large share of a no-op Invoke's time in the server.
+ * (canonical headers, canonical request, signing key) over exactly the headers the client signed.
+ * Its `sign()` is not used for received requests: it drops a `Date` header before signing (the
+ * specification lets `Date` date a request instead of `X-Amz-Date`, and botocore signs that way
+ * when a request carries `Date`), and per call it clones the request and derives the signing key's
+ * cache key with an extra HMAC, a large share of a no-op Invoke's time in the server. The string to
+ * sign (four lines, the last the canonical request's SHA-256) is hashed with node:crypto's one-shot
+ * `hash` and signed synchronously: the signer's own path awaits its hash interface twice per request.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../shared/node-sha256.js';
 
@@ -40,31 +42,33 @@ export class RequestSigner extends SignatureV4 {
 
   /**
    * The hex signature of `request` (its headers exactly the signed ones, with their values as
-   * signed), dated `longDate` (`20240101T000000Z`), over `payloadHash`.
+   * signed), dated `longDate` (`20240101T000000Z`), over `payloadHash`, made with `signingKey`
+   * (`signingKeyOf` the request's day).
    */
-  async signatureOf(
+  signatureOf(
     request: SignableRequest,
     signedHeaders: Set<string>,
     longDate: string,
     payloadHash: string,
-  ): Promise<string> {
-    const shortDate = longDate.slice(0, 8);
+    signingKey: Uint8Array,
+  ): string {
     const canonicalHeaders = getCanonicalHeaders(request, undefined, signedHeaders);
     const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
-    const scope = createScope(shortDate, this.#region, this.#service);
-    const stringToSign = await this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM);
-    return createHmac('sha256', await this.#keyOf(shortDate))
-      .update(stringToSign)
-      .digest('hex');
+    const scope = createScope(longDate.slice(0, 8), this.#region, this.#service);
+    const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
+    return createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   }
 
-  async #keyOf(shortDate: string): Promise<Uint8Array> {
-    let key = this.#keys.get(shortDate);
-    if (!key) {
-      key = await getSigningKey(NodeSha256, this.#credentials, shortDate, this.#region, this.#service);
-      if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
-      this.#keys.set(shortDate, key);
-    }
+  /** The signing key of a day (`20240101`) once derived, else undefined (see `deriveSigningKey`). */
+  signingKeyOf(shortDate: string): Uint8Array | undefined {
+    return this.#keys.get(shortDate);
+  }
+
+  /** Derives (and keeps) the signing key of a day (`20240101`). */
+  async deriveSigningKey(shortDate: string): Promise<Uint8Array> {
+    const key = await getSigningKey(NodeSha256, this.#credentials, shortDate, this.#region, this.#service);
+    if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
+    this.#keys.set(shortDate, key);
     return key;
   }
 }

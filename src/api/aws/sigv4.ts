@@ -35,7 +35,10 @@ export interface VerifyOptions {
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const AUTH_FIELDS = new Set(['Credential', 'SignedHeaders', 'Signature']);
+type AuthField = 'Credential' | 'SignedHeaders' | 'Signature';
+/** The Authorization header as the SDKs and the CLI write it, read in one match; any other is split up. */
+const SDK_AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
 // Header names (HTTP/2 clients sign the `:authority` pseudo-header), `;`-separated.
 const SIGNED_HEADERS = /^:?[a-z0-9!#$%&'*+.^_`|~-]+(;:?[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
@@ -56,7 +59,8 @@ export async function verifySigV4(
   credentials: Credentials,
   options: VerifyOptions = {},
 ): Promise<SigningScope | undefined> {
-  const presigned = url.searchParams.has('X-Amz-Signature');
+  // `searchParams` is built on first use: most requests have no query at all.
+  const presigned = url.search !== '' && url.searchParams.has('X-Amz-Signature');
   const auth = presigned ? presignedAuth(url, options.now ?? new Date()) : headerAuth(req);
   if (!auth) {
     if (options.anonymous) return undefined;
@@ -66,7 +70,7 @@ export async function verifySigV4(
     throw new SignatureError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   }
   const signingDate = parseAmzDate(auth.longDate);
-  if (!presigned && Math.abs((options.now ?? new Date()).getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
+  if (!presigned && Math.abs((options.now?.getTime() ?? Date.now()) - signingDate.getTime()) > MAX_SKEW_MS) {
     throw new SignatureError(
       'AccessDenied',
       'The difference between the request time and the current time is too large.',
@@ -81,10 +85,6 @@ export async function verifySigV4(
     }
     headers[name] = signedText(Array.isArray(value) ? value.join(',') : value);
   }
-  const unsignable = new Set<string>();
-  if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
-  if (!('x-amz-date' in headers)) unsignable.add('x-amz-date');
-  headers['x-amz-content-sha256'] = presigned ? UNSIGNED_PAYLOAD : payloadHash;
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of rawQuery(req.url ?? '/')) {
     if (presigned && name === 'X-Amz-Signature') continue;
@@ -101,10 +101,17 @@ export async function verifySigV4(
   };
   let expected: string;
   if (!presigned) {
-    // Only what was signed goes into the canonical headers (the payload hash header too, when signed).
-    if (unsignable.has('x-amz-content-sha256')) delete headers['x-amz-content-sha256'];
-    expected = await signer.signatureOf(request, new Set(auth.signedHeaders), auth.longDate, payloadHash);
+    // Only what was signed goes into the canonical headers; a signed payload hash header stands for
+    // the payload as received.
+    if ('x-amz-content-sha256' in headers) headers['x-amz-content-sha256'] = payloadHash;
+    const shortDate = auth.longDate.slice(0, 8);
+    const key = signer.signingKeyOf(shortDate) ?? (await signer.deriveSigningKey(shortDate));
+    expected = signer.signatureOf(request, new Set(auth.signedHeaders), auth.longDate, payloadHash, key);
   } else {
+    const unsignable = new Set<string>();
+    if (!('x-amz-content-sha256' in headers)) unsignable.add('x-amz-content-sha256');
+    if (!('x-amz-date' in headers)) unsignable.add('x-amz-date');
+    headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
     const signed = await signer.sign(request, {
       signingDate,
       signingRegion: auth.region,
@@ -171,18 +178,24 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
   if (!header.startsWith(`${ALGORITHM} `)) {
     throw new SignatureError('AccessDenied', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported');
   }
-  const fields = new Map<string, string>();
-  for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
+  const fields: Partial<Record<AuthField, string>> = {};
+  const usual = SDK_AUTHORIZATION.exec(header);
+  if (usual) {
+    fields.Credential = usual[1];
+    fields.SignedHeaders = usual[2];
+    fields.Signature = usual[3];
+  }
+  for (const part of usual ? [] : header.slice(ALGORITHM.length + 1).split(',')) {
     const eq = part.indexOf('=');
     const name = part.slice(0, Math.max(eq, 0)).trim();
     // Exactly Credential, SignedHeaders and Signature, once each: anything else is not a signature.
-    if (eq <= 0 || !AUTH_FIELDS.has(name) || fields.has(name)) {
+    if (eq <= 0 || !isAuthField(name) || fields[name] !== undefined) {
       throw new SignatureError('AuthorizationHeaderMalformed', 'The authorization header is malformed');
     }
-    fields.set(name, part.slice(eq + 1).trim());
+    fields[name] = part.slice(eq + 1).trim();
   }
   const amzDate = req.headers['x-amz-date'];
-  const signedHeaders = fields.get('SignedHeaders');
+  const signedHeaders = fields.SignedHeaders;
   // Without X-Amz-Date the signed Date header dates the request, as the specification allows.
   const dateHeader = req.headers.date;
   const datedByDateHeader =
@@ -190,8 +203,12 @@ function headerAuth(req: IncomingMessage): ParsedAuth | undefined {
     dateHeader !== undefined &&
     (signedHeaders ?? '').toLowerCase().split(';').includes('date');
   const longDate = datedByDateHeader ? (longDateOf(dateHeader) ?? '') : String(amzDate ?? '');
-  const parts = parseParts(fields.get('Credential'), signedHeaders, fields.get('Signature'), longDate);
+  const parts = parseParts(fields.Credential, signedHeaders, fields.Signature, longDate);
   return datedByDateHeader ? { ...parts, datedByDateHeader } : parts;
+}
+
+function isAuthField(name: string): name is AuthField {
+  return name === 'Credential' || name === 'SignedHeaders' || name === 'Signature';
 }
 
 function presignedAuth(url: URL, now: Date): ParsedAuth {
@@ -257,18 +274,12 @@ function parseParts(
   };
 }
 
+/** `20240101T000000Z` as a Date; its shape was checked by `parseParts`. */
 function parseAmzDate(longDate: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(longDate);
-  if (!m) throw new SignatureError('AuthorizationHeaderMalformed', `Invalid X-Amz-Date ${longDate}`);
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const digits = (from: number, to: number) => Number(longDate.slice(from, to));
+  return new Date(
+    Date.UTC(digits(0, 4), digits(4, 6) - 1, digits(6, 8), digits(9, 11), digits(11, 13), digits(13, 15)),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Route, Router } from '../../router.js';
+import { decodePathParam, type Route, Router } from '../../router.js';
 import type { AwsRequestContext } from '../index.js';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './aliases.js';
 import { sendLambdaError, UnknownOperation } from './errors.js';
@@ -70,14 +70,16 @@ const routes: Route[] = [
 ];
 
 const router = new Router(routes);
+/** Invoke, the one operation called at a rate: matched before the route table. */
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const LAMBDA_PATH =
+  /^\/(2014-11-13|2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31)\//;
 const ESM_PATH = /^\/2015-03-31\/event-source-mappings(\/|$)/;
 const URL_PATH = /^\/2021-10-31\/functions\/[^/]+\/urls?(\/|$)/;
 
 /** True for the Lambda REST API's paths (/2015-03-31/functions…, event-source-mappings, …). */
 export function isLambdaPath(path: string): boolean {
-  return /^\/(2014-11-13|2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31)\//.test(
-    path,
-  );
+  return path.startsWith('/20') && LAMBDA_PATH.test(path);
 }
 
 /**
@@ -86,10 +88,17 @@ export function isLambdaPath(path: string): boolean {
  */
 export async function handleLambda(ctx: AwsRequestContext): Promise<void> {
   const path = ctx.url.pathname;
-  if (ESM_PATH.test(path)) return handleEventSourceMappings(ctx);
-  if (URL_PATH.test(path)) return handleFunctionUrls(ctx);
   const method = ctx.req.method ?? 'GET';
+  const invocation = method === 'POST' ? INVOKE_PATH.exec(path) : null;
+  if (!invocation) {
+    if (ESM_PATH.test(path)) return handleEventSourceMappings(ctx);
+    if (URL_PATH.test(path)) return handleFunctionUrls(ctx);
+  }
   try {
+    if (invocation) {
+      await invoke({ ...ctx, params: { name: decodePathParam(invocation[1] ?? '') } });
+      return;
+    }
     const { route, params } = router.match(method, path);
     if (!route) throw new UnknownOperation(method, path);
     await route.handler({ ...ctx, params });

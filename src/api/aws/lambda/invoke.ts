@@ -16,7 +16,9 @@ export async function invoke({ engine, req, res, url, params }: RouteContext): P
   }
   const logType = header(req.headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') throw new InvalidParameterValue(`Invalid LogType: ${logType}`);
-  const { name, qualifier } = parseFunctionName(params.name ?? '', url.searchParams.get('Qualifier'));
+  // Most calls have no query: skip building its URLSearchParams.
+  const query = url.search === '' ? null : url.searchParams.get('Qualifier');
+  const { name, qualifier } = parseFunctionName(params.name ?? '', query);
   const payload = await readPayload(req, payloadLimit(invocationType));
   const clientContext = header(req.headers['x-amz-client-context']);
   const result = await engine.invocations.invoke({
