@@ -87,10 +87,15 @@ export function busyCap(demand: Demand): number {
  * about when an environment frees up and must not make quick calls queue behind them.
  */
 export function recentBusy(demand: Demand, now: number): { recent: number; long: number } {
-  const window = Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
+  const window = longRunMs(demand);
   let long = 0;
   for (const since of demand.running.values()) if (now - since >= window) long += 1;
   return { recent: demand.running.size - long, long };
+}
+
+/** How long a run of the function has been running when it counts as a long one (see recentBusy). */
+export function longRunMs(demand: Demand): number {
+  return Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
 }
 
 /**

@@ -3,6 +3,10 @@
  * time — the Node bootstrap over a private socket (fd 3, frames.ts), or a custom runtime's
  * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns
  * a crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
+ *
+ * A busy Node environment can also take runs queued behind the running one (`enqueue`, see
+ * pipeline.ts): their frames go down at once, the bootstrap starts each right after the previous
+ * result, and each one's clock and timeout start here when that result arrives.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -52,11 +56,20 @@ interface InitResult {
 interface Pending {
   resolve: (result: RunResult) => void;
   requestId: string;
+  onLog: ((line: string) => void) | undefined;
   started: number;
   initMs: number | null;
   cold: boolean;
   timer: NodeJS.Timeout | undefined;
   fatal?: FunctionErrorShape;
+}
+
+/** A run sent to the environment while another ran; undefined means it never started. */
+interface Queued {
+  request: RunRequest;
+  resolve: (result: RunResult | undefined) => void;
+  /** Takes the run back if it has not started by then (see enqueue). */
+  timer: NodeJS.Timeout;
 }
 
 type KillReason = 'timeout' | 'oom' | 'reap';
@@ -94,15 +107,21 @@ export class Environment {
   #oomKilled: SpawnOptions['oomKilled'];
   #api: RuntimeApi | undefined;
   #channel: Socket | undefined;
-  /** Frames sent before the launcher handed the channel over (a process started for its first run). */
-  #unsent: Buffer[] | undefined = [];
+  /**
+   * Frames not written yet: those sent before the launcher handed the channel over (a process
+   * started for its first run), and those sent in this turn of the event loop (see #send).
+   */
+  #outbox: Buffer[] = [];
+  #flushing = false;
   #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
   #killReason: KillReason | undefined;
   #current: Pending | undefined;
-  /** An answer has come and is settled after this turn of the event loop (see 'result'). */
-  #draining = false;
+  /** Runs whose frames were sent while `#current` ran, in order (Node bootstrap only). */
+  #queued: Queued[] = [];
+  /** A run that has answered and is settled after this turn of the event loop (see 'result'). */
+  #drained: Pending | undefined;
   #init: ((result: InitResult) => void) | undefined;
   #onLog: ((line: string) => void) | undefined;
   #requestId = 'undefined';
@@ -158,6 +177,14 @@ export class Environment {
   /** The request id of the invocation running now, if any. */
   get runningRequestId(): string | undefined {
     return this.#current?.requestId;
+  }
+
+  /**
+   * True when a run may be queued here now: a warm Node environment (a Runtime API runtime asks for
+   * its runs one at a time) that is alive and past init.
+   */
+  get takesQueued(): boolean {
+    return this.alive && !this.#api && !this.#init && this.fn !== undefined;
   }
 
   get pid(): number | undefined {
@@ -219,6 +246,23 @@ export class Environment {
   }
 
   /**
+   * Runs `request` now when nothing runs here, else sends it to run right after the runs before it
+   * (its clock and timeout start when the previous result arrives). Resolves undefined when it never
+   * started: the environment was gone, or died, timed out or was killed for memory first, or the
+   * runs before it took longer than `patienceMs` and the bootstrap gave it back; the caller runs it
+   * elsewhere, and nothing was billed.
+   */
+  enqueue(request: RunRequest, patienceMs: number): Promise<RunResult | undefined> {
+    if (!this.alive) return Promise.resolve(undefined);
+    if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }), patienceMs);
+      this.#queued.push({ request, resolve, timer });
+      this.#send(this.#invokeMessage(request));
+    });
+  }
+
+  /**
    * The host PID of the runtime process itself: inside a sandbox a grandchild of the spawned
    * process, told apart from the sandbox's own set-up commands only once the runtime has spoken.
    */
@@ -270,7 +314,12 @@ export class Environment {
   }
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
-    const fn = this.fn as RuntimeFunction;
+    this.#track(request, resolve, armNow);
+    this.#send(this.#invokeMessage(request));
+  }
+
+  /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
+  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
     this.#onLog = request.onLog;
     this.#requestId = request.requestId;
     if (this.#backlog.length > 0) this.#flushBacklog();
@@ -278,6 +327,7 @@ export class Environment {
     const pending: Pending = {
       resolve,
       requestId: request.requestId,
+      onLog: request.onLog,
       started: this.busySince,
       initMs: null,
       cold: !armNow,
@@ -285,21 +335,24 @@ export class Environment {
     };
     this.#current = pending;
     if (armNow) this.#arm(pending);
-    this.#send({
+  }
+
+  #invokeMessage(request: RunRequest): ParentMessage {
+    return {
       t: 'invoke',
       id: request.requestId,
       p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
       arn: request.invokedFunctionArn,
-      ms: fn.timeoutS * 1000,
+      ms: (this.fn as RuntimeFunction).timeoutS * 1000,
       cc: request.clientContext,
-    });
+    };
   }
 
   /** Starts the invocation's clock and timeout. */
   #arm(pending: Pending): void {
     pending.started = performance.now();
     this.busySince = pending.started;
-    pending.timer = setTimeout(() => this.#expire(), (this.fn as RuntimeFunction).timeoutS * 1000);
+    pending.timer = setTimeout(() => this.#expire(pending), (this.fn as RuntimeFunction).timeoutS * 1000);
   }
 
   #onMessage(message: ChildMessage): void {
@@ -334,11 +387,25 @@ export class Environment {
         // Output the process wrote to stdout/stderr before answering (a child process's, say) is
         // already readable on those sockets, but its read may come later in this turn of the event
         // loop: settle after that turn, so those lines belong to this invocation.
-        this.#draining = true;
+        this.#drained = pending;
         setImmediate(() => {
-          this.#draining = false;
+          if (this.#drained === pending) this.#drained = undefined;
           pending.resolve(result);
         });
+        // The bootstrap started the next queued run as it sent this result: its clock starts now.
+        const next = this.#queued.shift();
+        if (next) {
+          clearTimeout(next.timer);
+          this.#track(next.request, next.resolve, true);
+        }
+        return;
+      }
+      case 'cancelled': {
+        const at = this.#queued.findIndex((queued) => queued.request.requestId === message.id);
+        if (at < 0) return;
+        const [queued] = this.#queued.splice(at, 1);
+        clearTimeout(queued.timer);
+        queued.resolve(undefined);
         return;
       }
       case 'log':
@@ -365,17 +432,30 @@ export class Environment {
       const { p, ...header } = message;
       frame = encodeFrame(header, p);
     } else frame = encodeFrame(message);
-    if (this.#unsent) this.#unsent.push(frame);
-    else this.#channel?.write(frame);
+    this.#outbox.push(frame);
+    if (this.#channel && !this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /**
+   * Writes the frames of this turn of the event loop in one write, after its I/O: the runs a busy
+   * server hands one environment in one turn reach it in one wake-up, not one each.
+   */
+  #flush(): void {
+    this.#flushing = false;
+    const frames = this.#outbox;
+    if (frames.length === 0 || !this.#channel) return;
+    this.#outbox = [];
+    this.#channel.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   /** Reads the bootstrap's frames from its socket (fd 3 in the child). */
   #openChannel(channel: Socket): void {
     this.#channel = channel;
     this.#streams.push(channel);
-    const unsent = this.#unsent ?? [];
-    this.#unsent = undefined;
-    for (const frame of unsent) channel.write(frame);
+    this.#flush();
     const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message), MAX_CHILD_FRAME_BYTES);
     let broken = false;
     channel.on('data', (chunk: Buffer) => {
@@ -404,8 +484,15 @@ export class Environment {
     this.kill('reap');
   }
 
-  #expire(): void {
-    this.#failCurrent('timeout');
+  /**
+   * The run's time is up. Checked after this turn's I/O (timers run before it): a result already in
+   * the socket is read first, so a run that answered in time is not failed, and the run queued
+   * behind it, which the bootstrap has started, is not killed with it.
+   */
+  #expire(pending: Pending): void {
+    setImmediate(() => {
+      if (this.#current === pending) this.#failCurrent('timeout');
+    });
   }
 
   /** Ends the running invocation now with a timeout or OOM, and kills the process. */
@@ -445,6 +532,11 @@ export class Environment {
     });
     const pending = this.#current;
     this.#current = undefined;
+    // Queued runs that never started: the caller runs them elsewhere.
+    for (const queued of this.#queued.splice(0)) {
+      clearTimeout(queued.timer);
+      queued.resolve(undefined);
+    }
     if (pending) {
       clearTimeout(pending.timer);
       const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
@@ -472,11 +564,18 @@ export class Environment {
       if (keepTail) this.#stderrTail = (this.#stderrTail + chunk).slice(-4096);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) this.#deliver(this.#tag(line, level));
+      for (const line of lines) this.#deliverOutput(line, level);
     });
     stream.on('end', () => {
-      if (partial) this.#deliver(this.#tag(partial, level));
+      if (partial) this.#deliverOutput(partial, level);
     });
+  }
+
+  /** A line of the process's stdout or stderr: the run that just answered's while it settles (see 'result'). */
+  #deliverOutput(line: string, level: string): void {
+    const drained = this.#drained;
+    if (drained?.onLog) drained.onLog(this.#tag(line, level, drained.requestId));
+    else this.#deliver(this.#tag(line, level, this.#requestId));
   }
 
   /**
@@ -484,14 +583,15 @@ export class Environment {
    * written (AWS passes a Runtime API runtime's stdout and stderr through unchanged; its Python
    * runtime formats only `logging` records), others are tagged like console.log's.
    */
-  #tag(line: string, level: string): string {
-    return this.#api ? line : `${new Date().toISOString()}\t${this.#requestId}\t${level}\t${line}`;
+  #tag(line: string, level: string, requestId: string): string {
+    return this.#api ? line : `${new Date().toISOString()}\t${requestId}\t${level}\t${line}`;
   }
 
   /** Lines written while no invocation runs (after an early response) go to the next invocation. */
   #deliver(line: string): void {
-    if ((this.#current || this.#init || this.#draining) && this.#onLog) {
-      this.#onLog(line);
+    const onLog = this.#current || this.#init ? this.#onLog : this.#drained?.onLog;
+    if (onLog) {
+      onLog(line);
       return;
     }
     if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(line);

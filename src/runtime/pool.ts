@@ -8,6 +8,7 @@ import { distPath } from '../shared/paths.js';
 import {
   busyCap,
   type Demand,
+  longRunMs,
   MAX_PATIENCE_MS,
   newDemand,
   recentBusy,
@@ -23,6 +24,7 @@ import { InterpreterBlanks } from './interpreter-blanks.js';
 import { Launcher } from './launcher-client.js';
 import { NodeBlanks } from './node-blanks.js';
 import { nodeHeapArgs } from './node-heap.js';
+import { Assignments } from './pipeline.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -60,7 +62,8 @@ const SAMPLE_MS = 15;
  * Execution environments of every function: warm ones reused per function version (most recently
  * used first), cold starts served from blank pre-started runtimes, idle ones reaped after `idleMs`.
  * The invoke layer enforces concurrency; the pool creates one environment per concurrent run,
- * except that a burst of a short-running function queues briefly for its warm ones (see demand.ts).
+ * except that a burst of a short-running function queues briefly for its warm ones (see demand.ts),
+ * pipelined into them where it can (see pipeline.ts).
  */
 export class EnvironmentPool implements Runtime {
   #context: EngineContext;
@@ -72,6 +75,8 @@ export class EnvironmentPool implements Runtime {
   #blanks: NodeBlanks;
   #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
+  /** Runs given to each busy environment: its running one and those queued behind it. */
+  #assigned = new Assignments();
   #all = new Set<Environment>();
   #demand = new Map<string, Demand>();
   #interpreters: InterpreterBlanks;
@@ -115,12 +120,17 @@ export class EnvironmentPool implements Runtime {
   async run(request: RunRequest): Promise<RunResult> {
     if (this.#closed) throw new RuntimeClosed();
     const key = keyOf(request.fn);
-    let warm = this.#queueFor(key) ? await this.#waitFor(key) : undefined;
+    if (this.#queueFor(key)) {
+      // Queued in a busy environment at once where one takes it, else handed one when it frees up
+      // (both already counted as given to it).
+      const handed = this.#pipelineTarget(key) ?? (await this.#waitFor(key));
+      if (handed) return this.#warmRun(handed, request);
+    }
     if (this.#closed) throw new RuntimeClosed();
-    warm ??= this.#idle.get(key)?.pop();
-    if (warm) {
-      const environment = warm;
-      return this.#serve(environment, () => environment.run(request));
+    const idle = this.#idle.get(key)?.pop();
+    if (idle) {
+      this.#take(idle);
+      return this.#warmRun(idle, request);
     }
     return this.#coldRun(key, request);
   }
@@ -135,8 +145,9 @@ export class EnvironmentPool implements Runtime {
     const grants = this.#sandbox.grants;
     if (!grants) return undefined;
     for (const environment of this.#busy) {
-      if (environment.runningRequestId === requestId && environment.fn?.name === functionName)
-        return grants.grant(environment.id, files);
+      if (environment.runningRequestId !== requestId || environment.fn?.name !== functionName) continue;
+      // A run queued behind this one has started by the time the grants are taken back: read over S3.
+      return this.#assigned.queued(environment) > 0 ? undefined : grants.grant(environment.id, files);
     }
     return undefined;
   }
@@ -155,7 +166,9 @@ export class EnvironmentPool implements Runtime {
     const prefix = `${functionName}\0`;
     let waiting = 0;
     for (const [key, demand] of this.#demand) {
-      if (key.startsWith(prefix)) waiting += demand.waiters.length + demand.starting;
+      if (!key.startsWith(prefix)) continue;
+      waiting += demand.waiters.length + demand.starting;
+      for (const environment of demand.running.keys()) waiting += this.#assigned.queued(environment);
     }
     return waiting;
   }
@@ -214,9 +227,9 @@ export class EnvironmentPool implements Runtime {
       if ('closed' in grant || this.#closed) throw new RuntimeClosed();
       if ('environment' in grant) {
         // A warm start after all: an environment of this version freed up while this run waited.
-        const environment = grant.environment;
         this.#forgetStart(key, false);
-        return await this.#serve(environment, () => environment.run(request));
+        this.#take(grant.environment);
+        return await this.#warmRun(grant.environment, request);
       }
       release = grant.release;
       // While it waited, an environment of this version may have come to rest: a warm start, as on AWS.
@@ -224,7 +237,8 @@ export class EnvironmentPool implements Runtime {
       if (idle) {
         release();
         this.#forgetStart(key, false);
-        return await this.#serve(idle, () => idle.run(request));
+        this.#take(idle);
+        return await this.#warmRun(idle, request);
       }
       return await this.#startAndRun(key, request, { release, ended: endInit });
     } finally {
@@ -298,7 +312,10 @@ export class EnvironmentPool implements Runtime {
       init.release();
       init.ended(initMs);
     };
-    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, done));
+    this.#take(environment);
+    const result = await environment.start(fn, key, message, request, tmpDir, done);
+    this.#settle(environment, result);
+    return result;
   }
 
   /** A cold start that never got an environment of its own; `failed` lets a waiter start its own instead. */
@@ -309,12 +326,29 @@ export class EnvironmentPool implements Runtime {
     if (failed) demand.waiters.shift()?.(undefined);
   }
 
-  async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
+  /**
+   * Runs `request` in warm `environment`, already counted as given to it (#take): now, or queued
+   * behind its running one. One that never started there (the environment went first) starts over.
+   */
+  async #warmRun(environment: Environment, request: RunRequest): Promise<RunResult> {
+    const result = await environment.enqueue(request, longRunMs(this.#demandOf(environment.key)));
+    this.#settle(environment, result);
+    return result ?? this.run(request);
+  }
+
+  /** Counts a run as given to `environment`; the first makes it busy. */
+  #take(environment: Environment): void {
+    if (!this.#assigned.add(environment)) return;
     this.#busy.add(environment);
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
-    const counted = this.#demandOf(environment.key);
-    counted.running.set(environment, performance.now());
-    const result = await run();
+    this.#demandOf(environment.key).running.set(environment, performance.now());
+  }
+
+  /**
+   * One run given to `environment` ended (`result` undefined: it never started). When it was the
+   * last, the environment goes to a waiting run, a start slot, the idle list or away.
+   */
+  #settle(environment: Environment, result: RunResult | undefined): void {
     // Before the environment can run anything else: its grants were for this invocation alone.
     try {
       this.#sandbox.grants?.revoke(environment.id);
@@ -323,20 +357,22 @@ export class EnvironmentPool implements Runtime {
       this.#log.error('could not take back read grants; ending the environment', { env: environment.id, err });
       environment.kill();
     }
+    const counted = this.#demandOf(environment.key);
+    const left = this.#assigned.end(environment);
+    if (left > 0) {
+      // The next queued run started as this one answered.
+      counted.running.set(environment, performance.now());
+      if (result) this.#finished(counted, result);
+      this.#feed(environment, counted);
+      return;
+    }
     counted.running.delete(environment);
     this.#busy.delete(environment);
     if (counted.environments <= 0 && counted.running.size === 0 && counted.waiters.length === 0) {
       this.#demand.delete(environment.key); // the last environment of this version is gone
     }
     const demand = this.#demand.get(environment.key);
-    if (demand) {
-      demand.finished += 1;
-      // Warm runs only: a first run pays for loading and compiling the handler.
-      if (!result.coldStart)
-        demand.averageMs =
-          demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
-      this.#scaleOut(demand);
-    }
+    if (demand && result) this.#finished(demand, result);
     if (environment.alive && !environment.retiring && !this.#closed) {
       const now = performance.now();
       environment.lastUsed = now;
@@ -346,21 +382,56 @@ export class EnvironmentPool implements Runtime {
       // quick ones keep handing their environments on.
       const handOn = demand !== undefined && recentBusy(demand, now).recent < busyCap(demand);
       const waiter = handOn && demand.waiters.length > 0 ? demand.waiters.shift() : undefined;
-      if (waiter) {
+      if (waiter && demand) {
+        this.#take(environment);
         waiter(environment);
-        return result;
+        this.#feed(environment, demand);
+        return;
       }
       // A run of a fast function waiting for a start slot takes it warm (a slow one's runs each get
       // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
       if (handOn && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
-        return result;
+        return;
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
       else this.#idle.set(environment.key, [environment]);
     } else {
       environment.kill();
     }
-    return result;
+  }
+
+  /** A run of `demand`'s function ended in one of its environments. */
+  #finished(demand: Demand, result: RunResult): void {
+    demand.finished += 1;
+    // Warm runs only: a first run pays for loading and compiling the handler.
+    if (!result.coldStart)
+      demand.averageMs =
+        demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
+    this.#scaleOut(demand);
+  }
+
+  /** Hands busy `environment` to waiting runs while it takes more queued behind its running one. */
+  #feed(environment: Environment, demand: Demand): void {
+    const grants = this.#sandbox.grants;
+    while (demand.waiters.length > 0) {
+      if (!this.#assigned.takes(environment, demand, performance.now(), grants?.holds(environment.id) ?? false)) return;
+      this.#take(environment);
+      demand.waiters.shift()?.(environment);
+    }
+  }
+
+  /** A busy environment of `key` that takes one more run queued now, counted as given to it. */
+  #pipelineTarget(key: string): Environment | undefined {
+    const demand = this.#demand.get(key);
+    if (!demand || busyCap(demand) === Number.POSITIVE_INFINITY) return undefined;
+    const grants = this.#sandbox.grants;
+    const target = this.#assigned.target(
+      demand,
+      performance.now(),
+      (environment) => grants?.holds(environment.id) ?? false,
+    );
+    if (target) this.#take(target);
+    return target;
   }
 
   /**
