@@ -12,6 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { EnvironmentLogs } from './environment-logs.js';
 import { encodeFrame, FrameReader } from './frames.js';
 import type { LaunchedProcess, Launcher } from './launcher-client.js';
 import { peakKb, ResidentMeter } from './memory.js';
@@ -74,7 +75,6 @@ interface Queued {
 
 type KillReason = 'timeout' | 'oom' | 'reap';
 
-const MAX_BACKLOG = 1000;
 const EMPTY_EVENT = Buffer.from('{}');
 const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
@@ -121,14 +121,10 @@ export class Environment {
   /** Runs whose frames were sent while `#current` ran, in order (Node bootstrap only). */
   #queued: Queued[] = [];
   /** A run that has answered and is settled after this turn of the event loop (see 'result'). */
-  #drained: Pending | undefined;
   #init: ((result: InitResult) => void) | undefined;
-  #onLog: ((line: string) => void) | undefined;
-  #requestId = 'undefined';
-  #backlog: string[] = [];
+  #logs: EnvironmentLogs;
   /** The process's stdout, stderr and channel as handed over by the launcher. */
   #streams: Socket[] = [];
-  #stderrTail = '';
   /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
   #channelError: FunctionErrorShape | undefined;
   /** When the sampler last read the cgroup's OOM count (performance.now()). */
@@ -138,6 +134,7 @@ export class Environment {
     this.id = options.id;
     this.#log = options.log;
     this.#api = options.api;
+    this.#logs = new EnvironmentLogs(this.#api !== undefined, () => this.#current);
     this.#child = options.launcher.launch({
       id: options.id,
       command: options.command,
@@ -155,7 +152,10 @@ export class Environment {
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
     this.#child.on('stdio', (fd: number, socket: Socket) => {
       if (fd === 3) this.#openChannel(socket);
-      else this.#pipeLines(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
+      else {
+        this.#streams.push(socket);
+        this.#logs.pipe(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
+      }
     });
     this.exited = new Promise((resolve) => {
       this.#child.on('error', (err) => this.#log.error('environment process failed', { environment: this.id, err }));
@@ -320,9 +320,6 @@ export class Environment {
 
   /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
   #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
-    this.#onLog = request.onLog;
-    this.#requestId = request.requestId;
-    if (this.#backlog.length > 0) this.#flushBacklog();
     this.busySince = performance.now();
     const pending: Pending = {
       resolve,
@@ -334,6 +331,7 @@ export class Environment {
       timer: undefined,
     };
     this.#current = pending;
+    this.#logs.begin(pending);
     if (armNow) this.#arm(pending);
   }
 
@@ -387,9 +385,9 @@ export class Environment {
         // Output the process wrote to stdout/stderr before answering (a child process's, say) is
         // already readable on those sockets, but its read may come later in this turn of the event
         // loop: settle after that turn, so those lines belong to this invocation.
-        this.#drained = pending;
+        this.#logs.drained = pending;
         setImmediate(() => {
-          if (this.#drained === pending) this.#drained = undefined;
+          if (this.#logs.drained === pending) this.#logs.drained = undefined;
           pending.resolve(result);
         });
         // The bootstrap started the next queued run as it sent this result: its clock starts now.
@@ -409,7 +407,7 @@ export class Environment {
         return;
       }
       case 'log':
-        this.#deliver(message.l);
+        this.#logs.line(message.l);
         return;
       case 'inited':
         this.#init?.({ ms: message.ms, error: message.error, outcome: message.error ? 'unhandled' : undefined });
@@ -478,7 +476,7 @@ export class Environment {
    */
   #breakChannel(err: Error): void {
     this.#log.warn('environment broke its frame channel', { environment: this.id, err });
-    const error = channelBroken(this.#current?.requestId ?? this.#requestId, err.message);
+    const error = channelBroken(this.#current?.requestId ?? this.#logs.requestId, err.message);
     if (this.#current) this.#current.fatal = error;
     this.#channelError = error;
     this.kill('reap');
@@ -524,11 +522,13 @@ export class Environment {
   #onGone(code: number | null, signal: NodeJS.Signals | null, options: SpawnOptions, resolve: () => void): void {
     if (this.#dead) return;
     this.#dead = true;
-    const heapOom = HEAP_OOM.test(this.#stderrTail) || (this.#killReason === undefined && this.#oomKilled());
+    const heapOom = HEAP_OOM.test(this.#logs.stderrTail) || (this.#killReason === undefined && this.#oomKilled());
     this.#init?.({
       ms: 0,
       outcome: heapOom ? 'oom' : 'unhandled',
-      error: heapOom ? outOfMemory(this.#requestId) : (this.#channelError ?? exitError(this.#requestId, code, signal)),
+      error: heapOom
+        ? outOfMemory(this.#logs.requestId)
+        : (this.#channelError ?? exitError(this.#logs.requestId, code, signal)),
     });
     const pending = this.#current;
     this.#current = undefined;
@@ -555,51 +555,25 @@ export class Environment {
     options.onDeath(this);
     resolve();
   }
+}
 
-  #pipeLines(stream: Socket, level: string, keepTail: boolean): void {
-    this.#streams.push(stream);
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      if (keepTail) this.#stderrTail = (this.#stderrTail + chunk).slice(-4096);
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.#deliverOutput(line, level);
-    });
-    stream.on('end', () => {
-      if (partial) this.#deliverOutput(partial, level);
-    });
-  }
+/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
+const CLOSE_WAIT_MS = 5_000;
 
-  /** A line of the process's stdout or stderr: the run that just answered's while it settles (see 'result'). */
-  #deliverOutput(line: string, level: string): void {
-    const drained = this.#drained;
-    if (drained?.onLog) drained.onLog(this.#tag(line, level, drained.requestId));
-    else this.#deliver(this.#tag(line, level, this.#requestId));
-  }
-
-  /**
-   * A line of the process's own output as it enters the log: a custom runtime's lines are kept as
-   * written (AWS passes a Runtime API runtime's stdout and stderr through unchanged; its Python
-   * runtime formats only `logging` records), others are tagged like console.log's.
-   */
-  #tag(line: string, level: string, requestId: string): string {
-    return this.#api ? line : `${new Date().toISOString()}\t${requestId}\t${level}\t${line}`;
-  }
-
-  /** Lines written while no invocation runs (after an early response) go to the next invocation. */
-  #deliver(line: string): void {
-    const onLog = this.#current || this.#init ? this.#onLog : this.#drained?.onLog;
-    if (onLog) {
-      onLog(line);
-      return;
-    }
-    if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(line);
-  }
-
-  #flushBacklog(): void {
-    const lines = this.#backlog;
-    this.#backlog = [];
-    for (const line of lines) this.#onLog?.(line);
+/**
+ * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
+ * engine left idle may end its process), so a timer holds it meanwhile: without one the process
+ * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
+ * launcher next takes its children with it (parent-death signal).
+ */
+export async function untilExited(environments: readonly Environment[]): Promise<void> {
+  let hold: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    hold = setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
+  } finally {
+    clearTimeout(hold);
   }
 }

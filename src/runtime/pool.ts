@@ -9,16 +9,14 @@ import {
   busyCap,
   type Demand,
   longRunMs,
-  MAX_PATIENCE_MS,
   newDemand,
   recentBusy,
   STARTING_CAP,
-  WAIT_MS,
-  type Waiter,
+  waitForRelease,
   wantsAnotherStart,
   worthWaiting,
 } from './demand.js';
-import { Environment } from './environment.js';
+import { Environment, untilExited } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import { InterpreterBlanks } from './interpreter-blanks.js';
 import { Launcher } from './launcher-client.js';
@@ -123,7 +121,7 @@ export class EnvironmentPool implements Runtime {
     if (this.#queueFor(key)) {
       // Queued in a busy environment at once where one takes it, else handed one when it frees up
       // (both already counted as given to it).
-      const handed = this.#pipelineTarget(key) ?? (await this.#waitFor(key));
+      const handed = this.#pipelineTarget(key) ?? (await waitForRelease(this.#demandOf(key)));
       if (handed) return this.#warmRun(handed, request);
     }
     if (this.#closed) throw new RuntimeClosed();
@@ -451,54 +449,6 @@ export class EnvironmentPool implements Runtime {
   }
 
   /**
-   * Waits for an environment of `key` to be released; resolves undefined when the caller should take
-   * an idle one or start a new one after all (nothing finished for WAIT_MS, or one went away).
-   */
-  #waitFor(key: string): Promise<Environment | undefined> {
-    const demand = this.#demandOf(key);
-    return new Promise((resolve) => {
-      let seen = demand.finished;
-      const created = performance.now();
-      let since = created;
-      let settled = false;
-      const decide = () => {
-        if (settled) return;
-        const now = performance.now();
-        if (demand.finished !== seen) {
-          seen = demand.finished;
-          since = now;
-        } else if (demand.initMs === undefined && demand.initializing > 0 && now - created < MAX_PATIENCE_MS) {
-          // A first burst: no start of this function measured yet, and some under way. Giving up now
-          // would start one more beside them, each slowing the others down.
-          since = now;
-        }
-        const left = since + patience() - now;
-        if (left > 0) {
-          timer = setTimeout(check, left);
-          return;
-        }
-        settled = true;
-        const at = demand.waiters.indexOf(waiter);
-        if (at >= 0) demand.waiters.splice(at, 1);
-        resolve(undefined);
-      };
-      // Timers run before I/O in a loop turn: after this process was stalled, results already in the
-      // sockets are read first (setImmediate runs after the poll), so a stall alone is not "no progress".
-      const check = () => setImmediate(decide);
-      // Waiting with no run finished for longer than a start of this function takes gains nothing;
-      // waiting less costs less than starting one.
-      const patience = () => Math.min(MAX_PATIENCE_MS, Math.max(WAIT_MS, demand.initMs ?? 0));
-      let timer = setTimeout(check, patience());
-      const waiter: Waiter = (environment) => {
-        settled = true;
-        clearTimeout(timer);
-        resolve(environment);
-      };
-      demand.waiters.push(waiter);
-    });
-  }
-
-  /**
    * Lets the last waiters of a function whose queue outgrew its environments start their own (see
    * wantsAnotherStart), at most as many as may initialize beside the ones already starting.
    */
@@ -634,25 +584,4 @@ function checkCount(name: string, value: number): number {
     throw new InvalidParameterValue(`runtime option ${name} must be a non-negative integer, got ${value}`);
   }
   return value;
-}
-
-/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
-const CLOSE_WAIT_MS = 5_000;
-
-/**
- * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
- * engine left idle may end its process), so a timer holds it meanwhile: without one the process
- * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
- * launcher next takes its children with it (parent-death signal).
- */
-async function untilExited(environments: readonly Environment[]): Promise<void> {
-  let hold: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    hold = setTimeout(resolve, CLOSE_WAIT_MS);
-  });
-  try {
-    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
-  } finally {
-    clearTimeout(hold);
-  }
 }
