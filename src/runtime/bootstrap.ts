@@ -42,16 +42,12 @@ channel.on('end', () => process.exit(0));
 channel.on('error', () => process.exit(0)); // the engine is gone mid-write
 
 /**
- * Sends one message; a result's JSON text travels as the frame body. Messages sent in one go (the
- * results of queued runs that answer at once, with their logs) leave in one write.
+ * Sends one message; a result's JSON text travels as the frame body. Written at once, never held
+ * back to batch: the next queued run starts right after a result, and a run that ends the process
+ * (process.exit) must not take its predecessor's result or its own log lines with it.
  */
 const send = (message: Header<ChildMessage>, body?: string, callback?: () => void) => {
-  if (!channel.writable) return;
-  if (!channel.writableCorked) {
-    channel.cork();
-    process.nextTick(() => channel.uncork());
-  }
-  channel.write(encodeFrame(message, body), callback);
+  if (channel.writable) channel.write(encodeFrame(message, body), callback);
 };
 const logs = captureLogs((line) => send({ t: 'log', l: line }));
 
