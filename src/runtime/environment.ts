@@ -256,9 +256,9 @@ export class Environment {
     if (!this.alive) return Promise.resolve(undefined);
     if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }), patienceMs);
+      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }, true), patienceMs);
       this.#queued.push({ request, resolve, timer });
-      this.#send(this.#invokeMessage(request));
+      this.#send(this.#invokeMessage(request), true);
     });
   }
 
@@ -420,7 +420,13 @@ export class Environment {
     }
   }
 
-  #send(message: ParentMessage): void {
+  /**
+   * Writes a message to the process. A frame for a busy environment (`batch`: a queued run, which
+   * cannot start before the running one ends anyway) waits for the end of this turn of the event
+   * loop, so the runs a busy server hands one environment in one turn reach it in one write and one
+   * wake-up; any other frame leaves at once (behind those, in order).
+   */
+  #send(message: ParentMessage, batch = false): void {
     if (this.#api) {
       this.#api.send(message);
       return;
@@ -431,16 +437,15 @@ export class Environment {
       frame = encodeFrame(header, p);
     } else frame = encodeFrame(message);
     this.#outbox.push(frame);
-    if (this.#channel && !this.#flushing) {
+    if (!this.#channel) return;
+    if (!batch) this.#flush();
+    else if (!this.#flushing) {
       this.#flushing = true;
       setImmediate(() => this.#flush());
     }
   }
 
-  /**
-   * Writes the frames of this turn of the event loop in one write, after its I/O: the runs a busy
-   * server hands one environment in one turn reach it in one wake-up, not one each.
-   */
+  /** Writes the frames not written yet, in one write. */
   #flush(): void {
     this.#flushing = false;
     const frames = this.#outbox;
