@@ -3,6 +3,10 @@
  * dist/runtime/bootstrap.js). Started blank and handed a function by an `init` message, or started
  * for one function when it needs its own Node options. Then serves `invoke` messages one at a time.
  * Messages are frames (frames.ts) on the socket the engine passes as fd 3.
+ *
+ * The engine may send an invoke while one runs (a fast function's runs, pipelined: see
+ * pipeline.ts): it waits here and starts right after the running one's result is sent, so the
+ * handler still runs one invocation at a time and a busy process takes several frames per wake-up.
  */
 import { symlinkSync } from 'node:fs';
 import { Module } from 'node:module';
@@ -20,6 +24,7 @@ import {
   type InvokeMessage,
   MAX_RESPONSE_BYTES,
   type ParentMessage,
+  type ResultMessage,
 } from './protocol.js';
 import { InitError, RUN_ERRORS } from './run-errors.js';
 import type { FunctionErrorShape } from './types.js';
@@ -28,14 +33,19 @@ import type { FunctionErrorShape } from './types.js';
 const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
 const reader = new FrameReader<ParentMessage>((message) => {
   if (message.t === 'init') initialized = init(message);
-  else if (handler) invoke(message);
-  else void initialized?.then((ok) => ok && invoke(message));
+  else if (message.t === 'cancel') cancel(message.id);
+  else if (handler) accept(message);
+  else void initialized?.then((ok) => ok && accept(message));
 });
 channel.on('data', (chunk: Buffer) => reader.push(chunk));
 channel.on('end', () => process.exit(0));
 channel.on('error', () => process.exit(0)); // the engine is gone mid-write
 
-/** Sends one message; a result's JSON text travels as the frame body. */
+/**
+ * Sends one message; a result's JSON text travels as the frame body. Written at once, never held
+ * back to batch: the next queued run starts right after a result, and a run that ends the process
+ * (process.exit) must not take its predecessor's result or its own log lines with it.
+ */
 const send = (message: Header<ChildMessage>, body?: string, callback?: () => void) => {
   if (channel.writable) channel.write(encodeFrame(message, body), callback);
 };
@@ -47,6 +57,10 @@ let fn: InitMessage | undefined;
 let logStreamName = '';
 /** Resolves true once the handler loaded; the first invoke arrives right behind init and waits here. */
 let initialized: Promise<boolean> | undefined;
+/** True from an invocation's start until its result is sent. */
+let running = false;
+/** Invocations the engine sent while one ran, in order. */
+const queued: InvokeMessage[] = [];
 
 process.on('uncaughtException', (err) => die(toErrorShape(err), 'Uncaught Exception'));
 process.on('unhandledRejection', (reason) => {
@@ -98,7 +112,38 @@ function becomeFunctionUser(sandbox: NonNullable<InitMessage['sandbox']>): void 
   process.setuid?.(sandbox.uid);
 }
 
+/** Runs an invocation now, or after the ones before it. */
+function accept(message: InvokeMessage): void {
+  if (running) queued.push(message);
+  else invoke(message);
+}
+
+/** Drops a queued invocation that has not started, and says so; one already started runs on. */
+function cancel(id: string): void {
+  const at = queued.findIndex((message) => message.id === id);
+  if (at < 0) return;
+  queued.splice(at, 1);
+  send({ t: 'cancelled', id });
+}
+
+/**
+ * Sends a run's result, then starts the next queued one at once. Not when the run went past the
+ * function's memory: the engine ends this environment for it and runs the queued ones elsewhere.
+ */
+function answer(header: Header<ResultMessage>, body?: string): void {
+  running = false;
+  send(header, body);
+  const next = queued.shift();
+  if (next === undefined) return;
+  if (header.rss > (fn as InitMessage).memoryMb * 1024) {
+    queued.unshift(next);
+    return;
+  }
+  invoke(next);
+}
+
 function invoke(message: InvokeMessage): void {
+  running = true;
   const started = performance.now();
   const deadline = Date.now() + message.ms;
   logs.requestId = message.id;
@@ -157,13 +202,13 @@ function invoke(message: InvokeMessage): void {
       return;
     }
     logs.flush();
-    send({ t: 'result', ms: performance.now() - started, rss: peakRssKb() }, json);
+    answer({ t: 'result', ms: performance.now() - started, rss: peakRssKb() }, json);
   });
 }
 
 function finish(started: number, error: FunctionErrorShape, kind: 'handled' | 'unhandled'): void {
   logs.flush();
-  send({ t: 'result', e: error, k: kind, ms: performance.now() - started, rss: peakRssKb() });
+  answer({ t: 'result', e: error, k: kind, ms: performance.now() - started, rss: peakRssKb() });
 }
 
 function die(error: FunctionErrorShape, label: string): void {

@@ -87,10 +87,15 @@ export function busyCap(demand: Demand): number {
  * about when an environment frees up and must not make quick calls queue behind them.
  */
 export function recentBusy(demand: Demand, now: number): { recent: number; long: number } {
-  const window = Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
+  const window = longRunMs(demand);
   let long = 0;
   for (const since of demand.running.values()) if (now - since >= window) long += 1;
   return { recent: demand.running.size - long, long };
+}
+
+/** How long a run of the function has been running when it counts as a long one (see recentBusy). */
+export function longRunMs(demand: Demand): number {
+  return Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
 }
 
 /**
@@ -123,4 +128,52 @@ export function wantsAnotherStart(demand: Demand, now: number, released = 0): bo
   if (initializing >= STARTING_CAP) return false;
   const working = Math.max(1, recentBusy(demand, now).recent + initializing);
   return demand.waiters.length * averageMs >= initMs * working;
+}
+
+/**
+ * Waits for an environment of `demand`'s function to be released to this run (already counted as
+ * given to it); resolves undefined when the caller should take an idle one or start a new one after
+ * all (no run finished for as long as a start takes, at least WAIT_MS, or one went away).
+ */
+export function waitForRelease(demand: Demand): Promise<Environment | undefined> {
+  return new Promise((resolve) => {
+    let seen = demand.finished;
+    const created = performance.now();
+    let since = created;
+    let settled = false;
+    const decide = () => {
+      if (settled) return;
+      const now = performance.now();
+      if (demand.finished !== seen) {
+        seen = demand.finished;
+        since = now;
+      } else if (demand.initMs === undefined && demand.initializing > 0 && now - created < MAX_PATIENCE_MS) {
+        // A first burst: no start of this function measured yet, and some under way. Giving up now
+        // would start one more beside them, each slowing the others down.
+        since = now;
+      }
+      const left = since + patience() - now;
+      if (left > 0) {
+        timer = setTimeout(check, left);
+        return;
+      }
+      settled = true;
+      const at = demand.waiters.indexOf(waiter);
+      if (at >= 0) demand.waiters.splice(at, 1);
+      resolve(undefined);
+    };
+    // Timers run before I/O in a loop turn: after this process was stalled, results already in the
+    // sockets are read first (setImmediate runs after the poll), so a stall alone is not "no progress".
+    const check = () => setImmediate(decide);
+    // Waiting with no run finished for longer than a start of this function takes gains nothing;
+    // waiting less costs less than starting one.
+    const patience = () => Math.min(MAX_PATIENCE_MS, Math.max(WAIT_MS, demand.initMs ?? 0));
+    let timer = setTimeout(check, patience());
+    const waiter: Waiter = (environment) => {
+      settled = true;
+      clearTimeout(timer);
+      resolve(environment);
+    };
+    demand.waiters.push(waiter);
+  });
 }

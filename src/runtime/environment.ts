@@ -3,11 +3,16 @@
  * time — the Node bootstrap over a private socket (fd 3, frames.ts), or a custom runtime's
  * `bootstrap` over the Runtime API (runtime-api.ts, same messages). It enforces the timeout, turns
  * a crash, an exit or a kill into AWS's error shapes, and routes the function's log lines.
+ *
+ * A busy Node environment can also take runs queued behind the running one (`enqueue`, see
+ * pipeline.ts): their frames go down at once, the bootstrap starts each right after the previous
+ * result, and each one's clock and timeout start here when that result arrives.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { EnvironmentLogs } from './environment-logs.js';
 import { encodeFrame, FrameReader } from './frames.js';
 import type { LaunchedProcess, Launcher } from './launcher-client.js';
 import { peakKb, ResidentMeter } from './memory.js';
@@ -52,6 +57,7 @@ interface InitResult {
 interface Pending {
   resolve: (result: RunResult) => void;
   requestId: string;
+  onLog: ((line: string) => void) | undefined;
   started: number;
   initMs: number | null;
   cold: boolean;
@@ -59,9 +65,16 @@ interface Pending {
   fatal?: FunctionErrorShape;
 }
 
+/** A run sent to the environment while another ran; undefined means it never started. */
+interface Queued {
+  request: RunRequest;
+  resolve: (result: RunResult | undefined) => void;
+  /** Takes the run back if it has not started by then (see enqueue). */
+  timer: NodeJS.Timeout;
+}
+
 type KillReason = 'timeout' | 'oom' | 'reap';
 
-const MAX_BACKLOG = 1000;
 const EMPTY_EVENT = Buffer.from('{}');
 const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
@@ -94,22 +107,24 @@ export class Environment {
   #oomKilled: SpawnOptions['oomKilled'];
   #api: RuntimeApi | undefined;
   #channel: Socket | undefined;
-  /** Frames sent before the launcher handed the channel over (a process started for its first run). */
-  #unsent: Buffer[] | undefined = [];
+  /**
+   * Frames not written yet: those sent before the launcher handed the channel over (a process
+   * started for its first run), and those sent in this turn of the event loop (see #send).
+   */
+  #outbox: Buffer[] = [];
+  #flushing = false;
   #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
   #killReason: KillReason | undefined;
   #current: Pending | undefined;
-  /** An answer has come and is settled after this turn of the event loop (see 'result'). */
-  #draining = false;
+  /** Runs whose frames were sent while `#current` ran, in order (Node bootstrap only). */
+  #queued: Queued[] = [];
+  /** A run that has answered and is settled after this turn of the event loop (see 'result'). */
   #init: ((result: InitResult) => void) | undefined;
-  #onLog: ((line: string) => void) | undefined;
-  #requestId = 'undefined';
-  #backlog: string[] = [];
+  #logs: EnvironmentLogs;
   /** The process's stdout, stderr and channel as handed over by the launcher. */
   #streams: Socket[] = [];
-  #stderrTail = '';
   /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
   #channelError: FunctionErrorShape | undefined;
   /** When the sampler last read the cgroup's OOM count (performance.now()). */
@@ -119,6 +134,7 @@ export class Environment {
     this.id = options.id;
     this.#log = options.log;
     this.#api = options.api;
+    this.#logs = new EnvironmentLogs(this.#api !== undefined, () => this.#current);
     this.#child = options.launcher.launch({
       id: options.id,
       command: options.command,
@@ -136,7 +152,10 @@ export class Environment {
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
     this.#child.on('stdio', (fd: number, socket: Socket) => {
       if (fd === 3) this.#openChannel(socket);
-      else this.#pipeLines(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
+      else {
+        this.#streams.push(socket);
+        this.#logs.pipe(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
+      }
     });
     this.exited = new Promise((resolve) => {
       this.#child.on('error', (err) => this.#log.error('environment process failed', { environment: this.id, err }));
@@ -158,6 +177,14 @@ export class Environment {
   /** The request id of the invocation running now, if any. */
   get runningRequestId(): string | undefined {
     return this.#current?.requestId;
+  }
+
+  /**
+   * True when a run may be queued here now: a warm Node environment (a Runtime API runtime asks for
+   * its runs one at a time) that is alive and past init.
+   */
+  get takesQueued(): boolean {
+    return this.alive && !this.#api && !this.#init && this.fn !== undefined;
   }
 
   get pid(): number | undefined {
@@ -219,6 +246,23 @@ export class Environment {
   }
 
   /**
+   * Runs `request` now when nothing runs here, else sends it to run right after the runs before it
+   * (its clock and timeout start when the previous result arrives). Resolves undefined when it never
+   * started: the environment was gone, or died, timed out or was killed for memory first, or the
+   * runs before it took longer than `patienceMs` and the bootstrap gave it back; the caller runs it
+   * elsewhere, and nothing was billed.
+   */
+  enqueue(request: RunRequest, patienceMs: number): Promise<RunResult | undefined> {
+    if (!this.alive) return Promise.resolve(undefined);
+    if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }, true), patienceMs);
+      this.#queued.push({ request, resolve, timer });
+      this.#send(this.#invokeMessage(request), true);
+    });
+  }
+
+  /**
    * The host PID of the runtime process itself: inside a sandbox a grandchild of the spawned
    * process, told apart from the sandbox's own set-up commands only once the runtime has spoken.
    */
@@ -270,36 +314,43 @@ export class Environment {
   }
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
-    const fn = this.fn as RuntimeFunction;
-    this.#onLog = request.onLog;
-    this.#requestId = request.requestId;
-    if (this.#backlog.length > 0) this.#flushBacklog();
+    this.#track(request, resolve, armNow);
+    this.#send(this.#invokeMessage(request));
+  }
+
+  /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
+  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
     this.busySince = performance.now();
     const pending: Pending = {
       resolve,
       requestId: request.requestId,
+      onLog: request.onLog,
       started: this.busySince,
       initMs: null,
       cold: !armNow,
       timer: undefined,
     };
     this.#current = pending;
+    this.#logs.begin(pending);
     if (armNow) this.#arm(pending);
-    this.#send({
+  }
+
+  #invokeMessage(request: RunRequest): ParentMessage {
+    return {
       t: 'invoke',
       id: request.requestId,
       p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
       arn: request.invokedFunctionArn,
-      ms: fn.timeoutS * 1000,
+      ms: (this.fn as RuntimeFunction).timeoutS * 1000,
       cc: request.clientContext,
-    });
+    };
   }
 
   /** Starts the invocation's clock and timeout. */
   #arm(pending: Pending): void {
     pending.started = performance.now();
     this.busySince = pending.started;
-    pending.timer = setTimeout(() => this.#expire(), (this.fn as RuntimeFunction).timeoutS * 1000);
+    pending.timer = setTimeout(() => this.#expire(pending), (this.fn as RuntimeFunction).timeoutS * 1000);
   }
 
   #onMessage(message: ChildMessage): void {
@@ -334,15 +385,29 @@ export class Environment {
         // Output the process wrote to stdout/stderr before answering (a child process's, say) is
         // already readable on those sockets, but its read may come later in this turn of the event
         // loop: settle after that turn, so those lines belong to this invocation.
-        this.#draining = true;
+        this.#logs.drained = pending;
         setImmediate(() => {
-          this.#draining = false;
+          if (this.#logs.drained === pending) this.#logs.drained = undefined;
           pending.resolve(result);
         });
+        // The bootstrap started the next queued run as it sent this result: its clock starts now.
+        const next = this.#queued.shift();
+        if (next) {
+          clearTimeout(next.timer);
+          this.#track(next.request, next.resolve, true);
+        }
+        return;
+      }
+      case 'cancelled': {
+        const at = this.#queued.findIndex((queued) => queued.request.requestId === message.id);
+        if (at < 0) return;
+        const [queued] = this.#queued.splice(at, 1);
+        clearTimeout(queued.timer);
+        queued.resolve(undefined);
         return;
       }
       case 'log':
-        this.#deliver(message.l);
+        this.#logs.line(message.l);
         return;
       case 'inited':
         this.#init?.({ ms: message.ms, error: message.error, outcome: message.error ? 'unhandled' : undefined });
@@ -355,7 +420,13 @@ export class Environment {
     }
   }
 
-  #send(message: ParentMessage): void {
+  /**
+   * Writes a message to the process. A frame for a busy environment (`batch`: a queued run, which
+   * cannot start before the running one ends anyway) waits for the end of this turn of the event
+   * loop, so the runs a busy server hands one environment in one turn reach it in one write and one
+   * wake-up; any other frame leaves at once (behind those, in order).
+   */
+  #send(message: ParentMessage, batch = false): void {
     if (this.#api) {
       this.#api.send(message);
       return;
@@ -365,17 +436,29 @@ export class Environment {
       const { p, ...header } = message;
       frame = encodeFrame(header, p);
     } else frame = encodeFrame(message);
-    if (this.#unsent) this.#unsent.push(frame);
-    else this.#channel?.write(frame);
+    this.#outbox.push(frame);
+    if (!this.#channel) return;
+    if (!batch) this.#flush();
+    else if (!this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Writes the frames not written yet, in one write. */
+  #flush(): void {
+    this.#flushing = false;
+    const frames = this.#outbox;
+    if (frames.length === 0 || !this.#channel) return;
+    this.#outbox = [];
+    this.#channel.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   /** Reads the bootstrap's frames from its socket (fd 3 in the child). */
   #openChannel(channel: Socket): void {
     this.#channel = channel;
     this.#streams.push(channel);
-    const unsent = this.#unsent ?? [];
-    this.#unsent = undefined;
-    for (const frame of unsent) channel.write(frame);
+    this.#flush();
     const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message), MAX_CHILD_FRAME_BYTES);
     let broken = false;
     channel.on('data', (chunk: Buffer) => {
@@ -398,14 +481,21 @@ export class Environment {
    */
   #breakChannel(err: Error): void {
     this.#log.warn('environment broke its frame channel', { environment: this.id, err });
-    const error = channelBroken(this.#current?.requestId ?? this.#requestId, err.message);
+    const error = channelBroken(this.#current?.requestId ?? this.#logs.requestId, err.message);
     if (this.#current) this.#current.fatal = error;
     this.#channelError = error;
     this.kill('reap');
   }
 
-  #expire(): void {
-    this.#failCurrent('timeout');
+  /**
+   * The run's time is up. Checked after this turn's I/O (timers run before it): a result already in
+   * the socket is read first, so a run that answered in time is not failed, and the run queued
+   * behind it, which the bootstrap has started, is not killed with it.
+   */
+  #expire(pending: Pending): void {
+    setImmediate(() => {
+      if (this.#current === pending) this.#failCurrent('timeout');
+    });
   }
 
   /** Ends the running invocation now with a timeout or OOM, and kills the process. */
@@ -437,14 +527,21 @@ export class Environment {
   #onGone(code: number | null, signal: NodeJS.Signals | null, options: SpawnOptions, resolve: () => void): void {
     if (this.#dead) return;
     this.#dead = true;
-    const heapOom = HEAP_OOM.test(this.#stderrTail) || (this.#killReason === undefined && this.#oomKilled());
+    const heapOom = HEAP_OOM.test(this.#logs.stderrTail) || (this.#killReason === undefined && this.#oomKilled());
     this.#init?.({
       ms: 0,
       outcome: heapOom ? 'oom' : 'unhandled',
-      error: heapOom ? outOfMemory(this.#requestId) : (this.#channelError ?? exitError(this.#requestId, code, signal)),
+      error: heapOom
+        ? outOfMemory(this.#logs.requestId)
+        : (this.#channelError ?? exitError(this.#logs.requestId, code, signal)),
     });
     const pending = this.#current;
     this.#current = undefined;
+    // Queued runs that never started: the caller runs them elsewhere.
+    for (const queued of this.#queued.splice(0)) {
+      clearTimeout(queued.timer);
+      queued.resolve(undefined);
+    }
     if (pending) {
       clearTimeout(pending.timer);
       const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
@@ -463,43 +560,25 @@ export class Environment {
     options.onDeath(this);
     resolve();
   }
+}
 
-  #pipeLines(stream: Socket, level: string, keepTail: boolean): void {
-    this.#streams.push(stream);
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      if (keepTail) this.#stderrTail = (this.#stderrTail + chunk).slice(-4096);
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.#deliver(this.#tag(line, level));
-    });
-    stream.on('end', () => {
-      if (partial) this.#deliver(this.#tag(partial, level));
-    });
-  }
+/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
+const CLOSE_WAIT_MS = 5_000;
 
-  /**
-   * A line of the process's own output as it enters the log: a custom runtime's lines are kept as
-   * written (AWS passes a Runtime API runtime's stdout and stderr through unchanged; its Python
-   * runtime formats only `logging` records), others are tagged like console.log's.
-   */
-  #tag(line: string, level: string): string {
-    return this.#api ? line : `${new Date().toISOString()}\t${this.#requestId}\t${level}\t${line}`;
-  }
-
-  /** Lines written while no invocation runs (after an early response) go to the next invocation. */
-  #deliver(line: string): void {
-    if ((this.#current || this.#init || this.#draining) && this.#onLog) {
-      this.#onLog(line);
-      return;
-    }
-    if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(line);
-  }
-
-  #flushBacklog(): void {
-    const lines = this.#backlog;
-    this.#backlog = [];
-    for (const line of lines) this.#onLog?.(line);
+/**
+ * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
+ * engine left idle may end its process), so a timer holds it meanwhile: without one the process
+ * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
+ * launcher next takes its children with it (parent-death signal).
+ */
+export async function untilExited(environments: readonly Environment[]): Promise<void> {
+  let hold: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    hold = setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
+  } finally {
+    clearTimeout(hold);
   }
 }

@@ -8,21 +8,21 @@ import { distPath } from '../shared/paths.js';
 import {
   busyCap,
   type Demand,
-  MAX_PATIENCE_MS,
+  longRunMs,
   newDemand,
   recentBusy,
   STARTING_CAP,
-  WAIT_MS,
-  type Waiter,
+  waitForRelease,
   wantsAnotherStart,
   worthWaiting,
 } from './demand.js';
-import { Environment } from './environment.js';
+import { Environment, untilExited } from './environment.js';
 import { blankEnvironment, functionEnvironment } from './environment-vars.js';
 import { InterpreterBlanks } from './interpreter-blanks.js';
 import { Launcher } from './launcher-client.js';
 import { NodeBlanks } from './node-blanks.js';
 import { nodeHeapArgs } from './node-heap.js';
+import { Assignments } from './pipeline.js';
 import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -60,7 +60,8 @@ const SAMPLE_MS = 15;
  * Execution environments of every function: warm ones reused per function version (most recently
  * used first), cold starts served from blank pre-started runtimes, idle ones reaped after `idleMs`.
  * The invoke layer enforces concurrency; the pool creates one environment per concurrent run,
- * except that a burst of a short-running function queues briefly for its warm ones (see demand.ts).
+ * except that a burst of a short-running function queues briefly for its warm ones (see demand.ts),
+ * pipelined into them where it can (see pipeline.ts).
  */
 export class EnvironmentPool implements Runtime {
   #context: EngineContext;
@@ -72,6 +73,8 @@ export class EnvironmentPool implements Runtime {
   #blanks: NodeBlanks;
   #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
+  /** Runs given to each busy environment: its running one and those queued behind it. */
+  #assigned = new Assignments();
   #all = new Set<Environment>();
   #demand = new Map<string, Demand>();
   #interpreters: InterpreterBlanks;
@@ -115,12 +118,17 @@ export class EnvironmentPool implements Runtime {
   async run(request: RunRequest): Promise<RunResult> {
     if (this.#closed) throw new RuntimeClosed();
     const key = keyOf(request.fn);
-    let warm = this.#queueFor(key) ? await this.#waitFor(key) : undefined;
+    if (this.#queueFor(key)) {
+      // Queued in a busy environment at once where one takes it, else handed one when it frees up
+      // (both already counted as given to it).
+      const handed = this.#pipelineTarget(key) ?? (await waitForRelease(this.#demandOf(key)));
+      if (handed) return this.#warmRun(handed, request);
+    }
     if (this.#closed) throw new RuntimeClosed();
-    warm ??= this.#idle.get(key)?.pop();
-    if (warm) {
-      const environment = warm;
-      return this.#serve(environment, () => environment.run(request));
+    const idle = this.#idle.get(key)?.pop();
+    if (idle) {
+      this.#take(idle);
+      return this.#warmRun(idle, request);
     }
     return this.#coldRun(key, request);
   }
@@ -135,8 +143,9 @@ export class EnvironmentPool implements Runtime {
     const grants = this.#sandbox.grants;
     if (!grants) return undefined;
     for (const environment of this.#busy) {
-      if (environment.runningRequestId === requestId && environment.fn?.name === functionName)
-        return grants.grant(environment.id, files);
+      if (environment.runningRequestId !== requestId || environment.fn?.name !== functionName) continue;
+      // A run queued behind this one has started by the time the grants are taken back: read over S3.
+      return this.#assigned.queued(environment) > 0 ? undefined : grants.grant(environment.id, files);
     }
     return undefined;
   }
@@ -155,7 +164,9 @@ export class EnvironmentPool implements Runtime {
     const prefix = `${functionName}\0`;
     let waiting = 0;
     for (const [key, demand] of this.#demand) {
-      if (key.startsWith(prefix)) waiting += demand.waiters.length + demand.starting;
+      if (!key.startsWith(prefix)) continue;
+      waiting += demand.waiters.length + demand.starting;
+      for (const environment of demand.running.keys()) waiting += this.#assigned.queued(environment);
     }
     return waiting;
   }
@@ -214,9 +225,9 @@ export class EnvironmentPool implements Runtime {
       if ('closed' in grant || this.#closed) throw new RuntimeClosed();
       if ('environment' in grant) {
         // A warm start after all: an environment of this version freed up while this run waited.
-        const environment = grant.environment;
         this.#forgetStart(key, false);
-        return await this.#serve(environment, () => environment.run(request));
+        this.#take(grant.environment);
+        return await this.#warmRun(grant.environment, request);
       }
       release = grant.release;
       // While it waited, an environment of this version may have come to rest: a warm start, as on AWS.
@@ -224,7 +235,8 @@ export class EnvironmentPool implements Runtime {
       if (idle) {
         release();
         this.#forgetStart(key, false);
-        return await this.#serve(idle, () => idle.run(request));
+        this.#take(idle);
+        return await this.#warmRun(idle, request);
       }
       return await this.#startAndRun(key, request, { release, ended: endInit });
     } finally {
@@ -298,7 +310,10 @@ export class EnvironmentPool implements Runtime {
       init.release();
       init.ended(initMs);
     };
-    return this.#serve(environment, () => environment.start(fn, key, message, request, tmpDir, done));
+    this.#take(environment);
+    const result = await environment.start(fn, key, message, request, tmpDir, done);
+    this.#settle(environment, result);
+    return result;
   }
 
   /** A cold start that never got an environment of its own; `failed` lets a waiter start its own instead. */
@@ -309,12 +324,29 @@ export class EnvironmentPool implements Runtime {
     if (failed) demand.waiters.shift()?.(undefined);
   }
 
-  async #serve(environment: Environment, run: () => Promise<RunResult>): Promise<RunResult> {
+  /**
+   * Runs `request` in warm `environment`, already counted as given to it (#take): now, or queued
+   * behind its running one. One that never started there (the environment went first) starts over.
+   */
+  async #warmRun(environment: Environment, request: RunRequest): Promise<RunResult> {
+    const result = await environment.enqueue(request, longRunMs(this.#demandOf(environment.key)));
+    this.#settle(environment, result);
+    return result ?? this.run(request);
+  }
+
+  /** Counts a run as given to `environment`; the first makes it busy. */
+  #take(environment: Environment): void {
+    if (!this.#assigned.add(environment)) return;
     this.#busy.add(environment);
     this.#sampler ??= setInterval(() => this.#sample(), SAMPLE_MS).unref();
-    const counted = this.#demandOf(environment.key);
-    counted.running.set(environment, performance.now());
-    const result = await run();
+    this.#demandOf(environment.key).running.set(environment, performance.now());
+  }
+
+  /**
+   * One run given to `environment` ended (`result` undefined: it never started). When it was the
+   * last, the environment goes to a waiting run, a start slot, the idle list or away.
+   */
+  #settle(environment: Environment, result: RunResult | undefined): void {
     // Before the environment can run anything else: its grants were for this invocation alone.
     try {
       this.#sandbox.grants?.revoke(environment.id);
@@ -323,20 +355,22 @@ export class EnvironmentPool implements Runtime {
       this.#log.error('could not take back read grants; ending the environment', { env: environment.id, err });
       environment.kill();
     }
+    const counted = this.#demandOf(environment.key);
+    const left = this.#assigned.end(environment);
+    if (left > 0) {
+      // The next queued run started as this one answered.
+      counted.running.set(environment, performance.now());
+      if (result) this.#finished(counted, result);
+      this.#feed(environment, counted);
+      return;
+    }
     counted.running.delete(environment);
     this.#busy.delete(environment);
     if (counted.environments <= 0 && counted.running.size === 0 && counted.waiters.length === 0) {
       this.#demand.delete(environment.key); // the last environment of this version is gone
     }
     const demand = this.#demand.get(environment.key);
-    if (demand) {
-      demand.finished += 1;
-      // Warm runs only: a first run pays for loading and compiling the handler.
-      if (!result.coldStart)
-        demand.averageMs =
-          demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
-      this.#scaleOut(demand);
-    }
+    if (demand && result) this.#finished(demand, result);
     if (environment.alive && !environment.retiring && !this.#closed) {
       const now = performance.now();
       environment.lastUsed = now;
@@ -346,21 +380,56 @@ export class EnvironmentPool implements Runtime {
       // quick ones keep handing their environments on.
       const handOn = demand !== undefined && recentBusy(demand, now).recent < busyCap(demand);
       const waiter = handOn && demand.waiters.length > 0 ? demand.waiters.shift() : undefined;
-      if (waiter) {
+      if (waiter && demand) {
+        this.#take(environment);
         waiter(environment);
-        return result;
+        this.#feed(environment, demand);
+        return;
       }
       // A run of a fast function waiting for a start slot takes it warm (a slow one's runs each get
       // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
       if (handOn && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
-        return result;
+        return;
       const list = this.#idle.get(environment.key);
       if (list) list.push(environment);
       else this.#idle.set(environment.key, [environment]);
     } else {
       environment.kill();
     }
-    return result;
+  }
+
+  /** A run of `demand`'s function ended in one of its environments. */
+  #finished(demand: Demand, result: RunResult): void {
+    demand.finished += 1;
+    // Warm runs only: a first run pays for loading and compiling the handler.
+    if (!result.coldStart)
+      demand.averageMs =
+        demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
+    this.#scaleOut(demand);
+  }
+
+  /** Hands busy `environment` to waiting runs while it takes more queued behind its running one. */
+  #feed(environment: Environment, demand: Demand): void {
+    const grants = this.#sandbox.grants;
+    while (demand.waiters.length > 0) {
+      if (!this.#assigned.takes(environment, demand, performance.now(), grants?.holds(environment.id) ?? false)) return;
+      this.#take(environment);
+      demand.waiters.shift()?.(environment);
+    }
+  }
+
+  /** A busy environment of `key` that takes one more run queued now, counted as given to it. */
+  #pipelineTarget(key: string): Environment | undefined {
+    const demand = this.#demand.get(key);
+    if (!demand || busyCap(demand) === Number.POSITIVE_INFINITY) return undefined;
+    const grants = this.#sandbox.grants;
+    const target = this.#assigned.target(
+      demand,
+      performance.now(),
+      (environment) => grants?.holds(environment.id) ?? false,
+    );
+    if (target) this.#take(target);
+    return target;
   }
 
   /**
@@ -377,54 +446,6 @@ export class EnvironmentPool implements Runtime {
     // Environments held by long runs are neither busy nor available here: they are not the hot set.
     const { recent, long } = recentBusy(demand, performance.now());
     return recent >= cap || (demand.environments - long >= cap && idle === 0);
-  }
-
-  /**
-   * Waits for an environment of `key` to be released; resolves undefined when the caller should take
-   * an idle one or start a new one after all (nothing finished for WAIT_MS, or one went away).
-   */
-  #waitFor(key: string): Promise<Environment | undefined> {
-    const demand = this.#demandOf(key);
-    return new Promise((resolve) => {
-      let seen = demand.finished;
-      const created = performance.now();
-      let since = created;
-      let settled = false;
-      const decide = () => {
-        if (settled) return;
-        const now = performance.now();
-        if (demand.finished !== seen) {
-          seen = demand.finished;
-          since = now;
-        } else if (demand.initMs === undefined && demand.initializing > 0 && now - created < MAX_PATIENCE_MS) {
-          // A first burst: no start of this function measured yet, and some under way. Giving up now
-          // would start one more beside them, each slowing the others down.
-          since = now;
-        }
-        const left = since + patience() - now;
-        if (left > 0) {
-          timer = setTimeout(check, left);
-          return;
-        }
-        settled = true;
-        const at = demand.waiters.indexOf(waiter);
-        if (at >= 0) demand.waiters.splice(at, 1);
-        resolve(undefined);
-      };
-      // Timers run before I/O in a loop turn: after this process was stalled, results already in the
-      // sockets are read first (setImmediate runs after the poll), so a stall alone is not "no progress".
-      const check = () => setImmediate(decide);
-      // Waiting with no run finished for longer than a start of this function takes gains nothing;
-      // waiting less costs less than starting one.
-      const patience = () => Math.min(MAX_PATIENCE_MS, Math.max(WAIT_MS, demand.initMs ?? 0));
-      let timer = setTimeout(check, patience());
-      const waiter: Waiter = (environment) => {
-        settled = true;
-        clearTimeout(timer);
-        resolve(environment);
-      };
-      demand.waiters.push(waiter);
-    });
   }
 
   /**
@@ -563,25 +584,4 @@ function checkCount(name: string, value: number): number {
     throw new InvalidParameterValue(`runtime option ${name} must be a non-negative integer, got ${value}`);
   }
   return value;
-}
-
-/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
-const CLOSE_WAIT_MS = 5_000;
-
-/**
- * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
- * engine left idle may end its process), so a timer holds it meanwhile: without one the process
- * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
- * launcher next takes its children with it (parent-death signal).
- */
-async function untilExited(environments: readonly Environment[]): Promise<void> {
-  let hold: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    hold = setTimeout(resolve, CLOSE_WAIT_MS);
-  });
-  try {
-    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
-  } finally {
-    clearTimeout(hold);
-  }
 }

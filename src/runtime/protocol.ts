@@ -42,7 +42,16 @@ export interface InvokeMessage {
   cc?: string; // client context, base64 JSON
 }
 
-export type ParentMessage = InitMessage | InvokeMessage;
+/**
+ * Takes back a queued invocation that has not started (its predecessor runs long); the bootstrap
+ * answers `cancelled` when it dropped it, nothing when it had started it already.
+ */
+export interface CancelMessage {
+  t: 'cancel';
+  id: string;
+}
+
+export type ParentMessage = InitMessage | InvokeMessage | CancelMessage;
 
 /** The blank runtime has loaded the bootstrap and waits for `init`. */
 export interface ReadyMessage {
@@ -79,7 +88,19 @@ export interface FatalMessage {
   e: FunctionErrorShape;
 }
 
-export type ChildMessage = ReadyMessage | InitDoneMessage | LogMessage | ResultMessage | FatalMessage;
+/** A queued invocation was dropped before it started, as asked (see CancelMessage). */
+export interface CancelledMessage {
+  t: 'cancelled';
+  id: string;
+}
+
+export type ChildMessage =
+  | ReadyMessage
+  | InitDoneMessage
+  | LogMessage
+  | ResultMessage
+  | FatalMessage
+  | CancelledMessage;
 
 /** A message as its frame header: everything but the payload `p`, which travels as the body. */
 export type Header<M> = M extends unknown ? Omit<M, 'p'> : never;

@@ -77,6 +77,11 @@ export class ReadGrants {
     return granted;
   }
 
+  /** True while the environment's running invocation holds grants. */
+  holds(envId: string): boolean {
+    return this.#held.has(envId);
+  }
+
   /**
    * Takes back every grant of the environment (its invocation ended): once this returns, the
    * environment cannot open any of them; the links themselves are removed in the background.
