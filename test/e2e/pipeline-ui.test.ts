@@ -22,7 +22,8 @@ const stageRow = (n: number) => page.locator(`#pipeline-stages tr.stage[data-sta
 beforeAll(async () => {
   t = await startTestServer('pipeline-ui');
   t.engine.objects.createBucket('pipe');
-  for (let i = 0; i < 6; i++)
+  // Enough input that stage 1 runs for a while after the page opens: its progress must be seen moving.
+  for (let i = 0; i < 16; i++)
     await t.engine.objects.putObject('pipe', `in/${i}.txt`, generateText({ seed: 900 + i, bytes: 3 * 1024 * 1024 }));
   await t.engine.jobs.deployBuiltins(['cascade', 'reducer']);
   browser = await launchChromium();
