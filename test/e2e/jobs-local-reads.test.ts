@@ -146,7 +146,8 @@ describe('short-circuit local reads', () => {
     const asked = (await jobLogLines(job.id))
       .filter((line) => line.includes('attempt grant '))
       .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
-    expect(asked.length).toBe(tasks);
+    // One grant request per attempt: on a loaded machine a slow task also gets a backup attempt.
+    expect(asked.length).toBeGreaterThanOrEqual(tasks);
     for (const request of asked) {
       const late = await fetch(`${server.url}/_lambdata/jobs/${job.id}/reads`, {
         method: 'POST',
