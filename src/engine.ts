@@ -12,6 +12,7 @@ import {
   FunctionRegistry,
   InvocationService,
   LogStore,
+  openBookkeeping,
   type PriceTable,
 } from './invoke/index.js';
 import { JobService, type RetentionPolicy } from './jobs/index.js';
@@ -110,6 +111,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     log: createLogger('engine'),
   };
 
+  // Before the invoke layer's stores: their tables live in the bookkeeping database, written off the event loop.
+  openBookkeeping(context, { synchronous: 'NORMAL' });
   const runtime = new EnvironmentPool(context, options.runtime);
   const functions = new FunctionRegistry(context, {
     onChange: (name) => runtime.retire(name),

@@ -21,6 +21,55 @@ export type { BillingSummary } from './types.js';
 /** Which invocations a summary covers. */
 export type BillingFilter = LedgerFilter;
 
+/** What a write batch hands the billing sink: RequestResponse calls and async attempts. */
+interface PendingBookings {
+  calls: InvocationRecord[];
+  attempts: InvocationRecord[];
+}
+
+/** Writes batches of bookings, and prunes old single bookings a step per batch (inside the batch's transaction). */
+export class BillingSink {
+  #db: Db;
+  #insert: RowInserter;
+  #insertSync: RowInserter;
+  #addToHours: ((bookings: readonly Booking[]) => void) | undefined;
+  /** The hour whose old single bookings are pruned (or being pruned, a step per batch). */
+  #pruneHour = 0;
+  #pruning = false;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insert = new RowInserter(db, ASYNC_INSERT.sql, 8, ASYNC_INSERT.onConflict);
+    this.#insertSync = new RowInserter(db, SYNC_INSERT, 7);
+  }
+
+  write({ calls, attempts }: PendingBookings): void {
+    this.#prune(Date.now());
+    if (calls.length > 0) {
+      const values: Array<string | number> = [];
+      for (const r of calls) values.push(r.requestId, ...bookingColumns(r));
+      this.#insertSync.insert(values);
+      this.#addToHours ??= hourAdder(this.#db);
+      this.#addToHours(calls);
+    }
+    if (attempts.length > 0) {
+      const values: Array<string | number> = [];
+      for (const r of attempts) values.push(r.requestId, r.attempt, ...bookingColumns(r));
+      this.#insert.insert(values);
+    }
+  }
+
+  /** A step of pruning single bookings, while a prune started this hour has rows left. */
+  #prune(now: number): void {
+    const hour = Math.floor(now / HOUR_MS);
+    if (hour !== this.#pruneHour) {
+      this.#pruneHour = hour;
+      this.#pruning = true;
+    }
+    if (this.#pruning) this.#pruning = !pruneLedgerStep(this.#db, now);
+  }
+}
+
 /**
  * The billing ledger, with AWS's model: each invocation costs one request charge plus
  * memory (GB) × billed seconds × the GB-second price; duration rounds up to the granularity.
@@ -28,15 +77,9 @@ export type BillingFilter = LedgerFilter;
 export class Billing {
   readonly prices: PriceTable;
   #db: Db;
-  #insert: RowInserter;
-  #insertSync: RowInserter;
-  #addToHours: (bookings: readonly Booking[]) => void;
   #batch: WriteBatch;
   #pending: InvocationRecord[] = [];
   #pendingSync: InvocationRecord[] = [];
-  /** The hour whose old single bookings are pruned (or being pruned, a step per batch). */
-  #pruneHour = 0;
-  #pruning = false;
 
   /** Throws InvalidParameterValueException naming a bad price. */
   constructor(context: EngineContext, prices: Partial<PriceTable> = {}) {
@@ -48,13 +91,21 @@ export class Billing {
     }
     if (this.prices.granularityMs < 1) throw new InvalidParameterValue('prices.granularityMs: must be >= 1');
     this.#db = context.db;
-    migrateLedger(this.#db);
-    this.#prune(Date.now());
-    this.#insert = new RowInserter(this.#db, ASYNC_INSERT.sql, 8, ASYNC_INSERT.onConflict);
-    this.#insertSync = new RowInserter(this.#db, SYNC_INSERT, 7);
-    this.#addToHours = hourAdder(this.#db);
     this.#batch = writeBatchOf(context);
-    this.#batch.register(this);
+    if (!this.#batch.attached) {
+      migrateLedger(this.#db);
+      pruneLedgerStep(this.#db, Date.now());
+    }
+    this.#batch.register('billing', {
+      take: () => {
+        if (this.#pending.length === 0 && this.#pendingSync.length === 0) return undefined;
+        const bookings: PendingBookings = { calls: this.#pendingSync, attempts: this.#pending };
+        this.#pendingSync = [];
+        this.#pending = [];
+        return bookings;
+      },
+      sink: (db) => new BillingSink(db),
+    });
   }
 
   /** Duration rounded up to the billing granularity (at least one unit). */
@@ -75,42 +126,6 @@ export class Billing {
     if (rec.invocationType === 'RequestResponse') this.#pendingSync.push(rec);
     else this.#pending.push(rec);
     this.#batch.schedule();
-  }
-
-  /** Part of the write batch: inserts the buffered bookings (and, once an hour, prunes old ones). */
-  writePending(): void {
-    this.#prune(Date.now());
-    const calls = this.#pendingSync;
-    const attempts = this.#pending;
-    this.#pendingSync = [];
-    this.#pending = [];
-    if (calls.length > 0) {
-      const values: Array<string | number> = [];
-      for (const r of calls) values.push(r.requestId, ...bookingColumns(r));
-      this.#insertSync.insert(values);
-      this.#addToHours(calls);
-    }
-    if (attempts.length > 0) {
-      const values: Array<string | number> = [];
-      for (const r of attempts) values.push(r.requestId, r.attempt, ...bookingColumns(r));
-      this.#insert.insert(values);
-    }
-  }
-
-  /** A step of pruning single bookings, while a prune started this hour has rows left. */
-  #prune(now: number): void {
-    const hour = Math.floor(now / HOUR_MS);
-    if (hour !== this.#pruneHour) {
-      this.#pruneHour = hour;
-      this.#pruning = true;
-    }
-    if (this.#pruning) this.#pruning = !pruneLedgerStep(this.#db, now);
-  }
-
-  /** Part of the write batch: forgets the buffered bookings. */
-  dropPending(): void {
-    this.#pending = [];
-    this.#pendingSync = [];
   }
 
   /** Totals over the booked invocations matching the filter, with a per-function breakdown. */

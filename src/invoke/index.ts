@@ -1,5 +1,6 @@
 export { type AliasInput, type FunctionAlias, FunctionAliases, isAliasName } from './aliases.js';
 export { Billing, type BillingFilter } from './billing.js';
+export { BOOKKEEPING_FILE, openBookkeeping } from './bookkeeping.js';
 export { ConcurrencyLimiter } from './concurrency.js';
 export { type AsyncInvocation, Deliveries } from './deliveries.js';
 export { type DestinationSender, destinationRecord, type GiveUp } from './destinations.js';

@@ -41,9 +41,68 @@ DROP INDEX IF EXISTS invoke_log_lines_req;`;
  * Lines kept across all functions, about: older rows are pruned, as many as the lines per row this
  * engine has written so far say (a row holds one or more lines).
  */
-const KEEP_LINES = 1_000_000;
+export const KEEP_LINES = 1_000_000;
 /** Lines written between prunes (at most; a tenth of the lines kept when that is fewer). */
 const PRUNE_EVERY = 10_000;
+
+/** Creates (or brings up to date) the log lines table on `db`. */
+export function migrateLogs(db: Db): void {
+  migrate(db, SCHEMA);
+  addTimesColumn(db);
+}
+
+/** Writes batches of log rows and prunes the oldest (inside the write batch's transaction). */
+export class LogSink {
+  #db: Db;
+  #insert: RowInserter;
+  #sincePrune = 0;
+  #keepLines: number;
+  #pruneEvery: number;
+  /** Rows and lines this sink has written, for the lines a row holds on average. */
+  #written = { rows: 0, lines: 0 };
+
+  constructor(db: Db, keepLines: number) {
+    this.#db = db;
+    this.#keepLines = keepLines;
+    this.#pruneEvery = Math.min(PRUNE_EVERY, Math.max(1, Math.floor(keepLines / 10)));
+    this.#insert = new RowInserter(
+      db,
+      'INSERT INTO invoke_log_lines (function_name, request_id, time, line, times)',
+      5,
+    );
+  }
+
+  /** Inserts the rows, one per invocation (see SCHEMA). */
+  write(rows: PendingRow[]): void {
+    const values: Array<string | number | null> = [];
+    let lineCount = 0;
+    for (const row of rows) {
+      const { lines, times } = row;
+      lineCount += lines.length;
+      const last = times[times.length - 1] as number;
+      if (lines.length === 1) values.push(row.functionName, row.requestId, last, lines[0] as string, null);
+      else
+        values.push(
+          row.functionName,
+          row.requestId,
+          last,
+          JSON.stringify(lines),
+          times.map((time) => last - time).join(','),
+        );
+    }
+    this.#insert.insert(values);
+    this.#written.rows += rows.length;
+    this.#written.lines += lineCount;
+    this.#sincePrune += lineCount;
+    if (this.#sincePrune >= this.#pruneEvery) {
+      this.#sincePrune = 0;
+      const keepRows = Math.ceil((this.#keepLines * this.#written.rows) / this.#written.lines);
+      this.#db
+        .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
+        .run(keepRows);
+    }
+  }
+}
 
 /**
  * Per-function log streams (START/END/REPORT and the function's own lines), stored in SQLite and
@@ -53,15 +112,9 @@ export class LogStore {
   /** Every appended line, as it is appended. */
   readonly lines = new Topic<LogLine>();
   #db: Db;
-  #insert: RowInserter;
   #batch: WriteBatch;
   /** Lines waiting for the next batch, one entry per invocation (see SCHEMA). */
   #pending = new Map<string, PendingRow>();
-  #sincePrune = 0;
-  #keepLines: number;
-  #pruneEvery: number;
-  /** Rows and lines this store has written, for the lines a row holds on average. */
-  #written = { rows: 0, lines: 0 };
 
   /** Throws InvalidParameterValueException for a `keepLines` that is not a whole number >= 1. */
   constructor(context: EngineContext, options: { keepLines?: number } = {}) {
@@ -69,18 +122,19 @@ export class LogStore {
     if (!Number.isInteger(keepLines) || keepLines < 1) {
       throw new InvalidParameterValue(`keepLines: ${keepLines} must be a whole number >= 1`);
     }
-    this.#keepLines = keepLines;
-    this.#pruneEvery = Math.min(PRUNE_EVERY, Math.max(1, Math.floor(keepLines / 10)));
     this.#db = context.db;
-    migrate(this.#db, SCHEMA);
-    addTimesColumn(this.#db);
-    this.#insert = new RowInserter(
-      this.#db,
-      'INSERT INTO invoke_log_lines (function_name, request_id, time, line, times)',
-      5,
-    );
     this.#batch = writeBatchOf(context);
-    this.#batch.register(this);
+    if (!this.#batch.attached) migrateLogs(this.#db);
+    this.#batch.register('logs', {
+      take: () => {
+        if (this.#pending.size === 0) return undefined;
+        const rows = [...this.#pending.values()];
+        this.#pending = new Map();
+        return rows;
+      },
+      sink: (db) => new LogSink(db, keepLines),
+      sinkOptions: { keepLines },
+    });
   }
 
   /**
@@ -101,45 +155,6 @@ export class LogStore {
   /** Writes buffered lines (and the rest of the invoke layer's batch) now; `tail` does this first. */
   flush(): void {
     this.#batch.flush();
-  }
-
-  /** Part of the write batch: inserts the buffered lines, one row per invocation (see SCHEMA). */
-  writePending(): void {
-    if (this.#pending.size === 0) return;
-    const rows = this.#pending;
-    this.#pending = new Map();
-    const values: Array<string | number | null> = [];
-    let lineCount = 0;
-    for (const row of rows.values()) {
-      const { lines, times } = row;
-      lineCount += lines.length;
-      const last = times[times.length - 1] as number;
-      if (lines.length === 1) values.push(row.functionName, row.requestId, last, lines[0] as string, null);
-      else
-        values.push(
-          row.functionName,
-          row.requestId,
-          last,
-          JSON.stringify(lines),
-          times.map((time) => last - time).join(','),
-        );
-    }
-    this.#insert.insert(values);
-    this.#written.rows += rows.size;
-    this.#written.lines += lineCount;
-    this.#sincePrune += lineCount;
-    if (this.#sincePrune >= this.#pruneEvery) {
-      this.#sincePrune = 0;
-      const keepRows = Math.ceil((this.#keepLines * this.#written.rows) / this.#written.lines);
-      this.#db
-        .prepare('DELETE FROM invoke_log_lines WHERE id <= (SELECT MAX(id) FROM invoke_log_lines) - ?')
-        .run(keepRows);
-    }
-  }
-
-  /** Part of the write batch: forgets the buffered lines. */
-  dropPending(): void {
-    this.#pending.clear();
   }
 
   #push(entry: LogLine): void {
@@ -218,7 +233,7 @@ function addTimesColumn(db: Db): void {
 }
 
 /** The lines of one invocation appended since the last batch, with their times (epoch ms). */
-interface PendingRow {
+export interface PendingRow {
   functionName: string;
   requestId: string;
   lines: string[];

@@ -30,53 +30,66 @@ CREATE INDEX IF NOT EXISTS invoke_records_fn ON invoke_records (function_name, s
 /** Records kept; older ones are pruned (billing keeps its own ledger). */
 const KEEP = 100_000;
 
-/**
- * Stored invocation records, newest first, for logs, the dashboard and jobs. `add` buffers the record
- * for the invoke layer's write batch (one transaction per tick); `recent` flushes first.
- */
-export class RecordStore {
+/** Creates the records table on `db` (the engine's bookkeeping database, or a store's own). */
+export function migrateRecords(db: Db): void {
+  migrate(db, SCHEMA);
+}
+
+/** Writes batches of records (inside the write batch's transaction, on whichever thread runs it). */
+export class RecordSink {
   #db: Db;
   #insert: RowInserter;
-  #batch: WriteBatch;
-  #pending: InvocationRecord[] = [];
-  #sinceprune = 0;
+  #sincePrune = 0;
 
-  constructor(context: Pick<EngineContext, 'db' | 'log'>) {
-    this.#db = context.db;
-    migrate(this.#db, SCHEMA);
+  constructor(db: Db) {
+    this.#db = db;
     this.#insert = new RowInserter(
-      this.#db,
+      db,
       'INSERT INTO invoke_records (request_id, function_name, trigger, started_at, record)',
       5,
     );
+  }
+
+  write(records: InvocationRecord[]): void {
+    const values: Array<string | number> = [];
+    for (const r of records) values.push(r.requestId, r.functionName, r.trigger, r.startedAt, pack(r));
+    this.#insert.insert(values);
+    this.#sincePrune += records.length;
+    if (this.#sincePrune >= 1000) {
+      this.#sincePrune = 0;
+      this.#db.prepare('DELETE FROM invoke_records WHERE seq <= (SELECT MAX(seq) FROM invoke_records) - ?').run(KEEP);
+    }
+  }
+}
+
+/**
+ * Stored invocation records, newest first, for logs, the dashboard and jobs. `add` buffers the record
+ * for the invoke layer's write batch (one transaction every few ms); `recent` flushes first.
+ */
+export class RecordStore {
+  #db: Db;
+  #batch: WriteBatch;
+  #pending: InvocationRecord[] = [];
+
+  constructor(context: Pick<EngineContext, 'db' | 'log'>) {
+    this.#db = context.db;
     this.#batch = writeBatchOf(context);
-    this.#batch.register(this);
+    if (!this.#batch.attached) migrateRecords(this.#db);
+    this.#batch.register('records', {
+      take: () => {
+        if (this.#pending.length === 0) return undefined;
+        const records = this.#pending;
+        this.#pending = [];
+        return records;
+      },
+      sink: (db) => new RecordSink(db),
+    });
   }
 
   /** Buffers a record; it is written with the next batch. */
   add(record: InvocationRecord): void {
     this.#pending.push(record);
     this.#batch.schedule();
-  }
-
-  /** Part of the write batch: inserts the buffered records. */
-  writePending(): void {
-    if (this.#pending.length === 0) return;
-    const records = this.#pending;
-    this.#pending = [];
-    const values: Array<string | number> = [];
-    for (const r of records) values.push(r.requestId, r.functionName, r.trigger, r.startedAt, pack(r));
-    this.#insert.insert(values);
-    this.#sinceprune += records.length;
-    if (this.#sinceprune >= 1000) {
-      this.#sinceprune = 0;
-      this.#db.prepare('DELETE FROM invoke_records WHERE seq <= (SELECT MAX(seq) FROM invoke_records) - ?').run(KEEP);
-    }
-  }
-
-  /** Part of the write batch: forgets the buffered records. */
-  dropPending(): void {
-    this.#pending = [];
   }
 
   /** Stored records matching the filter, newest first (buffered ones included). */
