@@ -1,6 +1,6 @@
 // Runs before `npm test`: the tests drive Debian's Chromium (/usr/bin/chromium) and the AWS CLI (`aws`),
 // run Python functions on Debian's python3 with its boto3, and Java functions on a JDK (javac also builds
-// lambdata's Java runtime). When one is missing and this is root on a machine with apt-get, it installs them; otherwise it stops
+// lambdata's Java runtime); the quick benchmarks that end `npm test` use curl as a floor. When one is missing and this is root on a machine with apt-get, it installs them; otherwise it stops
 // with the exact command to run. `--dry-run` only prints what it would do.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,7 @@ if (!onPath('aws')) missing.push('awscli');
 if (spawnSync('/usr/bin/python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status !== 0)
   missing.push('python3-boto3');
 if (!onPath('javac')) missing.push('openjdk-17-jdk-headless');
+if (!onPath('curl')) missing.push('curl');
 
 if (missing.length === 0) process.exit(0);
 const install = `apt-get install -y ${missing.join(' ')}`;
