@@ -42,16 +42,19 @@ async function submit(spec: Record<string, unknown>): Promise<JobRecord> {
   return server.engine.jobs.wait(((await res.json()) as JobRecord).id);
 }
 
-/** The function log lines a finished job's events carry (GET …/events replays them, then ends). */
-async function jobLogLines(id: string): Promise<string[]> {
+/** A finished job's events (GET …/events replays them, then ends). */
+async function jobEvents(id: string): Promise<Array<{ type: string; message?: string }>> {
   const res = await fetch(`${server.url}/_lambdata/jobs/${id}/events`, { headers: { accept: 'text/event-stream' } });
   expect(res.status).toBe(200);
   return (await res.text())
     .split('\n')
     .filter((line) => line.startsWith('data:'))
-    .map((line) => JSON.parse(line.slice(5)) as { type: string; message?: string })
-    .filter((event) => event.type === 'log')
-    .map((event) => event.message ?? '');
+    .map((line) => JSON.parse(line.slice(5)) as { type: string; message?: string });
+}
+
+/** The function log lines a finished job's events carry. */
+async function jobLogLines(id: string): Promise<string[]> {
+  return (await jobEvents(id)).filter((event) => event.type === 'log').map((event) => event.message ?? '');
 }
 
 beforeAll(async () => {
@@ -143,11 +146,14 @@ describe('short-circuit local reads', () => {
     for (let i = 0; i < 100 && linksLeft() > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(linksLeft()).toBe(0);
     // And an attempt's own secret, which got its grant while it ran, grants nothing once it is over.
-    const asked = (await jobLogLines(job.id))
-      .filter((line) => line.includes('attempt grant '))
+    const events = await jobEvents(job.id);
+    const asked = events
+      .filter((event) => event.type === 'log' && event.message?.includes('attempt grant '))
+      .map((event) => event.message ?? '')
       .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
     // One grant request per attempt: on a loaded machine a slow task also gets a backup attempt.
     expect(asked.length).toBeGreaterThanOrEqual(tasks);
+    expect(asked.length).toBeLessThanOrEqual(events.filter((event) => event.type === 'task.dispatched').length);
     for (const request of asked) {
       const late = await fetch(`${server.url}/_lambdata/jobs/${job.id}/reads`, {
         method: 'POST',
@@ -177,17 +183,26 @@ describe('short-circuit local reads', () => {
     expect(words).toBeGreaterThan(100_000);
     expect(job.result?.totals.words).toBe(words);
     // Each attempt logs which path its objects took: all through granted files, none over S3.
-    const paths = (await jobLogLines(job.id))
-      .map((line) => /local reads: (\d+) objects from granted files, (\d+) over S3/.exec(line))
+    const events = await jobEvents(job.id);
+    const paths = events
+      .filter((event) => event.type === 'log')
+      .map((event) => /local reads: (\d+) objects from granted files, (\d+) over S3/.exec(event.message ?? ''))
       .filter((m) => m !== null)
       .map((m) => ({ local: Number(m[1]), s3: Number(m[2]) }));
     if (server.engine.runtime.sandbox.level === 'process') {
       expect(paths).toEqual([]); // no sandbox: local reads are not offered
       return;
     }
-    expect(paths.length).toBe(job.counters.tasksDone);
-    expect(paths.reduce((n, p) => n + p.local, 0)).toBe(2);
-    expect(paths.reduce((n, p) => n + p.s3, 0)).toBe(0);
+    // One line per attempt that ended in the job: each task's, and on a loaded machine perhaps a
+    // straggler's backup too, which reads the same objects through its own grant.
+    const attempts = events.filter((event) => event.type === 'task.dispatched').length;
+    expect(paths.length).toBeGreaterThanOrEqual(job.counters.tasksDone);
+    expect(paths.length).toBeLessThanOrEqual(attempts);
+    for (const path of paths) expect(path).toEqual({ local: expect.any(Number), s3: 0 });
+    for (const path of paths) expect(path.local).toBeGreaterThan(0);
+    const local = paths.reduce((n, p) => n + p.local, 0);
+    if (paths.length === job.counters.tasksDone) expect(local).toBe(2);
+    else expect(local).toBeGreaterThan(2);
   }, 180_000);
 
   it('grants a task of hundreds of objects in pieces, every object read from its file', async () => {

@@ -49,6 +49,32 @@ async function runJson(...args: string[]): Promise<JobRecord> {
   return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as JobRecord;
 }
 
+/** An event of a job, as the coordinator replays it once the job has ended. */
+interface ReplayedEvent {
+  type: string;
+  taskId?: string;
+  resumed?: boolean;
+  backup?: boolean;
+}
+
+/** The job's events, replayed by the coordinator once the job has ended. */
+async function jobEvents(id: string): Promise<ReplayedEvent[]> {
+  const text = await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}/events`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)));
+}
+
+/**
+ * Whether a straggler's backup attempt ran (the scheduler starts one on a slow machine): the job ends
+ * when the first attempt of each task commits, and the invocations of an attempt still running then
+ * are billed by the target but are not in the job's cost report, which is final at its end.
+ */
+async function backedUp(id: string): Promise<boolean> {
+  return (await jobEvents(id)).some((e) => e.type === 'task.dispatched' && e.backup === true);
+}
+
 beforeAll(async () => {
   for (let i = 0; i < 12; i++)
     inputs.set(`in/part-${i}.txt`, generateText({ seed: 40 + i, bytes: 60_000 + i * 7_919 }));
@@ -125,12 +151,18 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     const { invocations } = (await res.json()) as InvocationsAnswer;
     const ran = invocations.filter((i) => i.functionName === 'cascade' || i.functionName === 'wordcount');
     expect(ran.length).toBeGreaterThan(1);
-    expect(remote.cost?.invocations).toBe(ran.length);
-    expect(remote.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
-    const gbSeconds = ran.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
-    expect(remote.cost?.gbSeconds).toBeCloseTo(gbSeconds, 5);
-    // AWS's x86 price in us-east-1: $0.0000166667 per GB-s and $0.20 per million requests.
-    expect(remote.cost?.lambdaUsd).toBeCloseTo(gbSeconds * 0.0000166667 + ran.length * 0.2e-6, 8);
+    if (await backedUp(remote.id)) {
+      // A backup's invocations that outlived the job ran on the target after its cost was final.
+      expect(remote.cost?.invocations).toBeLessThanOrEqual(ran.length);
+      expect(remote.cost?.billedMs).toBeLessThanOrEqual(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    } else {
+      expect(remote.cost?.invocations).toBe(ran.length);
+      expect(remote.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+      const gbSeconds = ran.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
+      expect(remote.cost?.gbSeconds).toBeCloseTo(gbSeconds, 5);
+      // AWS's x86 price in us-east-1: $0.0000166667 per GB-s and $0.20 per million requests.
+      expect(remote.cost?.lambdaUsd).toBeCloseTo(gbSeconds * 0.0000166667 + ran.length * 0.2e-6, 8);
+    }
 
     // The faults were injected, and retried: the job still succeeded with exact figures.
     const injected = (op: string) =>
@@ -254,9 +286,15 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     const failed = ran.filter((i) => i.outcome !== 'success');
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((i) => i.functionName === 'wordcount' && i.billedDurationMs > 0)).toBe(true);
-    // The failures are in the job's bill, with the stand-in's own billed durations, and counted apart.
-    expect(job.cost?.invocations).toBe(ran.length);
-    expect(job.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    // The failures are in the job's bill, with the stand-in's own billed durations, and counted apart
+    // (a failed attempt ended before its retry, so before the job; a backup's twin may not have).
+    if (await backedUp(id)) {
+      expect(job.cost?.invocations).toBeLessThanOrEqual(ran.length);
+      expect(job.cost?.billedMs).toBeLessThanOrEqual(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    } else {
+      expect(job.cost?.invocations).toBe(ran.length);
+      expect(job.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    }
     expect(job.cost?.failures?.invocations).toBe(failed.length);
     expect(job.cost?.failures?.billedMs).toBe(failed.reduce((s, i) => s + i.billedDurationMs, 0));
     const gbSeconds = failed.reduce((s, i) => s + (i.billedDurationMs / 1000) * (i.memorySizeMb / 1024), 0);
@@ -310,11 +348,7 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     }
     expect(after.result?.totals).toEqual(expected);
     // The resumed run dispatched none of the tasks committed before the crash.
-    const text = await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}/events`)).text();
-    const events = text
-      .split('\n')
-      .filter((l) => l.startsWith('data: '))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string; taskId?: string; resumed?: boolean });
+    const events = await jobEvents(id);
     const resumedAt = events.findIndex((e) => e.type === 'job.started' && e.resumed === true);
     expect(resumedAt).toBeGreaterThan(0);
     const committed = new Set(events.slice(0, resumedAt).flatMap((e) => (e.type === 'task.done' ? [e.taskId] : [])));
