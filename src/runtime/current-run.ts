@@ -16,6 +16,10 @@ export interface CurrentRun {
   timer: NodeJS.Timeout | undefined;
   /** The uncaught error the bootstrap reported before its process ended. */
   fatal?: FunctionErrorShape;
+  /** A queued run: hands it back to run elsewhere, should the bootstrap report it never started. */
+  giveBack?: () => void;
+  /** Started by the bootstrap after the engine had decided to end the environment (for the run ahead). */
+  doomed?: boolean;
 }
 
 /** Why the engine killed an environment: its running invocation's timeout or memory, or reaping. */
@@ -42,7 +46,8 @@ export function endedResult(
 
 /**
  * The result of `run` whose process ended under it: killed for its timeout or memory (`reason`),
- * out of heap, or exited (with the fatal error it reported, if any).
+ * out of heap, or exited (with the fatal error it reported, if any). A doomed run was killed for the
+ * run ahead of it: it reports the exit.
  */
 export function goneResult(
   run: CurrentRun,
@@ -52,6 +57,7 @@ export function goneResult(
   code: number | null,
   signal: NodeJS.Signals | null,
 ): RunResult {
+  if (run.doomed) return endedResult(run, fn, 'unhandled', exitError(run.requestId, code, signal), 0);
   if (reason === 'timeout') return endedResult(run, fn, 'timeout', timedOut(fn.timeoutS), 0);
   if (reason === 'oom' || heapOom) return endedResult(run, fn, 'oom', outOfMemory(run.requestId), fn.memoryMb);
   return endedResult(run, fn, 'unhandled', run.fatal ?? exitError(run.requestId, code, signal), 0);

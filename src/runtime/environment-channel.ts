@@ -26,6 +26,9 @@ export class EnvironmentChannel {
    */
   #outbox: Buffer[] = [];
   #flushing = false;
+  #reader: FrameReader<ChildMessage> | undefined;
+  /** Chunks read so far (see caughtUp). */
+  #reads = 0;
   #events: ChannelEvents;
   #log: Logger;
   #environmentId: string;
@@ -62,8 +65,10 @@ export class EnvironmentChannel {
     this.#socket = socket;
     this.#flush();
     const reader = new FrameReader<ChildMessage>(this.#events.message, MAX_CHILD_FRAME_BYTES);
+    this.#reader = reader;
     let broken = false;
     socket.on('data', (chunk: Buffer) => {
+      this.#reads += 1;
       if (broken) return;
       try {
         reader.push(chunk);
@@ -77,6 +82,22 @@ export class EnvironmentChannel {
     socket.on('error', (err) =>
       this.#log.debug('environment channel failed', { environment: this.#environmentId, err }),
     );
+  }
+
+  /**
+   * Calls `then` once every frame the process wrote before now has been read and handled: after a
+   * poll of the socket (between two turns' immediates) that found nothing more to read. `then` gets
+   * false when a frame is still partly read (the rest is on its way).
+   */
+  caughtUp(then: (whole: boolean) => void): void {
+    // The first immediate may run right after this turn's poll; the second runs after the next one.
+    setImmediate(() => {
+      const reads = this.#reads;
+      setImmediate(() => {
+        if (this.#reads !== reads) this.caughtUp(then);
+        else then(!this.#reader?.partial);
+      });
+    });
   }
 
   /** Writes the frames not written yet, in one write. */

@@ -16,7 +16,7 @@ import { EnvironmentChannel } from './environment-channel.js';
 import { EnvironmentLogs } from './environment-logs.js';
 import type { LaunchedProcess, Launcher } from './launcher-client.js';
 import { MemoryWatch, peakKb, schedMs } from './memory.js';
-import type { ChildMessage, InitMessage, ParentMessage } from './protocol.js';
+import type { ChildMessage, InitMessage, ParentMessage, ResultMessage } from './protocol.js';
 import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
 import { RunQueue } from './run-queue.js';
 import type { RuntimeApi } from './runtime-api.js';
@@ -90,7 +90,7 @@ export class Environment {
   #killReason: KillReason | undefined;
   #current: CurrentRun | undefined;
   /** Runs whose frames were sent while `#current` ran, in order (Node bootstrap only). */
-  #queued = new RunQueue();
+  #queued: RunQueue;
   #init: ((result: InitResult) => void) | undefined;
   #logs: EnvironmentLogs;
   /** The process's stdout, stderr and channel as handed over by the launcher. */
@@ -107,6 +107,7 @@ export class Environment {
       message: (message) => this.#onMessage(message),
       broken: (err) => this.#breakChannel(err),
     });
+    this.#queued = new RunQueue((then) => this.#channel.caughtUp(then));
     this.#child = options.launcher.launch({
       id: options.id,
       command: options.command,
@@ -230,9 +231,8 @@ export class Environment {
     if (!this.alive) return Promise.resolve(undefined);
     if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }, true), patienceMs);
-      this.#queued.add({ request, resolve, timer });
-      this.#send(this.#invokeMessage(request), true);
+      const startBy = this.#queued.add(request, resolve, patienceMs);
+      this.#send(this.#invokeMessage(request, startBy), true);
     });
   }
 
@@ -249,7 +249,7 @@ export class Environment {
    * once the kernel's OOM killer hit a process of its memory cgroup (a child it started, say).
    */
   checkMemory(now: number, minRunningMs: number): void {
-    if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
+    if (!this.#current || !this.alive || now - this.busySince < minRunningMs) return;
     if (this.#memory.exceeded(now, (this.fn as RuntimeFunction).memoryMb)) this.#failCurrent('oom');
   }
 
@@ -274,7 +274,7 @@ export class Environment {
   }
 
   /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
-  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
+  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): CurrentRun {
     this.busySince = performance.now();
     const pending: CurrentRun = {
       resolve,
@@ -288,9 +288,10 @@ export class Environment {
     this.#current = pending;
     this.#logs.begin(pending);
     if (armNow) this.#arm(pending);
+    return pending;
   }
 
-  #invokeMessage(request: RunRequest): ParentMessage {
+  #invokeMessage(request: RunRequest, startBy?: number): ParentMessage {
     return {
       t: 'invoke',
       id: request.requestId,
@@ -298,6 +299,7 @@ export class Environment {
       arn: request.invokedFunctionArn,
       ms: (this.fn as RuntimeFunction).timeoutS * 1000,
       cc: request.clientContext,
+      sb: startBy,
     };
   }
 
@@ -313,46 +315,26 @@ export class Environment {
     switch (message.t) {
       case 'result': {
         const pending = this.#current;
-        if (!pending) return;
         this.#current = undefined;
-        clearTimeout(pending.timer);
-        const fn = this.fn as RuntimeFunction;
-        const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
-        const maxMemoryUsedMb = Math.ceil(peak / 1024);
-        if (
-          maxMemoryUsedMb > fn.memoryMb ||
-          (performance.now() - pending.started >= OOM_CHECK_RUN_MS && this.#oomKilled())
-        ) {
-          this.kill('oom');
-          const reported = Math.max(maxMemoryUsedMb, fn.memoryMb);
-          pending.resolve(endedResult(pending, fn, 'oom', outOfMemory(pending.requestId), reported));
-          return;
-        }
-        const result: RunResult = {
-          outcome: message.e ? (message.k ?? 'handled') : 'success',
-          payload: message.p,
-          error: message.e,
-          durationMs: message.ms,
-          initDurationMs: pending.initMs,
-          maxMemoryUsedMb,
-          coldStart: pending.cold,
-        };
-        // Output the process wrote to stdout/stderr before answering (a child process's, say) is
-        // already readable on those sockets, but its read may come later in this turn of the event
-        // loop: settle after that turn, so those lines belong to this invocation.
-        this.#logs.drained = pending;
-        setImmediate(() => {
-          if (this.#logs.drained === pending) this.#logs.drained = undefined;
-          pending.resolve(result);
-        });
-        // The bootstrap started the next queued run as it sent this result: its clock starts now.
-        const next = this.#queued.next();
-        if (next) this.#track(next.request, next.resolve, true);
+        if (pending) this.#answered(pending, message);
+        // The bootstrap went on to the next queued run as it sent this result (even one the engine
+        // already ended, for its timeout say), unless it held them back for its memory.
+        if (message.h === undefined) this.#startQueued();
         return;
       }
-      case 'cancelled':
-        this.#queued.givenBack(message.id);
+      case 'cancelled': {
+        const pending = this.#current;
+        if (pending?.requestId !== message.id || !pending.giveBack) {
+          this.#queued.givenBack(message.id);
+          return;
+        }
+        // The run counted as started when the result ahead arrived was dropped: the next one is up.
+        this.#current = undefined;
+        clearTimeout(pending.timer);
+        pending.giveBack();
+        this.#startQueued();
         return;
+      }
       case 'log':
         this.#logs.line(message.l);
         return;
@@ -365,6 +347,55 @@ export class Environment {
       case 'ready':
         return;
     }
+  }
+
+  /** `pending` answered with `message`: settles it (as over its memory, when it was). */
+  #answered(pending: CurrentRun, message: ResultMessage): void {
+    clearTimeout(pending.timer);
+    const fn = this.fn as RuntimeFunction;
+    const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
+    const maxMemoryUsedMb = Math.ceil(peak / 1024);
+    if (
+      message.h !== undefined ||
+      maxMemoryUsedMb > fn.memoryMb ||
+      // A doomed run's environment is ending for the one ahead of it, whose OOM count this still is.
+      (!pending.doomed && performance.now() - pending.started >= OOM_CHECK_RUN_MS && this.#oomKilled())
+    ) {
+      this.kill('oom');
+      const reported = Math.max(maxMemoryUsedMb, fn.memoryMb);
+      pending.resolve(endedResult(pending, fn, 'oom', outOfMemory(pending.requestId), reported));
+      return;
+    }
+    const result: RunResult = {
+      outcome: message.e ? (message.k ?? 'handled') : 'success',
+      payload: message.p,
+      error: message.e,
+      durationMs: message.ms,
+      initDurationMs: pending.initMs,
+      maxMemoryUsedMb,
+      coldStart: pending.cold,
+    };
+    // Output the process wrote to stdout/stderr before answering (a child process's, say) is
+    // already readable on those sockets, but its read may come later in this turn of the event
+    // loop: settle after that turn, so those lines belong to this invocation.
+    this.#logs.drained = pending;
+    setImmediate(() => {
+      if (this.#logs.drained === pending) this.#logs.drained = undefined;
+      pending.resolve(result);
+    });
+  }
+
+  /**
+   * The bootstrap started its next queued run (or reports it dropped, see 'cancelled'): its clock
+   * starts now. Started is started: should the environment be ending already, it is doomed with it,
+   * never run twice.
+   */
+  #startQueued(): void {
+    const next = this.#queued.next();
+    if (!next) return;
+    const pending = this.#track(next.request, next.resolve, true);
+    pending.giveBack = () => next.resolve(undefined);
+    pending.doomed = !this.alive;
   }
 
   /** Writes a message to the process: over the Runtime API, or as a frame (see EnvironmentChannel.send). */

@@ -40,18 +40,17 @@ export interface InvokeMessage {
   arn: string;
   ms: number; // timeout; the deadline starts when the invocation does
   cc?: string; // client context, base64 JSON
+  /**
+   * Start by (queued invocations only, see pipeline.ts): the monotonicMs() after which the bootstrap
+   * must not start it. It judges that only once every frame it sent before (the result of the run
+   * ahead, say) is in the engine's socket, and drops a late one with `cancelled`. So the engine,
+   * having read its socket to the end at a time past `sb` without that result, knows the run never
+   * starts and runs it elsewhere — without a word from a bootstrap whose event loop is blocked.
+   */
+  sb?: number;
 }
 
-/**
- * Takes back a queued invocation that has not started (its predecessor runs long); the bootstrap
- * answers `cancelled` when it dropped it, nothing when it had started it already.
- */
-export interface CancelMessage {
-  t: 'cancel';
-  id: string;
-}
-
-export type ParentMessage = InitMessage | InvokeMessage | CancelMessage;
+export type ParentMessage = InitMessage | InvokeMessage;
 
 /** The blank runtime has loaded the bootstrap and waits for `init`. */
 export interface ReadyMessage {
@@ -80,6 +79,8 @@ export interface ResultMessage {
   k?: 'handled' | 'unhandled';
   ms: number; // handler duration
   rss: number; // peak RSS so far, kB (VmHWM), or -1 when the engine must read it
+  /** Set when the run went over its memory: the bootstrap starts none of its queued runs (the engine ends it). */
+  h?: 1;
 }
 
 /** An uncaught exception or unhandled rejection; the environment exits right after. */
@@ -88,7 +89,7 @@ export interface FatalMessage {
   e: FunctionErrorShape;
 }
 
-/** A queued invocation was dropped before it started, as asked (see CancelMessage). */
+/** A queued invocation was dropped, never started: its start-by time had passed (see InvokeMessage.sb). */
 export interface CancelledMessage {
   t: 'cancelled';
   id: string;
@@ -107,3 +108,11 @@ export type Header<M> = M extends unknown ? Omit<M, 'p'> : never;
 
 /** The file descriptor of the private socket in the environment process. */
 export const CHANNEL_FD = 3;
+
+/**
+ * The clock of start-by times: CLOCK_MONOTONIC in ms, the same in every process of the host (the
+ * sandbox makes no time namespace), and never stepped.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
