@@ -2,6 +2,7 @@
  * The invocation an environment runs now, and the RunResult it ends with when it does not answer
  * for itself: a timeout, going over its memory, or the process ending under it.
  */
+import type { Header, ResultMessage } from './protocol.js';
 import { exitError, outOfMemory, timedOut } from './run-errors.js';
 import type { FunctionErrorShape, RunOutcome, RunResult, RuntimeFunction } from './types.js';
 
@@ -24,6 +25,23 @@ export interface CurrentRun {
 
 /** Why the engine killed an environment: its running invocation's timeout or memory, or reaping. */
 export type KillReason = 'timeout' | 'oom' | 'reap';
+
+/** The result `run` answered with (`message`, its payload beside the header). */
+export function answeredResult(
+  run: CurrentRun,
+  message: Header<ResultMessage> & { p?: Buffer },
+  maxMemoryUsedMb: number,
+): RunResult {
+  return {
+    outcome: message.e ? (message.k ?? 'handled') : 'success',
+    payload: message.p,
+    error: message.e,
+    durationMs: message.ms,
+    initDurationMs: run.initMs,
+    maxMemoryUsedMb,
+    coldStart: run.cold,
+  };
+}
 
 /** The result of `run` ended by the engine with `outcome`, its Duration the time it ran. */
 export function endedResult(

@@ -6,47 +6,30 @@
  *
  * A busy Node environment can also take runs queued behind the running one (`enqueue`, see
  * pipeline.ts): their frames go down at once, the bootstrap starts each right after the previous
- * result, and each one's clock and timeout start here when that result arrives.
+ * result, and each one's clock and timeout start here when that result arrives. One still queued at
+ * its start-by time is taken back (run-queue.ts); whether it started is decided once, from the
+ * socket, so none runs twice.
  */
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/log.js';
-import { type CurrentRun, endedResult, goneResult, type KillReason } from './current-run.js';
+import { answeredResult, type CurrentRun, endedResult, goneResult, type KillReason } from './current-run.js';
 import { EnvironmentChannel } from './environment-channel.js';
 import { EnvironmentLogs } from './environment-logs.js';
-import type { LaunchedProcess, Launcher } from './launcher-client.js';
+import type { LaunchedProcess } from './launcher-client.js';
 import { MemoryWatch, peakKb, schedMs } from './memory.js';
-import type { ChildMessage, InitMessage, ParentMessage, ResultMessage } from './protocol.js';
+import {
+  type ChildMessage,
+  type InitMessage,
+  invokeMessage,
+  type ParentMessage,
+  type ResultMessage,
+} from './protocol.js';
 import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
 import { RunQueue } from './run-queue.js';
 import type { RuntimeApi } from './runtime-api.js';
+import type { SpawnOptions } from './spawner.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, RuntimeFunction } from './types.js';
-
-/** How to start the process. */
-export interface SpawnOptions {
-  id: string;
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd: string;
-  /** Starts the process (the engine never forks itself: see launcher.ts). */
-  launcher: Launcher;
-  /** Niceness the launcher sets on the process (the process level; a sandbox runs `nice` itself). */
-  niceness?: number;
-  /** Niceness the launcher sets on the session the process leads (every level: see LaunchRequest). */
-  sessionNiceness?: number;
-  /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
-  api?: RuntimeApi;
-  /** True when the process was started for one function (not a blank runtime handed one at init). */
-  startedFor: boolean;
-  /** The runtime's own host PID given the spawned process's (they differ inside a sandbox). */
-  runtimePid: (spawned: number | undefined) => number | undefined;
-  /** True when the kernel killed the environment for its memory cgroup. */
-  oomKilled: () => boolean;
-  log: Logger;
-  /** Called once when the process is gone (after its tmp dir is removed). */
-  onDeath: (environment: Environment) => void;
-}
 
 /** What init reported: Init Duration, and the AWS error when the handler could not be loaded. */
 interface InitResult {
@@ -55,7 +38,6 @@ interface InitResult {
   outcome?: RunOutcome;
 }
 
-const EMPTY_EVENT = Buffer.from('{}');
 const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
 const INIT_LIMIT_S = 10;
@@ -224,15 +206,15 @@ export class Environment {
    * Runs `request` now when nothing runs here, else sends it to run right after the runs before it
    * (its clock and timeout start when the previous result arrives). Resolves undefined when it never
    * started: the environment was gone, or died, timed out or was killed for memory first, or the
-   * runs before it took longer than `patienceMs` and the bootstrap gave it back; the caller runs it
-   * elsewhere, and nothing was billed.
+   * runs before it were still going after `patienceMs` and it was taken back (run-queue.ts); the
+   * caller runs it elsewhere, and nothing was billed.
    */
   enqueue(request: RunRequest, patienceMs: number): Promise<RunResult | undefined> {
     if (!this.alive) return Promise.resolve(undefined);
     if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
     return new Promise((resolve) => {
       const startBy = this.#queued.add(request, resolve, patienceMs);
-      this.#send(this.#invokeMessage(request, startBy), true);
+      this.#send(invokeMessage(request, (this.fn as RuntimeFunction).timeoutS, startBy), true);
     });
   }
 
@@ -270,7 +252,7 @@ export class Environment {
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
     this.#track(request, resolve, armNow);
-    this.#send(this.#invokeMessage(request));
+    this.#send(invokeMessage(request, (this.fn as RuntimeFunction).timeoutS));
   }
 
   /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
@@ -289,18 +271,6 @@ export class Environment {
     this.#logs.begin(pending);
     if (armNow) this.#arm(pending);
     return pending;
-  }
-
-  #invokeMessage(request: RunRequest, startBy?: number): ParentMessage {
-    return {
-      t: 'invoke',
-      id: request.requestId,
-      p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
-      arn: request.invokedFunctionArn,
-      ms: (this.fn as RuntimeFunction).timeoutS * 1000,
-      cc: request.clientContext,
-      sb: startBy,
-    };
   }
 
   /** Starts the invocation's clock and timeout. */
@@ -366,15 +336,7 @@ export class Environment {
       pending.resolve(endedResult(pending, fn, 'oom', outOfMemory(pending.requestId), reported));
       return;
     }
-    const result: RunResult = {
-      outcome: message.e ? (message.k ?? 'handled') : 'success',
-      payload: message.p,
-      error: message.e,
-      durationMs: message.ms,
-      initDurationMs: pending.initMs,
-      maxMemoryUsedMb,
-      coldStart: pending.cold,
-    };
+    const result = answeredResult(pending, message, maxMemoryUsedMb);
     // Output the process wrote to stdout/stderr before answering (a child process's, say) is
     // already readable on those sockets, but its read may come later in this turn of the event
     // loop: settle after that turn, so those lines belong to this invocation.

@@ -3,7 +3,7 @@
  * (the child's fd 3; see frames.ts). Kept tiny: the warm path is one `invoke` down and one `result`
  * or `error` up. Payloads (`p`) are raw JSON bytes that travel beside the header, never re-encoded.
  */
-import type { FunctionErrorShape } from './types.js';
+import type { FunctionErrorShape, RunRequest } from './types.js';
 
 /**
  * The largest frame the engine accepts from an environment: a 6 MB response plus headroom. A
@@ -105,6 +105,21 @@ export type ChildMessage =
 
 /** A message as its frame header: everything but the payload `p`, which travels as the body. */
 export type Header<M> = M extends unknown ? Omit<M, 'p'> : never;
+
+const EMPTY_EVENT = Buffer.from('{}');
+
+/** The invoke frame of `request` (`startBy` for a queued one, see InvokeMessage.sb). */
+export function invokeMessage(request: RunRequest, timeoutS: number, startBy?: number): InvokeMessage {
+  return {
+    t: 'invoke',
+    id: request.requestId,
+    p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
+    arn: request.invokedFunctionArn,
+    ms: timeoutS * 1000,
+    cc: request.clientContext,
+    sb: startBy,
+  };
+}
 
 /** The file descriptor of the private socket in the environment process. */
 export const CHANNEL_FD = 3;

@@ -22,6 +22,32 @@ import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox } from './sandbox.js';
 import type { FunctionErrorShape, RunRequest, RuntimeFunction } from './types.js';
 
+/** How to start the process. */
+export interface SpawnOptions {
+  id: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Starts the process (the engine never forks itself: see launcher.ts). */
+  launcher: Launcher;
+  /** Niceness the launcher sets on the process (the process level; a sandbox runs `nice` itself). */
+  niceness?: number;
+  /** Niceness the launcher sets on the session the process leads (every level: see LaunchRequest). */
+  sessionNiceness?: number;
+  /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
+  api?: RuntimeApi;
+  /** True when the process was started for one function (not a blank runtime handed one at init). */
+  startedFor: boolean;
+  /** The runtime's own host PID given the spawned process's (they differ inside a sandbox). */
+  runtimePid: (spawned: number | undefined) => number | undefined;
+  /** True when the kernel killed the environment for its memory cgroup. */
+  oomKilled: () => boolean;
+  log: Logger;
+  /** Called once when the process is gone (after its tmp dir is removed). */
+  onDeath: (environment: Environment) => void;
+}
+
 /** An environment for a cold start, and the `init` that makes it its function's. */
 export interface ColdEnvironment {
   environment: Environment;
