@@ -22,7 +22,7 @@ import { speaksRuntimeApi } from './runtimes.js';
 import { ENVIRONMENT_NICENESS, INSIDE, Sandbox } from './sandbox.js';
 import type { FunctionErrorShape, RunRequest, RuntimeFunction } from './types.js';
 
-/** How to start the process. */
+/** How an environment's process is started (the options of its constructor). */
 export interface SpawnOptions {
   id: string;
   command: string;
