@@ -282,9 +282,13 @@ export class EnvironmentPool implements Runtime {
     const counted = this.#demandOf(environment.key);
     const left = this.#assigned.end(environment);
     if (left > 0) {
-      // The next queued run started as this one answered.
-      counted.running.set(environment, performance.now());
-      if (result) this.#finished(counted, result);
+      if (result) {
+        // The next queued run started as this one answered.
+        counted.running.set(environment, performance.now());
+        this.#finished(counted, result);
+      }
+      // One taken back leaves the run ahead as it was: a long one stays long, so no run queues
+      // behind it again (it would only be taken back again, and again, until that one ends).
       this.#feed(environment, counted);
       return;
     }
