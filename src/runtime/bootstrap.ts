@@ -7,7 +7,6 @@
  * The engine may send an invoke while one runs (a fast function's runs, pipelined: see
  * pipeline.ts): it waits here and starts right after the running one's result is sent, so the
  * handler still runs one invocation at a time and a busy process takes several frames per wake-up.
- * One whose start-by time has passed by then is dropped instead (see InvokeMessage.sb).
  */
 import { symlinkSync } from 'node:fs';
 import { Module } from 'node:module';
@@ -24,7 +23,6 @@ import {
   type InitMessage,
   type InvokeMessage,
   MAX_RESPONSE_BYTES,
-  monotonicMs,
   type ParentMessage,
   type ResultMessage,
 } from './protocol.js';
@@ -35,6 +33,7 @@ import type { FunctionErrorShape } from './types.js';
 const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
 const reader = new FrameReader<ParentMessage>((message) => {
   if (message.t === 'init') initialized = init(message);
+  else if (message.t === 'cancel') cancel(message.id);
   else if (handler) accept(message);
   else void initialized?.then((ok) => ok && accept(message));
 });
@@ -58,8 +57,6 @@ let fn: InitMessage | undefined;
 let logStreamName = '';
 /** Resolves true once the handler loaded; the first invoke arrives right behind init and waits here. */
 let initialized: Promise<boolean> | undefined;
-/** Written to be called back once everything written before it has left. */
-const NOTHING = Buffer.alloc(0);
 /** True from an invocation's start until its result is sent. */
 let running = false;
 /** Invocations the engine sent while one ran, in order. */
@@ -115,10 +112,18 @@ function becomeFunctionUser(sandbox: NonNullable<InitMessage['sandbox']>): void 
   process.setuid?.(sandbox.uid);
 }
 
-/** Runs an invocation now, or after the ones before it (which may wait for their turn: see startQueued). */
+/** Runs an invocation now, or after the ones before it. */
 function accept(message: InvokeMessage): void {
-  if (running || queued.length > 0) queued.push(message);
+  if (running) queued.push(message);
   else invoke(message);
+}
+
+/** Drops a queued invocation that has not started, and says so; one already started runs on. */
+function cancel(id: string): void {
+  const at = queued.findIndex((message) => message.id === id);
+  if (at < 0) return;
+  queued.splice(at, 1);
+  send({ t: 'cancelled', id });
 }
 
 /**
@@ -127,31 +132,14 @@ function accept(message: InvokeMessage): void {
  */
 function answer(header: Header<ResultMessage>, body?: string): void {
   running = false;
-  if (queued.length > 0 && header.rss > (fn as InitMessage).memoryMb * 1024) header.h = 1;
   send(header, body);
-  if (header.h === undefined) startQueued();
-}
-
-/**
- * Starts the first queued invocation whose start-by time has not passed, dropping (and reporting)
- * those whose time has. Judged only once all sent so far is in the engine's socket (at once, unless
- * a large result is still being written): the engine reads that as "not started" at its start-by
- * time, so a run must not start after it.
- */
-function startQueued(): void {
-  for (;;) {
-    if (queued.length === 0) return;
-    if (channel.writableLength > 0) {
-      channel.write(NOTHING, startQueued);
-      return;
-    }
-    const next = queued.shift() as InvokeMessage;
-    if (next.sb === undefined || monotonicMs() < next.sb) {
-      invoke(next);
-      return;
-    }
-    send({ t: 'cancelled', id: next.id });
+  const next = queued.shift();
+  if (next === undefined) return;
+  if (header.rss > (fn as InitMessage).memoryMb * 1024) {
+    queued.unshift(next);
+    return;
   }
+  invoke(next);
 }
 
 function invoke(message: InvokeMessage): void {

@@ -98,28 +98,6 @@ export function longRunMs(demand: Demand): number {
   return Math.max(WAIT_MS, 10 * (demand.averageMs ?? 0));
 }
 
-/** Counts a run of the function that ended, and its duration in the warm average. */
-export function countFinished(demand: Demand, result: { durationMs: number; coldStart: boolean }): void {
-  demand.finished += 1;
-  // Warm runs only: a first run pays for loading and compiling the handler.
-  if (!result.coldStart)
-    demand.averageMs =
-      demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
-}
-
-/**
- * True when a new run should wait for one of the function's busy environments to be released rather
- * than take one of its `idle` ones or start another, which would only thrash.
- */
-export function waitsForBusy(demand: Demand, idle: number, now: number): boolean {
-  if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
-  const cap = busyCap(demand);
-  if (cap === Number.POSITIVE_INFINITY) return worthWaiting(demand, idle, now);
-  // Environments held by long runs are neither busy nor available here: they are not the hot set.
-  const { recent, long } = recentBusy(demand, now);
-  return recent >= cap || (demand.environments - long >= cap && idle === 0);
-}
-
 /**
  * For a function not measured as fast (no busy cap), whether a new run should queue for one of its
  * busy environments rather than start another: only when none is idle and the wait it can expect —

@@ -6,30 +6,46 @@
  *
  * A busy Node environment can also take runs queued behind the running one (`enqueue`, see
  * pipeline.ts): their frames go down at once, the bootstrap starts each right after the previous
- * result, and each one's clock and timeout start here when that result arrives. One still queued at
- * its start-by time is taken back (run-queue.ts); whether it started is decided once, from the
- * socket, so none runs twice.
+ * result, and each one's clock and timeout start here when that result arrives.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { hasCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { answeredResult, type CurrentRun, endedResult, goneResult, type KillReason } from './current-run.js';
-import { EnvironmentChannel } from './environment-channel.js';
 import { EnvironmentLogs } from './environment-logs.js';
-import type { LaunchedProcess } from './launcher-client.js';
-import { MemoryWatch, peakKb, schedMs } from './memory.js';
-import {
-  type ChildMessage,
-  type InitMessage,
-  invokeMessage,
-  type ParentMessage,
-  type ResultMessage,
-} from './protocol.js';
-import { channelBroken, exitError, outOfMemory, timedOut } from './run-errors.js';
-import { RunQueue } from './run-queue.js';
+import { encodeFrame, FrameReader } from './frames.js';
+import type { LaunchedProcess, Launcher } from './launcher-client.js';
+import { peakKb, ResidentMeter } from './memory.js';
+import { type ChildMessage, type InitMessage, MAX_CHILD_FRAME_BYTES, type ParentMessage } from './protocol.js';
+import { channelBroken, exitError, INVALID_FRAME, outOfMemory, timedOut } from './run-errors.js';
 import type { RuntimeApi } from './runtime-api.js';
-import type { SpawnOptions } from './spawner.js';
 import type { FunctionErrorShape, RunOutcome, RunRequest, RunResult, RuntimeFunction } from './types.js';
+
+/** How to start the process. */
+export interface SpawnOptions {
+  id: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Starts the process (the engine never forks itself: see launcher.ts). */
+  launcher: Launcher;
+  /** Niceness the launcher sets on the process (the process level; a sandbox runs `nice` itself). */
+  niceness?: number;
+  /** Niceness the launcher sets on the session the process leads (every level: see LaunchRequest). */
+  sessionNiceness?: number;
+  /** The Runtime API server of a custom runtime; without it the process is the Node bootstrap over IPC. */
+  api?: RuntimeApi;
+  /** True when the process was started for one function (not a blank runtime handed one at init). */
+  startedFor: boolean;
+  /** The runtime's own host PID given the spawned process's (they differ inside a sandbox). */
+  runtimePid: (spawned: number | undefined) => number | undefined;
+  /** True when the kernel killed the environment for its memory cgroup. */
+  oomKilled: () => boolean;
+  log: Logger;
+  /** Called once when the process is gone (after its tmp dir is removed). */
+  onDeath: (environment: Environment) => void;
+}
 
 /** What init reported: Init Duration, and the AWS error when the handler could not be loaded. */
 interface InitResult {
@@ -38,10 +54,36 @@ interface InitResult {
   outcome?: RunOutcome;
 }
 
+interface Pending {
+  resolve: (result: RunResult) => void;
+  requestId: string;
+  onLog: ((line: string) => void) | undefined;
+  started: number;
+  initMs: number | null;
+  cold: boolean;
+  timer: NodeJS.Timeout | undefined;
+  fatal?: FunctionErrorShape;
+}
+
+/** A run sent to the environment while another ran; undefined means it never started. */
+interface Queued {
+  request: RunRequest;
+  resolve: (result: RunResult | undefined) => void;
+  /** Takes the run back if it has not started by then (see enqueue). */
+  timer: NodeJS.Timeout;
+}
+
+type KillReason = 'timeout' | 'oom' | 'reap';
+
+const EMPTY_EVENT = Buffer.from('{}');
 const EXIT_DRAIN_MS = 200;
 /** AWS gives init 10 s, or the function timeout when that is longer. */
 const INIT_LIMIT_S = 10;
 const HEAP_OOM = /heap out of memory|Reached heap limit/;
+/** Resident memory, as a share of the memory size, from which the sampler checks the cgroup's OOM count at each sample. */
+const NEAR_CAP = 0.8;
+/** How often the sampler checks the cgroup's OOM count of a busy environment far from its cap. */
+const OOM_CHECK_MS = 250;
 /** Runs at least this long check the cgroup's OOM count when they answer (shorter ones met no sample either). */
 const OOM_CHECK_RUN_MS = 15;
 
@@ -64,32 +106,35 @@ export class Environment {
   #findRuntimePid: SpawnOptions['runtimePid'];
   #oomKilled: SpawnOptions['oomKilled'];
   #api: RuntimeApi | undefined;
-  /** The frame socket of a Node environment (a Runtime API runtime's messages go through `#api`). */
-  #channel: EnvironmentChannel;
-  #memory: MemoryWatch;
+  #channel: Socket | undefined;
+  /**
+   * Frames not written yet: those sent before the launcher handed the channel over (a process
+   * started for its first run), and those sent in this turn of the event loop (see #send).
+   */
+  #outbox: Buffer[] = [];
+  #flushing = false;
+  #meter: ResidentMeter;
   #log: Logger;
   #dead = false;
   #killReason: KillReason | undefined;
-  #current: CurrentRun | undefined;
+  #current: Pending | undefined;
   /** Runs whose frames were sent while `#current` ran, in order (Node bootstrap only). */
-  #queued: RunQueue;
+  #queued: Queued[] = [];
+  /** A run that has answered and is settled after this turn of the event loop (see 'result'). */
   #init: ((result: InitResult) => void) | undefined;
   #logs: EnvironmentLogs;
   /** The process's stdout, stderr and channel as handed over by the launcher. */
   #streams: Socket[] = [];
   /** Why the frame channel was given up, when it was (reported for a cold start's init too). */
   #channelError: FunctionErrorShape | undefined;
+  /** When the sampler last read the cgroup's OOM count (performance.now()). */
+  #oomCheckedAt = 0;
 
   constructor(options: SpawnOptions) {
     this.id = options.id;
     this.#log = options.log;
     this.#api = options.api;
     this.#logs = new EnvironmentLogs(this.#api !== undefined, () => this.#current);
-    this.#channel = new EnvironmentChannel(this.id, this.#log, {
-      message: (message) => this.#onMessage(message),
-      broken: (err) => this.#breakChannel(err),
-    });
-    this.#queued = new RunQueue((then) => this.#channel.caughtUp(then));
     this.#child = options.launcher.launch({
       id: options.id,
       command: options.command,
@@ -103,13 +148,11 @@ export class Environment {
     this.startedFor = options.startedFor;
     this.#findRuntimePid = options.runtimePid;
     this.#oomKilled = options.oomKilled;
-    this.#memory = new MemoryWatch(() => this.#runtime(), options.oomKilled);
+    this.#meter = new ResidentMeter(() => this.#runtime());
     if (this.#api) this.#api.onMessage((message) => this.#onMessage(message));
     this.#child.on('stdio', (fd: number, socket: Socket) => {
-      if (fd === 3) {
-        this.#streams.push(socket);
-        this.#channel.open(socket);
-      } else {
+      if (fd === 3) this.#openChannel(socket);
+      else {
         this.#streams.push(socket);
         this.#logs.pipe(socket, fd === 1 ? 'INFO' : 'ERROR', fd === 2);
       }
@@ -206,15 +249,16 @@ export class Environment {
    * Runs `request` now when nothing runs here, else sends it to run right after the runs before it
    * (its clock and timeout start when the previous result arrives). Resolves undefined when it never
    * started: the environment was gone, or died, timed out or was killed for memory first, or the
-   * runs before it were still going after `patienceMs` and it was taken back (run-queue.ts); the
-   * caller runs it elsewhere, and nothing was billed.
+   * runs before it took longer than `patienceMs` and the bootstrap gave it back; the caller runs it
+   * elsewhere, and nothing was billed.
    */
   enqueue(request: RunRequest, patienceMs: number): Promise<RunResult | undefined> {
     if (!this.alive) return Promise.resolve(undefined);
     if (!this.#current && !this.#init && this.#queued.length === 0) return this.run(request);
     return new Promise((resolve) => {
-      const startBy = this.#queued.add(request, resolve, patienceMs);
-      this.#send(invokeMessage(request, (this.fn as RuntimeFunction).timeoutS, startBy), true);
+      const timer = setTimeout(() => this.#send({ t: 'cancel', id: request.requestId }, true), patienceMs);
+      this.#queued.push({ request, resolve, timer });
+      this.#send(this.#invokeMessage(request), true);
     });
   }
 
@@ -231,8 +275,18 @@ export class Environment {
    * once the kernel's OOM killer hit a process of its memory cgroup (a child it started, say).
    */
   checkMemory(now: number, minRunningMs: number): void {
-    if (!this.#current || !this.alive || now - this.busySince < minRunningMs) return;
-    if (this.#memory.exceeded(now, (this.fn as RuntimeFunction).memoryMb)) this.#failCurrent('oom');
+    if (!this.#current || this.#dead || now - this.busySince < minRunningMs) return;
+    const capKb = (this.fn as RuntimeFunction).memoryMb * 1024;
+    const rssKb = this.#meter.kb();
+    if (rssKb > capKb) {
+      this.#failCurrent('oom');
+      return;
+    }
+    // The cgroup's OOM count is a file read per look: look often only near the cap; otherwise now
+    // and then (a child process can hit the cgroup's limit alone), and at every longer run's end.
+    if (rssKb < capKb * NEAR_CAP && now - this.#oomCheckedAt < OOM_CHECK_MS) return;
+    this.#oomCheckedAt = now;
+    if (this.#oomKilled()) this.#failCurrent('oom');
   }
 
   /**
@@ -240,7 +294,16 @@ export class Environment {
    * undefined before the runtime has spoken or once it is gone, or where the kernel keeps no such count.
    */
   schedMs(): number | undefined {
-    return schedMs(this.#runtime());
+    const pid = this.#runtime();
+    if (pid === undefined) return undefined;
+    try {
+      const [running, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ');
+      return (Number(running) + Number(waiting)) / 1e6;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+      throw err;
+    }
   }
 
   /** Kills the process (idempotent). A running invocation ends with the reason's outcome. */
@@ -252,13 +315,13 @@ export class Environment {
 
   #begin(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
     this.#track(request, resolve, armNow);
-    this.#send(invokeMessage(request, (this.fn as RuntimeFunction).timeoutS));
+    this.#send(this.#invokeMessage(request));
   }
 
   /** Makes `request` the running invocation: its logs, its clock and (when warm) its timeout. */
-  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): CurrentRun {
+  #track(request: RunRequest, resolve: (result: RunResult) => void, armNow: boolean): void {
     this.busySince = performance.now();
-    const pending: CurrentRun = {
+    const pending: Pending = {
       resolve,
       requestId: request.requestId,
       onLog: request.onLog,
@@ -270,11 +333,21 @@ export class Environment {
     this.#current = pending;
     this.#logs.begin(pending);
     if (armNow) this.#arm(pending);
-    return pending;
+  }
+
+  #invokeMessage(request: RunRequest): ParentMessage {
+    return {
+      t: 'invoke',
+      id: request.requestId,
+      p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
+      arn: request.invokedFunctionArn,
+      ms: (this.fn as RuntimeFunction).timeoutS * 1000,
+      cc: request.clientContext,
+    };
   }
 
   /** Starts the invocation's clock and timeout. */
-  #arm(pending: CurrentRun): void {
+  #arm(pending: Pending): void {
     pending.started = performance.now();
     this.busySince = pending.started;
     pending.timer = setTimeout(() => this.#expire(pending), (this.fn as RuntimeFunction).timeoutS * 1000);
@@ -285,24 +358,52 @@ export class Environment {
     switch (message.t) {
       case 'result': {
         const pending = this.#current;
+        if (!pending) return;
         this.#current = undefined;
-        if (pending) this.#answered(pending, message);
-        // The bootstrap went on to the next queued run as it sent this result (even one the engine
-        // already ended, for its timeout say), unless it held them back for its memory.
-        if (message.h === undefined) this.#startQueued();
+        clearTimeout(pending.timer);
+        const fn = this.fn as RuntimeFunction;
+        const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
+        const maxMemoryUsedMb = Math.ceil(peak / 1024);
+        if (
+          maxMemoryUsedMb > fn.memoryMb ||
+          (performance.now() - pending.started >= OOM_CHECK_RUN_MS && this.#oomKilled())
+        ) {
+          this.kill('oom');
+          const reported = Math.max(maxMemoryUsedMb, fn.memoryMb);
+          pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), reported));
+          return;
+        }
+        const result: RunResult = {
+          outcome: message.e ? (message.k ?? 'handled') : 'success',
+          payload: message.p,
+          error: message.e,
+          durationMs: message.ms,
+          initDurationMs: pending.initMs,
+          maxMemoryUsedMb,
+          coldStart: pending.cold,
+        };
+        // Output the process wrote to stdout/stderr before answering (a child process's, say) is
+        // already readable on those sockets, but its read may come later in this turn of the event
+        // loop: settle after that turn, so those lines belong to this invocation.
+        this.#logs.drained = pending;
+        setImmediate(() => {
+          if (this.#logs.drained === pending) this.#logs.drained = undefined;
+          pending.resolve(result);
+        });
+        // The bootstrap started the next queued run as it sent this result: its clock starts now.
+        const next = this.#queued.shift();
+        if (next) {
+          clearTimeout(next.timer);
+          this.#track(next.request, next.resolve, true);
+        }
         return;
       }
       case 'cancelled': {
-        const pending = this.#current;
-        if (pending?.requestId !== message.id || !pending.giveBack) {
-          this.#queued.givenBack(message.id);
-          return;
-        }
-        // The run counted as started when the result ahead arrived was dropped: the next one is up.
-        this.#current = undefined;
-        clearTimeout(pending.timer);
-        pending.giveBack();
-        this.#startQueued();
+        const at = this.#queued.findIndex((queued) => queued.request.requestId === message.id);
+        if (at < 0) return;
+        const [queued] = this.#queued.splice(at, 1);
+        clearTimeout(queued.timer);
+        queued.resolve(undefined);
         return;
       }
       case 'log':
@@ -319,51 +420,59 @@ export class Environment {
     }
   }
 
-  /** `pending` answered with `message`: settles it (as over its memory, when it was). */
-  #answered(pending: CurrentRun, message: ResultMessage): void {
-    clearTimeout(pending.timer);
-    const fn = this.fn as RuntimeFunction;
-    const peak = message.rss >= 0 ? message.rss : peakKb(this.#runtime());
-    const maxMemoryUsedMb = Math.ceil(peak / 1024);
-    if (
-      message.h !== undefined ||
-      maxMemoryUsedMb > fn.memoryMb ||
-      // A doomed run's environment is ending for the one ahead of it, whose OOM count this still is.
-      (!pending.doomed && performance.now() - pending.started >= OOM_CHECK_RUN_MS && this.#oomKilled())
-    ) {
-      this.kill('oom');
-      const reported = Math.max(maxMemoryUsedMb, fn.memoryMb);
-      pending.resolve(endedResult(pending, fn, 'oom', outOfMemory(pending.requestId), reported));
+  /**
+   * Writes a message to the process. A frame for a busy environment (`batch`: a queued run, which
+   * cannot start before the running one ends anyway) waits for the end of this turn of the event
+   * loop, so the runs a busy server hands one environment in one turn reach it in one write and one
+   * wake-up; any other frame leaves at once (behind those, in order).
+   */
+  #send(message: ParentMessage, batch = false): void {
+    if (this.#api) {
+      this.#api.send(message);
       return;
     }
-    const result = answeredResult(pending, message, maxMemoryUsedMb);
-    // Output the process wrote to stdout/stderr before answering (a child process's, say) is
-    // already readable on those sockets, but its read may come later in this turn of the event
-    // loop: settle after that turn, so those lines belong to this invocation.
-    this.#logs.drained = pending;
-    setImmediate(() => {
-      if (this.#logs.drained === pending) this.#logs.drained = undefined;
-      pending.resolve(result);
+    let frame: Buffer;
+    if (message.t === 'invoke') {
+      const { p, ...header } = message;
+      frame = encodeFrame(header, p);
+    } else frame = encodeFrame(message);
+    this.#outbox.push(frame);
+    if (!this.#channel) return;
+    if (!batch) this.#flush();
+    else if (!this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Writes the frames not written yet, in one write. */
+  #flush(): void {
+    this.#flushing = false;
+    const frames = this.#outbox;
+    if (frames.length === 0 || !this.#channel) return;
+    this.#outbox = [];
+    this.#channel.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  }
+
+  /** Reads the bootstrap's frames from its socket (fd 3 in the child). */
+  #openChannel(channel: Socket): void {
+    this.#channel = channel;
+    this.#streams.push(channel);
+    this.#flush();
+    const reader = new FrameReader<ChildMessage>((message) => this.#onMessage(message), MAX_CHILD_FRAME_BYTES);
+    let broken = false;
+    channel.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        if (!hasCode(err, INVALID_FRAME)) throw err;
+        broken = true;
+        this.#breakChannel(err);
+      }
     });
-  }
-
-  /**
-   * The bootstrap started its next queued run (or reports it dropped, see 'cancelled'): its clock
-   * starts now. Started is started: should the environment be ending already, it is doomed with it,
-   * never run twice.
-   */
-  #startQueued(): void {
-    const next = this.#queued.next();
-    if (!next) return;
-    const pending = this.#track(next.request, next.resolve, true);
-    pending.giveBack = () => next.resolve(undefined);
-    pending.doomed = !this.alive;
-  }
-
-  /** Writes a message to the process: over the Runtime API, or as a frame (see EnvironmentChannel.send). */
-  #send(message: ParentMessage, batch = false): void {
-    if (this.#api) this.#api.send(message);
-    else this.#channel.send(message, batch);
+    // A write to a process that just died fails with EPIPE; its exit is reported by 'close'.
+    channel.on('error', (err) => this.#log.debug('environment channel failed', { environment: this.id, err }));
   }
 
   /**
@@ -383,7 +492,7 @@ export class Environment {
    * the socket is read first, so a run that answered in time is not failed, and the run queued
    * behind it, which the bootstrap has started, is not killed with it.
    */
-  #expire(pending: CurrentRun): void {
+  #expire(pending: Pending): void {
     setImmediate(() => {
       if (this.#current === pending) this.#failCurrent('timeout');
     });
@@ -399,7 +508,20 @@ export class Environment {
     const peakMb = Math.ceil(peakKb(this.#runtime()) / 1024);
     this.kill(reason);
     const error = reason === 'timeout' ? timedOut(fn.timeoutS) : outOfMemory(pending.requestId);
-    pending.resolve(endedResult(pending, fn, reason, error, reason === 'oom' ? Math.max(peakMb, fn.memoryMb) : peakMb));
+    pending.resolve(this.#resultOf(pending, reason, error, reason === 'oom' ? Math.max(peakMb, fn.memoryMb) : peakMb));
+  }
+
+  #resultOf(pending: Pending, outcome: RunOutcome, error: FunctionErrorShape, maxMemoryUsedMb: number): RunResult {
+    const elapsed = performance.now() - pending.started;
+    const fn = this.fn as RuntimeFunction;
+    return {
+      outcome,
+      error,
+      durationMs: outcome === 'timeout' ? Math.max(elapsed, fn.timeoutS * 1000) : elapsed,
+      initDurationMs: pending.initMs,
+      maxMemoryUsedMb,
+      coldStart: pending.cold,
+    };
   }
 
   #onGone(code: number | null, signal: NodeJS.Signals | null, options: SpawnOptions, resolve: () => void): void {
@@ -416,15 +538,47 @@ export class Environment {
     const pending = this.#current;
     this.#current = undefined;
     // Queued runs that never started: the caller runs them elsewhere.
-    this.#queued.abandon();
+    for (const queued of this.#queued.splice(0)) {
+      clearTimeout(queued.timer);
+      queued.resolve(undefined);
+    }
     if (pending) {
       clearTimeout(pending.timer);
-      pending.resolve(goneResult(pending, this.fn as RuntimeFunction, this.#killReason, heapOom, code, signal));
+      const reason = this.#killReason === 'timeout' || this.#killReason === 'oom' ? this.#killReason : undefined;
+      const fn = this.fn as RuntimeFunction;
+      if (reason === 'timeout') pending.resolve(this.#resultOf(pending, 'timeout', timedOut(fn.timeoutS), 0));
+      else if (reason === 'oom' || heapOom)
+        pending.resolve(this.#resultOf(pending, 'oom', outOfMemory(pending.requestId), fn.memoryMb));
+      else
+        pending.resolve(
+          this.#resultOf(pending, 'unhandled', pending.fatal ?? exitError(pending.requestId, code, signal), 0),
+        );
     }
     this.#api?.close();
-    this.#memory.close();
+    this.#meter.close();
     if (this.hostTmpDir) rmSync(this.hostTmpDir, { recursive: true, force: true });
     options.onDeath(this);
     resolve();
+  }
+}
+
+/** How long a close waits for killed environments to be reported gone before it stops the launcher anyway. */
+const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Waits for the killed environments' exits. The launcher's channel does not hold the event loop (an
+ * engine left idle may end its process), so a timer holds it meanwhile: without one the process
+ * could end in the middle of a close, before the launcher reported the exits. Bounded: stopping the
+ * launcher next takes its children with it (parent-death signal).
+ */
+export async function untilExited(environments: readonly Environment[]): Promise<void> {
+  let hold: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    hold = setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(environments.map((environment) => environment.exited)), bound]);
+  } finally {
+    clearTimeout(hold);
   }
 }

@@ -47,11 +47,6 @@ export class FrameReader<T> {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
-  /** True while the bytes of a frame not yet complete are held. */
-  get partial(): boolean {
-    return this.#size > 0;
-  }
-
   /** Feeds bytes as they arrive; calls the listener once per complete frame, in order. */
   push(chunk: Buffer): void {
     let data = chunk;

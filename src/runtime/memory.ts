@@ -1,15 +1,11 @@
 /**
- * Readings of environment processes from /proc (Linux): the sampler's cheap current RSS and when it
- * puts one over its memory, the peak RSS AWS reports as Max Memory Used, and CPU time.
+ * Memory readings of environment processes from /proc (Linux): the sampler's cheap current RSS and
+ * the peak RSS AWS reports as Max Memory Used.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** Bytes per page, derived once from this process's own statm and RSS. */
 const PAGE_KB = pageKb();
-/** Resident memory, as a share of the memory size, from which the sampler checks the cgroup's OOM count at each sample. */
-const NEAR_CAP = 0.8;
-/** How often the sampler checks the cgroup's OOM count of a busy environment far from its cap. */
-const OOM_CHECK_MS = 250;
 
 /**
  * Reads a process's current resident set (VmRSS) in kB through a descriptor kept open on
@@ -46,54 +42,6 @@ export class ResidentMeter {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
-  }
-}
-
-/**
- * Tells when a busy environment went over its memory: its RSS past the cap, or the kernel's OOM
- * killer hit a process of its memory cgroup (a child it started, say).
- */
-export class MemoryWatch {
-  #meter: ResidentMeter;
-  #oomKilled: () => boolean;
-  /** When the cgroup's OOM count was last read (performance.now()). */
-  #oomCheckedAt = 0;
-
-  constructor(pid: () => number | undefined, oomKilled: () => boolean) {
-    this.#meter = new ResidentMeter(pid);
-    this.#oomKilled = oomKilled;
-  }
-
-  /** True when the environment is over `memoryMb` at `now` (performance.now()). */
-  exceeded(now: number, memoryMb: number): boolean {
-    const capKb = memoryMb * 1024;
-    const rssKb = this.#meter.kb();
-    if (rssKb > capKb) return true;
-    // The cgroup's OOM count is a file read per look: look often only near the cap; otherwise now
-    // and then (a child process can hit the cgroup's limit alone), and at every longer run's end.
-    if (rssKb < capKb * NEAR_CAP && now - this.#oomCheckedAt < OOM_CHECK_MS) return false;
-    this.#oomCheckedAt = now;
-    return this.#oomKilled();
-  }
-
-  close(): void {
-    this.#meter.close();
-  }
-}
-
-/**
- * Milliseconds a process has run or waited to run on a CPU (/proc/<pid>/schedstat); undefined
- * without a PID, once it is gone, or where the kernel keeps no such count.
- */
-export function schedMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const [running, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ');
-    return (Number(running) + Number(waiting)) / 1e6;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
-    throw err;
   }
 }
 

@@ -5,8 +5,8 @@
  * at a time (Lambda's contract), while the environment takes several frames per wake-up and serve
  * writes the next frame before the previous result is even read. The environment starts a queued
  * run's clock and timeout when the previous result arrives (environment.ts); a queued run that
- * never started (its environment died, timed out or was killed for memory first, or the run ahead
- * was still going at its start-by time: run-queue.ts) is run again elsewhere, neither failed nor billed.
+ * never started (its environment died, timed out or was killed for memory first) is run again
+ * elsewhere, neither failed nor billed.
  */
 import { type Demand, longRunMs } from './demand.js';
 import type { Environment } from './environment.js';

@@ -1,23 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EngineContext } from '../shared/context.js';
 import { InvalidParameterValue } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { distPath } from '../shared/paths.js';
 import {
   busyCap,
-  countFinished,
   type Demand,
   longRunMs,
   newDemand,
   recentBusy,
+  STARTING_CAP,
   waitForRelease,
-  waitsForBusy,
   wantsAnotherStart,
+  worthWaiting,
 } from './demand.js';
-import type { Environment } from './environment.js';
-import { IdleEnvironments } from './idle-environments.js';
+import { Environment, untilExited } from './environment.js';
+import { blankEnvironment, functionEnvironment } from './environment-vars.js';
+import { InterpreterBlanks } from './interpreter-blanks.js';
+import { Launcher } from './launcher-client.js';
+import { NodeBlanks } from './node-blanks.js';
+import { nodeHeapArgs } from './node-heap.js';
 import { Assignments } from './pipeline.js';
+import type { InitMessage } from './protocol.js';
 import { RuntimeClosed } from './run-errors.js';
-import type { Sandbox, SandboxInfo } from './sandbox.js';
-import { Spawner } from './spawner.js';
+import { RuntimeApi } from './runtime-api.js';
+import { runtimeApiProgram } from './runtime-api-program.js';
+import { speaksRuntimeApi } from './runtimes.js';
+import { ENVIRONMENT_NICENESS, INSIDE, Sandbox, type SandboxInfo } from './sandbox.js';
 import { holdWhileBusy, StartSlots } from './start-slots.js';
 import type {
   FunctionErrorShape,
@@ -53,15 +64,21 @@ const SAMPLE_MS = 15;
  * pipelined into them where it can (see pipeline.ts).
  */
 export class EnvironmentPool implements Runtime {
+  #context: EngineContext;
   #log: Logger;
+  #prestart: number;
   #idleMs: number;
-  #spawner: Spawner;
+  #tmpRoot: string;
   #sandbox: Sandbox;
-  #idle = new IdleEnvironments();
+  #blanks: NodeBlanks;
+  #idle = new Map<string, Environment[]>();
   #busy = new Set<Environment>();
   /** Runs given to each busy environment: its running one and those queued behind it. */
   #assigned = new Assignments();
+  #all = new Set<Environment>();
   #demand = new Map<string, Demand>();
+  #interpreters: InterpreterBlanks;
+  #launcher: Launcher;
   #starts = new StartSlots();
   #sweeper: NodeJS.Timeout;
   #sampler: NodeJS.Timeout | undefined;
@@ -69,19 +86,25 @@ export class EnvironmentPool implements Runtime {
 
   /** Throws InvalidParameterValue for a negative or non-integer option. */
   constructor(context: EngineContext, options: PoolOptions = {}) {
+    this.#context = context;
     this.#log = context.log.child({ component: 'runtime' });
-    const prestart = checkCount('prestart', options.prestart ?? DEFAULT_PRESTART);
+    this.#prestart = checkCount('prestart', options.prestart ?? DEFAULT_PRESTART);
     this.#idleMs = checkCount('idleMs', options.idleMs ?? DEFAULT_IDLE_MS);
-    this.#spawner = new Spawner(context, this.#log, { prestart, sandbox: options.sandbox }, (gone) =>
-      this.#forget(gone),
+    this.#tmpRoot = join(context.dataDir, 'tmp');
+    rmSync(this.#tmpRoot, { recursive: true, force: true }); // leftovers of a previous engine
+    mkdirSync(this.#tmpRoot, { recursive: true });
+    this.#sandbox = new Sandbox(context.dataDir, options.sandbox);
+    this.#launcher = new Launcher(this.#log);
+    this.#blanks = new NodeBlanks(this.#prestart, (memoryMb) => this.#spawnBlank(memoryMb));
+    this.#interpreters = new InterpreterBlanks(this.#prestart, this.#sandbox, (id, program, api) =>
+      this.#spawn(id, program.command, program.args, blankEnvironment(), '/', undefined, api),
     );
-    this.#sandbox = this.#spawner.sandbox;
     this.#log.debug('environments sandboxed', {
       sandbox: this.#sandbox.info.level,
       features: this.#sandbox.info.features,
     });
     const sweepEvery = Math.max(10, Math.min(this.#idleMs / 2, 30_000));
-    this.#sweeper = setInterval(() => this.#idle.reap(performance.now() - this.#idleMs), sweepEvery).unref();
+    this.#sweeper = setInterval(() => this.#reapIdle(), sweepEvery).unref();
     // Not inside createEngine's own tick, and not at all if closed at once.
     this.#sandbox.ready.then(
       () => setImmediate(() => this.#refill()),
@@ -102,7 +125,7 @@ export class EnvironmentPool implements Runtime {
       if (handed) return this.#warmRun(handed, request);
     }
     if (this.#closed) throw new RuntimeClosed();
-    const idle = this.#idle.take(key);
+    const idle = this.#idle.get(key)?.pop();
     if (idle) {
       this.#take(idle);
       return this.#warmRun(idle, request);
@@ -129,7 +152,11 @@ export class EnvironmentPool implements Runtime {
 
   /** Drops idle environments of `functionName` now and busy ones when their invocation ends. */
   retire(functionName: string): void {
-    this.#idle.retire(functionName);
+    for (const [key, list] of this.#idle) {
+      if (list[0]?.fn?.name !== functionName) continue;
+      this.#idle.delete(key);
+      for (const environment of list) environment.kill();
+    }
     for (const environment of this.#busy) if (environment.fn?.name === functionName) environment.retiring = true;
   }
 
@@ -150,19 +177,28 @@ export class EnvironmentPool implements Runtime {
   }
 
   stats(): RuntimeStats {
-    const idle = this.#idle.size;
-    return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted: this.#spawner.prestarted };
+    let idle = 0;
+    for (const list of this.#idle.values()) idle += list.length;
+    const prestarted = this.#blanks.size + this.#interpreters.size;
+    return { environments: this.#busy.size + idle, busy: this.#busy.size, idle, prestarted };
   }
 
   /** Kills every environment and pre-started runtime, clears timers and removes tmp dirs. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#starts.close();
+    this.#interpreters.close();
     clearInterval(this.#sweeper);
     clearInterval(this.#sampler);
+    const all = [...this.#all];
+    for (const environment of all) environment.kill();
     for (const demand of this.#demand.values()) for (const waiter of demand.waiters.splice(0)) waiter(undefined);
-    await this.#spawner.close();
+    await untilExited(all);
+    this.#blanks.clear();
     this.#idle.clear();
+    this.#sandbox.close();
+    this.#launcher.close();
+    rmSync(this.#tmpRoot, { recursive: true, force: true });
   }
 
   async #coldRun(key: string, request: RunRequest): Promise<RunResult> {
@@ -182,10 +218,10 @@ export class EnvironmentPool implements Runtime {
     };
     let release: () => void = () => undefined;
     try {
-      await this.#spawner.sandbox.ready;
+      await this.#sandbox.ready;
       // A pre-started blank is a start already paid for: it need not queue when nothing else does.
       const grant =
-        this.#spawner.blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
+        this.#blankFits(request.fn) && this.#starts.waiting === 0 ? { release } : await this.#starts.take(key);
       if ('closed' in grant || this.#closed) throw new RuntimeClosed();
       if ('environment' in grant) {
         // A warm start after all: an environment of this version freed up while this run waited.
@@ -195,7 +231,7 @@ export class EnvironmentPool implements Runtime {
       }
       release = grant.release;
       // While it waited, an environment of this version may have come to rest: a warm start, as on AWS.
-      const idle = this.#idle.take(key);
+      const idle = this.#idle.get(key)?.pop();
       if (idle) {
         release();
         this.#forgetStart(key, false);
@@ -221,12 +257,52 @@ export class EnvironmentPool implements Runtime {
     request: RunRequest,
     init: { release: () => void; ended: (initMs?: number) => void },
   ): Promise<RunResult> {
-    const cold = await this.#spawner.prepare(request);
-    if ('error' in cold) {
-      this.#forgetStart(key, true);
-      return initFailure(cold.error);
+    const fn = request.fn;
+    const id = randomBytes(16).toString('hex');
+    const isolated = this.#sandbox.isolated;
+    // In a sandbox /tmp is the environment's own tmpfs; otherwise a directory of the data dir.
+    const tmpDir = isolated ? '' : join(this.#tmpRoot, id);
+    if (!isolated) mkdirSync(tmpDir);
+    const env = functionEnvironment(fn, this.#context, id, tmpDir || INSIDE.tmp, isolated);
+    let environment: Environment;
+    if (speaksRuntimeApi(fn.runtime)) {
+      const blank = this.#interpreters.take(fn, env);
+      if (blank) {
+        env.AWS_LAMBDA_RUNTIME_API = blank.api.address;
+        environment = blank.environment;
+      } else {
+        const program = runtimeApiProgram(fn, isolated);
+        if ('error' in program) {
+          if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+          this.#forgetStart(key, true);
+          return initFailure(program.error);
+        }
+        const api = await RuntimeApi.listen();
+        env.AWS_LAMBDA_RUNTIME_API = api.address;
+        environment = this.#spawn(id, program.command, program.args, env, fn.codeDir, fn, api);
+      }
+    } else if (env.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) {
+      // NODE_OPTIONS only take effect at process start (and a sandbox's mounts are made at its start),
+      // so such a function gets its own process.
+      environment = this.#spawnFor(fn, id, env);
+    } else {
+      environment = this.#blanks.take(fn.memoryMb);
     }
-    const { environment, message, tmpDir } = cold;
+    const handOff = environment.startedFor ? undefined : this.#sandbox.handOff(environment.id, fn);
+    if (environment.startedFor) this.#sandbox.limit(environment.id, fn);
+    const message: InitMessage = {
+      t: 'init',
+      codeDir: isolated ? INSIDE.task : fn.codeDir,
+      handler: fn.handler,
+      env,
+      tmpDir: tmpDir || INSIDE.tmp,
+      tmpLimitBytes: fn.ephemeralStorageMb * 1024 * 1024,
+      functionName: fn.name,
+      functionVersion: fn.version,
+      memoryMb: fn.memoryMb,
+      id: request.requestId,
+      sandbox: handOff,
+    };
     environment.key = key;
     const stopWatching = holdWhileBusy(environment, init.release);
     const done = (initMs?: number) => {
@@ -235,7 +311,7 @@ export class EnvironmentPool implements Runtime {
       init.ended(initMs);
     };
     this.#take(environment);
-    const result = await environment.start(request.fn, key, message, request, tmpDir, done);
+    const result = await environment.start(fn, key, message, request, tmpDir, done);
     this.#settle(environment, result);
     return result;
   }
@@ -282,13 +358,9 @@ export class EnvironmentPool implements Runtime {
     const counted = this.#demandOf(environment.key);
     const left = this.#assigned.end(environment);
     if (left > 0) {
-      if (result) {
-        // The next queued run started as this one answered.
-        counted.running.set(environment, performance.now());
-        this.#finished(counted, result);
-      }
-      // One taken back leaves the run ahead as it was: a long one stays long, so no run queues
-      // behind it again (it would only be taken back again, and again, until that one ends).
+      // The next queued run started as this one answered.
+      counted.running.set(environment, performance.now());
+      if (result) this.#finished(counted, result);
       this.#feed(environment, counted);
       return;
     }
@@ -318,7 +390,9 @@ export class EnvironmentPool implements Runtime {
       // their own environment, as on AWS; the CPU of a fast one's starts is better spent on runs).
       if (handOn && busyCap(demand) !== Number.POSITIVE_INFINITY && this.#starts.offer(environment.key, environment))
         return;
-      this.#idle.add(environment);
+      const list = this.#idle.get(environment.key);
+      if (list) list.push(environment);
+      else this.#idle.set(environment.key, [environment]);
     } else {
       environment.kill();
     }
@@ -326,7 +400,11 @@ export class EnvironmentPool implements Runtime {
 
   /** A run of `demand`'s function ended in one of its environments. */
   #finished(demand: Demand, result: RunResult): void {
-    countFinished(demand, result);
+    demand.finished += 1;
+    // Warm runs only: a first run pays for loading and compiling the handler.
+    if (!result.coldStart)
+      demand.averageMs =
+        demand.averageMs === undefined ? result.durationMs : 0.8 * demand.averageMs + 0.2 * result.durationMs;
     this.#scaleOut(demand);
   }
 
@@ -360,7 +438,14 @@ export class EnvironmentPool implements Runtime {
    */
   #queueFor(key: string): boolean {
     const demand = this.#demand.get(key);
-    return demand !== undefined && waitsForBusy(demand, this.#idle.count(key), performance.now());
+    if (!demand) return false;
+    const idle = this.#idle.get(key)?.length ?? 0;
+    if (demand.averageMs === undefined) return demand.starting >= STARTING_CAP && idle === 0;
+    const cap = busyCap(demand);
+    if (cap === Number.POSITIVE_INFINITY) return worthWaiting(demand, idle, performance.now());
+    // Environments held by long runs are neither busy nor available here: they are not the hot set.
+    const { recent, long } = recentBusy(demand, performance.now());
+    return recent >= cap || (demand.environments - long >= cap && idle === 0);
   }
 
   /**
@@ -382,14 +467,77 @@ export class EnvironmentPool implements Runtime {
     return demand;
   }
 
+  /** True when a cold start of `fn` would take a pre-started Node blank now (see #startAndRun). */
+  #blankFits(fn: RuntimeFunction): boolean {
+    if (speaksRuntimeApi(fn.runtime) || fn.environment.NODE_OPTIONS || !this.#sandbox.canHandOff(fn)) return false;
+    return this.#blanks.has(fn.memoryMb);
+  }
+
+  /** A blank Node runtime with the heap limits of `memoryMb` (node-heap.ts). */
+  #spawnBlank(memoryMb: number): Environment {
+    const bootstrap = this.#sandbox.isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
+    const node = this.#sandbox.isolated ? INSIDE.node : process.execPath;
+    const args = [...nodeHeapArgs(memoryMb), bootstrap];
+    return this.#spawn(randomBytes(16).toString('hex'), node, args, blankEnvironment(), '/');
+  }
+
+  #spawnFor(fn: RuntimeFunction, id: string, env: Record<string, string>): Environment {
+    const execArgv = nodeHeapArgs(fn.memoryMb, env.NODE_OPTIONS);
+    const isolated = this.#sandbox.isolated;
+    const bootstrap = isolated ? `${INSIDE.dist}/runtime/bootstrap.js` : distPath('runtime/bootstrap.js');
+    const node = isolated ? INSIDE.node : process.execPath;
+    return this.#spawn(id, node, [...execArgv, bootstrap, '--from-start'], env, fn.codeDir, fn);
+  }
+
+  /** Starts an environment's process in its sandbox; `fn` when it is started for one function. */
+  #spawn(
+    id: string,
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    fn?: RuntimeFunction,
+    api?: RuntimeApi,
+  ): Environment {
+    const launch = this.#sandbox.launch(id, command, args, env, fn, api !== undefined);
+    const environment = new Environment({
+      id,
+      ...launch,
+      launcher: this.#launcher,
+      niceness: this.#sandbox.isolated ? undefined : ENVIRONMENT_NICENESS,
+      sessionNiceness: ENVIRONMENT_NICENESS,
+      cwd: this.#sandbox.isolated ? '/' : cwd,
+      api,
+      startedFor: fn !== undefined,
+      runtimePid: (spawned) => this.#sandbox.runtimePid(spawned),
+      oomKilled: () => this.#sandbox.oomKilled(id),
+      log: this.#log,
+      onDeath: (gone) => {
+        this.#sandbox.release(gone.id);
+        this.#forget(gone);
+      },
+    });
+    this.#all.add(environment);
+    return environment;
+  }
+
   #refill(): void {
     if (this.#closed) return;
-    this.#spawner.refill();
+    this.#blanks.refill();
+    this.#interpreters.refill();
   }
 
   #forget(environment: Environment): void {
+    this.#all.delete(environment);
     this.#busy.delete(environment);
-    this.#idle.forget(environment);
+    this.#blanks.forget(environment);
+    this.#interpreters.forget(environment);
+    const list = this.#idle.get(environment.key);
+    const at = list?.indexOf(environment) ?? -1;
+    if (list && at >= 0) {
+      list.splice(at, 1);
+      if (list.length === 0) this.#idle.delete(environment.key);
+    }
     const demand = this.#demand.get(environment.key);
     if (demand) {
       demand.environments -= 1;
@@ -397,6 +545,18 @@ export class EnvironmentPool implements Runtime {
       demand.waiters.shift()?.(undefined);
       if (demand.environments <= 0 && demand.running.size === 0 && demand.waiters.length === 0)
         this.#demand.delete(environment.key);
+    }
+  }
+
+  #reapIdle(): void {
+    const cutoff = performance.now() - this.#idleMs;
+    for (const [key, list] of this.#idle) {
+      const stale = list.filter((environment) => environment.lastUsed <= cutoff);
+      if (stale.length === 0) continue;
+      const fresh = list.filter((environment) => environment.lastUsed > cutoff);
+      if (fresh.length > 0) this.#idle.set(key, fresh);
+      else this.#idle.delete(key);
+      for (const environment of stale) environment.kill();
     }
   }
 

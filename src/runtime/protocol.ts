@@ -3,7 +3,7 @@
  * (the child's fd 3; see frames.ts). Kept tiny: the warm path is one `invoke` down and one `result`
  * or `error` up. Payloads (`p`) are raw JSON bytes that travel beside the header, never re-encoded.
  */
-import type { FunctionErrorShape, RunRequest } from './types.js';
+import type { FunctionErrorShape } from './types.js';
 
 /**
  * The largest frame the engine accepts from an environment: a 6 MB response plus headroom. A
@@ -40,17 +40,18 @@ export interface InvokeMessage {
   arn: string;
   ms: number; // timeout; the deadline starts when the invocation does
   cc?: string; // client context, base64 JSON
-  /**
-   * Start by (queued invocations only, see pipeline.ts): the monotonicMs() after which the bootstrap
-   * must not start it. It judges that only once every frame it sent before (the result of the run
-   * ahead, say) is in the engine's socket, and drops a late one with `cancelled`. So the engine,
-   * having read its socket to the end at a time past `sb` without that result, knows the run never
-   * starts and runs it elsewhere — without a word from a bootstrap whose event loop is blocked.
-   */
-  sb?: number;
 }
 
-export type ParentMessage = InitMessage | InvokeMessage;
+/**
+ * Takes back a queued invocation that has not started (its predecessor runs long); the bootstrap
+ * answers `cancelled` when it dropped it, nothing when it had started it already.
+ */
+export interface CancelMessage {
+  t: 'cancel';
+  id: string;
+}
+
+export type ParentMessage = InitMessage | InvokeMessage | CancelMessage;
 
 /** The blank runtime has loaded the bootstrap and waits for `init`. */
 export interface ReadyMessage {
@@ -79,8 +80,6 @@ export interface ResultMessage {
   k?: 'handled' | 'unhandled';
   ms: number; // handler duration
   rss: number; // peak RSS so far, kB (VmHWM), or -1 when the engine must read it
-  /** Set when the run went over its memory: the bootstrap starts none of its queued runs (the engine ends it). */
-  h?: 1;
 }
 
 /** An uncaught exception or unhandled rejection; the environment exits right after. */
@@ -89,7 +88,7 @@ export interface FatalMessage {
   e: FunctionErrorShape;
 }
 
-/** A queued invocation was dropped, never started: its start-by time had passed (see InvokeMessage.sb). */
+/** A queued invocation was dropped before it started, as asked (see CancelMessage). */
 export interface CancelledMessage {
   t: 'cancelled';
   id: string;
@@ -106,28 +105,5 @@ export type ChildMessage =
 /** A message as its frame header: everything but the payload `p`, which travels as the body. */
 export type Header<M> = M extends unknown ? Omit<M, 'p'> : never;
 
-const EMPTY_EVENT = Buffer.from('{}');
-
-/** The invoke frame of `request` (`startBy` for a queued one, see InvokeMessage.sb). */
-export function invokeMessage(request: RunRequest, timeoutS: number, startBy?: number): InvokeMessage {
-  return {
-    t: 'invoke',
-    id: request.requestId,
-    p: request.payload.length === 0 ? EMPTY_EVENT : request.payload,
-    arn: request.invokedFunctionArn,
-    ms: timeoutS * 1000,
-    cc: request.clientContext,
-    sb: startBy,
-  };
-}
-
 /** The file descriptor of the private socket in the environment process. */
 export const CHANNEL_FD = 3;
-
-/**
- * The clock of start-by times: CLOCK_MONOTONIC in ms, the same in every process of the host (the
- * sandbox makes no time namespace), and never stepped.
- */
-export function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}

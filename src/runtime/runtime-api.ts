@@ -85,6 +85,7 @@ export class RuntimeApi {
       if (this.#ready) this.#listener({ t: 'inited', ms: performance.now() - this.#started });
       return;
     }
+    if (message.t === 'cancel') return; // runs are never queued here (Environment.takesQueued)
     this.#queued = message;
     this.#dispatch();
   }

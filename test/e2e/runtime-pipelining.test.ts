@@ -5,8 +5,6 @@ import type { FunctionVersion } from '../../src/invoke/types.js';
 import { createPool, fn, invoke } from '../fixtures/runtime/harness.js';
 import { AWS_TEST_CONFIG } from '../helpers/aws.js';
 import { zipFixture } from '../helpers/fixtures.js';
-import { api, until } from '../helpers/native-api.js';
-import { startServe } from '../helpers/serve-process.js';
 import { startTestServer } from '../helpers/server.js';
 
 interface Probe {
@@ -150,88 +148,4 @@ describe('runtime: queued runs through the Lambda API', () => {
       await t.close();
     }
   });
-});
-
-describe('runtime: queued runs behind a CPU-bound call, through lambdata serve', () => {
-  it('runs the calls queued behind calls that block their event loop elsewhere at once, each exactly once', async () => {
-    const serve = await startServe('pipelining-cpu');
-    const lambda = new LambdaClient({ ...AWS_TEST_CONFIG, endpoint: serve.url, maxAttempts: 1 });
-    try {
-      await lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: 'probe',
-          Runtime: 'nodejs20.x',
-          Role: 'arn:aws:iam::000000000000:role/test-role',
-          Handler: 'index.probe',
-          Timeout: 30,
-          Code: { ZipFile: zipFixture('runtime/esm') },
-        }),
-      );
-      const call = async (event: object) => {
-        const answer = await lambda.send(
-          new InvokeCommand({ FunctionName: 'probe', Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }),
-        );
-        const log = Buffer.from(answer.LogResult ?? '', 'base64')
-          .toString()
-          .trimEnd()
-          .split('\n');
-        const requestId = /^START RequestId: (\S+)/.exec(log[0])?.[1] ?? '';
-        const duration = Number(/\tDuration: ([\d.]+) ms/.exec(log.at(-1) ?? '')?.[1]);
-        return { answer, log, requestId, duration };
-      };
-      // Measured as fast, warm in two environments.
-      for (let i = 0; i < 5; i++) await call({});
-      for (let i = 0; i < 3; i++) await Promise.all([call({}), call({})]);
-      const spinMs = 5000;
-      // As many CPU-bound calls as the function has busy environments before runs queue: the calls
-      // right behind them are queued in their environments, whose event loops are blocked.
-      const cap = Math.max(2, 2 * availableParallelism());
-      const started = performance.now();
-      const spinning = Array.from({ length: cap }, () => call({ spinMs }));
-      // The quick calls go once the CPU-bound ones hold every warm environment, while those still
-      // count as recent (not yet known to run long): they queue behind them.
-      for (let i = 0; i < 1000; i++) {
-        const runtime = await api<{ busy: number; idle: number }>(serve.url, 'GET', '/runtime');
-        if (runtime.busy >= 2 && runtime.idle === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-      const quick = await Promise.all([call({}), call({})]);
-      const quickMs = performance.now() - started;
-      const spun = await Promise.all(spinning);
-      const allMs = performance.now() - started;
-
-      // The quick calls ran elsewhere long before the CPU-bound ones ended, and the CPU-bound ones
-      // queued behind each other ran side by side (before: each waited for the whole run ahead).
-      expect(quickMs).toBeLessThan(spinMs / 2);
-      expect(allMs).toBeLessThan(spinMs * 1.5);
-      for (const { answer, log, requestId } of [...quick, ...spun]) {
-        expect(answer.FunctionError).toBeUndefined();
-        expect(JSON.parse(Buffer.from(answer.Payload ?? []).toString()).requestId).toBe(requestId);
-        expect(log).toHaveLength(4);
-        expect(log[1]).toContain(`\t${requestId}\tINFO\tprobe ${requestId}`);
-        expect(log[2]).toBe(`END RequestId: ${requestId}`);
-        expect(log[3]).toMatch(new RegExp(`^REPORT RequestId: ${requestId}\tDuration: `));
-      }
-      // Billed for their own run, not for the wait; the CPU-bound ones for their whole spin.
-      for (const { duration } of quick) expect(duration).toBeLessThan(1000);
-      for (const { duration } of spun) expect(duration).toBeGreaterThanOrEqual(spinMs);
-      // Each ran exactly once: one START and one `probe` line per request id in the function's log.
-      for (const { requestId } of [...quick, ...spun]) {
-        const lines = await until(async () => {
-          const { lines } = await api<{ lines: unknown[] }>(
-            serve.url,
-            'GET',
-            `/functions/probe/logs?requestId=${requestId}`,
-          );
-          const text = lines.map((line) => JSON.stringify(line));
-          return text.some((line) => line.includes('REPORT RequestId')) ? text : undefined;
-        }, `the log of ${requestId}`);
-        expect(lines.filter((line) => line.includes(`START RequestId: ${requestId}`))).toHaveLength(1);
-        expect(lines.filter((line) => line.includes(`probe ${requestId}`))).toHaveLength(1);
-      }
-    } finally {
-      lambda.destroy();
-      await serve.close();
-    }
-  }, 60_000);
 });
