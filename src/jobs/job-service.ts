@@ -9,6 +9,7 @@ import { AttemptSecrets } from './attempt-secrets.js';
 import type { JobBackend, ResolveBackend } from './backend.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
+import { closeCutOff } from './cost.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
 import { JobInvocations } from './job-invocations.js';
 import {
@@ -29,7 +30,7 @@ import type { ReadGrantAnswer } from './protocol.js';
 import { type RetentionPolicy, retentionPolicy } from './retention.js';
 import { RunCleanup } from './run-cleanup.js';
 import { validateSpec } from './spec.js';
-import type { JobEvent, JobRecord, JobSpec } from './types.js';
+import type { CostReport, JobEvent, JobRecord, JobSpec } from './types.js';
 
 export interface JobServiceOptions {
   invoker: Invoker;
@@ -82,6 +83,8 @@ export class JobService implements BackgroundService {
   #context: EngineContext;
   #log: Logger;
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
+  /** Runs that have ended while some of their invocations still run (billed to them when they end). */
+  #settling = new Map<string, AbortController>();
   #seq = new Map<string, number>();
   /** Records and log lines of the invocations running jobs make, until their job takes them. */
   readonly #invocations = new JobInvocations();
@@ -115,7 +118,7 @@ export class JobService implements BackgroundService {
   async start(): Promise<void> {
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     const unsubscribe = records?.subscribe((record) => {
-      if (this.#running.size > 0) this.#invocations.keepRecord(record);
+      if (this.#running.size > 0 || this.#settling.size > 0) this.#invocations.keepRecord(record);
     });
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
     const unsubscribeLines = this.#logLines?.subscribe((line) => {
@@ -131,12 +134,15 @@ export class JobService implements BackgroundService {
       this.#emit(record, { type: 'warning', message: 'the engine stopped while this job ran; it resumes by itself' });
       this.#restart(record, {});
     }
+    this.#closeCutOffCosts();
     this.#cleanup.start();
   }
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     for (const run of this.#running.values()) run.abort.abort(new JobInterrupted());
+    // Ended runs stop waiting for their stragglers: their cost reports close with what was billed so far.
+    for (const abort of this.#settling.values()) abort.abort(new JobInterrupted());
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     await this.#cleanup.stop();
   }
@@ -461,13 +467,33 @@ export class JobService implements BackgroundService {
     const entry = {
       done: done.finally(() => {
         // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
-        if (!abort.signal.aborted) this.#cleanup.finished(record, inFlight).then(() => this.#cleanup.prune());
+        if (!abort.signal.aborted) {
+          // Until its invocations still running have ended (and been billed to it), its intermediates stay.
+          this.#settling.set(record.id, abort);
+          this.#cleanup.finished(record, inFlight).then(() => {
+            if (this.#settling.get(record.id) === abort) this.#settling.delete(record.id);
+            return this.#cleanup.prune();
+          });
+        }
         this.#running.delete(record.id);
       }),
       abort,
       functions,
     };
     this.#running.set(record.id, entry);
+  }
+
+  /**
+   * Closes the cost reports the engine left pending when it stopped (even by kill -9) before the
+   * invocations they waited for ended: what was billed until then stays, the rest is counted `cutOff`.
+   */
+  #closeCutOffCosts(): void {
+    for (const record of this.#store.pendingCosts()) {
+      record.cost = closeCutOff(record.cost as CostReport);
+      for (const stage of record.pipeline ?? []) if (stage.cost) stage.cost = closeCutOff(stage.cost);
+      this.#store.update(record);
+      this.#emit(record, { type: 'cost', cost: record.cost });
+    }
   }
 
   /** Records a job (or a pipeline stage's run) as failed with the error that ended it. */

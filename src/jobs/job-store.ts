@@ -280,6 +280,14 @@ export class JobStore {
     return rows.map(fromRow);
   }
 
+  /** Finished records (stage runs and pipelines included) whose cost report still waits for invocations. */
+  pendingCosts(): JobRecord[] {
+    const rows = this.#db
+      .prepare("SELECT * FROM jobs WHERE status != 'running' AND json_extract(cost, '$.pending') > 0")
+      .all() as JobRow[];
+    return rows.map(fromRow);
+  }
+
   /** Whether a finished record's intermediates are swept. */
   swept(id: string): boolean {
     const row = this.#db.prepare('SELECT swept_at FROM jobs WHERE id = ?').get(id) as
