@@ -316,14 +316,21 @@ export class JobService implements BackgroundService {
     // A resumed job's history holds the interruption's job.failed before the resumed job.started: only an
     // end after the last start ends the stream.
     let lastStart = 0;
+    // The stored history is replayed whole: a `cost` event after the end (invocations that outlived the
+    // job, billed later) comes with it; a live follower's stream ends at the end itself.
+    let endsAfterReplay = false;
+    const end = () => {
+      ended = true;
+      unsubscribe();
+      onEnd();
+    };
     const deliver = (event: JobEvent) => {
       if (ended || event.seq <= last) return;
       last = event.seq;
       onEvent(event);
       if ((event.type === 'job.completed' || event.type === 'job.failed') && event.seq > lastStart) {
-        ended = true;
-        unsubscribe();
-        onEnd();
+        if (replaying) endsAfterReplay = true;
+        else end();
       }
     };
     const unsubscribe = this.events.subscribe((event) => {
@@ -335,6 +342,7 @@ export class JobService implements BackgroundService {
     lastStart = history.findLast((e) => e.type === 'job.started')?.seq ?? 0;
     for (const event of history) deliver(event);
     replaying = false;
+    if (endsAfterReplay) end();
     for (const event of buffered) deliver(event);
     if (!ended && !this.#running.has(id)) {
       // Not running and no terminal event: nothing more will come.
