@@ -153,4 +153,52 @@ describe('a straggler that outlives its job', () => {
     expect(shown.stdout).not.toMatch(/not final/);
     expect(shown.stdout).toMatch(new RegExp(`invocations +${ran.length}\\n`));
   }, 120_000);
+
+  it('closes the report with what was billed when the engine is killed before the straggler ends, counting nothing twice', async () => {
+    await seed('two/');
+    const job = await runSlowJob('two/', 30_000);
+    expect(job.cost?.pending).toBe(1);
+    const dir = serve.dir;
+    await serve.crash();
+    serve = await startServe('jobs-late-cost', { dir });
+    const after = await show(job.id);
+    expect(after.status).toBe('succeeded');
+    expect(after.cost?.pending).toBeUndefined();
+    expect(after.cost?.cutOff).toBe(1);
+    // The original attempt never answered: its cost is what the job was billed before the stop.
+    expect(after.cost?.invocations).toBe(job.cost?.invocations);
+    expect(after.cost?.billedMs).toBe(job.cost?.billedMs);
+    expect(after.result).toEqual(job.result);
+    const shown = await cli('jobs', 'show', job.id);
+    expect(shown.stdout).toMatch(/cut off +1 invocations were running when the engine stopped/);
+    // Another start finds nothing left to close.
+    await serve.crash();
+    serve = await startServe('jobs-late-cost', { dir });
+    expect((await show(job.id)).cost).toEqual(after.cost);
+  }, 120_000);
+
+  it('a stop (SIGTERM) does not wait for the straggler: the report closes with what was billed', async () => {
+    await seed('three/');
+    const job = await runSlowJob('three/', 30_000);
+    expect(job.cost?.pending).toBe(1);
+    const dir = serve.dir;
+    const stopping = Date.now();
+    process.kill(serve.pid, 'SIGTERM');
+    while (alive(serve.pid)) await new Promise((r) => setTimeout(r, 50));
+    expect(Date.now() - stopping).toBeLessThan(20_000);
+    serve = await startServe('jobs-late-cost', { dir });
+    const after = await show(job.id);
+    expect(after.cost?.pending).toBeUndefined();
+    expect(after.cost?.cutOff).toBe(1);
+    expect(after.cost?.invocations).toBe(job.cost?.invocations);
+  }, 120_000);
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
