@@ -21,6 +21,7 @@ const STANDIN_KEYS = { accessKeyId: 'standin-key', secretAccessKey: 'standin-sec
 const ROLE = 'arn:aws:iam::123456789012:role/lambdata-jobs';
 const BUCKET = 'corpus';
 const HELLO_DIR = fileURLToPath(new URL('../../functions/hello/', import.meta.url));
+const SLOW_DIR = fileURLToPath(new URL('../fixtures/jobs/slow-first/', import.meta.url));
 
 let standin: ServeProcess;
 let coordinator: ServeProcess;
@@ -353,6 +354,59 @@ describe('a job on an AWS target (a second server standing in for AWS)', () => {
     const rerun = events.slice(resumedAt).filter((e) => e.type === 'task.dispatched' && committed.has(e.taskId));
     expect(rerun).toEqual([]);
   }, 240_000);
+
+  it('counts a straggler’s twin that outlives the job on the target once it ends, from the stand-in’s REPORT lines', async () => {
+    const deployed = await cli(
+      'deploy',
+      'slow-first',
+      SLOW_DIR,
+      '--handler',
+      'index.handler',
+      '--timeout',
+      '60',
+      '--target',
+      'standin',
+    );
+    expect(deployed.stderr).toBe('');
+    const client = s3(standin.url, STANDIN_KEYS);
+    for (const name of ['a.txt', 'b.txt', 'c.txt', 'slow.txt'])
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `late/${name}`, Body: `words of ${name}\n` }));
+    const since = Date.now();
+    const res = await fetch(`${coordinator.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // One object per task, one task per cascade; the first attempt at slow.txt sleeps 8 s, so it is backed up.
+      body: JSON.stringify({
+        mapper: 'slow-first',
+        input: { bucket: BUCKET, prefix: 'late/' },
+        fanout: 1,
+        taskSize: 1,
+        params: { slowMs: 8000 },
+        target: 'standin',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as JobRecord;
+    let job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    for (let i = 0; i < 1200 && job.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await (await fetch(`${coordinator.url}/_lambdata/jobs/${id}`)).json()) as JobRecord;
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.cost?.pending).toBe(1);
+    const final = await withFinalCost(id);
+    expect(final.cost?.pending).toBeUndefined();
+    const { invocations } = (await (
+      await fetch(`${standin.url}/_lambdata/invocations?limit=1000`)
+    ).json()) as InvocationsAnswer;
+    const ran = invocations.filter(
+      (i) => i.startedAt >= since && (i.functionName === 'cascade' || i.functionName === 'slow-first'),
+    );
+    expect(ran.filter((i) => i.functionName === 'slow-first').length).toBeGreaterThanOrEqual(5);
+    expect(final.cost?.invocations).toBe(ran.length);
+    expect(final.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    expect(final.cost?.billedMs).toBeGreaterThan((job.cost?.billedMs ?? 0) + 5000);
+  }, 120_000);
 
   it('deploys a function to the target, creates then updates it, and it runs there', async () => {
     const created = await cli(
