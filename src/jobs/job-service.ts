@@ -30,7 +30,7 @@ import type { ReadGrantAnswer } from './protocol.js';
 import { type RetentionPolicy, retentionPolicy } from './retention.js';
 import { RunCleanup } from './run-cleanup.js';
 import { validateSpec } from './spec.js';
-import type { CostReport, JobEvent, JobRecord, JobSpec } from './types.js';
+import type { JobEvent, JobRecord, JobSpec } from './types.js';
 
 export interface JobServiceOptions {
   invoker: Invoker;
@@ -126,6 +126,8 @@ export class JobService implements BackgroundService {
       this.#invocations.keepLine(line, (fn) => [...this.#running.values()].some((run) => run.functions.has(fn)));
     });
     if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
+    // Before any run resumes (a pipeline's record carries its finished stages' costs).
+    this.#closeCutOffCosts();
     // Jobs the engine was running when it stopped (even by kill -9) resume by themselves.
     for (const id of this.#store.running()) {
       const record = this.#store.get(id);
@@ -134,7 +136,6 @@ export class JobService implements BackgroundService {
       this.#emit(record, { type: 'warning', message: 'the engine stopped while this job ran; it resumes by itself' });
       this.#restart(record, {});
     }
-    this.#closeCutOffCosts();
     this.#cleanup.start();
   }
 
@@ -497,10 +498,10 @@ export class JobService implements BackgroundService {
    */
   #closeCutOffCosts(): void {
     for (const record of this.#store.pendingCosts()) {
-      record.cost = closeCutOff(record.cost as CostReport);
+      if (record.cost) record.cost = closeCutOff(record.cost);
       for (const stage of record.pipeline ?? []) if (stage.cost) stage.cost = closeCutOff(stage.cost);
       this.#store.update(record);
-      this.#emit(record, { type: 'cost', cost: record.cost });
+      if (record.cost && record.status !== 'running') this.#emit(record, { type: 'cost', cost: record.cost });
     }
   }
 

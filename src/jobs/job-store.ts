@@ -280,10 +280,16 @@ export class JobStore {
     return rows.map(fromRow);
   }
 
-  /** Finished records (stage runs and pipelines included) whose cost report still waits for invocations. */
+  /**
+   * Records whose cost report still waits for invocations: finished runs (stage runs and pipelines
+   * included), and pipelines (running or not) with such a stage.
+   */
   pendingCosts(): JobRecord[] {
     const rows = this.#db
-      .prepare("SELECT * FROM jobs WHERE status != 'running' AND json_extract(cost, '$.pending') > 0")
+      .prepare(
+        `SELECT * FROM jobs WHERE (status != 'running' AND json_extract(cost, '$.pending') > 0)
+           OR EXISTS (SELECT 1 FROM json_each(jobs.pipeline) WHERE json_extract(value, '$.cost.pending') > 0)`,
+      )
       .all() as JobRow[];
     return rows.map(fromRow);
   }

@@ -154,6 +154,44 @@ describe('a straggler that outlives its job', () => {
     expect(shown.stdout).toMatch(new RegExp(`invocations +${ran.length}\\n`));
   }, 120_000);
 
+  it('counts a pipeline stage’s straggler in the stage’s and the pipeline’s cost once it ends', async () => {
+    await seed('pipe/');
+    const since = Date.now();
+    const res = await fetch(`${serve.url}/_lambdata/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        input: { bucket: BUCKET, prefix: 'pipe/' },
+        stages: [{ mapper: MAPPER, fanout: 1, taskSize: 1, params: { slowMs: 8000 } }, { mapper: 'wordcount' }],
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as JobRecord;
+    let job = await show(id);
+    for (let i = 0; i < 600 && job.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await show(id);
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.cost?.pending).toBe(1);
+    let final = job;
+    for (let i = 0; i < 300 && final.cost?.pending; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      final = await show(id);
+    }
+    expect(final.cost?.pending).toBeUndefined();
+    const ran = (await invocationsSince(since)).concat(
+      (
+        (await (await fetch(`${serve.url}/_lambdata/invocations?limit=1000`)).json()) as InvocationsAnswer
+      ).invocations.filter((i) => i.startedAt >= since && i.functionName === 'wordcount'),
+    );
+    expect(final.cost?.invocations).toBe(ran.length);
+    expect(final.cost?.billedMs).toBe(ran.reduce((s, i) => s + i.billedDurationMs, 0));
+    const stages = final.pipeline ?? [];
+    expect(stages[0]?.cost?.pending).toBeUndefined();
+    expect(stages.reduce((n, s) => n + (s.cost?.invocations ?? 0), 0)).toBe(ran.length);
+  }, 120_000);
+
   it('closes the report with what was billed when the engine is killed before the straggler ends, counting nothing twice', async () => {
     await seed('two/');
     const job = await runSlowJob('two/', 30_000);
