@@ -13,6 +13,7 @@ import type {
   JobEvent,
   JobRecord,
 } from '../../src/api/native/contract.js';
+import { launchChromium } from '../helpers/browser.js';
 import { runLambdata } from '../helpers/cli.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
@@ -106,6 +107,7 @@ afterAll(async () => {
 describe('a straggler that outlives its job', () => {
   it('is pending in the cost report at the job’s end, then counted: the final report is the engine’s own bill', async () => {
     await seed('one/');
+    let pageCost = '';
     const since = Date.now();
     const job = await runSlowJob('one/', 8000);
     // The backup won, and the original attempt was still running when the job ended.
@@ -114,6 +116,19 @@ describe('a straggler that outlives its job', () => {
     expect(job.cost?.pending).toBe(1);
     const atEnd = await cli('jobs', 'show', job.id);
     expect(atEnd.stdout).toMatch(/not final +1 invocations still running/);
+    // The dashboard's job page says the figure is not final, then shows the final one without a reload.
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${serve.url}/_lambdata/ui/#/jobs/${job.id}`);
+      await expect
+        .poll(() => page.locator('#job-cost-pending').textContent(), { timeout: 10_000 })
+        .toMatch(/^Not final: 1 invocations/);
+      await expect.poll(() => page.locator('#job-cost-pending').count(), { timeout: 30_000 }).toBe(0);
+      pageCost = (await page.locator('#job-cost').textContent()) ?? '';
+    } finally {
+      await browser.close();
+    }
 
     let final = await show(job.id);
     for (let i = 0; i < 300 && final.cost?.pending; i++) {
@@ -152,6 +167,7 @@ describe('a straggler that outlives its job', () => {
     const shown = await cli('jobs', 'show', job.id);
     expect(shown.stdout).not.toMatch(/not final/);
     expect(shown.stdout).toMatch(new RegExp(`invocations +${ran.length}\\n`));
+    expect(pageCost).toContain(`${ran.length} invocations, ${cost.billedMs.toLocaleString('en-US')} ms`);
   }, 120_000);
 
   it('counts a pipeline stage’s straggler in the stage’s and the pipeline’s cost once it ends', async () => {
