@@ -291,6 +291,22 @@ function summary(job: JobRecord): string {
           ]
         : []),
       ['lambda cost', `$${cost.lambdaUsd.toFixed(6)}`],
+      ...(cost.pending
+        ? [
+            ['not final', `${cost.pending} invocations still running; their cost is added when they end`] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
+      ...(cost.cutOff
+        ? [
+            ['cut off', `${cost.cutOff} invocations were running when the engine stopped; billed until then`] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
       [
         'cluster cost',
         `$${cost.cluster.usd.toFixed(6)} (${cost.cluster.instances} × ${cost.cluster.instanceType} at $${cost.cluster.pricePerHour}/h, ${cost.cluster.billedSeconds} s billed, ${cost.cluster.minimumSeconds} s minimum)`,

@@ -34,8 +34,16 @@ export function emptyUsage(): UsageTotals {
   };
 }
 
-/** Builds the report for `wallMs` of wall time. */
-export function costReport(usage: UsageTotals, wallMs: number, cluster: Partial<ClusterPrice> = {}): CostReport {
+/**
+ * Builds the report for `wallMs` of wall time; `open` says how many invocations are still running
+ * (`pending`) or were cut off by a stop (`cutOff`), when any are.
+ */
+export function costReport(
+  usage: UsageTotals,
+  wallMs: number,
+  cluster: Partial<ClusterPrice> = {},
+  open: { pending?: number; cutOff?: number } = {},
+): CostReport {
   const price = { ...DEFAULT_CLUSTER, ...cluster };
   const billedSeconds = Math.max(price.minimumSeconds, Math.ceil(wallMs / 1000));
   return {
@@ -50,10 +58,19 @@ export function costReport(usage: UsageTotals, wallMs: number, cluster: Partial<
     },
     wallMs,
     cluster: { ...price, billedSeconds, usd: round((price.instances * price.pricePerHour * billedSeconds) / 3600, 6) },
+    ...(open.pending ? { pending: open.pending } : {}),
+    ...(open.cutOff ? { cutOff: open.cutOff } : {}),
   };
 }
 
 function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** A report closed without its pending invocations (the engine stopped first): they count as `cutOff`. */
+export function closeCutOff(cost: CostReport): CostReport {
+  const { pending, ...closed } = cost;
+  if (!pending) return cost;
+  return { ...closed, cutOff: (closed.cutOff ?? 0) + pending };
 }

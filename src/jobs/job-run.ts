@@ -9,7 +9,6 @@ import { availableParallelism } from 'node:os';
 import { buffer } from 'node:stream/consumers';
 import { InvalidParameterValue } from '../shared/errors.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
-import { costReport } from './cost.js';
 import { NoInputObjects, PlanChanged } from './errors.js';
 import { sweepIntermediates } from './intermediates.js';
 import { finishedSplits, mapStageTask, progressIntervalMs, remainderOf, type ShuffleTarget } from './map-tasks.js';
@@ -57,6 +56,11 @@ export async function runJob(record: JobRecord, deps: RunDeps, resumed: boolean)
     await run.run();
   } finally {
     run.close();
+    // Invocations that outlive the run (a straggler's twin) are billed to it when they end: the job's
+    // cost report takes them in then, and its intermediates are swept after.
+    const settling = run.settle();
+    deps.inFlight?.add(settling);
+    void settling.then(() => deps.inFlight?.delete(settling));
   }
 }
 
@@ -135,6 +139,11 @@ export class JobRun {
   /** Ends the run's progress reporting (call once the run is over, whatever its outcome). */
   close(): void {
     this.#progress.close();
+  }
+
+  /** Resolves once the run's invocations have all ended, its cost report final (see RunProgress.settle). */
+  settle(): Promise<void> {
+    return this.#progress.settle();
   }
 
   /**
@@ -292,7 +301,7 @@ export class JobRun {
     const record = this.#record;
     const output = this.#output;
     const result = this.#accumulator.finish(summaryKey ? { output: { bucket: output.bucket, summaryKey } } : {});
-    const cost = costReport(this.#progress.usage, this.#progress.elapsedMs, this.#spec.cluster);
+    const cost = this.#progress.endCost();
     if (summaryKey) {
       const summary = {
         jobId: record.id,
@@ -324,7 +333,7 @@ export class JobRun {
       signal: this.#deps.signal,
       results: this.#results,
       readResult: (reference) => this.#readResult(reference),
-      ...(this.#deps.inFlight ? { inFlight: this.#deps.inFlight } : {}),
+      inFlight: this.#progress.inFlight,
     };
   }
 

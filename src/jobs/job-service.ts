@@ -9,6 +9,7 @@ import { AttemptSecrets } from './attempt-secrets.js';
 import type { JobBackend, ResolveBackend } from './backend.js';
 import { BGZIP_INDEX_SUFFIX } from './bgzip.js';
 import { BUILTIN_FUNCTIONS, Builtins, isBuiltin } from './builtins.js';
+import { closeCutOff } from './cost.js';
 import { JobInterrupted, NoInputObjects } from './errors.js';
 import { JobInvocations } from './job-invocations.js';
 import {
@@ -82,6 +83,8 @@ export class JobService implements BackgroundService {
   #context: EngineContext;
   #log: Logger;
   #running = new Map<string, { done: Promise<JobRecord>; abort: AbortController; functions: Set<string> }>();
+  /** Runs that have ended while some of their invocations still run (billed to them when they end). */
+  #settling = new Map<string, AbortController>();
   #seq = new Map<string, number>();
   /** Records and log lines of the invocations running jobs make, until their job takes them. */
   readonly #invocations = new JobInvocations();
@@ -115,7 +118,7 @@ export class JobService implements BackgroundService {
   async start(): Promise<void> {
     const records = (this.#invoker as { records?: Topic<InvocationRecord> }).records;
     const unsubscribe = records?.subscribe((record) => {
-      if (this.#running.size > 0) this.#invocations.keepRecord(record);
+      if (this.#running.size > 0 || this.#settling.size > 0) this.#invocations.keepRecord(record);
     });
     if (unsubscribe) this.#unsubscribe.push(unsubscribe);
     const unsubscribeLines = this.#logLines?.subscribe((line) => {
@@ -123,6 +126,8 @@ export class JobService implements BackgroundService {
       this.#invocations.keepLine(line, (fn) => [...this.#running.values()].some((run) => run.functions.has(fn)));
     });
     if (unsubscribeLines) this.#unsubscribe.push(unsubscribeLines);
+    // Before any run resumes (a pipeline's record carries its finished stages' costs).
+    this.#closeCutOffCosts();
     // Jobs the engine was running when it stopped (even by kill -9) resume by themselves.
     for (const id of this.#store.running()) {
       const record = this.#store.get(id);
@@ -137,6 +142,8 @@ export class JobService implements BackgroundService {
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     for (const run of this.#running.values()) run.abort.abort(new JobInterrupted());
+    // Ended runs stop waiting for their stragglers: their cost reports close with what was billed so far.
+    for (const abort of this.#settling.values()) abort.abort(new JobInterrupted());
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     await this.#cleanup.stop();
   }
@@ -310,14 +317,21 @@ export class JobService implements BackgroundService {
     // A resumed job's history holds the interruption's job.failed before the resumed job.started: only an
     // end after the last start ends the stream.
     let lastStart = 0;
+    // The stored history is replayed whole: a `cost` event after the end (invocations that outlived the
+    // job, billed later) comes with it; a live follower's stream ends at the end itself.
+    let endsAfterReplay = false;
+    const end = () => {
+      ended = true;
+      unsubscribe();
+      onEnd();
+    };
     const deliver = (event: JobEvent) => {
       if (ended || event.seq <= last) return;
       last = event.seq;
       onEvent(event);
       if ((event.type === 'job.completed' || event.type === 'job.failed') && event.seq > lastStart) {
-        ended = true;
-        unsubscribe();
-        onEnd();
+        if (replaying) endsAfterReplay = true;
+        else end();
       }
     };
     const unsubscribe = this.events.subscribe((event) => {
@@ -329,6 +343,7 @@ export class JobService implements BackgroundService {
     lastStart = history.findLast((e) => e.type === 'job.started')?.seq ?? 0;
     for (const event of history) deliver(event);
     replaying = false;
+    if (endsAfterReplay) end();
     for (const event of buffered) deliver(event);
     if (!ended && !this.#running.has(id)) {
       // Not running and no terminal event: nothing more will come.
@@ -461,13 +476,33 @@ export class JobService implements BackgroundService {
     const entry = {
       done: done.finally(() => {
         // An interrupted run stays recorded as running: it resumes with its intermediates at the next start.
-        if (!abort.signal.aborted) this.#cleanup.finished(record, inFlight).then(() => this.#cleanup.prune());
+        if (!abort.signal.aborted) {
+          // Until its invocations still running have ended (and been billed to it), its intermediates stay.
+          this.#settling.set(record.id, abort);
+          this.#cleanup.finished(record, inFlight).then(() => {
+            if (this.#settling.get(record.id) === abort) this.#settling.delete(record.id);
+            return this.#cleanup.prune();
+          });
+        }
         this.#running.delete(record.id);
       }),
       abort,
       functions,
     };
     this.#running.set(record.id, entry);
+  }
+
+  /**
+   * Closes the cost reports the engine left pending when it stopped (even by kill -9) before the
+   * invocations they waited for ended: what was billed until then stays, the rest is counted `cutOff`.
+   */
+  #closeCutOffCosts(): void {
+    for (const record of this.#store.pendingCosts()) {
+      if (record.cost) record.cost = closeCutOff(record.cost);
+      for (const stage of record.pipeline ?? []) if (stage.cost) stage.cost = closeCutOff(stage.cost);
+      this.#store.update(record);
+      if (record.cost && record.status !== 'running') this.#emit(record, { type: 'cost', cost: record.cost });
+    }
   }
 
   /** Records a job (or a pipeline stage's run) as failed with the error that ended it. */

@@ -280,6 +280,20 @@ export class JobStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * Records whose cost report still waits for invocations: finished runs (stage runs and pipelines
+   * included), and pipelines (running or not) with such a stage.
+   */
+  pendingCosts(): JobRecord[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM jobs WHERE (status != 'running' AND json_extract(cost, '$.pending') > 0)
+           OR EXISTS (SELECT 1 FROM json_each(jobs.pipeline) WHERE json_extract(value, '$.cost.pending') > 0)`,
+      )
+      .all() as JobRow[];
+    return rows.map(fromRow);
+  }
+
   /** Whether a finished record's intermediates are swept. */
   swept(id: string): boolean {
     const row = this.#db.prepare('SELECT swept_at FROM jobs WHERE id = ?').get(id) as

@@ -104,11 +104,7 @@ export async function runPipeline(record: JobRecord, deps: PipelineDeps, start: 
   record.counters = sumCounters(stages.map((s) => s.counters));
   record.result = last?.result ?? null;
   // Wall time, like invocations and billed time, is summed over every run of every stage.
-  record.cost = sumCosts(
-    stages.map((s) => s.cost),
-    stages.reduce((ms, s) => ms + (s.cost?.wallMs ?? 0), 0),
-    spec,
-  );
+  record.cost = pipelineCost(record);
   record.status = 'succeeded';
   record.finishedAt = Date.now();
   record.error = null;
@@ -156,7 +152,13 @@ async function runOne(record: JobRecord, stage: PipelineStageRecord, deps: Pipel
     rerun,
     resumed,
   });
+  /** The stage's cost before this run, once the run has completed (a late `cost` of the run then updates it). */
+  let before: CostReport | null | undefined;
   const forward = (body: EventBody) => {
+    if (body.type === 'cost' && before !== undefined) {
+      lateStageCost(record, stage, before, run, deps);
+      return;
+    }
     if (STAGE_OWN_EVENTS.has(body.type)) return;
     stage.counters = run.counters;
     record.counters = sumCounters(stages.map((s) => s.counters));
@@ -188,7 +190,8 @@ async function runOne(record: JobRecord, stage: PipelineStageRecord, deps: Pipel
   stage.status = 'succeeded';
   stage.counters = run.counters;
   stage.result = run.result;
-  stage.cost = sumCosts([stage.cost, run.cost], (stage.cost?.wallMs ?? 0) + (run.cost?.wallMs ?? 0), record.spec);
+  before = stage.cost;
+  stage.cost = sumCosts([before, run.cost], (before?.wallMs ?? 0) + (run.cost?.wallMs ?? 0), record.spec);
   record.counters = sumCounters(stages.map((s) => s.counters));
   deps.emit(record, {
     type: 'pipeline.stage.completed',
@@ -198,6 +201,35 @@ async function runOne(record: JobRecord, stage: PipelineStageRecord, deps: Pipel
     output: stage.output,
   });
   deps.store.update(record);
+}
+
+/**
+ * A stage's run has taken in the cost of invocations that outlived it (see RunProgress.settle): the
+ * stage's cost, and an ended pipeline's, follow (announced by a `cost` event of the pipeline).
+ */
+function lateStageCost(
+  record: JobRecord,
+  stage: PipelineStageRecord,
+  before: CostReport | null,
+  run: JobRecord,
+  deps: PipelineDeps,
+): void {
+  stage.cost = sumCosts([before, run.cost], (before?.wallMs ?? 0) + (run.cost?.wallMs ?? 0), record.spec);
+  if (record.status === 'succeeded') {
+    record.cost = pipelineCost(record);
+    deps.emit(record, { type: 'cost', cost: record.cost });
+  }
+  deps.store.update(record);
+}
+
+/** A pipeline's cost: every run of every stage, wall time included. */
+function pipelineCost(record: JobRecord): CostReport {
+  const stages = record.pipeline ?? [];
+  return sumCosts(
+    stages.map((s) => s.cost),
+    stages.reduce((ms, s) => ms + (s.cost?.wallMs ?? 0), 0),
+    record.spec,
+  );
 }
 
 /** The job one stage runs: the stage's own settings over its input, writing to its output prefix. */
@@ -231,8 +263,11 @@ function sumCounters(list: Array<JobCounters | null>): JobCounters {
 /** Costs summed (invocations and billed time), with the cluster priced over `wallMs`. */
 function sumCosts(list: Array<CostReport | null>, wallMs: number, spec: JobSpec): CostReport {
   const usage = emptyUsage();
+  const open = { pending: 0, cutOff: 0 };
   for (const cost of list) {
     if (!cost) continue;
+    open.pending += cost.pending ?? 0;
+    open.cutOff += cost.cutOff ?? 0;
     usage.invocations += cost.invocations;
     usage.billedMs += cost.billedMs;
     usage.gbSeconds += cost.gbSeconds;
@@ -241,7 +276,7 @@ function sumCosts(list: Array<CostReport | null>, wallMs: number, spec: JobSpec)
     usage.failures.billedMs += cost.failures?.billedMs ?? 0;
     usage.failures.costUsd += cost.failures?.usd ?? 0;
   }
-  return costReport(usage, wallMs, spec.cluster);
+  return costReport(usage, wallMs, spec.cluster, open);
 }
 
 /** The pipeline a stage run's id belongs to (`<pipeline>.s<stage>[.r<run>]`), or undefined for a job's own id. */

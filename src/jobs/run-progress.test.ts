@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestContext, testContext } from '../../test/helpers/engine-context.js';
+import type { InvocationRecord } from '../invoke/index.js';
 import { Topic } from '../shared/events.js';
 import { AttemptSecrets } from './attempt-secrets.js';
 import { JobStore } from './job-store.js';
@@ -102,5 +103,76 @@ describe('RunProgress: provisional figures of running attempts', () => {
     progress.close();
     reports.publish({ jobId: 'j-1', taskId: 'm0', attempt: 1, bytes: 90, words: 9, lines: 3, keys: 2 });
     expect(events.filter((e) => e.type === 'progress')).toHaveLength(1);
+  });
+});
+
+describe('RunProgress: the cost of invocations that outlive the job', () => {
+  const invocation = (requestId: string, billedDurationMs: number) =>
+    ({
+      requestId,
+      functionName: 'cascade',
+      billedDurationMs,
+      gbSeconds: billedDurationMs / 1000,
+      costUsd: 1e-6,
+      outcome: 'success',
+    }) as InvocationRecord;
+
+  /** A run whose job has ended with one invocation still running (`release` ends it, billed `lateMs`). */
+  function endedWithStraggler(lateMs: number) {
+    context = testContext('run-progress-late');
+    const store = new JobStore(context.db);
+    const record = store.create('j-2', { mapper: 'wordcount', input: { bucket: 'b' } }, Date.now());
+    const events: EventBody[] = [];
+    const abort = new AbortController();
+    const deps = {
+      store,
+      signal: abort.signal,
+      emit: (_r: JobRecord, body: EventBody) => events.push(body),
+      takeLogLines: () => [],
+      log: { error: () => {} },
+    } as unknown as RunDeps;
+    const progress = new RunProgress(record, deps);
+    const hooks = progress.hooks('map', 'wordcount', () => []);
+    hooks.billed(invocation('won', 100));
+    let release: () => void = () => {};
+    const straggler = new Promise<void>((resolve) => {
+      release = resolve;
+    }).then(() => {
+      if (abort.signal.aborted) return;
+      hooks.billed(invocation('lost', lateMs));
+      // The same request reported twice (its REPORT line and its record) is counted once.
+      hooks.billed(invocation('lost', lateMs));
+    });
+    progress.inFlight.add(straggler);
+    void straggler.finally(() => progress.inFlight.delete(straggler));
+    record.status = 'succeeded';
+    record.cost = progress.endCost();
+    progress.close();
+    return { store, record, events, progress, release, abort };
+  }
+
+  it('is pending at the end, then counted once when it ends, saved and announced', async () => {
+    const { store, record, events, progress, release } = endedWithStraggler(900);
+    expect(record.cost).toMatchObject({ invocations: 1, billedMs: 100, pending: 1 });
+    const wallMs = record.cost?.wallMs;
+    const settled = progress.settle();
+    release();
+    await settled;
+    expect(record.cost).toMatchObject({ invocations: 2, billedMs: 1000, wallMs });
+    expect(record.cost?.pending).toBeUndefined();
+    expect(store.get('j-2')?.cost).toEqual(record.cost);
+    expect(events.at(-1)).toEqual({ type: 'cost', cost: record.cost });
+  });
+
+  it('keeps what was billed when the engine stops first, the rest cut off', async () => {
+    const { store, record, progress, release, abort } = endedWithStraggler(900);
+    const settled = progress.settle();
+    abort.abort();
+    await settled;
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(record.cost).toMatchObject({ invocations: 1, billedMs: 100, cutOff: 1 });
+    expect(record.cost?.pending).toBeUndefined();
+    expect(store.get('j-2')?.cost).toMatchObject({ invocations: 1, cutOff: 1 });
   });
 });

@@ -7,13 +7,13 @@ import type { InvocationRecord, Invoker } from '../invoke/index.js';
 import type { Topic } from '../shared/events.js';
 import type { Logger } from '../shared/log.js';
 import { AttemptSecrets } from './attempt-secrets.js';
-import { emptyUsage, type UsageTotals } from './cost.js';
+import { costReport, emptyUsage, type UsageTotals } from './cost.js';
 import type { JobStore } from './job-store.js';
 import type { ObjectSource } from './planner.js';
 import type { TaskProgressReport } from './protocol.js';
 import { ThroughputWindow } from './rate.js';
 import type { StageHooks, StageTask } from './scheduler.js';
-import type { JobEvent, JobRecord, RunningCounts } from './types.js';
+import type { CostReport, JobEvent, JobRecord, RunningCounts } from './types.js';
 
 /** Distributes `Omit<JobEvent, common fields>` values: the fields a caller supplies for an event. */
 export type EventBody = JobEvent extends infer E
@@ -43,7 +43,10 @@ export interface RunDeps {
   secrets?: AttemptSecrets;
   /** True when map attempts may ask for short-circuit local reads (the local target, in a namespace sandbox). */
   localReads?: boolean;
-  /** Where the run's stages track their invocations while they run (see StageOptions.inFlight). */
+  /**
+   * Where the run leaves what must end before its intermediates are swept: the settling of its
+   * invocations that outlived it (see RunProgress.settle).
+   */
   inFlight?: Set<Promise<unknown>>;
 }
 
@@ -71,6 +74,8 @@ export class RunProgress {
   readonly #rate = new ThroughputWindow();
   readonly #secrets: AttemptSecrets;
   readonly #unsubscribe: () => void;
+  /** The run's invocations while they run (see StageOptions.inFlight): some may outlive the job. */
+  readonly inFlight = new Set<Promise<unknown>>();
   #lastSave = 0;
   #lastProgress = 0;
 
@@ -102,6 +107,42 @@ export class RunProgress {
   /** Wall time since the run started. */
   get elapsedMs(): number {
     return Date.now() - this.#started;
+  }
+
+  /**
+   * The job's cost report at its end: every invocation billed so far, and how many are still running
+   * (`pending`: a straggler's twin that lost the race is billed all the same once it ends).
+   */
+  endCost(): CostReport {
+    return costReport(this.#usage, this.elapsedMs, this.#record.spec.cluster, { pending: this.inFlight.size });
+  }
+
+  /**
+   * Waits for the run's invocations still running to settle, then takes their cost into a succeeded
+   * job's report (no longer `pending`): saved, and announced by another `cost` event. When the engine
+   * stops first, the report keeps what was billed until then and counts the rest as `cutOff`; their
+   * answers are not billed after the stop, so nothing is counted twice. Never throws.
+   */
+  async settle(): Promise<void> {
+    const signal = this.#deps.signal;
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    while (this.inFlight.size > 0 && !signal.aborted) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), stopped]);
+    }
+    const record = this.#record;
+    const cost = record.cost;
+    if (record.status !== 'succeeded' || !cost?.pending) return;
+    const cutOff = signal.aborted ? this.inFlight.size : 0;
+    record.cost = costReport(this.#usage, cost.wallMs, record.spec.cluster, { cutOff });
+    try {
+      this.emit({ type: 'cost', cost: record.cost });
+      this.save(true);
+    } catch (err) {
+      this.#deps.log.error('cannot record the final cost of a job', { jobId: record.id, err });
+    }
   }
 
   /** Publishes an event of this job. */

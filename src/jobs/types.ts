@@ -184,6 +184,17 @@ export interface CostReport {
   failures?: { invocations: number; billedMs: number; usd: number };
   wallMs: number;
   cluster: ClusterPrice & { billedSeconds: number; usd: number };
+  /**
+   * Invocations of the job still running when it ended (a straggler's twin that lost the race, or an
+   * attempt of a failed task's stage): their cost is not in these figures yet. The report is updated,
+   * and a `cost` event published, once they settle; absent when the report is final.
+   */
+  pending?: number;
+  /**
+   * Invocations still running when the engine stopped before they settled: only what they were billed
+   * before the stop reached the report (nothing, for one that had not answered). Absent when none.
+   */
+  cutOff?: number;
 }
 
 /** The effective planning parameters of a job, recorded when it is first planned and reused on resume. */

@@ -27,6 +27,8 @@ const EVENT_TYPES: JobEvent['type'][] = [
 const MAX_LOG_LINES = 1000;
 const MAX_TABLE_ROWS = 500;
 const MIB = 1024 * 1024;
+/** How often a finished job's page reads its cost again while invocations it started still run. */
+const LATE_COST_POLL_MS = 1000;
 
 interface Box {
   el: HTMLElement;
@@ -210,6 +212,7 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
           e.at,
         );
         frame.schedule('results', () => replace(results, resultsView(e.result, e.cost)));
+        if (e.cost.pending) followLateCost();
         ended = true;
         break;
       case 'job.failed':
@@ -225,6 +228,19 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
   const setStatus = (s: string) => {
     status.textContent = s;
     status.className = `status ${s}`;
+  };
+  // Invocations still running at the end are billed when they end: the record's cost is read again until final.
+  let lateTimer: ReturnType<typeof setTimeout> | undefined;
+  const followLateCost = () => {
+    lateTimer = setTimeout(() => {
+      api<JobRecord>(`/jobs/${encodeURIComponent(id)}`)
+        .then((job) => {
+          const shown = results.querySelector('#job-cost');
+          if (job.cost && shown) shown.replaceWith(costView(job.cost));
+          if (job.cost?.pending) followLateCost();
+        })
+        .catch(() => followLateCost());
+    }, LATE_COST_POLL_MS);
   };
   const source = stream(
     `/jobs/${encodeURIComponent(id)}/events`,
@@ -254,7 +270,10 @@ function renderOnce(root: HTMLElement, rawId: string, restart: () => void): () =
       } else setStatus('error');
       replace(results, errorBox(err));
     });
-  return () => source.close();
+  return () => {
+    source.close();
+    clearTimeout(lateTimer);
+  };
 }
 
 /** A failed job can be resumed: committed tasks are kept, the rest run again. */
@@ -366,5 +385,23 @@ function costView(cost: CostReport): HTMLElement {
       { class: 'muted' },
       `Wall time ${(cost.wallMs / 1000).toFixed(2)} s. ${cost.lambdaUsd < c.usd ? `Lambda is ${(c.usd / Math.max(cost.lambdaUsd, 1e-12)).toFixed(0)}× cheaper for this job.` : 'The cluster is cheaper for this job.'}`,
     ),
+    ...(cost.pending
+      ? [
+          h(
+            'p',
+            { class: 'muted', id: 'job-cost-pending' },
+            `Not final: ${num(cost.pending)} invocations the job started (a straggler's backup or its twin) still run; their cost is added when they end.`,
+          ),
+        ]
+      : []),
+    ...(cost.cutOff
+      ? [
+          h(
+            'p',
+            { class: 'muted' },
+            `${num(cost.cutOff)} invocations were still running when the engine stopped: only what was billed before the stop is counted.`,
+          ),
+        ]
+      : []),
   );
 }
